@@ -1,0 +1,87 @@
+"""commission init, and commission policy show / check."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from flows.cli.common import JSON_HELP, console, print_json, settings
+from flows.errors import UserError
+from flows.runtime import gate_policy, initialise
+from models.db import safe_url
+from policies.cycle import mermaid_diagram
+from policies.gates import GatePolicy
+
+
+def register(app: typer.Typer) -> None:
+    app.command("init")(init)
+    policy = typer.Typer(help="Show or check the stage-gate policy.", no_args_is_help=True)
+    policy.command("show")(policy_show)
+    policy.command("check")(policy_check)
+    app.add_typer(policy, name="policy")
+
+
+def init() -> None:
+    """Create or migrate the database (safe to run again)."""
+    cfg = settings()
+    eng, before, after = initialise(cfg)
+    state = "created" if before is None else ("already current" if before == after else f"migrated from {before}")
+    console.print(f"Database {safe_url(eng.url)}: schema {after} ({state}).")
+    console.print(f"Data directory: {cfg.data_dir}")
+
+
+def _policy_json(policy: GatePolicy) -> dict[str, object]:
+    return {
+        "sources": list(policy.sources),
+        "gates": {
+            key: {
+                "from": gate.transition.source.value,
+                "to": gate.transition.target.value,
+                "evidence": [
+                    {"kind": r.kind.value, "min_items": r.min_items,
+                     "min_strength": {s.value: lvl for s, lvl in r.min_strength.items()},
+                     "independently_reviewed": r.independently_reviewed,
+                     "min_context_fit": r.min_context_fit.value if r.min_context_fit else None}
+                    for r in gate.evidence
+                ],
+                "records": [{"record": r.kind.value, "values": list(r.values) if r.values else None} for r in gate.records],
+            }
+            for key, gate in policy.gates.items()
+        },
+    }
+
+
+def policy_show(
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+    diagram: Annotated[bool, typer.Option("--diagram", help="Print the cycle as a Mermaid diagram.")] = False,
+) -> None:
+    """Show the stage gates in force (shipped defaults plus your policy file)."""
+    if diagram:
+        console.print(mermaid_diagram(), markup=False)
+        return
+    policy = gate_policy(settings())
+    if as_json:
+        print_json(_policy_json(policy))
+        return
+    console.print(f"Policy from: {' + '.join(policy.sources)}", markup=False)
+    for key, gate in policy.gates.items():
+        t = gate.transition
+        console.print(f"\n[bold]{t.source.label} -> {t.target.label}[/bold] ({key})")
+        for r in gate.evidence:
+            console.print(f"  - evidence of {r.kind.label}: at least {r.min_items} at {r.criteria()}", markup=False)
+        for rec in gate.records:
+            want = f" = {' or '.join(rec.values)}" if rec.values else ""
+            console.print(f"  - {rec.kind.label}{want}", markup=False)
+        if not gate.evidence and not gate.records:
+            console.print("  (no conditions)")
+
+
+def policy_check(file: Annotated[Path, typer.Argument(help="A gate policy TOML file to check.")]) -> None:
+    """Check a policy file without using it; exit 1 with every problem if it is not valid."""
+    import dataclasses
+
+    cfg = dataclasses.replace(settings(), policy_file=file)
+    policy = gate_policy(cfg)
+    if str(file) not in policy.sources:
+        raise UserError(f"{file} was not read")
+    console.print(f"{file}: valid; it sets {len(policy.gates)} gate(s) together with the defaults.", markup=False)

@@ -1,0 +1,54 @@
+"""What every command shares: settings, the one as_of, output as tables or JSON."""
+
+import datetime as dt
+import json
+import sys
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from rich.console import Console
+
+from flows.errors import UserError
+from flows.settings import Settings, load_settings
+from policies.dates import parse_as_of, parse_iso_date
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+AS_OF_HELP = "The instant to act as of: an ISO date (start of that day, organisation's zone) or date-time. Default: now."
+JSON_HELP = "Print JSON instead of a table."
+
+
+def settings() -> Settings:
+    return load_settings()
+
+
+def as_of_instant(text: str | None, cfg: Settings) -> dt.datetime:
+    """The run's one instant, from --as-of or the clock (read here, once, at the edge)."""
+    if text is None:
+        return dt.datetime.now(dt.timezone.utc)
+    instant, why = parse_as_of(text, cfg.timezone)
+    if instant is None:
+        raise UserError(f"--as-of: {why}")
+    return dt.datetime.fromtimestamp(instant.timestamp(), dt.timezone.utc)
+
+
+def iso_date_option(name: str, text: str | None, default: dt.date) -> dt.date:
+    if text is None:
+        return default
+    value, why = parse_iso_date(text)
+    if value is None:
+        raise UserError(f"{name}: {why}")
+    return value
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+def local(instant_iso: str | None, cfg: Settings, *, with_time: bool = True) -> str:
+    """An ISO instant shown in the organisation's zone."""
+    if not instant_iso:
+        return ""
+    when = dt.datetime.fromisoformat(instant_iso).astimezone(ZoneInfo(cfg.timezone))
+    return when.strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")

@@ -1,0 +1,90 @@
+"""commission advance and commission demo: the commands that run Prefect flows."""
+
+import time
+from typing import Annotated, Any
+
+import typer
+
+from flows.cli.common import AS_OF_HELP, JSON_HELP, as_of_instant, console, print_json, settings
+from flows.projects import board, check_advance, project_detail
+from flows.runtime import configure_prefect, gate_policy, initialise
+from flows.settings import Settings
+from models.db import safe_url
+from policies.cycle import Stage
+
+
+def register(app: typer.Typer) -> None:
+    app.command("advance")(advance)
+    app.command("demo")(demo)
+
+
+def _start_prefect(cfg: Settings) -> Any:
+    """Import the flows only now, after Prefect's environment is set."""
+    gate_policy(cfg)  # a bad policy file is refused here, before Prefect starts
+    configure_prefect(cfg)
+    from flows.cycle import run_stage_flow
+
+    return run_stage_flow
+
+
+def advance(
+    ref: Annotated[str, typer.Argument(help="Project reference.")],
+    to: Annotated[str | None, typer.Option(help="Target stage; needed only for a step back (do -> plan, plan -> analyse) "
+                                                "or to name where Review leads.")] = None,
+    reason: Annotated[str | None, typer.Option(help="Why; required for a step back.")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who is acting.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+) -> None:
+    """Run the flow for the project's current stage: check its gate and move it on if the gate is met."""
+    cfg = settings()
+    instant = as_of_instant(as_of, cfg)
+    request = check_advance(cfg, ref=ref.upper(), to=to, reason=reason, as_of=instant)
+    run_stage_flow = _start_prefect(cfg)
+    result = run_stage_flow(request, as_of=instant, actor=by or cfg.actor)
+    if as_json:
+        print_json(result)
+        return
+    source = Stage(result["from_stage"]).label
+    if result["outcome"] == "passed":
+        console.print(f"{result['ref']}: moved {source} -> {Stage(result['stage_now']).label}.", markup=False)
+    elif result["outcome"] == "stayed":
+        console.print(f"{result['ref']}: {result['findings'][-1]}", markup=False)
+    else:
+        console.print(f"{result['ref']}: the {source} gate is not met; {len(result['unmet'])} condition(s) unmet:", markup=False)
+        for u in result["unmet"]:
+            console.print(f"  ✗ {u['sentence']}", markup=False)
+    console.print(f"Recorded as gate decision {result['id']} (flow run {result['flow_run_id']}).", markup=False)
+
+
+def demo() -> None:
+    """Build a realistic portfolio across every stage, run the flows, print the board and one history."""
+    from flows.cli.projects import print_board, print_history
+    from flows.demo import SHOWCASE, build_portfolio
+
+    started = time.perf_counter()
+    cfg = settings()
+    eng, _, revision = initialise(cfg)
+    console.print(f"Database {safe_url(eng.url)} at schema {revision}.", markup=False)
+    created = build_portfolio(cfg, _lazy_flow_runner(cfg), eng)
+    if created:
+        console.print(f"Built {len(created)} demo project(s) through the stage flows: {', '.join(created)}.", markup=False)
+    else:
+        console.print("The demo portfolio is already there; nothing was changed.")
+    print_board(board(cfg), cfg)
+    print_history(project_detail(cfg, gate_policy(cfg), SHOWCASE), cfg)
+    console.print(f"Done in {time.perf_counter() - started:.1f} s. Try `commission show {SHOWCASE}` or "
+                  f"`commission show FAM-2026-01` to see an unmet gate.", markup=False)
+
+
+def _lazy_flow_runner(cfg: Settings) -> Any:
+    """Start Prefect only if a flow actually has to run (a second demo run needs none)."""
+    runner: list[Any] = []
+
+    def run(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        if not runner:
+            runner.append(_start_prefect(cfg))
+        result: dict[str, Any] = runner[0](*args, **kwargs)
+        return result
+
+    return run

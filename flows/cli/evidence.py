@@ -1,0 +1,60 @@
+"""commission evidence add / list: the evidence register."""
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from flows.cli.common import AS_OF_HELP, JSON_HELP, as_of_instant, console, print_json, settings
+from flows.projects import add_evidence, evidence_register
+
+
+def register(app: typer.Typer) -> None:
+    evidence = typer.Typer(help="The evidence register: local need, what works, market, user voice.", no_args_is_help=True)
+    evidence.command("add")(evidence_add)
+    evidence.command("list")(evidence_list)
+    app.add_typer(evidence, name="evidence")
+
+
+def evidence_add(
+    ref: Annotated[str, typer.Argument(help="Project reference.")],
+    kind: Annotated[str, typer.Option(help="local_need | what_works | market | user_voice | local_evaluation")],
+    source: Annotated[str, typer.Option(help="Title of the study, dataset or report.")],
+    produced_by: Annotated[str, typer.Option("--produced-by", help="Who produced it.")],
+    reviewed: Annotated[bool, typer.Option("--reviewed/--not-reviewed", help="Was it independently reviewed?")],
+    method: Annotated[str, typer.Option(help="e.g. RCT, quasi-experimental, mixed methods, survey.")],
+    context_fit: Annotated[str, typer.Option("--context-fit", help="How close its setting is to ours: high | medium | low.")],
+    strength: Annotated[str, typer.Option(help="Scale and level: eif:1-4 or sms:1-5, e.g. eif:3.")],
+    summary: Annotated[str, typer.Option(help="What it found, in a sentence or two.")],
+    link: Annotated[str | None, typer.Option(help="https:// address or doi:.")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who is acting.")] = None,
+) -> None:
+    """Add an item of evidence to a project's register."""
+    cfg = settings()
+    row = add_evidence(
+        cfg, ref=ref.upper(),
+        fields={"kind": kind, "source": source, "produced_by": produced_by, "independently_reviewed": reviewed,
+                "method": method, "context_fit": context_fit, "strength": strength, "summary": summary, "link": link},
+        as_of=as_of_instant(as_of, cfg), actor=by or cfg.actor,
+    )
+    console.print(f"Added evidence item {row.id} ({row.kind}, {row.strength_scale}:{row.strength_level}) to {ref.upper()}.", markup=False)
+
+
+def evidence_list(
+    ref: Annotated[str | None, typer.Argument(help="Project reference (default: the whole register).")] = None,
+    kind: Annotated[str | None, typer.Option(help="Only this kind.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+) -> None:
+    """List the evidence register, for one project or all."""
+    rows = evidence_register(settings(), ref=ref.upper() if ref else None, kind=kind)
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(title="Evidence register" + (f" of {ref.upper()}" if ref else ""))
+    for name in ("Project", "#", "Kind", "Source", "Produced by", "Strength", "Reviewed", "Fit", "Method", "Summary"):
+        table.add_column(name, overflow="fold")
+    for e in rows:
+        table.add_row(e["project"], str(e["id"]), e["kind"], e["source"], e["produced_by"], e["strength"],
+                      "yes" if e["independently_reviewed"] else "no", e["context_fit"], e["method"], e["summary"])
+    console.print(table if rows else "No evidence recorded.")

@@ -1,0 +1,183 @@
+"""commission project add, projects (the board), show, record."""
+
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from flows.cli.common import AS_OF_HELP, JSON_HELP, as_of_instant, console, iso_date_option, local, print_json, settings
+from flows.projects import add_record, board, create_project, project_detail
+from flows.runtime import gate_policy
+from flows.settings import Settings
+from policies.cycle import STAGE_ORDER, Stage
+from policies.dates import local_date
+from policies.records import RecordKind
+
+
+def register(app: typer.Typer) -> None:
+    project = typer.Typer(help="Create commissioning projects.", no_args_is_help=True)
+    project.command("add")(project_add)
+    app.add_typer(project, name="project")
+    app.command("projects")(projects)
+    app.command("show")(show)
+    app.command("record")(record)
+
+
+def project_add(
+    ref: Annotated[str, typer.Option(help="Your reference, e.g. FAM-2026-01.")],
+    title: Annotated[str, typer.Option(help="What is being commissioned.")],
+    area: Annotated[str, typer.Option("--area", help="Service area, e.g. 'Children and families'.")],
+    owner: Annotated[str, typer.Option(help="The commissioner responsible.")],
+    description: Annotated[str, typer.Option(help="A sentence on the need and the aim.")] = "",
+    stage: Annotated[str, typer.Option(help="Start stage, for a service onboarded mid-cycle.")] = "analyse",
+    as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who is acting (default: COMMISSIONING_ACTOR or login).")] = None,
+) -> None:
+    """Create a commissioning project (in Analyse unless --stage says otherwise)."""
+    cfg = settings()
+    project = create_project(
+        cfg, ref=ref, title=title, service_area=area, owner=owner, description=description,
+        stage=stage, as_of=as_of_instant(as_of, cfg), actor=by or cfg.actor,
+    )
+    console.print(f"Created {project.ref} '{project.title}' in {Stage(project.stage).label}.", markup=False)
+
+
+def _gate_cell(row: dict[str, Any]) -> str:
+    last = row["last_gate"]
+    if last is None:
+        return "not yet tried"
+    if last["outcome"] == "refused":
+        return f"refused: {last['unmet']} unmet"
+    if last["outcome"] == "stayed":
+        return "held in stage"
+    return f"passed to {last['to_stage']}"
+
+
+def projects(as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False) -> None:
+    """The board: every project by stage, with its latest gate result."""
+    cfg = settings()
+    rows = board(cfg)
+    if as_json:
+        print_json(rows)
+        return
+    print_board(rows, cfg)
+
+
+def print_board(rows: list[dict[str, Any]], cfg: Settings) -> None:
+    counts = {s: sum(1 for r in rows if r["stage"] == s.value) for s in STAGE_ORDER}
+    summary = "   ".join(f"{s.label}: {n}" for s, n in counts.items())
+    table = Table(title="Commissioning board", caption=summary, show_lines=False)
+    for name in ("Stage", "Ref", "Title", "Owner", "In stage since", "Cycle", "Last gate"):
+        table.add_column(name, overflow="fold")
+    previous = None
+    for r in rows:
+        if previous is not None and r["stage"] != previous:
+            table.add_section()
+        stage_cell = Stage(r["stage"]).label if r["stage"] != previous else ""
+        previous = r["stage"]
+        table.add_row(stage_cell, r["ref"], r["title"], r["owner"],
+                      local(r["stage_entered_at"], cfg, with_time=False), str(r["cycle"]), _gate_cell(r))
+    if not rows:
+        console.print("No projects yet. Add one with `commission project add` or try `commission demo`.")
+        return
+    console.print(table)
+
+
+def _event_detail(e: dict[str, Any]) -> str:
+    after, before = e.get("after") or {}, e.get("before") or {}
+    action = e["action"]
+    if action == "StageChanged":
+        return f"{before.get('stage')} -> {after.get('stage')} (cycle {after.get('cycle')})" + (
+            f": {e['reason']}" if e.get("reason") else "")
+    if action == "GateRefused":
+        unmet = after.get("unmet", [])
+        return f"to {after.get('to_stage')}: {len(unmet)} unmet - " + " ".join(u["sentence"] for u in unmet)
+    if action == "EvidenceAdded":
+        return f"{after.get('kind')}: {after.get('source')} ({after.get('strength')})"
+    if action == "RecordAdded":
+        was = f" (was {before.get('value')})" if before else ""
+        return f"{after.get('kind')} = {after.get('value')}{was}" + (f": {e['reason']}" if e.get("reason") else "")
+    if action == "ProjectCreated":
+        return f"in {after.get('stage')}" + (f", {e['reason']}" if e.get("reason") else "")
+    return e.get("reason") or ""
+
+
+def print_history(detail: dict[str, Any], cfg: Settings) -> None:
+    table = Table(title=f"History of {detail['ref']}")
+    for name in ("When", "Who", "What", "Detail"):
+        table.add_column(name, overflow="fold")
+    for e in detail["history"]:
+        table.add_row(local(e["at"], cfg), e["actor"], e["action"], _event_detail(e))
+    console.print(table)
+
+
+def show(
+    ref: Annotated[str, typer.Argument(help="Project reference.")],
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+) -> None:
+    """One project: stage, gate status with unmet conditions, evidence, records and full history."""
+    cfg = settings()
+    detail = project_detail(cfg, gate_policy(cfg), ref.upper())
+    if as_json:
+        print_json(detail)
+        return
+    stage = Stage(detail["stage"])
+    console.print(f"[bold]{detail['ref']}[/bold]  {detail['title']}", highlight=False)
+    console.print(
+        f"{detail['service_area']} · owner {detail['owner']} · cycle {detail['cycle']} · "
+        f"{stage.label} since {local(detail['stage_entered_at'], cfg, with_time=False)}", markup=False)
+    if detail["description"]:
+        console.print(detail["description"], markup=False)
+    gate = detail["gate"]
+    console.print()
+    if stage is Stage.DECOMMISSIONED:
+        console.print("Gate: none; the project is decommissioned.")
+    elif gate["outcome"] == "passed":
+        console.print(f"Gate to {Stage(gate['to_stage']).label}: [green]every condition is met[/green]; "
+                      f"run `commission advance {detail['ref']}`.")
+    elif gate["outcome"] == "stayed":
+        console.print(f"Gate: {gate['findings'][-1]}", markup=False)
+    else:
+        target = Stage(gate["to_stage"]).label if gate["to_stage"] else "the next stage"
+        console.print(f"Gate to {target}: [red]{len(gate['unmet'])} condition(s) unmet[/red]")
+        for u in gate["unmet"]:
+            console.print(f"  ✗ {u['sentence']}", markup=False)
+
+    if detail["evidence"]:
+        table = Table(title="Evidence")
+        for name in ("#", "Kind", "Source", "By", "Strength", "Reviewed", "Fit", "Method"):
+            table.add_column(name, overflow="fold")
+        for e in detail["evidence"]:
+            table.add_row(str(e["id"]), e["kind"], e["source"], e["produced_by"], e["strength"],
+                          "yes" if e["independently_reviewed"] else "no", e["context_fit"], e["method"])
+        console.print(table)
+    if detail["records"]:
+        table = Table(title="Stage records")
+        for name in ("Cycle", "Record", "Value", "On", "By", "Note"):
+            table.add_column(name, overflow="fold")
+        for r in detail["records"]:
+            table.add_row(str(r["cycle"]), r["kind"], r["value"], r["recorded_on"], r["recorded_by"], r["note"])
+        console.print(table)
+    print_history(detail, cfg)
+
+
+def record(
+    ref: Annotated[str, typer.Argument(help="Project reference.")],
+    kind: Annotated[str, typer.Argument(help="business_case | specification | outcomes_framework | "
+                                              "procurement_route | award | review_decision")],
+    value: Annotated[str, typer.Argument(help="e.g. approved, final, agreed, open, the provider's name, recommission")],
+    on: Annotated[str | None, typer.Option("--on", help="The date of the decision or document (ISO; default: the as-of date).")] = None,
+    note: Annotated[str, typer.Option(help="Why, or where it was decided (e.g. 'Cabinet 16 March').")] = "",
+    link: Annotated[str | None, typer.Option(help="Where the document lives.")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who is acting.")] = None,
+) -> None:
+    """Record a stage document or decision that a gate looks for."""
+    cfg = settings()
+    instant = as_of_instant(as_of, cfg)
+    row = add_record(
+        cfg, ref=ref.upper(), kind=kind, value=value,
+        on=iso_date_option("--on", on, local_date(instant, cfg.timezone)),
+        note=note, link=link, as_of=instant, actor=by or cfg.actor,
+    )
+    console.print(f"Recorded {RecordKind(row.kind).label} = {row.value} for {ref.upper()} (cycle {row.cycle}).", markup=False)

@@ -1,0 +1,115 @@
+"""The commissioning cycle as Prefect flows: one flow per stage.
+
+Each flow loads what the project has for its stage, asks the gate policy
+whether it may move on, and saves the decision (and the move, if any) with
+its events in one transaction. Flows take only small, serialisable inputs
+(the project reference, one ``as_of`` instant, who is acting), so they run the
+same in-process or as deployments on a Prefect server.
+"""
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+from prefect.runtime import flow_run
+from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+from flows.projects import AdvanceRequest, load_facts, require_project, save_assessment
+from flows.runtime import database, gate_policy
+from flows.settings import load_settings
+from models.db import unit_of_work
+from policies.cycle import Stage
+from policies.gates import Assessment, ProjectFacts, assess
+
+
+@dataclass(frozen=True)
+class StageSnapshot:
+    ref: str
+    stage: Stage
+    cycle: int
+    facts: ProjectFacts
+
+
+@task(name="load-stage-facts")
+def load_stage_facts(ref: str) -> StageSnapshot:
+    """Read the project, its evidence and this cycle's records."""
+    with unit_of_work(database(load_settings())) as session:
+        project = require_project(session, ref)
+        return StageSnapshot(project.ref, Stage(project.stage), project.cycle, load_facts(session, project))
+
+
+@task(name="save-gate-decision")
+def save_gate_decision(snapshot: StageSnapshot, assessment: Assessment, as_of: str, actor: str,
+                       reason: str | None) -> dict[str, Any]:
+    settings = load_settings()
+    return save_assessment(
+        database(settings), ref=snapshot.ref, seen_stage=snapshot.stage, seen_cycle=snapshot.cycle,
+        assessment=assessment, policy=gate_policy(settings), reason=reason,
+        as_of=dt.datetime.fromisoformat(as_of), actor=actor, flow_run_id=str(flow_run.get_id() or "") or None,
+    )
+
+
+def _run_stage(stage: Stage, ref: str, as_of: str, actor: str, to: str | None, reason: str | None) -> dict[str, Any]:
+    logger = get_run_logger()
+    policy = gate_policy(load_settings())
+    snapshot = load_stage_facts(ref)
+    if snapshot.stage is not stage:
+        raise RuntimeError(f"{ref} is in {snapshot.stage.label}, not {stage.label}; run that stage's flow")
+    assessment = assess(snapshot.facts, policy, Stage(to) if to else None)
+    for finding in assessment.findings:
+        logger.info("%s: %s", ref, finding)
+    result = save_gate_decision(snapshot, assessment, as_of, actor, reason)
+    logger.info("%s: %s gate %s with %d unmet condition(s)", ref, stage.label, assessment.outcome, len(assessment.unmet))
+    return result
+
+
+@flow(name="analyse-stage", log_prints=False)
+def analyse_stage(ref: str, as_of: str, actor: str, to: str | None = None, reason: str | None = None) -> dict[str, Any]:
+    """Analyse: is there evidence of local need and of what works, strong enough to plan on?"""
+    return _run_stage(Stage.ANALYSE, ref, as_of, actor, to, reason)
+
+
+@flow(name="plan-stage")
+def plan_stage(ref: str, as_of: str, actor: str, to: str | None = None, reason: str | None = None) -> dict[str, Any]:
+    """Plan: is the business case approved, the specification final, the outcomes agreed, the route chosen?"""
+    return _run_stage(Stage.PLAN, ref, as_of, actor, to, reason)
+
+
+@flow(name="do-stage")
+def do_stage(ref: str, as_of: str, actor: str, to: str | None = None, reason: str | None = None) -> dict[str, Any]:
+    """Do: has the procurement ended in an award (later: an active contract)?"""
+    return _run_stage(Stage.DO, ref, as_of, actor, to, reason)
+
+
+@flow(name="review-stage")
+def review_stage(ref: str, as_of: str, actor: str, to: str | None = None, reason: str | None = None) -> dict[str, Any]:
+    """Review: what did the review decide: continue, or recommission, or decommission?"""
+    return _run_stage(Stage.REVIEW, ref, as_of, actor, to, reason)
+
+
+STAGE_FLOWS = {
+    Stage.ANALYSE: analyse_stage,
+    Stage.PLAN: plan_stage,
+    Stage.DO: do_stage,
+    Stage.REVIEW: review_stage,
+}
+
+
+@contextmanager
+def local_run_settings() -> Iterator[None]:
+    """Heartbeats off: each synchronous flow run otherwise waits about 1 s on its thread."""
+    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield
+
+
+def run_stage_flow(request: AdvanceRequest, *, as_of: dt.datetime, actor: str) -> dict[str, Any]:
+    """Run the flow for the project's current stage on the Prefect engine."""
+    stage_flow = STAGE_FLOWS[request.stage]
+    with local_run_settings():
+        return stage_flow(
+            ref=request.ref, as_of=as_of.isoformat(), actor=actor,
+            to=request.target.value if request.target else None, reason=request.reason,
+        )

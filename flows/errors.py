@@ -1,0 +1,5 @@
+"""The one exception the CLI turns into a one-line message and a non-zero exit."""
+
+
+class UserError(Exception):
+    """Bad input or a refused request, said in a sentence the user can act on."""

@@ -1,0 +1,122 @@
+"""The composition root: the engine, the gate policy and Prefect's environment.
+
+Nothing here connects at import time. Read-only commands use ``database``;
+only commands that run flows call ``configure_prefect`` (before Prefect is
+imported) and ``prefect_run_settings``.
+"""
+
+import os
+from functools import lru_cache
+from importlib.resources import files
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
+from flows.errors import UserError
+from flows.settings import Settings
+from models.db import SCHEMA_REVISION, make_engine, safe_url, schema_revision
+from policies.gates import GatePolicy, build_gate_policy, parse_policy_text
+
+
+@lru_cache(maxsize=8)
+def _engine_for(url: str) -> Engine:
+    return make_engine(url)
+
+
+def engine(settings: Settings) -> Engine:
+    """The process's engine for the configured database (built on first use)."""
+    if settings.uses_default_sqlite:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        return _engine_for(settings.database_url)
+    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+        raise UserError(f"COMMISSIONING_DATABASE_URL {safe_url_or_hint(settings.database_url)} is not a usable database URL: {exc}") from None
+
+
+def safe_url_or_hint(url: str) -> str:
+    try:
+        return safe_url(url)
+    except ArgumentError:
+        return "(unparseable)"
+
+
+def database(settings: Settings, *, require_schema: bool = True) -> Engine:
+    """The engine, after checking the database answers and has the current schema."""
+    eng = engine(settings)
+    try:
+        revision = schema_revision(eng)
+    except DBAPIError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        raise UserError(f"cannot reach the database at {safe_url(eng.url)}: {reason}") from None
+    if require_schema and revision is None:
+        raise UserError(f"the database at {safe_url(eng.url)} has no schema yet; run `commission init` first")
+    if require_schema and revision != SCHEMA_REVISION:
+        raise UserError(
+            f"the database at {safe_url(eng.url)} is at schema {revision}, this version needs "
+            f"{SCHEMA_REVISION}; run `commission init` to migrate it"
+        )
+    return eng
+
+
+def initialise(settings: Settings) -> tuple[Engine, str | None, str]:
+    """Apply every pending migration; return the engine and the revisions before and after."""
+    eng = database(settings, require_schema=False)
+    before = schema_revision(eng)
+    from models.migrate import upgrade  # Alembic is only needed here
+
+    upgrade(eng)
+    return eng, before, schema_revision(eng) or ""
+
+
+# --------------------------------------------------------------------------- gate policy
+
+DEFAULT_POLICY_NAME = "policies/gates.toml (shipped defaults)"
+
+
+def gate_policy(settings: Settings) -> GatePolicy:
+    """The shipped gates, overridden gate by gate by the user's policy file, if any."""
+    documents = []
+    default_text = files("policies").joinpath("gates.toml").read_text(encoding="utf-8")
+    doc, problems = parse_policy_text(default_text, DEFAULT_POLICY_NAME)
+    if doc is not None:
+        documents.append((DEFAULT_POLICY_NAME, doc))
+    if settings.policy_file is not None:
+        path = settings.policy_file
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise UserError(f"policy file {path} does not exist (COMMISSIONING_POLICY_FILE)") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UserError(f"policy file {path} cannot be read: {exc}") from None
+        user_doc, user_problems = parse_policy_text(text, str(path))
+        problems += user_problems
+        if user_doc is not None:
+            documents.append((str(path), user_doc))
+    policy, more = build_gate_policy(documents) if not problems else (None, [])
+    problems += more
+    if policy is None:
+        raise UserError("the stage-gate policy is not valid: " + "; ".join(str(p) for p in problems))
+    return policy
+
+
+# --------------------------------------------------------------------------- Prefect
+
+def configure_prefect(settings: Settings) -> None:
+    """Set Prefect's environment; must run before ``import prefect``.
+
+    PREFECT_HOME lives under our data dir; nothing phones home. Without a
+    PREFECT_API_URL the flows run on Prefect's temporary local server, whose
+    task-run recorder can drop queued records with a traceback at shutdown
+    (shared/PITFALLS.md), so it is turned off there: flow runs and our own
+    gate decisions are still recorded.
+    """
+    settings.prefect_home.mkdir(parents=True, exist_ok=True)
+    os.environ["PREFECT_HOME"] = str(settings.prefect_home)
+    os.environ["DO_NOT_TRACK"] = "1"
+    os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    if not os.environ.get("PREFECT_API_URL"):
+        os.environ.setdefault("PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED", "false")
+        os.environ.setdefault("PREFECT_UI_ENABLED", "false")
+

@@ -1,0 +1,67 @@
+"""The append-only event log: who did what, when, why, with before and after.
+
+Nothing updates or deletes an event; the migration adds database triggers
+that refuse it, so even a hand-written UPDATE fails.
+"""
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index
+from sqlmodel import Field, Session, SQLModel, col, select
+
+from models.db import UTCDateTime
+
+
+class Event(SQLModel, table=True):
+    __tablename__ = "event"
+    __table_args__ = (Index("ix_event_entity", "entity", "entity_ref"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    effective_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    recorded_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    actor: str = Field(max_length=120)
+    entity: str = Field(max_length=40)
+    entity_ref: str = Field(max_length=80)
+    action: str = Field(max_length=60)
+    reason: str | None = Field(default=None)
+    before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+def append_event(
+    *,
+    session: Session,
+    effective_at: dt.datetime,
+    actor: str,
+    entity: str,
+    entity_ref: str,
+    action: str,
+    reason: str | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> Event:
+    """Add an event to the caller's transaction (the caller commits)."""
+    row = Event(
+        effective_at=effective_at,
+        recorded_at=dt.datetime.now(dt.timezone.utc),
+        actor=actor,
+        entity=entity,
+        entity_ref=entity_ref,
+        action=action,
+        reason=reason,
+        before=before,
+        after=after,
+    )
+    session.add(row)
+    return row
+
+
+def events_for(*, session: Session, entity: str, entity_ref: str) -> list[Event]:
+    """The history of one thing, oldest first."""
+    stmt = (
+        select(Event)
+        .where(Event.entity == entity, Event.entity_ref == entity_ref)
+        .order_by(col(Event.effective_at), col(Event.id))
+    )
+    return list(session.exec(stmt))

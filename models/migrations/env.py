@@ -1,0 +1,26 @@
+"""Alembic environment: runs on the connection handed over by models.migrate."""
+
+from alembic import context
+from sqlmodel import SQLModel
+
+import models.commissioning  # noqa: F401  (registers the tables)
+import models.events  # noqa: F401
+
+target_metadata = SQLModel.metadata
+
+
+def run() -> None:
+    connection = context.config.attributes.get("connection")
+    if connection is None:
+        raise RuntimeError("run migrations through models.migrate.upgrade(engine)")
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+run()
