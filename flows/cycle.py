@@ -8,6 +8,7 @@ same in-process or as deployments on a Prefect server.
 """
 
 import datetime as dt
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -100,7 +101,12 @@ STAGE_FLOWS = {
 
 @contextmanager
 def local_run_settings() -> Iterator[None]:
-    """Heartbeats off: each synchronous flow run otherwise waits about 1 s on its thread."""
+    """Heartbeats off: each synchronous flow run otherwise waits about 1 s on its thread.
+
+    Prefect's EventsWorker drains its queue at exit and announces that at WARNING
+    level on every short run; only its failures (ERROR) are worth showing.
+    """
+    logging.getLogger("EventsWorker").setLevel(logging.ERROR)
     with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         yield
 

@@ -1,0 +1,43 @@
+"""Session-wide test set-up: Prefect isolated and quiet, a real PostgreSQL on loopback."""
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# Prefect reads its environment at import, and test modules import the flows
+# at collection, so this must happen before anything imports prefect.
+SESSION_DIR = Path(tempfile.mkdtemp(prefix="commissioning-tests-"))
+os.environ.pop("PREFECT_API_URL", None)
+os.environ["COMMISSIONING_DATA_DIR"] = str(SESSION_DIR / "data")
+os.environ.pop("COMMISSIONING_DATABASE_URL", None)
+os.environ.pop("COMMISSIONING_POLICY_FILE", None)
+
+from flows.runtime import configure_prefect  # noqa: E402
+from flows.settings import load_settings  # noqa: E402
+
+configure_prefect(load_settings())
+
+from tests.support.postgres import PrivateCluster, find_bindir  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    """A PostgreSQL server URL: COMMISSIONING_TEST_POSTGRES_URL, or a private cluster started here."""
+    given = os.environ.get("COMMISSIONING_TEST_POSTGRES_URL")
+    if given:
+        yield given
+        return
+    bindir = find_bindir()
+    if bindir is None:
+        message = "PostgreSQL server binaries not found; `./dev test` installs them (Debian package postgresql)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    cluster = PrivateCluster(bindir)
+    try:
+        yield cluster.start()
+    finally:
+        cluster.stop()
