@@ -43,13 +43,21 @@ def load_stage_facts(ref: str) -> StageSnapshot:
 
 
 @task(name="save-gate-decision")
-def save_gate_decision(snapshot: StageSnapshot, assessment: Assessment, as_of: str, actor: str,
-                       reason: str | None) -> dict[str, Any]:
+def save_gate_decision(
+    snapshot: StageSnapshot, assessment: Assessment, as_of: str, actor: str, reason: str | None
+) -> dict[str, Any]:
     settings = load_settings()
     return save_assessment(
-        database(settings), ref=snapshot.ref, seen_stage=snapshot.stage, seen_cycle=snapshot.cycle,
-        assessment=assessment, policy=gate_policy(settings), reason=reason,
-        as_of=dt.datetime.fromisoformat(as_of), actor=actor, flow_run_id=str(flow_run.get_id() or "") or None,
+        database(settings),
+        ref=snapshot.ref,
+        seen_stage=snapshot.stage,
+        seen_cycle=snapshot.cycle,
+        assessment=assessment,
+        policy=gate_policy(settings),
+        reason=reason,
+        as_of=dt.datetime.fromisoformat(as_of),
+        actor=actor,
+        flow_run_id=str(flow_run.get_id() or "") or None,
     )
 
 
@@ -63,7 +71,9 @@ def _run_stage(stage: Stage, ref: str, as_of: str, actor: str, to: str | None, r
     for finding in assessment.findings:
         logger.info("%s: %s", ref, finding)
     result = save_gate_decision(snapshot, assessment, as_of, actor, reason)
-    logger.info("%s: %s gate %s with %d unmet condition(s)", ref, stage.label, assessment.outcome, len(assessment.unmet))
+    logger.info(
+        "%s: %s gate %s with %d unmet condition(s)", ref, stage.label, assessment.outcome, len(assessment.unmet)
+    )
     return result
 
 
@@ -116,6 +126,9 @@ def run_stage_flow(request: AdvanceRequest, *, as_of: dt.datetime, actor: str) -
     stage_flow = STAGE_FLOWS[request.stage]
     with local_run_settings():
         return stage_flow(
-            ref=request.ref, as_of=as_of.isoformat(), actor=actor,
-            to=request.target.value if request.target else None, reason=request.reason,
+            ref=request.ref,
+            as_of=as_of.isoformat(),
+            actor=actor,
+            to=request.target.value if request.target else None,
+            reason=request.reason,
         )

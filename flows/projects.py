@@ -68,8 +68,16 @@ def load_facts(session: Session, project: Project) -> ProjectFacts:
 
 
 def create_project(
-    settings: Settings, *, ref: str, title: str, service_area: str, owner: str,
-    description: str, stage: str, as_of: dt.datetime, actor: str,
+    settings: Settings,
+    *,
+    ref: str,
+    title: str,
+    service_area: str,
+    owner: str,
+    description: str,
+    stage: str,
+    as_of: dt.datetime,
+    actor: str,
 ) -> Project:
     """Add a project to the portfolio (in Analyse unless it is being onboarded mid-cycle)."""
     ref = ref.strip().upper()
@@ -86,13 +94,23 @@ def create_project(
         if get_project(session=session, ref=ref) is not None:
             raise UserError(f"project {ref} already exists; `commission show {ref}` shows it")
         project = Project(
-            ref=ref, title=title.strip(), service_area=service_area.strip(), owner=owner.strip(),
-            description=description.strip(), stage=start.value, cycle=1,
-            stage_entered_at=as_of, created_at=as_of,
+            ref=ref,
+            title=title.strip(),
+            service_area=service_area.strip(),
+            owner=owner.strip(),
+            description=description.strip(),
+            stage=start.value,
+            cycle=1,
+            stage_entered_at=as_of,
+            created_at=as_of,
         )
         session.add(project)
         append_event(
-            session=session, effective_at=as_of, actor=actor, entity="project", entity_ref=ref,
+            session=session,
+            effective_at=as_of,
+            actor=actor,
+            entity="project",
+            entity_ref=ref,
             action="ProjectCreated",
             reason=None if start is Stage.ANALYSE else f"onboarded mid-cycle in {start.label}",
             after=project.snapshot(),
@@ -100,37 +118,64 @@ def create_project(
     return project
 
 
-def add_evidence(settings: Settings, *, ref: str, fields: Mapping[str, Any], as_of: dt.datetime, actor: str) -> Evidence:
+def add_evidence(
+    settings: Settings, *, ref: str, fields: Mapping[str, Any], as_of: dt.datetime, actor: str
+) -> Evidence:
     """Add an item to a project's evidence register, after checking every field."""
     item, problems = validate_evidence(fields)
     if item is None:
         raise UserError("evidence not added: " + "; ".join(str(p) for p in problems))
     with unit_of_work(database(settings)) as session:
         project = require_project(session, ref)
-        existing = find_evidence(session=session, project_id=saved_id(project), kind=item.kind.value, source=item.source)
+        existing = find_evidence(
+            session=session, project_id=saved_id(project), kind=item.kind.value, source=item.source
+        )
         if existing is not None:
             raise UserError(
-                f"evidence of {item.kind.label} from {item.source!r} is already in {project.ref}'s register (item {existing.id})"
+                f"evidence of {item.kind.label} from {item.source!r} is already in {project.ref}'s register "
+                f"(item {existing.id})"
             )
         row = Evidence(
-            project_id=saved_id(project), cycle=project.cycle, kind=item.kind.value, source=item.source,
-            produced_by=item.produced_by, independently_reviewed=item.independently_reviewed,
-            method=item.method, context_fit=item.context_fit.value,
-            strength_scale=item.strength.scale.value, strength_level=item.strength.level,
-            summary=item.summary, link=item.link, added_at=as_of, added_by=actor,
+            project_id=saved_id(project),
+            cycle=project.cycle,
+            kind=item.kind.value,
+            source=item.source,
+            produced_by=item.produced_by,
+            independently_reviewed=item.independently_reviewed,
+            method=item.method,
+            context_fit=item.context_fit.value,
+            strength_scale=item.strength.scale.value,
+            strength_level=item.strength.level,
+            summary=item.summary,
+            link=item.link,
+            added_at=as_of,
+            added_by=actor,
         )
         session.add(row)
         session.flush()
         append_event(
-            session=session, effective_at=as_of, actor=actor, entity="project", entity_ref=project.ref,
-            action="EvidenceAdded", after=row.public(),
+            session=session,
+            effective_at=as_of,
+            actor=actor,
+            entity="project",
+            entity_ref=project.ref,
+            action="EvidenceAdded",
+            after=row.public(),
         )
     return row
 
 
 def add_record(
-    settings: Settings, *, ref: str, kind: str, value: str, on: dt.date, note: str,
-    link: str | None, as_of: dt.datetime, actor: str,
+    settings: Settings,
+    *,
+    ref: str,
+    kind: str,
+    value: str,
+    on: dt.date,
+    note: str,
+    link: str | None,
+    as_of: dt.datetime,
+    actor: str,
 ) -> StageRecordRow:
     """Record a stage document or decision (business case, route, award, review decision...)."""
     record_kind = RecordKind.parse(kind)
@@ -145,14 +190,26 @@ def add_record(
             raise UserError(f"project {project.ref} is decommissioned; nothing more can be recorded")
         previous = current_records(session=session, project=project).get(record_kind)
         row = StageRecordRow(
-            project_id=saved_id(project), cycle=project.cycle, kind=record_kind.value, value=stored,
-            recorded_on=on, note=note.strip(), link=link, recorded_at=as_of, recorded_by=actor,
+            project_id=saved_id(project),
+            cycle=project.cycle,
+            kind=record_kind.value,
+            value=stored,
+            recorded_on=on,
+            note=note.strip(),
+            link=link,
+            recorded_at=as_of,
+            recorded_by=actor,
         )
         session.add(row)
         session.flush()
         append_event(
-            session=session, effective_at=as_of, actor=actor, entity="project", entity_ref=project.ref,
-            action="RecordAdded", reason=note.strip() or None,
+            session=session,
+            effective_at=as_of,
+            actor=actor,
+            entity="project",
+            entity_ref=project.ref,
+            action="RecordAdded",
+            reason=note.strip() or None,
             before={"kind": record_kind.value, "value": previous.value} if previous else None,
             after=row.public(),
         )
@@ -169,7 +226,9 @@ class AdvanceRequest:
     reason: str | None
 
 
-def check_advance(settings: Settings, *, ref: str, to: str | None, reason: str | None, as_of: dt.datetime) -> AdvanceRequest:
+def check_advance(
+    settings: Settings, *, ref: str, to: str | None, reason: str | None, as_of: dt.datetime
+) -> AdvanceRequest:
     """Refuse, before any flow starts, what can never succeed: unknown ref, illegal move, time travel."""
     with unit_of_work(database(settings)) as session:
         project = require_project(session, ref)
@@ -194,8 +253,17 @@ def check_advance(settings: Settings, *, ref: str, to: str | None, reason: str |
 
 
 def save_assessment(
-    engine: Any, *, ref: str, seen_stage: Stage, seen_cycle: int, assessment: Assessment,
-    policy: GatePolicy, reason: str | None, as_of: dt.datetime, actor: str, flow_run_id: str | None,
+    engine: Any,
+    *,
+    ref: str,
+    seen_stage: Stage,
+    seen_cycle: int,
+    assessment: Assessment,
+    policy: GatePolicy,
+    reason: str | None,
+    as_of: dt.datetime,
+    actor: str,
+    flow_run_id: str | None,
 ) -> dict[str, Any]:
     """Write the gate decision, any stage change and the events in one transaction."""
     with unit_of_work(engine) as session:
@@ -204,32 +272,50 @@ def save_assessment(
             raise UserError(f"project {ref} changed while its gate was being assessed; run advance again")
         transition = assessment.transition
         decision = GateDecision(
-            project_id=saved_id(project), cycle=project.cycle, from_stage=seen_stage.value,
-            to_stage=transition.target.value if transition else None, outcome=assessment.outcome,
+            project_id=saved_id(project),
+            cycle=project.cycle,
+            from_stage=seen_stage.value,
+            to_stage=transition.target.value if transition else None,
+            outcome=assessment.outcome,
             unmet=[{"code": u.code, "sentence": u.sentence} for u in assessment.unmet],
-            findings=list(assessment.findings), reason=reason, decided_at=as_of, decided_by=actor,
-            flow_run_id=flow_run_id, policy_sources=list(policy.sources),
+            findings=list(assessment.findings),
+            reason=reason,
+            decided_at=as_of,
+            decided_by=actor,
+            flow_run_id=flow_run_id,
+            policy_sources=list(policy.sources),
         )
         session.add(decision)
         if assessment.outcome == "passed" and transition is not None:
             _move(session, project, transition, reason, as_of, actor)
         elif assessment.outcome == "refused":
             append_event(
-                session=session, effective_at=as_of, actor=actor, entity="project", entity_ref=ref,
-                action="GateRefused", reason=reason,
+                session=session,
+                effective_at=as_of,
+                actor=actor,
+                entity="project",
+                entity_ref=ref,
+                action="GateRefused",
+                reason=reason,
                 after={"to_stage": decision.to_stage, "unmet": decision.unmet},
             )
         else:
             append_event(
-                session=session, effective_at=as_of, actor=actor, entity="project", entity_ref=ref,
-                action="StageHeld", reason=assessment.findings[-1] if assessment.findings else None,
+                session=session,
+                effective_at=as_of,
+                actor=actor,
+                entity="project",
+                entity_ref=ref,
+                action="StageHeld",
+                reason=assessment.findings[-1] if assessment.findings else None,
             )
         session.flush()
         return {"ref": ref, **decision.public(), "stage_now": project.stage}
 
 
-def _move(session: Session, project: Project, transition: Transition, reason: str | None,
-          as_of: dt.datetime, actor: str) -> None:
+def _move(
+    session: Session, project: Project, transition: Transition, reason: str | None, as_of: dt.datetime, actor: str
+) -> None:
     before = {"stage": project.stage, "cycle": project.cycle}
     project.stage = transition.target.value
     project.stage_entered_at = as_of
@@ -237,9 +323,15 @@ def _move(session: Session, project: Project, transition: Transition, reason: st
         project.cycle += 1
     session.add(project)
     append_event(
-        session=session, effective_at=as_of, actor=actor, entity="project", entity_ref=project.ref,
-        action="StageChanged", reason=reason or f"gate passed: {transition.meaning}",
-        before=before, after={"stage": project.stage, "cycle": project.cycle, "move": transition.move.value},
+        session=session,
+        effective_at=as_of,
+        actor=actor,
+        entity="project",
+        entity_ref=project.ref,
+        action="StageChanged",
+        reason=reason or f"gate passed: {transition.meaning}",
+        before=before,
+        after={"stage": project.stage, "cycle": project.cycle, "move": transition.move.value},
     )
 
 
@@ -253,14 +345,20 @@ def board(settings: Settings) -> list[dict[str, Any]]:
         rows = []
         for p in list_projects(session=session):
             last = latest.get(saved_id(p))
-            rows.append({
-                **p.snapshot(),
-                "stage_entered_at": p.stage_entered_at.isoformat(),
-                "last_gate": None if last is None else {
-                    "outcome": last.outcome, "to_stage": last.to_stage,
-                    "unmet": len(last.unmet), "decided_at": last.decided_at.isoformat(),
-                },
-            })
+            rows.append(
+                {
+                    **p.snapshot(),
+                    "stage_entered_at": p.stage_entered_at.isoformat(),
+                    "last_gate": None
+                    if last is None
+                    else {
+                        "outcome": last.outcome,
+                        "to_stage": last.to_stage,
+                        "unmet": len(last.unmet),
+                        "decided_at": last.decided_at.isoformat(),
+                    },
+                }
+            )
     order = {s.value: i for i, s in enumerate(STAGE_ORDER)}
     return sorted(rows, key=lambda r: (order[r["stage"]], r["ref"]))
 
@@ -288,9 +386,13 @@ def project_detail(settings: Settings, policy: GatePolicy, ref: str) -> dict[str
             "gate_decisions": [g.public() for g in list_gate_decisions(session=session, project_id=pid)],
             "history": [
                 {
-                    "at": e.effective_at.isoformat(), "recorded_at": e.recorded_at.isoformat(),
-                    "actor": e.actor, "action": e.action, "reason": e.reason,
-                    "before": e.before, "after": e.after,
+                    "at": e.effective_at.isoformat(),
+                    "recorded_at": e.recorded_at.isoformat(),
+                    "actor": e.actor,
+                    "action": e.action,
+                    "reason": e.reason,
+                    "before": e.before,
+                    "after": e.after,
                 }
                 for e in events_for(session=session, entity="project", entity_ref=project.ref)
             ],

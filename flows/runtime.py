@@ -31,7 +31,9 @@ def engine(settings: Settings) -> Engine:
     try:
         return _engine_for(settings.database_url)
     except (ArgumentError, NoSuchModuleError, ValueError) as exc:
-        raise UserError(f"COMMISSIONING_DATABASE_URL {safe_url_or_hint(settings.database_url)} is not a usable database URL: {exc}") from None
+        raise UserError(
+            f"COMMISSIONING_DATABASE_URL {safe_url_or_hint(settings.database_url)} is not a usable database URL: {exc}"
+        ) from None
 
 
 def safe_url_or_hint(url: str) -> str:
@@ -102,6 +104,7 @@ def gate_policy(settings: Settings) -> GatePolicy:
 
 # --------------------------------------------------------------------------- Prefect
 
+
 def configure_prefect(settings: Settings) -> None:
     """Set Prefect's environment; must run before ``import prefect``.
 
@@ -119,4 +122,3 @@ def configure_prefect(settings: Settings) -> None:
     if not os.environ.get("PREFECT_API_URL"):
         os.environ.setdefault("PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED", "false")
         os.environ.setdefault("PREFECT_UI_ENABLED", "false")
-

@@ -32,8 +32,12 @@ class Project(SQLModel, table=True):
 
     def snapshot(self) -> dict[str, Any]:
         return {
-            "ref": self.ref, "title": self.title, "service_area": self.service_area,
-            "owner": self.owner, "stage": self.stage, "cycle": self.cycle,
+            "ref": self.ref,
+            "title": self.title,
+            "service_area": self.service_area,
+            "owner": self.owner,
+            "stage": self.stage,
+            "cycle": self.cycle,
         }
 
 
@@ -72,11 +76,19 @@ class Evidence(SQLModel, table=True):
 
     def public(self) -> dict[str, Any]:
         return {
-            "id": self.id, "kind": self.kind, "source": self.source, "produced_by": self.produced_by,
-            "independently_reviewed": self.independently_reviewed, "method": self.method,
-            "context_fit": self.context_fit, "strength": f"{self.strength_scale}:{self.strength_level}",
-            "summary": self.summary, "link": self.link, "cycle": self.cycle,
-            "added_at": self.added_at.isoformat(), "added_by": self.added_by,
+            "id": self.id,
+            "kind": self.kind,
+            "source": self.source,
+            "produced_by": self.produced_by,
+            "independently_reviewed": self.independently_reviewed,
+            "method": self.method,
+            "context_fit": self.context_fit,
+            "strength": f"{self.strength_scale}:{self.strength_level}",
+            "summary": self.summary,
+            "link": self.link,
+            "cycle": self.cycle,
+            "added_at": self.added_at.isoformat(),
+            "added_by": self.added_by,
         }
 
 
@@ -96,8 +108,13 @@ class StageRecordRow(SQLModel, table=True):
 
     def public(self) -> dict[str, Any]:
         return {
-            "id": self.id, "cycle": self.cycle, "kind": self.kind, "value": self.value,
-            "recorded_on": self.recorded_on.isoformat(), "note": self.note, "link": self.link,
+            "id": self.id,
+            "cycle": self.cycle,
+            "kind": self.kind,
+            "value": self.value,
+            "recorded_on": self.recorded_on.isoformat(),
+            "note": self.note,
+            "link": self.link,
             "recorded_by": self.recorded_by,
         }
 
@@ -121,10 +138,18 @@ class GateDecision(SQLModel, table=True):
 
     def public(self) -> dict[str, Any]:
         return {
-            "id": self.id, "cycle": self.cycle, "from_stage": self.from_stage, "to_stage": self.to_stage,
-            "outcome": self.outcome, "unmet": self.unmet, "findings": self.findings, "reason": self.reason,
-            "decided_at": self.decided_at.isoformat(), "decided_by": self.decided_by,
-            "flow_run_id": self.flow_run_id, "policy_sources": self.policy_sources,
+            "id": self.id,
+            "cycle": self.cycle,
+            "from_stage": self.from_stage,
+            "to_stage": self.to_stage,
+            "outcome": self.outcome,
+            "unmet": self.unmet,
+            "findings": self.findings,
+            "reason": self.reason,
+            "decided_at": self.decided_at.isoformat(),
+            "decided_by": self.decided_by,
+            "flow_run_id": self.flow_run_id,
+            "policy_sources": self.policy_sources,
         }
 
 
@@ -152,9 +177,7 @@ def list_evidence(*, session: Session, project_id: int | None = None, kind: str 
 
 
 def find_evidence(*, session: Session, project_id: int, kind: str, source: str) -> Evidence | None:
-    stmt = select(Evidence).where(
-        Evidence.project_id == project_id, Evidence.kind == kind, Evidence.source == source
-    )
+    stmt = select(Evidence).where(Evidence.project_id == project_id, Evidence.kind == kind, Evidence.source == source)
     return session.exec(stmt).first()
 
 

@@ -44,7 +44,7 @@ def append_event(
     """Add an event to the caller's transaction (the caller commits)."""
     row = Event(
         effective_at=effective_at,
-        recorded_at=dt.datetime.now(dt.timezone.utc),
+        recorded_at=dt.datetime.now(dt.UTC),
         actor=actor,
         entity=entity,
         entity_ref=entity_ref,

@@ -74,25 +74,22 @@ class Transition:
 
 
 _ALL = (
-    Transition(Move.START_PLANNING, Stage.ANALYSE, Stage.PLAN, True,
-               "the needs analysis is done; design the service"),
-    Transition(Move.START_PROCUREMENT, Stage.PLAN, Stage.DO, True,
-               "the plan is approved; procure, award and mobilise"),
-    Transition(Move.START_REVIEW, Stage.DO, Stage.REVIEW, True,
-               "the contract is in place; monitor and review it"),
-    Transition(Move.RECOMMISSION, Stage.REVIEW, Stage.ANALYSE, True,
-               "the review decided to recommission; analyse need again"),
-    Transition(Move.DECOMMISSION, Stage.REVIEW, Stage.DECOMMISSIONED, True,
-               "the review decided to decommission the service"),
-    Transition(Move.RETURN_TO_PLANNING, Stage.DO, Stage.PLAN, False,
-               "the procurement failed; rework the plan"),
-    Transition(Move.RETURN_TO_ANALYSIS, Stage.PLAN, Stage.ANALYSE, False,
-               "the plan needs fresh evidence; analyse again"),
+    Transition(Move.START_PLANNING, Stage.ANALYSE, Stage.PLAN, True, "the needs analysis is done; design the service"),
+    Transition(Move.START_PROCUREMENT, Stage.PLAN, Stage.DO, True, "the plan is approved; procure, award and mobilise"),
+    Transition(Move.START_REVIEW, Stage.DO, Stage.REVIEW, True, "the contract is in place; monitor and review it"),
+    Transition(
+        Move.RECOMMISSION, Stage.REVIEW, Stage.ANALYSE, True, "the review decided to recommission; analyse need again"
+    ),
+    Transition(
+        Move.DECOMMISSION, Stage.REVIEW, Stage.DECOMMISSIONED, True, "the review decided to decommission the service"
+    ),
+    Transition(Move.RETURN_TO_PLANNING, Stage.DO, Stage.PLAN, False, "the procurement failed; rework the plan"),
+    Transition(
+        Move.RETURN_TO_ANALYSIS, Stage.PLAN, Stage.ANALYSE, False, "the plan needs fresh evidence; analyse again"
+    ),
 )
 
-TRANSITIONS: Mapping[tuple[Stage, Stage], Transition] = MappingProxyType(
-    {(t.source, t.target): t for t in _ALL}
-)
+TRANSITIONS: Mapping[tuple[Stage, Stage], Transition] = MappingProxyType({(t.source, t.target): t for t in _ALL})
 TRANSITIONS_BY_KEY: Mapping[str, Transition] = MappingProxyType({t.key: t for t in _ALL})
 
 

@@ -40,9 +40,7 @@ def parse_as_of(text: str, zone: str = DEFAULT_ZONE) -> tuple[dt.datetime | None
     if isinstance(parsed, pendulum.Date):
         start = pendulum.datetime(parsed.year, parsed.month, parsed.day, tz=zone)
         return start.in_timezone("UTC"), None
-    return None, (
-        f"{text!r} is not an ISO date or date-time (e.g. 2026-03-31 or 2026-03-31T09:00:00+01:00)"
-    )
+    return None, (f"{text!r} is not an ISO date or date-time (e.g. 2026-03-31 or 2026-03-31T09:00:00+01:00)")
 
 
 def local_date(instant: dt.datetime, zone: str = DEFAULT_ZONE) -> dt.date:

@@ -108,8 +108,7 @@ def parse_strength(text: str) -> tuple[Strength | None, str | None]:
     match = _STRENGTH_RE.match(text or "")
     if not match:
         return None, (
-            f"{text!r} is not a strength; write the scale and level, e.g. eif:3 (levels 1-4) "
-            f"or sms:4 (levels 1-5)"
+            f"{text!r} is not a strength; write the scale and level, e.g. eif:3 (levels 1-4) or sms:4 (levels 1-5)"
         )
     try:
         scale = StrengthScale(match["scale"].lower())
@@ -118,8 +117,7 @@ def parse_strength(text: str) -> tuple[Strength | None, str | None]:
     level = int(match["level"])
     if level not in scale.levels:
         return None, (
-            f"{text.strip()!r} is off the {scale.label} scale (levels {scale.levels.start}-"
-            f"{scale.levels.stop - 1})"
+            f"{text.strip()!r} is off the {scale.label} scale (levels {scale.levels.start}-{scale.levels.stop - 1})"
         )
     return Strength(scale, level), None
 

@@ -108,14 +108,18 @@ def parse_policy_text(text: str, source: str) -> tuple[dict[str, Any] | None, li
         return None, [PolicyProblem(source, "", f"is not valid TOML: {exc}")]
 
 
-def build_gate_policy(documents: Sequence[tuple[str, Mapping[str, Any]]]) -> tuple[GatePolicy | None, list[PolicyProblem]]:
+def build_gate_policy(
+    documents: Sequence[tuple[str, Mapping[str, Any]]],
+) -> tuple[GatePolicy | None, list[PolicyProblem]]:
     """Merge policy documents in order (later ones replace earlier gates) and validate them."""
     gates: dict[str, Gate] = {}
     problems: list[PolicyProblem] = []
     for source, doc in documents:
         for key in doc:
             if key != "gates":
-                problems.append(PolicyProblem(source, key, "is not a known section; the file holds [gates.<from>_to_<to>] tables"))
+                problems.append(
+                    PolicyProblem(source, key, "is not a known section; the file holds [gates.<from>_to_<to>] tables")
+                )
         raw_gates = doc.get("gates", {})
         if not isinstance(raw_gates, Mapping):
             problems.append(PolicyProblem(source, "gates", "must be a table of gates"))
@@ -137,24 +141,35 @@ def _parse_gate(source: str, key: str, raw: Any, problems: list[PolicyProblem]) 
         problems.append(PolicyProblem(source, where, _not_a_step(key)))
         return None
     if not transition.gated:
-        problems.append(PolicyProblem(
-            source, where,
-            f"{transition.source.label} -> {transition.target.label} is a step back, which needs a reason, not a gate"))
+        problems.append(
+            PolicyProblem(
+                source,
+                where,
+                f"{transition.source.label} -> {transition.target.label} is a step back, "
+                "which needs a reason, not a gate",
+            )
+        )
         return None
     if not isinstance(raw, Mapping):
         problems.append(PolicyProblem(source, where, "must be a table"))
         return None
     for unknown in sorted(set(raw) - _GATE_KEYS):
-        problems.append(PolicyProblem(source, f"{where}.{unknown}", "is not a known gate setting (evidence, records, description)"))
+        problems.append(
+            PolicyProblem(source, f"{where}.{unknown}", "is not a known gate setting (evidence, records, description)")
+        )
 
     evidence: list[EvidenceRule] = []
     for i, item in enumerate(_as_list(raw.get("evidence", []), source, f"{where}.evidence", problems)):
         rule = _parse_evidence_rule(source, f"{where}.evidence[{i + 1}]", item, problems)
         if rule is not None:
             if any(r.kind is rule.kind for r in evidence):
-                problems.append(PolicyProblem(
-                    source, f"{where}.evidence[{i + 1}]",
-                    f"contradicts an earlier rule: evidence of {rule.kind.label} is already set for this gate"))
+                problems.append(
+                    PolicyProblem(
+                        source,
+                        f"{where}.evidence[{i + 1}]",
+                        f"contradicts an earlier rule: evidence of {rule.kind.label} is already set for this gate",
+                    )
+                )
             evidence.append(rule)
 
     records: list[RecordRule] = []
@@ -162,16 +177,28 @@ def _parse_gate(source: str, key: str, raw: Any, problems: list[PolicyProblem]) 
         record_rule = _parse_record_rule(source, f"{where}.records[{i + 1}]", item, problems)
         if record_rule is not None:
             if any(r.kind is record_rule.kind for r in records):
-                problems.append(PolicyProblem(
-                    source, f"{where}.records[{i + 1}]",
-                    f"contradicts an earlier rule: the {record_rule.kind.label} is already required by this gate"))
+                problems.append(
+                    PolicyProblem(
+                        source,
+                        f"{where}.records[{i + 1}]",
+                        f"contradicts an earlier rule: the {record_rule.kind.label} is already required by this gate",
+                    )
+                )
             needed = _REVIEW_DECISION_FOR_TARGET.get(transition.target) if transition.source is Stage.REVIEW else None
-            if (needed and record_rule.kind is RecordKind.REVIEW_DECISION and record_rule.values is not None
-                    and record_rule.values != (needed,)):
-                problems.append(PolicyProblem(
-                    source, f"{where}.records[{i + 1}].values",
-                    f"contradicts the cycle: a project leaves Review for {transition.target.label} only on a "
-                    f"{needed!r} decision, so the gate cannot require {', '.join(record_rule.values)}"))
+            if (
+                needed
+                and record_rule.kind is RecordKind.REVIEW_DECISION
+                and record_rule.values is not None
+                and record_rule.values != (needed,)
+            ):
+                problems.append(
+                    PolicyProblem(
+                        source,
+                        f"{where}.records[{i + 1}].values",
+                        f"contradicts the cycle: a project leaves Review for {transition.target.label} only on a "
+                        f"{needed!r} decision, so the gate cannot require {', '.join(record_rule.values)}",
+                    )
+                )
             records.append(record_rule)
     if len(problems) > start:
         return None
@@ -201,32 +228,53 @@ def _parse_evidence_rule(source: str, where: str, raw: Any, problems: list[Polic
         return None
     start = len(problems)
     for unknown in sorted(set(raw) - _EVIDENCE_KEYS):
-        problems.append(PolicyProblem(source, f"{where}.{unknown}", f"is not a known setting ({', '.join(sorted(_EVIDENCE_KEYS))})"))
+        problems.append(
+            PolicyProblem(source, f"{where}.{unknown}", f"is not a known setting ({', '.join(sorted(_EVIDENCE_KEYS))})")
+        )
     kind: EvidenceKind | None = None
     try:
         kind = EvidenceKind(str(raw.get("kind", "")))
     except ValueError:
-        problems.append(PolicyProblem(source, f"{where}.kind",
-                                      f"{raw.get('kind')!r} is not a kind of evidence ({', '.join(k.value for k in EvidenceKind)})"))
+        problems.append(
+            PolicyProblem(
+                source,
+                f"{where}.kind",
+                f"{raw.get('kind')!r} is not a kind of evidence ({', '.join(k.value for k in EvidenceKind)})",
+            )
+        )
     min_items = raw.get("min_items", 1)
     if not isinstance(min_items, int) or isinstance(min_items, bool) or min_items < 1:
-        problems.append(PolicyProblem(source, f"{where}.min_items", f"must be a whole number of at least 1, not {min_items!r}"))
+        problems.append(
+            PolicyProblem(source, f"{where}.min_items", f"must be a whole number of at least 1, not {min_items!r}")
+        )
     strengths: dict[StrengthScale, int] = {}
     raw_strength = raw.get("min_strength")
     if not isinstance(raw_strength, Mapping) or not raw_strength:
-        problems.append(PolicyProblem(source, f"{where}.min_strength",
-                                      "must name at least one scale, e.g. { eif = 3, sms = 3 }; otherwise no evidence could meet it"))
+        problems.append(
+            PolicyProblem(
+                source,
+                f"{where}.min_strength",
+                "must name at least one scale, e.g. { eif = 3, sms = 3 }; otherwise no evidence could meet it",
+            )
+        )
     else:
         for scale_name, level in raw_strength.items():
             try:
                 scale = StrengthScale(scale_name)
             except ValueError:
-                problems.append(PolicyProblem(source, f"{where}.min_strength.{scale_name}", "is not a scale; use eif or sms"))
+                problems.append(
+                    PolicyProblem(source, f"{where}.min_strength.{scale_name}", "is not a scale; use eif or sms")
+                )
                 continue
             if not isinstance(level, int) or isinstance(level, bool) or level not in scale.levels:
-                problems.append(PolicyProblem(
-                    source, f"{where}.min_strength.{scale_name}",
-                    f"{level!r} is off the {scale.label} scale (levels {scale.levels.start}-{scale.levels.stop - 1})"))
+                problems.append(
+                    PolicyProblem(
+                        source,
+                        f"{where}.min_strength.{scale_name}",
+                        f"{level!r} is off the {scale.label} scale "
+                        f"(levels {scale.levels.start}-{scale.levels.stop - 1})",
+                    )
+                )
                 continue
             strengths[scale] = level
     reviewed = raw.get("independently_reviewed", False)
@@ -252,8 +300,13 @@ def _parse_record_rule(source: str, where: str, raw: Any, problems: list[PolicyP
         problems.append(PolicyProblem(source, f"{where}.{unknown}", "is not a known setting (record, values)"))
     kind = RecordKind.parse(str(raw.get("record", "")))
     if kind is None:
-        problems.append(PolicyProblem(source, f"{where}.record",
-                                      f"{raw.get('record')!r} is not a record ({', '.join(k.value for k in RecordKind)})"))
+        problems.append(
+            PolicyProblem(
+                source,
+                f"{where}.record",
+                f"{raw.get('record')!r} is not a record ({', '.join(k.value for k in RecordKind)})",
+            )
+        )
         return None
     values: tuple[str, ...] | None = None
     if "values" in raw:
@@ -265,9 +318,11 @@ def _parse_record_rule(source: str, where: str, raw: Any, problems: list[PolicyP
             if allowed is not None:
                 for v in raw_values:
                     if v not in allowed:
-                        problems.append(PolicyProblem(
-                            source, f"{where}.values",
-                            f"{v!r} is not a {kind.label} value ({', '.join(allowed)})"))
+                        problems.append(
+                            PolicyProblem(
+                                source, f"{where}.values", f"{v!r} is not a {kind.label} value ({', '.join(allowed)})"
+                            )
+                        )
             values = tuple(raw_values)
     if len(problems) > start:
         return None
@@ -328,8 +383,8 @@ def findings_for(facts: ProjectFacts) -> tuple[str, ...]:
                 found.append(f"{len(items)} item(s) of evidence of {kind.label} ({best}).")
     else:
         found.append("No evidence recorded.")
-    for kind, record in facts.records.items():
-        found.append(f"The {_record_label(kind)} is recorded as {record.value!r} ({record.recorded_on}).")
+    for record_kind, record in facts.records.items():
+        found.append(f"The {_record_label(record_kind)} is recorded as {record.value!r} ({record.recorded_on}).")
     return tuple(found)
 
 
@@ -340,8 +395,10 @@ def _check_evidence(rule: EvidenceRule, evidence: Sequence[EvidenceItem]) -> Unm
         return None
     need = f"at least {rule.min_items} item{'s' if rule.min_items > 1 else ''} at {rule.criteria()}"
     if not of_kind:
-        return Unmet(f"evidence_missing:{rule.kind.value}",
-                     f"No evidence of {rule.kind.label} has been recorded; the gate needs {need}.")
+        return Unmet(
+            f"evidence_missing:{rule.kind.value}",
+            f"No evidence of {rule.kind.label} has been recorded; the gate needs {need}.",
+        )
     best = max(of_kind, key=lambda e: (e.strength.level, e.independently_reviewed, e.context_fit.rank))
     return Unmet(
         f"evidence_weak:{rule.kind.value}",
@@ -358,8 +415,7 @@ def _check_record(rule: RecordRule, records: Mapping[RecordKind, StageRecord]) -
     if record is None:
         return Unmet(f"record_missing:{rule.kind.value}", f"No {label} has been recorded in this cycle{wanted}.")
     if rule.values is not None and record.value not in rule.values:
-        return Unmet(f"record_value:{rule.kind.value}",
-                     f"The {label} is recorded as {record.value!r}{wanted}.")
+        return Unmet(f"record_value:{rule.kind.value}", f"The {label} is recorded as {record.value!r}{wanted}.")
     return None
 
 
@@ -381,19 +437,31 @@ def assess(facts: ProjectFacts, policy: GatePolicy, target: Stage | None = None)
     """
     findings = findings_for(facts)
     if facts.stage is Stage.DECOMMISSIONED:
-        return Assessment(facts.stage, None, (), findings + ("The project is decommissioned.",))
+        return Assessment(facts.stage, None, (), (*findings, "The project is decommissioned."))
     if target is None:
         if facts.stage is Stage.REVIEW:
             target = _review_target(facts)
             if target is None:
                 decision = facts.records.get(RecordKind.REVIEW_DECISION)
                 if decision is None:
-                    return Assessment(facts.stage, None, (Unmet(
-                        "record_missing:review_decision",
-                        "No review decision has been recorded in this cycle; record one of "
-                        "continue, vary, extend, break, recommission or decommission."),), findings)
-                return Assessment(facts.stage, None, (), findings + (
-                    f"The review decided to {decision.value}; the project stays in Review.",))
+                    return Assessment(
+                        facts.stage,
+                        None,
+                        (
+                            Unmet(
+                                "record_missing:review_decision",
+                                "No review decision has been recorded in this cycle; record one of "
+                                "continue, vary, extend, break, recommission or decommission.",
+                            ),
+                        ),
+                        findings,
+                    )
+                return Assessment(
+                    facts.stage,
+                    None,
+                    (),
+                    (*findings, f"The review decided to {decision.value}; the project stays in Review."),
+                )
         else:
             (target,) = forward_targets(facts.stage)
     transition = find_transition(facts.stage, target)

@@ -38,13 +38,18 @@ def _policy_json(policy: GatePolicy) -> dict[str, object]:
                 "from": gate.transition.source.value,
                 "to": gate.transition.target.value,
                 "evidence": [
-                    {"kind": r.kind.value, "min_items": r.min_items,
-                     "min_strength": {s.value: lvl for s, lvl in r.min_strength.items()},
-                     "independently_reviewed": r.independently_reviewed,
-                     "min_context_fit": r.min_context_fit.value if r.min_context_fit else None}
+                    {
+                        "kind": r.kind.value,
+                        "min_items": r.min_items,
+                        "min_strength": {s.value: lvl for s, lvl in r.min_strength.items()},
+                        "independently_reviewed": r.independently_reviewed,
+                        "min_context_fit": r.min_context_fit.value if r.min_context_fit else None,
+                    }
                     for r in gate.evidence
                 ],
-                "records": [{"record": r.kind.value, "values": list(r.values) if r.values else None} for r in gate.records],
+                "records": [
+                    {"record": r.kind.value, "values": list(r.values) if r.values else None} for r in gate.records
+                ],
             }
             for key, gate in policy.gates.items()
         },

@@ -15,7 +15,9 @@ from policies.dates import parse_as_of, parse_iso_date
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
 
-AS_OF_HELP = "The instant to act as of: an ISO date (start of that day, organisation's zone) or date-time. Default: now."
+AS_OF_HELP = (
+    "The instant to act as of: an ISO date (start of that day, organisation's zone) or date-time. Default: now."
+)
 JSON_HELP = "Print JSON instead of a table."
 
 
@@ -26,11 +28,11 @@ def settings() -> Settings:
 def as_of_instant(text: str | None, cfg: Settings) -> dt.datetime:
     """The run's one instant, from --as-of or the clock (read here, once, at the edge)."""
     if text is None:
-        return dt.datetime.now(dt.timezone.utc)
+        return dt.datetime.now(dt.UTC)
     instant, why = parse_as_of(text, cfg.timezone)
     if instant is None:
         raise UserError(f"--as-of: {why}")
-    return dt.datetime.fromtimestamp(instant.timestamp(), dt.timezone.utc)
+    return dt.datetime.fromtimestamp(instant.timestamp(), dt.UTC)
 
 
 def iso_date_option(name: str, text: str | None, default: dt.date) -> dt.date:

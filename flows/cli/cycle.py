@@ -29,8 +29,13 @@ def _start_prefect(cfg: Settings) -> Any:
 
 def advance(
     ref: Annotated[str, typer.Argument(help="Project reference.")],
-    to: Annotated[str | None, typer.Option(help="Target stage; needed only for a step back (do -> plan, plan -> analyse) "
-                                                "or to name where Review leads.")] = None,
+    to: Annotated[
+        str | None,
+        typer.Option(
+            help="Target stage; needed only for a step back (do -> plan, plan -> analyse) "
+            "or to name where Review leads."
+        ),
+    ] = None,
     reason: Annotated[str | None, typer.Option(help="Why; required for a step back.")] = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
     by: Annotated[str | None, typer.Option("--by", help="Who is acting.")] = None,
@@ -51,7 +56,9 @@ def advance(
     elif result["outcome"] == "stayed":
         console.print(f"{result['ref']}: {result['findings'][-1]}", markup=False)
     else:
-        console.print(f"{result['ref']}: the {source} gate is not met; {len(result['unmet'])} condition(s) unmet:", markup=False)
+        console.print(
+            f"{result['ref']}: the {source} gate is not met; {len(result['unmet'])} condition(s) unmet:", markup=False
+        )
         for u in result["unmet"]:
             console.print(f"  ✗ {u['sentence']}", markup=False)
     console.print(f"Recorded as gate decision {result['id']} (flow run {result['flow_run_id']}).", markup=False)
@@ -68,13 +75,18 @@ def demo() -> None:
     console.print(f"Database {safe_url(eng.url)} at schema {revision}.", markup=False)
     created = build_portfolio(cfg, _lazy_flow_runner(cfg), eng)
     if created:
-        console.print(f"Built {len(created)} demo project(s) through the stage flows: {', '.join(created)}.", markup=False)
+        console.print(
+            f"Built {len(created)} demo project(s) through the stage flows: {', '.join(created)}.", markup=False
+        )
     else:
         console.print("The demo portfolio is already there; nothing was changed.")
     print_board(board(cfg), cfg)
     print_history(project_detail(cfg, gate_policy(cfg), SHOWCASE), cfg)
-    console.print(f"Done in {time.perf_counter() - started:.1f} s. Try `commission show {SHOWCASE}` or "
-                  f"`commission show FAM-2026-01` to see an unmet gate.", markup=False)
+    console.print(
+        f"Done in {time.perf_counter() - started:.1f} s. Try `commission show {SHOWCASE}` or "
+        f"`commission show FAM-2026-01` to see an unmet gate.",
+        markup=False,
+    )
 
 
 def _lazy_flow_runner(cfg: Settings) -> Any:

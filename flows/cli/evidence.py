@@ -10,7 +10,9 @@ from flows.projects import add_evidence, evidence_register
 
 
 def register(app: typer.Typer) -> None:
-    evidence = typer.Typer(help="The evidence register: local need, what works, market, user voice.", no_args_is_help=True)
+    evidence = typer.Typer(
+        help="The evidence register: local need, what works, market, user voice.", no_args_is_help=True
+    )
     evidence.command("add")(evidence_add)
     evidence.command("list")(evidence_list)
     app.add_typer(evidence, name="evidence")
@@ -23,7 +25,9 @@ def evidence_add(
     produced_by: Annotated[str, typer.Option("--produced-by", help="Who produced it.")],
     reviewed: Annotated[bool, typer.Option("--reviewed/--not-reviewed", help="Was it independently reviewed?")],
     method: Annotated[str, typer.Option(help="e.g. RCT, quasi-experimental, mixed methods, survey.")],
-    context_fit: Annotated[str, typer.Option("--context-fit", help="How close its setting is to ours: high | medium | low.")],
+    context_fit: Annotated[
+        str, typer.Option("--context-fit", help="How close its setting is to ours: high | medium | low.")
+    ],
     strength: Annotated[str, typer.Option(help="Scale and level: eif:1-4 or sms:1-5, e.g. eif:3.")],
     summary: Annotated[str, typer.Option(help="What it found, in a sentence or two.")],
     link: Annotated[str | None, typer.Option(help="https:// address or doi:.")] = None,
@@ -33,12 +37,26 @@ def evidence_add(
     """Add an item of evidence to a project's register."""
     cfg = settings()
     row = add_evidence(
-        cfg, ref=ref.upper(),
-        fields={"kind": kind, "source": source, "produced_by": produced_by, "independently_reviewed": reviewed,
-                "method": method, "context_fit": context_fit, "strength": strength, "summary": summary, "link": link},
-        as_of=as_of_instant(as_of, cfg), actor=by or cfg.actor,
+        cfg,
+        ref=ref.upper(),
+        fields={
+            "kind": kind,
+            "source": source,
+            "produced_by": produced_by,
+            "independently_reviewed": reviewed,
+            "method": method,
+            "context_fit": context_fit,
+            "strength": strength,
+            "summary": summary,
+            "link": link,
+        },
+        as_of=as_of_instant(as_of, cfg),
+        actor=by or cfg.actor,
     )
-    console.print(f"Added evidence item {row.id} ({row.kind}, {row.strength_scale}:{row.strength_level}) to {ref.upper()}.", markup=False)
+    console.print(
+        f"Added evidence item {row.id} ({row.kind}, {row.strength_scale}:{row.strength_level}) to {ref.upper()}.",
+        markup=False,
+    )
 
 
 def evidence_list(
@@ -55,6 +73,16 @@ def evidence_list(
     for name in ("Project", "#", "Kind", "Source", "Produced by", "Strength", "Reviewed", "Fit", "Method", "Summary"):
         table.add_column(name, overflow="fold")
     for e in rows:
-        table.add_row(e["project"], str(e["id"]), e["kind"], e["source"], e["produced_by"], e["strength"],
-                      "yes" if e["independently_reviewed"] else "no", e["context_fit"], e["method"], e["summary"])
+        table.add_row(
+            e["project"],
+            str(e["id"]),
+            e["kind"],
+            e["source"],
+            e["produced_by"],
+            e["strength"],
+            "yes" if e["independently_reviewed"] else "no",
+            e["context_fit"],
+            e["method"],
+            e["summary"],
+        )
     console.print(table if rows else "No evidence recorded.")

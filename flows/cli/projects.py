@@ -31,13 +31,22 @@ def project_add(
     description: Annotated[str, typer.Option(help="A sentence on the need and the aim.")] = "",
     stage: Annotated[str, typer.Option(help="Start stage, for a service onboarded mid-cycle.")] = "analyse",
     as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
-    by: Annotated[str | None, typer.Option("--by", help="Who is acting (default: COMMISSIONING_ACTOR or login).")] = None,
+    by: Annotated[
+        str | None, typer.Option("--by", help="Who is acting (default: COMMISSIONING_ACTOR or login).")
+    ] = None,
 ) -> None:
     """Create a commissioning project (in Analyse unless --stage says otherwise)."""
     cfg = settings()
     project = create_project(
-        cfg, ref=ref, title=title, service_area=area, owner=owner, description=description,
-        stage=stage, as_of=as_of_instant(as_of, cfg), actor=by or cfg.actor,
+        cfg,
+        ref=ref,
+        title=title,
+        service_area=area,
+        owner=owner,
+        description=description,
+        stage=stage,
+        as_of=as_of_instant(as_of, cfg),
+        actor=by or cfg.actor,
     )
     console.print(f"Created {project.ref} '{project.title}' in {Stage(project.stage).label}.", markup=False)
 
@@ -75,8 +84,15 @@ def print_board(rows: list[dict[str, Any]], cfg: Settings) -> None:
             table.add_section()
         stage_cell = Stage(r["stage"]).label if r["stage"] != previous else ""
         previous = r["stage"]
-        table.add_row(stage_cell, r["ref"], r["title"], r["owner"],
-                      local(r["stage_entered_at"], cfg, with_time=False), str(r["cycle"]), _gate_cell(r))
+        table.add_row(
+            stage_cell,
+            r["ref"],
+            r["title"],
+            r["owner"],
+            local(r["stage_entered_at"], cfg, with_time=False),
+            str(r["cycle"]),
+            _gate_cell(r),
+        )
     if not rows:
         console.print("No projects yet. Add one with `commission project add` or try `commission demo`.")
         return
@@ -88,7 +104,8 @@ def _event_detail(e: dict[str, Any]) -> str:
     action = e["action"]
     if action == "StageChanged":
         return f"{before.get('stage')} -> {after.get('stage')} (cycle {after.get('cycle')})" + (
-            f": {e['reason']}" if e.get("reason") else "")
+            f": {e['reason']}" if e.get("reason") else ""
+        )
     if action == "GateRefused":
         unmet = after.get("unmet", [])
         return f"to {after.get('to_stage')}: {len(unmet)} unmet - " + " ".join(u["sentence"] for u in unmet)
@@ -125,7 +142,9 @@ def show(
     console.print(f"[bold]{detail['ref']}[/bold]  {detail['title']}", highlight=False)
     console.print(
         f"{detail['service_area']} · owner {detail['owner']} · cycle {detail['cycle']} · "
-        f"{stage.label} since {local(detail['stage_entered_at'], cfg, with_time=False)}", markup=False)
+        f"{stage.label} since {local(detail['stage_entered_at'], cfg, with_time=False)}",
+        markup=False,
+    )
     if detail["description"]:
         console.print(detail["description"], markup=False)
     gate = detail["gate"]
@@ -133,8 +152,10 @@ def show(
     if stage is Stage.DECOMMISSIONED:
         console.print("Gate: none; the project is decommissioned.")
     elif gate["outcome"] == "passed":
-        console.print(f"Gate to {Stage(gate['to_stage']).label}: [green]every condition is met[/green]; "
-                      f"run `commission advance {detail['ref']}`.")
+        console.print(
+            f"Gate to {Stage(gate['to_stage']).label}: [green]every condition is met[/green]; "
+            f"run `commission advance {detail['ref']}`."
+        )
     elif gate["outcome"] == "stayed":
         console.print(f"Gate: {gate['findings'][-1]}", markup=False)
     else:
@@ -148,8 +169,16 @@ def show(
         for name in ("#", "Kind", "Source", "By", "Strength", "Reviewed", "Fit", "Method"):
             table.add_column(name, overflow="fold")
         for e in detail["evidence"]:
-            table.add_row(str(e["id"]), e["kind"], e["source"], e["produced_by"], e["strength"],
-                          "yes" if e["independently_reviewed"] else "no", e["context_fit"], e["method"])
+            table.add_row(
+                str(e["id"]),
+                e["kind"],
+                e["source"],
+                e["produced_by"],
+                e["strength"],
+                "yes" if e["independently_reviewed"] else "no",
+                e["context_fit"],
+                e["method"],
+            )
         console.print(table)
     if detail["records"]:
         table = Table(title="Stage records")
@@ -163,10 +192,16 @@ def show(
 
 def record(
     ref: Annotated[str, typer.Argument(help="Project reference.")],
-    kind: Annotated[str, typer.Argument(help="business_case | specification | outcomes_framework | "
-                                              "procurement_route | award | review_decision")],
+    kind: Annotated[
+        str,
+        typer.Argument(
+            help="business_case | specification | outcomes_framework | procurement_route | award | review_decision"
+        ),
+    ],
     value: Annotated[str, typer.Argument(help="e.g. approved, final, agreed, open, the provider's name, recommission")],
-    on: Annotated[str | None, typer.Option("--on", help="The date of the decision or document (ISO; default: the as-of date).")] = None,
+    on: Annotated[
+        str | None, typer.Option("--on", help="The date of the decision or document (ISO; default: the as-of date).")
+    ] = None,
     note: Annotated[str, typer.Option(help="Why, or where it was decided (e.g. 'Cabinet 16 March').")] = "",
     link: Annotated[str | None, typer.Option(help="Where the document lives.")] = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
@@ -176,8 +211,16 @@ def record(
     cfg = settings()
     instant = as_of_instant(as_of, cfg)
     row = add_record(
-        cfg, ref=ref.upper(), kind=kind, value=value,
+        cfg,
+        ref=ref.upper(),
+        kind=kind,
+        value=value,
         on=iso_date_option("--on", on, local_date(instant, cfg.timezone)),
-        note=note, link=link, as_of=instant, actor=by or cfg.actor,
+        note=note,
+        link=link,
+        as_of=instant,
+        actor=by or cfg.actor,
     )
-    console.print(f"Recorded {RecordKind(row.kind).label} = {row.value} for {ref.upper()} (cycle {row.cycle}).", markup=False)
+    console.print(
+        f"Recorded {RecordKind(row.kind).label} = {row.value} for {ref.upper()} (cycle {row.cycle}).", markup=False
+    )

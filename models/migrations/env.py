@@ -3,7 +3,7 @@
 from alembic import context
 from sqlmodel import SQLModel
 
-import models.commissioning  # noqa: F401  (registers the tables)
+import models.commissioning
 import models.events  # noqa: F401
 
 target_metadata = SQLModel.metadata

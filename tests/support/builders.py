@@ -16,12 +16,18 @@ def shipped_policy() -> GatePolicy:
     return policy
 
 
-def evidence(kind: str, strength: str, *, reviewed: bool = True, fit: str = "high",
-             source: str = "a study") -> EvidenceItem:
+def evidence(
+    kind: str, strength: str, *, reviewed: bool = True, fit: str = "high", source: str = "a study"
+) -> EvidenceItem:
     scale, level = strength.split(":")
     return EvidenceItem(
-        kind=EvidenceKind(kind), source=source, produced_by="someone", independently_reviewed=reviewed,
-        method="RCT", context_fit=ContextFit(fit), strength=Strength(StrengthScale(scale), int(level)),
+        kind=EvidenceKind(kind),
+        source=source,
+        produced_by="someone",
+        independently_reviewed=reviewed,
+        method="RCT",
+        context_fit=ContextFit(fit),
+        strength=Strength(StrengthScale(scale), int(level)),
         summary="found something",
     )
 
@@ -35,6 +41,8 @@ def facts(stage: Stage, *items: EvidenceItem, **record_values: str) -> ProjectFa
 
 
 READY_TO_PROCURE = {
-    "business_case": "approved", "specification": "final",
-    "outcomes_framework": "agreed", "procurement_route": "open",
+    "business_case": "approved",
+    "specification": "final",
+    "outcomes_framework": "agreed",
+    "procurement_route": "open",
 }

@@ -6,7 +6,7 @@ import pytest
 
 from policies.dates import local_date, parse_as_of, parse_iso_date
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 @pytest.mark.parametrize(

@@ -80,7 +80,14 @@ def test_every_problem_is_reported_at_once() -> None:
     item, problems = validate_evidence({"kind": "nope", "strength": "sms:9"})
     assert item is None
     assert {p.field for p in problems} == {
-        "kind", "source", "produced_by", "method", "summary", "independently_reviewed", "context_fit", "strength",
+        "kind",
+        "source",
+        "produced_by",
+        "method",
+        "summary",
+        "independently_reviewed",
+        "context_fit",
+        "strength",
     }
 
 

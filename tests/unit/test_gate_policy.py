@@ -30,14 +30,19 @@ STRICT_WHAT_WORKS = """
 [gates.analyse_to_plan]
 evidence = [
   { kind = "local_need", min_strength = { sms = 1 } },
-  { kind = "what_works", min_items = 2, min_strength = { eif = 3 }, independently_reviewed = true, min_context_fit = "medium" },
+  { kind = "what_works", min_items = 2, min_strength = { eif = 3 }, independently_reviewed = true, \
+min_context_fit = "medium" },
 ]
 """
 
 
 def test_the_shipped_defaults_set_every_forward_gate() -> None:
     assert sorted(shipped_policy().gates) == [
-        "analyse_to_plan", "do_to_review", "plan_to_do", "review_to_analyse", "review_to_decommissioned",
+        "analyse_to_plan",
+        "do_to_review",
+        "plan_to_do",
+        "review_to_analyse",
+        "review_to_decommissioned",
     ]
 
 
@@ -104,26 +109,46 @@ def test_a_toml_syntax_error_names_the_line() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("[gates.analyse_to_review]\n", "gates.analyse_to_review: Analyse -> Review is not a step in the commissioning cycle"),
+        (
+            "[gates.analyse_to_review]\n",
+            "gates.analyse_to_review: Analyse -> Review is not a step in the commissioning cycle",
+        ),
         ("[gates.plan_to_analyse]\n", "is a step back, which needs a reason, not a gate"),
         ("[gates.to_the_moon]\n", "gates.to_the_moon: is not a gate"),
         ("[gate.analyse_to_plan]\n", "file0.toml: gate: is not a known section"),
-        ("[gates.analyse_to_plan]\nevidence = [{ kind = 'vibes', min_strength = { eif = 2 } }]\n",
-         "gates.analyse_to_plan.evidence[1].kind: 'vibes' is not a kind of evidence"),
-        ("[gates.analyse_to_plan]\nevidence = [{ kind = 'what_works', min_strength = { eif = 5 } }]\n",
-         "gates.analyse_to_plan.evidence[1].min_strength.eif: 5 is off the EIF scale (levels 1-4)"),
-        ("[gates.analyse_to_plan]\nevidence = [{ kind = 'what_works', min_strength = { sms = 0 } }]\n",
-         "min_strength.sms: 0 is off the SMS scale (levels 1-5)"),
-        ("[gates.analyse_to_plan]\nevidence = [{ kind = 'what_works', min_strength = { nice = 3 } }]\n",
-         "min_strength.nice: is not a scale"),
-        ("[gates.analyse_to_plan]\nevidence = [{ kind = 'what_works', min_strength = {} }]\n",
-         "otherwise no evidence could meet it"),
-        ("[gates.analyse_to_plan]\nevidence = [{ kind = 'what_works', min_items = 0, min_strength = { eif = 3 } }]\n",
-         "min_items: must be a whole number of at least 1, not 0"),
-        ("[gates.analyse_to_plan]\nevidence = [{ kind = 'what_works', min_strenght = { eif = 3 } }]\n",
-         "evidence[1].min_strenght: is not a known setting"),
-        ("[gates.plan_to_do]\nrecords = [{ record = 'business_case', values = ['signed'] }]\n",
-         "'signed' is not a business case value"),
+        (
+            "[gates.analyse_to_plan]\nevidence = [{ kind = 'vibes', min_strength = { eif = 2 } }]\n",
+            "gates.analyse_to_plan.evidence[1].kind: 'vibes' is not a kind of evidence",
+        ),
+        (
+            "[gates.analyse_to_plan]\nevidence = [{ kind = 'what_works', min_strength = { eif = 5 } }]\n",
+            "gates.analyse_to_plan.evidence[1].min_strength.eif: 5 is off the EIF scale (levels 1-4)",
+        ),
+        (
+            "[gates.analyse_to_plan]\nevidence = [{ kind = 'what_works', min_strength = { sms = 0 } }]\n",
+            "min_strength.sms: 0 is off the SMS scale (levels 1-5)",
+        ),
+        (
+            "[gates.analyse_to_plan]\nevidence = [{ kind = 'what_works', min_strength = { nice = 3 } }]\n",
+            "min_strength.nice: is not a scale",
+        ),
+        (
+            "[gates.analyse_to_plan]\nevidence = [{ kind = 'what_works', min_strength = {} }]\n",
+            "otherwise no evidence could meet it",
+        ),
+        (
+            "[gates.analyse_to_plan]\n"
+            "evidence = [{ kind = 'what_works', min_items = 0, min_strength = { eif = 3 } }]\n",
+            "min_items: must be a whole number of at least 1, not 0",
+        ),
+        (
+            "[gates.analyse_to_plan]\nevidence = [{ kind = 'what_works', min_strenght = { eif = 3 } }]\n",
+            "evidence[1].min_strenght: is not a known setting",
+        ),
+        (
+            "[gates.plan_to_do]\nrecords = [{ record = 'business_case', values = ['signed'] }]\n",
+            "'signed' is not a business case value",
+        ),
         ("[gates.plan_to_do]\nrecords = [{ record = 'budget' }]\n", "'budget' is not a record"),
         ("[gates.plan_to_do]\nrecords = 'business_case'\n", "gates.plan_to_do.records: must be a list of tables"),
         ("[gates.plan_to_do]\nrecord = []\n", "gates.plan_to_do.record: is not a known gate setting"),
@@ -136,16 +161,24 @@ def test_a_malformed_policy_is_refused_with_where_and_why(text: str, expected: s
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("[gates.analyse_to_plan]\nevidence = [\n { kind = 'what_works', min_strength = { eif = 3 } },\n"
-         " { kind = 'what_works', min_strength = { eif = 2 } },\n]\n",
-         "evidence[2]: contradicts an earlier rule: evidence of what works is already set for this gate"),
-        ("[gates.plan_to_do]\nrecords = [{ record = 'business_case', values = ['approved'] },"
-         " { record = 'business_case', values = ['draft'] }]\n",
-         "records[2]: contradicts an earlier rule: the business case is already required"),
-        ("[gates.review_to_analyse]\nrecords = [{ record = 'review_decision', values = ['decommission'] }]\n",
-         "contradicts the cycle: a project leaves Review for Analyse only on a 'recommission' decision"),
-        ("[gates.review_to_decommissioned]\nrecords = [{ record = 'review_decision', values = ['continue'] }]\n",
-         "leaves Review for Decommissioned only on a 'decommission' decision"),
+        (
+            "[gates.analyse_to_plan]\nevidence = [\n { kind = 'what_works', min_strength = { eif = 3 } },\n"
+            " { kind = 'what_works', min_strength = { eif = 2 } },\n]\n",
+            "evidence[2]: contradicts an earlier rule: evidence of what works is already set for this gate",
+        ),
+        (
+            "[gates.plan_to_do]\nrecords = [{ record = 'business_case', values = ['approved'] },"
+            " { record = 'business_case', values = ['draft'] }]\n",
+            "records[2]: contradicts an earlier rule: the business case is already required",
+        ),
+        (
+            "[gates.review_to_analyse]\nrecords = [{ record = 'review_decision', values = ['decommission'] }]\n",
+            "contradicts the cycle: a project leaves Review for Analyse only on a 'recommission' decision",
+        ),
+        (
+            "[gates.review_to_decommissioned]\nrecords = [{ record = 'review_decision', values = ['continue'] }]\n",
+            "leaves Review for Decommissioned only on a 'decommission' decision",
+        ),
     ],
 )
 def test_a_contradictory_policy_is_refused(text: str, expected: str) -> None:
@@ -154,8 +187,7 @@ def test_a_contradictory_policy_is_refused(text: str, expected: str) -> None:
 
 def test_every_problem_in_a_file_is_reported_not_just_the_first() -> None:
     policy, problems = load(
-        "[gates.analyse_to_plan]\nevidence = [{ kind = 'vibes', min_strength = { eif = 9 } }]\n"
-        "[gates.up_to_eleven]\n"
+        "[gates.analyse_to_plan]\nevidence = [{ kind = 'vibes', min_strength = { eif = 9 } }]\n[gates.up_to_eleven]\n"
     )
     assert policy is None
     assert len(problems) == 3

@@ -76,8 +76,10 @@ def test_plan_with_everything_in_place_passes_to_do() -> None:
 def test_plan_with_nothing_lists_all_four_conditions() -> None:
     result = assess(facts(Stage.PLAN), POLICY)
     assert codes(result) == [
-        "record_missing:business_case", "record_missing:specification",
-        "record_missing:outcomes_framework", "record_missing:procurement_route",
+        "record_missing:business_case",
+        "record_missing:specification",
+        "record_missing:outcomes_framework",
+        "record_missing:procurement_route",
     ]
     assert result.unmet[0].sentence == (
         "No business case has been recorded in this cycle; the gate needs it to be approved."
@@ -156,8 +158,10 @@ def test_other_decisions_keep_the_project_in_review(decision: str) -> None:
     assert result.findings[-1] == f"The review decided to {decision}; the project stays in Review."
 
 
-@pytest.mark.parametrize(("decision", "target"), [("decommission", Stage.ANALYSE), ("recommission", Stage.DECOMMISSIONED),
-                                                  ("continue", Stage.ANALYSE)])
+@pytest.mark.parametrize(
+    ("decision", "target"),
+    [("decommission", Stage.ANALYSE), ("recommission", Stage.DECOMMISSIONED), ("continue", Stage.ANALYSE)],
+)
 def test_asking_for_the_other_exit_than_the_decision_is_refused(decision: str, target: Stage) -> None:
     result = assess(facts(Stage.REVIEW, review_decision=decision), POLICY, target)
     assert result.outcome == "refused"
