@@ -1,0 +1,78 @@
+"""Integration fixtures: each test gets a migrated database on SQLite and on PostgreSQL."""
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy.engine import make_url
+
+from flows.settings import Settings, load_settings
+from models.db import make_engine, normalise_url
+from models.migrate import upgrade
+
+TABLES = "project, evidence, stage_record, gate_decision, event"
+
+
+def create_pg_database(server_url: str, prefix: str) -> str:
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def pg_migrated_url(postgres_server_url: str) -> str:
+    url = create_pg_database(postgres_server_url, "commissioning_it")
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def fresh_database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """An empty database (no schema) on the backend under test."""
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'empty.db'}"
+    return create_pg_database(request.getfixturevalue("postgres_server_url"), "commissioning_fresh")
+
+
+@pytest.fixture
+def settings(backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Settings:
+    """Settings pointing at a migrated, empty database; flows read the same through the environment."""
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'commissioning.db'}"
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+    else:
+        url = request.getfixturevalue("pg_migrated_url")
+        engine = make_engine(url)
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE")
+        engine.dispose()
+    monkeypatch.setenv("COMMISSIONING_DATABASE_URL", url)
+    monkeypatch.setenv("COMMISSIONING_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("COMMISSIONING_ACTOR", "test-commissioner")
+    monkeypatch.delenv("COMMISSIONING_POLICY_FILE", raising=False)
+    return load_settings()
+
+
+@pytest.fixture(scope="session")
+def prefect_engine() -> Iterator[None]:
+    """The real Prefect engine on a temporary API database, shared by the session."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=60):
+        yield
+
+
+def normalised(url: str) -> str:
+    return normalise_url(url).render_as_string(hide_password=False)

@@ -1,0 +1,229 @@
+"""The stage flows on the real Prefect engine, on SQLite and PostgreSQL.
+
+The worked example is a young people's homelessness service taken round the
+whole cycle: refused for want of evidence, planned, procured, a failed tender
+sent back to Plan, awarded, reviewed, recommissioned into a second cycle (where
+the first cycle's business case no longer counts), and finally decommissioned.
+"""
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from flows.cycle import run_stage_flow
+from flows.errors import UserError
+from flows.projects import add_evidence, add_record, check_advance, create_project, project_detail, save_assessment
+from flows.runtime import database, gate_policy
+from flows.settings import Settings
+from policies.cycle import Stage
+from policies.gates import assess
+from tests.support.builders import facts
+
+pytestmark = pytest.mark.usefixtures("prefect_engine")
+
+REF = "HOM-2026-01"
+
+
+def day(iso: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(f"{iso}T09:00:00+00:00")
+
+
+def advance(settings: Settings, on: str, to: str | None = None, reason: str | None = None) -> dict[str, Any]:
+    request = check_advance(settings, ref=REF, to=to, reason=reason, as_of=day(on))
+    return run_stage_flow(request, as_of=day(on), actor="aisha")
+
+
+def evidence(settings: Settings, on: str, kind: str, source: str, strength: str) -> None:
+    fields = {
+        "kind": kind,
+        "source": source,
+        "produced_by": "someone",
+        "independently_reviewed": True,
+        "method": "mixed methods",
+        "context_fit": "high",
+        "strength": strength,
+        "summary": source,
+    }
+    add_evidence(settings, ref=REF, fields=fields, as_of=day(on), actor="aisha")
+
+
+def record(settings: Settings, on: str, kind: str, value: str) -> None:
+    add_record(
+        settings,
+        ref=REF,
+        kind=kind,
+        value=value,
+        on=dt.date.fromisoformat(on),
+        note="",
+        link=None,
+        as_of=day(on),
+        actor="aisha",
+    )
+
+
+def plan_records(settings: Settings, on: str) -> None:
+    for kind, value in [
+        ("business_case", "approved"),
+        ("specification", "final"),
+        ("outcomes_framework", "agreed"),
+        ("procurement_route", "open"),
+    ]:
+        record(settings, on, kind, value)
+
+
+def test_a_project_goes_round_the_whole_cycle(settings: Settings) -> None:
+    create_project(
+        settings,
+        ref=REF,
+        title="Homelessness prevention (18-24)",
+        service_area="Housing",
+        owner="Aisha Rahman",
+        description="",
+        stage="analyse",
+        as_of=day("2026-01-05"),
+        actor="aisha",
+    )
+
+    refused = advance(settings, "2026-01-12")
+    assert (refused["outcome"], refused["stage_now"]) == ("refused", "analyse")
+    assert [u["code"] for u in refused["unmet"]] == ["evidence_missing:local_need", "evidence_missing:what_works"]
+    assert refused["flow_run_id"], "the gate decision names the Prefect flow run that made it"
+    assert refused["decided_by"] == "aisha"
+
+    evidence(settings, "2026-01-19", "local_need", "Rough sleeping count 2025", "sms:1")
+    evidence(settings, "2026-01-19", "what_works", "Housing First England evaluation", "sms:4")
+    assert advance(settings, "2026-02-02")["stage_now"] == "plan"
+
+    record(settings, "2026-02-09", "business_case", "draft")
+    assert len(advance(settings, "2026-02-10")["unmet"]) == 4
+    plan_records(settings, "2026-03-16")
+    assert advance(settings, "2026-03-17")["stage_now"] == "do"
+
+    with pytest.raises(UserError, match="needs a reason"):
+        check_advance(settings, ref=REF, to="plan", reason=None, as_of=day("2026-05-11"))
+    back = advance(settings, "2026-05-11", to="plan", reason="Tender failed: no compliant bid")
+    assert (back["outcome"], back["stage_now"], back["reason"]) == ("passed", "plan", "Tender failed: no compliant bid")
+    assert advance(settings, "2026-05-18")["stage_now"] == "do"  # same cycle: the plan records still count
+
+    assert advance(settings, "2026-06-01")["unmet"][0]["code"] == "record_missing:award"
+    record(settings, "2026-07-01", "award", "Northbridge Young People's Trust")
+    assert advance(settings, "2026-07-02")["stage_now"] == "review"
+
+    record(settings, "2027-06-01", "review_decision", "continue")
+    held = advance(settings, "2027-06-02")
+    assert (held["outcome"], held["stage_now"]) == ("stayed", "review")
+
+    record(settings, "2028-06-01", "review_decision", "recommission")
+    again = advance(settings, "2028-06-02")
+    assert (again["stage_now"], again["cycle"]) == ("analyse", 1)  # the decision belongs to cycle 1
+
+    detail = project_detail(settings, gate_policy(settings), REF)
+    assert (detail["stage"], detail["cycle"]) == ("analyse", 2)
+    # Evidence stays in the register; cycle 1's plan records do not carry into cycle 2.
+    assert advance(settings, "2028-06-05")["stage_now"] == "plan"
+    refused_plan = advance(settings, "2028-06-06")
+    assert [u["code"] for u in refused_plan["unmet"]] == [
+        "record_missing:business_case",
+        "record_missing:specification",
+        "record_missing:outcomes_framework",
+        "record_missing:procurement_route",
+    ]
+
+    detail = project_detail(settings, gate_policy(settings), REF)
+    moves = [(e["before"]["stage"], e["after"]["stage"]) for e in detail["history"] if e["action"] == "StageChanged"]
+    assert moves == [
+        ("analyse", "plan"),
+        ("plan", "do"),
+        ("do", "plan"),
+        ("plan", "do"),
+        ("do", "review"),
+        ("review", "analyse"),
+        ("analyse", "plan"),
+    ]
+    outcomes = [g["outcome"] for g in detail["gate_decisions"]]
+    assert outcomes == [
+        "refused",
+        "passed",
+        "refused",
+        "passed",
+        "passed",
+        "passed",
+        "refused",
+        "passed",
+        "stayed",
+        "passed",
+        "passed",
+        "refused",
+    ]
+    assert all(g["flow_run_id"] and g["policy_sources"] for g in detail["gate_decisions"])
+
+
+def test_a_decommissioned_project_goes_no_further(settings: Settings) -> None:
+    create_project(
+        settings,
+        ref=REF,
+        title="Day centres",
+        service_area="Adult social care",
+        owner="Ben Hughes",
+        description="",
+        stage="review",
+        as_of=day("2025-01-06"),
+        actor="ben",
+    )
+    record(settings, "2025-11-10", "review_decision", "decommission")
+    assert advance(settings, "2025-11-11")["stage_now"] == "decommissioned"
+    with pytest.raises(UserError, match="decommissioned; it cannot move any further"):
+        check_advance(settings, ref=REF, to=None, reason=None, as_of=day("2025-12-01"))
+    with pytest.raises(UserError, match="decommissioned; nothing more can be recorded"):
+        record(settings, "2025-12-01", "award", "anyone")
+
+
+def test_a_gate_opened_by_the_users_policy_file(settings: Settings, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    policy_file = tmp_path / "gates.toml"
+    policy_file.write_text("[gates.do_to_review]\nrecords = []\n")
+    monkeypatch.setenv("COMMISSIONING_POLICY_FILE", str(policy_file))
+    create_project(
+        settings,
+        ref=REF,
+        title="Grant-funded service",
+        service_area="Housing",
+        owner="A",
+        description="",
+        stage="do",
+        as_of=day("2026-01-05"),
+        actor="a",
+    )
+    result = advance(settings, "2026-01-06")
+    assert result["stage_now"] == "review"
+    assert str(policy_file) in result["policy_sources"]
+
+
+def test_a_project_changed_under_a_running_gate_is_not_overwritten(settings: Settings) -> None:
+    create_project(
+        settings,
+        ref=REF,
+        title="t",
+        service_area="a",
+        owner="o",
+        description="",
+        stage="do",
+        as_of=day("2026-01-05"),
+        actor="a",
+    )
+    stale = assess(facts(Stage.PLAN, business_case="approved"), gate_policy(settings))
+    with pytest.raises(UserError, match="changed while its gate was being assessed"):
+        save_assessment(
+            database(settings),
+            ref=REF,
+            seen_stage=Stage.PLAN,
+            seen_cycle=1,
+            assessment=stale,
+            policy=gate_policy(settings),
+            reason=None,
+            as_of=day("2026-01-06"),
+            actor="a",
+            flow_run_id=None,
+        )
+    detail = project_detail(settings, gate_policy(settings), REF)
+    assert detail["stage"] == "do" and detail["gate_decisions"] == []

@@ -1,0 +1,83 @@
+"""The schema comes only from Alembic, matches the models, and protects the event log."""
+
+import datetime as dt
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlmodel import SQLModel
+
+import models.commissioning
+import models.events
+from models.db import SCHEMA_REVISION, make_engine, schema_revision
+from models.migrate import downgrade, head_revision, upgrade
+
+TABLES = {"project", "evidence", "stage_record", "gate_decision", "event", "alembic_version"}
+
+
+def test_the_schema_revision_constant_is_alembics_head() -> None:
+    assert head_revision() == SCHEMA_REVISION
+
+
+def test_upgrade_creates_every_table_and_is_safe_to_repeat(fresh_database_url: str) -> None:
+    engine = make_engine(fresh_database_url)
+    assert schema_revision(engine) is None
+    upgrade(engine)
+    upgrade(engine)
+    assert schema_revision(engine) == SCHEMA_REVISION
+    assert set(inspect(engine).get_table_names()) >= TABLES
+
+
+def test_the_migrations_match_the_models(fresh_database_url: str) -> None:
+    engine = make_engine(fresh_database_url)
+    upgrade(engine)
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), SQLModel.metadata)
+    assert diff == []
+
+
+def test_downgrade_to_nothing_and_back(fresh_database_url: str) -> None:
+    engine = make_engine(fresh_database_url)
+    upgrade(engine)
+    downgrade(engine, "base")
+    assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+    upgrade(engine)
+    assert schema_revision(engine) == SCHEMA_REVISION
+
+
+@pytest.mark.parametrize("statement", ["UPDATE event SET actor = 'someone else'", "DELETE FROM event"])
+def test_the_event_log_refuses_updates_and_deletes(fresh_database_url: str, statement: str) -> None:
+    engine = make_engine(fresh_database_url)
+    upgrade(engine)
+    now = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+    with engine.begin() as conn:
+        conn.execute(
+            models.events.Event.__table__.insert(),  # type: ignore[attr-defined]
+            {
+                "effective_at": now,
+                "recorded_at": now,
+                "actor": "a",
+                "entity": "project",
+                "entity_ref": "P-1",
+                "action": "ProjectCreated",
+            },
+        )
+    with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+        conn.exec_driver_sql(statement)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT actor FROM event").scalar_one() == "a"
+
+
+def test_sqlite_runs_with_foreign_keys_and_wal(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    engine = make_engine(f"sqlite:///{tmp_path / 'c.db'}")
+    upgrade(engine)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar_one() == "wal"
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO stage_record (project_id, cycle, kind, value, recorded_on, note, recorded_at, recorded_by) "
+            "VALUES (999, 1, 'award', 'x', '2026-01-01', '', '2026-01-01 00:00:00', 'a')"
+        )
