@@ -7,8 +7,6 @@ import typer
 
 from flows.cli.common import JSON_HELP, console, print_json, settings
 from flows.errors import UserError
-from flows.runtime import gate_policy, initialise
-from models.db import safe_url
 from policies.cycle import mermaid_diagram
 from policies.gates import GatePolicy
 
@@ -22,12 +20,17 @@ def register(app: typer.Typer) -> None:
 
 
 def init() -> None:
-    """Create or migrate the database (safe to run again)."""
+    """Create or migrate the database, and Prefect's local one (safe to run again)."""
+    from flows.runtime import initialise, prepare_local_prefect
+    from models.db import safe_url
+
     cfg = settings()
     eng, before, after = initialise(cfg)
     state = "created" if before is None else ("already current" if before == after else f"migrated from {before}")
-    console.print(f"Database {safe_url(eng.url)}: schema {after} ({state}).")
-    console.print(f"Data directory: {cfg.data_dir}")
+    console.print(f"Database {safe_url(eng.url)}: schema {after} ({state}).", markup=False)
+    console.print(f"Data directory: {cfg.data_dir}", markup=False)
+    if prepare_local_prefect(cfg):
+        console.print(f"Prefect's local database created in {cfg.prefect_home}.", markup=False)
 
 
 def _policy_json(policy: GatePolicy) -> dict[str, object]:
@@ -64,6 +67,8 @@ def policy_show(
     if diagram:
         console.print(mermaid_diagram(), markup=False)
         return
+    from flows.runtime import gate_policy
+
     policy = gate_policy(settings())
     if as_json:
         print_json(_policy_json(policy))
@@ -84,6 +89,8 @@ def policy_show(
 def policy_check(file: Annotated[Path, typer.Argument(help="A gate policy TOML file to check.")]) -> None:
     """Check a policy file without using it; exit 1 with every problem if it is not valid."""
     import dataclasses
+
+    from flows.runtime import gate_policy
 
     cfg = dataclasses.replace(settings(), policy_file=file)
     policy = gate_policy(cfg)

@@ -6,10 +6,7 @@ from typing import Annotated, Any
 import typer
 
 from flows.cli.common import AS_OF_HELP, JSON_HELP, as_of_instant, console, print_json, settings
-from flows.projects import board, check_advance, project_detail
-from flows.runtime import configure_prefect, gate_policy, initialise
 from flows.settings import Settings
-from models.db import safe_url
 from policies.cycle import Stage
 
 
@@ -20,6 +17,8 @@ def register(app: typer.Typer) -> None:
 
 def _start_prefect(cfg: Settings) -> Any:
     """Import the flows only now, after Prefect's environment is set."""
+    from flows.runtime import configure_prefect, gate_policy
+
     gate_policy(cfg)  # a bad policy file is refused here, before Prefect starts
     configure_prefect(cfg)
     from flows.cycle import run_stage_flow
@@ -42,6 +41,8 @@ def advance(
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Run the flow for the project's current stage: check its gate and move it on if the gate is met."""
+    from flows.projects import check_advance
+
     cfg = settings()
     instant = as_of_instant(as_of, cfg)
     request = check_advance(cfg, ref=ref.upper(), to=to, reason=reason, as_of=instant)
@@ -68,6 +69,9 @@ def demo() -> None:
     """Build a realistic portfolio across every stage, run the flows, print the board and one history."""
     from flows.cli.projects import print_board, print_history
     from flows.demo import SHOWCASE, build_portfolio
+    from flows.projects import board, project_detail
+    from flows.runtime import gate_policy, initialise
+    from models.db import safe_url
 
     started = time.perf_counter()
     cfg = settings()

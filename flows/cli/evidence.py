@@ -6,7 +6,6 @@ import typer
 from rich.table import Table
 
 from flows.cli.common import AS_OF_HELP, JSON_HELP, as_of_instant, console, print_json, settings
-from flows.projects import add_evidence, evidence_register
 
 
 def register(app: typer.Typer) -> None:
@@ -35,6 +34,8 @@ def evidence_add(
     by: Annotated[str | None, typer.Option("--by", help="Who is acting.")] = None,
 ) -> None:
     """Add an item of evidence to a project's register."""
+    from flows.projects import add_evidence
+
     cfg = settings()
     row = add_evidence(
         cfg,
@@ -65,6 +66,8 @@ def evidence_list(
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """List the evidence register, for one project or all."""
+    from flows.projects import evidence_register
+
     rows = evidence_register(settings(), ref=ref.upper() if ref else None, kind=kind)
     if as_json:
         print_json(rows)

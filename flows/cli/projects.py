@@ -6,8 +6,6 @@ import typer
 from rich.table import Table
 
 from flows.cli.common import AS_OF_HELP, JSON_HELP, as_of_instant, console, iso_date_option, local, print_json, settings
-from flows.projects import add_record, board, create_project, project_detail
-from flows.runtime import gate_policy
 from flows.settings import Settings
 from policies.cycle import STAGE_ORDER, Stage
 from policies.dates import local_date
@@ -36,6 +34,8 @@ def project_add(
     ] = None,
 ) -> None:
     """Create a commissioning project (in Analyse unless --stage says otherwise)."""
+    from flows.projects import create_project
+
     cfg = settings()
     project = create_project(
         cfg,
@@ -64,6 +64,8 @@ def _gate_cell(row: dict[str, Any]) -> str:
 
 def projects(as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False) -> None:
     """The board: every project by stage, with its latest gate result."""
+    from flows.projects import board
+
     cfg = settings()
     rows = board(cfg)
     if as_json:
@@ -133,6 +135,9 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """One project: stage, gate status with unmet conditions, evidence, records and full history."""
+    from flows.projects import project_detail
+    from flows.runtime import gate_policy
+
     cfg = settings()
     detail = project_detail(cfg, gate_policy(cfg), ref.upper())
     if as_json:
@@ -208,6 +213,8 @@ def record(
     by: Annotated[str | None, typer.Option("--by", help="Who is acting.")] = None,
 ) -> None:
     """Record a stage document or decision that a gate looks for."""
+    from flows.projects import add_record
+
     cfg = settings()
     instant = as_of_instant(as_of, cfg)
     row = add_record(

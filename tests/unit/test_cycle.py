@@ -93,3 +93,10 @@ def test_the_diagram_is_drawn_from_the_table() -> None:
 @pytest.mark.parametrize(("text", "stage"), [("Analyse", A), (" do ", D), ("REVIEW", R), ("nope", None)])
 def test_stage_names_parse_case_insensitively(text: str, stage: Stage | None) -> None:
     assert Stage.parse(text) is stage
+
+
+def test_the_readme_shows_the_diagram_drawn_from_the_table() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    assert f"```mermaid\n{mermaid_diagram()}\n```" in readme
