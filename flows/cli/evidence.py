@@ -1,6 +1,6 @@
 """commission evidence add / list: the evidence register."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -72,12 +72,18 @@ def evidence_list(
     if as_json:
         print_json(rows)
         return
-    table = Table(title="Evidence register" + (f" of {ref.upper()}" if ref else ""))
-    for name in ("Project", "#", "Kind", "Source", "Produced by", "Strength", "Reviewed", "Fit", "Method", "Summary"):
+    title = "Evidence register" + (f" of {ref.upper()}" if ref else "")
+    console.print(evidence_table(rows, title, with_project=ref is None) if rows else "No evidence recorded.")
+
+
+def evidence_table(rows: list[dict[str, Any]], title: str, *, with_project: bool) -> Table:
+    """Evidence items as a table, in the register's column order."""
+    table = Table(title=title)
+    columns = ["#", "Kind", "Source", "Produced by", "Strength", "Reviewed", "Fit", "Method", "Summary"]
+    for name in (["Project"] if with_project else []) + columns:
         table.add_column(name, overflow="fold")
     for e in rows:
-        table.add_row(
-            e["project"],
+        cells = [
             str(e["id"]),
             e["kind"],
             e["source"],
@@ -87,5 +93,6 @@ def evidence_list(
             e["context_fit"],
             e["method"],
             e["summary"],
-        )
-    console.print(table if rows else "No evidence recorded.")
+        ]
+        table.add_row(*([e["project"]] if with_project else []), *cells)
+    return table

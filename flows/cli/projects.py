@@ -6,6 +6,7 @@ import typer
 from rich.table import Table
 
 from flows.cli.common import AS_OF_HELP, JSON_HELP, as_of_instant, console, iso_date_option, local, print_json, settings
+from flows.cli.evidence import evidence_table
 from flows.settings import Settings
 from policies.cycle import STAGE_ORDER, Stage
 from policies.dates import local_date
@@ -75,30 +76,33 @@ def projects(as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = 
 
 
 def print_board(rows: list[dict[str, Any]], cfg: Settings) -> None:
-    counts = {s: sum(1 for r in rows if r["stage"] == s.value) for s in STAGE_ORDER}
-    summary = "   ".join(f"{s.label}: {n}" for s, n in counts.items())
-    table = Table(title="Commissioning board", caption=summary, show_lines=False)
-    for name in ("Stage", "Ref", "Title", "Owner", "In stage since", "Cycle", "Last gate"):
-        table.add_column(name, overflow="fold")
-    previous = None
-    for r in rows:
-        if previous is not None and r["stage"] != previous:
-            table.add_section()
-        stage_cell = Stage(r["stage"]).label if r["stage"] != previous else ""
-        previous = r["stage"]
-        table.add_row(
-            stage_cell,
-            r["ref"],
-            r["title"],
-            r["owner"],
-            local(r["stage_entered_at"], cfg, with_time=False),
-            str(r["cycle"]),
-            _gate_cell(r),
-        )
+    """The board: one table per stage, in cycle order, then the counts."""
     if not rows:
         console.print("No projects yet. Add one with `commission project add` or try `commission demo`.")
         return
-    console.print(table)
+    console.print("[bold]Commissioning board[/bold]")
+    for stage in STAGE_ORDER:
+        in_stage = [r for r in rows if r["stage"] == stage.value]
+        if not in_stage:
+            continue
+        table = Table(title=f"{stage.label} ({len(in_stage)})", title_justify="left")
+        for name in ("Ref", "Since"):
+            table.add_column(name, no_wrap=True)
+        table.add_column("Title", overflow="fold", ratio=3)
+        table.add_column("Owner", overflow="fold", ratio=1)
+        table.add_column("Cycle", justify="right")
+        table.add_column("Last gate", overflow="fold", ratio=1)
+        for r in in_stage:
+            table.add_row(
+                r["ref"],
+                local(r["stage_entered_at"], cfg, with_time=False),
+                r["title"],
+                r["owner"],
+                str(r["cycle"]),
+                _gate_cell(r),
+            )
+        console.print(table)
+    console.print("   ".join(f"{s.label}: {sum(1 for r in rows if r['stage'] == s.value)}" for s in STAGE_ORDER))
 
 
 def _event_detail(e: dict[str, Any]) -> str:
@@ -170,21 +174,7 @@ def show(
             console.print(f"  ✗ {u['sentence']}", markup=False)
 
     if detail["evidence"]:
-        table = Table(title="Evidence")
-        for name in ("#", "Kind", "Source", "By", "Strength", "Reviewed", "Fit", "Method"):
-            table.add_column(name, overflow="fold")
-        for e in detail["evidence"]:
-            table.add_row(
-                str(e["id"]),
-                e["kind"],
-                e["source"],
-                e["produced_by"],
-                e["strength"],
-                "yes" if e["independently_reviewed"] else "no",
-                e["context_fit"],
-                e["method"],
-            )
-        console.print(table)
+        console.print(evidence_table(detail["evidence"], "Evidence", with_project=False))
     if detail["records"]:
         table = Table(title="Stage records")
         for name in ("Cycle", "Record", "Value", "On", "By", "Note"):
