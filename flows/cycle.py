@@ -1,8 +1,9 @@
 """The commissioning cycle as Prefect flows: one flow per stage.
 
-Each flow loads what the project has for its stage, asks the gate policy
+Each flow looks at what the project has for its stage, asks the gate policy
 whether it may move on, and saves the decision (and the move, if any) with
-its events in one transaction. Flows take only small, serialisable inputs
+its events, all in one transaction with the project row locked, so the facts
+cannot change between the look and the decision. Flows take only small, serialisable inputs
 (the project reference, one ``as_of`` instant, who is acting), so they run the
 same in-process or as deployments on a Prefect server.
 """
@@ -11,49 +12,30 @@ import datetime as dt
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.runtime import flow_run
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
-from flows.projects import AdvanceRequest, load_facts, require_project, save_assessment
+from flows.projects import AdvanceRequest, decide_gate
 from flows.runtime import database, gate_policy
 from flows.settings import load_settings
-from models.db import unit_of_work
 from policies.cycle import Stage
-from policies.gates import Assessment, ProjectFacts, assess
 
 
-@dataclass(frozen=True)
-class StageSnapshot:
-    ref: str
-    stage: Stage
-    cycle: int
-    facts: ProjectFacts
-
-
-@task(name="load-stage-facts")
-def load_stage_facts(ref: str) -> StageSnapshot:
-    """Read the project, its evidence and this cycle's records."""
-    with unit_of_work(database(load_settings())) as session:
-        project = require_project(session, ref)
-        return StageSnapshot(project.ref, Stage(project.stage), project.cycle, load_facts(session, project))
-
-
-@task(name="save-gate-decision")
-def save_gate_decision(
-    snapshot: StageSnapshot, assessment: Assessment, as_of: str, actor: str, reason: str | None
+@task(name="decide-gate")
+def decide_gate_task(
+    ref: str, stage: Stage, as_of: str, actor: str, to: str | None, reason: str | None
 ) -> dict[str, Any]:
+    """Look at the project's evidence and records, try the gate, save the decision: one transaction."""
     settings = load_settings()
-    return save_assessment(
+    return decide_gate(
         database(settings),
-        ref=snapshot.ref,
-        seen_stage=snapshot.stage,
-        seen_cycle=snapshot.cycle,
-        assessment=assessment,
-        policy=gate_policy(settings),
+        gate_policy(settings),
+        ref=ref,
+        expected_stage=stage,
+        target=Stage(to) if to else None,
         reason=reason,
         as_of=dt.datetime.fromisoformat(as_of),
         actor=actor,
@@ -63,17 +45,10 @@ def save_gate_decision(
 
 def _run_stage(stage: Stage, ref: str, as_of: str, actor: str, to: str | None, reason: str | None) -> dict[str, Any]:
     logger = get_run_logger()
-    policy = gate_policy(load_settings())
-    snapshot = load_stage_facts(ref)
-    if snapshot.stage is not stage:
-        raise RuntimeError(f"{ref} is in {snapshot.stage.label}, not {stage.label}; run that stage's flow")
-    assessment = assess(snapshot.facts, policy, Stage(to) if to else None)
-    for finding in assessment.findings:
+    result = decide_gate_task(ref, stage, as_of, actor, to, reason)
+    for finding in result.get("findings", []):
         logger.info("%s: %s", ref, finding)
-    result = save_gate_decision(snapshot, assessment, as_of, actor, reason)
-    logger.info(
-        "%s: %s gate %s with %d unmet condition(s)", ref, stage.label, assessment.outcome, len(assessment.unmet)
-    )
+    logger.info("%s: %s gate %s; %d unmet", ref, stage.label, result["outcome"], len(result.get("unmet", [])))
     return result
 
 

@@ -35,8 +35,9 @@ from models.commissioning import (
 from models.db import unit_of_work
 from models.events import append_event, events_for
 from policies.cycle import STAGE_ORDER, Stage, Transition, check_move
+from policies.dates import local_date
 from policies.evidence import validate_evidence
-from policies.gates import Assessment, GatePolicy, ProjectFacts, assess
+from policies.gates import GatePolicy, ProjectFacts, assess
 from policies.records import RecordKind, normalise_value
 
 REF_RE = re.compile(r"^[A-Z0-9][A-Z0-9\-_/.]{1,39}$")
@@ -56,12 +57,21 @@ def require_project(session: Session, ref: str, *, for_update: bool = False) -> 
     return project
 
 
-def load_facts(session: Session, project: Project) -> ProjectFacts:
+def load_facts(session: Session, project: Project, *, as_of: dt.datetime | None = None) -> ProjectFacts:
+    """The project's evidence and this cycle's records, as they stood at ``as_of`` (default: all of them)."""
+    evidence = list_evidence(session=session, project_id=saved_id(project))
     return ProjectFacts(
         stage=Stage(project.stage),
-        evidence=tuple(e.to_policy() for e in list_evidence(session=session, project_id=saved_id(project))),
-        records=current_records(session=session, project=project),
+        evidence=tuple(e.to_policy() for e in evidence if as_of is None or e.added_at <= as_of),
+        records=current_records(session=session, project=project, as_of=as_of),
     )
+
+
+def _refuse_backdating(project: Project, as_of: dt.datetime) -> None:
+    if as_of < project.created_at:
+        raise UserError(
+            f"--as-of {as_of.isoformat()} is before {project.ref} was created ({project.created_at.isoformat()})"
+        )
 
 
 # --------------------------------------------------------------------------- commands
@@ -127,6 +137,7 @@ def add_evidence(
         raise UserError("evidence not added: " + "; ".join(str(p) for p in problems))
     with unit_of_work(database(settings)) as session:
         project = require_project(session, ref)
+        _refuse_backdating(project, as_of)
         existing = find_evidence(
             session=session, project_id=saved_id(project), kind=item.kind.value, source=item.source
         )
@@ -188,6 +199,12 @@ def add_record(
         project = require_project(session, ref)
         if project.stage == Stage.DECOMMISSIONED.value:
             raise UserError(f"project {project.ref} is decommissioned; nothing more can be recorded")
+        _refuse_backdating(project, as_of)
+        if on > local_date(as_of, settings.timezone):
+            raise UserError(
+                f"--on {on.isoformat()} is after the as-of date {local_date(as_of, settings.timezone).isoformat()}: "
+                "a decision is recorded once it has been made"
+            )
         previous = current_records(session=session, project=project).get(record_kind)
         row = StageRecordRow(
             project_id=saved_id(project),
@@ -252,29 +269,41 @@ def check_advance(
         return AdvanceRequest(project.ref, stage, target, reason)
 
 
-def save_assessment(
+def decide_gate(
     engine: Any,
+    policy: GatePolicy,
     *,
     ref: str,
-    seen_stage: Stage,
-    seen_cycle: int,
-    assessment: Assessment,
-    policy: GatePolicy,
+    expected_stage: Stage,
+    target: Stage | None,
     reason: str | None,
     as_of: dt.datetime,
     actor: str,
     flow_run_id: str | None,
 ) -> dict[str, Any]:
-    """Write the gate decision, any stage change and the events in one transaction."""
+    """Assess a project's gate and write the decision, any move and its events, in one transaction.
+
+    The project row is locked first (FOR UPDATE on PostgreSQL, BEGIN IMMEDIATE on
+    SQLite), so the facts the gate sees cannot change before the decision is
+    saved. If the project is no longer in ``expected_stage`` (another advance got
+    there first), nothing is written and the result says so.
+    """
     with unit_of_work(engine) as session:
         project = require_project(session, ref, for_update=True)
-        if project.stage != seen_stage.value or project.cycle != seen_cycle:
-            raise UserError(f"project {ref} changed while its gate was being assessed; run advance again")
+        if project.stage != expected_stage.value:
+            return {
+                "ref": ref,
+                "outcome": "conflict",
+                "stage_now": project.stage,
+                "message": f"project {ref} is now in {Stage(project.stage).label}, not {expected_stage.label}: "
+                "another change got there first; look at `commission show` and run advance again",
+            }
+        assessment = assess(load_facts(session, project, as_of=as_of), policy, target)
         transition = assessment.transition
         decision = GateDecision(
             project_id=saved_id(project),
             cycle=project.cycle,
-            from_stage=seen_stage.value,
+            from_stage=expected_stage.value,
             to_stage=transition.target.value if transition else None,
             outcome=assessment.outcome,
             unmet=[{"code": u.code, "sentence": u.sentence} for u in assessment.unmet],

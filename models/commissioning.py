@@ -186,11 +186,13 @@ def list_records(*, session: Session, project_id: int) -> list[StageRecordRow]:
     return list(session.exec(stmt.order_by(col(StageRecordRow.id))))
 
 
-def current_records(*, session: Session, project: Project) -> dict[RecordKind, StageRecord]:
-    """The latest record of each kind in the project's current cycle."""
+def current_records(
+    *, session: Session, project: Project, as_of: dt.datetime | None = None
+) -> dict[RecordKind, StageRecord]:
+    """The latest record of each kind in the project's current cycle (made by ``as_of``, if given)."""
     latest: dict[RecordKind, StageRecord] = {}
     for row in list_records(session=session, project_id=saved_id(project)):
-        if row.cycle == project.cycle:
+        if row.cycle == project.cycle and (as_of is None or row.recorded_at <= as_of):
             latest[RecordKind(row.kind)] = StageRecord(RecordKind(row.kind), row.value, row.recorded_on.isoformat())
     return latest
 

@@ -7,18 +7,27 @@ the first cycle's business case no longer counts), and finally decommissioned.
 """
 
 import datetime as dt
+import threading
+import time
 from typing import Any
 
 import pytest
 
 from flows.cycle import run_stage_flow
 from flows.errors import UserError
-from flows.projects import add_evidence, add_record, check_advance, create_project, project_detail, save_assessment
+from flows.projects import (
+    add_evidence,
+    add_record,
+    check_advance,
+    create_project,
+    decide_gate,
+    project_detail,
+    require_project,
+)
 from flows.runtime import database, gate_policy
 from flows.settings import Settings
+from models.db import unit_of_work
 from policies.cycle import Stage
-from policies.gates import assess
-from tests.support.builders import facts
 
 pytestmark = pytest.mark.usefixtures("prefect_engine")
 
@@ -199,7 +208,7 @@ def test_a_gate_opened_by_the_users_policy_file(settings: Settings, tmp_path, mo
     assert str(policy_file) in result["policy_sources"]
 
 
-def test_a_project_changed_under_a_running_gate_is_not_overwritten(settings: Settings) -> None:
+def test_a_project_that_moved_meanwhile_is_a_conflict_and_nothing_is_written(settings: Settings) -> None:
     create_project(
         settings,
         ref=REF,
@@ -211,19 +220,99 @@ def test_a_project_changed_under_a_running_gate_is_not_overwritten(settings: Set
         as_of=day("2026-01-05"),
         actor="a",
     )
-    stale = assess(facts(Stage.PLAN, business_case="approved"), gate_policy(settings))
-    with pytest.raises(UserError, match="changed while its gate was being assessed"):
-        save_assessment(
-            database(settings),
-            ref=REF,
-            seen_stage=Stage.PLAN,
-            seen_cycle=1,
-            assessment=stale,
-            policy=gate_policy(settings),
-            reason=None,
-            as_of=day("2026-01-06"),
-            actor="a",
-            flow_run_id=None,
-        )
+    result = decide_gate(
+        database(settings),
+        gate_policy(settings),
+        ref=REF,
+        expected_stage=Stage.PLAN,
+        target=None,
+        reason=None,
+        as_of=day("2026-01-06"),
+        actor="a",
+        flow_run_id=None,
+    )
+    assert result["outcome"] == "conflict"
+    assert "is now in Do, not Plan" in result["message"]
     detail = project_detail(settings, gate_policy(settings), REF)
     assert detail["stage"] == "do" and detail["gate_decisions"] == []
+
+
+def test_a_concurrent_change_is_seen_not_overwritten(settings: Settings) -> None:
+    """Two writers interleave: B waits for A's lock, then sees A's move instead of undoing it."""
+    create_project(
+        settings,
+        ref=REF,
+        title="t",
+        service_area="a",
+        owner="o",
+        description="",
+        stage="review",
+        as_of=day("2026-01-05"),
+        actor="a",
+    )
+    record(settings, "2026-01-06", "review_decision", "decommission")
+    engine = database(settings)
+    a_has_lock = threading.Event()
+    b_result: list[dict[str, Any]] = []
+
+    def writer_b() -> None:
+        a_has_lock.wait(timeout=10)
+        b_result.append(
+            decide_gate(
+                engine,
+                gate_policy(settings),
+                ref=REF,
+                expected_stage=Stage.REVIEW,
+                target=None,
+                reason=None,
+                as_of=day("2026-01-07"),
+                actor="b",
+                flow_run_id=None,
+            )
+        )
+
+    b = threading.Thread(target=writer_b)
+    b.start()
+    with unit_of_work(engine) as session:  # writer A: takes the project, holds it, moves it on
+        project = require_project(session, REF, for_update=True)
+        a_has_lock.set()
+        time.sleep(0.5)  # B is now waiting on A's lock
+        project.stage = Stage.DECOMMISSIONED.value
+        session.add(project)
+    b.join(timeout=20)
+    assert not b.is_alive()
+    assert b_result[0]["outcome"] == "conflict" and b_result[0]["stage_now"] == "decommissioned"
+    assert project_detail(settings, gate_policy(settings), REF)["gate_decisions"] == []
+
+
+def test_a_gate_sees_only_what_existed_at_its_as_of(settings: Settings) -> None:
+    create_project(
+        settings,
+        ref=REF,
+        title="t",
+        service_area="a",
+        owner="o",
+        description="",
+        stage="analyse",
+        as_of=day("2026-01-05"),
+        actor="a",
+    )
+    evidence(settings, "2026-01-19", "local_need", "Rough sleeping count 2025", "sms:1")
+    evidence(settings, "2026-03-02", "what_works", "Housing First England evaluation", "sms:4")
+    backdated = advance(settings, "2026-02-01")
+    assert [u["code"] for u in backdated["unmet"]] == ["evidence_missing:what_works"]
+    assert advance(settings, "2026-03-03")["stage_now"] == "plan"
+    with pytest.raises(UserError, match="is before HOM-2026-01 was created"):
+        evidence(settings, "2025-12-01", "market", "Market position statement", "sms:1")
+    with pytest.raises(UserError, match="--on 2026-12-31 is after the as-of date 2026-03-04"):
+        add_record(
+            settings,
+            ref=REF,
+            kind="business_case",
+            value="approved",
+            on=dt.date(2026, 12, 31),
+            note="",
+            link=None,
+            as_of=day("2026-03-04"),
+            actor="a",
+        )
