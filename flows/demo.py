@@ -4,8 +4,8 @@ Seven projects, each with a dated history that goes through the real stage
 flows: one stuck in Analyse on weak evidence, one refused at the Plan gate,
 a youth-justice tender that failed and went back to Plan, a service under
 review that continues, one recommissioned into a second cycle, and one
-decommissioned. Building it is idempotent: a project that already exists is
-left as it is.
+decommissioned. Building it is idempotent and resumable: a finished project
+is left as it is, and one that was interrupted carries on from its next step.
 """
 
 import datetime as dt
@@ -13,11 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlmodel import col, func, select
+
 from flows.errors import UserError
 from flows.projects import add_evidence, add_record, check_advance, create_project
 from flows.settings import Settings
 from models.commissioning import get_project
 from models.db import unit_of_work
+from models.events import Event
 from policies.dates import parse_as_of
 
 ACTOR = "demo"
@@ -301,31 +304,56 @@ SHOWCASE = "YJP-2025-02"
 Advance = Callable[..., dict[str, Any]]
 
 
+def demo_progress(engine: Any) -> dict[str, int]:
+    """How many steps of each demo project are done (creation counts as one).
+
+    Every step writes exactly one event as the demo actor, in the same
+    transaction as its change, so counting those events says where a project's
+    script stopped, even after a crash or Ctrl-C part-way through.
+    """
+    refs = [p.ref for p in PORTFOLIO]
+    with unit_of_work(engine) as session:
+        rows = session.exec(
+            select(Event.entity_ref, func.count())
+            .where(Event.actor == ACTOR, Event.entity == "project", col(Event.entity_ref).in_(refs))
+            .group_by(col(Event.entity_ref))
+        ).all()
+        taken = {p.ref for p in PORTFOLIO if get_project(session=session, ref=p.ref) is not None}
+    done = {ref: int(n) for ref, n in rows}
+    for ref in taken - set(done):
+        raise UserError(f"project {ref} exists but was not made by the demo; use another data dir for the demo")
+    return done
+
+
+def unfinished(engine: Any) -> list[tuple[DemoProject, int]]:
+    """Demo projects not fully built yet, with the number of steps already done."""
+    done = demo_progress(engine)
+    return [(p, done.get(p.ref, 0)) for p in PORTFOLIO if done.get(p.ref, 0) < len(p.steps) + 1]
+
+
 def build_portfolio(settings: Settings, run_flow: Advance, engine: Any) -> list[str]:
-    """Create every demo project that is not there yet; return the refs created."""
-    created = []
-    for project in PORTFOLIO:
-        with unit_of_work(engine) as session:
-            if get_project(session=session, ref=project.ref) is not None:
-                continue
-        _play(settings, project, run_flow)
-        created.append(project.ref)
-    return created
+    """Build, or finish building, every demo project; return the refs touched."""
+    touched = []
+    for project, done in unfinished(engine):
+        _play(settings, project, run_flow, done)
+        touched.append(project.ref)
+    return touched
 
 
-def _play(settings: Settings, project: DemoProject, run_flow: Advance) -> None:
-    create_project(
-        settings,
-        ref=project.ref,
-        title=project.title,
-        service_area=project.area,
-        owner=project.owner,
-        description=project.description,
-        stage=project.start_stage,
-        as_of=_instant(project.start_day),
-        actor=ACTOR,
-    )
-    for step in project.steps:
+def _play(settings: Settings, project: DemoProject, run_flow: Advance, done: int) -> None:
+    if done == 0:
+        create_project(
+            settings,
+            ref=project.ref,
+            title=project.title,
+            service_area=project.area,
+            owner=project.owner,
+            description=project.description,
+            stage=project.start_stage,
+            as_of=_instant(project.start_day),
+            actor=ACTOR,
+        )
+    for step in project.steps[max(done - 1, 0) :]:
         when = _instant(step.day)
         if step.action == "evidence":
             add_evidence(settings, ref=project.ref, fields=step.args, as_of=when, actor=ACTOR)
@@ -345,6 +373,8 @@ def _play(settings: Settings, project: DemoProject, run_flow: Advance) -> None:
             request = check_advance(
                 settings, ref=project.ref, to=step.args["to"], reason=step.args["reason"], as_of=when
             )
-            run_flow(request, as_of=when, actor=ACTOR)
+            result = run_flow(request, as_of=when, actor=ACTOR)
+            if result["outcome"] == "conflict":
+                raise UserError(result["message"])
         else:
-            raise UserError(f"unknown demo step {step.action}")
+            raise ValueError(f"unknown demo step {step.action}")

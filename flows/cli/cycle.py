@@ -71,19 +71,20 @@ def advance(
 def demo() -> None:
     """Build a realistic portfolio across every stage, run the flows, print the board and one history."""
     from flows.cli.projects import print_board, print_history
-    from flows.demo import SHOWCASE, build_portfolio
+    from flows.demo import SHOWCASE, build_portfolio, unfinished
     from flows.projects import board, project_detail
     from flows.runtime import gate_policy, initialise
     from models.db import safe_url
 
     started = time.perf_counter()
     cfg = settings()
+    gate_policy(cfg)  # a bad policy file is refused before anything is written
     eng, _, revision = initialise(cfg)
     console.print(f"Database {safe_url(eng.url)} at schema {revision}.", markup=False)
-    created = build_portfolio(cfg, _lazy_flow_runner(cfg), eng)
-    if created:
+    if unfinished(eng):
+        touched = build_portfolio(cfg, _start_prefect(cfg), eng)
         console.print(
-            f"Built {len(created)} demo project(s) through the stage flows: {', '.join(created)}.", markup=False
+            f"Built {len(touched)} demo project(s) through the stage flows: {', '.join(touched)}.", markup=False
         )
     else:
         console.print("The demo portfolio is already there; nothing was changed.")

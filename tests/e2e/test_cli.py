@@ -170,7 +170,7 @@ def test_a_bad_policy_file_stops_every_command_that_uses_it(
     before = cli.dump()
     policy = tmp_path / "gates.toml"
     policy.write_text(text)
-    for args in (["show", "FAM-2026-01"], ["advance", "FAM-2026-01"], ["policy", "check", str(policy)]):
+    for args in (["show", "FAM-2026-01"], ["advance", "FAM-2026-01"], ["demo"], ["policy", "check", str(policy)]):
         line = cli.fails(*args, COMMISSIONING_POLICY_FILE=str(policy))
         assert "the stage-gate policy is not valid" in line and str(policy) in line and message in line
     assert cli.dump() == before
