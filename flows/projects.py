@@ -36,7 +36,7 @@ from models.db import unit_of_work
 from models.events import append_event, events_for
 from policies.cycle import STAGE_ORDER, Stage, Transition, check_move
 from policies.dates import local_date
-from policies.evidence import validate_evidence
+from policies.evidence import EvidenceKind, validate_evidence
 from policies.gates import GatePolicy, ProjectFacts, assess
 from policies.records import RecordKind, normalise_value
 
@@ -93,9 +93,11 @@ def create_project(
     ref = ref.strip().upper()
     if not REF_RE.match(ref):
         raise UserError(f"project reference {ref!r} must be 2-40 letters, digits or - _ / . (e.g. FAM-2026-01)")
-    for name, value in (("title", title), ("service area", service_area), ("owner", owner)):
+    for name, value, limit in (("title", title, 200), ("service area", service_area, 120), ("owner", owner, 120)):
         if not value.strip():
             raise UserError(f"a project needs a {name}")
+        if len(value.strip()) > limit:
+            raise UserError(f"a project's {name} is at most {limit} characters; this one is {len(value.strip())}")
     start = Stage.parse(stage)
     if start is None or start is Stage.DECOMMISSIONED:
         allowed = ", ".join(s.value for s in STAGE_ORDER if s is not Stage.DECOMMISSIONED)
@@ -429,6 +431,13 @@ def project_detail(settings: Settings, policy: GatePolicy, ref: str) -> dict[str
 
 
 def evidence_register(settings: Settings, *, ref: str | None, kind: str | None) -> list[dict[str, Any]]:
+    if kind is not None:
+        parsed = EvidenceKind.parse(kind)
+        if parsed is None:
+            raise UserError(
+                f"{kind!r} is not a kind of evidence; use one of {', '.join(k.value for k in EvidenceKind)}"
+            )
+        kind = parsed.value
     with unit_of_work(database(settings)) as session:
         project_id = saved_id(require_project(session, ref)) if ref else None
         refs = {saved_id(p): p.ref for p in list_projects(session=session)}

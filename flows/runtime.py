@@ -11,11 +11,11 @@ from importlib.resources import files
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from flows.errors import UserError
 from flows.settings import Settings
-from models.db import SCHEMA_REVISION, make_engine, safe_url, schema_revision
+from models.db import SCHEMA_REVISION, make_engine, normalise_url, safe_url, schema_revision
 from policies.gates import GatePolicy, build_gate_policy, parse_policy_text
 
 
@@ -24,23 +24,31 @@ def _engine_for(url: str) -> Engine:
     return make_engine(url)
 
 
+SUPPORTED_DRIVERS = {"sqlite": "pysqlite", "postgresql": "psycopg"}
+URL_EXAMPLE = "sqlite:////path/to/commissioning.db or postgresql://user:password@host/dbname"
+
+
 def engine(settings: Settings) -> Engine:
     """The process's engine for the configured database (built on first use)."""
+    check_database_url(settings.database_url)
     if settings.uses_default_sqlite:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return _engine_for(settings.database_url)
+
+
+def check_database_url(url: str) -> None:
+    """Refuse a URL we cannot use, in words, without echoing a password."""
     try:
-        return _engine_for(settings.database_url)
-    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+        parsed = normalise_url(url)
+        parsed.port  # noqa: B018  (a non-numeric port raises here)
+    except (ArgumentError, ValueError):
+        raise UserError(f"COMMISSIONING_DATABASE_URL is not a database URL; use {URL_EXAMPLE}") from None
+    backend, driver = parsed.get_backend_name(), parsed.get_driver_name()
+    if SUPPORTED_DRIVERS.get(backend) != driver:
         raise UserError(
-            f"COMMISSIONING_DATABASE_URL {safe_url_or_hint(settings.database_url)} is not a usable database URL: {exc}"
-        ) from None
-
-
-def safe_url_or_hint(url: str) -> str:
-    try:
-        return safe_url(url)
-    except ArgumentError:
-        return "(unparseable)"
+            f"COMMISSIONING_DATABASE_URL {safe_url(parsed)} uses {backend}+{driver}, which is not supported; "
+            f"use {URL_EXAMPLE} (PostgreSQL through psycopg 3)"
+        )
 
 
 def database(settings: Settings, *, require_schema: bool = True) -> Engine:

@@ -13,7 +13,9 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from flows.errors import UserError
 from policies.dates import DEFAULT_ZONE
 
 
@@ -44,7 +46,15 @@ def default_database_url(data_dir: Path) -> str:
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read the settings; a time zone that does not exist is refused here, in words."""
     env = os.environ if environ is None else environ
+    zone = env.get("COMMISSIONING_TIMEZONE") or DEFAULT_ZONE
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UserError(
+            f"COMMISSIONING_TIMEZONE {zone!r} is not a time zone; use a name such as Europe/London"
+        ) from None
     data_dir = Path(env.get("COMMISSIONING_DATA_DIR") or default_data_dir(env)).expanduser().resolve()
     policy = env.get("COMMISSIONING_POLICY_FILE")
     policy_file = Path(policy).expanduser() if policy else None
@@ -54,7 +64,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         data_dir=data_dir,
         database_url=env.get("COMMISSIONING_DATABASE_URL") or default_database_url(data_dir),
         policy_file=policy_file,
-        timezone=env.get("COMMISSIONING_TIMEZONE") or DEFAULT_ZONE,
+        timezone=zone,
         actor=env.get("COMMISSIONING_ACTOR") or _login_name(),
     )
 

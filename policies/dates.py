@@ -7,14 +7,34 @@ day in the organisation's time zone (Europe/London by default).
 
 Worked example: ``--as-of 2026-03-29`` (the day the clocks go forward) is
 00:00 on 29 March 2026 in London, which is 2026-03-29T00:00:00Z;
-``--as-of 2026-07-01`` is 00:00 BST, i.e. 2026-06-30T23:00:00Z.
+``--as-of 2026-07-01`` is 00:00 BST, i.e. 2026-06-30T23:00:00Z. A local time
+the clocks skip (2026-03-29T01:30) or repeat (2026-10-25T01:30) is refused
+unless it carries an offset.
 """
 
 import datetime as dt
+import re
+from zoneinfo import ZoneInfo
 
 import pendulum
 
 DEFAULT_ZONE = "Europe/London"
+_OFFSET_RE = re.compile(r"(Z|[+-]\d{2}(:?\d{2})?)$", re.IGNORECASE)
+
+
+def _wall_clock_problem(text: str, zone: str) -> str | None:
+    """Say so if a local time without an offset does not exist, or exists twice, in ``zone``."""
+    try:
+        naive = dt.datetime.fromisoformat(text)  # the wall clock as written (pendulum moves skipped times)
+    except ValueError:
+        return None
+    first, second = (naive.replace(tzinfo=ZoneInfo(zone), fold=f) for f in (0, 1))
+    if first.utcoffset() == second.utcoffset():
+        return None
+    round_trip = first.astimezone(dt.UTC).astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+    if round_trip != naive:
+        return f"{text!r} does not exist in {zone}: the clocks go forward then; give a time outside the gap"
+    return f"{text!r} happens twice in {zone} as the clocks go back; add the offset, e.g. {text}+01:00 or {text}+00:00"
 
 
 def parse_iso_date(text: str) -> tuple[dt.date | None, str | None]:
@@ -36,6 +56,10 @@ def parse_as_of(text: str, zone: str = DEFAULT_ZONE) -> tuple[dt.datetime | None
     except (ValueError, pendulum.parsing.exceptions.ParserError):
         parsed = None
     if isinstance(parsed, pendulum.DateTime):
+        if not _OFFSET_RE.search(cleaned):
+            problem = _wall_clock_problem(cleaned, zone)
+            if problem:
+                return None, problem
         return parsed.in_timezone("UTC"), None
     if isinstance(parsed, pendulum.Date):
         start = pendulum.datetime(parsed.year, parsed.month, parsed.day, tz=zone)

@@ -31,6 +31,14 @@ class EvidenceKind(StrEnum):
     def label(self) -> str:
         return _KIND_LABELS[self]
 
+    @classmethod
+    def parse(cls, text: str) -> "EvidenceKind | None":
+        """Forgiving about case and separators: 'Local need', 'local-need' and 'LOCAL_NEED' all parse."""
+        try:
+            return cls((text or "").strip().lower().replace("-", "_").replace(" ", "_"))
+        except ValueError:
+            return None
+
 
 _KIND_LABELS = {
     EvidenceKind.LOCAL_NEED: "local need",
@@ -149,6 +157,7 @@ class FieldProblem:
 
 
 _REQUIRED_TEXT = ("source", "produced_by", "method", "summary")
+MAX_LENGTHS = {"source": 300, "produced_by": 200, "method": 200, "link": 500}
 _URL_RE = re.compile(r"^(https?://\S+|doi:\S+)$", re.IGNORECASE)
 
 
@@ -160,20 +169,19 @@ def validate_evidence(fields: Mapping[str, str | bool | None]) -> tuple[Evidence
         value = fields.get(name)
         return value.strip() if isinstance(value, str) else ""
 
-    kind: EvidenceKind | None = None
-    raw_kind = text("kind").lower().replace("-", "_").replace(" ", "_")
-    if not raw_kind:
+    kind = EvidenceKind.parse(text("kind"))
+    if not text("kind"):
         problems.append(FieldProblem("kind", "is missing"))
-    else:
-        try:
-            kind = EvidenceKind(raw_kind)
-        except ValueError:
-            known = ", ".join(k.value for k in EvidenceKind)
-            problems.append(FieldProblem("kind", f"{text('kind')!r} is not a kind of evidence; use one of {known}"))
+    elif kind is None:
+        known = ", ".join(k.value for k in EvidenceKind)
+        problems.append(FieldProblem("kind", f"{text('kind')!r} is not a kind of evidence; use one of {known}"))
 
     for name in _REQUIRED_TEXT:
         if not text(name):
             problems.append(FieldProblem(name, "is missing"))
+    for name, limit in MAX_LENGTHS.items():
+        if len(text(name)) > limit:
+            problems.append(FieldProblem(name, f"is {len(text(name))} characters long; the most is {limit}"))
 
     reviewed = fields.get("independently_reviewed")
     if not isinstance(reviewed, bool):

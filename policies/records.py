@@ -68,6 +68,9 @@ ALLOWED_VALUES: Mapping[RecordKind, tuple[str, ...] | None] = {
 }
 
 
+MAX_VALUE_LENGTH = 200
+
+
 @dataclass(frozen=True)
 class StageRecord:
     kind: RecordKind
@@ -82,6 +85,8 @@ def normalise_value(kind: RecordKind, value: str) -> tuple[str | None, str | Non
         return None, f"a {kind.label} record needs a value"
     allowed = ALLOWED_VALUES[kind]
     if allowed is None:
+        if len(cleaned) > MAX_VALUE_LENGTH:
+            return None, f"a {kind.label} value is at most {MAX_VALUE_LENGTH} characters; this is {len(cleaned)}"
         return cleaned, None
     key = cleaned.lower().replace("-", "_").replace(" ", "_")
     if key not in allowed:

@@ -25,6 +25,14 @@ def settings() -> Settings:
     return load_settings()
 
 
+def actor(by: str | None, cfg: Settings) -> str:
+    """Who is acting, for the audit log: --by, else COMMISSIONING_ACTOR, else the login name."""
+    name = (by if by is not None else cfg.actor).strip()
+    if not name or len(name) > 120:
+        raise UserError("--by (or COMMISSIONING_ACTOR) must name who is acting, in at most 120 characters")
+    return name
+
+
 def as_of_instant(text: str | None, cfg: Settings) -> dt.datetime:
     """The run's one instant, from --as-of or the clock (read here, once, at the edge)."""
     if text is None:

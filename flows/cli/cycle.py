@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 import typer
 
-from flows.cli.common import AS_OF_HELP, JSON_HELP, as_of_instant, console, print_json, settings
+from flows.cli.common import AS_OF_HELP, JSON_HELP, actor, as_of_instant, console, print_json, settings
 from flows.errors import UserError
 from flows.settings import Settings
 from policies.cycle import Stage
@@ -48,7 +48,7 @@ def advance(
     instant = as_of_instant(as_of, cfg)
     request = check_advance(cfg, ref=ref.upper(), to=to, reason=reason, as_of=instant)
     run_stage_flow = _start_prefect(cfg)
-    result = run_stage_flow(request, as_of=instant, actor=by or cfg.actor)
+    result = run_stage_flow(request, as_of=instant, actor=actor(by, cfg))
     if result["outcome"] == "conflict":
         raise UserError(result["message"])
     if as_json:

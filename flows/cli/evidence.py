@@ -5,7 +5,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from flows.cli.common import AS_OF_HELP, JSON_HELP, as_of_instant, console, print_json, settings
+from flows.cli.common import AS_OF_HELP, JSON_HELP, actor, as_of_instant, console, print_json, settings
 
 
 def register(app: typer.Typer) -> None:
@@ -52,7 +52,7 @@ def evidence_add(
             "link": link,
         },
         as_of=as_of_instant(as_of, cfg),
-        actor=by or cfg.actor,
+        actor=actor(by, cfg),
     )
     console.print(
         f"Added evidence item {row.id} ({row.kind}, {row.strength_scale}:{row.strength_level}) to {ref.upper()}.",

@@ -5,7 +5,17 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from flows.cli.common import AS_OF_HELP, JSON_HELP, as_of_instant, console, iso_date_option, local, print_json, settings
+from flows.cli.common import (
+    AS_OF_HELP,
+    JSON_HELP,
+    actor,
+    as_of_instant,
+    console,
+    iso_date_option,
+    local,
+    print_json,
+    settings,
+)
 from flows.cli.evidence import evidence_table
 from flows.settings import Settings
 from policies.cycle import STAGE_ORDER, Stage
@@ -47,7 +57,7 @@ def project_add(
         description=description,
         stage=stage,
         as_of=as_of_instant(as_of, cfg),
-        actor=by or cfg.actor,
+        actor=actor(by, cfg),
     )
     console.print(f"Created {project.ref} '{project.title}' in {Stage(project.stage).label}.", markup=False)
 
@@ -216,7 +226,7 @@ def record(
         note=note,
         link=link,
         as_of=instant,
-        actor=by or cfg.actor,
+        actor=actor(by, cfg),
     )
     console.print(
         f"Recorded {RecordKind(row.kind).label} = {row.value} for {ref.upper()} (cycle {row.cycle}).", markup=False

@@ -189,9 +189,35 @@ def test_an_unreachable_database_is_one_line_without_the_password(cli: Cli, comm
     assert "s3cret-pw" not in line
 
 
-def test_a_malformed_database_url_is_refused(cli: Cli) -> None:
-    line = cli.fails("projects", COMMISSIONING_DATABASE_URL="not a url")
-    assert "is not a usable database URL" in line
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("not a url", "COMMISSIONING_DATABASE_URL is not a database URL; use sqlite:///"),
+        ("postgresql://alice:s3cret-pw@127.0.0.1:abc/db", "COMMISSIONING_DATABASE_URL is not a database URL"),
+        ("mysql://alice:s3cret-pw@127.0.0.1/db", "uses mysql+mysqldb, which is not supported"),
+        ("postgresql+asyncpg://alice:s3cret-pw@127.0.0.1/db", "uses postgresql+asyncpg, which is not supported"),
+    ],
+)
+def test_a_database_url_we_cannot_use_is_refused_in_words(cli: Cli, url: str, message: str) -> None:
+    line = cli.fails("projects", COMMISSIONING_DATABASE_URL=url)
+    assert message in line
+    assert "s3cret-pw" not in line
+
+
+def test_an_unknown_time_zone_is_refused(initialised: Cli) -> None:
+    line = initialised.fails("projects", COMMISSIONING_TIMEZONE="Mars/Base")
+    assert "COMMISSIONING_TIMEZONE 'Mars/Base' is not a time zone" in line
+
+
+def test_evidence_list_refuses_an_unknown_kind(with_project: Cli) -> None:
+    assert "'gossip' is not a kind of evidence" in with_project.fails("evidence", "list", "--kind", "gossip")
+    assert with_project.json("evidence", "list", "--kind", "what-works") == []
+
+
+def test_who_is_acting_must_fit_the_audit_log(with_project: Cli) -> None:
+    before = with_project.dump()
+    assert "at most 120 characters" in with_project.fails(*EVIDENCE, "--by", "x" * 121)
+    assert with_project.dump() == before
 
 
 def test_a_database_without_schema_asks_for_init(cli: Cli) -> None:

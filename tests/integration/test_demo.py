@@ -13,8 +13,13 @@ from flows.settings import Settings
 pytestmark = pytest.mark.usefixtures("prefect_engine")
 
 FINAL_STAGES = {
-    "FAM-2026-01": "plan", "YJP-2025-02": "do", "HOM-2024-03": "review", "DAS-2026-01": "analyse",
-    "CAR-2023-01": "analyse", "DAY-2021-01": "decommissioned", "SMT-2025-01": "review",
+    "FAM-2026-01": "plan",
+    "YJP-2025-02": "do",
+    "HOM-2024-03": "review",
+    "DAS-2026-01": "analyse",
+    "CAR-2023-01": "analyse",
+    "DAY-2021-01": "decommissioned",
+    "SMT-2025-01": "review",
 }
 
 

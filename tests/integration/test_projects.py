@@ -74,6 +74,8 @@ def test_a_duplicate_reference_is_refused_and_nothing_is_written(settings: Setti
         ({"ref": "no spaces allowed"}, "must be 2-40 letters"),
         ({"title": " "}, "needs a title"),
         ({"stage": "decommissioned"}, "not a stage a project can start in"),
+        ({"title": "x" * 201}, "title is at most 200 characters; this one is 201"),
+        ({"owner": "x" * 121}, "owner is at most 120 characters"),
         ({"stage": "later"}, "'later'"),
     ],
 )

@@ -45,3 +45,28 @@ def test_a_date_time_is_not_a_date() -> None:
 def test_the_local_date_of_a_late_evening_instant_in_summer_is_the_next_day() -> None:
     assert local_date(dt.datetime(2026, 6, 30, 23, 30, tzinfo=UTC)) == dt.date(2026, 7, 1)
     assert local_date(dt.datetime(2026, 12, 31, 23, 30, tzinfo=UTC)) == dt.date(2026, 12, 31)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("2026-03-29T01:30", "does not exist in Europe/London"),  # 01:00-02:00 is skipped
+        ("2026-10-25T01:30", "happens twice in Europe/London"),  # 01:00-02:00 is repeated
+    ],
+)
+def test_local_times_the_clocks_skip_or_repeat_are_refused(text: str, reason: str) -> None:
+    instant, why = parse_as_of(text)
+    assert instant is None and why is not None and reason in why
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-10-25T01:30+01:00", dt.datetime(2026, 10, 25, 0, 30, tzinfo=UTC)),  # the first 01:30 (BST)
+        ("2026-10-25T01:30+00:00", dt.datetime(2026, 10, 25, 1, 30, tzinfo=UTC)),  # the second (GMT)
+        ("2026-10-25T01:30Z", dt.datetime(2026, 10, 25, 1, 30, tzinfo=UTC)),
+        ("2026-03-29T02:30", dt.datetime(2026, 3, 29, 1, 30, tzinfo=UTC)),  # just after the gap: BST
+    ],
+)
+def test_an_offset_settles_a_repeated_hour(text: str, expected: dt.datetime) -> None:
+    assert parse_as_of(text) == (expected, None)

@@ -95,3 +95,12 @@ def test_every_problem_is_reported_at_once() -> None:
 def test_kinds_are_forgiving_about_case_and_separators(kind: str) -> None:
     item, problems = validate_evidence({**GOOD, "kind": kind})
     assert problems == [] and item is not None
+
+
+@pytest.mark.parametrize(("field", "limit"), [("source", 300), ("produced_by", 200), ("method", 200)])
+def test_overlong_fields_are_refused_the_same_on_every_database(field: str, limit: int) -> None:
+    item, problems = validate_evidence({**GOOD, field: "x" * (limit + 1)})
+    assert item is None
+    assert [str(p) for p in problems] == [f"{field}: is {limit + 1} characters long; the most is {limit}"]
+    item, problems = validate_evidence({**GOOD, field: "x" * limit})
+    assert problems == [] and item is not None
