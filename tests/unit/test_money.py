@@ -1,0 +1,39 @@
+"""Money is exact: Decimal amounts, whole pence in storage, one rounding rule."""
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from policies.money import Money, parse_money
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [("£5,250,000.00", "5250000.00"), ("5250000", "5250000"), ("1500.5", "1500.5"), ("-£12.34", "-12.34")],
+)
+def test_amounts_parse_exactly(text: str, amount: str) -> None:
+    assert parse_money(text) == (Money(Decimal(amount)), None)
+
+
+@pytest.mark.parametrize("text", ["1.234", "5,25,000", "1e6", "£", "twelve", "", "12.3.4"])
+def test_anything_else_is_refused(text: str) -> None:
+    money, why = parse_money(text)
+    assert money is None and why is not None
+
+
+def test_a_float_is_never_money() -> None:
+    with pytest.raises(TypeError):
+        Money(0.1)  # type: ignore[arg-type]
+
+
+@given(st.integers(-(10**12), 10**12))
+def test_pence_round_trip_exactly(pence: int) -> None:
+    money = Money.from_pence(pence)
+    assert money.pence == pence
+    assert parse_money(str(money)) == (money, None)
+
+
+def test_display() -> None:
+    assert str(Money(Decimal("5250000"))) == "£5,250,000.00"
