@@ -4,6 +4,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import models.commissioning
+import models.contracts
 import models.events  # noqa: F401
 
 target_metadata = SQLModel.metadata

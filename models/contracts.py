@@ -1,0 +1,197 @@
+"""Contracts, their materialised key dates, and their variations.
+
+Key dates are derived from the terms (policies/key_dates.py) and stored in an
+indexed table, rewritten in the same transaction as any change to the
+contract, so "what is due between two dates" is one range query on
+``contract_key_date.due_on``.
+"""
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, Column, UniqueConstraint, delete
+from sqlmodel import Field, Session, SQLModel, col, select
+
+from models.db import UTCDateTime
+from policies.calendars import Nation
+from policies.key_dates import (
+    BreakClause,
+    ContractTerms,
+    ExtensionOption,
+    KeyDate,
+    NoticePeriod,
+    NoticeUnit,
+    Party,
+    ReviewSchedule,
+)
+from policies.money import Money
+
+
+class Contract(SQLModel, table=True):
+    __tablename__ = "contract"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ref: str = Field(max_length=40, unique=True, index=True)
+    title: str = Field(max_length=200)
+    provider: str = Field(max_length=200)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    value_pence: int
+    currency: str = Field(default="GBP", max_length=3)
+    start: dt.date
+    initial_term_months: int
+    extensions: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    extensions_used: int = 0
+    breaks: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    reviews: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    kpis: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    nation: str = Field(max_length=20)
+    payment_model: str = Field(max_length=20)
+    status: str = Field(max_length=12, index=True)
+    award_notice_on: dt.date | None = None
+    signed_on: dt.date | None = None
+    ended_on: dt.date | None = None
+    recommissioning_lead_months: int = 18
+    created_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+    def to_terms(self) -> ContractTerms:
+        return ContractTerms(
+            ref=self.ref,
+            start=self.start,
+            initial_term_months=self.initial_term_months,
+            value=Money.from_pence(self.value_pence, self.currency),
+            extensions=tuple(
+                ExtensionOption(e["months"], NoticePeriod(e["notice"]["amount"], NoticeUnit(e["notice"]["unit"])))
+                for e in self.extensions
+            ),
+            extensions_used=self.extensions_used,
+            breaks=tuple(
+                BreakClause(
+                    NoticePeriod(b["notice"]["amount"], NoticeUnit(b["notice"]["unit"])),
+                    Party(b["party"]),
+                    on=dt.date.fromisoformat(b["on"]) if b.get("on") else None,
+                    rolling_from=dt.date.fromisoformat(b["rolling_from"]) if b.get("rolling_from") else None,
+                )
+                for b in self.breaks
+            ),
+            reviews=ReviewSchedule(**self.reviews),
+            award_notice_on=self.award_notice_on,
+            signed_on=self.signed_on,
+            ended_on=self.ended_on,
+            recommissioning_lead_months=self.recommissioning_lead_months,
+        )
+
+    @property
+    def value(self) -> Money:
+        return Money.from_pence(self.value_pence, self.currency)
+
+    @property
+    def nation_enum(self) -> Nation:
+        return Nation(self.nation)
+
+
+def terms_columns(terms: ContractTerms) -> dict[str, Any]:
+    """The contract columns that hold ``terms`` (JSON for the lists)."""
+
+    def notice(n: NoticePeriod) -> dict[str, Any]:
+        return {"amount": n.amount, "unit": n.unit.value}
+
+    return {
+        "start": terms.start,
+        "initial_term_months": terms.initial_term_months,
+        "value_pence": terms.value.pence,
+        "currency": terms.value.currency,
+        "extensions": [{"months": e.months, "notice": notice(e.notice)} for e in terms.extensions],
+        "extensions_used": terms.extensions_used,
+        "breaks": [
+            {
+                "notice": notice(b.notice),
+                "party": b.party.value,
+                "on": b.on.isoformat() if b.on else None,
+                "rolling_from": b.rolling_from.isoformat() if b.rolling_from else None,
+            }
+            for b in terms.breaks
+        ],
+        "reviews": {
+            "quarterly": terms.reviews.quarterly,
+            "annual": terms.reviews.annual,
+            "mid_term": terms.reviews.mid_term,
+            "pre_expiry_months": terms.reviews.pre_expiry_months,
+        },
+        "award_notice_on": terms.award_notice_on,
+        "signed_on": terms.signed_on,
+        "ended_on": terms.ended_on,
+        "recommissioning_lead_months": terms.recommissioning_lead_months,
+    }
+
+
+class ContractKeyDate(SQLModel, table=True):
+    __tablename__ = "contract_key_date"
+    __table_args__ = (UniqueConstraint("contract_id", "key", name="uq_contract_key_date"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    contract_id: int = Field(foreign_key="contract.id", index=True)
+    key: str = Field(max_length=40)
+    kind: str = Field(max_length=30)
+    due_on: dt.date = Field(index=True)
+    guards: dt.date | None = None
+    action: str
+    who: str = Field(max_length=60)
+
+
+class ContractVariation(SQLModel, table=True):
+    __tablename__ = "contract_variation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    contract_id: int = Field(foreign_key="contract.id", index=True)
+    varied_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    actor: str = Field(max_length=120)
+    reason: str
+    before: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    after: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+# --------------------------------------------------------------------------- repositories
+
+
+def get_contract(*, session: Session, ref: str, for_update: bool = False) -> Contract | None:
+    stmt = select(Contract).where(Contract.ref == ref)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return session.exec(stmt).first()
+
+
+def contracts_of_project(*, session: Session, project_id: int) -> list[Contract]:
+    return list(session.exec(select(Contract).where(Contract.project_id == project_id).order_by(col(Contract.ref))))
+
+
+def replace_key_dates(*, session: Session, contract_id: int, key_dates: list[KeyDate]) -> None:
+    """Rewrite a contract's materialised key dates (in the caller's transaction)."""
+    session.exec(delete(ContractKeyDate).where(col(ContractKeyDate.contract_id) == contract_id))
+    session.add_all(
+        ContractKeyDate(
+            contract_id=contract_id,
+            key=k.key,
+            kind=k.kind.value,
+            due_on=k.on,
+            guards=k.guards,
+            action=k.action,
+            who=k.who,
+        )
+        for k in key_dates
+    )
+
+
+def key_dates_of(*, session: Session, contract_id: int) -> list[ContractKeyDate]:
+    stmt = select(ContractKeyDate).where(ContractKeyDate.contract_id == contract_id)
+    return list(session.exec(stmt.order_by(col(ContractKeyDate.due_on), col(ContractKeyDate.key))))
+
+
+def key_dates_between(*, session: Session, first: dt.date, last: dt.date) -> list[tuple[ContractKeyDate, Contract]]:
+    """Every key date due in [first, last] across the portfolio, soonest first: one range query."""
+    stmt = (
+        select(ContractKeyDate, Contract)
+        .join(Contract, col(Contract.id) == col(ContractKeyDate.contract_id))
+        .where(col(ContractKeyDate.due_on) >= first, col(ContractKeyDate.due_on) <= last)
+        .order_by(col(ContractKeyDate.due_on), col(Contract.ref), col(ContractKeyDate.key))
+    )
+    return [(k, c) for k, c in session.exec(stmt)]
