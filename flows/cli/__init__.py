@@ -9,7 +9,7 @@ import sys
 
 import typer
 
-from flows.cli import admin, cycle, evidence, projects
+from flows.cli import admin, contracts, cycle, evidence, projects
 from flows.cli.common import err_console
 from flows.errors import UserError
 
@@ -25,6 +25,7 @@ admin.register(app)
 projects.register(app)
 evidence.register(app)
 cycle.register(app)
+contracts.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,160 @@
+"""commission contracts add / import / show, and commission due."""
+
+import re
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from flows.cli.common import AS_OF_HELP, JSON_HELP, actor, as_of_instant, console, err_console, print_json, settings
+from flows.errors import UserError
+from policies.money import Money
+
+
+def register(app: typer.Typer) -> None:
+    contracts = typer.Typer(help="Contracts: terms, key dates, import from YAML or CSV.", no_args_is_help=True)
+    contracts.command("add")(contracts_add)
+    contracts.command("import")(contracts_import)
+    contracts.command("show")(contracts_show)
+    app.add_typer(contracts, name="contracts")
+    app.command("due")(due_command)
+
+
+def _report(result: Any) -> None:
+    for warning in result.warnings:
+        err_console.print(f"WARNING: {warning}", style="bold red", markup=False)
+    if result.added:
+        console.print(f"Added {len(result.added)} contract(s): {', '.join(result.added)}.", markup=False)
+    if result.unchanged:
+        console.print(f"Already there, unchanged: {', '.join(result.unchanged)}.", markup=False)
+
+
+def contracts_add(
+    ref: Annotated[str, typer.Option(help="Contract reference, e.g. HF-2026-01.")],
+    title: Annotated[str, typer.Option(help="What the contract delivers.")],
+    provider: Annotated[str, typer.Option(help="The provider's name.")],
+    project: Annotated[str, typer.Option(help="The commissioning project it belongs to.")],
+    value: Annotated[str, typer.Option(help="Total value, exact: 2400000 or £2,400,000.00.")],
+    start: Annotated[str, typer.Option(help="Start date (ISO, e.g. 2026-04-01).")],
+    term: Annotated[str, typer.Option(help="3+1+1 (years: initial term and extension options) or 36 months.")],
+    extension_notice: Annotated[str, typer.Option(help="Notice to use an extension option.")] = "3 months",
+    break_on: Annotated[str | None, typer.Option(help="A fixed break date (ISO).")] = None,
+    break_rolling_from: Annotated[str | None, typer.Option(help="Or: a rolling break from this date.")] = None,
+    break_notice: Annotated[
+        str, typer.Option(help="Break notice: e.g. 3 months, 30 days, 10 working days.")
+    ] = "3 months",
+    break_party: Annotated[str, typer.Option(help="Who may break: authority, provider or either.")] = "authority",
+    nation: Annotated[
+        str, typer.Option(help="Whose bank holidays count: england_and_wales, scotland, northern_ireland.")
+    ] = "england_and_wales",
+    payment_model: Annotated[str, typer.Option(help="block, payment_by_results or hybrid.")] = "block",
+    kpi: Annotated[list[str] | None, typer.Option(help="A KPI (repeat; at least 3 over £5m).")] = None,
+    award_notice_on: Annotated[str | None, typer.Option(help="Date of the contract award notice.")] = None,
+    signed_on: Annotated[str | None, typer.Option(help="Date the contract was signed.")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who is acting.")] = None,
+) -> None:
+    """Add one contract; its key dates are derived at once."""
+    from flows.contracts import Row, add_contracts
+
+    cfg = settings()
+    fields = {
+        "ref": ref,
+        "title": title,
+        "provider": provider,
+        "project": project,
+        "value": value,
+        "start": start,
+        "term": term,
+        "extension_notice": extension_notice,
+        "break_on": break_on,
+        "break_rolling_from": break_rolling_from,
+        "break_notice": break_notice if break_on or break_rolling_from else None,
+        "break_party": break_party if break_on or break_rolling_from else None,
+        "nation": nation,
+        "payment_model": payment_model,
+        "kpis": kpi or [],
+        "award_notice_on": award_notice_on,
+        "signed_on": signed_on,
+    }
+    _report(add_contracts(cfg, [Row("command line", fields)], as_of=as_of_instant(as_of, cfg), actor=actor(by, cfg)))
+
+
+def contracts_import(
+    file: Annotated[Path, typer.Argument(help="A .yaml/.yml or .csv file of contracts (see README).")],
+    as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who is acting.")] = None,
+) -> None:
+    """Import many contracts at once: all of them, or none with every problem named."""
+    from flows.contracts import add_contracts, read_rows
+
+    cfg = settings()
+    _report(add_contracts(cfg, read_rows(file), as_of=as_of_instant(as_of, cfg), actor=actor(by, cfg)))
+
+
+def contracts_show(
+    ref: Annotated[str, typer.Argument(help="Contract reference.")],
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+) -> None:
+    """A contract's terms and the timeline of its key dates."""
+    from flows.contracts import contract_detail
+
+    detail = contract_detail(settings(), ref.upper())
+    if as_json:
+        print_json(detail)
+        return
+    console.print(f"[bold]{detail['ref']}[/bold]  {detail['title']}")
+    console.print(
+        f"{detail['provider']} · {Money(Decimal(detail['value']), detail['currency'])} · "
+        f"{detail['payment_model']} · {detail['status']} · "
+        f"from {detail['start']} to {detail['expiry']} (at most {detail['max_extent']}) · "
+        f"{detail['nation'].replace('_', ' ')}",
+        markup=False,
+    )
+    table = Table(title="Key dates")
+    for name in ("Date", "What", "Who", "Action"):
+        table.add_column(name, overflow="fold", no_wrap=name == "Date")
+    for k in detail["key_dates"]:
+        table.add_row(k["due_on"], k["kind"].replace("_", " "), k["who"], k["action"])
+    console.print(table)
+
+
+_WITHIN_RE = re.compile(r"^\s*(\d+)\s*([dwm]?)\s*$")
+
+
+def _days(text: str) -> int:
+    match = _WITHIN_RE.match(text)
+    if not match:
+        raise UserError(f"--within: {text!r} is not a period; write e.g. 90d, 12w or 6m")
+    n, unit = int(match[1]), match[2] or "d"
+    return n * {"d": 1, "w": 7, "m": 31}[unit]
+
+
+def due_command(
+    within: Annotated[str, typer.Option(help="How far ahead: e.g. 90d, 12w, 6m.")] = "90d",
+    as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+) -> None:
+    """Every upcoming key date across the portfolio, soonest first; missed deadlines are flagged."""
+    from flows.contracts import due
+
+    cfg = settings()
+    rows = due(cfg, as_of=as_of_instant(as_of, cfg), within_days=_days(within))
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        console.print(f"Nothing due within {within}.")
+        return
+    table = Table(title=f"Due within {within}")
+    for name in ("Date", "Days", "Contract"):
+        table.add_column(name, no_wrap=True)
+    table.add_column("What", overflow="fold", ratio=1)
+    table.add_column("Who", overflow="fold", ratio=1)
+    table.add_column("Action", overflow="fold", ratio=3)
+    for r in rows:
+        days = f"[bold red]MISSED {-r['days_left']}d[/bold red]" if r["missed"] else f"{r['days_left']}d"
+        table.add_row(r["due_on"], days, r["contract"], r["kind"].replace("_", " "), r["who"], r["action"])
+    console.print(table)

@@ -1,0 +1,133 @@
+"""Contracts on a real database: atomic, idempotent imports and one-range-query key dates."""
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from sqlmodel import func, select
+
+from flows.contracts import add_contracts, contract_detail, due, read_rows
+from flows.errors import UserError
+from flows.projects import create_project
+from flows.runtime import database
+from flows.settings import Settings
+from models.contracts import Contract, ContractKeyDate
+from models.db import unit_of_work
+from models.events import Event
+
+EXAMPLES = Path(__file__).parents[2] / "examples"
+NOV_23 = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
+DEMO_PROJECTS = ["HOM-2024-03", "SMT-2025-01", "CAR-2023-01", "YJP-2025-02"]
+
+
+@pytest.fixture
+def projects(settings: Settings) -> Settings:
+    for ref in DEMO_PROJECTS:
+        create_project(
+            settings,
+            ref=ref,
+            title=ref,
+            service_area="a",
+            owner="o",
+            description="",
+            stage="do",
+            as_of=dt.datetime(2020, 1, 1, tzinfo=dt.UTC),
+            actor="t",
+        )
+    return settings
+
+
+def counts(settings: Settings) -> tuple[int, int, int]:
+    with unit_of_work(database(settings)) as session:
+        return tuple(  # type: ignore[return-value]
+            session.exec(select(func.count()).select_from(m)).one() for m in (Contract, ContractKeyDate, Event)
+        )
+
+
+def import_file(settings: Settings, path: Path):  # type: ignore[no-untyped-def]
+    return add_contracts(settings, read_rows(path), as_of=NOV_23, actor="finance")
+
+
+def test_both_example_files_import_and_a_second_import_changes_nothing(projects: Settings) -> None:
+    first = import_file(projects, EXAMPLES / "contracts.yaml")
+    assert first.added == ["HF-2024-01", "SMT-2025-01-C"]
+    assert import_file(projects, EXAMPLES / "contracts.csv").added == ["CAR-2023-01-C", "YJP-2025-02-C"]
+    before = counts(projects)
+    again = import_file(projects, EXAMPLES / "contracts.yaml")
+    assert (again.added, again.unchanged) == ([], ["HF-2024-01", "SMT-2025-01-C"])
+    assert counts(projects) == before
+
+
+def test_the_housing_first_contract_has_its_key_dates(projects: Settings) -> None:
+    import_file(projects, EXAMPLES / "contracts.yaml")
+    detail = contract_detail(projects, "HF-2024-01")
+    assert (detail["expiry"], detail["max_extent"], detail["status"]) == ("2027-06-30", "2029-06-30", "active")
+    by_kind = {(k["kind"], k["due_on"]) for k in detail["key_dates"]}
+    assert ("break_notice_deadline", "2026-03-30") in by_kind  # 3 months before 30 June 2026
+    assert ("extension_decision", "2027-04-07") in by_kind  # 12 weeks before 30 June 2027
+    assert ("standstill_end", "2024-05-30") in by_kind  # 8 working days from Monday 20 May 2024
+    assert [e["action"] for e in detail["history"]] == ["ContractAdded"]
+
+
+def test_one_bad_row_rejects_the_whole_file_with_file_line_field_and_reason(projects: Settings, tmp_path: Path) -> None:
+    bad = tmp_path / "contracts.csv"
+    lines = (EXAMPLES / "contracts.csv").read_text().splitlines()
+    lines.append(lines[1].replace("CAR-2023-01-C", "BAD-1").replace("2023-04-01", "01/04/2023"))
+    lines.append(lines[2].replace("YJP-2025-02-C", "BAD-2").replace("england_and_wales", "wessex"))
+    bad.write_text("\n".join(lines) + "\n")
+    with pytest.raises(UserError) as refused:
+        import_file(projects, bad)
+    message = str(refused.value)
+    assert message.startswith("nothing imported: 2 problem(s)")
+    assert f"{bad}:4: start: '01/04/2023' is not a date in ISO form" in message
+    assert f"{bad}:5: nation: 'wessex' is not a nation" in message
+    assert counts(projects)[:2] == (0, 0)
+
+
+def test_an_unknown_project_rejects_the_file(projects: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "one.yaml"
+    path.write_text((EXAMPLES / "contracts.yaml").read_text().replace("project: SMT-2025-01", "project: NOPE-1"))
+    with pytest.raises(UserError, match=r"one.yaml:23: project: no commissioning project 'NOPE-1'"):
+        import_file(projects, path)
+    assert counts(projects)[:2] == (0, 0)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "is empty"),
+        (b"\xff\xferef,title\n", "is not UTF-8 text"),
+        (b"ref,title\nX,Y\n", ":1: missing column(s): provider, project, value, start, term (or end)"),
+    ],
+)
+def test_unreadable_files_are_refused(projects: Settings, tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "contracts.csv"
+    path.write_bytes(content)
+    with pytest.raises(UserError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        read_rows(path)
+
+
+def test_a_byte_order_mark_is_fine(projects: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "bom.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + (EXAMPLES / "contracts.csv").read_bytes())
+    assert import_file(projects, path).added == ["CAR-2023-01-C", "YJP-2025-02-C"]
+
+
+def test_due_lists_what_is_coming_and_flags_what_was_missed(projects: Settings) -> None:
+    import_file(projects, EXAMPLES / "contracts.csv")
+    rows = due(projects, as_of=NOV_23, within_days=60)
+    assert [r["due_on"] for r in rows] == sorted(r["due_on"] for r in rows)
+    missed = [(r["contract"], r["kind"]) for r in rows if r["missed"]]
+    assert ("CAR-2023-01-C", "extension_decision") in missed  # due 30 Sep 2026, before the end on 31 Mar 2027
+    upcoming = [r for r in rows if not r["missed"]]
+    assert all(0 <= r["days_left"] <= 60 for r in upcoming)
+    assert ("CAR-2023-01-C", "quarterly_monitoring", "2027-01-01") in {
+        (r["contract"], r["kind"], r["due_on"]) for r in upcoming
+    }
+
+
+def test_a_yaml_file_with_a_syntax_error_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("contracts:\n  - ref: A\n    title: [unclosed\n")
+    with pytest.raises(UserError, match=r"c.yaml:\d+: is not valid YAML"):
+        read_rows(path)
