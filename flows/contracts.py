@@ -36,7 +36,7 @@ from policies.calendars import Nation, WorkingDayCalendar
 from policies.contract_status import ContractStatus
 from policies.contract_terms import ContractDraft, read_contract
 from policies.dates import local_date
-from policies.key_dates import KeyDate, derive_key_dates, expiry, max_extent
+from policies.key_dates import KeyDate, derive_key_dates, expiry, max_extent, status_on
 
 
 def calendars() -> dict[Nation, WorkingDayCalendar]:
@@ -120,6 +120,21 @@ def add_contracts(settings: Settings, rows: Iterable[Row], *, as_of: dt.datetime
                 action="ContractAdded",
                 reason=f"from {row.where}",
                 after=_public_terms(contract),
+            )
+            append_event(
+                session=session,
+                effective_at=as_of,
+                actor=actor,
+                entity="project",
+                entity_ref=project.ref,
+                action="ContractLinked",
+                reason=f"from {row.where}",
+                after={
+                    "contract": draft.ref,
+                    "provider": draft.provider,
+                    "status": status.value,
+                    "start": draft.terms.start.isoformat(),
+                },
             )
             warnings += [
                 f"{draft.ref}: MISSED at entry: {k.kind.value.replace('_', ' ')} was due {k.on} - {k.action}"
@@ -255,8 +270,10 @@ def contract_detail(settings: Settings, ref: str) -> dict[str, Any]:
         if contract is None:
             raise UserError(f"no contract with reference {ref!r}")
         terms = contract.to_terms()
+        today = local_date(dt.datetime.now(dt.UTC), settings.timezone)
         return {
             **_public_terms(contract),
+            "status": status_on(terms, ContractStatus(contract.status), today).value,
             "expiry": expiry(terms).isoformat(),
             "max_extent": max_extent(terms).isoformat(),
             "key_dates": [_key_date_public(k) for k in key_dates_of(session=session, contract_id=_id(contract))],
@@ -294,7 +311,11 @@ def due(settings: Settings, *, as_of: dt.datetime, within_days: int) -> list[dic
             missed = key_date.due_on < today
             if missed and (key_date.guards is None or key_date.guards < today):
                 continue
-            if ContractStatus(contract.status) in (ContractStatus.TERMINATED, ContractStatus.EXPIRED):
+            ended = status_on(contract.to_terms(), ContractStatus(contract.status), today) in (
+                ContractStatus.TERMINATED,
+                ContractStatus.EXPIRED,
+            )
+            if ended and key_date.kind != "termination_notice":  # UK11 is due after the end
                 continue
             result.append(
                 {

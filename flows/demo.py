@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlmodel import col, func, select
 
+from flows.contracts import Row, add_contracts
 from flows.errors import UserError
 from flows.projects import add_evidence, add_record, check_advance, create_project
 from flows.settings import Settings
@@ -36,7 +37,7 @@ def _instant(day: str) -> dt.datetime:
 @dataclass(frozen=True)
 class Step:
     day: str
-    action: str  # evidence | record | advance
+    action: str  # evidence | record | contract | advance
     args: dict[str, Any] = field(default_factory=dict)
 
 
@@ -82,6 +83,10 @@ def ev(
 
 def rec(day: str, kind: str, value: str, note: str = "") -> Step:
     return Step(day, "record", {"kind": kind, "value": value, "note": note})
+
+
+def contract(day: str, **fields: str) -> Step:
+    return Step(day, "contract", fields)
 
 
 def adv(day: str, to: str | None = None, reason: str | None = None) -> Step:
@@ -187,6 +192,22 @@ PORTFOLIO: tuple[DemoProject, ...] = (
         "do",
         (
             rec("2024-05-20", "award", "Northbridge Young People's Trust", "Awarded after open procedure"),
+            contract(
+                "2024-05-28",
+                ref="HOM-2024-03-C1",
+                title="Housing First for young people (18-24)",
+                provider="Northbridge Young People's Trust",
+                value="2400000.00",
+                start="2024-06-01",
+                term="3+1+1",
+                extension_notice="12 weeks",
+                break_on="2026-05-31",
+                break_notice="3 months",
+                payment_model="hybrid",
+                kpis="Tenancies sustained at 12 months; Entries to education or work",
+                award_notice_on="2024-05-07",
+                signed_on="2024-05-28",
+            ),
             adv("2024-06-03"),
             rec("2026-05-18", "review_decision", "continue", "Annual review: 3 of 4 KPIs met"),
             adv("2026-05-19"),
@@ -293,7 +314,23 @@ PORTFOLIO: tuple[DemoProject, ...] = (
             rec("2025-05-12", "outcomes_framework", "agreed"),
             rec("2025-05-19", "procurement_route", "light_touch"),
             adv("2025-05-26"),
-            rec("2025-09-29", "award", "Recovery Partnership CIC"),
+            rec("2025-09-01", "award", "Recovery Partnership CIC"),
+            contract(
+                "2025-09-22",
+                ref="SMT-2025-01-C1",
+                title="Integrated drug and alcohol treatment",
+                provider="Recovery Partnership CIC",
+                value="6750000.00",
+                start="2025-10-01",
+                term="4+2+1",
+                extension_notice="6 months",
+                break_rolling_from="2027-10-01",
+                break_notice="6 months",
+                break_party="either",
+                kpis="Successful completions; Waiting times under 3 weeks; Naloxone supplied; Deaths in treatment",
+                award_notice_on="2025-09-01",
+                signed_on="2025-09-22",
+            ),
             adv("2025-10-01"),
         ),
     ),
@@ -368,6 +405,10 @@ def _play(settings: Settings, project: DemoProject, run_flow: Advance, done: int
                 link=None,
                 as_of=when,
                 actor=ACTOR,
+            )
+        elif step.action == "contract":
+            add_contracts(
+                settings, [Row(f"demo {project.ref}", {**step.args, "project": project.ref})], as_of=when, actor=ACTOR
             )
         elif step.action == "advance":
             request = check_advance(

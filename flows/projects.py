@@ -32,12 +32,15 @@ from models.commissioning import (
     list_records,
     saved_id,
 )
+from models.contracts import contracts_of_project
 from models.db import unit_of_work
 from models.events import append_event, events_for
+from policies.contract_status import ContractStatus
 from policies.cycle import STAGE_ORDER, Stage, Transition, check_move
 from policies.dates import local_date
 from policies.evidence import EvidenceKind, validate_evidence
 from policies.gates import GatePolicy, ProjectFacts, assess
+from policies.key_dates import contract_in_force
 from policies.records import RecordKind, normalise_value
 
 REF_RE = re.compile(r"^[A-Z0-9][A-Z0-9\-_/.]{1,39}$")
@@ -60,10 +63,17 @@ def require_project(session: Session, ref: str, *, for_update: bool = False) -> 
 def load_facts(session: Session, project: Project, *, as_of: dt.datetime | None = None) -> ProjectFacts:
     """The project's evidence and this cycle's records, as they stood at ``as_of`` (default: all of them)."""
     evidence = list_evidence(session=session, project_id=saved_id(project))
+    day = local_date(as_of or dt.datetime.now(dt.UTC))
+    live = tuple(
+        c.ref
+        for c in contracts_of_project(session=session, project_id=saved_id(project))
+        if (as_of is None or c.created_at <= as_of) and contract_in_force(c.to_terms(), ContractStatus(c.status), day)
+    )
     return ProjectFacts(
         stage=Stage(project.stage),
         evidence=tuple(e.to_policy() for e in evidence if as_of is None or e.added_at <= as_of),
         records=current_records(session=session, project=project, as_of=as_of),
+        live_contracts=live,
     )
 
 

@@ -69,6 +69,7 @@ class Gate:
     transition: Transition
     evidence: tuple[EvidenceRule, ...] = ()
     records: tuple[RecordRule, ...] = ()
+    live_contract: bool = False
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ class PolicyProblem:
         return f"{self.source}:{where} {self.reason}"
 
 
-_GATE_KEYS = {"evidence", "records", "description"}
+_GATE_KEYS = {"evidence", "records", "live_contract", "description"}
 _EVIDENCE_KEYS = {"kind", "min_items", "min_strength", "independently_reviewed", "min_context_fit"}
 _RECORD_KEYS = {"record", "values"}
 _REVIEW_DECISION_FOR_TARGET = {
@@ -155,7 +156,11 @@ def _parse_gate(source: str, key: str, raw: Any, problems: list[PolicyProblem]) 
         return None
     for unknown in sorted(set(raw) - _GATE_KEYS):
         problems.append(
-            PolicyProblem(source, f"{where}.{unknown}", "is not a known gate setting (evidence, records, description)")
+            PolicyProblem(
+                source,
+                f"{where}.{unknown}",
+                "is not a known gate setting (evidence, records, live_contract, description)",
+            )
         )
 
     evidence: list[EvidenceRule] = []
@@ -200,9 +205,12 @@ def _parse_gate(source: str, key: str, raw: Any, problems: list[PolicyProblem]) 
                     )
                 )
             records.append(record_rule)
+    live_contract = raw.get("live_contract", False)
+    if not isinstance(live_contract, bool):
+        problems.append(PolicyProblem(source, f"{where}.live_contract", "must be true or false"))
     if len(problems) > start:
         return None
-    return Gate(transition, tuple(evidence), tuple(records))
+    return Gate(transition, tuple(evidence), tuple(records), bool(live_contract))
 
 
 def _not_a_step(key: str) -> str:
@@ -339,6 +347,7 @@ class ProjectFacts:
     stage: Stage
     evidence: tuple[EvidenceItem, ...] = ()
     records: Mapping[RecordKind, StageRecord] = field(default_factory=dict)
+    live_contracts: tuple[str, ...] = ()  # refs of the project's contracts in force at the time
 
 
 @dataclass(frozen=True)
@@ -383,6 +392,8 @@ def findings_for(facts: ProjectFacts) -> tuple[str, ...]:
                 found.append(f"{len(items)} item(s) of evidence of {kind.label} ({best}).")
     else:
         found.append("No evidence recorded.")
+    if facts.live_contracts:
+        found.append(f"Contract(s) in force: {', '.join(facts.live_contracts)}.")
     for record_kind, record in facts.records.items():
         found.append(f"The {_record_label(record_kind)} is recorded as {record.value!r} ({record.recorded_on}).")
     return tuple(found)
@@ -472,4 +483,12 @@ def assess(facts: ProjectFacts, policy: GatePolicy, target: Stage | None = None)
     gate = policy.gate_for(transition)
     unmet = [u for u in (_check_evidence(r, facts.evidence) for r in gate.evidence) if u]
     unmet += [u for u in (_check_record(r, facts.records) for r in gate.records) if u]
+    if gate.live_contract and not facts.live_contracts:
+        unmet.append(
+            Unmet(
+                "contract_missing",
+                "No contract linked to this project is in force; add it with "
+                "`commission contracts add` (or import it) once it starts.",
+            )
+        )
     return Assessment(facts.stage, transition, tuple(unmet), findings)

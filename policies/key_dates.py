@@ -39,6 +39,7 @@ from enum import StrEnum
 import pendulum
 
 from policies.calendars import WorkingDayCalendar
+from policies.contract_status import ContractStatus
 from policies.money import Money
 
 ONE_DAY = dt.timedelta(days=1)
@@ -168,6 +169,26 @@ def expiry(terms: ContractTerms) -> dt.date:
     if terms.ended_on is not None:
         return terms.ended_on
     return term_end(terms.start, terms.months_to_option(terms.extensions_used))
+
+
+def status_on(terms: ContractTerms, stored: ContractStatus, day: dt.date) -> ContractStatus:
+    """The status on ``day``: pending before the start and expired after the end follow from the dates;
+    terminated, in notice and extended are what was recorded."""
+    if stored is ContractStatus.TERMINATED:
+        return stored
+    if day < terms.start:
+        return ContractStatus.PENDING
+    if day > expiry(terms):
+        return ContractStatus.TERMINATED if terms.ended_on is not None else ContractStatus.EXPIRED
+    if stored in (ContractStatus.IN_NOTICE, ContractStatus.EXTENDED):
+        return stored
+    return ContractStatus.EXTENDED if terms.extensions_used else ContractStatus.ACTIVE
+
+
+def contract_in_force(terms: ContractTerms, status: ContractStatus, day: dt.date) -> bool:
+    """Is the contract delivering on ``day``: started, not past its end, not terminated or expired?"""
+    ended = status in (ContractStatus.TERMINATED, ContractStatus.EXPIRED)
+    return not ended and terms.start <= day <= expiry(terms)
 
 
 def max_extent(terms: ContractTerms) -> dt.date:

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from flows.contracts import Row, add_contracts
 from flows.cycle import run_stage_flow
 from flows.errors import UserError
 from flows.projects import (
@@ -115,8 +116,19 @@ def test_a_project_goes_round_the_whole_cycle(settings: Settings) -> None:
     assert (back["outcome"], back["stage_now"], back["reason"]) == ("passed", "plan", "Tender failed: no compliant bid")
     assert advance(settings, "2026-05-18")["stage_now"] == "do"  # same cycle: the plan records still count
 
-    assert advance(settings, "2026-06-01")["unmet"][0]["code"] == "record_missing:award"
-    record(settings, "2026-07-01", "award", "Northbridge Young People's Trust")
+    assert advance(settings, "2026-06-01")["unmet"][0]["code"] == "contract_missing"
+    record(settings, "2026-06-15", "award", "Northbridge Young People's Trust")
+    contract = {
+        "ref": "HOM-C1",
+        "title": "Housing First",
+        "provider": "Northbridge Young People's Trust",
+        "project": REF,
+        "value": "2400000",
+        "start": "2026-07-01",
+        "term": "3+1+1",
+    }
+    add_contracts(settings, [Row("test", contract)], as_of=day("2026-06-20"), actor="aisha")
+    assert advance(settings, "2026-06-25")["unmet"][0]["code"] == "contract_missing"  # signed, not yet started
     assert advance(settings, "2026-07-02")["stage_now"] == "review"
 
     record(settings, "2027-06-01", "review_decision", "continue")
@@ -153,17 +165,18 @@ def test_a_project_goes_round_the_whole_cycle(settings: Settings) -> None:
     outcomes = [g["outcome"] for g in detail["gate_decisions"]]
     assert outcomes == [
         "refused",
-        "passed",
+        "passed",  # Analyse: no evidence, then evidence
         "refused",
+        "passed",  # Plan: a draft business case, then everything
         "passed",
-        "passed",
-        "passed",
+        "passed",  # Do -> Plan (failed tender) -> Do
         "refused",
-        "passed",
+        "refused",
+        "passed",  # no contract; signed but not started; in force
         "stayed",
+        "passed",  # review: continue, then recommission
         "passed",
-        "passed",
-        "refused",
+        "refused",  # cycle 2: Analyse passes on the register; Plan needs fresh records
     ]
     assert all(g["flow_run_id"] and g["policy_sources"] for g in detail["gate_decisions"])
 

@@ -3,7 +3,7 @@
 import pytest
 
 from policies.cycle import Stage
-from policies.gates import Assessment, assess
+from policies.gates import Assessment, ProjectFacts, assess
 from tests.support.builders import READY_TO_PROCURE, evidence, facts, shipped_policy
 
 POLICY = shipped_policy()
@@ -117,16 +117,17 @@ def test_any_procurement_route_will_do(route: str) -> None:
 # -- Do -> Review --------------------------------------------------------------------------
 
 
-def test_do_without_an_award_is_refused() -> None:
-    result = assess(facts(Stage.DO), POLICY)
-    assert codes(result) == ["record_missing:award"]
-    assert result.unmet[0].sentence == "No contract award has been recorded in this cycle."
-
-
-def test_do_with_an_award_passes_to_review() -> None:
+def test_do_without_a_contract_in_force_is_refused() -> None:
     result = assess(facts(Stage.DO, award="Northbridge Young People's Trust"), POLICY)
+    assert [u.code for u in result.unmet] == ["contract_missing"]
+    assert result.unmet[0].sentence.startswith("No contract linked to this project is in force")
+
+
+def test_do_with_a_contract_in_force_passes_to_review() -> None:
+    result = assess(ProjectFacts(Stage.DO, live_contracts=("HF-2024-01",)), POLICY)
     assert result.outcome == "passed"
     assert result.transition is not None and result.transition.target is Stage.REVIEW
+    assert "Contract(s) in force: HF-2024-01." in result.findings
 
 
 # -- Review -> Analyse / Decommissioned ----------------------------------------------------

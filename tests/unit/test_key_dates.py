@@ -300,3 +300,21 @@ def test_bad_terms_are_named_with_a_reason(changes: dict[str, object], field: st
     problems = validate_terms(terms, ENG)
     assert [p.field for p in problems] == [field]
     assert reason in problems[0].reason
+
+
+@pytest.mark.parametrize(
+    ("stored", "day", "expected"),
+    [
+        ("active", d(2026, 3, 31), "pending"),  # the day before the start
+        ("pending", d(2026, 4, 1), "active"),  # the start date arrives
+        ("active", d(2029, 3, 31), "active"),  # the last day
+        ("active", d(2029, 4, 1), "expired"),  # the day after
+        ("in_notice", d(2027, 1, 1), "in_notice"),
+        ("terminated", d(2027, 1, 1), "terminated"),
+    ],
+)
+def test_status_follows_the_dates_unless_recorded(stored: str, day: dt.date, expected: str) -> None:
+    from policies.contract_status import ContractStatus
+    from policies.key_dates import status_on
+
+    assert status_on(HOUSING_FIRST, ContractStatus(stored), day).value == expected
