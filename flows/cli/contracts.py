@@ -20,6 +20,9 @@ def register(app: typer.Typer) -> None:
     contracts.command("show")(contracts_show)
     app.add_typer(contracts, name="contracts")
     app.command("due")(due_command)
+    calendar = typer.Typer(help="The key-date calendar feed (iCalendar).", no_args_is_help=True)
+    calendar.command("export")(calendar_export)
+    app.add_typer(calendar, name="calendar")
 
 
 def _report(result: Any) -> None:
@@ -158,3 +161,26 @@ def due_command(
         days = f"[bold red]MISSED {-r['days_left']}d[/bold red]" if r["missed"] else f"{r['days_left']}d"
         table.add_row(r["due_on"], days, r["contract"], r["kind"].replace("_", " "), r["who"], r["action"])
     console.print(table)
+
+
+def calendar_export(
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write here (default: standard output).")
+    ] = None,
+    within: Annotated[str, typer.Option(help="How far ahead: e.g. 365d, 52w, 24m.")] = "730d",
+    as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
+) -> None:
+    """Export key dates as an iCalendar (.ics) feed with alarms, for Outlook or Google Calendar."""
+    import sys
+
+    from flows.calendar_feed import build_feed
+
+    cfg = settings()
+    feed, count = build_feed(cfg, as_of=as_of_instant(as_of, cfg), days_ahead=_days(within))
+    if output is None:
+        sys.stdout.buffer.write(feed)
+        return
+    tmp = output.with_name(output.name + ".part")
+    tmp.write_bytes(feed)
+    tmp.replace(output)  # whole or not at all
+    console.print(f"Wrote {count} key date(s) to {output}.", markup=False)
