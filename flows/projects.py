@@ -209,39 +209,55 @@ def add_record(
         raise UserError(f"record not added: {why}")
     with unit_of_work(database(settings)) as session:
         project = require_project(session, ref)
-        if project.stage == Stage.DECOMMISSIONED.value:
-            raise UserError(f"project {project.ref} is decommissioned; nothing more can be recorded")
-        _refuse_backdating(project, as_of)
         if on > local_date(as_of, settings.timezone):
             raise UserError(
                 f"--on {on.isoformat()} is after the as-of date {local_date(as_of, settings.timezone).isoformat()}: "
                 "a decision is recorded once it has been made"
             )
-        previous = current_records(session=session, project=project).get(record_kind)
-        row = StageRecordRow(
-            project_id=saved_id(project),
-            cycle=project.cycle,
-            kind=record_kind.value,
-            value=stored,
-            recorded_on=on,
-            note=note.strip(),
-            link=link,
-            recorded_at=as_of,
-            recorded_by=actor,
-        )
-        session.add(row)
-        session.flush()
-        append_event(
-            session=session,
-            effective_at=as_of,
-            actor=actor,
-            entity="project",
-            entity_ref=project.ref,
-            action="RecordAdded",
-            reason=note.strip() or None,
-            before={"kind": record_kind.value, "value": previous.value} if previous else None,
-            after=row.public(),
-        )
+        return record_in(session, project, record_kind, stored, on=on, note=note, link=link, as_of=as_of, actor=actor)
+
+
+def record_in(
+    session: Session,
+    project: Project,
+    kind: RecordKind,
+    value: str,
+    *,
+    on: dt.date,
+    note: str,
+    link: str | None,
+    as_of: dt.datetime,
+    actor: str,
+) -> StageRecordRow:
+    """Add a checked stage record and its event to the caller's transaction."""
+    if project.stage == Stage.DECOMMISSIONED.value:
+        raise UserError(f"project {project.ref} is decommissioned; nothing more can be recorded")
+    _refuse_backdating(project, as_of)
+    previous = current_records(session=session, project=project).get(kind)
+    row = StageRecordRow(
+        project_id=saved_id(project),
+        cycle=project.cycle,
+        kind=kind.value,
+        value=value,
+        recorded_on=on,
+        note=note.strip(),
+        link=link,
+        recorded_at=as_of,
+        recorded_by=actor,
+    )
+    session.add(row)
+    session.flush()
+    append_event(
+        session=session,
+        effective_at=as_of,
+        actor=actor,
+        entity="project",
+        entity_ref=project.ref,
+        action="RecordAdded",
+        reason=note.strip() or None,
+        before={"kind": kind.value, "value": previous.value} if previous else None,
+        after=row.public(),
+    )
     return row
 
 

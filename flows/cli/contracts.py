@@ -20,6 +20,7 @@ def register(app: typer.Typer) -> None:
     contracts.command("show")(contracts_show)
     app.add_typer(contracts, name="contracts")
     app.command("due")(due_command)
+    app.command("decide")(decide_command)
     calendar = typer.Typer(help="The key-date calendar feed (iCalendar).", no_args_is_help=True)
     calendar.command("export")(calendar_export)
     app.add_typer(calendar, name="calendar")
@@ -184,3 +185,48 @@ def calendar_export(
     tmp.write_bytes(feed)
     tmp.replace(output)  # whole or not at all
     console.print(f"Wrote {count} key date(s) to {output}.", markup=False)
+
+
+def decide_command(
+    ref: Annotated[str, typer.Argument(help="Contract reference.")],
+    action: Annotated[str, typer.Argument(help="continue | vary | extend | break | recommission | decommission")],
+    reason: Annotated[str, typer.Option(help="Why: the review's conclusion, for the record.")],
+    value: Annotated[str | None, typer.Option(help="vary: the new total value.")] = None,
+    end: Annotated[str | None, typer.Option(help="vary: the new end of the current term (ISO date).")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who is acting.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+) -> None:
+    """Record a review decision on a contract; extend, break and vary recompute its key dates.
+
+    recommission and decommission are recorded on the project (in Review) and its Review flow then moves it on.
+    """
+    from flows.cli.common import iso_date_option
+    from flows.decisions import decide
+
+    cfg = settings()
+    instant = as_of_instant(as_of, cfg)
+    who = actor(by, cfg)
+    end_date = iso_date_option("--end", end, None) if end else None  # type: ignore[arg-type]
+    result = decide(
+        cfg, ref=ref.upper(), action=action, reason=reason, as_of=instant, actor=who, value=value, end=end_date
+    )
+    if result.get("project_record") in ("recommission", "decommission"):
+        from flows.cli.cycle import _start_prefect
+        from flows.projects import check_advance
+
+        request = check_advance(cfg, ref=result["project"], to=None, reason=None, as_of=instant)
+        moved = _start_prefect(cfg)(request, as_of=instant, actor=who)
+        result["project_stage"] = moved.get("stage_now", result["project_stage"])
+    if as_json:
+        print_json(result)
+        return
+    if result.get("warning"):
+        err_console.print(f"WARNING: {result['warning']}", style="bold red", markup=False)
+    console.print(
+        f"{result['contract']}: {result['decision']} recorded; status {result['status']}, "
+        f"ends {result['expiry']}; project {result['project']} is in {result['project_stage']}.",
+        markup=False,
+    )
+    for name, change in (result.get("changes") or {}).items():
+        console.print(f"  {name}: {change['before']} -> {change['after']}", markup=False)
