@@ -69,11 +69,17 @@ def load_facts(session: Session, project: Project, *, as_of: dt.datetime | None 
         for c in contracts_of_project(session=session, project_id=saved_id(project))
         if (as_of is None or c.created_at <= as_of) and contract_in_force(c.to_terms(), ContractStatus(c.status), day)
     )
+    notes: tuple[str, ...] = ()
+    if project.stage == Stage.DO.value:
+        from flows.procurement import timeline_notes, timeline_of  # the Do stage looks at its procurement
+
+        notes = timeline_notes(timeline_of(session, project))
     return ProjectFacts(
         stage=Stage(project.stage),
         evidence=tuple(e.to_policy() for e in evidence if as_of is None or e.added_at <= as_of),
         records=current_records(session=session, project=project, as_of=as_of),
         live_contracts=live,
+        notes=notes,
     )
 
 

@@ -195,3 +195,24 @@ def key_dates_between(*, session: Session, first: dt.date, last: dt.date) -> lis
         .order_by(col(ContractKeyDate.due_on), col(Contract.ref), col(ContractKeyDate.key))
     )
     return [(k, c) for k, c in session.exec(stmt)]
+
+
+class ProcurementMilestone(SQLModel, table=True):
+    """A procurement milestone of a project's current cycle: its planned and actual dates."""
+
+    __tablename__ = "procurement_milestone"
+    __table_args__ = (UniqueConstraint("project_id", "cycle", "milestone", name="uq_procurement_milestone"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    cycle: int
+    milestone: str = Field(max_length=40)
+    planned_on: dt.date | None = None
+    actual_on: dt.date | None = None
+
+
+def milestones_of(*, session: Session, project_id: int, cycle: int) -> list[ProcurementMilestone]:
+    stmt = select(ProcurementMilestone).where(
+        ProcurementMilestone.project_id == project_id, ProcurementMilestone.cycle == cycle
+    )
+    return list(session.exec(stmt))

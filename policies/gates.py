@@ -348,6 +348,7 @@ class ProjectFacts:
     evidence: tuple[EvidenceItem, ...] = ()
     records: Mapping[RecordKind, StageRecord] = field(default_factory=dict)
     live_contracts: tuple[str, ...] = ()  # refs of the project's contracts in force at the time
+    notes: tuple[str, ...] = ()  # what else the stage flow found, e.g. the procurement timeline
 
 
 @dataclass(frozen=True)
@@ -394,6 +395,7 @@ def findings_for(facts: ProjectFacts) -> tuple[str, ...]:
         found.append("No evidence recorded.")
     if facts.live_contracts:
         found.append(f"Contract(s) in force: {', '.join(facts.live_contracts)}.")
+    found += facts.notes
     for record_kind, record in facts.records.items():
         found.append(f"The {_record_label(record_kind)} is recorded as {record.value!r} ({record.recorded_on}).")
     return tuple(found)

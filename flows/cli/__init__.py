@@ -9,7 +9,7 @@ import sys
 
 import typer
 
-from flows.cli import admin, contracts, cycle, evidence, projects
+from flows.cli import admin, contracts, cycle, evidence, procurement, projects
 from flows.cli.common import err_console
 from flows.errors import UserError
 
@@ -26,6 +26,7 @@ projects.register(app)
 evidence.register(app)
 cycle.register(app)
 contracts.register(app)
+procurement.register(app)
 
 
 def main() -> None:

@@ -12,7 +12,19 @@ from flows.settings import Settings, load_settings
 from models.db import make_engine, normalise_url
 from models.migrate import upgrade
 
-TABLES = "project, evidence, stage_record, gate_decision, event, contract, contract_key_date, contract_variation"
+TABLES = ", ".join(
+    [
+        "project",
+        "evidence",
+        "stage_record",
+        "gate_decision",
+        "event",
+        "contract",
+        "contract_key_date",
+        "contract_variation",
+        "procurement_milestone",
+    ]
+)
 
 
 def create_pg_database(server_url: str, prefix: str) -> str:
