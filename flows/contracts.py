@@ -20,23 +20,27 @@ from flows.calendars import working_day_calendar
 from flows.errors import UserError
 from flows.runtime import database
 from flows.settings import Settings
-from models.commissioning import get_project, saved_id
+from models.commissioning import projects_by_ref, saved_id
 from models.contracts import (
     Contract,
     ContractKeyDate,
+    contracts_by_ref,
     get_contract,
+    insert_contracts,
+    insert_key_dates,
+    key_date_rows,
     key_dates_between,
     key_dates_of,
-    replace_key_dates,
     terms_columns,
 )
 from models.db import unit_of_work
-from models.events import append_event, events_for
+from models.events import append_events, events_for
 from policies.calendars import Nation, WorkingDayCalendar
 from policies.contract_status import ContractStatus
 from policies.contract_terms import ContractDraft, read_contract
 from policies.dates import local_date
 from policies.key_dates import KeyDate, derive_key_dates, expiry, max_extent, status_on
+from policies.money import Money
 
 
 def calendars() -> dict[Nation, WorkingDayCalendar]:
@@ -81,8 +85,11 @@ def add_contracts(settings: Settings, rows: Iterable[Row], *, as_of: dt.datetime
     today = local_date(as_of, settings.timezone)
     added, unchanged, warnings = [], [], []
     with unit_of_work(database(settings)) as session:
+        projects = projects_by_ref(session=session, refs=sorted({d.project for _, d in drafts}))
+        existing = contracts_by_ref(session=session, refs=[d.ref for _, d in drafts])
+        new: list[tuple[Row, ContractDraft, ContractStatus, dict[str, Any]]] = []
         for row, draft in drafts:
-            project = get_project(session=session, ref=draft.project)
+            project = projects.get(draft.project)
             if project is None:
                 problems.append(f"{row.where}: project: no commissioning project {draft.project!r}")
                 continue
@@ -95,9 +102,8 @@ def add_contracts(settings: Settings, rows: Iterable[Row], *, as_of: dt.datetime
                 "payment_model": draft.payment_model.value,
                 "kpis": list(draft.kpis),
             }
-            existing = get_contract(session=session, ref=draft.ref)
-            if existing is not None:
-                if _same(existing, columns):
+            if draft.ref in existing:
+                if _same(existing[draft.ref], columns):
                     unchanged.append(draft.ref)
                 else:
                     problems.append(
@@ -106,35 +112,38 @@ def add_contracts(settings: Settings, rows: Iterable[Row], *, as_of: dt.datetime
                     )
                 continue
             status = ContractStatus.PENDING if draft.terms.start > today else ContractStatus.ACTIVE
-            contract = Contract(ref=draft.ref, status=status.value, created_at=as_of, **columns)
-            session.add(contract)
-            session.flush()
+            new.append((row, draft, status, {**columns, "ref": draft.ref, "status": status.value, "created_at": as_of}))
+        if problems:
+            raise UserError(_rejection(problems))
+        ids = insert_contracts(session=session, rows=[columns for *_, columns in new])
+        key_rows: list[dict[str, Any]] = []
+        events: list[dict[str, Any]] = []
+        for (row, draft, status, columns), contract_id in zip(new, ids, strict=True):
             key_dates = key_dates_for(draft.terms, draft.nation)
-            replace_key_dates(session=session, contract_id=_id(contract), key_dates=key_dates)
-            append_event(
-                session=session,
-                effective_at=as_of,
-                actor=actor,
-                entity="contract",
-                entity_ref=draft.ref,
-                action="ContractAdded",
-                reason=f"from {row.where}",
-                after=_public_terms(contract),
+            key_rows += key_date_rows(contract_id, key_dates)
+            event = {"effective_at": as_of, "actor": actor, "reason": f"from {row.where}", "before": None}
+            events.append(
+                {
+                    **event,
+                    "entity": "contract",
+                    "entity_ref": draft.ref,
+                    "action": "ContractAdded",
+                    "after": _public_terms(columns),
+                }
             )
-            append_event(
-                session=session,
-                effective_at=as_of,
-                actor=actor,
-                entity="project",
-                entity_ref=project.ref,
-                action="ContractLinked",
-                reason=f"from {row.where}",
-                after={
-                    "contract": draft.ref,
-                    "provider": draft.provider,
-                    "status": status.value,
-                    "start": draft.terms.start.isoformat(),
-                },
+            events.append(
+                {
+                    **event,
+                    "entity": "project",
+                    "entity_ref": draft.project,
+                    "action": "ContractLinked",
+                    "after": {
+                        "contract": draft.ref,
+                        "provider": draft.provider,
+                        "status": status.value,
+                        "start": draft.terms.start.isoformat(),
+                    },
+                }
             )
             warnings += [
                 f"{draft.ref}: MISSED at entry: {k.kind.value.replace('_', ' ')} was due {k.on} - {k.action}"
@@ -142,9 +151,8 @@ def add_contracts(settings: Settings, rows: Iterable[Row], *, as_of: dt.datetime
                 if k.guards is not None and k.on < today <= k.guards
             ]
             added.append(draft.ref)
-        if problems:
-            session.rollback()
-            raise UserError(_rejection(problems))
+        insert_key_dates(session=session, rows=key_rows)
+        append_events(session=session, rows=events)
     return ImportResult(added, unchanged, warnings)
 
 
@@ -162,24 +170,26 @@ def _id(contract: Contract) -> int:
     return contract.id
 
 
-def _public_terms(contract: Contract) -> dict[str, Any]:
-    return {
-        "ref": contract.ref,
-        "title": contract.title,
-        "provider": contract.provider,
-        "value": str(contract.value.amount),
-        "currency": contract.currency,
-        "start": contract.start.isoformat(),
-        "initial_term_months": contract.initial_term_months,
-        "extensions": contract.extensions,
-        "extensions_used": contract.extensions_used,
-        "breaks": contract.breaks,
-        "reviews": contract.reviews,
-        "kpis": contract.kpis,
-        "nation": contract.nation,
-        "payment_model": contract.payment_model,
-        "status": contract.status,
-    }
+def _public_terms(contract: Contract | Mapping[str, Any]) -> dict[str, Any]:
+    """The terms as plain data, from a stored contract or from the columns about to be stored."""
+    c = contract.model_dump() if isinstance(contract, Contract) else dict(contract)
+    value = Money.from_pence(c["value_pence"], c["currency"])
+    names = (
+        "ref",
+        "title",
+        "provider",
+        "currency",
+        "initial_term_months",
+        "extensions",
+        "extensions_used",
+        "breaks",
+        "reviews",
+        "kpis",
+        "nation",
+        "payment_model",
+        "status",
+    )
+    return {**{n: c[n] for n in names}, "value": str(value.amount), "start": c["start"].isoformat()}
 
 
 # --------------------------------------------------------------------------- files

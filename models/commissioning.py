@@ -163,6 +163,13 @@ def get_project(*, session: Session, ref: str, for_update: bool = False) -> Proj
     return session.exec(stmt).first()
 
 
+def projects_by_ref(*, session: Session, refs: list[str]) -> dict[str, Project]:
+    found: dict[str, Project] = {}
+    for i in range(0, len(refs), 5000):
+        found |= {p.ref: p for p in session.exec(select(Project).where(col(Project.ref).in_(refs[i : i + 5000])))}
+    return found
+
+
 def list_projects(*, session: Session) -> list[Project]:
     return list(session.exec(select(Project).order_by(col(Project.ref))))
 

@@ -9,7 +9,7 @@ contract, so "what is due between two dates" is one range query on
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint, delete
+from sqlalchemy import JSON, Column, UniqueConstraint, delete, insert
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from models.db import UTCDateTime
@@ -164,21 +164,52 @@ def contracts_of_project(*, session: Session, project_id: int) -> list[Contract]
     return list(session.exec(select(Contract).where(Contract.project_id == project_id).order_by(col(Contract.ref))))
 
 
+CHUNK = 5000  # rows per statement, and refs per IN (...): well inside SQLite's variable limit
+
+
+def key_date_rows(contract_id: int, key_dates: list[KeyDate]) -> list[dict[str, Any]]:
+    return [
+        {
+            "contract_id": contract_id,
+            "key": k.key,
+            "kind": k.kind.value,
+            "due_on": k.on,
+            "guards": k.guards,
+            "action": k.action,
+            "who": k.who,
+        }
+        for k in key_dates
+    ]
+
+
+def insert_key_dates(*, session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert many key-date rows at once (executemany), in the caller's transaction."""
+    for i in range(0, len(rows), CHUNK):
+        session.execute(insert(ContractKeyDate), rows[i : i + CHUNK])
+
+
 def replace_key_dates(*, session: Session, contract_id: int, key_dates: list[KeyDate]) -> None:
     """Rewrite a contract's materialised key dates (in the caller's transaction)."""
     session.exec(delete(ContractKeyDate).where(col(ContractKeyDate.contract_id) == contract_id))
-    session.add_all(
-        ContractKeyDate(
-            contract_id=contract_id,
-            key=k.key,
-            kind=k.kind.value,
-            due_on=k.on,
-            guards=k.guards,
-            action=k.action,
-            who=k.who,
+    insert_key_dates(session=session, rows=key_date_rows(contract_id, key_dates))
+
+
+def insert_contracts(*, session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert many contracts at once; return their ids in the order given."""
+    ids: list[int] = []
+    for i in range(0, len(rows), CHUNK):
+        result = session.execute(
+            insert(Contract).returning(col(Contract.id), sort_by_parameter_order=True), rows[i : i + CHUNK]
         )
-        for k in key_dates
-    )
+        ids += [int(row_id) for row_id in result.scalars()]
+    return ids
+
+
+def contracts_by_ref(*, session: Session, refs: list[str]) -> dict[str, Contract]:
+    found: dict[str, Contract] = {}
+    for i in range(0, len(refs), CHUNK):
+        found |= {c.ref: c for c in session.exec(select(Contract).where(col(Contract.ref).in_(refs[i : i + CHUNK])))}
+    return found
 
 
 def key_dates_of(*, session: Session, contract_id: int) -> list[ContractKeyDate]:

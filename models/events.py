@@ -7,7 +7,7 @@ that refuse it, so even a hand-written UPDATE fails.
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index
+from sqlalchemy import JSON, Column, Index, insert
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from models.db import UTCDateTime
@@ -55,6 +55,13 @@ def append_event(
     )
     session.add(row)
     return row
+
+
+def append_events(*, session: Session, rows: list[dict[str, Any]]) -> None:
+    """Add many events at once (each a dict of Event's fields, without recorded_at), in the caller's transaction."""
+    now = dt.datetime.now(dt.UTC)
+    for i in range(0, len(rows), 5000):
+        session.execute(insert(Event), [{"recorded_at": now, **row} for row in rows[i : i + 5000]])
 
 
 def events_for(*, session: Session, entity: str, entity_ref: str) -> list[Event]:

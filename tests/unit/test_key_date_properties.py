@@ -111,3 +111,13 @@ def test_key_dates_are_sorted_and_uniquely_keyed(case: tuple[ContractTerms, int]
     dates = derive_key_dates(terms, NATIONS[nation], UK)
     assert [k.on for k in dates] == sorted(k.on for k in dates)
     assert len({k.key for k in dates}) == len(dates)
+
+
+@given(st.dates(dt.date(1950, 1, 1), dt.date(2150, 12, 31)), st.integers(-600, 600))
+def test_month_arithmetic_agrees_with_pendulum(anchor: dt.date, months: int) -> None:
+    import pendulum
+
+    from policies.key_dates import add_months
+
+    moved = pendulum.Date(anchor.year, anchor.month, anchor.day).add(months=months)
+    assert add_months(anchor, months) == dt.date(moved.year, moved.month, moved.day)
