@@ -25,11 +25,11 @@ from models.contracts import (
     Contract,
     ContractKeyDate,
     contracts_by_ref,
+    due_rows,
     get_contract,
     insert_contracts,
     insert_key_dates,
     key_date_rows,
-    key_dates_between,
     key_dates_of,
     terms_columns,
 )
@@ -312,29 +312,22 @@ def due(settings: Settings, *, as_of: dt.datetime, within_days: int) -> list[dic
     before today that guards something still to come (a break or an expiry).
     """
     today = local_date(as_of, settings.timezone)
+    window = dt.timedelta(days=within_days)
     with unit_of_work(database(settings)) as session:
-        rows = key_dates_between(
-            session=session, first=today - dt.timedelta(days=within_days), last=today + dt.timedelta(days=within_days)
-        )
-        result = []
-        for key_date, contract in rows:
-            missed = key_date.due_on < today
-            if missed and (key_date.guards is None or key_date.guards < today):
-                continue
-            ended = status_on(contract.to_terms(), ContractStatus(contract.status), today) in (
-                ContractStatus.TERMINATED,
-                ContractStatus.EXPIRED,
-            )
-            if ended and key_date.kind != "termination_notice":  # UK11 is due after the end
-                continue
-            result.append(
-                {
-                    "contract": contract.ref,
-                    "title": contract.title,
-                    "provider": contract.provider,
-                    "missed": missed,
-                    "days_left": (key_date.due_on - today).days,
-                    **_key_date_public(key_date),
-                }
-            )
-    return result
+        rows = due_rows(session=session, today=today, last=today + window, missed_since=today - window)
+    return [
+        {
+            "contract": r.ref,
+            "title": r.title,
+            "provider": r.provider,
+            "missed": r.due_on < today,
+            "days_left": (r.due_on - today).days,
+            "key": r.key,
+            "kind": r.kind,
+            "due_on": r.due_on.isoformat(),
+            "action": r.action,
+            "who": r.who,
+            "guards": r.guards.isoformat() if r.guards else None,
+        }
+        for r in rows
+    ]

@@ -10,6 +10,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import JSON, Column, UniqueConstraint, delete, insert
+from sqlalchemy import select as sa_select  # sqlmodel's select is typed for at most 4 columns
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from models.db import UTCDateTime
@@ -23,6 +24,7 @@ from policies.key_dates import (
     NoticeUnit,
     Party,
     ReviewSchedule,
+    expiry,
 )
 from policies.money import Money
 
@@ -50,6 +52,7 @@ class Contract(SQLModel, table=True):
     award_notice_on: dt.date | None = None
     signed_on: dt.date | None = None
     ended_on: dt.date | None = None
+    ends_on: dt.date  # the current last day (derived from the terms, stored for the due query)
     recommissioning_lead_months: int = 18
     created_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
@@ -120,6 +123,7 @@ def terms_columns(terms: ContractTerms) -> dict[str, Any]:
         "award_notice_on": terms.award_notice_on,
         "signed_on": terms.signed_on,
         "ended_on": terms.ended_on,
+        "ends_on": expiry(terms),
         "recommissioning_lead_months": terms.recommissioning_lead_months,
     }
 
@@ -182,10 +186,30 @@ def key_date_rows(contract_id: int, key_dates: list[KeyDate]) -> list[dict[str, 
     ]
 
 
+KEY_DATE_COLUMNS = ("contract_id", "key", "kind", "due_on", "guards", "action", "who")
+
+
 def insert_key_dates(*, session: Session, rows: list[dict[str, Any]]) -> None:
-    """Insert many key-date rows at once (executemany), in the caller's transaction."""
+    """Insert many key-date rows at once, in the caller's transaction.
+
+    A portfolio import writes millions of these; SQLAlchemy's per-row parameter
+    handling cost more than the inserts, so this goes to the driver's
+    executemany directly. Dates are ISO text on SQLite (as SQLAlchemy's Date
+    stores them) and native dates on PostgreSQL.
+    """
+    connection = session.connection()
+    sqlite = connection.dialect.name == "sqlite"
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    sql = (
+        f"INSERT INTO contract_key_date ({', '.join(KEY_DATE_COLUMNS)}) "
+        f"VALUES ({', '.join([mark] * len(KEY_DATE_COLUMNS))})"
+    )
+
+    def cell(value: Any) -> Any:
+        return value.isoformat() if sqlite and isinstance(value, dt.date) else value
+
     for i in range(0, len(rows), CHUNK):
-        session.execute(insert(ContractKeyDate), rows[i : i + CHUNK])
+        connection.exec_driver_sql(sql, [tuple(cell(r[c]) for c in KEY_DATE_COLUMNS) for r in rows[i : i + CHUNK]])
 
 
 def replace_key_dates(*, session: Session, contract_id: int, key_dates: list[KeyDate]) -> None:
@@ -198,9 +222,8 @@ def insert_contracts(*, session: Session, rows: list[dict[str, Any]]) -> list[in
     """Insert many contracts at once; return their ids in the order given."""
     ids: list[int] = []
     for i in range(0, len(rows), CHUNK):
-        result = session.execute(
-            insert(Contract).returning(col(Contract.id), sort_by_parameter_order=True), rows[i : i + CHUNK]
-        )
+        table = SQLModel.metadata.tables["contract"]
+        result = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows[i : i + CHUNK])
         ids += [int(row_id) for row_id in result.scalars()]
     return ids
 
@@ -215,6 +238,24 @@ def contracts_by_ref(*, session: Session, refs: list[str]) -> dict[str, Contract
 def key_dates_of(*, session: Session, contract_id: int) -> list[ContractKeyDate]:
     stmt = select(ContractKeyDate).where(ContractKeyDate.contract_id == contract_id)
     return list(session.exec(stmt.order_by(col(ContractKeyDate.due_on), col(ContractKeyDate.key))))
+
+
+def due_rows(*, session: Session, today: dt.date, last: dt.date, missed_since: dt.date) -> list[Any]:
+    """Key dates due from ``today`` to ``last``, and deadlines missed since ``missed_since`` whose event is
+    still ahead, for contracts not ended: one range query on the indexed due date, plain rows."""
+    k, c = ContractKeyDate, Contract
+    upcoming = col(k.due_on) >= today
+    still_relevant = (col(k.guards) != None) & (col(k.guards) >= today)  # noqa: E711
+    not_ended = (col(c.status) != "terminated") & (col(c.ends_on) >= today)
+    stmt = (
+        sa_select(*(col(a) for a in (c.ref, c.title, c.provider, k.key, k.kind, k.due_on, k.guards, k.action, k.who)))
+        .join(c, col(c.id) == col(k.contract_id))
+        .where(col(k.due_on) >= missed_since, col(k.due_on) <= last)
+        .where(upcoming | still_relevant)
+        .where(not_ended | (col(k.kind) == "termination_notice"))
+        .order_by(col(k.due_on), col(c.ref), col(k.key))
+    )
+    return list(session.execute(stmt).all())
 
 
 def key_dates_between(*, session: Session, first: dt.date, last: dt.date) -> list[tuple[ContractKeyDate, Contract]]:

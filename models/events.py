@@ -61,7 +61,8 @@ def append_events(*, session: Session, rows: list[dict[str, Any]]) -> None:
     """Add many events at once (each a dict of Event's fields, without recorded_at), in the caller's transaction."""
     now = dt.datetime.now(dt.UTC)
     for i in range(0, len(rows), 5000):
-        session.execute(insert(Event), [{"recorded_at": now, **row} for row in rows[i : i + 5000]])
+        chunk = [{"recorded_at": now, **row} for row in rows[i : i + 5000]]
+        session.execute(insert(SQLModel.metadata.tables["event"]), chunk)
 
 
 def events_for(*, session: Session, entity: str, entity_ref: str) -> list[Event]:

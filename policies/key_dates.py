@@ -52,8 +52,14 @@ def add_months(anchor: dt.date, months: int) -> dt.date:
     them equal), computed directly because a portfolio derives millions of them.
     """
     index = anchor.year * 12 + anchor.month - 1 + months
-    year, month = divmod(index, 12)
-    return dt.date(year, month + 1, min(anchor.day, calendar.monthrange(year, month + 1)[1]))
+    year, month0 = divmod(index, 12)
+    if anchor.day <= 28:
+        return dt.date(year, month0 + 1, anchor.day)
+    last = 29 if month0 == 1 and calendar.isleap(year) else _DAYS_IN_MONTH[month0]
+    return dt.date(year, month0 + 1, min(anchor.day, last))
+
+
+_DAYS_IN_MONTH = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
 def term_end(start: dt.date, months: int) -> dt.date:
@@ -331,7 +337,11 @@ def derive_key_dates(
         )
     )
     dates += _statutory_dates(terms, statutory, end)
-    return sorted(dates)
+    return sorted(dates, key=_order)
+
+
+def _order(key_date: KeyDate) -> tuple[dt.date, str, int]:
+    return key_date.on, key_date.kind.value, key_date.seq
 
 
 def _extension_and_break_dates(terms: ContractTerms, calendar: WorkingDayCalendar, end: dt.date) -> list[KeyDate]:

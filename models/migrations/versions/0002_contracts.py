@@ -39,6 +39,7 @@ def upgrade() -> None:
     sa.Column('award_notice_on', sa.Date(), nullable=True),
     sa.Column('signed_on', sa.Date(), nullable=True),
     sa.Column('ended_on', sa.Date(), nullable=True),
+    sa.Column('ends_on', sa.Date(), nullable=False),
     sa.Column('recommissioning_lead_months', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['project_id'], ['project.id'], ),

@@ -1,0 +1,178 @@
+"""A portfolio of 100,000 contracts: import and derive key dates, then ask what is due.
+
+Targets (issue 3):
+  - load 100,000 contracts and compute their key dates in under 60 s on 2 cores
+    (`commission contracts import` of one CSV file: checking, deriving, storing);
+  - `commission due --within 90d` over that portfolio in under 1 s.
+
+Each command runs as a user would run it, in a fresh process, on the embedded
+SQLite default. The portfolio is a seeded, realistic mix: 1-7 year initial
+terms with up to two extension options, a third with a fixed break, half with
+quarterly monitoring, starts spread over 2020-2027. The floor for `due` is the
+same range query run directly on the database with the sqlite3 module.
+
+    .venv/bin/python bench/contracts_portfolio.py             # full: 100,000 contracts
+    .venv/bin/python bench/contracts_portfolio.py --smoke     # CI: 2,000 contracts, figures not judged
+"""
+
+import argparse
+import csv
+import datetime as dt
+import os
+import random
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+COMMISSION = str(BIN / "commission")
+PROJECTS = 200
+
+
+def run(args: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    done = subprocess.run([COMMISSION, *args], env=env, capture_output=True, text=True, timeout=1800)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        sys.exit(f"commission {' '.join(args)} failed:\n{done.stderr[-3000:]}")
+    return elapsed
+
+
+def write_portfolio(path: Path, count: int) -> None:
+    rnd = random.Random(20261123)
+    with path.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(
+            [
+                "ref",
+                "title",
+                "provider",
+                "project",
+                "value",
+                "start",
+                "term",
+                "extension_notice",
+                "break_on",
+                "break_notice",
+                "nation",
+                "quarterly_monitoring",
+                "kpis",
+            ]
+        )
+        for i in range(count):
+            start = dt.date(2020, 1, 1) + dt.timedelta(days=rnd.randrange(0, 8 * 365))
+            initial = rnd.choice([1, 2, 3, 3, 4, 5, 7])
+            options = rnd.choice([[], [1], [1, 1], [2], [2, 1]])
+            value = rnd.randrange(20_000_00, 4_900_000_00)
+            breaks = i % 3 == 0 and initial >= 2
+            writer.writerow(
+                [
+                    f"C-{i:06d}",
+                    f"Service {i}",
+                    f"Provider {i % 997}",
+                    f"P-{i % PROJECTS:04d}",
+                    f"{value // 100}.{value % 100:02d}",
+                    start.isoformat(),
+                    "+".join(map(str, [initial, *options])),
+                    rnd.choice(["3 months", "12 weeks", "6 months"]),
+                    (start + dt.timedelta(days=365 * initial // 2)).isoformat() if breaks else "",
+                    "3 months" if breaks else "",
+                    rnd.choice(["england_and_wales", "scotland", "northern_ireland"]),
+                    "yes" if i % 2 else "no",
+                    "Outcomes met; Satisfaction",
+                ]
+            )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--smoke", action="store_true", help="2,000 contracts, 3 runs of due (for CI)")
+    parser.add_argument("--contracts", type=int, default=100_000)
+    args = parser.parse_args()
+    count = 2_000 if args.smoke else args.contracts
+    runs = 3 if args.smoke else 7
+    as_of = "2026-11-23"
+
+    with tempfile.TemporaryDirectory(prefix="commissioning-bench-") as tmp:
+        data = Path(tmp) / "data"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("COMMISSIONING_")}
+        env.update({"COMMISSIONING_DATA_DIR": str(data), "COLUMNS": "160"})
+        run(["init"], env)
+        from flows.projects import create_project  # the projects the contracts belong to
+        from flows.settings import load_settings
+
+        os.environ.update({"COMMISSIONING_DATA_DIR": str(data)})
+        os.environ.pop("COMMISSIONING_DATABASE_URL", None)
+        settings = load_settings()
+        for p in range(PROJECTS):
+            create_project(
+                settings,
+                ref=f"P-{p:04d}",
+                title=f"Project {p}",
+                service_area="Various",
+                owner="Bench",
+                description="",
+                stage="do",
+                as_of=dt.datetime(2019, 1, 1, tzinfo=dt.UTC),
+                actor="bench",
+            )
+        portfolio = Path(tmp) / "portfolio.csv"
+        write_portfolio(portfolio, count)
+
+        load = run(["contracts", "import", str(portfolio), "--as-of", as_of], env)
+        print(
+            f"contracts import of {count:,} (check, derive key dates, store): {load:7.2f} s   target < 60 s   "
+            f"({1e6 * load / count:.0f} us per contract)",
+            flush=True,
+        )
+        with sqlite3.connect(data / "commissioning.db") as conn:
+            contracts = conn.execute("SELECT count(*) FROM contract").fetchone()[0]
+            key_dates = conn.execute("SELECT count(*) FROM contract_key_date").fetchone()[0]
+            first, last = "2026-08-25", "2027-02-21"
+            floor_times = []
+            for _ in range(runs):
+                start = time.perf_counter()
+                in_window = conn.execute(
+                    "SELECT k.*, c.ref FROM contract_key_date k JOIN contract c ON c.id = k.contract_id "
+                    "WHERE k.due_on BETWEEN ? AND ? ORDER BY k.due_on",
+                    (first, last),
+                ).fetchall()
+                floor_times.append(time.perf_counter() - start)
+        due_json = statistics.median(
+            run(["due", "--within", "90d", "--as-of", as_of, "--json"], env) for _ in range(runs)
+        )
+        due_table = statistics.median(run(["due", "--within", "90d", "--as-of", as_of], env) for _ in range(runs))
+        rows = (
+            len(
+                subprocess.run(
+                    [COMMISSION, "due", "--within", "90d", "--as-of", as_of, "--json"],
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                ).stdout.split('"key":')
+            )
+            - 1
+        )
+
+    print(f"portfolio: {contracts:,} contracts, {key_dates:,} key dates stored")
+    print(
+        f"contracts import (check, derive key dates, store): {load:7.2f} s   target < 60 s   "
+        f"({1e6 * load / count:.0f} us per contract)"
+    )
+    print(f"due --within 90d --json, median of {runs}: {due_json:7.3f} s   target < 1 s   ({rows:,} rows)")
+    print(f"due --within 90d (table),  median of {runs}: {due_table:7.3f} s")
+    print(
+        f"floor: the same range query in sqlite3, median: {statistics.median(floor_times):7.3f} s "
+        f"({len(in_window):,} rows in the window)"
+    )
+    if args.smoke:
+        print("(smoke run: figures are not judged)")
+
+
+if __name__ == "__main__":
+    main()
