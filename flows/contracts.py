@@ -25,7 +25,6 @@ from models.contracts import (
     Contract,
     ContractKeyDate,
     contracts_by_ref,
-    due_rows,
     get_contract,
     insert_contracts,
     insert_key_dates,
@@ -303,31 +302,3 @@ def _key_date_public(k: ContractKeyDate) -> dict[str, Any]:
         "who": k.who,
         "guards": k.guards.isoformat() if k.guards else None,
     }
-
-
-def due(settings: Settings, *, as_of: dt.datetime, within_days: int) -> list[dict[str, Any]]:
-    """Key dates due in the next ``within_days``, and deadlines already missed whose event is still ahead.
-
-    One range query on the indexed due date; a missed deadline is one dated
-    before today that guards something still to come (a break or an expiry).
-    """
-    today = local_date(as_of, settings.timezone)
-    window = dt.timedelta(days=within_days)
-    with unit_of_work(database(settings)) as session:
-        rows = due_rows(session=session, today=today, last=today + window, missed_since=today - window)
-    return [
-        {
-            "contract": r.ref,
-            "title": r.title,
-            "provider": r.provider,
-            "missed": r.due_on < today,
-            "days_left": (r.due_on - today).days,
-            "key": r.key,
-            "kind": r.kind,
-            "due_on": r.due_on.isoformat(),
-            "action": r.action,
-            "who": r.who,
-            "guards": r.guards.isoformat() if r.guards else None,
-        }
-        for r in rows
-    ]

@@ -10,7 +10,6 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import JSON, Column, UniqueConstraint, delete, insert
-from sqlalchemy import select as sa_select  # sqlmodel's select is typed for at most 4 columns
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from models.db import UTCDateTime
@@ -238,24 +237,6 @@ def contracts_by_ref(*, session: Session, refs: list[str]) -> dict[str, Contract
 def key_dates_of(*, session: Session, contract_id: int) -> list[ContractKeyDate]:
     stmt = select(ContractKeyDate).where(ContractKeyDate.contract_id == contract_id)
     return list(session.exec(stmt.order_by(col(ContractKeyDate.due_on), col(ContractKeyDate.key))))
-
-
-def due_rows(*, session: Session, today: dt.date, last: dt.date, missed_since: dt.date) -> list[Any]:
-    """Key dates due from ``today`` to ``last``, and deadlines missed since ``missed_since`` whose event is
-    still ahead, for contracts not ended: one range query on the indexed due date, plain rows."""
-    k, c = ContractKeyDate, Contract
-    upcoming = col(k.due_on) >= today
-    still_relevant = (col(k.guards) != None) & (col(k.guards) >= today)  # noqa: E711
-    not_ended = (col(c.status) != "terminated") & (col(c.ends_on) >= today)
-    stmt = (
-        sa_select(*(col(a) for a in (c.ref, c.title, c.provider, k.key, k.kind, k.due_on, k.guards, k.action, k.who)))
-        .join(c, col(c.id) == col(k.contract_id))
-        .where(col(k.due_on) >= missed_since, col(k.due_on) <= last)
-        .where(upcoming | still_relevant)
-        .where(not_ended | (col(k.kind) == "termination_notice"))
-        .order_by(col(k.due_on), col(c.ref), col(k.key))
-    )
-    return list(session.execute(stmt).all())
 
 
 def key_dates_between(*, session: Session, first: dt.date, last: dt.date) -> list[tuple[ContractKeyDate, Contract]]:

@@ -8,12 +8,14 @@ and come back timezone-aware on both.
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import DateTime, event, inspect
+from sqlalchemy import DateTime, create_engine, event, inspect
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.types import TypeDecorator
-from sqlmodel import Session, create_engine
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 # Bumped with every migration; a test checks it equals Alembic's head, so the
 # read-only commands can check the schema without importing Alembic.
@@ -90,8 +92,10 @@ def make_engine(url: str) -> Engine:
 
 
 @contextmanager
-def unit_of_work(engine: Engine) -> Iterator[Session]:
+def unit_of_work(engine: Engine) -> Iterator["Session"]:
     """One transaction: commit if the block finishes, roll back if it raises."""
+    from sqlmodel import Session  # imported here so that Core-only queries (due) skip the ORM
+
     with Session(engine, expire_on_commit=False) as session:
         try:
             yield session

@@ -53,7 +53,9 @@ def iso_date_option(name: str, text: str | None, default: dt.date) -> dt.date:
 
 
 def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+    """JSON on stdout: indented for reading, compact for long lists (a portfolio's 50,000 rows)."""
+    compact = isinstance(data, list) and len(data) > 1000
+    sys.stdout.write(json.dumps(data, indent=None if compact else 2, default=str) + "\n")
 
 
 def local(instant_iso: str | None, cfg: Settings, *, with_time: bool = True) -> str:

@@ -136,13 +136,34 @@ def _days(text: str) -> int:
     return n * {"d": 1, "w": 7, "m": 31}[unit]
 
 
+PLAIN_ABOVE = 200  # rows; a rich table of a whole portfolio's 50,000 key dates takes tens of seconds
+
+
+def _print_plain(rows: list[dict[str, Any]], within: str) -> None:
+    """Aligned plain lines: fast for a portfolio-sized listing, and easy to grep."""
+    import sys
+
+    lines = [
+        f"Due within {within}: {len(rows):,} key dates, soonest first",
+        "",
+        f"{'Date':<10}  {'Days':>11}  {'Contract':<16}  {'What':<24}  {'Who':<18}  Action",
+    ]
+    for r in rows:
+        days = f"MISSED {-r['days_left']}d" if r["missed"] else f"{r['days_left']}d"
+        lines.append(
+            f"{r['due_on']:<10}  {days:>11}  {r['contract']:<16}  {r['kind'].replace('_', ' '):<24}  "
+            f"{r['who']:<18}  {r['action']}"
+        )
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
 def due_command(
     within: Annotated[str, typer.Option(help="How far ahead: e.g. 90d, 12w, 6m.")] = "90d",
     as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Every upcoming key date across the portfolio, soonest first; missed deadlines are flagged."""
-    from flows.contracts import due
+    from flows.due import due
 
     cfg = settings()
     rows = due(cfg, as_of=as_of_instant(as_of, cfg), within_days=_days(within))
@@ -151,6 +172,9 @@ def due_command(
         return
     if not rows:
         console.print(f"Nothing due within {within}.")
+        return
+    if len(rows) > PLAIN_ABOVE:
+        _print_plain(rows, within)
         return
     table = Table(title=f"Due within {within}")
     for name in ("Date", "Days", "Contract"):

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import func, select
 
-from flows.contracts import add_contracts, contract_detail, due, read_rows
+from flows.contracts import add_contracts, contract_detail, read_rows
+from flows.due import due
 from flows.errors import UserError
 from flows.projects import create_project
 from flows.runtime import database
