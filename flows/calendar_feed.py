@@ -6,17 +6,13 @@ carry two alarms, 14 days and 1 day before; other key dates one, 7 days before.
 """
 
 import datetime as dt
-from typing import Any
 
 from icalendar import Alarm, Calendar, Event
 
 from flows.runtime import database
 from flows.settings import Settings
-from models.contracts import key_dates_between
-from models.db import unit_of_work
-from policies.contract_status import ContractStatus
+from models.queries import due_rows, iso
 from policies.dates import local_date
-from policies.key_dates import status_on
 
 PRODID = "-//commissioning//key dates//EN"
 
@@ -30,35 +26,39 @@ def build_feed(settings: Settings, *, as_of: dt.datetime, days_ahead: int) -> tu
     calendar.add("calscale", "GREGORIAN")
     calendar.add("x-wr-calname", "Contract key dates")
     calendar.add("x-wr-timezone", settings.timezone)
-    count = 0
-    with unit_of_work(database(settings)) as session:
-        for key_date, contract in key_dates_between(
-            session=session, first=today, last=today + dt.timedelta(days=days_ahead)
-        ):
-            status = status_on(contract.to_terms(), ContractStatus(contract.status), today)
-            if status in (ContractStatus.TERMINATED, ContractStatus.EXPIRED) and key_date.kind != "termination_notice":
-                continue
-            calendar.add_component(_event(key_date, contract, as_of))
-            count += 1
-    return calendar.to_ical(), count
+    rows = due_rows(database(settings), today=today, last=today + dt.timedelta(days=days_ahead), missed_since=today)
+    for ref, title, provider, key, kind, due_on, guards, action, who in rows:
+        day = dt.date.fromisoformat(iso(due_on) or "")
+        calendar.add_component(_event(ref, title, provider, key, kind, day, guards is not None, action, who, as_of))
+    return calendar.to_ical(), len(rows)
 
 
-def _event(key_date: Any, contract: Any, stamp: dt.datetime) -> Event:
+def _event(
+    ref: str,
+    title: str,
+    provider: str,
+    key: str,
+    kind: str,
+    day: dt.date,
+    deadline: bool,
+    action: str,
+    who: str,
+    stamp: dt.datetime,
+) -> Event:
     event = Event()
-    what = key_date.kind.replace("_", " ")
-    event.add("uid", f"{contract.ref}-{key_date.key.replace(':', '-')}@commissioning")
+    what = kind.replace("_", " ")
+    event.add("uid", f"{ref}-{key.replace(':', '-')}@commissioning")
     event.add("dtstamp", stamp)
-    event.add("dtstart", key_date.due_on)
-    event.add("dtend", key_date.due_on + dt.timedelta(days=1))
-    event.add("summary", f"{contract.ref}: {what}")
-    event.add("description", f"{key_date.action}.\nWho: {key_date.who}.\n{contract.title} ({contract.provider}).")
+    event.add("dtstart", day)
+    event.add("dtend", day + dt.timedelta(days=1))
+    event.add("summary", f"{ref}: {what}")
+    event.add("description", f"{action}.\nWho: {who}.\n{title} ({provider}).")
     event.add("categories", [what])
     event.add("transp", "TRANSPARENT")
-    leads = (14, 1) if key_date.guards is not None else (7,)
-    for days in leads:
+    for days in (14, 1) if deadline else (7,):
         alarm = Alarm()
         alarm.add("action", "DISPLAY")
-        alarm.add("description", f"{contract.ref}: {what} in {days} day(s)")
+        alarm.add("description", f"{ref}: {what} in {days} day(s)")
         alarm.add("trigger", dt.timedelta(days=-days))
         event.add_component(alarm)
     return event

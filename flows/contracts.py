@@ -24,6 +24,7 @@ from models.commissioning import projects_by_ref, saved_id
 from models.contracts import (
     Contract,
     ContractKeyDate,
+    KeyDateRow,
     contracts_by_ref,
     get_contract,
     insert_contracts,
@@ -115,7 +116,7 @@ def add_contracts(settings: Settings, rows: Iterable[Row], *, as_of: dt.datetime
         if problems:
             raise UserError(_rejection(problems))
         ids = insert_contracts(session=session, rows=[columns for *_, columns in new])
-        key_rows: list[dict[str, Any]] = []
+        key_rows: list[KeyDateRow] = []
         events: list[dict[str, Any]] = []
         for (row, draft, status, columns), contract_id in zip(new, ids, strict=True):
             key_dates = key_dates_for(draft.terms, draft.nation)

@@ -170,25 +170,16 @@ def contracts_of_project(*, session: Session, project_id: int) -> list[Contract]
 CHUNK = 5000  # rows per statement, and refs per IN (...): well inside SQLite's variable limit
 
 
-def key_date_rows(contract_id: int, key_dates: list[KeyDate]) -> list[dict[str, Any]]:
-    return [
-        {
-            "contract_id": contract_id,
-            "key": k.key,
-            "kind": k.kind.value,
-            "due_on": k.on,
-            "guards": k.guards,
-            "action": k.action,
-            "who": k.who,
-        }
-        for k in key_dates
-    ]
-
-
 KEY_DATE_COLUMNS = ("contract_id", "key", "kind", "due_on", "guards", "action", "who")
+KeyDateRow = tuple[int, str, str, dt.date, dt.date | None, str, str]
 
 
-def insert_key_dates(*, session: Session, rows: list[dict[str, Any]]) -> None:
+def key_date_rows(contract_id: int, key_dates: list[KeyDate]) -> list[KeyDateRow]:
+    """Rows for ``insert_key_dates``, in KEY_DATE_COLUMNS order."""
+    return [(contract_id, k.key, k.kind, k.on, k.guards, k.action, k.who) for k in key_dates]
+
+
+def insert_key_dates(*, session: Session, rows: list[KeyDateRow]) -> None:
     """Insert many key-date rows at once, in the caller's transaction.
 
     A portfolio import writes millions of these; SQLAlchemy's per-row parameter
@@ -197,18 +188,18 @@ def insert_key_dates(*, session: Session, rows: list[dict[str, Any]]) -> None:
     stores them) and native dates on PostgreSQL.
     """
     connection = session.connection()
-    sqlite = connection.dialect.name == "sqlite"
     mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     sql = (
         f"INSERT INTO contract_key_date ({', '.join(KEY_DATE_COLUMNS)}) "
         f"VALUES ({', '.join([mark] * len(KEY_DATE_COLUMNS))})"
     )
-
-    def cell(value: Any) -> Any:
-        return value.isoformat() if sqlite and isinstance(value, dt.date) else value
-
+    if connection.dialect.name == "sqlite":
+        rows = [
+            (c, k, kind, on.isoformat(), g.isoformat() if g else None, a, w)  # type: ignore[misc]
+            for c, k, kind, on, g, a, w in rows
+        ]
     for i in range(0, len(rows), CHUNK):
-        connection.exec_driver_sql(sql, [tuple(cell(r[c]) for c in KEY_DATE_COLUMNS) for r in rows[i : i + CHUNK]])
+        connection.exec_driver_sql(sql, rows[i : i + CHUNK])
 
 
 def replace_key_dates(*, session: Session, contract_id: int, key_dates: list[KeyDate]) -> None:
@@ -237,17 +228,6 @@ def contracts_by_ref(*, session: Session, refs: list[str]) -> dict[str, Contract
 def key_dates_of(*, session: Session, contract_id: int) -> list[ContractKeyDate]:
     stmt = select(ContractKeyDate).where(ContractKeyDate.contract_id == contract_id)
     return list(session.exec(stmt.order_by(col(ContractKeyDate.due_on), col(ContractKeyDate.key))))
-
-
-def key_dates_between(*, session: Session, first: dt.date, last: dt.date) -> list[tuple[ContractKeyDate, Contract]]:
-    """Every key date due in [first, last] across the portfolio, soonest first: one range query."""
-    stmt = (
-        select(ContractKeyDate, Contract)
-        .join(Contract, col(Contract.id) == col(ContractKeyDate.contract_id))
-        .where(col(ContractKeyDate.due_on) >= first, col(ContractKeyDate.due_on) <= last)
-        .order_by(col(ContractKeyDate.due_on), col(Contract.ref), col(ContractKeyDate.key))
-    )
-    return [(k, c) for k, c in session.exec(stmt)]
 
 
 class ProcurementMilestone(SQLModel, table=True):

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import pendulum
 
 DEFAULT_ZONE = "Europe/London"
+_ISO_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _OFFSET_RE = re.compile(r"(Z|[+-]\d{2}(:?\d{2})?)$", re.IGNORECASE)
 
 
@@ -39,6 +40,12 @@ def _wall_clock_problem(text: str, zone: str) -> str | None:
 
 def parse_iso_date(text: str) -> tuple[dt.date | None, str | None]:
     """A calendar date in ISO form, or a sentence saying why not."""
+    cleaned = (text or "").strip()
+    if _ISO_DATE_RE.match(cleaned):  # the common case, fast; pendulum explains anything else
+        try:
+            return dt.date.fromisoformat(cleaned), None
+        except ValueError:
+            pass
     try:
         parsed = pendulum.parse((text or "").strip(), exact=True, strict=True)
     except (ValueError, pendulum.parsing.exceptions.ParserError):
