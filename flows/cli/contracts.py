@@ -26,13 +26,28 @@ def register(app: typer.Typer) -> None:
     app.add_typer(calendar, name="calendar")
 
 
+SHOWN = 20  # refs or warnings listed by name; a portfolio import reports the rest as a count
+
+
+def _names(refs: list[str]) -> str:
+    more = f" and {len(refs) - SHOWN:,} more" if len(refs) > SHOWN else ""
+    return ", ".join(refs[:SHOWN]) + more
+
+
 def _report(result: Any) -> None:
-    for warning in result.warnings:
+    for warning in result.warnings[:SHOWN]:
         err_console.print(f"WARNING: {warning}", style="bold red", markup=False)
+    if len(result.warnings) > SHOWN:
+        err_console.print(
+            f"WARNING: {len(result.warnings) - SHOWN:,} more key dates were already missed at entry; "
+            "`commission due` lists them",
+            style="bold red",
+            markup=False,
+        )
     if result.added:
-        console.print(f"Added {len(result.added)} contract(s): {', '.join(result.added)}.", markup=False)
+        console.print(f"Added {len(result.added):,} contract(s): {_names(result.added)}.", markup=False)
     if result.unchanged:
-        console.print(f"Already there, unchanged: {', '.join(result.unchanged)}.", markup=False)
+        console.print(f"Already there, unchanged: {_names(result.unchanged)}.", markup=False)
 
 
 def contracts_add(
