@@ -18,7 +18,7 @@ from flows.settings import Settings
 from models.commissioning import Project, saved_id
 from models.contracts import ProcurementMilestone, milestones_of
 from models.db import unit_of_work
-from models.events import append_event
+from models.events import project_event
 from policies.calendars import Nation
 from policies.cycle import Stage
 from policies.procurement import ORDER, Milestone, Timeline, back_schedule, check_timeline, next_milestone
@@ -71,13 +71,12 @@ def plan(settings: Settings, *, ref: str, go_live: dt.date, as_of: dt.datetime, 
         project = _in_do(session, ref)
         for milestone, day in schedule.items():
             _upsert(session, project, milestone.value).planned_on = day
-        append_event(
-            session=session,
-            effective_at=as_of,
+        project_event(
+            session,
+            project.ref,
+            "ProcurementPlanned",
+            as_of=as_of,
             actor=actor,
-            entity="project",
-            entity_ref=project.ref,
-            action="ProcurementPlanned",
             reason=f"back-scheduled from go-live on {go_live}",
             after={m.value: d.isoformat() for m, d in schedule.items()},
         )
@@ -113,13 +112,12 @@ def set_milestone(
             row.planned_on = planned
         if actual is not None:
             row.actual_on = actual
-        append_event(
-            session=session,
-            effective_at=as_of,
+        project_event(
+            session,
+            project.ref,
+            "MilestoneRecorded",
+            as_of=as_of,
             actor=actor,
-            entity="project",
-            entity_ref=project.ref,
-            action="MilestoneRecorded",
             reason=name,
             before={k: v.isoformat() if v else None for k, v in before.items()},
             after={

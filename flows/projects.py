@@ -34,7 +34,7 @@ from models.commissioning import (
 )
 from models.contracts import contracts_of_project
 from models.db import unit_of_work
-from models.events import append_event, events_for
+from models.events import events_for, project_event
 from policies.contract_status import ContractStatus
 from policies.cycle import STAGE_ORDER, Stage, Transition, check_move
 from policies.dates import local_date
@@ -133,13 +133,12 @@ def create_project(
             created_at=as_of,
         )
         session.add(project)
-        append_event(
-            session=session,
-            effective_at=as_of,
+        project_event(
+            session,
+            ref,
+            "ProjectCreated",
+            as_of=as_of,
             actor=actor,
-            entity="project",
-            entity_ref=ref,
-            action="ProjectCreated",
             reason=None if start is Stage.ANALYSE else f"onboarded mid-cycle in {start.label}",
             after=project.snapshot(),
         )
@@ -182,13 +181,12 @@ def add_evidence(
         )
         session.add(row)
         session.flush()
-        append_event(
-            session=session,
-            effective_at=as_of,
+        project_event(
+            session,
+            project.ref,
+            "EvidenceAdded",
+            as_of=as_of,
             actor=actor,
-            entity="project",
-            entity_ref=project.ref,
-            action="EvidenceAdded",
             after=row.public(),
         )
     return row
@@ -253,13 +251,12 @@ def record_in(
     )
     session.add(row)
     session.flush()
-    append_event(
-        session=session,
-        effective_at=as_of,
+    project_event(
+        session,
+        project.ref,
+        "RecordAdded",
+        as_of=as_of,
         actor=actor,
-        entity="project",
-        entity_ref=project.ref,
-        action="RecordAdded",
         reason=note.strip() or None,
         before={"kind": kind.value, "value": previous.value} if previous else None,
         after=row.public(),
@@ -352,24 +349,22 @@ def decide_gate(
         if assessment.outcome == "passed" and transition is not None:
             _move(session, project, transition, reason, as_of, actor)
         elif assessment.outcome == "refused":
-            append_event(
-                session=session,
-                effective_at=as_of,
+            project_event(
+                session,
+                ref,
+                "GateRefused",
+                as_of=as_of,
                 actor=actor,
-                entity="project",
-                entity_ref=ref,
-                action="GateRefused",
                 reason=reason,
                 after={"to_stage": decision.to_stage, "unmet": decision.unmet},
             )
         else:
-            append_event(
-                session=session,
-                effective_at=as_of,
+            project_event(
+                session,
+                ref,
+                "StageHeld",
+                as_of=as_of,
                 actor=actor,
-                entity="project",
-                entity_ref=ref,
-                action="StageHeld",
                 reason=assessment.findings[-1] if assessment.findings else None,
             )
         session.flush()
@@ -385,13 +380,12 @@ def _move(
     if transition.starts_new_cycle:
         project.cycle += 1
     session.add(project)
-    append_event(
-        session=session,
-        effective_at=as_of,
+    project_event(
+        session,
+        project.ref,
+        "StageChanged",
+        as_of=as_of,
         actor=actor,
-        entity="project",
-        entity_ref=project.ref,
-        action="StageChanged",
         reason=reason or f"gate passed: {transition.meaning}",
         before=before,
         after={"stage": project.stage, "cycle": project.cycle, "move": transition.move.value},

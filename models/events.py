@@ -57,6 +57,31 @@ def append_event(
     return row
 
 
+def project_event(
+    session: Session,
+    project_ref: str,
+    action: str,
+    *,
+    as_of: dt.datetime,
+    actor: str,
+    reason: str | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> Event:
+    """An event in a commissioning project's history (in the caller's transaction)."""
+    return append_event(
+        session=session,
+        effective_at=as_of,
+        actor=actor,
+        entity="project",
+        entity_ref=project_ref,
+        action=action,
+        reason=reason,
+        before=before,
+        after=after,
+    )
+
+
 def append_events(*, session: Session, rows: list[dict[str, Any]]) -> None:
     """Add many events at once (each a dict of Event's fields, without recorded_at), in the caller's transaction."""
     now = dt.datetime.now(dt.UTC)
