@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from models.db import SCHEMA_REVISION
 from tests.e2e.conftest import Cli, with_option
 
 PROJECT = [
@@ -48,7 +49,7 @@ EVIDENCE = [
 
 def test_init_creates_the_database_in_the_data_dir_and_is_safe_to_repeat(cli: Cli) -> None:
     first = cli.ok("init")
-    assert "schema 0001 (created)" in first
+    assert f"schema {SCHEMA_REVISION} (created)" in first
     assert (cli.data_dir / "commissioning.db").exists()
     assert "already current" in cli.ok("init")
 
