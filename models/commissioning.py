@@ -11,7 +11,6 @@ from sqlalchemy import JSON, Column, UniqueConstraint, func
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from models.db import UTCDateTime
-from policies.cycle import Stage
 from policies.evidence import ContextFit, EvidenceItem, EvidenceKind, Strength, StrengthScale
 from policies.records import RecordKind, StageRecord
 
@@ -225,7 +224,3 @@ def saved_id(project: Project) -> int:
     if project.id is None:
         raise ValueError(f"project {project.ref} has not been saved")
     return project.id
-
-
-def stage_of(project: Project) -> Stage:
-    return Stage(project.stage)

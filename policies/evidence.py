@@ -142,10 +142,6 @@ class EvidenceItem:
     summary: str
     link: str | None = None
 
-    def describe(self) -> str:
-        reviewed = "independently reviewed" if self.independently_reviewed else "not reviewed"
-        return f"{self.kind.label}: {self.source} ({self.strength}, {reviewed}, {self.context_fit} fit)"
-
 
 @dataclass(frozen=True)
 class FieldProblem:

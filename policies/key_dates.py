@@ -196,9 +196,8 @@ def status_on(terms: ContractTerms, stored: ContractStatus, day: dt.date) -> Con
 
 
 def contract_in_force(terms: ContractTerms, status: ContractStatus, day: dt.date) -> bool:
-    """Is the contract delivering on ``day``: started, not past its end, not terminated or expired?"""
-    ended = status in (ContractStatus.TERMINATED, ContractStatus.EXPIRED)
-    return not ended and terms.start <= day <= expiry(terms)
+    """Is the contract delivering on ``day``: live (active, extended or in notice) on that day?"""
+    return status_on(terms, status, day).is_live
 
 
 def max_extent(terms: ContractTerms) -> dt.date:

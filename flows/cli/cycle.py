@@ -95,16 +95,3 @@ def demo() -> None:
         f"`commission show FAM-2026-01` to see an unmet gate.",
         markup=False,
     )
-
-
-def _lazy_flow_runner(cfg: Settings) -> Any:
-    """Start Prefect only if a flow actually has to run (a second demo run needs none)."""
-    runner: list[Any] = []
-
-    def run(*args: Any, **kwargs: Any) -> dict[str, Any]:
-        if not runner:
-            runner.append(_start_prefect(cfg))
-        result: dict[str, Any] = runner[0](*args, **kwargs)
-        return result
-
-    return run
