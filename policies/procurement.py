@@ -159,8 +159,13 @@ def check_timeline(
 
 
 def next_milestone(timeline: Timeline) -> tuple[Milestone, dt.date] | None:
-    """The first milestone that has not happened yet, with its planned date."""
-    for milestone in ORDER:
-        if milestone not in timeline.actual and milestone in timeline.planned:
+    """The first planned milestone after the latest one that has happened, with its planned date.
+
+    A tender notice that has gone out means market engagement is over, even if
+    nobody recorded the day it ended.
+    """
+    done = [i for i, m in enumerate(ORDER) if m in timeline.actual]
+    for milestone in ORDER[(done[-1] + 1) if done else 0 :]:
+        if milestone in timeline.planned:
             return milestone, timeline.planned[milestone]
     return None

@@ -85,3 +85,13 @@ def test_the_next_milestone_is_the_first_not_yet_done() -> None:
     base = back_schedule(d(2027, 4, 1), UK)
     done = {M.MARKET_ENGAGEMENT: d(2026, 9, 20), M.TENDER_NOTICE: d(2026, 11, 9)}
     assert next_milestone(Timeline(base, actual=done)) == (M.CLARIFICATION_DEADLINE, d(2026, 11, 28))
+
+
+def test_a_later_milestone_done_moves_past_earlier_ones_left_unrecorded() -> None:
+    base = back_schedule(d(2027, 4, 1), UK)
+    assert next_milestone(Timeline(base, actual={M.TENDER_NOTICE: d(2026, 11, 9)})) == (
+        M.CLARIFICATION_DEADLINE,
+        d(2026, 11, 28),
+    )
+    everything = {m: day for m, day in base.items()}
+    assert next_milestone(Timeline(base, actual=everything)) is None
