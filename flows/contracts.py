@@ -35,6 +35,7 @@ from models.contracts import (
 )
 from models.db import unit_of_work
 from models.events import append_events, events_for
+from models.reminders import mark_for_replanning
 from policies.calendars import Nation, WorkingDayCalendar
 from policies.contract_status import ContractStatus
 from policies.contract_terms import ContractDraft, read_contract
@@ -152,6 +153,7 @@ def add_contracts(settings: Settings, rows: Iterable[Row], *, as_of: dt.datetime
             ]
             added.append(draft.ref)
         insert_key_dates(session=session, rows=key_rows)
+        mark_for_replanning(session=session, contract_ids=ids)
         append_events(session=session, rows=events)
     return ImportResult(added, unchanged, warnings)
 

@@ -6,6 +6,9 @@ COMMISSIONING_DATABASE_URL  e.g. postgresql://user@host/db (default: SQLite in t
 COMMISSIONING_POLICY_FILE   your stage-gate policy (default: <data dir>/gates.toml if present)
 COMMISSIONING_TIMEZONE      the organisation's zone (default: Europe/London)
 COMMISSIONING_ACTOR         who is acting, for the audit log (default: the login name)
+COMMISSIONING_REMINDER_POLICY  your reminder policy (default: <data dir>/reminders.toml if present)
+COMMISSIONING_APPRISE_CONFIG   apprise YAML or text config with tags (default: <data dir>/apprise.yml
+                            if present; with none, reminders print to the console)
 """
 
 import getpass
@@ -26,6 +29,8 @@ class Settings:
     policy_file: Path | None
     timezone: str
     actor: str
+    reminder_policy_file: Path | None = None
+    apprise_config: Path | None = None
 
     @property
     def prefect_home(self) -> Path:
@@ -60,13 +65,25 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     policy_file = Path(policy).expanduser() if policy else None
     if policy_file is None and (data_dir / "gates.toml").is_file():
         policy_file = data_dir / "gates.toml"
+    reminders = _file_setting(env, "COMMISSIONING_REMINDER_POLICY", data_dir / "reminders.toml")
+    apprise = _file_setting(env, "COMMISSIONING_APPRISE_CONFIG", data_dir / "apprise.yml")
     return Settings(
         data_dir=data_dir,
         database_url=env.get("COMMISSIONING_DATABASE_URL") or default_database_url(data_dir),
         policy_file=policy_file,
         timezone=zone,
         actor=env.get("COMMISSIONING_ACTOR") or _login_name(),
+        reminder_policy_file=reminders,
+        apprise_config=apprise,
     )
+
+
+def _file_setting(env: Mapping[str, str], name: str, default: Path) -> Path | None:
+    """A file named in the environment (checked where it is read), else the default file if it exists."""
+    given = env.get(name)
+    if given:
+        return Path(given).expanduser()
+    return default if default.is_file() else None
 
 
 def _login_name() -> str:

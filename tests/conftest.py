@@ -14,6 +14,8 @@ os.environ.pop("PREFECT_API_URL", None)
 os.environ["COMMISSIONING_DATA_DIR"] = str(SESSION_DIR / "data")
 os.environ.pop("COMMISSIONING_DATABASE_URL", None)
 os.environ.pop("COMMISSIONING_POLICY_FILE", None)
+os.environ.pop("COMMISSIONING_REMINDER_POLICY", None)
+os.environ.pop("COMMISSIONING_APPRISE_CONFIG", None)
 
 from flows.runtime import configure_prefect  # noqa: E402
 from flows.settings import load_settings  # noqa: E402

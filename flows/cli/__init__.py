@@ -9,7 +9,7 @@ import sys
 
 import typer
 
-from flows.cli import admin, contracts, cycle, evidence, procurement, projects
+from flows.cli import admin, contracts, cycle, evidence, procurement, projects, reminders
 from flows.cli.common import err_console
 from flows.errors import UserError
 
@@ -27,6 +27,7 @@ evidence.register(app)
 cycle.register(app)
 contracts.register(app)
 procurement.register(app)
+reminders.register(app)
 
 
 def main() -> None:

@@ -5,7 +5,8 @@ from sqlmodel import SQLModel
 
 import models.commissioning
 import models.contracts
-import models.events  # noqa: F401
+import models.events
+import models.reminders  # noqa: F401
 
 target_metadata = SQLModel.metadata
 

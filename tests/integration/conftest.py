@@ -23,6 +23,10 @@ TABLES = ", ".join(
         "contract_key_date",
         "contract_variation",
         "procurement_milestone",
+        "reminder",
+        "reminder_attempt",
+        "reminder_sweep",
+        "reminder_replan",
     ]
 )
 
@@ -73,7 +77,8 @@ def settings(backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, requ
     monkeypatch.setenv("COMMISSIONING_DATABASE_URL", url)
     monkeypatch.setenv("COMMISSIONING_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("COMMISSIONING_ACTOR", "test-commissioner")
-    monkeypatch.delenv("COMMISSIONING_POLICY_FILE", raising=False)
+    for name in ("COMMISSIONING_POLICY_FILE", "COMMISSIONING_REMINDER_POLICY", "COMMISSIONING_APPRISE_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
     return load_settings()
 
 

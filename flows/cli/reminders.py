@@ -1,0 +1,223 @@
+"""commission sweep / deliver / serve, and commission reminders list / show / ack / snooze."""
+
+import sys
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from flows.cli.common import (
+    AS_OF_HELP,
+    JSON_HELP,
+    actor,
+    as_of_instant,
+    console,
+    iso_date_option,
+    local,
+    print_json,
+    settings,
+)
+from flows.errors import UserError
+from flows.settings import Settings
+
+
+def register(app: typer.Typer) -> None:
+    app.command("sweep")(sweep_command)
+    app.command("deliver")(deliver_command)
+    app.command("serve")(serve_command)
+    reminders = typer.Typer(help="The reminder outbox: list, show, acknowledge, snooze.", no_args_is_help=True)
+    reminders.command("list")(reminders_list)
+    reminders.command("show")(reminders_show)
+    reminders.command("ack")(reminders_ack)
+    reminders.command("snooze")(reminders_snooze)
+    app.add_typer(reminders, name="reminders")
+
+
+def _run_flow(cfg: Settings, **kwargs: Any) -> dict[str, Any]:
+    from flows.reminders import notifier_for, reminder_policy
+    from flows.runtime import configure_prefect
+
+    reminder_policy(cfg)  # refuse a bad policy or apprise file before Prefect starts
+    notifier_for(cfg)
+    configure_prefect(cfg)
+    from flows.reminder_flows import run_sweep
+
+    return run_sweep(**kwargs)
+
+
+def _summary(result: dict[str, Any]) -> None:
+    sweep = result.get("sweep")
+    if sweep is not None:
+        window = f"send days after {sweep['window_start']}" if sweep["window_start"] else "first sweep"
+        verb = "would plan" if sweep["dry_run"] else "planned"
+        console.print(
+            f"Sweep for {sweep['day']} ({window}): {verb} {sweep['planned']} new reminder(s); "
+            f"{sweep['replanned_contracts']} changed contract(s) re-planned.",
+            markup=False,
+        )
+        for p in sweep.get("would_plan", [])[:50]:
+            console.print(
+                f"  {p['send_at'][:16]}Z  {p['contract']}  {p['kind'].replace('_', ' ')} {p['due_on']}  "
+                f"{p['lead']} before -> {p['tag']}{'  (escalation)' if p['escalation'] else ''}",
+                markup=False,
+            )
+    delivery = result.get("delivery")
+    if delivery is not None:
+        console.print(
+            f"Delivery: {delivery['messages']} message(s); {delivery['sent']} reminder(s) sent "
+            f"({delivery['late']} late), {delivery['retrying']} to retry, {delivery['failed']} failed.",
+            markup=False,
+        )
+        for a in delivery["attempts"]:
+            if not a["ok"]:
+                console.print(f"  ✗ {a['tag']} -> {a['target']}: {a['error'] or 'failed'}", markup=False)
+
+
+def sweep_command(
+    as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would be planned; write and send nothing.")
+    ] = False,
+    send: Annotated[bool, typer.Option("--send/--no-send", help="Deliver what is ready after planning.")] = True,
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+) -> None:
+    """Plan the reminders due by the end of the day into the outbox, then deliver what is ready (a Prefect flow)."""
+    cfg = settings()
+    result = _run_flow(cfg, as_of=as_of_instant(as_of, cfg), dry_run=dry_run, send=send)
+    print_json(result) if as_json else _summary(result)
+
+
+def deliver_command(
+    as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+) -> None:
+    """Deliver the reminders that are ready, retries included, without planning new ones (a Prefect flow)."""
+    cfg = settings()
+    result = _run_flow(cfg, as_of=as_of_instant(as_of, cfg), plan=False)
+    print_json(result) if as_json else _summary(result)
+
+
+def serve_command(
+    sweep_at: Annotated[str, typer.Option("--sweep-at", help="Daily sweep time, organisation's zone.")] = "07:00",
+    every: Annotated[int, typer.Option("--every", min=1, max=30, help="Minutes between delivery passes.")] = 5,
+) -> None:
+    """Run the scheduler: the daily sweep, delivery passes, and a catch-up on start. One per database."""
+    from flows.runtime import database
+    from flows.schedule import check_sweep_time, serve
+
+    cfg = settings()
+    database(cfg)
+    serve(cfg, sweep_at=check_sweep_time(sweep_at), every_minutes=every, out=sys.stdout)
+
+
+STATUS_HELP = "Only reminders in this status: pending, sent, failed, acked or cancelled."
+
+
+def reminders_list(
+    status: Annotated[str | None, typer.Option(help=STATUS_HELP)] = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many, soonest send time first.")] = 1000,
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+) -> None:
+    """The reminders in the outbox, by send time."""
+    from flows.reminders import list_reminders
+
+    cfg = settings()
+    rows = list_reminders(cfg, status=status, limit=limit)
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        console.print("No reminders" + (f" are {status}." if status else " yet; run `commission sweep`."))
+        return
+    table = Table(title=f"Reminders{f' ({status})' if status else ''}")
+    for name in ("#", "Send at", "Contract", "Key date", "Due", "Lead", "To", "Status", "Tries"):
+        table.add_column(name, no_wrap=True)
+    table.add_column("Note", overflow="fold", ratio=1)
+    for r in rows:
+        note = r["reason"] or ""
+        if r["late"]:
+            note = ("LATE " + note).strip()
+        if r["snoozed_until"]:
+            note = f"snoozed until {r['snoozed_until']} {note}".strip()
+        table.add_row(
+            str(r["id"]),
+            local(r["send_at"], cfg),
+            r["contract"],
+            r["kind"].replace("_", " "),
+            r["due_on"],
+            r["lead"],
+            r["tag"] + (" (esc.)" if r["escalation"] else ""),
+            r["status"],
+            str(r["attempts"]),
+            note,
+        )
+    console.print(table)
+
+
+def reminders_show(
+    reminder_id: Annotated[int, typer.Argument(help="Reminder number.")],
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+) -> None:
+    """One reminder and every delivery attempt: when, which target, and the result."""
+    from flows.reminders import attempts_of, list_reminders
+
+    cfg = settings()
+    found = [r for r in list_reminders(cfg, limit=10**9) if r["id"] == reminder_id]
+    if not found:
+        raise UserError(f"there is no reminder #{reminder_id}; see `commission reminders list`")
+    detail = {**found[0], "attempts_log": attempts_of(cfg, reminder_id)}
+    if as_json:
+        print_json(detail)
+        return
+    for key, value in detail.items():
+        if key != "attempts_log" and value not in (None, ""):
+            console.print(f"{key:>14}: {value}", markup=False)
+    for a in detail["attempts_log"]:
+        mark = "ok" if a["ok"] else f"FAILED: {a['error'] or ''}"
+        console.print(f"  {a['attempted_at'][:19]}  {a['target']}  {mark}", markup=False)
+
+
+def reminders_ack(
+    reminder_id: Annotated[int, typer.Argument(help="Reminder number (from the message, or reminders list).")],
+    as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who is acknowledging.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+) -> None:
+    """Acknowledge: stop the rest of this key date's ladder for this recipient (and its escalation)."""
+    from flows.reminders import acknowledge
+
+    cfg = settings()
+    result = acknowledge(cfg, reminder_id, as_of=as_of_instant(as_of, cfg), actor=actor(by, cfg))
+    if as_json:
+        print_json(result)
+        return
+    if not result["changed"]:
+        console.print(f"Reminder #{reminder_id} was already acknowledged by {result['acked_by']}.", markup=False)
+        return
+    console.print(
+        f"Acknowledged reminder #{reminder_id}: {result['contract']} {result['kind'].replace('_', ' ')} "
+        f"on {result['due_on']} for {result['tag']}; {result['steps_stopped']} later step(s) stopped.",
+        markup=False,
+    )
+
+
+def reminders_snooze(
+    reminder_id: Annotated[int, typer.Argument(help="Reminder number.")],
+    until: Annotated[str, typer.Option("--until", help="ISO date to be reminded again (by the key date).")],
+    as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who is snoozing.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+) -> None:
+    """Snooze: send this reminder again on --until, and no earlier step of its ladder before then."""
+    from flows.reminders import snooze
+
+    cfg = settings()
+    instant = as_of_instant(as_of, cfg)
+    day = iso_date_option("--until", until, instant.date())
+    result = snooze(cfg, reminder_id, until=day, as_of=instant, actor=actor(by, cfg))
+    if as_json:
+        print_json(result)
+        return
+    console.print(
+        f"Snoozed reminder #{reminder_id} until {local(result['send_at'], cfg)} ({cfg.timezone}).", markup=False
+    )
