@@ -84,7 +84,8 @@ def test_kill_nine_at_random_points_loses_nothing_and_duplicates_only_the_messag
     duplicates = {i: n for i, n in counts.items() if n > 1}
     report = (
         f"kill test ({cfg.database_url.split(':')[0]}): {RUNS} runs, {killed} killed with SIGKILL, "
-        f"{len(due)} reminders due, {before_final} recorded sent before the last run, {len(counts)} delivered, {sum(counts.values())} messages received, "
+        f"{len(due)} reminders due, {before_final} recorded sent before the last run, {len(counts)} delivered, "
+        f"{sum(counts.values())} messages received, "
         f"{len(duplicates)} duplicated, {in_flight.total()} kills with a message in flight"
     )
     print(report)

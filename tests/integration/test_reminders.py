@@ -200,7 +200,7 @@ def test_a_variation_that_moves_a_date_cancels_its_stale_reminders_and_plans_the
     assert replan.replanned_contracts == 1
     fresh = {(r["due_on"], r["lead"], r["status"]) for r in list_reminders(hf) if r["kind"] == "recommissioning_start"}
     assert ("2028-03-30", "18m", "pending") in fresh  # 18 months before the new end, 30 Sep 2029
-    counts, text = deliver_to_buffer(hf, at(11, 23, 12))
+    _, text = deliver_to_buffer(hf, at(11, 23, 12))
     assert "2027-09-30" not in text and "2028-03-30" in text
 
 

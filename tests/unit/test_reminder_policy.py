@@ -131,7 +131,7 @@ def test_a_review_ladder_straddling_the_march_change() -> None:
     }
 
 
-# --------------------------------------------------------------------------- month leads clamp, counted from the key date
+# ------------------------------------------------------------------ month leads clamp, counted from the key date
 
 
 @pytest.mark.parametrize(
