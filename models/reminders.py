@@ -19,6 +19,7 @@ from sqlalchemy import Column, Index, UniqueConstraint, bindparam, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, Session, SQLModel
 
+import models.contracts  # noqa: F401  (the contract table, which reminders refer to)
 from models.db import UTCDateTime
 from policies.reminders import KeyDateFact, PlannedReminder, RecipientKey, RecipientState
 

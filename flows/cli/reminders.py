@@ -1,5 +1,6 @@
 """commission sweep / deliver / serve, and commission reminders list / show / ack / snooze."""
 
+import contextlib
 import sys
 from typing import Annotated, Any
 
@@ -33,7 +34,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(reminders, name="reminders")
 
 
-def _run_flow(cfg: Settings, **kwargs: Any) -> dict[str, Any]:
+def _run_flow(cfg: Settings, *, as_json: bool, **kwargs: Any) -> dict[str, Any]:
     from flows.reminders import notifier_for, reminder_policy
     from flows.runtime import configure_prefect
 
@@ -42,7 +43,10 @@ def _run_flow(cfg: Settings, **kwargs: Any) -> dict[str, Any]:
     configure_prefect(cfg)
     from flows.reminder_flows import run_sweep
 
-    return run_sweep(**kwargs)
+    if not as_json:
+        return run_sweep(**kwargs)
+    with contextlib.redirect_stdout(sys.stderr):  # console reminders must not break the JSON on stdout
+        return run_sweep(**kwargs)
 
 
 def _summary(result: dict[str, Any]) -> None:
@@ -83,7 +87,7 @@ def sweep_command(
 ) -> None:
     """Plan the reminders due by the end of the day into the outbox, then deliver what is ready (a Prefect flow)."""
     cfg = settings()
-    result = _run_flow(cfg, as_of=as_of_instant(as_of, cfg), dry_run=dry_run, send=send)
+    result = _run_flow(cfg, as_json=as_json, as_of=as_of_instant(as_of, cfg), dry_run=dry_run, send=send)
     print_json(result) if as_json else _summary(result)
 
 
@@ -93,7 +97,7 @@ def deliver_command(
 ) -> None:
     """Deliver the reminders that are ready, retries included, without planning new ones (a Prefect flow)."""
     cfg = settings()
-    result = _run_flow(cfg, as_of=as_of_instant(as_of, cfg), plan=False)
+    result = _run_flow(cfg, as_json=as_json, as_of=as_of_instant(as_of, cfg), plan=False)
     print_json(result) if as_json else _summary(result)
 
 
