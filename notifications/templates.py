@@ -86,7 +86,7 @@ def render_digest(tag: str, items: Sequence[ReminderItem]) -> Message:
         lines.append("")
         lines.extend(_block(number, item))
     lines.append("")
-    lines.append("Acknowledging a reminder stops further reminders and escalation for that step.")
+    lines.append("Acknowledging a reminder stops the rest of its ladder, and its escalation, for that key date.")
     return Message(title=title, body="\n".join(lines) + "\n")
 
 

@@ -68,6 +68,25 @@ def advance(
     console.print(f"Recorded as gate decision {result['id']} (flow run {result['flow_run_id']}).", markup=False)
 
 
+DEMO_REMINDERS_AS_OF = "2026-11-23T09:00"
+
+
+def _demo_reminders(cfg: Settings, eng: Any) -> None:
+    """Once, after the portfolio is built: the reminder sweep as of the demo's day, printed to the console."""
+    from flows.cli.reminders import run_reminder_flow, summarise
+    from models.db import unit_of_work
+    from models.reminders import last_swept_through
+
+    with unit_of_work(eng) as session:
+        if last_swept_through(session=session) is not None:
+            return
+    if cfg.apprise_config is not None:
+        console.print("Reminders: not swept by the demo, which never sends to the targets in your apprise config.")
+        return
+    console.print(f"Reminders due as of {DEMO_REMINDERS_AS_OF} (no apprise config, so to the console):", markup=False)
+    summarise(run_reminder_flow(cfg, as_json=False, as_of=as_of_instant(DEMO_REMINDERS_AS_OF, cfg)))
+
+
 def demo() -> None:
     """Build a realistic portfolio across every stage, run the flows, print the board and one history."""
     from flows.cli.projects import print_board, print_history
@@ -88,6 +107,7 @@ def demo() -> None:
         )
     else:
         console.print("The demo portfolio is already there; nothing was changed.")
+    _demo_reminders(cfg, eng)
     print_board(board(cfg), cfg)
     print_history(project_detail(cfg, gate_policy(cfg), SHOWCASE), cfg)
     console.print(

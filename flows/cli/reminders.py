@@ -34,7 +34,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(reminders, name="reminders")
 
 
-def _run_flow(cfg: Settings, *, as_json: bool, **kwargs: Any) -> dict[str, Any]:
+def run_reminder_flow(cfg: Settings, *, as_json: bool, **kwargs: Any) -> dict[str, Any]:
     from flows.reminders import notifier_for, reminder_policy
     from flows.runtime import configure_prefect
 
@@ -49,7 +49,7 @@ def _run_flow(cfg: Settings, *, as_json: bool, **kwargs: Any) -> dict[str, Any]:
         return run_sweep(**kwargs)
 
 
-def _summary(result: dict[str, Any]) -> None:
+def summarise(result: dict[str, Any]) -> None:
     sweep = result.get("sweep")
     if sweep is not None:
         window = f"send days after {sweep['window_start']}" if sweep["window_start"] else "first sweep"
@@ -87,8 +87,8 @@ def sweep_command(
 ) -> None:
     """Plan the reminders due by the end of the day into the outbox, then deliver what is ready (a Prefect flow)."""
     cfg = settings()
-    result = _run_flow(cfg, as_json=as_json, as_of=as_of_instant(as_of, cfg), dry_run=dry_run, send=send)
-    print_json(result) if as_json else _summary(result)
+    result = run_reminder_flow(cfg, as_json=as_json, as_of=as_of_instant(as_of, cfg), dry_run=dry_run, send=send)
+    print_json(result) if as_json else summarise(result)
 
 
 def deliver_command(
@@ -97,8 +97,8 @@ def deliver_command(
 ) -> None:
     """Deliver the reminders that are ready, retries included, without planning new ones (a Prefect flow)."""
     cfg = settings()
-    result = _run_flow(cfg, as_json=as_json, as_of=as_of_instant(as_of, cfg), plan=False)
-    print_json(result) if as_json else _summary(result)
+    result = run_reminder_flow(cfg, as_json=as_json, as_of=as_of_instant(as_of, cfg), plan=False)
+    print_json(result) if as_json else summarise(result)
 
 
 def serve_command(
