@@ -48,7 +48,7 @@ from models.reminders import (
 )
 from notifications.base import Message, Notifier, TargetResult
 from notifications.templates import ReminderItem, render_digest
-from policies.calendars import Nation
+from policies.calendars import Nation, WorkingDayCalendar
 from policies.dates import local_date
 from policies.key_dates import add_months
 from policies.reminders import (
@@ -58,6 +58,7 @@ from policies.reminders import (
     ReminderPolicy,
     build_reminder_policy,
     due_on_ranges,
+    has_step_between,
     parse_policy_text,
     plan_reminders,
     send_instant,
@@ -133,6 +134,10 @@ class SweepReport:
         }
 
 
+def _calendar_for(nation: str) -> WorkingDayCalendar:
+    return working_day_calendar(Nation(nation))
+
+
 def _furthest_due(policy: ReminderPolicy, today: dt.date) -> dt.date:
     """The latest key date that can have a step due by ``today``."""
     latest = today
@@ -158,10 +163,12 @@ def sweep(
         last = last_swept_through(session=session)
         window_start = min(last, today) if last is not None else None
         facts: dict[tuple[int, str, dt.date], KeyDateFact] = {}
+        calendar_for = _calendar_for
         if window_start is not None:
             ranges = due_on_ranges(policy, after=window_start, through=today)
             for fact in key_dates_in_ranges(session=session, ranges=ranges, today=today):
-                facts[(fact.contract_id, fact.key, fact.due_on)] = fact
+                if has_step_between(fact, policy, after=window_start, through=today, calendar_for=calendar_for):
+                    facts[(fact.contract_id, fact.key, fact.due_on)] = fact
         oldest = today - dt.timedelta(days=policy.catch_up_days)
         changed, replan_ids = key_dates_to_replan(
             session=session, oldest=oldest, latest=_furthest_due(policy, today), today=today
@@ -176,7 +183,7 @@ def sweep(
             today=today,
             window_start=window_start,
             states=states,
-            calendar_for=lambda nation: working_day_calendar(Nation(nation)),
+            calendar_for=calendar_for,
         )
         report = SweepReport(as_of, today, window_start, replanned_contracts=len(replan_ids), dry_run=dry_run)
         if dry_run:

@@ -135,18 +135,17 @@ _IN_FORCE = """((c.status <> 'terminated' AND c.ends_on >= :today) OR k.kind = '
 
 
 def key_dates_in_ranges(
-    *, session: Session, ranges: Sequence[tuple[dt.date, dt.date]], today: dt.date
+    *, session: Session, ranges: Sequence[tuple[dt.date, dt.date, Sequence[str]]], today: dt.date
 ) -> list[KeyDateFact]:
-    """Key dates of contracts in force whose due date lies in any of ``ranges`` (index range scans)."""
+    """Key dates of these kinds, of contracts in force, due within each range (index range scans)."""
     facts: list[KeyDateFact] = []
-    for low, high in ranges:
-        rows = session.execute(
-            text(
-                "SELECT k.contract_id, k.key, k.kind, k.due_on, c.nation FROM contract_key_date k "
-                f"JOIN contract c ON c.id = k.contract_id WHERE k.due_on BETWEEN :low AND :high AND {_IN_FORCE}"
-            ),
-            {"low": low, "high": high, "today": today},
-        )
+    stmt = text(
+        "SELECT k.contract_id, k.key, k.kind, k.due_on, c.nation FROM contract_key_date k "
+        "JOIN contract c ON c.id = k.contract_id "
+        f"WHERE k.due_on BETWEEN :low AND :high AND k.kind IN :kinds AND {_IN_FORCE}"
+    ).bindparams(bindparam("kinds", expanding=True))
+    for low, high, kinds in ranges:
+        rows = session.execute(stmt, {"low": low, "high": high, "kinds": list(kinds), "today": today})
         facts += [KeyDateFact(r[0], r[1], r[2], _date(r[3]), r[4]) for r in rows]
     return facts
 

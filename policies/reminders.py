@@ -448,28 +448,48 @@ def plan_reminders(
     return planned
 
 
-def due_on_ranges(policy: ReminderPolicy, *, after: dt.date, through: dt.date) -> list[tuple[dt.date, dt.date]]:
-    """Ranges of key-date due dates whose steps can fall on a send day in (``after``, ``through``].
+def due_on_ranges(
+    policy: ReminderPolicy, *, after: dt.date, through: dt.date
+) -> list[tuple[dt.date, dt.date, tuple[str, ...]]]:
+    """For each lead time: the due dates of key dates whose step can fall on a send day in (``after``,
+    ``through``], and the kinds that use that lead.
 
-    One range per lead time, merged where they overlap, so the sweep reads only
-    what can be due, with a few days' slack for month-end clamping and for
-    steps moved back to a working day (the planner filters exactly).
+    The sweep reads only these (index range scans), so its cost follows what
+    is due; a little slack covers month-end clamping and steps moved back to a
+    working day, and ``has_step_between`` then filters exactly.
     """
     if through <= after:
         return []
-    slack = dt.timedelta(days=(14 if policy.working_days_only else 0) + 3)
+    shift = dt.timedelta(days=14 if policy.working_days_only else 0)
+    first = after + dt.timedelta(days=1)
+    kinds_by_lead: dict[Lead, set[str]] = {}
+    for kind, ladder in policy.ladders.items():
+        for lead in ladder.leads:
+            kinds_by_lead.setdefault(lead, set()).add(kind.value)
     ranges = []
     for lead in policy.leads:
-        first = after + dt.timedelta(days=1)
         if lead.unit is LeadUnit.DAYS:
-            ranges.append((first + dt.timedelta(days=lead.amount), through + dt.timedelta(days=lead.amount) + slack))
+            low, high = first + dt.timedelta(days=lead.amount), through + dt.timedelta(days=lead.amount)
         else:
-            ranges.append((add_months(first, lead.amount), add_months(through, lead.amount) + slack))
-    ranges.sort()
-    merged: list[tuple[dt.date, dt.date]] = []
-    for low, high in ranges:
-        if merged and low <= merged[-1][1] + dt.timedelta(days=1):
-            merged[-1] = (merged[-1][0], max(merged[-1][1], high))
-        else:
-            merged.append((low, high))
-    return merged
+            low, high = add_months(first, lead.amount), add_months(through, lead.amount) + dt.timedelta(days=3)
+        ranges.append((low, high + shift, tuple(sorted(kinds_by_lead[lead]))))
+    return ranges
+
+
+def has_step_between(
+    fact: KeyDateFact,
+    policy: ReminderPolicy,
+    *,
+    after: dt.date,
+    through: dt.date,
+    calendar_for: Callable[[str], WorkingDayCalendar] | None = None,
+) -> bool:
+    """Whether a step of this key date's ladder falls on a send day in (``after``, ``through``]."""
+    try:
+        ladder = policy.ladders.get(KeyDateKind(fact.kind))
+    except ValueError:
+        return False
+    if ladder is None:
+        return False
+    calendar = calendar_for(fact.nation) if policy.working_days_only and calendar_for else None
+    return any(after < send_day(lead, fact.due_on, policy, calendar) <= through for lead in ladder.leads)

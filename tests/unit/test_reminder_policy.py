@@ -20,6 +20,7 @@ from policies.reminders import (
     Role,
     build_reminder_policy,
     due_on_ranges,
+    has_step_between,
     parse_policy_text,
     plan_reminders,
     send_day,
@@ -277,14 +278,29 @@ def test_due_ranges_cover_every_key_date_with_a_step_in_the_window(
     has_step = any(
         after < send_day(lead, due_on, policy, calendar) <= through for lead in (*ladder.leads, *other.leads)
     )
-    covered = any(low <= due_on <= high for low, high in due_on_ranges(policy, after=after, through=through))
-    assert covered or not has_step
+    ranges = due_on_ranges(policy, after=after, through=through)
+    covered = any(low <= due_on <= high and "expiry" in kinds for low, high, kinds in ranges)
+    covered_break = any(low <= due_on <= high and "break_notice_deadline" in kinds for low, high, kinds in ranges)
+    fact_expiry = KeyDateFact(1, "expiry:0", "expiry", due_on, "england_and_wales")
+    fact_break = KeyDateFact(1, "break_notice_deadline:0", "break_notice_deadline", due_on, "england_and_wales")
+    exact = {
+        kind: has_step_between(f, policy, after=after, through=through, calendar_for=lambda _n: calendar)
+        for kind, f in (("expiry", fact_expiry), ("break", fact_break))
+    }
+    assert exact["expiry"] == any(after < send_day(lead, due_on, policy, calendar) <= through for lead in ladder.leads)
+    assert exact["break"] == any(after < send_day(lead, due_on, policy, calendar) <= through for lead in other.leads)
+    assert covered or not exact["expiry"]
+    assert covered_break or not exact["break"]
+    assert has_step == (exact["expiry"] or exact["break"])
 
 
 def test_due_ranges_are_few_and_narrow() -> None:
     ranges = due_on_ranges(shipped(), after=D(2026, 11, 22), through=D(2026, 11, 23))
-    assert len(ranges) <= len(shipped().leads)
-    assert sum((high - low).days + 1 for low, high in ranges) < 100
+    assert len(ranges) == len(shipped().leads) == 14  # 10 day leads, 4 month leads
+    # One day each, and 3 days' slack for each month lead (month-end clamping).
+    assert sum((high - low).days + 1 for low, high, _ in ranges) == 14 + 4 * 3
+    by_kinds = {kinds: (low, high) for low, high, kinds in ranges}
+    assert by_kinds[("break_notice_deadline",)] == (D(2027, 2, 21), D(2027, 2, 21))  # the 90-day lead alone
     assert due_on_ranges(shipped(), after=D(2026, 11, 23), through=D(2026, 11, 23)) == []
 
 
