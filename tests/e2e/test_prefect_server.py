@@ -99,3 +99,25 @@ def test_advance_runs_its_flow_on_the_real_server(tmp_path: Path, prefect_api_ur
     ).json()
     # On a real server the task runs are recorded too (the temporary local server skips them).
     assert [(t["name"].rsplit("-", 1)[0], t["state_type"]) for t in tasks] == [("decide-gate", "COMPLETED")]
+
+
+def test_serve_runs_the_reminder_flow_on_the_real_server(tmp_path: Path, prefect_api_url: str) -> None:
+    """The production set-up in the README: `commission serve` with PREFECT_API_URL."""
+    from tests.e2e.test_reminders_cli import Serve
+
+    cli = Cli(tmp_path / "data", PREFECT_API_URL=prefect_api_url)
+    cli.ok("init")
+    serve = Serve(cli, tmp_path / "serve.log")
+    try:
+        serve.wait_for(r"run at .*\"planned\": 0")
+    finally:
+        assert serve.stop() == 0
+    assert not (cli.data_dir / "prefect" / "prefect.db").exists(), "no temporary local server was used"
+    flows = httpx.post(f"{prefect_api_url}/flows/filter", json={"flows": {"name": {"any_": ["sweep-reminders"]}}})
+    [flow] = flows.json()
+    runs = httpx.post(f"{prefect_api_url}/flow_runs/filter", json={"flows": {"id": {"any_": [flow["id"]]}}}).json()
+    assert runs and all(r["state_type"] == "COMPLETED" for r in runs)
+    tasks = httpx.post(
+        f"{prefect_api_url}/task_runs/filter", json={"flow_runs": {"id": {"any_": [runs[0]["id"]]}}}, timeout=10
+    ).json()
+    assert sorted(t["name"].rsplit("-", 1)[0] for t in tasks) == ["deliver-reminders", "plan-reminders"]
