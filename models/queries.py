@@ -1,42 +1,67 @@
 """Portfolio-wide queries that return plain rows, for commands that must answer fast at scale.
 
-They use SQL through the engine, not the ORM, so the command that runs them
-imports neither SQLModel nor pydantic, and builds no objects per row.
+They are SQL run on the driver's own cursor, not the ORM, so the command that
+runs them imports neither SQLModel nor pydantic, and builds no objects per row.
 """
 
 import datetime as dt
-from typing import Any
+import sqlite3
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import text
-from sqlalchemy.engine import Engine
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
-DUE_SQL = text("""
+# Named parameters in sqlite3's own style, so SQLite runs it as written; other drivers get it compiled.
+DUE_SQL = """
 SELECT c.ref, c.title, c.provider, k.key, k.kind, k.due_on, k.guards, k.action, k.who
 FROM contract_key_date k JOIN contract c ON c.id = k.contract_id
 WHERE k.due_on BETWEEN :missed_since AND :last
   AND (k.due_on >= :today OR (k.guards IS NOT NULL AND k.guards >= :today))
   AND ((c.status <> 'terminated' AND c.ends_on >= :today) OR k.kind = 'termination_notice')
 ORDER BY k.due_on, k.id
-""")  # (due_on, id) is the index's own order: no sort step
+"""  # (due_on, id) is the index's own order: no sort step
 
 
-def due_rows(engine: Engine, *, today: dt.date, last: dt.date, missed_since: dt.date) -> list[tuple[Any, ...]]:
+def due_rows(engine: "Engine", *, today: dt.date, last: dt.date, missed_since: dt.date) -> list[tuple[Any, ...]]:
     """Key dates due from ``today`` to ``last``, and deadlines missed since ``missed_since`` whose event is
     still ahead, for contracts not ended: one range query on the indexed due date.
 
     Dates come back as ISO text on SQLite and as dates on PostgreSQL; ``iso`` evens that out.
     """
+    from sqlalchemy import text
+
     with engine.connect() as connection:
         # The driver's own cursor: SQLAlchemy's per-row Result handling doubled the time at 50,000 rows.
-        compiled = DUE_SQL.compile(dialect=connection.dialect)
-        params = compiled.construct_params({"today": today, "last": last, "missed_since": missed_since})
+        driver_connection: Any = connection.connection.driver_connection
         if connection.dialect.name == "sqlite":
-            params = {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in params.items()}
+            return sqlite_due_rows(driver_connection, today=today, last=last, missed_since=missed_since)
+        compiled = text(DUE_SQL).compile(dialect=connection.dialect)
+        params = compiled.construct_params({"today": today, "last": last, "missed_since": missed_since})
         order = compiled.positiontup or []
         positional = [params[name] for name in order] if compiled.positional else params
-        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor = driver_connection.cursor()
         cursor.execute(str(compiled), positional)
         return list(cursor.fetchall())
+
+
+MMAP_BYTES = 1 << 30
+
+
+def sqlite_due_rows(
+    connection: sqlite3.Connection, *, today: dt.date, last: dt.date, missed_since: dt.date
+) -> list[tuple[Any, ...]]:
+    """``due_rows`` on a sqlite3 connection. SQLite stores dates as ISO text, so they are compared as text.
+
+    The file is read memory-mapped for this query: its 50,000 rows over a portfolio sit on some 150,000
+    scattered pages, and reading each with a system call was a third of the query's time.
+    """
+    window = {"today": today.isoformat(), "last": last.isoformat(), "missed_since": missed_since.isoformat()}
+    (previous,) = connection.execute("PRAGMA mmap_size").fetchone() or (0,)
+    connection.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
+    try:
+        return connection.execute(DUE_SQL, window).fetchall()
+    finally:
+        connection.execute(f"PRAGMA mmap_size={int(previous)}")
 
 
 def iso(value: Any) -> str | None:

@@ -3,35 +3,52 @@
 Read-only commands import neither Prefect nor apprise, so they answer fast;
 commands that run flows import Prefect only when they run, and the database
 layer is imported inside the commands so that ``--help`` needs none of it.
+
+A run registers only the module behind the command it was given (``due``
+imports flows/cli/contracts.py and no other); ``--help``, no command or an
+unknown one registers them all, so the help and the error name every command.
 """
 
+import importlib
 import sys
 
 import typer
 
-from flows.cli import admin, contracts, cycle, evidence, procurement, projects, reminders
-from flows.cli.common import err_console
 from flows.errors import UserError
 
-app = typer.Typer(
-    name="commission",
-    help="Commissioning projects through Analyse, Plan, Do and Review, with stage gates and a full audit trail.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-    rich_markup_mode=None,
-)
-admin.register(app)
-projects.register(app)
-evidence.register(app)
-cycle.register(app)
-contracts.register(app)
-procurement.register(app)
-reminders.register(app)
+# Module under flows/cli/ -> the top-level commands and groups its register() adds, in --help order.
+# A new module is one line here. (A name missing here still works, by registering everything.)
+COMMANDS: dict[str, tuple[str, ...]] = {
+    "admin": ("init", "policy"),
+    "projects": ("project", "projects", "show", "record"),
+    "evidence": ("evidence",),
+    "cycle": ("advance", "demo"),
+    "contracts": ("contracts", "due", "decide", "calendar"),
+    "procurement": ("procurement",),
+    "reminders": ("sweep", "deliver", "serve", "reminders"),
+}
+
+
+def build_app(args: list[str]) -> typer.Typer:
+    """The Typer app for this command line (``args`` without the program name)."""
+    app = typer.Typer(
+        name="commission",
+        help="Commissioning projects through Analyse, Plan, Do and Review, with stage gates and a full audit trail.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+        rich_markup_mode=None,
+    )
+    wanted = args[0] if args else None
+    modules = [m for m, names in COMMANDS.items() if wanted in names] or list(COMMANDS)
+    for module in modules:
+        importlib.import_module(f"flows.cli.{module}").register(app)
+    return app
 
 
 def main() -> None:
     """Run the CLI; a user error is one line on stderr and exit status 1 (2 for a usage error)."""
+    app = build_app(sys.argv[1:])
     try:
         code = app(standalone_mode=False)
     except typer.TyperException as exc:  # Typer's own Click: usage errors, and bare `commission`
@@ -40,22 +57,28 @@ def main() -> None:
             typer.echo(ctx.get_help())
             sys.exit(0)
         hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
-        err_console.print(f"error: {exc.format_message()}{hint}", soft_wrap=True, markup=False)
+        _error(f"error: {exc.format_message()}{hint}")
         sys.exit(getattr(exc, "exit_code", 2))
     except typer.Abort:
-        err_console.print("error: aborted", markup=False)
+        _error("error: aborted", soft_wrap=False)
         sys.exit(1)
     except UserError as exc:
-        err_console.print(f"error: {exc}", soft_wrap=True, markup=False)
+        _error(f"error: {exc}")
         sys.exit(1)
     except Exception as exc:
         database_errors = sys.modules.get("sqlalchemy.exc")
         if database_errors is None or not isinstance(exc, database_errors.DBAPIError):
             raise
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
-        err_console.print(f"error: database: {reason}", soft_wrap=True, markup=False)
+        _error(f"error: database: {reason}")
         sys.exit(1)
     except KeyboardInterrupt:
-        err_console.print("interrupted; nothing half-written is kept", markup=False)
+        _error("interrupted; nothing half-written is kept", soft_wrap=False)
         sys.exit(130)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _error(line: str, *, soft_wrap: bool = True) -> None:
+    from flows.cli.common import err_console
+
+    err_console.print(line, soft_wrap=soft_wrap, markup=False)

@@ -3,17 +3,34 @@
 import datetime as dt
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
-
-from rich.console import Console
 
 from flows.errors import UserError
 from flows.settings import Settings, load_settings
 from policies.dates import parse_as_of, parse_iso_date
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+class _LazyConsole:
+    """A rich Console made on first use: a command that prints only JSON or plain lines never imports rich."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return getattr(self._console, name)
+
+
+console = cast("Console", _LazyConsole(highlight=False))
+err_console = cast("Console", _LazyConsole(stderr=True, highlight=False))
 
 AS_OF_HELP = (
     "The instant to act as of: an ISO date (start of that day, organisation's zone) or date-time. Default: now."
@@ -52,9 +69,12 @@ def iso_date_option(name: str, text: str | None, default: dt.date) -> dt.date:
     return value
 
 
+COMPACT_ABOVE = 1000  # list items; a longer list is printed on one line
+
+
 def print_json(data: Any) -> None:
     """JSON on stdout: indented for reading, compact for long lists (a portfolio's 50,000 rows)."""
-    compact = isinstance(data, list) and len(data) > 1000
+    compact = isinstance(data, list) and len(data) > COMPACT_ABOVE
     sys.stdout.write(json.dumps(data, indent=None if compact else 2, default=str) + "\n")
 
 

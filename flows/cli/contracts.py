@@ -3,14 +3,16 @@
 import re
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
 from flows.cli.common import AS_OF_HELP, JSON_HELP, actor, as_of_instant, console, err_console, print_json, settings
 from flows.errors import UserError
 from policies.money import Money
+
+if TYPE_CHECKING:
+    from flows.due import DueRow
 
 
 def register(app: typer.Typer) -> None:
@@ -132,6 +134,8 @@ def contracts_show(
         f"{detail['nation'].replace('_', ' ')}",
         markup=False,
     )
+    from rich.table import Table
+
     table = Table(title="Key dates")
     for name in ("Date", "What", "Who", "Action"):
         table.add_column(name, overflow="fold", no_wrap=name == "Date")
@@ -154,7 +158,7 @@ def _days(text: str) -> int:
 PLAIN_ABOVE = 200  # rows; a rich table of a whole portfolio's 50,000 key dates takes tens of seconds
 
 
-def _print_plain(rows: list[dict[str, Any]], within: str) -> None:
+def _print_plain(rows: "list[DueRow]", within: str) -> None:
     """Aligned plain lines: fast for a portfolio-sized listing, and easy to grep."""
     import sys
 
@@ -163,13 +167,33 @@ def _print_plain(rows: list[dict[str, Any]], within: str) -> None:
         "",
         f"{'Date':<10}  {'Days':>11}  {'Contract':<16}  {'What':<24}  {'Who':<18}  Action",
     ]
-    for r in rows:
-        days = f"MISSED {-r['days_left']}d" if r["missed"] else f"{r['days_left']}d"
-        lines.append(
-            f"{r['due_on']:<10}  {days:>11}  {r['contract']:<16}  {r['kind'].replace('_', ' '):<24}  "
-            f"{r['who']:<18}  {r['action']}"
-        )
+    for ref, _title, _provider, missed, days_left, _key, kind, due_on, action, who, _guards in rows:
+        days = f"MISSED {-days_left}d" if missed else f"{days_left}d"
+        lines.append(f"{due_on:<10}  {days:>11}  {ref:<16}  {kind.replace('_', ' '):<24}  {who:<18}  {action}")
     sys.stdout.write("\n".join(lines) + "\n")
+
+
+def _print_json_rows(rows: "list[DueRow]") -> None:
+    """``print_json`` of the rows as dicts, byte for byte, without making 50,000 dicts to encode: a long list
+    is compact JSON, written here a row at a time with the encoder's own string escaping."""
+    import sys
+    from json.encoder import encode_basestring_ascii as s  # what json.dumps uses for every str (ensure_ascii)
+
+    from flows.cli.common import COMPACT_ABOVE
+    from flows.due import FIELDS
+
+    if len(rows) <= COMPACT_ABOVE:
+        print_json([dict(zip(FIELDS, row, strict=True)) for row in rows])
+        return
+    out = []
+    for ref, title, provider, missed, days_left, key, kind, due_on, action, who, guards in rows:
+        out.append(
+            f'{{"contract": {s(ref)}, "title": {s(title)}, "provider": {s(provider)}, '
+            f'"missed": {"true" if missed else "false"}, "days_left": {days_left}, "key": {s(key)}, '
+            f'"kind": {s(kind)}, "due_on": {s(due_on)}, "action": {s(action)}, "who": {s(who)}, '
+            f'"guards": {"null" if guards is None else s(guards)}}}'
+        )
+    sys.stdout.write("[" + ", ".join(out) + "]\n")
 
 
 def due_command(
@@ -178,12 +202,12 @@ def due_command(
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Every upcoming key date across the portfolio, soonest first; missed deadlines are flagged."""
-    from flows.due import due
+    from flows.due import due_table
 
     cfg = settings()
-    rows = due(cfg, as_of=as_of_instant(as_of, cfg), within_days=_days(within))
+    rows = due_table(cfg, as_of=as_of_instant(as_of, cfg), within_days=_days(within))
     if as_json:
-        print_json(rows)
+        _print_json_rows(rows)
         return
     if not rows:
         console.print(f"Nothing due within {within}.")
@@ -191,15 +215,17 @@ def due_command(
     if len(rows) > PLAIN_ABOVE:
         _print_plain(rows, within)
         return
+    from rich.table import Table
+
     table = Table(title=f"Due within {within}")
     for name in ("Date", "Days", "Contract"):
         table.add_column(name, no_wrap=True)
     table.add_column("What", overflow="fold", ratio=1)
     table.add_column("Who", overflow="fold", ratio=1)
     table.add_column("Action", overflow="fold", ratio=3)
-    for r in rows:
-        days = f"[bold red]MISSED {-r['days_left']}d[/bold red]" if r["missed"] else f"{r['days_left']}d"
-        table.add_row(r["due_on"], days, r["contract"], r["kind"].replace("_", " "), r["who"], r["action"])
+    for ref, _title, _provider, missed, days_left, _key, kind, due_on, action, who, _guards in rows:
+        days = f"[bold red]MISSED {-days_left}d[/bold red]" if missed else f"{days_left}d"
+        table.add_row(due_on, days, ref, kind.replace("_", " "), who, action)
     console.print(table)
 
 

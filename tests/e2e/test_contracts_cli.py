@@ -1,7 +1,12 @@
 """Contracts through the CLI: import both example files, see what is due, export the calendar."""
 
 import datetime as dt
+import json
+import sqlite3
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from icalendar import Calendar
@@ -101,3 +106,68 @@ def test_contract_bad_input_is_refused_and_nothing_written(portfolio: Cli, args:
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert message in done.stderr
     assert portfolio.dump() == before
+
+
+PROBE = """\
+import json, sys
+from flows.cli import main
+sys.argv = ["commission", *sys.argv[1:]]
+try:
+    main()
+except SystemExit as exc:
+    code = exc.code
+libraries = sorted({m.split(".")[0] for m in sys.modules} & {"sqlalchemy", "rich"})
+modules = sorted(m for m in sys.modules if m.startswith("flows.cli."))
+print(json.dumps([code, libraries, modules]), file=sys.stderr)
+"""
+
+
+def probe(cli: Cli, *args: str, **env: str) -> tuple[str, list[Any]]:
+    """Run the CLI in-process under ``python -c``; its stdout, and [exit code, libraries, CLI modules] loaded."""
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, *args], env={**cli.env, **env}, capture_output=True, text=True, timeout=60
+    )
+    return done.stdout, json.loads(done.stderr.strip().splitlines()[-1])
+
+
+def test_due_reads_the_default_sqlite_file_directly_and_says_what_the_general_path_says(portfolio: Cli) -> None:
+    portfolio.ok("contracts", "import", str(EXAMPLES / "contracts.csv"), "--as-of", "2026-11-23")
+    portfolio.ok("contracts", "import", str(EXAMPLES / "contracts.yaml"), "--as-of", "2026-11-23")
+    # The same file under a URL that is not the default one takes the general path, through SQLAlchemy.
+    general = {"COMMISSIONING_DATABASE_URL": f"sqlite:///{portfolio.data_dir}/./commissioning.db"}
+    shown = {}
+    for args in (["--json"], [], ["--within", "400d", "--json"], ["--within", "400d"], ["--within", "0d"]):
+        command = ["due", "--as-of", "2026-11-23", *args]
+        table = [] if "--json" in args else ["rich"]  # a short listing is a rich table; JSON needs no rich
+        fast, (code, libraries, modules) = probe(portfolio, *command)
+        assert (code, libraries, modules) == (0, table, ["flows.cli.common", "flows.cli.contracts"]), args
+        slow, (code, libraries, _) = probe(portfolio, *command, **general)
+        assert (code, libraries) == (0, [*table, "sqlalchemy"]), args
+        assert fast == slow, args
+        shown[" ".join(args)] = fast
+    assert len(json.loads(shown["--within 400d --json"])) > len(json.loads(shown["--json"])) > 0
+    assert "MISSED" in shown[""] and "Nothing due within 0d." in shown["--within 0d"]
+
+
+def test_due_on_a_database_at_another_schema_revision_says_to_migrate(initialised: Cli) -> None:
+    with sqlite3.connect(initialised.data_dir / "commissioning.db") as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '0001'")
+    line = initialised.fails("due", "--json")
+    assert "is at schema 0001" in line and "run `commission init` to migrate it" in line
+
+
+def test_due_before_init_says_to_run_init(cli: Cli) -> None:
+    assert "has no schema yet; run `commission init` first" in cli.fails("due")
+
+
+def test_a_command_registers_only_its_own_module_and_the_table_names_every_command() -> None:
+    from flows.cli import COMMANDS, build_app
+
+    def names(app: Any) -> set[str]:
+        return {c.name for c in app.registered_commands} | {g.name for g in app.registered_groups}
+
+    assert names(build_app([])) == names(build_app(["--help"])) == {n for ns in COMMANDS.values() for n in ns}
+    assert names(build_app(["no-such-command"])) == names(build_app([]))
+    for commands in COMMANDS.values():
+        for command in commands:
+            assert names(build_app([command, "--help"])) == set(commands), command

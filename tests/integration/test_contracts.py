@@ -132,3 +132,46 @@ def test_a_yaml_file_with_a_syntax_error_names_the_line(tmp_path: Path) -> None:
     path.write_text("contracts:\n  - ref: A\n    title: [unclosed\n")
     with pytest.raises(UserError, match=r"c.yaml:\d+: is not valid YAML"):
         read_rows(path)
+
+
+def test_the_direct_sqlite_path_of_due_checks_the_current_schema_revision() -> None:
+    import flows.due
+    from models.db import SCHEMA_REVISION
+
+    assert flows.due.SCHEMA_REVISION == SCHEMA_REVISION, "restate models.db.SCHEMA_REVISION in flows/due.py"
+
+
+@pytest.mark.parametrize("count", [0, 3, 1000, 1001, 2500])
+def test_due_json_is_what_json_dumps_prints_for_the_rows_as_dicts(
+    count: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from flows.cli.common import print_json
+    from flows.cli.contracts import _print_json_rows
+    from flows.due import FIELDS, DueRow
+
+    awkward = [
+        "Caf\u00e9 \u2014 \u201cquoted\u201d",
+        'back\\slash "and" quotes / solidus',
+        "tab\tnew\nline\x00\x1f\x7f",
+        "\U0001f4c5 \ud7ff",
+    ]
+    rows: list[DueRow] = [
+        (
+            f"C-{i:06d}",
+            awkward[i % 4],
+            awkward[(i + 1) % 4],
+            i % 3 == 0,
+            -(i % 50) if i % 3 == 0 else i % 90,
+            f"key-{i}",
+            "termination_notice",
+            "2026-11-23",
+            awkward[(i + 2) % 4],
+            awkward[(i + 3) % 4],
+            None if i % 2 else "2027-01-01",
+        )
+        for i in range(count)
+    ]
+    _print_json_rows(rows)
+    fast = capsys.readouterr().out
+    print_json([dict(zip(FIELDS, row, strict=True)) for row in rows])
+    assert fast == capsys.readouterr().out
