@@ -30,6 +30,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 BIN = Path(sys.executable).parent
 COMMISSION = str(BIN / "commission")
@@ -43,6 +44,24 @@ def run(args: list[str], env: dict[str, str]) -> float:
     if done.returncode != 0:
         sys.exit(f"commission {' '.join(args)} failed:\n{done.stderr[-3000:]}")
     return elapsed
+
+
+def create_projects(settings: Any) -> None:
+    """The projects the portfolio's contracts belong to."""
+    from flows.projects import create_project
+
+    for p in range(PROJECTS):
+        create_project(
+            settings,
+            ref=f"P-{p:04d}",
+            title=f"Project {p}",
+            service_area="Various",
+            owner="Bench",
+            description="",
+            stage="do",
+            as_of=dt.datetime(2019, 1, 1, tzinfo=dt.UTC),
+            actor="bench",
+        )
 
 
 def write_portfolio(path: Path, count: int) -> None:
@@ -124,24 +143,11 @@ def main() -> None:
             run(["init"], env)  # migrates it, if the schema has moved on since
         else:
             run(["init"], env)
-            from flows.projects import create_project  # the projects the contracts belong to
             from flows.settings import load_settings
 
             os.environ.update({"COMMISSIONING_DATA_DIR": str(data)})
             os.environ.pop("COMMISSIONING_DATABASE_URL", None)
-            settings = load_settings()
-            for p in range(PROJECTS):
-                create_project(
-                    settings,
-                    ref=f"P-{p:04d}",
-                    title=f"Project {p}",
-                    service_area="Various",
-                    owner="Bench",
-                    description="",
-                    stage="do",
-                    as_of=dt.datetime(2019, 1, 1, tzinfo=dt.UTC),
-                    actor="bench",
-                )
+            create_projects(load_settings())
             portfolio = Path(tmp) / "portfolio.csv"
             write_portfolio(portfolio, count)
 
