@@ -14,15 +14,12 @@ from typing import Any
 
 from flows.settings import Settings
 from models.queries import iso, sqlite_due_rows
+from models.revision import SCHEMA_REVISION
 from policies.dates import local_date
 
 # What each row of `due` says, in this order (the keys of `commission due --json`).
 FIELDS = ("contract", "title", "provider", "missed", "days_left", "key", "kind", "due_on", "action", "who", "guards")
 DueRow = tuple[str, str, str, bool, int, str, str, str, str, str, str | None]
-
-# models.db.SCHEMA_REVISION, restated: importing models.db imports SQLAlchemy, a quarter of a second before
-# the first row. tests/integration/test_contracts.py keeps the two equal.
-SCHEMA_REVISION = "0004"
 
 
 def due_table(settings: Settings, *, as_of: dt.datetime, within_days: int) -> list[DueRow]:

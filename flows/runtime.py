@@ -15,7 +15,8 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from flows.errors import UserError
 from flows.settings import Settings
-from models.db import SCHEMA_REVISION, make_engine, normalise_url, safe_url, schema_revision
+from models.db import make_engine, normalise_url, safe_url, schema_revision
+from models.revision import SCHEMA_REVISION
 from policies.gates import GatePolicy, build_gate_policy, parse_policy_text
 
 

@@ -17,10 +17,6 @@ from sqlalchemy.types import TypeDecorator
 if TYPE_CHECKING:
     from sqlmodel import Session
 
-# Bumped with every migration; a test checks it equals Alembic's head, so the
-# read-only commands can check the schema without importing Alembic.
-SCHEMA_REVISION = "0004"
-
 
 class UTCDateTime(TypeDecorator[dt.datetime]):
     """A timezone-aware instant, stored as UTC; naive datetimes are refused."""

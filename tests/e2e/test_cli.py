@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from models.db import SCHEMA_REVISION
+from models.revision import SCHEMA_REVISION
 from tests.e2e.conftest import Cli, with_option
 
 PROJECT = [

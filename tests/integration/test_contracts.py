@@ -134,13 +134,6 @@ def test_a_yaml_file_with_a_syntax_error_names_the_line(tmp_path: Path) -> None:
         read_rows(path)
 
 
-def test_the_direct_sqlite_path_of_due_checks_the_current_schema_revision() -> None:
-    import flows.due
-    from models.db import SCHEMA_REVISION
-
-    assert flows.due.SCHEMA_REVISION == SCHEMA_REVISION, "restate models.db.SCHEMA_REVISION in flows/due.py"
-
-
 @pytest.mark.parametrize("count", [0, 3, 1000, 1001, 2500])
 def test_due_json_is_what_json_dumps_prints_for_the_rows_as_dicts(
     count: int, capsys: pytest.CaptureFixture[str]

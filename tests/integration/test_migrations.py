@@ -11,8 +11,9 @@ from sqlmodel import SQLModel
 
 import models.commissioning
 import models.events
-from models.db import SCHEMA_REVISION, make_engine, schema_revision
+from models.db import make_engine, schema_revision
 from models.migrate import downgrade, head_revision, upgrade
+from models.revision import SCHEMA_REVISION
 
 TABLES = {"project", "evidence", "stage_record", "gate_decision", "event", "alembic_version"}
 

@@ -6,7 +6,6 @@ One result per target, failures explained without secrets, config mistakes named
 import datetime as dt
 import io
 import logging
-import multiprocessing
 import re
 import subprocess
 import sys
@@ -364,27 +363,6 @@ def test_the_console_prints_the_message(capsys: pytest.CaptureFixture[str]) -> N
     assert ConsoleNotifier(stream).send("finance", Message("T", "B")) == [TargetResult("console", True)]
     assert stream.getvalue() == "=== to finance: T\nB\n\n"
     assert capsys.readouterr().out == ""
-
-
-# --- a child process posting while the test process listens -------------------------------------
-
-
-def _send_from_child(config: str) -> None:
-    results = AppriseNotifier.from_config(Path(config)).send("owner", Message("from the child", "reminder #99"))
-    sys.exit(0 if [r.ok for r in results] == [True] else 1)
-
-
-def test_a_forked_child_can_post_to_the_sink(tmp_path: Path, hook: WebhookSink) -> None:
-    path = yaml_config(tmp_path, (hook.url(), "owner"))
-    child = multiprocessing.get_context("fork").Process(target=_send_from_child, args=(str(path),))
-    child.start()
-    child.join(timeout=30)
-    if child.is_alive():
-        child.kill()
-        child.join(timeout=5)
-    assert child.exitcode == 0
-    (request,) = hook.wait_for(1)
-    assert request.json["message"] == "reminder #99"
 
 
 def both_are_notifiers(apprise_notifier: AppriseNotifier, console: ConsoleNotifier) -> list[Notifier]:
