@@ -33,6 +33,7 @@ from models.reminders import (
     STATUSES,
     Reminder,
     ReminderSweep,
+    cancel_escalation,
     cancel_other_steps,
     claim_group,
     delivered_targets,
@@ -44,9 +45,8 @@ from models.reminders import (
     mark_sent,
     recipient_states,
     record_attempts,
-    replanned,
 )
-from notifications.base import Message, Notifier, TargetResult
+from notifications.base import Notifier, TargetResult
 from notifications.templates import ReminderItem, render_digest
 from policies.calendars import Nation, WorkingDayCalendar
 from policies.dates import local_date
@@ -184,6 +184,7 @@ def sweep(
             window_start=window_start,
             states=states,
             calendar_for=calendar_for,
+            now=as_of,
         )
         report = SweepReport(as_of, today, window_start, replanned_contracts=len(replan_ids), dry_run=dry_run)
         if dry_run:
@@ -195,7 +196,6 @@ def sweep(
             session.rollback()
             return report
         report.planned = insert_planned(session=session, planned=planned, now=as_of)
-        replanned(session=session, contract_ids=replan_ids)
         session.add(
             ReminderSweep(
                 as_of=as_of,
@@ -241,6 +241,7 @@ class DeliveryReport:
     late: int = 0
     retrying: int = 0
     failed: int = 0
+    cancelled: int = 0  # claimed but stale: the key date went, or the contract ended
     attempts: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -250,6 +251,7 @@ class DeliveryReport:
             "late": self.late,
             "retrying": self.retrying,
             "failed": self.failed,
+            "cancelled": self.cancelled,
             "attempts": self.attempts,
         }
 
@@ -286,14 +288,24 @@ def deliver(
     for _ in range(int(bound) + 1):
         with unit_of_work(engine) as session:
             now = now_of()
-            group = claim_group(session=session, now=now, digest=policy.digest)
+            group = claim_group(session=session, now=now, today=today, digest=policy.digest)
             if not group:
                 break
+            if group[0].get("stale"):
+                report.cancelled += len(group)
+                continue
             ids = [g["id"] for g in group]
             tag = group[0]["tag"]
-            message = render_digest(tag, [_item(g, now, today, policy) for g in group])
             done = delivered_targets(session=session, reminder_ids=ids)
-            results = _send(notifier, tag, message, done)
+            try:
+                message = render_digest(tag, [_item(g, now, today, policy) for g in group])
+                results = notifier.send(tag, message, skip=frozenset(done))
+            except Exception as exc:  # a bug or a broken plugin must not block the rest of the outbox
+                results = [TargetResult("notifier", False, f"could not send: {type(exc).__name__}")]
+            if not results and not done:
+                results = [
+                    TargetResult("apprise", False, f"no target in the apprise configuration has the tag {tag!r}")
+                ]
             record_attempts(
                 session=session, reminder_ids=ids, at=now, results=[(r.target, r.ok, r.error) for r in results]
             )
@@ -304,11 +316,6 @@ def deliver(
                 mark_sent(session=session, reminder_ids=ids, at=now, late_ids=late)
                 report.sent += len(ids)
                 report.late += len(late)
-                continue
-            if not results and not done:
-                reason = f"no target in the apprise configuration has the tag {tag!r}"
-                mark_failed_attempt(session=session, reminder_ids=ids, retry_at=None, reason=reason)
-                report.failed += len(ids)
                 continue
             if not results:  # every target already has it: an earlier attempt succeeded for all
                 mark_sent(session=session, reminder_ids=ids, at=now, late_ids=set())
@@ -329,10 +336,6 @@ def deliver(
                 mark_failed_attempt(session=session, reminder_ids=ids, retry_at=retry_at, reason=errors)
                 report.retrying += len(ids)
     return report
-
-
-def _send(notifier: Notifier, tag: str, message: Message, done: set[str]) -> list[TargetResult]:
-    return notifier.send(tag, message, skip=frozenset(done))
 
 
 def _item(row: dict[str, Any], now: dt.datetime, today: dt.date, policy: ReminderPolicy) -> ReminderItem:
@@ -386,6 +389,7 @@ def acknowledge(settings: Settings, reminder_id: int, *, as_of: dt.datetime, act
         session.add(row)
         session.flush()
         stopped = cancel_other_steps(session=session, reminder=row, reason=f"acknowledged with reminder #{row.id}")
+        stopped += cancel_escalation(session=session, reminder=row, reason=f"acknowledged with reminder #{row.id}")
         ref = _contract_ref(session, row.contract_id)
         append_event(
             session=session,

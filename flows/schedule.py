@@ -8,7 +8,7 @@ change repeats and the March change skips):
 - ``delivery-pass`` every few minutes: plans contracts changed since, and
   delivers what is ready, retries included.
 
-Both run the same Prefect flow, so they never overlap (``max_instances=1``)
+Both run the same Prefect flow on one worker thread, so they never overlap,
 and missed runs fold into one (``coalesce``) within the misfire grace. A
 server that was down catches up on start: the flow's window runs from the
 last finished sweep (the outbox's own record, not the job store's), so one
@@ -98,12 +98,15 @@ def check_sweep_time(text_value: str) -> dt.time:
 
 def build_scheduler(settings: Settings, job: Callable[[], None], *, sweep_at: dt.time, every_minutes: int) -> Any:
     """A background scheduler with the two cron jobs (not started)."""
+    from apscheduler.executors.pool import ThreadPoolExecutor
     from apscheduler.schedulers.background import BackgroundScheduler
     from apscheduler.triggers.cron import CronTrigger
 
     zone = ZoneInfo(settings.timezone)
     scheduler = BackgroundScheduler(
         timezone=zone,
+        # One worker thread: the jobs share one flow and one database, so they take turns, never overlap.
+        executors={"default": ThreadPoolExecutor(max_workers=1)},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE_SECONDS},
     )
     scheduler.add_job(
@@ -152,6 +155,9 @@ def serve(
                 result = run_sweep(as_of=now)
             except UserError as exc:
                 say(f"run at {now:%Y-%m-%d %H:%M:%S}Z failed: {exc}")
+                return
+            except Exception as exc:  # one line, and the scheduler carries on; the next pass retries
+                say(f"run at {now:%Y-%m-%d %H:%M:%S}Z failed: {type(exc).__name__}: {str(exc).splitlines()[:1]}")
                 return
             delivery = result.get("delivery", {})
             say(

@@ -61,7 +61,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA busy_timeout=30000")  # a reminder delivery holds the lock while it sends
     cursor.close()
 
 
@@ -71,7 +71,7 @@ def _sqlite_begin(connection: Any) -> None:
     SQLite has no row locks (SELECT ... FOR UPDATE is ignored), so two
     transactions that read a project and then write it would otherwise both
     succeed on what they read. Transactions here are short, so serialising them
-    costs little; readers that find the lock taken wait (busy_timeout 5 s).
+    costs little; readers that find the lock taken wait (busy_timeout 30 s).
     """
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 

@@ -24,6 +24,7 @@ from models.db import UTCDateTime
 from policies.reminders import KeyDateFact, PlannedReminder, RecipientKey, RecipientState
 
 PENDING, SENT, FAILED, CANCELLED, ACKED = "pending", "sent", "failed", "cancelled", "acked"
+MOVED = "the key date moved or no longer applies"  # a cancelled row that comes back if its date does
 STATUSES = (PENDING, SENT, FAILED, ACKED, CANCELLED)
 CHUNK = 5000
 _NOW = bindparam("now", type_=UTCDateTime())
@@ -121,9 +122,7 @@ WHERE contract_id = :contract_id AND status = 'pending'
 def key_dates_changed(*, session: Session, contract_id: int) -> int:
     """After a contract's key dates were rewritten: cancel reminders for dates that moved or went,
     and queue the contract so the next sweep plans its new dates. Returns how many were cancelled."""
-    result = session.execute(
-        CANCEL_STALE, {"contract_id": contract_id, "reason": "the key date moved or no longer applies"}
-    )
+    result = session.execute(CANCEL_STALE, {"contract_id": contract_id, "reason": MOVED})
     mark_for_replanning(session=session, contract_ids=[contract_id])
     return int(getattr(result, "rowcount", 0) or 0)
 
@@ -153,8 +152,13 @@ def key_dates_in_ranges(
 def key_dates_to_replan(
     *, session: Session, oldest: dt.date, latest: dt.date, today: dt.date
 ) -> tuple[list[KeyDateFact], list[int]]:
-    """Key dates from ``oldest`` to ``latest`` of the contracts queued for re-planning; and those contracts' ids."""
-    ids = [r[0] for r in session.execute(text("SELECT contract_id FROM reminder_replan ORDER BY contract_id"))]
+    """Take the queue of contracts to re-plan (deleting it, in the caller's transaction) and return the key
+    dates from ``oldest`` to ``latest`` of those contracts, and their ids.
+
+    Taking the queue with DELETE ... RETURNING means a variation that commits
+    while the sweep runs queues its contract again, for the next sweep.
+    """
+    ids = sorted(r[0] for r in session.execute(text("DELETE FROM reminder_replan RETURNING contract_id")))
     facts: list[KeyDateFact] = []
     for i in range(0, len(ids), CHUNK):
         chunk = ids[i : i + CHUNK]
@@ -170,14 +174,6 @@ def key_dates_to_replan(
     return facts, ids
 
 
-def replanned(*, session: Session, contract_ids: Sequence[int]) -> None:
-    for i in range(0, len(contract_ids), CHUNK):
-        session.execute(
-            text("DELETE FROM reminder_replan WHERE contract_id IN :ids").bindparams(bindparam("ids", expanding=True)),
-            {"ids": list(contract_ids[i : i + CHUNK])},
-        )
-
-
 def recipient_states(*, session: Session, contract_ids: Iterable[int]) -> dict[RecipientKey, RecipientState]:
     """What the outbox holds for each (key date, tag) of these contracts."""
     found: dict[RecipientKey, RecipientState] = {}
@@ -186,9 +182,9 @@ def recipient_states(*, session: Session, contract_ids: Iterable[int]) -> dict[R
         rows = session.execute(
             text(
                 "SELECT contract_id, key_date_key, due_on, tag, status, snoozed_until FROM reminder "
-                "WHERE contract_id IN :ids"
+                "WHERE contract_id IN :ids AND NOT (status = 'cancelled' AND closed_reason = :moved)"
             ).bindparams(bindparam("ids", expanding=True)),
-            {"ids": ids[i : i + CHUNK]},
+            {"ids": ids[i : i + CHUNK], "moved": MOVED},
         )
         for contract_id, key, due_on, tag, status, snoozed in rows:
             k = (contract_id, key, _date(due_on), tag)
@@ -232,7 +228,19 @@ def insert_planned(*, session: Session, planned: Sequence[PlannedReminder], now:
         for p in planned
     ]
     inserted = 0
-    stmt = dialect.insert(table).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(table.c.id)
+    # A row cancelled because its date moved comes back if the date moves back (A -> B -> A).
+    insert = dialect.insert(table)
+    stmt = insert.on_conflict_do_update(
+        index_elements=["idempotency_key"],
+        set_={
+            "status": PENDING,
+            "closed_reason": None,
+            "attempts": 0,
+            "send_at": insert.excluded.send_at,
+            "next_attempt_at": insert.excluded.next_attempt_at,
+        },
+        where=(table.c.status == CANCELLED) & (table.c.closed_reason == MOVED),
+    ).returning(table.c.id)
     for i in range(0, len(rows), CHUNK):
         inserted += len(session.execute(stmt, rows[i : i + CHUNK]).all())
     return inserted
@@ -246,7 +254,9 @@ def last_swept_through(*, session: Session) -> dt.date | None:
 # --------------------------------------------------------------------------- delivery
 
 
-def claim_group(*, session: Session, now: dt.datetime, digest: bool, limit: int = 500) -> list[dict[str, Any]]:
+def claim_group(
+    *, session: Session, now: dt.datetime, today: dt.date, digest: bool, limit: int = 500
+) -> list[dict[str, Any]]:
     """Lock the next message's worth of pending reminders that are ready, and return them with the
     contract and key-date details a message needs. Empty when nothing is ready.
 
@@ -256,31 +266,65 @@ def claim_group(*, session: Session, now: dt.datetime, digest: bool, limit: int 
     ready = "status = 'pending' AND next_attempt_at <= :now"
     seed = session.execute(
         text(
-            f"SELECT id, tag, contract_id, key_date_key, due_on FROM reminder WHERE {ready} "
+            f"SELECT id, tag, contract_id, key_date_key, due_on, attempts FROM reminder WHERE {ready} "
             f"ORDER BY next_attempt_at, id LIMIT 1{skip_locked}"
         ).bindparams(_NOW),
         {"now": now},
     ).first()
     if seed is None:
         return []
-    same = "tag = :tag" if digest else "tag = :tag AND contract_id = :cid AND key_date_key = :key AND due_on = :due"
+    # Rows with the same history only: a retry never re-sends to targets that had it, nor ages a fresh row.
+    same = "tag = :tag AND attempts = :attempts"
+    if not digest:
+        same += " AND contract_id = :cid AND key_date_key = :key AND due_on = :due"
     ids = [
         r[0]
         for r in session.execute(
             text(
                 f"SELECT id FROM reminder WHERE {ready} AND {same} ORDER BY due_on, id LIMIT :n{skip_locked}"
             ).bindparams(_NOW),
-            {"now": now, "tag": seed[1], "cid": seed[2], "key": seed[3], "due": seed[4], "n": limit},
+            {
+                "now": now,
+                "tag": seed[1],
+                "cid": seed[2],
+                "key": seed[3],
+                "due": seed[4],
+                "attempts": seed[5],
+                "n": limit,
+            },
         )
     ]
     if seed[0] not in ids:
         ids.append(seed[0])
+    # A row whose key date has gone, or whose contract has ended, is cancelled here, never sent.
+    stale = {
+        r[0]
+        for r in session.execute(
+            text(
+                "SELECT r.id FROM reminder r JOIN contract c ON c.id = r.contract_id "
+                "LEFT JOIN contract_key_date k ON k.contract_id = r.contract_id AND k.key = r.key_date_key "
+                "AND k.due_on = r.due_on WHERE r.id IN :ids AND (k.id IS NULL OR NOT "
+                "((c.status <> 'terminated' AND c.ends_on >= :today) OR k.kind = 'termination_notice'))"
+            ).bindparams(bindparam("ids", expanding=True)),
+            {"ids": ids, "today": today},
+        )
+    }
+    if stale:
+        session.execute(
+            text("UPDATE reminder SET status = 'cancelled', closed_reason = :reason WHERE id IN :ids").bindparams(
+                bindparam("ids", expanding=True)
+            ),
+            {"ids": sorted(stale), "reason": MOVED},
+        )
+        ids = [i for i in ids if i not in stale]
+        if not ids:
+            return [{"id": i, "stale": True} for i in sorted(stale)]
     rows = session.execute(
         text(
             "SELECT r.id, r.tag, r.kind, r.due_on, r.lead, r.escalation, r.send_at, r.attempts, "
             "c.ref, c.title, c.provider, k.action, k.who "
             "FROM reminder r JOIN contract c ON c.id = r.contract_id "
-            "LEFT JOIN contract_key_date k ON k.contract_id = r.contract_id AND k.key = r.key_date_key "
+            "JOIN contract_key_date k ON k.contract_id = r.contract_id AND k.key = r.key_date_key "
             "AND k.due_on = r.due_on WHERE r.id IN :ids ORDER BY r.due_on, c.ref, r.id"
         ).bindparams(bindparam("ids", expanding=True)),
         {"ids": ids},
@@ -392,6 +436,24 @@ def cancel_other_steps(*, session: Session, reminder: Reminder, reason: str, bef
         stmt = text(sql + " AND send_at < :before").bindparams(bindparam("before", type_=UTCDateTime()))
         params["before"] = before
     result = session.execute(stmt, params)
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def cancel_escalation(*, session: Session, reminder: Reminder, reason: str) -> int:
+    """Cancel the pending escalation of this reminder's key date: someone has acknowledged it."""
+    result = session.execute(
+        text(
+            "UPDATE reminder SET status = 'cancelled', closed_reason = :reason WHERE status = 'pending' "
+            "AND escalation AND contract_id = :c AND key_date_key = :k AND due_on = :d AND id <> :i"
+        ),
+        {
+            "reason": reason,
+            "c": reminder.contract_id,
+            "k": reminder.key_date_key,
+            "d": reminder.due_on,
+            "i": reminder.id,
+        },
+    )
     return int(getattr(result, "rowcount", 0) or 0)
 
 

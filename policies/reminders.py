@@ -6,8 +6,8 @@ the ladder is told, through the apprise tag that role maps to, at the send
 time (08:00 by default) in the organisation's zone, so a reminder goes out at
 08:00 local time on both sides of a clock change. With ``working_days_only``
 a step that falls on a weekend or bank holiday moves back to the working day
-before it (earlier, never later). The last step of a ladder that escalates
-also goes to the escalation role, unless the key date was acknowledged.
+before it (earlier, never later). If the last step of a ladder that
+escalates is not acknowledged by the next day, the escalation role is told.
 
 Planning is incremental. A sweep covers the send days since the previous
 sweep (its *window*), so a server that was down over a long weekend sends
@@ -372,14 +372,18 @@ def plan_reminders(
     window_start: dt.date | None,
     states: Mapping[RecipientKey, RecipientState],
     calendar_for: Callable[[str], WorkingDayCalendar] | None = None,
+    now: dt.datetime | None = None,
 ) -> list[PlannedReminder]:
-    """The reminders a sweep on ``today`` should hold for these key dates.
+    """The reminders a sweep on ``today`` (at ``now``) should hold for these key dates.
 
     ``window_start`` is the last day the previous sweep covered (None if there
     was none): steps due after it are all planned; steps due on or before it
     are planned only for a key date nobody has been reminded of, and then
-    only the latest. The result may repeat rows the outbox already has; the
-    idempotency key makes inserting them again a no-op.
+    only the latest, to go out now. A snooze holds back every step before it
+    ends except the last. The escalation of a last step is planned for the
+    next day at the send time, so acknowledging the last step in time stops
+    it. The result may repeat rows the outbox already has; the idempotency key
+    makes inserting them again a no-op.
     """
     oldest = today - dt.timedelta(days=policy.catch_up_days)
     escalation_tag = policy.tags[Role.ESCALATION]
@@ -392,7 +396,10 @@ def plan_reminders(
         if ladder is None or fact.due_on < oldest:
             continue
         calendar = calendar_for(fact.nation) if policy.working_days_only and calendar_for else None
-        steps = [(i, lead, send_day(lead, fact.due_on, policy, calendar)) for i, lead in enumerate(ladder.leads, 1)]
+        # Numbered in the order they fall for this key date (a month and a day count can cross at month ends).
+        days = sorted((send_day(lead, fact.due_on, policy, calendar), lead.approx_days) for lead in ladder.leads)
+        by_day = {(send_day(lead, fact.due_on, policy, calendar), lead.approx_days): lead for lead in ladder.leads}
+        steps = [(i, by_day[key], key[0]) for i, key in enumerate(days, 1)]
         due = [s for s in steps if s[2] <= today]
         if not due:
             continue
@@ -407,22 +414,14 @@ def plan_reminders(
             if first_notice:  # told now, not "late": nobody could have been told sooner
                 fresh = [(step, lead, max(day, today)) for step, lead, day in due[-1:]]
             if state.snoozed_until is not None:
-                fresh = [s for s in fresh if s[2] >= state.snoozed_until]
+                fresh = [s for s in fresh if s[2] >= state.snoozed_until or s[0] == len(steps)]
             for step, lead, day in fresh:
                 last = step == len(steps)
+                at = send_instant(day, policy, zone)
+                if first_notice and now is not None:
+                    at = max(at, now)
                 planned.append(
-                    PlannedReminder(
-                        fact.contract_id,
-                        fact.key,
-                        fact.kind,
-                        fact.due_on,
-                        lead,
-                        step,
-                        last,
-                        tag,
-                        day,
-                        send_instant(day, policy, zone),
-                    )
+                    PlannedReminder(fact.contract_id, fact.key, fact.kind, fact.due_on, lead, step, last, tag, day, at)
                 )
                 if last and ladder.escalate and tag != escalation_tag:
                     escalate_at = (step, lead, day)
@@ -430,6 +429,7 @@ def plan_reminders(
             state = states.get((fact.contract_id, fact.key, fact.due_on, escalation_tag), RecipientState())
             if not state.acked:
                 step, lead, day = escalate_at
+                day = max(day, today) + dt.timedelta(days=1)  # a day to acknowledge the last step first
                 planned.append(
                     PlannedReminder(
                         fact.contract_id,

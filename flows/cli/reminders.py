@@ -1,6 +1,7 @@
 """commission sweep / deliver / serve, and commission reminders list / show / ack / snooze."""
 
 import contextlib
+import datetime as dt
 import sys
 from typing import Annotated, Any
 
@@ -49,6 +50,12 @@ def run_reminder_flow(cfg: Settings, *, as_json: bool, **kwargs: Any) -> dict[st
         return run_sweep(**kwargs)
 
 
+def _not_in_the_future(instant: dt.datetime) -> None:
+    """Sending as of a future instant would send reminders before their time, and mark them so."""
+    if instant > dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1):
+        raise UserError("--as-of is in the future: that would send reminders early; use --dry-run to preview")
+
+
 def summarise(result: dict[str, Any]) -> None:
     sweep = result.get("sweep")
     if sweep is not None:
@@ -87,7 +94,10 @@ def sweep_command(
 ) -> None:
     """Plan the reminders due by the end of the day into the outbox, then deliver what is ready (a Prefect flow)."""
     cfg = settings()
-    result = run_reminder_flow(cfg, as_json=as_json, as_of=as_of_instant(as_of, cfg), dry_run=dry_run, send=send)
+    instant = as_of_instant(as_of, cfg)
+    if not dry_run:
+        _not_in_the_future(instant)
+    result = run_reminder_flow(cfg, as_json=as_json, as_of=instant, dry_run=dry_run, send=send)
     print_json(result) if as_json else summarise(result)
 
 
@@ -97,7 +107,9 @@ def deliver_command(
 ) -> None:
     """Deliver the reminders that are ready, retries included, without planning new ones (a Prefect flow)."""
     cfg = settings()
-    result = run_reminder_flow(cfg, as_json=as_json, as_of=as_of_instant(as_of, cfg), plan=False)
+    instant = as_of_instant(as_of, cfg)
+    _not_in_the_future(instant)
+    result = run_reminder_flow(cfg, as_json=as_json, as_of=instant, plan=False)
     print_json(result) if as_json else summarise(result)
 
 
@@ -187,7 +199,7 @@ def reminders_ack(
     by: Annotated[str | None, typer.Option("--by", help="Who is acknowledging.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
-    """Acknowledge: stop the rest of this key date's ladder for this recipient (and its escalation)."""
+    """Acknowledge: stop the rest of this key date's ladder for this recipient, and its escalation."""
     from flows.reminders import acknowledge
 
     cfg = settings()

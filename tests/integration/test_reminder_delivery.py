@@ -99,8 +99,9 @@ def test_email_reaches_the_smtp_server_with_the_digest(
     assert "HF-2026-01" in mail.text and "HF-2026-02" in mail.text and "break notice deadline" in mail.text.lower()
     owner_ids = {r["id"] for r in list_reminders(cfg) if r["tag"] == "owner"}
     assert {int(i) for i in IDS.findall(mail.text)} == owner_ids
-    # The other tags have no target in this file: visible as failed, with the reason, not retried forever.
-    assert {r["tag"] for r in list_reminders(cfg, status="failed")} == {"commissioning", "finance"}
+    # The other tags have no target in this file: kept for a retry, with the reason.
+    waiting = [r for r in list_reminders(cfg, status="pending") if r["tag"] in ("commissioning", "finance")]
+    assert waiting and all("no target" in (r["last_error"] or "") for r in waiting)
     assert report.sent == len(owner_ids)
 
 
@@ -130,7 +131,7 @@ def test_a_webhook_answering_500_is_retried_with_backoff_then_left_failed(
     contracts(settings, 1)
     with WebhookSink(statuses=500) as failing:
         secret_url = failing.url("/hook").replace("json://", "json://svc:s3cr3tpass@") + "?-X-Token=t0psecret"
-        cfg = configure(monkeypatch, tmp_path, [(secret_url, "owner")])
+        cfg = configure(monkeypatch, tmp_path, [(secret_url, ALL_TAGS)])
         sweep(cfg, as_of=DEC_1)
         first = DEC_1 + dt.timedelta(hours=1)  # 08:00
         # Attempts at 08:00, +5, +15, +60 and +240 minutes (the shipped backoff), then it gives up.
@@ -140,11 +141,11 @@ def test_a_webhook_answering_500_is_retried_with_backoff_then_left_failed(
             report = deliver(cfg, as_of=first + dt.timedelta(minutes=minutes))
             outcomes.append((minutes, report.messages, report.retrying, report.failed))
         assert [m for m, messages, _, _ in outcomes if messages] == schedule
-        # One digest for the owner (the break deadline and the recommissioning start): both give up together.
-        assert outcomes[-2] == (320, 1, 0, 2)
-        assert len(failing.requests) == len(schedule)
-    failures = [r for r in list_reminders(cfg, status="failed") if r["tag"] == "owner"]  # other tags have no target
-    assert [r["attempts"] for r in failures] == [5, 5]
+        # Three digests (owner, commissioning, finance) for 5 reminders: all give up together.
+        assert outcomes[-2] == (320, 3, 0, 5)
+        assert len(failing.requests) == 3 * len(schedule)
+    failures = list_reminders(cfg, status="failed")
+    assert [r["attempts"] for r in failures] == [5] * 5
     failed = failures[0]
     assert failed["reason"].startswith("gave up after 5 attempts")
     assert "500" in (failed["last_error"] or "") or "Internal Server Error" in (failed["last_error"] or "")
@@ -163,13 +164,17 @@ def test_a_retry_skips_targets_that_already_have_the_message(
 ) -> None:
     contracts(settings, 1)
     with WebhookSink(statuses=[500]) as flaky:
-        cfg = configure(monkeypatch, tmp_path, [(webhook.url("/good"), "owner"), (flaky.url("/flaky"), "owner")])
+        targets = [(webhook.url("/good"), "owner"), (flaky.url("/flaky"), "owner"), (webhook.url("/team"), ALL_TAGS)]
+        cfg = configure(monkeypatch, tmp_path, targets)
         sweep(cfg, as_of=DEC_1)
         eight = DEC_1 + dt.timedelta(hours=1)
-        assert deliver(cfg, as_of=eight).retrying == 2  # the owner's two reminders, one message
+        first = deliver(cfg, as_of=eight)
+        assert (first.retrying, first.sent) == (2, 3)  # the owner's two reminders wait for the flaky target
         assert deliver(cfg, as_of=eight + dt.timedelta(minutes=5)).sent == 2
         assert [r.status for r in flaky.requests] == [500, 200]
     assert len([r for r in webhook.requests if r.path == "/good"]) == 1  # not sent twice to the good target
+    # /team carries every tag: one digest each for owner, commissioning and finance; the owner's not repeated.
+    assert len([r for r in webhook.requests if r.path == "/team"]) == 3
 
 
 def test_two_deliveries_at_once_send_each_reminder_exactly_once(

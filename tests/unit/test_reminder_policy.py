@@ -234,6 +234,7 @@ def test_the_last_step_escalates_once_unless_acknowledged() -> None:
     planned = plan([deadline], D(2027, 3, 4), window_start=D(2027, 3, 3))
     escalations = [p for p in planned if p.escalation]
     assert [(p.tag, p.lead.code, p.last_step) for p in escalations] == [("escalation", "1d", True)]
+    assert escalations[0].send_day == D(2027, 3, 5)  # the next day: time to acknowledge the last step first
     assert {p.tag for p in planned if p.last_step and not p.escalation} == {"owner", "commissioning"}
     everyone_acked = {
         (1, deadline.key, deadline.due_on, tag): RecipientState(reminded=True, acked=True)
@@ -373,3 +374,24 @@ def test_lead_parsing() -> None:
     assert Lead.parse("90d") == Lead(90, LeadUnit.DAYS) and str(Lead(1, LeadUnit.DAYS)) == "1 day"
     assert Lead.parse("18M") == Lead(18, LeadUnit.MONTHS) and str(Lead(18, LeadUnit.MONTHS)) == "18 months"
     assert [Lead.parse(t) for t in ("", "d", "-1d", "3w", "1.5m", "999m")] == [None] * 6
+
+
+def test_steps_are_ordered_by_when_they_fall_for_each_key_date() -> None:
+    # 1 month before 1 March 2027 is 1 February; 29 days before is 31 January: the 29-day step comes first.
+    policy, problems = load(
+        '[ladders.break_notice]\nkinds = ["break_notice_deadline"]\nleads = ["1m", "29d"]\nnotify = ["owner"]'
+    )
+    assert policy is not None, problems
+    deadline = fact(KeyDateKind.BREAK_NOTICE_DEADLINE, D(2027, 3, 1))
+    planned = plan([deadline], D(2027, 2, 1), window_start=D(2027, 1, 1), policy=policy)
+    assert [(p.lead.code, p.step, p.last_step) for p in planned if not p.escalation] == [
+        ("29d", 1, False),
+        ("1m", 2, True),
+    ]
+
+
+def test_a_snooze_never_holds_back_the_last_step() -> None:
+    deadline = fact(KeyDateKind.BREAK_NOTICE_DEADLINE, D(2027, 3, 5))
+    snoozed = {(1, deadline.key, deadline.due_on, "owner"): RecipientState(reminded=True, snoozed_until=D(2027, 3, 5))}
+    planned = plan([deadline], D(2027, 3, 4), window_start=D(2027, 3, 3), states=snoozed)
+    assert steps(planned) == [("1d", D(2027, 3, 4))] and any(p.escalation for p in planned)
