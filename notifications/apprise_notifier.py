@@ -297,12 +297,22 @@ def _targets(services: list[apprise.NotifyBase]) -> list[_Target]:
     return targets
 
 
+# Generic webhooks: apprise shows their path in clear, and a path often carries a token.
+_PATH_SCHEMES = ("json", "jsons", "form", "forms", "xml", "xmls")
+
+
 def safe_name(service: apprise.NotifyBase) -> str:
-    """``service.url(privacy=True)`` with every query value not in SAFE_QUERY_KEYS masked."""
+    """``service.url(privacy=True)`` with every query value not in SAFE_QUERY_KEYS masked, and the path of a
+    generic webhook shortened to the first and last character of each segment."""
     private = _url(service, privacy=True)
     base, sep, query = private.partition("?")
+    scheme, colon, rest = base.partition("://")
+    if colon and scheme.lower() in _PATH_SCHEMES and "/" in rest:
+        host, _, path = rest.partition("/")
+        masked = "/".join(p if len(p) <= 2 else f"{p[0]}...{p[-1]}" for p in path.split("/"))
+        base = f"{scheme}://{host}/{masked}"
     if not sep:
-        return private
+        return base
     parts = []
     for part in query.split("&"):
         key, eq, value = part.partition("=")
