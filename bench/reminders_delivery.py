@@ -34,11 +34,10 @@ DELIVER_AT = dt.datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 def build(data: Path, contracts: int, webhook_url: str, *, digest: bool) -> "Settings":
     """A migrated SQLite database with the portfolio, an apprise config and a reminder policy; the settings."""
-    from flows.contracts import Row, add_contracts
-    from flows.projects import create_project
     from flows.runtime import engine
     from flows.settings import load_settings
     from models.migrate import upgrade
+    from tests.support.builders import housing_first
 
     data.mkdir(parents=True)
     (data / "apprise.yml").write_text(
@@ -50,28 +49,7 @@ def build(data: Path, contracts: int, webhook_url: str, *, digest: bool) -> "Set
     os.environ["COMMISSIONING_DATA_DIR"] = str(data)
     settings = load_settings()
     upgrade(engine(settings))
-    create_project(
-        settings,
-        ref="HOM-1",
-        title="Homelessness",
-        service_area="Housing",
-        owner="Bench",
-        description="",
-        stage="review",
-        as_of=dt.datetime(2026, 1, 1, tzinfo=UTC),
-        actor="bench",
-    )
-    terms = {
-        "provider": "Northbridge YP Trust",
-        "project": "HOM-1",
-        "value": "2400000",
-        "start": "2026-04-01",
-        "term": "3+1+1",
-        "break_on": "2027-03-31",
-        "break_notice": "3 months",
-    }
-    rows = [Row(f"row {i}", {"ref": f"HF-{i:05d}", "title": f"Lot {i}", **terms}) for i in range(contracts)]
-    add_contracts(settings, rows, as_of=dt.datetime(2026, 3, 1, tzinfo=UTC), actor="bench")
+    housing_first(settings, count=contracts)
     return settings
 
 

@@ -53,6 +53,7 @@ from policies.dates import local_date
 from policies.key_dates import add_months
 from policies.reminders import (
     KeyDateFact,
+    Lead,
     LeadUnit,
     PlannedReminder,
     ReminderPolicy,
@@ -339,9 +340,6 @@ def deliver(
 
 
 def _item(row: dict[str, Any], now: dt.datetime, today: dt.date, policy: ReminderPolicy) -> ReminderItem:
-    lead_code = row["lead"]
-    amount, unit = int(lead_code[:-1]), lead_code[-1]
-    word = "day" if unit == "d" else "month"
     return ReminderItem(
         reminder_id=row["id"],
         contract_ref=row["ref"],
@@ -350,9 +348,9 @@ def _item(row: dict[str, Any], now: dt.datetime, today: dt.date, policy: Reminde
         kind=row["kind"],
         due_on=row["due_on"],
         days_left=(row["due_on"] - today).days,
-        action=row["action"] or "The key date has changed; see `commission contracts show`.",
-        who=row["who"] or "",
-        lead=f"{amount} {word}{'' if amount == 1 else 's'}",
+        action=row["action"],
+        who=row["who"],
+        lead=str(Lead.parse(row["lead"])),
         late=policy.is_late(row["send_at"], now),
         escalation=row["escalation"],
     )
@@ -449,7 +447,9 @@ def snooze(settings: Settings, reminder_id: int, *, until: dt.date, as_of: dt.da
         return _public(row, ref)
 
 
-def list_reminders(settings: Settings, *, status: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
+def list_reminders(
+    settings: Settings, *, status: str | None = None, limit: int = 1000, reminder_id: int | None = None
+) -> list[dict[str, Any]]:
     if status is not None and status not in STATUSES:
         raise UserError(f"--status {status!r} is not a status; use {', '.join(STATUSES)}")
     from sqlmodel import col, select
@@ -458,6 +458,8 @@ def list_reminders(settings: Settings, *, status: str | None = None, limit: int 
         stmt = select(Reminder)
         if status is not None:
             stmt = stmt.where(Reminder.status == status)
+        if reminder_id is not None:
+            stmt = stmt.where(Reminder.id == reminder_id)
         rows = list(session.exec(stmt.order_by(col(Reminder.send_at), col(Reminder.id)).limit(limit)))
         refs = _refs(session, {r.contract_id for r in rows})
         errors: dict[int, str] = {}

@@ -193,9 +193,7 @@ def recipient_states(*, session: Session, contract_ids: Iterable[int]) -> dict[R
             found[k] = RecipientState(
                 reminded=True,
                 acked=was.acked or status == ACKED,
-                snoozed_until=max(d for d in (was.snoozed_until, snooze) if d)
-                if (was.snoozed_until or snooze)
-                else None,
+                snoozed_until=max((d for d in (was.snoozed_until, snooze) if d is not None), default=None),
             )
     return found
 

@@ -397,9 +397,11 @@ def plan_reminders(
             continue
         calendar = calendar_for(fact.nation) if policy.working_days_only and calendar_for else None
         # Numbered in the order they fall for this key date (a month and a day count can cross at month ends).
-        days = sorted((send_day(lead, fact.due_on, policy, calendar), lead.approx_days) for lead in ladder.leads)
-        by_day = {(send_day(lead, fact.due_on, policy, calendar), lead.approx_days): lead for lead in ladder.leads}
-        steps = [(i, by_day[key], key[0]) for i, key in enumerate(days, 1)]
+        dated = sorted(
+            ((send_day(lead, fact.due_on, policy, calendar), lead) for lead in ladder.leads),
+            key=lambda pair: (pair[0], pair[1].approx_days),
+        )
+        steps = [(i, lead, day) for i, (day, lead) in enumerate(dated, 1)]
         due = [s for s in steps if s[2] <= today]
         if not due:
             continue

@@ -178,7 +178,7 @@ def reminders_show(
     from flows.reminders import attempts_of, list_reminders
 
     cfg = settings()
-    found = [r for r in list_reminders(cfg, limit=10**9) if r["id"] == reminder_id]
+    found = list_reminders(cfg, reminder_id=reminder_id)
     if not found:
         raise UserError(f"there is no reminder #{reminder_id}; see `commission reminders list`")
     detail = {**found[0], "attempts_log": attempts_of(cfg, reminder_id)}

@@ -5,45 +5,23 @@ import datetime as dt
 import pytest
 from sqlmodel import select
 
-from flows.contracts import Row, add_contracts, contract_detail
+from flows.contracts import contract_detail
 from flows.decisions import decide
 from flows.errors import UserError
-from flows.projects import create_project, project_detail
+from flows.projects import project_detail
 from flows.runtime import database, gate_policy
 from flows.settings import Settings
 from models.contracts import ContractVariation
 from models.db import unit_of_work
+from tests.support.builders import housing_first
 
 UTC = dt.UTC
 NOV_23 = dt.datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
-HOUSING_FIRST = {
-    "ref": "HF-2026-01",
-    "title": "Housing First",
-    "provider": "Northbridge YP Trust",
-    "project": "HOM-1",
-    "value": "2400000",
-    "start": "2026-04-01",
-    "term": "3+1+1",
-    "extension_notice": "12 weeks",
-    "break_on": "2028-03-31",
-    "break_notice": "3 months",
-}
 
 
 @pytest.fixture
 def contract(settings: Settings) -> Settings:
-    create_project(
-        settings,
-        ref="HOM-1",
-        title="Homelessness",
-        service_area="Housing",
-        owner="A",
-        description="",
-        stage="review",
-        as_of=dt.datetime(2026, 1, 1, tzinfo=UTC),
-        actor="a",
-    )
-    add_contracts(settings, [Row("test", HOUSING_FIRST)], as_of=dt.datetime(2026, 3, 1, tzinfo=UTC), actor="a")
+    housing_first(settings, break_on="2028-03-31")
     return settings
 
 

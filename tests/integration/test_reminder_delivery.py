@@ -11,11 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from flows.contracts import Row, add_contracts
-from flows.projects import create_project
 from flows.reminders import deliver, list_reminders, sweep
 from flows.runtime import database
 from flows.settings import Settings, load_settings
+from tests.support.builders import housing_first
 from tests.support.servers import SmtpSink, WebhookSink
 
 pytestmark = pytest.mark.filterwarnings("ignore:'imghdr' is deprecated:DeprecationWarning")
@@ -28,36 +27,7 @@ ALL_TAGS = "owner, commissioning, finance, escalation"
 
 def contracts(settings: Settings, count: int) -> None:
     """``count`` contracts like Housing First: each with a break-notice deadline on 31 December 2026."""
-    create_project(
-        settings,
-        ref="HOM-1",
-        title="Homelessness",
-        service_area="Housing",
-        owner="A",
-        description="",
-        stage="review",
-        as_of=dt.datetime(2026, 1, 1, tzinfo=UTC),
-        actor="a",
-    )
-    rows = [
-        Row(
-            f"line {i + 2}",
-            {
-                "ref": f"HF-2026-{i + 1:02d}",
-                "title": f"Housing First lot {i + 1}",
-                "provider": "Northbridge YP Trust",
-                "project": "HOM-1",
-                "value": "2400000",
-                "start": "2026-04-01",
-                "term": "3+1+1",
-                "extension_notice": "12 weeks",
-                "break_on": "2027-03-31",
-                "break_notice": "3 months",
-            },
-        )
-        for i in range(count)
-    ]
-    add_contracts(settings, rows, as_of=dt.datetime(2026, 3, 1, tzinfo=UTC), actor="a")
+    housing_first(settings, count=count)
 
 
 def configure(

@@ -14,13 +14,12 @@ import re
 import pytest
 from sqlalchemy import text
 
-from flows.contracts import Row, add_contracts
 from flows.decisions import decide
 from flows.errors import UserError
-from flows.projects import create_project
 from flows.reminders import acknowledge, deliver, list_reminders, snooze, sweep
 from flows.settings import Settings
 from notifications.console import ConsoleNotifier
+from tests.support.builders import housing_first
 
 UTC = dt.UTC
 BREAK = "break_notice_deadline"
@@ -32,30 +31,7 @@ def at(month: int, day: int, hour: int = 9, minute: int = 0, year: int = 2026) -
 
 @pytest.fixture
 def hf(settings: Settings) -> Settings:
-    create_project(
-        settings,
-        ref="HOM-1",
-        title="Homelessness",
-        service_area="Housing",
-        owner="A",
-        description="",
-        stage="review",
-        as_of=at(1, 1),
-        actor="a",
-    )
-    row = {
-        "ref": "HF-2026-01",
-        "title": "Housing First",
-        "provider": "Northbridge YP Trust",
-        "project": "HOM-1",
-        "value": "2400000",
-        "start": "2026-04-01",
-        "term": "3+1+1",
-        "extension_notice": "12 weeks",
-        "break_on": "2027-03-31",
-        "break_notice": "3 months",
-    }
-    add_contracts(settings, [Row("test", row)], as_of=at(3, 1), actor="a")
+    housing_first(settings)
     return settings
 
 

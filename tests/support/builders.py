@@ -1,5 +1,7 @@
 """Small builders for policy values, in the commissioner's words (the one place for test data helpers)."""
 
+from typing import Any
+
 from policies.cycle import Stage
 from policies.evidence import ContextFit, EvidenceItem, EvidenceKind, Strength, StrengthScale
 from policies.gates import GatePolicy, ProjectFacts, build_gate_policy, parse_policy_text
@@ -46,3 +48,42 @@ READY_TO_PROCURE = {
     "outcomes_framework": "agreed",
     "procurement_route": "open",
 }
+
+
+def housing_first(settings: Any, *, count: int = 1, break_on: str = "2027-03-31") -> list[str]:
+    """Project HOM-1 (in Review) and ``count`` Housing First contracts, HF-2026-01 onwards, added on 1 March 2026:
+    £2.4m, from 1 April 2026 for 3+1+1 years (12 weeks' extension notice), a break on ``break_on`` on 3 months'
+    notice. With the default break, the break-notice deadline is 31 December 2026. Returns the references."""
+    import datetime as dt
+
+    from flows.contracts import Row, add_contracts
+    from flows.projects import create_project
+
+    create_project(
+        settings,
+        ref="HOM-1",
+        title="Homelessness",
+        service_area="Housing",
+        owner="A",
+        description="",
+        stage="review",
+        as_of=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+        actor="a",
+    )
+    refs = [f"HF-2026-{i + 1:02d}" for i in range(count)]
+    terms = {
+        "provider": "Northbridge YP Trust",
+        "project": "HOM-1",
+        "value": "2400000",
+        "start": "2026-04-01",
+        "term": "3+1+1",
+        "extension_notice": "12 weeks",
+        "break_on": break_on,
+        "break_notice": "3 months",
+    }
+    rows = [
+        Row(f"line {i + 2}", {"ref": ref, "title": "Housing First" if count == 1 else f"Lot {i + 1}", **terms})
+        for i, ref in enumerate(refs)
+    ]
+    add_contracts(settings, rows, as_of=dt.datetime(2026, 3, 1, tzinfo=dt.UTC), actor="a")
+    return refs
