@@ -85,7 +85,9 @@ def summarise(result: dict[str, Any]) -> None:
 
 
 def sweep_command(
-    as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help=AS_OF_HELP + " Not in the future, unless --dry-run.")
+    ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what would be planned; write and send nothing.")
     ] = False,
@@ -102,7 +104,7 @@ def sweep_command(
 
 
 def deliver_command(
-    as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP + " Not in the future.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Deliver the reminders that are ready, retries included, without planning new ones (a Prefect flow)."""
@@ -224,7 +226,7 @@ def reminders_snooze(
     by: Annotated[str | None, typer.Option("--by", help="Who is snoozing.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
-    """Snooze: send this reminder again on --until, and no earlier step of its ladder before then."""
+    """Snooze: send this reminder again on --until; earlier steps of its ladder wait, except the last."""
     from flows.reminders import snooze
 
     cfg = settings()
