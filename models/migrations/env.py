@@ -6,6 +6,7 @@ from sqlmodel import SQLModel
 import models.commissioning
 import models.contracts
 import models.events
+import models.pbr
 import models.reminders  # noqa: F401
 
 target_metadata = SQLModel.metadata

@@ -27,6 +27,14 @@ TABLES = ", ".join(
         "reminder_attempt",
         "reminder_sweep",
         "reminder_replan",
+        "rate_card",
+        "pbr_participant",
+        "claim_import",
+        "pbr_claim",
+        "payment_run",
+        "pbr_ledger",
+        "validation_sample",
+        "validation_sample_item",
     ]
 )
 

@@ -1,0 +1,174 @@
+"""Payment by results: rate card versions, participants, claims, payment runs, the ledger, samples.
+
+Claims are written once, with their verdict, price and reasons, and never
+changed: what happened to them afterwards is in the ledger, which is
+append-only. Amounts are whole pence. Keys make every write idempotent: a
+rate card version per (contract, effective date), a participant per
+(contract, ref), a claim per (contract, ref, fingerprint of its content), a
+payment run per (contract, period), a sample per (contract, period).
+
+Ledger kinds and signs (the balance is what the commissioner owes the provider):
+  accrual   + an outcome or fee earned, per claim (or fee) and payer, written by a run
+  payment   - what a run paid a payer (one entry per payer per run)
+  clawback  - a paid claim found invalid, or an extrapolated recovery
+  reversal  the opposite of an earlier entry it names, to undo it
+"""
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+import models.contracts  # noqa: F401  (the contract table)
+from models.db import UTCDateTime
+
+ACCRUAL, PAYMENT, CLAWBACK, REVERSAL = "accrual", "payment", "clawback", "reversal"
+LEDGER_KINDS = (ACCRUAL, PAYMENT, CLAWBACK, REVERSAL)
+OUTCOME, ATTACHMENT_FEE, SERVICE_FEE, RECOVERY = "outcome", "attachment_fee", "service_fee", "extrapolated_recovery"
+
+
+class RateCardVersion(SQLModel, table=True):
+    __tablename__ = "rate_card"
+    __table_args__ = (UniqueConstraint("contract_id", "effective_from", name="uq_rate_card_effective"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    contract_id: int = Field(foreign_key="contract.id")
+    effective_from: dt.date
+    terms: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))  # the card as read, normalised
+    fingerprint: str = Field(max_length=64)
+    source: str = Field(max_length=300)
+    imported_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    actor: str = Field(max_length=120)
+
+
+class PbrParticipant(SQLModel, table=True):
+    __tablename__ = "pbr_participant"
+    __table_args__ = (UniqueConstraint("contract_id", "ref", name="uq_pbr_participant_ref"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    contract_id: int = Field(foreign_key="contract.id")
+    ref: str = Field(max_length=60)
+    referral_date: dt.date
+    born: dt.date | None = None
+    attributes: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    fingerprint: str = Field(max_length=16)
+    imported_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class ClaimImport(SQLModel, table=True):
+    """One claims file as imported: who, when, its digest, and what came of its rows."""
+
+    __tablename__ = "claim_import"
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=300)
+    sha256: str = Field(max_length=64, index=True)
+    imported_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    actor: str = Field(max_length=120)
+    rows: int
+    added: int
+    unchanged: int
+    accepted: int
+    partly_accepted: int
+    rejected: int
+
+
+class PbrClaim(SQLModel, table=True):
+    __tablename__ = "pbr_claim"
+    __table_args__ = (
+        UniqueConstraint("contract_id", "ref", "fingerprint", name="uq_pbr_claim_content"),
+        Index("ix_pbr_claim_contract_verdict", "contract_id", "verdict", "achieved_on"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    contract_id: int = Field(foreign_key="contract.id")
+    import_id: int = Field(foreign_key="claim_import.id")
+    line: int
+    ref: str = Field(max_length=60)
+    fingerprint: str = Field(max_length=16)
+    participant: str = Field(max_length=60)
+    outcome: str = Field(max_length=30)
+    achieved_on: dt.date
+    evidence: str = Field(default="", max_length=200)
+    amount_pence: int | None = None  # as claimed; None when the row left it to the card
+    claimed_pence: int
+    price_pence: int
+    payable_pence: int
+    capped_pence: int
+    verdict: str = Field(max_length=16)
+    reasons: str = Field(default="", max_length=300)  # reason codes, comma-separated
+    notes: str = Field(default="")  # one sentence per reason, " | "-separated
+    rate_card_id: int | None = Field(default=None, foreign_key="rate_card.id")
+
+
+class PaymentRun(SQLModel, table=True):
+    __tablename__ = "payment_run"
+    __table_args__ = (UniqueConstraint("contract_id", "period", name="uq_payment_run_period"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    contract_id: int = Field(foreign_key="contract.id")
+    period: str = Field(max_length=10)
+    period_start: dt.date
+    period_end: dt.date
+    run_on: dt.date
+    summary: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    created_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    actor: str = Field(max_length=120)
+
+
+class LedgerEntry(SQLModel, table=True):
+    __tablename__ = "pbr_ledger"
+    __table_args__ = (
+        Index("ix_pbr_ledger_contract_payer", "contract_id", "payer"),
+        Index("ix_pbr_ledger_claim", "claim_id", "kind"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    contract_id: int = Field(foreign_key="contract.id")
+    payer: str = Field(max_length=120)
+    kind: str = Field(max_length=10)
+    item: str = Field(max_length=24)
+    amount_pence: int
+    entry_on: dt.date
+    run_id: int | None = Field(default=None, foreign_key="payment_run.id", index=True)
+    claim_id: int | None = Field(default=None, foreign_key="pbr_claim.id")
+    participant: str | None = Field(default=None, max_length=60)
+    month: str | None = Field(default=None, max_length=7)
+    sample_id: int | None = Field(default=None, foreign_key="validation_sample.id")
+    reverses_id: int | None = Field(default=None, foreign_key="pbr_ledger.id", unique=True)
+    memo: str = Field(default="")
+    created_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    actor: str = Field(max_length=120)
+
+
+class ValidationSample(SQLModel, table=True):
+    __tablename__ = "validation_sample"
+    __table_args__ = (UniqueConstraint("contract_id", "period", name="uq_validation_sample_period"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    contract_id: int = Field(foreign_key="contract.id")
+    period: str = Field(max_length=10)
+    run_id: int = Field(foreign_key="payment_run.id")
+    seed: int
+    size: int
+    population: int
+    population_pence: int
+    drawn_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    actor: str = Field(max_length=120)
+
+
+class SampleItem(SQLModel, table=True):
+    """One sampled claim; its result is recorded once (valid or invalid), never changed."""
+
+    __tablename__ = "validation_sample_item"
+    __table_args__ = (UniqueConstraint("sample_id", "claim_id", name="uq_validation_sample_item"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    sample_id: int = Field(foreign_key="validation_sample.id")
+    claim_id: int = Field(foreign_key="pbr_claim.id")
+    paid_pence: int
+    result: str | None = Field(default=None, max_length=8)
+    note: str | None = None
+    checked_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    checked_by: str | None = Field(default=None, max_length=120)
