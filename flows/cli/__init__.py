@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "contracts": ("contracts", "due", "decide", "calendar"),
     "procurement": ("procurement",),
     "reminders": ("sweep", "deliver", "serve", "reminders"),
+    "pbr": ("ratecard", "participants", "claims", "pay", "sample", "clawback", "reconcile"),
 }
 
 

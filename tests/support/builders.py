@@ -1,5 +1,6 @@
 """Small builders for policy values, in the commissioner's words (the one place for test data helpers)."""
 
+from pathlib import Path
 from typing import Any
 
 from policies.cycle import Stage
@@ -87,3 +88,44 @@ def housing_first(settings: Any, *, count: int = 1, break_on: str = "2027-03-31"
     ]
     add_contracts(settings, rows, as_of=dt.datetime(2026, 3, 1, tzinfo=dt.UTC), actor="a")
     return refs
+
+
+FCF_CARD = Path(__file__).resolve().parents[2] / "examples" / "fair-chance-fund.yaml"
+
+
+def fcf_contract(settings: Any, *, ref: str = "FCF-2025-01", card: Path | None = FCF_CARD) -> str:
+    """Project YPH-1 and a £1.5m payment-by-results contract from 1 October 2025 for 3 years, priced on the
+    Fair Chance Fund rate card in examples/ (referrals 2025-10-01 to 2026-09-30, quarterly, 30% central fund /
+    70% council). Returns the contract reference."""
+    import datetime as dt
+
+    from flows.contracts import Row, add_contracts
+    from flows.pbr_import import import_rate_card
+    from flows.projects import create_project
+
+    when = dt.datetime(2025, 9, 1, tzinfo=dt.UTC)
+    create_project(
+        settings,
+        ref="YPH-1",
+        title="Young people's homelessness",
+        service_area="Housing",
+        owner="A",
+        description="",
+        stage="review",
+        as_of=when,
+        actor="a",
+    )
+    fields = {
+        "ref": ref,
+        "title": "Young people's homelessness (Fair Chance Fund terms)",
+        "provider": "Northbridge YP Trust",
+        "project": "YPH-1",
+        "value": "1500000",
+        "start": "2025-10-01",
+        "term": "3 years",
+        "payment_model": "payment_by_results",
+    }
+    add_contracts(settings, [Row("test", fields)], as_of=when, actor="a")
+    if card is not None:
+        import_rate_card(settings, card, as_of=when, actor="a")
+    return ref

@@ -1,0 +1,348 @@
+"""commission ratecard / participants / claims import, pay, sample, clawback and reconcile (payment by results)."""
+
+import contextlib
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from flows.cli.common import AS_OF_HELP, JSON_HELP, actor, as_of_instant, console, err_console, print_json, settings
+
+SHOWN = 50  # rejections listed in the terminal; --report FILE writes them all
+
+
+def register(app: typer.Typer) -> None:
+    ratecard = typer.Typer(help="Payment-by-results rate cards (YAML or CSV), versioned by effective date.")
+    ratecard.command("import")(ratecard_import)
+    app.add_typer(ratecard, name="ratecard", no_args_is_help=True)
+    participants = typer.Typer(help="Participants of payment-by-results contracts (CSV or XLSX).")
+    participants.command("import")(participants_import)
+    app.add_typer(participants, name="participants", no_args_is_help=True)
+    claims = typer.Typer(help="Outcome claims (CSV or XLSX), validated against the rate card.")
+    claims.command("import")(claims_import)
+    app.add_typer(claims, name="claims", no_args_is_help=True)
+    app.command("pay")(pay_command)
+    app.command("sample")(sample_command)
+    app.command("clawback")(clawback_command)
+    app.command("reconcile")(reconcile_command)
+
+
+def _flow(name: str, *, as_json: bool, **kwargs: Any) -> dict[str, Any]:
+    from flows.runtime import configure_prefect
+
+    configure_prefect(settings())
+    from flows.pbr_flows import run
+
+    if not as_json:
+        return run(name, **kwargs)
+    with contextlib.redirect_stdout(sys.stderr):
+        return run(name, **kwargs)
+
+
+def ratecard_import(
+    file: Annotated[Path, typer.Argument(help="A rate card, .yaml or .csv (see the README).")],
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+    by: Annotated[str | None, typer.Option(help="Who is importing (default: COMMISSIONING_ACTOR).")] = None,
+) -> None:
+    """Import a rate card version; the same file again changes nothing."""
+    from flows.pbr_import import import_rate_card
+
+    cfg = settings()
+    result = import_rate_card(cfg, file, as_of=as_of_instant(None, cfg), actor=actor(by, cfg))
+    if as_json:
+        print_json(result.as_dict())
+        return
+    verb = "Imported" if result.status == "added" else "Already there, unchanged:"
+    console.print(
+        f"{verb} the rate card for {result.contract} from {result.effective_from} ({result.outcomes} outcomes).",
+        markup=False,
+    )
+
+
+def participants_import(
+    file: Annotated[Path, typer.Argument(help="Participants, .csv or .xlsx (see the README).")],
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+    by: Annotated[str | None, typer.Option(help="Who is importing (default: COMMISSIONING_ACTOR).")] = None,
+) -> None:
+    """Import participants with their referral dates; ineligible referrals are listed (their claims are refused)."""
+    from flows.pbr_import import import_participants
+
+    cfg = settings()
+    result = import_participants(cfg, file, as_of=as_of_instant(None, cfg), actor=actor(by, cfg))
+    if as_json:
+        print_json(result.as_dict())
+        return
+    console.print(
+        f"Participants: {result.added:,} added, {result.unchanged:,} already there unchanged "
+        f"({', '.join(result.contracts)}).",
+        markup=False,
+    )
+    for line in result.ineligible[:SHOWN]:
+        err_console.print(f"not eligible: {line}", markup=False)
+    if len(result.ineligible) > SHOWN:
+        err_console.print(f"... and {len(result.ineligible) - SHOWN:,} more not eligible", markup=False)
+
+
+def claims_import(
+    file: Annotated[Path, typer.Argument(help="Claims, .csv or .xlsx (see the README).")],
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+    report: Annotated[
+        Path | None, typer.Option(help="Also write every rejected or partly accepted row, by line, to this CSV.")
+    ] = None,
+    by: Annotated[str | None, typer.Option(help="Who is importing (default: COMMISSIONING_ACTOR).")] = None,
+) -> None:
+    """Validate a claims file against the rate card and store every claim with its verdict and reasons, or nothing.
+
+    A malformed row refuses the whole file (exit 1), naming its line and field.
+    """
+    cfg = settings()
+    when = as_of_instant(None, cfg)
+    result = _flow(
+        "import-claims", as_json=as_json, path=str(file.resolve()), as_of=when.isoformat(), actor=actor(by, cfg)
+    )
+    if report is not None:
+        from flows.exports import write_csv
+
+        rows = [
+            [
+                r["line"],
+                r["claim_ref"],
+                r["contract"],
+                r["participant"],
+                r["outcome"],
+                r["verdict"],
+                r["claimed"],
+                r["payable"],
+                ";".join(r["reasons"]),
+                " | ".join(r["sentences"]),
+            ]
+            for r in result["rejections"]
+        ]
+        header = (
+            "line",
+            "claim_ref",
+            "contract",
+            "participant",
+            "outcome",
+            "verdict",
+            "claimed",
+            "payable",
+            "reasons",
+            "why",
+        )
+        write_csv(report, header, rows)
+    if as_json:
+        print_json(result)
+        return
+    console.print(
+        f"{file}: {result['rows']:,} row(s): {result['accepted']:,} accepted, {result['partly_accepted']:,} partly "
+        f"accepted, {result['rejected']:,} rejected, {result['unchanged']:,} already imported (unchanged).",
+        markup=False,
+    )
+    console.print(
+        f"Claimed £{_money(result['claimed'])}; payable £{_money(result['payable'])}; "
+        f"capped £{_money(result['capped'])}.",
+        markup=False,
+    )
+    rejections = result["rejections"]
+    if rejections:
+        console.print("Rejected or partly accepted, by line:", markup=False)
+        for r in rejections[:SHOWN]:
+            console.print(
+                f"  line {r['line']}  {r['claim_ref']}  {r['participant']}  {r['outcome']}  {r['verdict']}  "
+                f"payable £{_money(r['payable'])} of £{_money(r['claimed'])}",
+                markup=False,
+            )
+            for code, sentence in zip(r["reasons"], r["sentences"], strict=True):
+                console.print(f"      {code}: {sentence}", markup=False)
+        if len(rejections) > SHOWN:
+            console.print(f"  ... and {len(rejections) - SHOWN:,} more (--report FILE lists them all)", markup=False)
+
+
+def _money(text: str, *, whole: bool = False) -> str:
+    """1,500.00; with ``whole``, 1,500 when there are no pence (the wide table), else the pence too."""
+    from decimal import Decimal
+
+    amount = Decimal(text)
+    return f"{amount:,.0f}" if whole and amount == amount.to_integral_value() else f"{amount:,.2f}"
+
+
+def pay_command(
+    contract: Annotated[str, typer.Option(help="The contract reference.")],
+    period: Annotated[str, typer.Option(help="The period to pay, in arrears: 2026-Q3 or 2026-07.")],
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+    as_of: Annotated[str | None, typer.Option(help=AS_OF_HELP)] = None,
+    by: Annotated[str | None, typer.Option(help="Who is running the payment (default: COMMISSIONING_ACTOR).")] = None,
+) -> None:
+    """Run the payment for a period, once; asking again shows the first run. Writes a schedule per payer."""
+    cfg = settings()
+    when = as_of_instant(as_of, cfg)
+    result = _flow(
+        "payment-run", as_json=as_json, contract=contract, period=period, as_of=when.isoformat(), actor=actor(by, cfg)
+    )
+    if as_json:
+        print_json(result)
+        return
+    s = result["summary"]
+    again = " (already run; this is the first run)" if result["existing"] else ""
+    console.print(
+        f"Payment run {result['contract']} {result['period']} on {result['run_on']}{again}: {s['claims']:,} claim(s), "
+        f"outcomes £{_money(s['outcomes'])}, fees £{_money(s['fees'])}, paid £{_money(s['paid'])}.",
+        markup=False,
+    )
+    for payer, p in s["payers"].items():
+        recovered = f", recovered £{_money(p['recovered'])}" if p["recovered"] != "0.00" else ""
+        carried = f", still owed back £{_money(p['carried'][1:])}" if p["carried"] != "0.00" else ""
+        console.print(
+            f"  {payer}: outcomes £{_money(p['outcomes'])}, fees £{_money(p['fees'])}{recovered}{carried}; "
+            f"pays £{_money(p['payment'])}",
+            markup=False,
+        )
+    for c in s["capped"][:SHOWN]:
+        console.print(f"  capped at run: {c['claim']} £{_money(c['capped'])}: {'; '.join(c['why'])}", markup=False)
+    for path in result["schedules"]:
+        console.print(f"  schedule: {path}", markup=False)
+
+
+def sample_command(
+    contract: Annotated[str, typer.Option(help="The contract reference.")],
+    period: Annotated[str, typer.Option(help="The paid period to sample, e.g. 2026-Q3.")],
+    size: Annotated[int, typer.Option(help="How many paid claims to check.")],
+    seed: Annotated[int, typer.Option(help="The random seed: the same seed draws the same sample.")],
+    results: Annotated[
+        Path | None, typer.Option(help="Check results to record: CSV with claim_ref, result (valid|invalid), note.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+    as_of: Annotated[str | None, typer.Option(help=AS_OF_HELP)] = None,
+    by: Annotated[str | None, typer.Option(help="Who is checking (default: COMMISSIONING_ACTOR).")] = None,
+) -> None:
+    """Draw (once) a seeded sample of a run's paid claims; with --results, record the checks.
+
+    When every sampled claim is checked, invalid ones are clawed back and the error rate by value is
+    extrapolated to the claims not sampled and raised as a recovery against the next payment run.
+    """
+    cfg = settings()
+    when = as_of_instant(as_of, cfg)
+    result = _flow(
+        "sample-validation",
+        as_json=as_json,
+        contract=contract,
+        period=period,
+        size=size,
+        seed=seed,
+        results=str(results.resolve()) if results else None,
+        as_of=when.isoformat(),
+        actor=actor(by, cfg),
+    )
+    if as_json:
+        print_json(result)
+        return
+    drawn = "drawn earlier" if result["existing"] else "drawn now"
+    console.print(
+        f"Sample {result['contract']} {result['period']} (seed {result['seed']}, {drawn}): {len(result['items'])} of "
+        f"{result['population']:,} paid claim(s) worth £{_money(result['population_value'])}.",
+        markup=False,
+    )
+    for item in result["items"]:
+        console.print(
+            f"  {item['claim']}  {item['participant']}  {item['outcome']}  £{_money(item['paid'])}  "
+            f"{item['result'] or 'to check'}{'  ' + item['note'] if item['note'] else ''}",
+            markup=False,
+        )
+    c = result["concluded"]
+    if c:
+        console.print(
+            f"Concluded: {c['error_rate']} invalid by value (£{_money(c['invalid_value'])} of "
+            f"£{_money(c['sampled_value'])} sampled); invalid claims clawed back; £{_money(c['recovery'])} to recover "
+            f"on the £{_money(c['unsampled_value'])} not sampled, from the next payment run.",
+            markup=False,
+        )
+
+
+def clawback_command(
+    contract: Annotated[str, typer.Option(help="The contract reference.")],
+    claim: Annotated[str, typer.Option(help="The claim reference found invalid.")],
+    reason: Annotated[str, typer.Option(help="Why (kept in the ledger and the audit log).")],
+    reverse: Annotated[bool, typer.Option(help="Reverse an earlier clawback of this claim instead.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+    as_of: Annotated[str | None, typer.Option(help=AS_OF_HELP)] = None,
+    by: Annotated[str | None, typer.Option(help="Who decides (default: COMMISSIONING_ACTOR).")] = None,
+) -> None:
+    """Claw back a paid claim found invalid later (recovered from the next run), or --reverse a clawback."""
+    from flows.payments import clawback
+
+    cfg = settings()
+    result = clawback(
+        cfg, contract, claim, reason=reason, reverse=reverse, as_of=as_of_instant(as_of, cfg), actor=actor(by, cfg)
+    )
+    if as_json:
+        print_json(result.as_dict())
+        return
+    for e in result.entries:
+        console.print(f"{result.claim}: {e['kind']} {e['payer']} £{_money(e['amount'])}", markup=False)
+
+
+def reconcile_command(
+    contract: Annotated[str, typer.Option(help="The contract reference.")],
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+    csv: Annotated[Path | None, typer.Option(help="Write the period-by-outcome table to this CSV.")] = None,
+    xlsx: Annotated[Path | None, typer.Option(help="Write every table to this Excel workbook.")] = None,
+    chart: Annotated[Path | None, typer.Option(help="Draw cumulative payments against the caps to this PNG.")] = None,
+) -> None:
+    """Claimed, accepted, rejected by reason, capped, paid, clawed back, outstanding, and headroom under each cap."""
+    from flows.reconcile import Reconciliation, export_chart, export_csv, export_xlsx
+
+    result = _flow("reconcile", as_json=as_json, contract=contract)
+    report = Reconciliation(**result)
+    for path, write in ((csv, export_csv), (xlsx, export_xlsx), (chart, export_chart)):
+        if path is not None:
+            write(report, path)
+            err_console.print(f"wrote {path}", markup=False)
+    if as_json:
+        print_json(result)
+        return
+    if csv or xlsx or chart:
+        return
+    _tables(report)
+
+
+def _tables(report: Any) -> None:
+    from rich import box
+    from rich.table import Table as RichTable
+
+    def Table(**options: Any) -> RichTable:
+        return RichTable(box=box.SIMPLE_HEAD, pad_edge=False, **options)
+
+    money = ("claimed", "accepted", "capped", "rejected", "paid", "clawed_back", "outstanding")
+    table = Table(title=f"{report.contract} ({report.provider}): by period and outcome (£)", title_justify="left")
+    for name in ("period", "outcome", "claims", *money):
+        table.add_column(name.replace("_", " "), justify="left" if name in ("period", "outcome") else "right")
+    for r in report.rows:
+        table.add_row(r["period"], r["outcome"], f"{r['claims']:,}", *(_money(r[m], whole=True) for m in money))
+    t = report.totals
+    table.add_row("total", "", f"{t['claims']:,}", *(_money(t[m], whole=True) for m in money), style="bold")
+    console.print(table, width=max(console.width, 116))  # ten columns of figures: wider than 80, never squeezed
+    if t["extrapolated_recoveries"] != "0.00":
+        console.print(f"Extrapolated recoveries raised: £{_money(t['extrapolated_recoveries'])}", markup=False)
+    if report.rejected_by_reason:
+        reasons = Table(title="Rejected by reason", title_justify="left")
+        for name in ("reason", "claims", "value"):
+            reasons.add_column(name, justify="left" if name == "reason" else "right")
+        for r in report.rejected_by_reason:
+            reasons.add_row(r["reason"], f"{r['claims']:,}", _money(r["value"]))
+        console.print(reasons)
+    payers = Table(title="By payer", title_justify="left")
+    names = ("outcomes", "fees", "paid", "clawed_back", "reversed", "balance")
+    payers.add_column("payer")
+    for name in names:
+        payers.add_column(name.replace("_", " "), justify="right")
+    for p in report.payers:
+        payers.add_row(p["payer"], *(_money(p[n]) for n in names))
+    console.print(payers)
+    caps = Table(title="Caps and headroom", title_justify="left")
+    for name in ("cap", "limit", "accepted", "paid", "headroom"):
+        caps.add_column(name, justify="left" if name == "cap" else "right")
+    for c in report.caps:
+        caps.add_row(c["cap"], *(_money(c[n]) if c[n] else "" for n in ("limit", "accepted", "paid", "headroom")))
+    console.print(caps, width=max(console.width, 100))

@@ -1,0 +1,732 @@
+"""Payment by results, step one: rate cards, participants and claims files into the database.
+
+Every import is one transaction and idempotent. A file with a malformed row
+(a missing or unknown value, a bad date or amount, an unknown contract or
+outcome code) is refused whole, naming each row's line, field and reason:
+nothing of it is kept. A well-formed claims file is validated by the pure
+rules in policies/claims.py; accepted, partly accepted and rejected claims
+are all stored, with their reasons, and the report lists the rejections by
+line. Importing the same file again adds nothing and records nothing.
+"""
+
+import datetime as dt
+import hashlib
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from flows.errors import UserError
+from flows.runtime import database
+from flows.settings import Settings
+from flows.tabular import Table, open_table
+from models.contracts import Contract, get_contract
+from models.db import unit_of_work
+from models.events import append_event
+from models.pbr import (
+    CLAIM_COLUMNS,
+    ClaimImport,
+    PbrParticipant,
+    RateCardVersion,
+    accepted_claims,
+    bulk_insert,
+    claim_fingerprints,
+    clawed_back_claims,
+    latest_achieved,
+    participants_of,
+    rate_cards_of,
+)
+from policies.claims import Accepted, Book, Claim, Decision, Participant, Verdict, validate_claims
+from policies.contract_terms import PaymentModel
+from policies.dates import parse_iso_date
+from policies.money import PENNY
+from policies.ratecard import RateCard, read_rate_card
+
+_AMOUNT_RE = re.compile(r"^(?P<sign>-)?\s*£?\s*(?P<pounds>\d{1,3}(?:,\d{3})+|\d+)(?P<pence>\.\d+)?$")
+SHOWN = 20  # problems named one by one; the rest are counted
+PBR_MODELS = (PaymentModel.PAYMENT_BY_RESULTS.value, PaymentModel.HYBRID.value)
+
+
+class Problems:
+    """Malformed rows: the first few named in full, all counted by field."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.first: list[str] = []
+        self.count = 0
+        self.rows: set[int] = set()
+        self.by_field: Counter[str] = Counter()
+
+    def add(self, where: str, line: int, name: str, reason: str) -> None:
+        self.count += 1
+        self.rows.add(line)
+        self.by_field[name] += 1
+        if len(self.first) < SHOWN:
+            self.first.append(f"{where}: {name}: {reason}")
+
+    def raise_if_any(self, what: str) -> None:
+        if not self.count:
+            return
+        lines = [f"{self.path}: {len(self.rows):,} malformed row(s); no {what} from this file were imported:"]
+        lines += [f"  {p}" for p in self.first]
+        if self.count > len(self.first):
+            fields = ", ".join(f"{name} {n:,}" for name, n in self.by_field.most_common())
+            lines.append(f"  ... and {self.count - len(self.first):,} more problem(s); by field: {fields}")
+        raise UserError("\n".join(lines))
+
+
+def pbr_contract(session: Any, ref: str) -> Contract:
+    contract = get_contract(session=session, ref=ref)
+    if contract is None:
+        raise UserError(f"no contract with reference {ref!r}")
+    if contract.payment_model not in PBR_MODELS:
+        raise UserError(
+            f"contract {ref} is paid as {contract.payment_model}; payment by results needs a "
+            "payment_by_results or hybrid contract"
+        )
+    return contract
+
+
+def contract_id(contract: Contract) -> int:
+    assert contract.id is not None
+    return contract.id
+
+
+def cards_for(session: Any, contract: Contract) -> list[RateCard]:
+    return [stored_card(v) for v in rate_cards_of(session=session, contract_id=contract_id(contract))]
+
+
+def stored_card(version: RateCardVersion) -> RateCard:
+    card, problems = read_rate_card(version.terms)
+    if card is None:  # stored only after it read cleanly, so this is a damaged database
+        raise UserError(f"rate card {version.id} no longer reads: {problems[0].field}: {problems[0].reason}")
+    return card
+
+
+# --------------------------------------------------------------------------- rate cards
+
+CARD_FIELDS = (
+    "contract",
+    "name",
+    "effective_from",
+    "referral_from",
+    "referral_to",
+    "eligibility",
+    "frequency",
+    "cohort",
+    "participant_cap",
+    "contract_cap",
+    "payers",
+    "attachment_fee",
+    "service_fee_percent",
+    "currency",
+)
+OUTCOME_FIELDS = ("code", "name", "price", "times_payable", "evidence", "requires", "group", "cap")
+
+
+@dataclass
+class CardResult:
+    contract: str
+    effective_from: str
+    outcomes: int
+    status: str  # added or unchanged
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.__dict__.copy()
+
+
+def import_rate_card(settings: Settings, path: Path, *, as_of: dt.datetime, actor: str) -> CardResult:
+    """Store a rate card version; the same file again is a no-op."""
+    fields = _card_fields(path)
+    card, problems = read_rate_card(fields, line=None)
+    if card is None:
+        named = [f"{path}{f':{p.line}' if p.line else ''}: {p.field}: {p.reason}" for p in problems]
+        raise UserError("the rate card was not imported:\n" + "\n".join(f"  {n}" for n in named))
+    terms = _json_safe(fields)
+    fingerprint = hashlib.sha256(json.dumps(terms, sort_keys=True).encode()).hexdigest()
+    with unit_of_work(database(settings)) as session:
+        contract = pbr_contract(session, card.contract)
+        versions = rate_cards_of(session=session, contract_id=contract_id(contract))
+        for version in versions:
+            if version.effective_from == card.effective_from:
+                if version.fingerprint == fingerprint:
+                    return CardResult(card.contract, card.effective_from.isoformat(), len(card.outcomes), "unchanged")
+                raise UserError(
+                    f"{path}: effective_from: contract {card.contract} already has a rate card from "
+                    f"{card.effective_from} with other terms; a change takes its own, later effective_from"
+                )
+        if versions and card.effective_from < versions[-1].effective_from:
+            raise UserError(
+                f"{path}: effective_from: {card.effective_from} is before the latest version "
+                f"({versions[-1].effective_from}); versions go forward in time"
+            )
+        priced = latest_achieved(session=session, contract_id=contract_id(contract))
+        if versions and priced is not None and card.effective_from <= priced:
+            raise UserError(
+                f"{path}: effective_from: claims for outcomes up to {priced} are already priced on the card in "
+                f"force; a new version must start after {priced}, so that nothing priced is repriced"
+            )
+        session.add(
+            RateCardVersion(
+                contract_id=contract_id(contract),
+                effective_from=card.effective_from,
+                terms=terms,
+                fingerprint=fingerprint,
+                source=str(path)[:300],
+                imported_at=as_of,
+                actor=actor,
+            )
+        )
+        append_event(
+            session=session,
+            effective_at=as_of,
+            actor=actor,
+            entity="contract",
+            entity_ref=card.contract,
+            action="rate_card_imported",
+            after={"effective_from": card.effective_from.isoformat(), "outcomes": sorted(card.outcomes)},
+        )
+    return CardResult(card.contract, card.effective_from.isoformat(), len(card.outcomes), "added")
+
+
+def _card_fields(path: Path) -> dict[str, Any]:
+    if path.suffix.lower() in (".yaml", ".yml"):
+        return _yaml_card(path)
+    table = open_table(path, required=("contract", "effective_from", "code", "name", "price"), optional=CARD_FIELDS)
+    fields: dict[str, Any] = {}
+    first_seen: dict[str, int] = {}
+    outcomes: list[dict[str, Any]] = []
+    problems = Problems(path)
+    for line, cells in table.rows():
+        row = {name: cells[i] for name, i in table.columns.items() if i < len(cells)}
+        for name in CARD_FIELDS:
+            value = row.get(name, "")
+            if not value:
+                continue
+            if name in fields and fields[name] != value:
+                problems.add(
+                    table.where(line), line, name, f"{value!r} differs from {fields[name]!r} on line {first_seen[name]}"
+                )
+            elif name not in fields:
+                fields[name], first_seen[name] = value, line
+        outcomes.append({"__line__": line, **{n: row.get(n, "") for n in OUTCOME_FIELDS}})
+    problems.raise_if_any("rate card")
+    if not outcomes:
+        raise UserError(f"{path}: has no outcome rows")
+    fields["outcomes"] = outcomes
+    return fields
+
+
+def _yaml_card(path: Path) -> dict[str, Any]:
+    import yaml
+
+    text = _utf8(path)
+
+    class LineLoader(yaml.SafeLoader):
+        pass
+
+    def mapping_with_line(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+        mapping = dict(loader.construct_mapping(node, deep=True))
+        mapping["__line__"] = node.start_mark.line + 1
+        return mapping
+
+    LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping_with_line)
+    try:
+        document = yaml.load(text, Loader=LineLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        raise UserError(f"{path}{line}: is not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(document, dict):
+        raise UserError(f"{path}: expected a rate card (contract:, effective_from:, outcomes: ...)")
+    document.pop("__line__", None)
+    return document
+
+
+def _utf8(path: Path) -> str:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise UserError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise UserError(f"{path}: is UTF-16 text; save it as UTF-8")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise UserError(f"{path}:{line}: is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+    if not text.strip():
+        raise UserError(f"{path}: is empty")
+    return text
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items() if k != "__line__"}
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int | Decimal):
+        return str(value)
+    return value
+
+
+# --------------------------------------------------------------------------- participants
+
+
+@dataclass
+class ParticipantsResult:
+    added: int = 0
+    unchanged: int = 0
+    ineligible: list[str] = field(default_factory=list)  # "P-004: was 26 at referral ..."
+    contracts: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.__dict__.copy()
+
+
+PARTICIPANT_COLUMNS = ("contract", "participant", "referral_date")
+
+
+def import_participants(settings: Settings, path: Path, *, as_of: dt.datetime, actor: str) -> ParticipantsResult:
+    """Store participants with their referral date and attributes; eligibility is reported, and checked per claim."""
+    table = open_table(path, required=PARTICIPANT_COLUMNS, optional=("date_of_birth",))
+    problems = Problems(path)
+    extra = [(n, i) for n, i in table.columns.items() if n not in (*PARTICIPANT_COLUMNS, "date_of_birth")]
+    rows: dict[tuple[str, str], tuple[int, Participant]] = {}
+    for line, cells in table.rows():
+        where = table.where(line)
+        contract, ref = _cell(cells, table, "contract"), _cell(cells, table, "participant")
+        if not contract:
+            problems.add(where, line, "contract", "is empty")
+        if not ref or len(ref) > 60:
+            problems.add(where, line, "participant", "is empty" if not ref else "is longer than 60 characters")
+        referral, why = parse_iso_date(_cell(cells, table, "referral_date"))
+        if referral is None:
+            problems.add(where, line, "referral_date", why or "")
+        born_text = _cell(cells, table, "date_of_birth")
+        born, why = parse_iso_date(born_text) if born_text else (None, None)
+        if born_text and born is None:
+            problems.add(where, line, "date_of_birth", why or "")
+        if (contract, ref) in rows:
+            problems.add(where, line, "participant", f"{ref} is already given on line {rows[(contract, ref)][0]}")
+        if referral is None or not ref or not contract:
+            continue
+        attributes = {n: cells[i] for n, i in extra if i < len(cells) and cells[i]}
+        rows[(contract, ref)] = (line, Participant(ref, referral, born, attributes))
+    problems.raise_if_any("participants")
+    if not rows:
+        raise UserError(f"{path}: has no participant rows")
+    result = ParticipantsResult()
+    with unit_of_work(database(settings)) as session:
+        for contract_ref in sorted({c for c, _ in rows}):
+            found = _contract_or_problem(session, contract_ref, problems, table, rows)
+            if found is None:
+                continue
+            cid = contract_id(found)
+            cards = cards_for(session, found)
+            existing = {p.ref: p for p in participants_of(session=session, contract_id=cid)}
+            new = []
+            for (c, ref), (line, person) in rows.items():
+                if c != contract_ref:
+                    continue
+                fingerprint = _participant_fingerprint(person)
+                if ref in existing:
+                    if existing[ref].fingerprint == fingerprint:
+                        result.unchanged += 1
+                    else:
+                        problems.add(table.where(line), line, "participant", f"{ref} already exists with other details")
+                    continue
+                new.append(
+                    PbrParticipant(
+                        contract_id=cid,
+                        ref=ref,
+                        referral_date=person.referral_date,
+                        born=person.born,
+                        attributes=dict(person.attributes),
+                        fingerprint=fingerprint,
+                        imported_at=as_of,
+                    )
+                )
+                card = next((k for k in reversed(cards) if k.effective_from <= person.referral_date), None)
+                card = card or (cards[0] if cards else None)
+                if card is not None:
+                    why_not = card.eligibility.problem(person.referral_date, person.born, person.attributes)
+                    if not why_not and not card.referral_from <= person.referral_date <= card.referral_to:
+                        why_not = f"was referred on {person.referral_date}, outside the referral window"
+                    if why_not:
+                        result.ineligible.append(f"{ref} {why_not}")
+            session.add_all(new)
+            result.added += len(new)
+            result.contracts.append(contract_ref)
+            if new:
+                append_event(
+                    session=session,
+                    effective_at=as_of,
+                    actor=actor,
+                    entity="contract",
+                    entity_ref=contract_ref,
+                    action="participants_imported",
+                    after={"added": len(new), "source": str(path)},
+                )
+        problems.raise_if_any("participants")
+    return result
+
+
+def _contract_or_problem(
+    session: Any, ref: str, problems: Problems, table: Table, rows: Mapping[tuple[str, str], tuple[int, Any]]
+) -> Contract | None:
+    try:
+        return pbr_contract(session, ref)
+    except UserError as exc:
+        line = min(line for (c, _), (line, _) in rows.items() if c == ref)
+        problems.add(table.where(line), line, "contract", str(exc))
+        return None
+
+
+def _participant_fingerprint(p: Participant) -> str:
+    text = json.dumps([p.ref, str(p.referral_date), str(p.born), sorted(p.attributes.items())])
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
+def _cell(cells: list[str], table: Table, name: str) -> str:
+    i = table.columns.get(name)
+    return cells[i] if i is not None and i < len(cells) else ""
+
+
+# --------------------------------------------------------------------------- claims
+
+CLAIM_REQUIRED = ("contract", "claim_ref", "participant", "outcome", "achieved_on")
+CLAIM_OPTIONAL = ("amount", "evidence")
+
+
+@dataclass
+class Rejection:
+    line: int
+    claim_ref: str
+    contract: str
+    participant: str
+    outcome: str
+    verdict: str
+    claimed: str
+    payable: str
+    reasons: list[str]
+    sentences: list[str]
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.__dict__.copy()
+
+
+@dataclass
+class ClaimsReport:
+    source: str
+    rows: int = 0
+    added: int = 0
+    unchanged: int = 0
+    accepted: int = 0
+    partly_accepted: int = 0
+    rejected: int = 0
+    claimed: Decimal = Decimal(0)
+    payable: Decimal = Decimal(0)
+    capped: Decimal = Decimal(0)
+    by_reason: Counter[str] = field(default_factory=Counter)
+    rejections: list[Rejection] = field(default_factory=list)  # rejected or partly accepted, by line
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "rows": self.rows,
+            "added": self.added,
+            "unchanged": self.unchanged,
+            "accepted": self.accepted,
+            "partly_accepted": self.partly_accepted,
+            "rejected": self.rejected,
+            "claimed": f"{self.claimed:.2f}",
+            "payable": f"{self.payable:.2f}",
+            "capped": f"{self.capped:.2f}",
+            "by_reason": dict(sorted(self.by_reason.items())),
+            "rejections": [r.as_dict() for r in self.rejections],
+        }
+
+
+def import_claims(settings: Settings, path: Path, *, as_of: dt.datetime, actor: str) -> ClaimsReport:
+    """Check every row, validate the claims by the rate card, and store them all, or nothing."""
+    raw_digest = _sha256(path)
+    by_contract, problems, rows = _read_claims(path)
+    problems.raise_if_any("claims")
+    report = ClaimsReport(str(path), rows=rows)
+    with unit_of_work(database(settings)) as session:
+        checked: list[tuple[Contract, list[RateCard], list[Claim]]] = []
+        for contract_ref, claims in by_contract.items():
+            first = min(c.line for c in claims)
+            try:
+                contract = pbr_contract(session, contract_ref)
+            except UserError as exc:
+                problems.add(f"{path}:{first}", first, "contract", str(exc))
+                continue
+            cards = cards_for(session, contract)
+            if not cards:
+                problems.add(f"{path}:{first}", first, "contract", f"{contract_ref} has no rate card; import one first")
+                continue
+            known = {code for card in cards for code in card.outcomes}
+            for claim in claims:
+                if claim.outcome not in known:
+                    problems.add(
+                        f"{path}:{claim.line}",
+                        claim.line,
+                        "outcome",
+                        f"{claim.outcome!r} is not an outcome code on {contract_ref}'s rate card",
+                    )
+            checked.append((contract, cards, claims))
+        problems.raise_if_any("claims")
+        import_row: ClaimImport | None = None
+        for contract, cards, claims in checked:
+            validation = _validate(session, contract, cards, claims)
+            report.unchanged += len(validation.unchanged)
+            if not validation.decisions:
+                continue
+            if import_row is None:
+                import_row = ClaimImport(
+                    source=str(path)[:300],
+                    sha256=raw_digest,
+                    imported_at=as_of,
+                    actor=actor,
+                    rows=rows,
+                    added=0,
+                    unchanged=0,
+                    accepted=0,
+                    partly_accepted=0,
+                    rejected=0,
+                )
+                session.add(import_row)
+                session.flush()
+            assert import_row.id is not None
+            card_ids = {
+                v.effective_from: v.id for v in rate_cards_of(session=session, contract_id=contract_id(contract))
+            }
+            _tally(report, contract.ref, validation.decisions)
+            bulk_insert(
+                session,
+                "pbr_claim",
+                CLAIM_COLUMNS,
+                _claim_rows(contract_id(contract), import_row.id, validation.decisions, card_ids),
+            )
+            append_event(
+                session=session,
+                effective_at=as_of,
+                actor=actor,
+                entity="contract",
+                entity_ref=contract.ref,
+                action="claims_imported",
+                after={
+                    "source": str(path),
+                    "claims": len(validation.decisions),
+                    "payable": f"{sum((d.payable for d in validation.decisions), Decimal(0)):.2f}",
+                },
+            )
+        report.added = report.accepted + report.partly_accepted + report.rejected
+        if import_row is not None:
+            import_row.added = report.added
+            import_row.unchanged = report.unchanged
+            import_row.accepted = report.accepted
+            import_row.partly_accepted = report.partly_accepted
+            import_row.rejected = report.rejected
+            session.add(import_row)
+    report.rejections.sort(key=lambda r: r.line)
+    return report
+
+
+def _validate(session: Any, contract: Contract, cards: list[RateCard], claims: list[Claim]) -> Any:
+    cid = contract_id(contract)
+    participants = {
+        p.ref: Participant(p.ref, p.referral_date, p.born, p.attributes)
+        for p in participants_of(session=session, contract_id=cid)
+    }
+    book = Book()
+    for ref, fingerprint in claim_fingerprints(session=session, contract_id=cid):
+        book.remember(ref, fingerprint)
+    clawed = clawed_back_claims(session=session, contract_id=cid)
+    for claim_id, ref, participant, outcome, achieved_on, payable_pence in accepted_claims(
+        session=session, contract_id=cid
+    ):
+        if claim_id not in clawed:
+            book.add(Accepted(ref, participant, outcome, achieved_on, Decimal(payable_pence) / 100))
+    return validate_claims(cards, participants, book, claims)
+
+
+def _tally(report: ClaimsReport, contract: str, decisions: list[Decision]) -> None:
+    for d in decisions:
+        report.claimed += d.claimed
+        report.payable += d.payable
+        report.capped += d.capped
+        if d.verdict is Verdict.ACCEPTED:
+            report.accepted += 1
+            if not d.findings:
+                continue
+        elif d.verdict is Verdict.PARTLY_ACCEPTED:
+            report.partly_accepted += 1
+        else:
+            report.rejected += 1
+        for f in d.findings:
+            report.by_reason[f.code.value] += 1
+        c = d.claim
+        report.rejections.append(
+            Rejection(
+                c.line,
+                c.ref,
+                contract,
+                c.participant,
+                c.outcome,
+                d.verdict.value,
+                f"{d.claimed:.2f}",
+                f"{d.payable:.2f}",
+                [f.code.value for f in d.findings],
+                [f.sentence for f in d.findings],
+            )
+        )
+
+
+def _claim_rows(
+    cid: int, import_id: int, decisions: Iterable[Decision], card_ids: Mapping[dt.date, int | None]
+) -> Iterator[tuple[Any, ...]]:
+    for d in decisions:
+        c = d.claim
+        yield (
+            cid,
+            import_id,
+            c.line,
+            c.ref,
+            d.fingerprint,
+            c.participant,
+            c.outcome,
+            c.achieved_on,
+            c.evidence,
+            None if c.amount is None else int(c.amount * 100),
+            int(d.claimed * 100),
+            int(d.price * 100),
+            int(d.payable * 100),
+            int(d.capped * 100),
+            d.verdict.value,
+            ",".join(f.code.value for f in d.findings),
+            " | ".join(f.sentence for f in d.findings),
+            card_ids.get(d.card.effective_from) if d.card else None,
+        )
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as exc:
+        raise UserError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+    return digest.hexdigest()
+
+
+def _read_claims(path: Path) -> tuple[dict[str, list[Claim]], Problems, int]:
+    """Every row parsed, or named as malformed; values repeated across rows are parsed once."""
+    table = open_table(path, required=CLAIM_REQUIRED, optional=CLAIM_OPTIONAL)
+    problems = Problems(path)
+    ic, ir, ip, io_, ia = (table.columns[n] for n in CLAIM_REQUIRED)
+    iamount, ievidence = table.columns.get("amount"), table.columns.get("evidence")
+    dates: dict[str, dt.date | str] = {}
+    amounts: dict[str, Decimal | str] = {}
+    texts: dict[str, str] = {}
+    by_contract: dict[str, list[Claim]] = {}
+    rows = 0
+    width = max(table.columns.values()) + 1
+    for line, cells in table.rows():
+        rows += 1
+        if len(cells) < width:
+            cells = cells + [""] * (width - len(cells))
+        contract, ref, participant = cells[ic], cells[ir], cells[ip]
+        participant = texts.get(participant) or texts.setdefault(participant, participant)
+        outcome = texts.get(cells[io_])
+        if outcome is None:
+            outcome = texts.setdefault(cells[io_], cells[io_].upper())
+        achieved = dates.get(cells[ia])
+        if achieved is None:
+            achieved = dates.setdefault(cells[ia], _date_or_reason(cells[ia]))
+        amount: Decimal | str | None = None
+        if iamount is not None and cells[iamount]:
+            amount = amounts.get(cells[iamount])
+            if amount is None:
+                amount = amounts.setdefault(cells[iamount], _amount_or_reason(cells[iamount]))
+        bad = False
+        if not contract:
+            problems.add(table.where(line), line, "contract", "is empty")
+            bad = True
+        if not ref or len(ref) > 60:
+            problems.add(table.where(line), line, "claim_ref", "is empty" if not ref else "is over 60 characters")
+            bad = True
+        if not participant or len(participant) > 60:
+            reason = "is empty" if not participant else "is over 60 characters"
+            problems.add(table.where(line), line, "participant", reason)
+            bad = True
+        if not outcome:
+            problems.add(table.where(line), line, "outcome", "is empty")
+            bad = True
+        if isinstance(achieved, str):
+            problems.add(table.where(line), line, "achieved_on", achieved)
+            bad = True
+        if isinstance(amount, str):
+            problems.add(table.where(line), line, "amount", amount)
+            bad = True
+        if bad or isinstance(achieved, str) or isinstance(amount, str):
+            continue
+        evidence = ""
+        if ievidence is not None and cells[ievidence]:
+            evidence = texts.get(cells[ievidence]) or texts.setdefault(
+                cells[ievidence], ",".join(e.strip().lower() for e in cells[ievidence].split(",") if e.strip())
+            )
+        claims = by_contract.get(contract)
+        if claims is None:
+            claims = by_contract.setdefault(contract, [])
+        claims.append(Claim(line, ref, participant, outcome, achieved, amount, evidence))
+    if not rows:
+        raise UserError(f"{path}: has a header but no claims")
+    return by_contract, problems, rows
+
+
+def _date_or_reason(text: str) -> dt.date | str:
+    if not text:
+        return "is empty (the date the outcome was achieved, e.g. 2026-03-31)"
+    day, why = parse_iso_date(text)
+    return day if day is not None else (why or "is not a date")
+
+
+def _amount_or_reason(text: str) -> Decimal | str:
+    match = _AMOUNT_RE.match(text)
+    if not match:
+        return f"{text!r} is not an amount of money (e.g. 1500.00)"
+    if match["sign"]:
+        return f"{text} is negative; claim a positive amount (a correction is a clawback, not a negative claim)"
+    if match["pence"] and len(match["pence"]) > 3:
+        return f"{text} has fractions of a penny"
+    return Decimal(match["pounds"].replace(",", "") + (match["pence"] or "")).quantize(PENNY)
+
+
+def rejection_rows(report: ClaimsReport) -> Sequence[Sequence[Any]]:
+    return [
+        (
+            r.line,
+            r.claim_ref,
+            r.contract,
+            r.participant,
+            r.outcome,
+            r.verdict,
+            r.claimed,
+            r.payable,
+            ";".join(r.reasons),
+            " | ".join(r.sentences),
+        )
+        for r in report.rejections
+    ]
