@@ -307,6 +307,15 @@ def reconcile_command(
     _tables(report)
 
 
+def _wide(columns: int) -> Any:
+    """The console, or one at least ``columns`` wide: ten columns of figures are never squeezed into 80."""
+    if console.width >= columns:
+        return console
+    from rich.console import Console
+
+    return Console(width=columns, highlight=False)
+
+
 def _tables(report: Any) -> None:
     from rich import box
     from rich.table import Table as RichTable
@@ -322,7 +331,7 @@ def _tables(report: Any) -> None:
         table.add_row(r["period"], r["outcome"], f"{r['claims']:,}", *(_money(r[m], whole=True) for m in money))
     t = report.totals
     table.add_row("total", "", f"{t['claims']:,}", *(_money(t[m], whole=True) for m in money), style="bold")
-    console.print(table, width=max(console.width, 116))  # ten columns of figures: wider than 80, never squeezed
+    _wide(116).print(table)
     if t["extrapolated_recoveries"] != "0.00":
         console.print(f"Extrapolated recoveries raised: £{_money(t['extrapolated_recoveries'])}", markup=False)
     if report.rejected_by_reason:
@@ -345,4 +354,4 @@ def _tables(report: Any) -> None:
         caps.add_column(name, justify="left" if name == "cap" else "right")
     for c in report.caps:
         caps.add_row(c["cap"], *(_money(c[n]) if c[n] else "" for n in ("limit", "accepted", "paid", "headroom")))
-    console.print(caps, width=max(console.width, 100))
+    _wide(100).print(caps)
