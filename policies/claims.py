@@ -139,8 +139,10 @@ class Book:
     participant_total: dict[str, Decimal] = field(default_factory=dict)
     outcome_total: dict[str, Decimal] = field(default_factory=dict)
     contract_total: Decimal = ZERO
+    accepted_refs: set[str] = field(default_factory=set)
 
     def add(self, accepted: Accepted) -> None:
+        self.accepted_refs.add(accepted.ref)
         self.by_participant.setdefault(accepted.participant, {}).setdefault(accepted.outcome, []).append(accepted)
         self.participant_total[accepted.participant] = (
             self.participant_total.get(accepted.participant, ZERO) + accepted.payable
@@ -178,13 +180,15 @@ def validate_claims(
             unchanged.append(claim)
             continue
         duplicate = None
-        if known is not None:
+        # A reference is spent once a claim under it is accepted, or within one file; a rejected claim
+        # may be sent again, corrected, under its reference.
+        if known is not None and (claim.ref in first_line or claim.ref in book.accepted_refs):
             where = f"line {first_line[claim.ref]}" if claim.ref in first_line else "an earlier import"
             duplicate = Finding(
                 Reason.DUPLICATE_CLAIM_REF,
                 f"claim reference {claim.ref} was already used in {where} for a different claim",
             )
-        else:
+        if claim.ref not in first_line:
             first_line[claim.ref] = claim.line
         book.remember(claim.ref, fingerprint)
         fresh.append((claim, fingerprint, duplicate))
@@ -246,8 +250,9 @@ def _decide(
             )
         )
     if outcome.evidence and outcome.evidence not in claim.evidence.split(","):
+        given = f"the claim gives {claim.evidence.replace(',', ', ')}" if claim.evidence else "none given"
         findings.append(
-            Finding(Reason.EVIDENCE_MISSING, f"{claim.outcome} needs evidence of type {outcome.evidence}; none given")
+            Finding(Reason.EVIDENCE_MISSING, f"{claim.outcome} needs evidence of type {outcome.evidence}; {given}")
         )
     history = book.by_participant.get(person.ref, {})
     done = history.get(claim.outcome, ())
@@ -262,7 +267,8 @@ def _decide(
         )
     if outcome.group:
         for code, accepted in history.items():
-            if code != claim.outcome and accepted and card.outcomes.get(code, outcome).group == outcome.group:
+            other = card.outcomes.get(code)
+            if code != claim.outcome and accepted and other is not None and other.group == outcome.group:
                 findings.append(
                     Finding(
                         Reason.MUTUALLY_EXCLUSIVE,
@@ -302,6 +308,9 @@ def _decide(
     if findings:
         return Decision(claim, fingerprint, Verdict.REJECTED, claimed, price, ZERO, ZERO, tuple(findings), card)
 
+    if claimed <= ZERO:
+        findings.append(Finding(Reason.MALFORMED, f"the claim is for {gbp(claimed)}; there is nothing to pay"))
+        return Decision(claim, fingerprint, Verdict.REJECTED, claimed, price, ZERO, ZERO, tuple(findings), card)
     payable = claimed
     if claimed > price:
         payable = price

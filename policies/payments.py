@@ -12,9 +12,9 @@ gets the rest, so the parts always add up to the whole.
 
 Fees sit outside the outcome caps: an attachment fee for each eligible
 participant referred inside the window on or before the period's end and not
-yet paid one, or a service fee, a percentage of the contract's value spread
-evenly over the months of its initial term (the last month takes the odd
-pennies), for the months of the period.
+yet paid one, or a service fee, a percentage of the contract's value (rounded half up to
+the penny) spread over the months of its initial term in equal whole pence,
+the last month taking the pence left over, for the months of the period.
 
 Each payer's payment is what the run accrues for it less what it is owed
 back (clawbacks and extrapolated recoveries not yet recovered). If that is
@@ -90,7 +90,7 @@ def service_fee(value: Decimal, percent: Decimal, start: dt.date, months: int, m
     if not percent or months < 1:
         return ZERO
     total = (value * percent / 100).quantize(PENNY, rounding=ROUNDING)
-    monthly = (total / months).quantize(PENNY, rounding=ROUNDING)
+    monthly = Decimal(int(total * 100) // months) / 100  # whole pence; the last month takes the rest
     index = (int(month[:4]) - start.year) * 12 + int(month[5:]) - start.month
     if not 0 <= index < months:
         return ZERO

@@ -363,6 +363,9 @@ def _outcomes(value: Any, cohort: int | None, r: _Reader) -> dict[str, Outcome]:
             r.problem("code", f"{code} is listed twice", line)
             continue
         price = r.money(item, "price", line, required=True)
+        if price is not None and not price:
+            r.problem("price", f"{code} is priced at £0.00; an outcome on a rate card pays something", line)
+            price = None
         times = r.whole(item, "times_payable", 1, line)
         cap_text = _text(item.get("cap"))
         cap: Decimal | None = None
@@ -391,7 +394,7 @@ def _outcomes(value: Any, cohort: int | None, r: _Reader) -> dict[str, Outcome]:
     for code, (line, requires) in requires_text.items():
         prerequisites = _prerequisites(requires, line, r, known=outcomes)
         outcomes[code] = replace(outcomes[code], requires=prerequisites)
-    _check_no_cycles(outcomes, r)
+    _check_no_cycles(outcomes, {code: line for code, (line, _) in requires_text.items()}, r)
     return outcomes
 
 
@@ -430,14 +433,15 @@ def _prerequisites(
     return tuple(found)
 
 
-def _check_no_cycles(outcomes: Mapping[str, Outcome], r: _Reader) -> None:
+def _check_no_cycles(outcomes: Mapping[str, Outcome], lines: Mapping[str, int | None], r: _Reader) -> None:
     state: dict[str, int] = {}
 
     def visit(code: str, path: list[str]) -> None:
         if state.get(code) == 2:
             return
         if state.get(code) == 1:
-            r.problem("requires", "outcomes require each other in a circle: " + " -> ".join([*path, code]))
+            circle = [*path[path.index(code) :], code]
+            r.problem("requires", "outcomes require each other in a circle: " + " -> ".join(circle), lines.get(code))
             return
         state[code] = 1
         for p in outcomes[code].requires:

@@ -87,6 +87,33 @@ def _demo_reminders(cfg: Settings, eng: Any) -> None:
     summarise(run_reminder_flow(cfg, as_json=False, as_of=as_of_instant(DEMO_REMINDERS_AS_OF, cfg)))
 
 
+def _demo_payments(cfg: Settings) -> None:
+    """The payment-by-results contract: its claims validated, four quarterly runs, and the reconciliation."""
+    from decimal import Decimal
+
+    from flows.demo import PBR_CONTRACT, build_payment_by_results
+
+    _start_prefect(cfg)
+    result = build_payment_by_results(cfg)
+    claims = result["claims"]
+    if claims["added"]:
+        console.print(
+            f"Payment by results, {PBR_CONTRACT} (Fair Chance Fund rate card): {claims['rows']} claim(s): "
+            f"{claims['accepted']} accepted, {claims['partly_accepted']} partly, {claims['rejected']} rejected "
+            f"({', '.join(sorted(claims['by_reason']))}).",
+            markup=False,
+        )
+    paid = ", ".join(f"{r['period']} £{Decimal(r['summary']['paid']):,.2f}" for r in result["runs"])
+    totals = result["reconciliation"]["totals"]
+    console.print(
+        f"Payment runs for {PBR_CONTRACT}: {paid}. Claimed £{Decimal(totals['claimed']):,.2f}, accepted "
+        f"£{Decimal(totals['accepted']):,.2f}, rejected £{Decimal(totals['rejected']):,.2f}, capped "
+        f"£{Decimal(totals['capped']):,.2f}, paid £{Decimal(totals['paid']):,.2f}, outstanding "
+        f"£{Decimal(totals['outstanding']):,.2f}. Try `commission reconcile --contract {PBR_CONTRACT}`.",
+        markup=False,
+    )
+
+
 def demo() -> None:
     """Build a realistic portfolio across every stage, run the flows, print the board and one history."""
     from flows.cli.projects import print_board, print_history
@@ -108,6 +135,7 @@ def demo() -> None:
     else:
         console.print("The demo portfolio is already there; nothing was changed.")
     _demo_reminders(cfg, eng)
+    _demo_payments(cfg)
     print_board(board(cfg), cfg)
     print_history(project_detail(cfg, gate_policy(cfg), SHOWCASE), cfg)
     console.print(

@@ -348,7 +348,7 @@ def _tables(report: Any) -> None:
         payers.add_column(name.replace("_", " "), justify="right")
     for p in report.payers:
         payers.add_row(p["payer"], *(_money(p[n]) for n in names))
-    console.print(payers)
+    _wide(100).print(payers)
     caps = Table(title="Caps and headroom", title_justify="left")
     for name in ("cap", "limit", "accepted", "paid", "headroom"):
         caps.add_column(name, justify="left" if name == "cap" else "right")

@@ -491,11 +491,6 @@ def test_gbp_reads_like_money() -> None:
 # --------------------------------------------------------------------------- bugs found, for the lead to fix
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a claim for an outcome priced £0.00 (which read_rate_card accepts) is rejected with no finding; "
-    "claims.py promises every rejection says why",
-)
 def test_a_rejection_always_says_why() -> None:
     card = with_outcome(FCF, "ASSESS_1", price=D("0.00"))
     (decision,) = validate_claims(
@@ -504,11 +499,6 @@ def test_a_rejection_always_says_why() -> None:
     assert decision.verdict is not R or decision.findings
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: mutual exclusion looks up an earlier outcome's group with card.outcomes.get(code, outcome), so an "
-    "outcome accepted under an older version and dropped from the newer card counts as in the claim's own group",
-)
 def test_an_outcome_dropped_from_a_later_card_excludes_nothing() -> None:
     v2 = replace(FCF, effective_from=d(2026, 1, 1), outcomes={c: o for c, o in FCF.outcomes.items() if c != "ASSESS_1"})
     rows = [

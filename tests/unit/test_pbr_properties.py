@@ -482,5 +482,5 @@ def test_the_service_fee_months_add_up_to_the_percentage(
     fees = [service_fee(value, D(percent), start, months, month) for month in term]
     assert fees[0] == 0 and fees[-1] == 0  # the month before the term and the month after
     assert sum(fees, ZERO) == total
-    assert len(set(fees[1:-2])) <= 1  # every month but the last the same (its sign: see the xfail in test_payment_runs)
+    assert len(set(fees[1:-2])) <= 1  # every month but the last the same; the last takes the pence left over
     assert_exact(fees)

@@ -226,11 +226,6 @@ def test_circular_requirements_are_reported() -> None:
     assert problem.reason == "outcomes require each other in a circle: ASSESS_1 -> ASSESS_3 -> ASSESS_2 -> ASSESS_1"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: _check_no_cycles reports the circle with the card's line (None), never the line of an outcome "
-    "in the circle, although every outcome carries __line__",
-)
 def test_circular_requirements_name_a_line_of_the_circle() -> None:
     fields = fcf_fields()
     outcome_fields(fields, "ASSESS_1")["requires"] = [{"outcome": "ASSESS_3"}]
