@@ -1,0 +1,599 @@
+"""Payment by results: import, validate and price 1,000,000 claims for 250,000 participants.
+
+Targets (issue 5):
+  - `import_claims` of one CSV file of 1,000,000 claims for 250,000 participants
+    (reading, parsing, validation against the rate card, pricing and caps, storing
+    every claim with its verdict and reasons, in one transaction): under 20 s on
+    2 cores with SQLite;
+  - peak memory (the importing process's maximum resident set) under 1 GB;
+  - reported alongside: the ratio to a plain bulk insert of the same rows into
+    the same database, measured in the same run.
+
+Setup (not timed against a target): a fresh SQLite data dir, the FCF-2025-01
+contract from tests/support/builders.py, priced on the Fair Chance Fund card of
+examples/ with its cohort and contract cap scaled to the number of participants
+(the shipped card's £1.5m cap for 300 would reject all but the first few
+thousand claims as over the cap), and the participants imported with
+`import_participants` (timed and printed). The claims file is seeded: each
+participant follows one or more tracks of the card (assessments,
+accommodation, education, employment, volunteering) with the evidence the card
+asks for and dates that respect its prerequisites and intervals; a few claim
+more than the card price (partly accepted), and about 10% are made rejectable
+(too early, before referral, prerequisite missing, duplicate claim reference,
+unknown participant, evidence missing, already paid, mutually exclusive).
+
+Each repetition runs in a fresh process, on a copy of the database as it was
+before the claims import, so that peak memory (ru_maxrss) is the import's own.
+The floor, in the same run and on another fresh copy: read the same CSV with
+csv.reader and insert the same 1,000,000 rows into pbr_claim (same columns and
+indexes, the application's pragmas, a dummy verdict, no validation) with
+sqlite3 executemany in one transaction, in chunks as the import does. CPU
+times and the load average are printed too: other work on the same cores
+lengthens the wall time.
+
+    .venv/bin/python bench/pbr_claims.py              # full: 1,000,000 claims, 250,000 participants, 3 runs
+    .venv/bin/python bench/pbr_claims.py --smoke      # CI: 20,000 claims, 5,000 participants, 1 run, not judged
+    .venv/bin/python bench/pbr_claims.py --profile    # also one profiled import: top 25 by cumulative time
+    .venv/bin/python bench/pbr_claims.py --keep DIR   # build the database and files in DIR once; later runs
+                                                      # with the same sizes reuse them (setup not redone)
+"""
+
+import argparse
+import contextlib
+import csv
+import datetime as dt
+import json
+import os
+import random
+import re
+import resource
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+CARD = ROOT / "examples" / "fair-chance-fund.yaml"
+CONTRACT = "FCF-2025-01"
+WINDOW = (dt.date(2025, 10, 1), dt.date(2026, 9, 30))  # the card's referral window
+PARTICIPANTS_AS_OF = dt.datetime(2026, 10, 1, 9, 0, tzinfo=dt.UTC)
+CLAIMS_AS_OF = dt.datetime(2028, 6, 30, 9, 0, tzinfo=dt.UTC)
+TARGET_SECONDS = 20.0
+TARGET_MB = 1024.0
+SEED = 20251001
+REJECTABLE = 0.10  # the share of claims made rejectable on purpose
+CHUNK = 20_000  # rows per executemany in the floor, as models/pbr.py bulk_insert
+TEMPLATE, CLAIMS_FILE = "before-claims.db", "claims.csv"
+
+
+# --------------------------------------------------------------------------- the files
+
+
+def scaled_card(target: Path, participants: int) -> None:
+    """The shipped card with a cohort of ``participants`` and a contract cap of £10,000 each."""
+    text = CARD.read_text(encoding="utf-8")
+    text, cohorts = re.subn(r"(?m)^cohort: \d+", f"cohort: {participants}", text)
+    text, caps = re.subn(r'(?m)^contract_cap: "[\d.]+"', f'contract_cap: "{participants * 10_000}.00"', text)
+    if cohorts != 1 or caps != 1:
+        sys.exit(f"{CARD}: expected one cohort: and one contract_cap: line to scale")
+    target.write_text(text, encoding="utf-8")
+
+
+def card_outcomes() -> dict[str, tuple[str, str]]:
+    """code -> (price, evidence) from the card."""
+    import yaml
+
+    card = yaml.safe_load(CARD.read_text(encoding="utf-8"))
+    return {o["code"]: (str(o["price"]), o.get("evidence", "")) for o in card["outcomes"]}
+
+
+def write_participants(path: Path, count: int) -> list[int]:
+    """Participants referred inside the window, aged 18-24 at referral; returns their referral days (ordinals)."""
+    rnd = random.Random(SEED)
+    low, high = WINDOW[0].toordinal(), WINDOW[1].toordinal()
+    referrals = []
+    with path.open("w", newline="") as f:
+        f.write("contract,participant,referral_date,date_of_birth\n")
+        for i in range(count):
+            referral = dt.date.fromordinal(rnd.randint(low, high))
+            age = rnd.randint(18, 24)
+            born = dt.date(referral.year - age - 1, referral.month, min(referral.day, 28)) + dt.timedelta(
+                days=rnd.randint(5, 360)
+            )
+            f.write(f"{CONTRACT},P-{i:07d},{referral.isoformat()},{born.isoformat()}\n")
+            referrals.append(referral.toordinal())
+    return referrals
+
+
+# A track is a list of steps (outcome, step from the previous step's date: least days, extra days at random).
+# The least days respect the card's intervals however months fall (3 months is at most 92 days).
+TRACKS: dict[str, list[tuple[str, int, int]]] = {
+    "assess": [("ASSESS_1", 0, 30), ("ASSESS_2", 92, 30), ("ASSESS_3", 92, 30)],
+    "acc": [("ACC_ENTRY", 7, 113), ("ACC_S3", 92, 20), ("ACC_S6", 92, 20), ("ACC_S12", 182, 20)],
+    "edu": [("EDU_ENTRY", 0, 150), ("EDU_QUAL", 60, 240)],
+    "emp_ft": [("EMP_ENTRY", 30, 170), ("EMP_FT13", 91, 20), ("EMP_FT26", 91, 20)],
+    "emp_pt": [("EMP_ENTRY", 30, 170), ("EMP_PT13", 91, 20), ("EMP_PT26", 91, 20)],
+    "vol": [("VOL_6", 0, 60), ("VOL_13", 49, 10), ("VOL_20", 49, 10), ("VOL_26", 42, 10)],
+}
+TRACK_WEIGHTS = {"acc": 5, "assess": 4, "emp_ft": 2, "emp_pt": 2, "edu": 2, "vol": 1}
+QUALIFICATIONS = ("EDU_ENTRY_LEVEL", "EDU_L1", "EDU_L2")
+# Outcomes whose prerequisite a participant without that track has not got: claimed, they are refused.
+ORPHANS = {
+    "assess": "ASSESS_2",
+    "acc": "ACC_S3",
+    "edu": "EDU_L1",
+    "emp_ft": "EMP_FT13",
+    "emp_pt": "EMP_PT13",
+    "vol": "VOL_13",
+}
+PARTNERS = {"EMP_FT13": "EMP_PT13", "EMP_PT13": "EMP_FT13"}  # one group: only one of them is payable
+TOO_EARLY = {"ASSESS_2", "ASSESS_3", "ACC_S3", "ACC_S6", "ACC_S12", "EMP_FT13", "EMP_FT26", "EMP_PT13", "EMP_PT26"}
+
+
+def write_claims(path: Path, claims: int, referrals: list[int]) -> dict[str, int]:
+    """A seeded claims file; returns how many rows of each deliberate kind it holds."""
+    rnd = random.Random(SEED + 1)
+    outcomes = card_outcomes()
+    participants = len(referrals)
+    base, spare = divmod(claims, participants)
+    counts = [base + (1 if i < spare else 0) for i in range(participants)]
+    for i in range(0, participants - 1, 2):  # vary the claims per participant, keeping the total
+        shift = rnd.randint(-2, 2)
+        if counts[i] - shift >= 1 and counts[i + 1] + shift >= 1:
+            counts[i] -= shift
+            counts[i + 1] += shift
+    mutate = min(1.0, REJECTABLE * claims / participants)  # the last claim of this share of participants
+    names, weights = list(TRACK_WEIGHTS), list(TRACK_WEIGHTS.values())
+    iso: dict[int, str] = {}
+
+    def day(ordinal: int) -> str:
+        text = iso.get(ordinal)
+        if text is None:
+            text = iso[ordinal] = dt.date.fromordinal(ordinal).isoformat()
+        return text
+
+    kinds: dict[str, int] = {}
+    number = 0
+    with path.open("w", newline="") as f:
+        f.write("contract,claim_ref,participant,outcome,achieved_on,amount,evidence\n")
+        out: list[str] = []
+        for p, (referral, wanted) in enumerate(zip(referrals, counts, strict=True)):
+            chosen: list[str] = []
+            rows: list[list[Any]] = []  # [ref, participant, outcome, day, amount, evidence]
+            while len(rows) < wanted and len(chosen) < len(names):
+                track = rnd.choices(names, weights)[0]
+                if track in chosen or (track.startswith("emp") and any(t.startswith("emp") for t in chosen)):
+                    continue
+                chosen.append(track)
+                when = referral
+                for code, least, extra in TRACKS[track]:
+                    if len(rows) >= wanted:
+                        break
+                    when += least + rnd.randint(0, extra)
+                    if code == "EDU_QUAL":
+                        code = rnd.choice(QUALIFICATIONS)
+                    price, evidence = outcomes[code]
+                    amount = ""
+                    draw = rnd.random()
+                    if draw < 0.15:
+                        amount = price
+                    elif draw < 0.17:  # more than the card pays: partly accepted
+                        amount = f"{float(price) + 250:.2f}"
+                    elif draw < 0.20:
+                        amount = f"{float(price) * 0.8:.2f}"
+                    if rnd.random() < 0.05:
+                        evidence = f'"{evidence},photo_id"'  # quoted: a list of evidence types
+                    number += 1
+                    rows.append([f"CL-{number:08d}", f"P-{p:07d}", code, when, amount, evidence])
+            if rows and rnd.random() < mutate:
+                kind = _make_rejectable(rnd, rows, chosen, referral, outcomes)
+                kinds[kind] = kinds.get(kind, 0) + 1
+            for ref, who, code, when, amount, evidence in rows:
+                out.append(f"{CONTRACT},{ref},{who},{code},{day(when)},{amount},{evidence}\n")
+            if len(out) >= 10_000:
+                f.writelines(out)
+                out.clear()
+        f.writelines(out)
+    return kinds
+
+
+def _make_rejectable(
+    rnd: random.Random, rows: list[list[Any]], chosen: list[str], referral: int, outcomes: dict[str, tuple[str, str]]
+) -> str:
+    """Change the participant's last claim so that the rules refuse it; return what was done."""
+    last = rows[-1]
+    kind = rnd.choice(
+        ["too_early", "prerequisite", "duplicate_ref", "unknown_participant", "evidence", "already_paid", "exclusive"]
+    )
+    if kind == "too_early":
+        if last[2] in TOO_EARLY and len(rows) >= 2:
+            last[3] = rows[-2][3] + rnd.randint(1, 60)  # the interval is at least 13 weeks
+        else:
+            kind, last[3] = "before_referral", referral - rnd.randint(1, 60)
+    elif kind == "prerequisite":
+        spare = [t for t in ORPHANS if t not in chosen and not (t.startswith("emp") and "emp" in "".join(chosen))]
+        if spare:
+            last[2] = ORPHANS[rnd.choice(spare)]
+            last[4], last[5] = "", outcomes[last[2]][1]
+        else:
+            kind, last[5] = "evidence", ""
+    elif kind == "duplicate_ref" and len(rows) >= 2:
+        last[0] = rows[rnd.randrange(len(rows) - 1)][0]
+    elif kind in ("already_paid", "duplicate_ref") and len(rows) >= 2:
+        kind = "already_paid"
+        again = rows[rnd.randrange(len(rows) - 1)]
+        last[2], last[3], last[4], last[5] = again[2], last[3] + 1, "", again[5]
+    elif kind == "exclusive" and (earlier := next((r for r in rows[:-1] if r[2] in PARTNERS), None)):
+        last[2], last[3], last[4], last[5] = PARTNERS[earlier[2]], earlier[3] + rnd.randint(0, 30), "", "payslip"
+    elif kind == "evidence":
+        last[5] = rnd.choice(["", "photo_id", "referral_form"])
+    else:
+        kind, last[1] = "unknown_participant", f"U-{last[1][2:]}"
+    return kind
+
+
+# --------------------------------------------------------------------------- the children
+
+
+def high_water_mb() -> float:
+    """This process's own peak resident size (VmHWM), as a cross-check of ru_maxrss."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def child_import(data: Path, claims: Path, profile: bool) -> dict[str, Any]:
+    from flows.pbr_import import import_claims
+    from flows.settings import load_settings
+
+    settings = load_settings()
+    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    cpu = time.process_time()
+    start = time.perf_counter()
+    if profile:
+        import cProfile
+        import io
+        import pstats
+
+        profiler = cProfile.Profile()
+        report = profiler.runcall(import_claims, settings, claims, as_of=CLAIMS_AS_OF, actor="bench")
+        elapsed = time.perf_counter() - start
+        text = io.StringIO()
+        pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(25)
+        print(text.getvalue(), file=sys.stderr)
+    else:
+        report = import_claims(settings, claims, as_of=CLAIMS_AS_OF, actor="bench")
+        elapsed = time.perf_counter() - start
+    cpu = time.process_time() - cpu
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    with sqlite3.connect(data / "commissioning.db") as connection:
+        stored = connection.execute("SELECT count(*) FROM pbr_claim").fetchone()[0]
+    return {
+        "seconds": elapsed,
+        "cpu": cpu,
+        "peak_mb": peak,
+        "hwm_mb": high_water_mb(),
+        "baseline_mb": baseline,
+        "rows": report.rows,
+        "added": report.added,
+        "unchanged": report.unchanged,
+        "accepted": report.accepted,
+        "partly_accepted": report.partly_accepted,
+        "rejected": report.rejected,
+        "payable": f"{report.payable:.2f}",
+        "by_reason": dict(report.by_reason.most_common()),
+        "stored": stored,
+    }
+
+
+def child_floor(data: Path, claims: Path) -> dict[str, Any]:
+    """The same rows straight from the CSV into pbr_claim: sqlite3, executemany, one transaction."""
+    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    connection = sqlite3.connect(data / "commissioning.db", isolation_level=None)
+    for pragma in ("foreign_keys=ON", "journal_mode=WAL", "busy_timeout=30000"):  # as models/db.py sets them
+        connection.execute(f"PRAGMA {pragma}")
+    contracts = dict(connection.execute("SELECT ref, id FROM contract"))
+    card_id = connection.execute("SELECT max(id) FROM rate_card").fetchone()[0]
+    columns = (
+        "contract_id, import_id, line, ref, fingerprint, participant, outcome, achieved_on, evidence, amount_pence, "
+        "claimed_pence, price_pence, payable_pence, capped_pence, verdict, reasons, notes, rate_card_id"
+    )
+    sql = f"INSERT INTO pbr_claim ({columns}) VALUES ({', '.join('?' * 18)})"
+    inserting = 0.0
+    cpu = time.process_time()
+    start = time.perf_counter()
+    connection.execute("BEGIN IMMEDIATE")
+    import_id = connection.execute(
+        "INSERT INTO claim_import (source, sha256, imported_at, actor, rows, added, unchanged, accepted, "
+        "partly_accepted, rejected) VALUES (?, ?, ?, 'bench', 0, 0, 0, 0, 0, 0)",
+        (str(claims), "0" * 64, CLAIMS_AS_OF.strftime("%Y-%m-%d %H:%M:%S.%f")),
+    ).lastrowid
+    rows = 0
+    with claims.open(newline="", encoding="utf-8") as f:
+        reader = csv.reader(f)
+        header = next(reader)
+        ic, ir, ip, io_, ia, iamount, ievidence = (
+            header.index(n)
+            for n in ("contract", "claim_ref", "participant", "outcome", "achieved_on", "amount", "evidence")
+        )
+        chunk: list[tuple[Any, ...]] = []
+        for line, cells in enumerate(reader, start=2):
+            amount = round(float(cells[iamount]) * 100) if cells[iamount] else None
+            chunk.append(
+                (
+                    contracts.get(cells[ic]),
+                    import_id,
+                    line,
+                    cells[ir],
+                    f"{line:016x}",  # unique: duplicate references must not collide with uq_pbr_claim_content
+                    cells[ip],
+                    cells[io_],
+                    cells[ia],
+                    cells[ievidence],
+                    amount,
+                    amount or 0,
+                    0,
+                    0,
+                    0,
+                    "accepted",
+                    "",
+                    "",
+                    card_id,
+                )
+            )
+            if len(chunk) >= CHUNK:
+                began = time.perf_counter()
+                connection.executemany(sql, chunk)
+                inserting += time.perf_counter() - began
+                rows += len(chunk)
+                chunk = []
+        began = time.perf_counter()
+        connection.executemany(sql, chunk)
+        rows += len(chunk)
+        connection.execute("COMMIT")
+        inserting += time.perf_counter() - began
+    elapsed = time.perf_counter() - start
+    cpu = time.process_time() - cpu
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    stored = connection.execute("SELECT count(*) FROM pbr_claim").fetchone()[0]
+    connection.close()
+    return {
+        "seconds": elapsed,
+        "insert_seconds": inserting,
+        "cpu": cpu,
+        "peak_mb": peak,
+        "hwm_mb": high_water_mb(),
+        "baseline_mb": baseline,
+        "rows": rows,
+        "stored": stored,
+    }
+
+
+# --------------------------------------------------------------------------- the parent
+
+
+def restore(template: Path, db: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    shutil.copyfile(template, db)
+
+
+def run_child(mode: str, data: Path, claims: Path, env: dict[str, str]) -> dict[str, Any]:
+    command = [sys.executable, str(Path(__file__).resolve()), "--child", mode, "--data", str(data), str(claims)]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=3600)
+    if done.returncode != 0:
+        sys.exit(f"the {mode} run failed:\n{done.stderr[-4000:]}")
+    if done.stderr.strip():
+        print(done.stderr, end="", file=sys.stderr, flush=True)
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def build(tmp: Path, data: Path, template: Path, claims_csv: Path, claims: int, participants: int) -> None:
+    """Migrate, create the contract and its card, import the participants, write the claims; keep a template."""
+    sys.path.insert(0, str(ROOT))  # for tests/support/builders.py
+    from flows.pbr_import import import_participants
+    from flows.runtime import engine, initialise
+    from flows.settings import load_settings
+    from tests.support.builders import fcf_contract
+
+    settings = load_settings()
+    start = time.perf_counter()
+    initialise(settings)
+    card = tmp / "fair-chance-fund-scaled.yaml"
+    scaled_card(card, participants)
+    fcf_contract(settings, card=card)
+    print(f"schema, contract {CONTRACT} and its card: {time.perf_counter() - start:.2f} s", flush=True)
+
+    start = time.perf_counter()
+    participants_csv = tmp / "participants.csv"
+    referrals = write_participants(participants_csv, participants)
+    written = time.perf_counter() - start
+    start = time.perf_counter()
+    result = import_participants(settings, participants_csv, as_of=PARTICIPANTS_AS_OF, actor="bench")
+    took = time.perf_counter() - start
+    print(
+        f"participants: {participants:,} written in {written:.2f} s; import_participants {took:.2f} s "
+        f"({result.added:,} added, {len(result.ineligible):,} not eligible; not a target)",
+        flush=True,
+    )
+    if result.added != participants or result.ineligible:
+        sys.exit(f"participants import: expected {participants:,} eligible added, got {result.as_dict()}")
+
+    start = time.perf_counter()
+    kinds = write_claims(claims_csv, claims, referrals)
+    size = claims_csv.stat().st_size / 1e6
+    deliberate = ", ".join(f"{k} {n:,}" for k, n in sorted(kinds.items(), key=lambda kv: -kv[1]))
+    print(
+        f"claims file: {claims:,} rows, {size:.0f} MB, written in {time.perf_counter() - start:.2f} s; "
+        f"made rejectable on purpose: {sum(kinds.values()):,} ({deliberate})",
+        flush=True,
+    )
+
+    engine(settings).dispose()
+    with contextlib.closing(sqlite3.connect(data / "commissioning.db")) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    shutil.copyfile(data / "commissioning.db", template)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--smoke", action="store_true", help="20,000 claims, 5,000 participants, 1 run (for CI)")
+    parser.add_argument("--claims", type=int, default=1_000_000)
+    parser.add_argument("--participants", type=int, default=250_000)
+    parser.add_argument("--repeat", type=int, default=3, help="fresh-process runs of the import and the floor")
+    parser.add_argument("--profile", action="store_true", help="one more import under cProfile: top 25 by cumtime")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        metavar="DIR",
+        help="build the database and the files in DIR and keep them; if DIR already holds them, reuse them",
+    )
+    parser.add_argument("--child", choices=["build", "import", "floor", "profile"], help=argparse.SUPPRESS)
+    parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("file", nargs="?", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.child == "build":
+        tmp = args.data
+        build(tmp, tmp / "data", tmp / TEMPLATE, tmp / CLAIMS_FILE, args.claims, args.participants)
+        return
+    if args.child:
+        if args.child == "floor":
+            result = child_floor(args.data, args.file)
+        else:
+            result = child_import(args.data, args.file, profile=args.child == "profile")
+        print(json.dumps(result))
+        return
+
+    claims, participants, repeat = args.claims, args.participants, args.repeat
+    if args.smoke:
+        claims, participants, repeat = 20_000, 5_000, 1
+    if claims < participants:
+        sys.exit("give at least one claim per participant")
+
+    with contextlib.ExitStack() as stack:
+        if args.keep is not None:
+            tmp = args.keep.resolve()
+            tmp.mkdir(parents=True, exist_ok=True)
+        else:
+            tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="commissioning-bench-")))
+        data = tmp / "data"
+        for name in [k for k in os.environ if k.startswith("COMMISSIONING_")]:
+            del os.environ[name]
+        os.environ["COMMISSIONING_DATA_DIR"] = str(data)
+        env = dict(os.environ)
+        template, claims_csv, built = tmp / TEMPLATE, tmp / CLAIMS_FILE, tmp / "built"
+        sizes = f"{claims} {participants} {SEED}\n"
+        if built.exists() and built.read_text() == sizes and template.exists() and claims_csv.exists():
+            print(f"reusing the database and claims file in {tmp} (setup not redone)", flush=True)
+        else:
+            if built.exists() or data.exists():
+                sys.exit(f"{tmp} holds another build ({built.read_text().strip() or '?'}); keep this one elsewhere")
+            # In a process of its own, so that this one stays small: on Linux a child's ru_maxrss starts from
+            # the resident size of the process that spawned it.
+            command = [sys.executable, str(Path(__file__).resolve()), "--child", "build", "--data", str(tmp)]
+            command += ["--claims", str(claims), "--participants", str(participants)]
+            if subprocess.run(command, env=env, timeout=3600).returncode != 0:
+                sys.exit("building the database and the files failed")
+            built.write_text(sizes)
+        db = data / "commissioning.db"
+
+        imports: list[dict[str, Any]] = []
+        floors: list[dict[str, Any]] = []
+        for run in range(repeat):
+            restore(template, db)
+            imports.append(run_child("import", data, claims_csv, env))
+            restore(template, db)
+            floors.append(run_child("floor", data, claims_csv, env))
+            i, f = imports[-1], floors[-1]
+            load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+            print(
+                f"run {run + 1}/{repeat} (load average {load}): "
+                f"import_claims {i['seconds']:.2f} s (cpu {i['cpu']:.2f} s), "
+                f"peak {i['peak_mb']:.0f} MB (VmHWM {i['hwm_mb']:.0f}); "
+                f"floor {f['seconds']:.2f} s (insert alone {f['insert_seconds']:.2f} s), "
+                f"peak {f['peak_mb']:.0f} MB (VmHWM {f['hwm_mb']:.0f})",
+                flush=True,
+            )
+        if args.profile:
+            restore(template, db)
+            print("profiled import (cProfile, top 25 by cumulative time; slower than unprofiled):", flush=True)
+            profiled = run_child("profile", data, claims_csv, env)
+            print(f"profiled import took {profiled['seconds']:.2f} s", flush=True)
+        restore(template, db)
+    report(imports, floors, claims, participants, smoke=args.smoke)
+
+
+def report(imports: list[dict[str, Any]], floors: list[dict[str, Any]], claims: int, people: int, smoke: bool) -> None:
+    last = imports[-1]
+    for i in imports:
+        if (i["accepted"], i["partly_accepted"], i["rejected"]) != (
+            last["accepted"],
+            last["partly_accepted"],
+            last["rejected"],
+        ):
+            sys.exit("the repetitions did not decide the same claims the same way")
+    if last["rows"] != claims or last["stored"] != last["added"] or floors[-1]["stored"] != claims:
+        sys.exit(f"rows read, added or stored do not add up: import {last}, floor {floors[-1]}")
+    seconds = [i["seconds"] for i in imports]
+    peaks = [i["peak_mb"] for i in imports]
+    floor_seconds = [f["seconds"] for f in floors]
+    insert_seconds = [f["insert_seconds"] for f in floors]
+    median, floor, insert = (
+        statistics.median(seconds),
+        statistics.median(floor_seconds),
+        statistics.median(insert_seconds),
+    )
+    peak, floor_peak = max(peaks), max(f["peak_mb"] for f in floors)
+
+    def verdict(ok: bool) -> str:
+        return "(smoke: not judged)" if smoke else ("pass" if ok else "MISS")
+
+    n = len(imports)
+    spread = f"min {min(seconds):.2f}, max {max(seconds):.2f}"
+    # fmt: off
+    table = [
+        (f"import_claims, {claims:,} claims / {people:,} participants", "", "", ""),
+        (f"  wall time, median of {n}", f"{median:.2f} s ({spread})", f"< {TARGET_SECONDS:.0f} s",
+         verdict(median < TARGET_SECONDS)),
+        ("  peak RSS (max over runs)", f"{peak:.0f} MB (at start {last['baseline_mb']:.0f} MB)",
+         f"< {TARGET_MB:.0f} MB", verdict(peak < TARGET_MB)),
+        ("  rows per second", f"{claims / median:,.0f}", "", ""),
+        ("  CPU time, median", f"{statistics.median(i['cpu'] for i in imports):.2f} s", "", ""),
+        ("floor: csv.reader + sqlite3 executemany, 1 transaction", "", "", ""),
+        (f"  wall time, median of {n}", f"{floor:.2f} s (min {min(floor_seconds):.2f}, max {max(floor_seconds):.2f})",
+         "", ""),
+        ("  of which executemany + commit", f"{insert:.2f} s", "", ""),
+        ("  peak RSS", f"{floor_peak:.0f} MB", "", ""),
+        ("  rows per second", f"{claims / floor:,.0f}", "", ""),
+        ("ratio import / floor", f"{median / floor:.1f}x", "", ""),
+        ("ratio import / executemany alone", f"{median / insert:.1f}x", "", ""),
+    ]
+    # fmt: on
+    widths = [max(len(row[c]) for row in [("what", "figure", "target", ""), *table]) for c in range(4)]
+    print()
+    print(f"{'what':<{widths[0]}} | {'figure':<{widths[1]}} | {'target':<{widths[2]}} |")
+    print("-" * (sum(widths) + 9))
+    for row in table:
+        print(" | ".join(f"{cell:<{w}}" for cell, w in zip(row, widths, strict=True)).rstrip())
+    decided = last["accepted"] + last["partly_accepted"] + last["rejected"]
+    print()
+    print(
+        f"verdicts: {last['accepted']:,} accepted, {last['partly_accepted']:,} partly accepted, "
+        f"{last['rejected']:,} rejected ({100 * last['rejected'] / max(decided, 1):.1f}%), "
+        f"{last['unchanged']:,} unchanged; {last['stored']:,} stored; payable £{float(last['payable']):,.2f}"
+    )
+    print("reasons: " + ", ".join(f"{code} {count:,}" for code, count in last["by_reason"].items()))
+
+
+if __name__ == "__main__":
+    main()
