@@ -15,10 +15,11 @@ Ledger kinds and signs (the balance is what the commissioner owes the provider):
 """
 
 import datetime as dt
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
+from sqlmodel import Field, Session, SQLModel, col, select
 
 import models.contracts  # noqa: F401  (the contract table)
 from models.db import UTCDateTime
@@ -172,3 +173,178 @@ class SampleItem(SQLModel, table=True):
     note: str | None = None
     checked_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     checked_by: str | None = Field(default=None, max_length=120)
+
+
+# --------------------------------------------------------------------------- queries and bulk writes
+
+CHUNK = 20_000
+
+CLAIM_COLUMNS = (
+    "contract_id",
+    "import_id",
+    "line",
+    "ref",
+    "fingerprint",
+    "participant",
+    "outcome",
+    "achieved_on",
+    "evidence",
+    "amount_pence",
+    "claimed_pence",
+    "price_pence",
+    "payable_pence",
+    "capped_pence",
+    "verdict",
+    "reasons",
+    "notes",
+    "rate_card_id",
+)
+LEDGER_COLUMNS = (
+    "contract_id",
+    "payer",
+    "kind",
+    "item",
+    "amount_pence",
+    "entry_on",
+    "run_id",
+    "claim_id",
+    "participant",
+    "month",
+    "sample_id",
+    "reverses_id",
+    "memo",
+    "created_at",
+    "actor",
+)
+
+
+def _is_postgres(session: Session) -> bool:
+    return session.connection().dialect.name == "postgresql"
+
+
+def bulk_insert(session: Session, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    """Insert plain tuples through the driver's executemany, in chunks: the fast path for big imports.
+
+    Dates and instants go in as the driver expects them: ISO text on SQLite
+    (what SQLAlchemy's Date and our UTCDateTime store there), objects on PostgreSQL.
+    """
+    postgres = _is_postgres(session)
+    mark = "%s" if postgres else "?"
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
+    connection = session.connection()
+    count, chunk = 0, []
+    for row in rows:
+        chunk.append(row if postgres else tuple(_sqlite_value(v) for v in row))
+        if len(chunk) >= CHUNK:
+            connection.exec_driver_sql(sql, chunk)
+            count += len(chunk)
+            chunk = []
+    if chunk:
+        connection.exec_driver_sql(sql, chunk)
+        count += len(chunk)
+    return count
+
+
+def _sqlite_value(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")  # as SQLAlchemy writes it
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def rate_cards_of(*, session: Session, contract_id: int) -> list[RateCardVersion]:
+    stmt = select(RateCardVersion).where(RateCardVersion.contract_id == contract_id)
+    return list(session.exec(stmt.order_by(col(RateCardVersion.effective_from))))
+
+
+def participants_of(*, session: Session, contract_id: int) -> list[PbrParticipant]:
+    return list(session.exec(select(PbrParticipant).where(PbrParticipant.contract_id == contract_id)))
+
+
+def claim_fingerprints(*, session: Session, contract_id: int) -> Iterator[tuple[str, str]]:
+    rows = session.connection().execute(
+        text("SELECT ref, fingerprint FROM pbr_claim WHERE contract_id = :c"), {"c": contract_id}
+    )
+    return ((r[0], r[1]) for r in rows)
+
+
+def clawed_back_claims(*, session: Session, contract_id: int) -> set[int]:
+    """Claims with a clawback that has not been reversed."""
+    rows = session.connection().execute(
+        text("""
+        SELECT DISTINCT l.claim_id FROM pbr_ledger l
+        WHERE l.contract_id = :c AND l.kind = 'clawback' AND l.claim_id IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM pbr_ledger r WHERE r.reverses_id = l.id)
+        """),
+        {"c": contract_id},
+    )
+    return {r[0] for r in rows}
+
+
+def accepted_claims(*, session: Session, contract_id: int) -> list[tuple[Any, ...]]:
+    """(id, ref, participant, outcome, achieved_on, payable_pence) of every accepted claim, in achieved order."""
+    rows = session.connection().execute(
+        text("""
+        SELECT id, ref, participant, outcome, achieved_on, payable_pence FROM pbr_claim
+        WHERE contract_id = :c AND verdict IN ('accepted', 'partly_accepted')
+        ORDER BY achieved_on, id
+        """),
+        {"c": contract_id},
+    )
+    return [(r[0], r[1], r[2], r[3], _date(r[4]), r[5]) for r in rows]
+
+
+def _date(value: Any) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
+
+
+def latest_achieved(*, session: Session, contract_id: int) -> dt.date | None:
+    value = (
+        session.connection()
+        .execute(text("SELECT MAX(achieved_on) FROM pbr_claim WHERE contract_id = :c"), {"c": contract_id})
+        .scalar()
+    )
+    return None if value is None else _date(value)
+
+
+def ledger_of(*, session: Session, contract_id: int) -> list[LedgerEntry]:
+    stmt = select(LedgerEntry).where(LedgerEntry.contract_id == contract_id).order_by(col(LedgerEntry.id))
+    return list(session.exec(stmt))
+
+
+def run_for(*, session: Session, contract_id: int, period: str) -> PaymentRun | None:
+    stmt = select(PaymentRun).where(PaymentRun.contract_id == contract_id, PaymentRun.period == period)
+    return session.exec(stmt).first()
+
+
+def runs_of(*, session: Session, contract_id: int) -> list[PaymentRun]:
+    stmt = select(PaymentRun).where(PaymentRun.contract_id == contract_id).order_by(col(PaymentRun.period_end))
+    return list(session.exec(stmt))
+
+
+def sample_for(*, session: Session, contract_id: int, period: str) -> ValidationSample | None:
+    stmt = select(ValidationSample).where(
+        ValidationSample.contract_id == contract_id, ValidationSample.period == period
+    )
+    return session.exec(stmt).first()
+
+
+def sample_items(*, session: Session, sample_id: int) -> list[tuple[SampleItem, PbrClaim]]:
+    stmt = (
+        select(SampleItem, PbrClaim)
+        .join(PbrClaim, col(PbrClaim.id) == col(SampleItem.claim_id))
+        .where(SampleItem.sample_id == sample_id)
+        .order_by(col(PbrClaim.ref))
+    )
+    return [(item, claim) for item, claim in session.exec(stmt)]
+
+
+def claims_by_ref(*, session: Session, contract_id: int, refs: Sequence[str]) -> dict[str, PbrClaim]:
+    """The accepted claim for each reference (a rejected duplicate never is)."""
+    stmt = select(PbrClaim).where(
+        PbrClaim.contract_id == contract_id,
+        col(PbrClaim.ref).in_(list(refs)),
+        col(PbrClaim.verdict).in_(["accepted", "partly_accepted"]),
+    )
+    return {c.ref: c for c in session.exec(stmt)}
