@@ -666,7 +666,8 @@ def _conclude(
         "created_at": as_of,
         "actor": actor,
     }
-    clawed = {e.claim_id for e in ledger if e.kind == CLAWBACK and e.claim_id}
+    reversed_ids = {e.reverses_id for e in ledger if e.reverses_id}
+    clawed = {e.claim_id for e in ledger if e.kind == CLAWBACK and e.claim_id and e.id not in reversed_ids}
     for item, claim in items:
         if item.result != "invalid" or claim.id in clawed:
             continue

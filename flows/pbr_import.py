@@ -111,7 +111,7 @@ def stored_card(version: RateCardVersion) -> RateCard:
 
 CARD_FIELDS = (
     "contract",
-    "name",
+    "card_name",
     "effective_from",
     "referral_from",
     "referral_to",
@@ -218,6 +218,8 @@ def _card_fields(path: Path) -> dict[str, Any]:
     if not outcomes:
         raise UserError(f"{path}: has no outcome rows")
     fields["outcomes"] = outcomes
+    if "card_name" in fields:  # in a CSV card, "name" is each outcome's
+        fields["name"] = fields.pop("card_name")
     return fields
 
 
@@ -683,6 +685,9 @@ def _read_claims(path: Path) -> tuple[dict[str, list[Claim]], Problems, int]:
         if bad or isinstance(achieved, str) or isinstance(amount, str):
             continue
         evidence = ""
+        if ievidence is not None and len(cells[ievidence]) > 200:
+            problems.add(table.where(line), line, "evidence", "is over 200 characters")
+            continue
         if ievidence is not None and cells[ievidence]:
             evidence = texts.get(cells[ievidence]) or texts.setdefault(
                 cells[ievidence], ",".join(e.strip().lower() for e in cells[ievidence].split(",") if e.strip())

@@ -41,7 +41,7 @@ def _flow(name: str, *, as_json: bool, **kwargs: Any) -> dict[str, Any]:
 
 
 def ratecard_import(
-    file: Annotated[Path, typer.Argument(help="A rate card, .yaml or .csv (see the README).")],
+    file: Annotated[Path, typer.Argument(help="A rate card: .yaml, or .csv/.xlsx a row per outcome.")],
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
     by: Annotated[str | None, typer.Option(help="Who is importing (default: COMMISSIONING_ACTOR).")] = None,
 ) -> None:
@@ -270,6 +270,8 @@ def clawback_command(
     by: Annotated[str | None, typer.Option(help="Who decides (default: COMMISSIONING_ACTOR).")] = None,
 ) -> None:
     """Claw back a paid claim found invalid later (recovered from the next run), or --reverse a clawback."""
+    from decimal import Decimal
+
     from flows.payments import clawback
 
     cfg = settings()
@@ -280,7 +282,9 @@ def clawback_command(
         print_json(result.as_dict())
         return
     for e in result.entries:
-        console.print(f"{result.claim}: {e['kind']} {e['payer']} £{_money(e['amount'])}", markup=False)
+        amount = Decimal(e["amount"])
+        what = f"£{-amount:,.2f} clawed back" if amount < 0 else f"£{amount:,.2f} restored (clawback reversed)"
+        console.print(f"{result.claim}: {e['payer']}: {what}", markup=False)
 
 
 def reconcile_command(

@@ -556,12 +556,6 @@ def test_exports_neutralise_text_a_spreadsheet_would_run_as_a_formula(settings: 
     assert (tmp_path / "chart.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: flows/payments.py _conclude skips every claim with any clawback in the ledger "
-    "(clawed = {claim_id of kind clawback}), reversed ones included, so a claim whose clawback was reversed and "
-    "which the sample then finds invalid is never clawed back: it stays paid in full",
-)
 def test_a_sampled_claim_found_invalid_after_a_reversed_clawback_is_clawed_back(
     q1_paid: Settings, tmp_path: Path
 ) -> None:
