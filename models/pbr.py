@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
+from sqlalchemy import select as sa_select
 from sqlmodel import Field, Session, SQLModel, col, select
 
 import models.contracts  # noqa: F401  (the contract table)
@@ -79,7 +80,9 @@ class PbrClaim(SQLModel, table=True):
     __tablename__ = "pbr_claim"
     __table_args__ = (
         UniqueConstraint("contract_id", "ref", "fingerprint", name="uq_pbr_claim_content"),
-        Index("ix_pbr_claim_contract_verdict", "contract_id", "verdict", "achieved_on"),
+        # Not on achieved_on: a claims file arrives in no date order, and a million random-order index
+        # inserts cost more than sorting a contract's accepted claims when they are read.
+        Index("ix_pbr_claim_contract_verdict", "contract_id", "verdict"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -222,19 +225,23 @@ def _is_postgres(session: Session) -> bool:
     return session.connection().dialect.name == "postgresql"
 
 
-def bulk_insert(session: Session, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+def bulk_insert(
+    session: Session, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], *, prepared: bool = False
+) -> int:
     """Insert plain tuples through the driver's executemany, in chunks: the fast path for big imports.
 
     Dates and instants go in as the driver expects them: ISO text on SQLite
     (what SQLAlchemy's Date and our UTCDateTime store there), objects on PostgreSQL.
+    ``prepared`` rows are already in the driver's form (see ``driver_date``).
     """
     postgres = _is_postgres(session)
     mark = "%s" if postgres else "?"
+    as_is = postgres or prepared
     sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
     connection = session.connection()
     count, chunk = 0, []
     for row in rows:
-        chunk.append(row if postgres else tuple(_sqlite_value(v) for v in row))
+        chunk.append(row if as_is else tuple(_sqlite_value(v) for v in row))
         if len(chunk) >= CHUNK:
             connection.exec_driver_sql(sql, chunk)
             count += len(chunk)
@@ -243,6 +250,20 @@ def bulk_insert(session: Session, table: str, columns: Sequence[str], rows: Iter
         connection.exec_driver_sql(sql, chunk)
         count += len(chunk)
     return count
+
+
+def driver_date(session: Session) -> Any:
+    """How this database's driver takes a date in ``bulk_insert(prepared=True)`` rows: ISO text on SQLite."""
+    return (lambda day: day) if _is_postgres(session) else dt.date.isoformat
+
+
+def participant_facts(*, session: Session, contract_id: int) -> list[tuple[str, dt.date, dt.date | None, Any]]:
+    """(ref, referral date, date of birth, attributes) of every participant: plain rows, no ORM objects."""
+    table = SQLModel.metadata.tables["pbr_participant"]
+    stmt = sa_select(table.c.ref, table.c.referral_date, table.c.born, table.c.attributes).where(
+        table.c.contract_id == contract_id
+    )
+    return [(r[0], r[1], r[2], r[3]) for r in session.connection().execute(stmt)]
 
 
 def _sqlite_value(value: Any) -> Any:
@@ -288,11 +309,12 @@ def accepted_claims(*, session: Session, contract_id: int) -> list[tuple[Any, ..
         text("""
         SELECT id, ref, participant, outcome, achieved_on, payable_pence FROM pbr_claim
         WHERE contract_id = :c AND verdict IN ('accepted', 'partly_accepted')
-        ORDER BY achieved_on, id
         """),
         {"c": contract_id},
     )
-    return [(r[0], r[1], r[2], r[3], _date(r[4]), r[5]) for r in rows]
+    found = [(r[0], r[1], r[2], r[3], _date(r[4]), r[5]) for r in rows]
+    found.sort(key=lambda r: (r[4], r[0]))
+    return found
 
 
 def _date(value: Any) -> dt.date:

@@ -134,7 +134,7 @@ class Decision:
 class Book:
     """What a contract has accepted so far: the running state each claim is checked against."""
 
-    refs: dict[str, set[str]] = field(default_factory=dict)  # claim reference -> fingerprints seen
+    refs: dict[str, str | set[str]] = field(default_factory=dict)  # claim reference -> fingerprint(s) seen
     by_participant: dict[str, dict[str, list[Accepted]]] = field(default_factory=dict)
     participant_total: dict[str, Decimal] = field(default_factory=dict)
     outcome_total: dict[str, Decimal] = field(default_factory=dict)
@@ -151,7 +151,22 @@ class Book:
         self.contract_total += accepted.payable
 
     def remember(self, ref: str, fingerprint: str) -> None:
-        self.refs.setdefault(ref, set()).add(fingerprint)
+        """One string per reference (a million references are common); a set only when a reference repeats."""
+        seen = self.refs.get(ref)
+        if seen is None:
+            self.refs[ref] = fingerprint
+        elif isinstance(seen, str):
+            if seen != fingerprint:
+                self.refs[ref] = {seen, fingerprint}
+        else:
+            seen.add(fingerprint)
+
+    def knows(self, ref: str, fingerprint: str) -> bool | None:
+        """None if the reference is new; else whether this very claim was seen under it."""
+        seen = self.refs.get(ref)
+        if seen is None:
+            return None
+        return seen == fingerprint if isinstance(seen, str) else fingerprint in seen
 
 
 @dataclass
@@ -175,8 +190,8 @@ def validate_claims(
     first_line: dict[str, int] = {}
     for claim in claims:  # file order: the first use of a reference wins
         fingerprint = claim.fingerprint()
-        known = book.refs.get(claim.ref)
-        if known is not None and fingerprint in known:
+        known = book.knows(claim.ref, fingerprint)
+        if known:
             unchanged.append(claim)
             continue
         duplicate = None
@@ -194,7 +209,8 @@ def validate_claims(
         fresh.append((claim, fingerprint, duplicate))
     fresh.sort(key=lambda item: (item[0].achieved_on, item[0].line))
     eligibility: dict[tuple[str, int], str | None] = {}
-    decisions = [_decide(c, fp, dup, cards, participants, book, eligibility) for c, fp, dup in fresh]
+    in_force: dict[dt.date, RateCard | None] = {}
+    decisions = [_decide(c, fp, dup, cards, participants, book, eligibility, in_force) for c, fp, dup in fresh]
     return Validation(decisions, unchanged)
 
 
@@ -206,9 +222,14 @@ def _decide(
     participants: Mapping[str, Participant],
     book: Book,
     eligibility: dict[tuple[str, int], str | None],
+    in_force: dict[dt.date, RateCard | None],
 ) -> Decision:
     findings: list[Finding] = [duplicate] if duplicate else []
-    card = version_for(cards, claim.achieved_on)
+    day = claim.achieved_on
+    if day in in_force:
+        card = in_force[day]
+    else:
+        card = in_force[day] = version_for(cards, day)
     outcome = card.outcomes.get(claim.outcome) if card else None
     price = outcome.price if outcome else ZERO
     claimed = claim.amount if claim.amount is not None else price
@@ -324,7 +345,7 @@ def _decide(
                    Reason.OVER_OUTCOME_CAP, f"outcome {claim.outcome}")  # fmt: skip
     payable = _cap(payable, card.contract_cap, book.contract_total, findings,
                    Reason.OVER_CONTRACT_CAP, f"contract {card.contract}")  # fmt: skip
-    capped = before_caps - payable
+    capped = ZERO if payable is before_caps else before_caps - payable
     if payable <= ZERO:
         return Decision(claim, fingerprint, Verdict.REJECTED, claimed, price, ZERO, capped, tuple(findings), card)
     book.add(Accepted(claim.ref, person.ref, claim.outcome, claim.achieved_on, payable))

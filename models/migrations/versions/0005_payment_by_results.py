@@ -103,7 +103,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('contract_id', 'ref', 'fingerprint', name='uq_pbr_claim_content')
     )
     with op.batch_alter_table('pbr_claim', schema=None) as batch_op:
-        batch_op.create_index('ix_pbr_claim_contract_verdict', ['contract_id', 'verdict', 'achieved_on'], unique=False)
+        batch_op.create_index('ix_pbr_claim_contract_verdict', ['contract_id', 'verdict'], unique=False)
 
     op.create_table('validation_sample',
     sa.Column('id', sa.Integer(), nullable=False),
