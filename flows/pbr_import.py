@@ -629,6 +629,14 @@ def _claim_rows(
 ) -> Iterator[tuple[Any, ...]]:
     """Rows in the driver's form; dates converted once per distinct day."""
     days: dict[dt.date, Any] = {}
+    pence: dict[Decimal, int] = {}  # the same few prices and amounts recur a million times
+
+    def to_pence(amount: Decimal) -> int:
+        value = pence.get(amount)
+        if value is None:
+            value = pence[amount] = int(amount * 100)
+        return value
+
     for d in decisions:
         c = d.claim
         day = days.get(c.achieved_on)
@@ -644,11 +652,11 @@ def _claim_rows(
             c.outcome,
             day,
             c.evidence,
-            None if c.amount is None else int(c.amount * 100),
-            int(d.claimed * 100),
-            int(d.price * 100),
-            int(d.payable * 100),
-            int(d.capped * 100),
+            None if c.amount is None else to_pence(c.amount),
+            to_pence(d.claimed),
+            to_pence(d.price),
+            to_pence(d.payable),
+            to_pence(d.capped),
             d.verdict.value,
             ",".join(f.code.value for f in d.findings),
             " | ".join(f.sentence for f in d.findings),

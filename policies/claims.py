@@ -207,8 +207,8 @@ def validate_claims(
             first_line[claim.ref] = claim.line
         book.remember(claim.ref, fingerprint)
         fresh.append((claim, fingerprint, duplicate))
-    fresh.sort(key=lambda item: (item[0].achieved_on, item[0].line))
-    eligibility: dict[tuple[str, int], str | None] = {}
+    fresh.sort(key=lambda item: item[0].achieved_on)  # stable: ties stay in file (line) order
+    eligibility: dict[tuple[str, int], tuple[Finding, ...]] = {}
     in_force: dict[dt.date, RateCard | None] = {}
     decisions = [_decide(c, fp, dup, cards, participants, book, eligibility, in_force) for c, fp, dup in fresh]
     return Validation(decisions, unchanged)
@@ -221,7 +221,7 @@ def _decide(
     cards: Sequence[RateCard],
     participants: Mapping[str, Participant],
     book: Book,
-    eligibility: dict[tuple[str, int], str | None],
+    eligibility: dict[tuple[str, int], tuple[Finding, ...]],
     in_force: dict[dt.date, RateCard | None],
 ) -> Decision:
     findings: list[Finding] = [duplicate] if duplicate else []
@@ -251,18 +251,11 @@ def _decide(
         return Decision(claim, fingerprint, Verdict.REJECTED, claimed, price, ZERO, ZERO, tuple(findings), card)
 
     key = (person.ref, id(card))
-    if key not in eligibility:
-        eligibility[key] = card.eligibility.problem(person.referral_date, person.born, person.attributes)
-    if eligibility[key]:
-        findings.append(Finding(Reason.INELIGIBLE, f"participant {person.ref} {eligibility[key]}"))
-    if not card.referral_from <= person.referral_date <= card.referral_to:
-        findings.append(
-            Finding(
-                Reason.REFERRAL_OUTSIDE_WINDOW,
-                f"participant {person.ref} was referred on {person.referral_date}, outside the referral window "
-                f"{card.referral_from} to {card.referral_to}",
-            )
-        )
+    standing = eligibility.get(key)
+    if standing is None:  # the participant's own checks, once per participant and card
+        standing = eligibility[key] = _standing(person, card)
+    if standing:
+        findings.extend(standing)
     if claim.achieved_on < person.referral_date:
         findings.append(
             Finding(
@@ -270,7 +263,8 @@ def _decide(
                 f"{claim.outcome} was achieved on {claim.achieved_on}, before referral on {person.referral_date}",
             )
         )
-    if outcome.evidence and outcome.evidence not in claim.evidence.split(","):
+    needed = outcome.evidence
+    if needed and claim.evidence != needed and needed not in claim.evidence.split(","):
         given = f"the claim gives {claim.evidence.replace(',', ', ')}" if claim.evidence else "none given"
         findings.append(
             Finding(Reason.EVIDENCE_MISSING, f"{claim.outcome} needs evidence of type {outcome.evidence}; {given}")
@@ -339,12 +333,17 @@ def _decide(
             Finding(Reason.ABOVE_PRICE, f"{gbp(claimed)} claimed for {claim.outcome}; the rate card pays {gbp(price)}")
         )
     before_caps = payable
-    payable = _cap(payable, card.participant_cap, book.participant_total.get(person.ref, ZERO), findings,
-                   Reason.OVER_PARTICIPANT_CAP, f"participant {person.ref}")  # fmt: skip
-    payable = _cap(payable, outcome.cap, book.outcome_total.get(claim.outcome, ZERO), findings,
-                   Reason.OVER_OUTCOME_CAP, f"outcome {claim.outcome}")  # fmt: skip
-    payable = _cap(payable, card.contract_cap, book.contract_total, findings,
-                   Reason.OVER_CONTRACT_CAP, f"contract {card.contract}")  # fmt: skip
+    if card.participant_cap is not None:
+        used = book.participant_total.get(person.ref, ZERO)
+        payable = _cap(
+            payable, card.participant_cap, used, findings, Reason.OVER_PARTICIPANT_CAP, "participant", person.ref
+        )
+    if outcome.cap is not None:
+        used = book.outcome_total.get(claim.outcome, ZERO)
+        payable = _cap(payable, outcome.cap, used, findings, Reason.OVER_OUTCOME_CAP, "outcome", claim.outcome)
+    if card.contract_cap is not None:
+        used = book.contract_total
+        payable = _cap(payable, card.contract_cap, used, findings, Reason.OVER_CONTRACT_CAP, "contract", card.contract)
     capped = ZERO if payable is before_caps else before_caps - payable
     if payable <= ZERO:
         return Decision(claim, fingerprint, Verdict.REJECTED, claimed, price, ZERO, capped, tuple(findings), card)
@@ -353,18 +352,34 @@ def _decide(
     return Decision(claim, fingerprint, verdict, claimed, price, payable, capped, tuple(findings) or _EMPTY, card)
 
 
+def _standing(person: Participant, card: RateCard) -> tuple[Finding, ...]:
+    """What is wrong with the participant under this card, whatever the claim: eligibility and the window."""
+    found = []
+    problem = card.eligibility.problem(person.referral_date, person.born, person.attributes)
+    if problem:
+        found.append(Finding(Reason.INELIGIBLE, f"participant {person.ref} {problem}"))
+    if not card.referral_from <= person.referral_date <= card.referral_to:
+        found.append(
+            Finding(
+                Reason.REFERRAL_OUTSIDE_WINDOW,
+                f"participant {person.ref} was referred on {person.referral_date}, outside the referral window "
+                f"{card.referral_from} to {card.referral_to}",
+            )
+        )
+    return tuple(found)
+
+
 def _cap(
-    payable: Decimal, cap: Decimal | None, used: Decimal, findings: list[Finding], code: Reason, what: str
+    payable: Decimal, cap: Decimal, used: Decimal, findings: list[Finding], code: Reason, kind: str, name: str
 ) -> Decimal:
-    if cap is None or payable <= ZERO:
+    headroom = cap - used
+    if payable <= headroom or payable <= ZERO:
         return payable
-    headroom = max(cap - used, ZERO)
-    if payable <= headroom:
-        return payable
+    headroom = max(headroom, ZERO)
     findings.append(
         Finding(
             code,
-            f"the {what} cap of {gbp(cap)} leaves {gbp(headroom)} of the {gbp(payable)} due; "
+            f"the {kind} {name} cap of {gbp(cap)} leaves {gbp(headroom)} of the {gbp(payable)} due; "
             f"{gbp(payable - headroom)} is capped",
         )
     )
