@@ -100,7 +100,7 @@ def _demo_payments(cfg: Settings) -> None:
         console.print(
             f"Payment by results, {PBR_CONTRACT} (Fair Chance Fund rate card): {claims['rows']} claim(s): "
             f"{claims['accepted']} accepted, {claims['partly_accepted']} partly, {claims['rejected']} rejected "
-            f"({', '.join(sorted(claims['by_reason']))}).",
+            f"(reasons given: {', '.join(sorted(claims['by_reason']))}).",
             markup=False,
         )
     paid = ", ".join(f"{r['period']} £{Decimal(r['summary']['paid']):,.2f}" for r in result["runs"])
