@@ -238,7 +238,8 @@ def _csv_rows(path: Path, text: str) -> list[Row]:
     return rows
 
 
-def _yaml_rows(path: Path, text: str) -> list[Row]:
+def load_yaml_with_lines(path: Path, text: str) -> Any:
+    """A YAML document whose every mapping carries ``__line__``, the line it starts on, for error messages."""
     import yaml
 
     class LineLoader(yaml.SafeLoader):
@@ -254,11 +255,15 @@ def _yaml_rows(path: Path, text: str) -> list[Row]:
 
     LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping_with_line)
     try:
-        document = yaml.load(text, Loader=LineLoader)
+        return yaml.load(text, Loader=LineLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
         raise UserError(f"{path}{line}: is not valid YAML: {getattr(exc, 'problem', exc)}") from None
+
+
+def _yaml_rows(path: Path, text: str) -> list[Row]:
+    document = load_yaml_with_lines(path, text)
     items = document.get("contracts") if isinstance(document, dict) else document
     if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
         raise UserError(f"{path}: expected a list of contracts under 'contracts:'")

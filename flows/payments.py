@@ -384,8 +384,7 @@ def clawback(
             raise UserError(f"contract {contract_ref} has no accepted claim {claim_ref!r}")
         ledger = ledger_of(session=session, contract_id=cid)
         mine = [e for e in ledger if e.claim_id == claim.id]
-        reversed_ids = {e.reverses_id for e in ledger if e.reverses_id}
-        open_clawbacks = [e for e in mine if e.kind == CLAWBACK and e.id not in reversed_ids]
+        open_clawbacks = [e for e in _open_clawbacks(ledger) if e.claim_id == claim.id]
         base = {
             "contract_id": cid,
             "entry_on": today,
@@ -413,10 +412,7 @@ def clawback(
         else:
             if open_clawbacks:
                 raise UserError(f"claim {claim_ref} was already clawed back on {open_clawbacks[0].entry_on}")
-            net: dict[str, int] = defaultdict(int)
-            for e in mine:
-                if e.kind in (ACCRUAL, CLAWBACK, REVERSAL):
-                    net[e.payer] += e.amount_pence
+            net = _held_by_payer(mine, claim.id)
             if not any(net.values()):
                 raise UserError(f"claim {claim_ref} has not been paid; nothing to claw back")
             for payer, amount in sorted(net.items()):
@@ -445,6 +441,21 @@ def clawback(
         )
     shown = [{"payer": e["payer"], "kind": e["kind"], "amount": f"{pounds(e['amount_pence']):.2f}"} for e in entries]
     return ClawbackResult(contract_ref, claim_ref, shown)
+
+
+def _open_clawbacks(ledger: Sequence[LedgerEntry]) -> list[LedgerEntry]:
+    """Clawbacks of single claims that no reversal has undone."""
+    reversed_ids = {e.reverses_id for e in ledger if e.reverses_id}
+    return [e for e in ledger if e.kind == CLAWBACK and e.claim_id is not None and e.id not in reversed_ids]
+
+
+def _held_by_payer(ledger: Iterable[LedgerEntry], claim_id: int | None) -> dict[str, int]:
+    """What each payer has paid for a claim and not clawed back (pence): the most a clawback takes."""
+    net: dict[str, int] = defaultdict(int)
+    for e in ledger:
+        if e.claim_id == claim_id and e.kind in (ACCRUAL, CLAWBACK, REVERSAL):
+            net[e.payer] += e.amount_pence
+    return dict(net)
 
 
 # --------------------------------------------------------------------------- post-payment samples
@@ -666,16 +677,11 @@ def _conclude(
         "created_at": as_of,
         "actor": actor,
     }
-    reversed_ids = {e.reverses_id for e in ledger if e.reverses_id}
-    clawed = {e.claim_id for e in ledger if e.kind == CLAWBACK and e.claim_id and e.id not in reversed_ids}
+    clawed = {e.claim_id for e in _open_clawbacks(ledger)}
     for item, claim in items:
         if item.result != "invalid" or claim.id in clawed:
             continue
-        net: dict[str, int] = defaultdict(int)
-        for e in ledger:
-            if e.claim_id == claim.id and e.kind in (ACCRUAL, CLAWBACK, REVERSAL):
-                net[e.payer] += e.amount_pence
-        for payer, amount in sorted(net.items()):
+        for payer, amount in sorted(_held_by_payer(ledger, claim.id).items()):
             if amount:
                 session.add(
                     LedgerEntry(
@@ -690,7 +696,7 @@ def _conclude(
                     )
                 )
     if outcome.recovery:
-        card = version_for(cards, dt.date.fromisoformat(str(sample.drawn_at.date()))) or cards[-1]
+        card = version_for(cards, today) or cards[-1]
         for payer, share in zip((p.name for p in card.payers), split(outcome.recovery, card.payers), strict=True):
             if share:
                 session.add(

@@ -14,7 +14,6 @@ import datetime as dt
 import gc
 import hashlib
 import json
-import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
+from flows.contracts import load_yaml_with_lines
 from flows.errors import UserError
 from flows.runtime import database
 from flows.settings import Settings
@@ -44,13 +44,12 @@ from models.pbr import (
     participants_of,
     rate_cards_of,
 )
-from policies.claims import Accepted, Book, Claim, Decision, Participant, Verdict, validate_claims
+from policies.claims import Accepted, Book, Claim, Decision, Participant, Validation, Verdict, validate_claims
 from policies.contract_terms import PaymentModel
 from policies.dates import parse_iso_date
-from policies.money import PENNY
+from policies.money import PENNY, parse_money
 from policies.ratecard import RateCard, read_rate_card
 
-_AMOUNT_RE = re.compile(r"^(?P<sign>-)?\s*£?\s*(?P<pounds>\d{1,3}(?:,\d{3})+|\d+)(?P<pence>\.\d+)?$")
 SHOWN = 20  # problems named one by one; the rest are counted
 PBR_MODELS = (PaymentModel.PAYMENT_BY_RESULTS.value, PaymentModel.HYBRID.value)
 
@@ -228,25 +227,7 @@ def _card_fields(path: Path) -> dict[str, Any]:
 
 
 def _yaml_card(path: Path) -> dict[str, Any]:
-    import yaml
-
-    text = _utf8(path)
-
-    class LineLoader(yaml.SafeLoader):
-        pass
-
-    def mapping_with_line(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-        mapping = dict(loader.construct_mapping(node, deep=True))
-        mapping["__line__"] = node.start_mark.line + 1
-        return mapping
-
-    LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping_with_line)
-    try:
-        document = yaml.load(text, Loader=LineLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        raise UserError(f"{path}{line}: is not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    document = load_yaml_with_lines(path, _utf8(path))
     if not isinstance(document, dict):
         raise UserError(f"{path}: expected a rate card (contract:, effective_from:, outcomes: ...)")
     document.pop("__line__", None)
@@ -567,7 +548,7 @@ def _import_claims(settings: Settings, path: Path, *, as_of: dt.datetime, actor:
     return report
 
 
-def _validate(session: Any, contract: Contract, cards: list[RateCard], claims: list[Claim]) -> Any:
+def _validate(session: Any, contract: Contract, cards: list[RateCard], claims: list[Claim]) -> Validation:
     cid = contract_id(contract)
     participants = {
         ref: Participant(ref, referral, born, attributes or {})
@@ -751,14 +732,12 @@ def _date_or_reason(text: str) -> dt.date | str:
 
 
 def _amount_or_reason(text: str) -> Decimal | str:
-    match = _AMOUNT_RE.match(text)
-    if not match:
+    money, _ = parse_money(text)
+    if money is None:
         return f"{text!r} is not an amount of money (e.g. 1500.00)"
-    if match["sign"]:
+    if money.amount < 0:
         return f"{text} is negative; claim a positive amount (a correction is a clawback, not a negative claim)"
-    if match["pence"] and len(match["pence"]) > 3:
-        return f"{text} has fractions of a penny"
-    return Decimal(match["pounds"].replace(",", "") + (match["pence"] or "")).quantize(PENNY)
+    return money.amount.quantize(PENNY)
 
 
 def rejection_rows(report: ClaimsReport) -> Sequence[Sequence[Any]]:

@@ -28,10 +28,10 @@ def register(app: typer.Typer) -> None:
     app.command("reconcile")(reconcile_command)
 
 
-def _flow(name: str, *, as_json: bool, **kwargs: Any) -> dict[str, Any]:
+def _flow(cfg: Any, name: str, *, as_json: bool, **kwargs: Any) -> dict[str, Any]:
     from flows.runtime import configure_prefect
 
-    configure_prefect(settings())
+    configure_prefect(cfg)
     from flows.pbr_flows import run
 
     if not as_json:
@@ -99,7 +99,7 @@ def claims_import(
     cfg = settings()
     when = as_of_instant(None, cfg)
     result = _flow(
-        "import-claims", as_json=as_json, path=str(file.resolve()), as_of=when.isoformat(), actor=actor(by, cfg)
+        cfg, "import-claims", as_json=as_json, path=str(file.resolve()), as_of=when.isoformat(), actor=actor(by, cfg)
     )
     if report is not None:
         from flows.exports import write_csv
@@ -179,7 +179,13 @@ def pay_command(
     cfg = settings()
     when = as_of_instant(as_of, cfg)
     result = _flow(
-        "payment-run", as_json=as_json, contract=contract, period=period, as_of=when.isoformat(), actor=actor(by, cfg)
+        cfg,
+        "payment-run",
+        as_json=as_json,
+        contract=contract,
+        period=period,
+        as_of=when.isoformat(),
+        actor=actor(by, cfg),
     )
     if as_json:
         print_json(result)
@@ -225,6 +231,7 @@ def sample_command(
     cfg = settings()
     when = as_of_instant(as_of, cfg)
     result = _flow(
+        cfg,
         "sample-validation",
         as_json=as_json,
         contract=contract,
@@ -297,7 +304,7 @@ def reconcile_command(
     """Claimed, accepted, rejected by reason, capped, paid, clawed back, outstanding, and headroom under each cap."""
     from flows.reconcile import Reconciliation, export_chart, export_csv, export_xlsx
 
-    result = _flow("reconcile", as_json=as_json, contract=contract)
+    result = _flow(settings(), "reconcile", as_json=as_json, contract=contract)
     report = Reconciliation(**result)
     for path, write in ((csv, export_csv), (xlsx, export_xlsx), (chart, export_chart)):
         if path is not None:
