@@ -41,7 +41,7 @@ def _flow(cfg: Any, name: str, *, as_json: bool, **kwargs: Any) -> dict[str, Any
 
 
 def ratecard_import(
-    file: Annotated[Path, typer.Argument(help="A rate card: .yaml, or .csv/.xlsx a row per outcome.")],
+    file: Annotated[Path, typer.Argument(help="A rate card: .yaml, or .csv/.xlsx with a row per outcome.")],
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
     by: Annotated[str | None, typer.Option(help="Who is importing (default: COMMISSIONING_ACTOR).")] = None,
 ) -> None:
@@ -140,6 +140,8 @@ def claims_import(
         f"accepted, {result['rejected']:,} rejected, {result['unchanged']:,} already imported (unchanged).",
         markup=False,
     )
+    if not result["added"]:
+        return
     console.print(
         f"Claimed £{_money(result['claimed'])}; payable £{_money(result['payable'])}; "
         f"capped £{_money(result['capped'])}.",
