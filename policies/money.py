@@ -2,7 +2,9 @@
 
 Rule: amounts are ``Decimal`` in policies and whole pence (minor units) in the
 database. There is one rounding rule, ROUNDING (half up, to the penny),
-applied only where a calculation produces fractions of a penny. Currency is
+applied only where a calculation produces fractions of a penny; sharing one
+amount between payers is done by largest remainder (policies/payments.split),
+so that the parts add up to the whole and none is negative. Currency is
 explicit and defaults to GBP; amounts in different currencies never mix.
 
 Worked example: a contract valued at "£5,250,000.00" parses to

@@ -6,9 +6,11 @@ period's last day that no earlier run paid, in the order achieved. Caps are
 applied again against what has been paid, net of clawbacks, in this order:
 participant, outcome, contract (each from the card in force on the achieved
 date), so that no run can pay past a cap whatever happened since the claim
-was accepted. Each claim's amount is split between the card's payers: every
-payer but the last gets its share rounded half up to the penny, and the last
-gets the rest, so the parts always add up to the whole.
+was accepted. Each claim's amount is split between the card's payers by
+largest remainder: each share rounded down to the penny, and the pennies left
+go to the shares that lost most in rounding (with two payers, the first share
+rounded half up and the second taking the rest), so the parts always add up
+to the whole and none is negative.
 
 Fees sit outside the outcome caps: an attachment fee for each eligible
 participant referred inside the window on or before the period's end and not
@@ -80,9 +82,27 @@ def period_of(day: dt.date, frequency: Frequency) -> Period:
 
 
 def split(amount: Decimal, payers: Sequence[Payer]) -> tuple[Decimal, ...]:
-    """``amount`` shared by percentage: half up to the penny for all but the last payer, who takes the rest."""
-    parts = [(amount * p.share / 100).quantize(PENNY, rounding=ROUNDING) for p in payers[:-1]]
-    return (*parts, amount - sum(parts, ZERO))
+    """``amount`` (whole pence) shared by percentage, to the penny, by largest remainder.
+
+    Each payer gets its exact share rounded down to the penny; the pennies left over go one each to
+    the payers whose shares lost most in rounding, the earlier payer on a tie. With two payers this is
+    the first payer's share rounded half up and the second taking the rest. No part is ever negative
+    (rounding half up for all but the last payer could leave the last less than nothing: three payers
+    of 0.01%, 99.99% and 0% of £250.00), each is within a penny of its exact share, and the parts add
+    up to the whole. A negative amount (a recovery) is split as its size, then negated.
+    """
+    if sum((p.share for p in payers), ZERO) != 100:
+        raise ValueError(f"payer shares add up to {sum((p.share for p in payers), ZERO)}%, not 100%")
+    pence = int(abs(amount) * 100)
+    if pence != abs(amount) * 100:
+        raise ValueError(f"{amount} is not a whole number of pence")
+    exact = [Decimal(pence) * p.share / 100 for p in payers]
+    parts = [int(x) for x in exact]  # rounded down: shares are never negative
+    lost = sorted(range(len(payers)), key=lambda i: (parts[i] - exact[i], i))  # most lost first
+    for i in lost[: pence - sum(parts)]:
+        parts[i] += 1
+    sign = -1 if amount < 0 else 1
+    return tuple(Decimal(sign * part).scaleb(-2) for part in parts)
 
 
 def service_fee(value: Decimal, percent: Decimal, start: dt.date, months: int, month: str) -> Decimal:

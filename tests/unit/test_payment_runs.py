@@ -119,6 +119,11 @@ def payers(*shares: str) -> tuple[Payer, ...]:
         ("0.05", ("50", "50"), ("0.03", "0.02")),  # 0.025: half up, not to even
         ("8333.33", ("30", "70"), ("2500.00", "5833.33")),  # 2499.999 rounds up
         ("1234.56", ("100",), ("1234.56",)),
+        # half up for all but the last would give 0.03, 249.98 and -0.01; the last penny goes to the first,
+        # whose 0.025 lost as much in rounding down as 249.975 did, and is earlier
+        ("250.00", ("0.01", "99.99", "0"), ("0.03", "249.97", "0.00")),
+        ("0.02", ("25", "25", "25", "25"), ("0.01", "0.01", "0.00", "0.00")),  # 0.005 each: two pennies
+        ("-0.05", ("50", "50"), ("-0.03", "-0.02")),  # a recovery splits as its size
     ],
 )
 def test_split_by_hand(amount: str, shares: tuple[str, ...], parts: tuple[str, ...]) -> None:
