@@ -18,7 +18,6 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +43,18 @@ from models.pbr import (
     participants_of,
     rate_cards_of,
 )
-from policies.claims import Accepted, Book, Claim, Decision, Participant, Validation, Verdict, validate_claims
+from policies.claims import (
+    Book,
+    Claim,
+    Decision,
+    Participant,
+    Validation,
+    Verdict,
+    fingerprint,
+    pence,
+    pounds,
+    validate_claims,
+)
 from policies.contract_terms import PaymentModel
 from policies.dates import parse_iso_date
 from policies.money import PENNY, parse_money
@@ -517,10 +527,9 @@ def _import_claims(settings: Settings, path: Path, *, as_of: dt.datetime, actor:
             card_ids = {
                 v.effective_from: v.id for v in rate_cards_of(session=session, contract_id=contract_id(contract))
             }
-            _tally(report, contract.ref, validation.decisions)
-            validation.decisions.sort(key=_LINE)  # stored in file order, which keeps the reference index in order
+            payable_before = report.payable
             rows_out = _claim_rows(
-                contract_id(contract), import_row.id, validation.decisions, card_ids, driver_date(session)
+                report, contract, import_row.id, validation.decisions, card_ids, driver_date(session)
             )
             bulk_insert(session, "pbr_claim", CLAIM_COLUMNS, rows_out, prepared=True)
             append_event(
@@ -533,7 +542,7 @@ def _import_claims(settings: Settings, path: Path, *, as_of: dt.datetime, actor:
                 after={
                     "source": str(path),
                     "claims": len(validation.decisions),
-                    "payable": f"{sum((d.payable for d in validation.decisions), Decimal(0)):.2f}",
+                    "payable": f"{report.payable - payable_before:.2f}",
                 },
             )
         report.added = report.accepted + report.partly_accepted + report.rejected
@@ -555,94 +564,90 @@ def _validate(session: Any, contract: Contract, cards: list[RateCard], claims: l
         for ref, referral, born, attributes in participant_facts(session=session, contract_id=cid)
     }
     book = Book()
-    for ref, fingerprint in claim_fingerprints(session=session, contract_id=cid):
-        book.remember(ref, fingerprint)
+    for ref, printed in claim_fingerprints(session=session, contract_id=cid):
+        book.remember(ref, printed)
     clawed = clawed_back_claims(session=session, contract_id=cid)
     for claim_id, ref, participant, outcome, achieved_on, payable_pence in accepted_claims(
         session=session, contract_id=cid
     ):
         if claim_id not in clawed:
-            book.add(Accepted(ref, participant, outcome, achieved_on, Decimal(payable_pence) / 100))
+            book.hold(ref, participant, outcome, achieved_on, payable_pence)
     return validate_claims(cards, participants, book, claims)
 
 
-def _tally(report: ClaimsReport, contract: str, decisions: list[Decision]) -> None:
-    for d in decisions:
-        report.claimed += d.claimed
-        report.payable += d.payable
-        report.capped += d.capped
-        if d.verdict is Verdict.ACCEPTED:
-            report.accepted += 1
-            if not d.findings:
-                continue
-        elif d.verdict is Verdict.PARTLY_ACCEPTED:
-            report.partly_accepted += 1
-        else:
-            report.rejected += 1
-        for f in d.findings:
-            report.by_reason[f.code.value] += 1
-        c = d.claim
-        report.rejections.append(
-            Rejection(
-                c.line,
-                c.ref,
-                contract,
-                c.participant,
-                c.outcome,
-                d.verdict.value,
-                f"{d.claimed:.2f}",
-                f"{d.payable:.2f}",
-                [f.code.value for f in d.findings],
-                [f.sentence for f in d.findings],
-            )
-        )
-
-
-_LINE = attrgetter("claim.line")
-
-
 def _claim_rows(
-    cid: int,
+    report: ClaimsReport,
+    contract: Contract,
     import_id: int,
     decisions: Iterable[Decision],
     card_ids: Mapping[dt.date, int | None],
     as_date: Callable[[dt.date], Any],
 ) -> Iterator[tuple[Any, ...]]:
-    """Rows in the driver's form; dates converted once per distinct day."""
-    days: dict[dt.date, Any] = {}
-    pence: dict[Decimal, int] = {}  # the same few prices and amounts recur a million times
-
-    def to_pence(amount: Decimal) -> int:
-        value = pence.get(amount)
-        if value is None:
-            value = pence[amount] = int(amount * 100)
-        return value
-
+    """Rows in the driver's form, counted into ``report`` as they go. A million claims share a few
+    hundred days and amounts, so each is converted (and written for the fingerprint) once."""
+    cid = contract_id(contract)
+    days: dict[dt.date, tuple[Any, str]] = {}
+    amounts: dict[Decimal | None, tuple[int | None, str]] = {None: (None, "None")}
+    claimed = payable = capped = rows = 0
+    counts = Counter[Verdict]()  # of the claims with findings; the rest are accepted in full
     for d in decisions:
+        rows += 1
         c = d.claim
         day = days.get(c.achieved_on)
         if day is None:
-            day = days[c.achieved_on] = as_date(c.achieved_on)
+            day = days[c.achieved_on] = (as_date(c.achieved_on), c.achieved_on.isoformat())
+        amount = amounts.get(c.amount)
+        if amount is None and c.amount is not None:
+            amount = amounts[c.amount] = (pence(c.amount), str(c.amount))
+        assert amount is not None
+        claimed += d.claimed_pence
+        payable += d.payable_pence
+        findings = d.findings
+        if findings:
+            capped += d.capped_pence
+            counts[d.verdict] += 1
+            for f in findings:
+                report.by_reason[f.code.value] += 1
+            report.rejections.append(
+                Rejection(
+                    c.line,
+                    c.ref,
+                    contract.ref,
+                    c.participant,
+                    c.outcome,
+                    d.verdict.value,
+                    f"{d.claimed:.2f}",
+                    f"{d.payable:.2f}",
+                    [f.code.value for f in findings],
+                    [f.sentence for f in findings],
+                )
+            )
         yield (
             cid,
             import_id,
             c.line,
             c.ref,
-            d.fingerprint,
+            fingerprint(c.ref, c.participant, c.outcome, day[1], amount[1], c.evidence),
             c.participant,
             c.outcome,
-            day,
+            day[0],
             c.evidence,
-            None if c.amount is None else to_pence(c.amount),
-            to_pence(d.claimed),
-            to_pence(d.price),
-            to_pence(d.payable),
-            to_pence(d.capped),
+            amount[0],
+            d.claimed_pence,
+            d.price_pence,
+            d.payable_pence,
+            d.capped_pence,
             d.verdict.value,
-            ",".join(f.code.value for f in d.findings),
-            " | ".join(f.sentence for f in d.findings),
+            ",".join(f.code.value for f in findings) if findings else "",
+            " | ".join(f.sentence for f in findings) if findings else "",
             card_ids.get(d.card.effective_from) if d.card else None,
         )
+    report.accepted += rows - counts[Verdict.PARTLY_ACCEPTED] - counts[Verdict.REJECTED]  # accepted: no findings
+    report.partly_accepted += counts[Verdict.PARTLY_ACCEPTED]
+    report.rejected += counts[Verdict.REJECTED]
+    report.claimed += pounds(claimed)
+    report.payable += pounds(payable)
+    report.capped += pounds(capped)
 
 
 def _sha256(path: Path) -> str:

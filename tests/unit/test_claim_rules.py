@@ -76,6 +76,7 @@ from policies.claims import (
     Reason,
     Validation,
     Verdict,
+    _validate,
     gbp,
     validate_claims,
 )
@@ -209,13 +210,22 @@ def test_the_scenario_adds_up_by_hand() -> None:
     assert book.outcome_total["ASSESS_1"] == D("1000.00")
 
 
-def test_claims_are_decided_by_achieved_date_then_line() -> None:
+def test_decisions_come_back_in_file_order_and_each_participant_is_checked_by_date() -> None:
     validation, _ = run_scenario()
-    order = [(d.claim.achieved_on, d.claim.line) for d in validation.decisions]
-    assert order == sorted(order)
     lines = [d.claim.line for d in validation.decisions]
-    assert lines.index(15) < lines.index(14)  # P-003's entry (line 15) is decided before the S3 on line 14
-    assert lines.index(12) < lines.index(11)  # P-001's ACC_S6 (20 April) before ASSESS_3 (27 April)
+    assert lines == sorted(lines)
+    decided = by_line(validation)
+    # P-003's S3 on line 14 is too early for the entry achieved on 15 November (line 15), not missing it
+    assert decided[14].codes == (Reason.INTERVAL_TOO_SHORT,)
+    # P-001's ACC_S6 (20 April, line 12) takes the cap's headroom before ASSESS_3 (27 April, line 11)
+    assert (decided[12].verdict, decided[11].verdict) == (P, R)
+
+
+def test_checking_participant_by_participant_decides_as_checking_by_date() -> None:
+    rows = [c for c, *_ in SCENARIO]
+    by_date = _validate([FCF], PARTICIPANTS, Book(), rows, by_participant=False)
+    grouped = _validate([FCF], PARTICIPANTS, Book(), rows, by_participant=True)
+    assert grouped == by_date
 
 
 def test_the_claim_that_crosses_the_participant_cap_gets_the_headroom() -> None:
@@ -374,13 +384,17 @@ def test_a_contract_cap_stops_everything() -> None:
     # by date: K-1 (10-10) 500, K-3 (11-03) 500, K-2 (11-15) and K-4 (12-01) find no headroom
     assert [(x.claim.ref, x.verdict, x.payable) for x in decisions] == [
         ("K-1", A, D("500.00")),
-        ("K-3", A, D("500.00")),
         ("K-2", R, D(0)),
+        ("K-3", A, D("500.00")),
         ("K-4", R, D(0)),
     ]
-    assert sentence(decisions[2], Reason.OVER_CONTRACT_CAP) == (
+    assert sentence(decisions[1], Reason.OVER_CONTRACT_CAP) == (
         "the contract FCF-2025-01 cap of £1,000.00 leaves £0.00 of the £500.00 due; £500.00 is capped"
     )
+    # The file could reach the cap, so it is walked by date; participant by participant, P-001's two
+    # claims would have taken the whole cap before K-3, achieved earlier, was looked at.
+    grouped = _validate([card], PARTICIPANTS, Book(), rows, by_participant=True).decisions
+    assert [x.verdict for x in grouped] == [A, R, R, A]
 
 
 def test_caps_apply_in_turn_participant_then_outcome_then_contract() -> None:
