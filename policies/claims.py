@@ -25,7 +25,8 @@ rejected as interval_too_short.
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+import itertools
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -307,10 +308,11 @@ def validate_claims(
     """Decide every claim, updating ``book`` with what is accepted. ``cards`` are sorted by effective date.
 
     Each participant's claims are checked in the order achieved (then line). Only the contract and
-    outcome caps join participants together: when the claims could not reach them even if every one
-    were paid in full, no claim's decision depends on another participant's, and each participant's
-    claims are checked together, which is twice as fast for a big file as walking it by date (the
-    same participant's history stays in the processor's cache). Otherwise all are checked by date.
+    outcome caps join participants together, so as long as the claims could not reach them even if
+    every one were paid in full, no claim's decision depends on another participant's. Those claims
+    (all of them, usually; else the earliest achieved, up to the point where a cap could be reached)
+    are checked participant by participant, which for a big file is twice as fast as walking it by
+    date, because one participant's history stays in the processor's cache. The rest follow by date.
     """
     return _validate(cards, participants, book, claims, by_participant=None)
 
@@ -323,27 +325,21 @@ def _validate(
     *,
     by_participant: bool | None,
 ) -> Validation:
-    """``by_participant``: None to choose as described above; True or False to force it (for tests)."""
+    """``by_participant``: None to choose as described above; True (all participant by participant) or
+    False (all by date) to force it, for tests."""
     fresh, duplicates, unchanged = _sift(book, claims)
     by_day = _rules_by_day(cards, {claim.achieved_on for claim in fresh})
     pence_of: dict[Decimal, int] = {}
-    if by_participant is None:
-        by_participant = _caps_have_room(fresh, by_day, book, pence_of)
-    if by_participant:
-        groups: dict[str, list[int]] = {}
-        for i, claim in enumerate(fresh):
-            group = groups.get(claim.participant)
-            if group is None:
-                groups[claim.participant] = [i]
-            else:
-                group.append(i)
-        order: Iterable[int] = (
-            i
-            for group in groups.values()
-            for i in (sorted(group, key=lambda i: fresh[i].achieved_on) if len(group) > 1 else group)
-        )
-    else:
-        order = sorted(range(len(fresh)), key=lambda i: fresh[i].achieved_on)  # stable: ties in line order
+    everything = range(len(fresh))
+    order: Iterable[int]
+    if by_participant is not None:
+        order = _by_participant(fresh, everything) if by_participant else _by_date(fresh)
+    elif _within_caps(fresh, everything, by_day, book, pence_of) == len(fresh):
+        order = _by_participant(fresh, everything)
+    else:  # by participant as far as the caps cannot be reached, in date order; then by date
+        by_date = _by_date(fresh)
+        reach = _within_caps(fresh, by_date, by_day, book, pence_of)
+        order = itertools.chain(_by_participant(fresh, by_date[:reach]), by_date[reach:])
     decisions: list[Decision | None] = [None] * len(fresh)
     for i in order:
         claim = fresh[i]
@@ -435,19 +431,42 @@ def _claimed(claim: Claim, rule: _Rule, pence_of: dict[Decimal, int]) -> int:
     return known
 
 
-def _caps_have_room(
-    fresh: Sequence[Claim], by_day: Mapping[dt.date, _CardRules | None], book: Book, pence_of: dict[Decimal, int]
-) -> bool:
-    """Whether the contract and outcome caps would hold even if every claim were paid in full.
+def _by_date(fresh: Sequence[Claim]) -> list[int]:
+    return sorted(range(len(fresh)), key=lambda i: fresh[i].achieved_on)  # stable: ties in line order
 
-    A claim pays at most the lower of what it claims and the card price, so this sum bounds what the
-    file can add to each total, whatever the order. Within the bound no contract or outcome cap bites.
-    """
+
+def _by_participant(fresh: Sequence[Claim], indexes: Sequence[int]) -> Iterator[int]:
+    """``indexes`` regrouped participant by participant, each participant's in date order (then line)."""
+    groups: dict[str, list[int]] = {}
+    for i in indexes:
+        participant = fresh[i].participant
+        group = groups.get(participant)
+        if group is None:
+            groups[participant] = [i]
+        else:
+            group.append(i)
+    for group in groups.values():
+        if len(group) > 1:  # stable: ties keep the order given, which is line order
+            group.sort(key=lambda i: fresh[i].achieved_on)
+        yield from group
+
+
+def _within_caps(
+    fresh: Sequence[Claim],
+    indexes: Sequence[int],
+    by_day: Mapping[dt.date, _CardRules | None],
+    book: Book,
+    pence_of: dict[Decimal, int],
+) -> int:
+    """How many of ``indexes``, from the first, cannot reach the contract or an outcome cap even if
+    every one of them were paid in full (a claim pays at most the lower of what it claims and the
+    card price). Among those, whatever the order, no contract or outcome cap bites."""
     total = 0
     by_outcome: dict[str, int] = {}
     contract_cap: int | None = None
     outcome_cap: dict[str, int] = {}
-    for claim in fresh:
+    for n, i in enumerate(indexes):
+        claim = fresh[i]
         rules = by_day[claim.achieved_on]
         rule = rules.rules.get(claim.outcome) if rules else None
         if rules is None or rule is None:
@@ -456,14 +475,15 @@ def _caps_have_room(
         total += most
         if rules.contract_cap is not None and (contract_cap is None or rules.contract_cap < contract_cap):
             contract_cap = rules.contract_cap
+        if contract_cap is not None and book.contract_pence + total > contract_cap:
+            return n
         if rule.cap is not None:
-            by_outcome[claim.outcome] = by_outcome.get(claim.outcome, 0) + most
-            cap = outcome_cap.get(claim.outcome)
-            if cap is None or rule.cap < cap:
-                outcome_cap[claim.outcome] = rule.cap
-    if contract_cap is not None and book.contract_pence + total > contract_cap:
-        return False
-    return all(book.outcome_pence.get(code, 0) + by_outcome[code] <= cap for code, cap in outcome_cap.items())
+            code = claim.outcome
+            so_far = by_outcome[code] = by_outcome.get(code, 0) + most
+            cap = outcome_cap[code] = min(outcome_cap.get(code, rule.cap), rule.cap)
+            if book.outcome_pence.get(code, 0) + so_far > cap:
+                return n
+    return len(indexes)
 
 
 def _decide(
