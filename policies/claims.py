@@ -436,9 +436,13 @@ def _by_date(fresh: Sequence[Claim]) -> list[int]:
 
 
 def _by_participant(fresh: Sequence[Claim], indexes: Sequence[int]) -> Iterator[int]:
-    """``indexes`` regrouped participant by participant, each participant's in date order (then line)."""
+    """``indexes`` regrouped participant by participant, each participant's in date order (then line).
+
+    Participants come in the order they first appear in the file: the claims were read, and are kept in
+    memory, in that order, so the check walks memory in order (most of why grouping is quicker).
+    """
     groups: dict[str, list[int]] = {}
-    for i in indexes:
+    for i in sorted(indexes):
         participant = fresh[i].participant
         group = groups.get(participant)
         if group is None:
@@ -446,7 +450,7 @@ def _by_participant(fresh: Sequence[Claim], indexes: Sequence[int]) -> Iterator[
         else:
             group.append(i)
     for group in groups.values():
-        if len(group) > 1:  # stable: ties keep the order given, which is line order
+        if len(group) > 1:  # stable: ties stay in line order
             group.sort(key=lambda i: fresh[i].achieved_on)
         yield from group
 
