@@ -222,6 +222,14 @@ class Book:
         self.outcome_pence[outcome] = self.outcome_pence.get(outcome, 0) + payable
         self.contract_pence += payable
 
+    def forget(self, participant: str) -> None:
+        """Drop a participant's history and total (see ``decide``)."""
+        history = self.by_participant.pop(participant, None)
+        if history:
+            for held in history.values():
+                self.accepted_refs.difference_update(ref for _, ref in held)
+        self.participant_pence.pop(participant, None)
+
     def remember(self, ref: str, fingerprint: str) -> None:
         """One string per reference; a set only when a reference repeats."""
         seen = self.refs.get(ref)
@@ -327,26 +335,105 @@ def _validate(
 ) -> Validation:
     """``by_participant``: None to choose as described above; True (all participant by participant) or
     False (all by date) to force it, for tests."""
+    plan = plan_claims(cards, book, claims)
+    return Validation(decide_in_file_order(plan, participants, book, by_participant=by_participant), plan.unchanged)
+
+
+@dataclass
+class ClaimPlan:
+    """A file's claims sorted out for deciding: those to decide (``fresh``, in file order), a finding for
+    each reused reference (by line), the rows already known, and how far the caps let participants be
+    decided apart (``reach``: that many of the claims, taken by date, cannot reach a contract or outcome
+    cap). ``independent`` plans may be decided in parts of whole participants, in any order, each part
+    against its own copy of the book: no part's decisions depend on another's."""
+
+    fresh: list[Claim]
+    duplicates: dict[int, Finding]
+    unchanged: list[Claim]
+    by_day: dict[dt.date, "_CardRules | None"]
+    pence_of: dict[Decimal, int]
+    reach: int
+    by_date: list[int] | None  # the claims by date, when the caps are in reach
+
+    @property
+    def independent(self) -> bool:
+        return self.reach == len(self.fresh)
+
+    def order(self, by_participant: bool | None = None) -> Iterable[int]:
+        """The order to decide the claims in, as indexes into ``fresh`` (see ``validate_claims``)."""
+        everything = range(len(self.fresh))
+        if by_participant is not None:
+            return _by_participant(self.fresh, everything) if by_participant else _by_date(self.fresh)
+        if self.by_date is None:
+            return _by_participant(self.fresh, everything)
+        return itertools.chain(_by_participant(self.fresh, self.by_date[: self.reach]), self.by_date[self.reach :])
+
+    def parts(self, count: int) -> list[list[int]]:
+        """An independent plan in ``count`` orders of whole participants, of about equal numbers of claims.
+
+        Participants keep the order they first appear in the file, so each part reads the file's
+        claims (and writes its rows) roughly in file order."""
+        if not self.independent:
+            raise ValueError("the caps are in reach: the claims must be decided together")
+        groups = _groups(self.fresh, range(len(self.fresh)))
+        parts: list[list[int]] = [[] for _ in range(max(count, 1))]
+        done, part = 0, 0
+        for group in groups.values():
+            if part < len(parts) - 1 and done >= len(self.fresh) * (part + 1) / len(parts):
+                part += 1
+            parts[part].extend(group)
+            done += len(group)
+        return parts
+
+
+def plan_claims(cards: Sequence[RateCard], book: Book, claims: Iterable[Claim]) -> ClaimPlan:
+    """Sort a file's claims out for deciding (see ``ClaimPlan``); records their references in ``book``."""
     fresh, duplicates, unchanged = _sift(book, claims)
     by_day = _rules_by_day(cards, {claim.achieved_on for claim in fresh})
     pence_of: dict[Decimal, int] = {}
-    everything = range(len(fresh))
-    order: Iterable[int]
-    if by_participant is not None:
-        order = _by_participant(fresh, everything) if by_participant else _by_date(fresh)
-    elif _within_caps(fresh, everything, by_day, book, pence_of) == len(fresh):
-        order = _by_participant(fresh, everything)
-    else:  # by participant as far as the caps cannot be reached, in date order; then by date
+    by_date: list[int] | None = None
+    reach = _within_caps(fresh, range(len(fresh)), by_day, book, pence_of)
+    if reach < len(fresh):  # by participant as far as the caps cannot be reached, in date order; then by date
         by_date = _by_date(fresh)
         reach = _within_caps(fresh, by_date, by_day, book, pence_of)
-        order = itertools.chain(_by_participant(fresh, by_date[:reach]), by_date[reach:])
-    decisions: list[Decision | None] = [None] * len(fresh)
+    return ClaimPlan(fresh, duplicates, unchanged, by_day, pence_of, reach, by_date)
+
+
+def decide(
+    plan: ClaimPlan,
+    participants: Mapping[str, Participant],
+    book: Book,
+    order: Iterable[int],
+    *,
+    forget: bool = False,
+) -> Iterator[Decision]:
+    """Decide the plan's claims at ``order`` (indexes into ``plan.fresh``), one at a time, updating ``book``.
+
+    ``forget``: for an order of whole participants, each participant's claims together (``parts`` gives
+    such orders), drop each participant's history from the book once their claims are decided, to keep
+    memory down. The book no longer says what was accepted: use it for nothing else afterwards."""
+    fresh, duplicates, by_day, pence_of = plan.fresh, plan.duplicates, plan.by_day, plan.pence_of
+    last: str | None = None
     for i in order:
         claim = fresh[i]
-        decisions[i] = _decide(
-            claim, duplicates.get(claim.line), by_day[claim.achieved_on], participants, book, pence_of
-        )
-    return Validation(decisions, unchanged)  # type: ignore[arg-type]  # every place is filled
+        if forget and claim.participant != last:
+            if last is not None:
+                book.forget(last)
+            last = claim.participant
+        yield _decide(claim, duplicates.get(claim.line), by_day[claim.achieved_on], participants, book, pence_of)
+    if last is not None:
+        book.forget(last)
+
+
+def decide_in_file_order(
+    plan: ClaimPlan, participants: Mapping[str, Participant], book: Book, *, by_participant: bool | None = None
+) -> list[Decision]:
+    """Every claim of the plan decided, in ``plan.order``; the decisions listed in file order."""
+    order = list(plan.order(by_participant))
+    decisions: list[Decision | None] = [None] * len(plan.fresh)
+    for i, decision in zip(order, decide(plan, participants, book, order), strict=True):
+        decisions[i] = decision
+    return decisions  # type: ignore[return-value]  # every place is filled
 
 
 def _sift(book: Book, claims: Iterable[Claim]) -> tuple[list[Claim], dict[int, Finding], list[Claim]]:
@@ -441,6 +528,12 @@ def _by_participant(fresh: Sequence[Claim], indexes: Sequence[int]) -> Iterator[
     Participants come in the order they first appear in the file: the claims were read, and are kept in
     memory, in that order, so the check walks memory in order (most of why grouping is quicker).
     """
+    for group in _groups(fresh, indexes).values():
+        yield from group
+
+
+def _groups(fresh: Sequence[Claim], indexes: Sequence[int]) -> dict[str, list[int]]:
+    """``indexes`` by participant, in the order participants first appear; each in date order (then line)."""
     groups: dict[str, list[int]] = {}
     for i in sorted(indexes):
         participant = fresh[i].participant
@@ -452,7 +545,7 @@ def _by_participant(fresh: Sequence[Claim], indexes: Sequence[int]) -> Iterator[
     for group in groups.values():
         if len(group) > 1:  # stable: ties stay in line order
             group.sort(key=lambda i: fresh[i].achieved_on)
-        yield from group
+    return groups
 
 
 def _within_caps(

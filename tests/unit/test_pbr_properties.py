@@ -19,6 +19,7 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from itertools import pairwise
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -32,6 +33,8 @@ from policies.claims import (
     Validation,
     Verdict,
     _validate,
+    decide,
+    plan_claims,
     validate_claims,
 )
 from policies.payments import DueClaim, PaidSoFar, Period, RunPlan, period_of, plan_run, service_fee, split
@@ -204,6 +207,52 @@ def test_checking_participant_by_participant_never_changes_a_decision(case: Any)
     assert validate_claims([card], people, chosen_book, claims) == by_date
     assert chosen_book.by_participant == by_date_book.by_participant
     assert chosen_book.contract_pence == by_date_book.contract_pence
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(claim_files(), st.integers(2, 4))
+def test_deciding_shares_of_whole_participants_apart_decides_as_one_walk(case: Any, shares: int) -> None:
+    # A big import decides shares of the participants in separate processes, each against its own copy
+    # of the book (forgetting each participant once decided). With no contract or outcome cap (so none
+    # can be reached), that must decide every claim exactly as validate_claims does.
+    card, people, claims = case
+    uncapped = dataclasses.replace(
+        card,
+        contract_cap=None,
+        outcomes={code: dataclasses.replace(o, cap=None) for code, o in card.outcomes.items()},
+    )
+    whole = validate_claims([uncapped], people, Book(), claims)
+    plan = plan_claims([uncapped], Book(), claims)
+    assert plan.independent
+    parts = plan.parts(shares)
+    assert len(parts) == shares
+    assert sorted(i for part in parts for i in part) == list(range(len(plan.fresh)))
+    owner = {plan.fresh[i].participant: n for n, part in enumerate(parts) for i in part}
+    assert all(owner[plan.fresh[i].participant] == n for n, part in enumerate(parts) for i in part)
+    decided = [x for part in parts for x in decide(plan, people, copy.deepcopy(Book()), part, forget=True)]
+    assert sorted(decided, key=lambda x: x.claim.line) == whole.decisions
+    assert plan.unchanged == whole.unchanged
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(claim_files())
+def test_a_plan_whose_caps_are_in_reach_is_not_shared_out(case: Any) -> None:
+    # Shared out only when the claims could not reach the contract cap or an outcome cap even if every
+    # one were paid in full (the lower of the amount claimed and the price)
+    card, _, claims = case
+    plan = plan_claims([card], Book(), claims)
+    most: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for claim in plan.fresh:
+        outcome = card.outcomes.get(claim.outcome)
+        if outcome is not None and claim.achieved_on >= card.effective_from:
+            most[claim.outcome] += min(claim.amount if claim.amount is not None else outcome.price, outcome.price)
+    reachable = (card.contract_cap is not None and sum(most.values(), ZERO) > card.contract_cap) or any(
+        card.outcomes[code].cap is not None and total > card.outcomes[code].cap for code, total in most.items()
+    )
+    assert plan.independent is not reachable
+    if reachable:
+        with pytest.raises(ValueError, match="caps are in reach"):
+            plan.parts(2)
 
 
 # --------------------------------------------------------------------------- (ii) caps and rules
