@@ -7,18 +7,26 @@ nothing of it is kept. A well-formed claims file is validated by the pure
 rules in policies/claims.py; accepted, partly accepted and rejected claims
 are all stored, with their reasons, and the report lists the rejections by
 line. Importing the same file again adds nothing and records nothing.
+
+A big file on SQLite is decided on every core: when no contract or outcome
+cap is in reach, no participant's claims depend on another's, so forked
+workers each decide a share of whole participants and write their rows to a
+side file, which the import's one transaction then moves in (``_shares``).
 """
 
 import contextlib
 import datetime as dt
+import functools
 import gc
 import hashlib
 import json
+import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from flows.contracts import load_yaml_with_lines
@@ -26,6 +34,7 @@ from flows.errors import UserError
 from flows.runtime import database
 from flows.settings import Settings
 from flows.tabular import Table, open_table
+from flows.workers import can_fork, cores, in_parallel
 from models.contracts import Contract, get_contract
 from models.db import unit_of_work
 from models.events import append_event
@@ -34,26 +43,32 @@ from models.pbr import (
     ClaimImport,
     RateCardVersion,
     accepted_claims,
+    attach_staged,
     bulk_insert,
+    can_stage,
     claim_fingerprints,
     clawed_back_claims,
     driver_date,
+    insert_staged,
     latest_achieved,
     participant_facts,
     participants_of,
     rate_cards_of,
+    stage_rows,
 )
 from policies.claims import (
     Book,
     Claim,
+    ClaimPlan,
     Decision,
     Participant,
-    Validation,
     Verdict,
+    decide,
+    decide_in_file_order,
     fingerprint,
     pence,
+    plan_claims,
     pounds,
-    validate_claims,
 )
 from policies.contract_terms import PaymentModel
 from policies.dates import parse_iso_date
@@ -436,6 +451,18 @@ class ClaimsReport:
     capped: Decimal = Decimal(0)
     by_reason: Counter[str] = field(default_factory=Counter)
     rejections: list[Rejection] = field(default_factory=list)  # rejected or partly accepted, by line
+    workers: int = 1  # the most processes that decided one contract's claims at once
+
+    def add(self, part: "ClaimsReport") -> None:
+        """Count in the claims another process decided (its rows, added and unchanged are counted here)."""
+        self.accepted += part.accepted
+        self.partly_accepted += part.partly_accepted
+        self.rejected += part.rejected
+        self.claimed += part.claimed
+        self.payable += part.payable
+        self.capped += part.capped
+        self.by_reason.update(part.by_reason)
+        self.rejections.extend(part.rejections)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -451,13 +478,18 @@ class ClaimsReport:
             "capped": f"{self.capped:.2f}",
             "by_reason": dict(sorted(self.by_reason.items())),
             "rejections": [r.as_dict() for r in self.rejections],
+            "workers": self.workers,
         }
 
 
-def import_claims(settings: Settings, path: Path, *, as_of: dt.datetime, actor: str) -> ClaimsReport:
-    """Check every row, validate the claims by the rate card, and store them all, or nothing."""
+def import_claims(
+    settings: Settings, path: Path, *, as_of: dt.datetime, actor: str, workers: int | None = None
+) -> ClaimsReport:
+    """Check every row, validate the claims by the rate card, and store them all, or nothing.
+
+    ``workers``: how many processes decide the claims (see ``_shares``); None for one per core."""
     with _no_cycle_collection():
-        return _import_claims(settings, path, as_of=as_of, actor=actor)
+        return _import_claims(settings, path, as_of=as_of, actor=actor, workers=workers)
 
 
 @contextlib.contextmanager
@@ -473,12 +505,15 @@ def _no_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
-def _import_claims(settings: Settings, path: Path, *, as_of: dt.datetime, actor: str) -> ClaimsReport:
+def _import_claims(
+    settings: Settings, path: Path, *, as_of: dt.datetime, actor: str, workers: int | None
+) -> ClaimsReport:
     raw_digest = _sha256(path)
     by_contract, problems, rows = _read_claims(path)
     problems.raise_if_any("claims")
     report = ClaimsReport(str(path), rows=rows)
-    with unit_of_work(database(settings)) as session:
+    # Side files of rows decided in other processes live until the transaction that moved them in is over.
+    with contextlib.ExitStack() as scratch, unit_of_work(database(settings)) as session:
         checked: list[tuple[Contract, list[RateCard], list[Claim]]] = []
         for contract_ref, claims in by_contract.items():
             first = min(c.line for c in claims)
@@ -504,9 +539,10 @@ def _import_claims(settings: Settings, path: Path, *, as_of: dt.datetime, actor:
         problems.raise_if_any("claims")
         import_row: ClaimImport | None = None
         for contract, cards, claims in checked:
-            validation = _validate(session, contract, cards, claims)
-            report.unchanged += len(validation.unchanged)
-            if not validation.decisions:
+            participants, book = _known(session, contract)
+            plan = plan_claims(cards, book, claims)
+            report.unchanged += len(plan.unchanged)
+            if not plan.fresh:
                 continue
             if import_row is None:
                 import_row = ClaimImport(
@@ -528,10 +564,20 @@ def _import_claims(settings: Settings, path: Path, *, as_of: dt.datetime, actor:
                 v.effective_from: v.id for v in rate_cards_of(session=session, contract_id=contract_id(contract))
             }
             payable_before = report.payable
-            rows_out = _claim_rows(
-                report, contract, import_row.id, validation.decisions, card_ids, driver_date(session)
+            rows_of = functools.partial(
+                _claim_rows,
+                contract=contract,
+                import_id=import_row.id,
+                card_ids=card_ids,
+                as_date=driver_date(session),
             )
-            bulk_insert(session, "pbr_claim", CLAIM_COLUMNS, rows_out, prepared=True)
+            shares = _shares(session, plan, workers)
+            if shares is None:
+                decisions = decide_in_file_order(plan, participants, book)
+                bulk_insert(session, "pbr_claim", CLAIM_COLUMNS, rows_of(report, decisions), prepared=True)
+            else:
+                folder = Path(scratch.enter_context(tempfile.TemporaryDirectory(prefix="commissioning-claims-")))
+                _store_in_parallel(session, report, folder, shares, rows_of, plan, participants, book)
             append_event(
                 session=session,
                 effective_at=as_of,
@@ -541,7 +587,7 @@ def _import_claims(settings: Settings, path: Path, *, as_of: dt.datetime, actor:
                 action="claims_imported",
                 after={
                     "source": str(path),
-                    "claims": len(validation.decisions),
+                    "claims": len(plan.fresh),
                     "payable": f"{report.payable - payable_before:.2f}",
                 },
             )
@@ -557,10 +603,15 @@ def _import_claims(settings: Settings, path: Path, *, as_of: dt.datetime, actor:
     return report
 
 
-def _validate(session: Any, contract: Contract, cards: list[RateCard], claims: list[Claim]) -> Validation:
+NO_ATTRIBUTES: Mapping[str, str] = MappingProxyType({})  # one for every participant with none
+
+
+def _known(session: Any, contract: Contract) -> tuple[dict[str, Participant], Book]:
+    """The contract's participants, and a book of what it has accepted (net of clawbacks) and every
+    reference it has seen: what the rules check new claims against."""
     cid = contract_id(contract)
     participants = {
-        ref: Participant(ref, referral, born, attributes or {})
+        ref: Participant(ref, referral, born, attributes or NO_ATTRIBUTES)
         for ref, referral, born, attributes in participant_facts(session=session, contract_id=cid)
     }
     book = Book()
@@ -572,14 +623,65 @@ def _validate(session: Any, contract: Contract, cards: list[RateCard], claims: l
     ):
         if claim_id not in clawed:
             book.hold(ref, participant, outcome, achieved_on, payable_pence)
-    return validate_claims(cards, participants, book, claims)
+    return participants, book
+
+
+# Below this many claims to decide, forking costs more than it saves.
+PARALLEL_FROM = 50_000
+
+
+def _shares(session: Any, plan: ClaimPlan, workers: int | None) -> list[list[int]] | None:
+    """The claims in one share per worker process, or None to decide them all here, in one process.
+
+    Shared out only when it pays and is safe: on SQLite (the other processes write side files that
+    SQLite moves in), with enough claims, and when no contract or outcome cap is in reach (then no
+    participant's decisions depend on another's, and each share is whole participants)."""
+    count = cores() if workers is None else workers
+    if count < 2 or not can_fork() or not can_stage(session) or not plan.independent:
+        return None
+    if workers is None and len(plan.fresh) < PARALLEL_FROM:
+        return None
+    return [share for share in plan.parts(count) if share]
+
+
+def _store_in_parallel(
+    session: Any,
+    report: ClaimsReport,
+    folder: Path,
+    shares: Sequence[list[int]],
+    rows_of: Callable[[ClaimsReport, Iterable[Decision]], Iterator[tuple[Any, ...]]],
+    plan: ClaimPlan,
+    participants: Mapping[str, Participant],
+    book: Book,
+) -> None:
+    """Decide each share of the claims in a process of its own, at once, each writing its rows to a side
+    file in ``folder`` as it decides them; then move every row into pbr_claim, in file order, in this
+    session's transaction.
+
+    Each process decides against its own copy of ``book``: the shares are whole participants, and no
+    cap that joins participants is in reach, so the decisions are those of one process."""
+
+    def decide_share(k: int, order: list[int]) -> tuple[ClaimsReport, Path]:
+        part, staged = ClaimsReport(report.source), folder / f"claims-{k}.db"
+        stage_rows(staged, CLAIM_COLUMNS, rows_of(part, decide(plan, participants, book, order, forget=True)))
+        return part, staged
+
+    parts = in_parallel(shares, decide_share, folder)
+    report.workers = max(report.workers, len(shares))
+    names = attach_staged(session, [staged for _, staged in parts])
+    moved = insert_staged(session, "pbr_claim", CLAIM_COLUMNS, names, order_by="line")
+    if moved != len(plan.fresh):
+        raise RuntimeError(f"{moved} claim rows staged for {len(plan.fresh)} claims")
+    for part, _ in parts:
+        report.add(part)
 
 
 def _claim_rows(
     report: ClaimsReport,
+    decisions: Iterable[Decision],
+    *,
     contract: Contract,
     import_id: int,
-    decisions: Iterable[Decision],
     card_ids: Mapping[dt.date, int | None],
     as_date: Callable[[dt.date], Any],
 ) -> Iterator[tuple[Any, ...]]:

@@ -65,6 +65,20 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+STAGED_PREFIX = "staged_"  # side files attached for one import (models.pbr.attach_staged)
+
+
+def _detach_staged(dbapi_connection: Any, _record: Any) -> None:
+    """Detach an import's side files as its connection goes back to the pool: SQLite refuses while the
+    transaction that read them is open, and the files are deleted once the import is done."""
+    if dbapi_connection is None:  # invalidated: closed, attachments and all
+        return
+    names = [row[1] for row in dbapi_connection.execute("PRAGMA database_list")]
+    for name in names:
+        if name.startswith(STAGED_PREFIX):
+            dbapi_connection.execute(f"DETACH DATABASE {name}")
+
+
 def _sqlite_begin(connection: Any) -> None:
     """Take SQLite's write lock at the start of every transaction.
 
@@ -83,6 +97,7 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(parsed, connect_args={"timeout": 5})
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "checkin", _detach_staged)
         return engine
     return create_engine(parsed, pool_pre_ping=True, connect_args={"connect_timeout": 5})
 

@@ -17,14 +17,17 @@ Ledger kinds and signs (the balance is what the commissioner owes the provider):
 import datetime as dt
 import itertools
 import json
+import sqlite3
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, Session, SQLModel, col, select
 
 import models.contracts  # noqa: F401  (the contract table)
-from models.db import UTCDateTime
+from models.db import STAGED_PREFIX, UTCDateTime
 
 ACCRUAL, PAYMENT, CLAWBACK, REVERSAL = "accrual", "payment", "clawback", "reversal"
 LEDGER_KINDS = (ACCRUAL, PAYMENT, CLAWBACK, REVERSAL)
@@ -250,6 +253,62 @@ def bulk_insert(
     return count
 
 
+def can_stage(session: Session) -> bool:
+    """Whether rows staged in side files (``stage_rows``) can be moved in with ``insert_staged``: SQLite only."""
+    return session.connection().dialect.name == "sqlite"
+
+
+def stage_rows(path: Path, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    """Write rows, in the driver's form, to a new side file of their own (a plain SQLite table ``staged``).
+
+    The file is scratch: no journal, no sync, no keys. Another process may write it while this one's
+    transaction goes on; ``insert_staged`` then moves its rows in inside that transaction."""
+    connection = sqlite3.connect(path, isolation_level=None)
+    try:
+        connection.execute("PRAGMA journal_mode=OFF")
+        connection.execute("PRAGMA synchronous=OFF")
+        connection.execute(f"CREATE TABLE staged ({', '.join(columns)})")
+        connection.execute("BEGIN")
+        sql = f"INSERT INTO staged VALUES ({', '.join('?' * len(columns))})"
+        rows = iter(rows)
+        count = 0
+        while chunk := list(itertools.islice(rows, CHUNK)):
+            connection.executemany(sql, chunk)
+            count += len(chunk)
+        connection.execute("COMMIT")
+        return count
+    finally:
+        connection.close()
+
+
+def attach_staged(session: Session, paths: Sequence[Path]) -> list[str]:
+    """Attach side files to the session's connection, for ``insert_staged``; returns their schema names.
+
+    SQLite will not detach a file while the transaction that read it is open: the engine detaches
+    them when the connection goes back to its pool (``models.db``), after the commit or rollback."""
+    raw = session.connection().connection.dbapi_connection
+    assert raw is not None
+    names = []
+    for path in paths:
+        name = f"{STAGED_PREFIX}{uuid.uuid4().hex[:12]}"
+        raw.execute(f"ATTACH DATABASE ? AS {name}", (str(path),))
+        names.append(name)
+    return names
+
+
+def insert_staged(session: Session, table: str, columns: Sequence[str], names: Sequence[str], *, order_by: str) -> int:
+    """Move every staged row into ``table`` inside the session's transaction, in ``order_by`` order.
+
+    One statement, run by SQLite itself: no row passes through Python. Inserting in order keeps the
+    table's indexes filled in order, several times quicker than in the order the rows were staged."""
+    listed = ", ".join(columns)
+    union = " UNION ALL ".join(f"SELECT {listed} FROM {name}.staged" for name in names)
+    result = session.connection().exec_driver_sql(
+        f"INSERT INTO {table} ({listed}) SELECT {listed} FROM ({union}) ORDER BY {order_by}"
+    )
+    return int(result.rowcount)
+
+
 def driver_date(session: Session) -> Any:
     """How this database's driver takes a date in ``bulk_insert(prepared=True)`` rows: ISO text on SQLite."""
     return (lambda day: day) if _is_postgres(session) else dt.date.isoformat
@@ -259,13 +318,15 @@ def participant_facts(*, session: Session, contract_id: int) -> list[tuple[str, 
     """(ref, referral date, date of birth, attributes) of every participant: plain rows, no ORM objects.
 
     Read as the driver gives them (ISO text and JSON text on SQLite) and converted here: a quarter of a
-    million participants share few distinct attribute sets, each parsed once.
+    million participants share a few thousand days and few distinct attribute sets, each converted once
+    and shared (treat them as read-only).
     """
     rows = session.connection().execute(
         text("SELECT ref, referral_date, born, attributes FROM pbr_participant WHERE contract_id = :c"),
         {"c": contract_id},
     )
-    parsed: dict[str, Any] = {}
+    parsed: dict[Any, Any] = {}
+    days: dict[Any, dt.date | None] = {None: None}
     out = []
     for ref, referral, born, attributes in rows:
         if isinstance(attributes, str):
@@ -273,7 +334,11 @@ def participant_facts(*, session: Session, contract_id: int) -> list[tuple[str, 
             if known is None:
                 known = parsed[attributes] = json.loads(attributes)
             attributes = known
-        out.append((ref, _date(referral), None if born is None else _date(born), attributes))
+        referred = days.get(referral)
+        if referred is None:
+            referred = days[referral] = _date(referral)
+        birthday = days[born] if born in days else days.setdefault(born, _date(born))
+        out.append((ref, referred, birthday, attributes))
     return out
 
 

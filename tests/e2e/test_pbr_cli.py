@@ -18,6 +18,8 @@ time, so those tests are slow.
 """
 
 import csv
+import os
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -169,3 +171,43 @@ def test_a_malformed_claims_file_or_an_early_run_exits_1_and_writes_nothing(fcf:
     early = fcf.fails("pay", "--contract", "FCF-2025-01", "--period", "2026-Q1", "--as-of", "2026-03-31")
     assert early == "error: 2026-Q1 ends on 2026-03-31; it is paid in arrears, from 2026-04-01"
     assert fcf.dump() == before
+
+
+@pytest.mark.slow
+def test_a_big_claims_file_is_decided_on_every_core_through_the_prefect_flow(initialised: Cli, tmp_path: Path) -> None:
+    # Above PARALLEL_FROM claims, with no cap in reach, the import forks workers inside the Prefect flow run:
+    # they must decide and store every claim and leave the command's output clean.
+    cli = initialised
+    cli.ok("project", "add", "--ref", "YPH-1", "--title", "Young people's homelessness", "--area", "Housing",
+           "--owner", "A", "--stage", "review", "--as-of", "2025-09-01")  # fmt: skip
+    cli.ok("contracts", "add", "--ref", "FCF-2025-01", "--title", "Fair Chance Fund", "--provider",
+           "Northbridge YP Trust", "--project", "YPH-1", "--value", "1500000", "--start", "2025-10-01",
+           "--term", "3 years", "--payment-model", "payment_by_results", "--as-of", "2025-09-01")  # fmt: skip
+    roomy = tmp_path / "roomy.yaml"  # caps no file here can reach
+    card = CARD.read_text(encoding="utf-8").replace("cohort: 300 ", "cohort: 90000 ")
+    roomy.write_text(card.replace('contract_cap: "1500000.00"', 'contract_cap: "900000000.00"'), encoding="utf-8")
+    cli.ok("ratecard", "import", str(roomy))
+    people = 13_000
+    with (tmp_path / "people.csv").open("w", encoding="utf-8") as out:
+        out.write("contract,participant,referral_date,date_of_birth\n")
+        out.writelines(f"FCF-2025-01,P-{n:05d},2025-10-{1 + n % 28:02d},2005-03-01\n" for n in range(people))
+    cli.ok("participants", "import", str(tmp_path / "people.csv"))
+    outcomes = (("ASSESS_1", "assessment_form"), ("EDU_ENTRY", "enrolment"), ("EMP_ENTRY", "payslip"),
+                ("VOL_6", "volunteer_record"))  # fmt: skip
+    with (tmp_path / "big.csv").open("w", encoding="utf-8") as out:
+        out.write("contract,claim_ref,participant,outcome,achieved_on,amount,evidence\n")
+        for n in range(people):
+            for k, (code, evidence) in enumerate(outcomes):
+                out.write(f"FCF-2025-01,C-{n:05d}-{k},P-{n:05d},{code},2026-01-{1 + n % 28:02d},,{evidence}\n")
+        out.write("FCF-2025-01,C-X,P-99999,ASSESS_1,2026-01-05,,assessment_form\n")  # unknown participant
+    report = cli.json("claims", "import", str(tmp_path / "big.csv"), timeout=600)
+    claims = 4 * people + 1
+    assert (report["rows"], report["added"], report["accepted"], report["rejected"]) == (claims, claims, claims - 1, 1)
+    assert report["payable"] == f"{500 * (claims - 1)}.00"
+    assert [(r["line"], r["reasons"]) for r in report["rejections"]] == [(claims + 1, ["unknown_participant"])]
+    assert report["workers"] == min(2, len(os.sched_getaffinity(0)))
+    with sqlite3.connect(cli.data_dir / "commissioning.db") as db:
+        assert db.execute("SELECT count(*), min(line), max(line) FROM pbr_claim").fetchone() == (claims, 2, claims + 1)
+        assert db.execute(
+            "SELECT count(*) FROM pbr_claim WHERE id - line != (SELECT min(id) - 2 FROM pbr_claim)"
+        ).fetchone() == (0,)
