@@ -8,6 +8,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -32,12 +33,21 @@ def add_contract(cli: Cli, today: dt.date) -> None:
     )  # fmt: skip
 
 
-TODAY = dt.datetime.now(dt.UTC).date()  # sending happens on the real clock: a future --as-of is refused
+# Sending happens on the real clock (a future --as-of is refused). Reminders go out at the policy's send time
+# on their day (08:00 by default), so these tests send at midnight, London time, to pass at any hour.
+SEND = "00:00"
+TODAY = dt.datetime.now(ZoneInfo("Europe/London")).date()
+
+
+def send_at_midnight(cli: Cli) -> Cli:
+    """The reminder policy in the data dir, where `commission` finds it: the shipped one, sending at 00:00."""
+    cli.data_dir.joinpath("reminders.toml").write_text(f'[send]\ntime = "{SEND}"\n', encoding="utf-8")
+    return cli
 
 
 @pytest.fixture
 def with_contract(initialised: Cli) -> Cli:
-    add_contract(initialised, TODAY)
+    add_contract(send_at_midnight(initialised), TODAY)
     return initialised
 
 
@@ -67,7 +77,7 @@ def test_sweep_list_ack_and_snooze_from_the_command_line(with_contract: Cli) -> 
     [team] = [r for r in sent if r["tag"] == "commissioning" and r["kind"] == "break_notice_deadline"]
     until = (TODAY + dt.timedelta(days=7)).isoformat()
     out = cli.ok("reminders", "snooze", str(team["id"]), "--until", until)
-    assert f"until {until} 08:00" in out
+    assert f"until {until} {SEND}" in out
     shown = cli.json("reminders", "show", str(team["id"]))
     assert shown["status"] == "pending" and shown["snoozed_until"] == until
     assert [a["target"] for a in shown["attempts_log"]] == ["console"]
@@ -135,7 +145,7 @@ def webhook() -> Iterator[WebhookSink]:
 def test_serve_catches_up_on_start_stops_on_sigterm_restarts_and_refuses_a_second(
     initialised: Cli, webhook: WebhookSink, tmp_path: Path
 ) -> None:
-    cli = initialised
+    cli = send_at_midnight(initialised)
     add_contract(cli, TODAY)  # serve runs on the real clock
     config = cli.data_dir / "apprise.yml"  # found in the data dir without any setting
     config.write_text(f"urls:\n  - {webhook.url()}:\n      tag: owner, commissioning, finance, escalation\n")

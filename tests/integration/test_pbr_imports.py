@@ -126,6 +126,7 @@ def test_importing_the_same_claims_file_again_changes_nothing(fcf: Settings, tmp
         "capped": "0.00",
         "by_reason": {},
         "rejections": [],
+        "workers": 1,
     }
     assert counts(fcf) == before
 
