@@ -36,18 +36,24 @@ from models.pbr import (
     REVERSAL,
     SERVICE_FEE,
     LedgerEntry,
+    LedgerRow,
     PaymentRun,
     PbrClaim,
     SampleItem,
     ValidationSample,
-    accepted_claims,
+    accrued_fees,
     bulk_insert,
+    claim_facts,
     claims_by_ref,
+    driver_value,
+    ledger_balances,
     ledger_of,
-    participants_of,
+    net_paid,
+    participant_facts,
     run_for,
     sample_for,
     sample_items,
+    unpaid_accepted_claims,
 )
 from policies.claims import Participant
 from policies.dates import local_date
@@ -114,16 +120,18 @@ def payment_run(
             raise UserError(
                 f"{period.label} ends on {period.end}; it is paid in arrears, from {period.end + dt.timedelta(days=1)}"
             )
-        ledger = ledger_of(session=session, contract_id=cid)
+        attachment_fees = any(card.attachment_fee for card in cards)
         plan = plan_run(
             period,
             cards,
-            _due(session, cid, ledger),
-            _paid_so_far(session, cid, ledger),
-            unpaid_referrals=_unpaid_referrals(session, cid, ledger),
-            service_months_paid=frozenset(e.month for e in ledger if e.item == SERVICE_FEE and e.month),
+            _due(session, cid),
+            _paid_so_far(session, cid),
+            unpaid_referrals=_unpaid_referrals(session, cid) if attachment_fees else (),
+            service_months_paid=frozenset(
+                accrued_fees(session=session, contract_id=cid, item=SERVICE_FEE, column="month")
+            ),
             contract=ContractFacts(pounds(contract.value_pence), contract.start, contract.initial_term_months),
-            balances=_balances(ledger),
+            balances={p: pounds(v) for p, v in ledger_balances(session=session, contract_id=cid).items()},
         )
         summary = {
             "claims": len(plan.lines),
@@ -161,7 +169,14 @@ def payment_run(
         session.add(run)
         session.flush()
         assert run.id is not None
-        base = {"contract_id": cid, "entry_on": today, "run_id": run.id, "created_at": as_of, "actor": actor}
+        # Every entry is written on the same day by the same run: its dates go in the driver's form once.
+        base = {
+            "contract_id": cid,
+            "entry_on": driver_value(session, today),
+            "run_id": run.id,
+            "created_at": driver_value(session, as_of),
+            "actor": actor,
+        }
         entries: list[dict[str, Any]] = []
         for line in plan.lines:
             for payer, share in line.shares:
@@ -206,7 +221,7 @@ def payment_run(
                         "memo": f"payment for {period.label}",
                     }
                 )
-        bulk_insert(session, "pbr_ledger", LEDGER_COLUMNS, (_ledger_row(e) for e in entries))
+        bulk_insert(session, "pbr_ledger", LEDGER_COLUMNS, (_ledger_row(e) for e in entries), prepared=True)
         append_event(
             session=session,
             effective_at=as_of,
@@ -224,49 +239,33 @@ def _ledger_row(entry: dict[str, Any]) -> tuple[Any, ...]:
     return tuple(entry.get(c, "" if c == "memo" else None) for c in LEDGER_COLUMNS)
 
 
-def _due(session: Any, cid: int, ledger: Sequence[LedgerEntry]) -> list[DueClaim]:
-    accrued = {e.claim_id for e in ledger if e.kind == ACCRUAL and e.claim_id is not None}
+def _due(session: Any, cid: int) -> list[DueClaim]:
+    """Accepted claims no run has paid yet, in the order achieved."""
     return [
         DueClaim(claim_id, ref, participant, outcome, achieved_on, pounds(payable))
-        for claim_id, ref, participant, outcome, achieved_on, payable in accepted_claims(
+        for claim_id, ref, participant, outcome, achieved_on, payable in unpaid_accepted_claims(
             session=session, contract_id=cid
         )
-        if claim_id not in accrued
     ]
 
 
-def _paid_so_far(session: Any, cid: int, ledger: Sequence[LedgerEntry]) -> PaidSoFar:
+def _paid_so_far(session: Any, cid: int) -> PaidSoFar:
     """Net paid per participant and outcome: accruals, less clawbacks, plus reversals of clawbacks."""
-    by_claim: dict[int, int] = defaultdict(int)
-    for e in ledger:
-        if e.claim_id is not None and e.item == OUTCOME and e.kind in (ACCRUAL, CLAWBACK, REVERSAL):
-            by_claim[e.claim_id] += e.amount_pence
-    facts = {c[0]: (c[2], c[3]) for c in accepted_claims(session=session, contract_id=cid)}
-    participant: dict[str, Decimal] = defaultdict(Decimal)
-    outcome: dict[str, Decimal] = defaultdict(Decimal)
-    total = ZERO
-    for claim_id, amount in by_claim.items():
-        who, what = facts[claim_id]
-        participant[who] += pounds(amount)
-        outcome[what] += pounds(amount)
-        total += pounds(amount)
-    return PaidSoFar(dict(participant), dict(outcome), total)
+    participant, outcome = net_paid(session=session, contract_id=cid)
+    return PaidSoFar(
+        {who: pounds(amount) for who, amount in participant.items()},
+        {what: pounds(amount) for what, amount in outcome.items()},
+        pounds(sum(outcome.values())),
+    )
 
 
-def _unpaid_referrals(session: Any, cid: int, ledger: Sequence[LedgerEntry]) -> list[Participant]:
-    paid = {e.participant for e in ledger if e.item == ATTACHMENT_FEE and e.kind == ACCRUAL}
+def _unpaid_referrals(session: Any, cid: int) -> list[Participant]:
+    paid = accrued_fees(session=session, contract_id=cid, item=ATTACHMENT_FEE, column="participant")
     return [
-        Participant(p.ref, p.referral_date, p.born, p.attributes)
-        for p in participants_of(session=session, contract_id=cid)
-        if p.ref not in paid
+        Participant(ref, referral, born, attributes or {})
+        for ref, referral, born, attributes in participant_facts(session=session, contract_id=cid)
+        if ref not in paid
     ]
-
-
-def _balances(ledger: Iterable[LedgerEntry]) -> dict[str, Decimal]:
-    totals: dict[str, int] = defaultdict(int)
-    for e in ledger:
-        totals[e.payer] += e.amount_pence
-    return {payer: pounds(amount) for payer, amount in totals.items()}
 
 
 def _result(settings: Settings, session: Any, contract: Contract, run: PaymentRun, *, existing: bool) -> RunResult:
@@ -293,8 +292,8 @@ SCHEDULE_HEADER = (
 def write_schedules(settings: Settings, session: Any, contract: Contract, run: PaymentRun) -> list[str]:
     """One CSV per payer: every line the run accrued for it, any recovery netted off, and the payment."""
     folder = settings.data_dir / "payments" / _safe(contract.ref) / run.period
-    entries = [e for e in ledger_of(session=session, contract_id=contract_id(contract)) if e.run_id == run.id]
-    claims = {c.id: c for c in _claims(session, [e.claim_id for e in entries if e.claim_id])}
+    entries = ledger_of(session=session, contract_id=contract_id(contract), run_id=run.id)
+    claims = claim_facts(session=session, ids=sorted({e.claim_id for e in entries if e.claim_id}))
     paths = []
     for payer, summary in sorted(run.summary["payers"].items()):
         rows: list[list[Any]] = []
@@ -309,10 +308,10 @@ def write_schedules(settings: Settings, session: Any, contract: Contract, run: P
                     run.period,
                     payer,
                     e.item,
-                    claim.ref if claim else "",
+                    claim[0] if claim else "",
                     e.participant or "",
-                    claim.outcome if claim else "",
-                    claim.achieved_on if claim else None,
+                    claim[2] if claim else "",
+                    claim[3] if claim else None,
                     pounds(e.amount_pence),
                 ]
             )
@@ -382,9 +381,9 @@ def clawback(
         claim = claims_by_ref(session=session, contract_id=cid, refs=[claim_ref]).get(claim_ref)
         if claim is None:
             raise UserError(f"contract {contract_ref} has no accepted claim {claim_ref!r}")
-        ledger = ledger_of(session=session, contract_id=cid)
-        mine = [e for e in ledger if e.claim_id == claim.id]
-        open_clawbacks = [e for e in _open_clawbacks(ledger) if e.claim_id == claim.id]
+        assert claim.id is not None
+        mine = ledger_of(session=session, contract_id=cid, claim_id=claim.id)
+        open_clawbacks = _open_clawbacks(mine)
         base = {
             "contract_id": cid,
             "entry_on": today,
@@ -443,13 +442,13 @@ def clawback(
     return ClawbackResult(contract_ref, claim_ref, shown)
 
 
-def _open_clawbacks(ledger: Sequence[LedgerEntry]) -> list[LedgerEntry]:
+def _open_clawbacks(ledger: Sequence[LedgerRow]) -> list[LedgerRow]:
     """Clawbacks of single claims that no reversal has undone."""
     reversed_ids = {e.reverses_id for e in ledger if e.reverses_id}
     return [e for e in ledger if e.kind == CLAWBACK and e.claim_id is not None and e.id not in reversed_ids]
 
 
-def _held_by_payer(ledger: Iterable[LedgerEntry], claim_id: int | None) -> dict[str, int]:
+def _held_by_payer(ledger: Iterable[LedgerRow], claim_id: int | None) -> dict[str, int]:
     """What each payer has paid for a claim and not clawed back (pence): the most a clawback takes."""
     net: dict[str, int] = defaultdict(int)
     for e in ledger:
@@ -501,15 +500,14 @@ def sample_validation(
         run = run_for(session=session, contract_id=cid, period=period.label)
         if run is None or run.id is None:
             raise UserError(f"{period.label} has no payment run for {contract_ref}; a sample checks what a run paid")
-        ledger = ledger_of(session=session, contract_id=cid)
         sample = sample_for(session=session, contract_id=cid, period=period.label)
         existing = sample is not None
         if sample is None:
             paid: dict[int, int] = defaultdict(int)
-            for e in ledger:
-                if e.run_id == run.id and e.kind == ACCRUAL and e.item == OUTCOME and e.claim_id:
+            for e in ledger_of(session=session, contract_id=cid, run_id=run.id):
+                if e.kind == ACCRUAL and e.item == OUTCOME and e.claim_id:
                     paid[e.claim_id] += e.amount_pence
-            refs = {c.ref: c for c in _claims(session, list(paid))}
+            refs = {fact[0]: claim_id for claim_id, fact in claim_facts(session=session, ids=sorted(paid)).items()}
             chosen = draw(list(refs), size, contract=contract.ref, period=period.label, seed=seed)
             sample = ValidationSample(
                 contract_id=cid,
@@ -526,8 +524,7 @@ def sample_validation(
             session.flush()
             assert sample.id is not None
             for ref in chosen:
-                claim_id = refs[ref].id
-                assert claim_id is not None
+                claim_id = refs[ref]
                 session.add(SampleItem(sample_id=sample.id, claim_id=claim_id, paid_pence=paid[claim_id]))
             append_event(
                 session=session,
@@ -548,7 +545,7 @@ def sample_validation(
         items = sample_items(session=session, sample_id=sample.id)
         if checks:
             _record_checks(session, results, checks, items, as_of=as_of, actor=actor, contract=contract)
-        concluded = _conclude(session, contract, cards, sample, items, ledger, today=today, as_of=as_of, actor=actor)
+        concluded = _conclude(session, contract, cards, sample, items, today=today, as_of=as_of, actor=actor)
         shown = [
             {
                 "claim": c.ref,
@@ -571,15 +568,6 @@ def sample_validation(
             shown,
             concluded,
         )
-
-
-def _claims(session: Any, ids: list[int]) -> list[PbrClaim]:
-    from sqlmodel import col, select
-
-    out: list[PbrClaim] = []
-    for i in range(0, len(ids), 5000):
-        out += session.exec(select(PbrClaim).where(col(PbrClaim.id).in_(ids[i : i + 5000]))).all()
-    return out
 
 
 def _read_results(path: Path) -> dict[str, tuple[int, str, str]]:
@@ -648,7 +636,6 @@ def _conclude(
     cards: Sequence[RateCard],
     sample: ValidationSample,
     items: list[tuple[SampleItem, PbrClaim]],
-    ledger: Sequence[LedgerEntry],
     *,
     today: dt.date,
     as_of: dt.datetime,
@@ -667,9 +654,10 @@ def _conclude(
         "unsampled_value": f"{outcome.unsampled_value:.2f}",
         "recovery": f"{outcome.recovery:.2f}",
     }
+    cid = contract_id(contract)
+    ledger = ledger_of(session=session, contract_id=cid)
     if any(e.sample_id == sample.id for e in ledger):
         return summary  # concluded before
-    cid = contract_id(contract)
     base: dict[str, Any] = {
         "contract_id": cid,
         "entry_on": today,

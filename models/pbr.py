@@ -21,7 +21,7 @@ import sqlite3
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, Session, SQLModel, col, select
@@ -309,6 +309,11 @@ def insert_staged(session: Session, table: str, columns: Sequence[str], names: S
     return int(result.rowcount)
 
 
+def driver_value(session: Session, value: Any) -> Any:
+    """A date or instant in the form ``bulk_insert(prepared=True)`` rows need on this database."""
+    return value if _is_postgres(session) else _sqlite_value(value)
+
+
 def driver_date(session: Session) -> Any:
     """How this database's driver takes a date in ``bulk_insert(prepared=True)`` rows: ISO text on SQLite."""
     return (lambda day: day) if _is_postgres(session) else dt.date.isoformat
@@ -393,6 +398,67 @@ def accepted_claims(*, session: Session, contract_id: int) -> list[tuple[Any, ..
     return found
 
 
+def unpaid_accepted_claims(*, session: Session, contract_id: int) -> list[tuple[Any, ...]]:
+    """Accepted claims that no run has accrued yet, as ``accepted_claims`` gives them (in achieved order)."""
+    rows = session.connection().execute(
+        text("""
+        SELECT c.id, c.ref, c.participant, c.outcome, c.achieved_on, c.payable_pence FROM pbr_claim c
+        WHERE c.contract_id = :c AND c.verdict IN ('accepted', 'partly_accepted')
+          AND NOT EXISTS (SELECT 1 FROM pbr_ledger l WHERE l.claim_id = c.id AND l.kind = 'accrual')
+        """),
+        {"c": contract_id},
+    )
+    found = [(r[0], r[1], r[2], r[3], _date(r[4]), r[5]) for r in rows]
+    found.sort(key=lambda r: (r[4], r[0]))
+    return found
+
+
+def net_paid(*, session: Session, contract_id: int) -> tuple[dict[str, int], dict[str, int]]:
+    """What has been paid for outcomes, net of clawbacks and their reversals (pence): by participant, and by
+    outcome."""
+    # Every entry for an outcome names its participant; only the outcome needs the claim.
+    by_participant = session.connection().execute(
+        text("""
+        SELECT participant, SUM(amount_pence) FROM pbr_ledger
+        WHERE contract_id = :c AND item = 'outcome' AND kind IN ('accrual', 'clawback', 'reversal')
+          AND claim_id IS NOT NULL
+        GROUP BY participant
+        """),
+        {"c": contract_id},
+    )
+    by_outcome = session.connection().execute(
+        text("""
+        SELECT c.outcome, SUM(l.amount_pence) FROM pbr_ledger l JOIN pbr_claim c ON c.id = l.claim_id
+        WHERE l.contract_id = :c AND l.item = 'outcome' AND l.kind IN ('accrual', 'clawback', 'reversal')
+        GROUP BY c.outcome
+        """),
+        {"c": contract_id},
+    )
+    return {k: int(v) for k, v in by_participant}, {k: int(v) for k, v in by_outcome}
+
+
+def ledger_balances(*, session: Session, contract_id: int) -> dict[str, int]:
+    """Each payer's balance (pence): what the commissioner owes the provider, less what is owed back."""
+    rows = session.connection().execute(
+        text("SELECT payer, SUM(amount_pence) FROM pbr_ledger WHERE contract_id = :c GROUP BY payer"),
+        {"c": contract_id},
+    )
+    return {payer: int(total) for payer, total in rows}
+
+
+def accrued_fees(*, session: Session, contract_id: int, item: str, column: str) -> set[str]:
+    """The participants (``column`` participant) or months (``column`` month) a fee ``item`` was accrued for."""
+    assert column in ("participant", "month")
+    rows = session.connection().execute(
+        text(
+            f"SELECT DISTINCT {column} FROM pbr_ledger WHERE contract_id = :c AND item = :i AND kind = 'accrual' "
+            f"AND {column} IS NOT NULL"
+        ),
+        {"c": contract_id, "i": item},
+    )
+    return {r[0] for r in rows}
+
+
 def _date(value: Any) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
 
@@ -406,9 +472,64 @@ def latest_achieved(*, session: Session, contract_id: int) -> dt.date | None:
     return None if value is None else _date(value)
 
 
-def ledger_of(*, session: Session, contract_id: int) -> list[LedgerEntry]:
-    stmt = select(LedgerEntry).where(LedgerEntry.contract_id == contract_id).order_by(col(LedgerEntry.id))
-    return list(session.exec(stmt))
+class LedgerRow(NamedTuple):
+    """A ledger entry as the payment, sample and reconciliation flows read it: plain values, no ORM object
+    (a contract paid by results for a million claims has two million entries)."""
+
+    id: int
+    payer: str
+    kind: str
+    item: str
+    amount_pence: int
+    entry_on: dt.date
+    run_id: int | None
+    claim_id: int | None
+    participant: str | None
+    month: str | None
+    sample_id: int | None
+    reverses_id: int | None
+
+
+def ledger_of(
+    *, session: Session, contract_id: int, run_id: int | None = None, claim_id: int | None = None
+) -> list[LedgerRow]:
+    """A contract's ledger in the order written; only one run's entries, or one claim's, when given."""
+    where = "contract_id = :c"
+    if run_id is not None:
+        where += " AND run_id = :r"
+    if claim_id is not None:
+        where += " AND claim_id = :k"
+    rows = session.connection().execute(
+        text(
+            "SELECT id, payer, kind, item, amount_pence, entry_on, run_id, claim_id, participant, month, sample_id, "
+            f"reverses_id FROM pbr_ledger WHERE {where} ORDER BY id"
+        ),
+        {"c": contract_id, "r": run_id, "k": claim_id},
+    )
+    days: dict[Any, dt.date] = {}
+    out = []
+    for row in rows:
+        day = days.get(row[5])
+        if day is None:
+            day = days[row[5]] = _date(row[5])
+        out.append(LedgerRow(row[0], row[1], row[2], row[3], row[4], day, *row[6:]))
+    return out
+
+
+def claim_facts(*, session: Session, ids: Sequence[int]) -> dict[int, tuple[str, str, str, dt.date]]:
+    """(ref, participant, outcome, achieved_on) of each claim id given: plain rows, in batches."""
+    out: dict[int, tuple[str, str, str, dt.date]] = {}
+    listed = list(ids)
+    for i in range(0, len(listed), 5000):
+        batch = listed[i : i + 5000]
+        marks = ", ".join(f":i{n}" for n in range(len(batch)))
+        rows = session.connection().execute(
+            text(f"SELECT id, ref, participant, outcome, achieved_on FROM pbr_claim WHERE id IN ({marks})"),
+            {f"i{n}": claim_id for n, claim_id in enumerate(batch)},
+        )
+        for claim_id, ref, participant, outcome, achieved_on in rows:
+            out[claim_id] = (ref, participant, outcome, _date(achieved_on))
+    return out
 
 
 def run_for(*, session: Session, contract_id: int, period: str) -> PaymentRun | None:
