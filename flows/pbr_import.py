@@ -666,6 +666,8 @@ def _store_in_parallel(
         stage_rows(staged, CLAIM_COLUMNS, rows_of(part, decide(plan, participants, book, order, forget=True)))
         return part, staged
 
+    # The references were needed only to sort the claims out: freed now, neither process keeps a copy.
+    book.refs.clear()
     parts = in_parallel(shares, decide_share, folder)
     report.workers = max(report.workers, len(shares))
     names = attach_staged(session, [staged for _, staged in parts])
