@@ -124,7 +124,7 @@ def payment_run(
         plan = plan_run(
             period,
             cards,
-            _due(session, cid),
+            _due(session, cid, period.end),
             _paid_so_far(session, cid),
             unpaid_referrals=_unpaid_referrals(session, cid) if attachment_fees else (),
             service_months_paid=frozenset(
@@ -239,12 +239,12 @@ def _ledger_row(entry: dict[str, Any]) -> tuple[Any, ...]:
     return tuple(entry.get(c, "" if c == "memo" else None) for c in LEDGER_COLUMNS)
 
 
-def _due(session: Any, cid: int) -> list[DueClaim]:
-    """Accepted claims no run has paid yet, in the order achieved."""
+def _due(session: Any, cid: int, end: dt.date) -> list[DueClaim]:
+    """Accepted claims achieved by ``end`` that no run has paid yet, in the order achieved."""
     return [
         DueClaim(claim_id, ref, participant, outcome, achieved_on, pounds(payable))
         for claim_id, ref, participant, outcome, achieved_on, payable in unpaid_accepted_claims(
-            session=session, contract_id=cid
+            session=session, contract_id=cid, achieved_by=end
         )
     ]
 

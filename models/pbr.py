@@ -398,15 +398,16 @@ def accepted_claims(*, session: Session, contract_id: int) -> list[tuple[Any, ..
     return found
 
 
-def unpaid_accepted_claims(*, session: Session, contract_id: int) -> list[tuple[Any, ...]]:
-    """Accepted claims that no run has accrued yet, as ``accepted_claims`` gives them (in achieved order)."""
+def unpaid_accepted_claims(*, session: Session, contract_id: int, achieved_by: dt.date) -> list[tuple[Any, ...]]:
+    """Accepted claims achieved by a day that no run has accrued yet, as ``accepted_claims`` gives them (in
+    achieved order)."""
     rows = session.connection().execute(
         text("""
         SELECT c.id, c.ref, c.participant, c.outcome, c.achieved_on, c.payable_pence FROM pbr_claim c
-        WHERE c.contract_id = :c AND c.verdict IN ('accepted', 'partly_accepted')
+        WHERE c.contract_id = :c AND c.verdict IN ('accepted', 'partly_accepted') AND c.achieved_on <= :by
           AND NOT EXISTS (SELECT 1 FROM pbr_ledger l WHERE l.claim_id = c.id AND l.kind = 'accrual')
         """),
-        {"c": contract_id},
+        {"c": contract_id, "by": driver_value(session, achieved_by)},
     )
     found = [(r[0], r[1], r[2], r[3], _date(r[4]), r[5]) for r in rows]
     found.sort(key=lambda r: (r[4], r[0]))
