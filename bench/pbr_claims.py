@@ -486,6 +486,39 @@ def build(tmp: Path, data: Path, template: Path, claims_csv: Path, claims: int, 
     shutil.copyfile(data / "commissioning.db", template)
 
 
+def prepared(
+    stack: contextlib.ExitStack, keep: Path | None, claims: int, participants: int
+) -> tuple[Path, dict[str, str]]:
+    """The folder holding the database template and the claims file (``keep``, or a temporary one that
+    ``stack`` removes), built unless ``keep`` already holds them at these sizes; and the environment that
+    points the commands at its data dir."""
+    if keep is not None:
+        tmp = keep.resolve()
+        tmp.mkdir(parents=True, exist_ok=True)
+    else:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="commissioning-bench-")))
+    data = tmp / "data"
+    for name in [k for k in os.environ if k.startswith("COMMISSIONING_")]:
+        del os.environ[name]
+    os.environ["COMMISSIONING_DATA_DIR"] = str(data)
+    env = dict(os.environ)
+    template, claims_csv, built = tmp / TEMPLATE, tmp / CLAIMS_FILE, tmp / "built"
+    sizes = f"{claims} {participants} {SEED}\n"
+    if built.exists() and built.read_text() == sizes and template.exists() and claims_csv.exists():
+        print(f"reusing the database and claims file in {tmp} (setup not redone)", flush=True)
+        return tmp, env
+    if built.exists() or data.exists():
+        sys.exit(f"{tmp} holds another build ({built.read_text().strip() or '?'}); keep this one elsewhere")
+    # In a process of its own, so that this one stays small: on Linux a child's ru_maxrss starts from
+    # the resident size of the process that spawned it.
+    command = [sys.executable, str(Path(__file__).resolve()), "--child", "build", "--data", str(tmp)]
+    command += ["--claims", str(claims), "--participants", str(participants)]
+    if subprocess.run(command, env=env, timeout=3600).returncode != 0:
+        sys.exit("building the database and the files failed")
+    built.write_text(sizes)
+    return tmp, env
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--smoke", action="store_true", help="20,000 claims, 5,000 participants, 1 run (for CI)")
@@ -523,30 +556,8 @@ def main() -> None:
         sys.exit("give at least one claim per participant")
 
     with contextlib.ExitStack() as stack:
-        if args.keep is not None:
-            tmp = args.keep.resolve()
-            tmp.mkdir(parents=True, exist_ok=True)
-        else:
-            tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="commissioning-bench-")))
-        data = tmp / "data"
-        for name in [k for k in os.environ if k.startswith("COMMISSIONING_")]:
-            del os.environ[name]
-        os.environ["COMMISSIONING_DATA_DIR"] = str(data)
-        env = dict(os.environ)
-        template, claims_csv, built = tmp / TEMPLATE, tmp / CLAIMS_FILE, tmp / "built"
-        sizes = f"{claims} {participants} {SEED}\n"
-        if built.exists() and built.read_text() == sizes and template.exists() and claims_csv.exists():
-            print(f"reusing the database and claims file in {tmp} (setup not redone)", flush=True)
-        else:
-            if built.exists() or data.exists():
-                sys.exit(f"{tmp} holds another build ({built.read_text().strip() or '?'}); keep this one elsewhere")
-            # In a process of its own, so that this one stays small: on Linux a child's ru_maxrss starts from
-            # the resident size of the process that spawned it.
-            command = [sys.executable, str(Path(__file__).resolve()), "--child", "build", "--data", str(tmp)]
-            command += ["--claims", str(claims), "--participants", str(participants)]
-            if subprocess.run(command, env=env, timeout=3600).returncode != 0:
-                sys.exit("building the database and the files failed")
-            built.write_text(sizes)
+        tmp, env = prepared(stack, args.keep, claims, participants)
+        data, template, claims_csv = tmp / "data", tmp / TEMPLATE, tmp / CLAIMS_FILE
         db = data / "commissioning.db"
 
         imports: list[dict[str, Any]] = []

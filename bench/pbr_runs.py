@@ -23,12 +23,10 @@ import argparse
 import contextlib
 import datetime as dt
 import json
-import os
 import resource
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -102,26 +100,8 @@ def main() -> None:
 
     claims, participants = (20_000, 5_000) if args.smoke else (args.claims, args.participants)
     with contextlib.ExitStack() as stack:
-        if args.keep is not None:
-            tmp = args.keep.resolve()
-            tmp.mkdir(parents=True, exist_ok=True)
-        else:
-            tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="commissioning-bench-")))
-        data = tmp / "data"
-        for name in [k for k in os.environ if k.startswith("COMMISSIONING_")]:
-            del os.environ[name]
-        os.environ["COMMISSIONING_DATA_DIR"] = str(data)
-        env = dict(os.environ)
-        template, claims_csv, built = tmp / pbr_claims.TEMPLATE, tmp / pbr_claims.CLAIMS_FILE, tmp / "built"
-        sizes = f"{claims} {participants} {pbr_claims.SEED}\n"
-        if not (built.exists() and built.read_text() == sizes and template.exists() and claims_csv.exists()):
-            if built.exists() or data.exists():
-                sys.exit(f"{tmp} holds another build ({built.read_text().strip() or '?'}); keep this one elsewhere")
-            command = [sys.executable, str(HERE / "pbr_claims.py"), "--child", "build", "--data", str(tmp)]
-            command += ["--claims", str(claims), "--participants", str(participants)]
-            if subprocess.run(command, env=env, timeout=3600).returncode != 0:
-                sys.exit("building the database and the files failed")
-            built.write_text(sizes)
+        tmp, env = pbr_claims.prepared(stack, args.keep, claims, participants)
+        data, template, claims_csv = tmp / "data", tmp / pbr_claims.TEMPLATE, tmp / pbr_claims.CLAIMS_FILE
         pbr_claims.restore(template, data / "commissioning.db")
         imported = run_child("import", data, str(claims_csv), env)
         print(f"claims import: {imported['added']:,} claims in {imported['seconds']:.2f} s (not judged here)")
