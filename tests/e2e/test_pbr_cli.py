@@ -46,15 +46,20 @@ PAY = ("pay", "--contract", "FCF-2025-01", "--period", "2026-Q1", "--as-of", "20
 SAMPLE = ("sample", "--contract", "FCF-2025-01", "--period", "2026-Q1", "--size", "2", "--seed", "7")
 
 
-@pytest.fixture
-def fcf(initialised: Cli, tmp_path: Path) -> Cli:
-    """Project YPH-1, the payment-by-results contract FCF-2025-01, its rate card and three participants."""
-    cli = initialised
+def add_fcf_contract(cli: Cli) -> None:
+    """Project YPH-1 and the payment-by-results contract FCF-2025-01, with no rate card yet."""
     cli.ok("project", "add", "--ref", "YPH-1", "--title", "Young people's homelessness", "--area", "Housing",
            "--owner", "A", "--stage", "review", "--as-of", "2025-09-01")  # fmt: skip
     cli.ok("contracts", "add", "--ref", "FCF-2025-01", "--title", "Fair Chance Fund", "--provider",
            "Northbridge YP Trust", "--project", "YPH-1", "--value", "1500000", "--start", "2025-10-01",
            "--term", "3 years", "--payment-model", "payment_by_results", "--as-of", "2025-09-01")  # fmt: skip
+
+
+@pytest.fixture
+def fcf(initialised: Cli, tmp_path: Path) -> Cli:
+    """Project YPH-1, the payment-by-results contract FCF-2025-01, its rate card and three participants."""
+    cli = initialised
+    add_fcf_contract(cli)
     out = cli.ok("ratecard", "import", str(CARD))
     assert "Imported the rate card for FCF-2025-01 from 2025-10-01 (21 outcomes)." in out
     (tmp_path / "participants.csv").write_text(PARTICIPANTS, encoding="utf-8")
@@ -178,11 +183,7 @@ def test_a_big_claims_file_is_decided_on_every_core_through_the_prefect_flow(ini
     # Above PARALLEL_FROM claims, with no cap in reach, the import forks workers inside the Prefect flow run:
     # they must decide and store every claim and leave the command's output clean.
     cli = initialised
-    cli.ok("project", "add", "--ref", "YPH-1", "--title", "Young people's homelessness", "--area", "Housing",
-           "--owner", "A", "--stage", "review", "--as-of", "2025-09-01")  # fmt: skip
-    cli.ok("contracts", "add", "--ref", "FCF-2025-01", "--title", "Fair Chance Fund", "--provider",
-           "Northbridge YP Trust", "--project", "YPH-1", "--value", "1500000", "--start", "2025-10-01",
-           "--term", "3 years", "--payment-model", "payment_by_results", "--as-of", "2025-09-01")  # fmt: skip
+    add_fcf_contract(cli)
     roomy = tmp_path / "roomy.yaml"  # caps no file here can reach
     card = CARD.read_text(encoding="utf-8").replace("cohort: 300 ", "cohort: 90000 ")
     roomy.write_text(card.replace('contract_cap: "1500000.00"', 'contract_cap: "900000000.00"'), encoding="utf-8")
