@@ -90,7 +90,9 @@ def test_kill_nine_at_random_points_loses_nothing_and_duplicates_only_the_messag
     )
     print(report)
     assert killed >= 50, report
-    assert before_final >= 100 and in_flight.total() >= 1, f"the kills should land mid-delivery: {report}"
+    # Many sends recorded before the last run (on a slow machine fewer fit before each kill: 88 of 1,000 on
+    # PostgreSQL at its slowest, 334 to 858 at its usual speed), and kills with a message in flight.
+    assert before_final >= 50 and in_flight.total() >= 1, f"the kills should land mid-delivery: {report}"
     assert len(due) == 1000
     assert set(counts) == due, f"lost: {sorted(due - set(counts))}"
     assert sent_ids(cfg) == due
