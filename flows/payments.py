@@ -41,6 +41,7 @@ from models.pbr import (
     PbrClaim,
     SampleItem,
     ValidationSample,
+    accepted_claims,
     accrued_fees,
     bulk_insert,
     claim_facts,
@@ -53,7 +54,6 @@ from models.pbr import (
     run_for,
     sample_for,
     sample_items,
-    unpaid_accepted_claims,
 )
 from policies.claims import Participant
 from policies.dates import local_date
@@ -243,8 +243,8 @@ def _due(session: Any, cid: int, end: dt.date) -> list[DueClaim]:
     """Accepted claims achieved by ``end`` that no run has paid yet, in the order achieved."""
     return [
         DueClaim(claim_id, ref, participant, outcome, achieved_on, pounds(payable))
-        for claim_id, ref, participant, outcome, achieved_on, payable in unpaid_accepted_claims(
-            session=session, contract_id=cid, achieved_by=end
+        for claim_id, ref, participant, outcome, achieved_on, payable in accepted_claims(
+            session=session, contract_id=cid, unpaid_by=end
         )
     ]
 

@@ -384,30 +384,21 @@ def clawed_back_claims(*, session: Session, contract_id: int) -> set[int]:
     return {r[0] for r in rows}
 
 
-def accepted_claims(*, session: Session, contract_id: int) -> list[tuple[Any, ...]]:
-    """(id, ref, participant, outcome, achieved_on, payable_pence) of every accepted claim, in achieved order."""
-    rows = session.connection().execute(
-        text("""
-        SELECT id, ref, participant, outcome, achieved_on, payable_pence FROM pbr_claim
-        WHERE contract_id = :c AND verdict IN ('accepted', 'partly_accepted')
-        """),
-        {"c": contract_id},
+def accepted_claims(*, session: Session, contract_id: int, unpaid_by: dt.date | None = None) -> list[tuple[Any, ...]]:
+    """(id, ref, participant, outcome, achieved_on, payable_pence) of every accepted claim, in achieved order;
+    with ``unpaid_by``, only those achieved by that day that no run has accrued yet."""
+    unpaid = (
+        " AND c.achieved_on <= :by AND NOT EXISTS "
+        "(SELECT 1 FROM pbr_ledger l WHERE l.claim_id = c.id AND l.kind = 'accrual')"
+        if unpaid_by is not None
+        else ""
     )
-    found = [(r[0], r[1], r[2], r[3], _date(r[4]), r[5]) for r in rows]
-    found.sort(key=lambda r: (r[4], r[0]))
-    return found
-
-
-def unpaid_accepted_claims(*, session: Session, contract_id: int, achieved_by: dt.date) -> list[tuple[Any, ...]]:
-    """Accepted claims achieved by a day that no run has accrued yet, as ``accepted_claims`` gives them (in
-    achieved order)."""
     rows = session.connection().execute(
-        text("""
-        SELECT c.id, c.ref, c.participant, c.outcome, c.achieved_on, c.payable_pence FROM pbr_claim c
-        WHERE c.contract_id = :c AND c.verdict IN ('accepted', 'partly_accepted') AND c.achieved_on <= :by
-          AND NOT EXISTS (SELECT 1 FROM pbr_ledger l WHERE l.claim_id = c.id AND l.kind = 'accrual')
-        """),
-        {"c": contract_id, "by": driver_value(session, achieved_by)},
+        text(
+            "SELECT c.id, c.ref, c.participant, c.outcome, c.achieved_on, c.payable_pence FROM pbr_claim c "
+            f"WHERE c.contract_id = :c AND c.verdict IN ('accepted', 'partly_accepted'){unpaid}"
+        ),
+        {"c": contract_id, "by": None if unpaid_by is None else driver_value(session, unpaid_by)},
     )
     found = [(r[0], r[1], r[2], r[3], _date(r[4]), r[5]) for r in rows]
     found.sort(key=lambda r: (r[4], r[0]))
