@@ -663,7 +663,8 @@ def _store_in_parallel(
 
     def decide_share(k: int, order: list[int]) -> tuple[ClaimsReport, Path]:
         part, staged = ClaimsReport(report.source), folder / f"claims-{k}.db"
-        stage_rows(staged, CLAIM_COLUMNS, rows_of(part, decide(plan, participants, book, order, forget=True)))
+        decisions = decide(plan, participants, book, order, forget=True)
+        stage_rows(staged, CLAIM_COLUMNS, rows_of(part, decisions), key="line")
         return part, staged
 
     # The references were needed only to sort the claims out: freed now, neither process keeps a copy.
@@ -671,7 +672,7 @@ def _store_in_parallel(
     parts = in_parallel(shares, decide_share, folder)
     report.workers = max(report.workers, len(shares))
     names = attach_staged(session, [staged for _, staged in parts])
-    moved = insert_staged(session, "pbr_claim", CLAIM_COLUMNS, names, order_by="line")
+    moved = insert_staged(session, "pbr_claim", CLAIM_COLUMNS, names, key="line")
     if moved != len(plan.fresh):
         raise RuntimeError(f"{moved} claim rows staged for {len(plan.fresh)} claims")
     for part, _ in parts:

@@ -258,16 +258,21 @@ def can_stage(session: Session) -> bool:
     return session.connection().dialect.name == "sqlite"
 
 
-def stage_rows(path: Path, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
-    """Write rows, in the driver's form, to a new side file of their own (a plain SQLite table ``staged``).
+def stage_rows(path: Path, columns: Sequence[str], rows: Iterable[Sequence[Any]], *, key: str) -> int:
+    """Write rows, in the driver's form, to a new side file of their own (a plain SQLite table ``staged``),
+    kept in order of ``key``, an integer column unique among them.
 
-    The file is scratch: no journal, no sync, no keys. Another process may write it while this one's
-    transaction goes on; ``insert_staged`` then moves its rows in inside that transaction."""
+    The file is scratch: no journal, no sync. Another process may write it while this one's transaction
+    goes on; ``insert_staged`` then moves its rows in, in ``key`` order, inside that transaction. Rows
+    given nearly in ``key`` order are written nearly as quickly as appended."""
+    if key not in columns:
+        raise ValueError(f"the key {key!r} is not one of the columns")
     connection = sqlite3.connect(path, isolation_level=None)
     try:
         connection.execute("PRAGMA journal_mode=OFF")
         connection.execute("PRAGMA synchronous=OFF")
-        connection.execute(f"CREATE TABLE staged ({', '.join(columns)})")
+        defined = ", ".join(f"{name} INTEGER PRIMARY KEY" if name == key else name for name in columns)
+        connection.execute(f"CREATE TABLE staged ({defined})")
         connection.execute("BEGIN")
         sql = f"INSERT INTO staged VALUES ({', '.join('?' * len(columns))})"
         rows = iter(rows)
@@ -296,15 +301,17 @@ def attach_staged(session: Session, paths: Sequence[Path]) -> list[str]:
     return names
 
 
-def insert_staged(session: Session, table: str, columns: Sequence[str], names: Sequence[str], *, order_by: str) -> int:
-    """Move every staged row into ``table`` inside the session's transaction, in ``order_by`` order.
+def insert_staged(session: Session, table: str, columns: Sequence[str], names: Sequence[str], *, key: str) -> int:
+    """Move every staged row into ``table`` inside the session's transaction, in order of ``key`` (the
+    key the rows were staged by).
 
-    One statement, run by SQLite itself: no row passes through Python. Inserting in order keeps the
-    table's indexes filled in order, several times quicker than in the order the rows were staged."""
+    One statement, run by SQLite itself: no row passes through Python. Each side file is already in key
+    order, so SQLite merges them as it reads, with no sort; and the table's rows (and ids) follow that
+    order."""
     listed = ", ".join(columns)
     union = " UNION ALL ".join(f"SELECT {listed} FROM {name}.staged" for name in names)
     result = session.connection().exec_driver_sql(
-        f"INSERT INTO {table} ({listed}) SELECT {listed} FROM ({union}) ORDER BY {order_by}"
+        f"INSERT INTO {table} ({listed}) SELECT {listed} FROM ({union}) ORDER BY {key}"
     )
     return int(result.rowcount)
 

@@ -371,18 +371,38 @@ class ClaimPlan:
     def parts(self, count: int) -> list[list[int]]:
         """An independent plan in ``count`` orders of whole participants, of about equal numbers of claims.
 
-        Participants keep the order they first appear in the file, so each part reads the file's
-        claims (and writes its rows) roughly in file order."""
+        Participants are dealt out in the order they first appear in the file. Each part's claims come
+        in file order, as far as the rules allow: a participant's claims must be decided in date order,
+        so a participant whose claims the file does not give in date order has them all decided at the
+        place of the first, in date order. A part then writes its rows in (nearly) line order, however
+        the file is sorted: by participant, or by date."""
         if not self.independent:
             raise ValueError("the caps are in reach: the claims must be decided together")
-        groups = _groups(self.fresh, range(len(self.fresh)))
-        parts: list[list[int]] = [[] for _ in range(max(count, 1))]
+        fresh = self.fresh
+        count = max(count, 1)
+        owner = [0] * len(fresh)  # each claim's part; -1 for a claim decided at its participant's first
+        moved: dict[int, list[int]] = {}  # a participant's first claim -> all theirs, when out of date order
         done, part = 0, 0
-        for group in groups.values():
-            if part < len(parts) - 1 and done >= len(self.fresh) * (part + 1) / len(parts):
+        for group in _groups(fresh, range(len(fresh))).values():
+            if part < count - 1 and done >= len(fresh) * (part + 1) / count:
                 part += 1
-            parts[part].extend(group)
             done += len(group)
+            if len(group) == 1 or group == sorted(group):
+                for i in group:
+                    owner[i] = part
+            else:
+                for i in group:
+                    owner[i] = -1
+                first = min(group)
+                owner[first] = part
+                moved[first] = group
+        parts: list[list[int]] = [[] for _ in range(count)]
+        for i, k in enumerate(owner):
+            if k >= 0:
+                if i in moved:
+                    parts[k].extend(moved[i])
+                else:
+                    parts[k].append(i)
         return parts
 
 
@@ -403,26 +423,29 @@ def decide(
     plan: ClaimPlan,
     participants: Mapping[str, Participant],
     book: Book,
-    order: Iterable[int],
+    order: Sequence[int],
     *,
     forget: bool = False,
 ) -> Iterator[Decision]:
     """Decide the plan's claims at ``order`` (indexes into ``plan.fresh``), one at a time, updating ``book``.
 
-    ``forget``: for an order of whole participants, each participant's claims together (``parts`` gives
-    such orders), drop each participant's history from the book once their claims are decided, to keep
+    ``forget``: for an order that holds each of its participants' claims whole (``parts`` gives such
+    orders), drop each participant's history from the book once their last claim is decided, to keep
     memory down. The book no longer says what was accepted: use it for nothing else afterwards."""
     fresh, duplicates, by_day, pence_of = plan.fresh, plan.duplicates, plan.by_day, plan.pence_of
-    last: str | None = None
+    ends: set[int] = set()
+    if forget:
+        last: dict[str, int] = {}
+        for i in order:
+            last[fresh[i].participant] = i
+        ends = set(last.values())
+        del last
     for i in order:
         claim = fresh[i]
-        if forget and claim.participant != last:
-            if last is not None:
-                book.forget(last)
-            last = claim.participant
-        yield _decide(claim, duplicates.get(claim.line), by_day[claim.achieved_on], participants, book, pence_of)
-    if last is not None:
-        book.forget(last)
+        decision = _decide(claim, duplicates.get(claim.line), by_day[claim.achieved_on], participants, book, pence_of)
+        if i in ends:
+            book.forget(claim.participant)
+        yield decision
 
 
 def decide_in_file_order(

@@ -211,11 +211,11 @@ def failing(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, int]]:
     where = {"in": 0}
     stage = pbr_import.stage_rows
 
-    def stage_or_fail(path: Path, columns: Any, rows: Any) -> int:
+    def stage_or_fail(path: Path, columns: Any, rows: Any, *, key: str) -> int:
         here = os.getpid()
         if (where["in"] == 0 and here != parent) or where["in"] == here:
             raise OSError(28, "No space left on device")
-        return stage(path, columns, rows)
+        return stage(path, columns, rows, key=key)
 
     monkeypatch.setattr(pbr_import, "stage_rows", stage_or_fail)
     yield where

@@ -229,6 +229,14 @@ def test_deciding_shares_of_whole_participants_apart_decides_as_one_walk(case: A
     assert sorted(i for part in parts for i in part) == list(range(len(plan.fresh)))
     owner = {plan.fresh[i].participant: n for n, part in enumerate(parts) for i in part}
     assert all(owner[plan.fresh[i].participant] == n for n, part in enumerate(parts) for i in part)
+    for part in parts:  # each part in file order, but that a participant's claims go in date order
+        own: dict[str, list[int]] = defaultdict(list)
+        for i in part:
+            own[plan.fresh[i].participant].append(i)
+        for indexes in own.values():
+            assert indexes == sorted(indexes, key=lambda i: (plan.fresh[i].achieved_on, i))
+        dated = [i for i in part if own[plan.fresh[i].participant] == sorted(own[plan.fresh[i].participant])]
+        assert dated == sorted(dated)  # those the file gives in date order keep their places
     decided = [x for part in parts for x in decide(plan, people, copy.deepcopy(Book()), part, forget=True)]
     assert sorted(decided, key=lambda x: x.claim.line) == whole.decisions
     assert plan.unchanged == whole.unchanged
