@@ -464,6 +464,17 @@ class ClaimsReport:
         self.by_reason.update(part.by_reason)
         self.rejections.extend(part.rejections)
 
+    def __getstate__(self) -> dict[str, Any]:
+        # A worker sends its report back pickled: its rejections as plain tuples pickle and load in a third
+        # of the time (a second, at a million claims, while the other process waits).
+        state = self.__dict__.copy()
+        state["rejections"] = [tuple(r.__dict__.values()) for r in self.rejections]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state["rejections"] = [Rejection(*r) for r in state["rejections"]]
+        self.__dict__.update(state)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "source": self.source,
@@ -571,13 +582,13 @@ def _import_claims(
                 card_ids=card_ids,
                 as_date=driver_date(session),
             )
-            shares = _shares(session, plan, workers)
-            if shares is None:
+            owner = _shares(session, plan, workers)
+            if owner is None:
                 decisions = decide_in_file_order(plan, participants, book)
                 bulk_insert(session, "pbr_claim", CLAIM_COLUMNS, rows_of(report, decisions), prepared=True)
             else:
                 folder = Path(scratch.enter_context(tempfile.TemporaryDirectory(prefix="commissioning-claims-")))
-                _store_in_parallel(session, report, folder, shares, rows_of, plan, participants, book)
+                _store_in_parallel(session, report, folder, owner, rows_of, plan, participants, book)
             append_event(
                 session=session,
                 effective_at=as_of,
@@ -630,8 +641,9 @@ def _known(session: Any, contract: Contract) -> tuple[dict[str, Participant], Bo
 PARALLEL_FROM = 50_000
 
 
-def _shares(session: Any, plan: ClaimPlan, workers: int | None) -> list[list[int]] | None:
-    """The claims in one share per worker process, or None to decide them all here, in one process.
+def _shares(session: Any, plan: ClaimPlan, workers: int | None) -> dict[str, int] | None:
+    """Each participant's share, one share per worker process (see ``ClaimPlan.share_out``), or None to
+    decide all the claims here, in one process.
 
     Shared out only when it pays and is safe: on SQLite (the other processes write side files that
     SQLite moves in), with enough claims, and when no contract or outcome cap is in reach (then no
@@ -641,36 +653,37 @@ def _shares(session: Any, plan: ClaimPlan, workers: int | None) -> list[list[int
         return None
     if workers is None and len(plan.fresh) < PARALLEL_FROM:
         return None
-    return [share for share in plan.parts(count) if share]
+    return plan.share_out(count)
 
 
 def _store_in_parallel(
     session: Any,
     report: ClaimsReport,
     folder: Path,
-    shares: Sequence[list[int]],
+    owner: Mapping[str, int],
     rows_of: Callable[[ClaimsReport, Iterable[Decision]], Iterator[tuple[Any, ...]]],
     plan: ClaimPlan,
     participants: Mapping[str, Participant],
     book: Book,
 ) -> None:
     """Decide each share of the claims in a process of its own, at once, each writing its rows to a side
-    file in ``folder`` as it decides them; then move every row into pbr_claim, in file order, in this
-    session's transaction.
+    file in ``folder`` as it decides them, keyed by line; then move every row into pbr_claim, in file
+    order, in this session's transaction.
 
     Each process decides against its own copy of ``book``: the shares are whole participants, and no
     cap that joins participants is in reach, so the decisions are those of one process."""
 
-    def decide_share(k: int, order: list[int]) -> tuple[ClaimsReport, Path]:
-        part, staged = ClaimsReport(report.source), folder / f"claims-{k}.db"
-        decisions = decide(plan, participants, book, order, forget=True)
+    def decide_share(share: int, _: None) -> tuple[ClaimsReport, Path]:
+        part, staged = ClaimsReport(report.source), folder / f"claims-{share}.db"
+        decisions = decide(plan, participants, book, plan.part(owner, share), forget=True)
         stage_rows(staged, CLAIM_COLUMNS, rows_of(part, decisions), key="line")
         return part, staged
 
     # The references were needed only to sort the claims out: freed now, neither process keeps a copy.
     book.refs.clear()
-    parts = in_parallel(shares, decide_share, folder)
-    report.workers = max(report.workers, len(shares))
+    shares = len(set(owner.values()))
+    parts = in_parallel([None] * shares, decide_share, folder)
+    report.workers = max(report.workers, shares)
     names = attach_staged(session, [staged for _, staged in parts])
     moved = insert_staged(session, "pbr_claim", CLAIM_COLUMNS, names, key="line")
     if moved != len(plan.fresh):

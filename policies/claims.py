@@ -26,6 +26,7 @@ rejected as interval_too_short.
 import datetime as dt
 import hashlib
 import itertools
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -260,6 +261,8 @@ class Validation:
 
 _EMPTY: tuple[Finding, ...] = ()
 _ACHIEVED = attrgetter("achieved_on")
+_PARTICIPANT = attrgetter("participant")
+_KIND = attrgetter("achieved_on", "outcome", "amount")
 
 
 @dataclass(slots=True)
@@ -368,54 +371,77 @@ class ClaimPlan:
             return _by_participant(self.fresh, everything)
         return itertools.chain(_by_participant(self.fresh, self.by_date[: self.reach]), self.by_date[self.reach :])
 
-    def parts(self, count: int) -> list[list[int]]:
-        """An independent plan in ``count`` orders of whole participants, of about equal numbers of claims.
-
-        Participants are dealt out in the order they first appear in the file. Each part's claims come
-        in file order, as far as the rules allow: a participant's claims must be decided in date order,
-        so a participant whose claims the file does not give in date order has them all decided at the
-        place of the first, in date order. A part then writes its rows in (nearly) line order, however
-        the file is sorted: by participant, or by date."""
+    def share_out(self, count: int) -> dict[str, int]:
+        """An independent plan's participants dealt into ``count`` shares (0, 1, ...) of about equal numbers
+        of claims, in the order they first appear in the file; ``part`` then gives each share's order."""
         if not self.independent:
             raise ValueError("the caps are in reach: the claims must be decided together")
+        owner: dict[str, int] = {}
+        done, share = 0, 0
+        for participant, claims in Counter(map(_PARTICIPANT, self.fresh)).items():  # in order of first claim
+            if share < count - 1 and done >= len(self.fresh) * (share + 1) / count:
+                share += 1
+            owner[participant] = share
+            done += claims
+        return owner
+
+    def part(self, owner: Mapping[str, int], share: int) -> list[int]:
+        """The claims of the participants ``owner`` puts in ``share``, as indexes into ``fresh``, in the
+        order to decide them: file order, as far as the rules allow. A participant's claims must be decided
+        in date order, so those of a participant the file does not give in date order are decided all
+        together, in date order, at the place of the first. However the file is sorted, by participant or by
+        date, a part's rows then come out in (nearly) line order."""
         fresh = self.fresh
-        count = max(count, 1)
-        owner = [0] * len(fresh)  # each claim's part; -1 for a claim decided at its participant's first
-        moved: dict[int, list[int]] = {}  # a participant's first claim -> all theirs, when out of date order
-        done, part = 0, 0
-        for group in _groups(fresh, range(len(fresh))).values():
-            if part < count - 1 and done >= len(fresh) * (part + 1) / count:
-                part += 1
-            done += len(group)
-            if len(group) == 1 or group == sorted(group):
-                for i in group:
-                    owner[i] = part
+        mine = [i for i, claim in enumerate(fresh) if owner[claim.participant] == share]
+        latest: dict[str, dt.date] = {}
+        jumbled: set[str] = set()
+        for i in mine:
+            claim = fresh[i]
+            before = latest.get(claim.participant)
+            if before is not None and claim.achieved_on < before:
+                jumbled.add(claim.participant)
+            latest[claim.participant] = claim.achieved_on
+        if not jumbled:
+            return mine
+        order: list[int | list[int]] = []  # a jumbled participant's claims wait in a list at their first place
+        waiting: dict[str, list[int]] = {}
+        for i in mine:
+            participant = fresh[i].participant
+            if participant not in jumbled:
+                order.append(i)
+                continue
+            theirs = waiting.get(participant)
+            if theirs is None:
+                theirs = waiting[participant] = []
+                order.append(theirs)
+            theirs.append(i)
+        placed: list[int] = []
+        for item in order:
+            if isinstance(item, list):
+                placed.extend(sorted(item, key=lambda i: fresh[i].achieved_on))  # stable: ties in line order
             else:
-                for i in group:
-                    owner[i] = -1
-                first = min(group)
-                owner[first] = part
-                moved[first] = group
-        parts: list[list[int]] = [[] for _ in range(count)]
-        for i, k in enumerate(owner):
-            if k >= 0:
-                if i in moved:
-                    parts[k].extend(moved[i])
-                else:
-                    parts[k].append(i)
-        return parts
+                placed.append(item)
+        return placed
+
+    def parts(self, count: int) -> list[list[int]]:
+        """The orders of ``count`` shares of whole participants (``share_out`` and ``part``)."""
+        owner = self.share_out(count)
+        return [self.part(owner, share) for share in range(max(count, 1))]
 
 
 def plan_claims(cards: Sequence[RateCard], book: Book, claims: Iterable[Claim]) -> ClaimPlan:
     """Sort a file's claims out for deciding (see ``ClaimPlan``); records their references in ``book``."""
     fresh, duplicates, unchanged = _sift(book, claims)
-    by_day = _rules_by_day(cards, {claim.achieved_on for claim in fresh})
+    kinds = Counter(map(_KIND, fresh))  # how many claims of each day, outcome and amount
+    by_day = _rules_by_day(cards, {day for day, _, _ in kinds})
     pence_of: dict[Decimal, int] = {}
     by_date: list[int] | None = None
-    reach = _within_caps(fresh, range(len(fresh)), by_day, book, pence_of)
-    if reach < len(fresh):  # by participant as far as the caps cannot be reached, in date order; then by date
-        by_date = _by_date(fresh)
-        reach = _within_caps(fresh, by_date, by_day, book, pence_of)
+    reach = len(fresh)
+    if _could_reach(kinds, by_day, book, pence_of):
+        reach = _within_caps(fresh, range(len(fresh)), by_day, book, pence_of)
+        if reach < len(fresh):  # by participant as far as the caps cannot be reached, in date order; then by date
+            by_date = _by_date(fresh)
+            reach = _within_caps(fresh, by_date, by_day, book, pence_of)
     return ClaimPlan(fresh, duplicates, unchanged, by_day, pence_of, reach, by_date)
 
 
@@ -532,13 +558,46 @@ def _rules_by_day(cards: Sequence[RateCard], days: Iterable[dt.date]) -> dict[dt
 
 def _claimed(claim: Claim, rule: _Rule, pence_of: dict[Decimal, int]) -> int:
     """What a claim asks for, in pence: its amount, or the card price when it gives none."""
-    amount = claim.amount
+    return _asked(claim.amount, rule, pence_of)
+
+
+def _asked(amount: Decimal | None, rule: _Rule, pence_of: dict[Decimal, int]) -> int:
     if amount is None:
         return rule.price
     known = pence_of.get(amount)
     if known is None:
         known = pence_of[amount] = pence(amount)
     return known
+
+
+def _could_reach(
+    kinds: Mapping[tuple[dt.date, str, Decimal | None], int],
+    by_day: Mapping[dt.date, "_CardRules | None"],
+    book: Book,
+    pence_of: dict[Decimal, int],
+) -> bool:
+    """Whether claims of these kinds (day, outcome, amount: how many), every one paid in full, could pass the
+    contract cap or an outcome cap, the lowest that any of their cards sets. If they cannot all together,
+    no prefix of them can, in any order: ``_within_caps`` would find them all within the caps."""
+    total = 0
+    by_outcome: dict[str, int] = {}
+    contract_cap: int | None = None
+    outcome_cap: dict[str, int] = {}
+    for (day, code, amount), count in kinds.items():
+        rules = by_day[day]
+        rule = rules.rules.get(code) if rules else None
+        if rules is None or rule is None:
+            continue
+        most = min(_asked(amount, rule, pence_of), rule.price) * count
+        total += most
+        if rules.contract_cap is not None and (contract_cap is None or rules.contract_cap < contract_cap):
+            contract_cap = rules.contract_cap
+        if rule.cap is not None:
+            by_outcome[code] = by_outcome.get(code, 0) + most
+            outcome_cap[code] = min(outcome_cap.get(code, rule.cap), rule.cap)
+    if contract_cap is not None and book.contract_pence + total > contract_cap:
+        return True
+    return any(book.outcome_pence.get(code, 0) + by_outcome[code] > cap for code, cap in outcome_cap.items())
 
 
 def _by_date(fresh: Sequence[Claim]) -> list[int]:
