@@ -46,6 +46,9 @@ lengthens the wall time.
     .venv/bin/python bench/pbr_claims.py --profile    # also one profiled import: top 25 by cumulative time
     .venv/bin/python bench/pbr_claims.py --keep DIR   # build the database and files in DIR once; later runs
                                                       # with the same sizes reuse them (setup not redone)
+    .venv/bin/python bench/pbr_claims.py --refs scattered --keep DIR2
+                                                      # claim references in no order: each lands on another
+                                                      # page of the reference index (keep it in its own DIR)
 """
 
 import argparse
@@ -77,6 +80,12 @@ CLAIMS_AS_OF = dt.datetime(2028, 6, 30, 9, 0, tzinfo=dt.UTC)
 TARGET_SECONDS = 20.0
 TARGET_MB = 1024.0
 SEED = 20251001
+REFS = {
+    "in-order": "claim references count up the file (CL-00000001, CL-00000002, ...)",
+    "scattered": "claim references all different and in no order, as when a provider's system numbers "
+    "claims as they are raised and the file lists them participant by participant",
+}
+SCATTER, SCATTER_MODULUS = 48_271, 99_999_989  # a prime modulus: n -> n * SCATTER mod it is one-to-one
 REJECTABLE = 0.10  # the share of claims made rejectable on purpose
 CHUNK = 20_000  # rows per executemany in the floor, as models/pbr.py bulk_insert
 TEMPLATE, CLAIMS_FILE = "before-claims.db", "claims.csv"
@@ -146,8 +155,9 @@ PARTNERS = {"EMP_FT13": "EMP_PT13", "EMP_PT13": "EMP_FT13"}  # one group: only o
 TOO_EARLY = {"ASSESS_2", "ASSESS_3", "ACC_S3", "ACC_S6", "ACC_S12", "EMP_FT13", "EMP_FT26", "EMP_PT13", "EMP_PT26"}
 
 
-def write_claims(path: Path, claims: int, referrals: list[int]) -> dict[str, int]:
-    """A seeded claims file; returns how many rows of each deliberate kind it holds."""
+def write_claims(path: Path, claims: int, referrals: list[int], refs: str = "in-order") -> dict[str, int]:
+    """A seeded claims file; returns how many rows of each deliberate kind it holds. Claim references
+    count up the file (``in-order``), or are ``scattered``: all different, in no order (see REFS)."""
     rnd = random.Random(SEED + 1)
     outcomes = card_outcomes()
     participants = len(referrals)
@@ -200,7 +210,8 @@ def write_claims(path: Path, claims: int, referrals: list[int]) -> dict[str, int
                     if rnd.random() < 0.05:
                         evidence = f'"{evidence},photo_id"'  # quoted: a list of evidence types
                     number += 1
-                    rows.append([f"CL-{number:08d}", f"P-{p:07d}", code, when, amount, evidence])
+                    ref = number if refs == "in-order" else number * SCATTER % SCATTER_MODULUS
+                    rows.append([f"CL-{ref:08d}", f"P-{p:07d}", code, when, amount, evidence])
             if rows and rnd.random() < mutate:
                 kind = _make_rejectable(rnd, rows, chosen, referral, outcomes)
                 kinds[kind] = kinds.get(kind, 0) + 1
@@ -448,7 +459,7 @@ def tree_pss_mb(pid: int) -> float:
     return total / 1024
 
 
-def build(tmp: Path, data: Path, template: Path, claims_csv: Path, claims: int, participants: int) -> None:
+def build(tmp: Path, data: Path, template: Path, claims_csv: Path, claims: int, participants: int, refs: str) -> None:
     """Migrate, create the contract and its card, import the participants, write the claims; keep a template."""
     sys.path.insert(0, str(ROOT))  # for tests/support/builders.py
     from flows.pbr_import import import_participants
@@ -480,7 +491,7 @@ def build(tmp: Path, data: Path, template: Path, claims_csv: Path, claims: int, 
         sys.exit(f"participants import: expected {participants:,} eligible added, got {result.as_dict()}")
 
     start = time.perf_counter()
-    kinds = write_claims(claims_csv, claims, referrals)
+    kinds = write_claims(claims_csv, claims, referrals, refs)
     size = claims_csv.stat().st_size / 1e6
     deliberate = ", ".join(f"{k} {n:,}" for k, n in sorted(kinds.items(), key=lambda kv: -kv[1]))
     print(
@@ -496,7 +507,7 @@ def build(tmp: Path, data: Path, template: Path, claims_csv: Path, claims: int, 
 
 
 def prepared(
-    stack: contextlib.ExitStack, keep: Path | None, claims: int, participants: int
+    stack: contextlib.ExitStack, keep: Path | None, claims: int, participants: int, refs: str = "in-order"
 ) -> tuple[Path, dict[str, str]]:
     """The folder holding the database template and the claims file (``keep``, or a temporary one that
     ``stack`` removes), built unless ``keep`` already holds them at these sizes; and the environment that
@@ -512,7 +523,7 @@ def prepared(
     os.environ["COMMISSIONING_DATA_DIR"] = str(data)
     env = dict(os.environ)
     template, claims_csv, built = tmp / TEMPLATE, tmp / CLAIMS_FILE, tmp / "built"
-    sizes = f"{claims} {participants} {SEED}\n"
+    sizes = f"{claims} {participants} {SEED}{'' if refs == 'in-order' else ' ' + refs}\n"
     if built.exists() and built.read_text() == sizes and template.exists() and claims_csv.exists():
         print(f"reusing the database and claims file in {tmp} (setup not redone)", flush=True)
         return tmp, env
@@ -521,7 +532,7 @@ def prepared(
     # In a process of its own, so that this one stays small: on Linux a child's ru_maxrss starts from
     # the resident size of the process that spawned it.
     command = [sys.executable, str(Path(__file__).resolve()), "--child", "build", "--data", str(tmp)]
-    command += ["--claims", str(claims), "--participants", str(participants)]
+    command += ["--claims", str(claims), "--participants", str(participants), "--refs", refs]
     if subprocess.run(command, env=env, timeout=3600).returncode != 0:
         sys.exit("building the database and the files failed")
     built.write_text(sizes)
@@ -534,6 +545,12 @@ def main() -> None:
     parser.add_argument("--claims", type=int, default=1_000_000)
     parser.add_argument("--participants", type=int, default=250_000)
     parser.add_argument("--repeat", type=int, default=3, help="fresh-process runs of the import and the floor")
+    parser.add_argument(
+        "--refs",
+        choices=list(REFS),
+        default="in-order",
+        help="; ".join(f"{name}: {what}" for name, what in REFS.items()),
+    )
     parser.add_argument("--profile", action="store_true", help="one more import under cProfile: top 25 by cumtime")
     parser.add_argument(
         "--keep",
@@ -548,7 +565,7 @@ def main() -> None:
 
     if args.child == "build":
         tmp = args.data
-        build(tmp, tmp / "data", tmp / TEMPLATE, tmp / CLAIMS_FILE, args.claims, args.participants)
+        build(tmp, tmp / "data", tmp / TEMPLATE, tmp / CLAIMS_FILE, args.claims, args.participants, args.refs)
         return
     if args.child:
         if args.child == "floor":
@@ -565,7 +582,7 @@ def main() -> None:
         sys.exit("give at least one claim per participant")
 
     with contextlib.ExitStack() as stack:
-        tmp, env = prepared(stack, args.keep, claims, participants)
+        tmp, env = prepared(stack, args.keep, claims, participants, args.refs)
         data, template, claims_csv = tmp / "data", tmp / TEMPLATE, tmp / CLAIMS_FILE
         db = data / "commissioning.db"
 

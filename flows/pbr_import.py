@@ -49,6 +49,7 @@ from models.pbr import (
     claim_fingerprints,
     clawed_back_claims,
     driver_date,
+    import_cache,
     insert_staged,
     latest_achieved,
     participant_facts,
@@ -525,6 +526,8 @@ def _import_claims(
     report = ClaimsReport(str(path), rows=rows)
     # Side files of rows decided in other processes live until the transaction that moved them in is over.
     with contextlib.ExitStack() as scratch, unit_of_work(database(settings)) as session:
+        if rows >= PARALLEL_FROM:
+            import_cache(session)
         checked: list[tuple[Contract, list[RateCard], list[Claim]]] = []
         for contract_ref, claims in by_contract.items():
             first = min(c.line for c in claims)
@@ -637,7 +640,8 @@ def _known(session: Any, contract: Contract) -> tuple[dict[str, Participant], Bo
     return participants, book
 
 
-# Below this many claims to decide, forking costs more than it saves.
+# From this many claims a file is big: decided on every core when it can be (forking costs more than it
+# saves below), and stored with a bigger page cache on SQLite (models.pbr.import_cache).
 PARALLEL_FROM = 50_000
 
 

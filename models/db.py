@@ -66,17 +66,22 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 STAGED_PREFIX = "staged_"  # side files attached for one import (models.pbr.attach_staged)
+CACHE_BEFORE = "cache_size_before_import"  # set in a pooled connection's info by models.pbr.import_cache
 
 
-def _detach_staged(dbapi_connection: Any, _record: Any) -> None:
-    """Detach an import's side files as its connection goes back to the pool: SQLite refuses while the
-    transaction that read them is open, and the files are deleted once the import is done."""
+def _after_import(dbapi_connection: Any, record: Any) -> None:
+    """Undo what a big import did to its connection as it goes back to the pool: detach its side files
+    (SQLite refuses while the transaction that read them is open, and the files are deleted once the
+    import is done), and give the page cache back its usual size."""
     if dbapi_connection is None:  # invalidated: closed, attachments and all
         return
     names = [row[1] for row in dbapi_connection.execute("PRAGMA database_list")]
     for name in names:
         if name.startswith(STAGED_PREFIX):
             dbapi_connection.execute(f"DETACH DATABASE {name}")
+    before = record.info.pop(CACHE_BEFORE, None) if record is not None else None
+    if before is not None:
+        dbapi_connection.execute(f"PRAGMA cache_size={int(before)}")
 
 
 def _sqlite_begin(connection: Any) -> None:
@@ -97,7 +102,7 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(parsed, connect_args={"timeout": 5})
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
-        event.listen(engine, "checkin", _detach_staged)
+        event.listen(engine, "checkin", _after_import)
         return engine
     return create_engine(parsed, pool_pre_ping=True, connect_args={"connect_timeout": 5})
 

@@ -27,7 +27,7 @@ from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, Session, SQLModel, col, select
 
 import models.contracts  # noqa: F401  (the contract table)
-from models.db import STAGED_PREFIX, UTCDateTime
+from models.db import CACHE_BEFORE, STAGED_PREFIX, UTCDateTime
 
 ACCRUAL, PAYMENT, CLAWBACK, REVERSAL = "accrual", "payment", "clawback", "reversal"
 LEDGER_KINDS = (ACCRUAL, PAYMENT, CLAWBACK, REVERSAL)
@@ -284,6 +284,27 @@ def stage_rows(path: Path, columns: Sequence[str], rows: Iterable[Sequence[Any]]
         return count
     finally:
         connection.close()
+
+
+IMPORT_CACHE_KIB = 65_536  # 64 MiB
+
+
+def import_cache(session: Session) -> None:
+    """On SQLite, give the session's connection a page cache of 64 MiB (as it fills) for one big import,
+    instead of SQLite's 2 MB; the engine gives it back its size when the connection returns to the pool.
+
+    Storing a million claims adds a million entries to the claim-reference index. When the references do
+    not come in file order, each lands on another page of it: with 2 MB the index no longer fits, and its
+    pages go back and forth to the WAL file. Measured moving a million rows in: 10.8 s with 2 MB, 5 s with
+    64 MB; references in file order take 2.8 s either way."""
+    if _is_postgres(session):
+        return
+    pooled = session.connection().connection
+    raw = pooled.dbapi_connection
+    assert raw is not None
+    if CACHE_BEFORE not in pooled.info:
+        pooled.info[CACHE_BEFORE] = raw.execute("PRAGMA cache_size").fetchone()[0]
+    raw.execute(f"PRAGMA cache_size=-{IMPORT_CACHE_KIB}")
 
 
 def attach_staged(session: Session, paths: Sequence[Path]) -> list[str]:

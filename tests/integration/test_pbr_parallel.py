@@ -196,6 +196,28 @@ def test_a_shared_out_import_leaves_no_side_file_attached_or_on_disk(
                 assert schemas == ["main"]
 
 
+def test_a_big_import_stores_with_a_bigger_page_cache_and_gives_it_back(
+    two_contracts: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend: str
+) -> None:
+    if backend != "sqlite":
+        pytest.skip("the page cache is SQLite's")
+    monkeypatch.setattr(pbr_import, "PARALLEL_FROM", 100)  # this file counts as big
+    seen: list[int] = []
+    move = pbr_import.insert_staged
+
+    def moving(session: Any, *args: Any, **kwargs: Any) -> int:
+        seen.append(session.connection().exec_driver_sql("PRAGMA cache_size").scalar())
+        return int(move(session, *args, **kwargs))
+
+    monkeypatch.setattr(pbr_import, "insert_staged", moving)
+    import_claims(two_contracts, write_files(tmp_path, B)[1], as_of=AS_OF, actor="finance", workers=2)
+    assert seen == [-65_536]  # KiB: 64 MiB while the rows went in
+    engine = database(two_contracts)
+    for _ in range(engine.pool.size() + 1):  # every connection the pool may hand out
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA cache_size").scalar() == -2000  # SQLite's own
+
+
 def children_of_this_process() -> list[str]:
     """Processes forked by this one and not yet reaped (zombies included)."""
     found: list[str] = []
