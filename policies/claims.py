@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from operator import attrgetter
+from typing import NamedTuple
 
 from policies.ratecard import Outcome, Prerequisite, RateCard, version_for
 
@@ -83,9 +84,9 @@ def fingerprint(ref: str, participant: str, outcome: str, achieved_on: str, amou
     return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
-@dataclass(slots=True)
-class Claim:
-    """One claim row as read: where it came from and what it says."""
+class Claim(NamedTuple):
+    """One claim row as read: where it came from and what it says. A named tuple: a million are made
+    and dropped in one import, and a tuple is made and freed in C."""
 
     line: int
     ref: str

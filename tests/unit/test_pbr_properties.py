@@ -129,11 +129,11 @@ def claim_files(draw: st.DrawFn) -> tuple[RateCard, dict[str, Participant], list
         )
     if rows:
         for i in draw(st.lists(st.integers(0, len(rows) - 1), max_size=3)):
-            rows.append(dataclasses.replace(rows[i]))  # the same row sent again
+            rows.append(rows[i]._replace())  # the same row sent again
         for i in draw(st.lists(st.integers(0, len(rows) - 1), max_size=3)):
-            rows.append(dataclasses.replace(rows[i], outcome=draw(st.sampled_from(codes))))  # a reference reused
+            rows.append(rows[i]._replace(outcome=draw(st.sampled_from(codes))))  # a reference reused
     order = draw(st.permutations(range(len(rows))))
-    claims = [dataclasses.replace(rows[i], line=n) for n, i in enumerate(order, 2)]
+    claims = [rows[i]._replace(line=n) for n, i in enumerate(order, 2)]
     return card, people, claims
 
 
