@@ -17,6 +17,7 @@ Ledger kinds and signs (the balance is what the commissioner owes the provider):
 import datetime as dt
 import itertools
 import json
+import re
 import sqlite3
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
@@ -337,6 +338,27 @@ def insert_staged(session: Session, table: str, columns: Sequence[str], names: S
     return int(result.rowcount)
 
 
+_NAMED = re.compile(r"(?<![:\w]):(\w+)")
+
+
+def driver_rows(session: Session, sql: str, **params: Any) -> list[tuple[Any, ...]]:
+    """Every row of a query, as plain tuples straight from the driver's cursor, in the session's transaction.
+
+    For the big reads of an import or a payment run: several times quicker than through SQLAlchemy's
+    results at a quarter of a million rows. ``sql`` names its parameters ``:name``; values go in in the
+    driver's form (see ``driver_value``) and come out in it (ISO text for dates on SQLite)."""
+    raw = session.connection().connection.dbapi_connection
+    assert raw is not None
+    if _is_postgres(session):
+        sql = _NAMED.sub(r"%(\1)s", sql)
+    cursor = raw.cursor()
+    try:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
 def driver_value(session: Session, value: Any) -> Any:
     """A date or instant in the form ``bulk_insert(prepared=True)`` rows need on this database."""
     return value if _is_postgres(session) else _sqlite_value(value)
@@ -354,10 +376,8 @@ def participant_facts(*, session: Session, contract_id: int) -> list[tuple[str, 
     million participants share a few thousand days and few distinct attribute sets, each converted once
     and shared (treat them as read-only).
     """
-    rows = session.connection().execute(
-        text("SELECT ref, referral_date, born, attributes FROM pbr_participant WHERE contract_id = :c"),
-        {"c": contract_id},
-    )
+    sql = "SELECT ref, referral_date, born, attributes FROM pbr_participant WHERE contract_id = :c"
+    rows = driver_rows(session, sql, c=contract_id)
     parsed: dict[Any, Any] = {}
     days: dict[Any, dt.date | None] = {None: None}
     out = []
@@ -393,10 +413,7 @@ def participants_of(*, session: Session, contract_id: int) -> list[PbrParticipan
 
 
 def claim_fingerprints(*, session: Session, contract_id: int) -> Iterator[tuple[str, str]]:
-    rows = session.connection().execute(
-        text("SELECT ref, fingerprint FROM pbr_claim WHERE contract_id = :c"), {"c": contract_id}
-    )
-    return ((r[0], r[1]) for r in rows)
+    return iter(driver_rows(session, "SELECT ref, fingerprint FROM pbr_claim WHERE contract_id = :c", c=contract_id))
 
 
 def clawed_back_claims(*, session: Session, contract_id: int) -> set[int]:
@@ -421,12 +438,12 @@ def accepted_claims(*, session: Session, contract_id: int, unpaid_by: dt.date | 
         if unpaid_by is not None
         else ""
     )
-    rows = session.connection().execute(
-        text(
-            "SELECT c.id, c.ref, c.participant, c.outcome, c.achieved_on, c.payable_pence FROM pbr_claim c "
-            f"WHERE c.contract_id = :c AND c.verdict IN ('accepted', 'partly_accepted'){unpaid}"
-        ),
-        {"c": contract_id, "by": None if unpaid_by is None else driver_value(session, unpaid_by)},
+    rows = driver_rows(
+        session,
+        "SELECT c.id, c.ref, c.participant, c.outcome, c.achieved_on, c.payable_pence FROM pbr_claim c "
+        f"WHERE c.contract_id = :c AND c.verdict IN ('accepted', 'partly_accepted'){unpaid}",
+        c=contract_id,
+        **({} if unpaid_by is None else {"by": driver_value(session, unpaid_by)}),
     )
     found = [(r[0], r[1], r[2], r[3], _date(r[4]), r[5]) for r in rows]
     found.sort(key=lambda r: (r[4], r[0]))
