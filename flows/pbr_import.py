@@ -696,6 +696,9 @@ def _store_in_parallel(
         report.add(part)
 
 
+_VERDICT_TEXT = {verdict: verdict.value for verdict in Verdict}
+
+
 def _claim_rows(
     report: ClaimsReport,
     decisions: Iterable[Decision],
@@ -706,63 +709,74 @@ def _claim_rows(
     as_date: Callable[[dt.date], Any],
 ) -> Iterator[tuple[Any, ...]]:
     """Rows in the driver's form, counted into ``report`` as they go. A million claims share a few
-    hundred days and amounts, so each is converted (and written for the fingerprint) once."""
+    hundred days, amounts and card versions, so each is converted (and written for the fingerprint)
+    once."""
     cid = contract_id(contract)
     days: dict[dt.date, tuple[Any, str]] = {}
     amounts: dict[Decimal | None, tuple[int | None, str]] = {None: (None, "None")}
+    cards: dict[int, int | None] = {id(None): None}  # by id(card)
     claimed = payable = capped = rows = 0
     counts = Counter[Verdict]()  # of the claims with findings; the rest are accepted in full
+    verdicts = _VERDICT_TEXT
     for d in decisions:
         rows += 1
-        c = d.claim
-        day = days.get(c.achieved_on)
+        line, ref, participant, outcome, achieved_on, amount_of, evidence = d.claim
+        day = days.get(achieved_on)
         if day is None:
-            day = days[c.achieved_on] = (as_date(c.achieved_on), c.achieved_on.isoformat())
-        amount = amounts.get(c.amount)
-        if amount is None and c.amount is not None:
-            amount = amounts[c.amount] = (pence(c.amount), str(c.amount))
+            day = days[achieved_on] = (as_date(achieved_on), achieved_on.isoformat())
+        amount = amounts.get(amount_of)
+        if amount is None and amount_of is not None:
+            amount = amounts[amount_of] = (pence(amount_of), str(amount_of))
         assert amount is not None
+        card = d.card
+        card_id = cards.get(id(card), -1)
+        if card_id == -1 and card is not None:
+            card_id = cards[id(card)] = card_ids.get(card.effective_from)
         claimed += d.claimed_pence
         payable += d.payable_pence
         findings = d.findings
         if findings:
             capped += d.capped_pence
             counts[d.verdict] += 1
-            for f in findings:
-                report.by_reason[f.code.value] += 1
+            codes = [f.code.value for f in findings]
+            sentences = [f.sentence for f in findings]
+            report.by_reason.update(codes)
             report.rejections.append(
                 Rejection(
-                    c.line,
-                    c.ref,
+                    line,
+                    ref,
                     contract.ref,
-                    c.participant,
-                    c.outcome,
+                    participant,
+                    outcome,
                     d.verdict.value,
                     f"{d.claimed:.2f}",
                     f"{d.payable:.2f}",
-                    [f.code.value for f in findings],
-                    [f.sentence for f in findings],
+                    codes,
+                    sentences,
                 )
             )
+            reasons, notes = ",".join(codes), " | ".join(sentences)
+        else:
+            reasons = notes = ""
         yield (
             cid,
             import_id,
-            c.line,
-            c.ref,
-            fingerprint(c.ref, c.participant, c.outcome, day[1], amount[1], c.evidence),
-            c.participant,
-            c.outcome,
+            line,
+            ref,
+            fingerprint(ref, participant, outcome, day[1], amount[1], evidence),
+            participant,
+            outcome,
             day[0],
-            c.evidence,
+            evidence,
             amount[0],
             d.claimed_pence,
             d.price_pence,
             d.payable_pence,
             d.capped_pence,
-            d.verdict.value,
-            ",".join(f.code.value for f in findings) if findings else "",
-            " | ".join(f.sentence for f in findings) if findings else "",
-            card_ids.get(d.card.effective_from) if d.card else None,
+            verdicts[d.verdict],
+            reasons,
+            notes,
+            card_id,
         )
     report.accepted += rows - counts[Verdict.PARTLY_ACCEPTED] - counts[Verdict.REJECTED]  # accepted: no findings
     report.partly_accepted += counts[Verdict.PARTLY_ACCEPTED]
