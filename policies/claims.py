@@ -193,6 +193,9 @@ class Book:
     outcome_pence: dict[str, int] = field(default_factory=dict)
     contract_pence: int = 0
     accepted_refs: set[str] = field(default_factory=set)
+    # Whether accepted claims' references go into accepted_refs: only sorting a file's claims out reads
+    # them (plan_claims); a book that decides a share apart, and forgets as it goes, stops keeping them.
+    keeps_refs: bool = True
 
     @property
     def participant_total(self) -> dict[str, Decimal]:
@@ -211,7 +214,8 @@ class Book:
 
     def hold(self, ref: str, participant: str, outcome: str, achieved_on: dt.date, payable: int) -> None:
         """Record an accepted claim, ``payable`` in pence."""
-        self.accepted_refs.add(ref)
+        if self.keeps_refs:
+            self.accepted_refs.add(ref)
         history = self.by_participant.get(participant)
         if history is None:
             history = self.by_participant[participant] = {}
@@ -227,7 +231,7 @@ class Book:
     def forget(self, participant: str) -> None:
         """Drop a participant's history and total (see ``decide``)."""
         history = self.by_participant.pop(participant, None)
-        if history:
+        if history and self.keeps_refs:
             for held in history.values():
                 self.accepted_refs.difference_update(ref for _, ref in held)
         self.participant_pence.pop(participant, None)
@@ -457,11 +461,14 @@ def decide(
     """Decide the plan's claims at ``order`` (indexes into ``plan.fresh``), one at a time, updating ``book``.
 
     ``forget``: for an order that holds each of its participants' claims whole (``parts`` gives such
-    orders), drop each participant's history from the book once their last claim is decided, to keep
-    memory down. The book no longer says what was accepted: use it for nothing else afterwards."""
+    orders), drop each participant's history from the book once their last claim is decided, and keep no
+    accepted references, to keep memory and time down. The book no longer says what was accepted: use it
+    for nothing else afterwards."""
     fresh, duplicates, by_day, pence_of = plan.fresh, plan.duplicates, plan.by_day, plan.pence_of
     ends: set[int] = set()
     if forget:
+        book.keeps_refs = False  # the plan is made: nothing reads them again
+        book.accepted_refs.clear()
         last: dict[str, int] = {}
         for i in order:
             last[fresh[i].participant] = i
@@ -700,7 +707,8 @@ def _decide(
 
     outcome = rule.outcome
     price = rule.price
-    claimed = _claimed(claim, rule, pence_of)
+    amount = claim.amount
+    claimed = price if amount is None else pence_of.get(amount) or _claimed(claim, rule, pence_of)
     standing = rules.standing.get(person.ref)
     if standing is None:  # the participant's own checks, once per participant and card
         standing = rules.standing[person.ref] = _standing(person, rules.card)
