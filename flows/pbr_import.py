@@ -25,6 +25,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from operator import itemgetter
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -801,68 +802,100 @@ def _read_claims(path: Path) -> tuple[dict[str, list[Claim]], Problems, int]:
     """Every row parsed, or named as malformed; values repeated across rows are parsed once."""
     table = open_table(path, required=CLAIM_REQUIRED, optional=CLAIM_OPTIONAL)
     problems = Problems(path)
-    ic, ir, ip, io_, ia = (table.columns[n] for n in CLAIM_REQUIRED)
-    iamount, ievidence = table.columns.get("amount"), table.columns.get("evidence")
+    columns = table.columns
+    has_amount, has_evidence = "amount" in columns, "evidence" in columns
+    # One C call takes a row's cells apart; a column the file lacks reads the contract's cell, unused.
+    cells_of = itemgetter(
+        *(columns[name] for name in CLAIM_REQUIRED),
+        *(columns.get(name, columns["contract"]) for name in CLAIM_OPTIONAL),
+    )
     dates: dict[str, dt.date | str] = {}
     amounts: dict[str, Decimal | str] = {}
-    texts: dict[str, str] = {}
+    outcomes: dict[str, str] = {}
+    people: dict[str, str] = {}  # one string for each participant, however many claims
+    evidences: dict[str, str] = {"": ""}
     by_contract: dict[str, list[Claim]] = {}
     rows = 0
-    width = max(table.columns.values()) + 1
+    claim = tuple.__new__  # Claim(...) without a Python call: a million are made here
     for line, cells in table.rows():
         rows += 1
-        if len(cells) < width:
-            cells = cells + [""] * (width - len(cells))
-        contract, ref, participant = cells[ic], cells[ir], cells[ip]
-        participant = texts.get(participant) or texts.setdefault(participant, participant)
-        outcome = texts.get(cells[io_])
+        contract, ref, participant, code, day, amount_text, evidence_text = cells_of(cells)
+        participant = people.setdefault(participant, participant)
+        outcome = outcomes.get(code)
         if outcome is None:
-            outcome = texts.setdefault(cells[io_], cells[io_].upper())
-        achieved = dates.get(cells[ia])
+            outcome = outcomes[code] = code.upper()
+        achieved = dates.get(day)
         if achieved is None:
-            achieved = dates.setdefault(cells[ia], _date_or_reason(cells[ia]))
+            achieved = dates[day] = _date_or_reason(day)
         amount: Decimal | str | None = None
-        if iamount is not None and cells[iamount]:
-            amount = amounts.get(cells[iamount])
+        if has_amount and amount_text:
+            amount = amounts.get(amount_text)
             if amount is None:
-                amount = amounts.setdefault(cells[iamount], _amount_or_reason(cells[iamount]))
-        bad = False
-        if not contract:
-            problems.add(table.where(line), line, "contract", "is empty")
-            bad = True
-        if not ref or len(ref) > 60:
-            problems.add(table.where(line), line, "claim_ref", "is empty" if not ref else "is over 60 characters")
-            bad = True
-        if not participant or len(participant) > 60:
-            reason = "is empty" if not participant else "is over 60 characters"
-            problems.add(table.where(line), line, "participant", reason)
-            bad = True
-        if not outcome:
-            problems.add(table.where(line), line, "outcome", "is empty")
-            bad = True
-        if isinstance(achieved, str):
-            problems.add(table.where(line), line, "achieved_on", achieved)
-            bad = True
-        if isinstance(amount, str):
-            problems.add(table.where(line), line, "amount", amount)
-            bad = True
-        if bad or isinstance(achieved, str) or isinstance(amount, str):
-            continue
-        evidence = ""
-        if ievidence is not None and len(cells[ievidence]) > 200:
-            problems.add(table.where(line), line, "evidence", "is over 200 characters")
-            continue
-        if ievidence is not None and cells[ievidence]:
-            evidence = texts.get(cells[ievidence]) or texts.setdefault(
-                cells[ievidence], ",".join(e.strip().lower() for e in cells[ievidence].split(",") if e.strip())
+                amount = amounts[amount_text] = _amount_or_reason(amount_text)
+        evidence: str | None = ""
+        if has_evidence:
+            evidence = evidences.get(evidence_text)
+            if evidence is None and len(evidence_text) <= 200:
+                evidence = evidences[evidence_text] = ",".join(
+                    e.strip().lower() for e in evidence_text.split(",") if e.strip()
+                )
+        if (
+            not contract
+            or not ref
+            or len(ref) > 60
+            or not participant
+            or len(participant) > 60
+            or not outcome
+            or isinstance(achieved, str)
+            or isinstance(amount, str)
+            or evidence is None
+        ):
+            _claim_row_problems(
+                problems, table.where(line), line, contract, ref, participant, outcome, achieved, amount
             )
+            continue
         claims = by_contract.get(contract)
         if claims is None:
-            claims = by_contract.setdefault(contract, [])
-        claims.append(Claim(line, ref, participant, outcome, achieved, amount, evidence))
+            claims = by_contract[contract] = []
+        claims.append(claim(Claim, (line, ref, participant, outcome, achieved, amount, evidence)))
     if not rows:
         raise UserError(f"{path}: has a header but no claims")
     return by_contract, problems, rows
+
+
+def _claim_row_problems(
+    problems: Problems,
+    where: str,
+    line: int,
+    contract: str,
+    ref: str,
+    participant: str,
+    outcome: str,
+    achieved: dt.date | str,
+    amount: Decimal | str | None,
+) -> None:
+    """Name what is wrong with one row; the evidence only when nothing else is."""
+    bad = False
+    if not contract:
+        problems.add(where, line, "contract", "is empty")
+        bad = True
+    if not ref or len(ref) > 60:
+        problems.add(where, line, "claim_ref", "is empty" if not ref else "is over 60 characters")
+        bad = True
+    if not participant or len(participant) > 60:
+        problems.add(where, line, "participant", "is empty" if not participant else "is over 60 characters")
+        bad = True
+    if not outcome:
+        problems.add(where, line, "outcome", "is empty")
+        bad = True
+    if isinstance(achieved, str):
+        problems.add(where, line, "achieved_on", achieved)
+        bad = True
+    if isinstance(amount, str):
+        problems.add(where, line, "amount", amount)
+        bad = True
+    if not bad:
+        problems.add(where, line, "evidence", "is over 200 characters")
 
 
 def _date_or_reason(text: str) -> dt.date | str:

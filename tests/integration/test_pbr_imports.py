@@ -254,6 +254,32 @@ BAD_FILES = {
         HEADER + GOOD + "FCF-2099-01,C-2,P-002,EMP_ENTRY,2025-11-10,,payslip\n",
         ":3: contract: no contract with reference 'FCF-2099-01'",
     ),
+    "empty contract": (HEADER + GOOD + ",C-2,P-002,EMP_ENTRY,2025-11-10,,payslip\n", ":3: contract: is empty"),
+    "empty claim reference": (
+        HEADER + GOOD + f"{CONTRACT},,P-002,EMP_ENTRY,2025-11-10,,payslip\n",
+        ":3: claim_ref: is empty",
+    ),
+    "claim reference too long": (
+        HEADER + GOOD + f"{CONTRACT},{'C' * 61},P-002,EMP_ENTRY,2025-11-10,,payslip\n",
+        ":3: claim_ref: is over 60 characters",
+    ),
+    "empty participant": (
+        HEADER + GOOD + f"{CONTRACT},C-2,,EMP_ENTRY,2025-11-10,,payslip\n",
+        ":3: participant: is empty",
+    ),
+    "participant too long": (
+        HEADER + GOOD + f"{CONTRACT},C-2,{'P' * 61},EMP_ENTRY,2025-11-10,,payslip\n",
+        ":3: participant: is over 60 characters",
+    ),
+    "empty outcome": (HEADER + GOOD + f"{CONTRACT},C-2,P-002,,2025-11-10,,payslip\n", ":3: outcome: is empty"),
+    "empty date": (
+        HEADER + GOOD + f"{CONTRACT},C-2,P-002,EMP_ENTRY,,,payslip\n",
+        ":3: achieved_on: is empty (the date the outcome was achieved, e.g. 2026-03-31)",
+    ),
+    "evidence too long": (
+        HEADER + GOOD + f"{CONTRACT},C-2,P-002,EMP_ENTRY,2025-11-10,,{'e' * 201}\n",
+        ":3: evidence: is over 200 characters",
+    ),
 }
 
 
