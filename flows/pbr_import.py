@@ -527,8 +527,6 @@ def _import_claims(
     report = ClaimsReport(str(path), rows=rows)
     # Side files of rows decided in other processes live until the transaction that moved them in is over.
     with contextlib.ExitStack() as scratch, unit_of_work(database(settings)) as session:
-        if rows >= PARALLEL_FROM:
-            import_cache(session)
         checked: list[tuple[Contract, list[RateCard], list[Claim]]] = []
         for contract_ref, claims in by_contract.items():
             first = min(c.line for c in claims)
@@ -589,6 +587,8 @@ def _import_claims(
             owner = _shares(session, plan, workers)
             if owner is None:
                 decisions = decide_in_file_order(plan, participants, book)
+                if len(plan.fresh) >= PARALLEL_FROM:
+                    import_cache(session)
                 bulk_insert(session, "pbr_claim", CLAIM_COLUMNS, rows_of(report, decisions), prepared=True)
             else:
                 folder = Path(scratch.enter_context(tempfile.TemporaryDirectory(prefix="commissioning-claims-")))
@@ -641,8 +641,8 @@ def _known(session: Any, contract: Contract) -> tuple[dict[str, Participant], Bo
     return participants, book
 
 
-# From this many claims a file is big: decided on every core when it can be (forking costs more than it
-# saves below), and stored with a bigger page cache on SQLite (models.pbr.import_cache).
+# From this many claims to decide, a file is big: decided on every core when it can be (forking costs more
+# than it saves below), and stored with a bigger page cache on SQLite (models.pbr.import_cache).
 PARALLEL_FROM = 50_000
 
 
@@ -689,6 +689,8 @@ def _store_in_parallel(
     shares = len(set(owner.values()))
     parts = in_parallel([None] * shares, decide_share, folder)
     report.workers = max(report.workers, shares)
+    # Only now, in this process alone: a cache filled before the fork would be in every worker too.
+    import_cache(session)
     names = attach_staged(session, [staged for _, staged in parts])
     moved = insert_staged(session, "pbr_claim", CLAIM_COLUMNS, names, key="line")
     if moved != len(plan.fresh):
