@@ -550,12 +550,16 @@ def _import_claims(
                     )
             checked.append((contract, cards, claims))
         problems.raise_if_any("claims")
+        by_contract.clear()  # each contract's claims are held once, in checked, and let go once stored
         import_row: ClaimImport | None = None
-        for contract, cards, claims in checked:
+        while checked:
+            contract, cards, claims = checked.pop(0)
             participants, book = _known(session, contract)
             plan = plan_claims(cards, book, claims)
+            del claims
+            fresh = len(plan.fresh)
             report.unchanged += len(plan.unchanged)
-            if not plan.fresh:
+            if not fresh:
                 continue
             if import_row is None:
                 import_row = ClaimImport(
@@ -587,12 +591,16 @@ def _import_claims(
             owner = _shares(session, plan, workers)
             if owner is None:
                 decisions = decide_in_file_order(plan, participants, book)
-                if len(plan.fresh) >= PARALLEL_FROM:
+                if fresh >= PARALLEL_FROM:
                     import_cache(session)
                 bulk_insert(session, "pbr_claim", CLAIM_COLUMNS, rows_of(report, decisions), prepared=True)
             else:
                 folder = Path(scratch.enter_context(tempfile.TemporaryDirectory(prefix="commissioning-claims-")))
-                _store_in_parallel(session, report, folder, owner, rows_of, plan, participants, book)
+                staged = _decide_in_parallel(report, folder, owner, rows_of, plan, participants, book)
+                # Decided: the claims and what they were checked against go before their rows go in, so that
+                # the page cache the rows need takes the room they leave.
+                del plan, participants, book
+                _move_in(session, staged, fresh)
             append_event(
                 session=session,
                 effective_at=as_of,
@@ -602,7 +610,7 @@ def _import_claims(
                 action="claims_imported",
                 after={
                     "source": str(path),
-                    "claims": len(plan.fresh),
+                    "claims": fresh,
                     "payable": f"{report.payable - payable_before:.2f}",
                 },
             )
@@ -661,8 +669,7 @@ def _shares(session: Any, plan: ClaimPlan, workers: int | None) -> dict[str, int
     return plan.share_out(count)
 
 
-def _store_in_parallel(
-    session: Any,
+def _decide_in_parallel(
     report: ClaimsReport,
     folder: Path,
     owner: Mapping[str, int],
@@ -670,10 +677,9 @@ def _store_in_parallel(
     plan: ClaimPlan,
     participants: Mapping[str, Participant],
     book: Book,
-) -> None:
+) -> list[Path]:
     """Decide each share of the claims in a process of its own, at once, each writing its rows to a side
-    file in ``folder`` as it decides them, keyed by line; then move every row into pbr_claim, in file
-    order, in this session's transaction.
+    file in ``folder`` as it decides them, keyed by line; count them into ``report``; return the files.
 
     Each process decides against its own copy of ``book``: the shares are whole participants, and no
     cap that joins participants is in reach, so the decisions are those of one process."""
@@ -689,14 +695,19 @@ def _store_in_parallel(
     shares = len(set(owner.values()))
     parts = in_parallel([None] * shares, decide_share, folder)
     report.workers = max(report.workers, shares)
-    # Only now, in this process alone: a cache filled before the fork would be in every worker too.
-    import_cache(session)
-    names = attach_staged(session, [staged for _, staged in parts])
-    moved = insert_staged(session, "pbr_claim", CLAIM_COLUMNS, names, key="line")
-    if moved != len(plan.fresh):
-        raise RuntimeError(f"{moved} claim rows staged for {len(plan.fresh)} claims")
     for part, _ in parts:
         report.add(part)
+    return [staged for _, staged in parts]
+
+
+def _move_in(session: Any, staged: Sequence[Path], claims: int) -> None:
+    """Move the rows of the side files into pbr_claim, in file order, in this session's transaction."""
+    # Only now, in this process alone: a cache filled before the fork would be in every worker too.
+    import_cache(session)
+    names = attach_staged(session, staged)
+    moved = insert_staged(session, "pbr_claim", CLAIM_COLUMNS, names, key="line")
+    if moved != claims:
+        raise RuntimeError(f"{moved} claim rows staged for {claims} claims")
 
 
 _VERDICT_TEXT = {verdict: verdict.value for verdict in Verdict}

@@ -2,7 +2,7 @@
 
 On SQLite, a claims import with enough claims and no contract or outcome cap in reach decides shares of
 whole participants in forked worker processes, which write their rows to side files that the import's
-own transaction moves in (flows/workers.py, flows.pbr_import._store_in_parallel). These tests import the
+own transaction moves in (flows/workers.py, flows.pbr_import._decide_in_parallel and _move_in). These tests import the
 same claims for two identical contracts, one with one worker and one with two, and compare every stored
 row; they also make a worker fail, and the parent fail, and check that nothing is kept and nothing is
 left behind. On PostgreSQL the import always decides in one process: the same comparison holds.
