@@ -25,7 +25,17 @@ from flows.pbr_import import cards_for, contract_id, pbr_contract
 from flows.runtime import database
 from flows.settings import Settings
 from models.db import unit_of_work
-from models.pbr import ACCRUAL, CLAWBACK, OUTCOME, PAYMENT, REVERSAL, ledger_of, runs_of
+from models.pbr import (
+    ACCRUAL,
+    CLAWBACK,
+    OUTCOME,
+    PAYMENT,
+    REVERSAL,
+    ledger_by_claim_kind,
+    ledger_by_payer,
+    payments_by_run,
+    runs_of,
+)
 from policies.payments import period_of
 from policies.ratecard import RateCard
 
@@ -61,7 +71,9 @@ def reconcile(settings: Settings, contract_ref: str) -> Reconciliation:
         if not cards:
             raise UserError(f"contract {contract_ref} has no rate card yet; nothing to reconcile")
         frequency = cards[-1].frequency
-        ledger = ledger_of(session=session, contract_id=cid)
+        by_claim_kind = ledger_by_claim_kind(session=session, contract_id=cid)
+        by_payer = ledger_by_payer(session=session, contract_id=cid)
+        by_run = payments_by_run(session=session, contract_id=cid)
         runs = runs_of(session=session, contract_id=cid)
         connection = session.connection()
         grouped = connection.execute(
@@ -74,17 +86,6 @@ def reconcile(settings: Settings, contract_ref: str) -> Reconciliation:
             """),
             {"c": cid},
         ).all()
-        claim_keys = {
-            r[0]: (r[1], r[2])
-            for r in connection.execute(
-                text("""
-                SELECT id, achieved_on, outcome FROM pbr_claim
-                WHERE contract_id = :c AND id IN (SELECT claim_id FROM pbr_ledger WHERE contract_id = :c
-                                                  AND claim_id IS NOT NULL)
-                """),
-                {"c": cid},
-            )
-        }
         top = connection.execute(
             text("""
             SELECT participant, SUM(payable_pence) AS total FROM pbr_claim
@@ -133,16 +134,10 @@ def reconcile(settings: Settings, contract_ref: str) -> Reconciliation:
             reasons["above_price"][1] += above
     for day, outcome, amount in unpaid_accepted:
         cells[key(day, outcome)]["outstanding"] += amount
-    reversed_ids = {e.reverses_id for e in ledger if e.reverses_id}
-    for e in ledger:
-        if e.claim_id is None or e.item != OUTCOME:
-            continue
-        day, outcome = claim_keys[e.claim_id]
+    for day, outcome, accrued, clawed in by_claim_kind:
         cell = cells[key(day, outcome)]
-        if e.kind == ACCRUAL:
-            cell["paid"] += e.amount_pence
-        elif e.kind == CLAWBACK and e.id not in reversed_ids:
-            cell["clawed_back"] += -e.amount_pence
+        cell["paid"] += accrued
+        cell["clawed_back"] += clawed
     rows = []
     for (period, outcome), cell in sorted(cells.items()):
         rows.append({"period": period, "outcome": outcome, **_money(cell)})
@@ -150,8 +145,8 @@ def reconcile(settings: Settings, contract_ref: str) -> Reconciliation:
     for cell in cells.values():
         for name in totals:
             totals[name] += cell[name]
-    recoveries = sum(-e.amount_pence for e in ledger if e.kind == CLAWBACK and e.claim_id is None)
-    recoveries -= sum(e.amount_pence for e in ledger if e.kind == REVERSAL and e.claim_id is None)
+    recoveries = sum(-total for _, kind, _, for_claim, total in by_payer if kind == CLAWBACK and not for_claim)
+    recoveries -= sum(total for _, kind, _, for_claim, total in by_payer if kind == REVERSAL and not for_claim)
     totals = {**_money(totals), "extrapolated_recoveries": f"{_pounds(recoveries):.2f}"}
     by_reason = [
         {"reason": code, "claims": n, "value": f"{_pounds(v):.2f}"} for code, (n, v) in sorted(reasons.items())
@@ -163,9 +158,9 @@ def reconcile(settings: Settings, contract_ref: str) -> Reconciliation:
         rows,
         totals,
         by_reason,
-        _payers(ledger),
-        _caps(cards[-1], cells, ledger, claim_keys, top),
-        _timeline(runs, ledger),
+        _payers(by_payer),
+        _caps(cards[-1], cells, top),
+        _timeline(runs, by_run),
     )
 
 
@@ -173,35 +168,27 @@ def _money(cell: dict[str, Any]) -> dict[str, Any]:
     return {k: (f"{_pounds(v):.2f}" if k in MONEY else v) for k, v in cell.items()}
 
 
-def _payers(ledger: list[Any]) -> list[dict[str, Any]]:
+def _payers(by_payer: list[tuple[str, str, str, bool, int]]) -> list[dict[str, Any]]:
     out: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for e in ledger:
-        row = out[e.payer]
-        if e.kind == ACCRUAL:
-            row["fees" if e.item != OUTCOME else "outcomes"] += e.amount_pence
-        elif e.kind == PAYMENT:
-            row["paid"] += -e.amount_pence
-        elif e.kind == CLAWBACK:
-            row["clawed_back"] += -e.amount_pence
-        elif e.kind == REVERSAL:
-            row["reversed"] += e.amount_pence
-        row["balance"] += e.amount_pence
+    for payer, kind, item, _, total in by_payer:
+        row = out[payer]
+        if kind == ACCRUAL:
+            row["fees" if item != OUTCOME else "outcomes"] += total
+        elif kind == PAYMENT:
+            row["paid"] += -total
+        elif kind == CLAWBACK:
+            row["clawed_back"] += -total
+        elif kind == REVERSAL:
+            row["reversed"] += total
+        row["balance"] += total
     names = ("outcomes", "fees", "paid", "clawed_back", "reversed", "balance")
     return [{"payer": p, **{n: f"{_pounds(row[n]):.2f}" for n in names}} for p, row in sorted(out.items())]
 
 
-def _caps(
-    card: RateCard,
-    cells: dict[tuple[str, str], dict[str, Any]],
-    ledger: list[Any],
-    claims: dict[int, Any],
-    top: Any,
-) -> list[dict[str, Any]]:
+def _caps(card: RateCard, cells: dict[tuple[str, str], dict[str, Any]], top: Any) -> list[dict[str, Any]]:
     clawed: dict[str, int] = defaultdict(int)
-    reversed_ids = {e.reverses_id for e in ledger if e.reverses_id}
-    for e in ledger:
-        if e.kind == CLAWBACK and e.claim_id is not None and e.id not in reversed_ids:
-            clawed[claims[e.claim_id][1]] += -e.amount_pence
+    for (_, outcome), cell in cells.items():
+        clawed[outcome] += cell["clawed_back"]
     accepted: dict[str, int] = defaultdict(int)
     paid: dict[str, int] = defaultdict(int)
     for (_, outcome), cell in cells.items():
@@ -231,11 +218,7 @@ def _caps(
     return rows
 
 
-def _timeline(runs: list[Any], ledger: list[Any]) -> list[dict[str, Any]]:
-    by_run: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for e in ledger:
-        if e.kind == PAYMENT and e.run_id is not None:
-            by_run[e.run_id][e.payer] += -e.amount_pence
+def _timeline(runs: list[Any], by_run: dict[int, dict[str, int]]) -> list[dict[str, Any]]:
     running: dict[str, int] = defaultdict(int)
     out = []
     for run in runs:

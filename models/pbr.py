@@ -555,6 +555,58 @@ def ledger_of(
     return out
 
 
+def ledger_by_claim_kind(*, session: Session, contract_id: int) -> list[tuple[Any, str, int, int]]:
+    """(achieved on, outcome, accrued, clawed back) of the outcome entries for claims, summed by the
+    claims' achieved day and outcome, in pence; clawed back is positive and leaves out clawbacks later
+    reversed. Dates in the driver's form (ISO text on SQLite)."""
+    rows = driver_rows(
+        session,
+        f"""
+            SELECT c.achieved_on, c.outcome,
+                   SUM(CASE WHEN l.kind = '{ACCRUAL}' THEN l.amount_pence ELSE 0 END),
+                   SUM(CASE WHEN l.kind = '{CLAWBACK}' AND l.id NOT IN (
+                           SELECT reverses_id FROM pbr_ledger WHERE contract_id = :c AND reverses_id IS NOT NULL
+                       ) THEN -l.amount_pence ELSE 0 END)
+            FROM pbr_ledger l JOIN pbr_claim c ON c.id = l.claim_id
+            WHERE l.contract_id = :c AND l.item = '{OUTCOME}' AND l.kind IN ('{ACCRUAL}', '{CLAWBACK}')
+            GROUP BY c.achieved_on, c.outcome
+            """,
+        c=contract_id,
+    )
+    return [(day, outcome, int(accrued), int(clawed)) for day, outcome, accrued, clawed in rows]
+
+
+def ledger_by_payer(*, session: Session, contract_id: int) -> list[tuple[str, str, str, bool, int]]:
+    """(payer, kind, item, whether for a claim, sum in pence) of a contract's ledger."""
+    return [
+        (payer, kind, item, bool(for_claim), int(total))
+        for payer, kind, item, for_claim, total in driver_rows(
+            session,
+            """
+            SELECT payer, kind, item, CASE WHEN claim_id IS NULL THEN 0 ELSE 1 END, SUM(amount_pence)
+            FROM pbr_ledger WHERE contract_id = :c
+            GROUP BY payer, kind, item, CASE WHEN claim_id IS NULL THEN 0 ELSE 1 END
+            """,
+            c=contract_id,
+        )
+    ]
+
+
+def payments_by_run(*, session: Session, contract_id: int) -> dict[int, dict[str, int]]:
+    """What each payment run paid each payer, in pence (positive)."""
+    out: dict[int, dict[str, int]] = {}
+    for run_id, payer, total in driver_rows(
+        session,
+        f"""
+        SELECT run_id, payer, SUM(amount_pence) FROM pbr_ledger
+        WHERE contract_id = :c AND kind = '{PAYMENT}' AND run_id IS NOT NULL GROUP BY run_id, payer
+        """,
+        c=contract_id,
+    ):
+        out.setdefault(run_id, {})[payer] = -int(total)
+    return out
+
+
 def claim_facts(*, session: Session, ids: Sequence[int]) -> dict[int, tuple[str, str, str, dt.date]]:
     """(ref, participant, outcome, achieved_on) of each claim id given: plain rows, in batches."""
     out: dict[int, tuple[str, str, str, dt.date]] = {}

@@ -266,12 +266,32 @@ def test_a_reversed_clawback_is_paid_back_by_the_next_run_and_cannot_be_reversed
     with pytest.raises(UserError) as twice:
         clawback(q1_paid, CONTRACT, "C-4", reason="again", as_of=SENT, actor="finance")
     assert str(twice.value) == "claim C-4 was already clawed back on 2026-04-01"
+    clawed = reconcile(q1_paid, CONTRACT)
+    assert clawed.totals["clawed_back"] == "2500.00"
+    assert {p["payer"]: (p["clawed_back"], p["reversed"]) for p in clawed.payers} == {
+        "central fund": ("750.00", "0.00"),
+        "council": ("1750.00", "0.00"),
+    }
 
     undone = clawback(q1_paid, CONTRACT, "C-4", reason="certificate found", reverse=True, as_of=SENT, actor="finance")
     assert undone.entries == [
         {"payer": "central fund", "kind": "reversal", "amount": "750.00"},
         {"payer": "council", "kind": "reversal", "amount": "1750.00"},
     ]
+    restored = reconcile(q1_paid, CONTRACT)
+    assert restored.totals["clawed_back"] == "0.00"  # a reversed clawback no longer counts as clawed back
+    assert {p["payer"]: (p["clawed_back"], p["reversed"]) for p in restored.payers} == {
+        "central fund": ("750.00", "750.00"),
+        "council": ("1750.00", "1750.00"),
+    }
+    # the contract cap counts what was accepted, net of the clawbacks that stand
+    contract_cap = {
+        name: next(c for c in report.caps if c["cap"] == "contract")["accepted"]
+        for name, report in (("clawed", clawed), ("restored", restored))
+    }
+    accepted = Decimal(restored.totals["accepted"])
+    assert clawed.totals["accepted"] == restored.totals["accepted"]
+    assert contract_cap == {"clawed": f"{accepted - 2500:.2f}", "restored": f"{accepted:.2f}"}
     entries = ledger(q1_paid)
     clawbacks = {e.id: e for e in entries if e.kind == "clawback"}
     reversals = [e for e in entries if e.kind == "reversal"]
