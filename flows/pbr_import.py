@@ -723,12 +723,10 @@ def _claim_rows(
     as_date: Callable[[dt.date], Any],
 ) -> Iterator[tuple[Any, ...]]:
     """Rows in the driver's form, counted into ``report`` as they go. A million claims share a few
-    hundred days, amounts and card versions, so each is converted (and written for the fingerprint)
-    once."""
+    hundred days and amounts, so each is converted (and written for the fingerprint) once."""
     cid = contract_id(contract)
     days: dict[dt.date, tuple[Any, str]] = {}
     amounts: dict[Decimal | None, tuple[int | None, str]] = {None: (None, "None")}
-    cards: dict[int, int | None] = {id(None): None}  # by id(card)
     claimed = payable = capped = rows = 0
     counts = Counter[Verdict]()  # of the claims with findings; the rest are accepted in full
     verdicts = _VERDICT_TEXT
@@ -742,10 +740,6 @@ def _claim_rows(
         if amount is None and amount_of is not None:
             amount = amounts[amount_of] = (pence(amount_of), str(amount_of))
         assert amount is not None
-        card = d.card
-        card_id = cards.get(id(card), -1)
-        if card_id == -1 and card is not None:
-            card_id = cards[id(card)] = card_ids.get(card.effective_from)
         claimed += d.claimed_pence
         payable += d.payable_pence
         findings = d.findings
@@ -790,7 +784,7 @@ def _claim_rows(
             verdicts[d.verdict],
             reasons,
             notes,
-            card_id,
+            card_ids.get(d.card.effective_from) if d.card else None,
         )
     report.accepted += rows - counts[Verdict.PARTLY_ACCEPTED] - counts[Verdict.REJECTED]  # accepted: no findings
     report.partly_accepted += counts[Verdict.PARTLY_ACCEPTED]

@@ -31,7 +31,7 @@ from models.pbr import (
     OUTCOME,
     PAYMENT,
     REVERSAL,
-    ledger_by_claim_kind,
+    ledger_by_claim_day,
     ledger_by_payer,
     payments_by_run,
     runs_of,
@@ -71,7 +71,7 @@ def reconcile(settings: Settings, contract_ref: str) -> Reconciliation:
         if not cards:
             raise UserError(f"contract {contract_ref} has no rate card yet; nothing to reconcile")
         frequency = cards[-1].frequency
-        by_claim_kind = ledger_by_claim_kind(session=session, contract_id=cid)
+        by_claim_day = ledger_by_claim_day(session=session, contract_id=cid)
         by_payer = ledger_by_payer(session=session, contract_id=cid)
         by_run = payments_by_run(session=session, contract_id=cid)
         runs = runs_of(session=session, contract_id=cid)
@@ -134,7 +134,7 @@ def reconcile(settings: Settings, contract_ref: str) -> Reconciliation:
             reasons["above_price"][1] += above
     for day, outcome, amount in unpaid_accepted:
         cells[key(day, outcome)]["outstanding"] += amount
-    for day, outcome, accrued, clawed in by_claim_kind:
+    for day, outcome, accrued, clawed in by_claim_day:
         cell = cells[key(day, outcome)]
         cell["paid"] += accrued
         cell["clawed_back"] += clawed
@@ -187,11 +187,10 @@ def _payers(by_payer: list[tuple[str, str, str, bool, int]]) -> list[dict[str, A
 
 def _caps(card: RateCard, cells: dict[tuple[str, str], dict[str, Any]], top: Any) -> list[dict[str, Any]]:
     clawed: dict[str, int] = defaultdict(int)
-    for (_, outcome), cell in cells.items():
-        clawed[outcome] += cell["clawed_back"]
     accepted: dict[str, int] = defaultdict(int)
     paid: dict[str, int] = defaultdict(int)
     for (_, outcome), cell in cells.items():
+        clawed[outcome] += cell["clawed_back"]
         accepted[outcome] += cell["accepted"]
         paid[outcome] += cell["paid"]
     rows = []

@@ -555,7 +555,7 @@ def ledger_of(
     return out
 
 
-def ledger_by_claim_kind(*, session: Session, contract_id: int) -> list[tuple[Any, str, int, int]]:
+def ledger_by_claim_day(*, session: Session, contract_id: int) -> list[tuple[Any, str, int, int]]:
     """(achieved on, outcome, accrued, clawed back) of the outcome entries for claims, summed by the
     claims' achieved day and outcome, in pence; clawed back is positive and leaves out clawbacks later
     reversed. Dates in the driver's form (ISO text on SQLite)."""

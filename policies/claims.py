@@ -442,7 +442,8 @@ def plan_claims(cards: Sequence[RateCard], book: Book, claims: Iterable[Claim]) 
     pence_of: dict[Decimal, int] = {}
     by_date: list[int] | None = None
     reach = len(fresh)
-    if _could_reach(kinds, by_day, book, pence_of):
+    counted = ((day, outcome, amount, n) for (day, outcome, amount), n in kinds.items())
+    if _first_over_caps(counted, by_day, book, pence_of) is not None:
         reach = _within_caps(fresh, range(len(fresh)), by_day, book, pence_of)
         if reach < len(fresh):  # by participant as far as the caps cannot be reached, in date order; then by date
             by_date = _by_date(fresh)
@@ -578,36 +579,6 @@ def _asked(amount: Decimal | None, rule: _Rule, pence_of: dict[Decimal, int]) ->
     return known
 
 
-def _could_reach(
-    kinds: Mapping[tuple[dt.date, str, Decimal | None], int],
-    by_day: Mapping[dt.date, "_CardRules | None"],
-    book: Book,
-    pence_of: dict[Decimal, int],
-) -> bool:
-    """Whether claims of these kinds (day, outcome, amount: how many), every one paid in full, could pass the
-    contract cap or an outcome cap, the lowest that any of their cards sets. If they cannot all together,
-    no prefix of them can, in any order: ``_within_caps`` would find them all within the caps."""
-    total = 0
-    by_outcome: dict[str, int] = {}
-    contract_cap: int | None = None
-    outcome_cap: dict[str, int] = {}
-    for (day, code, amount), count in kinds.items():
-        rules = by_day[day]
-        rule = rules.rules.get(code) if rules else None
-        if rules is None or rule is None:
-            continue
-        most = min(_asked(amount, rule, pence_of), rule.price) * count
-        total += most
-        if rules.contract_cap is not None and (contract_cap is None or rules.contract_cap < contract_cap):
-            contract_cap = rules.contract_cap
-        if rule.cap is not None:
-            by_outcome[code] = by_outcome.get(code, 0) + most
-            outcome_cap[code] = min(outcome_cap.get(code, rule.cap), rule.cap)
-    if contract_cap is not None and book.contract_pence + total > contract_cap:
-        return True
-    return any(book.outcome_pence.get(code, 0) + by_outcome[code] > cap for code, cap in outcome_cap.items())
-
-
 def _by_date(fresh: Sequence[Claim]) -> list[int]:
     return sorted(range(len(fresh)), key=lambda i: fresh[i].achieved_on)  # stable: ties in line order
 
@@ -646,31 +617,43 @@ def _within_caps(
     pence_of: dict[Decimal, int],
 ) -> int:
     """How many of ``indexes``, from the first, cannot reach the contract or an outcome cap even if
-    every one of them were paid in full (a claim pays at most the lower of what it claims and the
-    card price). Among those, whatever the order, no contract or outcome cap bites."""
+    every one of them were paid in full. Among those, whatever the order, no contract or outcome cap bites."""
+    claims = map(fresh.__getitem__, indexes)
+    over = _first_over_caps(((c.achieved_on, c.outcome, c.amount, 1) for c in claims), by_day, book, pence_of)
+    return len(indexes) if over is None else over
+
+
+Kind = tuple[dt.date, str, Decimal | None, int]  # achieved on, outcome, amount, and how many claims
+
+
+def _first_over_caps(
+    kinds: Iterable[Kind], by_day: Mapping[dt.date, _CardRules | None], book: Book, pence_of: dict[Decimal, int]
+) -> int | None:
+    """Where, in ``kinds`` taken in order, the claims so far could first pass the contract cap or an outcome
+    cap (the lowest any of their cards sets), were every one paid in full (the lower of what it claims and
+    the card price); None if they never could. Totals only grow and caps only fall along the way, so the
+    claims of a file pass no cap together exactly when, counted by kind in any order, they never do."""
     total = 0
     by_outcome: dict[str, int] = {}
     contract_cap: int | None = None
     outcome_cap: dict[str, int] = {}
-    for n, i in enumerate(indexes):
-        claim = fresh[i]
-        rules = by_day[claim.achieved_on]
-        rule = rules.rules.get(claim.outcome) if rules else None
+    for n, (day, code, amount, count) in enumerate(kinds):
+        rules = by_day[day]
+        rule = rules.rules.get(code) if rules else None
         if rules is None or rule is None:
             continue
-        most = min(_claimed(claim, rule, pence_of), rule.price)
+        most = min(_asked(amount, rule, pence_of), rule.price) * count
         total += most
         if rules.contract_cap is not None and (contract_cap is None or rules.contract_cap < contract_cap):
             contract_cap = rules.contract_cap
         if contract_cap is not None and book.contract_pence + total > contract_cap:
             return n
         if rule.cap is not None:
-            code = claim.outcome
             so_far = by_outcome[code] = by_outcome.get(code, 0) + most
             cap = outcome_cap[code] = min(outcome_cap.get(code, rule.cap), rule.cap)
             if book.outcome_pence.get(code, 0) + so_far > cap:
                 return n
-    return len(indexes)
+    return None
 
 
 def _decide(
@@ -707,8 +690,7 @@ def _decide(
 
     outcome = rule.outcome
     price = rule.price
-    amount = claim.amount
-    claimed = price if amount is None else pence_of.get(amount) or _claimed(claim, rule, pence_of)
+    claimed = _claimed(claim, rule, pence_of)
     standing = rules.standing.get(person.ref)
     if standing is None:  # the participant's own checks, once per participant and card
         standing = rules.standing[person.ref] = _standing(person, rules.card)
