@@ -48,7 +48,7 @@ def run(args: list[str], env: dict[str, str]) -> float:
 
 def create_projects(settings: Any) -> None:
     """The projects the portfolio's contracts belong to."""
-    from flows.projects import create_project
+    from flows.cycle.projects import create_project
 
     for p in range(PROJECTS):
         create_project(
@@ -143,7 +143,7 @@ def main() -> None:
             run(["init"], env)  # migrates it, if the schema has moved on since
         else:
             run(["init"], env)
-            from flows.settings import load_settings
+            from flows.common.settings import load_settings
 
             os.environ.update({"COMMISSIONING_DATA_DIR": str(data)})
             os.environ.pop("COMMISSIONING_DATABASE_URL", None)
@@ -161,8 +161,8 @@ def main() -> None:
         with sqlite3.connect(data / "commissioning.db") as conn:
             contracts = conn.execute("SELECT count(*) FROM contract").fetchone()[0]
             key_dates = conn.execute("SELECT count(*) FROM contract_key_date").fetchone()[0]
-            # The floor: the very query `due` runs (models/queries.py), straight through sqlite3.
-            from models.queries import sqlite_due_rows
+            # The floor: the very query `due` runs (models/contract_queries.py), straight through sqlite3.
+            from models.contract_queries import sqlite_due_rows
 
             window = {
                 "today": dt.date(2026, 11, 23),

@@ -28,7 +28,7 @@ unknown participant, evidence missing, already paid, mutually exclusive).
 
 The import decides the claims on every core: with no contract or outcome cap
 in reach, it forks one worker per further core, each deciding a share of whole
-participants (flows/pbr_import.py, ``_shares``). Its CPU time and peak
+participants (flows/pbr/claims_import.py, ``_shares``). Its CPU time and peak
 resident set are printed beside the importing process's own.
 
 Each repetition runs in a fresh process, on a copy of the database as it was
@@ -272,8 +272,8 @@ def high_water_mb() -> float:
 
 
 def child_import(data: Path, claims: Path, profile: bool) -> dict[str, Any]:
-    from flows.pbr_import import import_claims
-    from flows.settings import load_settings
+    from flows.common.settings import load_settings
+    from flows.pbr.claims_import import import_claims
 
     settings = load_settings()
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -462,9 +462,9 @@ def tree_pss_mb(pid: int) -> float:
 def build(tmp: Path, data: Path, template: Path, claims_csv: Path, claims: int, participants: int, refs: str) -> None:
     """Migrate, create the contract and its card, import the participants, write the claims; keep a template."""
     sys.path.insert(0, str(ROOT))  # for tests/support/builders.py
-    from flows.pbr_import import import_participants
-    from flows.runtime import engine, initialise
-    from flows.settings import load_settings
+    from flows.common.runtime import engine, initialise
+    from flows.common.settings import load_settings
+    from flows.pbr.claims_import import import_participants
     from tests.support.builders import fcf_contract
 
     settings = load_settings()

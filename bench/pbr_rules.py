@@ -38,9 +38,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from pbr_claims import scaled_card, write_claims, write_participants  # noqa: E402
 
-from flows.pbr_import import _card_fields, _read_claims  # noqa: E402
-from policies.claims import Book, Claim, Participant, Validation, _validate, pounds, validate_claims  # noqa: E402
-from policies.ratecard import RateCard, read_rate_card  # noqa: E402
+from flows.pbr.claims_import import _card_fields, _read_claims  # noqa: E402
+from policies.pbr.claims import Book, Claim, Participant, Validation, _validate, pounds, validate_claims  # noqa: E402
+from policies.pbr.ratecard import RateCard, read_rate_card  # noqa: E402
 
 
 def load(tmp: Path, claims: int, participants: int) -> tuple[RateCard, dict[str, Participant], list[Claim]]:

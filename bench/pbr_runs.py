@@ -41,22 +41,22 @@ RESULT = "result.json"
 
 
 def child(step: str, data: Path, argument: str) -> dict[str, Any]:
-    from flows.settings import load_settings
+    from flows.common.settings import load_settings
 
     settings = load_settings()
     start = time.perf_counter()
     if step == "import":
-        from flows.pbr_import import import_claims
+        from flows.pbr.claims_import import import_claims
 
         report = import_claims(settings, Path(argument), as_of=pbr_claims.CLAIMS_AS_OF, actor="bench")
         what: dict[str, Any] = {"added": report.added}
     elif step == "pay":
-        from flows.payments import payment_run
+        from flows.pbr.payment_runs import payment_run
 
         run = payment_run(settings, pbr_claims.CONTRACT, argument, as_of=AS_OF, actor="bench")
         what = {"claims": run.summary["claims"], "paid": run.summary["paid"]}
     else:
-        from flows.reconcile import reconcile
+        from flows.pbr.reconcile import reconcile
 
         result = reconcile(settings, pbr_claims.CONTRACT)
         what = {"rows": len(result.rows), "paid": result.totals["paid"], "claimed": result.totals["claimed"]}

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from flows.settings import Settings
+    from flows.common.settings import Settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -34,8 +34,8 @@ DELIVER_AT = dt.datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 def build(data: Path, contracts: int, webhook_url: str, *, digest: bool) -> "Settings":
     """A migrated SQLite database with the portfolio, an apprise config and a reminder policy; the settings."""
-    from flows.runtime import engine
-    from flows.settings import load_settings
+    from flows.common.runtime import engine
+    from flows.common.settings import load_settings
     from models.migrate import upgrade
     from tests.support.builders import housing_first
 
@@ -61,7 +61,7 @@ def main() -> None:
 
     import apprise
 
-    from flows.reminders import deliver, list_reminders, sweep
+    from flows.reminders.outbox import deliver, list_reminders, sweep
     from tests.support.servers import WebhookSink
 
     with tempfile.TemporaryDirectory(prefix="commissioning-bench-") as tmp, WebhookSink() as sink:

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from flows.settings import Settings
+    from flows.common.settings import Settings
 
 HERE = Path(__file__).resolve().parent
 FIRST_DAY = dt.datetime(2026, 11, 23, 7, 0, tzinfo=dt.UTC)
@@ -66,14 +66,14 @@ def later(source: Path, target: Path) -> None:
 
 
 def load(settings: "Settings", path: Path) -> int:
-    from flows.contracts import add_contracts, read_rows
+    from flows.contracts.register import add_contracts, read_rows
 
     result = add_contracts(settings, read_rows(path), as_of=dt.datetime(2026, 11, 1, tzinfo=dt.UTC), actor="bench")
     return len(result.added)
 
 
 def daily_sweeps(settings: "Settings", first: dt.datetime) -> tuple[list[float], list[int]]:
-    from flows.reminders import sweep
+    from flows.reminders.outbox import sweep
 
     times, planned = [], []
     for day in range(DAYS):
@@ -86,8 +86,8 @@ def daily_sweeps(settings: "Settings", first: dt.datetime) -> tuple[list[float],
 
 def floor(db: Path, settings: "Settings", first: dt.datetime) -> float:
     """The sweep's candidate query alone (one range per lead time), for each day of the week, in sqlite3."""
-    from flows.reminders import reminder_policy
-    from policies.reminders import due_on_ranges
+    from flows.reminders.outbox import reminder_policy
+    from policies.reminders.ladders import due_on_ranges
 
     policy = reminder_policy(settings)
     times = []
@@ -119,8 +119,8 @@ def main() -> None:
         for name in [k for k in os.environ if k.startswith("COMMISSIONING_")]:
             del os.environ[name]
         os.environ["COMMISSIONING_DATA_DIR"] = str(data)
-        from flows.runtime import engine
-        from flows.settings import load_settings
+        from flows.common.runtime import engine
+        from flows.common.settings import load_settings
         from models.migrate import upgrade
 
         settings = load_settings()
@@ -136,7 +136,7 @@ def main() -> None:
             with sqlite3.connect(db) as connection:
                 return int(connection.execute("SELECT COUNT(*) FROM contract_key_date").fetchone()[0])
 
-        from flows.reminders import sweep
+        from flows.reminders.outbox import sweep
 
         print(f"loading {count:,} contracts ...", flush=True)
         load(settings, first_csv)

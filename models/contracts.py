@@ -1,6 +1,6 @@
 """Contracts, their materialised key dates, and their variations.
 
-Key dates are derived from the terms (policies/key_dates.py) and stored in an
+Key dates are derived from the terms (policies/contracts/key_dates.py) and stored in an
 indexed table, rewritten in the same transaction as any change to the
 contract, so "what is due between two dates" is one range query on
 ``contract_key_date.due_on``.
@@ -14,7 +14,7 @@ from sqlmodel import Field, Session, SQLModel, col, select
 
 from models.db import UTCDateTime
 from policies.calendars import Nation
-from policies.key_dates import (
+from policies.contracts.key_dates import (
     BreakClause,
     ContractTerms,
     ExtensionOption,

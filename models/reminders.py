@@ -21,7 +21,7 @@ from sqlmodel import Field, Session, SQLModel
 
 import models.contracts  # noqa: F401  (the contract table, which reminders refer to)
 from models.db import UTCDateTime
-from policies.reminders import KeyDateFact, PlannedReminder, RecipientKey, RecipientState
+from policies.reminders.ladders import KeyDateFact, PlannedReminder, RecipientKey, RecipientState
 
 PENDING, SENT, FAILED, CANCELLED, ACKED = "pending", "sent", "failed", "cancelled", "acked"
 MOVED = "the key date moved or no longer applies"  # a cancelled row that comes back if its date does

@@ -17,8 +17,8 @@ os.environ.pop("COMMISSIONING_POLICY_FILE", None)
 os.environ.pop("COMMISSIONING_REMINDER_POLICY", None)
 os.environ.pop("COMMISSIONING_APPRISE_CONFIG", None)
 
-from flows.runtime import configure_prefect  # noqa: E402
-from flows.settings import load_settings  # noqa: E402
+from flows.common.runtime import configure_prefect  # noqa: E402
+from flows.common.settings import load_settings  # noqa: E402
 
 configure_prefect(load_settings())
 

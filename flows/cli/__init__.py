@@ -14,7 +14,7 @@ import sys
 
 import typer
 
-from flows.errors import UserError
+from flows.common.errors import UserError
 
 # Module under flows/cli/ -> the top-level commands and groups its register() adds, in --help order.
 # A new module is one line here. (A name missing here still works, by registering everything.)

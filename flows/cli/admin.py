@@ -6,9 +6,9 @@ from typing import Annotated
 import typer
 
 from flows.cli.common import JSON_HELP, console, print_json, settings
-from flows.errors import UserError
-from policies.cycle import mermaid_diagram
-from policies.gates import GatePolicy
+from flows.common.errors import UserError
+from policies.cycle.gates import GatePolicy
+from policies.cycle.stages import mermaid_diagram
 
 
 def register(app: typer.Typer) -> None:
@@ -21,7 +21,7 @@ def register(app: typer.Typer) -> None:
 
 def init() -> None:
     """Create or migrate the database, and Prefect's local one (safe to run again)."""
-    from flows.runtime import initialise, prepare_local_prefect
+    from flows.common.runtime import initialise, prepare_local_prefect
     from models.db import safe_url
 
     cfg = settings()
@@ -67,7 +67,7 @@ def policy_show(
     if diagram:
         console.print(mermaid_diagram(), markup=False)
         return
-    from flows.runtime import gate_policy
+    from flows.common.runtime import gate_policy
 
     policy = gate_policy(settings())
     if as_json:
@@ -90,7 +90,7 @@ def policy_check(file: Annotated[Path, typer.Argument(help="A gate policy TOML f
     """Check a policy file without using it; exit 1 with every problem if it is not valid."""
     import dataclasses
 
-    from flows.runtime import gate_policy
+    from flows.common.runtime import gate_policy
 
     cfg = dataclasses.replace(settings(), policy_file=file)
     policy = gate_policy(cfg)

@@ -6,8 +6,8 @@ import sys
 from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
-from flows.errors import UserError
-from flows.settings import Settings, load_settings
+from flows.common.errors import UserError
+from flows.common.settings import Settings, load_settings
 from policies.dates import parse_as_of, parse_iso_date
 
 if TYPE_CHECKING:

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from flows.cli.common import AS_OF_HELP, JSON_HELP, actor, as_of_instant, console, err_console, print_json, settings
-from flows.errors import UserError
+from flows.common.errors import UserError
 from policies.money import Money
 
 if TYPE_CHECKING:
-    from flows.due import DueRow
+    from flows.contracts.due import DueRow
 
 
 def register(app: typer.Typer) -> None:
@@ -78,7 +78,7 @@ def contracts_add(
     by: Annotated[str | None, typer.Option("--by", help="Who is acting.")] = None,
 ) -> None:
     """Add one contract; its key dates are derived at once."""
-    from flows.contracts import Row, add_contracts
+    from flows.contracts.register import Row, add_contracts
 
     cfg = settings()
     fields = {
@@ -109,7 +109,7 @@ def contracts_import(
     by: Annotated[str | None, typer.Option("--by", help="Who is acting.")] = None,
 ) -> None:
     """Import many contracts at once: all of them, or none with every problem named."""
-    from flows.contracts import add_contracts, read_rows
+    from flows.contracts.register import add_contracts, read_rows
 
     cfg = settings()
     _report(add_contracts(cfg, read_rows(file), as_of=as_of_instant(as_of, cfg), actor=actor(by, cfg)))
@@ -120,7 +120,7 @@ def contracts_show(
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """A contract's terms and the timeline of its key dates."""
-    from flows.contracts import contract_detail
+    from flows.contracts.register import contract_detail
 
     detail = contract_detail(settings(), ref.upper())
     if as_json:
@@ -180,7 +180,7 @@ def _print_json_rows(rows: "list[DueRow]") -> None:
     from json.encoder import encode_basestring_ascii as s  # what json.dumps uses for every str (ensure_ascii)
 
     from flows.cli.common import COMPACT_ABOVE
-    from flows.due import FIELDS
+    from flows.contracts.due import FIELDS
 
     if len(rows) <= COMPACT_ABOVE:
         print_json([dict(zip(FIELDS, row, strict=True)) for row in rows])
@@ -202,7 +202,7 @@ def due_command(
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Every upcoming key date across the portfolio, soonest first; missed deadlines are flagged."""
-    from flows.due import due_table
+    from flows.contracts.due import due_table
 
     cfg = settings()
     rows = due_table(cfg, as_of=as_of_instant(as_of, cfg), within_days=_days(within))
@@ -239,7 +239,7 @@ def calendar_export(
     """Export key dates as an iCalendar (.ics) feed with alarms, for Outlook or Google Calendar."""
     import sys
 
-    from flows.calendar_feed import build_feed
+    from flows.contracts.calendar_feed import build_feed
 
     cfg = settings()
     feed, count = build_feed(cfg, as_of=as_of_instant(as_of, cfg), days_ahead=_days(within))
@@ -267,7 +267,7 @@ def decide_command(
     recommission and decommission are recorded on the project (in Review) and its Review flow then moves it on.
     """
     from flows.cli.common import iso_date_option
-    from flows.decisions import decide
+    from flows.contracts.decisions import decide
 
     cfg = settings()
     instant = as_of_instant(as_of, cfg)
@@ -278,7 +278,7 @@ def decide_command(
     )
     if result.get("project_record") in ("recommission", "decommission"):
         from flows.cli.cycle import _start_prefect
-        from flows.projects import check_advance
+        from flows.cycle.projects import check_advance
 
         request = check_advance(cfg, ref=result["project"], to=None, reason=None, as_of=instant)
         moved = _start_prefect(cfg)(request, as_of=instant, actor=who)

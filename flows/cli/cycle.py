@@ -6,9 +6,9 @@ from typing import Annotated, Any
 import typer
 
 from flows.cli.common import AS_OF_HELP, JSON_HELP, actor, as_of_instant, console, print_json, settings
-from flows.errors import UserError
-from flows.settings import Settings
-from policies.cycle import Stage
+from flows.common.errors import UserError
+from flows.common.settings import Settings
+from policies.cycle.stages import Stage
 
 
 def register(app: typer.Typer) -> None:
@@ -18,11 +18,11 @@ def register(app: typer.Typer) -> None:
 
 def _start_prefect(cfg: Settings) -> Any:
     """Import the flows only now, after Prefect's environment is set."""
-    from flows.runtime import configure_prefect, gate_policy
+    from flows.common.runtime import configure_prefect, gate_policy
 
     gate_policy(cfg)  # a bad policy file is refused here, before Prefect starts
     configure_prefect(cfg)
-    from flows.cycle import run_stage_flow
+    from flows.cycle.stage_flows import run_stage_flow
 
     return run_stage_flow
 
@@ -42,7 +42,7 @@ def advance(
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Run the flow for the project's current stage: check its gate and move it on if the gate is met."""
-    from flows.projects import check_advance
+    from flows.cycle.projects import check_advance
 
     cfg = settings()
     instant = as_of_instant(as_of, cfg)
@@ -91,7 +91,7 @@ def _demo_payments(cfg: Settings) -> None:
     """The payment-by-results contract: its claims validated, four quarterly runs, and the reconciliation."""
     from decimal import Decimal
 
-    from flows.demo import PBR_CONTRACT, build_payment_by_results
+    from flows.demo.portfolio import PBR_CONTRACT, build_payment_by_results
 
     _start_prefect(cfg)
     result = build_payment_by_results(cfg)
@@ -117,9 +117,9 @@ def _demo_payments(cfg: Settings) -> None:
 def demo() -> None:
     """Build a realistic portfolio across every stage, run the flows, print the board and one history."""
     from flows.cli.projects import print_board, print_history
-    from flows.demo import SHOWCASE, build_portfolio, unfinished
-    from flows.projects import board, project_detail
-    from flows.runtime import gate_policy, initialise
+    from flows.common.runtime import gate_policy, initialise
+    from flows.cycle.projects import board, project_detail
+    from flows.demo.portfolio import SHOWCASE, build_portfolio, unfinished
     from models.db import safe_url
 
     started = time.perf_counter()

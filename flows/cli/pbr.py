@@ -29,10 +29,10 @@ def register(app: typer.Typer) -> None:
 
 
 def _flow(cfg: Any, name: str, *, as_json: bool, **kwargs: Any) -> dict[str, Any]:
-    from flows.runtime import configure_prefect
+    from flows.common.runtime import configure_prefect
 
     configure_prefect(cfg)
-    from flows.pbr_flows import run
+    from flows.pbr.pbr_flows import run
 
     if not as_json:
         return run(name, **kwargs)
@@ -46,7 +46,7 @@ def ratecard_import(
     by: Annotated[str | None, typer.Option(help="Who is importing (default: COMMISSIONING_ACTOR).")] = None,
 ) -> None:
     """Import a rate card version; the same file again changes nothing."""
-    from flows.pbr_import import import_rate_card
+    from flows.pbr.claims_import import import_rate_card
 
     cfg = settings()
     result = import_rate_card(cfg, file, as_of=as_of_instant(None, cfg), actor=actor(by, cfg))
@@ -66,7 +66,7 @@ def participants_import(
     by: Annotated[str | None, typer.Option(help="Who is importing (default: COMMISSIONING_ACTOR).")] = None,
 ) -> None:
     """Import participants with their referral dates; ineligible referrals are listed (their claims are refused)."""
-    from flows.pbr_import import import_participants
+    from flows.pbr.claims_import import import_participants
 
     cfg = settings()
     result = import_participants(cfg, file, as_of=as_of_instant(None, cfg), actor=actor(by, cfg))
@@ -102,7 +102,7 @@ def claims_import(
         cfg, "import-claims", as_json=as_json, path=str(file.resolve()), as_of=when.isoformat(), actor=actor(by, cfg)
     )
     if report is not None:
-        from flows.exports import write_csv
+        from flows.pbr.exports import write_csv
 
         rows = [
             [
@@ -281,7 +281,7 @@ def clawback_command(
     """Claw back a paid claim found invalid later (recovered from the next run), or --reverse a clawback."""
     from decimal import Decimal
 
-    from flows.payments import clawback
+    from flows.pbr.payment_runs import clawback
 
     cfg = settings()
     result = clawback(
@@ -304,7 +304,7 @@ def reconcile_command(
     chart: Annotated[Path | None, typer.Option(help="Draw cumulative payments against the caps to this PNG.")] = None,
 ) -> None:
     """Claimed, accepted, rejected by reason, capped, paid, clawed back, outstanding, and headroom under each cap."""
-    from flows.reconcile import Reconciliation, export_chart, export_csv, export_xlsx
+    from flows.pbr.reconcile import Reconciliation, export_chart, export_csv, export_xlsx
 
     result = _flow(settings(), "reconcile", as_json=as_json, contract=contract)
     report = Reconciliation(**result)

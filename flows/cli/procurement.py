@@ -52,7 +52,7 @@ def procurement_plan(
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Plan every milestone back from the go-live date, with the standstill counted in working days."""
-    from flows.procurement import plan
+    from flows.cycle.procurement import plan
 
     cfg = settings()
     shown = plan(
@@ -80,7 +80,7 @@ def procurement_set(
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Record a milestone's planned or actual date; the plan is checked against the statutory minimums."""
-    from flows.procurement import set_milestone
+    from flows.cycle.procurement import set_milestone
 
     cfg = settings()
     shown = set_milestone(
@@ -100,7 +100,7 @@ def procurement_show(
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """The timeline, the next milestone, and any statutory minimum the plan breaks."""
-    from flows.procurement import show
+    from flows.cycle.procurement import show
 
     shown = show(settings(), ref=ref.upper())
     print_json(shown) if as_json else _print(shown)

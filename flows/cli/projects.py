@@ -17,10 +17,10 @@ from flows.cli.common import (
     settings,
 )
 from flows.cli.evidence import evidence_table
-from flows.settings import Settings
-from policies.cycle import STAGE_ORDER, Stage
+from flows.common.settings import Settings
+from policies.cycle.records import RecordKind
+from policies.cycle.stages import STAGE_ORDER, Stage
 from policies.dates import local_date
-from policies.records import RecordKind
 
 
 def register(app: typer.Typer) -> None:
@@ -45,7 +45,7 @@ def project_add(
     ] = None,
 ) -> None:
     """Create a commissioning project (in Analyse unless --stage says otherwise)."""
-    from flows.projects import create_project
+    from flows.cycle.projects import create_project
 
     cfg = settings()
     project = create_project(
@@ -75,7 +75,7 @@ def _gate_cell(row: dict[str, Any]) -> str:
 
 def projects(as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False) -> None:
     """The board: every project by stage, with its latest gate result."""
-    from flows.projects import board
+    from flows.cycle.projects import board
 
     cfg = settings()
     rows = board(cfg)
@@ -149,8 +149,8 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """One project: stage, gate status with unmet conditions, evidence, records and full history."""
-    from flows.projects import project_detail
-    from flows.runtime import gate_policy
+    from flows.common.runtime import gate_policy
+    from flows.cycle.projects import project_detail
 
     cfg = settings()
     detail = project_detail(cfg, gate_policy(cfg), ref.upper())
@@ -213,7 +213,7 @@ def record(
     by: Annotated[str | None, typer.Option("--by", help="Who is acting.")] = None,
 ) -> None:
     """Record a stage document or decision that a gate looks for."""
-    from flows.projects import add_record
+    from flows.cycle.projects import add_record
 
     cfg = settings()
     instant = as_of_instant(as_of, cfg)

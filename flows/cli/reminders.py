@@ -19,8 +19,8 @@ from flows.cli.common import (
     print_json,
     settings,
 )
-from flows.errors import UserError
-from flows.settings import Settings
+from flows.common.errors import UserError
+from flows.common.settings import Settings
 
 
 def register(app: typer.Typer) -> None:
@@ -36,13 +36,13 @@ def register(app: typer.Typer) -> None:
 
 
 def run_reminder_flow(cfg: Settings, *, as_json: bool, **kwargs: Any) -> dict[str, Any]:
-    from flows.reminders import notifier_for, reminder_policy
-    from flows.runtime import configure_prefect
+    from flows.common.runtime import configure_prefect
+    from flows.reminders.outbox import notifier_for, reminder_policy
 
     reminder_policy(cfg)  # refuse a bad policy or apprise file before Prefect starts
     notifier_for(cfg)
     configure_prefect(cfg)
-    from flows.reminder_flows import run_sweep
+    from flows.reminders.reminder_flows import run_sweep
 
     if not as_json:
         return run_sweep(**kwargs)
@@ -120,8 +120,8 @@ def serve_command(
     every: Annotated[int, typer.Option("--every", min=1, max=30, help="Minutes between delivery passes.")] = 5,
 ) -> None:
     """Run the scheduler: the daily sweep, delivery passes, and a catch-up on start. One per database."""
-    from flows.runtime import database
-    from flows.schedule import check_sweep_time, serve
+    from flows.common.runtime import database
+    from flows.reminders.scheduler import check_sweep_time, serve
 
     cfg = settings()
     database(cfg)
@@ -137,7 +137,7 @@ def reminders_list(
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """The reminders in the outbox, by send time."""
-    from flows.reminders import list_reminders
+    from flows.reminders.outbox import list_reminders
 
     cfg = settings()
     rows = list_reminders(cfg, status=status, limit=limit)
@@ -177,7 +177,7 @@ def reminders_show(
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """One reminder and every delivery attempt: when, which target, and the result."""
-    from flows.reminders import attempts_of, list_reminders
+    from flows.reminders.outbox import attempts_of, list_reminders
 
     cfg = settings()
     found = list_reminders(cfg, reminder_id=reminder_id)
@@ -202,7 +202,7 @@ def reminders_ack(
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Acknowledge: stop the rest of this key date's ladder for this recipient, and its escalation."""
-    from flows.reminders import acknowledge
+    from flows.reminders.outbox import acknowledge
 
     cfg = settings()
     result = acknowledge(cfg, reminder_id, as_of=as_of_instant(as_of, cfg), actor=actor(by, cfg))
@@ -227,7 +227,7 @@ def reminders_snooze(
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Snooze: send this reminder again on --until; earlier steps of its ladder wait, except the last."""
-    from flows.reminders import snooze
+    from flows.reminders.outbox import snooze
 
     cfg = settings()
     instant = as_of_instant(as_of, cfg)

@@ -3,8 +3,8 @@
 from alembic import context
 from sqlmodel import SQLModel
 
-import models.commissioning
 import models.contracts
+import models.cycle
 import models.events
 import models.pbr
 import models.reminders  # noqa: F401

@@ -8,7 +8,7 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
-from flows.settings import Settings, load_settings
+from flows.common.settings import Settings, load_settings
 from models.db import make_engine, normalise_url
 from models.migrate import upgrade
 

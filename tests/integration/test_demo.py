@@ -4,11 +4,11 @@ from typing import Any
 
 import pytest
 
-from flows.cycle import run_stage_flow
-from flows.demo import PORTFOLIO, build_portfolio, demo_progress, unfinished
-from flows.projects import board
-from flows.runtime import database
-from flows.settings import Settings
+from flows.common.runtime import database
+from flows.common.settings import Settings
+from flows.cycle.projects import board
+from flows.cycle.stage_flows import run_stage_flow
+from flows.demo.portfolio import PORTFOLIO, build_portfolio, demo_progress, unfinished
 
 pytestmark = pytest.mark.usefixtures("prefect_engine")
 

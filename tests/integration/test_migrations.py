@@ -9,7 +9,7 @@ from sqlalchemy import inspect
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import SQLModel
 
-import models.commissioning
+import models.cycle
 import models.events
 from models.db import make_engine, schema_revision
 from models.migrate import downgrade, head_revision, upgrade

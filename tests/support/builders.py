@@ -3,10 +3,10 @@
 from pathlib import Path
 from typing import Any
 
-from policies.cycle import Stage
-from policies.evidence import ContextFit, EvidenceItem, EvidenceKind, Strength, StrengthScale
-from policies.gates import GatePolicy, ProjectFacts, build_gate_policy, parse_policy_text
-from policies.records import RecordKind, StageRecord
+from policies.cycle.evidence import ContextFit, EvidenceItem, EvidenceKind, Strength, StrengthScale
+from policies.cycle.gates import GatePolicy, ProjectFacts, build_gate_policy, parse_policy_text
+from policies.cycle.records import RecordKind, StageRecord
+from policies.cycle.stages import Stage
 
 
 def shipped_policy() -> GatePolicy:
@@ -57,8 +57,8 @@ def housing_first(settings: Any, *, count: int = 1, break_on: str = "2027-03-31"
     notice. With the default break, the break-notice deadline is 31 December 2026. Returns the references."""
     import datetime as dt
 
-    from flows.contracts import Row, add_contracts
-    from flows.projects import create_project
+    from flows.contracts.register import Row, add_contracts
+    from flows.cycle.projects import create_project
 
     create_project(
         settings,
@@ -99,9 +99,9 @@ def fcf_contract(settings: Any, *, ref: str = "FCF-2025-01", card: Path | None =
     70% council). Returns the contract reference."""
     import datetime as dt
 
-    from flows.contracts import Row, add_contracts
-    from flows.pbr_import import import_rate_card
-    from flows.projects import create_project
+    from flows.contracts.register import Row, add_contracts
+    from flows.cycle.projects import create_project
+    from flows.pbr.claims_import import import_rate_card
 
     when = dt.datetime(2025, 9, 1, tzinfo=dt.UTC)
     create_project(

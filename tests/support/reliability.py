@@ -8,8 +8,8 @@ import datetime as dt
 import os
 
 import notifications.apprise_notifier  # noqa: F401  (warm the fork server)
-from flows.reminders import deliver, sweep
-from flows.settings import load_settings
+from flows.common.settings import load_settings
+from flows.reminders.outbox import deliver, sweep
 
 
 def sweep_and_deliver(environment: dict[str, str], as_of: str) -> None:

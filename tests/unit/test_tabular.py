@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from flows.errors import UserError
-from flows.tabular import Table, open_table
+from flows.common.errors import UserError
+from flows.common.tabular import Table, open_table
 
 CLAIMS = ("ref", "outcome", "amount")
 SAVE_AS_UTF8 = "save it as UTF-8 (CSV UTF-8 in Excel)"

@@ -1,0 +1,154 @@
+"""The composition root: the engine, the gate policy and Prefect's environment.
+
+Nothing here connects at import time. Read-only commands use ``database``;
+only commands that run flows call ``configure_prefect`` (before Prefect is
+imported) and ``prefect_run_settings``.
+"""
+
+import os
+from functools import lru_cache
+from importlib.resources import files
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import ArgumentError, DBAPIError
+
+from flows.common.errors import UserError
+from flows.common.settings import Settings
+from models.db import make_engine, normalise_url, safe_url, schema_revision
+from models.revision import SCHEMA_REVISION
+from policies.cycle.gates import GatePolicy, build_gate_policy, parse_policy_text
+
+
+@lru_cache(maxsize=8)
+def _engine_for(url: str) -> Engine:
+    return make_engine(url)
+
+
+SUPPORTED_DRIVERS = {"sqlite": "pysqlite", "postgresql": "psycopg"}
+URL_EXAMPLE = "sqlite:////path/to/commissioning.db or postgresql://user:password@host/dbname"
+
+
+def engine(settings: Settings) -> Engine:
+    """The process's engine for the configured database (built on first use)."""
+    check_database_url(settings.database_url)
+    if settings.uses_default_sqlite:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return _engine_for(settings.database_url)
+
+
+def check_database_url(url: str) -> None:
+    """Refuse a URL we cannot use, in words, without echoing a password."""
+    try:
+        parsed = normalise_url(url)
+        parsed.port  # noqa: B018  (a non-numeric port raises here)
+    except (ArgumentError, ValueError):
+        raise UserError(f"COMMISSIONING_DATABASE_URL is not a database URL; use {URL_EXAMPLE}") from None
+    backend, driver = parsed.get_backend_name(), parsed.get_driver_name()
+    if SUPPORTED_DRIVERS.get(backend) != driver:
+        raise UserError(
+            f"COMMISSIONING_DATABASE_URL {safe_url(parsed)} uses {backend}+{driver}, which is not supported; "
+            f"use {URL_EXAMPLE} (PostgreSQL through psycopg 3)"
+        )
+
+
+def database(settings: Settings, *, require_schema: bool = True) -> Engine:
+    """The engine, after checking the database answers and has the current schema."""
+    eng = engine(settings)
+    try:
+        revision = schema_revision(eng)
+    except DBAPIError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        raise UserError(f"cannot reach the database at {safe_url(eng.url)}: {reason}") from None
+    if require_schema and revision is None:
+        raise UserError(f"the database at {safe_url(eng.url)} has no schema yet; run `commission init` first")
+    if require_schema and revision != SCHEMA_REVISION:
+        raise UserError(
+            f"the database at {safe_url(eng.url)} is at schema {revision}, this version needs "
+            f"{SCHEMA_REVISION}; run `commission init` to migrate it"
+        )
+    return eng
+
+
+def prepare_local_prefect(settings: Settings) -> bool:
+    """Create Prefect's own local database now, if flows will use one; return True if it was created.
+
+    Without PREFECT_API_URL, flows run on Prefect's temporary local server, which
+    on a new data dir first migrates its database: about 15 s on 2 cores. That is
+    installation work, so ``commission init`` does it once, not the first flow.
+    """
+    configure_prefect(settings)
+    if os.environ.get("PREFECT_API_URL") or (settings.prefect_home / "prefect.db").exists():
+        return False
+    import asyncio
+
+    from prefect.server.database import provide_database_interface
+
+    asyncio.run(provide_database_interface().create_db())
+    return True
+
+
+def initialise(settings: Settings) -> tuple[Engine, str | None, str]:
+    """Apply every pending migration; return the engine and the revisions before and after."""
+    eng = database(settings, require_schema=False)
+    before = schema_revision(eng)
+    from models.migrate import upgrade  # Alembic is only needed here
+
+    upgrade(eng)
+    return eng, before, schema_revision(eng) or ""
+
+
+# --------------------------------------------------------------------------- gate policy
+
+DEFAULT_POLICY_NAME = "policies/gates.toml (shipped defaults)"
+
+
+def gate_policy(settings: Settings) -> GatePolicy:
+    """The shipped gates, overridden gate by gate by the user's policy file, if any."""
+    documents = []
+    default_text = files("policies").joinpath("gates.toml").read_text(encoding="utf-8")
+    doc, problems = parse_policy_text(default_text, DEFAULT_POLICY_NAME)
+    if doc is not None:
+        documents.append((DEFAULT_POLICY_NAME, doc))
+    if settings.policy_file is not None:
+        path = settings.policy_file
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise UserError(f"policy file {path} does not exist (COMMISSIONING_POLICY_FILE)") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UserError(f"policy file {path} cannot be read: {exc}") from None
+        user_doc, user_problems = parse_policy_text(text, str(path))
+        problems += user_problems
+        if user_doc is not None:
+            documents.append((str(path), user_doc))
+    policy, more = build_gate_policy(documents) if not problems else (None, [])
+    problems += more
+    if policy is None:
+        raise UserError("the stage-gate policy is not valid: " + "; ".join(str(p) for p in problems))
+    return policy
+
+
+# --------------------------------------------------------------------------- Prefect
+
+
+def configure_prefect(settings: Settings) -> None:
+    """Set Prefect's environment; must run before ``import prefect``.
+
+    PREFECT_HOME lives under our data dir; nothing phones home. Without a
+    PREFECT_API_URL the flows run on Prefect's temporary local server, whose
+    task-run recorder can drop queued records with a traceback at shutdown
+    (shared/PITFALLS.md), so it is turned off there: flow runs and our own
+    gate decisions are still recorded.
+    """
+    settings.prefect_home.mkdir(parents=True, exist_ok=True)
+    os.environ["PREFECT_HOME"] = str(settings.prefect_home)
+    os.environ["DO_NOT_TRACK"] = "1"
+    os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    if not os.environ.get("PREFECT_API_URL"):
+        os.environ.setdefault("PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED", "false")
+        os.environ.setdefault("PREFECT_UI_ENABLED", "false")
+        # Prefect's default is 20 s, but creating its database on a new data dir
+        # takes about 15 s on 2 cores; a slower machine must not fail the first run.
+        os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")

@@ -1,0 +1,93 @@
+"""Settings, read once from the environment at the edge of the program.
+
+COMMISSIONING_DATA_DIR      where the SQLite database and Prefect's home live
+                            (default: $XDG_DATA_HOME/commissioning, else ~/.local/share/commissioning)
+COMMISSIONING_DATABASE_URL  e.g. postgresql://user@host/db (default: SQLite in the data dir)
+COMMISSIONING_POLICY_FILE   your stage-gate policy (default: <data dir>/gates.toml if present)
+COMMISSIONING_TIMEZONE      the organisation's zone (default: Europe/London)
+COMMISSIONING_ACTOR         who is acting, for the audit log (default: the login name)
+COMMISSIONING_REMINDER_POLICY  your reminder policy (default: <data dir>/reminders.toml if present)
+COMMISSIONING_APPRISE_CONFIG   apprise YAML or text config with tags (default: <data dir>/apprise.yml
+                            if present; with none, reminders print to the console)
+"""
+
+import getpass
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flows.common.errors import UserError
+from policies.dates import DEFAULT_ZONE
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    policy_file: Path | None
+    timezone: str
+    actor: str
+    reminder_policy_file: Path | None = None
+    apprise_config: Path | None = None
+
+    @property
+    def prefect_home(self) -> Path:
+        return self.data_dir / "prefect"
+
+    @property
+    def uses_default_sqlite(self) -> bool:
+        return self.database_url == default_database_url(self.data_dir)
+
+
+def default_data_dir(environ: Mapping[str, str]) -> Path:
+    base = environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "commissioning"
+
+
+def default_database_url(data_dir: Path) -> str:
+    return f"sqlite:///{data_dir / 'commissioning.db'}"
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read the settings; a time zone that does not exist is refused here, in words."""
+    env = os.environ if environ is None else environ
+    zone = env.get("COMMISSIONING_TIMEZONE") or DEFAULT_ZONE
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UserError(
+            f"COMMISSIONING_TIMEZONE {zone!r} is not a time zone; use a name such as Europe/London"
+        ) from None
+    data_dir = Path(env.get("COMMISSIONING_DATA_DIR") or default_data_dir(env)).expanduser().resolve()
+    policy = env.get("COMMISSIONING_POLICY_FILE")
+    policy_file = Path(policy).expanduser() if policy else None
+    if policy_file is None and (data_dir / "gates.toml").is_file():
+        policy_file = data_dir / "gates.toml"
+    reminders = _file_setting(env, "COMMISSIONING_REMINDER_POLICY", data_dir / "reminders.toml")
+    apprise = _file_setting(env, "COMMISSIONING_APPRISE_CONFIG", data_dir / "apprise.yml")
+    return Settings(
+        data_dir=data_dir,
+        database_url=env.get("COMMISSIONING_DATABASE_URL") or default_database_url(data_dir),
+        policy_file=policy_file,
+        timezone=zone,
+        actor=env.get("COMMISSIONING_ACTOR") or _login_name(),
+        reminder_policy_file=reminders,
+        apprise_config=apprise,
+    )
+
+
+def _file_setting(env: Mapping[str, str], name: str, default: Path) -> Path | None:
+    """A file named in the environment (checked where it is read), else the default file if it exists."""
+    given = env.get(name)
+    if given:
+        return Path(given).expanduser()
+    return default if default.is_file() else None
+
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"

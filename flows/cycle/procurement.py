@@ -1,0 +1,161 @@
+"""A project's procurement timeline: plan it back from go-live, record milestones, check the law.
+
+The planned procurement notice (UK3) is stored beside the milestones: it
+shortens the minimum tender period when published 40 days to a year before
+the tender notice.
+"""
+
+import datetime as dt
+from typing import Any
+
+from sqlmodel import Session
+
+from flows.common.calendars import working_day_calendar
+from flows.common.errors import UserError
+from flows.common.runtime import database
+from flows.common.settings import Settings
+from flows.cycle.projects import require_project
+from models.contracts import ProcurementMilestone, milestones_of
+from models.cycle import Project, saved_id
+from models.db import unit_of_work
+from models.events import project_event
+from policies.calendars import Nation
+from policies.cycle.procurement import ORDER, Milestone, Timeline, back_schedule, check_timeline, next_milestone
+from policies.cycle.stages import Stage
+
+PLANNED_NOTICE = "planned_procurement_notice"
+
+
+def timeline_of(session: Session, project: Project) -> Timeline | None:
+    """The project's timeline in its current cycle, or None if nothing is planned."""
+    rows = milestones_of(session=session, project_id=saved_id(project), cycle=project.cycle)
+    if not rows:
+        return None
+    planned = {Milestone(r.milestone): r.planned_on for r in rows if r.milestone != PLANNED_NOTICE and r.planned_on}
+    actual = {Milestone(r.milestone): r.actual_on for r in rows if r.milestone != PLANNED_NOTICE and r.actual_on}
+    notice = next((r.actual_on or r.planned_on for r in rows if r.milestone == PLANNED_NOTICE), None)
+    return Timeline(planned, actual, notice)
+
+
+def timeline_notes(timeline: Timeline | None) -> tuple[str, ...]:
+    """What the Do-stage flow reports about the timeline: the next milestone and any warnings."""
+    if timeline is None:
+        return ("No procurement timeline is planned; `commission procurement plan` makes one.",)
+    notes = [f"Procurement warning: {w}" for w in check_timeline(timeline, working_day_calendar(Nation.UNITED_KINGDOM))]
+    upcoming = next_milestone(timeline)
+    if upcoming:
+        notes.insert(0, f"Next procurement milestone: {upcoming[0].label} on {upcoming[1]}.")
+    return tuple(notes)
+
+
+def _in_do(session: Session, ref: str) -> Project:
+    project = require_project(session, ref, for_update=True)
+    if project.stage != Stage.DO.value:
+        raise UserError(f"project {project.ref} is in {Stage(project.stage).label}; a procurement is planned in Do")
+    return project
+
+
+def _upsert(session: Session, project: Project, name: str) -> ProcurementMilestone:
+    for row in milestones_of(session=session, project_id=saved_id(project), cycle=project.cycle):
+        if row.milestone == name:
+            return row
+    row = ProcurementMilestone(project_id=saved_id(project), cycle=project.cycle, milestone=name)
+    session.add(row)
+    return row
+
+
+def plan(settings: Settings, *, ref: str, go_live: dt.date, as_of: dt.datetime, actor: str) -> dict[str, Any]:
+    """Plan every milestone back from the go-live date; dates already met are kept."""
+    schedule = back_schedule(go_live, working_day_calendar(Nation.UNITED_KINGDOM))
+    with unit_of_work(database(settings)) as session:
+        project = _in_do(session, ref)
+        for milestone, day in schedule.items():
+            _upsert(session, project, milestone.value).planned_on = day
+        project_event(
+            session,
+            project.ref,
+            "ProcurementPlanned",
+            as_of=as_of,
+            actor=actor,
+            reason=f"back-scheduled from go-live on {go_live}",
+            after={m.value: d.isoformat() for m, d in schedule.items()},
+        )
+        session.flush()
+        return _shown(session, project)
+
+
+def set_milestone(
+    settings: Settings,
+    *,
+    ref: str,
+    milestone: str,
+    planned: dt.date | None,
+    actual: dt.date | None,
+    as_of: dt.datetime,
+    actor: str,
+) -> dict[str, Any]:
+    """Record a milestone's planned or actual date (or the planned procurement notice's)."""
+    name = PLANNED_NOTICE if milestone.strip().lower().replace("-", "_") == PLANNED_NOTICE else None
+    if name is None:
+        parsed = Milestone.parse(milestone)
+        if parsed is None:
+            known = ", ".join([PLANNED_NOTICE, *(m.value for m in ORDER)])
+            raise UserError(f"{milestone!r} is not a procurement milestone; use one of {known}")
+        name = parsed.value
+    if planned is None and actual is None:
+        raise UserError("give --planned and/or --actual")
+    with unit_of_work(database(settings)) as session:
+        project = _in_do(session, ref)
+        row = _upsert(session, project, name)
+        before = {"planned_on": row.planned_on, "actual_on": row.actual_on}
+        if planned is not None:
+            row.planned_on = planned
+        if actual is not None:
+            row.actual_on = actual
+        project_event(
+            session,
+            project.ref,
+            "MilestoneRecorded",
+            as_of=as_of,
+            actor=actor,
+            reason=name,
+            before={k: v.isoformat() if v else None for k, v in before.items()},
+            after={
+                "planned_on": row.planned_on.isoformat() if row.planned_on else None,
+                "actual_on": row.actual_on.isoformat() if row.actual_on else None,
+            },
+        )
+        session.flush()
+        return _shown(session, project)
+
+
+def show(settings: Settings, *, ref: str) -> dict[str, Any]:
+    with unit_of_work(database(settings)) as session:
+        return _shown(session, require_project(session, ref))
+
+
+def _shown(session: Session, project: Project) -> dict[str, Any]:
+    timeline = timeline_of(session, project)
+    if timeline is None:
+        return {"project": project.ref, "milestones": [], "notes": list(timeline_notes(None)), "warnings": []}
+    uk = working_day_calendar(Nation.UNITED_KINGDOM)
+    return {
+        "project": project.ref,
+        "planned_procurement_notice": timeline.planned_procurement_notice.isoformat()
+        if timeline.planned_procurement_notice
+        else None,
+        "milestones": [
+            {
+                "milestone": m.value,
+                "planned_on": _iso(timeline.planned.get(m)),
+                "actual_on": _iso(timeline.actual.get(m)),
+            }
+            for m in ORDER
+        ],
+        "warnings": check_timeline(timeline, uk),
+        "notes": list(timeline_notes(timeline)),
+    }
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day else None

@@ -1,0 +1,333 @@
+"""Reconciliation exports: CSV, an Excel workbook, and a chart of cumulative payments against caps.
+
+Rule: what a commissioner opens in a spreadsheet must never run as a formula,
+and money must stay exact. Text that starts with = + - @ or a tab, carriage
+return or line feed gets a leading apostrophe (OWASP's advice on CSV
+injection), and in a workbook every text cell is a string cell. Amounts are
+``Decimal`` and are written as numbers, never as text and never through a
+float (except as the chart's plotting coordinates, and as the double that the
+.xlsx format itself stores). Each file is written to a temporary file beside
+it and renamed into place, so a reader never sees half a file.
+
+Worked example: a claim whose reference a provider typed as
+``=HYPERLINK("http://evil.example","C-1")`` and a payment of
+``Decimal("1500.5")`` on 1 July 2026 are written to CSV as
+``'=HYPERLINK(""http://evil.example"",""C-1"")``, ``1500.50`` and
+``2026-07-01``; in the workbook they are the string cell
+``'=HYPERLINK(...)``, the number 1500.5 shown as ``1,500.50`` and a date
+cell shown as ``2026-07-01``.
+"""
+
+import atexit
+import csv
+import datetime as dt
+import os
+import secrets
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from decimal import Decimal
+from itertools import chain, islice
+from pathlib import Path
+from typing import Any
+
+from flows.common.errors import UserError
+from policies.money import PENNY
+
+Cell = str | int | Decimal | dt.date | None
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
+MONEY_FORMAT = "#,##0.00"
+DATE_FORMAT = "yyyy-mm-dd"
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
+EXCEL_MAX_ROWS = 1_048_576  # the header is one of them
+_WIDTH_SAMPLE = 1000  # rows looked at to fit column widths; the rest are streamed
+_TITLE_FORBIDDEN = str.maketrans({c: "-" for c in "[]:*?/\\"})
+
+
+def neutralise(text: str) -> str:
+    """Text a spreadsheet would read as a formula, with a leading apostrophe; any other text unchanged."""
+    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+
+
+# --------------------------------------------------------------------------- CSV
+
+
+def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Cell]]) -> None:
+    """Write a UTF-8 CSV (no BOM, CRLF line ends), streaming the rows; replaces ``path`` only when complete."""
+    with _replacing(path) as temporary, open(temporary, "w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow([neutralise(name) for name in header])
+        width = len(header)
+        for row in rows:
+            _check_width(row, width)
+            writer.writerow([_csv_cell(value) for value in row])
+
+
+def _csv_cell(value: Cell) -> str | int:
+    if isinstance(value, str):
+        return neutralise(value)
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return value
+    if isinstance(value, Decimal):
+        return _decimal_text(value)
+    if isinstance(value, dt.date):  # a datetime too: ISO, with its offset if it has one
+        return value.isoformat()
+    raise _not_a_cell(value)
+
+
+def _decimal_text(amount: Decimal) -> str:
+    """Plain digits, at least two places: 1234.5 -> "1234.50"; a rate with more places keeps them, unrounded."""
+    if not amount.is_finite():
+        raise ValueError(f"cannot export {amount}: amounts are finite")
+    exponent = amount.as_tuple().exponent
+    if isinstance(exponent, int) and exponent >= -2:
+        amount = amount.quantize(PENNY)  # adds places, never removes them, so nothing is rounded
+    if amount.is_zero():
+        amount = abs(amount)  # no "-0.00"
+    return format(amount, "f")
+
+
+def _check_width(row: Sequence[Cell], width: int) -> None:
+    if len(row) != width:
+        raise ValueError(f"a row of {len(row)} cells under a header of {width} columns: {row!r}")
+
+
+def _not_a_cell(value: object) -> TypeError:
+    return TypeError(f"cannot export {type(value).__name__} {value!r}: use str, int, Decimal, date or None")
+
+
+# --------------------------------------------------------------------------- Excel
+
+
+def write_xlsx(path: Path, sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Cell]]]]) -> None:
+    """Write a workbook, one worksheet per (title, header, rows), streaming the rows; replaces ``path`` when complete.
+
+    Titles Excel cannot take are made safe: []:*?/\\ become "-", at most 31 characters, no two the same.
+    """
+    from openpyxl import Workbook  # ~0.2 s to import; only exports pay it
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    if not sheets:
+        raise ValueError("a workbook needs at least one worksheet")
+    book = Workbook(write_only=True)
+    taken: set[str] = set()
+    bold = Font(bold=True)
+
+    def text_cell(sheet: Any, text: str) -> Any:
+        # Control characters are not allowed in a worksheet; show where one was instead of failing the export.
+        cell = WriteOnlyCell(sheet, ILLEGAL_CHARACTERS_RE.sub("\ufffd", neutralise(text)))
+        cell.data_type = "s"  # never a formula, and never an error value such as "#N/A"
+        return cell
+
+    def cell_of(sheet: Any, value: Cell) -> Any:
+        if isinstance(value, str):
+            return text_cell(sheet, value)
+        if value is None or isinstance(value, bool):
+            return value
+        if isinstance(value, int):
+            return value
+        if isinstance(value, Decimal):
+            if not value.is_finite():
+                raise ValueError(f"cannot export {value}: amounts are finite")
+            cell = WriteOnlyCell(sheet)
+            cell.value = value  # a number: Excel stores it as a double, as it stores every number
+            cell.number_format = MONEY_FORMAT
+            return cell
+        if isinstance(value, dt.datetime):
+            if value.tzinfo is not None:  # Excel has no time zones: keep the instant exact, as ISO text
+                return text_cell(sheet, value.isoformat())
+            cell = WriteOnlyCell(sheet, value)
+            cell.number_format = DATETIME_FORMAT
+            return cell
+        if isinstance(value, dt.date):
+            cell = WriteOnlyCell(sheet)
+            cell.value = value
+            cell.number_format = DATE_FORMAT
+            return cell
+        raise _not_a_cell(value)
+
+    for title, header, rows in sheets:
+        sheet = book.create_sheet(_sheet_title(title, taken))
+        sheet.freeze_panes = "A2"
+        stream = iter(rows)
+        sample = list(islice(stream, _WIDTH_SAMPLE))
+        # Column widths must be set before the first row is written; fit them to the header and a sample.
+        for index, width in enumerate(_fitted_widths(header, sample), start=1):
+            sheet.column_dimensions[get_column_letter(index)].width = width
+        heading = []
+        for name in header:
+            cell = text_cell(sheet, name)
+            cell.font = bold
+            heading.append(cell)
+        sheet.append(heading)
+        for count, row in enumerate(chain(sample, stream), start=2):
+            if count > EXCEL_MAX_ROWS:
+                raise UserError(f"{path}: sheet {title!r} has more rows than Excel can hold; export it as CSV instead")
+            _check_width(row, len(header))
+            sheet.append([cell_of(sheet, value) for value in row])
+    with _replacing(path) as temporary:
+        book.save(temporary)
+
+
+def _sheet_title(title: str, taken: set[str]) -> str:
+    """A worksheet title Excel accepts, unique (Excel ignores case) among ``taken``, which it joins."""
+    # Excel also refuses a title that starts or ends with an apostrophe.
+    base = title.translate(_TITLE_FORBIDDEN).strip(" '")[:31].rstrip(" '") or "Sheet"
+    if base.lower() == "history":  # Excel reserves it
+        base = "History (1)"
+    candidate, number = base, 1
+    while candidate.lower() in taken:
+        number += 1
+        suffix = f" ({number})"
+        candidate = base[: 31 - len(suffix)] + suffix
+    taken.add(candidate.lower())
+    return candidate
+
+
+def _fitted_widths(header: Sequence[str], sample: Sequence[Sequence[Cell]]) -> list[float]:
+    widths = [len(name) + 2 for name in header]  # bold needs a little more
+    for row in sample:
+        for index, value in enumerate(row[: len(widths)]):
+            widths[index] = max(widths[index], _shown_length(value))
+    return [min(max(width, 8), 60) + 2 for width in widths]
+
+
+def _shown_length(value: Cell) -> int:
+    if isinstance(value, str):
+        return max((len(line) for line in neutralise(value).splitlines()), default=0)
+    if isinstance(value, Decimal):
+        return len(f"{value:,.2f}") if value.is_finite() else 0
+    if isinstance(value, dt.datetime):
+        return 19
+    if isinstance(value, dt.date):
+        return 10
+    return 0 if value is None else len(str(value))
+
+
+# --------------------------------------------------------------------------- chart
+
+
+def write_chart(
+    path: Path,
+    *,
+    title: str,
+    series: Mapping[str, Sequence[tuple[dt.date, Decimal]]],
+    caps: Mapping[str, Decimal],
+    currency: str = "GBP",
+) -> None:
+    """Draw cumulative payments as steps against dates, each cap as a dashed line, to a PNG; replaces ``path``."""
+    _quiet_matplotlib_config()
+    from matplotlib import rc_context
+    from matplotlib.figure import Figure  # a Figure of its own needs no pyplot and no GUI backend
+    from matplotlib.ticker import FuncFormatter
+
+    symbol = "£" if currency == "GBP" else f"{currency} "
+    names = list(series) + [name for name in caps if name not in series]
+    colour = {name: f"C{index % 10}" for index, name in enumerate(names)}  # a series and its cap share a colour
+
+    paid = any(series.values())
+    plotted: list[float] = []  # plotting coordinates only; the amounts themselves stay Decimal
+    # Dates on the x axis are labelled concisely (the year once, not on every tick); the setting is read at plot time.
+    with rc_context({"date.converter": "concise"}):
+        figure = Figure(figsize=(10, 5.6), dpi=100, layout="constrained")
+        axes = figure.add_subplot()
+        for name, points in series.items():
+            if points:
+                ordered = sorted(points)
+                days: list[Any] = [day for day, _ in ordered]
+                amounts = [float(amount) for _, amount in ordered]
+                axes.step(days, amounts, where="post", label=name, color=colour[name], marker="o", markersize=3)
+                plotted += amounts
+        for name, cap in caps.items():
+            label = f"{name} cap {_amount(cap, symbol)}"
+            axes.axhline(float(cap), linestyle="--", linewidth=1.2, color=colour[name], label=label)
+            plotted.append(float(cap))
+    if not paid:
+        axes.set_xticks([])
+        axes.text(0.5, 0.5, "no payments yet", transform=axes.transAxes, ha="center", va="center", color="0.4")
+    if not plotted or min(plotted) >= 0:
+        axes.set_ylim(bottom=0, top=max(plotted, default=0) * 1.15 or 1)  # room above the highest cap for the legend
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda y, _: ("-" if y < 0 else "") + f"{symbol}{abs(y):,.0f}"))
+    axes.set_title(title)
+    axes.set_ylabel(f"Paid to date ({currency})")
+    axes.grid(axis="y", color="0.9")
+    if names:
+        axes.legend(loc="best")
+    with _replacing(path) as temporary:
+        figure.savefig(temporary, format="png")
+
+
+def _amount(amount: Decimal, symbol: str) -> str:
+    """£1,500,000 for whole pounds, £1,500,000.50 otherwise."""
+    sign = "-" if amount < 0 else ""
+    places = 0 if amount == amount.to_integral_value() else 2
+    return f"{sign}{symbol}{abs(amount):,.{places}f}"
+
+
+def _quiet_matplotlib_config() -> None:
+    """Give matplotlib a writable config and cache directory before it is imported, so it neither fails nor warns.
+
+    Without MPLCONFIGDIR, matplotlib uses ~/.config/matplotlib and ~/.cache/matplotlib on Linux (where it keeps its
+    font list, which takes a moment to build); when those cannot be written, as for a service with a read-only
+    home, this points it at a private temporary directory instead.
+    """
+    if os.environ.get("MPLCONFIGDIR") or _matplotlib_home_is_writable():
+        return
+    private = tempfile.mkdtemp(prefix="commissioning-matplotlib-")
+    atexit.register(shutil.rmtree, private, ignore_errors=True)
+    os.environ["MPLCONFIGDIR"] = private
+
+
+def _matplotlib_home_is_writable() -> bool:
+    if not sys.platform.startswith(("linux", "freebsd")):
+        return True  # elsewhere matplotlib's defaults (~/.matplotlib, %LOCALAPPDATA%) are the user's own
+    try:
+        home = Path.home()
+    except RuntimeError:
+        return False
+    config = os.environ.get("XDG_CONFIG_HOME") or home / ".config"
+    cache = os.environ.get("XDG_CACHE_HOME") or home / ".cache"
+    for base in (config, cache):
+        folder = Path(base) / "matplotlib"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return False
+        if not os.access(folder, os.W_OK):
+            return False
+    return True
+
+
+# --------------------------------------------------------------------------- atomic replace
+
+
+@contextmanager
+def _replacing(path: Path) -> Iterator[Path]:
+    """A new file beside ``path`` to write; it replaces ``path`` only if the block finishes, and is removed if not."""
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        # Created with the usual permissions (mkstemp's would be owner-only), and exclusively: never someone's file.
+        os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+    except OSError as exc:
+        raise UserError(f"{path}: cannot be written: {exc.strerror or exc}") from None
+    try:
+        yield temporary
+        with open(temporary, "rb+") as done:
+            os.fsync(done.fileno())
+        os.replace(temporary, path)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise UserError(f"{path}: cannot be written: {exc.strerror or exc}") from None
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise

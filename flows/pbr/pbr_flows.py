@@ -1,0 +1,128 @@
+"""Payment by results as Prefect flows: import-claims, payment-run, sample-validation and reconcile.
+
+Inputs are small and serialisable (paths, references, an ``as_of`` instant),
+so the flows run the same in-process or as deployments. Each flow does its
+work in one task and one transaction. A refusal (bad input, a period not yet
+ended) is the flow's result, ``{"refused": "..."}``: the run completes, and
+the CLI turns it into a one-line error and a non-zero exit. Import this
+module only after ``configure_prefect``.
+"""
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+
+from flows.common.errors import UserError
+from flows.common.settings import load_settings
+from flows.cycle.stage_flows import local_run_settings
+
+
+def _refusable(work: Any) -> dict[str, Any]:
+    """Run ``work``; bad input is the result, not a failed run with a traceback."""
+    try:
+        result: dict[str, Any] = work()
+    except UserError as exc:
+        get_run_logger().info("refused: %s", str(exc).splitlines()[0])
+        return {"refused": str(exc)}
+    return result
+
+
+@task(name="validate-and-store-claims")
+def claims_task(path: str, as_of: str, actor: str) -> dict[str, Any]:
+    from flows.pbr.claims_import import import_claims
+
+    when = dt.datetime.fromisoformat(as_of)
+    return _refusable(lambda: import_claims(load_settings(), Path(path), as_of=when, actor=actor).as_dict())
+
+
+@flow(name="import-claims")
+def import_claims_flow(path: str, as_of: str, actor: str) -> dict[str, Any]:
+    """Validate a claims file against the rate card and store every claim with its verdict, or nothing."""
+    result = claims_task(path, as_of, actor)
+    if "refused" in result:
+        return result
+    get_run_logger().info(
+        "%d row(s): %d accepted, %d partly, %d rejected, %d unchanged",
+        result["rows"],
+        result["accepted"],
+        result["partly_accepted"],
+        result["rejected"],
+        result["unchanged"],
+    )
+    return result
+
+
+@task(name="price-and-pay")
+def pay_task(contract: str, period: str, as_of: str, actor: str) -> dict[str, Any]:
+    from flows.pbr.payment_runs import payment_run
+
+    when = dt.datetime.fromisoformat(as_of)
+    return _refusable(lambda: payment_run(load_settings(), contract, period, as_of=when, actor=actor).as_dict())
+
+
+@flow(name="payment-run")
+def payment_run_flow(contract: str, period: str, as_of: str, actor: str) -> dict[str, Any]:
+    """Pay a contract's period in arrears, once: accruals, recoveries and one payment per payer in the ledger."""
+    result = pay_task(contract, period, as_of, actor)
+    if "refused" in result:
+        return result
+    get_run_logger().info("%s %s: paid %s", contract, period, result["summary"]["paid"])
+    return result
+
+
+@task(name="sample-and-recover")
+def sample_task(
+    contract: str, period: str, size: int, seed: int, results: str | None, as_of: str, actor: str
+) -> dict[str, Any]:
+    from flows.pbr.payment_runs import sample_validation
+
+    return _refusable(
+        lambda: sample_validation(
+            load_settings(),
+            contract,
+            period,
+            size=size,
+            seed=seed,
+            results=Path(results) if results else None,
+            as_of=dt.datetime.fromisoformat(as_of),
+            actor=actor,
+        ).as_dict()
+    )
+
+
+@flow(name="sample-validation")
+def sample_validation_flow(
+    contract: str, period: str, size: int, seed: int, results: str | None, as_of: str, actor: str
+) -> dict[str, Any]:
+    """Draw a seeded sample of a run's paid claims, record checks, and raise the extrapolated recovery."""
+    return sample_task(contract, period, size, seed, results, as_of, actor)
+
+
+@task(name="reconcile-contract")
+def reconcile_task(contract: str) -> dict[str, Any]:
+    from flows.pbr.reconcile import reconcile
+
+    return _refusable(lambda: reconcile(load_settings(), contract).as_dict())
+
+
+@flow(name="reconcile")
+def reconcile_flow(contract: str) -> dict[str, Any]:
+    """Claimed, accepted, rejected by reason, capped, paid, clawed back, outstanding and headroom."""
+    return reconcile_task(contract)
+
+
+def run(flow_name: str, **kwargs: Any) -> dict[str, Any]:
+    """Run one of these flows on the Prefect engine; a refusal becomes a UserError again."""
+    flows: dict[str, Any] = {
+        "import-claims": import_claims_flow,
+        "payment-run": payment_run_flow,
+        "sample-validation": sample_validation_flow,
+        "reconcile": reconcile_flow,
+    }
+    with local_run_settings():
+        result: dict[str, Any] = flows[flow_name](**kwargs)
+    if "refused" in result:
+        raise UserError(result["refused"])
+    return result

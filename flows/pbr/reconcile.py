@@ -1,0 +1,315 @@
+"""Reconciliation: for a contract, by period and outcome and by payer, where every penny claimed went.
+
+Rule, per period (of the achieved date, by the card's payment frequency) and outcome:
+  claimed = accepted + capped + rejected   (to the penny)
+  accepted = paid + outstanding + capped at run (accepted but not paid because a run-time cap bit)
+and clawed back is what was later recovered from paid claims. Rejected value
+is attributed to the first reason of each rejected claim (and to above_price
+for the part of a claim above the card price); counts are per reason. Per
+payer: accrued, paid, clawed back, reversed, and the balance (positive: owed
+to the provider; negative: owed back). Headroom is each cap less what has
+been accepted, net of clawbacks.
+"""
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+
+from flows.common.errors import UserError
+from flows.common.runtime import database
+from flows.common.settings import Settings
+from flows.pbr.claims_import import cards_for, contract_id, pbr_contract
+from models.db import unit_of_work
+from models.pbr import (
+    ACCRUAL,
+    CLAWBACK,
+    OUTCOME,
+    PAYMENT,
+    REVERSAL,
+    ledger_by_claim_day,
+    ledger_by_payer,
+    payments_by_run,
+    runs_of,
+)
+from policies.pbr.payments import period_of
+from policies.pbr.ratecard import RateCard
+
+ZERO = Decimal(0)
+MONEY = ("claimed", "accepted", "capped", "rejected", "paid", "clawed_back", "outstanding")
+
+
+def _pounds(pence: int) -> Decimal:
+    return Decimal(pence) / 100
+
+
+@dataclass
+class Reconciliation:
+    contract: str
+    provider: str
+    currency: str
+    rows: list[dict[str, Any]]  # per period and outcome
+    totals: dict[str, Any]
+    rejected_by_reason: list[dict[str, Any]]
+    payers: list[dict[str, Any]]
+    caps: list[dict[str, Any]]
+    timeline: list[dict[str, Any]]  # cumulative paid per run
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.__dict__.copy()
+
+
+def reconcile(settings: Settings, contract_ref: str) -> Reconciliation:
+    with unit_of_work(database(settings)) as session:
+        contract = pbr_contract(session, contract_ref)
+        cid = contract_id(contract)
+        cards = cards_for(session, contract)
+        if not cards:
+            raise UserError(f"contract {contract_ref} has no rate card yet; nothing to reconcile")
+        frequency = cards[-1].frequency
+        by_claim_day = ledger_by_claim_day(session=session, contract_id=cid)
+        by_payer = ledger_by_payer(session=session, contract_id=cid)
+        by_run = payments_by_run(session=session, contract_id=cid)
+        runs = runs_of(session=session, contract_id=cid)
+        connection = session.connection()
+        grouped = connection.execute(
+            text("""
+            SELECT achieved_on, outcome, verdict, reasons, COUNT(*), SUM(claimed_pence), SUM(payable_pence),
+                   SUM(capped_pence), SUM(CASE WHEN price_pence < claimed_pence AND verdict <> 'rejected'
+                                           THEN claimed_pence - price_pence ELSE 0 END)
+            FROM pbr_claim WHERE contract_id = :c
+            GROUP BY achieved_on, outcome, verdict, reasons
+            """),
+            {"c": cid},
+        ).all()
+        top = connection.execute(
+            text("""
+            SELECT participant, SUM(payable_pence) AS total FROM pbr_claim
+            WHERE contract_id = :c AND verdict IN ('accepted', 'partly_accepted')
+            GROUP BY participant ORDER BY total DESC, participant LIMIT 1
+            """),
+            {"c": cid},
+        ).first()
+        unpaid_accepted = connection.execute(
+            text("""
+            SELECT achieved_on, outcome, SUM(payable_pence) FROM pbr_claim
+            WHERE contract_id = :c AND verdict IN ('accepted', 'partly_accepted')
+              AND id NOT IN (SELECT claim_id FROM pbr_ledger WHERE contract_id = :c AND kind = 'accrual'
+                             AND claim_id IS NOT NULL)
+            GROUP BY achieved_on, outcome
+            """),
+            {"c": cid},
+        ).all()
+
+    def key(day: Any, outcome: str) -> tuple[str, str]:
+        day = day if isinstance(day, dt.date) else dt.date.fromisoformat(day)
+        return period_of(day, frequency).label, outcome
+
+    cells: dict[tuple[str, str], dict[str, Any]] = defaultdict(
+        lambda: {"claims": 0, "accepted_claims": 0, "rejected_claims": 0, **dict.fromkeys(MONEY, 0)}
+    )
+    reasons: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for day, outcome, verdict, codes, count, claimed, payable, capped, above in grouped:
+        cell = cells[key(day, outcome)]
+        cell["claims"] += count
+        cell["claimed"] += claimed
+        cell["accepted"] += payable
+        cell["capped"] += capped
+        cell["rejected"] += claimed - payable - capped
+        if verdict == "rejected":
+            cell["rejected_claims"] += count
+        else:
+            cell["accepted_claims"] += count
+        code_list = [c for c in (codes or "").split(",") if c]
+        for code in code_list:
+            reasons[code][0] += count
+        if verdict == "rejected" and code_list:
+            first = next((c for c in code_list if not c.startswith("over_")), code_list[0])
+            reasons[first][1] += claimed - payable - capped
+        elif above:
+            reasons["above_price"][1] += above
+    for day, outcome, amount in unpaid_accepted:
+        cells[key(day, outcome)]["outstanding"] += amount
+    for day, outcome, accrued, clawed in by_claim_day:
+        cell = cells[key(day, outcome)]
+        cell["paid"] += accrued
+        cell["clawed_back"] += clawed
+    rows = []
+    for (period, outcome), cell in sorted(cells.items()):
+        rows.append({"period": period, "outcome": outcome, **_money(cell)})
+    totals: dict[str, Any] = {"claims": 0, "accepted_claims": 0, "rejected_claims": 0, **dict.fromkeys(MONEY, 0)}
+    for cell in cells.values():
+        for name in totals:
+            totals[name] += cell[name]
+    recoveries = sum(-total for _, kind, _, for_claim, total in by_payer if kind == CLAWBACK and not for_claim)
+    recoveries -= sum(total for _, kind, _, for_claim, total in by_payer if kind == REVERSAL and not for_claim)
+    totals = {**_money(totals), "extrapolated_recoveries": f"{_pounds(recoveries):.2f}"}
+    by_reason = [
+        {"reason": code, "claims": n, "value": f"{_pounds(v):.2f}"} for code, (n, v) in sorted(reasons.items())
+    ]
+    return Reconciliation(
+        contract.ref,
+        contract.provider,
+        contract.currency,
+        rows,
+        totals,
+        by_reason,
+        _payers(by_payer),
+        _caps(cards[-1], cells, top),
+        _timeline(runs, by_run),
+    )
+
+
+def _money(cell: dict[str, Any]) -> dict[str, Any]:
+    return {k: (f"{_pounds(v):.2f}" if k in MONEY else v) for k, v in cell.items()}
+
+
+def _payers(by_payer: list[tuple[str, str, str, bool, int]]) -> list[dict[str, Any]]:
+    out: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for payer, kind, item, _, total in by_payer:
+        row = out[payer]
+        if kind == ACCRUAL:
+            row["fees" if item != OUTCOME else "outcomes"] += total
+        elif kind == PAYMENT:
+            row["paid"] += -total
+        elif kind == CLAWBACK:
+            row["clawed_back"] += -total
+        elif kind == REVERSAL:
+            row["reversed"] += total
+        row["balance"] += total
+    names = ("outcomes", "fees", "paid", "clawed_back", "reversed", "balance")
+    return [{"payer": p, **{n: f"{_pounds(row[n]):.2f}" for n in names}} for p, row in sorted(out.items())]
+
+
+def _caps(card: RateCard, cells: dict[tuple[str, str], dict[str, Any]], top: Any) -> list[dict[str, Any]]:
+    clawed: dict[str, int] = defaultdict(int)
+    accepted: dict[str, int] = defaultdict(int)
+    paid: dict[str, int] = defaultdict(int)
+    for (_, outcome), cell in cells.items():
+        clawed[outcome] += cell["clawed_back"]
+        accepted[outcome] += cell["accepted"]
+        paid[outcome] += cell["paid"]
+    rows = []
+
+    def row(name: str, cap: Decimal | None, used: int, paid_pence: int) -> None:
+        if cap is None:
+            return
+        rows.append(
+            {
+                "cap": name,
+                "limit": f"{cap:.2f}",
+                "accepted": f"{_pounds(used):.2f}",
+                "paid": f"{_pounds(paid_pence):.2f}" if paid_pence >= 0 else "",
+                "headroom": f"{max(cap - _pounds(used), ZERO):.2f}",
+            }
+        )
+
+    row("contract", card.contract_cap, sum(accepted.values()) - sum(clawed.values()), sum(paid.values()))
+    for code, line in card.outcomes.items():
+        row(f"outcome {code}", line.cap, accepted.get(code, 0) - clawed.get(code, 0), paid.get(code, 0))
+    if card.participant_cap is not None:
+        who, used = (top[0], int(top[1])) if top else ("none yet", 0)
+        row(f"participant (highest: {who})", card.participant_cap, used, -1)
+    return rows
+
+
+def _timeline(runs: list[Any], by_run: dict[int, dict[str, int]]) -> list[dict[str, Any]]:
+    running: dict[str, int] = defaultdict(int)
+    out = []
+    for run in runs:
+        for payer, amount in by_run.get(run.id, {}).items():
+            running[payer] += amount
+        out.append(
+            {
+                "period": run.period,
+                "date": run.period_end.isoformat(),
+                "paid": {p: f"{_pounds(v):.2f}" for p, v in sorted(running.items())},
+                "total": f"{_pounds(sum(running.values())):.2f}",
+            }
+        )
+    return out
+
+
+# --------------------------------------------------------------------------- exports
+
+ROW_HEADER = ("provider", "contract", "period", "outcome", "claims", "accepted_claims", "rejected_claims", *MONEY)
+
+
+def _table_rows(report: Reconciliation) -> list[list[Any]]:
+    return [
+        [
+            report.provider,
+            report.contract,
+            r["period"],
+            r["outcome"],
+            r["claims"],
+            r["accepted_claims"],
+            r["rejected_claims"],
+            *(Decimal(r[m]) for m in MONEY),
+        ]
+        for r in report.rows
+    ]
+
+
+def export_csv(report: Reconciliation, path: Path) -> None:
+    from flows.pbr.exports import write_csv
+
+    write_csv(path, ROW_HEADER, _table_rows(report))
+
+
+def export_xlsx(report: Reconciliation, path: Path) -> None:
+    from flows.pbr.exports import write_xlsx
+
+    write_xlsx(
+        path,
+        [
+            ("By period and outcome", ROW_HEADER, _table_rows(report)),
+            (
+                "Rejected by reason",
+                ("reason", "claims", "value"),
+                [[r["reason"], r["claims"], Decimal(r["value"])] for r in report.rejected_by_reason],
+            ),
+            (
+                "By payer",
+                ("payer", "outcomes", "fees", "paid", "clawed_back", "reversed", "balance"),
+                [
+                    [
+                        p["payer"],
+                        *(Decimal(p[n]) for n in ("outcomes", "fees", "paid", "clawed_back", "reversed", "balance")),
+                    ]
+                    for p in report.payers
+                ],
+            ),
+            (
+                "Caps",
+                ("cap", "limit", "accepted", "paid", "headroom"),
+                [
+                    [
+                        c["cap"],
+                        *(
+                            Decimal(c[n]) if c[n] and c[n][0].isdigit() else c[n]
+                            for n in ("limit", "accepted", "paid", "headroom")
+                        ),
+                    ]
+                    for c in report.caps
+                ],
+            ),
+        ],
+    )
+
+
+def export_chart(report: Reconciliation, path: Path) -> None:
+    from flows.pbr.exports import write_chart
+
+    series: dict[str, list[tuple[dt.date, Decimal]]] = defaultdict(list)
+    for point in report.timeline:
+        day = dt.date.fromisoformat(point["date"])
+        series["total"].append((day, Decimal(point["total"])))
+        for payer, amount in point["paid"].items():
+            series[payer].append((day, Decimal(amount)))
+    caps = {c["cap"]: Decimal(c["limit"]) for c in report.caps if c["cap"] == "contract"}
+    write_chart(path, title=f"{report.contract}: cumulative payments against the caps", series=series, caps=caps)

@@ -1,0 +1,56 @@
+"""The reminder sweep and delivery as a Prefect flow.
+
+``sweep-reminders`` plans what is due into the outbox (task ``plan-reminders``)
+and then delivers what is ready (task ``deliver-reminders``). Inputs are
+small and serialisable (an ``as_of`` instant, flags), so the flow runs the
+same in-process, under ``commission serve``, or as a deployment on a Prefect
+server. Import this module only after ``configure_prefect``.
+"""
+
+import datetime as dt
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+
+from flows.common.settings import load_settings
+from flows.cycle.stage_flows import local_run_settings
+from flows.reminders.outbox import deliver, sweep
+
+
+@task(name="plan-reminders")
+def plan_task(as_of: str, dry_run: bool) -> dict[str, Any]:
+    return sweep(load_settings(), as_of=dt.datetime.fromisoformat(as_of), dry_run=dry_run).as_dict()
+
+
+@task(name="deliver-reminders")
+def deliver_task(as_of: str | None) -> dict[str, Any]:
+    when = dt.datetime.fromisoformat(as_of) if as_of else None
+    return deliver(load_settings(), as_of=when).as_dict()
+
+
+@flow(name="sweep-reminders")
+def sweep_reminders(as_of: str, dry_run: bool = False, send: bool = True, plan: bool = True) -> dict[str, Any]:
+    """Plan the reminders due by the end of ``as_of``'s day, then deliver every one that is ready."""
+    logger = get_run_logger()
+    result: dict[str, Any] = {}
+    if plan:
+        result["sweep"] = plan_task(as_of, dry_run)
+        logger.info("planned %d new reminder(s)", result["sweep"]["planned"])
+    if send and not dry_run:
+        # A sweep "as of" a past or future instant delivers as of it too; the live schedule passes the clock.
+        result["delivery"] = deliver_task(as_of)
+        delivery = result["delivery"]
+        logger.info(
+            "%d message(s); %d reminder(s) sent (%d late), %d to retry, %d failed",
+            delivery["messages"],
+            delivery["sent"],
+            delivery["late"],
+            delivery["retrying"],
+            delivery["failed"],
+        )
+    return result
+
+
+def run_sweep(*, as_of: dt.datetime, dry_run: bool = False, send: bool = True, plan: bool = True) -> dict[str, Any]:
+    with local_run_settings():
+        return sweep_reminders(as_of=as_of.isoformat(), dry_run=dry_run, send=send, plan=plan)

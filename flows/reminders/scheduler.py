@@ -1,0 +1,189 @@
+"""``commission serve``: the embedded scheduler (APScheduler 3.11) that runs the reminder flow.
+
+Jobs, on cron triggers in the organisation's zone (never an interval, which
+drifts an hour at each clock change; never 01:00-01:59, which the October
+change repeats and the March change skips):
+
+- ``daily-sweep`` at 07:00: opens the day's send window and delivers;
+- ``delivery-pass`` every few minutes: plans contracts changed since, and
+  delivers what is ready, retries included.
+
+Both run the same Prefect flow on one worker thread, so they never overlap,
+and missed runs fold into one (``coalesce``) within the misfire grace. A
+server that was down catches up on start: the flow's window runs from the
+last finished sweep (the outbox's own record, not the job store's), so one
+run sends everything overdue, marked late.
+
+Only one scheduler may run against a database: a PostgreSQL advisory lock,
+or an exclusive lock on a file beside the SQLite database. Both are released
+by the operating system if the process dies, so a crash never blocks the
+next start. SIGTERM or Ctrl-C stops cleanly: the running job finishes first.
+"""
+
+import datetime as dt
+import fcntl
+import json
+import os
+import signal
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TextIO
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import text
+
+from flows.common.errors import UserError
+from flows.common.runtime import database
+from flows.common.settings import Settings
+from models.db import normalise_url, safe_url
+
+ADVISORY_LOCK_KEY = 0x636F6D6D  # "comm": the scheduler's PostgreSQL advisory lock
+MISFIRE_GRACE_SECONDS = 6 * 3600
+
+
+@contextmanager
+def scheduler_lock(settings: Settings) -> Iterator[str]:
+    """Hold the one-scheduler-per-database lock for the block; refuse at once if someone else holds it."""
+    url = normalise_url(settings.database_url)
+    if url.get_backend_name() == "postgresql":
+        with database(settings).connect() as connection:
+            got = connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_LOCK_KEY}).scalar()
+            connection.commit()
+            if not got:
+                raise UserError(
+                    f"another `commission serve` is already running against {safe_url(url)} "
+                    f"(it holds PostgreSQL advisory lock {ADVISORY_LOCK_KEY}); stop it first"
+                )
+            try:
+                yield f"PostgreSQL advisory lock {ADVISORY_LOCK_KEY}"
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_LOCK_KEY})
+                connection.commit()
+        return
+    path = Path(str(url.database) + ".serve.lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = path.open("a+", encoding="utf-8")
+    try:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            raise UserError(
+                f"another `commission serve` is already running against {safe_url(url)} ({holder}); stop it first"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} on {socket.gethostname()} since {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M}Z\n")
+        handle.flush()
+        yield f"lock file {path}"
+    finally:
+        handle.close()  # closing releases the lock
+
+
+def check_sweep_time(text_value: str) -> dt.time:
+    try:
+        when = dt.time.fromisoformat(text_value)
+    except ValueError:
+        raise UserError(f"--sweep-at {text_value!r} is not a time of day such as 07:00") from None
+    if when.hour == 1:
+        raise UserError(
+            f"--sweep-at {text_value}: 01:00-01:59 is skipped or repeated at the clock changes; pick another"
+        )
+    return when
+
+
+def build_scheduler(settings: Settings, job: Callable[[], None], *, sweep_at: dt.time, every_minutes: int) -> Any:
+    """A background scheduler with the two cron jobs (not started)."""
+    from apscheduler.executors.pool import ThreadPoolExecutor
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from apscheduler.triggers.cron import CronTrigger
+
+    zone = ZoneInfo(settings.timezone)
+    scheduler = BackgroundScheduler(
+        timezone=zone,
+        # One worker thread: the jobs share one flow and one database, so they take turns, never overlap.
+        executors={"default": ThreadPoolExecutor(max_workers=1)},
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE_SECONDS},
+    )
+    scheduler.add_job(
+        job,
+        CronTrigger(hour=sweep_at.hour, minute=sweep_at.minute, timezone=zone),
+        id="daily-sweep",
+        name="daily reminder sweep",
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        job,
+        CronTrigger(minute=f"*/{every_minutes}", hour="0,2-23", timezone=zone),
+        id="delivery-pass",
+        name="delivery and retry pass",
+        replace_existing=True,
+    )
+    return scheduler
+
+
+def serve(
+    settings: Settings,
+    *,
+    sweep_at: dt.time,
+    every_minutes: int,
+    out: TextIO,
+    stop: threading.Event | None = None,
+) -> None:
+    """Run the scheduler until SIGTERM/SIGINT (or ``stop`` is set); one catch-up run first."""
+    from flows.common.runtime import configure_prefect
+    from flows.reminders.outbox import notifier_for, reminder_policy
+
+    reminder_policy(settings)  # a bad policy or apprise file is refused before anything starts
+    notifier = notifier_for(settings)
+    stop = stop or threading.Event()
+    with scheduler_lock(settings) as lock:
+        configure_prefect(settings)
+        from flows.reminders.reminder_flows import run_sweep
+
+        def say(line: str, **fields: Any) -> None:
+            out.write(line + (" " + json.dumps(fields, default=str) if fields else "") + "\n")
+            out.flush()
+
+        def job() -> None:
+            now = dt.datetime.now(dt.UTC)
+            try:
+                result = run_sweep(as_of=now)
+            except UserError as exc:
+                say(f"run at {now:%Y-%m-%d %H:%M:%S}Z failed: {exc}")
+                return
+            except Exception as exc:  # one line, and the scheduler carries on; the next pass retries
+                say(f"run at {now:%Y-%m-%d %H:%M:%S}Z failed: {type(exc).__name__}: {str(exc).splitlines()[:1]}")
+                return
+            delivery = result.get("delivery", {})
+            say(
+                f"run at {now:%Y-%m-%d %H:%M:%S}Z",
+                planned=result.get("sweep", {}).get("planned", 0),
+                sent=delivery.get("sent", 0),
+                late=delivery.get("late", 0),
+                retrying=delivery.get("retrying", 0),
+                failed=delivery.get("failed", 0),
+            )
+
+        scheduler = build_scheduler(settings, job, sweep_at=sweep_at, every_minutes=every_minutes)
+        previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            scheduler.start()
+            scheduler.add_job(job, id="catch-up", name="catch-up on start", replace_existing=True)
+            say(
+                f"commission serve: running against {safe_url(normalise_url(settings.database_url))} ({lock}); "
+                f"daily sweep {sweep_at:%H:%M} and delivery every {every_minutes} min ({settings.timezone}); "
+                f"notifier: {notifier.describe()}; SIGTERM or Ctrl-C stops"
+            )
+            while not stop.wait(1.0):
+                pass
+            say("commission serve: stopping; letting a running job finish")
+            scheduler.shutdown(wait=True)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        say("commission serve: stopped")

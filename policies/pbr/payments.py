@@ -1,0 +1,269 @@
+"""Payment runs: what a contract pays for a period, to whom, after caps, fees and recoveries.
+
+Rule: a run pays in arrears, once the period (a month, or a quarter such as
+2026-Q3) has ended. It pays every accepted claim achieved on or before the
+period's last day that no earlier run paid, in the order achieved. Caps are
+applied again against what has been paid, net of clawbacks, in this order:
+participant, outcome, contract (each from the card in force on the achieved
+date), so that no run can pay past a cap whatever happened since the claim
+was accepted. Each claim's amount is split between the card's payers by
+largest remainder: each share rounded down to the penny, and the pennies left
+go to the shares that lost most in rounding (with two payers, the first share
+rounded half up and the second taking the rest), so the parts always add up
+to the whole and none is negative.
+
+Fees sit outside the outcome caps: an attachment fee for each eligible
+participant referred inside the window on or before the period's end and not
+yet paid one, or a service fee, a percentage of the contract's value (rounded half up to
+the penny) spread over the months of its initial term in equal whole pence,
+the last month taking the pence left over, for the months of the period.
+
+Each payer's payment is what the run accrues for it less what it is owed
+back (clawbacks and extrapolated recoveries not yet recovered). If that is
+negative, the payment is nil and the rest is carried to the next run.
+
+Worked example: a £1,500 outcome on a 30% central fund / 70% council card
+accrues £450.00 and £1,050.00; an earlier clawback of £500 from the council is
+recovered by paying the council £550.00.
+"""
+
+import datetime as dt
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from policies.contracts.key_dates import add_months
+from policies.money import PENNY, ROUNDING
+from policies.pbr.claims import Participant, gbp
+from policies.pbr.ratecard import Frequency, Payer, RateCard, version_for
+
+ZERO = Decimal(0)
+_QUARTER_RE = re.compile(r"^(?P<year>\d{4})-Q(?P<q>[1-4])$", re.IGNORECASE)
+_MONTH_RE = re.compile(r"^(?P<year>\d{4})-(?P<month>0[1-9]|1[0-2])$")
+
+
+@dataclass(frozen=True, order=True)
+class Period:
+    start: dt.date
+    end: dt.date
+    label: str
+
+    def months(self) -> list[str]:
+        out, day = [], self.start
+        while day <= self.end:
+            out.append(f"{day.year:04d}-{day.month:02d}")
+            day = add_months(day, 1)
+        return out
+
+
+def parse_period(text: str, frequency: Frequency) -> tuple[Period | None, str | None]:
+    """'2026-Q3' on a quarterly card, '2026-07' on a monthly one."""
+    cleaned = (text or "").strip().upper()
+    quarter, month = _QUARTER_RE.match(cleaned), _MONTH_RE.match(cleaned)
+    if frequency is Frequency.QUARTERLY:
+        if not quarter:
+            hint = " (this contract pays quarterly)" if month else ""
+            return None, f"{text!r} is not a quarter such as 2026-Q3{hint}"
+        start = dt.date(int(quarter["year"]), 3 * int(quarter["q"]) - 2, 1)
+        return Period(start, add_months(start, 3) - dt.timedelta(days=1), cleaned), None
+    if not month:
+        hint = " (this contract pays monthly)" if quarter else ""
+        return None, f"{text!r} is not a month such as 2026-07{hint}"
+    start = dt.date(int(month["year"]), int(month["month"]), 1)
+    return Period(start, add_months(start, 1) - dt.timedelta(days=1), cleaned), None
+
+
+def period_of(day: dt.date, frequency: Frequency) -> Period:
+    label = f"{day.year}-Q{(day.month - 1) // 3 + 1}" if frequency is Frequency.QUARTERLY else f"{day:%Y-%m}"
+    period, _ = parse_period(label, frequency)
+    assert period is not None
+    return period
+
+
+def split(amount: Decimal, payers: Sequence[Payer]) -> tuple[Decimal, ...]:
+    """``amount`` (whole pence) shared by percentage, to the penny, by largest remainder.
+
+    Each payer gets its exact share rounded down to the penny; the pennies left over go one each to
+    the payers whose shares lost most in rounding, the earlier payer on a tie. With two payers this is
+    the first payer's share rounded half up and the second taking the rest. No part is ever negative
+    (rounding half up for all but the last payer could leave the last less than nothing: three payers
+    of 0.01%, 99.99% and 0% of £250.00), each is within a penny of its exact share, and the parts add
+    up to the whole. A negative amount (a recovery) is split as its size, then negated.
+    """
+    if sum((p.share for p in payers), ZERO) != 100:
+        raise ValueError(f"payer shares add up to {sum((p.share for p in payers), ZERO)}%, not 100%")
+    pence = int(abs(amount) * 100)
+    if pence != abs(amount) * 100:
+        raise ValueError(f"{amount} is not a whole number of pence")
+    exact = [Decimal(pence) * p.share / 100 for p in payers]
+    parts = [int(x) for x in exact]  # rounded down: shares are never negative
+    lost = sorted(range(len(payers)), key=lambda i: (parts[i] - exact[i], i))  # most lost first
+    for i in lost[: pence - sum(parts)]:
+        parts[i] += 1
+    sign = -1 if amount < 0 else 1
+    return tuple(Decimal(sign * part).scaleb(-2) for part in parts)
+
+
+def service_fee(value: Decimal, percent: Decimal, start: dt.date, months: int, month: str) -> Decimal:
+    """The service fee for calendar month ``month`` (YYYY-MM) of a term of ``months`` from ``start``."""
+    if not percent or months < 1:
+        return ZERO
+    total = (value * percent / 100).quantize(PENNY, rounding=ROUNDING)
+    monthly = Decimal(int(total * 100) // months) / 100  # whole pence; the last month takes the rest
+    index = (int(month[:4]) - start.year) * 12 + int(month[5:]) - start.month
+    if not 0 <= index < months:
+        return ZERO
+    return monthly if index < months - 1 else total - monthly * (months - 1)
+
+
+@dataclass(frozen=True)
+class DueClaim:
+    """An accepted claim not yet paid."""
+
+    claim_id: int
+    ref: str
+    participant: str
+    outcome: str
+    achieved_on: dt.date
+    payable: Decimal
+
+
+@dataclass(frozen=True)
+class PaidSoFar:
+    """Net paid so far (accruals less clawbacks), for the caps."""
+
+    participant: Mapping[str, Decimal]
+    outcome: Mapping[str, Decimal]
+    contract: Decimal
+
+
+@dataclass(frozen=True)
+class ContractFacts:
+    value: Decimal
+    start: dt.date
+    term_months: int
+
+
+@dataclass(frozen=True)
+class RunLine:
+    claim: DueClaim
+    paid: Decimal
+    capped: Decimal
+    notes: tuple[str, ...]
+    shares: tuple[tuple[str, Decimal], ...]  # (payer, amount)
+
+
+@dataclass(frozen=True)
+class FeeLine:
+    item: str  # attachment_fee or service_fee
+    participant: str | None
+    month: str | None
+    amount: Decimal
+    shares: tuple[tuple[str, Decimal], ...]
+
+
+@dataclass(frozen=True)
+class PayerTotal:
+    payer: str
+    outcomes: Decimal
+    fees: Decimal
+    owed_before: Decimal  # the ledger balance before the run: negative is owed back by the provider
+    recovered: Decimal
+    payment: Decimal
+    carried: Decimal  # still owed back after this run (zero or negative)
+
+    @property
+    def accrued(self) -> Decimal:
+        return self.outcomes + self.fees
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    period: Period
+    lines: tuple[RunLine, ...]
+    fees: tuple[FeeLine, ...]
+    payers: tuple[PayerTotal, ...]
+
+    @property
+    def total_paid(self) -> Decimal:
+        return sum((p.payment for p in self.payers), ZERO)
+
+
+def plan_run(
+    period: Period,
+    cards: Sequence[RateCard],
+    due: Sequence[DueClaim],
+    paid: PaidSoFar,
+    *,
+    unpaid_referrals: Sequence[Participant] = (),
+    service_months_paid: frozenset[str] = frozenset(),
+    contract: ContractFacts | None = None,
+    balances: Mapping[str, Decimal] | None = None,
+) -> RunPlan:
+    """Price, cap, split and net one run. Pure: the caller stores the result in the ledger."""
+    participant_paid = dict(paid.participant)
+    outcome_paid = dict(paid.outcome)
+    contract_paid = paid.contract
+    lines: list[RunLine] = []
+    accrued: dict[str, list[Decimal]] = {}
+    for claim in sorted((c for c in due if c.achieved_on <= period.end), key=lambda c: (c.achieved_on, c.ref)):
+        card = version_for(cards, claim.achieved_on)
+        assert card is not None, f"claim {claim.ref} was accepted without a rate card"
+        amount, notes = claim.payable, []
+        for cap, used, what in (
+            (card.participant_cap, participant_paid.get(claim.participant, ZERO), f"participant {claim.participant}"),
+            (card.outcome_cap(claim.outcome), outcome_paid.get(claim.outcome, ZERO), f"outcome {claim.outcome}"),
+            (card.contract_cap, contract_paid, f"contract {card.contract}"),
+        ):
+            if cap is not None and amount > cap - used:
+                cut = max(cap - used, ZERO)
+                notes.append(f"the {what} cap of {gbp(cap)} allows {gbp(cut)} of {gbp(amount)}")
+                amount = cut
+        participant_paid[claim.participant] = participant_paid.get(claim.participant, ZERO) + amount
+        outcome_paid[claim.outcome] = outcome_paid.get(claim.outcome, ZERO) + amount
+        contract_paid += amount
+        shares = tuple(zip((p.name for p in card.payers), split(amount, card.payers), strict=True))
+        for payer, share in shares:
+            accrued.setdefault(payer, [ZERO, ZERO])[0] += share
+        lines.append(RunLine(claim, amount, claim.payable - amount, tuple(notes), shares))
+
+    fees: list[FeeLine] = []
+    for person in sorted(unpaid_referrals, key=lambda p: (p.referral_date, p.ref)):
+        card = version_for(cards, person.referral_date)
+        if (
+            card is None
+            or not card.attachment_fee
+            or person.referral_date > period.end
+            or not card.referral_from <= person.referral_date <= card.referral_to
+            or card.eligibility.problem(person.referral_date, person.born, person.attributes)
+        ):
+            continue
+        fees.append(_fee("attachment_fee", person.ref, None, card.attachment_fee, card.payers))
+    if contract is not None:
+        for month in period.months():
+            card = version_for(cards, dt.date(int(month[:4]), int(month[5:]), 1)) or version_for(cards, period.end)
+            if card is None or month in service_months_paid:
+                continue
+            fee = service_fee(contract.value, card.service_fee_percent, contract.start, contract.term_months, month)
+            if fee:
+                fees.append(_fee("service_fee", None, month, fee, card.payers))
+    for line in fees:
+        for payer, share in line.shares:
+            accrued.setdefault(payer, [ZERO, ZERO])[1] += share
+
+    owed = dict(balances or {})
+    totals = []
+    for payer in sorted(set(accrued) | {p for p, b in owed.items() if b}):
+        outcomes, fee_total = accrued.get(payer, [ZERO, ZERO])
+        before = owed.get(payer, ZERO)
+        net = outcomes + fee_total + before
+        payment = max(net, ZERO)
+        recovered = min(outcomes + fee_total, -before) if before < 0 else ZERO
+        totals.append(PayerTotal(payer, outcomes, fee_total, before, recovered, payment, min(net, ZERO)))
+    return RunPlan(period, tuple(lines), tuple(fees), tuple(totals))
+
+
+def _fee(item: str, participant: str | None, month: str | None, amount: Decimal, payers: Sequence[Payer]) -> FeeLine:
+    shares = tuple(zip((p.name for p in payers), split(amount, payers), strict=True))
+    return FeeLine(item, participant, month, amount, shares)

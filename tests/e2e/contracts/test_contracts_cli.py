@@ -1,0 +1,173 @@
+"""Contracts through the CLI: import both example files, see what is due, export the calendar."""
+
+import datetime as dt
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from icalendar import Calendar
+
+from tests.e2e.conftest import Cli
+
+EXAMPLES = Path(__file__).parents[3] / "examples"
+PROJECTS = ["HOM-2024-03", "SMT-2025-01", "CAR-2023-01", "YJP-2025-02"]
+
+
+@pytest.fixture
+def portfolio(initialised: Cli) -> Cli:
+    for ref in PROJECTS:
+        initialised.ok(
+            "project",
+            "add",
+            "--ref",
+            ref,
+            "--title",
+            ref,
+            "--area",
+            "a",
+            "--owner",
+            "o",
+            "--stage",
+            "do",
+            "--as-of",
+            "2020-01-01",
+        )
+    return initialised
+
+
+def test_import_show_due_and_calendar(portfolio: Cli, tmp_path: Path) -> None:
+    cli = portfolio
+    out = cli.run("contracts", "import", str(EXAMPLES / "contracts.csv"), "--as-of", "2026-11-23")
+    assert out.returncode == 0, out.stderr
+    assert "Added 2 contract(s): CAR-2023-01-C, YJP-2025-02-C." in out.stdout
+    assert "WARNING: CAR-2023-01-C: MISSED at entry: extension decision was due 2026-09-30" in out.stderr
+    cli.ok("contracts", "import", str(EXAMPLES / "contracts.yaml"), "--as-of", "2026-11-23")
+    again = cli.ok("contracts", "import", str(EXAMPLES / "contracts.yaml"), "--as-of", "2026-11-23")
+    assert "Already there, unchanged: HF-2024-01, SMT-2025-01-C." in again
+
+    detail = cli.json("contracts", "show", "hf-2024-01")
+    assert (detail["expiry"], detail["max_extent"]) == ("2027-06-30", "2029-06-30")
+
+    due = cli.json("due", "--within", "60d", "--as-of", "2026-11-23")
+    assert [r["due_on"] for r in due] == sorted(r["due_on"] for r in due)
+    assert any(r["missed"] and r["contract"] == "CAR-2023-01-C" for r in due)
+    assert "MISSED" in cli.ok("due", "--within", "60d", "--as-of", "2026-11-23")
+
+    feed = tmp_path / "key-dates.ics"
+    assert "key date(s) to" in cli.ok("calendar", "export", "-o", str(feed), "--as-of", "2026-11-23")
+    calendar = Calendar.from_ical(feed.read_bytes())
+    events = list(calendar.walk("VEVENT"))
+    uids = [str(e["UID"]) for e in events]
+    assert len(uids) == len(set(uids)) > 10
+    extension = next(e for e in events if str(e["UID"]) == "HF-2024-01-extension_decision-1@commissioning")
+    assert extension.decoded("DTSTART") == dt.date(2027, 4, 7)
+    assert [str(a["TRIGGER"].to_ical(), "ascii") for a in extension.walk("VALARM")] == ["-P14D", "-P1D"]
+    assert all(e.decoded("DTSTART") >= dt.date(2026, 11, 23) for e in events)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["contracts", "show", "NOPE"], "no contract with reference 'NOPE'"),
+        (["due", "--within", "soon"], "--within: 'soon' is not a period"),
+        (["contracts", "import", "missing.csv"], "missing.csv: cannot be read"),
+        (
+            [
+                "contracts",
+                "add",
+                "--ref",
+                "X-1",
+                "--title",
+                "t",
+                "--provider",
+                "p",
+                "--project",
+                "HOM-2024-03",
+                "--value",
+                "100",
+                "--start",
+                "2026-04-01",
+                "--term",
+                "1+1",
+                "--break-on",
+                "2030-01-01",
+            ],
+            "command line: break_on: the break date 2030-01-01 is outside the term",
+        ),
+    ],
+)
+def test_contract_bad_input_is_refused_and_nothing_written(portfolio: Cli, args: list[str], message: str) -> None:
+    before = portfolio.dump()
+    done = portfolio.run(*args)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert message in done.stderr
+    assert portfolio.dump() == before
+
+
+PROBE = """\
+import json, sys
+from flows.cli import main
+sys.argv = ["commission", *sys.argv[1:]]
+try:
+    main()
+except SystemExit as exc:
+    code = exc.code
+libraries = sorted({m.split(".")[0] for m in sys.modules} & {"sqlalchemy", "rich"})
+modules = sorted(m for m in sys.modules if m.startswith("flows.cli."))
+print(json.dumps([code, libraries, modules]), file=sys.stderr)
+"""
+
+
+def probe(cli: Cli, *args: str, **env: str) -> tuple[str, list[Any]]:
+    """Run the CLI in-process under ``python -c``; its stdout, and [exit code, libraries, CLI modules] loaded."""
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, *args], env={**cli.env, **env}, capture_output=True, text=True, timeout=60
+    )
+    return done.stdout, json.loads(done.stderr.strip().splitlines()[-1])
+
+
+def test_due_reads_the_default_sqlite_file_directly_and_says_what_the_general_path_says(portfolio: Cli) -> None:
+    portfolio.ok("contracts", "import", str(EXAMPLES / "contracts.csv"), "--as-of", "2026-11-23")
+    portfolio.ok("contracts", "import", str(EXAMPLES / "contracts.yaml"), "--as-of", "2026-11-23")
+    # The same file under a URL that is not the default one takes the general path, through SQLAlchemy.
+    general = {"COMMISSIONING_DATABASE_URL": f"sqlite:///{portfolio.data_dir}/./commissioning.db"}
+    shown = {}
+    for args in (["--json"], [], ["--within", "400d", "--json"], ["--within", "400d"], ["--within", "0d"]):
+        command = ["due", "--as-of", "2026-11-23", *args]
+        table = [] if "--json" in args else ["rich"]  # a short listing is a rich table; JSON needs no rich
+        fast, (code, libraries, modules) = probe(portfolio, *command)
+        assert (code, libraries, modules) == (0, table, ["flows.cli.common", "flows.cli.contracts"]), args
+        slow, (code, libraries, _) = probe(portfolio, *command, **general)
+        assert (code, libraries) == (0, [*table, "sqlalchemy"]), args
+        assert fast == slow, args
+        shown[" ".join(args)] = fast
+    assert len(json.loads(shown["--within 400d --json"])) > len(json.loads(shown["--json"])) > 0
+    assert "MISSED" in shown[""] and "Nothing due within 0d." in shown["--within 0d"]
+
+
+def test_due_on_a_database_at_another_schema_revision_says_to_migrate(initialised: Cli) -> None:
+    with sqlite3.connect(initialised.data_dir / "commissioning.db") as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '0001'")
+    line = initialised.fails("due", "--json")
+    assert "is at schema 0001" in line and "run `commission init` to migrate it" in line
+
+
+def test_due_before_init_says_to_run_init(cli: Cli) -> None:
+    assert "has no schema yet; run `commission init` first" in cli.fails("due")
+
+
+def test_a_command_registers_only_its_own_module_and_the_table_names_every_command() -> None:
+    from flows.cli import COMMANDS, build_app
+
+    def names(app: Any) -> set[str]:
+        return {c.name for c in app.registered_commands} | {g.name for g in app.registered_groups}
+
+    assert names(build_app([])) == names(build_app(["--help"])) == {n for ns in COMMANDS.values() for n in ns}
+    assert names(build_app(["no-such-command"])) == names(build_app([]))
+    for commands in COMMANDS.values():
+        for command in commands:
+            assert names(build_app([command, "--help"])) == set(commands), command

@@ -1,0 +1,680 @@
+"""Rate card, participant and claims imports on a real database: idempotent, atomic, and clear about bad input.
+
+Every refusal names the file, the line, the field and the reason, and keeps nothing: the rows of the tables an
+import writes are counted before and after. Contract FCF-2025-01 is priced on examples/fair-chance-fund.yaml
+(£500 for EMP_ENTRY, EDU_ENTRY and ACC_ENTRY; ACC_S3 £1,500 at least 3 months after ACC_ENTRY; 30/70 split).
+"""
+
+import csv
+import dataclasses
+import datetime as dt
+from collections.abc import Sequence
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import col, select
+
+from flows.common.errors import UserError
+from flows.common.runtime import database
+from flows.common.settings import Settings
+from flows.contracts.register import Row, add_contracts
+from flows.pbr.claims_import import cards_for, import_claims, import_participants, import_rate_card, pbr_contract
+from flows.pbr.payment_runs import payment_run
+from models.db import unit_of_work
+from models.pbr import PbrClaim, PbrParticipant, RateCardVersion
+from policies.pbr.ratecard import RateCard
+from tests.support.builders import FCF_CARD, fcf_contract
+
+SENT = dt.datetime(2026, 4, 1, 9, 0, tzinfo=dt.UTC)
+CONTRACT = "FCF-2025-01"
+HEADER = "contract,claim_ref,participant,outcome,achieved_on,amount,evidence\n"
+TABLES = ("rate_card", "pbr_participant", "claim_import", "pbr_claim", "payment_run", "pbr_ledger", "event")
+PARTICIPANTS = (
+    "contract,participant,referral_date,date_of_birth\n"
+    f"{CONTRACT},P-001,2025-10-01,2005-01-15\n"
+    f"{CONTRACT},P-002,2025-11-03,2003-06-01\n"
+    f"{CONTRACT},P-003,2025-10-15,2004-02-29\n"
+)
+# Claims that are all well formed: accepted, accepted, rejected (too early), accepted below the price.
+CLAIMS = [
+    ("C-1", "P-001", "ACC_ENTRY", "2025-10-20", "", "tenancy_agreement"),
+    ("C-2", "P-001", "EMP_ENTRY", "2025-10-06", "", "payslip"),
+    ("C-3", "P-001", "ACC_S3", "2026-01-05", "", "tenancy_check"),
+    ("C-4", "P-002", "EMP_ENTRY", "2025-11-10", "333.33", "payslip"),
+]
+
+
+def counts(settings: Settings) -> dict[str, int]:
+    with unit_of_work(database(settings)) as session:
+        connection = session.connection()
+        return {t: connection.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar_one() for t in TABLES}
+
+
+def claims_csv(path: Path, rows: Sequence[Sequence[str]], *, contract: str = CONTRACT) -> Path:
+    path.write_text(HEADER + "".join(f"{contract},{','.join(r)}\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def stored(settings: Settings) -> dict[str, list[tuple[object, ...]]]:
+    """Each claim reference's stored rows: (verdict, price, payable, reasons), in the order stored."""
+    with unit_of_work(database(settings)) as session:
+        out: dict[str, list[tuple[object, ...]]] = {}
+        for c in session.exec(select(PbrClaim).order_by(col(PbrClaim.id))):
+            out.setdefault(c.ref, []).append((c.verdict, c.price_pence, c.payable_pence, c.reasons))
+        return out
+
+
+def variant(folder: Path, name: str, *changes: tuple[str, str]) -> Path:
+    """The Fair Chance Fund card with each (old, new) text replaced; every old text must be there exactly once."""
+    card = FCF_CARD.read_text(encoding="utf-8")
+    for old, new in changes:
+        assert card.count(old) == 1, old
+        card = card.replace(old, new)
+    path = folder / name
+    path.write_text(card, encoding="utf-8")
+    return path
+
+
+def add_contract(settings: Settings, ref: str, *, payment_model: str = "payment_by_results") -> None:
+    """Another contract under project YPH-1 (which fcf_contract created), with no rate card."""
+    fields = {
+        "ref": ref,
+        "title": "Another young people's contract",
+        "provider": "Northbridge YP Trust",
+        "project": "YPH-1",
+        "value": "250000",
+        "start": "2025-10-01",
+        "term": "2 years",
+        "payment_model": payment_model,
+    }
+    add_contracts(settings, [Row("test", fields)], as_of=dt.datetime(2025, 9, 1, tzinfo=dt.UTC), actor="a")
+
+
+@pytest.fixture
+def fcf(settings: Settings, tmp_path: Path) -> Settings:
+    """FCF-2025-01 with its card and three eligible participants."""
+    fcf_contract(settings)
+    people = tmp_path / "participants.csv"
+    people.write_text(PARTICIPANTS, encoding="utf-8")
+    import_participants(settings, people, as_of=SENT, actor="finance")
+    return settings
+
+
+# --------------------------------------------------------------------------- claims: idempotent
+
+
+def test_importing_the_same_claims_file_again_changes_nothing(fcf: Settings, tmp_path: Path) -> None:
+    path = claims_csv(tmp_path / "claims.csv", CLAIMS)
+    first = import_claims(fcf, path, as_of=SENT, actor="finance")
+    assert (first.rows, first.added, first.accepted, first.rejected, first.unchanged) == (4, 4, 3, 1, 0)
+    before = counts(fcf)
+    assert (before["pbr_claim"], before["claim_import"]) == (4, 1)
+
+    again = import_claims(fcf, path, as_of=SENT + dt.timedelta(days=1), actor="someone else")
+    assert again.as_dict() == {
+        "source": str(path),
+        "rows": 4,
+        "added": 0,
+        "unchanged": 4,
+        "accepted": 0,
+        "partly_accepted": 0,
+        "rejected": 0,
+        "claimed": "0.00",
+        "payable": "0.00",
+        "capped": "0.00",
+        "by_reason": {},
+        "rejections": [],
+        "workers": 1,
+    }
+    assert counts(fcf) == before
+
+
+def test_a_claim_reference_reused_for_another_claim_is_kept_as_a_rejected_duplicate(
+    fcf: Settings, tmp_path: Path
+) -> None:
+    import_claims(fcf, claims_csv(tmp_path / "first.csv", CLAIMS), as_of=SENT, actor="finance")
+    later = [
+        ("C-2", "P-002", "EDU_ENTRY", "2025-11-17", "", "enrolment"),  # C-2 was P-001's EMP_ENTRY
+        ("C-9", "P-003", "EMP_ENTRY", "2025-10-20", "", "payslip"),
+        ("C-9", "P-003", "EDU_ENTRY", "2025-10-21", "", "enrolment"),  # C-9 again, in the same file
+    ]
+    report = import_claims(fcf, claims_csv(tmp_path / "later.csv", later), as_of=SENT, actor="finance")
+
+    assert (report.added, report.accepted, report.rejected) == (3, 1, 2)
+    why = {(r.line, r.claim_ref): (r.reasons, r.sentences) for r in report.rejections}
+    assert why == {
+        (2, "C-2"): (
+            ["duplicate_claim_ref"],
+            ["claim reference C-2 was already used in an earlier import for a different claim"],
+        ),
+        (4, "C-9"): (
+            ["duplicate_claim_ref"],
+            ["claim reference C-9 was already used in line 3 for a different claim"],
+        ),
+    }
+    claims = stored(fcf)
+    assert claims["C-2"] == [("accepted", 50000, 50000, ""), ("rejected", 50000, 0, "duplicate_claim_ref")]
+    assert claims["C-9"] == [("accepted", 50000, 50000, ""), ("rejected", 50000, 0, "duplicate_claim_ref")]
+
+
+def test_a_later_file_builds_on_claims_accepted_in_an_earlier_one(fcf: Settings, tmp_path: Path) -> None:
+    entry = [("C-1", "P-001", "ACC_ENTRY", "2025-10-20", "", "tenancy_agreement")]
+    import_claims(fcf, claims_csv(tmp_path / "october.csv", entry), as_of=SENT, actor="finance")
+    sustained = [
+        ("C-5", "P-001", "ACC_S3", "2026-01-20", "", "tenancy_check"),  # 3 months after 2025-10-20: on time
+        ("C-6", "P-002", "ACC_S3", "2026-02-16", "", "tenancy_check"),  # P-002 has no ACC_ENTRY
+        ("C-7", "P-001", "ACC_ENTRY", "2025-12-01", "", "tenancy_agreement"),  # payable once, already accepted
+    ]
+    report = import_claims(fcf, claims_csv(tmp_path / "january.csv", sustained), as_of=SENT, actor="finance")
+
+    assert (report.accepted, report.rejected, report.payable) == (1, 2, Decimal("1500.00"))
+    assert {r.claim_ref: r.reasons for r in report.rejections} == {
+        "C-6": ["prerequisite_missing"],
+        "C-7": ["already_paid"],
+    }
+    assert stored(fcf)["C-5"] == [("accepted", 150000, 150000, "")]
+
+
+def test_an_xlsx_claims_file_imports_the_same_as_the_csv(fcf: Settings, tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "Claims"
+    sheet.append(HEADER.strip().split(","))
+    for ref, who, outcome, achieved, amount, evidence in CLAIMS:
+        # Dates as date cells, amounts as numbers, as Excel keeps them.
+        money = None if not amount else float(amount)
+        sheet.append([CONTRACT, ref, who, outcome, dt.date.fromisoformat(achieved), money, evidence])
+    xlsx = tmp_path / "claims.xlsx"
+    workbook.save(xlsx)
+
+    from_xlsx = import_claims(fcf, xlsx, as_of=SENT, actor="finance")
+    assert (from_xlsx.rows, from_xlsx.accepted, from_xlsx.rejected, str(from_xlsx.payable)) == (4, 3, 1, "1333.33")
+    assert [(r.line, r.claim_ref, r.reasons) for r in from_xlsx.rejections] == [(4, "C-3", ["interval_too_short"])]
+    before = counts(fcf)
+
+    # The same claims as CSV are the same claims: every row is already there, unchanged.
+    from_csv = import_claims(fcf, claims_csv(tmp_path / "claims.csv", CLAIMS), as_of=SENT, actor="finance")
+    assert (from_csv.rows, from_csv.added, from_csv.unchanged) == (4, 0, 4)
+    assert counts(fcf) == before
+    assert stored(fcf)["C-4"] == [("accepted", 50000, 33333, "")]
+
+
+def test_a_bad_cell_in_an_xlsx_file_is_named_by_sheet_and_row(fcf: Settings, tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "Claims"
+    sheet.append(HEADER.strip().split(","))
+    sheet.append([CONTRACT, "C-1", "P-001", "EMP_ENTRY", dt.date(2025, 10, 6), 500, "payslip"])
+    sheet.append([CONTRACT, "C-2", "P-002", "EMP_ENTRY", "10/11/2025", 500, "payslip"])
+    xlsx = tmp_path / "claims.xlsx"
+    workbook.save(xlsx)
+    before = counts(fcf)
+    with pytest.raises(UserError) as refused:
+        import_claims(fcf, xlsx, as_of=SENT, actor="finance")
+    assert f"{xlsx}:Claims!3: achieved_on: '10/11/2025' is not a date in ISO form" in str(refused.value)
+    assert counts(fcf) == before
+
+
+# --------------------------------------------------------------------------- claims: bad input
+
+GOOD = f"{CONTRACT},C-1,P-001,EMP_ENTRY,2025-10-06,,payslip\n"  # line 2 of each file below: fine on its own
+
+BAD_FILES = {
+    "missing column": (
+        "contract,claim_ref,participant,achieved_on,amount,evidence\n" + f"{CONTRACT},C-1,P-001,2025-10-06,,payslip\n",
+        ":1: missing column(s): outcome",
+    ),
+    "unknown outcome code": (
+        HEADER + GOOD + f"{CONTRACT},C-2,P-002,EMP_FT52,2026-01-07,,payslip\n",
+        ":3: outcome: 'EMP_FT52' is not an outcome code on FCF-2025-01's rate card",
+    ),
+    "negative amount": (
+        HEADER + GOOD + f"{CONTRACT},C-2,P-002,EMP_ENTRY,2025-11-10,-500.00,payslip\n",
+        ":3: amount: -500.00 is negative; claim a positive amount (a correction is a clawback, not a negative claim)",
+    ),
+    "non-numeric amount": (
+        HEADER + GOOD + f"{CONTRACT},C-2,P-002,EMP_ENTRY,2025-11-10,five hundred,payslip\n",
+        ":3: amount: 'five hundred' is not an amount of money (e.g. 1500.00)",
+    ),
+    "date in the wrong format": (
+        HEADER + GOOD + f"{CONTRACT},C-2,P-002,EMP_ENTRY,01/02/2026,,payslip\n",
+        ":3: achieved_on: '01/02/2026' is not a date in ISO form (YYYY-MM-DD, e.g. 2026-03-31)",
+    ),
+    "empty file": ("", ": is empty"),
+    "header only": (HEADER, ": has a header but no claims"),
+    "unknown contract": (
+        HEADER + GOOD + "FCF-2099-01,C-2,P-002,EMP_ENTRY,2025-11-10,,payslip\n",
+        ":3: contract: no contract with reference 'FCF-2099-01'",
+    ),
+    "empty contract": (HEADER + GOOD + ",C-2,P-002,EMP_ENTRY,2025-11-10,,payslip\n", ":3: contract: is empty"),
+    "empty claim reference": (
+        HEADER + GOOD + f"{CONTRACT},,P-002,EMP_ENTRY,2025-11-10,,payslip\n",
+        ":3: claim_ref: is empty",
+    ),
+    "claim reference too long": (
+        HEADER + GOOD + f"{CONTRACT},{'C' * 61},P-002,EMP_ENTRY,2025-11-10,,payslip\n",
+        ":3: claim_ref: is over 60 characters",
+    ),
+    "empty participant": (
+        HEADER + GOOD + f"{CONTRACT},C-2,,EMP_ENTRY,2025-11-10,,payslip\n",
+        ":3: participant: is empty",
+    ),
+    "participant too long": (
+        HEADER + GOOD + f"{CONTRACT},C-2,{'P' * 61},EMP_ENTRY,2025-11-10,,payslip\n",
+        ":3: participant: is over 60 characters",
+    ),
+    "empty outcome": (HEADER + GOOD + f"{CONTRACT},C-2,P-002,,2025-11-10,,payslip\n", ":3: outcome: is empty"),
+    "empty date": (
+        HEADER + GOOD + f"{CONTRACT},C-2,P-002,EMP_ENTRY,,,payslip\n",
+        ":3: achieved_on: is empty (the date the outcome was achieved, e.g. 2026-03-31)",
+    ),
+    "evidence too long": (
+        HEADER + GOOD + f"{CONTRACT},C-2,P-002,EMP_ENTRY,2025-11-10,,{'e' * 201}\n",
+        ":3: evidence: is over 200 characters",
+    ),
+}
+
+
+def assert_refused_and_nothing_kept(settings: Settings, path: Path, message: str) -> str:
+    before = counts(settings)
+    with pytest.raises(UserError) as refused:
+        import_claims(settings, path, as_of=SENT, actor="finance")
+    said = str(refused.value)
+    assert f"{path}{message}" in said, said
+    assert counts(settings) == before
+    return said
+
+
+@pytest.mark.parametrize("case", list(BAD_FILES))
+def test_a_malformed_claims_file_is_refused_whole_naming_where_and_why(
+    fcf: Settings, tmp_path: Path, case: str
+) -> None:
+    content, message = BAD_FILES[case]
+    path = tmp_path / "claims.csv"
+    path.write_text(content, encoding="utf-8")
+    said = assert_refused_and_nothing_kept(fcf, path, message)
+    if ":3:" in message:
+        assert said.startswith(f"{path}: 1 malformed row(s); no claims from this file were imported:")
+
+
+def test_a_utf16_file_is_refused(fcf: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "claims.csv"
+    path.write_bytes((HEADER + GOOD).encode("utf-16"))
+    assert_refused_and_nothing_kept(fcf, path, ": is UTF-16 text; save it as UTF-8 (CSV UTF-8 in Excel)")
+
+
+def test_a_windows_1252_pound_sign_is_refused_naming_its_line(fcf: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "claims.csv"
+    path.write_bytes((HEADER + GOOD + f"{CONTRACT},C-2,P-002,EMP_ENTRY,2025-11-10,£500.00,payslip\n").encode("cp1252"))
+    assert_refused_and_nothing_kept(
+        fcf, path, ":3: is not UTF-8 text (byte 0xA3, '£' in Windows-1252); save it as UTF-8 (CSV UTF-8 in Excel)"
+    )
+
+
+def test_a_utf8_file_with_a_byte_order_mark_imports(fcf: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "claims.csv"
+    path.write_bytes(
+        (HEADER + GOOD + f"{CONTRACT},C-2,P-002,EMP_ENTRY,2025-11-10,£500.00,payslip\n").encode("utf-8-sig")
+    )
+    report = import_claims(fcf, path, as_of=SENT, actor="finance")
+    assert (report.rows, report.accepted, str(report.payable)) == (2, 2, "1000.00")
+    assert sorted(stored(fcf)) == ["C-1", "C-2"]  # the first column was read as "contract", not "\ufeffcontract"
+
+
+def test_a_contract_without_a_rate_card_is_refused(fcf: Settings, tmp_path: Path) -> None:
+    add_contract(fcf, "FCF-2025-02")
+    path = tmp_path / "claims.csv"
+    path.write_text(HEADER + GOOD + "FCF-2025-02,C-2,P-002,EMP_ENTRY,2025-11-10,,payslip\n", encoding="utf-8")
+    assert_refused_and_nothing_kept(fcf, path, ":3: contract: FCF-2025-02 has no rate card; import one first")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_million_bad_rows_are_counted_the_first_twenty_named_and_nothing_kept(fcf: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "million.csv"
+    with path.open("w", encoding="utf-8") as out:
+        out.write(HEADER)
+        for i in range(1_000_000):  # every row's date is day-first; every tenth row's amount is words too
+            amount = "five hundred" if i % 10 == 0 else "500.00"
+            out.write(f"{CONTRACT},C-{i},P-001,EMP_ENTRY,{i % 28 + 1:02d}/02/2026,{amount},payslip\n")
+    said = assert_refused_and_nothing_kept(fcf, path, ": 1,000,000 malformed row(s); no claims from this file")
+    lines = said.splitlines()
+    assert len(lines) == 22  # the count, 20 problems by line, and the rest by field
+    assert lines[1] == f"  {path}:2: achieved_on: '01/02/2026' is not a date in ISO form (YYYY-MM-DD, e.g. 2026-03-31)"
+    assert lines[2] == f"  {path}:2: amount: 'five hundred' is not an amount of money (e.g. 1500.00)"
+    assert lines[3] == f"  {path}:3: achieved_on: '02/02/2026' is not a date in ISO form (YYYY-MM-DD, e.g. 2026-03-31)"
+    assert lines[-1] == "  ... and 1,099,980 more problem(s); by field: achieved_on 1,000,000, amount 100,000"
+
+
+def test_an_evidence_cell_longer_than_the_column_is_refused_as_a_malformed_row(fcf: Settings, tmp_path: Path) -> None:
+    evidence = "payslip," + ",".join(f"employer letter {i}" for i in range(20))  # 8 + 20 x ~18 = about 370 characters
+    path = tmp_path / "claims.csv"
+    path.write_text(HEADER + GOOD + f'{CONTRACT},C-2,P-002,EMP_ENTRY,2025-11-10,,"{evidence}"\n', encoding="utf-8")
+    assert_refused_and_nothing_kept(fcf, path, ":3: evidence:")
+
+
+# --------------------------------------------------------------------------- rate cards
+
+
+def card_rows(settings: Settings) -> list[RateCardVersion]:
+    with unit_of_work(database(settings)) as session:
+        return list(session.exec(select(RateCardVersion).order_by(col(RateCardVersion.effective_from))))
+
+
+def test_importing_the_same_card_again_is_a_no_op(fcf: Settings) -> None:
+    before = counts(fcf)
+    again = import_rate_card(fcf, FCF_CARD, as_of=SENT, actor="finance")
+    assert again.as_dict() == {
+        "contract": CONTRACT,
+        "effective_from": "2025-10-01",
+        "outcomes": 21,
+        "status": "unchanged",
+    }
+    assert counts(fcf) == before
+    assert [c.effective_from for c in card_rows(fcf)] == [dt.date(2025, 10, 1)]
+
+
+def test_a_later_version_prices_later_outcomes_and_never_reprices_earlier_ones(fcf: Settings, tmp_path: Path) -> None:
+    import_claims(fcf, claims_csv(tmp_path / "autumn.csv", CLAIMS[:2]), as_of=SENT, actor="finance")  # C-1, C-2: £500
+    v2 = variant(
+        tmp_path,
+        "fcf-2026.yaml",
+        ("effective_from: 2025-10-01", "effective_from: 2026-01-01"),
+        ('Education or training entry, price: "500.00"', 'Education or training entry, price: "650.00"'),
+        ('Employment entry, price: "500.00"', 'Employment entry, price: "600.00"'),
+    )
+    added = import_rate_card(fcf, v2, as_of=SENT, actor="finance")
+    assert (added.status, added.effective_from) == ("added", "2026-01-01")
+
+    later = [
+        ("C-5", "P-002", "EDU_ENTRY", "2026-01-05", "", "enrolment"),  # on the new card: £650
+        ("C-6", "P-003", "EMP_ENTRY", "2025-12-31", "", "payslip"),  # achieved the day before it: £500
+        ("C-7", "P-003", "EDU_ENTRY", "2026-01-01", "", "enrolment"),  # the day it takes effect: £650
+    ]
+    import_claims(fcf, claims_csv(tmp_path / "winter.csv", later), as_of=SENT, actor="finance")
+    claims = stored(fcf)
+    assert {ref: claims[ref][0][1] for ref in ("C-1", "C-2", "C-5", "C-6", "C-7")} == {
+        "C-1": 50000,
+        "C-2": 50000,
+        "C-5": 65000,
+        "C-6": 50000,
+        "C-7": 65000,
+    }
+    with unit_of_work(database(fcf)) as session:
+        card_ids = {c.ref: c.rate_card_id for c in session.exec(select(PbrClaim))}
+    first, second = card_rows(fcf)
+    assert card_ids == {"C-1": first.id, "C-2": first.id, "C-5": second.id, "C-6": first.id, "C-7": second.id}
+
+    run = payment_run(fcf, CONTRACT, "2026-Q1", as_of=dt.datetime(2026, 4, 2, 9, tzinfo=dt.UTC), actor="finance")
+    # £500 + £500 + £650 + £500 + £650 = £2,800: 30% is £840.00, 70% is £1,960.00
+    assert run.summary["paid"] == "2800.00"
+    assert {p: v["payment"] for p, v in run.summary["payers"].items()} == {
+        "central fund": "840.00",
+        "council": "1960.00",
+    }
+
+
+@pytest.mark.parametrize(
+    ("effective_from", "message"),
+    [
+        (
+            "2025-11-10",
+            "effective_from: claims for outcomes up to 2025-11-10 are already priced on the card in force; "
+            "a new version must start after 2025-11-10, so that nothing priced is repriced",
+        ),
+        ("2025-11-01", "effective_from: claims for outcomes up to 2025-11-10 are already priced"),
+        (
+            "2025-10-01",
+            "effective_from: contract FCF-2025-01 already has a rate card from 2025-10-01 with other terms; "
+            "a change takes its own, later effective_from",
+        ),
+        ("2025-09-01", "effective_from: 2025-09-01 is before the latest version (2025-10-01); versions go forward"),
+    ],
+)
+def test_a_version_that_would_reprice_what_is_priced_is_refused(
+    fcf: Settings, tmp_path: Path, effective_from: str, message: str
+) -> None:
+    priced = [c for c in CLAIMS if c[0] != "C-3"]  # the latest achieved is C-4's, on 2025-11-10
+    import_claims(fcf, claims_csv(tmp_path / "claims.csv", priced), as_of=SENT, actor="finance")
+    path = variant(
+        tmp_path,
+        "v2.yaml",
+        ("effective_from: 2025-10-01", f"effective_from: {effective_from}"),
+        ('Employment entry, price: "500.00"', 'Employment entry, price: "600.00"'),
+    )
+    before = counts(fcf)
+    with pytest.raises(UserError) as refused:
+        import_rate_card(fcf, path, as_of=SENT, actor="finance")
+    assert str(refused.value).startswith(f"{path}: {message}")
+    assert counts(fcf) == before
+
+
+def test_a_card_for_a_block_paid_contract_is_refused(fcf: Settings, tmp_path: Path) -> None:
+    add_contract(fcf, "BLK-2025-01", payment_model="block")
+    path = variant(tmp_path, "block.yaml", ("contract: FCF-2025-01", "contract: BLK-2025-01"))
+    before = counts(fcf)
+    with pytest.raises(UserError) as refused:
+        import_rate_card(fcf, path, as_of=SENT, actor="finance")
+    assert str(refused.value) == (
+        "contract BLK-2025-01 is paid as block; payment by results needs a payment_by_results or hybrid contract"
+    )
+    assert counts(fcf) == before
+
+
+def test_a_card_with_a_bad_field_names_it_and_its_line(fcf: Settings, tmp_path: Path) -> None:
+    path = variant(
+        tmp_path,
+        "bad.yaml",
+        ('Volunteering 6 weeks, price: "500.00"', 'Volunteering 6 weeks, price: "-5"'),
+        ("    share: 70", "    share: 60"),
+    )
+    before = counts(fcf)
+    with pytest.raises(UserError) as refused:
+        import_rate_card(fcf, path, as_of=SENT, actor="finance")
+    said = str(refused.value)
+    line = next(i for i, text in enumerate(path.read_text().splitlines(), 1) if "code: VOL_6," in text)
+    assert said.startswith("the rate card was not imported:")
+    assert f"{path}:{line}: price: -5 is negative; an amount here is never below zero" in said
+    assert f"{path}: payers: the shares add up to 90%, not 100%" in said
+    assert counts(fcf) == before
+
+
+def card_of(settings: Settings, ref: str) -> RateCard:
+    with unit_of_work(database(settings)) as session:
+        [card] = cards_for(session, pbr_contract(session, ref))
+    return card
+
+
+CARD_LEVEL = {  # the card-level columns, given on the first outcome row only
+    "contract": "FCF-2025-02",
+    "effective_from": "2025-10-01",
+    "referral_from": "2025-10-01",
+    "referral_to": "2026-09-30",
+    "eligibility": "age_at_referral=18-24",
+    "frequency": "quarterly",
+    "cohort": "300",
+    "participant_cap": "15000.00",
+    "contract_cap": "1500000.00",
+    "payers": "central fund:30; council:70",
+    "attachment_fee": "0.00",
+}
+OUTCOME_LEVEL = ("code", "name", "price", "times_payable", "evidence", "requires", "group", "cap")
+
+
+def write_csv_card(path: Path, outcomes: list[dict[str, str]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow([*CARD_LEVEL, *OUTCOME_LEVEL])
+        for i, outcome in enumerate(outcomes):
+            card_level = list(CARD_LEVEL.values()) if i == 0 else [""] * len(CARD_LEVEL)
+            writer.writerow([*card_level, *(outcome.get(name, "") for name in OUTCOME_LEVEL)])
+    return path
+
+
+def fcf_outcomes_in_csv_form() -> list[dict[str, str]]:
+    """The Fair Chance Fund card's outcomes as CSV cells: requires as 'ACC_S3; ACC_ENTRY+6 months'."""
+    import yaml
+
+    document = yaml.safe_load(FCF_CARD.read_text(encoding="utf-8"))
+    outcomes = []
+    for o in document["outcomes"]:
+        needs = [r["outcome"] + (f"+{r['after']}" if "after" in r else "") for r in o.get("requires", [])]
+        outcomes.append({**{k: str(v) for k, v in o.items() if k != "requires"}, "requires": "; ".join(needs)})
+    return outcomes
+
+
+def test_a_csv_rate_card_imports_equal_to_the_yaml_one(fcf: Settings, tmp_path: Path) -> None:
+    add_contract(fcf, "FCF-2025-02")
+    path = write_csv_card(tmp_path / "card.csv", fcf_outcomes_in_csv_form())
+    assert import_rate_card(fcf, path, as_of=SENT, actor="finance").outcomes == 21
+    from_yaml, from_csv = card_of(fcf, CONTRACT), card_of(fcf, "FCF-2025-02")
+    assert dataclasses.replace(from_csv, contract=CONTRACT, name=from_yaml.name) == from_yaml
+
+
+def test_the_csv_forms_of_payers_requires_and_eligibility_read_as_the_yaml_ones(fcf: Settings, tmp_path: Path) -> None:
+    """Two employment outcomes in CSV form, and the same two in YAML."""
+    add_contract(fcf, "FCF-2025-02")
+    add_contract(fcf, "FCF-2025-03")
+    outcomes = [
+        {"code": "EMP_ENTRY", "name": "Employment", "price": "500.00", "evidence": "payslip", "cap": "cohort"},
+        {
+            "code": "EMP_FT13",
+            "name": "Employment",
+            "price": "4500.00",
+            "times_payable": "2",
+            "evidence": "payslip",
+            "requires": "EMP_ENTRY+13 weeks",
+            "group": "job_13",
+        },
+    ]
+    import_rate_card(fcf, write_csv_card(tmp_path / "card.csv", outcomes), as_of=SENT, actor="finance")
+    yaml_card = tmp_path / "card.yaml"
+    yaml_card.write_text(
+        """\
+contract: FCF-2025-03
+name: Employment
+effective_from: 2025-10-01
+referral_from: 2025-10-01
+referral_to: 2026-09-30
+eligibility: {age_at_referral: 18-24}
+frequency: quarterly
+cohort: 300
+participant_cap: "15000.00"
+contract_cap: "1500000.00"
+payers: [{name: central fund, share: 30}, {name: council, share: 70}]
+attachment_fee: "0.00"
+outcomes:
+  - {code: EMP_ENTRY, name: Employment, price: "500.00", evidence: payslip, cap: cohort}
+  - {code: EMP_FT13, name: Employment, price: "4500.00", times_payable: 2, evidence: payslip, group: job_13,
+     requires: [{outcome: EMP_ENTRY, after: 13 weeks}]}
+""",
+        encoding="utf-8",
+    )
+    import_rate_card(fcf, yaml_card, as_of=SENT, actor="finance")
+    from_csv, from_yaml = card_of(fcf, "FCF-2025-02"), card_of(fcf, "FCF-2025-03")
+    assert dataclasses.replace(from_csv, contract="FCF-2025-03", name="Employment") == from_yaml
+    assert [(p.name, str(p.share)) for p in from_csv.payers] == [("central fund", "30"), ("council", "70")]
+    assert (from_csv.eligibility.min_age, from_csv.eligibility.max_age) == (18, 24)
+    assert str(from_csv.outcomes["EMP_FT13"].requires[0]) == "EMP_ENTRY + 13 weeks"
+    assert from_csv.outcomes["EMP_ENTRY"].cap == 150000  # £500 x a cohort of 300
+    again = import_rate_card(fcf, tmp_path / "card.csv", as_of=SENT, actor="finance")
+    assert again.status == "unchanged"
+
+
+# --------------------------------------------------------------------------- participants
+
+
+def participant_rows(settings: Settings) -> list[tuple[str, dt.date, dt.date | None]]:
+    with unit_of_work(database(settings)) as session:
+        rows = session.exec(select(PbrParticipant).order_by(col(PbrParticipant.ref)))
+        return [(p.ref, p.referral_date, p.born) for p in rows]
+
+
+def test_importing_the_same_participants_again_changes_nothing(fcf: Settings, tmp_path: Path) -> None:
+    before = counts(fcf)
+    again = import_participants(fcf, tmp_path / "participants.csv", as_of=SENT, actor="someone else")
+    assert (again.added, again.unchanged, again.ineligible, again.contracts) == (0, 3, [], [CONTRACT])
+    assert counts(fcf) == before
+    assert participant_rows(fcf) == [
+        ("P-001", dt.date(2025, 10, 1), dt.date(2005, 1, 15)),
+        ("P-002", dt.date(2025, 11, 3), dt.date(2003, 6, 1)),
+        ("P-003", dt.date(2025, 10, 15), dt.date(2004, 2, 29)),
+    ]
+
+
+def test_a_participant_given_again_with_other_details_is_refused_and_nothing_kept(
+    fcf: Settings, tmp_path: Path
+) -> None:
+    path = tmp_path / "more.csv"
+    path.write_text(
+        "contract,participant,referral_date,date_of_birth\n"
+        f"{CONTRACT},P-004,2025-12-01,2004-04-04\n"
+        f"{CONTRACT},P-002,2025-11-04,2003-06-01\n",  # P-002 was referred on 2025-11-03
+        encoding="utf-8",
+    )
+    before = counts(fcf)
+    with pytest.raises(UserError) as refused:
+        import_participants(fcf, path, as_of=SENT, actor="finance")
+    assert str(refused.value) == (
+        f"{path}: 1 malformed row(s); no participants from this file were imported:\n"
+        f"  {path}:3: participant: P-002 already exists with other details"
+    )
+    assert counts(fcf) == before  # not even P-004
+
+
+def test_a_participants_file_with_a_bad_date_is_refused_naming_line_and_field(fcf: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "more.csv"
+    path.write_text(
+        "contract,participant,referral_date,date_of_birth\n"
+        f"{CONTRACT},P-004,2025-12-01,2004-04-04\n"
+        f"{CONTRACT},P-005,01/12/2025,2004-04-04\n"
+        f"{CONTRACT},P-004,2025-12-01,2004-04-04\n",
+        encoding="utf-8",
+    )
+    before = counts(fcf)
+    with pytest.raises(UserError) as refused:
+        import_participants(fcf, path, as_of=SENT, actor="finance")
+    said = str(refused.value)
+    assert f"{path}:3: referral_date: '01/12/2025' is not a date in ISO form" in said
+    assert f"{path}:4: participant: P-004 is already given on line 2" in said
+    assert counts(fcf) == before
+
+
+def test_ineligible_participants_are_listed_and_their_claims_refused(fcf: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "more.csv"
+    path.write_text(
+        "contract,participant,referral_date,date_of_birth\n"
+        f"{CONTRACT},P-010,2025-10-01,1999-01-01\n"  # 26 at referral
+        f"{CONTRACT},P-011,2025-10-01,\n"  # no date of birth
+        f"{CONTRACT},P-012,2025-10-01,2007-10-01\n"  # 18 on the day of referral: eligible
+        f"{CONTRACT},P-013,2025-10-01,2000-10-02\n",  # 24 until 2 October 2025: eligible
+        encoding="utf-8",
+    )
+    result = import_participants(fcf, path, as_of=SENT, actor="finance")
+    assert (result.added, result.unchanged) == (4, 0)
+    assert result.ineligible == [
+        "P-010 was 26 at referral on 2025-10-01; the contract takes ages 18-24",
+        "P-011 has no date of birth, which the age criterion needs",
+    ]
+    claims = [
+        ("C-10", "P-010", "EMP_ENTRY", "2025-10-06", "", "payslip"),
+        ("C-11", "P-011", "EMP_ENTRY", "2025-10-06", "", "payslip"),
+        ("C-12", "P-012", "EMP_ENTRY", "2025-10-06", "", "payslip"),
+        ("C-13", "P-013", "EMP_ENTRY", "2025-10-06", "", "payslip"),
+        ("C-14", "P-099", "EMP_ENTRY", "2025-10-06", "", "payslip"),
+    ]
+    report = import_claims(fcf, claims_csv(tmp_path / "claims.csv", claims), as_of=SENT, actor="finance")
+    assert {r.claim_ref: r.reasons for r in report.rejections} == {
+        "C-10": ["ineligible"],
+        "C-11": ["ineligible"],
+        "C-14": ["unknown_participant"],
+    }
+    assert report.accepted == 2

@@ -1,0 +1,122 @@
+"""Reading contracts from user input: the worked example, and each kind of bad input named."""
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from flows.common.calendars import working_day_calendar
+from policies.calendars import Nation
+from policies.contracts.key_dates import NoticeUnit, Party, expiry, max_extent
+from policies.contracts.terms import PaymentModel, read_contract
+
+CALENDARS = {n: working_day_calendar(n) for n in Nation}
+HOUSING_FIRST = {
+    "ref": "hf-2026-01",
+    "title": "Housing First 18-24",
+    "provider": "Northbridge YP Trust",
+    "project": "HOM-2024-03",
+    "value": "2,400,000",
+    "start": "2026-04-01",
+    "term": "3+1+1",
+    "extension_notice": "12 weeks",
+    "break_on": "2028-03-31",
+    "break_notice": "3 months",
+    "nation": "England",
+    "kpis": "Tenancies sustained; Entries",
+}
+
+
+def problems_of(changes: dict[str, Any]) -> list[str]:
+    draft, problems = read_contract({**HOUSING_FIRST, **changes}, CALENDARS)
+    assert draft is None
+    return [str(p) for p in problems]
+
+
+def test_the_worked_example_reads_as_a_3_plus_1_plus_1_with_a_break() -> None:
+    draft, problems = read_contract(HOUSING_FIRST, CALENDARS)
+    assert problems == [] and draft is not None
+    assert (draft.ref, draft.project, draft.nation, draft.payment_model) == (
+        "HF-2026-01",
+        "HOM-2024-03",
+        Nation.ENGLAND_AND_WALES,
+        PaymentModel.BLOCK,
+    )
+    terms = draft.terms
+    assert terms.value.amount == Decimal("2400000")
+    assert (expiry(terms), max_extent(terms)) == (dt.date(2029, 3, 31), dt.date(2031, 3, 31))
+    assert [(o.months, o.notice.amount, o.notice.unit) for o in terms.extensions] == [
+        (12, 12, NoticeUnit.WEEKS),
+        (12, 12, NoticeUnit.WEEKS),
+    ]
+    [clause] = terms.breaks
+    assert (clause.on, clause.party, clause.notice.amount) == (dt.date(2028, 3, 31), Party.AUTHORITY, 3)
+    assert draft.kpis == ("Tenancies sustained", "Entries")
+
+
+def test_an_end_date_instead_of_a_term() -> None:
+    draft, problems = read_contract({**HOUSING_FIRST, "term": "", "end": "2029-03-31"}, CALENDARS)
+    assert problems == [] and draft is not None and draft.terms.initial_term_months == 36
+
+
+def test_dated_extension_options_that_follow_on() -> None:
+    options = [
+        {"from": dt.date(2029, 4, 1), "to": dt.date(2030, 3, 31), "notice": "12 weeks"},
+        {"from": dt.date(2030, 4, 1), "to": dt.date(2031, 3, 31), "notice": "6 months"},
+    ]
+    draft, problems = read_contract({**HOUSING_FIRST, "term": "3 years", "extensions": options}, CALENDARS)
+    assert problems == [] and draft is not None
+    assert [(o.months, str(o.notice)) for o in draft.terms.extensions] == [(12, "12 weeks"), (12, "6 months")]
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        (
+            {"break_on": "2032-03-31"},
+            "break_on: the break date 2032-03-31 is outside the term (2026-04-01 to 2031-03-31",
+        ),
+        (
+            {"break_on": "2026-06-30", "break_notice": "6 months"},
+            "break_on: 6 months notice for a break on 2026-06-30 is longer than the time left",
+        ),
+        ({"term": "", "end": "2026-03-01"}, "end: 2026-03-01 is before the start 2026-04-01"),
+        ({"start": "01/04/2026"}, "start: '01/04/2026' is not a date in ISO form"),
+        ({"break_on": "31/03/2028"}, "on: '31/03/2028' is not a date in ISO form"),
+        ({"nation": "Wessex"}, "nation: 'Wessex' is not a nation"),
+        ({"value": "12,5"}, "value: '12,5' is not an amount of money"),
+        ({"value": 2400000.5}, "value: 2400000.5 was read as a floating-point number"),
+        ({"value": "5,000,000.01"}, "kpis: a contract over £5m needs at least 3 KPIs (Procurement Act 2023); 2 given"),
+        ({"term": "three years"}, "term: 'three years' is not a term"),
+        ({"term": "3+0"}, "term: '3+0': every part must be at least a year"),
+        ({"ref": "bad ref!"}, "ref: 'BAD REF!' must be 2-40 letters"),
+        ({"payment_model": "vibes"}, "payment_model: must be block, payment_by_results or hybrid"),
+        ({"break_party": "council"}, "break.party: 'council' is not authority, provider or either"),
+        ({"extension_notice": "soon"}, "extension_notice: 'soon' is not a notice period"),
+    ],
+)
+def test_bad_input_names_the_field_and_the_reason(changes: dict[str, Any], expected: str) -> None:
+    assert any(p.startswith(expected) for p in problems_of(changes)), problems_of(changes)
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        (
+            [{"from": "2029-03-01", "to": "2030-02-28"}],
+            "extensions[1]: overlaps the term before it, which runs to 2029-03-31",
+        ),
+        (
+            [{"from": "2029-04-01", "to": "2030-03-31"}, {"from": "2030-01-01", "to": "2030-12-31"}],
+            "extensions[2]: overlaps the term before it, which runs to 2030-03-31",
+        ),
+        ([{"from": "2029-05-01", "to": "2030-04-30"}], "extensions[1]: leaves a gap: it should begin on 2029-04-01"),
+    ],
+)
+def test_overlapping_extension_options_are_refused(options: list[dict[str, str]], expected: str) -> None:
+    assert expected in problems_of({"term": "3 years", "extensions": options})
+
+
+def test_every_problem_in_a_row_is_reported() -> None:
+    assert len(problems_of({"title": "", "start": "2026-13-01", "nation": "Mars"})) == 3
