@@ -278,7 +278,7 @@ def decide_command(
     )
     if result.get("project_record") in ("recommission", "decommission"):
         from flows.cli.cycle import _start_prefect
-        from flows.cycle.projects import check_advance
+        from flows.cycle.gates import check_advance
 
         request = check_advance(cfg, ref=result["project"], to=None, reason=None, as_of=instant)
         moved = _start_prefect(cfg)(request, as_of=instant, actor=who)

@@ -42,7 +42,7 @@ def advance(
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Run the flow for the project's current stage: check its gate and move it on if the gate is met."""
-    from flows.cycle.projects import check_advance
+    from flows.cycle.gates import check_advance
 
     cfg = settings()
     instant = as_of_instant(as_of, cfg)
@@ -118,7 +118,8 @@ def demo() -> None:
     """Build a realistic portfolio across every stage, run the flows, print the board and one history."""
     from flows.cli.projects import print_board, print_history
     from flows.common.runtime import gate_policy, initialise
-    from flows.cycle.projects import board, project_detail
+    from flows.cycle.detail import project_detail
+    from flows.cycle.projects import board
     from flows.demo.portfolio import SHOWCASE, build_portfolio, unfinished
     from models.db import safe_url
 

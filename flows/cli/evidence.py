@@ -34,7 +34,7 @@ def evidence_add(
     by: Annotated[str | None, typer.Option("--by", help="Who is acting.")] = None,
 ) -> None:
     """Add an item of evidence to a project's register."""
-    from flows.cycle.projects import add_evidence
+    from flows.cycle.evidence import add_evidence
 
     cfg = settings()
     row = add_evidence(
@@ -66,7 +66,7 @@ def evidence_list(
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """List the evidence register, for one project or all."""
-    from flows.cycle.projects import evidence_register
+    from flows.cycle.evidence import evidence_register
 
     rows = evidence_register(settings(), ref=ref.upper() if ref else None, kind=kind)
     if as_json:

@@ -150,7 +150,7 @@ def show(
 ) -> None:
     """One project: stage, gate status with unmet conditions, evidence, records and full history."""
     from flows.common.runtime import gate_policy
-    from flows.cycle.projects import project_detail
+    from flows.cycle.detail import project_detail
 
     cfg = settings()
     detail = project_detail(cfg, gate_policy(cfg), ref.upper())
@@ -213,7 +213,7 @@ def record(
     by: Annotated[str | None, typer.Option("--by", help="Who is acting.")] = None,
 ) -> None:
     """Record a stage document or decision that a gate looks for."""
-    from flows.cycle.projects import add_record
+    from flows.cycle.records import add_record
 
     cfg = settings()
     instant = as_of_instant(as_of, cfg)

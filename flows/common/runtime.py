@@ -17,7 +17,8 @@ from flows.common.errors import UserError
 from flows.common.settings import Settings
 from models.db import make_engine, normalise_url, safe_url, schema_revision
 from models.revision import SCHEMA_REVISION
-from policies.cycle.gates import GatePolicy, build_gate_policy, parse_policy_text
+from policies.cycle.gate_policy import build_gate_policy, parse_policy_text
+from policies.cycle.gates import GatePolicy
 
 
 @lru_cache(maxsize=8)

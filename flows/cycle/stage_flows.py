@@ -20,7 +20,7 @@ from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settin
 
 from flows.common.runtime import database, gate_policy
 from flows.common.settings import load_settings
-from flows.cycle.projects import AdvanceRequest, decide_gate
+from flows.cycle.gates import AdvanceRequest, decide_gate
 from policies.cycle.stages import Stage
 
 

@@ -19,7 +19,10 @@ from sqlmodel import col, func, select
 from flows.common.errors import UserError
 from flows.common.settings import Settings
 from flows.contracts.register import Row, add_contracts
-from flows.cycle.projects import add_evidence, add_record, check_advance, create_project
+from flows.cycle.evidence import add_evidence
+from flows.cycle.gates import check_advance
+from flows.cycle.projects import create_project
+from flows.cycle.records import add_record
 from models.cycle import get_project
 from models.db import unit_of_work
 from models.events import Event

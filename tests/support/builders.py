@@ -4,7 +4,8 @@ from pathlib import Path
 from typing import Any
 
 from policies.cycle.evidence import ContextFit, EvidenceItem, EvidenceKind, Strength, StrengthScale
-from policies.cycle.gates import GatePolicy, ProjectFacts, build_gate_policy, parse_policy_text
+from policies.cycle.gate_policy import build_gate_policy, parse_policy_text
+from policies.cycle.gates import GatePolicy, ProjectFacts
 from policies.cycle.records import RecordKind, StageRecord
 from policies.cycle.stages import Stage
 

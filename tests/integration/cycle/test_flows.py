@@ -17,15 +17,11 @@ from flows.common.errors import UserError
 from flows.common.runtime import database, gate_policy
 from flows.common.settings import Settings
 from flows.contracts.register import Row, add_contracts
-from flows.cycle.projects import (
-    add_evidence,
-    add_record,
-    check_advance,
-    create_project,
-    decide_gate,
-    project_detail,
-    require_project,
-)
+from flows.cycle.detail import project_detail
+from flows.cycle.evidence import add_evidence
+from flows.cycle.gates import check_advance, decide_gate
+from flows.cycle.projects import create_project, require_project
+from flows.cycle.records import add_record
 from flows.cycle.stage_flows import run_stage_flow
 from models.db import unit_of_work
 from policies.cycle.stages import Stage

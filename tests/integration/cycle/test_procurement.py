@@ -6,8 +6,9 @@ import pytest
 
 from flows.common.errors import UserError
 from flows.common.settings import Settings
+from flows.cycle.gates import check_advance
 from flows.cycle.procurement import plan, set_milestone, show
-from flows.cycle.projects import check_advance, create_project
+from flows.cycle.projects import create_project
 from flows.cycle.stage_flows import run_stage_flow
 
 UTC = dt.UTC

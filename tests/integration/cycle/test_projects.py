@@ -8,7 +8,11 @@ from sqlmodel import func, select
 from flows.common.errors import UserError
 from flows.common.runtime import database, gate_policy
 from flows.common.settings import Settings
-from flows.cycle.projects import add_evidence, add_record, board, check_advance, create_project, project_detail
+from flows.cycle.detail import project_detail
+from flows.cycle.evidence import add_evidence
+from flows.cycle.gates import check_advance
+from flows.cycle.projects import board, create_project
+from flows.cycle.records import add_record
 from models.cycle import Evidence, Project, StageRecordRow
 from models.db import unit_of_work
 from models.events import Event

@@ -4,7 +4,8 @@ import textwrap
 
 import pytest
 
-from policies.cycle.gates import GatePolicy, PolicyProblem, assess, build_gate_policy, parse_policy_text
+from policies.cycle.gate_policy import PolicyProblem, build_gate_policy, parse_policy_text
+from policies.cycle.gates import GatePolicy, assess
 from policies.cycle.stages import Stage
 from tests.support.builders import evidence, facts, shipped_policy
 
