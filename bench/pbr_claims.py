@@ -87,7 +87,7 @@ REFS = {
 }
 SCATTER, SCATTER_MODULUS = 48_271, 99_999_989  # a prime modulus: n -> n * SCATTER mod it is one-to-one
 REJECTABLE = 0.10  # the share of claims made rejectable on purpose
-CHUNK = 20_000  # rows per executemany in the floor, as models/pbr.py bulk_insert
+CHUNK = 20_000  # rows per executemany in the floor, as models/pbr/bulk.py bulk_insert
 TEMPLATE, CLAIMS_FILE = "before-claims.db", "claims.csv"
 
 

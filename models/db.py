@@ -65,8 +65,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-STAGED_PREFIX = "staged_"  # side files attached for one import (models.pbr.attach_staged)
-CACHE_BEFORE = "cache_size_before_import"  # set in a pooled connection's info by models.pbr.import_cache
+STAGED_PREFIX = "staged_"  # side files attached for one import (models.pbr.bulk.attach_staged)
+CACHE_BEFORE = "cache_size_before_import"  # set in a pooled connection's info by models.pbr.bulk.import_cache
 
 
 def _after_import(dbapi_connection: Any, record: Any) -> None:

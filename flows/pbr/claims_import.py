@@ -39,25 +39,18 @@ from flows.contracts.register import load_yaml_with_lines
 from models.contracts import Contract, get_contract
 from models.db import unit_of_work
 from models.events import append_event
-from models.pbr import (
+from models.pbr.bulk import attach_staged, bulk_insert, can_stage, driver_date, import_cache, insert_staged, stage_rows
+from models.pbr.claims import (
     CLAIM_COLUMNS,
     ClaimImport,
-    RateCardVersion,
     accepted_claims,
-    attach_staged,
-    bulk_insert,
-    can_stage,
     claim_fingerprints,
-    clawed_back_claims,
-    driver_date,
-    import_cache,
-    insert_staged,
     latest_achieved,
     participant_facts,
     participants_of,
-    rate_cards_of,
-    stage_rows,
 )
+from models.pbr.ledger import clawed_back_claims
+from models.pbr.ratecards import RateCardVersion, rate_cards_of
 from policies.contracts.terms import PaymentModel
 from policies.dates import parse_iso_date
 from policies.money import PENNY, parse_money

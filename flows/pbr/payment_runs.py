@@ -25,7 +25,9 @@ from flows.pbr.exports import write_csv
 from models.contracts import Contract
 from models.db import unit_of_work
 from models.events import append_event
-from models.pbr import (
+from models.pbr.bulk import bulk_insert, driver_value
+from models.pbr.claims import PbrClaim, accepted_claims, claim_facts, claims_by_ref, participant_facts
+from models.pbr.ledger import (
     ACCRUAL,
     ATTACHMENT_FEE,
     CLAWBACK,
@@ -38,19 +40,12 @@ from models.pbr import (
     LedgerEntry,
     LedgerRow,
     PaymentRun,
-    PbrClaim,
     SampleItem,
     ValidationSample,
-    accepted_claims,
     accrued_fees,
-    bulk_insert,
-    claim_facts,
-    claims_by_ref,
-    driver_value,
     ledger_balances,
     ledger_of,
     net_paid,
-    participant_facts,
     run_for,
     sample_for,
     sample_items,

@@ -25,7 +25,7 @@ from flows.common.runtime import database
 from flows.common.settings import Settings
 from flows.pbr.claims_import import cards_for, contract_id, pbr_contract
 from models.db import unit_of_work
-from models.pbr import (
+from models.pbr.ledger import (
     ACCRUAL,
     CLAWBACK,
     OUTCOME,

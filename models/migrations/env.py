@@ -6,7 +6,9 @@ from sqlmodel import SQLModel
 import models.contracts
 import models.cycle
 import models.events
-import models.pbr
+import models.pbr.claims
+import models.pbr.ledger
+import models.pbr.ratecards
 import models.reminders  # noqa: F401
 
 target_metadata = SQLModel.metadata

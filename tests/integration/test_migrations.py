@@ -11,6 +11,9 @@ from sqlmodel import SQLModel
 
 import models.cycle
 import models.events
+import models.pbr.claims
+import models.pbr.ledger
+import models.pbr.ratecards
 from models.db import make_engine, schema_revision
 from models.migrate import downgrade, head_revision, upgrade
 from models.revision import SCHEMA_REVISION

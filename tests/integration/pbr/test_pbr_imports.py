@@ -23,7 +23,8 @@ from flows.contracts.register import Row, add_contracts
 from flows.pbr.claims_import import cards_for, import_claims, import_participants, import_rate_card, pbr_contract
 from flows.pbr.payment_runs import payment_run
 from models.db import unit_of_work
-from models.pbr import PbrClaim, PbrParticipant, RateCardVersion
+from models.pbr.claims import PbrClaim, PbrParticipant
+from models.pbr.ratecards import RateCardVersion
 from policies.pbr.ratecard import RateCard
 from tests.support.builders import FCF_CARD, fcf_contract
 

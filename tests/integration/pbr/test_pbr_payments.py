@@ -35,7 +35,8 @@ from flows.pbr.claims_import import import_claims, import_participants, import_r
 from flows.pbr.payment_runs import SampleResult, clawback, payment_run, sample_validation
 from flows.pbr.reconcile import export_chart, export_csv, export_xlsx, reconcile
 from models.db import unit_of_work
-from models.pbr import LedgerEntry, PbrClaim
+from models.pbr.claims import PbrClaim
+from models.pbr.ledger import LedgerEntry
 from tests.support.builders import FCF_CARD, fcf_contract
 
 CONTRACT = "FCF-2025-01"

@@ -62,7 +62,8 @@ from flows.pbr.payment_runs import payment_run
 from flows.pbr.reconcile import reconcile
 from models.db import unit_of_work
 from models.events import Event
-from models.pbr import LedgerEntry, PaymentRun, PbrClaim
+from models.pbr.claims import PbrClaim
+from models.pbr.ledger import LedgerEntry, PaymentRun
 from tests.support.builders import fcf_contract
 
 SENT = dt.datetime(2026, 4, 1, 9, 0, tzinfo=dt.UTC)

@@ -1,0 +1,179 @@
+"""The fast paths for the big reads and writes of payment by results: plain tuples through the driver.
+
+``bulk_insert`` (executemany in chunks); rows staged in side files and moved in by SQLite itself
+(``stage_rows``, ``attach_staged``, ``insert_staged``; SQLite only); a bigger page cache for one big import
+(``import_cache``); ``driver_rows``, a query read straight from the driver's cursor; and the conversions of
+dates and instants to and from the driver's form. No tables here: the callers name theirs.
+"""
+
+import datetime as dt
+import itertools
+import re
+import sqlite3
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session
+
+from models.db import CACHE_BEFORE, STAGED_PREFIX
+
+CHUNK = 20_000
+
+
+def _is_postgres(session: Session) -> bool:
+    return session.connection().dialect.name == "postgresql"
+
+
+def bulk_insert(
+    session: Session, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], *, prepared: bool = False
+) -> int:
+    """Insert plain tuples through the driver's executemany, in chunks: the fast path for big imports.
+
+    Dates and instants go in as the driver expects them: ISO text on SQLite
+    (what SQLAlchemy's Date and our UTCDateTime store there), objects on PostgreSQL.
+    ``prepared`` rows are already in the driver's form (see ``driver_date``).
+    """
+    postgres = _is_postgres(session)
+    mark = "%s" if postgres else "?"
+    as_is = postgres or prepared
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
+    connection = session.connection()
+    if not as_is:
+        rows = (tuple(_sqlite_value(v) for v in row) for row in rows)
+    rows = iter(rows)
+    count = 0
+    while chunk := list(itertools.islice(rows, CHUNK)):
+        connection.exec_driver_sql(sql, chunk)
+        count += len(chunk)
+    return count
+
+
+def can_stage(session: Session) -> bool:
+    """Whether rows staged in side files (``stage_rows``) can be moved in with ``insert_staged``: SQLite only."""
+    return session.connection().dialect.name == "sqlite"
+
+
+def stage_rows(path: Path, columns: Sequence[str], rows: Iterable[Sequence[Any]], *, key: str) -> int:
+    """Write rows, in the driver's form, to a new side file of their own (a plain SQLite table ``staged``),
+    kept in order of ``key``, an integer column unique among them.
+
+    The file is scratch: no journal, no sync. Another process may write it while this one's transaction
+    goes on; ``insert_staged`` then moves its rows in, in ``key`` order, inside that transaction. Rows
+    given nearly in ``key`` order are written nearly as quickly as appended."""
+    if key not in columns:
+        raise ValueError(f"the key {key!r} is not one of the columns")
+    connection = sqlite3.connect(path, isolation_level=None)
+    try:
+        connection.execute("PRAGMA journal_mode=OFF")
+        connection.execute("PRAGMA synchronous=OFF")
+        defined = ", ".join(f"{name} INTEGER PRIMARY KEY" if name == key else name for name in columns)
+        connection.execute(f"CREATE TABLE staged ({defined})")
+        connection.execute("BEGIN")
+        sql = f"INSERT INTO staged VALUES ({', '.join('?' * len(columns))})"
+        rows = iter(rows)
+        count = 0
+        while chunk := list(itertools.islice(rows, CHUNK)):
+            connection.executemany(sql, chunk)
+            count += len(chunk)
+        connection.execute("COMMIT")
+        return count
+    finally:
+        connection.close()
+
+
+IMPORT_CACHE_KIB = 65_536  # 64 MiB
+
+
+def import_cache(session: Session) -> None:
+    """On SQLite, give the session's connection a page cache of 64 MiB (as it fills) for one big import,
+    instead of SQLite's 2 MB; the engine gives it back its size when the connection returns to the pool.
+
+    Storing a million claims adds a million entries to the claim-reference index. When the references do
+    not come in file order, each lands on another page of it: with 2 MB the index no longer fits, and its
+    pages go back and forth to the WAL file. Measured moving a million rows in: 10.8 s with 2 MB, 5 s with
+    64 MB; references in file order take 2.8 s either way."""
+    if _is_postgres(session):
+        return
+    pooled = session.connection().connection
+    raw = pooled.dbapi_connection
+    assert raw is not None
+    if CACHE_BEFORE not in pooled.info:
+        pooled.info[CACHE_BEFORE] = raw.execute("PRAGMA cache_size").fetchone()[0]
+    raw.execute(f"PRAGMA cache_size=-{IMPORT_CACHE_KIB}")
+
+
+def attach_staged(session: Session, paths: Sequence[Path]) -> list[str]:
+    """Attach side files to the session's connection, for ``insert_staged``; returns their schema names.
+
+    SQLite will not detach a file while the transaction that read it is open: the engine detaches
+    them when the connection goes back to its pool (``models.db``), after the commit or rollback."""
+    raw = session.connection().connection.dbapi_connection
+    assert raw is not None
+    names = []
+    for path in paths:
+        name = f"{STAGED_PREFIX}{uuid.uuid4().hex[:12]}"
+        raw.execute(f"ATTACH DATABASE ? AS {name}", (str(path),))
+        names.append(name)
+    return names
+
+
+def insert_staged(session: Session, table: str, columns: Sequence[str], names: Sequence[str], *, key: str) -> int:
+    """Move every staged row into ``table`` inside the session's transaction, in order of ``key`` (the
+    key the rows were staged by).
+
+    One statement, run by SQLite itself: no row passes through Python. Each side file is already in key
+    order, so SQLite merges them as it reads, with no sort; and the table's rows (and ids) follow that
+    order."""
+    listed = ", ".join(columns)
+    union = " UNION ALL ".join(f"SELECT {listed} FROM {name}.staged" for name in names)
+    result = session.connection().exec_driver_sql(
+        f"INSERT INTO {table} ({listed}) SELECT {listed} FROM ({union}) ORDER BY {key}"
+    )
+    return int(result.rowcount)
+
+
+_NAMED = re.compile(r"(?<![:\w]):(\w+)")
+
+
+def driver_rows(session: Session, sql: str, **params: Any) -> Iterator[tuple[Any, ...]]:
+    """The rows of a query, as plain tuples straight from the driver's cursor, in the session's transaction.
+
+    For the big reads of an import or a payment run: several times quicker than through SQLAlchemy's
+    results at a quarter of a million rows, and read as they are used, not all held at once. ``sql``
+    names its parameters ``:name``; values go in in the driver's form (see ``driver_value``) and come
+    out in it (ISO text for dates on SQLite)."""
+    raw = session.connection().connection.dbapi_connection
+    assert raw is not None
+    if _is_postgres(session):
+        sql = _NAMED.sub(r"%(\1)s", sql)
+    cursor = raw.cursor()
+    try:
+        cursor.execute(sql, params)
+        while batch := cursor.fetchmany(10_000):
+            yield from batch
+    finally:
+        cursor.close()
+
+
+def driver_value(session: Session, value: Any) -> Any:
+    """A date or instant in the form ``bulk_insert(prepared=True)`` rows need on this database."""
+    return value if _is_postgres(session) else _sqlite_value(value)
+
+
+def driver_date(session: Session) -> Any:
+    """How this database's driver takes a date in ``bulk_insert(prepared=True)`` rows: ISO text on SQLite."""
+    return (lambda day: day) if _is_postgres(session) else dt.date.isoformat
+
+
+def _sqlite_value(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")  # as SQLAlchemy writes it
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def date_from_driver(value: Any) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)

@@ -1,0 +1,193 @@
+"""Participants, claims files and the claims in them, and the reads of claims the import and the runs make.
+
+Claims are written once, with their verdict, price and reasons, and never changed: what happened to them
+afterwards is in the ledger (``models.pbr.ledger``). Amounts are whole pence. Keys make every write
+idempotent: a participant per (contract, ref), a claim per (contract, ref, fingerprint of its content).
+"""
+
+import datetime as dt
+import json
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import JSON, Column, UniqueConstraint, text
+from sqlmodel import Field, Session, SQLModel, col, select
+
+import models.contracts  # the contract table
+import models.pbr.ratecards  # noqa: F401  (the rate_card table a claim was priced by)
+from models.db import UTCDateTime
+from models.pbr.bulk import date_from_driver, driver_rows, driver_value
+
+
+class PbrParticipant(SQLModel, table=True):
+    __tablename__ = "pbr_participant"
+    __table_args__ = (UniqueConstraint("contract_id", "ref", name="uq_pbr_participant_ref"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    contract_id: int = Field(foreign_key="contract.id")
+    ref: str = Field(max_length=60)
+    referral_date: dt.date
+    born: dt.date | None = None
+    attributes: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    fingerprint: str = Field(max_length=16)
+    imported_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class ClaimImport(SQLModel, table=True):
+    """One claims file as imported: who, when, its digest, and what came of its rows."""
+
+    __tablename__ = "claim_import"
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=300)
+    sha256: str = Field(max_length=64, index=True)
+    imported_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    actor: str = Field(max_length=120)
+    rows: int
+    added: int
+    unchanged: int
+    accepted: int
+    partly_accepted: int
+    rejected: int
+
+
+class PbrClaim(SQLModel, table=True):
+    __tablename__ = "pbr_claim"
+    __table_args__ = (
+        # The only index: it also serves every read of one contract's claims. None on achieved_on (a claims
+        # file arrives in no date order, and a million random-order index inserts cost more than sorting a
+        # contract's claims when they are read), none on verdict (nine claims in ten are accepted).
+        UniqueConstraint("contract_id", "ref", "fingerprint", name="uq_pbr_claim_content"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    contract_id: int = Field(foreign_key="contract.id")
+    import_id: int = Field(foreign_key="claim_import.id")
+    line: int
+    ref: str = Field(max_length=60)
+    fingerprint: str = Field(max_length=16)
+    participant: str = Field(max_length=60)
+    outcome: str = Field(max_length=30)
+    achieved_on: dt.date
+    evidence: str = Field(default="", max_length=200)
+    amount_pence: int | None = None  # as claimed; None when the row left it to the card
+    claimed_pence: int
+    price_pence: int
+    payable_pence: int
+    capped_pence: int
+    verdict: str = Field(max_length=16)
+    reasons: str = Field(default="", max_length=300)  # reason codes, comma-separated
+    notes: str = Field(default="")  # one sentence per reason, " | "-separated
+    rate_card_id: int | None = Field(default=None, foreign_key="rate_card.id")
+
+
+CLAIM_COLUMNS = (
+    "contract_id",
+    "import_id",
+    "line",
+    "ref",
+    "fingerprint",
+    "participant",
+    "outcome",
+    "achieved_on",
+    "evidence",
+    "amount_pence",
+    "claimed_pence",
+    "price_pence",
+    "payable_pence",
+    "capped_pence",
+    "verdict",
+    "reasons",
+    "notes",
+    "rate_card_id",
+)
+
+
+def participant_facts(*, session: Session, contract_id: int) -> list[tuple[str, dt.date, dt.date | None, Any]]:
+    """(ref, referral date, date of birth, attributes) of every participant: plain rows, no ORM objects.
+
+    Read as the driver gives them (ISO text and JSON text on SQLite) and converted here: a quarter of a
+    million participants share a few thousand days and few distinct attribute sets, each converted once
+    and shared (treat them as read-only).
+    """
+    sql = "SELECT ref, referral_date, born, attributes FROM pbr_participant WHERE contract_id = :c"
+    rows = driver_rows(session, sql, c=contract_id)
+    parsed: dict[Any, Any] = {}
+    days: dict[Any, dt.date | None] = {None: None}
+    out = []
+    for ref, referral, born, attributes in rows:
+        if isinstance(attributes, str):
+            known = parsed.get(attributes)
+            if known is None:
+                known = parsed[attributes] = json.loads(attributes)
+            attributes = known
+        referred = days.get(referral)
+        if referred is None:
+            referred = days[referral] = date_from_driver(referral)
+        birthday = days[born] if born in days else days.setdefault(born, date_from_driver(born))
+        out.append((ref, referred, birthday, attributes))
+    return out
+
+
+def participants_of(*, session: Session, contract_id: int) -> list[PbrParticipant]:
+    return list(session.exec(select(PbrParticipant).where(PbrParticipant.contract_id == contract_id)))
+
+
+def claim_fingerprints(*, session: Session, contract_id: int) -> Iterator[tuple[str, str]]:
+    return driver_rows(session, "SELECT ref, fingerprint FROM pbr_claim WHERE contract_id = :c", c=contract_id)
+
+
+def accepted_claims(*, session: Session, contract_id: int, unpaid_by: dt.date | None = None) -> list[tuple[Any, ...]]:
+    """(id, ref, participant, outcome, achieved_on, payable_pence) of every accepted claim, in achieved order;
+    with ``unpaid_by``, only those achieved by that day that no run has accrued yet."""
+    unpaid = (
+        " AND c.achieved_on <= :by AND NOT EXISTS "
+        "(SELECT 1 FROM pbr_ledger l WHERE l.claim_id = c.id AND l.kind = 'accrual')"
+        if unpaid_by is not None
+        else ""
+    )
+    rows = driver_rows(
+        session,
+        "SELECT c.id, c.ref, c.participant, c.outcome, c.achieved_on, c.payable_pence FROM pbr_claim c "
+        f"WHERE c.contract_id = :c AND c.verdict IN ('accepted', 'partly_accepted'){unpaid}",
+        c=contract_id,
+        **({} if unpaid_by is None else {"by": driver_value(session, unpaid_by)}),
+    )
+    found = [(r[0], r[1], r[2], r[3], date_from_driver(r[4]), r[5]) for r in rows]
+    found.sort(key=lambda r: (r[4], r[0]))
+    return found
+
+
+def latest_achieved(*, session: Session, contract_id: int) -> dt.date | None:
+    value = (
+        session.connection()
+        .execute(text("SELECT MAX(achieved_on) FROM pbr_claim WHERE contract_id = :c"), {"c": contract_id})
+        .scalar()
+    )
+    return None if value is None else date_from_driver(value)
+
+
+def claim_facts(*, session: Session, ids: Sequence[int]) -> dict[int, tuple[str, str, str, dt.date]]:
+    """(ref, participant, outcome, achieved_on) of each claim id given: plain rows, in batches."""
+    out: dict[int, tuple[str, str, str, dt.date]] = {}
+    listed = list(ids)
+    for i in range(0, len(listed), 5000):
+        batch = listed[i : i + 5000]
+        marks = ", ".join(f":i{n}" for n in range(len(batch)))
+        rows = session.connection().execute(
+            text(f"SELECT id, ref, participant, outcome, achieved_on FROM pbr_claim WHERE id IN ({marks})"),
+            {f"i{n}": claim_id for n, claim_id in enumerate(batch)},
+        )
+        for claim_id, ref, participant, outcome, achieved_on in rows:
+            out[claim_id] = (ref, participant, outcome, date_from_driver(achieved_on))
+    return out
+
+
+def claims_by_ref(*, session: Session, contract_id: int, refs: Sequence[str]) -> dict[str, PbrClaim]:
+    """The accepted claim for each reference (a rejected duplicate never is)."""
+    stmt = select(PbrClaim).where(
+        PbrClaim.contract_id == contract_id,
+        col(PbrClaim.ref).in_(list(refs)),
+        col(PbrClaim.verdict).in_(["accepted", "partly_accepted"]),
+    )
+    return {c.ref: c for c in session.exec(stmt)}

@@ -1,0 +1,299 @@
+"""Payment runs, the ledger, validation samples, and the sums the payment, sample and reconciliation flows read.
+
+The ledger is append-only. Amounts are whole pence. Keys make every write idempotent: a payment run per
+(contract, period), a sample per (contract, period).
+
+Ledger kinds and signs (the balance is what the commissioner owes the provider):
+  accrual   + an outcome or fee earned, per claim (or fee) and payer, written by a run
+  payment   - what a run paid a payer (one entry per payer per run)
+  clawback  - a paid claim found invalid, or an extrapolated recovery
+  reversal  the opposite of an earlier entry it names, to undo it
+"""
+
+import datetime as dt
+from typing import Any, NamedTuple
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
+from sqlmodel import Field, Session, SQLModel, col, select
+
+import models.contracts  # noqa: F401  (the contract table)
+from models.db import UTCDateTime
+from models.pbr.bulk import date_from_driver, driver_rows
+from models.pbr.claims import PbrClaim
+
+ACCRUAL, PAYMENT, CLAWBACK, REVERSAL = "accrual", "payment", "clawback", "reversal"
+LEDGER_KINDS = (ACCRUAL, PAYMENT, CLAWBACK, REVERSAL)
+OUTCOME, ATTACHMENT_FEE, SERVICE_FEE, RECOVERY = "outcome", "attachment_fee", "service_fee", "extrapolated_recovery"
+
+
+class PaymentRun(SQLModel, table=True):
+    __tablename__ = "payment_run"
+    __table_args__ = (UniqueConstraint("contract_id", "period", name="uq_payment_run_period"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    contract_id: int = Field(foreign_key="contract.id")
+    period: str = Field(max_length=10)
+    period_start: dt.date
+    period_end: dt.date
+    run_on: dt.date
+    summary: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    created_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    actor: str = Field(max_length=120)
+
+
+class LedgerEntry(SQLModel, table=True):
+    __tablename__ = "pbr_ledger"
+    __table_args__ = (
+        Index("ix_pbr_ledger_contract_payer", "contract_id", "payer"),
+        Index("ix_pbr_ledger_claim", "claim_id", "kind"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    contract_id: int = Field(foreign_key="contract.id")
+    payer: str = Field(max_length=120)
+    kind: str = Field(max_length=10)
+    item: str = Field(max_length=24)
+    amount_pence: int
+    entry_on: dt.date
+    run_id: int | None = Field(default=None, foreign_key="payment_run.id", index=True)
+    claim_id: int | None = Field(default=None, foreign_key="pbr_claim.id")
+    participant: str | None = Field(default=None, max_length=60)
+    month: str | None = Field(default=None, max_length=7)
+    sample_id: int | None = Field(default=None, foreign_key="validation_sample.id")
+    reverses_id: int | None = Field(default=None, foreign_key="pbr_ledger.id", unique=True)
+    memo: str = Field(default="")
+    created_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    actor: str = Field(max_length=120)
+
+
+class ValidationSample(SQLModel, table=True):
+    __tablename__ = "validation_sample"
+    __table_args__ = (UniqueConstraint("contract_id", "period", name="uq_validation_sample_period"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    contract_id: int = Field(foreign_key="contract.id")
+    period: str = Field(max_length=10)
+    run_id: int = Field(foreign_key="payment_run.id")
+    seed: int
+    size: int
+    population: int
+    population_pence: int
+    drawn_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    actor: str = Field(max_length=120)
+
+
+class SampleItem(SQLModel, table=True):
+    """One sampled claim; its result is recorded once (valid or invalid), never changed."""
+
+    __tablename__ = "validation_sample_item"
+    __table_args__ = (UniqueConstraint("sample_id", "claim_id", name="uq_validation_sample_item"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    sample_id: int = Field(foreign_key="validation_sample.id")
+    claim_id: int = Field(foreign_key="pbr_claim.id")
+    paid_pence: int
+    result: str | None = Field(default=None, max_length=8)
+    note: str | None = None
+    checked_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    checked_by: str | None = Field(default=None, max_length=120)
+
+
+LEDGER_COLUMNS = (
+    "contract_id",
+    "payer",
+    "kind",
+    "item",
+    "amount_pence",
+    "entry_on",
+    "run_id",
+    "claim_id",
+    "participant",
+    "month",
+    "sample_id",
+    "reverses_id",
+    "memo",
+    "created_at",
+    "actor",
+)
+
+
+def clawed_back_claims(*, session: Session, contract_id: int) -> set[int]:
+    """Claims with a clawback that has not been reversed."""
+    rows = session.connection().execute(
+        text("""
+        SELECT DISTINCT l.claim_id FROM pbr_ledger l
+        WHERE l.contract_id = :c AND l.kind = 'clawback' AND l.claim_id IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM pbr_ledger r WHERE r.reverses_id = l.id)
+        """),
+        {"c": contract_id},
+    )
+    return {r[0] for r in rows}
+
+
+def net_paid(*, session: Session, contract_id: int) -> tuple[dict[str, int], dict[str, int]]:
+    """What has been paid for outcomes, net of clawbacks and their reversals (pence): by participant, and by
+    outcome."""
+    # Every entry for an outcome names its participant; only the outcome needs the claim.
+    by_participant = session.connection().execute(
+        text("""
+        SELECT participant, SUM(amount_pence) FROM pbr_ledger
+        WHERE contract_id = :c AND item = 'outcome' AND kind IN ('accrual', 'clawback', 'reversal')
+          AND claim_id IS NOT NULL
+        GROUP BY participant
+        """),
+        {"c": contract_id},
+    )
+    by_outcome = session.connection().execute(
+        text("""
+        SELECT c.outcome, SUM(l.amount_pence) FROM pbr_ledger l JOIN pbr_claim c ON c.id = l.claim_id
+        WHERE l.contract_id = :c AND l.item = 'outcome' AND l.kind IN ('accrual', 'clawback', 'reversal')
+        GROUP BY c.outcome
+        """),
+        {"c": contract_id},
+    )
+    return {k: int(v) for k, v in by_participant}, {k: int(v) for k, v in by_outcome}
+
+
+def ledger_balances(*, session: Session, contract_id: int) -> dict[str, int]:
+    """Each payer's balance (pence): what the commissioner owes the provider, less what is owed back."""
+    rows = session.connection().execute(
+        text("SELECT payer, SUM(amount_pence) FROM pbr_ledger WHERE contract_id = :c GROUP BY payer"),
+        {"c": contract_id},
+    )
+    return {payer: int(total) for payer, total in rows}
+
+
+def accrued_fees(*, session: Session, contract_id: int, item: str, column: str) -> set[str]:
+    """The participants (``column`` participant) or months (``column`` month) a fee ``item`` was accrued for."""
+    assert column in ("participant", "month")
+    rows = session.connection().execute(
+        text(
+            f"SELECT DISTINCT {column} FROM pbr_ledger WHERE contract_id = :c AND item = :i AND kind = 'accrual' "
+            f"AND {column} IS NOT NULL"
+        ),
+        {"c": contract_id, "i": item},
+    )
+    return {r[0] for r in rows}
+
+
+class LedgerRow(NamedTuple):
+    """A ledger entry as the payment, sample and reconciliation flows read it: plain values, no ORM object
+    (a contract paid by results for a million claims has two million entries)."""
+
+    id: int
+    payer: str
+    kind: str
+    item: str
+    amount_pence: int
+    entry_on: dt.date
+    run_id: int | None
+    claim_id: int | None
+    participant: str | None
+    month: str | None
+    sample_id: int | None
+    reverses_id: int | None
+
+
+def ledger_of(
+    *, session: Session, contract_id: int, run_id: int | None = None, claim_id: int | None = None
+) -> list[LedgerRow]:
+    """A contract's ledger in the order written; only one run's entries, or one claim's, when given."""
+    where = "contract_id = :c"
+    if run_id is not None:
+        where += " AND run_id = :r"
+    if claim_id is not None:
+        where += " AND claim_id = :k"
+    rows = session.connection().execute(
+        text(
+            "SELECT id, payer, kind, item, amount_pence, entry_on, run_id, claim_id, participant, month, sample_id, "
+            f"reverses_id FROM pbr_ledger WHERE {where} ORDER BY id"
+        ),
+        {"c": contract_id, "r": run_id, "k": claim_id},
+    )
+    days: dict[Any, dt.date] = {}
+    out = []
+    for row in rows:
+        day = days.get(row[5])
+        if day is None:
+            day = days[row[5]] = date_from_driver(row[5])
+        out.append(LedgerRow(row[0], row[1], row[2], row[3], row[4], day, *row[6:]))
+    return out
+
+
+def ledger_by_claim_day(*, session: Session, contract_id: int) -> list[tuple[Any, str, int, int]]:
+    """(achieved on, outcome, accrued, clawed back) of the outcome entries for claims, summed by the
+    claims' achieved day and outcome, in pence; clawed back is positive and leaves out clawbacks later
+    reversed. Dates in the driver's form (ISO text on SQLite)."""
+    rows = driver_rows(
+        session,
+        f"""
+            SELECT c.achieved_on, c.outcome,
+                   SUM(CASE WHEN l.kind = '{ACCRUAL}' THEN l.amount_pence ELSE 0 END),
+                   SUM(CASE WHEN l.kind = '{CLAWBACK}' AND l.id NOT IN (
+                           SELECT reverses_id FROM pbr_ledger WHERE contract_id = :c AND reverses_id IS NOT NULL
+                       ) THEN -l.amount_pence ELSE 0 END)
+            FROM pbr_ledger l JOIN pbr_claim c ON c.id = l.claim_id
+            WHERE l.contract_id = :c AND l.item = '{OUTCOME}' AND l.kind IN ('{ACCRUAL}', '{CLAWBACK}')
+            GROUP BY c.achieved_on, c.outcome
+            """,
+        c=contract_id,
+    )
+    return [(day, outcome, int(accrued), int(clawed)) for day, outcome, accrued, clawed in rows]
+
+
+def ledger_by_payer(*, session: Session, contract_id: int) -> list[tuple[str, str, str, bool, int]]:
+    """(payer, kind, item, whether for a claim, sum in pence) of a contract's ledger."""
+    return [
+        (payer, kind, item, bool(for_claim), int(total))
+        for payer, kind, item, for_claim, total in driver_rows(
+            session,
+            """
+            SELECT payer, kind, item, CASE WHEN claim_id IS NULL THEN 0 ELSE 1 END, SUM(amount_pence)
+            FROM pbr_ledger WHERE contract_id = :c
+            GROUP BY payer, kind, item, CASE WHEN claim_id IS NULL THEN 0 ELSE 1 END
+            """,
+            c=contract_id,
+        )
+    ]
+
+
+def payments_by_run(*, session: Session, contract_id: int) -> dict[int, dict[str, int]]:
+    """What each payment run paid each payer, in pence (positive)."""
+    out: dict[int, dict[str, int]] = {}
+    for run_id, payer, total in driver_rows(
+        session,
+        f"""
+        SELECT run_id, payer, SUM(amount_pence) FROM pbr_ledger
+        WHERE contract_id = :c AND kind = '{PAYMENT}' AND run_id IS NOT NULL GROUP BY run_id, payer
+        """,
+        c=contract_id,
+    ):
+        out.setdefault(run_id, {})[payer] = -int(total)
+    return out
+
+
+def run_for(*, session: Session, contract_id: int, period: str) -> PaymentRun | None:
+    stmt = select(PaymentRun).where(PaymentRun.contract_id == contract_id, PaymentRun.period == period)
+    return session.exec(stmt).first()
+
+
+def runs_of(*, session: Session, contract_id: int) -> list[PaymentRun]:
+    stmt = select(PaymentRun).where(PaymentRun.contract_id == contract_id).order_by(col(PaymentRun.period_end))
+    return list(session.exec(stmt))
+
+
+def sample_for(*, session: Session, contract_id: int, period: str) -> ValidationSample | None:
+    stmt = select(ValidationSample).where(
+        ValidationSample.contract_id == contract_id, ValidationSample.period == period
+    )
+    return session.exec(stmt).first()
+
+
+def sample_items(*, session: Session, sample_id: int) -> list[tuple[SampleItem, PbrClaim]]:
+    stmt = (
+        select(SampleItem, PbrClaim)
+        .join(PbrClaim, col(PbrClaim.id) == col(SampleItem.claim_id))
+        .where(SampleItem.sample_id == sample_id)
+        .order_by(col(PbrClaim.ref))
+    )
+    return [(item, claim) for item, claim in session.exec(stmt)]
