@@ -39,8 +39,12 @@ sys.path.insert(0, str(ROOT / "bench"))
 from pbr_claims import scaled_card, write_claims, write_participants  # noqa: E402
 
 from flows.pbr.claims_import import _card_fields, _read_claims  # noqa: E402
-from policies.pbr.claims import Book, Claim, Participant, Validation, _validate, pounds, validate_claims  # noqa: E402
-from policies.pbr.ratecard import RateCard, read_rate_card  # noqa: E402
+from policies.pbr.book import Book  # noqa: E402
+from policies.pbr.claims import Claim, pounds  # noqa: E402
+from policies.pbr.participants import Participant  # noqa: E402
+from policies.pbr.ratecard import RateCard  # noqa: E402
+from policies.pbr.ratecard_reading import read_rate_card  # noqa: E402
+from policies.pbr.validation import Validation, _validate, validate_claims  # noqa: E402
 
 
 def load(tmp: Path, claims: int, participants: int) -> tuple[RateCard, dict[str, Participant], list[Claim]]:

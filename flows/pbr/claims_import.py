@@ -54,21 +54,12 @@ from models.pbr.ratecards import RateCardVersion, rate_cards_of
 from policies.contracts.terms import PaymentModel
 from policies.dates import parse_iso_date
 from policies.money import PENNY, parse_money
-from policies.pbr.claims import (
-    Book,
-    Claim,
-    ClaimPlan,
-    Decision,
-    Participant,
-    Verdict,
-    decide,
-    decide_in_file_order,
-    fingerprint,
-    pence,
-    plan_claims,
-    pounds,
-)
-from policies.pbr.ratecard import RateCard, read_rate_card
+from policies.pbr.book import Book
+from policies.pbr.claims import Claim, Decision, Verdict, fingerprint, pence, pounds
+from policies.pbr.participants import Participant
+from policies.pbr.ratecard import RateCard
+from policies.pbr.ratecard_reading import read_rate_card
+from policies.pbr.validation import ClaimPlan, decide, decide_in_file_order, plan_claims
 
 SHOWN = 20  # problems named one by one; the rest are counted
 PBR_MODELS = (PaymentModel.PAYMENT_BY_RESULTS.value, PaymentModel.HYBRID.value)

@@ -51,7 +51,7 @@ from models.pbr.ledger import (
     sample_items,
 )
 from policies.dates import local_date
-from policies.pbr.claims import Participant
+from policies.pbr.participants import Participant
 from policies.pbr.payments import ContractFacts, DueClaim, PaidSoFar, Period, parse_period, plan_run, split
 from policies.pbr.ratecard import RateCard, version_for
 from policies.pbr.sampling import draw, extrapolate

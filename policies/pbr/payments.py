@@ -35,7 +35,8 @@ from decimal import Decimal
 
 from policies.contracts.key_dates import add_months
 from policies.money import PENNY, ROUNDING
-from policies.pbr.claims import Participant, gbp
+from policies.pbr.claims import gbp
+from policies.pbr.participants import Participant
 from policies.pbr.ratecard import Frequency, Payer, RateCard, version_for
 
 ZERO = Decimal(0)

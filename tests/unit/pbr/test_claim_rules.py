@@ -67,20 +67,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from policies.pbr.claims import (
-    Book,
-    Claim,
-    Decision,
-    Finding,
-    Participant,
-    Reason,
-    Validation,
-    Verdict,
-    _validate,
-    gbp,
-    validate_claims,
-)
-from policies.pbr.ratecard import Outcome, RateCard, read_rate_card
+from policies.pbr.book import Book
+from policies.pbr.claims import Claim, Decision, Finding, Reason, Verdict, gbp
+from policies.pbr.participants import Participant
+from policies.pbr.ratecard import Outcome, RateCard
+from policies.pbr.ratecard_reading import read_rate_card
+from policies.pbr.validation import Validation, _validate, validate_claims
 
 d = dt.date
 D = Decimal

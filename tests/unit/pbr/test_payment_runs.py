@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from policies.pbr.claims import Participant
+from policies.pbr.participants import Participant
 from policies.pbr.payments import (
     ContractFacts,
     DueClaim,
@@ -28,7 +28,8 @@ from policies.pbr.payments import (
     service_fee,
     split,
 )
-from policies.pbr.ratecard import Frequency, Payer, RateCard, read_rate_card
+from policies.pbr.ratecard import Frequency, Payer, RateCard
+from policies.pbr.ratecard_reading import read_rate_card
 
 d = dt.date
 D = Decimal

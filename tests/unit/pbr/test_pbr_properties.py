@@ -23,22 +23,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from policies.pbr.claims import (
-    CAP_REASONS,
-    Book,
-    Claim,
-    Decision,
-    Participant,
-    Reason,
-    Validation,
-    Verdict,
-    _validate,
-    decide,
-    plan_claims,
-    validate_claims,
-)
+from policies.pbr.book import Book
+from policies.pbr.claims import CAP_REASONS, Claim, Decision, Reason, Verdict
+from policies.pbr.participants import Participant
 from policies.pbr.payments import DueClaim, PaidSoFar, Period, RunPlan, period_of, plan_run, service_fee, split
-from policies.pbr.ratecard import Frequency, Payer, RateCard, read_rate_card
+from policies.pbr.ratecard import Frequency, Payer, RateCard
+from policies.pbr.ratecard_reading import read_rate_card
+from policies.pbr.validation import Validation, _validate, decide, plan_claims, validate_claims
 
 d = dt.date
 D = Decimal

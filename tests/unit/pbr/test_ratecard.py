@@ -15,9 +15,8 @@ from typing import Any
 import pytest
 import yaml
 
+from policies.pbr.participants import Eligibility, age_on
 from policies.pbr.ratecard import (
-    CardProblem,
-    Eligibility,
     Frequency,
     Interval,
     IntervalUnit,
@@ -25,11 +24,10 @@ from policies.pbr.ratecard import (
     Payer,
     Prerequisite,
     RateCard,
-    age_on,
     parse_interval,
-    read_rate_card,
     version_for,
 )
+from policies.pbr.ratecard_reading import CardProblem, read_rate_card
 
 d = dt.date
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "fair-chance-fund.yaml"
