@@ -28,7 +28,7 @@ unknown participant, evidence missing, already paid, mutually exclusive).
 
 The import decides the claims on every core: with no contract or outcome cap
 in reach, it forks one worker per further core, each deciding a share of whole
-participants (flows/pbr/claims_import.py, ``_shares``). Its CPU time and peak
+participants (flows/pbr/claims_parallel.py, ``worker_shares``). Its CPU time and peak
 resident set are printed beside the importing process's own.
 
 Each repetition runs in a fresh process, on a copy of the database as it was
@@ -464,7 +464,7 @@ def build(tmp: Path, data: Path, template: Path, claims_csv: Path, claims: int, 
     sys.path.insert(0, str(ROOT))  # for tests/support/builders.py
     from flows.common.runtime import engine, initialise
     from flows.common.settings import load_settings
-    from flows.pbr.claims_import import import_participants
+    from flows.pbr.participants import import_participants
     from tests.support.builders import fcf_contract
 
     settings = load_settings()

@@ -38,7 +38,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from pbr_claims import scaled_card, write_claims, write_participants  # noqa: E402
 
-from flows.pbr.claims_import import _card_fields, _read_claims  # noqa: E402
+from flows.pbr.claims_file import read_claims  # noqa: E402
+from flows.pbr.ratecards import _card_fields  # noqa: E402
 from policies.pbr.book import Book  # noqa: E402
 from policies.pbr.claims import Claim, pounds  # noqa: E402
 from policies.pbr.participants import Participant  # noqa: E402
@@ -63,7 +64,7 @@ def load(tmp: Path, claims: int, participants: int) -> tuple[RateCard, dict[str,
             )
             for row in csv.DictReader(f)
         }
-    by_contract, problems_found, _ = _read_claims(claims_csv)
+    by_contract, problems_found, _ = read_claims(claims_csv)
     if problems_found.count:
         sys.exit(f"{claims_csv}: {problems_found.count} malformed rows")
     (rows,) = by_contract.values()

@@ -46,7 +46,7 @@ def ratecard_import(
     by: Annotated[str | None, typer.Option(help="Who is importing (default: COMMISSIONING_ACTOR).")] = None,
 ) -> None:
     """Import a rate card version; the same file again changes nothing."""
-    from flows.pbr.claims_import import import_rate_card
+    from flows.pbr.ratecards import import_rate_card
 
     cfg = settings()
     result = import_rate_card(cfg, file, as_of=as_of_instant(None, cfg), actor=actor(by, cfg))
@@ -66,7 +66,7 @@ def participants_import(
     by: Annotated[str | None, typer.Option(help="Who is importing (default: COMMISSIONING_ACTOR).")] = None,
 ) -> None:
     """Import participants with their referral dates; ineligible referrals are listed (their claims are refused)."""
-    from flows.pbr.claims_import import import_participants
+    from flows.pbr.participants import import_participants
 
     cfg = settings()
     result = import_participants(cfg, file, as_of=as_of_instant(None, cfg), actor=actor(by, cfg))
@@ -281,7 +281,7 @@ def clawback_command(
     """Claw back a paid claim found invalid later (recovered from the next run), or --reverse a clawback."""
     from decimal import Decimal
 
-    from flows.pbr.payment_runs import clawback
+    from flows.pbr.clawbacks import clawback
 
     cfg = settings()
     result = clawback(

@@ -440,8 +440,9 @@ def build_payment_by_results(settings: Settings) -> dict[str, Any]:
     The claims import and the runs go through the Prefect flows (call after ``configure_prefect``).
     """
     from flows.contracts.register import contract_detail
-    from flows.pbr.claims_import import import_participants, import_rate_card
+    from flows.pbr.participants import import_participants
     from flows.pbr.pbr_flows import run
+    from flows.pbr.ratecards import import_rate_card
 
     when = _instant("2025-09-15")
     try:

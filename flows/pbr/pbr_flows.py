@@ -76,7 +76,7 @@ def payment_run_flow(contract: str, period: str, as_of: str, actor: str) -> dict
 def sample_task(
     contract: str, period: str, size: int, seed: int, results: str | None, as_of: str, actor: str
 ) -> dict[str, Any]:
-    from flows.pbr.payment_runs import sample_validation
+    from flows.pbr.sampling import sample_validation
 
     return _refusable(
         lambda: sample_validation(

@@ -23,7 +23,7 @@ from sqlalchemy import text
 from flows.common.errors import UserError
 from flows.common.runtime import database
 from flows.common.settings import Settings
-from flows.pbr.claims_import import cards_for, contract_id, pbr_contract
+from flows.pbr.contract import cards_for, contract_id, pbr_contract
 from models.db import unit_of_work
 from models.pbr.ledger import (
     ACCRUAL,

@@ -102,7 +102,7 @@ def fcf_contract(settings: Any, *, ref: str = "FCF-2025-01", card: Path | None =
 
     from flows.contracts.register import Row, add_contracts
     from flows.cycle.projects import create_project
-    from flows.pbr.claims_import import import_rate_card
+    from flows.pbr.ratecards import import_rate_card
 
     when = dt.datetime(2025, 9, 1, tzinfo=dt.UTC)
     create_project(

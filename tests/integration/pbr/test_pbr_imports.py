@@ -20,8 +20,11 @@ from flows.common.errors import UserError
 from flows.common.runtime import database
 from flows.common.settings import Settings
 from flows.contracts.register import Row, add_contracts
-from flows.pbr.claims_import import cards_for, import_claims, import_participants, import_rate_card, pbr_contract
+from flows.pbr.claims_import import import_claims
+from flows.pbr.contract import cards_for, pbr_contract
+from flows.pbr.participants import import_participants
 from flows.pbr.payment_runs import payment_run
+from flows.pbr.ratecards import import_rate_card
 from models.db import unit_of_work
 from models.pbr.claims import PbrClaim, PbrParticipant
 from models.pbr.ratecards import RateCardVersion

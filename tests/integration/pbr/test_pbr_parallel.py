@@ -2,8 +2,8 @@
 
 On SQLite, a claims import with enough claims and no contract or outcome cap in reach decides shares of
 whole participants in forked worker processes, which write their rows to side files that the import's
-own transaction moves in (flows/common/workers.py, flows.pbr.claims_import._decide_in_parallel and
-_move_in). These tests import the same claims for two identical contracts, one with one worker and
+own transaction moves in (flows/common/workers.py, flows.pbr.claims_parallel.decide_in_parallel and
+move_in). These tests import the same claims for two identical contracts, one with one worker and
 one with two, and compare every stored row; they also make a worker fail, and the parent fail, and
 check that nothing is kept and nothing is left behind. On PostgreSQL the import always decides in one
 process: the same comparison holds.
@@ -21,11 +21,13 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-import flows.pbr.claims_import as pbr_import
+import flows.pbr.claims_parallel as claims_parallel
 from flows.common.errors import UserError
 from flows.common.runtime import database
 from flows.common.settings import Settings
-from flows.pbr.claims_import import import_claims, import_participants, import_rate_card
+from flows.pbr.claims_import import import_claims
+from flows.pbr.participants import import_participants
+from flows.pbr.ratecards import import_rate_card
 from models.db import unit_of_work
 from tests.integration.pbr.test_pbr_imports import add_contract, counts, variant
 from tests.support.builders import fcf_contract
@@ -129,13 +131,13 @@ def stored_rows(settings: Settings, contract: str) -> list[tuple[Any, ...]]:
 def forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """How many shares each shared-out import had (empty when the claims were decided in one process)."""
     seen: list[int] = []
-    share_out = pbr_import.in_parallel
+    share_out = claims_parallel.in_parallel
 
     def counting(shares: Any, work: Any, folder: Path) -> Any:
         seen.append(len(shares))
         return share_out(shares, work, folder)
 
-    monkeypatch.setattr(pbr_import, "in_parallel", counting)
+    monkeypatch.setattr(claims_parallel, "in_parallel", counting)
     return seen
 
 
@@ -202,15 +204,15 @@ def test_a_big_import_stores_with_a_bigger_page_cache_and_gives_it_back(
 ) -> None:
     if backend != "sqlite":
         pytest.skip("the page cache is SQLite's")
-    monkeypatch.setattr(pbr_import, "PARALLEL_FROM", 100)  # this file counts as big
+    monkeypatch.setattr(claims_parallel, "PARALLEL_FROM", 100)  # this file counts as big
     seen: list[int] = []
-    move = pbr_import.insert_staged
+    move = claims_parallel.insert_staged
 
     def moving(session: Any, *args: Any, **kwargs: Any) -> int:
         seen.append(session.connection().exec_driver_sql("PRAGMA cache_size").scalar())
         return int(move(session, *args, **kwargs))
 
-    monkeypatch.setattr(pbr_import, "insert_staged", moving)
+    monkeypatch.setattr(claims_parallel, "insert_staged", moving)
     import_claims(two_contracts, write_files(tmp_path, B)[1], as_of=AS_OF, actor="finance", workers=2)
     assert seen == [-65_536]  # KiB: 64 MiB while the rows went in
     engine = database(two_contracts)
@@ -232,7 +234,7 @@ def failing(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, int]]:
     """Make staging fail in the process named by ``failing["in"]``: the parent's pid, or 0 for a worker."""
     parent = os.getpid()
     where = {"in": 0}
-    stage = pbr_import.stage_rows
+    stage = claims_parallel.stage_rows
 
     def stage_or_fail(path: Path, columns: Any, rows: Any, *, key: str) -> int:
         here = os.getpid()
@@ -240,7 +242,7 @@ def failing(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, int]]:
             raise OSError(28, "No space left on device")
         return stage(path, columns, rows, key=key)
 
-    monkeypatch.setattr(pbr_import, "stage_rows", stage_or_fail)
+    monkeypatch.setattr(claims_parallel, "stage_rows", stage_or_fail)
     yield where
 
 

@@ -31,9 +31,13 @@ from flows.common.errors import UserError
 from flows.common.runtime import database
 from flows.common.settings import Settings
 from flows.contracts.register import Row, add_contracts
-from flows.pbr.claims_import import import_claims, import_participants, import_rate_card
-from flows.pbr.payment_runs import SampleResult, clawback, payment_run, sample_validation
+from flows.pbr.claims_import import import_claims
+from flows.pbr.clawbacks import clawback
+from flows.pbr.participants import import_participants
+from flows.pbr.payment_runs import payment_run
+from flows.pbr.ratecards import import_rate_card
 from flows.pbr.reconcile import export_chart, export_csv, export_xlsx, reconcile
+from flows.pbr.sampling import SampleResult, sample_validation
 from models.db import unit_of_work
 from models.pbr.claims import PbrClaim
 from models.pbr.ledger import LedgerEntry

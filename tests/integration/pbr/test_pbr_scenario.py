@@ -57,7 +57,8 @@ from sqlmodel import col, select
 
 from flows.common.runtime import database
 from flows.common.settings import Settings
-from flows.pbr.claims_import import import_claims, import_participants
+from flows.pbr.claims_import import import_claims
+from flows.pbr.participants import import_participants
 from flows.pbr.payment_runs import payment_run
 from flows.pbr.reconcile import reconcile
 from models.db import unit_of_work

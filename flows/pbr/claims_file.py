@@ -1,0 +1,138 @@
+"""A claims file read: every row parsed into a claim, or named as malformed with its line, field and reason.
+
+A claims file may hold a million rows, so values repeated across rows (dates,
+amounts, outcome codes, participants, evidence) are parsed once, and a row's
+cells are taken apart in one call. Whether a well-formed claim is payable is
+for the rules in policies/pbr/claim_rules.py, not for this reading.
+"""
+
+import datetime as dt
+from decimal import Decimal
+from operator import itemgetter
+from pathlib import Path
+
+from flows.common.errors import UserError
+from flows.common.tabular import open_table
+from flows.pbr.problems import Problems
+from policies.dates import parse_iso_date
+from policies.money import PENNY, parse_money
+from policies.pbr.claims import Claim
+
+CLAIM_REQUIRED = ("contract", "claim_ref", "participant", "outcome", "achieved_on")
+CLAIM_OPTIONAL = ("amount", "evidence")
+
+
+def read_claims(path: Path) -> tuple[dict[str, list[Claim]], Problems, int]:
+    """Every row parsed, or named as malformed; values repeated across rows are parsed once."""
+    table = open_table(path, required=CLAIM_REQUIRED, optional=CLAIM_OPTIONAL)
+    problems = Problems(path)
+    columns = table.columns
+    has_amount, has_evidence = "amount" in columns, "evidence" in columns
+    # One C call takes a row's cells apart; a column the file lacks reads the contract's cell, unused.
+    cells_of = itemgetter(
+        *(columns[name] for name in CLAIM_REQUIRED),
+        *(columns.get(name, columns["contract"]) for name in CLAIM_OPTIONAL),
+    )
+    dates: dict[str, dt.date | str] = {}
+    amounts: dict[str, Decimal | str] = {}
+    outcomes: dict[str, str] = {}
+    people: dict[str, str] = {}  # one string for each participant, however many claims
+    evidences: dict[str, str] = {"": ""}
+    by_contract: dict[str, list[Claim]] = {}
+    rows = 0
+    claim = tuple.__new__  # Claim(...) without a Python call: a million are made here
+    for line, cells in table.rows():
+        rows += 1
+        contract, ref, participant, code, day, amount_text, evidence_text = cells_of(cells)
+        participant = people.setdefault(participant, participant)
+        outcome = outcomes.get(code)
+        if outcome is None:
+            outcome = outcomes[code] = code.upper()
+        achieved = dates.get(day)
+        if achieved is None:
+            achieved = dates[day] = _date_or_reason(day)
+        amount: Decimal | str | None = None
+        if has_amount and amount_text:
+            amount = amounts.get(amount_text)
+            if amount is None:
+                amount = amounts[amount_text] = _amount_or_reason(amount_text)
+        evidence: str | None = ""
+        if has_evidence:
+            evidence = evidences.get(evidence_text)
+            if evidence is None and len(evidence_text) <= 200:
+                evidence = evidences[evidence_text] = ",".join(
+                    e.strip().lower() for e in evidence_text.split(",") if e.strip()
+                )
+        if (
+            not contract
+            or not ref
+            or len(ref) > 60
+            or not participant
+            or len(participant) > 60
+            or not outcome
+            or isinstance(achieved, str)
+            or isinstance(amount, str)
+            or evidence is None
+        ):
+            _claim_row_problems(
+                problems, table.where(line), line, contract, ref, participant, outcome, achieved, amount
+            )
+            continue
+        claims = by_contract.get(contract)
+        if claims is None:
+            claims = by_contract[contract] = []
+        claims.append(claim(Claim, (line, ref, participant, outcome, achieved, amount, evidence)))
+    if not rows:
+        raise UserError(f"{path}: has a header but no claims")
+    return by_contract, problems, rows
+
+
+def _claim_row_problems(
+    problems: Problems,
+    where: str,
+    line: int,
+    contract: str,
+    ref: str,
+    participant: str,
+    outcome: str,
+    achieved: dt.date | str,
+    amount: Decimal | str | None,
+) -> None:
+    """Name what is wrong with one row; the evidence only when nothing else is."""
+    bad = False
+    if not contract:
+        problems.add(where, line, "contract", "is empty")
+        bad = True
+    if not ref or len(ref) > 60:
+        problems.add(where, line, "claim_ref", "is empty" if not ref else "is over 60 characters")
+        bad = True
+    if not participant or len(participant) > 60:
+        problems.add(where, line, "participant", "is empty" if not participant else "is over 60 characters")
+        bad = True
+    if not outcome:
+        problems.add(where, line, "outcome", "is empty")
+        bad = True
+    if isinstance(achieved, str):
+        problems.add(where, line, "achieved_on", achieved)
+        bad = True
+    if isinstance(amount, str):
+        problems.add(where, line, "amount", amount)
+        bad = True
+    if not bad:
+        problems.add(where, line, "evidence", "is over 200 characters")
+
+
+def _date_or_reason(text: str) -> dt.date | str:
+    if not text:
+        return "is empty (the date the outcome was achieved, e.g. 2026-03-31)"
+    day, why = parse_iso_date(text)
+    return day if day is not None else (why or "is not a date")
+
+
+def _amount_or_reason(text: str) -> Decimal | str:
+    money, _ = parse_money(text)
+    if money is None:
+        return f"{text!r} is not an amount of money (e.g. 1500.00)"
+    if money.amount < 0:
+        return f"{text} is negative; claim a positive amount (a correction is a clawback, not a negative claim)"
+    return money.amount.quantize(PENNY)

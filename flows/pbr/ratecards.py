@@ -1,0 +1,182 @@
+"""Payment by results, step one: a rate card file into the database, as a new version of the contract's card.
+
+A card is a YAML file, or a CSV file with one row per outcome (the card's own
+fields repeated, or given once, on its rows). It is read by the pure rules in
+policies/pbr/ratecard.py; a card with a problem is refused whole, naming each
+problem. Versions go forward in time, and a new version starts after every
+claim already priced, so that nothing priced is repriced. Importing the same
+file again adds nothing and records nothing.
+"""
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from flows.common.errors import UserError
+from flows.common.runtime import database
+from flows.common.settings import Settings
+from flows.common.tabular import open_table
+from flows.contracts.register import load_yaml_with_lines
+from flows.pbr.contract import contract_id, pbr_contract
+from flows.pbr.problems import Problems
+from models.db import unit_of_work
+from models.events import append_event
+from models.pbr.claims import latest_achieved
+from models.pbr.ratecards import RateCardVersion, rate_cards_of
+from policies.pbr.ratecard_reading import read_rate_card
+
+CARD_FIELDS = (
+    "contract",
+    "card_name",
+    "effective_from",
+    "referral_from",
+    "referral_to",
+    "eligibility",
+    "frequency",
+    "cohort",
+    "participant_cap",
+    "contract_cap",
+    "payers",
+    "attachment_fee",
+    "service_fee_percent",
+    "currency",
+)
+OUTCOME_FIELDS = ("code", "name", "price", "times_payable", "evidence", "requires", "group", "cap")
+
+
+@dataclass
+class CardResult:
+    contract: str
+    effective_from: str
+    outcomes: int
+    status: str  # added or unchanged
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.__dict__.copy()
+
+
+def import_rate_card(settings: Settings, path: Path, *, as_of: dt.datetime, actor: str) -> CardResult:
+    """Store a rate card version; the same file again is a no-op."""
+    fields = _card_fields(path)
+    card, problems = read_rate_card(fields, line=None)
+    if card is None:
+        named = [f"{path}{f':{p.line}' if p.line else ''}: {p.field}: {p.reason}" for p in problems]
+        raise UserError("the rate card was not imported:\n" + "\n".join(f"  {n}" for n in named))
+    terms = _json_safe(fields)
+    fingerprint = hashlib.sha256(json.dumps(terms, sort_keys=True).encode()).hexdigest()
+    with unit_of_work(database(settings)) as session:
+        contract = pbr_contract(session, card.contract)
+        versions = rate_cards_of(session=session, contract_id=contract_id(contract))
+        for version in versions:
+            if version.effective_from == card.effective_from:
+                if version.fingerprint == fingerprint:
+                    return CardResult(card.contract, card.effective_from.isoformat(), len(card.outcomes), "unchanged")
+                raise UserError(
+                    f"{path}: effective_from: contract {card.contract} already has a rate card from "
+                    f"{card.effective_from} with other terms; a change takes its own, later effective_from"
+                )
+        if versions and card.effective_from < versions[-1].effective_from:
+            raise UserError(
+                f"{path}: effective_from: {card.effective_from} is before the latest version "
+                f"({versions[-1].effective_from}); versions go forward in time"
+            )
+        priced = latest_achieved(session=session, contract_id=contract_id(contract))
+        if versions and priced is not None and card.effective_from <= priced:
+            raise UserError(
+                f"{path}: effective_from: claims for outcomes up to {priced} are already priced on the card in "
+                f"force; a new version must start after {priced}, so that nothing priced is repriced"
+            )
+        session.add(
+            RateCardVersion(
+                contract_id=contract_id(contract),
+                effective_from=card.effective_from,
+                terms=terms,
+                fingerprint=fingerprint,
+                source=str(path)[:300],
+                imported_at=as_of,
+                actor=actor,
+            )
+        )
+        append_event(
+            session=session,
+            effective_at=as_of,
+            actor=actor,
+            entity="contract",
+            entity_ref=card.contract,
+            action="rate_card_imported",
+            after={"effective_from": card.effective_from.isoformat(), "outcomes": sorted(card.outcomes)},
+        )
+    return CardResult(card.contract, card.effective_from.isoformat(), len(card.outcomes), "added")
+
+
+def _card_fields(path: Path) -> dict[str, Any]:
+    if path.suffix.lower() in (".yaml", ".yml"):
+        return _yaml_card(path)
+    table = open_table(path, required=("contract", "effective_from", "code", "name", "price"), optional=CARD_FIELDS)
+    fields: dict[str, Any] = {}
+    first_seen: dict[str, int] = {}
+    outcomes: list[dict[str, Any]] = []
+    problems = Problems(path)
+    for line, cells in table.rows():
+        row = {name: cells[i] for name, i in table.columns.items() if i < len(cells)}
+        for name in CARD_FIELDS:
+            value = row.get(name, "")
+            if not value:
+                continue
+            if name in fields and fields[name] != value:
+                problems.add(
+                    table.where(line), line, name, f"{value!r} differs from {fields[name]!r} on line {first_seen[name]}"
+                )
+            elif name not in fields:
+                fields[name], first_seen[name] = value, line
+        outcomes.append({"__line__": line, **{n: row.get(n, "") for n in OUTCOME_FIELDS}})
+    problems.raise_if_any("rate card")
+    if not outcomes:
+        raise UserError(f"{path}: has no outcome rows")
+    fields["outcomes"] = outcomes
+    if "card_name" in fields:  # in a CSV card, "name" is each outcome's
+        fields["name"] = fields.pop("card_name")
+    return fields
+
+
+def _yaml_card(path: Path) -> dict[str, Any]:
+    document = load_yaml_with_lines(path, _utf8(path))
+    if not isinstance(document, dict):
+        raise UserError(f"{path}: expected a rate card (contract:, effective_from:, outcomes: ...)")
+    document.pop("__line__", None)
+    return document
+
+
+def _utf8(path: Path) -> str:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise UserError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise UserError(f"{path}: is UTF-16 text; save it as UTF-8")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise UserError(f"{path}:{line}: is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+    if not text.strip():
+        raise UserError(f"{path}: is empty")
+    return text
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items() if k != "__line__"}
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int | Decimal):
+        return str(value)
+    return value

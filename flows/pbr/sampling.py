@@ -1,0 +1,293 @@
+"""Post-payment sampling: a seeded sample of the claims a run paid, checked, and what it recovers.
+
+A period's sample is drawn once (the same seed and size show it again); check
+results are recorded from a file, and a result is final. When every sampled
+claim is checked, the invalid ones are clawed back and the error rate by value
+is extrapolated to the unsampled claims as a recovery, split between the
+payers (policies/pbr/sampling.py). Each step writes its event in the same
+transaction; the clawbacks and the recovery go to the append-only ledger once.
+"""
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flows.common.errors import UserError
+from flows.common.runtime import database
+from flows.common.settings import Settings
+from flows.common.tabular import open_table
+from flows.pbr.contract import contract_id, named_period, pbr_contract, required_cards
+from flows.pbr.ledger import held_by_payer, pence, pounds, unreversed_clawbacks
+from models.contracts import Contract
+from models.db import unit_of_work
+from models.events import append_event
+from models.pbr.claims import PbrClaim, claim_facts
+from models.pbr.ledger import (
+    ACCRUAL,
+    CLAWBACK,
+    OUTCOME,
+    RECOVERY,
+    LedgerEntry,
+    SampleItem,
+    ValidationSample,
+    ledger_of,
+    run_for,
+    sample_for,
+    sample_items,
+)
+from policies.dates import local_date
+from policies.pbr.payments import split
+from policies.pbr.ratecard import RateCard, version_for
+from policies.pbr.sampling import draw, extrapolate
+
+
+@dataclass
+class SampleResult:
+    contract: str
+    period: str
+    seed: int
+    size: int
+    population: int
+    population_value: str
+    existing: bool
+    items: list[dict[str, Any]]
+    concluded: dict[str, Any] | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.__dict__.copy()
+
+
+def sample_validation(
+    settings: Settings,
+    contract_ref: str,
+    period_text: str,
+    *,
+    size: int,
+    seed: int,
+    results: Path | None,
+    as_of: dt.datetime,
+    actor: str,
+) -> SampleResult:
+    """Draw (once) a seeded sample of the claims a run paid; record checks; when all are checked, recover."""
+    if size < 1:
+        raise UserError("--size: at least 1")
+    today = local_date(as_of, settings.timezone)
+    checks = _read_results(results) if results else {}
+    with unit_of_work(database(settings)) as session:
+        contract = pbr_contract(session, contract_ref)
+        cid = contract_id(contract)
+        cards = required_cards(session, contract)
+        period = named_period(cards, period_text)
+        run = run_for(session=session, contract_id=cid, period=period.label)
+        if run is None or run.id is None:
+            raise UserError(f"{period.label} has no payment run for {contract_ref}; a sample checks what a run paid")
+        sample = sample_for(session=session, contract_id=cid, period=period.label)
+        existing = sample is not None
+        if sample is None:
+            paid: dict[int, int] = defaultdict(int)
+            for e in ledger_of(session=session, contract_id=cid, run_id=run.id):
+                if e.kind == ACCRUAL and e.item == OUTCOME and e.claim_id:
+                    paid[e.claim_id] += e.amount_pence
+            refs = {fact[0]: claim_id for claim_id, fact in claim_facts(session=session, ids=sorted(paid)).items()}
+            chosen = draw(list(refs), size, contract=contract.ref, period=period.label, seed=seed)
+            sample = ValidationSample(
+                contract_id=cid,
+                period=period.label,
+                run_id=run.id,
+                seed=seed,
+                size=size,
+                population=len(paid),
+                population_pence=sum(paid.values()),
+                drawn_at=as_of,
+                actor=actor,
+            )
+            session.add(sample)
+            session.flush()
+            assert sample.id is not None
+            for ref in chosen:
+                claim_id = refs[ref]
+                session.add(SampleItem(sample_id=sample.id, claim_id=claim_id, paid_pence=paid[claim_id]))
+            append_event(
+                session=session,
+                effective_at=as_of,
+                actor=actor,
+                entity="contract",
+                entity_ref=contract.ref,
+                action="sample_drawn",
+                after={"period": period.label, "seed": seed, "size": len(chosen), "population": len(paid)},
+            )
+            session.flush()
+        elif (sample.seed, sample.size) != (seed, size):
+            raise UserError(
+                f"the sample for {period.label} was drawn with --seed {sample.seed} --size {sample.size}; "
+                "a period has one sample, so give those to see or record it"
+            )
+        assert sample.id is not None
+        items = sample_items(session=session, sample_id=sample.id)
+        if checks:
+            _record_checks(session, results, checks, items, as_of=as_of, actor=actor, contract=contract)
+        concluded = _conclude(session, contract, cards, sample, items, today=today, as_of=as_of, actor=actor)
+        shown = [
+            {
+                "claim": c.ref,
+                "participant": c.participant,
+                "outcome": c.outcome,
+                "paid": f"{pounds(i.paid_pence):.2f}",
+                "result": i.result,
+                "note": i.note,
+            }
+            for i, c in items
+        ]
+        return SampleResult(
+            contract.ref,
+            period.label,
+            sample.seed,
+            sample.size,
+            sample.population,
+            f"{pounds(sample.population_pence):.2f}",
+            existing,
+            shown,
+            concluded,
+        )
+
+
+def _read_results(path: Path) -> dict[str, tuple[int, str, str]]:
+    table = open_table(path, required=("claim_ref", "result"), optional=("note",))
+    found: dict[str, tuple[int, str, str]] = {}
+    problems = []
+    for line, cells in table.rows():
+        ref = cells[table.columns["claim_ref"]]
+        result = cells[table.columns["result"]].lower()
+        note = cells[table.columns["note"]] if "note" in table.columns and table.columns["note"] < len(cells) else ""
+        if result not in ("valid", "invalid"):
+            problems.append(f"{table.where(line)}: result: {result!r} is not valid or invalid")
+        elif ref in found:
+            problems.append(f"{table.where(line)}: claim_ref: {ref} is already given on line {found[ref][0]}")
+        elif result == "invalid" and not note:
+            problems.append(f"{table.where(line)}: note: say why {ref} is invalid")
+        else:
+            found[ref] = (line, result, note)
+    if problems:
+        raise UserError("no check results were recorded:\n" + "\n".join(f"  {p}" for p in problems[:20]))
+    return found
+
+
+def _record_checks(
+    session: Any,
+    path: Path | None,
+    checks: dict[str, tuple[int, str, str]],
+    items: list[tuple[SampleItem, PbrClaim]],
+    *,
+    as_of: dt.datetime,
+    actor: str,
+    contract: Contract,
+) -> None:
+    by_ref = {c.ref: i for i, c in items}
+    problems = []
+    for ref, (line, result, note) in checks.items():
+        item = by_ref.get(ref)
+        if item is None:
+            problems.append(f"{path}:{line}: claim_ref: {ref} is not in this sample")
+        elif item.result is not None and (item.result, item.note or "") != (result, note):
+            problems.append(f"{path}:{line}: result: {ref} was already recorded as {item.result}; a result is final")
+    if problems:
+        raise UserError("no check results were recorded:\n" + "\n".join(f"  {p}" for p in problems[:20]))
+    recorded = 0
+    for ref, (_, result, note) in checks.items():
+        item = by_ref[ref]
+        if item.result is None:
+            item.result, item.note, item.checked_at, item.checked_by = result, note or None, as_of, actor
+            session.add(item)
+            recorded += 1
+    if recorded:
+        append_event(
+            session=session,
+            effective_at=as_of,
+            actor=actor,
+            entity="contract",
+            entity_ref=contract.ref,
+            action="sample_checked",
+            after={"recorded": recorded, "source": str(path)},
+        )
+
+
+def _conclude(
+    session: Any,
+    contract: Contract,
+    cards: Sequence[RateCard],
+    sample: ValidationSample,
+    items: list[tuple[SampleItem, PbrClaim]],
+    *,
+    today: dt.date,
+    as_of: dt.datetime,
+    actor: str,
+) -> dict[str, Any] | None:
+    """Once every sampled claim is checked: claw back the invalid ones and raise the extrapolated recovery."""
+    if not items or any(i.result is None for i, _ in items):
+        return None
+    outcome = extrapolate(
+        pounds(sample.population_pence), [(pounds(i.paid_pence), i.result == "valid") for i, _ in items]
+    )
+    summary = {
+        "sampled_value": f"{outcome.sampled_value:.2f}",
+        "invalid_value": f"{outcome.invalid_value:.2f}",
+        "error_rate": f"{outcome.error_rate * 100:.2f}%",
+        "unsampled_value": f"{outcome.unsampled_value:.2f}",
+        "recovery": f"{outcome.recovery:.2f}",
+    }
+    cid = contract_id(contract)
+    ledger = ledger_of(session=session, contract_id=cid)
+    if any(e.sample_id == sample.id for e in ledger):
+        return summary  # concluded before
+    base: dict[str, Any] = {
+        "contract_id": cid,
+        "entry_on": today,
+        "sample_id": sample.id,
+        "created_at": as_of,
+        "actor": actor,
+    }
+    clawed = {e.claim_id for e in unreversed_clawbacks(ledger)}
+    for item, claim in items:
+        if item.result != "invalid" or claim.id in clawed:
+            continue
+        for payer, amount in sorted(held_by_payer(ledger, claim.id).items()):
+            if amount:
+                session.add(
+                    LedgerEntry(
+                        **base,
+                        payer=payer,
+                        kind=CLAWBACK,
+                        item=OUTCOME,
+                        amount_pence=-amount,
+                        claim_id=claim.id,
+                        participant=claim.participant,
+                        memo=f"sample {sample.period}: {item.note or 'invalid'}",
+                    )
+                )
+    if outcome.recovery:
+        card = version_for(cards, today) or cards[-1]
+        for payer, share in zip((p.name for p in card.payers), split(outcome.recovery, card.payers), strict=True):
+            if share:
+                session.add(
+                    LedgerEntry(
+                        **base,
+                        payer=payer,
+                        kind=CLAWBACK,
+                        item=RECOVERY,
+                        amount_pence=-pence(share),
+                        memo=f"extrapolated recovery, sample {sample.period} ({summary['error_rate']} by value)",
+                    )
+                )
+    append_event(
+        session=session,
+        effective_at=as_of,
+        actor=actor,
+        entity="contract",
+        entity_ref=contract.ref,
+        action="sample_concluded",
+        after={"period": sample.period, **summary},
+    )
+    return summary
