@@ -7,7 +7,7 @@ import models.contracts
 import models.cycle
 import models.events
 import models.pbr
-import models.reminders  # noqa: F401
+import models.reminders.tables  # noqa: F401
 
 target_metadata = SQLModel.metadata
 
