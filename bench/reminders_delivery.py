@@ -61,7 +61,9 @@ def main() -> None:
 
     import apprise
 
-    from flows.reminders.outbox import deliver, list_reminders, sweep
+    from flows.reminders.delivery import deliver
+    from flows.reminders.outbox import list_reminders
+    from flows.reminders.sweep import sweep
     from tests.support.servers import WebhookSink
 
     with tempfile.TemporaryDirectory(prefix="commissioning-bench-") as tmp, WebhookSink() as sink:

@@ -73,7 +73,7 @@ def load(settings: "Settings", path: Path) -> int:
 
 
 def daily_sweeps(settings: "Settings", first: dt.datetime) -> tuple[list[float], list[int]]:
-    from flows.reminders.outbox import sweep
+    from flows.reminders.sweep import sweep
 
     times, planned = [], []
     for day in range(DAYS):
@@ -86,8 +86,8 @@ def daily_sweeps(settings: "Settings", first: dt.datetime) -> tuple[list[float],
 
 def floor(db: Path, settings: "Settings", first: dt.datetime) -> float:
     """The sweep's candidate query alone (one range per lead time), for each day of the week, in sqlite3."""
-    from flows.reminders.outbox import reminder_policy
-    from policies.reminders.ladders import due_on_ranges
+    from flows.reminders.policy import reminder_policy
+    from policies.reminders.planning import due_on_ranges
 
     policy = reminder_policy(settings)
     times = []
@@ -136,7 +136,7 @@ def main() -> None:
             with sqlite3.connect(db) as connection:
                 return int(connection.execute("SELECT COUNT(*) FROM contract_key_date").fetchone()[0])
 
-        from flows.reminders.outbox import sweep
+        from flows.reminders.sweep import sweep
 
         print(f"loading {count:,} contracts ...", flush=True)
         load(settings, first_csv)

@@ -203,13 +203,11 @@ def insert_key_dates(*, session: Session, rows: list[KeyDateRow]) -> None:
 
 
 def replace_key_dates(*, session: Session, contract_id: int, key_dates: list[KeyDate]) -> None:
-    """Rewrite a contract's materialised key dates (in the caller's transaction); reminders for dates
+    """Rewrite a contract's materialised key dates (in the caller's transaction). The caller then tells the
+    reminders (models.reminders.replanning.key_dates_changed), in the same transaction, so reminders for dates
     that moved or went are cancelled and the new ones planned by the next sweep."""
-    from models.reminders import key_dates_changed
-
     session.exec(delete(ContractKeyDate).where(col(ContractKeyDate.contract_id) == contract_id))
     insert_key_dates(session=session, rows=key_date_rows(contract_id, key_dates))
-    key_dates_changed(session=session, contract_id=contract_id)
 
 
 def insert_contracts(*, session: Session, rows: list[dict[str, Any]]) -> list[int]:

@@ -74,12 +74,10 @@ DEMO_REMINDERS_AS_OF = "2026-11-23T09:00"
 def _demo_reminders(cfg: Settings, eng: Any) -> None:
     """Once, after the portfolio is built: the reminder sweep as of the demo's day, printed to the console."""
     from flows.cli.reminders import run_reminder_flow, summarise
-    from models.db import unit_of_work
-    from models.reminders import last_swept_through
+    from flows.reminders.sweep import last_sweep_day
 
-    with unit_of_work(eng) as session:
-        if last_swept_through(session=session) is not None:
-            return
+    if last_sweep_day(eng) is not None:
+        return
     if cfg.apprise_config is not None:
         console.print("Reminders: not swept by the demo, which never sends to the targets in your apprise config.")
         return

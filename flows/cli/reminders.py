@@ -37,7 +37,8 @@ def register(app: typer.Typer) -> None:
 
 def run_reminder_flow(cfg: Settings, *, as_json: bool, **kwargs: Any) -> dict[str, Any]:
     from flows.common.runtime import configure_prefect
-    from flows.reminders.outbox import notifier_for, reminder_policy
+    from flows.reminders.delivery import notifier_for
+    from flows.reminders.policy import reminder_policy
 
     reminder_policy(cfg)  # refuse a bad policy or apprise file before Prefect starts
     notifier_for(cfg)

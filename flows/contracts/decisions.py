@@ -24,6 +24,7 @@ from models.contracts import Contract, ContractVariation, get_contract, replace_
 from models.cycle import Project
 from models.db import unit_of_work
 from models.events import append_event
+from models.reminders.replanning import key_dates_changed
 from policies.contracts.key_dates import ContractTerms, Party, expiry, status_on, term_end, validate_terms
 from policies.contracts.status import ContractAction, ContractStatus, next_status
 from policies.cycle.records import RecordKind, ReviewDecision
@@ -236,6 +237,7 @@ def _change_terms(
     replace_key_dates(
         session=session, contract_id=contract.id or 0, key_dates=key_dates_for(new_terms, contract.nation_enum)
     )
+    key_dates_changed(session=session, contract_id=contract.id or 0)
     append_event(
         session=session,
         effective_at=as_of,

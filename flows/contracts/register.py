@@ -35,7 +35,7 @@ from models.contracts import (
 from models.cycle import projects_by_ref, saved_id
 from models.db import unit_of_work
 from models.events import append_events, events_for
-from models.reminders import mark_for_replanning
+from models.reminders.replanning import mark_for_replanning
 from policies.calendars import Nation, WorkingDayCalendar
 from policies.contracts.key_dates import KeyDate, derive_key_dates, expiry, max_extent, status_on
 from policies.contracts.status import ContractStatus

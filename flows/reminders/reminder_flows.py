@@ -14,7 +14,8 @@ from prefect import flow, get_run_logger, task
 
 from flows.common.settings import load_settings
 from flows.cycle.stage_flows import local_run_settings
-from flows.reminders.outbox import deliver, sweep
+from flows.reminders.delivery import deliver
+from flows.reminders.sweep import sweep
 
 
 @task(name="plan-reminders")

@@ -136,7 +136,8 @@ def serve(
 ) -> None:
     """Run the scheduler until SIGTERM/SIGINT (or ``stop`` is set); one catch-up run first."""
     from flows.common.runtime import configure_prefect
-    from flows.reminders.outbox import notifier_for, reminder_policy
+    from flows.reminders.delivery import notifier_for
+    from flows.reminders.policy import reminder_policy
 
     reminder_policy(settings)  # a bad policy or apprise file is refused before anything starts
     notifier = notifier_for(settings)

@@ -9,7 +9,7 @@ import models.events
 import models.pbr.claims
 import models.pbr.ledger
 import models.pbr.ratecards
-import models.reminders  # noqa: F401
+import models.reminders.tables  # noqa: F401
 
 target_metadata = SQLModel.metadata
 

@@ -9,7 +9,8 @@ import os
 
 import notifications.apprise_notifier  # noqa: F401  (warm the fork server)
 from flows.common.settings import load_settings
-from flows.reminders.outbox import deliver, sweep
+from flows.reminders.delivery import deliver
+from flows.reminders.sweep import sweep
 
 
 def sweep_and_deliver(environment: dict[str, str], as_of: str) -> None:

@@ -13,7 +13,9 @@ from sqlalchemy import text
 
 from flows.common.runtime import database
 from flows.common.settings import Settings, load_settings
-from flows.reminders.outbox import deliver, list_reminders, sweep
+from flows.reminders.delivery import deliver
+from flows.reminders.outbox import list_reminders
+from flows.reminders.sweep import sweep
 from tests.support.builders import housing_first
 from tests.support.servers import SmtpSink, WebhookSink
 

@@ -17,7 +17,9 @@ from sqlalchemy import text
 from flows.common.errors import UserError
 from flows.common.settings import Settings
 from flows.contracts.decisions import decide
-from flows.reminders.outbox import acknowledge, deliver, list_reminders, snooze, sweep
+from flows.reminders.delivery import deliver
+from flows.reminders.outbox import acknowledge, list_reminders, snooze
+from flows.reminders.sweep import sweep
 from notifications.console import ConsoleNotifier
 from tests.support.builders import housing_first
 

@@ -10,22 +10,18 @@ from hypothesis import strategies as st
 
 from policies.calendars import calendar_from
 from policies.contracts.key_dates import KeyDateKind
-from policies.reminders.ladders import (
+from policies.reminders.ladders import Lead, LeadUnit, ReminderPolicy, Role
+from policies.reminders.planning import (
     KeyDateFact,
-    Lead,
-    LeadUnit,
     PlannedReminder,
     RecipientState,
-    ReminderPolicy,
-    Role,
-    build_reminder_policy,
     due_on_ranges,
     has_step_between,
-    parse_policy_text,
     plan_reminders,
     send_day,
     send_instant,
 )
+from policies.reminders.policy_file import build_reminder_policy, parse_policy_text
 
 D = dt.date
 ZONE = "Europe/London"
