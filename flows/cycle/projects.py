@@ -35,8 +35,7 @@ from models.cycle import (
 )
 from models.db import unit_of_work
 from models.events import events_for, project_event
-from policies.contracts.key_dates import contract_in_force
-from policies.contracts.status import ContractStatus
+from policies.contracts.status import ContractStatus, contract_in_force
 from policies.cycle.evidence import EvidenceKind, validate_evidence
 from policies.cycle.gates import GatePolicy, ProjectFacts, assess
 from policies.cycle.records import RecordKind, normalise_value

@@ -49,8 +49,7 @@ from models.reminders import (
 from notifications.base import Notifier, TargetResult
 from notifications.templates import ReminderItem, render_digest
 from policies.calendars import Nation, WorkingDayCalendar
-from policies.contracts.key_dates import add_months
-from policies.dates import local_date
+from policies.dates import add_months, local_date
 from policies.reminders.ladders import (
     KeyDateFact,
     Lead,

@@ -25,8 +25,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from policies.contracts.key_dates import add_months
-from policies.dates import parse_iso_date
+from policies.dates import add_months, parse_iso_date
 from policies.money import PENNY, parse_money
 
 CODE_RE = re.compile(r"^[A-Z][A-Z0-9_]{0,29}$")

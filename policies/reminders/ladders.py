@@ -34,7 +34,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from policies.calendars import WorkingDayCalendar
-from policies.contracts.key_dates import KeyDateKind, add_months
+from policies.contracts.key_dates import KeyDateKind
+from policies.dates import add_months
 
 
 class LeadUnit(StrEnum):
