@@ -14,17 +14,9 @@ from sqlmodel import Field, Session, SQLModel, col, select
 
 from models.db import UTCDateTime
 from policies.calendars import Nation
-from policies.contracts.key_dates import (
-    BreakClause,
-    ContractTerms,
-    ExtensionOption,
-    KeyDate,
-    NoticePeriod,
-    NoticeUnit,
-    Party,
-    ReviewSchedule,
-    expiry,
-)
+from policies.contracts.clauses import BreakClause, ContractTerms, ExtensionOption, Party, ReviewSchedule, expiry
+from policies.contracts.key_dates import KeyDate
+from policies.contracts.notice import NoticePeriod, NoticeUnit
 from policies.money import Money
 
 

@@ -21,13 +21,12 @@ def register(app: typer.Typer) -> None:
 
 def init() -> None:
     """Create or migrate the database, and Prefect's local one (safe to run again)."""
-    from flows.common.runtime import initialise, prepare_local_prefect
-    from models.db import safe_url
+    from flows.common.runtime import database_label, initialise, prepare_local_prefect
 
     cfg = settings()
-    eng, before, after = initialise(cfg)
+    _, before, after = initialise(cfg)
     state = "created" if before is None else ("already current" if before == after else f"migrated from {before}")
-    console.print(f"Database {safe_url(eng.url)}: schema {after} ({state}).", markup=False)
+    console.print(f"Database {database_label(cfg)}: schema {after} ({state}).", markup=False)
     console.print(f"Data directory: {cfg.data_dir}", markup=False)
     if prepare_local_prefect(cfg):
         console.print(f"Prefect's local database created in {cfg.prefect_home}.", markup=False)

@@ -71,12 +71,13 @@ def advance(
 DEMO_REMINDERS_AS_OF = "2026-11-23T09:00"
 
 
-def _demo_reminders(cfg: Settings, eng: Any) -> None:
+def _demo_reminders(cfg: Settings) -> None:
     """Once, after the portfolio is built: the reminder sweep as of the demo's day, printed to the console."""
     from flows.cli.reminders import run_reminder_flow, summarise
+    from flows.common.runtime import database
     from flows.reminders.sweep import last_sweep_day
 
-    if last_sweep_day(eng) is not None:
+    if last_sweep_day(database(cfg)) is not None:
         return
     if cfg.apprise_config is not None:
         console.print("Reminders: not swept by the demo, which never sends to the targets in your apprise config.")
@@ -89,7 +90,7 @@ def _demo_payments(cfg: Settings) -> None:
     """The payment-by-results contract: its claims validated, four quarterly runs, and the reconciliation."""
     from decimal import Decimal
 
-    from flows.demo.portfolio import PBR_CONTRACT, build_payment_by_results
+    from flows.demo.pbr import PBR_CONTRACT, build_payment_by_results
 
     _start_prefect(cfg)
     result = build_payment_by_results(cfg)
@@ -115,17 +116,17 @@ def _demo_payments(cfg: Settings) -> None:
 def demo() -> None:
     """Build a realistic portfolio across every stage, run the flows, print the board and one history."""
     from flows.cli.projects import print_board, print_history
-    from flows.common.runtime import gate_policy, initialise
+    from flows.common.runtime import database_label, gate_policy, initialise
     from flows.cycle.detail import project_detail
     from flows.cycle.projects import board
-    from flows.demo.portfolio import SHOWCASE, build_portfolio, unfinished
-    from models.db import safe_url
+    from flows.demo.build import build_portfolio, unfinished
+    from flows.demo.portfolio import SHOWCASE
 
     started = time.perf_counter()
     cfg = settings()
     gate_policy(cfg)  # a bad policy file is refused before anything is written
     eng, _, revision = initialise(cfg)
-    console.print(f"Database {safe_url(eng.url)} at schema {revision}.", markup=False)
+    console.print(f"Database {database_label(cfg)} at schema {revision}.", markup=False)
     if unfinished(eng):
         touched = build_portfolio(cfg, _start_prefect(cfg), eng)
         console.print(
@@ -133,7 +134,7 @@ def demo() -> None:
         )
     else:
         console.print("The demo portfolio is already there; nothing was changed.")
-    _demo_reminders(cfg, eng)
+    _demo_reminders(cfg)
     _demo_payments(cfg)
     print_board(board(cfg), cfg)
     print_history(project_detail(cfg, gate_policy(cfg), SHOWCASE), cfg)

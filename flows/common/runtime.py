@@ -53,6 +53,11 @@ def check_database_url(url: str) -> None:
         )
 
 
+def database_label(settings: Settings) -> str:
+    """The configured database's URL as the engine uses it, any password masked: for what a command prints."""
+    return safe_url(engine(settings).url)
+
+
 def database(settings: Settings, *, require_schema: bool = True) -> Engine:
     """The engine, after checking the database answers and has the current schema."""
     eng = engine(settings)

@@ -25,8 +25,8 @@ from models.cycle import Project
 from models.db import unit_of_work
 from models.events import append_event
 from models.reminders.replanning import key_dates_changed
-from policies.contracts.key_dates import ContractTerms, Party, expiry, status_on, term_end, validate_terms
-from policies.contracts.status import ContractAction, ContractStatus, next_status
+from policies.contracts.clauses import ContractTerms, Party, expiry, term_end, validate_terms
+from policies.contracts.status import ContractAction, ContractStatus, next_status, status_on
 from policies.cycle.records import RecordKind, ReviewDecision
 from policies.dates import local_date
 from policies.money import parse_money

@@ -37,8 +37,9 @@ from models.db import unit_of_work
 from models.events import append_events, events_for
 from models.reminders.replanning import mark_for_replanning
 from policies.calendars import Nation, WorkingDayCalendar
-from policies.contracts.key_dates import KeyDate, derive_key_dates, expiry, max_extent, status_on
-from policies.contracts.status import ContractStatus
+from policies.contracts.clauses import expiry, max_extent
+from policies.contracts.key_dates import KeyDate, derive_key_dates
+from policies.contracts.status import ContractStatus, status_on
 from policies.contracts.terms import ContractDraft, read_contract
 from policies.dates import local_date
 from policies.money import Money

@@ -22,8 +22,7 @@ from models.contracts import contracts_of_project
 from models.cycle import GateDecision, Project, current_records, list_evidence, saved_id
 from models.db import unit_of_work
 from models.events import project_event
-from policies.contracts.key_dates import contract_in_force
-from policies.contracts.status import ContractStatus
+from policies.contracts.status import ContractStatus, contract_in_force
 from policies.cycle.gates import GatePolicy, ProjectFacts, assess
 from policies.cycle.stages import STAGE_ORDER, Stage, Transition, check_move
 from policies.dates import local_date

@@ -1,41 +1,15 @@
-"""A realistic demonstration portfolio for Northbridge Borough Council.
+"""A realistic demonstration portfolio for Northbridge Borough Council: seven projects and their contracts.
 
 Seven projects, each with a dated history that goes through the real stage
 flows: one stuck in Analyse on weak evidence, one refused at the Plan gate,
 a youth-justice tender that failed and went back to Plan, a service under
 review that continues, one recommissioned into a second cycle, and one
-decommissioned. Building it is idempotent and resumable: a finished project
-is left as it is, and one that was interrupted carries on from its next step.
+decommissioned. This module is the script as data (each step a day and an
+action); ``flows.demo.build`` plays it through the services.
 """
 
-import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
-
-from sqlmodel import col, func, select
-
-from flows.common.errors import UserError
-from flows.common.settings import Settings
-from flows.contracts.register import Row, add_contracts
-from flows.cycle.evidence import add_evidence
-from flows.cycle.gates import check_advance
-from flows.cycle.projects import create_project
-from flows.cycle.records import add_record
-from models.cycle import get_project
-from models.db import unit_of_work
-from models.events import Event
-from policies.dates import parse_as_of
-
-ACTOR = "demo"
-
-
-def _instant(day: str) -> dt.datetime:
-    instant, why = parse_as_of(f"{day}T10:00:00")
-    if instant is None:
-        raise ValueError(why)
-    return dt.datetime.fromtimestamp(instant.timestamp(), dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -341,133 +315,3 @@ PORTFOLIO: tuple[DemoProject, ...] = (
 )
 
 SHOWCASE = "YJP-2025-02"
-
-Advance = Callable[..., dict[str, Any]]
-
-
-def demo_progress(engine: Any) -> dict[str, int]:
-    """How many steps of each demo project are done (creation counts as one).
-
-    Every step writes exactly one event as the demo actor, in the same
-    transaction as its change, so counting those events says where a project's
-    script stopped, even after a crash or Ctrl-C part-way through.
-    """
-    refs = [p.ref for p in PORTFOLIO]
-    with unit_of_work(engine) as session:
-        rows = session.exec(
-            select(Event.entity_ref, func.count())
-            .where(Event.actor == ACTOR, Event.entity == "project", col(Event.entity_ref).in_(refs))
-            .group_by(col(Event.entity_ref))
-        ).all()
-        taken = {p.ref for p in PORTFOLIO if get_project(session=session, ref=p.ref) is not None}
-    done = {ref: int(n) for ref, n in rows}
-    for ref in taken - set(done):
-        raise UserError(f"project {ref} exists but was not made by the demo; use another data dir for the demo")
-    return done
-
-
-def unfinished(engine: Any) -> list[tuple[DemoProject, int]]:
-    """Demo projects not fully built yet, with the number of steps already done."""
-    done = demo_progress(engine)
-    return [(p, done.get(p.ref, 0)) for p in PORTFOLIO if done.get(p.ref, 0) < len(p.steps) + 1]
-
-
-def build_portfolio(settings: Settings, run_flow: Advance, engine: Any) -> list[str]:
-    """Build, or finish building, every demo project; return the refs touched."""
-    touched = []
-    for project, done in unfinished(engine):
-        _play(settings, project, run_flow, done)
-        touched.append(project.ref)
-    return touched
-
-
-def _play(settings: Settings, project: DemoProject, run_flow: Advance, done: int) -> None:
-    if done == 0:
-        create_project(
-            settings,
-            ref=project.ref,
-            title=project.title,
-            service_area=project.area,
-            owner=project.owner,
-            description=project.description,
-            stage=project.start_stage,
-            as_of=_instant(project.start_day),
-            actor=ACTOR,
-        )
-    for step in project.steps[max(done - 1, 0) :]:
-        when = _instant(step.day)
-        if step.action == "evidence":
-            add_evidence(settings, ref=project.ref, fields=step.args, as_of=when, actor=ACTOR)
-        elif step.action == "record":
-            add_record(
-                settings,
-                ref=project.ref,
-                kind=step.args["kind"],
-                value=step.args["value"],
-                on=dt.date.fromisoformat(step.day),
-                note=step.args["note"],
-                link=None,
-                as_of=when,
-                actor=ACTOR,
-            )
-        elif step.action == "contract":
-            add_contracts(
-                settings, [Row(f"demo {project.ref}", {**step.args, "project": project.ref})], as_of=when, actor=ACTOR
-            )
-        elif step.action == "advance":
-            request = check_advance(
-                settings, ref=project.ref, to=step.args["to"], reason=step.args["reason"], as_of=when
-            )
-            result = run_flow(request, as_of=when, actor=ACTOR)
-            if result["outcome"] == "conflict":
-                raise UserError(result["message"])
-        else:
-            raise ValueError(f"unknown demo step {step.action}")
-
-
-# --------------------------------------------------------------------------- payment by results
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-PBR_CONTRACT = "FCF-2025-01"
-PBR_AS_OF = "2026-11-23T09:00"
-PBR_PERIODS = ("2025-Q4", "2026-Q1", "2026-Q2", "2026-Q3")
-
-
-def build_payment_by_results(settings: Settings) -> dict[str, Any]:
-    """A payment-by-results contract on the Fair Chance Fund rate card, its claims, and a year of quarterly runs.
-
-    Idempotent like the rest of the demo: each import and run happens once.
-    The claims import and the runs go through the Prefect flows (call after ``configure_prefect``).
-    """
-    from flows.contracts.register import contract_detail
-    from flows.pbr.participants import import_participants
-    from flows.pbr.pbr_flows import run
-    from flows.pbr.ratecards import import_rate_card
-
-    when = _instant("2025-09-15")
-    try:
-        contract_detail(settings, PBR_CONTRACT)
-    except UserError:
-        fields = {
-            "ref": PBR_CONTRACT,
-            "title": "Young people's homelessness: outcomes contract (Fair Chance Fund rate card)",
-            "provider": "Northbridge Young People's Trust",
-            "project": "HOM-2024-03",
-            "value": "1500000.00",
-            "start": "2025-10-01",
-            "term": "3 years",
-            "payment_model": "payment_by_results",
-            "kpis": "Accommodation sustained at 12 months; Entries to education or work",
-            "signed_on": "2025-09-15",
-        }
-        add_contracts(settings, [Row("demo", fields)], as_of=when, actor=ACTOR)
-    import_rate_card(settings, EXAMPLES / "fair-chance-fund.yaml", as_of=when, actor=ACTOR)
-    import_participants(settings, EXAMPLES / "fcf-participants.csv", as_of=when, actor=ACTOR)
-    as_of = parse_as_of(PBR_AS_OF, settings.timezone)[0]
-    assert as_of is not None
-    claims = run("import-claims", path=str(EXAMPLES / "fcf-claims.csv"), as_of=as_of.isoformat(), actor=ACTOR)
-    runs = [
-        run("payment-run", contract=PBR_CONTRACT, period=period, as_of=as_of.isoformat(), actor=ACTOR)
-        for period in PBR_PERIODS
-    ]
-    return {"claims": claims, "runs": runs, "reconciliation": run("reconcile", contract=PBR_CONTRACT)}

@@ -27,8 +27,7 @@ from models.reminders.planning import (
 )
 from models.reminders.tables import ReminderSweep
 from policies.calendars import Nation, WorkingDayCalendar
-from policies.contracts.key_dates import add_months
-from policies.dates import local_date
+from policies.dates import add_months, local_date
 from policies.reminders.ladders import LeadUnit, ReminderPolicy
 from policies.reminders.planning import KeyDateFact, PlannedReminder, due_on_ranges, has_step_between, plan_reminders
 

@@ -1,15 +1,9 @@
 """Key dates: every decision date a contract's terms imply, correct to the day.
 
-Rules:
-- A term of N months starting on S ends on the day before S + N months: a
-  3-year contract from 1 April 2026 expires on 31 March 2029 (and where that
-  month has no such day, on its last day: see ``term_end``). Months always
-  count from the anchor date and clamp at month ends (31 January + 1 month is
-  28 or 29 February); adding a month twice is never used for two months.
-- Expiry counts the extension options already used; the maximum extent date
-  counts them all (OCDS ``maxExtentDate``).
-- A notice deadline is the guarded date minus the notice period: in months
-  (clamped), weeks, days, or working days of the contract's nation.
+Rules (the term, its expiry and maximum extent are in ``policies.contracts.clauses``;
+how a notice period counts back from a date, in ``policies.contracts.notice``):
+- The expiry and the maximum extent are key dates themselves; once a contract
+  has ended early only its end counts, not the options or breaks.
 - Each unused extension option has a decision deadline: the current expiry
   minus the option's notice.
 - A fixed break has a notice deadline before its break date; a rolling break
@@ -30,179 +24,17 @@ deadline 31 December 2027; first extension decision due 6 January 2029 (84
 days before expiry); recommissioning starts 30 September 2027.
 """
 
-import calendar
 import datetime as dt
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
 from policies.calendars import WorkingDayCalendar
-from policies.contracts.status import ContractStatus
+from policies.contracts.clauses import ContractTerms, Party, expiry, max_extent, term_end
+from policies.dates import add_months
 from policies.money import Money
 
-ONE_DAY = dt.timedelta(days=1)
 PERFORMANCE_NOTICE_THRESHOLD = Money(Decimal("5000000"))
-
-
-def add_months(anchor: dt.date, months: int) -> dt.date:
-    """``anchor`` plus (or minus) whole months, clamped at the month end; always from the anchor.
-
-    The same answer as pendulum's ``Date.add(months=...)`` (a property test holds
-    them equal), computed directly because a portfolio derives millions of them.
-    """
-    index = anchor.year * 12 + anchor.month - 1 + months
-    year, month0 = divmod(index, 12)
-    if anchor.day <= 28:
-        return dt.date(year, month0 + 1, anchor.day)
-    last = 29 if month0 == 1 and calendar.isleap(year) else _DAYS_IN_MONTH[month0]
-    return dt.date(year, month0 + 1, min(anchor.day, last))
-
-
-_DAYS_IN_MONTH = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
-
-
-def term_end(start: dt.date, months: int) -> dt.date:
-    """The last day of a term of ``months`` beginning on ``start`` (the corresponding-date rule).
-
-    The term ends the day before the corresponding date; where the month has
-    no corresponding date (a term from 31 January), it ends on that month's
-    last day: 1 month from 31 January 2026 ends on 28 February 2026.
-    """
-    corresponding = add_months(start, months)
-    return corresponding if corresponding.day != start.day else corresponding - ONE_DAY
-
-
-class NoticeUnit(StrEnum):
-    MONTHS = "months"
-    WEEKS = "weeks"
-    DAYS = "days"
-    WORKING_DAYS = "working_days"
-
-
-_NOTICE_RE = re.compile(r"^\s*(?P<n>\d+)\s*(?P<unit>months?|weeks?|days?|working[ _-]days?)\s*$", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class NoticePeriod:
-    amount: int
-    unit: NoticeUnit
-
-    def __str__(self) -> str:
-        unit = self.unit.value.replace("_", " ")
-        return f"{self.amount} {unit[:-1] if self.amount == 1 else unit}"
-
-    def before(self, event: dt.date, calendar: WorkingDayCalendar) -> dt.date:
-        """The last day on which notice can be served for ``event``."""
-        if self.unit is NoticeUnit.MONTHS:
-            return add_months(event, -self.amount)
-        if self.unit is NoticeUnit.WEEKS:
-            return event - dt.timedelta(weeks=self.amount)
-        if self.unit is NoticeUnit.DAYS:
-            return event - dt.timedelta(days=self.amount)
-        return calendar.working_days_before(event, self.amount)
-
-
-def parse_notice(text: str) -> tuple[NoticePeriod | None, str | None]:
-    """'3 months', '12 weeks', '30 days' or '10 working days'."""
-    match = _NOTICE_RE.match(text or "")
-    if not match:
-        return None, f"{text!r} is not a notice period; write e.g. 3 months, 12 weeks, 30 days or 10 working days"
-    word = match["unit"].lower().replace(" ", "_").replace("-", "_")
-    unit = (
-        NoticeUnit.WORKING_DAYS
-        if word.startswith("working")
-        else NoticeUnit(word if word.endswith("s") else word + "s")
-    )
-    amount = int(match["n"])
-    if amount < 1:
-        return None, f"{text!r}: a notice period is at least 1 {unit.value.replace('_', ' ')[:-1]}"
-    return NoticePeriod(amount, unit), None
-
-
-class Party(StrEnum):
-    AUTHORITY = "authority"
-    PROVIDER = "provider"
-    EITHER = "either"
-
-
-@dataclass(frozen=True)
-class ExtensionOption:
-    months: int
-    notice: NoticePeriod
-
-
-@dataclass(frozen=True)
-class BreakClause:
-    notice: NoticePeriod
-    party: Party
-    on: dt.date | None = None  # a fixed break date
-    rolling_from: dt.date | None = None  # or: any date from this one
-
-    @property
-    def first_date(self) -> dt.date:
-        date = self.on or self.rolling_from
-        if date is None:
-            raise ValueError("a break clause needs a fixed date or a rolling-from date")
-        return date
-
-
-@dataclass(frozen=True)
-class ReviewSchedule:
-    quarterly: bool = True
-    annual: bool = True
-    mid_term: bool = True
-    pre_expiry_months: int | None = 6
-
-
-@dataclass(frozen=True)
-class ContractTerms:
-    ref: str
-    start: dt.date
-    initial_term_months: int
-    value: Money
-    extensions: tuple[ExtensionOption, ...] = ()
-    extensions_used: int = 0
-    breaks: tuple[BreakClause, ...] = ()
-    reviews: ReviewSchedule = field(default_factory=ReviewSchedule)
-    award_notice_on: dt.date | None = None
-    signed_on: dt.date | None = None
-    ended_on: dt.date | None = None  # ended early: a break or termination
-    recommissioning_lead_months: int = 18
-
-    def months_to_option(self, used: int) -> int:
-        return self.initial_term_months + sum(o.months for o in self.extensions[:used])
-
-
-def expiry(terms: ContractTerms) -> dt.date:
-    """The last day of the contract as it stands (extensions used; or the day it ended early)."""
-    if terms.ended_on is not None:
-        return terms.ended_on
-    return term_end(terms.start, terms.months_to_option(terms.extensions_used))
-
-
-def status_on(terms: ContractTerms, stored: ContractStatus, day: dt.date) -> ContractStatus:
-    """The status on ``day``: pending before the start and expired after the end follow from the dates;
-    terminated, in notice and extended are what was recorded."""
-    if stored is ContractStatus.TERMINATED:
-        return stored
-    if day < terms.start:
-        return ContractStatus.PENDING
-    if day > expiry(terms):
-        return ContractStatus.TERMINATED if terms.ended_on is not None else ContractStatus.EXPIRED
-    if stored in (ContractStatus.IN_NOTICE, ContractStatus.EXTENDED):
-        return stored
-    return ContractStatus.EXTENDED if terms.extensions_used else ContractStatus.ACTIVE
-
-
-def contract_in_force(terms: ContractTerms, status: ContractStatus, day: dt.date) -> bool:
-    """Is the contract delivering on ``day``: live (active, extended or in notice) on that day?"""
-    return status_on(terms, status, day).is_live
-
-
-def max_extent(terms: ContractTerms) -> dt.date:
-    """The latest possible last day, every extension used (OCDS maxExtentDate)."""
-    return term_end(terms.start, terms.months_to_option(len(terms.extensions)))
 
 
 class KeyDateKind(StrEnum):
@@ -235,66 +67,6 @@ class KeyDate:
     def key(self) -> str:
         """Stable within a contract: what a reminder is keyed on."""
         return f"{self.kind.value}:{self.seq}"
-
-
-@dataclass(frozen=True)
-class TermsProblem:
-    field: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.field}: {self.reason}"
-
-
-def validate_terms(terms: ContractTerms, calendar: WorkingDayCalendar) -> list[TermsProblem]:
-    """Everything wrong with a contract's terms, each with the field and a reason."""
-    problems: list[TermsProblem] = []
-    if terms.initial_term_months < 1:
-        problems.append(TermsProblem("term", "the initial term must be at least one month"))
-        return problems
-    for i, option in enumerate(terms.extensions, start=1):
-        if option.months < 1:
-            problems.append(TermsProblem(f"extensions[{i}]", "an extension option must be at least one month"))
-    if not 0 <= terms.extensions_used <= len(terms.extensions):
-        problems.append(TermsProblem("extensions_used", f"must be between 0 and {len(terms.extensions)}"))
-    if terms.value.amount < 0:
-        problems.append(TermsProblem("value", "cannot be negative"))
-    if problems:
-        return problems
-    last = max_extent(terms)
-    if terms.ended_on is not None and terms.ended_on < terms.start:
-        problems.append(TermsProblem("end", f"{terms.ended_on} is before the start {terms.start}"))
-    for i, clause in enumerate(terms.breaks, start=1):
-        where = f"breaks[{i}]"
-        if (clause.on is None) == (clause.rolling_from is None):
-            problems.append(TermsProblem(where, "give either a fixed break date or a rolling-from date"))
-            continue
-        date = clause.first_date
-        if not terms.start < date <= last:
-            problems.append(
-                TermsProblem(
-                    where, f"the break date {date} is outside the term ({terms.start} to {last}, all extensions used)"
-                )
-            )
-            continue
-        if clause.notice.before(date, calendar) < terms.start:
-            problems.append(
-                TermsProblem(
-                    where,
-                    f"{clause.notice} notice for a break on {date} is longer than the time left: it would "
-                    f"have to be served by {clause.notice.before(date, calendar)}, before the contract "
-                    f"starts on {terms.start}",
-                )
-            )
-    for i, option in enumerate(terms.extensions[terms.extensions_used :], start=terms.extensions_used + 1):
-        current_end = term_end(terms.start, terms.months_to_option(i - 1))
-        if option.notice.before(current_end, calendar) < terms.start:
-            problems.append(
-                TermsProblem(
-                    f"extensions[{i}]", f"{option.notice} notice before {current_end} is longer than the time left"
-                )
-            )
-    return problems
 
 
 def derive_key_dates(

@@ -6,7 +6,9 @@ contract starts (pending -> active), may be extended once per unused option
 (active or extended -> extended), may have break notice served (-> in
 notice), and ends either by expiring at the end of its term or by
 termination (the end of a notice period, or an early termination).
-Terminated and expired are final.
+Terminated and expired are final. On a given day the dates decide where they
+can (``status_on``): pending before the start, expired (or terminated, if it
+ended early) after the end; in notice and extended are what was recorded.
 
 Worked example: "Carers' support" is active; the authority serves 3 months'
 break notice on 30 December 2027 (-> in notice) and the contract terminates
@@ -14,9 +16,12 @@ on 31 March 2028 (-> terminated). ``next_status(EXPIRED, "extend")`` is
 refused: "An expired contract cannot be extended; it is final."
 """
 
+import datetime as dt
 from collections.abc import Mapping
 from enum import StrEnum
 from types import MappingProxyType
+
+from policies.contracts.clauses import ContractTerms, expiry
 
 
 class ContractStatus(StrEnum):
@@ -88,3 +93,22 @@ _PAST = {
     ContractAction.TERMINATE: "terminated",
     ContractAction.EXPIRE: "expired",
 }
+
+
+def status_on(terms: ContractTerms, stored: ContractStatus, day: dt.date) -> ContractStatus:
+    """The status on ``day``: pending before the start and expired after the end follow from the dates;
+    terminated, in notice and extended are what was recorded."""
+    if stored is ContractStatus.TERMINATED:
+        return stored
+    if day < terms.start:
+        return ContractStatus.PENDING
+    if day > expiry(terms):
+        return ContractStatus.TERMINATED if terms.ended_on is not None else ContractStatus.EXPIRED
+    if stored in (ContractStatus.IN_NOTICE, ContractStatus.EXTENDED):
+        return stored
+    return ContractStatus.EXTENDED if terms.extensions_used else ContractStatus.ACTIVE
+
+
+def contract_in_force(terms: ContractTerms, status: ContractStatus, day: dt.date) -> bool:
+    """Is the contract delivering on ``day``: live (active, extended or in notice) on that day?"""
+    return status_on(terms, status, day).is_live

@@ -26,17 +26,16 @@ from enum import StrEnum
 from typing import Any
 
 from policies.calendars import Nation, WorkingDayCalendar
-from policies.contracts.key_dates import (
+from policies.contracts.clauses import (
     BreakClause,
     ContractTerms,
     ExtensionOption,
-    NoticePeriod,
     Party,
     ReviewSchedule,
-    parse_notice,
     term_end,
     validate_terms,
 )
+from policies.contracts.notice import NoticePeriod, parse_notice
 from policies.cycle.evidence import FieldProblem
 from policies.dates import parse_iso_date
 from policies.money import Money, parse_money

@@ -33,7 +33,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from policies.contracts.key_dates import add_months
+from policies.dates import add_months
 from policies.money import PENNY, ROUNDING
 from policies.pbr.claims import gbp
 from policies.pbr.participants import Participant

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from policies.contracts.key_dates import add_months
+from policies.dates import add_months
 from policies.pbr.participants import Eligibility
 
 _INTERVAL_RE = re.compile(r"^\s*(?P<n>\d+)\s*(?P<unit>months?|weeks?|days?)\s*$", re.IGNORECASE)

@@ -18,7 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from policies.contracts.key_dates import KeyDateKind, add_months
+from policies.contracts.key_dates import KeyDateKind
+from policies.dates import add_months
 
 
 class LeadUnit(StrEnum):

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from policies.calendars import WorkingDayCalendar
-from policies.contracts.key_dates import KeyDateKind, add_months
+from policies.contracts.key_dates import KeyDateKind
+from policies.dates import add_months
 from policies.reminders.ladders import Lead, LeadUnit, ReminderPolicy, Role
 
 

@@ -8,7 +8,8 @@ from flows.common.runtime import database
 from flows.common.settings import Settings
 from flows.cycle.projects import board
 from flows.cycle.stage_flows import run_stage_flow
-from flows.demo.portfolio import PORTFOLIO, build_portfolio, demo_progress, unfinished
+from flows.demo.build import build_portfolio, demo_progress, unfinished
+from flows.demo.portfolio import PORTFOLIO
 
 pytestmark = pytest.mark.usefixtures("prefect_engine")
 

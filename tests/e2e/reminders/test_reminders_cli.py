@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from policies.contracts.key_dates import add_months
+from policies.dates import add_months
 from tests.e2e.conftest import COMMISSION, Cli
 from tests.support.servers import WebhookSink
 

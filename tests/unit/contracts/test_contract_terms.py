@@ -8,7 +8,8 @@ import pytest
 
 from flows.common.calendars import working_day_calendar
 from policies.calendars import Nation
-from policies.contracts.key_dates import NoticeUnit, Party, expiry, max_extent
+from policies.contracts.clauses import Party, expiry, max_extent
+from policies.contracts.notice import NoticeUnit
 from policies.contracts.terms import PaymentModel, read_contract
 
 CALENDARS = {n: working_day_calendar(n) for n in Nation}

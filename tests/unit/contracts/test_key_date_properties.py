@@ -8,20 +8,18 @@ from hypothesis import strategies as st
 
 from flows.common.calendars import working_day_calendar
 from policies.calendars import Nation
-from policies.contracts.key_dates import (
+from policies.contracts.clauses import (
     BreakClause,
     ContractTerms,
     ExtensionOption,
-    KeyDateKind,
-    NoticePeriod,
-    NoticeUnit,
     Party,
     ReviewSchedule,
-    derive_key_dates,
     expiry,
     max_extent,
     validate_terms,
 )
+from policies.contracts.key_dates import KeyDateKind, derive_key_dates
+from policies.contracts.notice import NoticePeriod, NoticeUnit
 from policies.money import Money
 
 UK = working_day_calendar(Nation.UNITED_KINGDOM)
@@ -117,7 +115,7 @@ def test_key_dates_are_sorted_and_uniquely_keyed(case: tuple[ContractTerms, int]
 def test_month_arithmetic_agrees_with_pendulum(anchor: dt.date, months: int) -> None:
     import pendulum
 
-    from policies.contracts.key_dates import add_months
+    from policies.dates import add_months
 
     moved = pendulum.Date(anchor.year, anchor.month, anchor.day).add(months=months)
     assert add_months(anchor, months) == dt.date(moved.year, moved.month, moved.day)

@@ -12,23 +12,20 @@ import pytest
 
 from flows.common.calendars import working_day_calendar
 from policies.calendars import Nation
-from policies.contracts.key_dates import (
+from policies.contracts.clauses import (
     BreakClause,
     ContractTerms,
     ExtensionOption,
-    KeyDateKind,
-    NoticePeriod,
-    NoticeUnit,
     Party,
     ReviewSchedule,
-    add_months,
-    derive_key_dates,
     expiry,
     max_extent,
-    parse_notice,
     term_end,
     validate_terms,
 )
+from policies.contracts.key_dates import KeyDateKind, derive_key_dates
+from policies.contracts.notice import NoticePeriod, NoticeUnit, parse_notice
+from policies.dates import add_months
 from policies.money import Money
 
 d = dt.date
@@ -314,7 +311,6 @@ def test_bad_terms_are_named_with_a_reason(changes: dict[str, object], field: st
     ],
 )
 def test_status_follows_the_dates_unless_recorded(stored: str, day: dt.date, expected: str) -> None:
-    from policies.contracts.key_dates import status_on
-    from policies.contracts.status import ContractStatus
+    from policies.contracts.status import ContractStatus, status_on
 
     assert status_on(HOUSING_FIRST, ContractStatus(stored), day).value == expected
