@@ -9,15 +9,12 @@ same in-process or as deployments on a Prefect server.
 """
 
 import datetime as dt
-import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.runtime import flow_run
-from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
+from flows.common.prefect_runs import local_run_settings
 from flows.common.runtime import database, gate_policy
 from flows.common.settings import load_settings
 from flows.cycle.gates import AdvanceRequest, decide_gate
@@ -82,18 +79,6 @@ STAGE_FLOWS = {
     Stage.DO: do_stage,
     Stage.REVIEW: review_stage,
 }
-
-
-@contextmanager
-def local_run_settings() -> Iterator[None]:
-    """Heartbeats off: each synchronous flow run otherwise waits about 1 s on its thread.
-
-    Prefect's EventsWorker drains its queue at exit and announces that at WARNING
-    level on every short run; only its failures (ERROR) are worth showing.
-    """
-    logging.getLogger("EventsWorker").setLevel(logging.ERROR)
-    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        yield
 
 
 def run_stage_flow(request: AdvanceRequest, *, as_of: dt.datetime, actor: str) -> dict[str, Any]:

@@ -15,8 +15,8 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 
 from flows.common.errors import UserError
+from flows.common.prefect_runs import local_run_settings
 from flows.common.settings import load_settings
-from flows.cycle.stage_flows import local_run_settings
 
 
 def _refusable(work: Any) -> dict[str, Any]:

@@ -12,8 +12,8 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 
+from flows.common.prefect_runs import local_run_settings
 from flows.common.settings import load_settings
-from flows.cycle.stage_flows import local_run_settings
 from flows.reminders.delivery import deliver
 from flows.reminders.sweep import sweep
 
