@@ -465,6 +465,7 @@ def build(tmp: Path, data: Path, template: Path, claims_csv: Path, claims: int, 
     from flows.common.runtime import engine, initialise
     from flows.common.settings import load_settings
     from flows.pbr.participants import import_participants
+    from flows.pbr.ratecards import import_rate_card
     from tests.support.builders import fcf_contract
 
     settings = load_settings()
@@ -472,7 +473,15 @@ def build(tmp: Path, data: Path, template: Path, claims_csv: Path, claims: int, 
     initialise(settings)
     card = tmp / "fair-chance-fund-scaled.yaml"
     scaled_card(card, participants)
-    fcf_contract(settings, card=card)
+    fcf_contract(settings, card=None)
+    import_rate_card(  # £10,000 a participant: more than the builder's £1.5m contract, on purpose
+        settings,
+        card,
+        as_of=PARTICIPANTS_AS_OF,
+        actor="bench",
+        allow_cap_over_value=True,
+        reason=f"benchmark: a cap of £10,000 for each of {participants:,} participants",
+    )
     print(f"schema, contract {CONTRACT} and its card: {time.perf_counter() - start:.2f} s", flush=True)
 
     start = time.perf_counter()

@@ -44,12 +44,28 @@ def ratecard_import(
     file: Annotated[Path, typer.Argument(help="A rate card: .yaml, or .csv/.xlsx with a row per outcome.")],
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
     by: Annotated[str | None, typer.Option(help="Who is importing (default: COMMISSIONING_ACTOR).")] = None,
+    allow_cap_over_value: Annotated[
+        bool, typer.Option(help="Import a contract cap above the contract's value (needs --reason).")
+    ] = False,
+    reason: Annotated[
+        str | None, typer.Option(help="Why the cap may exceed the value (kept in the audit log).")
+    ] = None,
 ) -> None:
-    """Import a rate card version; the same file again changes nothing."""
+    """Import a rate card version; the same file again changes nothing.
+
+    A contract cap above the contract's value is refused unless --allow-cap-over-value --reason TEXT.
+    """
     from flows.pbr.ratecards import import_rate_card
 
     cfg = settings()
-    result = import_rate_card(cfg, file, as_of=as_of_instant(None, cfg), actor=actor(by, cfg))
+    result = import_rate_card(
+        cfg,
+        file,
+        as_of=as_of_instant(None, cfg),
+        actor=actor(by, cfg),
+        allow_cap_over_value=allow_cap_over_value,
+        reason=reason,
+    )
     if as_json:
         print_json(result.as_dict())
         return
@@ -178,8 +194,11 @@ def pay_command(
     by: Annotated[str | None, typer.Option(help="Who is running the payment (default: COMMISSIONING_ACTOR).")] = None,
 ) -> None:
     """Run the payment for a period, once; asking again shows the first run. Writes a schedule per payer."""
+    from flows.pbr.payment_runs import check_payment_run
+
     cfg = settings()
     when = as_of_instant(as_of, cfg)
+    check_payment_run(cfg, contract, period, as_of=when)  # a refusal needs no Prefect
     result = _flow(
         cfg,
         "payment-run",

@@ -10,22 +10,22 @@ ledger if it is missing.
 """
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flows.common.errors import UserError
 from flows.common.runtime import database
 from flows.common.settings import Settings
 from flows.pbr.contract import contract_id, named_period, pbr_contract, required_cards
-from flows.pbr.exports import write_csv
 from flows.pbr.ledger import pence, pounds
+from flows.pbr.schedules import write_schedules
 from models.contracts import Contract
 from models.db import unit_of_work
 from models.events import append_event
 from models.pbr.bulk import bulk_insert, driver_value
-from models.pbr.claims import accepted_claims, claim_facts, participant_facts
+from models.pbr.claims import accepted_claims, participant_facts
 from models.pbr.ledger import (
     ACCRUAL,
     ATTACHMENT_FEE,
@@ -36,13 +36,15 @@ from models.pbr.ledger import (
     PaymentRun,
     accrued_fees,
     ledger_balances,
-    ledger_of,
     net_paid,
     run_for,
+    runs_of,
 )
+from policies.contracts.key_dates import expiry
 from policies.dates import local_date
 from policies.pbr.participants import Participant
-from policies.pbr.payments import ContractFacts, DueClaim, PaidSoFar, plan_run
+from policies.pbr.payments import ContractFacts, DueClaim, PaidSoFar, Period, plan_run, run_refusals
+from policies.pbr.ratecard import RateCard
 
 ZERO = Decimal(0)
 
@@ -61,10 +63,60 @@ class RunResult:
         return self.__dict__.copy()
 
 
+def check_payment_run(
+    settings: Settings, contract_ref: str, period_text: str, *, as_of: dt.datetime, now: dt.datetime | None = None
+) -> None:
+    """Refuse, before any flow starts, a run that ``payment_run`` would refuse; writes nothing."""
+    with unit_of_work(database(settings)) as session:
+        contract = pbr_contract(session, contract_ref)
+        cards = required_cards(session, contract)
+        period = named_period(cards, period_text)
+        if run_for(session=session, contract_id=contract_id(contract), period=period.label) is None:
+            _refuse(settings, session, contract, cards, period, as_of, now)
+
+
+def _refuse(
+    settings: Settings,
+    session: Any,
+    contract: Contract,
+    cards: list[RateCard],
+    period: Period,
+    as_of: dt.datetime,
+    now: dt.datetime | None,
+    due: list[DueClaim] | None = None,
+) -> None:
+    """Raise the reasons a run for ``period`` may not happen, if any (policies.pbr.payments.run_refusals)."""
+    cid = contract_id(contract)
+    if due is None:
+        due = _due(session, cid, period.start - dt.timedelta(days=1))
+    zone = ZoneInfo(settings.timezone)  # instants in a refusal read in the organisation's zone
+    reasons = run_refusals(
+        period,
+        as_of=as_of.astimezone(zone),
+        now=(now or dt.datetime.now(dt.UTC)).astimezone(zone),  # the real clock, read once, here at the edge
+        run_on=local_date(as_of, settings.timezone),
+        contract_start=contract.start,
+        contract_end=expiry(contract.to_terms()),
+        unpaid_achieved=(claim.achieved_on for claim in due),
+        periods_run=frozenset(run.period for run in runs_of(session=session, contract_id=cid)),
+        frequency=cards[-1].frequency,
+    )
+    if len(reasons) == 1:
+        raise UserError(reasons[0])
+    if reasons:
+        raise UserError(f"no payment run for {period.label}: " + "; and ".join(reasons))
+
+
 def payment_run(
-    settings: Settings, contract_ref: str, period_text: str, *, as_of: dt.datetime, actor: str
+    settings: Settings,
+    contract_ref: str,
+    period_text: str,
+    *,
+    as_of: dt.datetime,
+    actor: str,
+    now: dt.datetime | None = None,
 ) -> RunResult:
-    """Pay a period in arrears, once; a second request shows the first run."""
+    """Pay a period in arrears, once; a second request shows the first run. ``now`` is the real clock by default."""
     today = local_date(as_of, settings.timezone)
     with unit_of_work(database(settings)) as session:
         contract = pbr_contract(session, contract_ref)
@@ -74,15 +126,13 @@ def payment_run(
         existing = run_for(session=session, contract_id=cid, period=period.label)
         if existing is not None:
             return _result(settings, session, contract, existing, existing=True)
-        if today <= period.end:
-            raise UserError(
-                f"{period.label} ends on {period.end}; it is paid in arrears, from {period.end + dt.timedelta(days=1)}"
-            )
+        due = _due(session, cid, period.end)
+        _refuse(settings, session, contract, cards, period, as_of, now, due)
         attachment_fees = any(card.attachment_fee for card in cards)
         plan = plan_run(
             period,
             cards,
-            _due(session, cid, period.end),
+            due,
             _paid_so_far(session, cid),
             unpaid_referrals=_unpaid_referrals(session, cid) if attachment_fees else (),
             service_months_paid=frozenset(
@@ -231,76 +281,3 @@ def _result(settings: Settings, session: Any, contract: Contract, run: PaymentRu
     return RunResult(
         contract.ref, contract.provider, run.period, existing, run.run_on.isoformat(), run.summary, schedules
     )
-
-
-SCHEDULE_HEADER = (
-    "contract",
-    "provider",
-    "period",
-    "payer",
-    "item",
-    "claim_ref",
-    "participant",
-    "outcome",
-    "achieved_on",
-    "amount",
-)
-
-
-def write_schedules(settings: Settings, session: Any, contract: Contract, run: PaymentRun) -> list[str]:
-    """One CSV per payer: every line the run accrued for it, any recovery netted off, and the payment."""
-    folder = settings.data_dir / "payments" / _safe(contract.ref) / run.period
-    entries = ledger_of(session=session, contract_id=contract_id(contract), run_id=run.id)
-    claims = claim_facts(session=session, ids=sorted({e.claim_id for e in entries if e.claim_id}))
-    paths = []
-    for payer, summary in sorted(run.summary["payers"].items()):
-        rows: list[list[Any]] = []
-        for e in entries:
-            if e.payer != payer or e.kind != ACCRUAL:
-                continue
-            claim = claims.get(e.claim_id) if e.claim_id else None
-            rows.append(
-                [
-                    contract.ref,
-                    contract.provider,
-                    run.period,
-                    payer,
-                    e.item,
-                    claim[0] if claim else "",
-                    e.participant or "",
-                    claim[2] if claim else "",
-                    claim[3] if claim else None,
-                    pounds(e.amount_pence),
-                ]
-            )
-        before, recovered = Decimal(summary["owed_before"]), Decimal(summary["recovered"])
-        if recovered:
-            rows.append([contract.ref, contract.provider, run.period, payer, "recovery", "", "", "", None, -recovered])
-        elif before > 0:
-            rows.append(
-                [contract.ref, contract.provider, run.period, payer, "brought forward", "", "", "", None, before]
-            )
-        rows.append(
-            [
-                contract.ref,
-                contract.provider,
-                run.period,
-                payer,
-                "payment",
-                "",
-                "",
-                "",
-                None,
-                Decimal(summary["payment"]),
-            ]
-        )
-        path = folder / f"{_safe(payer)}.csv"
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            write_csv(path, SCHEDULE_HEADER, rows)
-        paths.append(str(path))
-    return paths
-
-
-def _safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-") or "payer"

@@ -27,6 +27,7 @@ from models.db import unit_of_work
 from models.events import append_event
 from models.pbr.claims import latest_achieved
 from models.pbr.ratecards import RateCardVersion, rate_cards_of
+from policies.pbr.ratecard import cap_over_value
 from policies.pbr.ratecard_reading import read_rate_card
 
 CARD_FIELDS = (
@@ -59,8 +60,20 @@ class CardResult:
         return self.__dict__.copy()
 
 
-def import_rate_card(settings: Settings, path: Path, *, as_of: dt.datetime, actor: str) -> CardResult:
-    """Store a rate card version; the same file again is a no-op."""
+def import_rate_card(
+    settings: Settings,
+    path: Path,
+    *,
+    as_of: dt.datetime,
+    actor: str,
+    allow_cap_over_value: bool = False,
+    reason: str | None = None,
+) -> CardResult:
+    """Store a rate card version; the same file again is a no-op. A contract cap over the contract's value
+    is refused unless ``allow_cap_over_value`` with a ``reason``, which the audit event keeps."""
+    reason = (reason or "").strip() or None
+    if allow_cap_over_value and reason is None:
+        raise UserError("--allow-cap-over-value needs --reason TEXT: why the cap may exceed the contract's value")
     fields = _card_fields(path)
     card, problems = read_rate_card(fields, line=None)
     if card is None:
@@ -83,6 +96,13 @@ def import_rate_card(settings: Settings, path: Path, *, as_of: dt.datetime, acto
             raise UserError(
                 f"{path}: effective_from: {card.effective_from} is before the latest version "
                 f"({versions[-1].effective_from}); versions go forward in time"
+            )
+        value = Decimal(contract.value_pence) / 100
+        over = cap_over_value(card, value)
+        if over and not allow_cap_over_value:
+            raise UserError(
+                f"{path}: contract_cap: {over}; correct the card, or import it with "
+                "--allow-cap-over-value --reason TEXT"
             )
         priced = latest_achieved(session=session, contract_id=contract_id(contract))
         if versions and priced is not None and card.effective_from <= priced:
@@ -108,7 +128,16 @@ def import_rate_card(settings: Settings, path: Path, *, as_of: dt.datetime, acto
             entity="contract",
             entity_ref=card.contract,
             action="rate_card_imported",
-            after={"effective_from": card.effective_from.isoformat(), "outcomes": sorted(card.outcomes)},
+            reason=reason,
+            after={
+                "effective_from": card.effective_from.isoformat(),
+                "outcomes": sorted(card.outcomes),
+                **(
+                    {"cap_over_value": {"contract_cap": f"{card.contract_cap}", "contract_value": f"{value:.2f}"}}
+                    if over
+                    else {}
+                ),
+            },
         )
     return CardResult(card.contract, card.effective_from.isoformat(), len(card.outcomes), "added")
 

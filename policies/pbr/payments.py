@@ -22,6 +22,15 @@ Each payer's payment is what the run accrues for it less what it is owed
 back (clawbacks and extrapolated recoveries not yet recovered). If that is
 negative, the payment is nil and the rest is carried to the next run.
 
+A run is final, so it may happen only when (``run_refusals``): its as-of instant
+is no later than now; its period has ended by then (it is paid in arrears,
+from the day after); the period lies inside the contract's life (it ends on
+or after the start and starts on or before the last day, extensions taken
+included); and no earlier period has unpaid accepted claims and no run of
+its own (periods are paid in order). E.g. on 6 December 2026 a contract paid
+quarterly from 1 October 2025 can pay 2026-Q3 but not 2026-Q4, even with an
+as-of of 5 January 2027.
+
 Worked example: a £1,500 outcome on a 30% central fund / 70% council card
 accrues £450.00 and £1,050.00; an earlier clawback of £500 from the council is
 recovered by paying the council £550.00.
@@ -29,7 +38,7 @@ recovered by paying the council £550.00.
 
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -80,6 +89,52 @@ def period_of(day: dt.date, frequency: Frequency) -> Period:
     period, _ = parse_period(label, frequency)
     assert period is not None
     return period
+
+
+def run_refusals(
+    period: Period,
+    *,
+    as_of: dt.datetime,
+    now: dt.datetime,
+    run_on: dt.date,
+    contract_start: dt.date,
+    contract_end: dt.date,
+    unpaid_achieved: Iterable[dt.date],
+    periods_run: Collection[str],
+    frequency: Frequency,
+) -> list[str]:
+    """Why a run for ``period`` may not happen (none: it may). ``run_on`` is ``as_of``'s local date;
+    ``unpaid_achieved`` the achieved dates of accepted claims no run has paid; ``periods_run`` the labels run."""
+    reasons = []
+    if as_of > now:
+        reasons.append(
+            f"--as-of {_when(as_of)} is later than now ({_when(now)}); a payment run is final, "
+            "so it is never dated in the future"
+        )
+    if run_on <= period.end:
+        reasons.append(
+            f"{period.label} ends on {period.end}; it is paid in arrears, from {period.end + dt.timedelta(days=1)}"
+        )
+    if period.end < contract_start:
+        reasons.append(f"{period.label} ends on {period.end}, before the contract starts on {contract_start}")
+    if period.start > contract_end:
+        reasons.append(
+            f"{period.label} starts on {period.start}, after the contract's last day, {contract_end} "
+            "(extensions taken included)"
+        )
+    earlier = {period_of(day, frequency) for day in unpaid_achieved if day < period.start}
+    unrun = sorted(p for p in earlier if p.label not in periods_run)
+    if unrun:
+        first = unrun[0].label
+        reasons.append(
+            f"{first} has accepted claims and no payment run; periods are paid in order, so pay {first} first"
+        )
+    return reasons
+
+
+def _when(instant: dt.datetime) -> str:
+    """2027-01-05 00:00 GMT: in the zone the instant is given in (the organisation's, from the flow)."""
+    return instant.strftime("%Y-%m-%d %H:%M %Z")
 
 
 def split(amount: Decimal, payers: Sequence[Payer]) -> tuple[Decimal, ...]:

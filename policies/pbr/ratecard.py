@@ -119,6 +119,13 @@ class RateCard:
         return self.outcomes[code].cap
 
 
+def cap_over_value(card: RateCard, value: Decimal) -> str | None:
+    """Why a card's contract cap looks wrong: more than the contract is worth (e.g. £600m on a £1.5m contract)."""
+    if card.contract_cap is None or card.contract_cap <= value:
+        return None
+    return f"£{card.contract_cap:,.2f} is more than contract {card.contract} is worth (£{value:,.2f})"
+
+
 def version_for(cards: Sequence[RateCard], day: dt.date) -> RateCard | None:
     """The card in force on ``day``: the latest whose effective_from is on or before it (cards sorted by date)."""
     chosen = None

@@ -98,6 +98,42 @@ def test_a_card_for_an_unknown_contract_is_refused_in_one_line(fcf: Cli, tmp_pat
     assert fcf.dump() == before
 
 
+def test_a_contract_cap_over_the_contract_value_needs_a_reason(initialised: Cli, tmp_path: Path) -> None:
+    cli = initialised
+    add_fcf_contract(cli)  # worth £1,500,000
+    card = tmp_path / "big-cap.yaml"
+    card.write_text(CARD.read_text(encoding="utf-8").replace('"1500000.00"', '"600000000.00"'), encoding="utf-8")
+    before = cli.dump()
+    assert cli.fails("ratecard", "import", str(card)) == (
+        f"error: {card}: contract_cap: £600,000,000.00 is more than contract FCF-2025-01 is worth (£1,500,000.00); "
+        "correct the card, or import it with --allow-cap-over-value --reason TEXT"
+    )
+    assert cli.fails("ratecard", "import", str(card), "--allow-cap-over-value").startswith(
+        "error: --allow-cap-over-value needs --reason TEXT"
+    )
+    assert cli.dump() == before
+    why = "the fund's cap across all councils"
+    out = cli.ok("ratecard", "import", str(card), "--allow-cap-over-value", "--reason", why)
+    assert "Imported the rate card for FCF-2025-01 from 2025-10-01 (21 outcomes)." in out
+    with sqlite3.connect(cli.data_dir / "commissioning.db") as conn:
+        [(reason,)] = conn.execute("SELECT reason FROM event WHERE action = 'rate_card_imported'").fetchall()
+    assert reason == why
+
+
+def test_a_run_dated_ahead_or_outside_the_contract_is_refused_before_prefect_starts(fcf: Cli) -> None:
+    before = fcf.dump()
+    ahead = fcf.fails("pay", "--contract", "FCF-2025-01", "--period", "2026-Q4", "--as-of", "2027-01-05")
+    assert ahead.startswith("error: --as-of 2027-01-05 00:00 GMT is later than now (")
+    assert ahead.endswith("); a payment run is final, so it is never dated in the future")
+    early = fcf.fails("pay", "--contract", "FCF-2025-01", "--period", "2024-Q1")
+    assert early == "error: 2024-Q1 ends on 2024-03-31, before the contract starts on 2025-10-01"
+    late = fcf.fails("pay", "--contract", "FCF-2025-01", "--period", "2030-Q1", "--as-of", "2030-04-02")
+    assert late.startswith("error: no payment run for 2030-Q1: --as-of 2030-04-02 00:00 BST is later than now")
+    assert "2030-Q1 starts on 2030-01-01, after the contract's last day, 2028-09-30" in late
+    assert fcf.dump() == before
+    assert not (fcf.data_dir / "payments").exists()
+
+
 @pytest.mark.slow
 def test_claims_pay_sample_and_reconcile_from_the_command_line(fcf: Cli, tmp_path: Path) -> None:
     cli = fcf
@@ -187,7 +223,7 @@ def test_a_big_claims_file_is_decided_on_every_core_through_the_prefect_flow(ini
     roomy = tmp_path / "roomy.yaml"  # caps no file here can reach
     card = CARD.read_text(encoding="utf-8").replace("cohort: 300 ", "cohort: 90000 ")
     roomy.write_text(card.replace('contract_cap: "1500000.00"', 'contract_cap: "900000000.00"'), encoding="utf-8")
-    cli.ok("ratecard", "import", str(roomy))
+    cli.ok("ratecard", "import", str(roomy), "--allow-cap-over-value", "--reason", "a load test, not a real cap")
     people = 13_000
     with (tmp_path / "people.csv").open("w", encoding="utf-8") as out:
         out.write("contract,participant,referral_date,date_of_birth\n")

@@ -417,12 +417,16 @@ def test_a_later_version_prices_later_outcomes_and_never_reprices_earlier_ones(f
     first, second = card_rows(fcf)
     assert card_ids == {"C-1": first.id, "C-2": first.id, "C-5": second.id, "C-6": first.id, "C-7": second.id}
 
+    # Periods are paid in order: 2025-Q4 first (C-1, C-2, C-6 on the first card), then 2026-Q1 (C-5, C-7 on the new).
+    q4 = payment_run(fcf, CONTRACT, "2025-Q4", as_of=dt.datetime(2026, 1, 2, 9, tzinfo=dt.UTC), actor="finance")
     run = payment_run(fcf, CONTRACT, "2026-Q1", as_of=dt.datetime(2026, 4, 2, 9, tzinfo=dt.UTC), actor="finance")
     # £500 + £500 + £650 + £500 + £650 = £2,800: 30% is £840.00, 70% is £1,960.00
-    assert run.summary["paid"] == "2800.00"
-    assert {p: v["payment"] for p, v in run.summary["payers"].items()} == {
-        "central fund": "840.00",
-        "council": "1960.00",
+    assert (q4.summary["paid"], run.summary["paid"]) == ("1500.00", "1300.00")
+    assert {
+        p: Decimal(v["payment"]) + Decimal(run.summary["payers"][p]["payment"]) for p, v in q4.summary["payers"].items()
+    } == {
+        "central fund": Decimal("840.00"),
+        "council": Decimal("1960.00"),
     }
 
 

@@ -538,6 +538,7 @@ def test_exports_neutralise_text_a_spreadsheet_would_run_as_a_formula(settings: 
     }
     add_contracts(settings, [Row("test", fields)], as_of=SENT, actor="a")
     card = FCF_CARD.read_text(encoding="utf-8").replace("contract: FCF-2025-01", "contract: FCF-2025-02")
+    card = card.replace('contract_cap: "1500000.00"', 'contract_cap: "250000.00"')  # no more than it is worth
     (tmp_path / "card.yaml").write_text(card, encoding="utf-8")
     import_rate_card(settings, tmp_path / "card.yaml", as_of=SENT, actor="finance")
     (tmp_path / "people.csv").write_text(

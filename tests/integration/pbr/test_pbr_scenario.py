@@ -40,11 +40,14 @@ Claims, in the order achieved per participant (£; "payable" is after the caps; 
 Totals: claimed 28,833.33 = accepted 19,333.33 + capped 1,000.00 + rejected 8,500.00
 (rejected: 1,500 + 1,500 + 4,500 + 500 + 500). 12 accepted, 1 partly accepted, 6 rejected.
 
-The 2026-Q1 run on 2 April 2026 pays the 13 accepted claims (all achieved by 31 March 2026), split per claim:
-30% to the central fund rounded half up to the penny, the rest to the council. Every price splits evenly except
-C-201: 30% of £333.33 is £99.999, so £100.00 to the central fund and £233.33 to the council.
-  central fund: 30% of £19,000.00 = £5,700.00, plus £100.00 = £5,800.00
-  council:      70% of £19,000.00 = £13,300.00, plus £233.33 = £13,533.33      total £19,333.33
+Periods are paid in order, so on 2 April 2026 finance runs 2025-Q4 (the ten accepted claims achieved by
+31 December 2025, £10,833.33), then 2026-Q1 (C-108, C-109 and C-402, £8,500.00): the 13 accepted claims, split
+per claim: 30% to the central fund rounded half up to the penny, the rest to the council. Every price splits
+evenly except C-201: 30% of £333.33 is £99.999, so £100.00 to the central fund and £233.33 to the council.
+  2025-Q4  central fund: 30% of £10,500.00 = £3,150.00, plus £100.00 = £3,250.00
+           council:      70% of £10,500.00 = £7,350.00, plus £233.33 = £7,583.33      total £10,833.33
+  2026-Q1  central fund: 30% of £8,500.00 = £2,550.00; council: 70% = £5,950.00      total £8,500.00
+  both     central fund £5,800.00, council £13,533.33                               total £19,333.33
 """
 
 import csv
@@ -59,7 +62,7 @@ from flows.common.runtime import database
 from flows.common.settings import Settings
 from flows.pbr.claims_import import import_claims
 from flows.pbr.participants import import_participants
-from flows.pbr.payment_runs import payment_run
+from flows.pbr.payment_runs import RunResult, payment_run
 from flows.pbr.reconcile import reconcile
 from models.db import unit_of_work
 from models.events import Event
@@ -244,43 +247,58 @@ def test_every_claim_gets_the_verdict_the_finance_officer_expects(settings: Sett
     assert sum(c.payable_pence for c in stored.values() if c.participant == "P-001") == 1_500_000  # exactly the cap
 
 
-def test_the_q1_run_pays_each_payer_its_share_to_the_penny(imported: Settings) -> None:
-    settings = imported
-    run = payment_run(settings, CONTRACT, "2026-Q1", as_of=RUN_ON, actor="finance")
+def pay_both(settings: Settings) -> list[RunResult]:
+    """2025-Q4, then 2026-Q1, both on 2 April 2026: periods are paid in order."""
+    return [payment_run(settings, CONTRACT, period, as_of=RUN_ON, actor="finance") for period in ("2025-Q4", "2026-Q1")]
 
-    assert (run.contract, run.period, run.existing, run.run_on) == (CONTRACT, "2026-Q1", False, "2026-04-02")
-    summary = run.summary
-    assert (summary["claims"], summary["outcomes"], summary["fees"], summary["paid"]) == (
-        13,
-        "19333.33",
-        "0.00",
-        "19333.33",
-    )
-    assert summary["capped_at_run"] == "0.00" and summary["capped"] == []
-    assert summary["payers"] == {
-        "central fund": {
-            "outcomes": "5800.00",
-            "fees": "0.00",
-            "owed_before": "0.00",
-            "recovered": "0.00",
-            "payment": "5800.00",
-            "carried": "0.00",
-        },
-        "council": {
-            "outcomes": "13533.33",
-            "fees": "0.00",
-            "owed_before": "0.00",
-            "recovered": "0.00",
-            "payment": "13533.33",
-            "carried": "0.00",
-        },
-    }
+
+def test_the_runs_pay_each_payer_its_share_to_the_penny(imported: Settings) -> None:
+    settings = imported
+    q4, q1 = pay_both(settings)
+
+    assert (q4.contract, q4.period, q4.existing, q4.run_on) == (CONTRACT, "2025-Q4", False, "2026-04-02")
+    assert (q1.contract, q1.period, q1.existing, q1.run_on) == (CONTRACT, "2026-Q1", False, "2026-04-02")
+    for run, claims, total, central, council in (
+        (q4, 10, "10833.33", "3250.00", "7583.33"),
+        (q1, 3, "8500.00", "2550.00", "5950.00"),
+    ):
+        summary = run.summary
+        assert (summary["claims"], summary["outcomes"], summary["fees"], summary["paid"]) == (
+            claims,
+            total,
+            "0.00",
+            total,
+        )
+        assert summary["capped_at_run"] == "0.00" and summary["capped"] == []
+        assert summary["payers"] == {
+            "central fund": {
+                "outcomes": central,
+                "fees": "0.00",
+                "owed_before": "0.00",
+                "recovered": "0.00",
+                "payment": central,
+                "carried": "0.00",
+            },
+            "council": {
+                "outcomes": council,
+                "fees": "0.00",
+                "owed_before": "0.00",
+                "recovered": "0.00",
+                "payment": council,
+                "carried": "0.00",
+            },
+        }
 
     entries = ledger(settings)
     stored = stored_claims(settings)
     by_id = {c.id: c.ref for c in stored.values()}
-    [stored_run] = _runs(settings)
-    assert all(e.run_id == stored_run.id and e.entry_on == dt.date(2026, 4, 2) for e in entries)
+    runs = {r.id: r.period for r in _runs(settings)}
+    assert sorted(runs.values()) == ["2025-Q4", "2026-Q1"]
+    assert all(e.run_id in runs and e.entry_on == dt.date(2026, 4, 2) for e in entries)
+    achieved = {c[0]: c[3] for c in CLAIMS}
+    for e in entries:  # each claim is paid by the run of the quarter it was achieved in
+        if e.claim_id:
+            assert runs[e.run_id] == ("2025-Q4" if achieved[by_id[e.claim_id]] < "2026-01-01" else "2026-Q1")
 
     accruals = sorted(
         (by_id[e.claim_id], e.payer, pounds(e.amount_pence), e.item) for e in entries if e.kind == "accrual"
@@ -296,18 +314,22 @@ def test_the_q1_run_pays_each_payer_its_share_to_the_penny(imported: Settings) -
     assert sorted(SHARES) == sorted(ref for ref, v in VERDICTS.items() if v[0] != "rejected")
 
     payments = sorted((e.payer, e.amount_pence, e.claim_id, e.item) for e in entries if e.kind == "payment")
-    assert payments == [("central fund", -580000, None, "run"), ("council", -1353333, None, "run")]
+    assert payments == [
+        ("central fund", -325000, None, "run"),
+        ("central fund", -255000, None, "run"),
+        ("council", -758333, None, "run"),
+        ("council", -595000, None, "run"),
+    ]
     assert {e.kind for e in entries} == {"accrual", "payment"}
     for payer in ("central fund", "council"):  # paid in full: each payer's ledger balances to nothing
         assert sum(e.amount_pence for e in entries if e.payer == payer) == 0
 
     with unit_of_work(database(settings)) as session:
-        [event] = session.exec(select(Event).where(Event.action == "payment_run"))
-    assert (event.entity_ref, event.actor, event.after) == (
-        CONTRACT,
-        "finance",
-        {"period": "2026-Q1", "paid": "19333.33", "claims": 13},
-    )
+        events = list(session.exec(select(Event).where(Event.action == "payment_run").order_by(col(Event.id))))
+    assert [(e.entity_ref, e.actor, e.after) for e in events] == [
+        (CONTRACT, "finance", {"period": "2025-Q4", "paid": "10833.33", "claims": 10}),
+        (CONTRACT, "finance", {"period": "2026-Q1", "paid": "8500.00", "claims": 3}),
+    ]
 
 
 def _runs(settings: Settings) -> list[PaymentRun]:
@@ -317,13 +339,27 @@ def _runs(settings: Settings) -> list[PaymentRun]:
 
 def test_the_schedule_per_payer_lists_every_line_and_adds_up_to_the_payment(imported: Settings) -> None:
     settings = imported
-    run = payment_run(settings, CONTRACT, "2026-Q1", as_of=RUN_ON, actor="finance")
-    folder = settings.data_dir / "payments" / CONTRACT / "2026-Q1"
+    for run, (central_pays, council_pays) in zip(
+        pay_both(settings), (("3250.00", "7583.33"), ("2550.00", "5950.00")), strict=True
+    ):
+        check_schedules(settings, run, central_pays, council_pays)
+
+    # The C-201 lines, where the odd penny falls: 30% of £333.33 is £99.999.
+    folder = settings.data_dir / "payments" / CONTRACT / "2025-Q4"
+    central = (folder / "central-fund.csv").read_text(encoding="utf-8")
+    council = (folder / "council.csv").read_text(encoding="utf-8")
+    assert "C-201,P-002,EMP_ENTRY,2025-11-10,100.00" in central
+    assert "C-201,P-002,EMP_ENTRY,2025-11-10,233.33" in council
+
+
+def check_schedules(settings: Settings, run: RunResult, central_pays: str, council_pays: str) -> None:
+    period = run.period
+    folder = settings.data_dir / "payments" / CONTRACT / period
     assert run.schedules == [str(folder / "central-fund.csv"), str(folder / "council.csv")]
 
     for path, payer, share, payment in (
-        (folder / "central-fund.csv", "central fund", 0, "5800.00"),
-        (folder / "council.csv", "council", 1, "13533.33"),
+        (folder / "central-fund.csv", "central fund", 0, central_pays),
+        (folder / "council.csv", "council", 1, council_pays),
     ):
         with path.open(encoding="utf-8", newline="") as handle:
             rows = list(csv.reader(handle))
@@ -340,24 +376,19 @@ def test_the_schedule_per_payer_lists_every_line_and_adds_up_to_the_payment(impo
             "amount",
         ]
         lines, last = rows[1:-1], rows[-1]
-        in_achieved_order = sorted((c for c in CLAIMS if c[0] in SHARES), key=lambda c: (c[3], c[0]))
+        in_period = (c for c in CLAIMS if c[0] in SHARES and (c[3] < "2026-01-01") == (period == "2025-Q4"))
+        in_achieved_order = sorted(in_period, key=lambda c: (c[3], c[0]))
         assert lines == [
-            [CONTRACT, "Northbridge YP Trust", "2026-Q1", payer, "outcome", *c[:4], SHARES[c[0]][share]]
+            [CONTRACT, "Northbridge YP Trust", period, payer, "outcome", *c[:4], SHARES[c[0]][share]]
             for c in in_achieved_order
         ]
-        assert last == [CONTRACT, "Northbridge YP Trust", "2026-Q1", payer, "payment", "", "", "", "", payment]
+        assert last == [CONTRACT, "Northbridge YP Trust", period, payer, "payment", "", "", "", "", payment]
         assert sum(Decimal(r[9]) for r in lines) == Decimal(payment)
-
-    # The C-201 lines, where the odd penny falls: 30% of £333.33 is £99.999.
-    central = (folder / "central-fund.csv").read_text(encoding="utf-8")
-    council = (folder / "council.csv").read_text(encoding="utf-8")
-    assert "C-201,P-002,EMP_ENTRY,2025-11-10,100.00" in central
-    assert "C-201,P-002,EMP_ENTRY,2025-11-10,233.33" in council
 
 
 def test_reconciliation_accounts_for_every_penny_claimed(imported: Settings) -> None:
     settings = imported
-    payment_run(settings, CONTRACT, "2026-Q1", as_of=RUN_ON, actor="finance")
+    pay_both(settings)
     report = reconcile(settings, CONTRACT)
 
     t = report.totals
@@ -422,9 +453,15 @@ def test_reconciliation_accounts_for_every_penny_claimed(imported: Settings) -> 
     assert (caps["outcome ACC_ENTRY"]["limit"], caps["outcome ACC_ENTRY"]["headroom"]) == ("150000.00", "149000.00")
     assert report.timeline == [
         {
+            "period": "2025-Q4",
+            "date": "2025-12-31",
+            "paid": {"central fund": "3250.00", "council": "7583.33"},
+            "total": "10833.33",
+        },
+        {
             "period": "2026-Q1",
             "date": "2026-03-31",
             "paid": {"central fund": "5800.00", "council": "13533.33"},
             "total": "19333.33",
-        }
+        },
     ]
