@@ -178,12 +178,11 @@ def claims_import(
             console.print(f"  ... and {len(rejections) - SHOWN:,} more (--report FILE lists them all)", markup=False)
 
 
-def _money(text: str, *, whole: bool = False) -> str:
-    """1,500.00; with ``whole``, 1,500 when there are no pence (the wide table), else the pence too."""
+def _money(text: str) -> str:
+    """1,500.00: pounds and pence, in every table."""
     from decimal import Decimal
 
-    amount = Decimal(text)
-    return f"{amount:,.0f}" if whole and amount == amount.to_integral_value() else f"{amount:,.2f}"
+    return f"{Decimal(text):,.2f}"
 
 
 def pay_command(
@@ -321,13 +320,20 @@ def reconcile_command(
     csv: Annotated[Path | None, typer.Option(help="Write the period-by-outcome table to this CSV.")] = None,
     xlsx: Annotated[Path | None, typer.Option(help="Write every table to this Excel workbook.")] = None,
     chart: Annotated[Path | None, typer.Option(help="Draw cumulative payments against the caps to this PNG.")] = None,
+    by: Annotated[str | None, typer.Option(help="Who generates the workbook (default: COMMISSIONING_ACTOR).")] = None,
 ) -> None:
     """Claimed, accepted, rejected by reason, capped, paid, clawed back, outstanding, and headroom under each cap."""
+    from functools import partial
+    from zoneinfo import ZoneInfo
+
     from flows.pbr.reconcile import Reconciliation, export_chart, export_csv, export_xlsx
 
-    result = _flow(settings(), "reconcile", as_json=as_json, contract=contract)
+    cfg = settings()
+    result = _flow(cfg, "reconcile", as_json=as_json, contract=contract)
     report = Reconciliation(**result)
-    for path, write in ((csv, export_csv), (xlsx, export_xlsx), (chart, export_chart)):
+    generated = as_of_instant(None, cfg).astimezone(ZoneInfo(cfg.timezone))
+    workbook = partial(export_xlsx, generated=generated, actor=actor(by, cfg))
+    for path, write in ((csv, export_csv), (xlsx, workbook), (chart, export_chart)):
         if path is not None:
             write(report, path)
             err_console.print(f"wrote {path}", markup=False)
@@ -355,15 +361,17 @@ def _tables(report: Any) -> None:
     def Table(**options: Any) -> RichTable:
         return RichTable(box=box.SIMPLE_HEAD, pad_edge=False, **options)
 
+    from flows.pbr.reconcile import CAPS_HEADER
+
     money = ("claimed", "accepted", "capped", "rejected", "paid", "clawed_back", "outstanding")
     table = Table(title=f"{report.contract} ({report.provider}): by period and outcome (£)", title_justify="left")
     for name in ("period", "outcome", "claims", *money):
         table.add_column(name.replace("_", " "), justify="left" if name in ("period", "outcome") else "right")
     for r in report.rows:
-        table.add_row(r["period"], r["outcome"], f"{r['claims']:,}", *(_money(r[m], whole=True) for m in money))
+        table.add_row(r["period"], r["outcome"], f"{r['claims']:,}", *(_money(r[m]) for m in money))
     t = report.totals
-    table.add_row("total", "", f"{t['claims']:,}", *(_money(t[m], whole=True) for m in money), style="bold")
-    _wide(116).print(table)
+    table.add_row("total", "", f"{t['claims']:,}", *(_money(t[m]) for m in money), style="bold")
+    _wide(136).print(table)
     if t["extrapolated_recoveries"] != "0.00":
         console.print(f"Extrapolated recoveries raised: £{_money(t['extrapolated_recoveries'])}", markup=False)
     if report.rejected_by_reason:
@@ -382,8 +390,8 @@ def _tables(report: Any) -> None:
         payers.add_row(p["payer"], *(_money(p[n]) for n in names))
     _wide(100).print(payers)
     caps = Table(title="Caps and headroom", title_justify="left")
-    for name in ("cap", "limit", "accepted", "paid", "headroom"):
+    for name in CAPS_HEADER:
         caps.add_column(name, justify="left" if name == "cap" else "right")
-    for c in report.caps:
+    for c in report.caps:  # the JSON keys stay "accepted" and "paid"; the columns say what they are
         caps.add_row(c["cap"], *(_money(c[n]) if c[n] else "" for n in ("limit", "accepted", "paid", "headroom")))
-    _wide(100).print(caps)
+    _wide(112).print(caps)

@@ -44,9 +44,10 @@ def build_payment_by_results(settings: Settings) -> dict[str, Any]:
         }
         add_contracts(settings, [Row("demo", fields)], as_of=when, actor=ACTOR)
     import_rate_card(settings, EXAMPLES / "fair-chance-fund.yaml", as_of=when, actor=ACTOR)
-    import_participants(settings, EXAMPLES / "fcf-participants.csv", as_of=when, actor=ACTOR)
     as_of = parse_as_of(PBR_AS_OF, settings.timezone)[0]
     assert as_of is not None
+    # Imported with the claims, after the last referral (2026-10-01): a referral after its import is refused.
+    import_participants(settings, EXAMPLES / "fcf-participants.csv", as_of=as_of, actor=ACTOR)
     claims = run("import-claims", path=str(EXAMPLES / "fcf-claims.csv"), as_of=as_of.isoformat(), actor=ACTOR)
     runs = [
         run("payment-run", contract=PBR_CONTRACT, period=period, as_of=as_of.isoformat(), actor=ACTOR)

@@ -37,11 +37,19 @@ from models.contracts import Contract
 from models.db import unit_of_work
 from models.events import append_event
 from models.pbr.bulk import bulk_insert, driver_date, import_cache
-from models.pbr.claims import CLAIM_COLUMNS, ClaimImport, accepted_claims, claim_fingerprints, participant_facts
+from models.pbr.claims import (
+    CLAIM_COLUMNS,
+    ClaimImport,
+    accepted_claims,
+    capped_out_claims,
+    claim_fingerprints,
+    participant_facts,
+)
 from models.pbr.ledger import clawed_back_claims
 from models.pbr.ratecards import rate_cards_of
+from policies.dates import local_date
 from policies.pbr.book import Book
-from policies.pbr.claims import Claim, Decision, Verdict, fingerprint, pence, pounds
+from policies.pbr.claims import CAP_REASONS, Claim, Decision, Reason, Verdict, fingerprint, pence, pounds
 from policies.pbr.participants import Participant
 from policies.pbr.ratecard import RateCard
 from policies.pbr.validation import decide_in_file_order, plan_claims
@@ -104,10 +112,11 @@ def _import_claims(
         problems.raise_if_any("claims")
         by_contract.clear()  # each contract's claims are held once, in checked, and let go once stored
         import_row: ClaimImport | None = None
+        today = local_date(as_of, settings.timezone)  # a claim achieved after it is rejected
         while checked:
             contract, cards, claims = checked.pop(0)
             participants, book = _known(session, contract)
-            plan = plan_claims(cards, book, claims)
+            plan = plan_claims(cards, book, claims, today=today)
             del claims
             fresh = len(plan.fresh)
             report.unchanged += len(plan.unchanged)
@@ -198,6 +207,10 @@ def _known(session: Any, contract: Contract) -> tuple[dict[str, Participant], Bo
     ):
         if claim_id not in clawed:
             book.hold(ref, participant, outcome, achieved_on, payable_pence)
+    for ref, participant, outcome, reasons in capped_out_claims(session=session, contract_id=cid):
+        caps = [Reason(code) for code in reasons.split(",") if code in CAP_REASONS]
+        if caps:  # the cap that took the last of it
+            book.cap_out(ref, participant, outcome, caps[-1])
     return participants, book
 
 

@@ -106,10 +106,18 @@ def _not_a_cell(value: object) -> TypeError:
 # --------------------------------------------------------------------------- Excel
 
 
-def write_xlsx(path: Path, sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Cell]]]]) -> None:
+def write_xlsx(
+    path: Path,
+    sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Cell]]]],
+    *,
+    headings: Mapping[str, Sequence[Sequence[Cell]]] | None = None,
+    totals: Mapping[str, Sequence[Cell]] | None = None,
+) -> None:
     """Write a workbook, one worksheet per (title, header, rows), streaming the rows; replaces ``path`` when complete.
 
-    Titles Excel cannot take are made safe: []:*?/\\ become "-", at most 31 characters, no two the same.
+    ``headings``: rows written above a sheet's header (a title, when it was made), by sheet title, the first
+    in bold; ``totals``: a last row in bold, by sheet title. Titles Excel cannot take are made safe:
+    []:*?/\\ become "-", at most 31 characters, no two the same.
     """
     from openpyxl import Workbook  # ~0.2 s to import; only exports pay it
     from openpyxl.cell import WriteOnlyCell
@@ -158,23 +166,36 @@ def write_xlsx(path: Path, sheets: Sequence[tuple[str, Sequence[str], Iterable[S
 
     for title, header, rows in sheets:
         sheet = book.create_sheet(_sheet_title(title, taken))
-        sheet.freeze_panes = "A2"
+        above = list((headings or {}).get(title, ()))
+        sheet.freeze_panes = f"A{len(above) + 2}"
         stream = iter(rows)
         sample = list(islice(stream, _WIDTH_SAMPLE))
         # Column widths must be set before the first row is written; fit them to the header and a sample.
         for index, width in enumerate(_fitted_widths(header, sample), start=1):
             sheet.column_dimensions[get_column_letter(index)].width = width
+        for index, line in enumerate(above):
+            cells = [cell_of(sheet, value) for value in line]
+            if index == 0 and cells and not isinstance(cells[0], (int, type(None))):
+                cells[0].font = bold
+            sheet.append(cells)
         heading = []
         for name in header:
             cell = text_cell(sheet, name)
             cell.font = bold
             heading.append(cell)
         sheet.append(heading)
-        for count, row in enumerate(chain(sample, stream), start=2):
+        last = (totals or {}).get(title)
+        tail = [] if last is None else [last]
+        for count, row in enumerate(chain(sample, stream, tail), start=len(above) + 2):
             if count > EXCEL_MAX_ROWS:
                 raise UserError(f"{path}: sheet {title!r} has more rows than Excel can hold; export it as CSV instead")
             _check_width(row, len(header))
-            sheet.append([cell_of(sheet, value) for value in row])
+            cells = [cell_of(sheet, value) for value in row]
+            if row is last:
+                for cell in cells:
+                    if not isinstance(cell, (int, type(None))):
+                        cell.font = bold
+            sheet.append(cells)
     with _replacing(path) as temporary:
         book.save(temporary)
 

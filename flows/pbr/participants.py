@@ -2,7 +2,8 @@
 
 Each row is a participant of a contract with a referral date, an optional
 date of birth, and any other columns kept as attributes (what eligibility
-rules read). A malformed row, an unknown contract, or a participant already
+rules read). A malformed row (among them one that cannot be true: referred after the
+import's date, born after the referral, over 110 at referral), an unknown contract, or a participant already
 stored with other details refuses the whole file. Eligibility is reported, by
 the card in force at referral, and checked again on every claim. Importing
 the same file again adds nothing and records nothing.
@@ -27,8 +28,8 @@ from models.db import unit_of_work
 from models.events import append_event
 from models.pbr.bulk import bulk_insert
 from models.pbr.claims import participants_of
-from policies.dates import parse_iso_date
-from policies.pbr.participants import Participant
+from policies.dates import local_date, parse_iso_date
+from policies.pbr.participants import Participant, impossible
 
 
 @dataclass
@@ -50,6 +51,7 @@ def import_participants(settings: Settings, path: Path, *, as_of: dt.datetime, a
     """Store participants with their referral date and attributes; eligibility is reported, and checked per claim."""
     table = open_table(path, required=PARTICIPANT_COLUMNS, optional=("date_of_birth",))
     problems = Problems(path)
+    today = local_date(as_of, settings.timezone)
     extra = [(n, i) for n, i in table.columns.items() if n not in (*PARTICIPANT_COLUMNS, "date_of_birth")]
     rows: dict[tuple[str, str], tuple[int, Participant]] = {}
     for line, cells in table.rows():
@@ -71,7 +73,10 @@ def import_participants(settings: Settings, path: Path, *, as_of: dt.datetime, a
         if referral is None or not ref or not contract:
             continue
         attributes = {n: cells[i] for n, i in extra if i < len(cells) and cells[i]}
-        rows[(contract, ref)] = (line, Participant(ref, referral, born, attributes))
+        person = Participant(ref, referral, born, attributes)
+        for name, why in impossible(person, today):
+            problems.add(where, line, name, why)
+        rows[(contract, ref)] = (line, person)
     problems.raise_if_any("participants")
     if not rows:
         raise UserError(f"{path}: has no participant rows")

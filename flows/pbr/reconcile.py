@@ -8,7 +8,8 @@ is attributed to the first reason of each rejected claim (and to above_price
 for the part of a claim above the card price); counts are per reason. Per
 payer: accrued, paid, clawed back, reversed, and the balance (positive: owed
 to the provider; negative: owed back). Headroom is each cap less what has
-been accepted, net of clawbacks.
+been accepted, net of clawbacks (the caps table names it so: "accepted, net of clawbacks"; "paid,
+before clawbacks" is what runs paid, gross). Every amount reads in pounds and pence.
 """
 
 import datetime as dt
@@ -88,8 +89,10 @@ def reconcile(settings: Settings, contract_ref: str) -> Reconciliation:
         ).all()
         top = connection.execute(
             text("""
-            SELECT participant, SUM(payable_pence) AS total FROM pbr_claim
+            SELECT participant, SUM(payable_pence) AS total FROM pbr_claim c
             WHERE contract_id = :c AND verdict IN ('accepted', 'partly_accepted')
+              AND NOT EXISTS (SELECT 1 FROM pbr_ledger l WHERE l.claim_id = c.id AND l.kind = 'clawback'
+                              AND NOT EXISTS (SELECT 1 FROM pbr_ledger r WHERE r.reverses_id = l.id))
             GROUP BY participant ORDER BY total DESC, participant LIMIT 1
             """),
             {"c": cid},
@@ -261,32 +264,44 @@ def export_csv(report: Reconciliation, path: Path) -> None:
     write_csv(path, ROW_HEADER, _table_rows(report))
 
 
-def export_xlsx(report: Reconciliation, path: Path) -> None:
+CAPS_HEADER = ("cap", "limit", "accepted, net of clawbacks", "paid, before clawbacks", "headroom")
+PAYER_MONEY = ("outcomes", "fees", "paid", "clawed_back", "reversed", "balance")
+MAIN, REASONS, PAYERS, CAPS = "By period and outcome", "Rejected by reason", "By payer", "Caps"
+
+
+def export_xlsx(report: Reconciliation, path: Path, *, generated: dt.datetime, actor: str) -> None:
+    """Every table, a worksheet each, under a title naming the contract, when and by whom it was generated
+    (``generated`` in the organisation's zone), with a totals row of exact sums, and on the first sheet the
+    extrapolated recoveries, which belong to no one claim and so to no row."""
     from flows.pbr.exports import write_xlsx
 
+    made = f"generated {generated:%Y-%m-%d %H:%M} {generated.tzname() or ''} by {actor}".replace("  ", " ")
+    money = f"({report.currency})"
+
+    def heading(what: str, *more: list[Any]) -> list[list[Any]]:
+        return [[f"{report.contract} ({report.provider}): {what} {money}"], [made], *more, []]
+
+    t = report.totals
+    recovered = Decimal(t["extrapolated_recoveries"])
+    reasons_value = sum((Decimal(r["value"]) for r in report.rejected_by_reason), ZERO)
+    payers_total = [sum((Decimal(p[n]) for p in report.payers), ZERO) for n in PAYER_MONEY]
     write_xlsx(
         path,
         [
-            ("By period and outcome", ROW_HEADER, _table_rows(report)),
+            (MAIN, ROW_HEADER, _table_rows(report)),
             (
-                "Rejected by reason",
+                REASONS,
                 ("reason", "claims", "value"),
                 [[r["reason"], r["claims"], Decimal(r["value"])] for r in report.rejected_by_reason],
             ),
             (
-                "By payer",
-                ("payer", "outcomes", "fees", "paid", "clawed_back", "reversed", "balance"),
-                [
-                    [
-                        p["payer"],
-                        *(Decimal(p[n]) for n in ("outcomes", "fees", "paid", "clawed_back", "reversed", "balance")),
-                    ]
-                    for p in report.payers
-                ],
+                PAYERS,
+                ("payer", *PAYER_MONEY),
+                [[p["payer"], *(Decimal(p[n]) for n in PAYER_MONEY)] for p in report.payers],
             ),
             (
-                "Caps",
-                ("cap", "limit", "accepted", "paid", "headroom"),
+                CAPS,
+                CAPS_HEADER,
                 [
                     [
                         c["cap"],
@@ -299,6 +314,29 @@ def export_xlsx(report: Reconciliation, path: Path) -> None:
                 ],
             ),
         ],
+        headings={
+            MAIN: heading(
+                "reconciliation by period and outcome",
+                ["extrapolated recoveries raised (belong to no one claim, so not in the rows below)", recovered],
+            ),
+            REASONS: heading("rejected by reason (a claim counts under each of its reasons)"),
+            PAYERS: heading("by payer"),
+            CAPS: heading("caps and headroom"),
+        },
+        totals={
+            MAIN: [
+                "total",
+                report.contract,
+                "",
+                "",
+                t["claims"],
+                t["accepted_claims"],
+                t["rejected_claims"],
+                *(Decimal(t[m]) for m in MONEY),
+            ],
+            REASONS: ["total", None, reasons_value],
+            PAYERS: ["total", *payers_total],
+        },
     )
 
 

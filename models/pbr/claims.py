@@ -158,6 +158,18 @@ def accepted_claims(*, session: Session, contract_id: int, unpaid_by: dt.date | 
     return found
 
 
+def capped_out_claims(*, session: Session, contract_id: int) -> list[tuple[str, str, str, str]]:
+    """(ref, participant, outcome, reasons) of every claim a cap cut to nothing, in achieved order."""
+    rows = driver_rows(
+        session,
+        "SELECT c.ref, c.participant, c.outcome, c.reasons, c.achieved_on, c.id FROM pbr_claim c "
+        "WHERE c.contract_id = :c AND c.verdict = 'rejected' AND c.capped_pence > 0",
+        c=contract_id,
+    )
+    found = sorted(rows, key=lambda r: (date_from_driver(r[4]), r[5]))
+    return [(r[0], r[1], r[2], r[3]) for r in found]
+
+
 def latest_achieved(*, session: Session, contract_id: int) -> dt.date | None:
     value = (
         session.connection()

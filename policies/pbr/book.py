@@ -33,6 +33,9 @@ class Book:
     outcome_pence: dict[str, int] = field(default_factory=dict)
     contract_pence: int = 0
     accepted_refs: set[str] = field(default_factory=set)
+    # Per participant, each outcome a cap cut to nothing (and nothing accepted since): (claim reference, the
+    # cap's reason). A claim that needs it is then capped too, not rejected: the cap is what it cost.
+    capped_out: dict[str, dict[str, tuple[str, Reason]]] = field(default_factory=dict)
     # Whether accepted claims' references go into accepted_refs: only sorting a file's claims out reads
     # them (plan_claims); a book that decides a share apart, and forgets as it goes, stops keeping them.
     keeps_refs: bool = True
@@ -68,8 +71,16 @@ class Book:
         self.outcome_pence[outcome] = self.outcome_pence.get(outcome, 0) + payable
         self.contract_pence += payable
 
+    def cap_out(self, ref: str, participant: str, outcome: str, code: Reason) -> None:
+        """Record a claim that the cap ``code`` cut to nothing."""
+        lost = self.capped_out.get(participant)
+        if lost is None:
+            lost = self.capped_out[participant] = {}
+        lost.setdefault(outcome, (ref, code))
+
     def forget(self, participant: str) -> None:
         """Drop a participant's history and total (see ``decide``)."""
+        self.capped_out.pop(participant, None)
         history = self.by_participant.pop(participant, None)
         if history and self.keeps_refs:
             for held in history.values():

@@ -113,8 +113,18 @@ def decide_claim(
     participants: Mapping[str, Participant],
     book: Book,
     pence_of: dict[Decimal, int],
+    today: dt.date | None = None,
 ) -> Decision:
+    """Decide one claim (see the module's rule). ``today``: the import's as-of day; a claim achieved after
+    it is rejected as achieved_in_future."""
     findings: list[Finding] = [duplicate] if duplicate else []
+    if today is not None and claim.achieved_on > today:
+        findings.append(
+            Finding(
+                Reason.ACHIEVED_IN_FUTURE,
+                f"{claim.outcome} is said to be achieved on {claim.achieved_on}, after the import's date {today}",
+            )
+        )
     card = rules.card if rules else None
     rule = rules.rules.get(claim.outcome) if rules else None
     if rules is None or rule is None:
@@ -182,9 +192,22 @@ def decide_claim(
                         )
                     )
                     break
+    lost_to_caps: list[tuple[str, str, Reason]] = []  # prerequisites a cap cut to nothing: (outcome, ref, cap)
     for need, allowed in rule.requires:
         earlier = history.get(need.outcome) if history else None
         if not earlier:
+            lost = book.capped_out.get(person.ref) if book.capped_out else None
+            taken = lost.get(need.outcome) if lost else None
+            if taken is not None:
+                lost_to_caps.append((need.outcome, *taken))
+                findings.append(
+                    Finding(
+                        Reason.PREREQUISITE_MISSING,
+                        f"{claim.outcome} needs {need.outcome} accepted first; {person.ref}'s claim {taken[0]} "
+                        f"for it was cut to nothing by the {_cap_name(taken[1], person.ref, need.outcome, rules)} cap",
+                    )
+                )
+                continue
             findings.append(
                 Finding(
                     Reason.PREREQUISITE_MISSING,
@@ -212,6 +235,8 @@ def decide_claim(
                     f"{claim.outcome} on {claim.achieved_on} comes before {need.outcome} on {first}",
                 )
             )
+    if lost_to_caps and len(lost_to_caps) == len(findings) and claimed > 0:
+        return _capped_with_prerequisite(claim, claimed, price, lost_to_caps, person.ref, rules, book)
     if findings:
         return Decision(claim, Verdict.REJECTED, claimed, price, 0, 0, tuple(findings), card)
 
@@ -244,6 +269,7 @@ def decide_claim(
         if payable > cap - used:
             payable = _cap(payable, cap, used, findings, Reason.OVER_CONTRACT_CAP, "contract", rules.card.contract)
     if payable <= 0:
+        book.cap_out(claim.ref, person.ref, claim.outcome, findings[-1].code)  # the cap that took the last of it
         return Decision(claim, Verdict.REJECTED, claimed, price, 0, before_caps, tuple(findings), card)
     book.hold(claim.ref, person.ref, claim.outcome, claim.achieved_on, payable)
     verdict = Verdict.PARTLY_ACCEPTED if payable < claimed else Verdict.ACCEPTED
@@ -267,6 +293,39 @@ def _standing(person: Participant, card: RateCard) -> tuple[Finding, ...]:
             )
         )
     return tuple(found)
+
+
+def _cap_name(code: Reason, participant: str, outcome: str, rules: CardRules) -> str:
+    """The cap a reason names, as the sentences name it: "contract FCF-2025-01"."""
+    if code is Reason.OVER_PARTICIPANT_CAP:
+        return f"participant {participant}"
+    if code is Reason.OVER_OUTCOME_CAP:
+        return f"outcome {outcome}"
+    return f"contract {rules.card.contract}"
+
+
+def _capped_with_prerequisite(
+    claim: Claim,
+    claimed: int,
+    price: int,
+    lost: list[tuple[str, str, Reason]],
+    participant: str,
+    rules: CardRules,
+    book: Book,
+) -> Decision:
+    """A claim whose only fault is a prerequisite a cap cut to nothing: what it would have paid is capped too,
+    under that cap's reason, so the capped figures show what the cap cost."""
+    due = min(claimed, price)
+    findings = tuple(
+        Finding(
+            code,
+            f"{claim.outcome} needs {outcome}, whose claim {ref} the {_cap_name(code, participant, outcome, rules)} "
+            f"cap took; {gbp(pounds(due))} is capped with it",
+        )
+        for outcome, ref, code in lost
+    )
+    book.cap_out(claim.ref, participant, claim.outcome, lost[0][2])
+    return Decision(claim, Verdict.REJECTED, claimed, price, 0, due, findings, rules.card)
 
 
 def _cap(payable: int, cap: int, used: int, findings: list[Finding], code: Reason, kind: str, name: str) -> int:

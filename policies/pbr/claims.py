@@ -26,6 +26,7 @@ def gbp(amount: Decimal) -> str:
 class Reason(StrEnum):
     MALFORMED = "malformed"
     DUPLICATE_CLAIM_REF = "duplicate_claim_ref"
+    ACHIEVED_IN_FUTURE = "achieved_in_future"
     UNKNOWN_PARTICIPANT = "unknown_participant"
     INELIGIBLE = "ineligible"
     REFERRAL_OUTSIDE_WINDOW = "referral_outside_window"

@@ -40,8 +40,11 @@ def validate_claims(
     participants: Mapping[str, Participant],
     book: Book,
     claims: Iterable[Claim],
+    *,
+    today: dt.date | None = None,
 ) -> Validation:
-    """Decide every claim, updating ``book`` with what is accepted. ``cards`` are sorted by effective date.
+    """Decide every claim, updating ``book`` with what is accepted. ``cards`` are sorted by effective date;
+    ``today`` is the import's as-of day (a claim achieved after it is rejected).
 
     Each participant's claims are checked in the order achieved (then line). Only the contract and
     outcome caps join participants together, so as long as the claims could not reach them even if
@@ -50,7 +53,7 @@ def validate_claims(
     are checked participant by participant, which for a big file is twice as fast as walking it by
     date, because one participant's history stays in the processor's cache. The rest follow by date.
     """
-    return _validate(cards, participants, book, claims, by_participant=None)
+    return _validate(cards, participants, book, claims, by_participant=None, today=today)
 
 
 def _validate(
@@ -60,10 +63,11 @@ def _validate(
     claims: Iterable[Claim],
     *,
     by_participant: bool | None,
+    today: dt.date | None = None,
 ) -> Validation:
     """``by_participant``: None to choose as described above; True (all participant by participant) or
     False (all by date) to force it, for tests."""
-    plan = plan_claims(cards, book, claims)
+    plan = plan_claims(cards, book, claims, today=today)
     return Validation(decide_in_file_order(plan, participants, book, by_participant=by_participant), plan.unchanged)
 
 
@@ -82,6 +86,7 @@ class ClaimPlan:
     pence_of: dict[Decimal, int]
     reach: int
     by_date: list[int] | None  # the claims by date, when the caps are in reach
+    today: dt.date | None = None  # the import's as-of day: a claim achieved after it is rejected
 
     @property
     def independent(self) -> bool:
@@ -154,7 +159,9 @@ class ClaimPlan:
         return [self.part(owner, share) for share in range(max(count, 1))]
 
 
-def plan_claims(cards: Sequence[RateCard], book: Book, claims: Iterable[Claim]) -> ClaimPlan:
+def plan_claims(
+    cards: Sequence[RateCard], book: Book, claims: Iterable[Claim], *, today: dt.date | None = None
+) -> ClaimPlan:
     """Sort a file's claims out for deciding (see ``ClaimPlan``); records their references in ``book``."""
     fresh, duplicates, unchanged = sift(book, claims)
     kinds = Counter(map(_KIND, fresh))  # how many claims of each day, outcome and amount
@@ -168,7 +175,7 @@ def plan_claims(cards: Sequence[RateCard], book: Book, claims: Iterable[Claim]) 
         if reach < len(fresh):  # by participant as far as the caps cannot be reached, in date order; then by date
             by_date = _by_date(fresh)
             reach = within_caps(fresh, by_date, by_day, book, pence_of)
-    return ClaimPlan(fresh, duplicates, unchanged, by_day, pence_of, reach, by_date)
+    return ClaimPlan(fresh, duplicates, unchanged, by_day, pence_of, reach, by_date, today)
 
 
 def decide(
@@ -185,7 +192,7 @@ def decide(
     orders), drop each participant's history from the book once their last claim is decided, and keep no
     accepted references, to keep memory and time down. The book no longer says what was accepted: use it
     for nothing else afterwards."""
-    fresh, duplicates, by_day, pence_of = plan.fresh, plan.duplicates, plan.by_day, plan.pence_of
+    fresh, duplicates, by_day, pence_of, today = plan.fresh, plan.duplicates, plan.by_day, plan.pence_of, plan.today
     ends: set[int] = set()
     if forget:
         book.keeps_refs = False  # the plan is made: nothing reads them again
@@ -198,7 +205,7 @@ def decide(
     for i in order:
         claim = fresh[i]
         decision = decide_claim(
-            claim, duplicates.get(claim.line), by_day[claim.achieved_on], participants, book, pence_of
+            claim, duplicates.get(claim.line), by_day[claim.achieved_on], participants, book, pence_of, today
         )
         if i in ends:
             book.forget(claim.participant)

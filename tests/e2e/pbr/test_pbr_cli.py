@@ -20,6 +20,7 @@ time, so those tests are slow.
 import csv
 import os
 import sqlite3
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -186,7 +187,7 @@ def test_claims_pay_sample_and_reconcile_from_the_command_line(fcf: Cli, tmp_pat
 
     csv_file, xlsx_file, chart = tmp_path / "recon.csv", tmp_path / "recon.xlsx", tmp_path / "recon.png"
     done = cli.run("reconcile", "--contract", "FCF-2025-01", "--csv", str(csv_file), "--xlsx", str(xlsx_file),
-                   "--chart", str(chart))  # fmt: skip
+                   "--chart", str(chart), "--by", "e2e-finance")  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert f"wrote {csv_file}" in done.stderr and f"wrote {chart}" in done.stderr
     assert csv_file.read_text(encoding="utf-8").startswith("provider,contract,period,outcome,claims,")
@@ -195,6 +196,17 @@ def test_claims_pay_sample_and_reconcile_from_the_command_line(fcf: Cli, tmp_pat
 
     table = cli.ok("reconcile", "--contract", "FCF-2025-01")
     assert "Rejected by reason" in table and "prerequisite_missing" in table and "Extrapolated recoveries" in table
+    # pounds and pence in every table, the main one too: claimed £6,500.00, accepted and paid £4,500.00
+    total = next(line for line in table.splitlines() if line.strip().startswith("total"))
+    assert total.split()[1:6] == ["5", "6,500.00", "4,500.00", "0.00", "2,000.00"]
+    assert "accepted, net of" in table and "paid, before" in table  # the caps table's figures, named
+
+    from openpyxl import load_workbook
+
+    first = load_workbook(xlsx_file).worksheets[0]
+    assert str(first["A1"].value).startswith("FCF-2025-01 (")
+    assert str(first["A2"].value).startswith("generated ") and str(first["A2"].value).endswith(" by e2e-finance")
+    assert Decimal(str(first["B3"].value)) == Decimal("62.50")  # the extrapolated recovery
 
 
 @pytest.mark.slow

@@ -47,7 +47,8 @@ def write_files(folder: Path, contract: str) -> tuple[Path, Path]:
     """Participants and a seeded claims file with every kind of decision, for ``contract``.
 
     Participants follow accommodation and employment tracks; about one claim in ten is made wrong (too
-    early, without its prerequisite, without evidence, for an unknown participant, a reference reused by
+    early, without its prerequisite, without evidence, for an unknown participant, achieved after the
+    import's date, a reference reused by
     another participant far away in the file, above the price, one part-time and full-time pair, and
     rows sent twice); one participant runs into the £15,000 participant cap."""
     rnd = random.Random(20251001)
@@ -89,6 +90,7 @@ def write_files(folder: Path, contract: str) -> tuple[Path, Path]:
         ("EMP_FT26", "2027-05-10"),
     ):  # P-0001 runs into the participant cap
         claim("P-0001", code, dt.date.fromisoformat(day), evidence="enrolment,certificate,payslip")
+    claim("P-0002", "EDU_ENTRY", AS_OF.date() + dt.timedelta(days=1), evidence="enrolment")  # in the future
     rows.append((rows[5][0], "P-0200", "ACC_ENTRY", "2026-02-02", "", "tenancy_agreement"))  # reference reused
     rows.extend(rows[i] for i in (3, 77, 150))  # sent twice
     rnd.shuffle(rows)  # a provider's file in no particular order
@@ -110,7 +112,7 @@ def two_contracts(settings: Settings, tmp_path: Path) -> Settings:
     )
     for contract in (A, B):
         people, _ = write_files(tmp_path, contract)
-        import_participants(settings, people, as_of=when, actor="a")
+        import_participants(settings, people, as_of=AS_OF, actor="a")  # after the last referral
     return settings
 
 
@@ -167,6 +169,7 @@ def test_claims_decided_in_two_processes_are_stored_as_one_process_stores_them(
         one.by_reason
     )
     assert {"evidence_missing", "unknown_participant", "duplicate_claim_ref", "above_price"} <= set(one.by_reason)
+    assert one.by_reason["achieved_in_future"] == 1
     lines = [row[0] for row in stored_rows(two_contracts, B)]
     assert lines == sorted(lines)  # stored in file order
 

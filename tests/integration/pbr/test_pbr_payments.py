@@ -112,7 +112,9 @@ def fcf(settings: Settings, tmp_path: Path) -> Settings:
     people = tmp_path / "participants.csv"
     people.write_text(PARTICIPANTS, encoding="utf-8")
     import_participants(settings, people, as_of=SENT, actor="finance")
-    report = import_claims(settings, write_claims(tmp_path / "claims.csv", CLAIMS), as_of=SENT, actor="finance")
+    # imported once the last of them (C-9, 2026-05-04) was achieved: a claim achieved later would be refused
+    received = dt.datetime(2026, 5, 5, 9, 0, tzinfo=dt.UTC)
+    report = import_claims(settings, write_claims(tmp_path / "claims.csv", CLAIMS), as_of=received, actor="finance")
     assert (report.accepted, report.rejected, report.payable) == (9, 0, Decimal("12500.00"))
     return settings
 
@@ -488,7 +490,8 @@ def test_an_attachment_fee_is_paid_once_per_eligible_referral(settings: Settings
         f"{ref},P-005,2026-10-01,2005-05-05\n",  # after the window: no fee
         encoding="utf-8",
     )
-    import_participants(settings, people, as_of=SENT, actor="finance")
+    # imported after the last referral (a referral after the import's date is refused)
+    import_participants(settings, people, as_of=dt.datetime(2026, 10, 2, 9, 0, tzinfo=dt.UTC), actor="finance")
 
     q1 = payment_run(settings, ref, "2026-Q1", as_of=Q1_RUN, actor="finance")
     # Two fees of £400.00: £120.00 each to the central fund, £280.00 each to the council.
@@ -558,7 +561,7 @@ def test_exports_neutralise_text_a_spreadsheet_would_run_as_a_formula(settings: 
 
     report = reconcile(settings, "FCF-2025-02")
     export_csv(report, tmp_path / "reconciliation.csv")
-    export_xlsx(report, tmp_path / "reconciliation.xlsx")
+    export_xlsx(report, tmp_path / "reconciliation.xlsx", generated=Q1_RUN, actor="=finance")
     export_chart(report, tmp_path / "chart.png")
 
     with (tmp_path / "reconciliation.csv").open(encoding="utf-8", newline="") as handle:
@@ -571,13 +574,15 @@ def test_exports_neutralise_text_a_spreadsheet_would_run_as_a_formula(settings: 
 
     book = load_workbook(tmp_path / "reconciliation.xlsx")
     sheet = book.worksheets[0]
-    provider = sheet.cell(row=2, column=1)
+    # rows 1-4: the title, who generated it and when, the extrapolated recoveries, a blank; 5: the header
+    provider = sheet.cell(row=6, column=1)
     assert (provider.value, provider.data_type) == ("'" + FORMULA_PROVIDER, "s")
-    assert sheet.cell(row=2, column=8).value == 500  # claimed, a number
+    assert sheet.cell(row=6, column=8).value == 500  # claimed, a number
+    assert sheet.cell(row=2, column=1).value == "generated 2026-04-02 09:00 UTC by =finance"  # inside the text
     texts = [c.value for ws in book.worksheets for r in ws.iter_rows() for c in r if isinstance(c.value, str)]
     assert not [t for t in texts if t.startswith(("=", "+", "-", "@"))]
     caps = book["Caps"]
-    assert caps.cell(row=4, column=1).value == "participant (highest: =P-1)"  # inside the text: harmless
+    assert caps.cell(row=7, column=1).value == "participant (highest: =P-1)"  # inside the text: harmless
 
     assert (tmp_path / "chart.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
 

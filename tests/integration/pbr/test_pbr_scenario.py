@@ -70,7 +70,9 @@ from models.pbr.claims import PbrClaim
 from models.pbr.ledger import LedgerEntry, PaymentRun
 from tests.support.builders import fcf_contract
 
-SENT = dt.datetime(2026, 4, 1, 9, 0, tzinfo=dt.UTC)
+# Imported once P-005 (referred 2026-10-01) and C-501 (2026-10-05) had happened: a referral or an outcome
+# after the import's date is refused. The runs keep the dates of the worked example above.
+SENT = dt.datetime(2026, 10, 6, 9, 0, tzinfo=dt.UTC)
 RUN_ON = dt.datetime(2026, 4, 2, 9, 0, tzinfo=dt.UTC)
 CONTRACT = "FCF-2025-01"
 
