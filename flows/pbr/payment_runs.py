@@ -40,7 +40,7 @@ from models.pbr.ledger import (
     run_for,
     runs_of,
 )
-from policies.contracts.key_dates import expiry
+from policies.contracts.clauses import expiry
 from policies.dates import local_date
 from policies.pbr.participants import Participant
 from policies.pbr.payments import ContractFacts, DueClaim, PaidSoFar, Period, plan_run, run_refusals
