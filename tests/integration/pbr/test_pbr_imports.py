@@ -81,14 +81,16 @@ def variant(folder: Path, name: str, *changes: tuple[str, str]) -> Path:
     return path
 
 
-def add_contract(settings: Settings, ref: str, *, payment_model: str = "payment_by_results") -> None:
+def add_contract(
+    settings: Settings, ref: str, *, payment_model: str = "payment_by_results", value: str = "250000"
+) -> None:
     """Another contract under project YPH-1 (which fcf_contract created), with no rate card."""
     fields = {
         "ref": ref,
         "title": "Another young people's contract",
         "provider": "Northbridge YP Trust",
         "project": "YPH-1",
-        "value": "250000",
+        "value": value,
         "start": "2025-10-01",
         "term": "2 years",
         "payment_model": payment_model,
@@ -540,7 +542,7 @@ def fcf_outcomes_in_csv_form() -> list[dict[str, str]]:
 
 
 def test_a_csv_rate_card_imports_equal_to_the_yaml_one(fcf: Settings, tmp_path: Path) -> None:
-    add_contract(fcf, "FCF-2025-02")
+    add_contract(fcf, "FCF-2025-02", value="1500000")  # worth the example card's £1.5m contract cap
     path = write_csv_card(tmp_path / "card.csv", fcf_outcomes_in_csv_form())
     assert import_rate_card(fcf, path, as_of=SENT, actor="finance").outcomes == 21
     from_yaml, from_csv = card_of(fcf, CONTRACT), card_of(fcf, "FCF-2025-02")
@@ -549,8 +551,8 @@ def test_a_csv_rate_card_imports_equal_to_the_yaml_one(fcf: Settings, tmp_path: 
 
 def test_the_csv_forms_of_payers_requires_and_eligibility_read_as_the_yaml_ones(fcf: Settings, tmp_path: Path) -> None:
     """Two employment outcomes in CSV form, and the same two in YAML."""
-    add_contract(fcf, "FCF-2025-02")
-    add_contract(fcf, "FCF-2025-03")
+    add_contract(fcf, "FCF-2025-02", value="1500000")  # worth the cards' £1.5m contract cap
+    add_contract(fcf, "FCF-2025-03", value="1500000")
     outcomes = [
         {"code": "EMP_ENTRY", "name": "Employment", "price": "500.00", "evidence": "payslip", "cap": "cohort"},
         {

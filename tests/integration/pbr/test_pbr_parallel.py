@@ -32,7 +32,7 @@ from models.db import unit_of_work
 from tests.integration.pbr.test_pbr_imports import add_contract, counts, variant
 from tests.support.builders import fcf_contract
 
-AS_OF = dt.datetime(2027, 6, 30, 9, 0, tzinfo=dt.UTC)
+AS_OF = dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.UTC)  # every claim but one achieved by then
 A, B = "FCF-2025-01", "FCF-2025-02"
 PEOPLE = 240
 # The card with room for every claim the file makes: no outcome or contract cap can be reached.
@@ -58,7 +58,7 @@ def write_files(folder: Path, contract: str) -> tuple[Path, Path]:
     with people.open("w", encoding="utf-8") as out:
         out.write("contract,participant,referral_date,date_of_birth\n")
         for n in range(PEOPLE):
-            referral = dt.date(2025, 10, 1) + dt.timedelta(days=rnd.randint(0, 300))
+            referral = dt.date(2025, 10, 1) + dt.timedelta(days=rnd.randint(0, 120))
             referrals.append(referral)
             out.write(f"{contract},P-{n:04d},{referral},2005-03-0{1 + n % 9}\n")
     rows: list[tuple[str, ...]] = []
@@ -82,12 +82,12 @@ def write_files(folder: Path, contract: str) -> tuple[Path, Path]:
             claim(who, "ACC_S6", entry + dt.timedelta(days=190), evidence="")  # evidence missing
     claim("P-9999", "ACC_ENTRY", dt.date(2026, 1, 5), evidence="tenancy_agreement")  # unknown participant
     for code, day in (
-        ("EDU_ENTRY", "2027-01-04"),
-        ("EDU_ENTRY_LEVEL", "2027-02-01"),
-        ("EDU_L1", "2027-02-01"),
-        ("EDU_L2", "2027-02-01"),
-        ("EMP_FT13", "2027-02-01"),
-        ("EMP_FT26", "2027-05-10"),
+        ("EDU_ENTRY", "2026-07-06"),
+        ("EDU_ENTRY_LEVEL", "2026-08-03"),
+        ("EDU_L1", "2026-08-03"),
+        ("EDU_L2", "2026-08-03"),
+        ("EMP_FT13", "2026-08-03"),
+        ("EMP_FT26", "2026-11-09"),
     ):  # P-0001 runs into the participant cap
         claim("P-0001", code, dt.date.fromisoformat(day), evidence="enrolment,certificate,payslip")
     claim("P-0002", "EDU_ENTRY", AS_OF.date() + dt.timedelta(days=1), evidence="enrolment")  # in the future
@@ -105,7 +105,7 @@ def write_files(folder: Path, contract: str) -> tuple[Path, Path]:
 def two_contracts(settings: Settings, tmp_path: Path) -> Settings:
     """Contracts A and B on the same roomy card, with the same participants."""
     fcf_contract(settings, card=variant(tmp_path, "a.yaml", *ROOMY))
-    add_contract(settings, B)
+    add_contract(settings, B, value="1500000")  # worth the card's £1.5m contract cap
     when = dt.datetime(2025, 9, 1, tzinfo=dt.UTC)
     import_rate_card(
         settings, variant(tmp_path, "b.yaml", *ROOMY, (f"contract: {A}", f"contract: {B}")), as_of=when, actor="a"

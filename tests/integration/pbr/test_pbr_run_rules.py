@@ -38,7 +38,11 @@ def fcf(settings: Settings, tmp_path: Path) -> Settings:
     people = tmp_path / "participants.csv"
     people.write_text(PARTICIPANTS, encoding="utf-8")
     import_participants(settings, people, as_of=SENT, actor="finance")
-    assert import_claims(settings, write_claims(tmp_path / "claims.csv", CLAIMS), as_of=SENT, actor="f").accepted == 9
+    # imported once the last of them (C-9, 2026-05-04) was achieved: a claim achieved later would be refused
+    received = dt.datetime(2026, 5, 5, 9, 0, tzinfo=dt.UTC)
+    assert (
+        import_claims(settings, write_claims(tmp_path / "claims.csv", CLAIMS), as_of=received, actor="f").accepted == 9
+    )
     return settings
 
 
