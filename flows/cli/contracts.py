@@ -39,9 +39,9 @@ def _names(refs: list[str]) -> str:
 def _report(result: Any) -> None:
     for warning in result.warnings[:SHOWN]:
         err_console.print(f"WARNING: {warning}", style="bold red", markup=False)
-    if len(result.warnings) > SHOWN:
+    if result.warnings_total > SHOWN:
         err_console.print(
-            f"WARNING: {len(result.warnings) - SHOWN:,} more key dates were already missed at entry; "
+            f"WARNING: {result.warnings_total - SHOWN:,} more key dates were already missed at entry; "
             "`commission due` lists them",
             style="bold red",
             markup=False,
@@ -107,12 +107,17 @@ def contracts_import(
     file: Annotated[Path, typer.Argument(help="A .yaml/.yml or .csv file of contracts (see README).")],
     as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
     by: Annotated[str | None, typer.Option("--by", help="Who is acting.")] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option(help="Write every problem found (line, field, reason) to this CSV; the screen shows 100."),
+    ] = None,
 ) -> None:
     """Import many contracts at once: all of them, or none with every problem named."""
     from flows.contracts.register import add_contracts, read_rows
 
     cfg = settings()
-    _report(add_contracts(cfg, read_rows(file), as_of=as_of_instant(as_of, cfg), actor=actor(by, cfg)))
+    rows = read_rows(file)
+    _report(add_contracts(cfg, rows, as_of=as_of_instant(as_of, cfg), actor=actor(by, cfg), report=report))
 
 
 def contracts_show(

@@ -97,7 +97,7 @@ def test_an_unknown_project_rejects_the_file(projects: Settings, tmp_path: Path)
     ("content", "message"),
     [
         (b"", "is empty"),
-        (b"\xff\xferef,title\n", "is not UTF-8 text"),
+        (b"\xff\xferef,title\n", "is UTF-16 text; save it as UTF-8"),
         (b"ref,title\nX,Y\n", ":1: missing column(s): provider, project, value, start, term (or end)"),
     ],
 )
