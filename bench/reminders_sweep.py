@@ -66,7 +66,8 @@ def later(source: Path, target: Path) -> None:
 
 
 def load(settings: "Settings", path: Path) -> int:
-    from flows.contracts.register import add_contracts, read_rows
+    from flows.contracts.files import read_rows
+    from flows.contracts.importing import add_contracts
 
     result = add_contracts(settings, read_rows(path), as_of=dt.datetime(2026, 11, 1, tzinfo=dt.UTC), actor="bench")
     return len(result.added)

@@ -9,7 +9,7 @@ contract, so "what is due between two dates" is one range query on
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint, delete, insert
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, delete, insert
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from models.db import UTCDateTime
@@ -22,12 +22,13 @@ from policies.money import Money
 
 class Contract(SQLModel, table=True):
     __tablename__ = "contract"
+    __table_args__ = (Index("ix_contract_project_ref", "project_id", "ref"),)  # a project's contracts, in order
 
     id: int | None = Field(default=None, primary_key=True)
     ref: str = Field(max_length=40, unique=True, index=True)
     title: str = Field(max_length=200)
     provider: str = Field(max_length=200)
-    project_id: int = Field(foreign_key="project.id", index=True)
+    project_id: int = Field(foreign_key="project.id")
     value_pence: int
     currency: str = Field(default="GBP", max_length=3)
     start: dt.date
@@ -121,10 +122,13 @@ def terms_columns(terms: ContractTerms) -> dict[str, Any]:
 
 class ContractKeyDate(SQLModel, table=True):
     __tablename__ = "contract_key_date"
-    __table_args__ = (UniqueConstraint("contract_id", "key", name="uq_contract_key_date"),)
+    __table_args__ = (
+        UniqueConstraint("contract_id", "key", name="uq_contract_key_date"),
+        Index("ix_contract_key_date_timeline", "contract_id", "due_on", "key"),  # a contract's dates, in order
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    contract_id: int = Field(foreign_key="contract.id", index=True)
+    contract_id: int = Field(foreign_key="contract.id")
     key: str = Field(max_length=40)
     kind: str = Field(max_length=30)
     due_on: dt.date = Field(index=True)

@@ -15,7 +15,7 @@ from models.db import UTCDateTime
 
 class Event(SQLModel, table=True):
     __tablename__ = "event"
-    __table_args__ = (Index("ix_event_entity", "entity", "entity_ref"),)
+    __table_args__ = (Index("ix_event_history", "entity", "entity_ref", "effective_at", "id"),)  # history in order
 
     id: int | None = Field(default=None, primary_key=True)
     effective_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

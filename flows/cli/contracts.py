@@ -39,9 +39,9 @@ def _names(refs: list[str]) -> str:
 def _report(result: Any) -> None:
     for warning in result.warnings[:SHOWN]:
         err_console.print(f"WARNING: {warning}", style="bold red", markup=False)
-    if len(result.warnings) > SHOWN:
+    if result.warnings_total > SHOWN:
         err_console.print(
-            f"WARNING: {len(result.warnings) - SHOWN:,} more key dates were already missed at entry; "
+            f"WARNING: {result.warnings_total - SHOWN:,} more key dates were already missed at entry; "
             "`commission due` lists them",
             style="bold red",
             markup=False,
@@ -78,7 +78,8 @@ def contracts_add(
     by: Annotated[str | None, typer.Option("--by", help="Who is acting.")] = None,
 ) -> None:
     """Add one contract; its key dates are derived at once."""
-    from flows.contracts.register import Row, add_contracts
+    from flows.contracts.files import Row
+    from flows.contracts.importing import add_contracts
 
     cfg = settings()
     fields = {
@@ -107,12 +108,18 @@ def contracts_import(
     file: Annotated[Path, typer.Argument(help="A .yaml/.yml or .csv file of contracts (see README).")],
     as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
     by: Annotated[str | None, typer.Option("--by", help="Who is acting.")] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option(help="Write every problem found (line, field, reason) to this CSV; the screen shows 100."),
+    ] = None,
 ) -> None:
     """Import many contracts at once: all of them, or none with every problem named."""
-    from flows.contracts.register import add_contracts, read_rows
+    from flows.contracts.files import read_rows
+    from flows.contracts.importing import add_contracts
 
     cfg = settings()
-    _report(add_contracts(cfg, read_rows(file), as_of=as_of_instant(as_of, cfg), actor=actor(by, cfg)))
+    rows = read_rows(file)
+    _report(add_contracts(cfg, rows, as_of=as_of_instant(as_of, cfg), actor=actor(by, cfg), report=report))
 
 
 def contracts_show(
@@ -120,7 +127,7 @@ def contracts_show(
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """A contract's terms and the timeline of its key dates."""
-    from flows.contracts.register import contract_detail
+    from flows.contracts.detail import contract_detail
 
     detail = contract_detail(settings(), ref.upper())
     if as_json:

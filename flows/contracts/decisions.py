@@ -18,7 +18,7 @@ from flows.common.calendars import working_day_calendar
 from flows.common.errors import UserError
 from flows.common.runtime import database
 from flows.common.settings import Settings
-from flows.contracts.register import key_dates_for
+from flows.contracts.importing import key_dates_for
 from flows.cycle.records import record_in
 from models.contracts import Contract, ContractVariation, get_contract, replace_key_dates, terms_columns
 from models.cycle import Project

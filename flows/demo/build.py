@@ -14,7 +14,8 @@ from sqlmodel import col, func, select
 
 from flows.common.errors import UserError
 from flows.common.settings import Settings
-from flows.contracts.register import Row, add_contracts
+from flows.contracts.files import Row
+from flows.contracts.importing import add_contracts
 from flows.cycle.evidence import add_evidence
 from flows.cycle.gates import check_advance
 from flows.cycle.projects import create_project

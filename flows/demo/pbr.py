@@ -5,7 +5,8 @@ from typing import Any
 
 from flows.common.errors import UserError
 from flows.common.settings import Settings
-from flows.contracts.register import Row, add_contracts
+from flows.contracts.files import Row
+from flows.contracts.importing import add_contracts
 from flows.demo.build import ACTOR, demo_instant
 from policies.dates import parse_as_of
 
@@ -21,7 +22,7 @@ def build_payment_by_results(settings: Settings) -> dict[str, Any]:
     Idempotent like the rest of the demo: each import and run happens once.
     The claims import and the runs go through the Prefect flows (call after ``configure_prefect``).
     """
-    from flows.contracts.register import contract_detail
+    from flows.contracts.detail import contract_detail
     from flows.pbr.participants import import_participants
     from flows.pbr.pbr_flows import run
     from flows.pbr.ratecards import import_rate_card

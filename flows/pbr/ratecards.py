@@ -20,7 +20,7 @@ from flows.common.errors import UserError
 from flows.common.runtime import database
 from flows.common.settings import Settings
 from flows.common.tabular import open_table
-from flows.contracts.register import load_yaml_with_lines
+from flows.common.yaml_lines import load_yaml_with_lines
 from flows.pbr.contract import contract_id, pbr_contract
 from flows.pbr.problems import Problems
 from models.db import unit_of_work

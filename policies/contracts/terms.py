@@ -194,7 +194,13 @@ def _dated_extensions(
     return options
 
 
-def _breaks(fields: Mapping[str, Any], problems: list[FieldProblem]) -> list[BreakClause]:
+def _breaks(fields: Mapping[str, Any], start: dt.date | None, problems: list[FieldProblem]) -> list[BreakClause]:
+    """The break clauses: the flat break_* columns of a CSV row, or a YAML ``breaks:`` list.
+
+    Each clause is checked on its own, so one clause's problem never hides another's: a date that
+    is not a date gets only its own message, and a break date on or before the start is named here
+    (the other range checks need whole terms, in validate_terms).
+    """
     raw = fields.get("breaks")
     items: list[Mapping[str, Any]]
     if raw is None:
@@ -208,17 +214,32 @@ def _breaks(fields: Mapping[str, Any], problems: list[FieldProblem]) -> list[Bre
     clauses = []
     for i, item in enumerate(items, start=1):
         where = "break" if raw is None else f"breaks[{i}]"
+        named = "break_{}" if raw is None else where + ".{}"
+        before = len(problems)
         on = _date(item, "on", problems, required=False)
         rolling = _date(item, "rolling_from", problems, required=False)
-        period = _notice(_text(item, "notice") or "3 months", f"{where}.notice", problems)
+        problems[before:] = [FieldProblem(named.format(p.field), p.reason) for p in problems[before:]]
+        malformed_date = len(problems) > before
+        period = _notice(_text(item, "notice") or "3 months", named.format("notice"), problems)
         party_text = (_text(item, "party") or "authority").lower()
         try:
             party = Party(party_text)
         except ValueError:
-            problems.append(FieldProblem(f"{where}.party", f"{party_text!r} is not authority, provider or either"))
+            problems.append(FieldProblem(named.format("party"), f"{party_text!r} is not authority, provider or either"))
             continue
-        if (on is None) == (rolling is None):
-            problems.append(FieldProblem(where, "give either a break date (on) or a rolling-from date, not both"))
+        if malformed_date:
+            continue
+        if on is not None and rolling is not None:
+            problems.append(FieldProblem(where, "give a break date (on) or a rolling-from date, not both"))
+            continue
+        if on is None and rolling is None:
+            problems.append(FieldProblem(where, "give a break date (on) or a rolling-from date; neither was given"))
+            continue
+        first = on or rolling
+        if start is not None and first is not None and first <= start:
+            field = named.format("on" if on else "rolling_from") if raw is None else where
+            relation = "on" if first == start else "before"
+            problems.append(FieldProblem(field, f"the break date {first} is {relation} the start {start}"))
             continue
         if period is not None:
             clauses.append(BreakClause(period, party, on=on, rolling_from=rolling))
@@ -298,7 +319,7 @@ def read_contract(
         options = _dated_extensions(fields.get("extensions"), start, initial, problems) or []
     elif extension_notice is not None:
         options = [ExtensionOption(m, extension_notice) for m in option_months]
-    breaks = _breaks(fields, problems)
+    breaks = _breaks(fields, start, problems)
     reviews = ReviewSchedule(
         quarterly=_flag(fields, "quarterly_monitoring", True, problems),
         annual=_flag(fields, "annual_review", True, problems),

@@ -58,7 +58,8 @@ def housing_first(settings: Any, *, count: int = 1, break_on: str = "2027-03-31"
     notice. With the default break, the break-notice deadline is 31 December 2026. Returns the references."""
     import datetime as dt
 
-    from flows.contracts.register import Row, add_contracts
+    from flows.contracts.files import Row
+    from flows.contracts.importing import add_contracts
     from flows.cycle.projects import create_project
 
     create_project(
@@ -100,7 +101,8 @@ def fcf_contract(settings: Any, *, ref: str = "FCF-2025-01", card: Path | None =
     70% council). Returns the contract reference."""
     import datetime as dt
 
-    from flows.contracts.register import Row, add_contracts
+    from flows.contracts.files import Row
+    from flows.contracts.importing import add_contracts
     from flows.cycle.projects import create_project
     from flows.pbr.ratecards import import_rate_card
 

@@ -74,7 +74,7 @@ def test_import_show_due_and_calendar(portfolio: Cli, tmp_path: Path) -> None:
     [
         (["contracts", "show", "NOPE"], "no contract with reference 'NOPE'"),
         (["due", "--within", "soon"], "--within: 'soon' is not a period"),
-        (["contracts", "import", "missing.csv"], "missing.csv: cannot be read"),
+        (["contracts", "import", "missing.csv"], "missing.csv: no such file"),
         (
             [
                 "contracts",
@@ -171,3 +171,25 @@ def test_a_command_registers_only_its_own_module_and_the_table_names_every_comma
     for commands in COMMANDS.values():
         for command in commands:
             assert names(build_app([command, "--help"])) == set(commands), command
+
+
+def test_an_impossible_yaml_date_is_one_error_line(portfolio: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("contracts:\n  - ref: A-1\n    start: 2027-02-30\n")
+    done = portfolio.run("contracts", "import", str(path))
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.strip() == f"error: {path}:3: 2027-02-30 is not a date: day is out of range for month"
+
+
+def test_import_report_writes_every_problem_and_the_screen_counts_the_rest(portfolio: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    rows = [f"C-{i:04d},T,P,HOM-2024-03,100,2026-02-30,3" for i in range(120)]
+    path.write_text("\n".join(["ref,title,provider,project,value,start,term", *rows]) + "\n")
+    report = tmp_path / "problems.csv"
+    before = portfolio.dump()
+    done = portfolio.run("contracts", "import", str(path), "--report", str(report))
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "nothing imported: 120 problem(s)" in done.stderr
+    assert "... and 20 more; --report FILE writes them all" in done.stderr
+    assert len(report.read_text().splitlines()) == 121
+    assert portfolio.dump() == before

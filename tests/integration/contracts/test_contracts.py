@@ -9,8 +9,10 @@ from sqlmodel import func, select
 from flows.common.errors import UserError
 from flows.common.runtime import database
 from flows.common.settings import Settings
+from flows.contracts.detail import contract_detail
 from flows.contracts.due import due
-from flows.contracts.register import add_contracts, contract_detail, read_rows
+from flows.contracts.files import read_rows
+from flows.contracts.importing import add_contracts
 from flows.cycle.projects import create_project
 from models.contracts import Contract, ContractKeyDate
 from models.db import unit_of_work
@@ -97,7 +99,7 @@ def test_an_unknown_project_rejects_the_file(projects: Settings, tmp_path: Path)
     ("content", "message"),
     [
         (b"", "is empty"),
-        (b"\xff\xferef,title\n", "is not UTF-8 text"),
+        (b"\xff\xferef,title\n", "is UTF-16 text; save it as UTF-8"),
         (b"ref,title\nX,Y\n", ":1: missing column(s): provider, project, value, start, term (or end)"),
     ],
 )

@@ -9,7 +9,7 @@ from flows.common.errors import UserError
 from flows.common.runtime import database, gate_policy
 from flows.common.settings import Settings
 from flows.contracts.decisions import decide
-from flows.contracts.register import contract_detail
+from flows.contracts.detail import contract_detail
 from flows.cycle.detail import project_detail
 from models.contracts import ContractVariation
 from models.db import unit_of_work

@@ -16,7 +16,8 @@ import pytest
 from flows.common.errors import UserError
 from flows.common.runtime import database, gate_policy
 from flows.common.settings import Settings
-from flows.contracts.register import Row, add_contracts
+from flows.contracts.files import Row
+from flows.contracts.importing import add_contracts
 from flows.cycle.detail import project_detail
 from flows.cycle.evidence import add_evidence
 from flows.cycle.gates import check_advance, decide_gate

@@ -19,7 +19,8 @@ from sqlmodel import col, select
 from flows.common.errors import UserError
 from flows.common.runtime import database
 from flows.common.settings import Settings
-from flows.contracts.register import Row, add_contracts
+from flows.contracts.files import Row
+from flows.contracts.importing import add_contracts
 from flows.pbr.claims_import import import_claims
 from flows.pbr.contract import cards_for, pbr_contract
 from flows.pbr.participants import import_participants

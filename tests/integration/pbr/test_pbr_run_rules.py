@@ -12,7 +12,8 @@ import pytest
 
 from flows.common.errors import UserError
 from flows.common.settings import Settings
-from flows.contracts.register import Row, add_contracts
+from flows.contracts.files import Row
+from flows.contracts.importing import add_contracts
 from flows.pbr.claims_import import import_claims
 from flows.pbr.participants import import_participants
 from flows.pbr.payment_runs import check_payment_run, payment_run

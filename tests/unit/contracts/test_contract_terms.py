@@ -84,7 +84,7 @@ def test_dated_extension_options_that_follow_on() -> None:
         ),
         ({"term": "", "end": "2026-03-01"}, "end: 2026-03-01 is before the start 2026-04-01"),
         ({"start": "01/04/2026"}, "start: '01/04/2026' is not a date in ISO form"),
-        ({"break_on": "31/03/2028"}, "on: '31/03/2028' is not a date in ISO form"),
+        ({"break_on": "31/03/2028"}, "break_on: '31/03/2028' is not a date in ISO form"),
         ({"nation": "Wessex"}, "nation: 'Wessex' is not a nation"),
         ({"value": "12,5"}, "value: '12,5' is not an amount of money"),
         ({"value": 2400000.5}, "value: 2400000.5 was read as a floating-point number"),
@@ -93,7 +93,7 @@ def test_dated_extension_options_that_follow_on() -> None:
         ({"term": "3+0"}, "term: '3+0': every part must be at least a year"),
         ({"ref": "bad ref!"}, "ref: 'BAD REF!' must be 2-40 letters"),
         ({"payment_model": "vibes"}, "payment_model: must be block, payment_by_results or hybrid"),
-        ({"break_party": "council"}, "break.party: 'council' is not authority, provider or either"),
+        ({"break_party": "council"}, "break_party: 'council' is not authority, provider or either"),
         ({"extension_notice": "soon"}, "extension_notice: 'soon' is not a notice period"),
     ],
 )
@@ -121,3 +121,26 @@ def test_overlapping_extension_options_are_refused(options: list[dict[str, str]]
 
 def test_every_problem_in_a_row_is_reported() -> None:
     assert len(problems_of({"title": "", "start": "2026-13-01", "nation": "Mars"})) == 3
+
+
+def test_a_malformed_break_date_gets_only_its_own_message() -> None:
+    problems = problems_of({"break_on": "2028-02-30"})
+    assert [p.split(":")[0] for p in problems] == ["break_on"], problems
+    assert "not both" not in " ".join(problems)
+
+
+def test_a_break_with_neither_date_says_neither_was_given() -> None:
+    problems = problems_of({"break_on": "", "breaks": [{"notice": "3 months"}]})
+    assert problems == ["breaks[1]: give a break date (on) or a rolling-from date; neither was given"]
+
+
+def test_a_break_with_both_dates_says_not_both() -> None:
+    problems = problems_of({"breaks": [{"on": "2028-03-31", "rolling_from": "2028-01-01"}]})
+    assert problems == ["breaks[1]: give a break date (on) or a rolling-from date, not both"]
+
+
+def test_a_break_before_the_start_is_not_hidden_behind_another_break_error() -> None:
+    breaks = [{"on": "2028-03-31", "notice": "soon"}, {"on": "2025-01-01"}]
+    problems = problems_of({"break_on": "", "breaks": breaks})
+    assert "breaks[1].notice: 'soon' is not a notice period" in " ".join(problems)
+    assert "breaks[2]: the break date 2025-01-01 is before the start 2026-04-01" in problems, problems
