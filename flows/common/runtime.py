@@ -15,7 +15,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from flows.common.errors import UserError
 from flows.common.settings import Settings
-from models.db import make_engine, normalise_url, safe_url, schema_revision
+from models.db import make_engine, normalise_url, safe_url, schema_revision, scrub_secrets
 from models.revision import SCHEMA_REVISION
 from policies.cycle.gates import GatePolicy, build_gate_policy, parse_policy_text
 
@@ -59,6 +59,7 @@ def database(settings: Settings, *, require_schema: bool = True) -> Engine:
         revision = schema_revision(eng)
     except DBAPIError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        reason = scrub_secrets(reason, settings.database_url)  # drivers echo DSNs and host names
         raise UserError(f"cannot reach the database at {safe_url(eng.url)}: {reason}") from None
     if require_schema and revision is None:
         raise UserError(f"the database at {safe_url(eng.url)} has no schema yet; run `commission init` first")
