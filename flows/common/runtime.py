@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from flows.common.errors import UserError
-from flows.common.settings import Settings
+from flows.common.settings import Settings, check_data_dir
 from models.db import make_engine, normalise_url, safe_url, schema_revision, scrub_secrets
 from models.revision import SCHEMA_REVISION
 from policies.cycle.gates import GatePolicy, build_gate_policy, parse_policy_text
@@ -33,7 +33,7 @@ def engine(settings: Settings) -> Engine:
     """The process's engine for the configured database (built on first use)."""
     check_database_url(settings.database_url)
     if settings.uses_default_sqlite:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        check_data_dir(settings.data_dir)
     return _engine_for(settings.database_url)
 
 
@@ -142,6 +142,7 @@ def configure_prefect(settings: Settings) -> None:
     (shared/PITFALLS.md), so it is turned off there: flow runs and our own
     gate decisions are still recorded.
     """
+    check_data_dir(settings.data_dir)
     settings.prefect_home.mkdir(parents=True, exist_ok=True)
     os.environ["PREFECT_HOME"] = str(settings.prefect_home)
     os.environ["DO_NOT_TRACK"] = "1"

@@ -3,6 +3,7 @@
 import os
 import stat
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,3 +32,50 @@ def test_standard_output_on_a_full_disk_is_one_line(initialised: Cli, command: l
         )
     assert done.returncode == 1, done.stderr
     assert done.stderr.strip().splitlines() == ["error: standard output: No space left on device"]
+
+
+@pytest.fixture
+def read_only(initialised: Cli) -> Iterator[Cli]:
+    """The data dir made immutable (chattr +i). Tests run as root, where chmod stops no write and the
+    interpreter under /root cannot run as another user; an immutable directory refuses root's writes too."""
+    if subprocess.run(["chattr", "+i", str(initialised.data_dir)], capture_output=True).returncode != 0:
+        pytest.skip("chattr +i is not supported here")
+    try:
+        yield initialised
+    finally:
+        subprocess.run(["chattr", "-i", str(initialised.data_dir)], check=True)
+
+
+@pytest.mark.parametrize("command", [["projects"], ["advance", "X-1"], ["calendar", "export"], ["init"]])
+def test_a_read_only_data_dir_is_named_at_once(read_only: Cli, command: list[str]) -> None:
+    done = read_only.run(*command, timeout=60, PYTHONPROFILEIMPORTTIME="1")
+    assert done.returncode == 1, done.stderr
+    lines = [line for line in done.stderr.splitlines() if not line.startswith("import time:")]
+    assert lines == [f"error: the data directory {read_only.data_dir} is not writable: Operation not permitted"]
+    assert not _imported_prefect(done.stderr)
+
+
+def test_a_data_dir_under_a_file_is_named(cli: Cli, tmp_path: Path) -> None:
+    (tmp_path / "plain").write_text("")
+    data = tmp_path / "plain" / "data"
+    line = cli.fails("projects", COMMISSIONING_DATA_DIR=str(data))
+    assert line == f"error: the data directory {data} is not writable: Not a directory"
+
+
+def _imported_prefect(stderr: str) -> bool:
+    return any(line.split("|")[-1].strip().startswith("prefect") for line in stderr.splitlines() if "|" in line)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["sample", "--contract", "C", "--period", "2026-Q1", "--size", "0", "--seed", "1"], "--size: at least 1"),
+        (["claims", "import", "/nonexistent/claims.csv"], "/nonexistent/claims.csv: cannot be read"),
+    ],
+)
+def test_quick_refusals_do_not_start_prefect(initialised: Cli, args: list[str], message: str) -> None:
+    done = initialised.run(*args, timeout=60, PYTHONPROFILEIMPORTTIME="1")
+    assert done.returncode == 1, done.stderr
+    lines = [line for line in done.stderr.splitlines() if not line.startswith("import time:")]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], lines
+    assert not _imported_prefect(done.stderr)
