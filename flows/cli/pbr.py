@@ -30,9 +30,9 @@ def register(app: typer.Typer) -> None:
 
 
 def _flow(cfg: Any, name: str, *, as_json: bool, **kwargs: Any) -> dict[str, Any]:
-    from flows.common.runtime import configure_prefect
+    from flows.common.runtime import start_prefect
 
-    configure_prefect(cfg)
+    start_prefect(cfg)
     from flows.pbr.pbr_flows import run
 
     if not as_json:

@@ -154,3 +154,14 @@ def configure_prefect(settings: Settings) -> None:
         # Prefect's default is 20 s, but creating its database on a new data dir
         # takes about 15 s on 2 cores; a slower machine must not fail the first run.
         os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+
+
+def start_prefect(settings: Settings) -> None:
+    """``configure_prefect`` for a command that runs flows: scratch under the data dir, and a temporary server
+    (if one is needed) that dies with this process, even on SIGKILL (see flows/common/processes.py)."""
+    from flows.common.processes import guard_prefect_server, use_scratch
+
+    configure_prefect(settings)
+    use_scratch(settings.data_dir)
+    if not os.environ.get("PREFECT_API_URL"):
+        guard_prefect_server()
