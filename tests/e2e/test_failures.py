@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import COMMISSION, Cli
+from tests.e2e.pbr.test_pbr_cli import PAY, fcf  # noqa: F401  (a fixture)
 
 
 def test_a_calendar_export_to_a_missing_folder_is_one_line(initialised: Cli) -> None:
@@ -79,3 +80,14 @@ def test_quick_refusals_do_not_start_prefect(initialised: Cli, args: list[str], 
     lines = [line for line in done.stderr.splitlines() if not line.startswith("import time:")]
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], lines
     assert not _imported_prefect(done.stderr)
+
+
+def test_a_write_failing_inside_a_flow_is_one_line(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """The payment run writes its schedules under <data dir>/payments; there, a file stands in the way."""
+    paying: Cli = request.getfixturevalue("fcf")
+    assert paying.run("claims", "import", str(tmp_path / "claims.csv")).returncode == 0
+    (paying.data_dir / "payments").write_text("not a folder")
+    before = paying.dump()
+    line = paying.fails(*PAY)
+    assert line.startswith(f"error: {paying.data_dir / 'payments'}") and "Not a directory" in line, line
+    assert paying.dump() == before
