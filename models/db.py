@@ -6,9 +6,11 @@ and come back timezone-aware on both.
 """
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, unquote
 
 from sqlalchemy import DateTime, create_engine, event, inspect
 from sqlalchemy.engine import URL, Engine, make_url
@@ -41,17 +43,82 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
 
 
 def normalise_url(url: str) -> URL:
-    """Accept plain ``postgresql://`` URLs and use the psycopg 3 driver for them."""
-    parsed = make_url(url)
+    """Accept plain ``postgresql://`` URLs and use the psycopg 3 driver for them.
+
+    An unencoded ``@`` in a password (``postgresql://u:p@ss@host/db``) is taken as part of the password, as
+    browsers and urllib read it, rather than leaving the rest of the password in the host name.
+    """
+    parsed = make_url(_encode_userinfo(url))
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed
 
 
+def _encode_userinfo(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    head = rest.split("?", 1)[0]
+    if not sep or head.count("@") < 2:
+        return url
+    at = head.rfind("@")
+    user, colon, password = head[:at].partition(":")
+    userinfo = quote(unquote(user), safe="") + (colon + quote(unquote(password), safe="") if colon else "")
+    return f"{scheme}://{userinfo}{rest[at:]}"
+
+
+# Query parameters that carry a secret, or say where one is kept (password, sslpassword, passfile, sslkey, token...).
+_SECRET_PARAM = re.compile(r"pass|pwd|secret|token|key|auth|credential", re.IGNORECASE)
+_MASK = "***"
+
+
 def safe_url(url: str | URL) -> str:
-    """The URL with any password masked, for messages and logs."""
-    parsed = url if isinstance(url, URL) else make_url(url)
-    return parsed.render_as_string(hide_password=True)
+    """The URL with the password and any secret-bearing query parameter masked, for messages and logs."""
+    parsed = url if isinstance(url, URL) else normalise_url(url)
+    query = {name: (_MASK if _SECRET_PARAM.search(name) else value) for name, value in parsed.query.items()}
+    shown = parsed.set(query=query).render_as_string(hide_password=True)
+    return shown.replace(quote(_MASK, safe=""), _MASK)
+
+
+def url_secrets(url: str | URL) -> list[str]:
+    """Every secret a database URL carries (the password, secret query values), longest first."""
+    found: set[str] = set()
+    try:
+        parsed = url if isinstance(url, URL) else normalise_url(url)
+    except Exception:  # an unparsable URL: fall back to the text
+        parsed = None
+    if parsed is not None:
+        if parsed.password:
+            found.add(str(parsed.password))
+        for name, value in parsed.query.items():
+            if _SECRET_PARAM.search(name):
+                found.update([value] if isinstance(value, str) else value)
+    if isinstance(url, str):
+        userinfo = url.partition("://")[2].split("?", 1)[0].rpartition("@")[0]
+        if ":" in userinfo:
+            found.add(userinfo.partition(":")[2])
+    found |= {quote(s, safe="") for s in found} | {unquote(s) for s in found}
+    return sorted((s for s in found if s), key=len, reverse=True)
+
+
+def scrub_secrets(text: str, url: str | URL | None) -> str:
+    """``text`` (a driver's error, say) with the URL's secrets masked: drivers echo DSNs and host names."""
+    if not url:
+        return text
+    if isinstance(url, str):
+        text = text.replace(url, safe_url(url) if _parses(url) else _MASK)
+    for secret in url_secrets(url):
+        if len(secret) >= 4:
+            text = text.replace(secret, _MASK)
+        else:  # a very short password: mask it where it stands alone, not every letter it shares
+            text = re.sub(rf"(?<![\w]){re.escape(secret)}(?![\w])", _MASK, text)
+    return text
+
+
+def _parses(url: str) -> bool:
+    try:
+        normalise_url(url)
+    except Exception:
+        return False
+    return True
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

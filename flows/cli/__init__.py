@@ -10,11 +10,13 @@ unknown one registers them all, so the help and the error name every command.
 """
 
 import importlib
+import os
 import sys
 
 import typer
 
 from flows.common.errors import UserError
+from flows.common.failures import failure_line, scrub
 
 # Module under flows/cli/ -> the top-level commands and groups its register() adds, in --help order.
 # A new module is one line here. (A name missing here still works, by registering everything.)
@@ -64,19 +66,29 @@ def main() -> None:
         _error("error: aborted", soft_wrap=False)
         sys.exit(1)
     except UserError as exc:
-        _error(f"error: {exc}")
+        _error(f"error: {scrub(str(exc))}")
         sys.exit(1)
     except Exception as exc:
-        database_errors = sys.modules.get("sqlalchemy.exc")
-        if database_errors is None or not isinstance(exc, database_errors.DBAPIError):
+        line = failure_line(exc)
+        if line is None:
             raise
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
-        _error(f"error: database: {reason}")
+        _quiet_stdout(exc)
+        _error(f"error: {line}")
         sys.exit(1)
     except KeyboardInterrupt:
         _error("interrupted; nothing half-written is kept", soft_wrap=False)
         sys.exit(130)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _quiet_stdout(exc: BaseException) -> None:
+    """After a failed write to standard output, point it at /dev/null: the flush at exit must not fail again."""
+    if isinstance(exc, OSError) and exc.filename is None:
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
 
 
 def _error(line: str, *, soft_wrap: bool = True) -> None:

@@ -253,9 +253,9 @@ def calendar_export(
     if output is None:
         sys.stdout.buffer.write(feed)
         return
-    tmp = output.with_name(output.name + ".part")
-    tmp.write_bytes(feed)
-    tmp.replace(output)  # whole or not at all
+    from flows.common.files import write_whole
+
+    write_whole(output, feed)  # whole or not at all
     console.print(f"Wrote {count} key date(s) to {output}.", markup=False)
 
 

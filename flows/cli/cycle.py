@@ -18,10 +18,10 @@ def register(app: typer.Typer) -> None:
 
 def _start_prefect(cfg: Settings) -> Any:
     """Import the flows only now, after Prefect's environment is set."""
-    from flows.common.runtime import configure_prefect, gate_policy
+    from flows.common.runtime import gate_policy, start_prefect
 
     gate_policy(cfg)  # a bad policy file is refused here, before Prefect starts
-    configure_prefect(cfg)
+    start_prefect(cfg)
     from flows.cycle.stage_flows import run_stage_flow
 
     return run_stage_flow

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from flows.cli.common import AS_OF_HELP, JSON_HELP, actor, as_of_instant, console, err_console, print_json, settings
+from flows.common.errors import UserError
 
 SHOWN = 50  # rejections listed in the terminal; --report FILE writes them all
 
@@ -29,15 +30,24 @@ def register(app: typer.Typer) -> None:
 
 
 def _flow(cfg: Any, name: str, *, as_json: bool, **kwargs: Any) -> dict[str, Any]:
-    from flows.common.runtime import configure_prefect
+    from flows.common.runtime import start_prefect
 
-    configure_prefect(cfg)
+    start_prefect(cfg)
     from flows.pbr.pbr_flows import run
 
     if not as_json:
         return run(name, **kwargs)
     with contextlib.redirect_stdout(sys.stderr):
         return run(name, **kwargs)
+
+
+def _readable(path: Path) -> None:
+    """Refuse a file that cannot be opened, before any engine starts."""
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as exc:
+        raise UserError(f"{path}: cannot be read: {exc.strerror or exc}") from None
 
 
 def ratecard_import(
@@ -112,6 +122,7 @@ def claims_import(
 
     A malformed row refuses the whole file (exit 1), naming its line and field.
     """
+    _readable(file)  # before Prefect starts: a missing file is refused at once
     cfg = settings()
     when = as_of_instant(None, cfg)
     result = _flow(
@@ -248,6 +259,10 @@ def sample_command(
     When every sampled claim is checked, invalid ones are clawed back and the error rate by value is
     extrapolated to the claims not sampled and raised as a recovery against the next payment run.
     """
+    if size < 1:  # checked here too, so that the refusal does not wait for Prefect to start
+        raise UserError("--size: at least 1")
+    if results is not None:
+        _readable(results)
     cfg = settings()
     when = as_of_instant(as_of, cfg)
     result = _flow(

@@ -36,13 +36,13 @@ def register(app: typer.Typer) -> None:
 
 
 def run_reminder_flow(cfg: Settings, *, as_json: bool, **kwargs: Any) -> dict[str, Any]:
-    from flows.common.runtime import configure_prefect
+    from flows.common.runtime import start_prefect
     from flows.reminders.delivery import notifier_for
     from flows.reminders.policy import reminder_policy
 
     reminder_policy(cfg)  # refuse a bad policy or apprise file before Prefect starts
     notifier_for(cfg)
-    configure_prefect(cfg)
+    start_prefect(cfg)
     from flows.reminders.reminder_flows import run_sweep
 
     if not as_json:

@@ -14,8 +14,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from flows.common.errors import UserError
-from flows.common.settings import Settings
-from models.db import make_engine, normalise_url, safe_url, schema_revision
+from flows.common.settings import Settings, check_data_dir
+from models.db import make_engine, normalise_url, safe_url, schema_revision, scrub_secrets
 from models.revision import SCHEMA_REVISION
 from policies.cycle.gate_policy import build_gate_policy, parse_policy_text
 from policies.cycle.gates import GatePolicy
@@ -34,7 +34,7 @@ def engine(settings: Settings) -> Engine:
     """The process's engine for the configured database (built on first use)."""
     check_database_url(settings.database_url)
     if settings.uses_default_sqlite:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        check_data_dir(settings.data_dir)
     return _engine_for(settings.database_url)
 
 
@@ -65,6 +65,7 @@ def database(settings: Settings, *, require_schema: bool = True) -> Engine:
         revision = schema_revision(eng)
     except DBAPIError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        reason = scrub_secrets(reason, settings.database_url)  # drivers echo DSNs and host names
         raise UserError(f"cannot reach the database at {safe_url(eng.url)}: {reason}") from None
     if require_schema and revision is None:
         raise UserError(f"the database at {safe_url(eng.url)} has no schema yet; run `commission init` first")
@@ -147,6 +148,7 @@ def configure_prefect(settings: Settings) -> None:
     (shared/PITFALLS.md), so it is turned off there: flow runs and our own
     gate decisions are still recorded.
     """
+    check_data_dir(settings.data_dir)
     settings.prefect_home.mkdir(parents=True, exist_ok=True)
     os.environ["PREFECT_HOME"] = str(settings.prefect_home)
     os.environ["DO_NOT_TRACK"] = "1"
@@ -158,3 +160,14 @@ def configure_prefect(settings: Settings) -> None:
         # Prefect's default is 20 s, but creating its database on a new data dir
         # takes about 15 s on 2 cores; a slower machine must not fail the first run.
         os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+
+
+def start_prefect(settings: Settings) -> None:
+    """``configure_prefect`` for a command that runs flows: scratch under the data dir, and a temporary server
+    (if one is needed) that dies with this process, even on SIGKILL (see flows/common/processes.py)."""
+    from flows.common.processes import guard_prefect_server, use_scratch
+
+    configure_prefect(settings)
+    use_scratch(settings.data_dir)
+    if not os.environ.get("PREFECT_API_URL"):
+        guard_prefect_server()

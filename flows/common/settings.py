@@ -41,6 +41,28 @@ class Settings:
         return self.database_url == default_database_url(self.data_dir)
 
 
+_WRITABLE: set[Path] = set()
+
+
+def check_data_dir(data_dir: Path) -> None:
+    """Refuse, in words and at once, a data directory that cannot be created or written.
+
+    Checked before SQLite or Prefect use it: SQLite would say only "unable to open database file", and Prefect
+    would wait two minutes for a server that cannot start. A real write is tried, because as root a directory's
+    mode bits say nothing (only a read-only or immutable one stops the write).
+    """
+    if data_dir in _WRITABLE:
+        return
+    probe = data_dir / f".write-check-{os.getpid()}"
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        raise UserError(f"the data directory {data_dir} is not writable: {exc.strerror or exc}") from None
+    _WRITABLE.add(data_dir)
+
+
 def default_data_dir(environ: Mapping[str, str]) -> Path:
     base = environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "commissioning"

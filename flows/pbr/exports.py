@@ -21,19 +21,20 @@ cell shown as ``2026-07-01``.
 import atexit
 import csv
 import datetime as dt
+import io
 import os
-import secrets
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import suppress
 from decimal import Decimal
 from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
 from flows.common.errors import UserError
+from flows.common.files import replacing as _replacing
 from policies.money import PENNY
 
 Cell = str | int | Decimal | dt.date | None
@@ -164,40 +165,62 @@ def write_xlsx(
             return cell
         raise _not_a_cell(value)
 
-    for title, header, rows in sheets:
-        sheet = book.create_sheet(_sheet_title(title, taken))
-        above = list((headings or {}).get(title, ()))
-        sheet.freeze_panes = f"A{len(above) + 2}"
-        stream = iter(rows)
-        sample = list(islice(stream, _WIDTH_SAMPLE))
-        # Column widths must be set before the first row is written; fit them to the header and a sample.
-        for index, width in enumerate(_fitted_widths(header, sample), start=1):
-            sheet.column_dimensions[get_column_letter(index)].width = width
-        for index, line in enumerate(above):
-            cells = [cell_of(sheet, value) for value in line]
-            if index == 0 and cells and not isinstance(cells[0], (int, type(None))):
-                cells[0].font = bold
-            sheet.append(cells)
-        heading = []
-        for name in header:
-            cell = text_cell(sheet, name)
-            cell.font = bold
-            heading.append(cell)
-        sheet.append(heading)
-        last = (totals or {}).get(title)
-        tail = [] if last is None else [last]
-        for count, row in enumerate(chain(sample, stream, tail), start=len(above) + 2):
-            if count > EXCEL_MAX_ROWS:
-                raise UserError(f"{path}: sheet {title!r} has more rows than Excel can hold; export it as CSV instead")
-            _check_width(row, len(header))
-            cells = [cell_of(sheet, value) for value in row]
-            if row is last:
-                for cell in cells:
-                    if not isinstance(cell, (int, type(None))):
-                        cell.font = bold
-            sheet.append(cells)
-    with _replacing(path) as temporary:
-        book.save(temporary)
+    try:
+        for title, header, rows in sheets:
+            sheet = book.create_sheet(_sheet_title(title, taken))
+            above = list((headings or {}).get(title, ()))
+            sheet.freeze_panes = f"A{len(above) + 2}"
+            stream = iter(rows)
+            sample = list(islice(stream, _WIDTH_SAMPLE))
+            # Column widths must be set before the first row is written; fit them to the header and a sample.
+            for index, width in enumerate(_fitted_widths(header, sample), start=1):
+                sheet.column_dimensions[get_column_letter(index)].width = width
+            for index, line in enumerate(above):
+                cells = [cell_of(sheet, value) for value in line]
+                if index == 0 and cells and not isinstance(cells[0], (int, type(None))):
+                    cells[0].font = bold
+                sheet.append(cells)
+            heading = []
+            for name in header:
+                cell = text_cell(sheet, name)
+                cell.font = bold
+                heading.append(cell)
+            sheet.append(heading)
+            last = (totals or {}).get(title)
+            tail = [] if last is None else [last]
+            for count, row in enumerate(chain(sample, stream, tail), start=len(above) + 2):
+                if count > EXCEL_MAX_ROWS:
+                    raise UserError(
+                        f"{path}: sheet {title!r} has more rows than Excel can hold; export it as CSV instead"
+                    )
+                _check_width(row, len(header))
+                cells = [cell_of(sheet, value) for value in row]
+                if row is last:
+                    for cell in cells:
+                        if not isinstance(cell, (int, type(None))):
+                            cell.font = bold
+                sheet.append(cells)
+        with _replacing(path) as temporary, open(temporary, "wb") as out:
+            # Zipped in memory, then written: a zip file that fails half-way (a full disk) fails again when
+            # collected, with a traceback; bytes in memory cannot.
+            packed = io.BytesIO()
+            book.save(packed)
+            out.write(packed.getbuffer())
+            out.flush()
+    except BaseException:
+        _discard(book)
+        raise
+
+
+def _discard(book: Any) -> None:
+    """Finish a workbook that will not be saved, so its half-written sheets do not fail again when collected."""
+    for sheet in book.worksheets:
+        with suppress(Exception):
+            sheet.close()
+        out = getattr(getattr(sheet, "_writer", None), "out", None)
+        if out:
+            with suppress(OSError):
+                os.unlink(out)
 
 
 def _sheet_title(title: str, taken: set[str]) -> str:
@@ -327,28 +350,3 @@ def _matplotlib_home_is_writable() -> bool:
         if not os.access(folder, os.W_OK):
             return False
     return True
-
-
-# --------------------------------------------------------------------------- atomic replace
-
-
-@contextmanager
-def _replacing(path: Path) -> Iterator[Path]:
-    """A new file beside ``path`` to write; it replaces ``path`` only if the block finishes, and is removed if not."""
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        # Created with the usual permissions (mkstemp's would be owner-only), and exclusively: never someone's file.
-        os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-    except OSError as exc:
-        raise UserError(f"{path}: cannot be written: {exc.strerror or exc}") from None
-    try:
-        yield temporary
-        with open(temporary, "rb+") as done:
-            os.fsync(done.fileno())
-        os.replace(temporary, path)
-    except OSError as exc:
-        temporary.unlink(missing_ok=True)
-        raise UserError(f"{path}: cannot be written: {exc.strerror or exc}") from None
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise

@@ -15,17 +15,25 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 
 from flows.common.errors import UserError
+from flows.common.failures import failure_line
 from flows.common.prefect_runs import local_run_settings
 from flows.common.settings import load_settings
 
 
 def _refusable(work: Any) -> dict[str, Any]:
-    """Run ``work``; bad input is the result, not a failed run with a traceback."""
+    """Run ``work``; bad input, or a failure from outside (the disk, the database), is the result, not a failed run
+    with a traceback."""
     try:
         result: dict[str, Any] = work()
     except UserError as exc:
         get_run_logger().info("refused: %s", str(exc).splitlines()[0])
         return {"refused": str(exc)}
+    except Exception as exc:
+        line = failure_line(exc)  # a full disk, a file in the way, the database gone: one line, no traceback
+        if line is None:
+            raise
+        get_run_logger().info("failed: %s", line)
+        return {"refused": line}
     return result
 
 

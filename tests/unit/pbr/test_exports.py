@@ -123,3 +123,24 @@ def test_chart_with_no_payments_yet_still_draws_the_caps(tmp_path: Path) -> None
     assert path.read_bytes().startswith(PNG)
     write_chart(path, title="Nothing at all", series={}, caps={})
     assert path.read_bytes().startswith(PNG)
+
+
+@pytest.mark.parametrize("where", ["/nonexistent/x.xlsx", "full"])
+def test_an_xlsx_that_cannot_be_written_is_one_error_and_no_traceback(where: str, tmp_path: Path) -> None:
+    import gc
+    import sys
+
+    if where == "full":  # a link to /dev/full, which fails every write with ENOSPC; /dev/full itself is never named
+        where = str(tmp_path / "full")
+        Path(where).symlink_to("/dev/full")
+
+    unraisable: list[object] = []
+    hook, sys.unraisablehook = sys.unraisablehook, unraisable.append
+    try:
+        with pytest.raises(UserError, match=f"^{where}: cannot be written: "):
+            write_xlsx(Path(where), [("claims", HEADER, ROWS), ("more", HEADER, ROWS)])
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
+    assert unraisable == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ([] if where.startswith("/nonexistent") else ["full"])

@@ -1,0 +1,99 @@
+"""What a flow command leaves behind if it is killed: no server, and scratch only under the data dir.
+
+Prefect's temporary local server is a child process (``python -m uvicorn``). Prefect 3.8.8 starts it with a bare
+``subprocess.Popen`` and offers no setting for a pre-exec hook or a new session, and its own clean-up is an
+``atexit`` handler, which SIGKILL skips: the server then runs on, orphaned. So the spawn is wrapped here to ask
+Linux to kill the child when its parent dies (``prctl(PR_SET_PDEATHSIG)``).
+
+Scratch files (Prefect's and the server's temporary files, the claims import's side databases, matplotlib's
+cache) go to ``<data dir>/scratch/<pid>`` through TMPDIR, inherited by the server; a finished command removes its
+own, and the next flow command sweeps those whose process is gone.
+"""
+
+import atexit
+import ctypes
+import functools
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import types
+from pathlib import Path
+from typing import Any
+
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def use_scratch(data_dir: Path) -> Path:
+    """Point TMPDIR (ours and our children's) at ``<data dir>/scratch/<pid>``, after sweeping dead commands' dirs."""
+    root = data_dir / "scratch"
+    mine = root / str(os.getpid())
+    if os.environ.get("TMPDIR") == str(mine):
+        return mine
+    sweep_scratch(root)
+    mine.mkdir(parents=True, exist_ok=True)
+    os.environ["TMPDIR"] = str(mine)
+    tempfile.tempdir = None  # tempfile caches the directory it chose; choose again, from TMPDIR
+    atexit.register(shutil.rmtree, mine, ignore_errors=True)  # runs after Prefect's own atexit stops its server
+    return mine
+
+
+def sweep_scratch(root: Path) -> list[Path]:
+    """Remove the scratch dirs of processes that no longer exist; return them."""
+    swept: list[Path] = []
+    try:
+        entries = list(root.iterdir())
+    except OSError:
+        return swept
+    for entry in entries:
+        if entry.name.isdigit() and int(entry.name) != os.getpid() and not _running(int(entry.name)):
+            shutil.rmtree(entry, ignore_errors=True)
+            swept.append(entry)
+    return swept
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _die_with(parent: int) -> None:
+    """In the child, before it runs the server: die when ``parent`` does (or already has)."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the request was made
+        os._exit(1)
+
+
+def guard_prefect_server() -> None:
+    """Make Prefect's temporary server die with this process (call after configure_prefect, before any flow)."""
+    from prefect.server.api import server as prefect_server
+
+    cls: Any = prefect_server.SubprocessASGIServer
+    if getattr(cls, "_dies_with_parent", False):
+        return
+    spawn = cls._run_uvicorn_command
+
+    def run_uvicorn_command(self: Any) -> subprocess.Popen[Any]:
+        # The death signal follows the thread that forked, so it is asked for only from the main thread, which lives
+        # as long as the process; a server started from another thread (rare) keeps Prefect's atexit clean-up only.
+        if threading.current_thread() is not threading.main_thread():
+            return spawn(self)  # type: ignore[no-any-return]
+        popen = functools.partial(subprocess.Popen, preexec_fn=functools.partial(_die_with, os.getpid()))
+        real = getattr(prefect_server, "subprocess")  # noqa: B009  (the module Prefect's server spawns with)
+        setattr(prefect_server, "subprocess", types.SimpleNamespace(Popen=popen))  # noqa: B010
+        try:
+            return spawn(self)  # type: ignore[no-any-return]
+        finally:
+            setattr(prefect_server, "subprocess", real)  # noqa: B010
+
+    cls._run_uvicorn_command = run_uvicorn_command
+    cls._dies_with_parent = True

@@ -1,0 +1,85 @@
+"""A flow command killed with SIGKILL takes its temporary Prefect server with it, and leaves scratch only under
+the data dir, where the next flow command sweeps it."""
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from tests.e2e.conftest import COMMISSION, Cli
+from tests.e2e.cycle.test_cli import PROJECT
+
+
+def _children(pid: int) -> dict[int, str]:
+    """Live (not zombie) processes whose parent is ``pid``, with their command lines."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found[int(entry.name)] = cmdline
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _poll(check: object, *, tries: int = 600, every: float = 0.1) -> bool:
+    for _ in range(tries):  # bounded: at most a minute
+        if check():  # type: ignore[operator]
+            return True
+        time.sleep(every)
+    return False
+
+
+def test_a_killed_flow_command_leaves_no_server_and_no_scratch(initialised: Cli, tmp_path: Path) -> None:
+    cli = initialised
+    cli.ok(*PROJECT)
+    system_tmp = tmp_path / "system-tmp"
+    system_tmp.mkdir()
+    env = {**cli.env, "TMPDIR": str(system_tmp)}
+    parent = subprocess.Popen(
+        [COMMISSION, "advance", "FAM-2026-01"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        servers: dict[int, str] = {}
+
+        def server_started() -> bool:
+            servers.update({p: c for p, c in _children(parent.pid).items() if "uvicorn" in c})
+            return bool(servers) or parent.poll() is not None
+
+        assert _poll(server_started, every=0.02) and servers, "the command never started Prefect's server"
+        parent.send_signal(signal.SIGKILL)
+        parent.wait(timeout=30)
+        assert _poll(lambda: not any(_alive(p) for p in servers)), f"still running after its parent died: {servers}"
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+            parent.wait(timeout=30)
+        for pid in servers:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+    scratch = cli.data_dir / "scratch"
+    assert (scratch / str(parent.pid)).is_dir(), "scratch files belong under the data dir"
+    assert list(system_tmp.iterdir()) == []
+
+    done = subprocess.run([COMMISSION, "advance", "FAM-2026-01"], env=env, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr
+    assert list(scratch.iterdir()) == [], "the dead command's scratch is swept, and a finished one removes its own"
+    assert list(system_tmp.iterdir()) == []
