@@ -135,7 +135,7 @@ def serve(
     stop: threading.Event | None = None,
 ) -> None:
     """Run the scheduler until SIGTERM/SIGINT (or ``stop`` is set); one catch-up run first."""
-    from flows.common.runtime import configure_prefect
+    from flows.common.runtime import start_prefect
     from flows.reminders.delivery import notifier_for
     from flows.reminders.policy import reminder_policy
 
@@ -143,7 +143,7 @@ def serve(
     notifier = notifier_for(settings)
     stop = stop or threading.Event()
     with scheduler_lock(settings) as lock:
-        configure_prefect(settings)
+        start_prefect(settings)  # scratch under the data dir; a temporary Prefect server dies with serve
         from flows.reminders.reminder_flows import run_sweep
 
         def say(line: str, **fields: Any) -> None:
