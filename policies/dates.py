@@ -78,3 +78,13 @@ def local_date(instant: dt.datetime, zone: str = DEFAULT_ZONE) -> dt.date:
     """The calendar date of an instant in the organisation's zone."""
     local = pendulum.instance(instant).in_timezone(zone)
     return dt.date(local.year, local.month, local.day)
+
+
+class FutureDated(ValueError):
+    """An entry dated after the moment it is entered: nothing is dated in the future."""
+
+    def __init__(self, effective_at: dt.datetime, entered_at: dt.datetime) -> None:
+        super().__init__(
+            f"an entry dated {effective_at.isoformat(timespec='minutes')} is after the time it is entered "
+            f"({entered_at.isoformat(timespec='minutes')}): nothing is dated in the future"
+        )

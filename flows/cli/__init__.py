@@ -67,6 +67,10 @@ def main() -> None:
         _error(f"error: {exc}")
         sys.exit(1)
     except Exception as exc:
+        dates = sys.modules.get("policies.dates")
+        if dates is not None and isinstance(exc, dates.FutureDated):  # the event log's own guard
+            _error(f"error: {exc}")
+            sys.exit(1)
         database_errors = sys.modules.get("sqlalchemy.exc")
         if database_errors is None or not isinstance(exc, database_errors.DBAPIError):
             raise

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from flows.common.errors import UserError
 from flows.common.settings import Settings, load_settings
-from policies.dates import parse_as_of, parse_iso_date
+from policies.dates import local_date, parse_as_of, parse_iso_date
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -53,11 +53,47 @@ def actor(by: str | None, cfg: Settings) -> str:
 def as_of_instant(text: str | None, cfg: Settings) -> dt.datetime:
     """The run's one instant, from --as-of or the clock (read here, once, at the edge)."""
     if text is None:
-        return dt.datetime.now(dt.UTC)
+        return clock()
     instant, why = parse_as_of(text, cfg.timezone)
     if instant is None:
         raise UserError(f"--as-of: {why}")
     return dt.datetime.fromtimestamp(instant.timestamp(), dt.UTC)
+
+
+def clock() -> dt.datetime:
+    """The real clock, read once per command, at the edge."""
+    return dt.datetime.now(dt.UTC)
+
+
+def write_as_of(text: str | None, cfg: Settings, *, now: dt.datetime | None = None) -> dt.datetime:
+    """The as-of of a write: like ``as_of_instant``, but never after now (nothing is dated in the future).
+
+    The real clock is read here, once, unless the caller passes ``now``; reads keep ``as_of_instant``,
+    which may look ahead.
+    """
+    now = now if now is not None else clock()
+    if text is None:
+        return now
+    instant = as_of_instant(text, cfg)
+    if instant > now:
+        raise UserError(f"--as-of is in the future ({text.strip()}; it is now {_now(now, cfg)}): {NOT_FUTURE}")
+    return instant
+
+
+def write_date_option(name: str, text: str | None, default: dt.date, cfg: Settings, *, now: dt.datetime) -> dt.date:
+    """A date a write speaks of (``--on``, ``--actual``): ISO, and not after today (the service also checks it
+    against the as-of date)."""
+    value = iso_date_option(name, text, default)
+    if value > local_date(now, cfg.timezone):
+        raise UserError(f"{name} is in the future ({value.isoformat()}; it is now {_now(now, cfg)}): {NOT_FUTURE}")
+    return value
+
+
+NOT_FUTURE = "nothing is dated in the future; read commands (e.g. due, sweep --dry-run) look ahead"
+
+
+def _now(now: dt.datetime, cfg: Settings) -> str:
+    return f"{local(now.isoformat(), cfg)} {cfg.timezone}"
 
 
 def iso_date_option(name: str, text: str | None, default: dt.date) -> dt.date:

@@ -7,7 +7,17 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from flows.cli.common import AS_OF_HELP, JSON_HELP, actor, as_of_instant, console, err_console, print_json, settings
+from flows.cli.common import (
+    AS_OF_HELP,
+    JSON_HELP,
+    actor,
+    as_of_instant,
+    console,
+    err_console,
+    print_json,
+    settings,
+    write_as_of,
+)
 from flows.common.errors import UserError
 from policies.money import Money
 
@@ -100,7 +110,7 @@ def contracts_add(
         "award_notice_on": award_notice_on,
         "signed_on": signed_on,
     }
-    _report(add_contracts(cfg, [Row("command line", fields)], as_of=as_of_instant(as_of, cfg), actor=actor(by, cfg)))
+    _report(add_contracts(cfg, [Row("command line", fields)], as_of=write_as_of(as_of, cfg), actor=actor(by, cfg)))
 
 
 def contracts_import(
@@ -112,7 +122,7 @@ def contracts_import(
     from flows.contracts.register import add_contracts, read_rows
 
     cfg = settings()
-    _report(add_contracts(cfg, read_rows(file), as_of=as_of_instant(as_of, cfg), actor=actor(by, cfg)))
+    _report(add_contracts(cfg, read_rows(file), as_of=write_as_of(as_of, cfg), actor=actor(by, cfg)))
 
 
 def contracts_show(
@@ -270,7 +280,7 @@ def decide_command(
     from flows.contracts.decisions import decide
 
     cfg = settings()
-    instant = as_of_instant(as_of, cfg)
+    instant = write_as_of(as_of, cfg)
     who = actor(by, cfg)
     end_date = iso_date_option("--end", end, None) if end else None  # type: ignore[arg-type]
     result = decide(

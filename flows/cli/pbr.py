@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from flows.cli.common import AS_OF_HELP, JSON_HELP, actor, as_of_instant, console, err_console, print_json, settings
+from flows.cli.common import AS_OF_HELP, JSON_HELP, actor, console, err_console, print_json, settings, write_as_of
 
 SHOWN = 50  # rejections listed in the terminal; --report FILE writes them all
 
@@ -49,7 +49,7 @@ def ratecard_import(
     from flows.pbr.ratecards import import_rate_card
 
     cfg = settings()
-    result = import_rate_card(cfg, file, as_of=as_of_instant(None, cfg), actor=actor(by, cfg))
+    result = import_rate_card(cfg, file, as_of=write_as_of(None, cfg), actor=actor(by, cfg))
     if as_json:
         print_json(result.as_dict())
         return
@@ -69,7 +69,7 @@ def participants_import(
     from flows.pbr.participants import import_participants
 
     cfg = settings()
-    result = import_participants(cfg, file, as_of=as_of_instant(None, cfg), actor=actor(by, cfg))
+    result = import_participants(cfg, file, as_of=write_as_of(None, cfg), actor=actor(by, cfg))
     if as_json:
         print_json(result.as_dict())
         return
@@ -97,7 +97,7 @@ def claims_import(
     A malformed row refuses the whole file (exit 1), naming its line and field.
     """
     cfg = settings()
-    when = as_of_instant(None, cfg)
+    when = write_as_of(None, cfg)
     result = _flow(
         cfg, "import-claims", as_json=as_json, path=str(file.resolve()), as_of=when.isoformat(), actor=actor(by, cfg)
     )
@@ -179,7 +179,7 @@ def pay_command(
 ) -> None:
     """Run the payment for a period, once; asking again shows the first run. Writes a schedule per payer."""
     cfg = settings()
-    when = as_of_instant(as_of, cfg)
+    when = write_as_of(as_of, cfg)
     result = _flow(
         cfg,
         "payment-run",
@@ -231,7 +231,7 @@ def sample_command(
     extrapolated to the claims not sampled and raised as a recovery against the next payment run.
     """
     cfg = settings()
-    when = as_of_instant(as_of, cfg)
+    when = write_as_of(as_of, cfg)
     result = _flow(
         cfg,
         "sample-validation",
@@ -285,7 +285,7 @@ def clawback_command(
 
     cfg = settings()
     result = clawback(
-        cfg, contract, claim, reason=reason, reverse=reverse, as_of=as_of_instant(as_of, cfg), actor=actor(by, cfg)
+        cfg, contract, claim, reason=reason, reverse=reverse, as_of=write_as_of(as_of, cfg), actor=actor(by, cfg)
     )
     if as_json:
         print_json(result.as_dict())
