@@ -120,3 +120,37 @@ def local(instant_iso: str | None, cfg: Settings, *, with_time: bool = True) -> 
         return ""
     when = dt.datetime.fromisoformat(instant_iso).astimezone(ZoneInfo(cfg.timezone))
     return when.strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
+
+
+def when_entered(at_iso: str, recorded_iso: str | None, cfg: Settings, *, sep: str = "\n") -> str:
+    """When an event speaks of, and when it was entered if that was another moment (a back-dated entry):
+    "2026-03-16 00:00" and "(entered 2026-12-06 10:14)" (or "(entered 10:14)" later the same day), on two lines."""
+    shown = local(at_iso, cfg)
+    if not recorded_iso:
+        return shown
+    at, recorded = dt.datetime.fromisoformat(at_iso), dt.datetime.fromisoformat(recorded_iso)
+    if abs(recorded - at) < dt.timedelta(minutes=1):
+        return shown
+    entered = local(recorded_iso, cfg)
+    same_day = entered[:10] == shown[:10]
+    return f"{shown}{sep}(entered {entered[11:] if same_day else entered})"
+
+
+def said(value: Any) -> str:
+    """A value from an event's before/after as the history says it: absent is "none", names without underscores."""
+    if value is None:
+        return "none"
+    if isinstance(value, str):
+        return value.replace("_", " ")
+    if isinstance(value, list | dict):
+        return json.dumps(value, separators=(", ", ": "))
+    return str(value)
+
+
+def changes_said(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list[str]:
+    """ "value: £2,400,000.00 -> £2,650,000.00", one per field an event changed."""
+    before, after = before or {}, after or {}
+    return [
+        f"{name.replace('_', ' ')}: {said(before.get(name))} -> {said(after.get(name))}"
+        for name in dict.fromkeys([*before, *after])
+    ]

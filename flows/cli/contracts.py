@@ -12,10 +12,13 @@ from flows.cli.common import (
     JSON_HELP,
     actor,
     as_of_instant,
+    changes_said,
     console,
     err_console,
     print_json,
+    said,
     settings,
+    when_entered,
     write_as_of,
 )
 from flows.common.errors import UserError
@@ -132,7 +135,8 @@ def contracts_show(
     """A contract's terms and the timeline of its key dates."""
     from flows.contracts.register import contract_detail
 
-    detail = contract_detail(settings(), ref.upper())
+    cfg = settings()
+    detail = contract_detail(cfg, ref.upper())
     if as_json:
         print_json(detail)
         return
@@ -152,6 +156,14 @@ def contracts_show(
     for k in detail["key_dates"]:
         table.add_row(k["due_on"], k["kind"].replace("_", " "), k["who"], k["action"])
     console.print(table)
+    history = Table(title="History")
+    for name in ("When", "Who", "What", "Detail"):
+        history.add_column(name, overflow="fold", no_wrap=name == "When")
+    for e in detail["history"]:
+        changed = changes_said(e["before"], e["after"]) if e["before"] else []  # not every term of a new contract
+        said = "; ".join([*changed, *([e["reason"]] if e["reason"] else [])])
+        history.add_row(when_entered(e["at"], e["recorded_at"], cfg), e["actor"], e["action"], said)
+    console.print(history)
 
 
 _WITHIN_RE = re.compile(r"^\s*(\d+)\s*([dwm]?)\s*$")
@@ -299,9 +311,10 @@ def decide_command(
     if result.get("warning"):
         err_console.print(f"WARNING: {result['warning']}", style="bold red", markup=False)
     console.print(
-        f"{result['contract']}: {result['decision']} recorded; status {result['status']}, "
+        f"{result['contract']}: {result['decision']} recorded; status {said(result['status'])}, "
         f"ends {result['expiry']}; project {result['project']} is in {result['project_stage']}.",
         markup=False,
     )
-    for name, change in (result.get("changes") or {}).items():
-        console.print(f"  {name}: {change['before']} -> {change['after']}", markup=False)
+    changes = result.get("changes") or {}
+    for line in changes_said({k: c["before"] for k, c in changes.items()}, {k: c["after"] for k, c in changes.items()}):
+        console.print(f"  {line}", markup=False)

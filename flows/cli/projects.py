@@ -14,6 +14,7 @@ from flows.cli.common import (
     local,
     print_json,
     settings,
+    when_entered,
     write_as_of,
     write_date_option,
 )
@@ -139,9 +140,9 @@ def _event_detail(e: dict[str, Any]) -> str:
 def print_history(detail: dict[str, Any], cfg: Settings) -> None:
     table = Table(title=f"History of {detail['ref']}")
     for name in ("When", "Who", "What", "Detail"):
-        table.add_column(name, overflow="fold")
+        table.add_column(name, overflow="fold", no_wrap=name == "When")
     for e in detail["history"]:
-        table.add_row(local(e["at"], cfg), e["actor"], e["action"], _event_detail(e))
+        table.add_row(when_entered(e["at"], e.get("recorded_at"), cfg), e["actor"], e["action"], _event_detail(e))
     console.print(table)
 
 

@@ -68,8 +68,8 @@ def test_a_record_on_a_future_day_is_refused(settings: Settings) -> None:
 
 def test_a_milestone_cannot_have_happened_after_the_as_of_date(settings: Settings) -> None:
     nov = dt.datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
-    create_project(settings, ref="YJP-1", title="Youth justice", service_area="Safety", owner="T", description="", stage="do",
-                   as_of=dt.datetime(2026, 9, 1, tzinfo=UTC), actor="t")  # fmt: skip
+    create_project(settings, ref="YJP-1", title="Youth justice", service_area="Safety", owner="T", description="",
+                   stage="do", as_of=dt.datetime(2026, 9, 1, tzinfo=UTC), actor="t")  # fmt: skip
     plan(settings, ref="YJP-1", go_live=dt.date(2027, 4, 1), as_of=nov, actor="t")
     before = counts(settings)
     with pytest.raises(UserError, match="after the as-of date 2026-11-02"):
