@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import Cli
-from tests.e2e.cycle.test_cli import PROJECT
+from tests.e2e.cycle.test_cli import EVIDENCE, PROJECT
 
 FUTURE = "2099-01-01"
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
@@ -13,7 +13,7 @@ EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 # Every write command, with just enough arguments to reach its as-of; the refusal must come first.
 WRITES = {
     "project add": [*PROJECT[:-1], FUTURE],
-    "evidence add": ["evidence", "add", "FAM-2026-01", "--kind", "local_need", "--source", "JSNA", "--as-of", FUTURE],
+    "evidence add": [*EVIDENCE[:-1], FUTURE],
     "record": ["record", "FAM-2026-01", "business_case", "approved", "--on", FUTURE, "--as-of", FUTURE],
     "record --on": ["record", "FAM-2026-01", "business_case", "approved", "--on", FUTURE],
     "advance": ["advance", "FAM-2026-01", "--as-of", FUTURE],
