@@ -1,7 +1,11 @@
 """The append-only event log: who did what, when, why, with before and after.
 
 Nothing updates or deletes an event; the migration adds database triggers
-that refuse it, so even a hand-written UPDATE fails.
+that refuse it, so even a hand-written UPDATE fails. An event keeps both the
+instant it speaks of (``effective_at``, the run's as-of) and the real time it
+was entered (``recorded_at``); one dated after it was entered is refused
+(``FutureDated``): this is where every write passes, so a service called
+directly cannot date anything in the future either.
 """
 
 import datetime as dt
@@ -11,6 +15,7 @@ from sqlalchemy import JSON, Column, Index, insert
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from models.db import UTCDateTime
+from policies.dates import FutureDated
 
 
 class Event(SQLModel, table=True):
@@ -42,9 +47,12 @@ def append_event(
     after: dict[str, Any] | None = None,
 ) -> Event:
     """Add an event to the caller's transaction (the caller commits)."""
+    entered_at = dt.datetime.now(dt.UTC)
+    if effective_at > entered_at:
+        raise FutureDated(effective_at, entered_at)
     row = Event(
         effective_at=effective_at,
-        recorded_at=dt.datetime.now(dt.UTC),
+        recorded_at=entered_at,
         actor=actor,
         entity=entity,
         entity_ref=entity_ref,
@@ -85,6 +93,9 @@ def project_event(
 def append_events(*, session: Session, rows: list[dict[str, Any]]) -> None:
     """Add many events at once (each a dict of Event's fields, without recorded_at), in the caller's transaction."""
     now = dt.datetime.now(dt.UTC)
+    latest = max((row["effective_at"] for row in rows), default=None)
+    if latest is not None and latest > now:
+        raise FutureDated(latest, now)
     for i in range(0, len(rows), 5000):
         chunk = [{"recorded_at": now, **row} for row in rows[i : i + 5000]]
         session.execute(insert(SQLModel.metadata.tables["event"]), chunk)

@@ -101,3 +101,13 @@ def add_months(anchor: dt.date, months: int) -> dt.date:
 
 
 _DAYS_IN_MONTH = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+class FutureDated(ValueError):
+    """An entry dated after the moment it is entered: nothing is dated in the future."""
+
+    def __init__(self, effective_at: dt.datetime, entered_at: dt.datetime) -> None:
+        super().__init__(
+            f"an entry dated {effective_at.isoformat(timespec='minutes')} is after the time it is entered "
+            f"({entered_at.isoformat(timespec='minutes')}): nothing is dated in the future"
+        )

@@ -69,6 +69,10 @@ def main() -> None:
         _error(f"error: {scrub(str(exc))}")
         sys.exit(1)
     except Exception as exc:
+        dates = sys.modules.get("policies.dates")
+        if dates is not None and isinstance(exc, dates.FutureDated):  # the event log's own guard
+            _error(f"error: {exc}")
+            sys.exit(1)
         line = failure_line(exc)
         if line is None:
             raise

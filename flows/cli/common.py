@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from flows.common.errors import UserError
 from flows.common.settings import Settings, load_settings
-from policies.dates import parse_as_of, parse_iso_date
+from policies.dates import local_date, parse_as_of, parse_iso_date
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -53,11 +53,47 @@ def actor(by: str | None, cfg: Settings) -> str:
 def as_of_instant(text: str | None, cfg: Settings) -> dt.datetime:
     """The run's one instant, from --as-of or the clock (read here, once, at the edge)."""
     if text is None:
-        return dt.datetime.now(dt.UTC)
+        return clock()
     instant, why = parse_as_of(text, cfg.timezone)
     if instant is None:
         raise UserError(f"--as-of: {why}")
     return dt.datetime.fromtimestamp(instant.timestamp(), dt.UTC)
+
+
+def clock() -> dt.datetime:
+    """The real clock, read once per command, at the edge."""
+    return dt.datetime.now(dt.UTC)
+
+
+def write_as_of(text: str | None, cfg: Settings, *, now: dt.datetime | None = None) -> dt.datetime:
+    """The as-of of a write: like ``as_of_instant``, but never after now (nothing is dated in the future).
+
+    The real clock is read here, once, unless the caller passes ``now``; reads keep ``as_of_instant``,
+    which may look ahead.
+    """
+    now = now if now is not None else clock()
+    if text is None:
+        return now
+    instant = as_of_instant(text, cfg)
+    if instant > now:
+        raise UserError(f"--as-of is in the future ({text.strip()}; it is now {_now(now, cfg)}): {NOT_FUTURE}")
+    return instant
+
+
+def write_date_option(name: str, text: str | None, default: dt.date, cfg: Settings, *, now: dt.datetime) -> dt.date:
+    """A date a write speaks of (``--on``, ``--actual``): ISO, and not after today (the service also checks it
+    against the as-of date)."""
+    value = iso_date_option(name, text, default)
+    if value > local_date(now, cfg.timezone):
+        raise UserError(f"{name} is in the future ({value.isoformat()}; it is now {_now(now, cfg)}): {NOT_FUTURE}")
+    return value
+
+
+NOT_FUTURE = "nothing is dated in the future; read commands (e.g. due, sweep --dry-run) look ahead"
+
+
+def _now(now: dt.datetime, cfg: Settings) -> str:
+    return f"{local(now.isoformat(), cfg)} {cfg.timezone}"
 
 
 def iso_date_option(name: str, text: str | None, default: dt.date) -> dt.date:
@@ -84,3 +120,37 @@ def local(instant_iso: str | None, cfg: Settings, *, with_time: bool = True) -> 
         return ""
     when = dt.datetime.fromisoformat(instant_iso).astimezone(ZoneInfo(cfg.timezone))
     return when.strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
+
+
+def when_entered(at_iso: str, recorded_iso: str | None, cfg: Settings, *, sep: str = "\n") -> str:
+    """When an event speaks of, and when it was entered if that was another moment (a back-dated entry):
+    "2026-03-16 00:00" and "(entered 2026-12-06 10:14)" (or "(entered 10:14)" later the same day), on two lines."""
+    shown = local(at_iso, cfg)
+    if not recorded_iso:
+        return shown
+    at, recorded = dt.datetime.fromisoformat(at_iso), dt.datetime.fromisoformat(recorded_iso)
+    if abs(recorded - at) < dt.timedelta(minutes=1):
+        return shown
+    entered = local(recorded_iso, cfg)
+    same_day = entered[:10] == shown[:10]
+    return f"{shown}{sep}(entered {entered[11:] if same_day else entered})"
+
+
+def said(value: Any) -> str:
+    """A value from an event's before/after as the history says it: absent is "none", names without underscores."""
+    if value is None:
+        return "none"
+    if isinstance(value, str):
+        return value.replace("_", " ")
+    if isinstance(value, list | dict):
+        return json.dumps(value, separators=(", ", ": "))
+    return str(value)
+
+
+def changes_said(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list[str]:
+    """ "value: £2,400,000.00 -> £2,650,000.00", one per field an event changed."""
+    before, after = before or {}, after or {}
+    return [
+        f"{name.replace('_', ' ')}: {said(before.get(name))} -> {said(after.get(name))}"
+        for name in dict.fromkeys([*before, *after])
+    ]

@@ -7,7 +7,20 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from flows.cli.common import AS_OF_HELP, JSON_HELP, actor, as_of_instant, console, err_console, print_json, settings
+from flows.cli.common import (
+    AS_OF_HELP,
+    JSON_HELP,
+    actor,
+    as_of_instant,
+    changes_said,
+    console,
+    err_console,
+    print_json,
+    said,
+    settings,
+    when_entered,
+    write_as_of,
+)
 from flows.common.errors import UserError
 from policies.money import Money
 
@@ -101,7 +114,7 @@ def contracts_add(
         "award_notice_on": award_notice_on,
         "signed_on": signed_on,
     }
-    _report(add_contracts(cfg, [Row("command line", fields)], as_of=as_of_instant(as_of, cfg), actor=actor(by, cfg)))
+    _report(add_contracts(cfg, [Row("command line", fields)], as_of=write_as_of(as_of, cfg), actor=actor(by, cfg)))
 
 
 def contracts_import(
@@ -119,7 +132,7 @@ def contracts_import(
 
     cfg = settings()
     rows = read_rows(file)
-    _report(add_contracts(cfg, rows, as_of=as_of_instant(as_of, cfg), actor=actor(by, cfg), report=report))
+    _report(add_contracts(cfg, rows, as_of=write_as_of(as_of, cfg), actor=actor(by, cfg), report=report))
 
 
 def contracts_show(
@@ -129,7 +142,8 @@ def contracts_show(
     """A contract's terms and the timeline of its key dates."""
     from flows.contracts.detail import contract_detail
 
-    detail = contract_detail(settings(), ref.upper())
+    cfg = settings()
+    detail = contract_detail(cfg, ref.upper())
     if as_json:
         print_json(detail)
         return
@@ -149,6 +163,14 @@ def contracts_show(
     for k in detail["key_dates"]:
         table.add_row(k["due_on"], k["kind"].replace("_", " "), k["who"], k["action"])
     console.print(table)
+    history = Table(title="History")
+    for name in ("When", "Who", "What", "Detail"):
+        history.add_column(name, overflow="fold", no_wrap=name == "When")
+    for e in detail["history"]:
+        changed = changes_said(e["before"], e["after"]) if e["before"] else []  # not every term of a new contract
+        said = "; ".join([*changed, *([e["reason"]] if e["reason"] else [])])
+        history.add_row(when_entered(e["at"], e["recorded_at"], cfg), e["actor"], e["action"], said)
+    console.print(history)
 
 
 _WITHIN_RE = re.compile(r"^\s*(\d+)\s*([dwm]?)\s*$")
@@ -277,7 +299,7 @@ def decide_command(
     from flows.contracts.decisions import decide
 
     cfg = settings()
-    instant = as_of_instant(as_of, cfg)
+    instant = write_as_of(as_of, cfg)
     who = actor(by, cfg)
     end_date = iso_date_option("--end", end, None) if end else None  # type: ignore[arg-type]
     result = decide(
@@ -296,9 +318,10 @@ def decide_command(
     if result.get("warning"):
         err_console.print(f"WARNING: {result['warning']}", style="bold red", markup=False)
     console.print(
-        f"{result['contract']}: {result['decision']} recorded; status {result['status']}, "
+        f"{result['contract']}: {result['decision']} recorded; status {said(result['status'])}, "
         f"ends {result['expiry']}; project {result['project']} is in {result['project_stage']}.",
         markup=False,
     )
-    for name, change in (result.get("changes") or {}).items():
-        console.print(f"  {name}: {change['before']} -> {change['after']}", markup=False)
+    changes = result.get("changes") or {}
+    for line in changes_said({k: c["before"] for k, c in changes.items()}, {k: c["after"] for k, c in changes.items()}):
+        console.print(f"  {line}", markup=False)

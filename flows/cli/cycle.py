@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 import typer
 
-from flows.cli.common import AS_OF_HELP, JSON_HELP, actor, as_of_instant, console, print_json, settings
+from flows.cli.common import AS_OF_HELP, JSON_HELP, actor, as_of_instant, console, print_json, settings, write_as_of
 from flows.common.errors import UserError
 from flows.common.settings import Settings
 from policies.cycle.stages import Stage
@@ -45,7 +45,7 @@ def advance(
     from flows.cycle.gates import check_advance
 
     cfg = settings()
-    instant = as_of_instant(as_of, cfg)
+    instant = write_as_of(as_of, cfg)
     request = check_advance(cfg, ref=ref.upper(), to=to, reason=reason, as_of=instant)
     run_stage_flow = _start_prefect(cfg)
     result = run_stage_flow(request, as_of=instant, actor=actor(by, cfg))

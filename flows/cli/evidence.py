@@ -5,7 +5,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from flows.cli.common import AS_OF_HELP, JSON_HELP, actor, as_of_instant, console, print_json, settings
+from flows.cli.common import AS_OF_HELP, JSON_HELP, actor, console, print_json, settings, write_as_of
 
 
 def register(app: typer.Typer) -> None:
@@ -51,7 +51,7 @@ def evidence_add(
             "summary": summary,
             "link": link,
         },
-        as_of=as_of_instant(as_of, cfg),
+        as_of=write_as_of(as_of, cfg),
         actor=actor(by, cfg),
     )
     console.print(

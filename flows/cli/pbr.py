@@ -7,7 +7,17 @@ from typing import Annotated, Any
 
 import typer
 
-from flows.cli.common import AS_OF_HELP, JSON_HELP, actor, as_of_instant, console, err_console, print_json, settings
+from flows.cli.common import (
+    AS_OF_HELP,
+    JSON_HELP,
+    actor,
+    as_of_instant,
+    console,
+    err_console,
+    print_json,
+    settings,
+    write_as_of,
+)
 from flows.common.errors import UserError
 
 SHOWN = 50  # rejections listed in the terminal; --report FILE writes them all
@@ -71,7 +81,7 @@ def ratecard_import(
     result = import_rate_card(
         cfg,
         file,
-        as_of=as_of_instant(None, cfg),
+        as_of=write_as_of(None, cfg),
         actor=actor(by, cfg),
         allow_cap_over_value=allow_cap_over_value,
         reason=reason,
@@ -95,7 +105,7 @@ def participants_import(
     from flows.pbr.participants import import_participants
 
     cfg = settings()
-    result = import_participants(cfg, file, as_of=as_of_instant(None, cfg), actor=actor(by, cfg))
+    result = import_participants(cfg, file, as_of=write_as_of(None, cfg), actor=actor(by, cfg))
     if as_json:
         print_json(result.as_dict())
         return
@@ -124,7 +134,7 @@ def claims_import(
     """
     _readable(file)  # before Prefect starts: a missing file is refused at once
     cfg = settings()
-    when = as_of_instant(None, cfg)
+    when = write_as_of(None, cfg)
     result = _flow(
         cfg, "import-claims", as_json=as_json, path=str(file.resolve()), as_of=when.isoformat(), actor=actor(by, cfg)
     )
@@ -207,7 +217,7 @@ def pay_command(
     from flows.pbr.payment_runs import check_payment_run
 
     cfg = settings()
-    when = as_of_instant(as_of, cfg)
+    when = write_as_of(as_of, cfg)
     check_payment_run(cfg, contract, period, as_of=when)  # a refusal needs no Prefect
     result = _flow(
         cfg,
@@ -264,7 +274,7 @@ def sample_command(
     if results is not None:
         _readable(results)
     cfg = settings()
-    when = as_of_instant(as_of, cfg)
+    when = write_as_of(as_of, cfg)
     result = _flow(
         cfg,
         "sample-validation",
@@ -318,7 +328,7 @@ def clawback_command(
 
     cfg = settings()
     result = clawback(
-        cfg, contract, claim, reason=reason, reverse=reverse, as_of=as_of_instant(as_of, cfg), actor=actor(by, cfg)
+        cfg, contract, claim, reason=reason, reverse=reverse, as_of=write_as_of(as_of, cfg), actor=actor(by, cfg)
     )
     if as_json:
         print_json(result.as_dict())

@@ -10,12 +10,14 @@ from flows.cli.common import (
     AS_OF_HELP,
     JSON_HELP,
     actor,
-    as_of_instant,
+    clock,
     console,
     err_console,
     iso_date_option,
     print_json,
     settings,
+    write_as_of,
+    write_date_option,
 )
 
 
@@ -59,7 +61,7 @@ def procurement_plan(
         cfg,
         ref=ref.upper(),
         go_live=iso_date_option("--go-live", go_live, dt.date.min),
-        as_of=as_of_instant(as_of, cfg),
+        as_of=write_as_of(as_of, cfg),
         actor=actor(by, cfg),
     )
     print_json(shown) if as_json else _print(shown)
@@ -83,13 +85,15 @@ def procurement_set(
     from flows.cycle.procurement import set_milestone
 
     cfg = settings()
+    now = clock()
+    instant = write_as_of(as_of, cfg, now=now)
     shown = set_milestone(
         cfg,
         ref=ref.upper(),
         milestone=milestone,
         planned=iso_date_option("--planned", planned, dt.date.min) if planned else None,
-        actual=iso_date_option("--actual", actual, dt.date.min) if actual else None,
-        as_of=as_of_instant(as_of, cfg),
+        actual=write_date_option("--actual", actual, dt.date.min, cfg, now=now) if actual else None,
+        as_of=instant,
         actor=actor(by, cfg),
     )
     print_json(shown) if as_json else _print(shown)

@@ -9,12 +9,14 @@ from flows.cli.common import (
     AS_OF_HELP,
     JSON_HELP,
     actor,
-    as_of_instant,
+    clock,
     console,
-    iso_date_option,
     local,
     print_json,
     settings,
+    when_entered,
+    write_as_of,
+    write_date_option,
 )
 from flows.cli.evidence import evidence_table
 from flows.common.settings import Settings
@@ -56,7 +58,7 @@ def project_add(
         owner=owner,
         description=description,
         stage=stage,
-        as_of=as_of_instant(as_of, cfg),
+        as_of=write_as_of(as_of, cfg),
         actor=actor(by, cfg),
     )
     console.print(f"Created {project.ref} '{project.title}' in {Stage(project.stage).label}.", markup=False)
@@ -138,9 +140,9 @@ def _event_detail(e: dict[str, Any]) -> str:
 def print_history(detail: dict[str, Any], cfg: Settings) -> None:
     table = Table(title=f"History of {detail['ref']}")
     for name in ("When", "Who", "What", "Detail"):
-        table.add_column(name, overflow="fold")
+        table.add_column(name, overflow="fold", no_wrap=name == "When")
     for e in detail["history"]:
-        table.add_row(local(e["at"], cfg), e["actor"], e["action"], _event_detail(e))
+        table.add_row(when_entered(e["at"], e.get("recorded_at"), cfg), e["actor"], e["action"], _event_detail(e))
     console.print(table)
 
 
@@ -216,13 +218,14 @@ def record(
     from flows.cycle.records import add_record
 
     cfg = settings()
-    instant = as_of_instant(as_of, cfg)
+    now = clock()
+    instant = write_as_of(as_of, cfg, now=now)
     row = add_record(
         cfg,
         ref=ref.upper(),
         kind=kind,
         value=value,
-        on=iso_date_option("--on", on, local_date(instant, cfg.timezone)),
+        on=write_date_option("--on", on, local_date(instant, cfg.timezone), cfg, now=now),
         note=note,
         link=link,
         as_of=instant,

@@ -1,7 +1,6 @@
 """commission sweep / deliver / serve, and commission reminders list / show / ack / snooze."""
 
 import contextlib
-import datetime as dt
 import sys
 from typing import Annotated, Any
 
@@ -18,6 +17,7 @@ from flows.cli.common import (
     local,
     print_json,
     settings,
+    write_as_of,
 )
 from flows.common.errors import UserError
 from flows.common.settings import Settings
@@ -49,12 +49,6 @@ def run_reminder_flow(cfg: Settings, *, as_json: bool, **kwargs: Any) -> dict[st
         return run_sweep(**kwargs)
     with contextlib.redirect_stdout(sys.stderr):  # console reminders must not break the JSON on stdout
         return run_sweep(**kwargs)
-
-
-def _not_in_the_future(instant: dt.datetime) -> None:
-    """Sending as of a future instant would send reminders before their time, and mark them so."""
-    if instant > dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1):
-        raise UserError("--as-of is in the future: that would send reminders early; use --dry-run to preview")
 
 
 def summarise(result: dict[str, Any]) -> None:
@@ -97,9 +91,7 @@ def sweep_command(
 ) -> None:
     """Plan the reminders due by the end of the day into the outbox, then deliver what is ready (a Prefect flow)."""
     cfg = settings()
-    instant = as_of_instant(as_of, cfg)
-    if not dry_run:
-        _not_in_the_future(instant)
+    instant = as_of_instant(as_of, cfg) if dry_run else write_as_of(as_of, cfg)  # sending early is refused
     result = run_reminder_flow(cfg, as_json=as_json, as_of=instant, dry_run=dry_run, send=send)
     print_json(result) if as_json else summarise(result)
 
@@ -110,8 +102,7 @@ def deliver_command(
 ) -> None:
     """Deliver the reminders that are ready, retries included, without planning new ones (a Prefect flow)."""
     cfg = settings()
-    instant = as_of_instant(as_of, cfg)
-    _not_in_the_future(instant)
+    instant = write_as_of(as_of, cfg)
     result = run_reminder_flow(cfg, as_json=as_json, as_of=instant, plan=False)
     print_json(result) if as_json else summarise(result)
 
@@ -206,7 +197,7 @@ def reminders_ack(
     from flows.reminders.outbox import acknowledge
 
     cfg = settings()
-    result = acknowledge(cfg, reminder_id, as_of=as_of_instant(as_of, cfg), actor=actor(by, cfg))
+    result = acknowledge(cfg, reminder_id, as_of=write_as_of(as_of, cfg), actor=actor(by, cfg))
     if as_json:
         print_json(result)
         return
@@ -231,7 +222,7 @@ def reminders_snooze(
     from flows.reminders.outbox import snooze
 
     cfg = settings()
-    instant = as_of_instant(as_of, cfg)
+    instant = write_as_of(as_of, cfg)
     day = iso_date_option("--until", until, instant.date())
     result = snooze(cfg, reminder_id, until=day, as_of=instant, actor=actor(by, cfg))
     if as_json:

@@ -127,7 +127,7 @@ def decide(
                 actor=actor,
             )
             result["project_record"] = decision.value
-        result["status"] = contract.status
+        result["status"] = status_on(contract.to_terms(), ContractStatus(contract.status), today).value
         result["expiry"] = expiry(contract.to_terms()).isoformat()
         result["project_stage"] = project.stage
     return result
@@ -218,17 +218,15 @@ def _change_terms(
         if target is None:
             raise UserError(f"contract {contract.ref}: {why}")
         new_status = target
-    before = {
-        **_dated(terms_columns(contract.to_terms())),
-        "status": contract.status,
-        "expiry": expiry(contract.to_terms()).isoformat(),
-    }
+    old_terms = contract.to_terms()
+    before = {**_dated(terms_columns(old_terms)), "status": status.value, "expiry": expiry(old_terms).isoformat()}
     for name, value in terms_columns(new_terms).items():
         setattr(contract, name, value)
     contract.status = new_status.value
     session.add(contract)
     after = {**_dated(terms_columns(new_terms)), "status": new_status.value, "expiry": expiry(new_terms).isoformat()}
-    changed = {k: {"before": before[k], "after": after[k]} for k in after if before.get(k) != after[k]}
+    was, now = _as_history(old_terms, status), _as_history(new_terms, new_status)
+    changed = {k: {"before": was[k], "after": now[k]} for k in now if was[k] != now[k]}
     session.add(
         ContractVariation(
             contract_id=contract.id or 0, varied_at=as_of, actor=actor, reason=reason, before=before, after=after
@@ -250,6 +248,15 @@ def _change_terms(
         after={k: v["after"] for k, v in changed.items()},
     )
     return changed
+
+
+HISTORY_HIDES = ("value_pence", "currency", "ends_on")  # said as "value" (in pounds) and "expiry"
+
+
+def _as_history(terms: ContractTerms, status: ContractStatus) -> dict[str, Any]:
+    """The terms as the history speaks them: money in pounds, dates as ISO dates, the status as it was on the day."""
+    columns = {k: v for k, v in _dated(terms_columns(terms)).items() if k not in HISTORY_HIDES}
+    return {"value": str(terms.value), **columns, "status": status.value, "expiry": expiry(terms).isoformat()}
 
 
 def _dated(columns: dict[str, Any]) -> dict[str, Any]:

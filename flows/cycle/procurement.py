@@ -22,6 +22,7 @@ from models.events import project_event
 from policies.calendars import Nation
 from policies.cycle.procurement import ORDER, Milestone, Timeline, back_schedule, check_timeline, next_milestone
 from policies.cycle.stages import Stage
+from policies.dates import local_date
 
 PLANNED_NOTICE = "planned_procurement_notice"
 
@@ -104,6 +105,12 @@ def set_milestone(
         name = parsed.value
     if planned is None and actual is None:
         raise UserError("give --planned and/or --actual")
+    today = local_date(as_of, settings.timezone)
+    if actual is not None and actual > today:
+        raise UserError(
+            f"--actual {actual.isoformat()} is after the as-of date {today.isoformat()}: an actual date is "
+            "recorded once it has happened (a date still to come is --planned)"
+        )
     with unit_of_work(database(settings)) as session:
         project = _in_do(session, ref)
         row = _upsert(session, project, name)

@@ -49,6 +49,31 @@ def test_extending_uses_the_next_option_and_moves_the_key_dates(contract: Settin
         )
 
 
+def test_the_history_says_what_the_status_was_on_the_day_and_speaks_dates_and_absent_values(
+    contract: Settings,
+) -> None:
+    decide(contract, ref="HF-2026-01", action="extend", reason="KPIs met", as_of=NOV_23, actor="a")
+    decide(contract, ref="HF-2026-01", action="break", reason="Outcomes not met", as_of=NOV_23, actor="a")
+    [_, extended, broken] = contract_detail(contract, "HF-2026-01")["history"]
+    assert (extended["action"], extended["before"], extended["after"]) == (
+        "ContractExtended",
+        {"extensions_used": 0, "status": "active", "expiry": "2029-03-31"},  # active since April 2026, not pending
+        {"extensions_used": 1, "status": "extended", "expiry": "2030-03-31"},
+    )
+    assert (broken["before"], broken["after"]) == (
+        {"ended_on": None, "status": "extended", "expiry": "2030-03-31"},
+        {"ended_on": "2028-03-31", "status": "in_notice", "expiry": "2028-03-31"},
+    )
+    with unit_of_work(database(contract)) as session:
+        first = session.exec(select(ContractVariation).order_by(ContractVariation.id)).first()  # type: ignore[arg-type]
+        assert first is not None and first.before["status"] == "active"
+
+
+def test_a_decision_that_changes_no_terms_reports_the_status_of_the_day(contract: Settings) -> None:
+    result = decide(contract, ref="HF-2026-01", action="continue", reason="On track", as_of=NOV_23, actor="a")
+    assert result["status"] == "active"
+
+
 def test_breaking_serves_notice_and_ends_the_contract_at_the_break(contract: Settings) -> None:
     result = decide(contract, ref="HF-2026-01", action="break", reason="Outcomes not met", as_of=NOV_23, actor="a")
     assert (result["status"], result["expiry"]) == ("in_notice", "2028-03-31")
@@ -82,7 +107,11 @@ def test_a_variation_that_moves_the_end_recomputes_the_key_dates(contract: Setti
         value="2,650,000.00",
         end=dt.date(2029, 9, 30),
     )
-    assert result["changes"]["value_pence"] == {"before": 240000000, "after": 265000000}
+    assert result["changes"] == {  # as the history speaks: money in pounds, dates as dates; the status unchanged
+        "value": {"before": "£2,400,000.00", "after": "£2,650,000.00"},
+        "initial_term_months": {"before": 36, "after": 42},
+        "expiry": {"before": "2029-03-31", "after": "2029-09-30"},
+    }
     assert result["expiry"] == "2029-09-30"
     assert kinds(contract)["extension_decision"][0] == "2029-07-08"  # 12 weeks before 30 September 2029
 

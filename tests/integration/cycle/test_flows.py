@@ -128,19 +128,19 @@ def test_a_project_goes_round_the_whole_cycle(settings: Settings) -> None:
     assert advance(settings, "2026-06-25")["unmet"][0]["code"] == "contract_missing"  # signed, not yet started
     assert advance(settings, "2026-07-02")["stage_now"] == "review"
 
-    record(settings, "2027-06-01", "review_decision", "continue")
-    held = advance(settings, "2027-06-02")
+    record(settings, "2026-09-01", "review_decision", "continue")
+    held = advance(settings, "2026-09-02")
     assert (held["outcome"], held["stage_now"]) == ("stayed", "review")
 
-    record(settings, "2028-06-01", "review_decision", "recommission")
-    again = advance(settings, "2028-06-02")
+    record(settings, "2026-10-01", "review_decision", "recommission")
+    again = advance(settings, "2026-10-02")
     assert (again["stage_now"], again["cycle"]) == ("analyse", 1)  # the decision belongs to cycle 1
 
     detail = project_detail(settings, gate_policy(settings), REF)
     assert (detail["stage"], detail["cycle"]) == ("analyse", 2)
     # Evidence stays in the register; cycle 1's plan records do not carry into cycle 2.
-    assert advance(settings, "2028-06-05")["stage_now"] == "plan"
-    refused_plan = advance(settings, "2028-06-06")
+    assert advance(settings, "2026-10-05")["stage_now"] == "plan"
+    refused_plan = advance(settings, "2026-10-06")
     assert [u["code"] for u in refused_plan["unmet"]] == [
         "record_missing:business_case",
         "record_missing:specification",
