@@ -53,6 +53,8 @@ def _policy_json(policy: GatePolicy) -> dict[str, object]:
                 "records": [
                     {"record": r.kind.value, "values": list(r.values) if r.values else None} for r in gate.records
                 ],
+                "live_contract": gate.live_contract,
+                "conditions": [{"condition": c.describe(), "codes": list(c.codes)} for c in gate.conditions()],
             }
             for key, gate in policy.gates.items()
         },
@@ -77,12 +79,9 @@ def policy_show(
     for key, gate in policy.gates.items():
         t = gate.transition
         console.print(f"\n[bold]{t.source.label} -> {t.target.label}[/bold] ({key})")
-        for r in gate.evidence:
-            console.print(f"  - evidence of {r.kind.label}: at least {r.min_items} at {r.criteria()}", markup=False)
-        for rec in gate.records:
-            want = f" = {' or '.join(rec.values)}" if rec.values else ""
-            console.print(f"  - {rec.kind.label}{want}", markup=False)
-        if not gate.evidence and not gate.records:
+        for condition in gate.conditions():
+            console.print(f"  - {condition.describe()}", markup=False)
+        if not gate.conditions():
             console.print("  (no conditions)")
 
 

@@ -223,3 +223,37 @@ def test_who_is_acting_must_fit_the_audit_log(with_project: Cli) -> None:
 
 def test_a_database_without_schema_asks_for_init(cli: Cli) -> None:
     assert "run `commission init` first" in cli.fails("projects")
+
+
+def _every_unmet_code() -> dict[str, set[str]]:
+    """Every unmet code ``assess`` returns, per gate, when the shipped gates see nothing, or the wrong things."""
+    from policies.cycle.gates import ProjectFacts, assess
+    from policies.cycle.records import RecordKind, StageRecord
+    from tests.support.builders import evidence, shipped_policy
+
+    policy = shipped_policy()
+    weak = (evidence("local_need", "sms:1"), evidence("what_works", "sms:1"))
+    wrong = {kind: StageRecord(kind, "draft", "2026-01-01") for kind in RecordKind}
+    found: dict[str, set[str]] = {}
+    for key, gate in policy.gates.items():
+        t = gate.transition
+        for facts in (ProjectFacts(t.source), ProjectFacts(t.source, weak, wrong)):
+            found.setdefault(key, set()).update(u.code for u in assess(facts, policy, t.target).unmet)
+    # In Review with no decision at all, the gate out is not yet chosen: the code belongs to both gates.
+    from policies.cycle.stages import Stage
+
+    found["review_to_analyse"].update(u.code for u in assess(ProjectFacts(Stage.REVIEW), policy).unmet)
+    return found
+
+
+def test_policy_show_lists_every_condition_a_gate_checks(cli: Cli) -> None:
+    shown = cli.json("policy", "show")["gates"]
+    text = cli.ok("policy", "show")
+    for key, codes in _every_unmet_code().items():
+        listed = {code for condition in shown[key]["conditions"] for code in condition["codes"]}
+        assert codes <= listed, (key, codes - listed)
+        for condition in shown[key]["conditions"]:
+            assert f"  - {condition['condition']}" in text
+    assert shown["do_to_review"]["live_contract"] is True
+    do_to_review = text.split("Do -> Review")[1].split("\n\n")[0]
+    assert "(no conditions)" not in do_to_review and "in force" in do_to_review
