@@ -257,3 +257,14 @@ def test_policy_show_lists_every_condition_a_gate_checks(cli: Cli) -> None:
     assert shown["do_to_review"]["live_contract"] is True
     do_to_review = text.split("Do -> Review")[1].split("\n\n")[0]
     assert "(no conditions)" not in do_to_review and "in force" in do_to_review
+
+
+def test_piped_output_is_neither_wrapped_nor_cut(initialised: Cli) -> None:
+    title = "Family hubs and early help, with a title long enough to need more than eighty columns to show"
+    initialised.ok(*with_option(PROJECT, "--title", title), "--owner", "Priya Shah of the Children's Services Team")
+    for args in (["projects"], ["show", "FAM-2026-01"], ["policy", "show"]):
+        out = initialised.ok(*args, COLUMNS="")  # piped, and no width from the environment
+        assert "…" not in out, out
+    assert title in initialised.ok("projects", COLUMNS="")
+    policy = initialised.ok("policy", "show", COLUMNS="")
+    assert "  - a contract linked to the project, in force (started, not ended, not terminated or expired)\n" in policy
