@@ -21,8 +21,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from policies.cycle.evidence import ContextFit, EvidenceItem, EvidenceKind, StrengthScale
-from policies.cycle.records import RecordKind, ReviewDecision, StageRecord
-from policies.cycle.stages import Stage, Transition, find_transition, forward_targets
+from policies.cycle.records import HOME_STAGE, RecordKind, ReviewDecision, StageRecord
+from policies.cycle.stages import STAGE_ORDER, Stage, Transition, find_transition, forward_targets
 
 # --------------------------------------------------------------------------- the gates
 
@@ -143,6 +143,27 @@ class GatePolicy:
 
     def gate_for(self, transition: Transition) -> Gate:
         return self.gates.get(transition.key) or Gate(transition)
+
+
+def stages_using(kind: RecordKind, policy: GatePolicy) -> tuple[Stage, ...]:
+    """The stages in which a record of this kind can be used: its own, and any whose gate out looks for it."""
+    using = {HOME_STAGE[kind]} | {
+        gate.transition.source
+        for gate in policy.gates.values()
+        if any(isinstance(c, RecordRule) and c.kind is kind for c in gate.conditions())
+    }
+    return tuple(s for s in STAGE_ORDER if s in using)
+
+
+def record_refusal(kind: RecordKind, stage: Stage, policy: GatePolicy) -> str | None:
+    """Why a record of this kind cannot be made while the project is in ``stage`` (None if it can)."""
+    stages = stages_using(kind, policy)
+    if stage in stages:
+        return None
+    return (
+        f"{stage.label}, whose gate does not use a {_record_label(kind)}; "
+        f"record it in {' or '.join(s.label for s in stages)}"
+    )
 
 
 # Leaving Review: the recorded review decision that sends a project to each target.

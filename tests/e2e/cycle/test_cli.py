@@ -58,15 +58,16 @@ def test_a_commissioner_adds_a_project_evidence_and_records(initialised: Cli) ->
     cli = initialised
     assert "Created FAM-2026-01 'Family hubs' in Analyse." in cli.ok(*PROJECT)
     assert "Added evidence item 1 (what_works, eif:4)" in cli.ok(*EVIDENCE)
-    assert "Recorded business case = approved" in cli.ok(
-        "record", "FAM-2026-01", "business-case", "approved", "--on", "2026-03-16", "--note", "Cabinet"
+    refused = cli.fails("record", "FAM-2026-01", "business-case", "approved", "--on", "2026-03-16", "--note", "Cabinet")
+    assert refused == (
+        "error: project FAM-2026-01 is in Analyse, whose gate does not use a business case; record it in Plan"
     )
     [row] = cli.json("projects")
     assert (row["ref"], row["stage"], row["last_gate"]) == ("FAM-2026-01", "analyse", None)
     detail = cli.json("show", "fam-2026-01")
     assert detail["gate"]["outcome"] == "refused"
     assert [u["code"] for u in detail["gate"]["unmet"]] == ["evidence_missing:local_need"]
-    assert [e["action"] for e in detail["history"]] == ["ProjectCreated", "EvidenceAdded", "RecordAdded"]
+    assert [e["action"] for e in detail["history"]] == ["ProjectCreated", "EvidenceAdded"]
     assert all(e["actor"] == "e2e" for e in detail["history"])
     listing = cli.json("evidence", "list")
     assert [(e["project"], e["strength"]) for e in listing] == [("FAM-2026-01", "eif:4")]
