@@ -95,4 +95,17 @@ def policy_check(file: Annotated[Path, typer.Argument(help="A gate policy TOML f
     policy = gate_policy(cfg)
     if str(file) not in policy.sources:
         raise UserError(f"{file} was not read")
-    console.print(f"{file}: valid; it sets {len(policy.gates)} gate(s) together with the defaults.", markup=False)
+    from policies.cycle.gate_policy import parse_policy_text
+
+    doc, _ = parse_policy_text(file.read_text(encoding="utf-8"), str(file))
+    own = sorted((doc or {}).get("gates", {}))
+    if not own:
+        console.print(
+            f"{file}: valid, but it sets no gate, so it changes nothing: the shipped defaults apply.", markup=False
+        )
+        return
+    console.print(
+        f"{file}: valid; it sets {len(own)} gate{'s' if len(own) > 1 else ''} ({', '.join(own)}); "
+        "the other gates keep the shipped defaults.",
+        markup=False,
+    )

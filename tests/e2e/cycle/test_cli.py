@@ -269,3 +269,16 @@ def test_piped_output_is_neither_wrapped_nor_cut(initialised: Cli) -> None:
     assert title in initialised.ok("projects", COLUMNS="")
     policy = initialised.ok("policy", "show", COLUMNS="")
     assert "  - a contract linked to the project, in force (started, not ended, not terminated or expired)\n" in policy
+
+
+def test_policy_check_says_an_empty_file_changes_nothing(cli: Cli, tmp_path: Path) -> None:
+    empty = tmp_path / "empty.toml"
+    empty.write_text("# nothing yet\n")
+    assert cli.ok("policy", "check", str(empty)).strip() == (
+        f"{empty}: valid, but it sets no gate, so it changes nothing: the shipped defaults apply."
+    )
+    one = tmp_path / "one.toml"
+    one.write_text('[gates.do_to_review]\nlive_contract = true\nrecords = [{ record = "award" }]\n')
+    assert cli.ok("policy", "check", str(one)).strip() == (
+        f"{one}: valid; it sets 1 gate (do_to_review); the other gates keep the shipped defaults."
+    )
