@@ -91,7 +91,9 @@ def policy_check(file: Annotated[Path, typer.Argument(help="A gate policy TOML f
 
     from flows.common.runtime import gate_policy
 
-    cfg = dataclasses.replace(settings(), policy_file=file)
+    cfg = dataclasses.replace(
+        settings(), policy_file=file, policy_file_from="the FILE argument of `commission policy check`"
+    )
     policy = gate_policy(cfg)
     if str(file) not in policy.sources:
         raise UserError(f"{file} was not read")

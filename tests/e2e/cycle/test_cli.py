@@ -282,3 +282,13 @@ def test_policy_check_says_an_empty_file_changes_nothing(cli: Cli, tmp_path: Pat
     assert cli.ok("policy", "check", str(one)).strip() == (
         f"{one}: valid; it sets 1 gate (do_to_review); the other gates keep the shipped defaults."
     )
+
+
+def test_a_missing_policy_file_is_named_with_where_it_was_named(cli: Cli, tmp_path: Path) -> None:
+    missing = tmp_path / "my-gates.toml"
+    assert cli.fails("policy", "check", str(missing)) == (
+        f"error: policy file {missing} does not exist (named by the FILE argument of `commission policy check`)"
+    )
+    assert cli.fails("policy", "show", COMMISSIONING_POLICY_FILE=str(missing)) == (
+        f"error: policy file {missing} does not exist (named by COMMISSIONING_POLICY_FILE)"
+    )
