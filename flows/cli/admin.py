@@ -52,6 +52,8 @@ def _policy_json(policy: GatePolicy) -> dict[str, object]:
                 "records": [
                     {"record": r.kind.value, "values": list(r.values) if r.values else None} for r in gate.records
                 ],
+                "live_contract": gate.live_contract,
+                "conditions": [{"condition": c.describe(), "codes": list(c.codes)} for c in gate.conditions()],
             }
             for key, gate in policy.gates.items()
         },
@@ -76,12 +78,9 @@ def policy_show(
     for key, gate in policy.gates.items():
         t = gate.transition
         console.print(f"\n[bold]{t.source.label} -> {t.target.label}[/bold] ({key})")
-        for r in gate.evidence:
-            console.print(f"  - evidence of {r.kind.label}: at least {r.min_items} at {r.criteria()}", markup=False)
-        for rec in gate.records:
-            want = f" = {' or '.join(rec.values)}" if rec.values else ""
-            console.print(f"  - {rec.kind.label}{want}", markup=False)
-        if not gate.evidence and not gate.records:
+        for condition in gate.conditions():
+            console.print(f"  - {condition.describe()}", markup=False)
+        if not gate.conditions():
             console.print("  (no conditions)")
 
 
@@ -91,8 +90,23 @@ def policy_check(file: Annotated[Path, typer.Argument(help="A gate policy TOML f
 
     from flows.common.runtime import gate_policy
 
-    cfg = dataclasses.replace(settings(), policy_file=file)
+    cfg = dataclasses.replace(
+        settings(), policy_file=file, policy_file_from="the FILE argument of `commission policy check`"
+    )
     policy = gate_policy(cfg)
     if str(file) not in policy.sources:
         raise UserError(f"{file} was not read")
-    console.print(f"{file}: valid; it sets {len(policy.gates)} gate(s) together with the defaults.", markup=False)
+    from policies.cycle.gate_policy import parse_policy_text
+
+    doc, _ = parse_policy_text(file.read_text(encoding="utf-8"), str(file))
+    own = sorted((doc or {}).get("gates", {}))
+    if not own:
+        console.print(
+            f"{file}: valid, but it sets no gate, so it changes nothing: the shipped defaults apply.", markup=False
+        )
+        return
+    console.print(
+        f"{file}: valid; it sets {len(own)} gate{'s' if len(own) > 1 else ''} ({', '.join(own)}); "
+        "the other gates keep the shipped defaults.",
+        markup=False,
+    )

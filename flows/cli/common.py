@@ -14,8 +14,15 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 
+# Piped output (a file, another program) is never wrapped or cut: a width no line reaches.
+PIPED_WIDTH = 10_000
+
+
 class _LazyConsole:
-    """A rich Console made on first use: a command that prints only JSON or plain lines never imports rich."""
+    """A rich Console made on first use: a command that prints only JSON or plain lines never imports rich.
+
+    On a terminal it fits the window; piped, it is plain (no colour) and complete (no wrapping, no ellipsis).
+    """
 
     def __init__(self, **options: Any) -> None:
         self._options = options
@@ -25,7 +32,9 @@ class _LazyConsole:
         if self._console is None:
             from rich.console import Console
 
-            self._console = Console(**self._options)
+            stream = sys.stderr if self._options.get("stderr") else sys.stdout
+            piped = {} if stream.isatty() else {"width": PIPED_WIDTH, "soft_wrap": True, "no_color": True}
+            self._console = Console(**{**piped, **self._options})
         return getattr(self._console, name)
 
 

@@ -31,12 +31,13 @@ def register(app: typer.Typer) -> None:
 
 def _print(shown: dict[str, Any]) -> None:
     table = Table(title=f"Procurement timeline of {shown['project']}")
-    for name in ("Milestone", "Planned", "Actual"):
+    for name in ("Milestone", "Planned", "Actual", ""):
         table.add_column(name, no_wrap=True)
     if shown.get("planned_procurement_notice"):
-        table.add_row("planned procurement notice", "", shown["planned_procurement_notice"])
+        table.add_row("planned procurement notice", "", shown["planned_procurement_notice"], "")
     for m in shown["milestones"]:
-        table.add_row(m["milestone"].replace("_", " "), m["planned_on"] or "", m["actual_on"] or "")
+        flag = "MISSED" if m["missed"] else ""
+        table.add_row(m["milestone"].replace("_", " "), m["planned_on"] or "", m["actual_on"] or "", flag)
     if shown["milestones"]:
         console.print(table)
     for note in shown["notes"]:
@@ -101,10 +102,12 @@ def procurement_set(
 
 def procurement_show(
     ref: Annotated[str, typer.Argument(help="Project reference.")],
+    as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
-    """The timeline, the next milestone, and any statutory minimum the plan breaks."""
+    """The timeline, the next milestone, any missed, and any statutory minimum the plan breaks."""
     from flows.cycle.procurement import show
 
-    shown = show(settings(), ref=ref.upper())
+    cfg = settings()
+    shown = show(cfg, ref=ref.upper(), as_of=as_of_instant(as_of, cfg))
     print_json(shown) if as_json else _print(shown)

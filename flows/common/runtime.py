@@ -122,7 +122,7 @@ def gate_policy(settings: Settings) -> GatePolicy:
         try:
             text = Path(path).read_text(encoding="utf-8")
         except FileNotFoundError:
-            raise UserError(f"policy file {path} does not exist (COMMISSIONING_POLICY_FILE)") from None
+            raise UserError(f"policy file {path} does not exist (named by {settings.policy_file_from})") from None
         except (OSError, UnicodeDecodeError) as exc:
             raise UserError(f"policy file {path} cannot be read: {exc}") from None
         user_doc, user_problems = parse_policy_text(text, str(path))

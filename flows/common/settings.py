@@ -31,6 +31,7 @@ class Settings:
     actor: str
     reminder_policy_file: Path | None = None
     apprise_config: Path | None = None
+    policy_file_from: str = "COMMISSIONING_POLICY_FILE"  # where policy_file was named, for messages
 
     @property
     def prefect_home(self) -> Path:
@@ -85,8 +86,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     data_dir = Path(env.get("COMMISSIONING_DATA_DIR") or default_data_dir(env)).expanduser().resolve()
     policy = env.get("COMMISSIONING_POLICY_FILE")
     policy_file = Path(policy).expanduser() if policy else None
+    policy_file_from = "COMMISSIONING_POLICY_FILE"
     if policy_file is None and (data_dir / "gates.toml").is_file():
-        policy_file = data_dir / "gates.toml"
+        policy_file, policy_file_from = data_dir / "gates.toml", "its place in the data directory"
     reminders = _file_setting(env, "COMMISSIONING_REMINDER_POLICY", data_dir / "reminders.toml")
     apprise = _file_setting(env, "COMMISSIONING_APPRISE_CONFIG", data_dir / "apprise.yml")
     return Settings(
@@ -97,6 +99,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         actor=env.get("COMMISSIONING_ACTOR") or _login_name(),
         reminder_policy_file=reminders,
         apprise_config=apprise,
+        policy_file_from=policy_file_from,
     )
 
 

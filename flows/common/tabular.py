@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from flows.common.errors import UserError
+from flows.common.uncalculated import UNCALCULATED, refuse_uncalculated, see_uncalculated_formulas
 
 CSV_SUFFIXES = (".csv",)
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
@@ -108,6 +109,8 @@ class Table:
             while batch := _parse(self, line + 1, lambda: list(islice(values, _XLSX_BATCH))):
                 for row in batch:
                     line += 1
+                    if UNCALCULATED in row:
+                        refuse_uncalculated(self, line, row)
                     cells = [_text(value) for value in row]
                     if len(cells) != width:
                         if len(cells) > width:
@@ -281,6 +284,8 @@ def _open_workbook(path: Path, sheet: str | None) -> tuple[Any, Any]:
     from openpyxl import load_workbook  # costs ~0.2 s; CSV imports never pay it
     from openpyxl.utils.exceptions import InvalidFileException
 
+    see_uncalculated_formulas()
+
     try:
         with open(path, "rb") as raw:
             head = raw.read(8)
@@ -333,6 +338,8 @@ def _open_xlsx_table(path: Path, sheet: str | None) -> Table:
         while batch := _parse(probe, line + 1, lambda: list(islice(values, _XLSX_BATCH))):
             for row in batch:
                 line += 1
+                if UNCALCULATED in row:
+                    refuse_uncalculated(probe, line, row)
                 cells = [_text(value) for value in row]
                 if any(cells):
                     columns, width = _header(probe.where(line), cells[: _used_width(cells)])

@@ -39,7 +39,7 @@ def load_facts(session: Session, project: Project, *, as_of: dt.datetime | None 
     )
     notes: tuple[str, ...] = ()
     if project.stage == Stage.DO.value:  # the Do stage looks at its procurement
-        notes = timeline_notes(timeline_of(session, project))
+        notes = timeline_notes(timeline_of(session, project), day)
     return ProjectFacts(
         stage=Stage(project.stage),
         evidence=tuple(e.to_policy() for e in evidence if as_of is None or e.added_at <= as_of),

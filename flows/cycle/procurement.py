@@ -20,7 +20,16 @@ from models.cycle import Project, saved_id
 from models.db import unit_of_work
 from models.events import project_event
 from policies.calendars import Nation
-from policies.cycle.procurement import ORDER, Milestone, Timeline, back_schedule, check_timeline, next_milestone
+from policies.cycle.procurement import (
+    ORDER,
+    Milestone,
+    Timeline,
+    back_schedule,
+    check_timeline,
+    missed_milestones,
+    next_milestone,
+    replan_from_actuals,
+)
 from policies.cycle.stages import Stage
 from policies.dates import local_date
 
@@ -38,14 +47,26 @@ def timeline_of(session: Session, project: Project) -> Timeline | None:
     return Timeline(planned, actual, notice)
 
 
-def timeline_notes(timeline: Timeline | None) -> tuple[str, ...]:
-    """What the Do-stage flow reports about the timeline: the next milestone and any warnings."""
+def timeline_notes(timeline: Timeline | None, today: dt.date) -> tuple[str, ...]:
+    """What the Do-stage flow reports about the timeline: the next milestone, any missed, and any warnings."""
     if timeline is None:
         return ("No procurement timeline is planned; `commission procurement plan` makes one.",)
-    notes = [f"Procurement warning: {w}" for w in check_timeline(timeline, working_day_calendar(Nation.UNITED_KINGDOM))]
+    missed = missed_milestones(timeline, today)
+    notes: list[str] = []
     upcoming = next_milestone(timeline)
     if upcoming:
-        notes.insert(0, f"Next procurement milestone: {upcoming[0].label} on {upcoming[1]}.")
+        milestone, day = upcoming
+        if milestone in missed:
+            notes.append(
+                f"Next procurement milestone: {milestone.label}, planned for {day}, is missed: "
+                "no actual date is recorded."
+            )
+        else:
+            notes.append(f"Next procurement milestone: {milestone.label} on {day}.")
+    notes += [f"Missed: the {m.label} was planned for {timeline.planned[m]} and has no actual date." for m in missed]
+    notes += [
+        f"Procurement warning: {w}" for w in check_timeline(timeline, working_day_calendar(Nation.UNITED_KINGDOM))
+    ]
     return tuple(notes)
 
 
@@ -82,7 +103,7 @@ def plan(settings: Settings, *, ref: str, go_live: dt.date, as_of: dt.datetime, 
             after={m.value: d.isoformat() for m, d in schedule.items()},
         )
         session.flush()
-        return _shown(session, project)
+        return _shown(session, project, local_date(as_of, settings.timezone))
 
 
 def set_milestone(
@@ -117,8 +138,10 @@ def set_milestone(
         before = {"planned_on": row.planned_on, "actual_on": row.actual_on}
         if planned is not None:
             row.planned_on = planned
+        replanned: dict[str, str] = {}
         if actual is not None:
             row.actual_on = actual
+            replanned = _replan(session, project)
         project_event(
             session,
             project.ref,
@@ -130,22 +153,38 @@ def set_milestone(
             after={
                 "planned_on": row.planned_on.isoformat() if row.planned_on else None,
                 "actual_on": row.actual_on.isoformat() if row.actual_on else None,
+                **({"replanned": replanned} if replanned else {}),
             },
         )
         session.flush()
-        return _shown(session, project)
+        return _shown(session, project, local_date(as_of, settings.timezone))
 
 
-def show(settings: Settings, *, ref: str) -> dict[str, Any]:
-    with unit_of_work(database(settings)) as session:
-        return _shown(session, require_project(session, ref))
-
-
-def _shown(session: Session, project: Project) -> dict[str, Any]:
+def _replan(session: Session, project: Project) -> dict[str, str]:
+    """Re-derive the planned milestones after the latest actual one; the ones moved, with their new dates."""
+    session.flush()
     timeline = timeline_of(session, project)
     if timeline is None:
-        return {"project": project.ref, "milestones": [], "notes": list(timeline_notes(None)), "warnings": []}
+        return {}
+    moved: dict[str, str] = {}
+    for milestone, day in replan_from_actuals(timeline, working_day_calendar(Nation.UNITED_KINGDOM)).items():
+        if timeline.planned.get(milestone) != day:
+            _upsert(session, project, milestone.value).planned_on = day
+            moved[milestone.value] = day.isoformat()
+    return moved
+
+
+def show(settings: Settings, *, ref: str, as_of: dt.datetime) -> dict[str, Any]:
+    with unit_of_work(database(settings)) as session:
+        return _shown(session, require_project(session, ref), local_date(as_of, settings.timezone))
+
+
+def _shown(session: Session, project: Project, today: dt.date) -> dict[str, Any]:
+    timeline = timeline_of(session, project)
+    if timeline is None:
+        return {"project": project.ref, "milestones": [], "notes": list(timeline_notes(None, today)), "warnings": []}
     uk = working_day_calendar(Nation.UNITED_KINGDOM)
+    missed = missed_milestones(timeline, today)
     return {
         "project": project.ref,
         "planned_procurement_notice": timeline.planned_procurement_notice.isoformat()
@@ -156,11 +195,12 @@ def _shown(session: Session, project: Project) -> dict[str, Any]:
                 "milestone": m.value,
                 "planned_on": _iso(timeline.planned.get(m)),
                 "actual_on": _iso(timeline.actual.get(m)),
+                "missed": m in missed,
             }
             for m in ORDER
         ],
         "warnings": check_timeline(timeline, uk),
-        "notes": list(timeline_notes(timeline)),
+        "notes": list(timeline_notes(timeline, today)),
     }
 
 

@@ -11,12 +11,13 @@ import datetime as dt
 from sqlmodel import Session
 
 from flows.common.errors import UserError
-from flows.common.runtime import database
+from flows.common.runtime import database, gate_policy
 from flows.common.settings import Settings
 from flows.cycle.projects import refuse_backdating, require_project
 from models.cycle import Project, StageRecordRow, current_records, saved_id
 from models.db import unit_of_work
 from models.events import project_event
+from policies.cycle.gates import record_refusal
 from policies.cycle.records import RecordKind, normalise_value
 from policies.cycle.stages import Stage
 from policies.dates import local_date
@@ -43,6 +44,10 @@ def add_record(
         raise UserError(f"record not added: {why}")
     with unit_of_work(database(settings)) as session:
         project = require_project(session, ref)
+        if project.stage != Stage.DECOMMISSIONED.value:
+            why = record_refusal(record_kind, Stage(project.stage), gate_policy(settings))
+            if why:
+                raise UserError(f"project {project.ref} is in {why}")
         if on > local_date(as_of, settings.timezone):
             raise UserError(
                 f"--on {on.isoformat()} is after the as-of date {local_date(as_of, settings.timezone).isoformat()}: "

@@ -21,10 +21,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from policies.cycle.evidence import ContextFit, EvidenceItem, EvidenceKind, StrengthScale
-from policies.cycle.records import RecordKind, ReviewDecision, StageRecord
-from policies.cycle.stages import Stage, Transition, find_transition, forward_targets
+from policies.cycle.records import HOME_STAGE, RecordKind, ReviewDecision, StageRecord
+from policies.cycle.stages import STAGE_ORDER, Stage, Transition, find_transition, forward_targets
 
 # --------------------------------------------------------------------------- the gates
+
+
+@dataclass(frozen=True)
+class Unmet:
+    code: str
+    sentence: str
 
 
 @dataclass(frozen=True)
@@ -54,11 +60,56 @@ class EvidenceRule:
             and (self.min_context_fit is None or item.context_fit.rank >= self.min_context_fit.rank)
         )
 
+    def describe(self) -> str:
+        return f"evidence of {self.kind.label}: at least {self.min_items} at {self.criteria()}"
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return (f"evidence_missing:{self.kind.value}", f"evidence_weak:{self.kind.value}")
+
+    def check(self, facts: "ProjectFacts") -> Unmet | None:
+        return _check_evidence(self, facts.evidence)
+
 
 @dataclass(frozen=True)
 class RecordRule:
     kind: RecordKind
     values: tuple[str, ...] | None = None  # None: any value will do
+
+    def describe(self) -> str:
+        want = f" as {' or '.join(self.values)}" if self.values else " (any value)"
+        return f"{_record_label(self.kind)} recorded in this cycle{want}"
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return (f"record_missing:{self.kind.value}", f"record_value:{self.kind.value}")
+
+    def check(self, facts: "ProjectFacts") -> Unmet | None:
+        return _check_record(self, facts.records)
+
+
+@dataclass(frozen=True)
+class LiveContractRule:
+    """A contract linked to the project must be in force at the time."""
+
+    def describe(self) -> str:
+        return "a contract linked to the project, in force (started, not ended, not terminated or expired)"
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return ("contract_missing",)
+
+    def check(self, facts: "ProjectFacts") -> Unmet | None:
+        if facts.live_contracts:
+            return None
+        return Unmet(
+            "contract_missing",
+            "No contract linked to this project is in force; add it with "
+            "`commission contracts add` (or import it) once it starts.",
+        )
+
+
+Condition = EvidenceRule | RecordRule | LiveContractRule
 
 
 @dataclass(frozen=True)
@@ -68,6 +119,22 @@ class Gate:
     records: tuple[RecordRule, ...] = ()
     live_contract: bool = False
 
+    def conditions(self) -> tuple[Condition, ...]:
+        """Every condition this gate checks, in order: what ``assess`` tries and ``policy show`` lists.
+
+        Leaving Review always needs the review decision that points where the move goes,
+        even when a policy file leaves it out of the gate's records.
+        """
+        found: list[Condition] = [*self.evidence, *self.records]
+        needed = (
+            REVIEW_DECISION_FOR_TARGET.get(self.transition.target) if self.transition.source is Stage.REVIEW else None
+        )
+        if needed and not any(r.kind is RecordKind.REVIEW_DECISION for r in self.records):
+            found.append(RecordRule(RecordKind.REVIEW_DECISION, (needed,)))
+        if self.live_contract:
+            found.append(LiveContractRule())
+        return tuple(found)
+
 
 @dataclass(frozen=True)
 class GatePolicy:
@@ -76,6 +143,27 @@ class GatePolicy:
 
     def gate_for(self, transition: Transition) -> Gate:
         return self.gates.get(transition.key) or Gate(transition)
+
+
+def stages_using(kind: RecordKind, policy: GatePolicy) -> tuple[Stage, ...]:
+    """The stages in which a record of this kind can be used: its own, and any whose gate out looks for it."""
+    using = {HOME_STAGE[kind]} | {
+        gate.transition.source
+        for gate in policy.gates.values()
+        if any(isinstance(c, RecordRule) and c.kind is kind for c in gate.conditions())
+    }
+    return tuple(s for s in STAGE_ORDER if s in using)
+
+
+def record_refusal(kind: RecordKind, stage: Stage, policy: GatePolicy) -> str | None:
+    """Why a record of this kind cannot be made while the project is in ``stage`` (None if it can)."""
+    stages = stages_using(kind, policy)
+    if stage in stages:
+        return None
+    return (
+        f"{stage.label}, whose gate does not use a {_record_label(kind)}; "
+        f"record it in {' or '.join(s.label for s in stages)}"
+    )
 
 
 # Leaving Review: the recorded review decision that sends a project to each target.
@@ -97,12 +185,6 @@ class ProjectFacts:
     records: Mapping[RecordKind, StageRecord] = field(default_factory=dict)
     live_contracts: tuple[str, ...] = ()  # refs of the project's contracts in force at the time
     notes: tuple[str, ...] = ()  # what else the stage flow found, e.g. the procurement timeline
-
-
-@dataclass(frozen=True)
-class Unmet:
-    code: str
-    sentence: str
 
 
 @dataclass(frozen=True)
@@ -230,15 +312,5 @@ def assess(facts: ProjectFacts, policy: GatePolicy, target: Stage | None = None)
         raise ValueError(f"{facts.stage} -> {target} is not a transition; call check_move first")
     if not transition.gated:
         return Assessment(facts.stage, transition, (), findings)
-    gate = policy.gate_for(transition)
-    unmet = [u for u in (_check_evidence(r, facts.evidence) for r in gate.evidence) if u]
-    unmet += [u for u in (_check_record(r, facts.records) for r in gate.records) if u]
-    if gate.live_contract and not facts.live_contracts:
-        unmet.append(
-            Unmet(
-                "contract_missing",
-                "No contract linked to this project is in force; add it with "
-                "`commission contracts add` (or import it) once it starts.",
-            )
-        )
+    unmet = [u for u in (c.check(facts) for c in policy.gate_for(transition).conditions()) if u]
     return Assessment(facts.stage, transition, tuple(unmet), findings)

@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from policies.cycle.stages import Stage
+
 
 class RecordKind(StrEnum):
     BUSINESS_CASE = "business_case"
@@ -65,6 +67,18 @@ ALLOWED_VALUES: Mapping[RecordKind, tuple[str, ...] | None] = {
     RecordKind.PROCUREMENT_ROUTE: PROCUREMENT_ROUTES,
     RecordKind.AWARD: None,
     RecordKind.REVIEW_DECISION: tuple(d.value for d in ReviewDecision),
+}
+
+
+# The stage each record belongs to: the stage whose work produces it. A gate policy may
+# also look for a record in another stage's gate (see gates.stages_using).
+HOME_STAGE: Mapping[RecordKind, Stage] = {
+    RecordKind.BUSINESS_CASE: Stage.PLAN,
+    RecordKind.SPECIFICATION: Stage.PLAN,
+    RecordKind.OUTCOMES_FRAMEWORK: Stage.PLAN,
+    RecordKind.PROCUREMENT_ROUTE: Stage.PLAN,
+    RecordKind.AWARD: Stage.DO,
+    RecordKind.REVIEW_DECISION: Stage.REVIEW,
 }
 
 

@@ -83,7 +83,7 @@ class ReminderPolicy:
     ladders: Mapping[KeyDateKind, Ladder]
     tags: Mapping[Role, str]
     send_time: dt.time = dt.time(8, 0)
-    working_days_only: bool = False
+    working_days_only: bool = True
     digest: bool = True
     max_attempts: int = 5
     retry_minutes: tuple[int, ...] = (5, 15, 60, 240)

@@ -143,7 +143,7 @@ def _build(merged: dict[str, dict[str, Any]], origin: dict[str, str], problems: 
         ladders=ladders,
         tags=tags,
         send_time=send_time,
-        working_days_only=flag("send", "working_days_only", False),
+        working_days_only=flag("send", "working_days_only", True),
         digest=flag("send", "digest", True),
         max_attempts=whole("max_attempts", 5, 1, 50),
         retry_minutes=tuple(retry),

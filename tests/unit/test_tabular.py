@@ -250,3 +250,20 @@ def test_a_file_that_is_not_a_workbook_is_refused(tmp_path: Path, content: bytes
     path = write(tmp_path, content, "claims.xlsx")
     with pytest.raises(UserError, match=exactly(f"{path}: is not an Excel .xlsx workbook")):
         open_table(path, required=CLAIMS)
+
+
+def test_a_formula_with_no_saved_value_is_refused_naming_the_cell(tmp_path: Path) -> None:
+    # openpyxl saves formulas without their values, as a program that never calculates would:
+    # read for cached values, such a cell is empty, and an empty amount would mean the card price.
+    path = workbook(
+        tmp_path, ("Claims", [["ref", "outcome", "amount"], ["C-1", "housed", 1500], ["C-2", "housed", "=C2*2"]])
+    )
+    table = open_table(path, required=CLAIMS)
+    with pytest.raises(
+        UserError,
+        match=exactly(
+            f"{path}:Claims!3: cell C3 (amount) holds a formula with no saved value; "
+            "open the workbook in Excel and save it, or enter the value itself"
+        ),
+    ):
+        rows(table)

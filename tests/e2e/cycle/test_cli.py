@@ -58,15 +58,16 @@ def test_a_commissioner_adds_a_project_evidence_and_records(initialised: Cli) ->
     cli = initialised
     assert "Created FAM-2026-01 'Family hubs' in Analyse." in cli.ok(*PROJECT)
     assert "Added evidence item 1 (what_works, eif:4)" in cli.ok(*EVIDENCE)
-    assert "Recorded business case = approved" in cli.ok(
-        "record", "FAM-2026-01", "business-case", "approved", "--on", "2026-03-16", "--note", "Cabinet"
+    refused = cli.fails("record", "FAM-2026-01", "business-case", "approved", "--on", "2026-03-16", "--note", "Cabinet")
+    assert refused == (
+        "error: project FAM-2026-01 is in Analyse, whose gate does not use a business case; record it in Plan"
     )
     [row] = cli.json("projects")
     assert (row["ref"], row["stage"], row["last_gate"]) == ("FAM-2026-01", "analyse", None)
     detail = cli.json("show", "fam-2026-01")
     assert detail["gate"]["outcome"] == "refused"
     assert [u["code"] for u in detail["gate"]["unmet"]] == ["evidence_missing:local_need"]
-    assert [e["action"] for e in detail["history"]] == ["ProjectCreated", "EvidenceAdded", "RecordAdded"]
+    assert [e["action"] for e in detail["history"]] == ["ProjectCreated", "EvidenceAdded"]
     assert all(e["actor"] == "e2e" for e in detail["history"])
     listing = cli.json("evidence", "list")
     assert [(e["project"], e["strength"]) for e in listing] == [("FAM-2026-01", "eif:4")]
@@ -223,3 +224,71 @@ def test_who_is_acting_must_fit_the_audit_log(with_project: Cli) -> None:
 
 def test_a_database_without_schema_asks_for_init(cli: Cli) -> None:
     assert "run `commission init` first" in cli.fails("projects")
+
+
+def _every_unmet_code() -> dict[str, set[str]]:
+    """Every unmet code ``assess`` returns, per gate, when the shipped gates see nothing, or the wrong things."""
+    from policies.cycle.gates import ProjectFacts, assess
+    from policies.cycle.records import RecordKind, StageRecord
+    from tests.support.builders import evidence, shipped_policy
+
+    policy = shipped_policy()
+    weak = (evidence("local_need", "sms:1"), evidence("what_works", "sms:1"))
+    wrong = {kind: StageRecord(kind, "draft", "2026-01-01") for kind in RecordKind}
+    found: dict[str, set[str]] = {}
+    for key, gate in policy.gates.items():
+        t = gate.transition
+        for facts in (ProjectFacts(t.source), ProjectFacts(t.source, weak, wrong)):
+            found.setdefault(key, set()).update(u.code for u in assess(facts, policy, t.target).unmet)
+    # In Review with no decision at all, the gate out is not yet chosen: the code belongs to both gates.
+    from policies.cycle.stages import Stage
+
+    found["review_to_analyse"].update(u.code for u in assess(ProjectFacts(Stage.REVIEW), policy).unmet)
+    return found
+
+
+def test_policy_show_lists_every_condition_a_gate_checks(cli: Cli) -> None:
+    shown = cli.json("policy", "show")["gates"]
+    text = cli.ok("policy", "show")
+    for key, codes in _every_unmet_code().items():
+        listed = {code for condition in shown[key]["conditions"] for code in condition["codes"]}
+        assert codes <= listed, (key, codes - listed)
+        for condition in shown[key]["conditions"]:
+            assert f"  - {condition['condition']}" in text
+    assert shown["do_to_review"]["live_contract"] is True
+    do_to_review = text.split("Do -> Review")[1].split("\n\n")[0]
+    assert "(no conditions)" not in do_to_review and "in force" in do_to_review
+
+
+def test_piped_output_is_neither_wrapped_nor_cut(initialised: Cli) -> None:
+    title = "Family hubs and early help, with a title long enough to need more than eighty columns to show"
+    initialised.ok(*with_option(PROJECT, "--title", title), "--owner", "Priya Shah of the Children's Services Team")
+    for args in (["projects"], ["show", "FAM-2026-01"], ["policy", "show"]):
+        out = initialised.ok(*args, COLUMNS="")  # piped, and no width from the environment
+        assert "…" not in out, out
+    assert title in initialised.ok("projects", COLUMNS="")
+    policy = initialised.ok("policy", "show", COLUMNS="")
+    assert "  - a contract linked to the project, in force (started, not ended, not terminated or expired)\n" in policy
+
+
+def test_policy_check_says_an_empty_file_changes_nothing(cli: Cli, tmp_path: Path) -> None:
+    empty = tmp_path / "empty.toml"
+    empty.write_text("# nothing yet\n")
+    assert cli.ok("policy", "check", str(empty)).strip() == (
+        f"{empty}: valid, but it sets no gate, so it changes nothing: the shipped defaults apply."
+    )
+    one = tmp_path / "one.toml"
+    one.write_text('[gates.do_to_review]\nlive_contract = true\nrecords = [{ record = "award" }]\n')
+    assert cli.ok("policy", "check", str(one)).strip() == (
+        f"{one}: valid; it sets 1 gate (do_to_review); the other gates keep the shipped defaults."
+    )
+
+
+def test_a_missing_policy_file_is_named_with_where_it_was_named(cli: Cli, tmp_path: Path) -> None:
+    missing = tmp_path / "my-gates.toml"
+    assert cli.fails("policy", "check", str(missing)) == (
+        f"error: policy file {missing} does not exist (named by the FILE argument of `commission policy check`)"
+    )
+    assert cli.fails("policy", "show", COMMISSIONING_POLICY_FILE=str(missing)) == (
+        f"error: policy file {missing} does not exist (named by COMMISSIONING_POLICY_FILE)"
+    )

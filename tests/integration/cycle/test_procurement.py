@@ -44,7 +44,8 @@ def test_plan_then_record_actuals(in_do: Settings) -> None:
         as_of=NOV,
         actor="t",
     )
-    assert shown["notes"][0] == "Next procurement milestone: tender notice on 2026-11-08."
+    # Market engagement began a week late: the tender notice is replanned 56 days on, to Monday 16 November.
+    assert shown["notes"][0] == "Next procurement milestone: tender notice on 2026-11-16."
     replanned = plan(in_do, ref="YJP-1", go_live=dt.date(2027, 5, 3), as_of=NOV, actor="t")
     kept = {m["milestone"]: m["actual_on"] for m in replanned["milestones"]}
     assert kept["market_engagement"] == "2026-09-20", "a replan keeps what has already happened"
@@ -61,7 +62,7 @@ def test_a_short_tender_period_is_warned_unless_a_planned_notice_came_first(in_d
         as_of=NOV,
         actor="t",
     )
-    assert any("tender period is 12 days" in w and "minimum is 25 days" in w for w in shown["warnings"])
+    assert any("tender period is 14 days" in w and "minimum is 25 days" in w for w in shown["warnings"])
     shown = set_milestone(
         in_do,
         ref="YJP-1",
@@ -74,6 +75,28 @@ def test_a_short_tender_period_is_warned_unless_a_planned_notice_came_first(in_d
     assert not any("tender period" in w for w in shown["warnings"])
 
 
+def test_an_actual_date_replans_what_follows_and_missed_milestones_are_flagged(in_do: Settings) -> None:
+    plan(in_do, ref="YJP-1", go_live=dt.date(2027, 4, 1), as_of=NOV, actor="t")
+    later = dt.datetime(2026, 12, 6, 10, 0, tzinfo=UTC)
+    shown = show(in_do, ref="YJP-1", as_of=later)
+    missed = [m["milestone"] for m in shown["milestones"] if m["missed"]]
+    assert missed == ["market_engagement", "tender_notice", "clarification_deadline"]
+    assert "Missed: the tender notice was planned for 2026-11-06 and has no actual date." in shown["notes"]
+    shown = set_milestone(
+        in_do,
+        ref="YJP-1",
+        milestone="award_decision",
+        planned=None,
+        actual=dt.date(2026, 12, 24),
+        as_of=dt.datetime(2026, 12, 24, 17, 0, tzinfo=UTC),
+        actor="t",
+    )
+    planned = {m["milestone"]: m["planned_on"] for m in shown["milestones"]}
+    assert planned["standstill_end"] == "2027-01-08" and planned["signature"] == "2027-01-15"
+    assert shown["notes"][0] == "Next procurement milestone: standstill end on 2027-01-08."
+    assert shown["warnings"] == [] and not any(m["missed"] for m in shown["milestones"])
+
+
 @pytest.mark.usefixtures("prefect_engine")
 def test_the_do_stage_flow_reports_the_timeline_and_its_warnings(in_do: Settings) -> None:
     plan(in_do, ref="YJP-1", go_live=dt.date(2027, 4, 1), as_of=NOV, actor="t")
@@ -83,7 +106,10 @@ def test_the_do_stage_flow_reports_the_timeline_and_its_warnings(in_do: Settings
     request = check_advance(in_do, ref="YJP-1", to=None, reason=None, as_of=NOV)
     result = run_stage_flow(request, as_of=NOV, actor="t")
     assert result["outcome"] == "refused"
-    assert "Next procurement milestone: market engagement on 2026-09-13." in result["findings"]
+    assert (
+        "Next procurement milestone: market engagement, planned for 2026-09-11, is missed: "
+        "no actual date is recorded." in result["findings"]
+    )
     assert any(
         f.startswith("Procurement warning: Signing on 2027-01-27 breaks the standstill") for f in result["findings"]
     )
@@ -109,7 +135,7 @@ def test_the_do_stage_flow_reports_the_timeline_and_its_warnings(in_do: Settings
 def test_bad_milestones_are_refused(in_do: Settings, call, message: str) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(UserError, match=message):
         call(in_do)
-    assert show(in_do, ref="YJP-1")["milestones"] == []
+    assert show(in_do, ref="YJP-1", as_of=NOV)["milestones"] == []
 
 
 def test_only_a_project_in_do_is_procured(settings: Settings) -> None:

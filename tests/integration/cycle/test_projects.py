@@ -147,6 +147,31 @@ def test_records_keep_history_and_the_latest_counts(settings: Settings) -> None:
     assert "The business case is recorded as 'approved' (2026-03-16)." in detail["gate"]["findings"]
 
 
+def test_a_record_the_current_stage_cannot_use_is_refused_with_the_stage_that_can(settings: Settings) -> None:
+    new_project(settings, stage="plan")
+    before = counts(settings)
+    for kind, value, label, stage in (
+        ("review_decision", "recommission", "review decision", "Review"),
+        ("award", "Northbridge", "contract award", "Do"),
+    ):
+        with pytest.raises(UserError) as refused:
+            add_record(
+                settings,
+                ref="HOM-2026-01",
+                kind=kind,
+                value=value,
+                on=dt.date(2026, 3, 2),
+                note="",
+                link=None,
+                as_of=MARCH_2,
+                actor="aisha",
+            )
+        assert str(refused.value) == (
+            f"project HOM-2026-01 is in Plan, whose gate does not use a {label}; record it in {stage}"
+        )
+    assert counts(settings) == before
+
+
 def test_check_advance_refuses_what_can_never_succeed(settings: Settings) -> None:
     new_project(settings)
     with pytest.raises(UserError, match="illegal transition for HOM-2026-01: Analyse -> Review is not a step"):

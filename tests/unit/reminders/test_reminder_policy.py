@@ -88,15 +88,20 @@ def test_shipped_ladders_are_the_issue_table() -> None:
         assert codes[review] == ["14d", "2d"]
     for statutory in ("contract_details_notice", "performance_notice", "termination_notice"):
         assert codes[statutory] == ["10d", "3d"]
-    assert policy.send_time == dt.time(8, 0) and policy.digest and not policy.working_days_only
+    assert policy.send_time == dt.time(8, 0) and policy.digest and policy.working_days_only
     assert dict(policy.tags) == {r: r.value for r in Role}
 
 
 def test_break_notice_ladder_for_a_deadline_on_5_march_2027() -> None:
     deadline = fact(KeyDateKind.BREAK_NOTICE_DEADLINE, D(2027, 3, 5))
     # A sweep every day since before the first step: each step on its own day.
-    days = [p.send_day for p in plan([deadline], D(2027, 3, 5), window_start=D(2026, 11, 1)) if p.tag == "owner"]
+    by_calendar = shipped(working_days_only=False)
+    planned = plan([deadline], D(2027, 3, 5), window_start=D(2026, 11, 1), policy=by_calendar)
+    days = [p.send_day for p in planned if p.tag == "owner"]
     assert sorted(days) == [D(2026, 12, 5), D(2027, 1, 4), D(2027, 2, 3), D(2027, 2, 19), D(2027, 2, 26), D(2027, 3, 4)]
+    # The shipped policy sends on working days only: the 90-day step, Saturday 5 December, goes on Friday 4th.
+    days = [p.send_day for p in plan([deadline], D(2027, 3, 5), window_start=D(2026, 11, 1)) if p.tag == "owner"]
+    assert sorted(days) == [D(2026, 12, 4), D(2027, 1, 4), D(2027, 2, 3), D(2027, 2, 19), D(2027, 2, 26), D(2027, 3, 4)]
 
 
 # --------------------------------------------------------------------------- 08:00 local, either side of a clock change
@@ -164,7 +169,7 @@ def test_working_days_only_moves_a_step_back_never_later(due_on: dt.date, lead: 
     parsed = Lead.parse(lead)
     assert parsed is not None
     assert send_day(parsed, due_on, shipped(working_days_only=True), EW) == expected
-    assert send_day(parsed, due_on, shipped(), EW) == parsed.before(due_on)
+    assert send_day(parsed, due_on, shipped(working_days_only=False), EW) == parsed.before(due_on)
 
 
 # --------------------------------------------------------------------------- catch-up after downtime, and new key dates
@@ -292,13 +297,14 @@ def test_due_ranges_cover_every_key_date_with_a_step_in_the_window(
 
 
 def test_due_ranges_are_few_and_narrow() -> None:
-    ranges = due_on_ranges(shipped(), after=D(2026, 11, 22), through=D(2026, 11, 23))
-    assert len(ranges) == len(shipped().leads) == 14  # 10 day leads, 4 month leads
+    by_calendar = shipped(working_days_only=False)  # working days only widens each range by 14 days
+    ranges = due_on_ranges(by_calendar, after=D(2026, 11, 22), through=D(2026, 11, 23))
+    assert len(ranges) == len(by_calendar.leads) == 14  # 10 day leads, 4 month leads
     # One day each, and 3 days' slack for each month lead (month-end clamping).
     assert sum((high - low).days + 1 for low, high, _ in ranges) == 14 + 4 * 3
     by_kinds = {kinds: (low, high) for low, high, kinds in ranges}
     assert by_kinds[("break_notice_deadline",)] == (D(2027, 2, 21), D(2027, 2, 21))  # the 90-day lead alone
-    assert due_on_ranges(shipped(), after=D(2026, 11, 23), through=D(2026, 11, 23)) == []
+    assert due_on_ranges(by_calendar, after=D(2026, 11, 23), through=D(2026, 11, 23)) == []
 
 
 # --------------------------------------------------------------------------- retries and lateness
