@@ -10,6 +10,7 @@ from flows.cli.common import (
     AS_OF_HELP,
     JSON_HELP,
     actor,
+    as_of_instant,
     clock,
     console,
     err_console,
