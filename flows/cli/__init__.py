@@ -28,7 +28,8 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "contracts": ("contracts", "due", "decide", "calendar"),
     "procurement": ("procurement",),
     "reminders": ("sweep", "deliver", "serve", "reminders"),
-    "pbr": ("ratecard", "participants", "claims", "pay", "sample", "clawback", "reconcile"),
+    "pbr": ("ratecard", "participants", "claims"),
+    "payments": ("pay", "sample", "clawback", "reconcile"),
 }
 
 

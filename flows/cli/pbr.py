@@ -1,4 +1,4 @@
-"""commission ratecard / participants / claims import, pay, sample, clawback and reconcile (payment by results)."""
+"""commission ratecard / participants / claims import (payment by results), and what the payment commands share."""
 
 import contextlib
 import sys
@@ -8,10 +8,8 @@ from typing import Annotated, Any
 import typer
 
 from flows.cli.common import (
-    AS_OF_HELP,
     JSON_HELP,
     actor,
-    as_of_instant,
     console,
     err_console,
     print_json,
@@ -33,13 +31,9 @@ def register(app: typer.Typer) -> None:
     claims = typer.Typer(help="Outcome claims (CSV or XLSX), validated against the rate card.")
     claims.command("import")(claims_import)
     app.add_typer(claims, name="claims", no_args_is_help=True)
-    app.command("pay")(pay_command)
-    app.command("sample")(sample_command)
-    app.command("clawback")(clawback_command)
-    app.command("reconcile")(reconcile_command)
 
 
-def _flow(cfg: Any, name: str, *, as_json: bool, **kwargs: Any) -> dict[str, Any]:
+def run_flow(cfg: Any, name: str, *, as_json: bool, **kwargs: Any) -> dict[str, Any]:
     from flows.common.runtime import start_prefect
 
     start_prefect(cfg)
@@ -51,7 +45,7 @@ def _flow(cfg: Any, name: str, *, as_json: bool, **kwargs: Any) -> dict[str, Any
         return run(name, **kwargs)
 
 
-def _readable(path: Path) -> None:
+def readable(path: Path) -> None:
     """Refuse a file that cannot be opened, before any engine starts."""
     try:
         with open(path, "rb"):
@@ -132,10 +126,10 @@ def claims_import(
 
     A malformed row refuses the whole file (exit 1), naming its line and field.
     """
-    _readable(file)  # before Prefect starts: a missing file is refused at once
+    readable(file)  # before Prefect starts: a missing file is refused at once
     cfg = settings()
     when = write_as_of(None, cfg)
-    result = _flow(
+    result = run_flow(
         cfg, "import-claims", as_json=as_json, path=str(file.resolve()), as_of=when.isoformat(), actor=actor(by, cfg)
     )
     if report is not None:
@@ -180,8 +174,8 @@ def claims_import(
     if not result["added"]:
         return
     console.print(
-        f"Claimed £{_money(result['claimed'])}; payable £{_money(result['payable'])}; "
-        f"capped £{_money(result['capped'])}.",
+        f"Claimed £{money_text(result['claimed'])}; payable £{money_text(result['payable'])}; "
+        f"capped £{money_text(result['capped'])}.",
         markup=False,
     )
     rejections = result["rejections"]
@@ -190,7 +184,7 @@ def claims_import(
         for r in rejections[:SHOWN]:
             console.print(
                 f"  line {r['line']}  {r['claim_ref']}  {r['participant']}  {r['outcome']}  {r['verdict']}  "
-                f"payable £{_money(r['payable'])} of £{_money(r['claimed'])}",
+                f"payable £{money_text(r['payable'])} of £{money_text(r['claimed'])}",
                 markup=False,
             )
             for code, sentence in zip(r["reasons"], r["sentences"], strict=True):
@@ -199,224 +193,8 @@ def claims_import(
             console.print(f"  ... and {len(rejections) - SHOWN:,} more (--report FILE lists them all)", markup=False)
 
 
-def _money(text: str) -> str:
+def money_text(text: str) -> str:
     """1,500.00: pounds and pence, in every table."""
     from decimal import Decimal
 
     return f"{Decimal(text):,.2f}"
-
-
-def pay_command(
-    contract: Annotated[str, typer.Option(help="The contract reference.")],
-    period: Annotated[str, typer.Option(help="The period to pay, in arrears: 2026-Q3 or 2026-07.")],
-    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
-    as_of: Annotated[str | None, typer.Option(help=AS_OF_HELP)] = None,
-    by: Annotated[str | None, typer.Option(help="Who is running the payment (default: COMMISSIONING_ACTOR).")] = None,
-) -> None:
-    """Run the payment for a period, once; asking again shows the first run. Writes a schedule per payer."""
-    from flows.pbr.payment_runs import check_payment_run
-
-    cfg = settings()
-    when = write_as_of(as_of, cfg)
-    check_payment_run(cfg, contract, period, as_of=when)  # a refusal needs no Prefect
-    result = _flow(
-        cfg,
-        "payment-run",
-        as_json=as_json,
-        contract=contract,
-        period=period,
-        as_of=when.isoformat(),
-        actor=actor(by, cfg),
-    )
-    if as_json:
-        print_json(result)
-        return
-    s = result["summary"]
-    again = " (already run; this is the first run)" if result["existing"] else ""
-    console.print(
-        f"Payment run {result['contract']} {result['period']} on {result['run_on']}{again}: {s['claims']:,} claim(s), "
-        f"outcomes £{_money(s['outcomes'])}, fees £{_money(s['fees'])}, paid £{_money(s['paid'])}.",
-        markup=False,
-    )
-    for payer, p in s["payers"].items():
-        recovered = f", recovered £{_money(p['recovered'])}" if p["recovered"] != "0.00" else ""
-        carried = f", still owed back £{_money(p['carried'][1:])}" if p["carried"] != "0.00" else ""
-        console.print(
-            f"  {payer}: outcomes £{_money(p['outcomes'])}, fees £{_money(p['fees'])}{recovered}{carried}; "
-            f"pays £{_money(p['payment'])}",
-            markup=False,
-        )
-    for c in s["capped"][:SHOWN]:
-        console.print(f"  capped at run: {c['claim']} £{_money(c['capped'])}: {'; '.join(c['why'])}", markup=False)
-    for path in result["schedules"]:
-        console.print(f"  schedule: {path}", markup=False)
-
-
-def sample_command(
-    contract: Annotated[str, typer.Option(help="The contract reference.")],
-    period: Annotated[str, typer.Option(help="The paid period to sample, e.g. 2026-Q3.")],
-    size: Annotated[int, typer.Option(help="How many paid claims to check.")],
-    seed: Annotated[int, typer.Option(help="The random seed: the same seed draws the same sample.")],
-    results: Annotated[
-        Path | None, typer.Option(help="Check results to record: CSV with claim_ref, result (valid|invalid), note.")
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
-    as_of: Annotated[str | None, typer.Option(help=AS_OF_HELP)] = None,
-    by: Annotated[str | None, typer.Option(help="Who is checking (default: COMMISSIONING_ACTOR).")] = None,
-) -> None:
-    """Draw (once) a seeded sample of a run's paid claims; with --results, record the checks.
-
-    When every sampled claim is checked, invalid ones are clawed back and the error rate by value is
-    extrapolated to the claims not sampled and raised as a recovery against the next payment run.
-    """
-    if size < 1:  # checked here too, so that the refusal does not wait for Prefect to start
-        raise UserError("--size: at least 1")
-    if results is not None:
-        _readable(results)
-    cfg = settings()
-    when = write_as_of(as_of, cfg)
-    result = _flow(
-        cfg,
-        "sample-validation",
-        as_json=as_json,
-        contract=contract,
-        period=period,
-        size=size,
-        seed=seed,
-        results=str(results.resolve()) if results else None,
-        as_of=when.isoformat(),
-        actor=actor(by, cfg),
-    )
-    if as_json:
-        print_json(result)
-        return
-    drawn = "drawn earlier" if result["existing"] else "drawn now"
-    console.print(
-        f"Sample {result['contract']} {result['period']} (seed {result['seed']}, {drawn}): {len(result['items'])} of "
-        f"{result['population']:,} paid claim(s) worth £{_money(result['population_value'])}.",
-        markup=False,
-    )
-    for item in result["items"]:
-        console.print(
-            f"  {item['claim']}  {item['participant']}  {item['outcome']}  £{_money(item['paid'])}  "
-            f"{item['result'] or 'to check'}{'  ' + item['note'] if item['note'] else ''}",
-            markup=False,
-        )
-    c = result["concluded"]
-    if c:
-        console.print(
-            f"Concluded: {c['error_rate']} invalid by value (£{_money(c['invalid_value'])} of "
-            f"£{_money(c['sampled_value'])} sampled); invalid claims clawed back; £{_money(c['recovery'])} to recover "
-            f"on the £{_money(c['unsampled_value'])} not sampled, from the next payment run.",
-            markup=False,
-        )
-
-
-def clawback_command(
-    contract: Annotated[str, typer.Option(help="The contract reference.")],
-    claim: Annotated[str, typer.Option(help="The claim reference found invalid.")],
-    reason: Annotated[str, typer.Option(help="Why (kept in the ledger and the audit log).")],
-    reverse: Annotated[bool, typer.Option(help="Reverse an earlier clawback of this claim instead.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
-    as_of: Annotated[str | None, typer.Option(help=AS_OF_HELP)] = None,
-    by: Annotated[str | None, typer.Option(help="Who decides (default: COMMISSIONING_ACTOR).")] = None,
-) -> None:
-    """Claw back a paid claim found invalid later (recovered from the next run), or --reverse a clawback."""
-    from decimal import Decimal
-
-    from flows.pbr.clawbacks import clawback
-
-    cfg = settings()
-    result = clawback(
-        cfg, contract, claim, reason=reason, reverse=reverse, as_of=write_as_of(as_of, cfg), actor=actor(by, cfg)
-    )
-    if as_json:
-        print_json(result.as_dict())
-        return
-    for e in result.entries:
-        amount = Decimal(e["amount"])
-        what = f"£{-amount:,.2f} clawed back" if amount < 0 else f"£{amount:,.2f} restored (clawback reversed)"
-        console.print(f"{result.claim}: {e['payer']}: {what}", markup=False)
-
-
-def reconcile_command(
-    contract: Annotated[str, typer.Option(help="The contract reference.")],
-    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
-    csv: Annotated[Path | None, typer.Option(help="Write the period-by-outcome table to this CSV.")] = None,
-    xlsx: Annotated[Path | None, typer.Option(help="Write every table to this Excel workbook.")] = None,
-    chart: Annotated[Path | None, typer.Option(help="Draw cumulative payments against the caps to this PNG.")] = None,
-    by: Annotated[str | None, typer.Option(help="Who generates the workbook (default: COMMISSIONING_ACTOR).")] = None,
-) -> None:
-    """Claimed, accepted, rejected by reason, capped, paid, clawed back, outstanding, and headroom under each cap."""
-    from functools import partial
-    from zoneinfo import ZoneInfo
-
-    from flows.pbr.reconcile import Reconciliation, export_chart, export_csv, export_xlsx
-
-    cfg = settings()
-    result = _flow(cfg, "reconcile", as_json=as_json, contract=contract)
-    report = Reconciliation(**result)
-    generated = as_of_instant(None, cfg).astimezone(ZoneInfo(cfg.timezone))
-    workbook = partial(export_xlsx, generated=generated, actor=actor(by, cfg))
-    for path, write in ((csv, export_csv), (xlsx, workbook), (chart, export_chart)):
-        if path is not None:
-            write(report, path)
-            err_console.print(f"wrote {path}", markup=False)
-    if as_json:
-        print_json(result)
-        return
-    if csv or xlsx or chart:
-        return
-    _tables(report)
-
-
-def _wide(columns: int) -> Any:
-    """The console, or one at least ``columns`` wide: ten columns of figures are never squeezed into 80."""
-    if console.width >= columns:
-        return console
-    from rich.console import Console
-
-    return Console(width=columns, highlight=False)
-
-
-def _tables(report: Any) -> None:
-    from rich import box
-    from rich.table import Table as RichTable
-
-    def Table(**options: Any) -> RichTable:
-        return RichTable(box=box.SIMPLE_HEAD, pad_edge=False, **options)
-
-    from flows.pbr.reconcile import CAPS_HEADER
-
-    money = ("claimed", "accepted", "capped", "rejected", "paid", "clawed_back", "outstanding")
-    table = Table(title=f"{report.contract} ({report.provider}): by period and outcome (£)", title_justify="left")
-    for name in ("period", "outcome", "claims", *money):
-        table.add_column(name.replace("_", " "), justify="left" if name in ("period", "outcome") else "right")
-    for r in report.rows:
-        table.add_row(r["period"], r["outcome"], f"{r['claims']:,}", *(_money(r[m]) for m in money))
-    t = report.totals
-    table.add_row("total", "", f"{t['claims']:,}", *(_money(t[m]) for m in money), style="bold")
-    _wide(136).print(table)
-    if t["extrapolated_recoveries"] != "0.00":
-        console.print(f"Extrapolated recoveries raised: £{_money(t['extrapolated_recoveries'])}", markup=False)
-    if report.rejected_by_reason:
-        reasons = Table(title="Rejected by reason", title_justify="left")
-        for name in ("reason", "claims", "value"):
-            reasons.add_column(name, justify="left" if name == "reason" else "right")
-        for r in report.rejected_by_reason:
-            reasons.add_row(r["reason"], f"{r['claims']:,}", _money(r["value"]))
-        console.print(reasons)
-    payers = Table(title="By payer", title_justify="left")
-    names = ("outcomes", "fees", "paid", "clawed_back", "reversed", "balance")
-    payers.add_column("payer")
-    for name in names:
-        payers.add_column(name.replace("_", " "), justify="right")
-    for p in report.payers:
-        payers.add_row(p["payer"], *(_money(p[n]) for n in names))
-    _wide(100).print(payers)
-    caps = Table(title="Caps and headroom", title_justify="left")
-    for name in CAPS_HEADER:
-        caps.add_column(name, justify="left" if name == "cap" else "right")
-    for c in report.caps:  # the JSON keys stay "accepted" and "paid"; the columns say what they are
-        caps.add_row(c["cap"], *(_money(c[n]) if c[n] else "" for n in ("limit", "accepted", "paid", "headroom")))
-    _wide(112).print(caps)
