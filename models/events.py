@@ -33,6 +33,18 @@ class Event(SQLModel, table=True):
     before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
+    def public(self) -> dict[str, Any]:
+        """The entry as a history line shows it: the date it speaks of and when it was entered."""
+        return {
+            "at": self.effective_at.isoformat(),
+            "recorded_at": self.recorded_at.isoformat(),
+            "actor": self.actor,
+            "action": self.action,
+            "reason": self.reason,
+            "before": self.before,
+            "after": self.after,
+        }
+
 
 def append_event(
     *,

@@ -41,18 +41,7 @@ def contract_detail(settings: Settings, ref: str) -> dict[str, Any]:
             "expiry": expiry(terms).isoformat(),
             "max_extent": max_extent(terms).isoformat(),
             "key_dates": [_key_date_public(k) for k in key_dates_of(session=session, contract_id=_id(contract))],
-            "history": [
-                {
-                    "at": e.effective_at.isoformat(),
-                    "recorded_at": e.recorded_at.isoformat(),
-                    "actor": e.actor,
-                    "action": e.action,
-                    "reason": e.reason,
-                    "before": e.before,
-                    "after": e.after,
-                }
-                for e in events_for(session=session, entity="contract", entity_ref=contract.ref)
-            ],
+            "history": [e.public() for e in events_for(session=session, entity="contract", entity_ref=contract.ref)],
         }
 
 

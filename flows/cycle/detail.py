@@ -33,16 +33,5 @@ def project_detail(settings: Settings, policy: GatePolicy, ref: str) -> dict[str
             "evidence": [e.public() for e in list_evidence(session=session, project_id=pid)],
             "records": [r.public() for r in list_records(session=session, project_id=pid)],
             "gate_decisions": [g.public() for g in list_gate_decisions(session=session, project_id=pid)],
-            "history": [
-                {
-                    "at": e.effective_at.isoformat(),
-                    "recorded_at": e.recorded_at.isoformat(),
-                    "actor": e.actor,
-                    "action": e.action,
-                    "reason": e.reason,
-                    "before": e.before,
-                    "after": e.after,
-                }
-                for e in events_for(session=session, entity="project", entity_ref=project.ref)
-            ],
+            "history": [e.public() for e in events_for(session=session, entity="project", entity_ref=project.ref)],
         }
