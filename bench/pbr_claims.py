@@ -14,7 +14,7 @@ Targets (issue 5):
     the same database, measured in the same run.
 
 Setup (not timed against a target): a fresh SQLite data dir, the FCF-2025-01
-contract from tests/support/builders.py, priced on the Fair Chance Fund card of
+contract as tests/support/builders.py adds it, priced on the Fair Chance Fund card of
 examples/ with its cohort and contract cap scaled to the number of participants
 (the shipped card's £1.5m cap for 300 would reject all but the first few
 thousand claims as over the cap), and the participants imported with
@@ -25,6 +25,17 @@ asks for and dates that respect its prerequisites and intervals; a few claim
 more than the card price (partly accepted), and about 10% are made rejectable
 (too early, before referral, prerequisite missing, duplicate claim reference,
 unknown participant, evidence missing, already paid, mutually exclusive).
+
+The whole timeline is moved YEARS_BACK (4) years into the past: nothing may be
+dated after the real clock (an event, a claim achieved after the import's
+as-of, a payment run). The contract starts, the card takes effect and
+referrals open on 1 October 2021 (the shipped card and the builder say 2025),
+participants are imported as of 1 October 2022 and the claims as of 30 June
+2024. The claims are laid out in days from each referral, with the same seed;
+four years (not three) keep the leap day in the same place (February 2024 for
+2028), so every claim falls on the same day of the same month and quarter as
+before: the same file, the same verdicts and the same payment runs, quarter by
+quarter, only the years changed.
 
 The import decides the claims on every core: with no contract or outcome cap
 in reach, it forks one worker per further core, each deciding a share of whole
@@ -74,9 +85,21 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 CARD = ROOT / "examples" / "fair-chance-fund.yaml"
 CONTRACT = "FCF-2025-01"
-WINDOW = (dt.date(2025, 10, 1), dt.date(2026, 9, 30))  # the card's referral window
-PARTICIPANTS_AS_OF = dt.datetime(2026, 10, 1, 9, 0, tzinfo=dt.UTC)
-CLAIMS_AS_OF = dt.datetime(2028, 6, 30, 9, 0, tzinfo=dt.UTC)
+# Nothing may be dated after the real clock: the shipped card's timeline (2025-10 to 2028-06) is moved this
+# many whole years back, the card's dates, the contract's start and every as-of alike. A multiple of four, so
+# that day N after the first referral is the same day of the same month as before (2028's 29 February is 2024's).
+YEARS_BACK = 4
+
+
+def back(day: dt.date) -> dt.date:
+    """``day``, YEARS_BACK years earlier (none of the timeline's dates is a 29 February)."""
+    return day.replace(year=day.year - YEARS_BACK)
+
+
+CONTRACT_START = back(dt.date(2025, 10, 1))  # tests/support/builders.py fcf_contract's start
+WINDOW = (back(dt.date(2025, 10, 1)), back(dt.date(2026, 9, 30)))  # the card's referral window
+PARTICIPANTS_AS_OF = dt.datetime.combine(back(dt.date(2026, 10, 1)), dt.time(9, 0), tzinfo=dt.UTC)
+CLAIMS_AS_OF = dt.datetime.combine(back(dt.date(2028, 6, 30)), dt.time(9, 0), tzinfo=dt.UTC)
 TARGET_SECONDS = 20.0
 TARGET_MB = 1024.0
 SEED = 20251001
@@ -95,13 +118,54 @@ TEMPLATE, CLAIMS_FILE = "before-claims.db", "claims.csv"
 
 
 def scaled_card(target: Path, participants: int) -> None:
-    """The shipped card with a cohort of ``participants`` and a contract cap of £10,000 each."""
+    """The shipped card with a cohort of ``participants``, a contract cap of £10,000 each, and its
+    effective_from and referral window YEARS_BACK years earlier."""
     text = CARD.read_text(encoding="utf-8")
     text, cohorts = re.subn(r"(?m)^cohort: \d+", f"cohort: {participants}", text)
     text, caps = re.subn(r'(?m)^contract_cap: "[\d.]+"', f'contract_cap: "{participants * 10_000}.00"', text)
-    if cohorts != 1 or caps != 1:
-        sys.exit(f"{CARD}: expected one cohort: and one contract_cap: line to scale")
+    text, dates = re.subn(
+        r"(?m)^(effective_from|referral_from|referral_to): (\d{4}-\d{2}-\d{2})",
+        lambda m: f"{m[1]}: {back(dt.date.fromisoformat(m[2])).isoformat()}",
+        text,
+    )
+    if cohorts != 1 or caps != 1 or dates != 3:
+        sys.exit(f"{CARD}: expected one cohort:, contract_cap:, effective_from:, referral_from: and referral_to: line")
+    window = re.findall(r"(?m)^referral_(?:from|to): (\S+)", text)
+    if window != [WINDOW[0].isoformat(), WINDOW[1].isoformat()]:
+        sys.exit(f"{CARD}: the referral window moved back is {window}, the benchmark's is {WINDOW}")
     target.write_text(text, encoding="utf-8")
+
+
+def add_contract(settings: Any) -> None:
+    """Project YPH-1 and the £1.5m, 3-year FCF-2025-01 contract as tests/support/builders.py
+    ``fcf_contract`` adds them, from CONTRACT_START (the builder's 1 October 2025, YEARS_BACK years earlier)."""
+    from flows.contracts.files import Row
+    from flows.contracts.importing import add_contracts
+    from flows.cycle.projects import create_project
+
+    when = dt.datetime.combine(back(dt.date(2025, 9, 1)), dt.time(), tzinfo=dt.UTC)  # the builder's as-of
+    create_project(
+        settings,
+        ref="YPH-1",
+        title="Young people's homelessness",
+        service_area="Housing",
+        owner="A",
+        description="",
+        stage="review",
+        as_of=when,
+        actor="bench",
+    )
+    fields = {
+        "ref": CONTRACT,
+        "title": "Young people's homelessness (Fair Chance Fund terms)",
+        "provider": "Northbridge YP Trust",
+        "project": "YPH-1",
+        "value": "1500000",
+        "start": CONTRACT_START.isoformat(),
+        "term": "3 years",
+        "payment_model": "payment_by_results",
+    }
+    add_contracts(settings, [Row("bench", fields)], as_of=when, actor="bench")
 
 
 def card_outcomes() -> dict[str, tuple[str, str]]:
@@ -461,19 +525,17 @@ def tree_pss_mb(pid: int) -> float:
 
 def build(tmp: Path, data: Path, template: Path, claims_csv: Path, claims: int, participants: int, refs: str) -> None:
     """Migrate, create the contract and its card, import the participants, write the claims; keep a template."""
-    sys.path.insert(0, str(ROOT))  # for tests/support/builders.py
     from flows.common.runtime import engine, initialise
     from flows.common.settings import load_settings
     from flows.pbr.participants import import_participants
     from flows.pbr.ratecards import import_rate_card
-    from tests.support.builders import fcf_contract
 
     settings = load_settings()
     start = time.perf_counter()
     initialise(settings)
     card = tmp / "fair-chance-fund-scaled.yaml"
     scaled_card(card, participants)
-    fcf_contract(settings, card=None)
+    add_contract(settings)
     import_rate_card(  # £10,000 a participant: more than the builder's £1.5m contract, on purpose
         settings,
         card,
@@ -532,7 +594,8 @@ def prepared(
     os.environ["COMMISSIONING_DATA_DIR"] = str(data)
     env = dict(os.environ)
     template, claims_csv, built = tmp / TEMPLATE, tmp / CLAIMS_FILE, tmp / "built"
-    sizes = f"{claims} {participants} {SEED}{'' if refs == 'in-order' else ' ' + refs}\n"
+    # The timeline is part of the build: a folder kept from before it moved back is not reused.
+    sizes = f"{claims} {participants} {SEED} -{YEARS_BACK}y{'' if refs == 'in-order' else ' ' + refs}\n"
     if built.exists() and built.read_text() == sizes and template.exists() and claims_csv.exists():
         print(f"reusing the database and claims file in {tmp} (setup not redone)", flush=True)
         return tmp, env

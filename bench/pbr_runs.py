@@ -10,9 +10,11 @@ the ledger behind it).
 
 Setup: the database and claims file of bench/pbr_claims.py (1,000,000 claims
 for 250,000 participants on the FCF-2025-01 card; built if missing), the
-claims imported once (timed, not judged), then the runs from 2025-Q4, the
-first quarter of the referral window, to the last quarter with claims, each
-as of the day after the last quarter ends.
+claims imported once (timed, not judged), then the runs from 2021-Q4, the
+first quarter of the referral window, to the last quarter with claims
+(2024-Q2), each as of the day after the last quarter ends: the timeline of
+bench/pbr_claims.py, four years in the past, since no run may be dated
+after now.
 
     .venv/bin/python bench/pbr_runs.py              # full: 1,000,000 claims, 250,000 participants
     .venv/bin/python bench/pbr_runs.py --smoke      # CI: 20,000 claims, 5,000 participants, not judged
@@ -36,7 +38,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import pbr_claims  # noqa: E402  (the same database, files and build)
 
-AS_OF = dt.datetime(2028, 7, 1, 9, 0, tzinfo=dt.UTC)
+# The day after the last quarter with claims ends (2028-07-01, moved back as pbr_claims moves the timeline).
+AS_OF = pbr_claims.CLAIMS_AS_OF + dt.timedelta(days=1)
 RESULT = "result.json"
 
 
@@ -53,8 +56,7 @@ def child(step: str, data: Path, argument: str) -> dict[str, Any]:
     elif step == "pay":
         from flows.pbr.payment_runs import payment_run
 
-        # The benchmark's quarters run to mid-2028: its clock is set there (now=), as a test's would be.
-        run = payment_run(settings, pbr_claims.CONTRACT, argument, as_of=AS_OF, actor="bench", now=AS_OF)
+        run = payment_run(settings, pbr_claims.CONTRACT, argument, as_of=AS_OF, actor="bench")
         what = {"claims": run.summary["claims"], "paid": run.summary["paid"]}
     else:
         from flows.pbr.reconcile import reconcile
