@@ -25,9 +25,11 @@ from policies.pbr.ratecard import RateCard
 Checked = list[tuple[Contract, list[RateCard], list[Claim]]]
 
 
-def read_checked_claims(session: Any, path: Path, *, report: Path | None = None) -> tuple[Checked, int]:
-    """Each contract with its rate cards and its claims, and the number of rows; or a UserError naming every
-    problem (all of them written to ``report``, a CSV of line, field and reason, when one is given)."""
+def read_checked_claims(
+    session: Any, path: Path, *, report: Path | None = None, keep: bool = True
+) -> tuple[Checked, int]:
+    """Each contract with its rate cards and its claims (none with ``keep=False``), and the number of rows; or a
+    UserError naming every problem (all of them written to ``report``, a CSV of line, field and reason)."""
     found: dict[str, tuple[Contract, list[RateCard]]] = {}
 
     def codes_of(ref: str) -> Codes:
@@ -43,7 +45,7 @@ def read_checked_claims(session: Any, path: Path, *, report: Path | None = None)
 
     problems = Problems(path, report=report, report_option="--report")
     try:
-        by_contract, _, rows = read_claims(path, codes_of=codes_of, problems=problems)
+        by_contract, _, rows = read_claims(path, codes_of=codes_of, problems=problems, keep=keep)
     except BaseException:
         problems.discard()
         raise
@@ -55,6 +57,5 @@ def check_claims(settings: Settings, path: Path, *, report: Path | None = None) 
     """Read and check every row of a claims file, store nothing, and say how many rows it has; a file with a
     malformed row is refused as the import would refuse it (``report`` gets every problem)."""
     with unit_of_work(database(settings)) as session:
-        checked, rows = read_checked_claims(session, path, report=report)
-        del checked
+        _, rows = read_checked_claims(session, path, report=report, keep=False)
     return rows

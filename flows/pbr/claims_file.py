@@ -36,12 +36,17 @@ ANY_CODE = _AnyCode()  # for a reading with no contracts to check against (a ben
 
 
 def read_claims(
-    path: Path, *, codes_of: Callable[[str], Codes] = lambda contract: ANY_CODE, problems: Problems | None = None
+    path: Path,
+    *,
+    codes_of: Callable[[str], Codes] = lambda contract: ANY_CODE,
+    problems: Problems | None = None,
+    keep: bool = True,
 ) -> tuple[dict[str, list[Claim]], Problems, int]:
     """Every row parsed, or named as malformed; values repeated across rows are parsed once.
 
     ``codes_of(contract)``: the outcome codes a contract takes, or the reason it takes none (no such contract,
-    no rate card); a row naming another contract or code is malformed."""
+    no rate card); a row naming another contract or code is malformed. ``keep=False``: check every row the
+    same way, but keep no claims (a check before the import, which reads the file again)."""
     table = open_table(path, required=CLAIM_REQUIRED, optional=CLAIM_OPTIONAL)
     if problems is None:
         problems = Problems(path)
@@ -102,6 +107,8 @@ def read_claims(
             _claim_row_problems(
                 problems, table.where(line), line, contract, known, ref, participant, outcome, achieved, amount
             )
+            continue
+        if not keep:
             continue
         claims = by_contract.get(contract)
         if claims is None:
