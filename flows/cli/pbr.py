@@ -118,17 +118,27 @@ def claims_import(
     file: Annotated[Path, typer.Argument(help="Claims, .csv or .xlsx (see the README).")],
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
     report: Annotated[
-        Path | None, typer.Option(help="Also write every rejected or partly accepted row, by line, to this CSV.")
+        Path | None,
+        typer.Option(
+            help="Also write, to this CSV, every rejected or partly accepted claim by line; or, when the file is "
+            "refused as malformed, every problem (line, field, reason)."
+        ),
     ] = None,
     by: Annotated[str | None, typer.Option(help="Who is importing (default: COMMISSIONING_ACTOR).")] = None,
 ) -> None:
     """Validate a claims file against the rate card and store every claim with its verdict and reasons, or nothing.
 
-    A malformed row refuses the whole file (exit 1), naming its line and field.
+    A malformed row refuses the whole file (exit 1), naming every problem's line, field and reason.
     """
+    from flows.pbr.claims_check import check_claims
+
     readable(file)  # before Prefect starts: a missing file is refused at once
     cfg = settings()
     when = write_as_of(None, cfg)
+    # Before Prefect starts, every row is read and checked (cells, contract, outcome code) by the reading the
+    # flow uses: a bad file is refused in a moment, every problem named (and written to --report); a good one
+    # is read again by the flow.
+    check_claims(cfg, file, report=report)
     result = run_flow(
         cfg, "import-claims", as_json=as_json, path=str(file.resolve()), as_of=when.isoformat(), actor=actor(by, cfg)
     )

@@ -2,11 +2,14 @@
 
 A claims file may hold a million rows, so values repeated across rows (dates,
 amounts, outcome codes, participants, evidence) are parsed once, and a row's
-cells are taken apart in one call. Whether a well-formed claim is payable is
-for the rules in policies/pbr/claim_rules.py, not for this reading.
+cells are taken apart in one call. The contract and outcome codes are checked
+in the same pass, through ``codes_of`` (asked once per contract), so that one
+reading names every problem of the file. Whether a well-formed claim is
+payable is for the rules in policies/pbr/claim_rules.py, not for this reading.
 """
 
 import datetime as dt
+from collections.abc import Callable, Container
 from decimal import Decimal
 from operator import itemgetter
 from pathlib import Path
@@ -21,11 +24,32 @@ from policies.pbr.claims import Claim
 CLAIM_REQUIRED = ("contract", "claim_ref", "participant", "outcome", "achieved_on")
 CLAIM_OPTIONAL = ("amount", "evidence")
 
+Codes = Container[str] | str  # the outcome codes a contract's rate cards know, or why it cannot be claimed on
 
-def read_claims(path: Path) -> tuple[dict[str, list[Claim]], Problems, int]:
-    """Every row parsed, or named as malformed; values repeated across rows are parsed once."""
+
+class _AnyCode:
+    def __contains__(self, code: object) -> bool:
+        return True
+
+
+ANY_CODE = _AnyCode()  # for a reading with no contracts to check against (a benchmark of the rules)
+
+
+def read_claims(
+    path: Path,
+    *,
+    codes_of: Callable[[str], Codes] = lambda contract: ANY_CODE,
+    problems: Problems | None = None,
+    keep: bool = True,
+) -> tuple[dict[str, list[Claim]], Problems, int]:
+    """Every row parsed, or named as malformed; values repeated across rows are parsed once.
+
+    ``codes_of(contract)``: the outcome codes a contract takes, or the reason it takes none (no such contract,
+    no rate card); a row naming another contract or code is malformed. ``keep=False``: check every row the
+    same way, but keep no claims (a check before the import, which reads the file again)."""
     table = open_table(path, required=CLAIM_REQUIRED, optional=CLAIM_OPTIONAL)
-    problems = Problems(path)
+    if problems is None:
+        problems = Problems(path)
     columns = table.columns
     has_amount, has_evidence = "amount" in columns, "evidence" in columns
     # One C call takes a row's cells apart; a column the file lacks reads the contract's cell, unused.
@@ -38,6 +62,7 @@ def read_claims(path: Path) -> tuple[dict[str, list[Claim]], Problems, int]:
     outcomes: dict[str, str] = {}
     people: dict[str, str] = {}  # one string for each participant, however many claims
     evidences: dict[str, str] = {"": ""}
+    codes: dict[str, Codes] = {"": ()}  # by contract; an empty contract is named as empty, not looked up
     by_contract: dict[str, list[Claim]] = {}
     rows = 0
     claim = tuple.__new__  # Claim(...) without a Python call: a million are made here
@@ -45,6 +70,9 @@ def read_claims(path: Path) -> tuple[dict[str, list[Claim]], Problems, int]:
         rows += 1
         contract, ref, participant, code, day, amount_text, evidence_text = cells_of(cells)
         participant = people.setdefault(participant, participant)
+        known = codes.get(contract)
+        if known is None:
+            known = codes[contract] = codes_of(contract)
         outcome = outcomes.get(code)
         if outcome is None:
             outcome = outcomes[code] = code.upper()
@@ -70,13 +98,17 @@ def read_claims(path: Path) -> tuple[dict[str, list[Claim]], Problems, int]:
             or not participant
             or len(participant) > 60
             or not outcome
+            or known.__class__ is str
+            or outcome not in known
             or isinstance(achieved, str)
             or isinstance(amount, str)
             or evidence is None
         ):
             _claim_row_problems(
-                problems, table.where(line), line, contract, ref, participant, outcome, achieved, amount
+                problems, table.where(line), line, contract, known, ref, participant, outcome, achieved, amount
             )
+            continue
+        if not keep:
             continue
         claims = by_contract.get(contract)
         if claims is None:
@@ -92,6 +124,7 @@ def _claim_row_problems(
     where: str,
     line: int,
     contract: str,
+    known: Codes,
     ref: str,
     participant: str,
     outcome: str,
@@ -103,6 +136,9 @@ def _claim_row_problems(
     if not contract:
         problems.add(where, line, "contract", "is empty")
         bad = True
+    elif isinstance(known, str):
+        problems.add(where, line, "contract", known)
+        bad = True
     if not ref or len(ref) > 60:
         problems.add(where, line, "claim_ref", "is empty" if not ref else "is over 60 characters")
         bad = True
@@ -111,6 +147,9 @@ def _claim_row_problems(
         bad = True
     if not outcome:
         problems.add(where, line, "outcome", "is empty")
+        bad = True
+    elif contract and not isinstance(known, str) and outcome not in known:
+        problems.add(where, line, "outcome", f"{outcome!r} is not an outcome code on {contract}'s rate card")
         bad = True
     if isinstance(achieved, str):
         problems.add(where, line, "achieved_on", achieved)

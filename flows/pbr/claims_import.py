@@ -3,7 +3,8 @@
 The import is one transaction and idempotent. A file with a malformed row
 (a missing or unknown value, a bad date or amount, an unknown contract or
 outcome code) is refused whole, naming each row's line, field and reason:
-nothing of it is kept (flows/pbr/claims_file.py reads it). A well-formed
+nothing of it is kept (flows/pbr/claims_check.py reads and checks it, in one
+pass). A well-formed
 claims file is validated by the pure rules in policies/pbr/claim_rules.py;
 accepted, partly accepted and rejected claims are all stored, with their
 reasons, and the report lists the rejections by line. Importing the same file
@@ -29,10 +30,10 @@ from typing import Any
 from flows.common.errors import UserError
 from flows.common.runtime import database
 from flows.common.settings import Settings
-from flows.pbr.claims_file import read_claims
+from flows.pbr.claims_check import read_checked_claims
 from flows.pbr.claims_parallel import PARALLEL_FROM, decide_in_parallel, move_in, worker_shares
 from flows.pbr.claims_report import ClaimsReport, Rejection
-from flows.pbr.contract import cards_for, contract_id, pbr_contract
+from flows.pbr.contract import contract_id
 from models.contracts import Contract
 from models.db import unit_of_work
 from models.events import append_event
@@ -49,9 +50,8 @@ from models.pbr.ledger import clawed_back_claims
 from models.pbr.ratecards import rate_cards_of
 from policies.dates import local_date
 from policies.pbr.book import Book
-from policies.pbr.claims import CAP_REASONS, Claim, Decision, Reason, Verdict, fingerprint, pence, pounds
+from policies.pbr.claims import CAP_REASONS, Decision, Reason, Verdict, fingerprint, pence, pounds
 from policies.pbr.participants import Participant
-from policies.pbr.ratecard import RateCard
 from policies.pbr.validation import decide_in_file_order, plan_claims
 
 
@@ -82,35 +82,10 @@ def _import_claims(
     settings: Settings, path: Path, *, as_of: dt.datetime, actor: str, workers: int | None
 ) -> ClaimsReport:
     raw_digest = _sha256(path)
-    by_contract, problems, rows = read_claims(path)
-    problems.raise_if_any("claims")
-    report = ClaimsReport(str(path), rows=rows)
     # Side files of rows decided in other processes live until the transaction that moved them in is over.
     with contextlib.ExitStack() as scratch, unit_of_work(database(settings)) as session:
-        checked: list[tuple[Contract, list[RateCard], list[Claim]]] = []
-        for contract_ref, claims in by_contract.items():
-            first = min(c.line for c in claims)
-            try:
-                contract = pbr_contract(session, contract_ref)
-            except UserError as exc:
-                problems.add(f"{path}:{first}", first, "contract", str(exc))
-                continue
-            cards = cards_for(session, contract)
-            if not cards:
-                problems.add(f"{path}:{first}", first, "contract", f"{contract_ref} has no rate card; import one first")
-                continue
-            known = {code for card in cards for code in card.outcomes}
-            for claim in claims:
-                if claim.outcome not in known:
-                    problems.add(
-                        f"{path}:{claim.line}",
-                        claim.line,
-                        "outcome",
-                        f"{claim.outcome!r} is not an outcome code on {contract_ref}'s rate card",
-                    )
-            checked.append((contract, cards, claims))
-        problems.raise_if_any("claims")
-        by_contract.clear()  # each contract's claims are held once, in checked, and let go once stored
+        checked, rows = read_checked_claims(session, path)  # every row, or a refusal naming every problem
+        report = ClaimsReport(str(path), rows=rows)
         import_row: ClaimImport | None = None
         today = local_date(as_of, settings.timezone)  # a claim achieved after it is rejected
         while checked:

@@ -1,5 +1,6 @@
 """Failures from outside the program (a missing folder, a full disk, a read-only data dir) are one line, exit 1."""
 
+import csv
 import os
 import stat
 import subprocess
@@ -80,6 +81,36 @@ def test_quick_refusals_do_not_start_prefect(initialised: Cli, args: list[str], 
     lines = [line for line in done.stderr.splitlines() if not line.startswith("import time:")]
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], lines
     assert not _imported_prefect(done.stderr)
+
+
+def test_a_claims_file_bad_on_line_2_is_refused_whole_before_prefect_starts(initialised: Cli, tmp_path: Path) -> None:
+    """Its rows are read and checked (cells, contract, outcome) in the command's own process; only a good file
+    goes on to the flow. --report gets every problem, line by line."""
+    bad, report = tmp_path / "claims.csv", tmp_path / "problems.csv"
+    bad.write_text(
+        "contract,claim_ref,participant,outcome,achieved_on,amount,evidence\n"
+        "FCF-2099-01,C-1,P-001,EDU_ENTRY,19/01/2026,,enrolment\n",
+        encoding="utf-8",
+    )
+    before = initialised.dump()
+    done = initialised.run(
+        "claims", "import", str(bad), "--report", str(report), timeout=60, PYTHONPROFILEIMPORTTIME="1"
+    )
+    assert done.returncode == 1, done.stderr
+    lines = [line for line in done.stderr.splitlines() if not line.startswith("import time:")]
+    assert lines == [
+        f"error: {bad}: 1 malformed row(s); no claims from this file were imported:",
+        f"  {bad}:2: contract: no contract with reference 'FCF-2099-01'",
+        f"  {bad}:2: achieved_on: '19/01/2026' is not a date in ISO form (YYYY-MM-DD, e.g. 2026-03-31)",
+    ]
+    assert not _imported_prefect(done.stderr)
+    with report.open(encoding="utf-8", newline="") as written:
+        assert list(csv.reader(written)) == [
+            ["line", "field", "reason"],
+            ["2", "contract", "no contract with reference 'FCF-2099-01'"],
+            ["2", "achieved_on", "'19/01/2026' is not a date in ISO form (YYYY-MM-DD, e.g. 2026-03-31)"],
+        ]
+    assert initialised.dump() == before
 
 
 def test_a_write_failing_inside_a_flow_is_one_line(request: pytest.FixtureRequest, tmp_path: Path) -> None:

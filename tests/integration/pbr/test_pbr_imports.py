@@ -21,6 +21,7 @@ from flows.common.runtime import database
 from flows.common.settings import Settings
 from flows.contracts.files import Row
 from flows.contracts.importing import add_contracts
+from flows.pbr.claims_check import check_claims
 from flows.pbr.claims_import import import_claims
 from flows.pbr.contract import cards_for, pbr_contract
 from flows.pbr.participants import import_participants
@@ -345,7 +346,7 @@ def test_a_contract_without_a_rate_card_is_refused(fcf: Settings, tmp_path: Path
 
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", ["sqlite"])
-def test_a_million_bad_rows_are_counted_the_first_twenty_named_and_nothing_kept(fcf: Settings, tmp_path: Path) -> None:
+def test_a_million_bad_rows_are_counted_the_first_hundred_named_and_nothing_kept(fcf: Settings, tmp_path: Path) -> None:
     path = tmp_path / "million.csv"
     with path.open("w", encoding="utf-8") as out:
         out.write(HEADER)
@@ -354,11 +355,14 @@ def test_a_million_bad_rows_are_counted_the_first_twenty_named_and_nothing_kept(
             out.write(f"{CONTRACT},C-{i},P-001,EMP_ENTRY,{i % 28 + 1:02d}/02/2026,{amount},payslip\n")
     said = assert_refused_and_nothing_kept(fcf, path, ": 1,000,000 malformed row(s); no claims from this file")
     lines = said.splitlines()
-    assert len(lines) == 22  # the count, 20 problems by line, and the rest by field
+    assert len(lines) == 102  # the count, 100 problems by line, and the rest by field
     assert lines[1] == f"  {path}:2: achieved_on: '01/02/2026' is not a date in ISO form (YYYY-MM-DD, e.g. 2026-03-31)"
     assert lines[2] == f"  {path}:2: amount: 'five hundred' is not an amount of money (e.g. 1500.00)"
     assert lines[3] == f"  {path}:3: achieved_on: '02/02/2026' is not a date in ISO form (YYYY-MM-DD, e.g. 2026-03-31)"
-    assert lines[-1] == "  ... and 1,099,980 more problem(s); by field: achieved_on 1,000,000, amount 100,000"
+    assert lines[-1] == (
+        "  ... and 1,099,900 more problem(s); by field: achieved_on 1,000,000, amount 100,000; "
+        "--report FILE writes them all"
+    )
 
 
 def test_an_evidence_cell_longer_than_the_column_is_refused_as_a_malformed_row(fcf: Settings, tmp_path: Path) -> None:
@@ -689,3 +693,68 @@ def test_ineligible_participants_are_listed_and_their_claims_refused(fcf: Settin
         "C-14": ["unknown_participant"],
     }
     assert report.accepted == 2
+
+
+# --------------------------------------------------------------------------- claims: every problem in one run
+
+
+def five_kinds_of_bad_row(path: Path, each: int = 1_000) -> Path:
+    """``5 * each`` malformed rows in turn: a day-first date, words for an amount, no claim reference, a contract
+    no one made, an outcome code on no card. The last two are only known by looking in the database."""
+    kinds = (
+        f"{CONTRACT},C-{{i}},P-001,EMP_ENTRY,01/02/2026,,payslip",
+        f"{CONTRACT},C-{{i}},P-001,EMP_ENTRY,2025-11-10,five hundred,payslip",
+        f"{CONTRACT},,P-001,EMP_ENTRY,2025-11-10,,payslip",
+        "FCF-2099-01,C-{i},P-001,EMP_ENTRY,2025-11-10,,payslip",
+        f"{CONTRACT},C-{{i}},P-001,EMP_FT52,2025-11-10,,payslip",
+    )
+    with path.open("w", encoding="utf-8") as out:
+        out.write(HEADER)
+        for i in range(each):
+            out.writelines(kind.format(i=i) + "\n" for kind in kinds)
+    return path
+
+
+def test_every_malformed_row_is_counted_in_one_run_with_unknown_contracts_and_outcomes(
+    fcf: Settings, tmp_path: Path
+) -> None:
+    path = five_kinds_of_bad_row(tmp_path / "claims.csv")
+    said = assert_refused_and_nothing_kept(fcf, path, ": 5,000 malformed row(s); no claims from this file")
+    lines = said.splitlines()
+    assert len(lines) == 102  # the count, the first 100 problems in line order, and the rest counted
+    assert lines[1:6] == [
+        f"  {path}:2: achieved_on: '01/02/2026' is not a date in ISO form (YYYY-MM-DD, e.g. 2026-03-31)",
+        f"  {path}:3: amount: 'five hundred' is not an amount of money (e.g. 1500.00)",
+        f"  {path}:4: claim_ref: is empty",
+        f"  {path}:5: contract: no contract with reference 'FCF-2099-01'",
+        f"  {path}:6: outcome: 'EMP_FT52' is not an outcome code on FCF-2025-01's rate card",
+    ]
+    assert lines[100] == f"  {path}:101: outcome: 'EMP_FT52' is not an outcome code on FCF-2025-01's rate card"
+    assert lines[-1] == (
+        "  ... and 4,900 more problem(s); by field: achieved_on 1,000, amount 1,000, claim_ref 1,000, "
+        "contract 1,000, outcome 1,000; --report FILE writes them all"
+    )
+
+
+def test_the_report_holds_every_problem_of_a_refused_claims_file(fcf: Settings, tmp_path: Path) -> None:
+    path = five_kinds_of_bad_row(tmp_path / "claims.csv")
+    report = tmp_path / "problems.csv"
+    with pytest.raises(UserError) as refused:
+        check_claims(fcf, path, report=report)
+    assert str(refused.value).splitlines()[-1].endswith(f"; all of them are in {report}")
+    with report.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == ["line", "field", "reason"]
+    assert len(rows) == 1 + 5_000
+    assert rows[1] == ["2", "achieved_on", "'01/02/2026' is not a date in ISO form (YYYY-MM-DD, e.g. 2026-03-31)"]
+    assert rows[-1] == ["5001", "outcome", "'EMP_FT52' is not an outcome code on FCF-2025-01's rate card"]
+    assert [p for p in tmp_path.iterdir() if p.name.endswith(".part")] == []
+
+
+def test_checking_a_good_claims_file_stores_nothing_and_writes_no_report(fcf: Settings, tmp_path: Path) -> None:
+    path = claims_csv(tmp_path / "claims.csv", CLAIMS)
+    report = tmp_path / "problems.csv"
+    before = counts(fcf)
+    assert check_claims(fcf, path, report=report) == len(CLAIMS)
+    assert counts(fcf) == before
+    assert not report.exists()
