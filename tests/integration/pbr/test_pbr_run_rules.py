@@ -2,7 +2,7 @@
 
 FCF-2025-01 runs from 1 October 2025 for 3 years on the Fair Chance Fund card (quarterly, 30/70), with the
 claims of test_pbr_payments: seven accepted in 2026-Q1 (£9,500.00) and two in 2026-Q2 (£3,000.00). The clock
-says 6 December 2026, so 2026-Q4 is not over.
+says 1 December 2026, so 2026-Q4 is not over.
 """
 
 import datetime as dt
@@ -30,7 +30,8 @@ from tests.integration.pbr.test_pbr_payments import (
 )
 from tests.support.builders import FCF_CARD, fcf_contract
 
-NOW = dt.datetime(2026, 12, 6, 10, 0, tzinfo=dt.UTC)
+# A clock in the past, so that an event dated by it is never ahead of the real one.
+NOW = dt.datetime(2026, 12, 1, 10, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
@@ -68,7 +69,7 @@ def test_a_run_dated_after_now_is_refused_though_its_quarter_would_then_be_over(
     with pytest.raises(UserError) as future:
         payment_run(fcf, CONTRACT, "2026-Q4", as_of=dt.datetime(2027, 1, 5, 9, tzinfo=dt.UTC), actor="x", now=NOW)
     assert str(future.value) == (
-        "--as-of 2027-01-05 09:00 GMT is later than now (2026-12-06 10:00 GMT); a payment run is final, "
+        "--as-of 2027-01-05 09:00 GMT is later than now (2026-12-01 10:00 GMT); a payment run is final, "
         "so it is never dated in the future"
     )
     with pytest.raises(UserError, match=r"^2026-Q4 ends on 2026-12-31; it is paid in arrears, from 2027-01-01$"):
@@ -83,7 +84,7 @@ def test_a_quarter_before_the_contract_began_is_refused(fcf: Settings) -> None:
 def test_a_quarter_after_the_contract_ends_is_refused_with_every_reason(fcf: Settings) -> None:
     assert refused(fcf, "2030-Q1", dt.datetime(2030, 4, 2, 9, tzinfo=dt.UTC)) == (
         "no payment run for 2030-Q1: "
-        "--as-of 2030-04-02 10:00 BST is later than now (2026-12-06 10:00 GMT); a payment run is final, "
+        "--as-of 2030-04-02 10:00 BST is later than now (2026-12-01 10:00 GMT); a payment run is final, "
         "so it is never dated in the future; and "
         "2030-Q1 starts on 2030-01-01, after the contract's last day, 2028-09-30 (extensions taken included); and "
         "2026-Q1 has accepted claims and no payment run; periods are paid in order, so pay 2026-Q1 first"
