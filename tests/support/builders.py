@@ -52,10 +52,14 @@ READY_TO_PROCURE = {
 }
 
 
-def housing_first(settings: Any, *, count: int = 1, break_on: str = "2027-03-31") -> list[str]:
+def housing_first(settings: Any, *, count: int = 1, break_on: str = "2027-03-31", years_back: int = 0) -> list[str]:
     """Project HOM-1 (in Review) and ``count`` Housing First contracts, HF-2026-01 onwards, added on 1 March 2026:
     £2.4m, from 1 April 2026 for 3+1+1 years (12 weeks' extension notice), a break on ``break_on`` on 3 months'
-    notice. With the default break, the break-notice deadline is 31 December 2026. Returns the references."""
+    notice. With the default break, the break-notice deadline is 31 December 2026. Returns the references.
+
+    ``years_back`` moves every date back that many years, for a test that acts on days after today (nothing
+    is entered dated in the future): 6 years keeps the weekdays and the bank holidays of December to March
+    (2020-21 falls as 2026-27 does, neither with a 29 February)."""
     import datetime as dt
 
     from flows.contracts.files import Row
@@ -70,7 +74,7 @@ def housing_first(settings: Any, *, count: int = 1, break_on: str = "2027-03-31"
         owner="A",
         description="",
         stage="review",
-        as_of=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+        as_of=dt.datetime(2026 - years_back, 1, 1, tzinfo=dt.UTC),
         actor="a",
     )
     refs = [f"HF-2026-{i + 1:02d}" for i in range(count)]
@@ -78,17 +82,17 @@ def housing_first(settings: Any, *, count: int = 1, break_on: str = "2027-03-31"
         "provider": "Northbridge YP Trust",
         "project": "HOM-1",
         "value": "2400000",
-        "start": "2026-04-01",
+        "start": f"{2026 - years_back}-04-01",
         "term": "3+1+1",
         "extension_notice": "12 weeks",
-        "break_on": break_on,
+        "break_on": f"{int(break_on[:4]) - years_back}{break_on[4:]}",
         "break_notice": "3 months",
     }
     rows = [
         Row(f"line {i + 2}", {"ref": ref, "title": "Housing First" if count == 1 else f"Lot {i + 1}", **terms})
         for i, ref in enumerate(refs)
     ]
-    add_contracts(settings, rows, as_of=dt.datetime(2026, 3, 1, tzinfo=dt.UTC), actor="a")
+    add_contracts(settings, rows, as_of=dt.datetime(2026 - years_back, 3, 1, tzinfo=dt.UTC), actor="a")
     return refs
 
 

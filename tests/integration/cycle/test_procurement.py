@@ -87,13 +87,14 @@ def test_an_actual_date_replans_what_follows_and_missed_milestones_are_flagged(i
         ref="YJP-1",
         milestone="award_decision",
         planned=None,
-        actual=dt.date(2026, 12, 24),
-        as_of=dt.datetime(2026, 12, 24, 17, 0, tzinfo=UTC),
+        actual=dt.date(2026, 12, 4),  # a Friday, ahead of the plan's 19 January
+        as_of=dt.datetime(2026, 12, 4, 17, 0, tzinfo=UTC),
         actor="t",
     )
     planned = {m["milestone"]: m["planned_on"] for m in shown["milestones"]}
-    assert planned["standstill_end"] == "2027-01-08" and planned["signature"] == "2027-01-15"
-    assert shown["notes"][0] == "Next procurement milestone: standstill end on 2027-01-08."
+    # 8 working days of standstill, the award day the first (to Tuesday 15 December), then 5 to signature
+    assert planned["standstill_end"] == "2026-12-15" and planned["signature"] == "2026-12-22"
+    assert shown["notes"][0] == "Next procurement milestone: standstill end on 2026-12-15."
     assert shown["warnings"] == [] and not any(m["missed"] for m in shown["milestones"])
 
 

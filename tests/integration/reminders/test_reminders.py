@@ -37,6 +37,15 @@ def hf(settings: Settings) -> Settings:
     return settings
 
 
+PAST = 2020  # the same contract six years back, for tests that act on days after today (see housing_first)
+
+
+@pytest.fixture
+def hf_past(settings: Settings) -> Settings:
+    housing_first(settings, years_back=2026 - PAST)
+    return settings
+
+
 def reminders(settings: Settings, kind: str = BREAK, status: str | None = None) -> list[tuple[str, str, str]]:
     return sorted(
         (r["lead"], r["tag"], r["status"])
@@ -149,21 +158,21 @@ def test_acknowledging_stops_the_ladder_for_that_recipient_and_is_recorded(hf: S
         )
 
 
-def test_snoozing_sends_again_on_the_day_and_holds_back_earlier_steps(hf: Settings) -> None:
-    sweep(hf, as_of=at(12, 17, 7))
-    deliver_to_buffer(hf, at(12, 17, 8))
-    [comm] = [r for r in list_reminders(hf, status="sent") if (r["kind"], r["tag"]) == (BREAK, "commissioning")]
+def test_snoozing_sends_again_on_the_day_and_holds_back_earlier_steps(hf_past: Settings) -> None:
+    sweep(hf_past, as_of=at(12, 17, 7, year=PAST))
+    deliver_to_buffer(hf_past, at(12, 17, 8, year=PAST))
+    [comm] = [r for r in list_reminders(hf_past, status="sent") if (r["kind"], r["tag"]) == (BREAK, "commissioning")]
     with pytest.raises(UserError, match="after the key date itself"):
-        snooze(hf, comm["id"], until=dt.date(2027, 1, 4), as_of=at(12, 17, 9), actor="a")
+        snooze(hf_past, comm["id"], until=dt.date(PAST + 1, 1, 4), as_of=at(12, 17, 9, year=PAST), actor="a")
     with pytest.raises(UserError, match="not after today"):
-        snooze(hf, comm["id"], until=dt.date(2026, 12, 17), as_of=at(12, 17, 9), actor="a")
-    snoozed = snooze(hf, comm["id"], until=dt.date(2026, 12, 22), as_of=at(12, 17, 9), actor="a")
-    assert (snoozed["status"], snoozed["send_at"]) == ("pending", "2026-12-22T08:00:00+00:00")
-    assert deliver_to_buffer(hf, at(12, 21, 9))[0]["messages"] == 0
-    counts, text = deliver_to_buffer(hf, at(12, 22, 8))
+        snooze(hf_past, comm["id"], until=dt.date(PAST, 12, 17), as_of=at(12, 17, 9, year=PAST), actor="a")
+    snoozed = snooze(hf_past, comm["id"], until=dt.date(PAST, 12, 22), as_of=at(12, 17, 9, year=PAST), actor="a")
+    assert (snoozed["status"], snoozed["send_at"]) == ("pending", f"{PAST}-12-22T08:00:00+00:00")
+    assert deliver_to_buffer(hf_past, at(12, 21, 9, year=PAST))[0]["messages"] == 0
+    counts, text = deliver_to_buffer(hf_past, at(12, 22, 8, year=PAST))
     assert counts["sent"] == 1 and f"reminder #{comm['id']}" in text
-    sweep(hf, as_of=at(12, 24, 7))  # the 7-day step is after the snooze: it comes as usual
-    assert ("7d", "commissioning", "pending") in reminders(hf)
+    sweep(hf_past, as_of=at(12, 24, 7, year=PAST))  # the 7-day step is after the snooze: it comes as usual
+    assert ("7d", "commissioning", "pending") in reminders(hf_past)
 
 
 def test_a_variation_that_moves_a_date_cancels_its_stale_reminders_and_plans_the_new_ones(hf: Settings) -> None:
@@ -211,17 +220,17 @@ def test_a_tag_no_target_carries_is_retried_and_says_why(hf: Settings, tmp_path)
     assert all("no target in the apprise configuration has the tag" in (r["last_error"] or "") for r in untargeted)
 
 
-def test_the_escalation_waits_a_day_and_an_acknowledgement_of_the_last_step_stops_it(hf: Settings) -> None:
-    sweep(hf, as_of=at(12, 30, 7))  # the last step (1 day before 31 December)
-    [escalation] = [r for r in list_reminders(hf, status="pending") if r["escalation"]]
-    assert escalation["send_at"] == "2026-12-31T08:00:00+00:00"
-    deliver_to_buffer(hf, at(12, 30, 8))
-    assert all(not r["escalation"] for r in list_reminders(hf, status="sent"))
-    [owner] = [r for r in list_reminders(hf, status="sent") if (r["kind"], r["tag"]) == (BREAK, "owner")]
-    result = acknowledge(hf, owner["id"], as_of=at(12, 30, 11), actor="Head of Housing")
+def test_the_escalation_waits_a_day_and_an_acknowledgement_of_the_last_step_stops_it(hf_past: Settings) -> None:
+    sweep(hf_past, as_of=at(12, 30, 7, year=PAST))  # the last step (1 day before 31 December)
+    [escalation] = [r for r in list_reminders(hf_past, status="pending") if r["escalation"]]
+    assert escalation["send_at"] == f"{PAST}-12-31T08:00:00+00:00"
+    deliver_to_buffer(hf_past, at(12, 30, 8, year=PAST))
+    assert all(not r["escalation"] for r in list_reminders(hf_past, status="sent"))
+    [owner] = [r for r in list_reminders(hf_past, status="sent") if (r["kind"], r["tag"]) == (BREAK, "owner")]
+    result = acknowledge(hf_past, owner["id"], as_of=at(12, 30, 11, year=PAST), actor="Head of Housing")
     assert result["steps_stopped"] >= 1
-    assert [r["status"] for r in list_reminders(hf) if r["escalation"]] == ["cancelled"]
-    assert deliver_to_buffer(hf, at(12, 31, 9))[0]["sent"] == 0
+    assert [r["status"] for r in list_reminders(hf_past) if r["escalation"]] == ["cancelled"]
+    assert deliver_to_buffer(hf_past, at(12, 31, 9, year=PAST))[0]["sent"] == 0
 
 
 def test_a_contract_that_ended_after_planning_gets_no_reminder(hf: Settings) -> None:
