@@ -102,9 +102,16 @@ def project_event(
     )
 
 
-def append_events(*, session: Session, rows: list[dict[str, Any]]) -> None:
-    """Add many events at once (each a dict of Event's fields, without recorded_at), in the caller's transaction."""
+def append_events(*, session: Session, rows: list[dict[str, Any]], entered_at: dt.datetime | None = None) -> None:
+    """Add many events at once (each a dict of Event's fields, without recorded_at), in the caller's transaction.
+
+    ``entered_at`` (default: now) is when they were entered: one import, written in batches, gives every batch
+    the instant it began, so its events read as the one entry they are. It cannot be in the future."""
     now = dt.datetime.now(dt.UTC)
+    if entered_at is not None:
+        if entered_at > now:
+            raise FutureDated(entered_at, now)
+        now = entered_at
     latest = max((row["effective_at"] for row in rows), default=None)
     if latest is not None and latest > now:
         raise FutureDated(latest, now)

@@ -149,6 +149,7 @@ class _Import:
         self.seen: dict[str, str] = {}  # ref -> where it was first given
         self.projects: dict[str, Any] = {}  # project ref -> its id (None: there is no such project)
         self.read_whole = False
+        self.entered_at = dt.datetime.now(dt.UTC)  # one import, one entry: every batch's events carry this
 
     def read(self, session: Any, rows: Iterable[Row]) -> None:
         batch: list[tuple[Row, ContractDraft]] = []
@@ -237,7 +238,7 @@ class _Import:
             result.added.append(draft.ref)
         insert_key_dates(session=session, rows=key_rows)
         mark_for_replanning(session=session, contract_ids=ids)
-        append_events(session=session, rows=events)
+        append_events(session=session, rows=events, entered_at=self.entered_at)
 
 
 def _same(existing: Contract, columns: Mapping[str, Any]) -> bool:
