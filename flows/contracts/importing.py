@@ -242,9 +242,16 @@ class _Import:
                         kind = k.kind.value.replace("_", " ")
                         result.warnings.append(f"{draft.ref}: MISSED at entry: {kind} was due {k.on} - {k.action}")
             result.added.append(draft.ref)
+        # In due-date order (stable: the same date keeps contract order, so `due` lists ties as before), so the
+        # entries go into the due_on index in one sweep, a page at a time, rather than all over it.
+        key_rows.sort(key=_due_on)
         insert_key_dates(session=session, rows=key_rows)
         mark_for_replanning(session=session, contract_ids=ids)
         append_events(session=session, rows=events, entered_at=self.entered_at)
+
+
+def _due_on(row: KeyDateRow) -> dt.date:
+    return row[3]
 
 
 def _same(existing: Contract, columns: Mapping[str, Any]) -> bool:
