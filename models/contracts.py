@@ -161,10 +161,6 @@ def get_contract(*, session: Session, ref: str, for_update: bool = False) -> Con
     return session.exec(stmt).first()
 
 
-def contracts_of_project(*, session: Session, project_id: int) -> list[Contract]:
-    return list(session.exec(select(Contract).where(Contract.project_id == project_id).order_by(col(Contract.ref))))
-
-
 CHUNK = 5000  # rows per statement, and refs per IN (...): well inside SQLite's variable limit
 
 

@@ -150,7 +150,7 @@ def show(
     ref: Annotated[str, typer.Argument(help="Project reference.")],
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
-    """One project: stage, gate status with unmet conditions, evidence, records and full history."""
+    """One project: stage, gate status with unmet conditions, evidence, records, its contracts by status, history."""
     from flows.common.runtime import gate_policy
     from flows.cycle.detail import project_detail
 
