@@ -3,7 +3,8 @@
 Targets (defects issue, item 15):
   - `commission contracts import` of 500,000 contracts (about 60 MB of CSV) in under 5 minutes,
     in under 1 GB of memory (the child process's peak resident size);
-  - `commission show P-0000` afterwards (2,500 linked contracts and their history) in under 1 s.
+  - `commission show P-0000` afterwards (2,500 linked contracts and their history) in under 1 s; the floor
+    beside it is `commission --help`, the same program starting and reading nothing.
 
 Each command runs as a user would run it, in a fresh process, on the embedded SQLite default, with
 the portfolio of bench/contracts_portfolio.py (200 projects, a seeded realistic mix of terms).
@@ -15,6 +16,7 @@ the portfolio of bench/contracts_portfolio.py (200 projects, a seeded realistic 
 import argparse
 import datetime as dt
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -72,10 +74,14 @@ def main() -> None:
             f"peak memory {peak:7.0f} MB   target < 1024 MB",
             flush=True,
         )
-        started = time.perf_counter()
-        run(["show", "P-0000"], env)
-        show = time.perf_counter() - started
-        print(f"show P-0000 ({count // PROJECTS:,} linked contracts): {show:7.2f} s   target < 1 s")
+        runs = 3 if args.smoke else 5
+        show = statistics.median(run(["show", "P-0000"], env) for _ in range(runs))
+        # The floor: a command that starts the same program and reads nothing (its imports and start-up).
+        floor = statistics.median(run(["--help"], env) for _ in range(runs))
+        print(
+            f"show P-0000 ({count // PROJECTS:,} linked contracts), median of {runs}: {show:7.2f} s   target < 1 s   "
+            f"(floor, commission --help: {floor:.2f} s)"
+        )
     if args.smoke:
         print("(smoke run: figures are not judged)")
     print(f"(measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC)")

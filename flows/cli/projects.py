@@ -150,7 +150,7 @@ def show(
     ref: Annotated[str, typer.Argument(help="Project reference.")],
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
-    """One project: stage, gate status with unmet conditions, evidence, records and full history."""
+    """One project: stage, gate status with unmet conditions, evidence, records, its contracts by status, history."""
     from flows.common.runtime import gate_policy
     from flows.cycle.detail import project_detail
 
@@ -194,7 +194,30 @@ def show(
         for r in detail["records"]:
             table.add_row(str(r["cycle"]), r["kind"], r["value"], r["recorded_on"], r["recorded_by"], r["note"])
         console.print(table)
+    _print_contracts(detail)
     print_history(detail, cfg)
+
+
+def _print_contracts(detail: dict[str, Any]) -> None:
+    """A summary, not a row per contract: a project can have thousands."""
+    from policies.contracts.status import ContractStatus
+
+    summary = detail["contracts"]
+    if not summary["total"]:
+        return
+    counts = ", ".join(
+        f"{summary['by_status'][s.value]:,} {s.value.replace('_', ' ')}"
+        for s in ContractStatus
+        if summary["by_status"].get(s.value)
+    )
+    console.print(f"Contracts: {summary['total']:,} ({counts})", markup=False)
+    if summary["in_force"]:
+        more = summary["in_force_total"] - len(summary["in_force"])
+        console.print(
+            f"  in force: {', '.join(summary['in_force'])}" + (f" and {more:,} more" if more > 0 else ""),
+            markup=False,
+        )
+    console.print("  `commission contracts show REF` shows one; `commission due` lists what falls due.", markup=False)
 
 
 def record(

@@ -37,6 +37,7 @@ from models.contracts import (
 from models.cycle import projects_by_ref, saved_id
 from models.db import unit_of_work
 from models.events import append_events
+from models.pbr.bulk import import_cache
 from models.reminders.replanning import mark_for_replanning
 from policies.calendars import Nation, WorkingDayCalendar
 from policies.contracts.key_dates import KeyDate, derive_key_dates
@@ -57,6 +58,10 @@ def key_dates_for(draft_terms: Any, nation: Nation) -> list[KeyDate]:
 BATCH = 2000  # contracts checked against the database and stored at a time, inside the import's one transaction
 SHOWN_PROBLEMS = 100  # problems named in the refusal; the rest are counted (and all written by --report)
 KEPT_WARNINGS = 100  # missed-at-entry warnings kept by name; the rest are counted
+# SQLite's page cache for an import (2 MB by default): the key dates' due_on index takes entries all over its
+# range, and once it outgrows the cache its pages go back and forth to the WAL file. 256 MiB holds it for a
+# portfolio of 500,000 contracts (about 7.4 million key dates) and keeps the import well under 1 GB.
+IMPORT_CACHE_KIB = 262_144
 
 
 @dataclass
@@ -127,6 +132,7 @@ def add_contracts(
     run = _Import(settings, as_of, actor, _Problems(report))
     try:
         with unit_of_work(database(settings)) as session:
+            import_cache(session, IMPORT_CACHE_KIB)
             run.read(session, rows)
             if run.problems.count:
                 raise run.problems.rejection()
@@ -149,6 +155,7 @@ class _Import:
         self.seen: dict[str, str] = {}  # ref -> where it was first given
         self.projects: dict[str, Any] = {}  # project ref -> its id (None: there is no such project)
         self.read_whole = False
+        self.entered_at = dt.datetime.now(dt.UTC)  # one import, one entry: every batch's events carry this
 
     def read(self, session: Any, rows: Iterable[Row]) -> None:
         batch: list[tuple[Row, ContractDraft]] = []
@@ -235,9 +242,16 @@ class _Import:
                         kind = k.kind.value.replace("_", " ")
                         result.warnings.append(f"{draft.ref}: MISSED at entry: {kind} was due {k.on} - {k.action}")
             result.added.append(draft.ref)
+        # In due-date order (stable: the same date keeps contract order, so `due` lists ties as before), so the
+        # entries go into the due_on index in one sweep, a page at a time, rather than all over it.
+        key_rows.sort(key=_due_on)
         insert_key_dates(session=session, rows=key_rows)
         mark_for_replanning(session=session, contract_ids=ids)
-        append_events(session=session, rows=events)
+        append_events(session=session, rows=events, entered_at=self.entered_at)
+
+
+def _due_on(row: KeyDateRow) -> dt.date:
+    return row[3]
 
 
 def _same(existing: Contract, columns: Mapping[str, Any]) -> bool:

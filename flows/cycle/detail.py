@@ -1,5 +1,8 @@
-"""One project in full: its gate as it stands now, evidence, records, gate decisions and history."""
+"""One project in full: its gate as it stands now, evidence, records, gate decisions, history, and a summary of
+its contracts (how many in each status, the first few in force), never a row per contract: a project can
+have thousands, and `contracts show REF` and `due` are there for them."""
 
+import datetime as dt
 from typing import Any
 
 from flows.common.runtime import database
@@ -8,8 +11,11 @@ from flows.cycle.gates import load_facts
 from flows.cycle.projects import require_project
 from models.cycle import list_evidence, list_gate_decisions, list_records, saved_id
 from models.db import unit_of_work
-from models.events import events_for
+from models.project_contracts import contracts_in_force, project_history, status_counts
 from policies.cycle.gates import GatePolicy, assess
+from policies.dates import local_date
+
+IN_FORCE_SHOWN = 10  # contracts in force named by `show`; the rest are counted
 
 
 def project_detail(settings: Settings, policy: GatePolicy, ref: str) -> dict[str, Any]:
@@ -19,6 +25,9 @@ def project_detail(settings: Settings, policy: GatePolicy, ref: str) -> dict[str
         facts = load_facts(session, project)
         gate = assess(facts, policy)
         pid = saved_id(project)
+        day = local_date(dt.datetime.now(dt.UTC))  # the day load_facts judges the gate on
+        by_status = status_counts(session=session, project_id=pid, day=day)
+        in_force = contracts_in_force(session=session, project_id=pid, day=day, limit=IN_FORCE_SHOWN)
         return {
             **project.snapshot(),
             "description": project.description,
@@ -33,5 +42,11 @@ def project_detail(settings: Settings, policy: GatePolicy, ref: str) -> dict[str
             "evidence": [e.public() for e in list_evidence(session=session, project_id=pid)],
             "records": [r.public() for r in list_records(session=session, project_id=pid)],
             "gate_decisions": [g.public() for g in list_gate_decisions(session=session, project_id=pid)],
-            "history": [e.public() for e in events_for(session=session, entity="project", entity_ref=project.ref)],
+            "contracts": {
+                "total": sum(by_status.values()),
+                "by_status": by_status,
+                "in_force": list(in_force.refs),
+                "in_force_total": in_force.count,
+            },
+            "history": project_history(session=session, project_ref=project.ref),
         }

@@ -18,11 +18,10 @@ from flows.common.runtime import database
 from flows.common.settings import Settings
 from flows.cycle.procurement import timeline_notes, timeline_of
 from flows.cycle.projects import require_project
-from models.contracts import contracts_of_project
 from models.cycle import GateDecision, Project, current_records, list_evidence, saved_id
 from models.db import unit_of_work
 from models.events import project_event
-from policies.contracts.status import ContractStatus, contract_in_force
+from models.project_contracts import contracts_in_force
 from policies.cycle.gates import GatePolicy, ProjectFacts, assess
 from policies.cycle.stages import STAGE_ORDER, Stage, Transition, check_move
 from policies.dates import local_date
@@ -32,11 +31,7 @@ def load_facts(session: Session, project: Project, *, as_of: dt.datetime | None 
     """The project's evidence and this cycle's records, as they stood at ``as_of`` (default: all of them)."""
     evidence = list_evidence(session=session, project_id=saved_id(project))
     day = local_date(as_of or dt.datetime.now(dt.UTC))
-    live = tuple(
-        c.ref
-        for c in contracts_of_project(session=session, project_id=saved_id(project))
-        if (as_of is None or c.created_at <= as_of) and contract_in_force(c.to_terms(), ContractStatus(c.status), day)
-    )
+    live = contracts_in_force(session=session, project_id=saved_id(project), day=day, as_of=as_of)
     notes: tuple[str, ...] = ()
     if project.stage == Stage.DO.value:  # the Do stage looks at its procurement
         notes = timeline_notes(timeline_of(session, project), day)
@@ -44,7 +39,8 @@ def load_facts(session: Session, project: Project, *, as_of: dt.datetime | None 
         stage=Stage(project.stage),
         evidence=tuple(e.to_policy() for e in evidence if as_of is None or e.added_at <= as_of),
         records=current_records(session=session, project=project, as_of=as_of),
-        live_contracts=live,
+        live_contracts=live.refs,
+        live_count=live.count,
         notes=notes,
     )
 

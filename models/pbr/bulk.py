@@ -86,7 +86,7 @@ def stage_rows(path: Path, columns: Sequence[str], rows: Iterable[Sequence[Any]]
 IMPORT_CACHE_KIB = 65_536  # 64 MiB
 
 
-def import_cache(session: Session) -> None:
+def import_cache(session: Session, kib: int = IMPORT_CACHE_KIB) -> None:
     """On SQLite, give the session's connection a page cache of 64 MiB (as it fills) for one big import,
     instead of SQLite's 2 MB; the engine gives it back its size when the connection returns to the pool.
 
@@ -101,7 +101,7 @@ def import_cache(session: Session) -> None:
     assert raw is not None
     if CACHE_BEFORE not in pooled.info:
         pooled.info[CACHE_BEFORE] = raw.execute("PRAGMA cache_size").fetchone()[0]
-    raw.execute(f"PRAGMA cache_size=-{IMPORT_CACHE_KIB}")
+    raw.execute(f"PRAGMA cache_size=-{int(kib)}")
 
 
 def attach_staged(session: Session, paths: Sequence[Path]) -> list[str]:

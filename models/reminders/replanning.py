@@ -18,6 +18,10 @@ def mark_for_replanning(*, session: Session, contract_ids: Iterable[int]) -> Non
     ids = [{"contract_id": i} for i in dict.fromkeys(contract_ids)]
     if not ids:
         return
+    if session.connection().dialect.name == "sqlite":  # through the driver: an import queues every contract
+        sql = "INSERT OR IGNORE INTO reminder_replan (contract_id) VALUES (?)"
+        session.connection().exec_driver_sql(sql, [(i["contract_id"],) for i in ids])
+        return
     table = SQLModel.metadata.tables["reminder_replan"]
     dialect = postgresql if session.connection().dialect.name == "postgresql" else sqlite
     for i in range(0, len(ids), CHUNK):

@@ -183,7 +183,8 @@ class ProjectFacts:
     stage: Stage
     evidence: tuple[EvidenceItem, ...] = ()
     records: Mapping[RecordKind, StageRecord] = field(default_factory=dict)
-    live_contracts: tuple[str, ...] = ()  # refs of the project's contracts in force at the time
+    live_contracts: tuple[str, ...] = ()  # refs of the project's contracts in force at the time (the first few)
+    live_count: int | None = None  # how many are in force, when live_contracts names only the first few
     notes: tuple[str, ...] = ()  # what else the stage flow found, e.g. the procurement timeline
 
 
@@ -224,7 +225,9 @@ def findings_for(facts: ProjectFacts) -> tuple[str, ...]:
     else:
         found.append("No evidence recorded.")
     if facts.live_contracts:
-        found.append(f"Contract(s) in force: {', '.join(facts.live_contracts)}.")
+        more = (facts.live_count or 0) - len(facts.live_contracts)
+        named = ", ".join(facts.live_contracts) + (f" and {more:,} more" if more > 0 else "")
+        found.append(f"Contract(s) in force: {named}.")
     found += facts.notes
     for record_kind, record in facts.records.items():
         found.append(f"The {_record_label(record_kind)} is recorded as {record.value!r} ({record.recorded_on}).")

@@ -28,8 +28,9 @@ def test_show_and_contracts_show_read_through_indexes_without_sorting(settings: 
         as_of=when, actor="t",
     )  # fmt: skip
     fields = {"title": "t", "provider": "p", "project": "HOM-2024-03", "value": "100", "start": "2026-04-01"}
-    rows = [Row("test", {**fields, "ref": f"C-{i}", "term": "3+1", "break_on": "2027-03-31"}) for i in range(3)]
-    add_contracts(settings, rows, as_of=when, actor="t")
+    rows = [Row("test", {**fields, "ref": f"C-{i}", "term": "3+1", "break_on": "2027-03-31"}) for i in range(8)]
+    add_contracts(settings, rows[:7], as_of=when, actor="t")  # folded into one line of the history
+    add_contracts(settings, rows[7:], as_of=when, actor="t")  # shown as it is
     statements: list[tuple[str, Any]] = []
     engine = database(settings)
 
