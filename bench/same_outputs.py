@@ -4,8 +4,9 @@ Run it once on the old code with ``--save DIR`` and once on the new with
 ``--compare DIR``; it builds the demo portfolio in a fresh data dir each time
 and captures `commission demo`, `projects`, `show`, `due`, `contracts show
 --json`, `reconcile --json` and `reminders list --json`, against a data dir at
-the same path each time (the path is printed). The comparison is of bytes,
-with one thing masked: the demo's "Done in 11.0 s", the time it took.
+the same path each time. The comparison is of bytes, with the real clock's
+marks masked: the demo's "Done in 11.0 s", and when each history entry was
+entered ("(entered 2026-12-06 10:14)", "recorded_at" in JSON).
 
     python bench/same_outputs.py --save /tmp/before
     python bench/same_outputs.py --compare /tmp/before
@@ -22,6 +23,8 @@ import tempfile
 from pathlib import Path
 
 ELAPSED = re.compile(rb"Done in \d+\.\d s\.")
+ENTERED = re.compile(rb"\(entered (\d{4}-\d\d-\d\d )?\d\d:\d\d\)")
+RECORDED = re.compile(rb'"recorded_at": "[^"]*"')
 
 COMMANDS: dict[str, list[str]] = {
     "demo": ["demo"],
@@ -46,7 +49,14 @@ def capture(data_dir: Path) -> dict[str, bytes]:
     # The demo's second run says it is already built: also a user-visible output.
     done = subprocess.run([str(commission), "demo"], env=env, capture_output=True)
     out["demo_again"] = done.stdout + done.stderr
-    return {name: ELAPSED.sub(b"Done in N s.", data) for name, data in out.items()}
+    return {name: masked(data) for name, data in out.items()}
+
+
+def masked(data: bytes) -> bytes:
+    """The output without the marks of the moment it was made (the real clock)."""
+    data = ELAPSED.sub(b"Done in N s.", data)
+    data = ENTERED.sub(b"(entered ...)", data)
+    return RECORDED.sub(b'"recorded_at": "..."', data)
 
 
 def main() -> int:
