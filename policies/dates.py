@@ -50,8 +50,8 @@ def parse_iso_date(text: str) -> tuple[dt.date | None, str | None]:
     if _ISO_DATE_RE.match(cleaned):  # the common case, fast; pendulum explains anything else
         try:
             return dt.date.fromisoformat(cleaned), None
-        except ValueError:
-            pass
+        except ValueError as exc:  # ISO in form, but no such day (2027-02-30): say why
+            return None, f"{cleaned!r} is not a date: {exc}"
     try:
         parsed = pendulum.parse((text or "").strip(), exact=True, strict=True)
     except (ValueError, pendulum.parsing.exceptions.ParserError):

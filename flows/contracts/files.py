@@ -5,12 +5,14 @@ size is read in bounded memory; its header is checked first, whole: a missing
 column, a column named twice, and a column that is not a contract field (a
 misspelling such as ``brake_on``, named with the field it is nearest to) are
 each an error before any row is read. A YAML file is read whole (it is small
-by nature: written by hand), and an impossible date in it (``2027-02-30``) is
-named by line.
+by nature: written by hand): a key that is not a contract field is an error
+naming the nearest field, as for a CSV column, and an impossible date in it
+(``2027-02-30``) is named with its field among the row's other problems.
 """
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +51,9 @@ OPTIONAL_COLUMNS = (
     "recommissioning_lead_months",
     "extensions_used",
 )
+
+SUB_KEYS = {"breaks": ("on", "rolling_from", "notice", "party"), "extensions": ("from", "to", "notice")}
+YAML_KEYS = (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS, *SUB_KEYS)
 
 
 def read_rows(path: Path) -> Iterator[Row]:
@@ -99,11 +104,31 @@ def _yaml_rows(path: Path, text: str) -> list[Row]:
     items = document.get("contracts") if isinstance(document, dict) else document
     if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
         raise UserError(f"{path}: expected a list of contracts under 'contracts:'")
+    unknown = [said for item in items for said in _unknown_keys(path, item, YAML_KEYS)]
+    if unknown:  # as an unknown CSV column is: a misspelt field must not be dropped without a word
+        raise UserError("\n".join(unknown))
     rows = []
     for item in items:
         line = item.pop("__line__")
         rows.append(Row(f"{path}:{line}", _strip_lines(item), line))
     return rows
+
+
+def _unknown_keys(path: Path, item: Mapping[str, Any], known: Sequence[str], within: str = "") -> Iterator[str]:
+    """Each key of a YAML contract entry (or of its breaks and extensions) that is not a field, with the
+    nearest field's name, as ``refuse_unknown_columns`` names a CSV column."""
+    line = item.get("__line__")
+    for key, value in item.items():
+        if key == "__line__":
+            continue
+        if key not in known:
+            close = get_close_matches(str(key), known, n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]!r}?)" if close else f"; the known fields are {', '.join(known)}"
+            yield f"{path}:{line}: unknown field {within}{key!r}{hint}"
+        elif key in SUB_KEYS and isinstance(value, list):
+            for sub in value:
+                if isinstance(sub, Mapping):
+                    yield from _unknown_keys(path, sub, SUB_KEYS[key], f"{key}: ")
 
 
 def _strip_lines(value: Any) -> Any:

@@ -19,7 +19,7 @@ from typing import Any
 from flows.common.errors import UserError
 from flows.common.runtime import database
 from flows.common.settings import Settings
-from flows.common.tabular import open_table
+from flows.common.tabular import open_table, refuse_unknown_columns
 from flows.common.yaml_lines import load_yaml_with_lines
 from flows.pbr.contract import contract_id, pbr_contract
 from flows.pbr.problems import Problems
@@ -146,6 +146,7 @@ def _card_fields(path: Path) -> dict[str, Any]:
     if path.suffix.lower() in (".yaml", ".yml"):
         return _yaml_card(path)
     table = open_table(path, required=("contract", "effective_from", "code", "name", "price"), optional=CARD_FIELDS)
+    refuse_unknown_columns(table, (*CARD_FIELDS, *OUTCOME_FIELDS))  # a misspelt cap would be dropped unsaid
     fields: dict[str, Any] = {}
     first_seen: dict[str, int] = {}
     outcomes: list[dict[str, Any]] = []

@@ -83,7 +83,8 @@ def _date(fields: Mapping[str, Any], name: str, problems: list[FieldProblem], *,
         return None
     day, why = parse_iso_date(text)
     if day is None:
-        problems.append(FieldProblem(name, f"{why}; dates must be ISO so 01/04/2026 cannot be misread"))
+        form = "; dates must be ISO so 01/04/2026 cannot be misread" if "ISO form" in (why or "") else ""
+        problems.append(FieldProblem(name, f"{why}{form}"))
     return day
 
 

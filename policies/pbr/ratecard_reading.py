@@ -5,7 +5,8 @@ with any problem is not made. Amounts are exact (a number YAML read as floating 
 never negative and in whole pence; percentages are at most 100 and the payers' shares add up to 100;
 outcome codes are capitals, digits and _; a prerequisite names an outcome on the same card, with an
 optional interval (3 months, 13 weeks, 90 days), and outcomes never require each other in a circle.
-An outcome cap of ``cohort`` is the price times the card's cohort size times the times payable.
+An outcome cap of ``cohort`` is the price times the card's cohort size times the times payable. A field
+the card does not know (``contract_capp``) is a problem naming the nearest known field, never ignored.
 
 Worked example: ``payers: central fund:30; council:60`` is refused as "the shares add up to 90%, not
 100%".
@@ -13,9 +14,10 @@ Worked example: ``payers: central fund:30; council:60`` is refused as "the share
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from difflib import get_close_matches
 from typing import Any
 
 from policies.dates import parse_iso_date
@@ -24,6 +26,24 @@ from policies.pbr.participants import Eligibility
 from policies.pbr.ratecard import HUNDRED, Frequency, Interval, Outcome, Payer, Prerequisite, RateCard, parse_interval
 
 CODE_RE = re.compile(r"^[A-Z][A-Z0-9_]{0,29}$")
+CARD_KEYS = (
+    "contract",
+    "name",
+    "effective_from",
+    "referral_from",
+    "referral_to",
+    "eligibility",
+    "frequency",
+    "cohort",
+    "participant_cap",
+    "contract_cap",
+    "payers",
+    "attachment_fee",
+    "service_fee_percent",
+    "currency",
+    "outcomes",
+)
+OUTCOME_KEYS = ("code", "name", "price", "times_payable", "evidence", "requires", "group", "cap")
 _AGE_RE = re.compile(r"^\s*(?P<low>\d+)\s*-\s*(?P<high>\d+)\s*$")
 
 
@@ -54,6 +74,7 @@ class _Reader:
             return value
         day, why = parse_iso_date(_text(value))
         if day is None:
+            line = line if line is not None else getattr(value, "line", None)  # an impossible YAML date's own line
             self.problem(name, "is missing (an ISO date, e.g. 2026-04-01)" if not _text(value) else why or "", line)
         return day
 
@@ -78,6 +99,16 @@ class _Reader:
             self.problem(name, f"{text} has fractions of a penny", line)
             return None
         return money.amount.quantize(PENNY)
+
+    def unknown_keys(self, fields: Mapping[str, Any], known: Sequence[str], line: int | None = None) -> None:
+        """A key that means nothing here (a misspelling such as contract_capp) is a problem naming the
+        nearest known key: ignored, it would drop a term from the card without a word."""
+        for key in fields:
+            if key == "__line__" or key in known:
+                continue
+            close = get_close_matches(str(key), known, n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; the known fields are {', '.join(known)}"
+            self.problem(str(key), f"is not a rate card field{hint}", line)
 
     def whole(self, fields: Mapping[str, Any], name: str, default: int | None, line: int | None = None) -> int | None:
         value = fields.get(name)
@@ -108,6 +139,7 @@ def read_rate_card(fields: Mapping[str, Any], *, line: int | None = None) -> tup
     the line it came from, so that a problem names it.
     """
     r = _Reader(line)
+    r.unknown_keys(fields, CARD_KEYS)
     contract = _text(fields.get("contract"))
     if not contract:
         r.problem("contract", "is missing (the reference of the payment-by-results contract)")
@@ -221,7 +253,8 @@ def _outcomes(value: Any, cohort: int | None, r: _Reader) -> dict[str, Outcome]:
     requires_text: dict[str, tuple[int | None, Any]] = {}
     for item in value:
         line = item.get("__line__")
-        code = _text(item.get("code")).upper()
+        r.unknown_keys(item, OUTCOME_KEYS, line)
+        code = _text(item.get("code"))
         if not CODE_RE.match(code):
             r.problem("code", f"{code!r} is not an outcome code (capitals, digits and _, e.g. ACC_S3)", line)
             continue
@@ -274,13 +307,13 @@ def _prerequisites(
     if isinstance(value, str):
         for part in value.split(";"):
             code, _, after = part.partition("+")
-            items.append((code.strip().upper(), after.strip()))
+            items.append((code.strip(), after.strip()))
     elif isinstance(value, list):
         for v in value:
             if isinstance(v, Mapping):
-                items.append((_text(v.get("outcome")).upper(), _text(v.get("after"))))
+                items.append((_text(v.get("outcome")), _text(v.get("after"))))
             else:
-                items.append((_text(v).upper(), ""))
+                items.append((_text(v), ""))
     else:
         r.problem("requires", "expected a list of {outcome, after} (or 'ACC_S3+3 months; ACC_ENTRY+6 months')", line)
         return ()

@@ -70,20 +70,32 @@ def test_a_repeated_column_is_an_error(tmp_path: Path) -> None:
         read_rows(path)
 
 
-def test_an_impossible_unquoted_yaml_date_names_the_file_line_and_reason(tmp_path: Path) -> None:
+def test_an_impossible_unquoted_yaml_date_is_named_with_its_field_beside_every_other_problem(
+    project: Settings, tmp_path: Path
+) -> None:
     path = tmp_path / "c.yaml"
-    path.write_text("contracts:\n  - ref: A-1\n    title: T\n    start: 2027-02-30\n")
+    path.write_text(
+        "contracts:\n  - ref: A-1\n    title: T\n    start: 2027-02-30\n"
+        "  - ref: A-2\n    title: T\n    start: 2027-02-31\n"
+    )
     with pytest.raises(UserError) as refused:
-        read_rows(path)
-    assert str(refused.value) == f"{path}:4: 2027-02-30 is not a date: day is out of range for month"
+        add_contracts(project, read_rows(path), as_of=NOV_23, actor="t")
+    message = str(refused.value)
+    assert f"{path}:2: start: '2027-02-30' is not a date: day is out of range for month\n" in message
+    assert f"{path}:5: start: '2027-02-31' is not a date: day is out of range for month\n" in message
+    assert f"{path}:2: provider: is missing" in message
 
 
-def test_an_impossible_rate_card_date_is_named_too(settings: Settings, tmp_path: Path) -> None:
+def test_an_impossible_rate_card_date_is_named_with_its_field_and_line_beside_every_other_problem(
+    settings: Settings, tmp_path: Path
+) -> None:
     path = tmp_path / "card.yaml"
     path.write_text("contract: FCF-1\neffective_from: 2018-02-30\noutcomes: []\n")
     with pytest.raises(UserError) as refused:
         import_rate_card(settings, path, as_of=NOV_23, actor="t")
-    assert str(refused.value) == f"{path}:2: 2018-02-30 is not a date: day is out of range for month"
+    lines = str(refused.value).splitlines()
+    assert f"  {path}:2: effective_from: '2018-02-30' is not a date: day is out of range for month" in lines
+    assert f"  {path}: referral_from: is missing (an ISO date, e.g. 2026-04-01)" in lines
 
 
 def test_every_problem_is_counted_the_first_100_shown_and_all_written_to_the_report(

@@ -296,14 +296,16 @@ def test_a_code_with_a_space_is_refused() -> None:
     fields = fcf_fields()
     fields["outcomes"].append({"code": "acc entry", "name": "Entry", "price": "500.00", "__line__": 71})
     assert problems_of(fields) == [
-        CardProblem(71, "code", "'ACC ENTRY' is not an outcome code (capitals, digits and _, e.g. ACC_S3)")
+        CardProblem(71, "code", "'acc entry' is not an outcome code (capitals, digits and _, e.g. ACC_S3)")
     ]
 
 
-def test_a_lower_case_code_is_read_in_capitals() -> None:
+def test_a_lower_case_code_is_refused_as_the_readme_says_codes_are_capitals() -> None:
     fields = fcf_fields()
-    fields["outcomes"].append({"code": "vol_52", "name": "Volunteering 52 weeks", "price": "250.00"})
-    assert read(fields).outcomes["VOL_52"].price == Decimal("250.00")
+    fields["outcomes"].append({"code": "b1", "name": "B one", "price": "250.00", "__line__": 72})
+    assert problems_of(fields) == [
+        CardProblem(72, "code", "'b1' is not an outcome code (capitals, digits and _, e.g. ACC_S3)")
+    ]
 
 
 def test_a_cohort_cap_without_a_cohort_is_reported() -> None:
