@@ -47,6 +47,16 @@ AS_OF_HELP = (
 JSON_HELP = "Print JSON instead of a table."
 
 
+INT64 = range(-(2**63), 2**63)  # the whole numbers the database can hold (ids, sample sizes and seeds)
+
+
+def int64(name: str, value: int) -> int:
+    """``value`` if the database can hold it, else a UserError naming ``name`` and the range."""
+    if value not in INT64:
+        raise UserError(f"{name}: {value} is out of range ({INT64.start} to {INT64.stop - 1})")
+    return value
+
+
 def settings() -> Settings:
     return load_settings()
 
@@ -66,7 +76,16 @@ def as_of_instant(text: str | None, cfg: Settings) -> dt.datetime:
     instant, why = parse_as_of(text, cfg.timezone)
     if instant is None:
         raise UserError(f"--as-of: {why}")
+    _check_year("--as-of", text.strip(), instant.year)
     return dt.datetime.fromtimestamp(instant.timestamp(), dt.UTC)
+
+
+YEARS = range(1900, 2201)  # the years a date given on the command line may fall in: dates derived from it stay valid
+
+
+def _check_year(name: str, text: str, year: int) -> None:
+    if year not in YEARS:
+        raise UserError(f"{name}: {text} is outside the years {YEARS.start}-{YEARS.stop - 1}")
 
 
 def clock() -> dt.datetime:
@@ -111,6 +130,7 @@ def iso_date_option(name: str, text: str | None, default: dt.date) -> dt.date:
     value, why = parse_iso_date(text)
     if value is None:
         raise UserError(f"{name}: {why}")
+    _check_year(name, text.strip(), value.year)
     return value
 
 

@@ -181,7 +181,13 @@ def _days(text: str) -> int:
     if not match:
         raise UserError(f"--within: {text!r} is not a period; write e.g. 90d, 12w or 6m")
     n, unit = int(match[1]), match[2] or "d"
-    return n * {"d": 1, "w": 7, "m": 31}[unit]
+    days = n * {"d": 1, "w": 7, "m": 31}[unit]
+    if days > MAX_WITHIN_DAYS:
+        raise UserError(f"--within: {text.strip()} is too far ahead; at most 10 years (e.g. 3650d, 520w or 120m)")
+    return days
+
+
+MAX_WITHIN_DAYS = 120 * 31  # ten years, however written
 
 
 PLAIN_ABOVE = 200  # rows; a rich table of a whole portfolio's 50,000 key dates takes tens of seconds

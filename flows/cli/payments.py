@@ -12,6 +12,7 @@ from flows.cli.common import (
     as_of_instant,
     console,
     err_console,
+    int64,
     print_json,
     settings,
     write_as_of,
@@ -92,6 +93,8 @@ def sample_command(
     """
     if size < 1:  # checked here too, so that the refusal does not wait for Prefect to start
         raise UserError("--size: at least 1")
+    int64("--size", size)
+    int64("--seed", seed)
     if results is not None:
         readable(results)
     cfg = settings()
@@ -173,8 +176,12 @@ def reconcile_command(
     from functools import partial
     from zoneinfo import ZoneInfo
 
+    from flows.common.files import check_destination
     from flows.pbr.reconcile import Reconciliation, export_chart, export_csv, export_xlsx
 
+    for destination in (csv, xlsx, chart):  # every one checked before any is written: none, or all
+        if destination is not None:
+            check_destination(destination)
     cfg = settings()
     result = run_flow(cfg, "reconcile", as_json=as_json, contract=contract)
     report = Reconciliation(**result)

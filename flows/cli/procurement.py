@@ -20,6 +20,7 @@ from flows.cli.common import (
     write_as_of,
     write_date_option,
 )
+from flows.common.errors import UserError
 
 
 def register(app: typer.Typer) -> None:
@@ -48,6 +49,9 @@ def _print(shown: dict[str, Any]) -> None:
             console.print(note, markup=False)
 
 
+GO_LIVE_LEAD_YEARS = 3  # a procurement plan begins at most this many years before go-live
+
+
 def procurement_plan(
     ref: Annotated[str, typer.Argument(help="Project reference (in Do).")],
     go_live: Annotated[str, typer.Option("--go-live", help="The date the new service should start (ISO).")],
@@ -56,13 +60,18 @@ def procurement_plan(
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Plan every milestone back from the go-live date, with the standstill counted in working days."""
+    from flows.common.calendars import YEARS
     from flows.cycle.procurement import plan
 
     cfg = settings()
+    day = iso_date_option("--go-live", go_live, dt.date.min)
+    first, last = YEARS.start + GO_LIVE_LEAD_YEARS, YEARS.stop - 1  # the plan runs back from go-live
+    if not first <= day.year <= last:
+        raise UserError(f"--go-live: {day} is outside the years {first}-{last} whose bank holidays are known")
     shown = plan(
         cfg,
         ref=ref.upper(),
-        go_live=iso_date_option("--go-live", go_live, dt.date.min),
+        go_live=day,
         as_of=write_as_of(as_of, cfg),
         actor=actor(by, cfg),
     )

@@ -13,6 +13,7 @@ from flows.cli.common import (
     actor,
     as_of_instant,
     console,
+    int64,
     iso_date_option,
     local,
     print_json,
@@ -172,7 +173,7 @@ def reminders_show(
     from flows.reminders.outbox import attempts_of, list_reminders
 
     cfg = settings()
-    found = list_reminders(cfg, reminder_id=reminder_id)
+    found = list_reminders(cfg, reminder_id=int64("reminder number", reminder_id))
     if not found:
         raise UserError(f"there is no reminder #{reminder_id}; see `commission reminders list`")
     detail = {**found[0], "attempts_log": attempts_of(cfg, reminder_id)}
@@ -197,7 +198,9 @@ def reminders_ack(
     from flows.reminders.outbox import acknowledge
 
     cfg = settings()
-    result = acknowledge(cfg, reminder_id, as_of=write_as_of(as_of, cfg), actor=actor(by, cfg))
+    result = acknowledge(
+        cfg, int64("reminder number", reminder_id), as_of=write_as_of(as_of, cfg), actor=actor(by, cfg)
+    )
     if as_json:
         print_json(result)
         return
@@ -221,6 +224,7 @@ def reminders_snooze(
     """Snooze: send this reminder again on --until; earlier steps of its ladder wait, except the last."""
     from flows.reminders.outbox import snooze
 
+    int64("reminder number", reminder_id)
     cfg = settings()
     instant = write_as_of(as_of, cfg)
     day = iso_date_option("--until", until, instant.date())

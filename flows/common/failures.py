@@ -63,4 +63,7 @@ def failure_line(exc: BaseException) -> str | None:
         return scrub(database_error_line(exc))
     if isinstance(exc, OSError):
         return scrub(os_error_line(exc))
+    if isinstance(exc, OverflowError) or (isinstance(exc, ValueError) and "out of range" in str(exc)):
+        # A date or number past what Python or the database can hold, from input no edge check caught.
+        return f"a date or number is out of range ({exc}); use dates in 1900-2200 and smaller numbers"
     return None

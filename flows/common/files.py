@@ -23,12 +23,79 @@ def _is_special(path: Path) -> bool:
     return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
 
 
+SQLITE_MAGIC = b"SQLite format 3\x00"
+DATABASE_FILES = ("commissioning.db", "commissioning.db-wal", "commissioning.db-shm")
+
+
+def _is_database(path: Path) -> bool:
+    """An existing SQLite database (or its -wal/-shm), or one of the data directory's database files."""
+    try:
+        resolved = path.resolve()
+    except (OSError, RuntimeError):
+        resolved = path
+    data_dir = _data_dir()
+    if data_dir is not None and resolved in {data_dir / name for name in DATABASE_FILES}:
+        return True
+    candidates = [resolved]
+    for suffix in ("-wal", "-shm", "-journal"):
+        if resolved.name.endswith(suffix):
+            candidates.append(resolved.with_name(resolved.name.removesuffix(suffix)))
+    for candidate in candidates:
+        try:
+            if not candidate.is_file():
+                continue
+            with open(candidate, "rb") as existing:
+                if existing.read(len(SQLITE_MAGIC)) == SQLITE_MAGIC:
+                    return True
+        except OSError:
+            continue
+    return False
+
+
+def _data_dir() -> Path | None:
+    from flows.common.settings import load_settings
+
+    try:
+        return load_settings().data_dir
+    except Exception:  # a bad setting is reported elsewhere; this check still reads the file itself
+        return None
+
+
+def refuse_database(path: Path) -> None:
+    if _is_database(path):
+        raise UserError(f"{path}: is a database; refusing to write over it (choose another file)")
+
+
+def check_destination(path: Path) -> None:
+    """Refuse, before anything is written, a destination that is a database or cannot be written.
+
+    Every export goes through ``replacing``, which calls this; a command writing several files calls it for
+    each first, so that none is written unless all can be.
+    """
+    refuse_database(path)
+    if _is_special(path):
+        return
+    if path.is_dir():
+        raise UserError(f"{path}: cannot be written: Is a directory")
+    folder = path.parent
+    if not folder.is_dir():
+        raise UserError(f"{path}: cannot be written: No such file or directory")
+    probe = folder / f".{path.name}.{secrets.token_hex(4)}.probe"
+    try:
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError as exc:
+        raise cannot_write(path, exc) from None
+    probe.unlink(missing_ok=True)
+
+
 @contextmanager
 def replacing(path: Path) -> Iterator[Path]:
     """A new file beside ``path`` to write; it replaces ``path`` only if the block finishes, and is removed if not.
 
     A device or pipe is written directly (there is nothing to replace, and replacing /dev/stdout would be wrong).
+    A database (see ``check_destination``) is never replaced.
     """
+    refuse_database(path)
     if _is_special(path):
         try:
             yield path

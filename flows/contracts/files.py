@@ -10,6 +10,7 @@ naming the nearest field, as for a CSV column, and an impossible date in it
 (``2027-02-30``) is named with its field among the row's other problems.
 """
 
+import itertools
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from difflib import get_close_matches
@@ -61,10 +62,15 @@ def read_rows(path: Path) -> Iterator[Row]:
     checked now, its rows as they are read."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return _csv_rows(path)
-    if suffix in (".yaml", ".yml"):
-        return iter(_yaml_rows(path, _text(path)))
-    raise UserError(f"{path}: unknown file type {suffix!r}; use .csv, .yaml or .yml")
+        rows = _csv_rows(path)
+    elif suffix in (".yaml", ".yml"):
+        rows = iter(_yaml_rows(path, _text(path)))
+    else:
+        raise UserError(f"{path}: unknown file type {suffix!r}; use .csv, .yaml or .yml")
+    first = next(rows, None)  # a file of no contracts is refused, as claims and participants files are
+    if first is None:
+        raise UserError(f"{path}: has no contracts")
+    return itertools.chain([first], rows)
 
 
 def _text(path: Path) -> str:

@@ -40,6 +40,7 @@ from policies.cycle.evidence import FieldProblem
 from policies.dates import parse_iso_date
 from policies.money import Money, parse_money
 
+YEARS = range(1900, 2201)  # every date a contract gives, and every date derived from it, falls in these years
 KPI_THRESHOLD = Money(Decimal("5000000"))
 MIN_KPIS_OVER_THRESHOLD = 3
 REF_RE = re.compile(r"^[A-Z0-9][A-Z0-9\-_/.]{1,39}$")
@@ -75,7 +76,7 @@ def _text(fields: Mapping[str, Any], name: str) -> str:
 def _date(fields: Mapping[str, Any], name: str, problems: list[FieldProblem], *, required: bool) -> dt.date | None:
     value = fields.get(name)
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        return value
+        return _in_years(value, name, problems)
     text = _text(fields, name)
     if not text:
         if required:
@@ -85,7 +86,25 @@ def _date(fields: Mapping[str, Any], name: str, problems: list[FieldProblem], *,
     if day is None:
         form = "; dates must be ISO so 01/04/2026 cannot be misread" if "ISO form" in (why or "") else ""
         problems.append(FieldProblem(name, f"{why}{form}"))
+    return _in_years(day, name, problems)
+
+
+def _in_years(day: dt.date | None, name: str, problems: list[FieldProblem]) -> dt.date | None:
+    if day is not None and day.year not in YEARS:
+        problems.append(FieldProblem(name, f"{day} is outside the years {YEARS.start}-{YEARS.stop - 1}"))
+        return None
     return day
+
+
+def _ends_in_years(start: dt.date | None, months: int, term: str, problems: list[FieldProblem]) -> bool:
+    """Whether a term of ``months`` from ``start`` ends within YEARS (so every date derived from it does)."""
+    if start is None:
+        return True
+    end_year = start.year + (start.month - 1 + months) // 12
+    if end_year < YEARS.stop:
+        return True
+    problems.append(FieldProblem("term", f"{term!r} from {start} runs past {YEARS.stop - 1}, the last year allowed"))
+    return False
 
 
 def _notice(text: str, name: str, problems: list[FieldProblem]) -> NoticePeriod | None:
@@ -139,12 +158,16 @@ def _term(
         if any(y < 1 for y in years):
             problems.append(FieldProblem("term", f"{term!r}: every part must be at least a year"))
             return None, []
+        if not _ends_in_years(start, sum(years) * 12, term, problems):
+            return None, []
         return years[0] * 12, [y * 12 for y in years[1:]]
     match = _TERM_MONTHS_RE.match(term)
     if match:
         n = int(match["n"]) * (12 if match["unit"].lower().startswith("year") else 1)
         if n < 1:
             problems.append(FieldProblem("term", "must be at least one month"))
+            return None, []
+        if not _ends_in_years(start, n, term, problems):
             return None, []
         return n, []
     problems.append(FieldProblem("term", f"{term!r} is not a term; write e.g. 3+1+1 (years) or 36 months"))
