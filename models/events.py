@@ -5,11 +5,17 @@ that refuse it, so even a hand-written UPDATE fails. An event keeps both the
 instant it speaks of (``effective_at``, the run's as-of) and the real time it
 was entered (``recorded_at``); one dated after it was entered is refused
 (``FutureDated``): this is where every write passes, so a service called
-directly cannot date anything in the future either.
+directly cannot date anything in the future either. Nor can an entry be dated
+before the thing it speaks of existed, i.e. before that entity's first event
+(``BeforeItExisted``): a variation dated before ContractAdded would make the
+trail tell an impossible story. That check is one indexed look-up (the history
+index) per event written alone; a bulk write checks only the entities it is
+told already exist, once each.
 """
 
 import datetime as dt
 import json
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, insert
@@ -17,7 +23,7 @@ from sqlmodel import Field, Session, SQLModel, col, select
 
 from models.db import UTCDateTime
 from models.pbr.bulk import bulk_insert, driver_value
-from policies.dates import FutureDated
+from policies.dates import BeforeItExisted, FutureDated
 
 
 class Event(SQLModel, table=True):
@@ -64,6 +70,7 @@ def append_event(
     entered_at = dt.datetime.now(dt.UTC)
     if effective_at > entered_at:
         raise FutureDated(effective_at, entered_at)
+    refuse_before_existence(session, entity, entity_ref, effective_at)
     row = Event(
         effective_at=effective_at,
         recorded_at=entered_at,
@@ -77,6 +84,24 @@ def append_event(
     )
     session.add(row)
     return row
+
+
+def first_event_at(session: Session, entity: str, entity_ref: str) -> dt.datetime | None:
+    """When this thing's history begins (its creation), or None when it has none yet; one look-up in the index."""
+    stmt = (
+        select(Event.effective_at)
+        .where(Event.entity == entity, Event.entity_ref == entity_ref)
+        .order_by(col(Event.effective_at), col(Event.id))
+        .limit(1)
+    )
+    return session.exec(stmt).first()
+
+
+def refuse_before_existence(session: Session, entity: str, entity_ref: str, effective_at: dt.datetime) -> None:
+    """Raise ``BeforeItExisted`` when an entry for this thing is dated before its first event."""
+    began = first_event_at(session, entity, entity_ref)
+    if began is not None and effective_at < began:
+        raise BeforeItExisted(effective_at, entity, entity_ref, began)
 
 
 def project_event(
@@ -104,11 +129,20 @@ def project_event(
     )
 
 
-def append_events(*, session: Session, rows: list[dict[str, Any]], entered_at: dt.datetime | None = None) -> None:
+def append_events(
+    *,
+    session: Session,
+    rows: list[dict[str, Any]],
+    entered_at: dt.datetime | None = None,
+    existing: Collection[tuple[str, str]] | None = None,
+) -> None:
     """Add many events at once (each a dict of Event's fields, without recorded_at), in the caller's transaction.
 
     ``entered_at`` (default: now) is when they were entered: one import, written in batches, gives every batch
-    the instant it began, so its events read as the one entry they are. It cannot be in the future."""
+    the instant it began, so its events read as the one entry they are. It cannot be in the future.
+    ``existing`` names the (entity, entity_ref) among the rows that may already have a history, each checked
+    once that no row is dated before it began (``BeforeItExisted``); None checks every one the rows name. An
+    import of new contracts passes only their projects (a new contract has no earlier event)."""
     now = dt.datetime.now(dt.UTC)
     if entered_at is not None:
         if entered_at > now:
@@ -117,6 +151,13 @@ def append_events(*, session: Session, rows: list[dict[str, Any]], entered_at: d
     latest = max((row["effective_at"] for row in rows), default=None)
     if latest is not None and latest > now:
         raise FutureDated(latest, now)
+    earliest: dict[tuple[str, str], dt.datetime] = {}
+    for row in rows:
+        key = (row["entity"], row["entity_ref"])
+        if key not in earliest or row["effective_at"] < earliest[key]:
+            earliest[key] = row["effective_at"]
+    for key in sorted(earliest if existing is None else set(existing) & earliest.keys()):
+        refuse_before_existence(session, *key, earliest[key])
     if session.connection().dialect.name == "sqlite":  # the driver's executemany: SQLAlchemy's per-row work cost more
         names = ("effective_at", "recorded_at", "actor", "entity", "entity_ref", "action", "reason", "before", "after")
         at = {r["effective_at"] for r in rows}

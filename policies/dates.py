@@ -111,3 +111,26 @@ class FutureDated(ValueError):
             f"an entry dated {effective_at.isoformat(timespec='minutes')} is after the time it is entered "
             f"({entered_at.isoformat(timespec='minutes')}): nothing is dated in the future"
         )
+
+
+def shown_instant(instant: dt.datetime, zone: str = DEFAULT_ZONE) -> str:
+    """An instant as a sentence shows it: the local date when it is the start of that day, else ISO to the minute."""
+    local = pendulum.instance(instant).in_timezone(zone)
+    if (local.hour, local.minute, local.second, local.microsecond) == (0, 0, 0, 0):
+        return local.date().isoformat()
+    return instant.isoformat(timespec="minutes")
+
+
+_BEGAN = {"contract": "added", "project": "created"}
+
+
+class BeforeItExisted(ValueError):
+    """An entry dated before the thing it speaks of existed (its first entry): the trail never reads backwards."""
+
+    def __init__(self, effective_at: dt.datetime, entity: str, entity_ref: str, began_at: dt.datetime) -> None:
+        self.effective_at, self.entity, self.entity_ref, self.began_at = effective_at, entity, entity_ref, began_at
+        verb = _BEGAN.get(entity, "first recorded")
+        super().__init__(
+            f"an entry dated {shown_instant(effective_at)} is before {entity} {entity_ref} was {verb} "
+            f"({shown_instant(began_at)}); date it on or after that"
+        )

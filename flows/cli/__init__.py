@@ -71,7 +71,9 @@ def main() -> None:
         sys.exit(1)
     except Exception as exc:
         dates = sys.modules.get("policies.dates")
-        if dates is not None and isinstance(exc, dates.FutureDated):  # the event log's own guard
+        if dates is not None and isinstance(
+            exc, (dates.FutureDated, dates.BeforeItExisted)
+        ):  # the event log's own guards
             _error(f"error: {exc}")
             sys.exit(1)
         line = failure_line(exc)

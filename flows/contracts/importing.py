@@ -155,6 +155,7 @@ class _Import:
         self.seen: dict[str, str] = {}  # ref -> where it was first given
         self.projects: dict[str, Any] = {}  # project ref -> its id (None: there is no such project)
         self.read_whole = False
+        self.dated: set[str] = set()  # projects already checked to exist by the import's date (once per import)
         self.entered_at = dt.datetime.now(dt.UTC)  # one import, one entry: every batch's events carry this
 
     def read(self, session: Any, rows: Iterable[Row]) -> None:
@@ -247,7 +248,11 @@ class _Import:
         key_rows.sort(key=_due_on)
         insert_key_dates(session=session, rows=key_rows)
         mark_for_replanning(session=session, contract_ids=ids)
-        append_events(session=session, rows=events, entered_at=self.entered_at)
+        # A new contract has no history to precede; its project has, and its link must not be dated before it.
+        unchecked = {draft.project for _, draft, _, _ in new} - self.dated
+        self.dated |= unchecked
+        existing = [("project", ref) for ref in unchecked]
+        append_events(session=session, rows=events, entered_at=self.entered_at, existing=existing)
 
 
 def _due_on(row: KeyDateRow) -> dt.date:

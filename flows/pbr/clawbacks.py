@@ -13,12 +13,12 @@ from typing import Any
 from flows.common.errors import UserError
 from flows.common.runtime import database
 from flows.common.settings import Settings
-from flows.pbr.contract import contract_id, pbr_contract
+from flows.pbr.contract import contract_id, pbr_contract, refuse_before_run
 from flows.pbr.ledger import held_by_payer, pounds, unreversed_clawbacks
 from models.db import unit_of_work
 from models.events import append_event
 from models.pbr.claims import claims_by_ref
-from models.pbr.ledger import CLAWBACK, OUTCOME, REVERSAL, LedgerEntry, ledger_of
+from models.pbr.ledger import ACCRUAL, CLAWBACK, OUTCOME, REVERSAL, LedgerEntry, ledger_of, runs_of
 from policies.dates import local_date
 
 
@@ -55,6 +55,10 @@ def clawback(
         assert claim.id is not None
         mine = ledger_of(session=session, contract_id=cid, claim_id=claim.id)
         open_clawbacks = unreversed_clawbacks(mine)
+        paid_by = {e.run_id for e in mine if e.kind == ACCRUAL and e.run_id is not None}
+        runs = [r for r in runs_of(session=session, contract_id=cid) if r.id in paid_by]
+        if runs:  # what is held was paid by these runs; taking it back comes after the last of them
+            refuse_before_run(max(runs, key=lambda r: r.created_at), as_of, f"that paid claim {claim_ref}")
         base = {
             "contract_id": cid,
             "entry_on": today,

@@ -6,13 +6,16 @@ versions read back as cards, oldest first, and a payment period named at the
 frequency of the latest card.
 """
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
 from flows.common.errors import UserError
 from models.contracts import Contract, get_contract
+from models.pbr.ledger import PaymentRun
 from models.pbr.ratecards import RateCardVersion, rate_cards_of
 from policies.contracts.terms import PaymentModel
+from policies.dates import shown_instant
 from policies.pbr.payments import Period, parse_period
 from policies.pbr.ratecard import RateCard
 from policies.pbr.ratecard_reading import read_rate_card
@@ -35,6 +38,15 @@ def pbr_contract(session: Any, ref: str) -> Contract:
 def contract_id(contract: Contract) -> int:
     assert contract.id is not None
     return contract.id
+
+
+def refuse_before_run(run: PaymentRun, as_of: dt.datetime, what: str) -> None:
+    """A step on what a run paid (a sample, a clawback) cannot be dated before that run was made."""
+    if as_of < run.created_at:
+        raise UserError(
+            f"--as-of {shown_instant(as_of)} is before the {run.period} payment run ({shown_instant(run.created_at)}) "
+            f"{what}; date it on or after the run"
+        )
 
 
 def cards_for(session: Any, contract: Contract) -> list[RateCard]:

@@ -19,7 +19,7 @@ from flows.common.errors import UserError
 from flows.common.runtime import database
 from flows.common.settings import Settings
 from flows.common.tabular import open_table
-from flows.pbr.contract import contract_id, named_period, pbr_contract, required_cards
+from flows.pbr.contract import contract_id, named_period, pbr_contract, refuse_before_run, required_cards
 from flows.pbr.ledger import held_by_payer, pence, pounds, unreversed_clawbacks
 from models.contracts import Contract
 from models.db import unit_of_work
@@ -84,6 +84,7 @@ def sample_validation(
         run = run_for(session=session, contract_id=cid, period=period.label)
         if run is None or run.id is None:
             raise UserError(f"{period.label} has no payment run for {contract_ref}; a sample checks what a run paid")
+        refuse_before_run(run, as_of, "that the sample checks")
         sample = sample_for(session=session, contract_id=cid, period=period.label)
         existing = sample is not None
         if sample is None:

@@ -58,3 +58,20 @@ def test_reads_and_a_dry_run_still_look_ahead(initialised: Cli) -> None:
     cli.ok(*PROJECT)
     cli.ok("due", "--as-of", FUTURE)
     cli.ok("sweep", "--dry-run", "--as-of", FUTURE)
+
+
+def test_a_contract_dated_before_its_project_existed_is_refused_in_one_line(initialised: Cli) -> None:
+    cli = initialised
+    cli.ok(*PROJECT)  # created 2026-01-05
+    before = cli.dump()
+    add = ["contracts", "add", "--ref", "X-1", "--title", "t", "--provider", "p", "--project", "FAM-2026-01",
+           "--value", "100", "--start", "2026-04-01", "--term", "3"]  # fmt: skip
+    line = cli.fails(*add, "--as-of", "2025-01-01")
+    assert line == (
+        "error: an entry dated 2025-01-01 is before project FAM-2026-01 was created (2026-01-05); "
+        "date it on or after that"
+    ), line
+    assert cli.dump() == before
+    cli.ok(*add, "--as-of", "2026-01-05")
+    line = cli.fails("decide", "X-1", "vary", "--value", "200", "--reason", "x", "--as-of", "2026-01-04")
+    assert line.startswith("error: an entry dated 2026-01-04 is before contract X-1 was added (2026-01-05)"), line
