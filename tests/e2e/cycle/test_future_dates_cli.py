@@ -21,7 +21,7 @@ WRITES = {
                       "--value", "100", "--start", "2099-04-01", "--term", "3", "--as-of", FUTURE],
     "contracts import": ["contracts", "import", str(EXAMPLES / "contracts.yaml"), "--as-of", FUTURE],
     "decide": ["decide", "HF-2024-01", "extend", "--reason", "r", "--as-of", FUTURE],
-    "procurement plan": ["procurement", "plan", "FAM-2026-01", "--go-live", "2099-04-01", "--as-of", FUTURE],
+    "procurement plan": ["procurement", "plan", "FAM-2026-01", "--go-live", "2030-04-01", "--as-of", FUTURE],
     "procurement set": ["procurement", "set", "FAM-2026-01", "signature", "--planned", "2099-01-01", "--as-of", FUTURE],
     "procurement set --actual": ["procurement", "set", "FAM-2026-01", "signature", "--actual", FUTURE],
     "reminders ack": ["reminders", "ack", "1", "--as-of", FUTURE],
