@@ -166,9 +166,13 @@ def contracts_show(
     history = Table(title="History")
     for name in ("When", "Who", "What", "Detail"):
         history.add_column(name, overflow="fold", no_wrap=name == "When")
+    from flows.cli.event_words import event_said  # not at import: `due` loads only what it reads with
+
     for e in detail["history"]:
-        changed = changes_said(e["before"], e["after"]) if e["before"] else []  # not every term of a new contract
-        said = "; ".join([*changed, *([e["reason"]] if e["reason"] else [])])
+        said = event_said(e, cfg)
+        if said is None:
+            changed = changes_said(e["before"], e["after"]) if e["before"] else []  # not every term of a new contract
+            said = "; ".join([*changed, *([e["reason"]] if e["reason"] else [])])
         history.add_row(when_entered(e["at"], e["recorded_at"], cfg), e["actor"], e["action"], said)
     console.print(history)
 

@@ -18,6 +18,7 @@ from flows.cli.common import (
     write_as_of,
     write_date_option,
 )
+from flows.cli.event_words import event_said
 from flows.cli.evidence import evidence_table
 from flows.common.settings import Settings
 from policies.cycle.records import RecordKind
@@ -117,7 +118,10 @@ def print_board(rows: list[dict[str, Any]], cfg: Settings) -> None:
     console.print("   ".join(f"{s.label}: {sum(1 for r in rows if r['stage'] == s.value)}" for s in STAGE_ORDER))
 
 
-def _event_detail(e: dict[str, Any]) -> str:
+def _event_detail(e: dict[str, Any], cfg: Settings) -> str:
+    said = event_said(e, cfg)
+    if said is not None:
+        return said
     after, before = e.get("after") or {}, e.get("before") or {}
     action = e["action"]
     if action == "StageChanged":
@@ -142,7 +146,7 @@ def print_history(detail: dict[str, Any], cfg: Settings) -> None:
     for name in ("When", "Who", "What", "Detail"):
         table.add_column(name, overflow="fold", no_wrap=name == "When")
     for e in detail["history"]:
-        table.add_row(when_entered(e["at"], e.get("recorded_at"), cfg), e["actor"], e["action"], _event_detail(e))
+        table.add_row(when_entered(e["at"], e.get("recorded_at"), cfg), e["actor"], e["action"], _event_detail(e, cfg))
     console.print(table)
 
 

@@ -117,6 +117,7 @@ def _import_claims(
                 v.effective_from: v.id for v in rate_cards_of(session=session, contract_id=contract_id(contract))
             }
             payable_before = report.payable
+            counted_before = (report.accepted, report.partly_accepted, report.rejected)
             rows_of = functools.partial(
                 _claim_rows,
                 contract=contract,
@@ -146,7 +147,11 @@ def _import_claims(
                 action="claims_imported",
                 after={
                     "source": str(path),
+                    "rows": rows,
                     "claims": fresh,
+                    "accepted": report.accepted - counted_before[0],
+                    "partly_accepted": report.partly_accepted - counted_before[1],
+                    "rejected": report.rejected - counted_before[2],
                     "payable": f"{report.payable - payable_before:.2f}",
                 },
             )

@@ -35,6 +35,21 @@ def _contract_ref(session: Any, contract_id: int) -> str:
     return str(session.execute(text("SELECT ref FROM contract WHERE id = :i"), {"i": contract_id}).scalar_one())
 
 
+def _refuse_if_date_gone(session: Any, row: Reminder, doing: str) -> None:
+    """A reminder whose key date the contract no longer has (a variation or decision moved or removed it) is not
+    acknowledged or snoozed: it would come back as pending for a day nothing falls due on."""
+    still = session.execute(
+        text("SELECT 1 FROM contract_key_date WHERE contract_id = :c AND key = :k AND due_on = :d"),
+        {"c": row.contract_id, "k": row.key_date_key, "d": row.due_on},
+    ).first()
+    if still is None:
+        raise UserError(
+            f"reminder #{row.id} is for {row.key_date_key.replace('_', ' ')} on {row.due_on}, a key date the "
+            f"contract no longer has (it moved or went); there is nothing to {doing}. "
+            "See `commission reminders list` for the reminders of its new dates"
+        )
+
+
 def acknowledge(settings: Settings, reminder_id: int, *, as_of: dt.datetime, actor: str) -> dict[str, Any]:
     """Stop the rest of the ladder for this key date and this recipient; a second ack changes nothing."""
     with unit_of_work(database(settings)) as session:
@@ -45,6 +60,7 @@ def acknowledge(settings: Settings, reminder_id: int, *, as_of: dt.datetime, act
             raise UserError(
                 f"reminder #{reminder_id} was cancelled ({row.closed_reason}); there is nothing to acknowledge"
             )
+        _refuse_if_date_gone(session, row, "acknowledge")
         before = row.status
         row.status, row.acked_at, row.acked_by = ACKED, as_of, actor
         session.add(row)
@@ -82,6 +98,7 @@ def snooze(settings: Settings, reminder_id: int, *, until: dt.date, as_of: dt.da
             raise UserError(
                 f"reminder #{reminder_id} is {row.status}; only a pending, sent or failed one can be snoozed"
             )
+        _refuse_if_date_gone(session, row, "snooze")
         if until <= today:
             raise UserError(f"--until {until} is not after today ({today}); snooze to a later day")
         if until > row.due_on:

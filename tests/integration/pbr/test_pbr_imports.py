@@ -758,3 +758,12 @@ def test_checking_a_good_claims_file_stores_nothing_and_writes_no_report(fcf: Se
     assert check_claims(fcf, path, report=report) == len(CLAIMS)
     assert counts(fcf) == before
     assert not report.exists()
+
+
+def test_the_claims_imported_event_keeps_the_counts_the_history_says(fcf: Settings, tmp_path: Path) -> None:
+    from flows.contracts.detail import contract_detail
+
+    import_claims(fcf, claims_csv(tmp_path / "claims.csv", CLAIMS), as_of=SENT, actor="finance")
+    [event] = [e for e in contract_detail(fcf, CONTRACT)["history"] if e["action"] == "claims_imported"]
+    after = event["after"]
+    assert (after["rows"], after["accepted"], after["partly_accepted"], after["rejected"]) == (4, 3, 0, 1)

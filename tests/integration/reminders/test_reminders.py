@@ -259,3 +259,18 @@ def test_a_contract_added_in_the_afternoon_is_told_at_once_and_not_late(hf: Sett
     assert send_at == "2026-11-23T15:00:00+00:00"
     counts, text_out = deliver_to_buffer(hf, at(11, 23, 15, 5))
     assert (counts["sent"], counts["late"]) == (5, 0) and "LATE" not in text_out
+
+
+def test_a_sent_reminder_whose_date_moved_is_neither_snoozed_nor_acknowledged(hf: Settings) -> None:
+    sweep(hf, as_of=at(11, 23, 7))
+    deliver_to_buffer(hf, at(11, 23, 8))  # the recommissioning start's 12-month steps go out: sent, not pending
+    [sent] = [r for r in list_reminders(hf, status="sent") if r["kind"] == "recommissioning_start"][:1]
+    decide(
+        hf, ref="HF-2026-01", action="vary", reason="Term", as_of=at(11, 23, 10), actor="a", end=dt.date(2029, 9, 30)
+    )
+    with pytest.raises(UserError, match="no longer has"):
+        snooze(hf, sent["id"], until=dt.date(2026, 12, 1), as_of=at(11, 23, 11), actor="a")
+    with pytest.raises(UserError, match="no longer has"):
+        acknowledge(hf, sent["id"], as_of=at(11, 23, 11), actor="a")
+    [after] = list_reminders(hf, reminder_id=sent["id"])
+    assert after["status"] == "sent"
