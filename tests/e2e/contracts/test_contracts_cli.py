@@ -173,12 +173,17 @@ def test_a_command_registers_only_its_own_module_and_the_table_names_every_comma
             assert names(build_app([command, "--help"])) == set(commands), command
 
 
-def test_an_impossible_yaml_date_is_one_error_line(portfolio: Cli, tmp_path: Path) -> None:
+def test_an_impossible_yaml_date_is_named_with_its_field_among_the_other_problems(
+    portfolio: Cli, tmp_path: Path
+) -> None:
     path = tmp_path / "c.yaml"
     path.write_text("contracts:\n  - ref: A-1\n    start: 2027-02-30\n")
     done = portfolio.run("contracts", "import", str(path))
     assert done.returncode == 1 and "Traceback" not in done.stderr
-    assert done.stderr.strip() == f"error: {path}:3: 2027-02-30 is not a date: day is out of range for month"
+    lines = done.stderr.strip().splitlines()
+    assert lines[0] == "error: nothing imported: 6 problem(s)"
+    assert f"  {path}:2: start: '2027-02-30' is not a date: day is out of range for month" in lines
+    assert f"  {path}:2: title: is missing" in lines  # the bad date hides no other problem
 
 
 def test_import_report_writes_every_problem_and_the_screen_counts_the_rest(portfolio: Cli, tmp_path: Path) -> None:
