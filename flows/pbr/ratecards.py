@@ -28,25 +28,11 @@ from models.events import append_event
 from models.pbr.claims import latest_achieved
 from models.pbr.ratecards import RateCardVersion, rate_cards_of
 from policies.pbr.ratecard import cap_over_value
-from policies.pbr.ratecard_reading import read_rate_card
+from policies.pbr.ratecard_reading import CARD_KEYS, OUTCOME_KEYS, read_rate_card
 
-CARD_FIELDS = (
-    "contract",
-    "card_name",
-    "effective_from",
-    "referral_from",
-    "referral_to",
-    "eligibility",
-    "frequency",
-    "cohort",
-    "participant_cap",
-    "contract_cap",
-    "payers",
-    "attachment_fee",
-    "service_fee_percent",
-    "currency",
-)
-OUTCOME_FIELDS = ("code", "name", "price", "times_payable", "evidence", "requires", "group", "cap")
+# The CSV form of the card's fields: the card's name in a column of its own, outcomes as rows.
+CARD_FIELDS = tuple("card_name" if key == "name" else key for key in CARD_KEYS if key != "outcomes")
+OUTCOME_FIELDS = OUTCOME_KEYS
 
 
 @dataclass
