@@ -3,6 +3,7 @@
 from alembic import context
 from sqlmodel import SQLModel
 
+import models.accounts
 import models.contracts
 import models.cycle
 import models.events

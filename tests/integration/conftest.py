@@ -35,6 +35,9 @@ TABLES = ", ".join(
         "pbr_ledger",
         "validation_sample",
         "validation_sample_item",
+        "user_token",
+        "user_account",
+        "provider_organisation",
     ]
 )
 
