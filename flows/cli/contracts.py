@@ -306,22 +306,15 @@ def decide_command(
     recommission and decommission are recorded on the project (in Review) and its Review flow then moves it on.
     """
     from flows.cli.common import iso_date_option
-    from flows.contracts.decisions import decide
+    from flows.contracts.review import record_review_decision
 
     cfg = settings()
     instant = write_as_of(as_of, cfg)
     who = actor(by, cfg)
     end_date = iso_date_option("--end", end, None) if end else None  # type: ignore[arg-type]
-    result = decide(
+    result = record_review_decision(
         cfg, ref=ref.upper(), action=action, reason=reason, as_of=instant, actor=who, value=value, end=end_date
     )
-    if result.get("project_record") in ("recommission", "decommission"):
-        from flows.cli.cycle import _start_prefect
-        from flows.cycle.gates import check_advance
-
-        request = check_advance(cfg, ref=result["project"], to=None, reason=None, as_of=instant)
-        moved = _start_prefect(cfg)(request, as_of=instant, actor=who)
-        result["project_stage"] = moved.get("stage_now", result["project_stage"])
     if as_json:
         print_json(result)
         return

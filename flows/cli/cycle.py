@@ -6,7 +6,6 @@ from typing import Annotated, Any
 import typer
 
 from flows.cli.common import AS_OF_HELP, JSON_HELP, actor, as_of_instant, console, print_json, settings, write_as_of
-from flows.common.errors import UserError
 from flows.common.settings import Settings
 from policies.cycle.stages import Stage
 
@@ -42,15 +41,11 @@ def advance(
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Run the flow for the project's current stage: check its gate and move it on if the gate is met."""
-    from flows.cycle.gates import check_advance
+    from flows.cycle.advance import advance_project
 
     cfg = settings()
     instant = write_as_of(as_of, cfg)
-    request = check_advance(cfg, ref=ref.upper(), to=to, reason=reason, as_of=instant)
-    run_stage_flow = _start_prefect(cfg)
-    result = run_stage_flow(request, as_of=instant, actor=actor(by, cfg))
-    if result["outcome"] == "conflict":
-        raise UserError(result["message"])
+    result = advance_project(cfg, ref=ref, to=to, reason=reason, as_of=instant, actor=actor(by, cfg))
     if as_json:
         print_json(result)
         return

@@ -17,8 +17,12 @@ from policies.dates import local_date
 PRODID = "-//commissioning//key dates//EN"
 
 
-def build_feed(settings: Settings, *, as_of: dt.datetime, days_ahead: int) -> tuple[bytes, int]:
-    """The feed of key dates from the as-of day for ``days_ahead`` days; returns the bytes and the event count."""
+def build_feed(
+    settings: Settings, *, as_of: dt.datetime, days_ahead: int, providers: tuple[str, ...] | None = None
+) -> tuple[bytes, int]:
+    """The feed of key dates from the as-of day for ``days_ahead`` days; returns the bytes and the event count.
+
+    ``providers`` keeps only those providers' contracts (a provider user's personal feed)."""
     today = local_date(as_of, settings.timezone)
     calendar = Calendar()
     calendar.add("prodid", PRODID)
@@ -27,6 +31,8 @@ def build_feed(settings: Settings, *, as_of: dt.datetime, days_ahead: int) -> tu
     calendar.add("x-wr-calname", "Contract key dates")
     calendar.add("x-wr-timezone", settings.timezone)
     rows = due_rows(database(settings), today=today, last=today + dt.timedelta(days=days_ahead), missed_since=today)
+    if providers is not None:
+        rows = [row for row in rows if row[2] in providers]
     for ref, title, provider, key, kind, due_on, guards, action, who in rows:
         day = dt.date.fromisoformat(iso(due_on) or "")
         calendar.add_component(_event(ref, title, provider, key, kind, day, guards is not None, action, who, as_of))

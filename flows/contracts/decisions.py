@@ -44,8 +44,46 @@ def decide(
     actor: str,
     value: str | None = None,
     end: dt.date | None = None,
+    preview: bool = False,
 ) -> dict[str, Any]:
-    """Record a review decision on a contract; return what changed."""
+    """Record a review decision on a contract; return what changed.
+
+    With ``preview`` the decision is worked out in full, in a transaction that is then rolled back: the
+    result says what it would change, and nothing is written (the web shows it before it is confirmed)."""
+    try:
+        return _decide(
+            settings,
+            ref=ref,
+            action=action,
+            reason=reason,
+            as_of=as_of,
+            actor=actor,
+            value=value,
+            end=end,
+            preview=preview,
+        )
+    except _Previewed as done:
+        return done.result
+
+
+class _Previewed(Exception):  # not an error: how a preview leaves its transaction, rolled back
+    def __init__(self, result: dict[str, Any]) -> None:
+        super().__init__("previewed")
+        self.result = result
+
+
+def _decide(
+    settings: Settings,
+    *,
+    ref: str,
+    action: str,
+    reason: str,
+    as_of: dt.datetime,
+    actor: str,
+    value: str | None,
+    end: dt.date | None,
+    preview: bool,
+) -> dict[str, Any]:
     try:
         decision = ReviewDecision(action.strip().lower())
     except ValueError:
@@ -130,6 +168,8 @@ def decide(
         result["status"] = status_on(contract.to_terms(), ContractStatus(contract.status), today).value
         result["expiry"] = expiry(contract.to_terms()).isoformat()
         result["project_stage"] = project.stage
+        if preview:
+            raise _Previewed(result)
     return result
 
 

@@ -1,0 +1,130 @@
+"""The web app: ``create_app(settings)`` builds it; ``commission serve`` runs it under uvicorn.
+
+Pages are rendered on the server and work without JavaScript; every page's data is also JSON under
+/api/v1, from the same service call. Every route passes ``auth.authorize`` first (rules.py says who may use
+it). A service's refusal (a UserError) is shown in words; a missing or hidden thing is a 404.
+"""
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from flows.common.errors import UserError
+from flows.common.settings import Settings
+from flows.web import auth
+from flows.web.pages import account, admin, audit, board, contracts, due, projects, reminders
+from flows.web.render import principal, render, see_other
+from flows.web.sessions import SessionMiddleware, session_key
+from policies.accounts.roles import Role
+from policies.accounts.throttle import Throttle
+
+STATIC = Path(__file__).parent / "static"
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The app for these settings; it connects to nothing until its first request."""
+    app = FastAPI(
+        title="Commissioning",
+        version="1",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        dependencies=[Depends(auth.authorize)],
+    )
+    app.state.settings = settings
+    app.add_middleware(SessionMiddleware, secret_key=session_key(settings.data_dir))
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(auth.router(Throttle()))
+    for module in (board, projects, contracts, due, reminders, audit, admin, account):
+        app.include_router(module.router)
+    _core_routes(app)
+    _error_handlers(app)
+    return app
+
+
+def route_table(app: FastAPI) -> list[tuple[str, str]]:
+    """Every (method, path) the app answers, its included routers' routes too (the security matrix walks it)."""
+    found: list[tuple[str, str]] = []
+
+    def walk(routes: list[Any]) -> None:
+        for route in routes:
+            inner = getattr(route, "original_router", None)  # fastapi 0.154 keeps included routers as branches
+            if inner is not None:
+                walk(list(inner.routes))
+            elif isinstance(getattr(route, "methods", None), set):
+                found.extend((m, route.path) for m in sorted(route.methods) if m != "HEAD")
+    walk(list(app.routes))
+    return found
+
+
+def _core_routes(app: FastAPI) -> None:
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/", include_in_schema=False)
+    async def home(request: Request) -> Any:
+        who = principal(request)
+        if who.has(Role.COMMISSIONER, Role.FINANCE, Role.AUDITOR):
+            return see_other("/board")
+        if who.has(Role.PROVIDER):
+            return see_other("/contracts")
+        return see_other("/admin")
+
+    @app.get("/api/openapi.json", include_in_schema=False)
+    async def openapi() -> dict[str, Any]:
+        return app.openapi()
+
+    @app.get("/api/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        # Swagger UI's scripts come from a CDN the machines cannot reach: the page links the JSON as well.
+        page = get_swagger_ui_html(openapi_url="/api/openapi.json", title="Commissioning API")
+        body = page.body.decode() if isinstance(page.body, bytes) else str(page.body)
+        note = '<p>The API description is <a href="/api/openapi.json">/api/openapi.json</a>.</p>'
+        return HTMLResponse(body.replace("<body>", "<body>" + note, 1))
+
+    @app.get("/api/v1/me")
+    async def me(request: Request) -> dict[str, Any]:
+        who = principal(request)
+        return {
+            "username": who.username,
+            "display_name": who.display_name,
+            "roles": sorted(who.roles),
+            "organisation": who.organisation,
+        }
+
+
+def _error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(auth.SignInNeeded)
+    async def sign_in_needed(request: Request, exc: auth.SignInNeeded) -> Any:
+        from urllib.parse import quote
+
+        return see_other("/sign-in?next=" + quote(exc.next_path, safe="/"))
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Any:
+        return _error(request, exc.status_code, str(exc.detail))
+
+    @app.exception_handler(UserError)
+    async def user_error(request: Request, exc: UserError) -> Any:
+        return _error(request, 400, str(exc))
+
+    @app.exception_handler(404)
+    async def not_found(request: Request, exc: Exception) -> Any:
+        return _error(request, 404, "There is no such page, or it is not yours to see.")
+
+
+TITLES = {400: "That could not be done", 401: "Sign in", 403: "You cannot do that", 404: "Page not found"}
+
+
+def _error(request: Request, status: int, detail: str) -> Any:
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"detail": detail}, status_code=status)
+    if not hasattr(request.state, "principal"):
+        request.state.principal = None
+    title = TITLES.get(status, "Something went wrong")
+    return render(request, "error.html", {"title": title, "detail": detail}, status_code=status)

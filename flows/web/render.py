@@ -1,0 +1,89 @@
+"""Rendering pages: the templates, what every page is given, one-time messages, and form errors after a redirect.
+
+Every POST redirects (post/redirect/get). A form that failed leaves its errors and the values typed in the
+session for the page it returns to, which shows an error summary at the top and each error beside its field.
+"""
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+from fastapi.templating import Jinja2Templates
+
+from flows.accounts.users import Principal
+from flows.web.csrf import csrf_token
+from policies.accounts.roles import Role
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
+
+
+def money(value: str | Decimal, currency: str = "GBP") -> str:
+    """An amount as people read it: £2,400,000.00 (other currencies by their code)."""
+    amount = Decimal(value)
+    symbol = SYMBOLS.get(currency)
+    return f"{symbol}{amount:,.2f}" if symbol else f"{amount:,.2f} {currency}"
+
+
+TEMPLATES.env.filters["money"] = money
+
+NAV: tuple[tuple[str, str, frozenset[Role]], ...] = (
+    ("Board", "/board", frozenset({Role.COMMISSIONER, Role.FINANCE, Role.AUDITOR})),
+    ("Contracts", "/contracts", frozenset({Role.COMMISSIONER, Role.FINANCE, Role.AUDITOR, Role.PROVIDER})),
+    ("Due", "/due", frozenset({Role.COMMISSIONER, Role.FINANCE, Role.AUDITOR, Role.PROVIDER})),
+    ("Reminders", "/reminders", frozenset({Role.COMMISSIONER, Role.AUDITOR})),
+    ("Audit log", "/audit", frozenset({Role.COMMISSIONER, Role.AUDITOR, Role.ADMIN})),
+    ("Admin", "/admin", frozenset({Role.ADMIN, Role.AUDITOR})),
+    ("Your account", "/account", frozenset(Role)),
+)
+
+
+def principal(request: Request) -> Principal:
+    """The signed-in user (the rules have already required one for this route)."""
+    who: Principal | None = getattr(request.state, "principal", None)
+    if who is None:
+        raise RuntimeError("route reached without a signed-in user")
+    return who
+
+
+def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> Any:
+    """A page, with the user, the navigation, the CSRF token, and any one-time message or form errors."""
+    who: Principal | None = getattr(request.state, "principal", None)
+    session = request.scope.get("session", {})
+    form = session.pop("form", None) or {}
+    base = {
+        "user": who,
+        "nav": [(label, href) for label, href, roles in NAV if who is not None and who.roles & roles],
+        "here": request.url.path,
+        "csrf": csrf_token(session),
+        "flash": session.pop("flash", None),
+        "errors": form.get("errors", {}) if form.get("page") == request.url.path else {},
+        "values": form.get("values", {}) if form.get("page") == request.url.path else {},
+    }
+    return TEMPLATES.TemplateResponse(request, name, {**base, **context}, status_code=status_code)
+
+
+def flash(request: Request, message: str, *, kind: str = "success") -> None:
+    request.scope["session"]["flash"] = {"kind": kind, "message": message}
+
+
+def back_with_errors(request: Request, page: str, errors: dict[str, str], values: dict[str, str]) -> RedirectResponse:
+    """Back to the form's page, which shows the errors beside their fields and the values as typed."""
+    safe = {k: v for k, v in values.items() if "password" not in k and k != "csrf_token"}
+    request.scope["session"]["form"] = {"page": page, "errors": errors, "values": safe}
+    return RedirectResponse(page, status_code=303)
+
+
+def see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def field_for(message: str, fields: dict[str, tuple[str, ...]], default: str) -> str:
+    """Which field a service's message is about: the first whose words it mentions, else ``default``."""
+    lowered = message.lower()
+    for name, words in fields.items():
+        if any(w in lowered for w in words):
+            return name
+    return default
