@@ -42,6 +42,8 @@ async def authorize(request: Request) -> None:
         who = await run_in_threadpool(principal_for_token, settings, bearer[7:].strip(), purpose="api")
         if who is None:
             raise HTTPException(401, "The API token is not valid, or has been revoked.")
+    elif is_api and request.method != "GET":
+        raise HTTPException(401, "A change through the API needs an API token: 'Authorization: Bearer TOKEN'.")
     else:
         session = request.scope["session"]
         if request.method == "POST":
