@@ -57,6 +57,7 @@ def route_table(app: FastAPI) -> list[tuple[str, str]]:
                 walk(list(inner.routes))
             elif isinstance(getattr(route, "methods", None), set):
                 found.extend((m, route.path) for m in sorted(route.methods) if m != "HEAD")
+
     walk(list(app.routes))
     return found
 

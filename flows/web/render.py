@@ -4,6 +4,7 @@ Every POST redirects (post/redirect/get). A form that failed leaves its errors a
 session for the page it returns to, which shows an error summary at the top and each error beside its field.
 """
 
+import json
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,14 @@ def money(value: str | Decimal, currency: str = "GBP") -> str:
     return f"{symbol}{amount:,.2f}" if symbol else f"{amount:,.2f} {currency}"
 
 
+def compact(value: Any, limit: int = 240) -> str:
+    """An event's before/after on one line, cut at ``limit`` characters (escaped by the template like any text)."""
+    text = json.dumps(value, ensure_ascii=False, default=str, separators=(", ", ": "))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 TEMPLATES.env.filters["money"] = money
+TEMPLATES.env.filters["compact"] = compact
 
 NAV: tuple[tuple[str, str, frozenset[Role]], ...] = (
     ("Board", "/board", frozenset({Role.COMMISSIONER, Role.FINANCE, Role.AUDITOR})),
