@@ -32,7 +32,7 @@ def audit_log(
     offset: int = 0,
 ) -> dict[str, Any]:
     """Events that match every filter given, newest first, with the total that match."""
-    conditions = []
+    conditions: list[Any] = []
     if project.strip():
         conditions += [Event.entity == "project", Event.entity_ref == project.strip().upper()]
     if contract.strip():

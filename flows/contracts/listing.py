@@ -79,7 +79,7 @@ def list_contracts(
         )
         rows = []
         for c in contracts:
-            nxt = next_dates.get(c.id)
+            nxt = next_dates.get(c.id or 0)
             rows.append(
                 {
                     "ref": c.ref,

@@ -45,10 +45,12 @@ async def calendar_create(request: Request) -> Any:
 async def calendar_revoke(request: Request) -> Any:
     who = principal(request)
     settings = request.app.state.settings
-    for t in await run_in_threadpool(tokens, settings, username=who.username):
-        if t["purpose"] == "calendar" and t["revoked_at"] is None:
-            await run_in_threadpool(
-                lambda t=t: revoke_token(settings, username=who.username, token_id=t["id"], actor=who.username)
-            )
+
+    def revoke_feeds() -> None:
+        for t in tokens(settings, username=who.username):
+            if t["purpose"] == "calendar" and t["revoked_at"] is None:
+                revoke_token(settings, username=who.username, token_id=t["id"], actor=who.username)
+
+    await run_in_threadpool(revoke_feeds)
     flash(request, "Your calendar subscription is revoked: its URL no longer works.")
     return see_other("/account")

@@ -10,7 +10,6 @@ tokens, kept only as digests.
 """
 from alembic import op
 import sqlalchemy as sa
-import sqlmodel
 
 
 
@@ -24,7 +23,7 @@ def upgrade() -> None:
     op.create_table(
         'provider_organisation',
         sa.Column('id', sa.Integer(), nullable=False),
-        sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column('name', sa.String(length=200), nullable=False),
         sa.Column('provider_names', sa.JSON(), nullable=False),
         sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint('id'),
@@ -33,9 +32,9 @@ def upgrade() -> None:
     op.create_table(
         'user_account',
         sa.Column('id', sa.Integer(), nullable=False),
-        sa.Column('username', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
-        sa.Column('display_name', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
-        sa.Column('password_hash', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column('username', sa.String(length=40), nullable=False),
+        sa.Column('display_name', sa.String(length=120), nullable=False),
+        sa.Column('password_hash', sa.String(length=200), nullable=False),
         sa.Column('roles', sa.JSON(), nullable=False),
         sa.Column('organisation_id', sa.Integer(), nullable=True),
         sa.Column('disabled', sa.Boolean(), nullable=False),
@@ -48,10 +47,10 @@ def upgrade() -> None:
         'user_token',
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('user_id', sa.Integer(), nullable=False),
-        sa.Column('purpose', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
-        sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
-        sa.Column('digest', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column('hint', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+        sa.Column('purpose', sa.String(length=12), nullable=False),
+        sa.Column('name', sa.String(length=80), nullable=False),
+        sa.Column('digest', sa.String(length=64), nullable=False),
+        sa.Column('hint', sa.String(length=8), nullable=False),
         sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
         sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(['user_id'], ['user_account.id']),

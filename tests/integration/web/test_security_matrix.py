@@ -1,4 +1,4 @@
-"""Every route × every role, plus signed out: built from the app's own route table, so a route without a rule
+"""Every route by every role, plus signed out: built from the app's own route table, so a route without a rule
 fails here. Pages are visited with the role's session cookie, the API with the role's bearer token."""
 
 from typing import Any
