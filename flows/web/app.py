@@ -114,6 +114,15 @@ def _error_handlers(app: FastAPI) -> None:
     async def user_error(request: Request, exc: UserError) -> Any:
         return _error(request, 400, str(exc))
 
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, exc: Exception) -> Any:
+        import logging
+
+        logging.getLogger("commissioning.web").error("%s %s failed: %s", request.method, request.url.path,
+                                                     type(exc).__name__)  # fmt: skip
+        return _error(request, 500, "Something went wrong on our side; nothing half-done was kept. Try again, "
+                      "and if it happens again tell your administrator the time it happened.")  # fmt: skip
+
     @app.exception_handler(404)
     async def not_found(request: Request, exc: Exception) -> Any:
         return _error(request, 404, "There is no such page, or it is not yours to see.")
