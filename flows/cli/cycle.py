@@ -133,8 +133,24 @@ def demo() -> None:
     _demo_payments(cfg)
     print_board(board(cfg), cfg)
     print_history(project_detail(cfg, gate_policy(cfg), SHOWCASE), cfg)
+    from flows.demo.users import ensure_demo_users
+
+    people = ensure_demo_users(cfg)
     console.print(
         f"Done in {time.perf_counter() - started:.1f} s. Try `commission show {SHOWCASE}` or "
         f"`commission show FAM-2026-01` to see an unmet gate.",
         markup=False,
     )
+    _say_web_users(people)
+
+
+def _say_web_users(people: Any) -> None:
+    """Last: how to open the web app on the demo data, with the demo users (passwords for local use only)."""
+    console.print(
+        "Web app on the demo data: run `commission serve` and open http://127.0.0.1:8000. "
+        "Demo users (passwords for local use only):",
+        markup=False,
+    )
+    for u in people:
+        org = f" of {u.organisation}" if u.organisation else ""
+        console.print(f"  {u.username} ({u.name}, {u.role}{org}): {u.password}", markup=False)

@@ -46,7 +46,7 @@ def timeline_svg(key_dates: list[dict[str, Any]], *, start: dt.date, end: dt.dat
         parts.append(f'<line x1="{kx:.1f}" y1="26" x2="{kx:.1f}" y2="{y - 4}" class="tick {past}"/>')
         parts.append(f'<circle cx="{kx:.1f}" cy="{y - 4}" r="3" class="dot {past}"/>')
         parts.append(
-            f'<text x="{kx + dx:.1f}" y="{y}" text-anchor="{anchor}" class="label {past}">{escape(label)}</text>'
+            f'<text x="{kx + dx:.1f}" y="{y}" text-anchor="{anchor}" class="kd-label {past}">{escape(label)}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)

@@ -102,3 +102,19 @@ def test_read_commands_never_import_prefect(demo_cli: Cli, first_demo: subproces
             timeout=60,
         )
         assert json.loads(done.stderr.strip().splitlines()[-1]) == [0, []], (args, done.stderr)
+
+
+def test_the_demo_ends_by_saying_how_to_open_the_web_app(
+    demo_cli: Cli, first_demo: subprocess.CompletedProcess[str]
+) -> None:
+    tail = first_demo.stdout.strip().splitlines()[-6:]
+    assert tail[0].startswith("Web app on the demo data: run `commission serve` and open http://127.0.0.1:8000")
+    assert tail[1:] == [
+        "  priya.shah (Priya Shah, commissioner): priya-demo-2026",
+        "  farah.khan (Farah Khan, finance): farah-demo-2026",
+        "  sam.reid (Sam Reid, provider of Northbridge Young People's Trust): sam-reid-demo-2026",
+        "  audrey.cole (Audrey Cole, auditor): audrey-demo-2026",
+        "  admin (Ada Admin, admin): admin-demo-2026",
+    ]
+    users = demo_cli.json("users", "list")
+    assert [u["username"] for u in users] == ["admin", "audrey.cole", "farah.khan", "priya.shah", "sam.reid"]
