@@ -173,7 +173,7 @@ def _decide(request: Request, ref: str, form: dict[str, Any]) -> tuple[dict[str,
             end=end,
         )
     except UserError as exc:
-        message = str(exc).replace("--reason", "a reason").replace("--end", "the end date")
+        message = str(exc).replace("a --reason", "a reason").replace("--end", "the end date")
         return None, {field_for(str(exc), DECISION_FIELDS, "decision_action"): message[0].upper() + message[1:]}
     return result, {}
 

@@ -1,0 +1,152 @@
+"""The pages as a person reads them, and their JSON twins: the same data from the same service call."""
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from flows.audit.log import audit_csv
+from flows.contracts.decisions import decide
+from flows.contracts.detail import contract_detail
+from flows.cycle.evidence import evidence_register
+from flows.cycle.projects import board
+from tests.support.web import csrf_of
+
+Client = Callable[[str], TestClient]
+
+
+def text_of(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def test_every_page_has_a_skip_link_one_h1_and_labelled_fields(as_role: Client) -> None:
+    cara = as_role("commissioner")
+    for path in ("/board", "/projects/FAM-1", "/contracts", "/contracts/HF-2026-01", "/due", "/reminders", "/audit",
+                 "/account"):  # fmt: skip
+        html = cara.get(path).text
+        assert '<a href="#main" class="skip-link">Skip to main content</a>' in html, path
+        assert html.count("<h1") == 1, path
+        for field_id in re.findall(r'<(?:input|select|textarea)[^>]*\bid="([^"]+)"', html):
+            assert f'for="{field_id}"' in html, f"{path}: field {field_id} has no label"
+        for table in re.findall(r"<table.*?</table>", html, re.S):
+            assert "<thead><tr><th" in table, path
+
+
+def test_the_board_in_columns_with_days_in_stage_and_gate_words(as_role: Client, settings: Any) -> None:
+    cara = as_role("commissioner")
+    page = text_of(cara.get("/board").text)
+    assert "Analyse (1)" in page and "Review (1)" in page and "Gate not yet tried" in page
+    assert "FAM-1" in text_of(cara.get("/board?mine=true").text)
+    assert "HOM-1" not in text_of(cara.get("/board?mine=true").text)  # HOM-1's owner is "A"
+    assert "FAM-1" not in text_of(cara.get("/board?area=Housing").text)
+    api = cara.get("/api/v1/board").json()
+    assert [r["ref"] for r in api] == [r["ref"] for r in board(settings)]
+    assert all(isinstance(r["days_in_stage"], int) and r["gate_words"] for r in api)
+
+
+def test_evidence_errors_sit_beside_their_fields_and_nothing_is_added(as_role: Client, settings: Any) -> None:
+    cara = as_role("commissioner")
+    token = csrf_of(cara.get("/projects/FAM-1").text)
+    form = {"csrf_token": token, "kind": "what_works", "source": "", "strength": "eif:9", "link": "ftp://x"}
+    answer = cara.post("/projects/FAM-1/evidence", data=form, follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"] == "/projects/FAM-1"
+    html = cara.get("/projects/FAM-1").text
+    assert 'class="error-summary"' in html and "There is a problem" in html
+    assert re.search(r'id="source-error">.*Source is missing', html)
+    assert re.search(r'id="strength-error">.*off the EIF scale', html)
+    assert re.search(r'id="link-error">.*is not a web address', html)
+    assert 'value="what_works" selected' in html  # what was typed is kept
+    assert evidence_register(settings, ref="FAM-1", kind=None) == []
+    assert 'class="error-summary"' not in cara.get("/projects/FAM-1").text  # shown once
+
+
+def test_a_record_in_the_wrong_stage_is_refused_beside_its_field(as_role: Client) -> None:
+    cara = as_role("commissioner")
+    token = csrf_of(cara.get("/projects/FAM-1").text)
+    cara.post(
+        "/projects/FAM-1/records",
+        data={"csrf_token": token, "kind": "award", "value": "awarded"},
+        follow_redirects=False,
+    )
+    html = cara.get("/projects/FAM-1").text
+    assert re.search(r'id="record_(value|kind)-error">', html)
+    cara.post("/projects/FAM-1/records", data={"csrf_token": token, "kind": "business_case", "value": "x",
+                                               "on": "2999-01-01"}, follow_redirects=False)  # fmt: skip
+    assert "is in the future" in cara.get("/projects/FAM-1").text
+
+
+def test_contracts_are_searched_and_paged_with_decision_dates_in_words(as_role: Client) -> None:
+    cara = as_role("commissioner")
+    page = text_of(cara.get("/contracts").text)
+    assert "3 contract(s)" in page and "£2,400,000.00" in page
+    assert re.search(r"Under 60 days|Under 120 days|Later \(\d+ days\)", page)
+    assert "1 contract(s) matching “Other”" in text_of(cara.get("/contracts?q=Other").text)
+    api = cara.get("/api/v1/contracts?q=hf").json()
+    assert api["total"] == 2 and [r["ref"] for r in api["rows"]] == ["HF-2026-01", "HF-2026-02"]
+
+
+def test_a_decision_preview_writes_nothing(as_role: Client, settings: Any) -> None:
+    before = contract_detail(settings, "HF-2026-01")
+    html = as_role("commissioner").get("/contracts/HF-2026-01").text
+    assert 'id="preview-extend"' in html and "Status becomes extended" in html
+    assert contract_detail(settings, "HF-2026-01") == before
+    import datetime as dt
+
+    result = decide(settings, ref="HF-2026-01", action="extend", reason="r", as_of=dt.datetime.now(dt.UTC),
+                    actor="t", preview=True)  # fmt: skip
+    assert result["status"] == "extended" and contract_detail(settings, "HF-2026-01") == before
+
+
+def test_a_decision_without_a_reason_is_refused_beside_the_reason(as_role: Client, settings: Any) -> None:
+    cara = as_role("commissioner")
+    token = csrf_of(cara.get("/contracts/HF-2026-01").text)
+    cara.post(
+        "/contracts/HF-2026-01/decision",
+        data={"csrf_token": token, "action": "extend", "reason": " "},
+        follow_redirects=False,
+    )
+    html = cara.get("/contracts/HF-2026-01").text
+    assert re.search(r'id="decision_reason-error">.*needs a reason', html, re.S)
+    assert contract_detail(settings, "HF-2026-01")["extensions_used"] == 0
+
+
+def test_the_contract_timeline_marks_today_and_lists_every_key_date(as_role: Client, settings: Any) -> None:
+    html = as_role("finance").get("/contracts/HF-2026-01").text
+    svg = re.search(r"<svg.*?</svg>", html, re.S)
+    assert svg and 'class="today"' in svg.group(0) and "Today 2026-" in svg.group(0)
+    keys = contract_detail(settings, "HF-2026-01")["key_dates"]
+    assert svg.group(0).count('class="dot') == len(keys)
+    assert "Record a review decision" not in html  # finance reads; commissioners decide
+
+
+def test_due_lists_soonest_first_and_draws_the_month(as_role: Client) -> None:
+    cara = as_role("commissioner")
+    rows = cara.get("/api/v1/due?days=400").json()
+    assert rows == sorted(rows, key=lambda r: r["due_on"]) or all(r["missed"] for r in rows[:1])
+    html = cara.get("/due?days=400").text
+    assert "(today)" in html and 'aria-current="date"' in html
+
+
+def test_the_audit_log_filters_and_exports_csv_without_formulas(as_role: Client) -> None:
+    audrey = as_role("auditor")
+    page = audrey.get("/api/v1/audit?contract=HF-2026-01").json()
+    assert page["total"] >= 1 and {e["entity_ref"] for e in page["events"]} == {"HF-2026-01"}
+    assert audrey.get("/api/v1/audit?actor=nobody").json()["total"] == 0
+    csv_text = audrey.get("/audit.csv?contract=HF-2026-01").text
+    assert csv_text.splitlines()[0] == "at,recorded_at,actor,entity,entity_ref,action,reason,before,after"
+    assert audit_csv([{"reason": "=HYPERLINK(1)"}]).splitlines()[1] == ",,,,,,'=HYPERLINK(1),,"
+    assert audrey.get("/audit?since=31/12/2026").status_code == 400
+
+
+def test_admin_adds_a_user_with_errors_beside_fields(as_role: Client) -> None:
+    ada = as_role("admin")
+    token = csrf_of(ada.get("/admin").text)
+    ada.post("/admin/users", data={"csrf_token": token, "username": "kim", "name": "Kim", "roles": ["finance"],
+                                   "password": "tiny-pw"}, follow_redirects=False)  # fmt: skip
+    html = ada.get("/admin").text
+    assert re.search(r'id="new_password-error">.*at least 12 characters', html, re.S)
+    assert 'value="kim"' in html and "tiny-pw" not in html  # the name is kept, never the password
+    ada.post("/admin/organisations", data={"csrf_token": token, "org_name": "Northbridge",
+                                           "org_providers": "Northbridge YP Trust\nNorthbridge Trust"}, follow_redirects=False)  # fmt: skip
+    assert "Northbridge Trust; Northbridge YP Trust" in ada.get("/admin").text
