@@ -147,6 +147,6 @@ def test_admin_adds_a_user_with_errors_beside_fields(as_role: Client) -> None:
     html = ada.get("/admin").text
     assert re.search(r'id="new_password-error">.*at least 12 characters', html, re.S)
     assert 'value="kim"' in html and "tiny-pw" not in html  # the name is kept, never the password
-    ada.post("/admin/organisations", data={"csrf_token": token, "org_name": "Northbridge",
-                                           "org_providers": "Northbridge YP Trust\nNorthbridge Trust"}, follow_redirects=False)  # fmt: skip
+    organisation = {"org_name": "Northbridge", "org_providers": "Northbridge YP Trust\nNorthbridge Trust"}
+    ada.post("/admin/organisations", data={"csrf_token": token, **organisation}, follow_redirects=False)
     assert "Northbridge Trust; Northbridge YP Trust" in ada.get("/admin").text
