@@ -49,6 +49,10 @@ RULES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/v1/contracts/{ref}"): CONTRACT_READERS,
     ("POST", "/contracts/{ref}/decision"): COMMISSIONERS,
     ("POST", "/api/v1/contracts/{ref}/decision"): COMMISSIONERS,
+    # payment by results
+    ("GET", "/contracts/{ref}/reconciliation"): CONTRACT_READERS,
+    ("GET", "/contracts/{ref}/reconciliation.csv"): CONTRACT_READERS,
+    ("GET", "/api/v1/contracts/{ref}/reconciliation"): CONTRACT_READERS,
     # what is due
     ("GET", "/due"): CONTRACT_READERS,
     ("GET", "/api/v1/due"): CONTRACT_READERS,

@@ -150,3 +150,19 @@ def test_admin_adds_a_user_with_errors_beside_fields(as_role: Client) -> None:
     organisation = {"org_name": "Northbridge", "org_providers": "Northbridge YP Trust\nNorthbridge Trust"}
     ada.post("/admin/organisations", data={"csrf_token": token, **organisation}, follow_redirects=False)
     assert "Northbridge Trust; Northbridge YP Trust" in ada.get("/admin").text
+
+
+def test_the_reconciliation_page_chart_and_csv(as_role: Client, settings: Any, app: Any) -> None:
+    from tests.support.builders import fcf_contract
+
+    ref = fcf_contract(settings)
+    finn = as_role("finance")
+    assert "/contracts/FCF-2025-01/reconciliation" in finn.get(f"/contracts/{ref}").text
+    html = finn.get(f"/contracts/{ref}/reconciliation").text
+    assert "Reconciliation of FCF-2025-01" in html and '<svg xmlns="http://www.w3.org/2000/svg" class="chart"' in html
+    assert "Contract cap" in html or "No caps." in html
+    csv_text = finn.get(f"/contracts/{ref}/reconciliation.csv").text
+    assert csv_text.startswith("provider,contract,period,outcome,claims")
+    assert finn.get(f"/api/v1/contracts/{ref}/reconciliation").json()["contract"] == ref
+    assert finn.get("/contracts/HF-2026-01/reconciliation").status_code == 404  # no rate card: nothing to reconcile
+    assert as_role("provider").get(f"/contracts/{ref}/reconciliation").status_code == 200  # Northbridge's own

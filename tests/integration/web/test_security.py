@@ -158,3 +158,15 @@ def test_a_revoked_or_unknown_api_token_is_refused(app: Any, world: dict[str, st
     finn_token = tokens(app.state.settings, username="finn")[0]["id"]
     ada.post(f"/admin/users/finn/tokens/{finn_token}/revoke", data={"csrf_token": csrf_of(page)})
     assert api.get("/api/v1/me", headers={"Authorization": f"Bearer {world['finance']}"}).status_code == 401
+
+
+def test_a_calendar_token_is_masked_in_the_access_log(app: Any, caplog: Any) -> None:
+    import logging
+
+    from flows.web.logs import MaskSecretPaths
+
+    record = logging.LogRecord("uvicorn.access", logging.INFO, "", 0, '%s - "%s %s HTTP/%s" %d',
+                               ("127.0.0.1:5", "GET", "/calendar/s3cr3t-t0ken.ics", "1.1", 200), None)  # fmt: skip
+    MaskSecretPaths().filter(record)
+    assert "s3cr3t" not in record.getMessage() and "/calendar/***.ics" in record.getMessage()
+    assert any(isinstance(f, MaskSecretPaths) for f in logging.getLogger("uvicorn.access").filters)
