@@ -166,3 +166,10 @@ def test_the_reconciliation_page_chart_and_csv(as_role: Client, settings: Any, a
     assert finn.get(f"/api/v1/contracts/{ref}/reconciliation").json()["contract"] == ref
     assert finn.get("/contracts/HF-2026-01/reconciliation").status_code == 404  # no rate card: nothing to reconcile
     assert as_role("provider").get(f"/contracts/{ref}/reconciliation").status_code == 200  # Northbridge's own
+
+
+def test_the_api_docs_are_our_own_page_with_nothing_from_the_internet(as_role: Client) -> None:
+    html = as_role("finance").get("/api/docs").text
+    assert "/api/v1/contracts/{ref}" in html and "Authorization: Bearer" in html
+    assert "http" not in re.sub(r"https?://testserver/|http://www.w3.org/2000/svg", "", html.split("<main")[1])
+    assert not re.search(r"<(script|link)[^>]+https?://", html)
