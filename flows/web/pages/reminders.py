@@ -7,11 +7,14 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
+from flows.accounts.users import Principal
 from flows.common.errors import UserError
 from flows.reminders.outbox import acknowledge, list_reminders, snooze
+from flows.reminders.policy import reminder_policy
 from flows.web.render import back_with_errors, flash, principal, render, see_other
 from policies.accounts.roles import Role
 from policies.dates import local_date, parse_iso_date
+from policies.reminders.ladders import Role as Ladder
 
 router = APIRouter()
 
@@ -21,8 +24,17 @@ def _mine(request: Request, status: str | None) -> list[dict[str, Any]]:
     rows = list_reminders(request.app.state.settings, status=status or None, limit=2000)
     if who.has(Role.AUDITOR):
         return rows
-    tags = {who.username, *(r.value for r in who.roles)}
-    return [r for r in rows if r["tag"] in tags]
+    return [r for r in rows if r["tag"] in my_tags(request.app.state.settings, who)]
+
+
+def my_tags(settings: Any, who: Principal) -> set[str]:
+    """The reminder tags addressed to this user: their user name, and for a commissioner the tags the reminder
+    policy gives the owner, commissioning and escalation roles."""
+    tags = {who.username}
+    if who.has(Role.COMMISSIONER):
+        policy_tags = reminder_policy(settings).tags
+        tags |= {policy_tags[r] for r in (Ladder.OWNER, Ladder.COMMISSIONING, Ladder.ESCALATION) if r in policy_tags}
+    return tags
 
 
 def _require_mine(request: Request, reminder_id: int) -> None:

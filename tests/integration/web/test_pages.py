@@ -173,3 +173,30 @@ def test_the_api_docs_are_our_own_page_with_nothing_from_the_internet(as_role: C
     assert "/api/v1/contracts/{ref}" in html and "Authorization: Bearer" in html
     assert "http" not in re.sub(r"https?://testserver/|http://www.w3.org/2000/svg", "", html.split("<main")[1])
     assert not re.search(r"<(script|link)[^>]+https?://", html)
+
+
+def test_a_commissioner_acknowledges_and_snoozes_their_reminders(as_role: Client, settings: Any) -> None:
+    import datetime as dt
+
+    from flows.reminders.outbox import list_reminders
+    from flows.reminders.sweep import sweep
+
+    sweep(settings, as_of=dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC))
+    planned = [r for r in list_reminders(settings) if r["status"] == "pending"]
+    assert planned
+    cara = as_role("commissioner")
+    html = cara.get("/reminders").text
+    mine = [int(i) for i in re.findall(r"/reminders/(\d+)/acknowledge", html)]
+    assert len(mine) >= 2 and {r["tag"] for r in planned if r["id"] in mine} <= {"owner", "commissioning", "escalation"}
+    first, second = mine[0], mine[-1]
+    token = csrf_of(html)
+    cara.post(f"/reminders/{first}/acknowledge", data={"csrf_token": token})
+    by_id = {r["id"]: r for r in list_reminders(settings)}
+    assert by_id[first]["status"] == "acked" and by_id[first]["acked_by"] == "cara"
+    cara.post(f"/reminders/{second}/snooze", data={"csrf_token": token, "until": "31/12/2026"},
+              follow_redirects=False)  # fmt: skip
+    assert re.search(rf'id="until_{second}-error">.*Snooze until', cara.get("/reminders").text, re.S)
+    assert as_role("finance").get("/reminders").status_code == 403
+    audrey = as_role("auditor").get("/reminders").text
+    assert f"/reminders/{second}/snooze" not in audrey and planned[-1]["contract"] in audrey
+    assert cara.post("/reminders/999999/acknowledge", data={"csrf_token": token}).status_code == 404
