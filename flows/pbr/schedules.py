@@ -47,7 +47,7 @@ SCHEDULE_HEADER = (
 
 def write_schedules(settings: Settings, session: Any, contract: Contract, run: PaymentRun) -> list[str]:
     """One CSV per payer: every line the run accrued for it, any recovery netted off, and the payment."""
-    folder = settings.data_dir / "payments" / _safe(contract.ref) / run.period
+    folder = contract_folder(settings, contract.ref) / run.period
     stems = file_stems(run.summary["payers"])
     entries = ledger_of(session=session, contract_id=contract_id(contract), run_id=run.id)
     claims = claim_facts(session=session, ids=sorted({e.claim_id for e in entries if e.claim_id}))
@@ -131,6 +131,11 @@ def _place(folder: Path, stem: str, rows: list[list[Any]]) -> Path:
         f"{folder}: {stem}.csv to {stem}-{NAMES_TRIED}.csv are all files this run did not write; "
         "move them elsewhere and ask for the run again to write its schedule"
     )
+
+
+def contract_folder(settings: Settings, contract_ref: str) -> Path:
+    """Where a contract's payment schedules are written, a folder per period."""
+    return settings.data_dir / "payments" / _safe(contract_ref)
 
 
 def _safe(name: str) -> str:

@@ -53,6 +53,12 @@ RULES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/contracts/{ref}/reconciliation"): CONTRACT_READERS,
     ("GET", "/contracts/{ref}/reconciliation.csv"): CONTRACT_READERS,
     ("GET", "/api/v1/contracts/{ref}/reconciliation"): CONTRACT_READERS,
+    ("GET", "/contracts/{ref}/claims"): CONTRACT_READERS,
+    ("POST", "/contracts/{ref}/claims"): frozenset({F, P}),  # a provider, for their own contracts only
+    ("GET", "/contracts/{ref}/payments"): CONTRACT_READERS,
+    ("GET", "/api/v1/contracts/{ref}/payments"): CONTRACT_READERS,
+    ("POST", "/contracts/{ref}/payments"): frozenset({F}),
+    ("GET", "/contracts/{ref}/payments/{period}/{name}"): CONTRACT_READERS,
     # what is due
     ("GET", "/due"): CONTRACT_READERS,
     ("GET", "/api/v1/due"): CONTRACT_READERS,

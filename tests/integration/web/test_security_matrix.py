@@ -17,6 +17,8 @@ PARAMS = {
     "{username}": "nobody",
     "{token_id}": "999",
     "{token}": "not-a-token",
+    "{period}": "2026-Q1",
+    "{name}": "council.csv",
 }
 PROJECT_PARAMS = {"{ref}": "HOM-1"}
 # A body each route refuses as invalid (or acts on harmlessly): the matrix is about who gets in, not what happens.

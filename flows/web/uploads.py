@@ -1,0 +1,77 @@
+"""Receiving an uploaded file: refused in words, before anything is stored, when it is too big, of the wrong
+kind, has a path in its name, or is an XLSX whose contents would unpack to far more than its size (a zip bomb).
+
+A good file is written under ``<data dir>/uploads/<random>/`` and removed once its import is done.
+"""
+
+import secrets
+import shutil
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from fastapi import UploadFile
+
+from flows.common.errors import UserError
+
+MAX_BYTES = 200 * 1024 * 1024  # 200 MB: a million claims as CSV is about 80 MB
+MAX_UNPACKED = 1024 * 1024 * 1024  # an XLSX's parts, unpacked, at most 1 GB
+MAX_RATIO = 200  # and at most 200 times their packed size (real workbooks stay under about 20)
+CHUNK = 1024 * 1024
+KINDS = {".csv": "CSV", ".xlsx": "XLSX"}
+
+
+def check_name(name: str | None, kinds: dict[str, str] = KINDS) -> str:
+    """The file's name if it is a plain name of an allowed kind; otherwise a UserError that says why."""
+    if not name:
+        raise UserError("Choose a file to upload")
+    if "/" in name or "\\" in name or name in (".", "..") or "\x00" in name:
+        raise UserError(f"The file name {name!r} must be a plain name, without a folder or path")
+    suffix = Path(name).suffix.lower()
+    if suffix not in kinds:
+        raise UserError(f"The file must be {' or '.join(kinds.values())} ({', '.join(kinds)}); {name!r} is not")
+    return name
+
+
+def check_xlsx(path: Path) -> None:
+    """Refuse an XLSX that is not a workbook, or whose parts would unpack to far more than it is."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, OSError):
+        raise UserError(
+            "The file is not an XLSX workbook (it does not open as one); save it again from Excel"
+        ) from None
+    unpacked = sum(i.file_size for i in infos)
+    packed = max(sum(i.compress_size for i in infos), 1)
+    if unpacked > MAX_UNPACKED or unpacked / packed > MAX_RATIO:
+        raise UserError(
+            f"The workbook would unpack to {unpacked:,} bytes from {packed:,}: far more than a real workbook; "
+            "it was not opened"
+        )
+
+
+@contextmanager
+def received(upload: UploadFile, data_dir: Path, *, max_bytes: int | None = None) -> Iterator[Path]:
+    """The upload saved to a private folder for the length of the block, after every check; removed after."""
+    max_bytes = MAX_BYTES if max_bytes is None else max_bytes
+    name = check_name(upload.filename)
+    folder = data_dir / "uploads" / secrets.token_hex(8)
+    folder.mkdir(parents=True, exist_ok=False)
+    try:
+        path = folder / name
+        size = 0
+        with path.open("wb") as out:
+            while chunk := upload.file.read(CHUNK):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise UserError(f"The file is over the limit of {max_bytes // (1024 * 1024):,} MB; split it")
+                out.write(chunk)
+        if size == 0:
+            raise UserError("The file is empty")
+        if path.suffix.lower() == ".xlsx":
+            check_xlsx(path)
+        yield path
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -1,0 +1,102 @@
+"""Claims uploads: a good file's report line by line; a file too big, of the wrong kind, a zip bomb, a path in
+its name or another contract's claims each get a clear error beside the field, and nothing is written."""
+
+import datetime as dt
+import io
+import re
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from flows.pbr.participants import import_participants
+from flows.pbr.reconcile import reconcile
+from tests.support.builders import fcf_contract
+from tests.support.web import csrf_of
+
+Client = Callable[[str], TestClient]
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
+
+
+@pytest.fixture
+def pbr(settings: Any, world: dict[str, str]) -> str:
+    ref = fcf_contract(settings)
+    import_participants(settings, EXAMPLES / "fcf-participants.csv", as_of=dt.datetime(2026, 11, 2, tzinfo=dt.UTC),
+                        actor="setup")  # fmt: skip
+    return ref
+
+
+def upload(client: TestClient, ref: str, name: str, body: bytes) -> str:
+    token = csrf_of(client.get(f"/contracts/{ref}/claims").text)
+    answer = client.post(f"/contracts/{ref}/claims", data={"csrf_token": token},
+                         files={"file": (name, body, "application/octet-stream")}, follow_redirects=False)  # fmt: skip
+    assert answer.status_code == 303
+    return client.get(answer.headers["location"]).text
+
+
+def nothing_written(settings: Any, ref: str) -> None:
+    assert reconcile(settings, ref).totals["claims"] == 0
+    assert not any((settings.data_dir / "uploads").glob("*/*"))
+
+
+def bomb() -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", b"<Types/>")
+        z.writestr("xl/worksheets/sheet1.xml", b"\0" * (20 * 1024 * 1024))
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "says"),
+    [
+        ("claims.txt", b"contract,claim_ref\n", "must be CSV or XLSX"),
+        ("claims.xlsx", bomb(), "far more than a real workbook"),
+        ("claims.xlsx", b"not a zip", "not an XLSX workbook"),
+        ("claims.csv", b"", "The file is empty"),
+    ],
+)
+def test_a_bad_upload_is_refused_beside_the_field(
+    as_role: Client, settings: Any, pbr: str, name: str, body: bytes, says: str
+) -> None:
+    html = upload(as_role("finance"), pbr, name, body)
+    assert re.search(r'id="file-error">.*' + re.escape(says), html, re.S), html[-3000:]
+    nothing_written(settings, pbr)
+
+
+def test_a_file_over_the_size_cap_is_refused(as_role: Client, settings: Any, pbr: str, monkeypatch: Any) -> None:
+    monkeypatch.setattr("flows.web.uploads.MAX_BYTES", 1024)
+    html = upload(as_role("finance"), pbr, "claims.csv", (EXAMPLES / "fcf-claims.csv").read_bytes())
+    assert "over the limit" in html
+    nothing_written(settings, pbr)
+
+
+def test_a_malformed_row_refuses_the_file_naming_line_field_and_reason(
+    as_role: Client, settings: Any, pbr: str
+) -> None:
+    body = b"contract,claim_ref,participant,outcome,achieved_on,amount,evidence\n" \
+           b"FCF-2025-01,NB-1,P-040,ACC_ENTRY,31/02/2026,,tenancy_agreement\n"  # fmt: skip
+    html = upload(as_role("finance"), pbr, "claims.csv", body)
+    assert re.search(r'id="file-error">.*claims.csv.*2.*achieved_on', html, re.S)
+    assert "/uploads/" not in html  # our folder is never shown
+    nothing_written(settings, pbr)
+
+
+def test_a_file_with_another_contracts_claims_is_refused(as_role: Client, settings: Any, pbr: str) -> None:
+    body = (EXAMPLES / "fcf-claims.csv").read_text().replace("FCF-2025-01,NB-0157", "HF-2026-01,NB-0157", 1)
+    html = upload(as_role("finance"), pbr, "claims.csv", body.encode())
+    assert re.search(r'id="file-error">.*HF-2026-01', html, re.S)
+    nothing_written(settings, pbr)
+
+
+def test_a_name_with_a_path_is_refused_before_anything_is_stored() -> None:
+    from flows.common.errors import UserError
+    from flows.web.uploads import check_name
+
+    for name in ("../claims.csv", "/etc/claims.csv", "a\\b.csv", ".."):
+        with pytest.raises(UserError, match="without a folder or path"):
+            check_name(name)
+    assert check_name("claims 2026-Q3.xlsx") == "claims 2026-Q3.xlsx"
