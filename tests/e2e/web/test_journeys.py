@@ -1,17 +1,21 @@
 """Journeys through the real web app on 127.0.0.1 in Chromium, each saving screenshots of its pages."""
 
+import csv
 import datetime as dt
 import re
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 import pytest
 from icalendar import Calendar
 
 from flows.cycle.evidence import add_evidence
+from flows.pbr.participants import import_participants
 from flows.web.rules import RULES
 from tests.e2e.web.conftest import Server, Shots, signed_in_page
+from tests.support.builders import fcf_contract
 from tests.support.web import XSS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -161,4 +165,46 @@ def test_a_calendar_subscription_parses_and_once_revoked_is_gone(browser: Any, s
     with pytest.raises(urllib.error.HTTPError) as gone:
         urllib.request.urlopen(url, timeout=10)
     assert gone.value.code == 404
+    page.context.close()
+
+
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
+
+
+def test_a_finance_officer_uploads_claims_pays_and_downloads_a_schedule(
+    browser: Any, server: Server, shots: Shots, tmp_path: Path
+) -> None:
+    ref = fcf_contract(server.settings)
+    import_participants(server.settings, EXAMPLES / "fcf-participants.csv",
+                        as_of=dt.datetime(2026, 11, 2, tzinfo=dt.UTC), actor="setup")  # fmt: skip
+    claims = tmp_path / "claims-with-bad-rows.csv"
+    claims.write_text(
+        (EXAMPLES / "fcf-claims.csv").read_text()
+        + f"{ref},BAD-1,P-999,ACC_ENTRY,2026-01-10,,tenancy_agreement\n"  # no such participant
+        + f"{ref},BAD-2,P-040,ACC_ENTRY,2026-01-11,,\n"  # no evidence
+    )
+    page = signed_in_page(browser, server, "finance")
+    page.goto(f"/contracts/{ref}/claims")
+    shots(page, "claims-page")
+    page.get_by_label("Claims file").set_input_files(str(claims))
+    submit(page, "Upload and check")
+    report = page.locator("main").inner_text()
+    assert "claim(s) read" in page.locator(".banner").inner_text()
+    assert "BAD-1" in report and "BAD-2" in report and "Validation report" in report
+    shots(page, "validation-report")
+    page.goto(f"/contracts/{ref}/payments")
+    page.get_by_label("Period").fill("2025-Q4")
+    submit(page, "Run the payment")
+    assert "Payment run 2025-Q4: paid £" in page.locator(".banner").inner_text()
+    shots(page, "payment-run")
+    link = page.get_by_role("link", name=re.compile(r"council.*\.csv"))
+    with page.expect_download() as caught:
+        link.click()
+    saved = tmp_path / "schedule.csv"
+    caught.value.save_as(saved)
+    rows = list(csv.reader(saved.open(encoding="utf-8")))
+    assert len(rows) > 2 and any("NB-" in cell for row in rows for cell in row)
+    page.goto(f"/contracts/{ref}/reconciliation")
+    assert page.locator("svg.chart").count() == 1
+    shots(page, "reconciliation")
     page.context.close()
