@@ -12,6 +12,7 @@ from flows.common.runtime import gate_policy
 from flows.cycle.advance import advance_project
 from flows.cycle.detail import project_detail
 from flows.cycle.evidence import add_evidence
+from flows.cycle.procurement import show as procurement_timeline
 from flows.cycle.records import add_record
 from flows.web.render import back_with_errors, field_for, flash, principal, render, see_other
 from policies.cycle.evidence import EvidenceKind, validate_evidence
@@ -37,11 +38,13 @@ EVIDENCE_FIELDS = (
 def _detail(request: Request, ref: str) -> dict[str, Any]:
     settings = request.app.state.settings
     try:
-        return project_detail(settings, gate_policy(settings), ref.strip().upper())
+        detail = project_detail(settings, gate_policy(settings), ref.strip().upper())
     except UserError as exc:
         if "no project" in str(exc):
             raise HTTPException(404, f"There is no project {ref}.") from None
         raise
+    detail["procurement"] = procurement_timeline(settings, ref=detail["ref"], as_of=dt.datetime.now(dt.UTC))
+    return detail
 
 
 @router.get("/projects/{ref}", include_in_schema=False)

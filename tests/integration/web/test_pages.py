@@ -200,3 +200,18 @@ def test_a_commissioner_acknowledges_and_snoozes_their_reminders(as_role: Client
     audrey = as_role("auditor").get("/reminders").text
     assert f"/reminders/{second}/snooze" not in audrey and planned[-1]["contract"] in audrey
     assert cara.post("/reminders/999999/acknowledge", data={"csrf_token": token}).status_code == 404
+
+
+def test_a_project_in_do_shows_its_procurement_timeline(as_role: Client, settings: Any) -> None:
+    import datetime as dt
+
+    from flows.cycle.procurement import plan
+    from flows.cycle.projects import create_project
+
+    create_project(settings, ref="YJP-1", title="Youth justice", service_area="Youth", owner="Cara Commissioner",
+                   description="", stage="do", as_of=dt.datetime(2026, 2, 1, tzinfo=dt.UTC), actor="a")  # fmt: skip
+    plan(settings, ref="YJP-1", go_live=dt.date(2027, 10, 1), as_of=dt.datetime(2026, 3, 1, tzinfo=dt.UTC), actor="a")
+    html = as_role("commissioner").get("/projects/YJP-1").text
+    assert 'id="procurement"' in html and "Procurement milestones of YJP-1" in html
+    assert re.search(r"(Missed|Ahead|Done)</strong>", html)
+    assert as_role("auditor").get("/api/v1/projects/YJP-1").json()["procurement"]["milestones"]
