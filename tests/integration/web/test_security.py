@@ -170,3 +170,9 @@ def test_a_calendar_token_is_masked_in_the_access_log(app: Any, caplog: Any) -> 
     MaskSecretPaths().filter(record)
     assert "s3cr3t" not in record.getMessage() and "/calendar/***.ics" in record.getMessage()
     assert any(isinstance(f, MaskSecretPaths) for f in logging.getLogger("uvicorn.access").filters)
+
+
+def test_every_response_carries_the_security_headers(app: Any) -> None:
+    for answer in (TestClient(app).get("/sign-in"), TestClient(app).get("/healthz"), TestClient(app).get("/nope")):
+        assert "default-src 'self'" in answer.headers["content-security-policy"]
+        assert answer.headers["x-frame-options"] == "DENY" and answer.headers["x-content-type-options"] == "nosniff"
