@@ -47,8 +47,11 @@ PARTICIPANT_COLUMNS = ("contract", "participant", "referral_date")
 PARTICIPANT_TABLE_COLUMNS = ("contract_id", "ref", "referral_date", "born", "attributes", "fingerprint", "imported_at")
 
 
-def import_participants(settings: Settings, path: Path, *, as_of: dt.datetime, actor: str) -> ParticipantsResult:
-    """Store participants with their referral date and attributes; eligibility is reported, and checked per claim."""
+def import_participants(
+    settings: Settings, path: Path, *, as_of: dt.datetime, actor: str, contract_only: str | None = None
+) -> ParticipantsResult:
+    """Store participants with their referral date and attributes; eligibility is reported, and checked per claim.
+    ``contract_only`` (a contract's page on the web) refuses, by line, a row for any other contract."""
     table = open_table(path, required=PARTICIPANT_COLUMNS, optional=("date_of_birth",))
     problems = Problems(path)
     today = local_date(as_of, settings.timezone)
@@ -59,6 +62,8 @@ def import_participants(settings: Settings, path: Path, *, as_of: dt.datetime, a
         contract, ref = _cell(cells, table, "contract"), _cell(cells, table, "participant")
         if not contract:
             problems.add(where, line, "contract", "is empty")
+        elif contract_only is not None and contract != contract_only:
+            problems.add(where, line, "contract", f"is {contract}; this page imports {contract_only}'s participants")
         if not ref or len(ref) > 60:
             problems.add(where, line, "participant", "is empty" if not ref else "is longer than 60 characters")
         referral, why = parse_iso_date(_cell(cells, table, "referral_date"))

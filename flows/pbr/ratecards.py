@@ -54,9 +54,11 @@ def import_rate_card(
     actor: str,
     allow_cap_over_value: bool = False,
     reason: str | None = None,
+    contract_only: str | None = None,
 ) -> CardResult:
     """Store a rate card version; the same file again is a no-op. A contract cap over the contract's value
-    is refused unless ``allow_cap_over_value`` with a ``reason``, which the audit event keeps."""
+    is refused unless ``allow_cap_over_value`` with a ``reason``, which the audit event keeps. ``contract_only``
+    (a contract's page on the web) refuses a card for any other contract."""
     reason = (reason or "").strip() or None
     if allow_cap_over_value and reason is None:
         raise UserError("--allow-cap-over-value needs --reason TEXT: why the cap may exceed the contract's value")
@@ -65,6 +67,8 @@ def import_rate_card(
     if card is None:
         named = [f"{path}{f':{p.line}' if p.line else ''}: {p.field}: {p.reason}" for p in problems]
         raise UserError("the rate card was not imported:\n" + "\n".join(f"  {n}" for n in named))
+    if contract_only is not None and card.contract != contract_only:
+        raise UserError(f"the rate card is for {card.contract}; this page imports {contract_only}'s card only")
     terms = _json_safe(fields)
     fingerprint = hashlib.sha256(json.dumps(terms, sort_keys=True).encode()).hexdigest()
     with unit_of_work(database(settings)) as session:

@@ -16,7 +16,19 @@ from flows.common.errors import UserError
 from flows.common.settings import Settings
 from flows.web import auth
 from flows.web.logs import mask_secret_paths
-from flows.web.pages import account, admin, audit, board, claims, contracts, due, payments, projects, reminders
+from flows.web.pages import (
+    account,
+    admin,
+    audit,
+    board,
+    claims,
+    contracts,
+    due,
+    payments,
+    pbr_files,
+    projects,
+    reminders,
+)
 from flows.web.render import principal, render, see_other
 from flows.web.sessions import SessionMiddleware, session_key
 from policies.accounts.roles import Role
@@ -40,7 +52,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(SessionMiddleware, secret_key=session_key(settings.data_dir))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(auth.router(Throttle()))
-    for module in (board, projects, payments, claims, contracts, due, reminders, audit, admin, account):
+    for module in (board, projects, payments, claims, pbr_files, contracts, due, reminders, audit, admin, account):
         app.include_router(module.router)
     _core_routes(app)
     _error_handlers(app)

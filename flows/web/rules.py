@@ -58,6 +58,8 @@ RULES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/contracts/{ref}/payments"): CONTRACT_READERS,
     ("GET", "/api/v1/contracts/{ref}/payments"): CONTRACT_READERS,
     ("POST", "/contracts/{ref}/payments"): frozenset({F}),
+    ("POST", "/contracts/{ref}/participants"): frozenset({F, P}),  # a provider, for their own contracts only
+    ("POST", "/contracts/{ref}/ratecard"): frozenset({F}),
     ("GET", "/contracts/{ref}/payments/{period}/{name}"): CONTRACT_READERS,
     # what is due
     ("GET", "/due"): CONTRACT_READERS,

@@ -53,10 +53,12 @@ def check_xlsx(path: Path) -> None:
 
 
 @contextmanager
-def received(upload: UploadFile, data_dir: Path, *, max_bytes: int | None = None) -> Iterator[Path]:
+def received(
+    upload: UploadFile, data_dir: Path, *, max_bytes: int | None = None, kinds: dict[str, str] = KINDS
+) -> Iterator[Path]:
     """The upload saved to a private folder for the length of the block, after every check; removed after."""
     max_bytes = MAX_BYTES if max_bytes is None else max_bytes
-    name = check_name(upload.filename)
+    name = check_name(upload.filename, kinds)
     folder = data_dir / "uploads" / secrets.token_hex(8)
     folder.mkdir(parents=True, exist_ok=False)
     try:

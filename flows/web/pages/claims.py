@@ -37,7 +37,8 @@ def _kept(request: Request, key: str) -> dict[str, Any] | None:
     return found[1] if found and found[0] == principal(request).user_id else None
 
 
-def _pbr(request: Request, ref: str) -> dict[str, Any]:
+def pbr_contract_of(request: Request, ref: str) -> dict[str, Any]:
+    """The contract, if this user may see it and it is paid by results; otherwise 404."""
     detail = visible_detail(request, principal(request), ref)
     if detail["payment_model"] not in ("payment_by_results", "hybrid"):
         raise HTTPException(404, f"{detail['ref']} is not paid by results.")
@@ -46,13 +47,13 @@ def _pbr(request: Request, ref: str) -> dict[str, Any]:
 
 @router.get("/contracts/{ref}/claims", include_in_schema=False)
 async def claims_page(request: Request, ref: str, report: str = "") -> Any:
-    detail = await run_in_threadpool(_pbr, request, ref)
+    detail = await run_in_threadpool(pbr_contract_of, request, ref)
     result = _kept(request, report) if report else None
     return render(request, "claims.html", {"title": f"Claims for {detail['ref']}", "c": detail, "result": result})
 
 
 def _import(request: Request, ref: str, upload: UploadFile) -> dict[str, Any]:
-    detail = _pbr(request, ref)
+    detail = pbr_contract_of(request, ref)
     settings = request.app.state.settings
     with received(upload, settings.data_dir) as path:
         try:
@@ -78,7 +79,7 @@ async def claims_upload(request: Request, ref: str, file: UploadFile = File(None
 
 
 def _payments(request: Request, ref: str) -> dict[str, Any]:
-    detail = _pbr(request, ref)
+    detail = pbr_contract_of(request, ref)
     return {"c": detail, "schedules": schedules(request.app.state.settings, detail["ref"])}
 
 
@@ -96,7 +97,7 @@ async def payments_api(request: Request, ref: str) -> list[dict[str, str]]:
 
 
 def _pay(request: Request, ref: str, period: str) -> dict[str, Any]:
-    detail = _pbr(request, ref)
+    detail = pbr_contract_of(request, ref)
     return pay_period(request.app.state.settings, contract=detail["ref"], period=period.strip(),
                       as_of=dt.datetime.now(dt.UTC), actor=principal(request).username)  # fmt: skip
 
@@ -120,7 +121,7 @@ async def payments_post(request: Request, ref: str) -> Any:
 
 @router.get("/contracts/{ref}/payments/{period}/{name}", include_in_schema=False)
 async def schedule_download(request: Request, ref: str, period: str, name: str) -> Any:
-    detail = await run_in_threadpool(_pbr, request, ref)
+    detail = await run_in_threadpool(pbr_contract_of, request, ref)
     try:
         path = schedule_path(request.app.state.settings, detail["ref"], period, name)
     except UserError:

@@ -100,3 +100,27 @@ def test_a_name_with_a_path_is_refused_before_anything_is_stored() -> None:
         with pytest.raises(UserError, match="without a folder or path"):
             check_name(name)
     assert check_name("claims 2026-Q3.xlsx") == "claims 2026-Q3.xlsx"
+
+
+def test_participants_and_a_rate_card_for_this_contract_only(as_role: Client, settings: Any) -> None:
+    ref = fcf_contract(settings, card=None)
+    finn = as_role("finance")
+    token = csrf_of(finn.get(f"/contracts/{ref}/claims").text)
+
+    def post(path: str, name: str, body: bytes) -> str:
+        answer = finn.post(path, data={"csrf_token": token}, files={"file": (name, body, "text/plain")},
+                           follow_redirects=False)  # fmt: skip
+        assert answer.status_code == 303
+        return finn.get(answer.headers["location"]).text
+
+    card = (EXAMPLES / "fair-chance-fund.yaml").read_text()
+    html = post(
+        f"/contracts/{ref}/ratecard", "card.yaml", card.replace(f"contract: {ref}", "contract: HF-2026-01").encode()
+    )
+    assert re.search(r'id="ratecard_file-error">.*the rate card is for HF-2026-01', html, re.S)
+    assert "outcome(s), added" in post(f"/contracts/{ref}/ratecard", "card.yaml", card.encode())
+    people = (EXAMPLES / "fcf-participants.csv").read_text()
+    html = post(f"/contracts/{ref}/participants", "p.csv", people.replace(f"{ref},P-001", "HF-2026-01,P-001").encode())
+    assert re.search(r'id="participants_file-error">.*p.csv:2: contract: is HF-2026-01; this page imports', html, re.S)
+    assert "Participants: " in post(f"/contracts/{ref}/participants", "p.csv", people.encode())
+    assert as_role("provider").post(f"/contracts/{ref}/ratecard", data={"csrf_token": "x"}).status_code == 403
