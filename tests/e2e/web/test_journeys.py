@@ -65,6 +65,15 @@ def test_a_commissioner_advances_a_project(browser: Any, server: Server, shots: 
     assert "The Analyse gate passed: moved to Plan." in page.locator(".banner").inner_text()
     assert "Stage: Plan" in page.locator("main").inner_text()
     shots(page, "gate-passed")
+    page.get_by_label("Move to").select_option("analyse")
+    submit(page, "Advance")  # a step back needs a reason: said beside the field
+    assert "reason" in page.locator(".error-summary").inner_text().lower()
+    shots(page, "step-back-needs-a-reason")
+    page.get_by_label("Move to").select_option("analyse")
+    page.get_by_label("Reason (needed for a step back)").fill("The evidence review found a gap")
+    submit(page, "Advance")
+    assert "Stage: Analyse" in page.locator("main").inner_text()
+    shots(page, "stepped-back")
     page.context.close()
 
 
