@@ -96,13 +96,20 @@ def _previews(request: Request, ref: str) -> dict[str, str]:
             words[decision.value] = f"Not possible now: {exc}"
             continue
         changes = result.get("changes") or {}
-        said = "; ".join(f"{k.replace('_', ' ')} {c['before']} → {c['after']}" for k, c in changes.items())
+        said = "; ".join(
+            f"{k.replace('_', ' ')} {_word(c['before'])} → {_word(c['after'])}" for k, c in changes.items()
+        )
         words[decision.value] = (
             f"Status becomes {result['status'].replace('_', ' ')}, ending {result['expiry']}. "
             + (said + "." if said else "")
             + (f" Warning: {result['warning']}" if result.get("warning") else "")
         )
     return words
+
+
+def _word(value: Any) -> str:
+    """A before or after value as the preview says it: absent is "none", names without underscores."""
+    return "none" if value is None else str(value).replace("_", " ")
 
 
 def _page(request: Request, ref: str) -> dict[str, Any]:
