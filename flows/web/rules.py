@@ -52,6 +52,7 @@ RULES: dict[tuple[str, str], frozenset[Role]] = {
     # payment by results
     ("GET", "/contracts/{ref}/reconciliation"): CONTRACT_READERS,
     ("GET", "/contracts/{ref}/reconciliation.csv"): CONTRACT_READERS,
+    ("GET", "/contracts/{ref}/reconciliation.xlsx"): CONTRACT_READERS,
     ("GET", "/api/v1/contracts/{ref}/reconciliation"): CONTRACT_READERS,
     ("GET", "/contracts/{ref}/claims"): CONTRACT_READERS,
     ("POST", "/contracts/{ref}/claims"): frozenset({F, P}),  # a provider, for their own contracts only

@@ -1,6 +1,7 @@
 """Payment by results, per contract: the reconciliation (tables, the cumulative payments against the caps as
-SVG, and a CSV download). A provider sees only their own contracts' (another's is 404)."""
+SVG, and CSV and XLSX downloads). A provider sees only their own contracts' (another's is 404)."""
 
+import datetime as dt
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
 from flows.common.errors import UserError
-from flows.pbr.reconcile import Reconciliation, export_csv, reconcile
+from flows.pbr.reconcile import Reconciliation, export_csv, export_xlsx, reconcile
 from flows.web.pages.contracts import visible_detail
 from flows.web.render import principal, render
 from flows.web.svg import payments_chart_svg
@@ -42,17 +43,33 @@ async def reconciliation_api(request: Request, ref: str) -> dict[str, Any]:
     return report.as_dict()
 
 
-def _csv(request: Request, ref: str) -> tuple[str, bytes]:
+def _export(request: Request, ref: str, kind: str) -> tuple[str, bytes]:
     report = _report(request, ref)
     with tempfile.TemporaryDirectory(prefix="reconcile-") as folder:
-        path = Path(folder) / "reconciliation.csv"
-        export_csv(report, path)
+        path = Path(folder) / f"reconciliation.{kind}"
+        if kind == "csv":
+            export_csv(report, path)
+        else:
+            export_xlsx(report, path, generated=dt.datetime.now(dt.UTC), actor=principal(request).username)
         return report.contract, path.read_bytes()
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @router.get("/contracts/{ref}/reconciliation.csv", include_in_schema=False)
 async def reconciliation_csv(request: Request, ref: str) -> Response:
-    contract, body = await run_in_threadpool(_csv, request, ref)
+    return await _download(request, ref, "csv")
+
+
+@router.get("/contracts/{ref}/reconciliation.xlsx", include_in_schema=False)
+async def reconciliation_xlsx(request: Request, ref: str) -> Response:
+    return await _download(request, ref, "xlsx")
+
+
+async def _download(request: Request, ref: str, kind: str) -> Response:
+    contract, body = await run_in_threadpool(_export, request, ref, kind)
     name = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in contract)
-    return Response(body, media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="reconciliation-{name}.csv"'})  # fmt: skip
+    media = "text/csv; charset=utf-8" if kind == "csv" else XLSX
+    disposition = f'attachment; filename="reconciliation-{name}.{kind}"'
+    return Response(body, media_type=media, headers={"Content-Disposition": disposition})

@@ -164,6 +164,8 @@ def test_the_reconciliation_page_chart_and_csv(as_role: Client, settings: Any, a
     csv_text = finn.get(f"/contracts/{ref}/reconciliation.csv").text
     assert csv_text.startswith("provider,contract,period,outcome,claims")
     assert finn.get(f"/api/v1/contracts/{ref}/reconciliation").json()["contract"] == ref
+    workbook = finn.get(f"/contracts/{ref}/reconciliation.xlsx")
+    assert workbook.content[:2] == b"PK" and "spreadsheetml" in workbook.headers["content-type"]
     assert finn.get("/contracts/HF-2026-01/reconciliation").status_code == 404  # no rate card: nothing to reconcile
     assert as_role("provider").get(f"/contracts/{ref}/reconciliation").status_code == 200  # Northbridge's own
 
