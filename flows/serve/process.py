@@ -85,7 +85,7 @@ def run(
     """Run serve until SIGTERM/SIGINT (or ``stop`` is set); a UserError if a part cannot start or dies."""
     from flows.common.processes import use_scratch
     from flows.common.runtime import database_label, start_prefect
-    from flows.reminders.scheduler import scheduler_lock, start_scheduler
+    from flows.reminders.scheduler import scheduler_lock
     from flows.serve.prefect_api import PrefectApi
     from flows.serve.web_server import WebServer
 
@@ -108,40 +108,53 @@ def run(
             api = PrefectApi(settings)
             parts.callback(api.stop)
             os.environ["PREFECT_API_URL"] = api.start(stop=stop)
-            if stop.is_set():  # asked to stop while the API was starting
-                say("commission serve: stopping")
-                return
-            say(f"commission serve: Prefect API on {api.url} (loopback only; flow commands here use it)")
-        start_prefect(settings)
-        if web is not None and web_app is not None:
-            web.start(web_app(settings))
-            say(f"commission serve: web app on {web.url}" + _exposure(options.host))
-        elif not options.web:
-            say("commission serve: web app off (--no-web)")
-        if options.scheduler:
-            scheduler = start_scheduler(
-                settings, sweep_at=options.sweep_at, every_minutes=options.every_minutes, say=say
+        if not stop.is_set():  # else asked to stop while the API was starting
+            if api is not None:
+                say(f"commission serve: Prefect API on {api.url} (loopback only; flow commands here use it)")
+            start_prefect(settings)
+            _start_the_rest(settings, options, parts, say=say, web=web, web_app=web_app, notifier=notifier)
+            hint = first_admin_hint(settings) if first_admin_hint is not None and options.web else None
+            if hint:
+                say(f"commission serve: {hint}")
+            write_discovery(
+                settings.data_dir,
+                prefect_api_url=api.url if api is not None else None,
+                web_url=web.url if web is not None else None,
             )
-            parts.callback(scheduler.shutdown, wait=True)
-            say(
-                f"commission serve: scheduler: daily sweep {options.sweep_at:%H:%M} and delivery every "
-                f"{options.every_minutes} min ({settings.timezone}); notifier: {notifier}"
-            )
-        elif not options.scheduler:
-            say("commission serve: scheduler off (--no-scheduler)")
-        hint = first_admin_hint(settings) if first_admin_hint is not None and options.web else None
-        if hint:
-            say(f"commission serve: {hint}")
-        write_discovery(
-            settings.data_dir,
-            prefect_api_url=api.url if api is not None else None,
-            web_url=web.url if web is not None else None,
-        )
-        parts.callback(remove_discovery, settings.data_dir)
-        say("commission serve: SIGTERM or Ctrl-C stops")
-        _wait(stop, api, web)
+            parts.callback(remove_discovery, settings.data_dir)
+            say("commission serve: SIGTERM or Ctrl-C stops")
+            _wait(stop, api, web)
         say("commission serve: stopping; letting a running job finish")
     say("commission serve: stopped")
+
+
+def _start_the_rest(
+    settings: Settings,
+    options: ServeOptions,
+    parts: ExitStack,
+    *,
+    say: Say,
+    web: Any,
+    web_app: WebAppFactory | None,
+    notifier: str | None,
+) -> None:
+    """The web app, then the scheduler; each one's stop goes on ``parts``."""
+    from flows.reminders.scheduler import start_scheduler
+
+    if web is not None and web_app is not None:
+        web.start(web_app(settings))  # after start_prefect: flows the app starts run on serve's API
+        say(f"commission serve: web app on {web.url}" + _exposure(options.host))
+    else:
+        say("commission serve: web app off (--no-web)")
+    if options.scheduler:
+        scheduler = start_scheduler(settings, sweep_at=options.sweep_at, every_minutes=options.every_minutes, say=say)
+        parts.callback(scheduler.shutdown, wait=True)
+        say(
+            f"commission serve: scheduler: daily sweep {options.sweep_at:%H:%M} and delivery every "
+            f"{options.every_minutes} min ({settings.timezone}); notifier: {notifier}"
+        )
+    else:
+        say("commission serve: scheduler off (--no-scheduler)")
 
 
 def _wait(stop: threading.Event, api: Any, web: Any) -> None:
