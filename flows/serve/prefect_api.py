@@ -72,7 +72,8 @@ class PrefectApi:
         raise UserError(f"Prefect's API did not answer within {timeout:.0f} s; {self.log_hint()}")
 
     def _spawn(self, fd: int, log: IO[bytes]) -> "subprocess.Popen[bytes]":
-        env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+        # Not ours to read: our database URL (it may carry a password) and the rest of our settings.
+        env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL" and not k.startswith("COMMISSIONING_")}
         env.update(
             {
                 "PREFECT_HOME": str(self.settings.prefect_home),

@@ -142,6 +142,8 @@ def test_serve_runs_web_scheduler_and_api_and_stops_cleanly(initialised: Cli, tm
         assert httpx.get(f"{web}/healthz", timeout=10).json() == {"status": "ok"}
         serve.wait_for(r"run at .*\"planned\": 0")  # the catch-up run, on serve's own API
         [api_child] = prefect_children(serve)
+        environ = Path(f"/proc/{api_child}/environ").read_bytes().split(b"\0")
+        assert not [v for v in environ if v.startswith(b"COMMISSIONING_")], "our settings stay out of Prefect's API"
     finally:
         code = serve.stop()
     assert code == 0 and "commission serve: stopped" in serve.output()
