@@ -145,7 +145,7 @@ def test_serve_runs_web_scheduler_and_api_and_stops_cleanly(initialised: Cli, tm
         environ = Path(f"/proc/{api_child}/environ").read_bytes().split(b"\0")
         assert not [v for v in environ if v.startswith(b"COMMISSIONING_")], "our settings stay out of Prefect's API"
     finally:
-        code = serve.stop()
+        code = serve.stop(signal.SIGINT)  # Ctrl-C stops as cleanly as SIGTERM
     assert code == 0 and "commission serve: stopped" in serve.output()
     assert "Traceback" not in serve.output()
     assert not (cli.data_dir / "serve.json").exists(), "a clean stop removes the discovery file"
