@@ -173,3 +173,27 @@ def test_a_killed_serve_takes_its_api_along_and_its_stale_file_is_ignored(initia
         assert again.discovery()["pid"] == again.process.pid
     finally:
         assert again.stop() == 0
+
+
+def test_serve_on_postgresql_shows_no_password_anywhere(cli: Cli, postgres_server_url: str, tmp_path: Path) -> None:
+    """What serve prints, the files it writes and its Prefect API's environment carry no database password."""
+    from sqlalchemy.engine import make_url
+
+    from tests.e2e.test_secrets import SECRET, _leaks
+
+    server = make_url(postgres_server_url)  # trust authentication: the password is accepted and ignored
+    url = f"postgresql://{server.username}:{SECRET}@{server.host}:{server.port}/{server.database}"
+    cli.env["COMMISSIONING_DATABASE_URL"] = url
+    cli.ok("init")
+    serve = Serve(cli, tmp_path / "serve.log")
+    try:
+        text = serve.ready()
+        assert "running against postgresql" in text and "***" in text
+        assert httpx.get(f"{serve.web_url()}/healthz", timeout=10).status_code == 200
+        serve.wait_for(r"run at .*\"planned\": 0")
+        [api_child] = prefect_children(serve)
+        assert SECRET.encode() not in Path(f"/proc/{api_child}/environ").read_bytes()
+    finally:
+        assert serve.stop() == 0
+    assert SECRET not in serve.output()
+    assert _leaks(cli, []) == [], "nothing under the data dir (serve.json, Prefect's log) holds the password"
