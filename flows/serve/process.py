@@ -14,7 +14,7 @@ Order, and why:
 Stopping runs the same list backwards: the discovery file goes first, so no new command picks an API
 that is about to stop; the web app finishes its requests; the scheduler lets a running job finish; the
 Prefect API stops last, once nothing of serve needs it. If the Prefect API or the web app dies on its
-own, serve stops the rest and exits 1: a half-running serve would look up and do nothing.
+own, serve stops the rest and exits 1 (for systemd to restart it): half a serve would seem up and do nothing.
 """
 
 import datetime as dt
