@@ -2,7 +2,8 @@
 
 Serve writes the file atomically once its Prefect API answers, and removes it when it stops cleanly. A
 command that runs a flow trusts it only if all three hold: the process named in it is alive, the API
-it names is on the loopback interface, and that API answers a health check within half a second.
+it names is on the loopback interface, and that API answers a health check (connecting, then
+answering, each within half a second).
 Anything else (no file, a file left by a killed serve, a pid reused by another program, an API that
 hangs) means "no serve", and the command starts Prefect's temporary server as before. So a stale
 file can slow a command by at most the health check's timeout, never fail it.
