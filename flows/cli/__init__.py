@@ -27,10 +27,11 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "cycle": ("advance", "demo"),
     "contracts": ("contracts", "due", "decide", "calendar"),
     "procurement": ("procurement",),
-    "reminders": ("sweep", "deliver", "serve", "reminders"),
+    "reminders": ("sweep", "deliver", "reminders"),
     "pbr": ("ratecard", "participants", "claims"),
     "payments": ("pay", "sample", "clawback", "reconcile"),
     "users": ("users",),
+    "serve": ("serve",),
 }
 
 
@@ -44,11 +45,18 @@ def build_app(args: list[str]) -> typer.Typer:
         add_completion=False,
         rich_markup_mode=None,
     )
+    # A callback keeps the app a group of commands even when only one is registered (`commission serve`):
+    # Typer would otherwise run that one command for any first word.
+    app.callback()(_group)
     wanted = args[0] if args else None
     modules = [m for m, names in COMMANDS.items() if wanted in names] or list(COMMANDS)
     for module in modules:
         importlib.import_module(f"flows.cli.{module}").register(app)
     return app
+
+
+def _group() -> None:
+    pass
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""commission sweep / deliver / serve, and commission reminders list / show / ack / snooze."""
+"""commission sweep / deliver, and commission reminders list / show / ack / snooze."""
 
 import contextlib
 import sys
@@ -27,7 +27,6 @@ from flows.common.settings import Settings
 def register(app: typer.Typer) -> None:
     app.command("sweep")(sweep_command)
     app.command("deliver")(deliver_command)
-    app.command("serve")(serve_command)
     reminders = typer.Typer(help="The reminder outbox: list, show, acknowledge, snooze.", no_args_is_help=True)
     reminders.command("list")(reminders_list)
     reminders.command("show")(reminders_show)
@@ -106,19 +105,6 @@ def deliver_command(
     instant = write_as_of(as_of, cfg)
     result = run_reminder_flow(cfg, as_json=as_json, as_of=instant, plan=False)
     print_json(result) if as_json else summarise(result)
-
-
-def serve_command(
-    sweep_at: Annotated[str, typer.Option("--sweep-at", help="Daily sweep time, organisation's zone.")] = "07:00",
-    every: Annotated[int, typer.Option("--every", min=1, max=30, help="Minutes between delivery passes.")] = 5,
-) -> None:
-    """Run the scheduler: the daily sweep, delivery passes, and a catch-up on start. One per database."""
-    from flows.common.runtime import database
-    from flows.reminders.scheduler import check_sweep_time, serve
-
-    cfg = settings()
-    database(cfg)
-    serve(cfg, sweep_at=check_sweep_time(sweep_at), every_minutes=every, out=sys.stdout)
 
 
 STATUS_HELP = "Only reminders in this status: pending, sent, failed, acked or cancelled."

@@ -73,6 +73,11 @@ def _die_with(parent: int) -> None:
         os._exit(1)
 
 
+def dies_with_this_process() -> "functools.partial[None]":
+    """A ``preexec_fn`` for a child that must not outlive this process (spawn it from the main thread)."""
+    return functools.partial(_die_with, os.getpid())
+
+
 def guard_prefect_server() -> None:
     """Make Prefect's temporary server die with this process (call after configure_prefect, before any flow)."""
     from prefect.server.api import server as prefect_server

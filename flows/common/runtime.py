@@ -162,11 +162,31 @@ def configure_prefect(settings: Settings) -> None:
         os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 
+PREFECT_CHOICE = "COMMISSIONING_PREFECT"  # "temporary" forces the temporary server even while serve is up
+
+
 def start_prefect(settings: Settings) -> None:
-    """``configure_prefect`` for a command that runs flows: scratch under the data dir, and a temporary server
-    (if one is needed) that dies with this process, even on SIGKILL (see flows/common/processes.py)."""
+    """``configure_prefect`` for a command that runs flows, choosing which Prefect API its flows use:
+
+    1. ``PREFECT_API_URL``, if set: a real Prefect server, or the one serve started for itself;
+    2. else the API of a ``commission serve`` running on this data dir, if it answers at once
+       (flows/serve/discovery.py), unless ``COMMISSIONING_PREFECT=temporary``;
+    3. else Prefect's temporary server, which dies with this process, even on SIGKILL
+       (flows/common/processes.py).
+
+    Scratch goes under the data dir in every case.
+    """
     from flows.common.processes import guard_prefect_server, use_scratch
 
+    choice = os.environ.get(PREFECT_CHOICE, "").strip().lower()
+    if choice not in ("", "serve", "temporary"):
+        raise UserError(f"{PREFECT_CHOICE} {choice!r} is not a choice; use serve (the default) or temporary")
+    if not os.environ.get("PREFECT_API_URL") and choice != "temporary":
+        from flows.serve.discovery import serve_prefect_api
+
+        url = serve_prefect_api(settings.data_dir)
+        if url is not None:
+            os.environ["PREFECT_API_URL"] = url
     configure_prefect(settings)
     use_scratch(settings.data_dir)
     if not os.environ.get("PREFECT_API_URL"):

@@ -1,4 +1,4 @@
-"""``commission serve``: the embedded scheduler (APScheduler 3.11) that runs the reminder flow.
+"""The embedded scheduler (APScheduler 3.11) that runs the reminder flow inside ``commission serve`` (flows/serve/).
 
 Jobs, on cron triggers in the organisation's zone (never an interval, which
 drifts an hour at each clock change; never 01:00-01:59, which the October
@@ -17,20 +17,18 @@ run sends everything overdue, marked late.
 Only one scheduler may run against a database: a PostgreSQL advisory lock,
 or an exclusive lock on a file beside the SQLite database. Both are released
 by the operating system if the process dies, so a crash never blocks the
-next start. SIGTERM or Ctrl-C stops cleanly: the running job finishes first.
+next start. The lock is serve's, so it is held whether or not the scheduler runs. SIGTERM or Ctrl-C
+stops cleanly: the running job finishes first.
 """
 
 import datetime as dt
 import fcntl
-import json
 import os
-import signal
 import socket
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
@@ -126,65 +124,43 @@ def build_scheduler(settings: Settings, job: Callable[[], None], *, sweep_at: dt
     return scheduler
 
 
-def serve(
-    settings: Settings,
-    *,
-    sweep_at: dt.time,
-    every_minutes: int,
-    out: TextIO,
-    stop: threading.Event | None = None,
-) -> None:
-    """Run the scheduler until SIGTERM/SIGINT (or ``stop`` is set); one catch-up run first."""
-    from flows.common.runtime import start_prefect
-    from flows.reminders.delivery import notifier_for
-    from flows.reminders.policy import reminder_policy
+Say = Callable[..., None]  # say(line, **fields): one line of serve's output, fields as JSON
 
-    reminder_policy(settings)  # a bad policy or apprise file is refused before anything starts
-    notifier = notifier_for(settings)
-    stop = stop or threading.Event()
-    with scheduler_lock(settings) as lock:
-        start_prefect(settings)  # scratch under the data dir; a temporary Prefect server dies with serve
-        from flows.reminders.reminder_flows import run_sweep
 
-        def say(line: str, **fields: Any) -> None:
-            out.write(line + (" " + json.dumps(fields, default=str) if fields else "") + "\n")
-            out.flush()
+def sweep_job(say: Say) -> Callable[[], None]:
+    """The scheduled job: one reminder flow run as of now, its outcome as one line; a failure never stops serve."""
+    from flows.reminders.reminder_flows import run_sweep  # only after start_prefect
 
-        def job() -> None:
-            now = dt.datetime.now(dt.UTC)
-            try:
-                result = run_sweep(as_of=now)
-            except UserError as exc:
-                say(f"run at {now:%Y-%m-%d %H:%M:%S}Z failed: {exc}")
-                return
-            except Exception as exc:  # one line, and the scheduler carries on; the next pass retries
-                say(f"run at {now:%Y-%m-%d %H:%M:%S}Z failed: {type(exc).__name__}: {str(exc).splitlines()[:1]}")
-                return
-            delivery = result.get("delivery", {})
-            say(
-                f"run at {now:%Y-%m-%d %H:%M:%S}Z",
-                planned=result.get("sweep", {}).get("planned", 0),
-                sent=delivery.get("sent", 0),
-                late=delivery.get("late", 0),
-                retrying=delivery.get("retrying", 0),
-                failed=delivery.get("failed", 0),
-            )
-
-        scheduler = build_scheduler(settings, job, sweep_at=sweep_at, every_minutes=every_minutes)
-        previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
+    def job() -> None:
+        now = dt.datetime.now(dt.UTC)
         try:
-            scheduler.start()
-            scheduler.add_job(job, id="catch-up", name="catch-up on start", replace_existing=True)
-            say(
-                f"commission serve: running against {safe_url(normalise_url(settings.database_url))} ({lock}); "
-                f"daily sweep {sweep_at:%H:%M} and delivery every {every_minutes} min ({settings.timezone}); "
-                f"notifier: {notifier.describe()}; SIGTERM or Ctrl-C stops"
-            )
-            while not stop.wait(1.0):
-                pass
-            say("commission serve: stopping; letting a running job finish")
-            scheduler.shutdown(wait=True)
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
-        say("commission serve: stopped")
+            result = run_sweep(as_of=now)
+        except UserError as exc:
+            say(f"run at {now:%Y-%m-%d %H:%M:%S}Z failed: {exc}")
+            return
+        except Exception as exc:  # one line, and the scheduler carries on; the next pass retries
+            say(f"run at {now:%Y-%m-%d %H:%M:%S}Z failed: {type(exc).__name__}: {str(exc).splitlines()[:1]}")
+            return
+        delivery = result.get("delivery", {})
+        say(
+            f"run at {now:%Y-%m-%d %H:%M:%S}Z",
+            planned=result.get("sweep", {}).get("planned", 0),
+            sent=delivery.get("sent", 0),
+            late=delivery.get("late", 0),
+            retrying=delivery.get("retrying", 0),
+            failed=delivery.get("failed", 0),
+        )
+
+    return job
+
+
+def start_scheduler(settings: Settings, *, sweep_at: dt.time, every_minutes: int, say: Say) -> Any:
+    """Start the two cron jobs and a catch-up run now (call after start_prefect, inside ``scheduler_lock``).
+
+    The caller stops it with ``shutdown(wait=True)``, which lets a running job finish.
+    """
+    job = sweep_job(say)
+    scheduler = build_scheduler(settings, job, sweep_at=sweep_at, every_minutes=every_minutes)
+    scheduler.start()
+    scheduler.add_job(job, id="catch-up", name="catch-up on start", replace_existing=True)
+    return scheduler

@@ -103,7 +103,7 @@ def test_advance_runs_its_flow_on_the_real_server(tmp_path: Path, prefect_api_ur
 
 def test_serve_runs_the_reminder_flow_on_the_real_server(tmp_path: Path, prefect_api_url: str) -> None:
     """The production set-up in the README: `commission serve` with PREFECT_API_URL."""
-    from tests.e2e.reminders.test_reminders_cli import Serve
+    from tests.e2e.serving import Serve
 
     cli = Cli(tmp_path / "data", PREFECT_API_URL=prefect_api_url)
     cli.ok("init")

@@ -3,9 +3,6 @@
 import datetime as dt
 import json
 import re
-import signal
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -13,7 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from policies.dates import add_months
-from tests.e2e.conftest import COMMISSION, Cli
+from tests.e2e.conftest import Cli
+from tests.e2e.serving import Serve
 from tests.support.servers import WebhookSink
 
 pytestmark = pytest.mark.filterwarnings("ignore:'imghdr' is deprecated:DeprecationWarning")
@@ -104,37 +102,6 @@ def test_a_bad_reminder_policy_or_apprise_file_is_refused_before_anything_runs(
     assert cli.json("reminders", "list") == []
 
 
-class Serve:
-    """`commission serve` in the background, its output in a file the test polls (bounded)."""
-
-    def __init__(self, cli: Cli, log: Path) -> None:
-        self.log = log
-        self.handle = log.open("w", encoding="utf-8")
-        self.process = subprocess.Popen(
-            [COMMISSION, "serve"], env=cli.env, stdout=self.handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
-        )
-
-    def output(self) -> str:
-        return self.log.read_text(encoding="utf-8")
-
-    def wait_for(self, pattern: str, count: int = 1, timeout: float = 120) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            text = self.output()
-            if len(re.findall(pattern, text)) >= count:
-                return text
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.2)
-        raise AssertionError(f"no {pattern!r} (x{count}) in serve's output:\n{self.output()}")
-
-    def stop(self) -> int:
-        self.process.send_signal(signal.SIGTERM)
-        code = self.process.wait(timeout=60)
-        self.handle.close()
-        return code
-
-
 @pytest.fixture
 def webhook() -> Iterator[WebhookSink]:
     with WebhookSink() as sink:
@@ -158,7 +125,7 @@ def test_serve_catches_up_on_start_stops_on_sigterm_restarts_and_refuses_a_secon
         delivered = {int(i) for r in webhook.requests for i in IDS.findall(r.json["message"])}
         assert delivered, "the catch-up run on start should have delivered the due reminders"
 
-        second = cli.run("serve", timeout=60)
+        second = cli.run("serve", "--port", "0", timeout=60)
         assert second.returncode == 1 and "already running" in second.stderr and "Traceback" not in second.stderr
     finally:
         code = first.stop()
