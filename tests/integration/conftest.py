@@ -35,6 +35,10 @@ TABLES = ", ".join(
         "pbr_ledger",
         "validation_sample",
         "validation_sample_item",
+        "kpi",
+        "kpi_exemption",
+        "kpi_reading",
+        "contract_notice",
     ]
 )
 
