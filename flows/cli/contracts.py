@@ -84,7 +84,14 @@ def contracts_add(
         str, typer.Option(help="Whose bank holidays count: england_and_wales, scotland, northern_ireland.")
     ] = "england_and_wales",
     payment_model: Annotated[str, typer.Option(help="block, payment_by_results or hybrid.")] = "block",
-    kpi: Annotated[list[str] | None, typer.Option(help="A KPI (repeat; at least 3 over £5m).")] = None,
+    kpi: Annotated[
+        list[str] | None,
+        typer.Option(help='A KPI (repeat; at least 3 over £5m): a name, or "name: unit target direction".'),
+    ] = None,
+    kpi_exemption: Annotated[
+        str | None, typer.Option(help="Over £5m with fewer KPIs: framework, concession, light_touch, not_assessable.")
+    ] = None,
+    kpi_exemption_reason: Annotated[str | None, typer.Option(help="Why the KPI exemption applies.")] = None,
     award_notice_on: Annotated[str | None, typer.Option(help="Date of the contract award notice.")] = None,
     signed_on: Annotated[str | None, typer.Option(help="Date the contract was signed.")] = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
@@ -111,6 +118,8 @@ def contracts_add(
         "nation": nation,
         "payment_model": payment_model,
         "kpis": kpi or [],
+        "kpi_exemption": kpi_exemption,
+        "kpi_exemption_reason": kpi_exemption_reason,
         "award_notice_on": award_notice_on,
         "signed_on": signed_on,
     }
