@@ -55,6 +55,9 @@ def advance(
         print_json(result)
         return
     source = Stage(result["from_stage"]).label
+    for finding in result.get("findings", []):
+        if finding.startswith("Performance of "):  # the Review flow's view of the latest ratings
+            console.print(f"{result['ref']}: {finding}", markup=False)
     if result["outcome"] == "passed":
         console.print(f"{result['ref']}: moved {source} -> {Stage(result['stage_now']).label}.", markup=False)
     elif result["outcome"] == "stayed":

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from models.performance.repository import exemption_of, kpis_of, readings_of
+from models.performance.repository import exemption_of, kpis_of, latest_readings, readings_of
 from models.performance.tables import KpiReading
 from policies.performance.kpis import kpi_from_public
 from policies.performance.ratings import Rating
@@ -66,3 +66,11 @@ def inadequate_warning(latest: list[dict[str, Any]]) -> str | None:
     if not bad:
         return None
     return "the latest performance assessment rates Inadequate: " + "; ".join(bad)
+
+
+def review_findings(session: Session, project_id: int) -> list[str]:
+    """The latest ratings of a project's contracts, one finding per contract, for the Review stage's flow."""
+    by_contract: dict[str, list[str]] = {}
+    for ref, _title, _provider, kpi, period, value, rating in latest_readings(session=session, project_id=project_id):
+        by_contract.setdefault(ref, []).append(f"{kpi} {Rating(rating).label} ({period}: {value})")
+    return [f"Performance of {ref}, latest ratings: " + "; ".join(said) for ref, said in by_contract.items()]

@@ -89,19 +89,20 @@ def notices_of(*, session: Session, contract_id: int, kind: str | None = None) -
     return list(session.exec(stmt.order_by(col(ContractNotice.kind), col(ContractNotice.seq))))
 
 
-def latest_readings(*, session: Session) -> list[tuple[Any, ...]]:
-    """For every KPI with a reading: contract ref, title, provider, KPI name, its latest period, value and
-    rating (an override in place of the computed one), one row each, by contract."""
+def latest_readings(*, session: Session, project_id: int | None = None) -> list[tuple[Any, ...]]:
+    """For every KPI with a reading (of one project's contracts, if given): contract ref, title, provider, KPI
+    name, its latest period, value and rating (an override in place of the computed one), by contract."""
     sql = text(
-        """
+        f"""
         SELECT c.ref, c.title, c.provider, k.name, r.period, r.value, COALESCE(r.override_rating, r.rating)
         FROM kpi k JOIN contract c ON c.id = k.contract_id
         JOIN kpi_reading r ON r.kpi_id = k.id
         WHERE r.period_end = (SELECT MAX(r2.period_end) FROM kpi_reading r2 WHERE r2.kpi_id = k.id)
+        {"AND c.project_id = :project" if project_id is not None else ""}
         ORDER BY c.ref, k.name
         """
     )
-    return [tuple(row) for row in session.execute(sql)]
+    return [tuple(row) for row in session.execute(sql, {"project": project_id} if project_id is not None else {})]
 
 
 def kpi_catalogue(*, session: Session, refs: Sequence[str]) -> list[tuple[Any, ...]]:
