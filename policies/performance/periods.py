@@ -105,3 +105,15 @@ def uk9_overdue(start: dt.date, covered_until: dt.date | None, today: dt.date) -
 
 def breach_notice_due(breach_on: dt.date, days: int = 30) -> dt.date:
     return breach_on + dt.timedelta(days=days)
+
+
+def period_due_by(day: dt.date, frequency: Frequency) -> Period:
+    """The period whose reading a monitoring meeting on ``day`` should have: the last quarter (or month)
+    to end before that day. A meeting on 15 January 2027 looks at 2026-Q4 (or 2026-12)."""
+    month_start = day.replace(day=1)
+    if frequency is Frequency.MONTHLY:
+        start = add_months(month_start, -1)
+        return Period(start, month_start - dt.timedelta(days=1), f"{start.year}-{start.month:02d}")
+    quarter_start = month_start.replace(month=(day.month - 1) // 3 * 3 + 1)
+    start = add_months(quarter_start, -3)
+    return Period(start, quarter_start - dt.timedelta(days=1), f"{start.year}-Q{(start.month - 1) // 3 + 1}")

@@ -123,3 +123,14 @@ def test_uk9_is_due_every_twelve_months_and_a_breach_notice_in_thirty_days() -> 
     assert not uk9_overdue(start, None, dt.date(2026, 4, 1)) and uk9_overdue(start, None, dt.date(2026, 4, 2))
     assert uk9_next_due(start, dt.date(2026, 3, 31)) == dt.date(2027, 3, 31)
     assert breach_notice_due(dt.date(2026, 11, 3)) == dt.date(2026, 12, 3)
+
+
+def test_the_period_a_monitoring_meeting_looks_at() -> None:
+    # The last quarter (or month) to end before the meeting's day.
+    from policies.performance.kpis import Frequency
+    from policies.performance.periods import period_due_by
+
+    assert period_due_by(dt.date(2027, 1, 15), Frequency.QUARTERLY).label == "2026-Q4"
+    assert period_due_by(dt.date(2027, 1, 1), Frequency.QUARTERLY).label == "2026-Q4"
+    assert period_due_by(dt.date(2026, 12, 31), Frequency.QUARTERLY).label == "2026-Q3"
+    assert period_due_by(dt.date(2027, 1, 15), Frequency.MONTHLY).label == "2026-12"
