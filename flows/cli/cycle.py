@@ -116,6 +116,19 @@ def _demo_payments(cfg: Settings) -> None:
     )
 
 
+def _demo_performance(cfg: Settings) -> None:
+    """Housing First's KPIs, two years of quarterly readings and its published UK9 notice."""
+    from flows.demo.performance import PERFORMANCE_CONTRACT, UK9_PERIOD, UK9_REFERENCE, build_performance
+
+    result = build_performance(cfg)
+    console.print(
+        f"Performance of {PERFORMANCE_CONTRACT}: 3 KPIs, {result['readings']} quarterly readings; UK9 notice for "
+        f"{UK9_PERIOD} published as {UK9_REFERENCE}. Try `commission performance` and "
+        f"`commission contracts show {PERFORMANCE_CONTRACT}`.",
+        markup=False,
+    )
+
+
 def demo() -> None:
     """Build a realistic portfolio across every stage, run the flows, print the board and one history."""
     from flows.cli.projects import print_board, print_history
@@ -139,6 +152,7 @@ def demo() -> None:
         console.print("The demo portfolio is already there; nothing was changed.")
     _demo_reminders(cfg)
     _demo_payments(cfg)
+    _demo_performance(cfg)
     print_board(board(cfg), cfg)
     print_history(project_detail(cfg, gate_policy(cfg), SHOWCASE), cfg)
     console.print(

@@ -123,13 +123,20 @@ def read_kpi_file(path: Path) -> tuple[list[tuple[str, Any]], dict[str, str]]:
         items = []
         for i, item in enumerate(document, start=1):
             line = item.pop("__line__", None) if isinstance(item, dict) else None
-            items.append((f"{path}:{line}" if line else f"{path}: kpis[{i}]", item))
+            items.append((f"{path}:{line}" if line else f"{path}: kpis[{i}]", _without_lines(item)))
         return items, extra
     table = open_table(path, required=("name", "unit", "target", "direction"))
     refuse_unknown_columns(table, KPI_COLUMNS)
     names = sorted(table.columns, key=table.columns.__getitem__)
     rows = [(table.where(line), {n: cells[table.columns[n]] for n in names}) for line, cells in table.rows()]
     return rows, {}
+
+
+def _without_lines(value: Any) -> Any:
+    """A YAML value without the ``__line__`` keys the reader adds to every mapping."""
+    if isinstance(value, dict):
+        return {k: _without_lines(v) for k, v in value.items() if k != "__line__"}
+    return value
 
 
 def set_kpis(
