@@ -59,7 +59,7 @@ def seed(db: Path, contracts: int) -> None:
     engine = make_engine(f"sqlite:///{db}")
     upgrade(engine)
     engine.dispose()
-    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    now = "2024-06-01 09:00:00.000000"  # when the contracts were added: before the readings' as-of
     with sqlite3.connect(db) as conn:
         conn.execute(
             "INSERT INTO project (ref, title, service_area, owner, description, stage, cycle, stage_entered_at, "
