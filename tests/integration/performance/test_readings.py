@@ -119,3 +119,25 @@ def test_a_correction_and_an_override_are_events_with_before_and_after(contract:
     }
     with unit_of_work(database(contract)) as session:
         assert session.exec(select(func.count()).select_from(KpiReading)).one() == 5
+
+
+def test_an_excel_workbook_of_readings_and_an_excel_export(contract: Settings, tmp_path: Path) -> None:
+    from openpyxl import Workbook, load_workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["Contract", "KPI", "Period", "Value"])
+    sheet.append([REF, "Tenancies sustained", "2025-Q2", 86])  # a number cell: Good
+    sheet.append([REF, "Tenancies sustained", "2025-Q3", "75.5"])  # text: Requires improvement (70 to 80)
+    path = tmp_path / "readings.xlsx"
+    book.save(path)
+    done = import_readings(contract, path, as_of=NOW, actor="t")
+    assert (done.added, done.ratings) == (2, {"good": 1, "requires_improvement": 1})
+    export = tmp_path / "performance.xlsx"
+    from flows.performance.portfolio import export as write_export
+
+    write_export(portfolio(contract, as_of=NOW), export)
+    rows = list(load_workbook(export).active.iter_rows(values_only=True))  # type: ignore[union-attr]
+    assert rows[0][:7] == ("contract", "title", "provider", "kpi", "period", "value", "rating")
+    assert rows[1][3:7] == ("Tenancies sustained", "2025-Q3", "75.5", "Requires improvement")
