@@ -46,7 +46,8 @@ import resource, subprocess, sys
 done = subprocess.run(sys.argv[1:], capture_output=True, text=True)
 sys.stderr.write(done.stderr)
 sys.stdout.write(done.stdout)
-print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(usage.ru_utime + usage.ru_stime, usage.ru_maxrss)
 sys.exit(done.returncode)
 """
 
@@ -135,16 +136,17 @@ def floor(db: Path, readings: Path) -> None:
     conn.close()
 
 
-def measured(args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """Seconds, peak resident memory (MB) and output of one command in a fresh child process."""
+def measured(args: list[str], env: dict[str, str]) -> tuple[float, float, str, float]:
+    """Seconds, peak resident memory (MB), output and CPU seconds of one command in a fresh child process."""
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", MEASURE, *args], env=env, capture_output=True, text=True,
                           timeout=3600)  # fmt: skip
     elapsed = time.perf_counter() - start
     if done.returncode != 0:
         sys.exit(f"{' '.join(args)} failed:\n{done.stderr[-3000:]}")
-    *output, peak = done.stdout.strip().splitlines()
-    return elapsed, int(peak) / 1024, "\n".join(output)
+    *output, last = done.stdout.strip().splitlines()
+    cpu, peak = last.split()
+    return elapsed, int(peak) / 1024, "\n".join(output), float(cpu)
 
 
 def restore(template: Path, db: Path) -> None:
@@ -175,24 +177,30 @@ def main() -> None:
         size = readings.stat().st_size / 1e6
         env = {k: v for k, v in os.environ.items() if not k.startswith("COMMISSIONING_")}
         env.update({"COMMISSIONING_DATA_DIR": str(data), "COLUMNS": "160"})
-        imports, floors, peaks, floor_peaks = [], [], [], []
+        imports, floors, peaks, floor_peaks, cpus, floor_cpus = [], [], [], [], [], []
+        output = ""
         for _ in range(repeat):
             restore(template, db)
-            seconds, peak, output = measured(
+            seconds, peak, output, cpu = measured(
                 [COMMISSION, "kpis", "import", str(readings), "--as-of", "2026-11-23"], env
             )
             imports.append(seconds)
             peaks.append(peak)
+            cpus.append(cpu)
             restore(template, db)
-            f_seconds, f_peak, _ = measured([sys.executable, __file__, "--floor", str(db), str(readings)], env)
+            f_seconds, f_peak, _, f_cpu = measured([sys.executable, __file__, "--floor", str(db), str(readings)], env)
             floors.append(f_seconds)
             floor_peaks.append(f_peak)
-            print(f"  import {seconds:6.1f} s, peak {peak:5.0f} MB; floor {f_seconds:6.1f} s, peak {f_peak:5.0f} MB",
-                  flush=True)  # fmt: skip
+            floor_cpus.append(f_cpu)
+            print(
+                f"  import {seconds:6.1f} s (CPU {cpu:5.1f} s), peak {peak:5.0f} MB; "
+                f"floor {f_seconds:6.1f} s (CPU {f_cpu:5.1f} s), peak {f_peak:5.0f} MB",
+                flush=True,
+            )
         print(output.splitlines()[0] if output else "")
         restore(template, db)
         measured([COMMISSION, "kpis", "import", str(readings), "--as-of", "2026-11-23"], env)
-        portfolio, p_peak, _ = measured([COMMISSION, "performance", "--json"], env)
+        portfolio, p_peak, _, _ = measured([COMMISSION, "performance", "--json"], env)
         median, floor_median = statistics.median(imports), statistics.median(floors)
         label = " (smoke: not judged)" if args.smoke else ""
         print(
@@ -202,6 +210,8 @@ def main() -> None:
             f"peak memory {max(peaks):5.0f} MB   target < 1024 MB\n"
             f"  plain bulk insert (floor) {floor_median:5.1f} s   ratio {median / floor_median:4.1f}x   "
             f"peak {max(floor_peaks):5.0f} MB\n"
+            f"  CPU time (moved less by the machine's other load): import {statistics.median(cpus):.1f} s, "
+            f"floor {statistics.median(floor_cpus):.1f} s\n"
             f"  then `commission performance --json` (every contract's latest ratings, worst first): "
             f"{portfolio:.1f} s, peak {p_peak:.0f} MB (no target)",
             flush=True,
