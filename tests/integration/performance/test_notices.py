@@ -13,6 +13,7 @@ from flows.common.errors import UserError
 from flows.common.runtime import database
 from flows.common.settings import Settings
 from flows.contracts.decisions import decide
+from flows.contracts.due import due
 from flows.performance.definitions import set_kpis
 from flows.performance.notices import prepare_uk9, publish_notice, record_breach
 from flows.performance.portfolio import portfolio
@@ -79,6 +80,9 @@ def test_a_breach_adds_a_key_date_thirty_days_on_that_survives_a_variation(contr
     done = record_breach(contract, ref=REF, on=dt.date(2026, 11, 3), kind="breach", reason="Safeguarding failure",
                          as_of=NOW, actor="t")  # fmt: skip
     assert done["notice_due"] == "2026-12-03"
+    assert [r["key"] for r in due(contract, as_of=NOW, within_days=30) if r["kind"] == "breach_notice"] == [
+        "breach_notice:1"
+    ]
     decide(contract, ref=REF, action="vary", reason="more money", as_of=NOW, actor="t", value="6500000")
     with unit_of_work(database(contract)) as session:
         keys = session.exec(
@@ -87,6 +91,8 @@ def test_a_breach_adds_a_key_date_thirty_days_on_that_survives_a_variation(contr
         assert [(k, d) for k, d in keys] == [("breach_notice:1", dt.date(2026, 12, 3))]
     publish_notice(contract, ref=REF, on=dt.date(2026, 12, 1), reference="054321-2026", period=None, breach=1,
                    as_of=NOW, actor="t")  # fmt: skip
+    # Before its publication `due` listed the breach notice's date; once published, it is satisfied.
+    assert not [r for r in due(contract, as_of=NOW, within_days=30) if r["kind"] == "breach_notice"]
     with unit_of_work(database(contract)) as session:
         notice = session.exec(select(ContractNotice).where(ContractNotice.kind == "breach")).one()
         assert (notice.status, notice.satisfies_key, notice.content["reference"]) == (
