@@ -92,6 +92,10 @@ def prepare_uk9(settings: Settings, *, ref: str, period: str, as_of: dt.datetime
             raise UserError(f"{ref} has no KPIs defined; set them with `commission kpis set {ref}`")
         if covered.start > local_date(as_of, settings.timezone):
             raise UserError(f"--period: {covered.label} has not begun yet")
+        if covered.end < contract.start or covered.start > contract.ends_on:
+            raise UserError(
+                f"--period: {covered.label} is outside the contract ({contract.start} to {contract.ends_on})"
+            )
         content = _uk9_content(contract, performance, covered)
         notices = notices_of(session=session, contract_id=contract_id, kind=UK9)
         same = [n for n in notices if n.period == covered.label]

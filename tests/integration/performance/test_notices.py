@@ -123,3 +123,26 @@ def test_kpis_set_is_a_variation_and_rates_the_readings_again(contract: Settings
     with pytest.raises(UserError, match="has readings, so it stays"):
         set_kpis(contract, ref=REF, items=kpis[1:], exemption="light_touch", exemption_reason="Schedule 1",
                  reason="drop one", as_of=NOW, actor="t")  # fmt: skip
+
+
+def test_publishing_the_uk9_stops_its_reminders(contract: Settings) -> None:
+    from flows.reminders.sweep import sweep
+    from models.reminders.tables import Reminder
+
+    def instant(day: str) -> dt.datetime:
+        return dt.datetime.fromisoformat(f"{day}T09:00:00+00:00")
+
+    def uk9_reminders() -> list[tuple[str, str]]:
+        with unit_of_work(database(contract)) as session:
+            rows = session.exec(select(Reminder).where(Reminder.key_date_key == "performance_notice:1")).all()
+            return sorted((r.lead, r.status) for r in rows)
+
+    # The first UK9 is due 1 April 2026; the statutory ladder reminds 10 and 3 days before (22 and 29 March).
+    sweep(contract, as_of=instant("2026-03-25"), dry_run=False)
+    assert uk9_reminders() == [("10d", "pending")]
+    prepare_uk9(contract, ref=REF, period="2025-04-01..2026-03-31", as_of=instant("2026-03-26"), actor="t")
+    done = publish_notice(contract, ref=REF, on=dt.date(2026, 3, 27), reference="012345-2026", period=None,
+                          breach=None, as_of=instant("2026-03-27"), actor="t")  # fmt: skip
+    assert (done["satisfies"], done["reminders_stopped"]) == ("performance_notice:1", 1)
+    sweep(contract, as_of=instant("2026-03-30"), dry_run=False)  # the 3-day step is not planned any more
+    assert uk9_reminders() == [("10d", "cancelled")]
