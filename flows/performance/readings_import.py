@@ -32,8 +32,8 @@ from flows.common.settings import Settings
 from flows.common.tabular import Table, open_table, refuse_unknown_columns
 from models.db import unit_of_work
 from models.events import append_events
-from models.pbr.bulk import import_cache
-from models.performance.repository import ReadingRow, existing_values, insert_readings, kpi_catalogue
+from models.pbr.bulk import driver_date, driver_value, import_cache
+from models.performance.repository import existing_values, insert_readings, kpi_catalogue
 from models.reminders.tables import as_date
 from policies.dates import local_date
 from policies.performance.kpis import Direction, Frequency, Unit, check_reading
@@ -115,10 +115,10 @@ class _Run:
         self.kpis: dict[tuple[str, str], _Kpi] = {}
         self.contracts: dict[str, bool] = {}  # ref -> known (has been looked up)
         self.periods: dict[str, tuple[Period | None, str | None]] = {}
-        self.slots: dict[tuple[int, str], tuple[Period | None, int, str | None]] = {}
+        self.slots: dict[int, dict[str, Any]] = {}  # per contract life: a period as written, checked
         self.lives: dict[tuple[dt.date, dt.date, Frequency], int] = {}
         self.definitions: dict[str, tuple[Any, ...]] = {}  # stored text -> its parts and a number for it
-        self.judged: dict[tuple[int, str], tuple[str, str, str | None]] = {}
+        self.judged: dict[int, dict[str, tuple[str, str, str | None]]] = {}  # per definition: values judged
         self.kpi_ids: dict[str, list[int]] = {}  # contract ref -> its KPIs' ids
         self.seen: set[int] = set()  # kpi id << 20 | period code: a reading given earlier in the file
         self.collided: set[int] = set()
@@ -156,31 +156,37 @@ class _Run:
         if wanted:
             self._load(session, wanted, as_of)
         held = existing_values(session=session, kpi_ids=[i for r in refs for i in self.kpi_ids.get(r, ())])
-        kpis, seen, collided, slots, judged = self.kpis, self.seen, self.collided, self.slots, self.judged
+        kpis, seen, collided = self.kpis, self.seen, self.collided
         ratings, per_contract = self.result.ratings, self.per_contract
-        rows: list[ReadingRow] = []
-        given: tuple[str, str] | None = None  # a KPI's rows usually come together: look it up once for them
+        at, date = driver_value(session, as_of), driver_date(session)
+        rows: list[tuple[Any, ...]] = []
+        # A KPI's rows usually come together: it, its periods' checks and its values' verdicts are looked up once.
+        given_ref = given_name = ref = ""
         kpi: _Kpi | None = None
-        ref = ""
+        slots: dict[str, Any] = {}
+        verdicts: dict[str, tuple[str, str, str | None]] = {}
         for line, cells in batch:  # the hot loop: 2.4 million rows in the benchmark
-            if (cells[ci], cells[ki]) != given:
-                given = (cells[ci], cells[ki])
-                ref = cells[ci].upper()
-                kpi = kpis.get((ref, cells[ki].casefold()))
+            if cells[ci] != given_ref or cells[ki] != given_name:
+                given_ref, given_name = cells[ci], cells[ki]
+                ref = given_ref.upper()
+                kpi = kpis.get((ref, given_name.casefold()))
+                if kpi is not None:
+                    slots = self.slots.setdefault(kpi.life_id, {})
+                    verdicts = self.judged.setdefault(kpi.kind, {})
             if kpi is None:
                 self._unknown(line, ref, cells[ki])
                 continue
-            slot = slots.get((kpi.life_id, cells[pi]))
+            slot = slots.get(cells[pi])
             if slot is None:
-                slot = slots[(kpi.life_id, cells[pi])] = self._slot(kpi, cells[pi])
-            period, code, why = slot
+                slot = slots[cells[pi]] = self._slot(kpi, cells[pi], date)
+            period, code, start, end, why = slot
             if period is None:
                 self.problem(line, "period", why or "")
                 continue
             raw = cells[vi]
-            verdict = judged.get((kpi.kind, raw))
+            verdict = verdicts.get(raw)
             if verdict is None:
-                verdict = self._judge(kpi, raw)
+                verdict = self._judge(kpi, raw, verdicts)
             written, rating, bad = verdict
             if bad is not None:
                 self.problem(line, "value", bad)
@@ -195,14 +201,16 @@ class _Run:
                 if before is not None:
                     self._held(line, kpi, period, before, written)
                     continue
-            rows.append((kpi.id, period.label, period.start, period.end, written, rating))
+            rows.append((kpi.id, period.label, start, end, written, rating, at))
             ratings[rating] = ratings.get(rating, 0) + 1
             per_contract[ref] = per_contract.get(ref, 0) + 1
         self.result.added += len(rows)
         if rows and not self.problems:
-            insert_readings(session=session, rows=rows, recorded_at=as_of)
+            insert_readings(session=session, rows=rows)
 
-    def _judge(self, kpi: "_Kpi", raw: str) -> tuple[str, str, str | None]:
+    def _judge(
+        self, kpi: "_Kpi", raw: str, verdicts: dict[str, tuple[str, str, str | None]]
+    ) -> tuple[str, str, str | None]:
         """A value as written, for KPIs of this definition: (exact text, rating, problem). Values repeat (85.5,
         12), so each is judged once per definition and remembered (up to JUDGED values, then afresh)."""
         verdict: tuple[str, str, str | None]
@@ -214,9 +222,9 @@ class _Run:
             bad = check_reading(kpi.unit, value) if value.is_finite() else f"{raw!r} is not a number"
             rating = "" if bad else RATED[rate_value(kpi.direction, kpi.target, kpi.approaching, kpi.requires, value)]
             verdict = (str(value), rating, bad)
-        if len(self.judged) >= JUDGED:
-            self.judged.clear()
-        self.judged[(kpi.kind, raw)] = verdict
+        if len(verdicts) >= JUDGED:
+            verdicts.clear()
+        verdicts[raw] = verdict
         return verdict
 
     def _held(self, line: int, kpi: "_Kpi", period: Period, before: str, written: str) -> None:
@@ -238,16 +246,19 @@ class _Run:
         its = f" (its KPIs: {', '.join(known)})" if known else " (it has none defined)"
         self.problem(line, "kpi", f"{name!r} is not a KPI of {ref}{its}")
 
-    def _slot(self, kpi: "_Kpi", text: str) -> tuple[Period | None, int, str | None]:
-        """A period as written, checked for a KPI of this frequency and contract life (the same for many rows)."""
+    def _slot(self, kpi: "_Kpi", text: str, date: Any) -> tuple[Period | None, int, Any, Any, str | None]:
+        """A period as written, checked for a KPI of this frequency and contract life (the same for many rows):
+        (period, its code, its first and last days as the database takes them, or the problem)."""
         period, why = self._period(text)
         if period is None:
-            return None, 0, why
+            return None, 0, None, None, why
         if period.frequency is not kpi.frequency:
             example = "a quarter, e.g. 2026-Q2" if kpi.frequency is Frequency.QUARTERLY else "a month, e.g. 2026-04"
-            return None, 0, f"{kpi.name} is measured {kpi.frequency.value}: write {example}"
+            return None, 0, None, None, f"the KPI is measured {kpi.frequency.value}: write {example}"
         outside = check_in_life(period, kpi.start, kpi.last_day, self.today)
-        return (None, 0, outside) if outside else (period, _code(period), None)
+        if outside:
+            return None, 0, None, None, outside
+        return period, _code(period), date(period.start), date(period.end), None
 
     def _period(self, text: str) -> tuple[Period | None, str | None]:
         found = self.periods.get(text)

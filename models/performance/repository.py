@@ -3,14 +3,13 @@
 Nothing here commits: the flow owns the transaction.
 """
 
-import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, text
 from sqlmodel import Session, col, select
 
-from models.pbr.bulk import bulk_insert, driver_value
+from models.pbr.bulk import bulk_insert
 from models.performance.tables import ContractNotice, Kpi, KpiExemption, KpiReading
 
 CHUNK = 5000
@@ -63,23 +62,14 @@ def existing_values(*, session: Session, kpi_ids: Sequence[int]) -> dict[tuple[i
 
 
 READING_COLUMNS = ("kpi_id", "period", "period_start", "period_end", "value", "rating", "recorded_at")
-ReadingRow = tuple[int, str, dt.date, dt.date, str, str]
 
 
-def insert_readings(*, session: Session, rows: Iterable[ReadingRow], recorded_at: dt.datetime) -> int:
-    """Insert many readings through the driver (an import may bring millions), in the caller's transaction."""
-    sqlite = session.connection().dialect.name == "sqlite"
-    at = driver_value(session, recorded_at)
-    if sqlite:
-        dates: dict[dt.date, str] = {}
+def insert_readings(*, session: Session, rows: Iterable[Sequence[Any]]) -> int:
+    """Insert many readings through the driver (an import may bring millions), in the caller's transaction.
 
-        def iso(day: dt.date) -> str:
-            return dates.get(day) or dates.setdefault(day, day.isoformat())
-
-        prepared: Iterable[Sequence[Any]] = ((k, p, iso(s), iso(e), v, r, at) for k, p, s, e, v, r in rows)
-    else:
-        prepared = ((k, p, s, e, v, r, at) for k, p, s, e, v, r in rows)
-    return bulk_insert(session, "kpi_reading", READING_COLUMNS, prepared, prepared=True)
+    The rows are in READING_COLUMNS order with dates and the instant as the driver takes them
+    (models.pbr.bulk.driver_date and driver_value): an import converts each period's days once, not per row."""
+    return bulk_insert(session, "kpi_reading", READING_COLUMNS, rows, prepared=True)
 
 
 def notices_of(*, session: Session, contract_id: int, kind: str | None = None) -> list[ContractNotice]:

@@ -75,12 +75,13 @@ def test_a_bad_file_stores_nothing_and_names_every_bad_row(contract: Settings, t
         f"{REF},Tenancies sustained,2025-Q1,80\n"  # 5: before the start (1 April 2025)
         f"{REF},Tenancies sustained,2025-Q2,87\n"  # 6: already 86: a correction, not an import
         f"{REF},Days to first appointment,2026-Q2,9\n"  # 7: first given as 9
-        f"{REF},Days to first appointment,2026-Q2,11\n",  # 8: then as 11
+        f"{REF},Days to first appointment,2026-Q2,11\n"  # 8: then as 11
+        f"{REF},Cost per person,2026-05,12000\n",  # 9: a month, for a quarterly KPI
     )
     with pytest.raises(UserError) as refused:
         import_readings(contract, path, as_of=NOW, actor="t")
     lines = str(refused.value).splitlines()
-    assert lines[0] == "nothing imported: 5 problem(s)"
+    assert lines[0] == "nothing imported: 6 problem(s)"
     assert lines[1:] == [
         f"  {path}:3: value: 101 is over 100, and this KPI is a percentage",
         f"  {path}:4: kpi: 'Wellbeing score' is not a KPI of {REF} (its KPIs: Cost per person, "
@@ -90,6 +91,7 @@ def test_a_bad_file_stores_nothing_and_names_every_bad_row(contract: Settings, t
         "`commission kpis correct`",
         f"  {path}:8: value: {REF} 'Days to first appointment' 2026-Q2 is given at line 7 as 9 and here as 11; "
         "give it once",
+        f"  {path}:9: period: the KPI is measured quarterly: write a quarter, e.g. 2026-Q2",
     ]
     assert stored(contract) == before
 
