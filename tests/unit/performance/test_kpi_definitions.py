@@ -134,3 +134,23 @@ def test_the_period_a_monitoring_meeting_looks_at() -> None:
     assert period_due_by(dt.date(2027, 1, 1), Frequency.QUARTERLY).label == "2026-Q4"
     assert period_due_by(dt.date(2026, 12, 31), Frequency.QUARTERLY).label == "2026-Q3"
     assert period_due_by(dt.date(2027, 1, 15), Frequency.MONTHLY).label == "2026-12"
+
+
+def test_a_users_policy_overrides_the_shipped_one_key_by_key() -> None:
+    from policies.performance.kpis import BandBasis, Unit
+
+    mine = {"bands": {"percentage": {"approaching": "3"}}, "notices": {"breach_notice_days": 20}}
+    policy, problems = build_performance_policy([("shipped", SHIPPED), ("mine.toml", mine)])
+    assert problems == [] and policy is not None
+    # Only approaching changed: 3 points; requires_improvement stays the shipped 15 points.
+    band = policy.bands[Unit.PERCENTAGE]
+    assert (band.basis, band.approaching, band.requires_improvement) == (BandBasis.POINTS, 3, 15)
+    assert policy.breach_notice_days == 20 and policy.minimum == 3
+    bad = {"bands": {"percentage": {"basis": "miles"}, "weight": {}}, "kpis": {"minimum": "three"}}
+    policy, problems = build_performance_policy([("shipped", SHIPPED), ("bad.toml", bad)])
+    assert policy is None
+    assert problems == [
+        "bands.percentage: basis must be points or percent",
+        "bands.weight: is not a unit; use count, percentage, days, money",
+        "kpis.minimum: must be a whole number",
+    ]
