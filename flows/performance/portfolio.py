@@ -4,7 +4,7 @@ notice is overdue; as rows for the screen, JSON, CSV or XLSX.
 Worst first: by the worst latest rating on the scale, then by how many KPIs
 carry it (policies/performance/ratings.py); ratings are never averaged. A
 contract's UK9 is overdue when the next one (12 months after the last period a
-published notice covered, or after the start) was due before today.
+published notice covered, or after the start; or on termination, if sooner) was due before today.
 """
 
 import datetime as dt
@@ -25,7 +25,7 @@ from policies.performance.ratings import Rating, worst, worst_first_key
 
 CONTRACTS_WITH_KPIS = text(
     """
-    SELECT c.ref, c.title, c.provider, c.start, c.status,
+    SELECT c.ref, c.title, c.provider, c.start, c.status, c.ended_on,
            (SELECT MAX(n.period_end) FROM contract_notice n
             WHERE n.contract_id = c.id AND n.kind = 'uk9' AND n.status = 'published')
     FROM contract c WHERE EXISTS (SELECT 1 FROM kpi k WHERE k.contract_id = c.id)
@@ -46,15 +46,17 @@ def portfolio(settings: Settings, *, as_of: dt.datetime) -> list[dict[str, Any]]
             {"kpi": kpi, "period": period, "value": value, "rating": rating, "rating_label": Rating(rating).label}
         )
     entries = []
-    for ref, title, provider, start, status, covered in contracts:
+    for ref, title, provider, start, status, ended_on, covered in contracts:
         began = as_date(start)
-        due = uk9_next_due(began, as_date(covered) if covered is not None else None)
+        ended = as_date(ended_on) if ended_on is not None else None  # a UK9 is due on termination too
+        due = uk9_next_due(began, as_date(covered) if covered is not None else None, ended)
         mine = ratings.get(ref, [])
         bad = worst([Rating(r["rating"]) for r in mine])
         entries.append({
             "contract": ref, "title": title, "provider": provider, "status": status,
             "worst": bad.value if bad else None, "ratings": mine,
-            "uk9_next_due": due.isoformat(), "uk9_overdue": due < today and began <= today,
+            "uk9_next_due": due.isoformat() if due else None,
+            "uk9_overdue": due is not None and due < today and began <= today,
         })  # fmt: skip
     entries.sort(key=lambda e: (worst_first_key([Rating(r["rating"]) for r in e["ratings"]]), e["contract"]))
     return entries
@@ -64,7 +66,7 @@ def export_rows(entries: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
     """One row per KPI (a contract with no reading yet: one row with the KPI columns empty)."""
     rows: list[tuple[Any, ...]] = []
     for e in entries:
-        tail = (e["uk9_next_due"], "yes" if e["uk9_overdue"] else "no")
+        tail = (e["uk9_next_due"] or "", "yes" if e["uk9_overdue"] else "no")
         for r in e["ratings"] or [None]:
             head = (e["contract"], e["title"], e["provider"])
             rows.append((*head, *((r["kpi"], r["period"], r["value"], r["rating_label"]) if r else ("",) * 4), *tail))

@@ -123,6 +123,11 @@ def test_uk9_is_due_every_twelve_months_and_a_breach_notice_in_thirty_days() -> 
     assert not uk9_overdue(start, None, dt.date(2026, 4, 1)) and uk9_overdue(start, None, dt.date(2026, 4, 2))
     assert uk9_next_due(start, dt.date(2026, 3, 31)) == dt.date(2027, 3, 31)
     assert breach_notice_due(dt.date(2026, 11, 3)) == dt.date(2026, 12, 3)
+    # On termination: ended 30 September 2026, covered to 31 March 2026: due the day it ended.
+    assert uk9_next_due(start, dt.date(2026, 3, 31), dt.date(2026, 9, 30)) == dt.date(2026, 9, 30)
+    # A notice that covers the ended contract to its end leaves nothing more due.
+    assert uk9_next_due(start, dt.date(2026, 9, 30), dt.date(2026, 9, 30)) is None
+    assert not uk9_overdue(start, dt.date(2026, 9, 30), dt.date(2030, 1, 1), dt.date(2026, 9, 30))
 
 
 def test_the_period_a_monitoring_meeting_looks_at() -> None:
