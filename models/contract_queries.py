@@ -18,8 +18,11 @@ FROM contract_key_date k JOIN contract c ON c.id = k.contract_id
 WHERE k.due_on BETWEEN :missed_since AND :last
   AND (k.due_on >= :today OR (k.guards IS NOT NULL AND k.guards >= :today))
   AND ((c.status <> 'terminated' AND c.ends_on >= :today) OR k.kind = 'termination_notice')
+  AND (k.kind NOT IN ('performance_notice', 'breach_notice')
+       OR NOT EXISTS (SELECT 1 FROM contract_notice n WHERE n.contract_id = k.contract_id
+                      AND n.satisfies_key = k.key AND n.status = 'published'))
 ORDER BY k.due_on, k.id
-"""  # (due_on, id) is the index's own order: no sort step
+"""  # (due_on, id) is the index's own order: no sort step. A notice published satisfies its key date.
 
 
 def due_rows(engine: "Engine", *, today: dt.date, last: dt.date, missed_since: dt.date) -> list[tuple[Any, ...]]:

@@ -200,8 +200,16 @@ def replace_key_dates(*, session: Session, contract_id: int, key_dates: list[Key
     """Rewrite a contract's materialised key dates (in the caller's transaction). The caller then tells the
     reminders (models.reminders.replanning.key_dates_changed), in the same transaction, so reminders for dates
     that moved or went are cancelled and the new ones planned by the next sweep."""
-    session.exec(delete(ContractKeyDate).where(col(ContractKeyDate.contract_id) == contract_id))
+    session.exec(
+        delete(ContractKeyDate).where(
+            col(ContractKeyDate.contract_id) == contract_id,
+            col(ContractKeyDate.kind) != RECORDED_KIND,  # a breach's notice date is not derived from the terms
+        )
+    )
     insert_key_dates(session=session, rows=key_date_rows(contract_id, key_dates))
+
+
+RECORDED_KIND = "breach_notice"
 
 
 JSON_COLUMNS = ("extensions", "breaks", "reviews", "kpis")

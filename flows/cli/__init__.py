@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "payments": ("pay", "sample", "clawback", "reconcile"),
     "users": ("users",),
     "serve": ("serve",),
+    "performance": ("kpis", "performance", "notices"),
 }
 
 

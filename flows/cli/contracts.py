@@ -84,7 +84,14 @@ def contracts_add(
         str, typer.Option(help="Whose bank holidays count: england_and_wales, scotland, northern_ireland.")
     ] = "england_and_wales",
     payment_model: Annotated[str, typer.Option(help="block, payment_by_results or hybrid.")] = "block",
-    kpi: Annotated[list[str] | None, typer.Option(help="A KPI (repeat; at least 3 over £5m).")] = None,
+    kpi: Annotated[
+        list[str] | None,
+        typer.Option(help='A KPI (repeat; at least 3 over £5m): a name, or "name: unit target direction".'),
+    ] = None,
+    kpi_exemption: Annotated[
+        str | None, typer.Option(help="Over £5m with fewer KPIs: framework, concession, light_touch, not_assessable.")
+    ] = None,
+    kpi_exemption_reason: Annotated[str | None, typer.Option(help="Why the KPI exemption applies.")] = None,
     award_notice_on: Annotated[str | None, typer.Option(help="Date of the contract award notice.")] = None,
     signed_on: Annotated[str | None, typer.Option(help="Date the contract was signed.")] = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
@@ -111,6 +118,8 @@ def contracts_add(
         "nation": nation,
         "payment_model": payment_model,
         "kpis": kpi or [],
+        "kpi_exemption": kpi_exemption,
+        "kpi_exemption_reason": kpi_exemption_reason,
         "award_notice_on": award_notice_on,
         "signed_on": signed_on,
     }
@@ -137,13 +146,20 @@ def contracts_import(
 
 def contracts_show(
     ref: Annotated[str, typer.Argument(help="Contract reference.")],
+    charts: Annotated[
+        Path | None, typer.Option(help="Write each KPI's trend (readings against target and bands) here, as SVG.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
-    """A contract's terms and the timeline of its key dates."""
+    """A contract's terms, its KPIs with their trend, and the timeline of its key dates."""
     from flows.contracts.detail import contract_detail
 
     cfg = settings()
     detail = contract_detail(cfg, ref.upper())
+    if charts is not None:
+        from flows.performance.charts import write_trends
+
+        detail["charts"] = [str(p) for p in write_trends(cfg, detail["ref"], charts)]
     if as_json:
         print_json(detail)
         return
@@ -163,6 +179,7 @@ def contracts_show(
     for k in detail["key_dates"]:
         table.add_row(k["due_on"], k["kind"].replace("_", " "), k["who"], k["action"])
     console.print(table)
+    _print_kpis(detail)
     history = Table(title="History")
     for name in ("When", "Who", "What", "Detail"):
         history.add_column(name, overflow="fold", no_wrap=name == "When")
@@ -175,6 +192,26 @@ def contracts_show(
             said = "; ".join([*changed, *([e["reason"]] if e["reason"] else [])])
         history.add_row(when_entered(e["at"], e["recorded_at"], cfg), e["actor"], e["action"], said)
     console.print(history)
+
+
+def _print_kpis(detail: dict[str, Any]) -> None:
+    """Each KPI: its target, its readings oldest first (the trend), and the latest rating."""
+    from rich.table import Table
+
+    kpis = detail["performance"]["kpis"]
+    if not kpis:
+        return
+    table = Table(title="KPIs")
+    for name in ("KPI", "Target", "Readings (trend)", "Latest rating"):
+        table.add_column(name, overflow="fold")
+    for k in kpis:
+        better = "higher" if k["direction"] == "higher" else "lower"
+        trend = " → ".join(f"{r['value']}" for r in k["readings"][-8:]) or "no readings yet"
+        latest = k["latest"]["rating_label"] + f" ({k['latest']['period']})" if k["latest"] else ""
+        table.add_row(k["name"], f"{k['target']} {k['unit']}, {better} is better", trend, latest)
+    console.print(table)
+    for path in detail.get("charts", []):
+        console.print(f"Chart: {path}", markup=False)
 
 
 _WITHIN_RE = re.compile(r"^\s*(\d+)\s*([dwm]?)\s*$")

@@ -50,6 +50,9 @@ def advance(
         print_json(result)
         return
     source = Stage(result["from_stage"]).label
+    for finding in result.get("findings", []):
+        if finding.startswith("Performance of "):  # the Review flow's view of the latest ratings
+            console.print(f"{result['ref']}: {finding}", markup=False)
     if result["outcome"] == "passed":
         console.print(f"{result['ref']}: moved {source} -> {Stage(result['stage_now']).label}.", markup=False)
     elif result["outcome"] == "stayed":
@@ -108,6 +111,19 @@ def _demo_payments(cfg: Settings) -> None:
     )
 
 
+def _demo_performance(cfg: Settings) -> None:
+    """Housing First's KPIs, two years of quarterly readings and its published UK9 notice."""
+    from flows.demo.performance import PERFORMANCE_CONTRACT, UK9_PERIOD, UK9_REFERENCE, build_performance
+
+    result = build_performance(cfg)
+    console.print(
+        f"Performance of {PERFORMANCE_CONTRACT}: 3 KPIs, {result['readings']} quarterly readings; UK9 notice for "
+        f"{UK9_PERIOD} published as {UK9_REFERENCE}. Try `commission performance` and "
+        f"`commission contracts show {PERFORMANCE_CONTRACT}`.",
+        markup=False,
+    )
+
+
 def demo() -> None:
     """Build a realistic portfolio across every stage, run the flows, print the board and one history."""
     from flows.cli.projects import print_board, print_history
@@ -131,6 +147,7 @@ def demo() -> None:
         console.print("The demo portfolio is already there; nothing was changed.")
     _demo_reminders(cfg)
     _demo_payments(cfg)
+    _demo_performance(cfg)
     print_board(board(cfg), cfg)
     print_history(project_detail(cfg, gate_policy(cfg), SHOWCASE), cfg)
     from flows.demo.users import ensure_demo_users

@@ -8,6 +8,7 @@ from pathlib import PurePath
 from typing import Any
 
 from flows.cli.common import local
+from flows.cli.performance_words import PERFORMANCE_SAID
 from flows.common.settings import Settings
 from policies.money import Money
 
@@ -152,6 +153,7 @@ SAID: dict[str, Said] = {
     "sample_concluded": _sample_concluded,
     "clawback": _clawback,
     "clawback_reversed": _clawback_reversed,
+    **PERFORMANCE_SAID,
 }
 
 

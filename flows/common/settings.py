@@ -31,6 +31,7 @@ class Settings:
     actor: str
     reminder_policy_file: Path | None = None
     apprise_config: Path | None = None
+    performance_policy_file: Path | None = None
     policy_file_from: str = "COMMISSIONING_POLICY_FILE"  # where policy_file was named, for messages
 
     @property
@@ -99,6 +100,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         actor=env.get("COMMISSIONING_ACTOR") or _login_name(),
         reminder_policy_file=reminders,
         apprise_config=apprise,
+        performance_policy_file=_file_setting(env, "COMMISSIONING_PERFORMANCE_POLICY", data_dir / "performance.toml"),
         policy_file_from=policy_file_from,
     )
 

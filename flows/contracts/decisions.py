@@ -20,6 +20,7 @@ from flows.common.runtime import database
 from flows.common.settings import Settings
 from flows.contracts.importing import key_dates_for
 from flows.cycle.records import record_in
+from flows.performance.assessment import inadequate_warning, latest_ratings
 from models.contracts import Contract, ContractVariation, get_contract, replace_key_dates, terms_columns
 from models.cycle import Project
 from models.db import unit_of_work
@@ -114,7 +115,8 @@ def _decide(
             )
         elif decision is ReviewDecision.EXTEND:
             new_terms, warning = _extended(terms, contract, today)
-            result["warning"] = warning
+            ratings = inadequate_warning(latest_ratings(session, _saved(contract)))  # said, never a refusal
+            result["warning"] = "; ".join(w for w in (warning, ratings) if w) or None
             result["changes"] = _change_terms(
                 session,
                 contract,
@@ -301,3 +303,9 @@ def _as_history(terms: ContractTerms, status: ContractStatus) -> dict[str, Any]:
 
 def _dated(columns: dict[str, Any]) -> dict[str, Any]:
     return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in columns.items()}
+
+
+def _saved(contract: Contract) -> int:
+    if contract.id is None:
+        raise ValueError("contract not saved")
+    return contract.id

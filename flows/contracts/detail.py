@@ -11,6 +11,7 @@ from flows.common.errors import UserError
 from flows.common.runtime import database
 from flows.common.settings import Settings
 from flows.contracts.importing import public_terms
+from flows.performance.assessment import contract_performance
 from models.contracts import Contract, ContractKeyDate, get_contract, key_dates_of
 from models.db import unit_of_work
 from models.events import events_for
@@ -42,6 +43,7 @@ def contract_detail(settings: Settings, ref: str) -> dict[str, Any]:
             "max_extent": max_extent(terms).isoformat(),
             "key_dates": [_key_date_public(k) for k in key_dates_of(session=session, contract_id=_id(contract))],
             "history": [e.public() for e in events_for(session=session, entity="contract", entity_ref=contract.ref)],
+            "performance": contract_performance(session, _id(contract)),
         }
 
 

@@ -43,7 +43,33 @@ def due_table(settings: Settings, *, as_of: dt.datetime, within_days: int) -> li
         if left is None:
             left = days_left[day] = (dt.date.fromisoformat(day) - today).days
         add((ref, title, provider, left < 0, left, key, kind, day, action, who, iso(guards)))
-    return table
+    return _flag_missing_readings(settings, table)
+
+
+def _flag_missing_readings(settings: Settings, table: list[DueRow]) -> list[DueRow]:
+    """A quarterly monitoring date whose KPI readings are not all in says which are missing, in its action."""
+    from flows.performance.monitoring import MONITORING, missing_readings, session_runner, sqlite_runner
+
+    dates = [(row[0], dt.date.fromisoformat(row[7])) for row in table if row[6] == MONITORING]
+    if not dates:
+        return table
+    path = Path(settings.database_url.removeprefix("sqlite:///"))
+    if settings.uses_default_sqlite and path.is_file():
+        with closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=5)) as db:
+            said = missing_readings(sqlite_runner(db), dates)
+    else:
+        from flows.common.runtime import database
+        from models.db import unit_of_work
+
+        with unit_of_work(database(settings)) as session:
+            said = missing_readings(session_runner(session), dates)
+    if not said:
+        return table
+    out = []
+    for row in table:
+        gap = said.get((row[0], dt.date.fromisoformat(row[7]))) if row[6] == MONITORING else None
+        out.append((*row[:8], f"{row[8]} - {gap}", *row[9:]) if gap else row)
+    return out
 
 
 def due(settings: Settings, *, as_of: dt.datetime, within_days: int) -> list[dict[str, Any]]:

@@ -43,6 +43,8 @@ OPTIONAL_COLUMNS = (
     "nation",
     "payment_model",
     "kpis",
+    "kpi_exemption",
+    "kpi_exemption_reason",
     "award_notice_on",
     "signed_on",
     "quarterly_monitoring",

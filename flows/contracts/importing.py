@@ -25,6 +25,8 @@ from flows.common.errors import UserError
 from flows.common.runtime import database
 from flows.common.settings import Settings
 from flows.contracts.files import Row
+from flows.performance.definitions import ContractKpis, read_contract_kpis, store_contract_kpis
+from flows.performance.policy import performance_policy
 from models.contracts import (
     Contract,
     KeyDateRow,
@@ -157,6 +159,8 @@ class _Import:
         self.read_whole = False
         self.dated: set[str] = set()  # projects already checked to exist by the import's date (once per import)
         self.entered_at = dt.datetime.now(dt.UTC)  # one import, one entry: every batch's events carry this
+        self.performance = performance_policy(settings)
+        self.kpi_sets: dict[str, ContractKpis] = {}  # ref -> its KPI definitions or exemption, where it gives any
 
     def read(self, session: Any, rows: Iterable[Row]) -> None:
         batch: list[tuple[Row, ContractDraft]] = []
@@ -164,8 +168,13 @@ class _Import:
             draft, row_problems = read_contract(row.fields, self.cals)
             for p in row_problems:
                 self.problems.add(row, p.field, p.reason)
-            if draft is None:
+            kpis, kpi_problems = read_contract_kpis(row.fields, self.performance)
+            for field, reason in kpi_problems:
+                self.problems.add(row, field, reason)
+            if draft is None or kpi_problems:
                 continue
+            if kpis.definitions or kpis.exemption:
+                self.kpi_sets[draft.ref] = kpis
             if draft.ref in self.seen:
                 self.problems.add(row, "ref", f"{draft.ref} is already given at {self.seen[draft.ref]}")
                 continue
@@ -243,6 +252,9 @@ class _Import:
                         kind = k.kind.value.replace("_", " ")
                         result.warnings.append(f"{draft.ref}: MISSED at entry: {kind} was due {k.on} - {k.action}")
             result.added.append(draft.ref)
+            kpis = self.kpi_sets.pop(draft.ref, None)
+            if kpis is not None:
+                store_contract_kpis(session=session, contract_id=contract_id, kpis=kpis, as_of=as_of)
         # In due-date order (stable: the same date keeps contract order, so `due` lists ties as before), so the
         # entries go into the due_on index in one sweep, a page at a time, rather than all over it.
         key_rows.sort(key=_due_on)

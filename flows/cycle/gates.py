@@ -18,6 +18,7 @@ from flows.common.runtime import database
 from flows.common.settings import Settings
 from flows.cycle.procurement import timeline_notes, timeline_of
 from flows.cycle.projects import require_project
+from flows.performance.assessment import review_findings
 from models.cycle import GateDecision, Project, current_records, list_evidence, saved_id
 from models.db import unit_of_work
 from models.events import project_event
@@ -112,6 +113,7 @@ def decide_gate(
             }
         assessment = assess(load_facts(session, project, as_of=as_of), policy, target)
         transition = assessment.transition
+        performance = review_findings(session, saved_id(project)) if expected_stage is Stage.REVIEW else []
         decision = GateDecision(
             project_id=saved_id(project),
             cycle=project.cycle,
@@ -119,7 +121,7 @@ def decide_gate(
             to_stage=transition.target.value if transition else None,
             outcome=assessment.outcome,
             unmet=[{"code": u.code, "sentence": u.sentence} for u in assessment.unmet],
-            findings=list(assessment.findings),
+            findings=[*performance, *assessment.findings],  # the gate's own finding stays last
             reason=reason,
             decided_at=as_of,
             decided_by=actor,

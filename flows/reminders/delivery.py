@@ -106,6 +106,7 @@ def deliver(
             tag = group[0]["tag"]
             done = delivered_targets(session=session, reminder_ids=ids)
             try:
+                group = with_missing_readings(session, group)
                 message = render_digest(tag, [_item(g, now, today, policy) for g in group])
                 results = notifier.send(tag, message, skip=frozenset(done))
             except Exception as exc:  # a bug or a broken plugin must not block the rest of the outbox
@@ -144,6 +145,20 @@ def deliver(
                 mark_failed_attempt(session=session, reminder_ids=ids, retry_at=retry_at, reason=errors)
                 report.retrying += len(ids)
     return report
+
+
+def with_missing_readings(session: Any, group: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A quarterly monitoring reminder says which KPI readings are not in yet (flows/performance/monitoring.py)."""
+    from flows.performance.monitoring import MONITORING, missing_readings, session_runner
+
+    dates = [(g["ref"], g["due_on"]) for g in group if g["kind"] == MONITORING]
+    said = missing_readings(session_runner(session), dates) if dates else {}
+    return [
+        {**g, "action": f"{g['action']} - {said[(g['ref'], g['due_on'])]}"}
+        if g["kind"] == MONITORING and (g["ref"], g["due_on"]) in said
+        else g
+        for g in group
+    ]
 
 
 def _item(row: dict[str, Any], now: dt.datetime, today: dt.date, policy: ReminderPolicy) -> ReminderItem:

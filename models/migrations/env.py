@@ -10,6 +10,7 @@ import models.events
 import models.pbr.claims
 import models.pbr.ledger
 import models.pbr.ratecards
+import models.performance.tables
 import models.reminders.tables  # noqa: F401
 
 target_metadata = SQLModel.metadata

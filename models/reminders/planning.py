@@ -11,7 +11,10 @@ from sqlmodel import Session, SQLModel
 from models.reminders.tables import ACKED, CANCELLED, CHUNK, MOVED, PENDING, as_date
 from policies.reminders.planning import KeyDateFact, PlannedReminder, RecipientKey, RecipientState
 
-_IN_FORCE = """((c.status <> 'terminated' AND c.ends_on >= :today) OR k.kind = 'termination_notice')"""
+_IN_FORCE = """((c.status <> 'terminated' AND c.ends_on >= :today) OR k.kind = 'termination_notice')
+AND NOT EXISTS (SELECT 1 FROM contract_notice n
+                WHERE n.contract_id = k.contract_id AND n.satisfies_key = k.key AND n.status = 'published')"""
+# A key date a published notice satisfied (UK9, breach: flows/performance/notices.py) gets no more reminders.
 
 
 def key_dates_in_ranges(

@@ -52,6 +52,7 @@ class KeyDateKind(StrEnum):
     CONTRACT_DETAILS_NOTICE = "contract_details_notice"
     PERFORMANCE_NOTICE = "performance_notice"
     TERMINATION_NOTICE = "termination_notice"
+    BREACH_NOTICE = "breach_notice"  # recorded with a breach (flows/performance), not derived from the terms
 
 
 @dataclass(frozen=True, order=True)

@@ -7,7 +7,9 @@ months", or as an ISO ``end`` date a whole number of months after the start.
 Extension options may instead be listed with their own dates, which must
 follow on from each other without overlap or gap. Dates must be ISO
 (2026-04-01): "01/04/2026" is refused, because it means 1 April in the UK and
-4 January in the US. A contract worth over £5m needs at least 3 KPIs.
+4 January in the US. A contract worth over £5m needs at least 3 KPIs, unless a
+statutory exemption (``kpi_exemption``, with its reason) applies. A KPI is a
+name, or a definition (policies/performance/written.py) stored by the import.
 
 Worked example: ``{"ref": "HF-2026-01", "title": "Housing First 18-24",
 "provider": "Northbridge YP Trust", "project": "HOM-2024-03", "value":
@@ -39,6 +41,7 @@ from policies.contracts.notice import NoticePeriod, parse_notice
 from policies.cycle.evidence import FieldProblem
 from policies.dates import parse_iso_date
 from policies.money import Money, parse_money
+from policies.performance.written import kpi_items, kpi_name
 
 YEARS = range(1900, 2201)  # every date a contract gives, and every date derived from it, falls in these years
 KPI_THRESHOLD = Money(Decimal("5000000"))
@@ -329,12 +332,7 @@ def read_contract(
     except ValueError:
         model = PaymentModel.BLOCK
         problems.append(FieldProblem("payment_model", "must be block, payment_by_results or hybrid"))
-    raw_kpis = fields.get("kpis")
-    kpis = tuple(
-        k.strip()
-        for k in (raw_kpis if isinstance(raw_kpis, list) else str(raw_kpis or "").split(";"))
-        if str(k).strip()
-    )
+    kpis = tuple(name for name in (kpi_name(k) for k in kpi_items(fields.get("kpis"))) if name)
     extension_notice = _notice(_text(fields, "extension_notice") or "3 months", "extension_notice", problems)
     options: list[ExtensionOption] = []
     if fields.get("extensions") is not None:
@@ -354,7 +352,8 @@ def read_contract(
     signed_on = _date(fields, "signed_on", problems, required=False)
     lead = _whole(fields, "recommissioning_lead_months", 18, problems) or 18
     used = _whole(fields, "extensions_used", 0, problems) or 0
-    if value is not None and value.amount > KPI_THRESHOLD.amount and len(kpis) < MIN_KPIS_OVER_THRESHOLD:
+    exempt = bool(_text(fields, "kpi_exemption"))  # checked, with its reason, against the performance policy
+    if value is not None and value.amount > KPI_THRESHOLD.amount and len(kpis) < MIN_KPIS_OVER_THRESHOLD and not exempt:
         problems.append(
             FieldProblem(
                 "kpis",

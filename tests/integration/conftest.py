@@ -38,6 +38,10 @@ TABLES = ", ".join(
         "user_token",
         "user_account",
         "provider_organisation",
+        "kpi",
+        "kpi_exemption",
+        "kpi_reading",
+        "contract_notice",
     ]
 )
 

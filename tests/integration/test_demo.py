@@ -1,5 +1,6 @@
 """The demo portfolio: every step is one event, and an interrupted build finishes on the next run."""
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -48,3 +49,31 @@ def test_an_interrupted_demo_finishes_where_it_stopped(settings: Settings) -> No
     assert {r["ref"]: r["stage"] for r in board(settings)} == FINAL_STAGES
     assert unfinished(engine) == []
     assert build_portfolio(settings, run_stage_flow, engine) == []
+
+
+def test_the_demo_has_a_contract_with_three_kpis_rated_over_two_years_and_a_published_uk9(settings: Settings) -> None:
+    from flows.demo.performance import PERFORMANCE_CONTRACT, build_performance
+    from flows.performance.portfolio import portfolio
+    from models.db import unit_of_work
+    from models.performance.tables import ContractNotice, KpiReading
+
+    build_portfolio(settings, run_stage_flow, database(settings))
+    first = build_performance(settings)
+    # 3 KPIs x 8 quarters (2024-Q3 to 2026-Q2), by hand from examples/hf-kpi-readings.csv:
+    # tenancies (85, edge 80): 82 84 A, 86 87 85 G, 83 A, 86 88 G -> 3 A, 5 G;
+    # entries (40, edges 35 and 25): 36 38 A, 41 42 G, 37 A, 33 RI, 39 A, 41 G -> 4 A, 3 G, 1 RI;
+    # days (10 lower, edge 12): 12 11 A, 10 9 9 G, 11 A, 10 8 G -> 3 A, 5 G.
+    assert first == {
+        "readings": 24,
+        "ratings": {"approaching_target": 10, "good": 13, "requires_improvement": 1},
+    }
+    again = build_performance(settings)
+    assert again["readings"] == 24 and again["ratings"] == {}  # already there: nothing added
+    with unit_of_work(database(settings)) as session:
+        from sqlmodel import select
+
+        notices = session.exec(select(ContractNotice)).all()
+        assert [(n.kind, n.period, n.reference) for n in notices] == [("uk9", "2025-06-01..2026-05-31", "031416-2026")]
+        assert len(session.exec(select(KpiReading)).all()) == 24
+    [entry] = portfolio(settings, as_of=dt.datetime(2026, 11, 23, tzinfo=dt.UTC))
+    assert (entry["contract"], entry["worst"], entry["uk9_overdue"]) == (PERFORMANCE_CONTRACT, "good", False)

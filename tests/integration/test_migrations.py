@@ -14,6 +14,7 @@ import models.events
 import models.pbr.claims
 import models.pbr.ledger
 import models.pbr.ratecards
+import models.performance.tables
 from models.db import make_engine, schema_revision
 from models.migrate import downgrade, head_revision, upgrade
 from models.revision import SCHEMA_REVISION
