@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "reminders": ("sweep", "deliver", "serve", "reminders"),
     "pbr": ("ratecard", "participants", "claims"),
     "payments": ("pay", "sample", "clawback", "reconcile"),
+    "ocds": ("ocds",),
 }
 
 
