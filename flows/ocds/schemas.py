@@ -56,6 +56,8 @@ def _registry(profile: Profile) -> Registry:
 
 
 _DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+
+
 def _is_date_time(value: object) -> bool:
     """RFC 3339 date-time (jsonschema checks this only with an optional package, so it is checked here)."""
     if not isinstance(value, str):
