@@ -142,6 +142,8 @@ def _varied(terms: ContractTerms, value: str | None, end: dt.date | None) -> Con
         if money is None:
             raise UserError(f"--value: {why}")
         changed = dataclasses.replace(changed, value=money)
+    if end is not None and terms.published_end is not None and terms.extensions_used == 0:
+        return dataclasses.replace(changed, published_end=end)  # a published period is varied to the day
     if end is not None:
         used_months = terms.months_to_option(terms.extensions_used) - terms.initial_term_months
         for months in range(1, 1200):

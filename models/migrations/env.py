@@ -6,6 +6,7 @@ from sqlmodel import SQLModel
 import models.contracts
 import models.cycle
 import models.events
+import models.ocds
 import models.pbr.claims
 import models.pbr.ledger
 import models.pbr.ratecards

@@ -35,6 +35,8 @@ TABLES = ", ".join(
         "pbr_ledger",
         "validation_sample",
         "validation_sample_item",
+        "ocds_award",
+        "ocds_process",
     ]
 )
 
