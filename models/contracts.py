@@ -10,7 +10,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint, delete, insert
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint, delete, insert
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from models.db import UTCDateTime
@@ -31,7 +31,7 @@ class Contract(SQLModel, table=True):
     title: str = Field(max_length=200)
     provider: str = Field(max_length=200)
     project_id: int = Field(foreign_key="project.id")
-    value_pence: int
+    value_pence: int = Field(sa_type=BigInteger)  # pence: a £21.5m contract is past a 32-bit integer
     currency: str = Field(default="GBP", max_length=3)
     start: dt.date
     initial_term_months: int

@@ -1,11 +1,11 @@
 """commission ocds validate / import / export: open contracting data in and out."""
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from flows.cli.common import console, err_console
+from flows.cli.common import AS_OF_HELP, JSON_HELP, actor, console, err_console, print_json, settings, write_as_of
 from flows.common.errors import UserError
 
 if TYPE_CHECKING:
@@ -17,6 +17,7 @@ PROFILE_HELP = "core: OCDS 1.1.5; uk: the EU profile with the UK extension (Find
 def register(app: typer.Typer) -> None:
     ocds = typer.Typer(help="Open contracting data (OCDS 1.1.5): validate, import, export.", no_args_is_help=True)
     ocds.command("validate")(ocds_validate)
+    ocds.command("import")(ocds_import)
     app.add_typer(ocds, name="ocds")
 
 
@@ -46,3 +47,93 @@ def ocds_validate(
     if len(problems) > SHOWN:
         err_console.print(f"... and {len(problems) - SHOWN:,} more", markup=False)
     raise UserError(f"{file}: {len(problems):,} schema error(s) against the {chosen.value} profile")
+
+
+SHOWN = 20  # refs, problems and fields listed by name; the rest are counted
+
+
+def _names(items: list[str]) -> str:
+    more = f" and {len(items) - SHOWN:,} more" if len(items) > SHOWN else ""
+    return ", ".join(items[:SHOWN]) + more
+
+
+def ocds_import(
+    target: Annotated[Path, typer.Argument(help="An OCDS file (.json, .jsonl) or a directory of them.")],
+    strict: Annotated[bool, typer.Option(help="Refuse the whole import if any file has a problem.")] = False,
+    report: Annotated[Path | None, typer.Option(help="Write the full import report here (JSON).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+    as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who is acting.")] = None,
+) -> None:
+    """Import processes from Contracts Finder or Find a Tender: each a project, each award a contract."""
+    from flows.common.files import write_whole
+    from flows.ocds.importing import import_ocds
+    from flows.ocds.jsontext import dumps
+
+    cfg = settings()
+    with _progress() as tick:
+        result = import_ocds(
+            cfg, target, as_of=write_as_of(as_of, cfg), actor=actor(by, cfg), strict=strict, progress=tick
+        )
+    data = result.as_data()
+    if report is not None:
+        write_whole(report, (dumps(data, indent=2) + "\n").encode())
+    if as_json:
+        print_json(data)
+        return
+    for file, problems in result.refused_files.items():
+        for problem in problems[:SHOWN]:
+            err_console.print(f"REFUSED {file}: {problem}", markup=False, soft_wrap=True)
+        if len(problems) > SHOWN:
+            err_console.print(f"REFUSED {file}: ... and {len(problems) - SHOWN:,} more problems", markup=False)
+    say = console.print
+    say(f"Read {result.releases:,} release(s) from {result.files:,} file(s).", markup=False)
+    if result.projects_added:
+        say(f"Added {len(result.projects_added):,} project(s): {_names(result.projects_added)}.", markup=False)
+    if result.contracts_added:
+        say(f"Added {len(result.contracts_added):,} contract(s): {_names(result.contracts_added)}.", markup=False)
+    if result.varied:
+        say(f"Varied {len(result.varied):,} contract(s): {_names(result.varied)}.", markup=False)
+    if result.unchanged:
+        say(f"Already there, unchanged: {len(result.unchanged):,} process(es).", markup=False)
+    if result.skipped:
+        say(f"No contract made for {len(result.skipped):,} award(s): {_names(result.skipped)}.", markup=False)
+    if result.refused_processes:
+        say(f"Refused {len(result.refused_processes):,} process(es) of files with problems.", markup=False)
+    if result.unmapped:
+        say(f"Fields kept as they came but not mapped ({len(result.unmapped)}):", markup=False)
+        for entry in data["unmapped_fields"]:
+            outside = " (outside the schema)" if entry["outside_schema"] else ""
+            say(f"  {entry['field']}{outside}: {entry['processes']:,} process(es)", markup=False)
+    if result.refused_files:
+        raise typer.Exit(1)
+
+
+def _progress() -> Any:
+    """A progress bar on standard error over the files read (shown for more than a few files, on a terminal)."""
+    import contextlib
+
+    from rich.console import Console
+    from rich.progress import Progress
+
+    @contextlib.contextmanager
+    def bar() -> Any:
+        progress = Progress(console=Console(stderr=True), transient=True)
+        task = None
+
+        def tick(done: int, total: int) -> None:
+            nonlocal task
+            if total < 20:
+                return
+            if task is None:
+                progress.start()
+                task = progress.add_task("Reading OCDS files", total=total)
+            progress.update(task, completed=done)
+
+        try:
+            yield tick
+        finally:
+            if task is not None:
+                progress.stop()
+
+    return bar()

@@ -133,6 +133,21 @@ def decide(
     return result
 
 
+def vary_contract(
+    session: Session,
+    contract: Contract,
+    new_terms: ContractTerms,
+    *,
+    reason: str,
+    as_of: dt.datetime,
+    actor: str,
+    today: dt.date,
+) -> dict[str, Any]:
+    """Vary a contract's terms in the caller's transaction (as ``decide ... vary`` does); return what changed."""
+    status = status_on(contract.to_terms(), ContractStatus(contract.status), today)
+    return _change_terms(session, contract, new_terms, status, None, "ContractVaried", reason, as_of, actor, today)
+
+
 def _varied(terms: ContractTerms, value: str | None, end: dt.date | None) -> ContractTerms:
     if value is None and end is None:
         raise UserError("a variation changes something: give --value and/or --end")

@@ -4,7 +4,8 @@ Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-06
 
-A contract imported from OCDS keeps its published end (and maxExtentDate) to
+`contract.value_pence` becomes a 64-bit integer: a contract over £21.5m
+(Contracts Finder has them) does not fit 32 bits in pence. A contract imported from OCDS keeps its published end (and maxExtentDate) to
 the day: `contract.published_end` and `contract.published_max_extent`, null
 for contracts whose term is a whole number of months. `ocds_process` keeps
 each process's compiled release (JSON text, money exact, unknown fields as
@@ -24,6 +25,8 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table('contract', schema=None) as batch_op:
+        # Real portfolios hold contracts over £21.5m: in pence that is past a 32-bit integer.
+        batch_op.alter_column('value_pence', type_=sa.BigInteger(), existing_type=sa.Integer(), existing_nullable=False)
         batch_op.add_column(sa.Column('published_end', sa.Date(), nullable=True))
         batch_op.add_column(sa.Column('published_max_extent', sa.Date(), nullable=True))
     op.create_table(
@@ -62,3 +65,4 @@ def downgrade() -> None:
     with op.batch_alter_table('contract', schema=None) as batch_op:
         batch_op.drop_column('published_max_extent')
         batch_op.drop_column('published_end')
+        batch_op.alter_column('value_pence', type_=sa.Integer(), existing_type=sa.BigInteger(), existing_nullable=False)
