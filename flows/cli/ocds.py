@@ -18,6 +18,7 @@ def register(app: typer.Typer) -> None:
     ocds = typer.Typer(help="Open contracting data (OCDS 1.1.5): validate, import, export.", no_args_is_help=True)
     ocds.command("validate")(ocds_validate)
     ocds.command("import")(ocds_import)
+    ocds.command("export")(ocds_export)
     app.add_typer(ocds, name="ocds")
 
 
@@ -137,3 +138,47 @@ def _progress() -> Any:
                 progress.stop()
 
     return bar()
+
+
+def ocds_export(
+    output: Annotated[Path, typer.Option("-o", "--output", help="Write the package to this file.")],
+    contract: Annotated[str | None, typer.Option(help="Export one contract (with its project's tender).")] = None,
+    project: Annotated[str | None, typer.Option(help="Export one project and its contracts.")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Export every project and contract.")] = False,
+    profile: Annotated[str, typer.Option(help=PROFILE_HELP)] = "core",
+    compiled: Annotated[bool, typer.Option(help="A record package, with each process's compiled release.")] = False,
+    include_contacts: Annotated[
+        bool, typer.Option(help="Include the providers' contact points (as imported); left out by default.")
+    ] = False,
+    ocid_prefix: Annotated[
+        str, typer.Option(help="Your registered OCDS prefix, for projects that were not imported.")
+    ] = "ocds-commissioning",
+    publisher: Annotated[str, typer.Option(help="The publisher's name, in the package.")] = "commissioning",
+    as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
+) -> None:
+    """Publish contracts as OCDS 1.1.5, validated against the profile before the file is written."""
+    from flows.cli.common import as_of_instant
+    from flows.ocds.exporting import export_ocds
+
+    if sum(x is not None and x is not False for x in (contract, project, all_ or None)) != 1:
+        raise UserError("say what to export: one of --contract REF, --project REF or --all")
+    cfg = settings()
+    chosen = _profile(profile)
+    result = export_ocds(
+        cfg,
+        output,
+        contract=contract,
+        project=project,
+        profile=chosen,
+        compiled=compiled,
+        include_contacts=include_contacts,
+        as_of=as_of_instant(as_of, cfg),
+        ocid_prefix=ocid_prefix,
+        publisher=publisher,
+    )
+    kind = "record package" if compiled else "release package"
+    console.print(
+        f"Wrote {output}: a {kind} of {result.releases:,} release(s) for {result.contracts:,} contract(s) in "
+        f"{result.processes:,} process(es), valid against the {chosen.value} profile.",
+        markup=False,
+    )
