@@ -64,5 +64,34 @@ def award_of_contract(*, session: Session, contract_id: int) -> OcdsAward | None
     return session.exec(select(OcdsAward).where(OcdsAward.contract_id == contract_id)).first()
 
 
-def provenance_row(values: dict[str, Any]) -> OcdsProcess:
-    return OcdsProcess(**values)
+def record_payments(
+    session: Session, entries: list[tuple[int, str, dt.date, Any, str]], *, as_of: dt.datetime, actor: str
+) -> None:
+    """Published payments (contract id, transaction id, date, Money paid, payer) as ledger entries, in order: a
+    payment is a ``payment`` entry (negative: it reduces what is owed); a negative one reverses the earliest
+    payment to the same payer of the same amount not yet reversed (or is a payment back, if there is none)."""
+    from models.pbr.ledger import PAYMENT, REVERSAL, LedgerEntry
+
+    open_payments: dict[tuple[int, str, int], list[LedgerEntry]] = {}
+    for contract_id, transaction_id, on, paid, payer in entries:
+        pence = paid.pence
+        reversed_entry = None
+        if pence < 0:
+            waiting = open_payments.get((contract_id, payer, -pence), [])
+            reversed_entry = waiting.pop(0) if waiting else None
+        entry = LedgerEntry(
+            contract_id=contract_id,
+            payer=payer[:120],
+            kind=REVERSAL if reversed_entry is not None else PAYMENT,
+            item="ocds_transaction",
+            amount_pence=-pence,
+            entry_on=on,
+            reverses_id=reversed_entry.id if reversed_entry is not None else None,
+            memo=f"OCDS transaction {transaction_id}"[:500],
+            created_at=as_of,
+            actor=actor[:120],
+        )
+        session.add(entry)
+        session.flush()
+        if pence > 0:
+            open_payments.setdefault((contract_id, payer, pence), []).append(entry)

@@ -160,7 +160,7 @@ def ocds_export(
     from flows.cli.common import as_of_instant
     from flows.ocds.exporting import export_ocds
 
-    if sum(x is not None and x is not False for x in (contract, project, all_ or None)) != 1:
+    if sum((contract is not None, project is not None, all_)) != 1:
         raise UserError("say what to export: one of --contract REF, --project REF or --all")
     cfg = settings()
     chosen = _profile(profile)

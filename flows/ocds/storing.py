@@ -31,7 +31,7 @@ from flows.ocds.report import ImportReport, unmapped_fields
 from flows.ocds.sources import Located
 from models.contracts import Contract, insert_contracts, insert_key_dates, key_date_rows, terms_columns
 from models.events import append_events
-from models.ocds import OcdsProcess, awards_of, processes_by_ocid
+from models.ocds import OcdsProcess, awards_of, processes_by_ocid, record_payments
 from models.reminders.replanning import mark_for_replanning
 from policies.calendars import Nation
 from policies.contracts.status import ContractStatus
@@ -262,6 +262,8 @@ class Store:
             ref = self._contract_ref(project_ref, plan)
             terms = terms_of(plan, ref)
             status = ContractStatus.PENDING if terms.start > self.today else ContractStatus.ACTIVE
+            if terms.ended_on is not None:
+                status = ContractStatus.TERMINATED
             columns = {
                 **terms_columns(terms),
                 "ref": ref,
@@ -298,9 +300,34 @@ class Store:
         insert_key_dates(session=self.session, rows=key_rows)
         mark_for_replanning(session=self.session, contract_ids=ids)
         self.session.execute(insert(_table("ocds_award")), awards)
+        self._history(made, ids)
         append_events(
             session=self.session,
             rows=events,
             entered_at=self.entered_at,
             existing=[("project", project_ref)] if existing else [],
         )
+
+    def _history(self, made: list[tuple[ContractPlan, str, Any, Any, Any]], ids: list[int]) -> None:
+        """A published contract's amendments as its variations, and its transactions as the ledger's payments
+        (a negative one reversing the payment to the same payer, of the same amount, it undoes)."""
+        variations: list[dict[str, Any]] = []
+        entries: list[tuple[int, str, dt.date, Any, str]] = []
+        for (plan, *_), contract_id in zip(made, ids, strict=True):
+            for varied_at, rationale, description in plan.amendments:
+                variations.append(
+                    {
+                        "contract_id": contract_id,
+                        "varied_at": varied_at,
+                        "actor": self.actor,
+                        "reason": rationale or "(no rationale published)",
+                        "before": {},
+                        "after": {"description": description},
+                    }
+                )
+            for transaction_id, on, value, payer in plan.transactions:
+                entries.append((contract_id, transaction_id, on, value, payer))
+        if variations:
+            self.session.execute(insert(_table("contract_variation")), variations)
+        if entries:
+            record_payments(self.session, entries, as_of=self.as_of, actor=self.actor)

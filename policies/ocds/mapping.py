@@ -1,7 +1,8 @@
 """A compiled OCDS release read as commissioning data: the project a process becomes, and its contracts.
 
 Rule: a process (ocid) is a commissioning project. With no award it is at
-tender, so it is onboarded in Do; once an award or contract is in force, in
+tender, so it is onboarded in Do (in Plan while its tender is ``planning``);
+once an award or contract is in force, or its tender is ``complete``, in
 Review. Each award (or contract) that is not cancelled or unsuccessful becomes
 a contract: the suppliers are its provider (several joined, in order), its
 value is the contract's value or else the award's, its period the contract's
@@ -23,10 +24,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from policies.contracts.clauses import ContractTerms, ExtensionOption, ReviewSchedule, term_end
+from policies.contracts.clauses import ContractTerms, ExtensionOption, ReviewSchedule
 from policies.contracts.notice import NoticePeriod, NoticeUnit
 from policies.money import Money
-from policies.ocds.releases import amount_of, day_of
+from policies.ocds.releases import amount_of, day_of, instant_of
+from policies.ocds.restoring import restored_terms, whole_months
 
 REF_RE = re.compile(r"^[A-Z0-9][A-Z0-9\-_/.]{1,39}$")
 NOT_A_CONTRACT = frozenset({"cancelled", "unsuccessful"})
@@ -47,6 +49,10 @@ class ContractPlan:
     max_extent: dt.date | None
     award_on: dt.date | None
     signed_on: dt.date | None
+    status: str = ""  # the contract's (or award's) status as published
+    milestones: tuple[tuple[str, dt.date], ...] = ()  # (id, due)
+    amendments: tuple[tuple[dt.datetime, str, str], ...] = ()  # (date, rationale, description)
+    transactions: tuple[tuple[str, dt.date, Money, str], ...] = ()  # (id, date, value, payer's name)
 
 
 @dataclass(frozen=True)
@@ -154,6 +160,10 @@ def read_process(compiled: Mapping[str, Any]) -> ProcessPlan:
                 max_extent=_day(period.get("maxExtentDate")),
                 award_on=_day(award.get("date")),
                 signed_on=_day(contract.get("dateSigned")),
+                status=status,
+                milestones=_milestones(contract),
+                amendments=_amendments(contract),
+                transactions=_transactions(contract),
             )
         )
     return ProcessPlan(
@@ -162,32 +172,68 @@ def read_process(compiled: Mapping[str, Any]) -> ProcessPlan:
         title=_cut(title, TITLE_LIMIT),
         description=_text(tender.get("description")),
         buyer=_cut(buyer[0] if buyer else "", 120),
-        stage="review" if plans else "do",
+        stage=_stage(plans, _text(tender.get("status"))),
         contracts=tuple(plans),
         skipped=tuple(skipped),
     )
 
 
-def _whole_months(start: dt.date, end: dt.date) -> int | None:
-    """The number of months from ``start`` whose term ends on ``end``, if there is one."""
-    months = (end.year - start.year) * 12 + end.month - start.month
-    for candidate in (months, months + 1):
-        if candidate >= 1 and term_end(start, candidate) == end:
-            return candidate
-    return None
+def _stage(plans: list[ContractPlan], tender_status: str) -> str:
+    """Review once anything is awarded (or the tender is complete); Plan while the tender is being planned; else Do."""
+    if plans or tender_status == "complete":
+        return "review"
+    return "plan" if tender_status in ("planning", "planned") else "do"
+
+
+def _milestones(contract: Mapping[str, Any]) -> tuple[tuple[str, dt.date], ...]:
+    found = []
+    for milestone in _list(contract.get("milestones")):
+        due = _day(milestone.get("dueDate"))
+        if due is not None and milestone.get("id") is not None:
+            found.append((str(milestone["id"]), due))
+    return tuple(found)
+
+
+def _amendments(contract: Mapping[str, Any]) -> tuple[tuple[dt.datetime, str, str], ...]:
+    found = []
+    for amendment in _list(contract.get("amendments")):
+        on = instant_of(amendment.get("date"))
+        if on is not None:
+            found.append((on, _text(amendment.get("rationale")), _text(amendment.get("description"))))
+    return tuple(found)
+
+
+def _transactions(contract: Mapping[str, Any]) -> tuple[tuple[str, dt.date, Money, str], ...]:
+    implementation = contract.get("implementation")
+    if not isinstance(implementation, Mapping):
+        return ()
+    found = []
+    for transaction in _list(implementation.get("transactions")):
+        on, value = _day(transaction.get("date")), _money(transaction.get("value"))
+        payer = transaction.get("payer")
+        name = _text(payer.get("name")) if isinstance(payer, Mapping) else ""
+        if on is not None and value is not None:
+            found.append((str(transaction.get("id")), on, value, name or "(payer not published)"))
+    return tuple(found)
 
 
 def terms_of(plan: ContractPlan, ref: str) -> ContractTerms:
-    """The contract terms of a planned contract: a published end is kept to the day (``published_end``) where it is
-    not a whole number of months after the start, and so is a maxExtentDate past the end."""
-    months = _whole_months(plan.start, plan.end)
+    """The contract terms of a planned contract: read back from the product's own milestones where there are
+    any; else a published end is kept to the day (``published_end``) where it is not a whole number of months
+    after the start, and so is a maxExtentDate past the end."""
+    restored = restored_terms(
+        ref, plan.start, plan.end, plan.value, plan.milestones, award_on=plan.award_on, signed_on=plan.signed_on
+    )
+    if restored is not None:
+        return restored
+    months = whole_months(plan.start, plan.end)
     published_end = None if months is not None else plan.end
     initial = months or max(1, (plan.end.year - plan.start.year) * 12 + plan.end.month - plan.start.month)
     extensions: tuple[ExtensionOption, ...] = ()
     published_max_extent = None
     if plan.max_extent is not None and plan.max_extent > plan.end:
         after = plan.end + dt.timedelta(days=1)
-        option = _whole_months(after, plan.max_extent)
+        option = whole_months(after, plan.max_extent)
         if option is None:
             published_max_extent = plan.max_extent
             option = max(1, (plan.max_extent.year - after.year) * 12 + plan.max_extent.month - after.month)

@@ -58,6 +58,9 @@ _TYPES = {
     "performance_notice": "reporting",
     "termination_notice": "reporting",
 }
+# A project's stage as the tender's status: planning before Do, active in Do, complete once awarded or ended.
+TENDER_STATUSES = {"analyse": "planning", "plan": "planning", "do": "active", "review": "complete"}
+TENDER_STATUSES["decommissioned"] = "complete"
 # The product's contract statuses as OCDS contract statuses (pending, active, cancelled, terminated).
 STATUSES = {
     "pending": "pending",
@@ -152,7 +155,7 @@ def tender_release(project: ProjectFacts, dated: dt.datetime) -> dict[str, Any]:
         "tender": {
             "id": project.ref,
             "title": project.title,
-            "status": "active" if project.stage in ("analyse", "plan", "do") else "complete",
+            "status": TENDER_STATUSES.get(project.stage, "active"),
         },
     }
     if project.description:

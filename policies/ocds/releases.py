@@ -36,6 +36,14 @@ def day_of(value: Any) -> tuple[dt.date | None, str | None]:
     return instant.date(), None
 
 
+def instant_of(value: Any) -> dt.datetime | None:
+    """The instant a date-time names (UTC if it gives no offset), or None if it is absent or not one."""
+    if day_of(value)[1] is not None or value is None:
+        return None
+    instant = dt.datetime.fromisoformat(str(value).upper().replace("Z", "+00:00"))
+    return instant if instant.tzinfo else instant.replace(tzinfo=dt.UTC)
+
+
 def amount_of(value: Any) -> tuple[Decimal | None, str | None]:
     """An amount (None if absent), or why it is not a number."""
     if value is None:
@@ -133,4 +141,21 @@ def check_release(release: Any, root: str) -> list[FieldProblem]:
             problems.append(FieldProblem(f"{where}.dateSigned", why))
         _check_value(contract.get("value"), f"{where}.value", problems)
         _check_period(contract.get("period"), f"{where}.period", problems)
+        _check_dated(contract.get("milestones"), "dueDate", f"{where}.milestones", problems)
+        _check_dated(contract.get("amendments"), "date", f"{where}.amendments", problems)
+        implementation = contract.get("implementation")
+        if isinstance(implementation, Mapping):
+            transactions = implementation.get("transactions")
+            _check_dated(transactions, "date", f"{where}.implementation.transactions", problems)
+            for k, transaction in enumerate(_list(transactions)):
+                if isinstance(transaction, Mapping):
+                    _check_value(transaction.get("value"), f"{where}.implementation.transactions[{k}].value", problems)
     return problems
+
+
+def _check_dated(items: Any, name: str, where: str, problems: list[FieldProblem]) -> None:
+    for k, item in enumerate(_list(items)):
+        if isinstance(item, Mapping):
+            _, why = day_of(item.get(name))
+            if why:
+                problems.append(FieldProblem(f"{where}[{k}].{name}", why))
