@@ -12,12 +12,16 @@ Worked example: the 30 Contracts Finder packages give 30 projects in Review and 
 them again reports 30 processes unchanged and writes nothing.
 """
 
+import copy
 import datetime as dt
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
+from typing import Any
 
+import jsonref
 from ocdsmerge import Merger
+from ocdsmerge.rules import get_merge_rules
 
 from flows.common.errors import UserError
 from flows.common.runtime import database
@@ -36,8 +40,18 @@ SHOWN_PROBLEMS = 100
 
 @cache
 def merger() -> Merger:
-    """ocdsmerge's merger on the shipped 1.1.5 release schema: its rules are read once, nothing fetched."""
-    return Merger(schema=release_schema(Profile.CORE))
+    """ocdsmerge's merger on the shipped 1.1.5 release schema: its rules are read once, and its references are
+    resolved by a loader that knows only the shipped schema, so nothing can be fetched."""
+    schema = copy.deepcopy(release_schema(Profile.CORE))
+    local = {schema["id"]: schema}
+
+    def loader(uri: str) -> Any:
+        if uri.split("#")[0] not in local:
+            raise UserError(f"the OCDS schema refers to {uri}, which is not shipped; nothing is fetched")
+        return local[uri.split("#")[0]]
+
+    resolved = jsonref.replace_refs(schema, base_uri=schema["id"], loader=loader, lazy_load=False)
+    return Merger(merge_rules=get_merge_rules(resolved))
 
 
 def read_sources(

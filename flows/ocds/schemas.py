@@ -10,14 +10,17 @@ Every ``$ref`` names a schema by its ``id`` URL; each shipped file is registered
 ``referencing.Registry``, so nothing is ever fetched. The schemas are read once per process.
 """
 
+import copy
 import datetime as dt
 import json
 import re
+from collections.abc import Callable
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import fastjsonschema
 from jsonschema import Draft4Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
@@ -71,8 +74,23 @@ def _is_date_time(value: object) -> bool:
     return True
 
 
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s]*$")
+
+
+def _is_uri(value: object) -> bool:
+    """An absolute URI: a scheme, a colon, and no white space (the two validators check the same)."""
+    return not isinstance(value, str) or bool(_URI.match(value))
+
+
+def _is_anything(value: object) -> bool:
+    return True
+
+
+# The formats both validators check: date-time and uri; email is left unchecked by both (as jsonschema leaves it).
+FORMATS: dict[str, Callable[[object], bool]] = {"date-time": _is_date_time, "uri": _is_uri, "email": _is_anything}
 _format_checker = FormatChecker(formats=())
-_format_checker.checks("date-time")(_is_date_time)
+for _name, _check in FORMATS.items():
+    _format_checker.checks(_name)(_check)
 
 
 @cache
@@ -88,6 +106,15 @@ def package_validator(profile: Profile, kind: str) -> Draft4Validator:
             "core/release-package-schema.json" if profile is Profile.CORE else "eu/release-package-schema.json"
         )
     return Draft4Validator(schema, registry=_registry(profile), format_checker=_format_checker)
+
+
+@cache
+def fast_release_check(profile: Profile) -> Callable[[Any], Any]:
+    """The release schema compiled to Python by fastjsonschema: about twenty times faster than ``jsonschema``, so
+    an export of 100,000 contracts is checked in seconds. It says only whether a release is valid (raising at the
+    first error); ``release_validator`` then names every error. Defaults are never written into the data."""
+    schema = copy.deepcopy(release_schema(profile))  # the compiler may annotate what it is given
+    return fastjsonschema.compile(schema, formats=FORMATS, use_default=False)
 
 
 @cache

@@ -245,7 +245,6 @@ def contract_release(
             "transactions": [
                 {
                     "id": f"{p.kind}-{i}",
-                    "source": "commissioning ledger",
                     "date": instant(p.on),
                     "value": _amount(p.amount),
                     "payer": {"id": party_id("payer", p.payer), "name": p.payer},
