@@ -179,6 +179,7 @@ def ocds_export(
     kind = "record package" if compiled else "release package"
     console.print(
         f"Wrote {output}: a {kind} of {result.releases:,} release(s) for {result.contracts:,} contract(s) in "
-        f"{result.processes:,} process(es), valid against the {chosen.value} profile.",
+        f"{result.processes:,} process(es), valid against the {chosen.value} profile "
+        f"(validation {result.validation_seconds:.1f} s).",
         markup=False,
     )
