@@ -26,7 +26,7 @@ from ocdsmerge.rules import get_merge_rules
 from flows.common.errors import UserError
 from flows.common.runtime import database
 from flows.common.settings import Settings
-from flows.ocds.report import ImportReport, schema_field_sets, unmapped_fields
+from flows.ocds.report import ImportReport, schema_field_sets
 from flows.ocds.schemas import Profile, release_schema
 from flows.ocds.sources import FileProblems, Located, files_of, releases_in
 from flows.ocds.storing import Store
@@ -120,10 +120,8 @@ def import_ocds(
         for ocids in _batches(sorted(by_ocid), 2000):
             store.load(ocids)
             for ocid in ocids:
-                compiled = store.process(ocid, by_ocid[ocid], merger())
-                if compiled is None:
-                    continue
-                for path in unmapped_fields(compiled):
+                unmapped = store.process(ocid, by_ocid[ocid], merger())
+                for path in unmapped or []:
                     report.unmapped[path] += 1
                     if outside_schema(path, known, open_):
                         report.outside_schema.add(path)

@@ -48,4 +48,4 @@ def schema_field_sets() -> tuple[frozenset[str], frozenset[str]]:
 
 def unmapped_fields(compiled: dict[str, Any]) -> list[str]:
     """The fields of a compiled release the import does not map, each once, in order."""
-    return sorted({p for p in field_paths(compiled) if not is_mapped(p)})
+    return sorted(p for p in field_paths(compiled) if not is_mapped(p))

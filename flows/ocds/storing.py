@@ -51,6 +51,16 @@ class _NewProcess:
     unmapped: list[str]
 
 
+@dataclass(frozen=True)
+class _ToMake:
+    project_id: int
+    project_ref: str
+    ocid: str
+    plan: ContractPlan
+    notice: str
+    release_id: str
+
+
 def _table(name: str) -> Any:
     return SQLModel.metadata.tables[name]
 
@@ -69,8 +79,9 @@ class Store:
         self.processes = processes_by_ocid(session=self.session, ocids=ocids)
         self.awards = awards_of(session=self.session, ocids=list(self.processes))
 
-    def process(self, ocid: str, located: list[Located], merger: Merger) -> dict[str, Any] | None:
-        """Merge one process's releases and plan or make its changes; None when it brings nothing new."""
+    def process(self, ocid: str, located: list[Located], merger: Merger) -> list[str] | None:
+        """Merge one process's releases and plan or make its changes; return the fields of its compiled release
+        that are not mapped (None when it brings nothing new)."""
         releases: dict[str, Any] = {}
         for item in located:
             releases.setdefault(item.release["id"], item.release)
@@ -94,14 +105,13 @@ class Store:
         latest = max(new, key=lambda r: str(r["date"]))
         notice = f"OCDS release {latest['id']} ({located[0].file})"
         ids = [*sorted(known), *(r["id"] for r in new)]
+        unmapped = unmapped_fields(compiled)
         if existing is None:
             source, release_id = located[0].file, str(latest["id"])
-            self._new.append(
-                _NewProcess(plan, dumps(compiled), ids, source, notice, release_id, unmapped_fields(compiled))
-            )
+            self._new.append(_NewProcess(plan, dumps(compiled), ids, source, notice, release_id, unmapped))
         else:
-            self._update(existing, plan, compiled, ids, notice, str(latest["id"]))
-        return compiled
+            self._update(existing, plan, compiled, ids, notice, str(latest["id"]), unmapped)
+        return unmapped
 
     # ------------------------------------------------------------------ a process seen before
 
@@ -113,6 +123,7 @@ class Store:
         ids: list[str],
         notice: str,
         release_id: str,
+        unmapped: list[str],
     ) -> None:
         added: list[ContractPlan] = []
         for contract_plan in plan.contracts:
@@ -155,10 +166,11 @@ class Store:
             project_ref = self.session.execute(
                 select(_table("project").c.ref).where(_table("project").c.id == existing.project_id)
             ).scalar_one()
-            self._contracts(existing.project_id, project_ref, plan.ocid, added, notice, release_id, existing=True)
+            made = [_ToMake(existing.project_id, project_ref, plan.ocid, c, notice, release_id) for c in added]
+            self._contracts(made, existing=[project_ref])
         existing.release_ids = ids
         existing.compiled = dumps(compiled)
-        existing.unmapped = unmapped_fields(compiled)
+        existing.unmapped = unmapped
         self.session.add(existing)
 
     # ------------------------------------------------------------------ new processes, a batch at a time
@@ -203,6 +215,7 @@ class Store:
         project_ids = [int(i) for i in result.scalars()]
         append_events(session=self.session, rows=events, entered_at=self.entered_at, existing=[])
         processes = []
+        wanted: list[_ToMake] = []
         for new, project_id, row in zip(self._new, project_ids, rows, strict=True):
             processes.append(
                 {
@@ -217,11 +230,12 @@ class Store:
             )
             project_ref = str(row["ref"])
             self.report.projects_added.append(project_ref)
-            plan = new.plan
-            self._contracts(
-                project_id, project_ref, plan.ocid, list(plan.contracts), new.notice, new.release_id, existing=False
-            )
+            wanted += [
+                _ToMake(project_id, project_ref, new.plan.ocid, c, new.notice, new.release_id)
+                for c in new.plan.contracts
+            ]
         self.session.execute(insert(_table("ocds_process")), processes)
+        self._contracts(wanted, existing=[])
         self._new = []
 
     def _event(self, entity: str, ref: str, action: str, reason: str) -> dict[str, Any]:
@@ -244,22 +258,15 @@ class Store:
         self.contract_refs.add(ref)
         return ref
 
-    def _contracts(
-        self,
-        project_id: int,
-        project_ref: str,
-        ocid: str,
-        plans: list[ContractPlan],
-        notice: str,
-        release_id: str,
-        *,
-        existing: bool,
-    ) -> None:
-        if not plans:
+    def _contracts(self, wanted: list["_ToMake"], *, existing: list[str]) -> None:
+        """Make the contracts, all at once: rows, key dates, replanning, provenance, history and events;
+        ``existing`` names the projects made before this import (their history is checked for the dates)."""
+        if not wanted:
             return
         rows, made = [], []
-        for plan in plans:
-            ref = self._contract_ref(project_ref, plan)
+        for item in wanted:
+            plan, project_id = item.plan, item.project_id
+            ref = self._contract_ref(item.project_ref, plan)
             terms = terms_of(plan, ref)
             status = ContractStatus.PENDING if terms.start > self.today else ContractStatus.ACTIVE
             if terms.ended_on is not None:
@@ -280,7 +287,8 @@ class Store:
             made.append((plan, ref, terms, status, columns))
         ids = insert_contracts(session=self.session, rows=rows)
         key_rows, events, awards = [], [], []
-        for (plan, ref, terms, status, columns), contract_id in zip(made, ids, strict=True):
+        for item, (plan, ref, terms, status, columns), contract_id in zip(wanted, made, ids, strict=True):
+            notice, project_ref = item.notice, item.project_ref
             key_rows += key_date_rows(contract_id, key_dates_for(terms, NATION))
             events.append(
                 self._event("contract", ref, "ContractAdded", f"from {notice}") | {"after": public_terms(columns)}
@@ -293,7 +301,12 @@ class Store:
             }
             events.append(self._event("project", project_ref, "ContractLinked", f"from {notice}") | {"after": linked})
             awards.append(
-                {"ocid": ocid, "award_key": plan.key, "contract_id": contract_id, "release_id": release_id[:300]}
+                {
+                    "ocid": item.ocid,
+                    "award_key": plan.key,
+                    "contract_id": contract_id,
+                    "release_id": item.release_id[:300],
+                }
             )
             self.report.contracts_added.append(ref)
         key_rows.sort(key=lambda r: r[3])
@@ -305,7 +318,7 @@ class Store:
             session=self.session,
             rows=events,
             entered_at=self.entered_at,
-            existing=[("project", project_ref)] if existing else [],
+            existing=[("project", ref) for ref in existing],
         )
 
     def _history(self, made: list[tuple[ContractPlan, str, Any, Any, Any]], ids: list[int]) -> None:

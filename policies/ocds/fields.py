@@ -13,7 +13,8 @@ and outside the schema, and ``tender.items[].classification.id`` as unmapped
 but in the schema.
 """
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
 MAPPED = frozenset(
@@ -48,18 +49,22 @@ MAPPED = frozenset(
 )
 
 
-def field_paths(value: Any, prefix: str = "") -> Iterator[str]:
+def field_paths(value: Any, prefix: str = "") -> set[str]:
     """The path of every field present with a value (not null, nor an empty list), list positions left out."""
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            yield from field_paths(item, f"{prefix}.{key}" if prefix else str(key))
-    elif isinstance(value, list):
-        for item in value:
-            yield from field_paths(item, f"{prefix}[]")
-    elif value is not None:
-        yield prefix
+    found: set[str] = set()
+    stack = [(value, prefix)]
+    while stack:  # bounded: each step takes one node of a finite document off the stack
+        node, path = stack.pop()
+        if isinstance(node, dict):
+            stack.extend((item, f"{path}.{key}" if path else str(key)) for key, item in node.items())
+        elif isinstance(node, list):
+            stack.extend((item, f"{path}[]") for item in node)
+        elif node is not None:
+            found.add(path)
+    return found
 
 
+@cache
 def is_mapped(path: str) -> bool:
     """Whether ``path`` is read by the import: it, or an object above it, is in MAPPED."""
     parts = path.split(".")
@@ -109,6 +114,7 @@ def _types(node: Mapping[str, Any]) -> list[str]:
     return [kind] if isinstance(kind, str) else list(kind)
 
 
+@cache
 def outside_schema(path: str, known: frozenset[str], open_: frozenset[str]) -> bool:
     """Whether the release schema does not define ``path`` (nor leave an object above it open)."""
     if path.rstrip("[]") in known or path in known:
