@@ -85,12 +85,10 @@ def contract_chunks(
         last_ref = rows[-1].ref
         ids = [c.id for c in rows if c.id is not None]
         keys: dict[int, list[tuple[str, str, dt.date]]] = {}
-        for k in session.exec(
-            select(ContractKeyDate)
-            .where(col(ContractKeyDate.contract_id).in_(ids))
-            .order_by(col(ContractKeyDate.contract_id), col(ContractKeyDate.due_on), col(ContractKeyDate.key))
-        ):
-            keys.setdefault(k.contract_id, []).append((k.key, k.kind, k.due_on))
+        k = ContractKeyDate.__table__.c  # type: ignore[attr-defined]
+        plain = core_select(k.contract_id, k.key, k.kind, k.due_on).where(k.contract_id.in_(ids))
+        for contract_id, key, kind, due_on in session.execute(plain.order_by(k.contract_id, k.due_on, k.key)):
+            keys.setdefault(contract_id, []).append((key, kind, due_on))  # plain rows: far cheaper than objects
         variations: dict[int, list[Variation]] = {}
         for v in session.exec(
             select(ContractVariation)
