@@ -10,7 +10,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint, delete, insert
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint, delete, insert
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from models.db import UTCDateTime
@@ -31,7 +31,7 @@ class Contract(SQLModel, table=True):
     title: str = Field(max_length=200)
     provider: str = Field(max_length=200)
     project_id: int = Field(foreign_key="project.id")
-    value_pence: int
+    value_pence: int = Field(sa_type=BigInteger)  # pence: a £21.5m contract is past a 32-bit integer
     currency: str = Field(default="GBP", max_length=3)
     start: dt.date
     initial_term_months: int
@@ -46,6 +46,8 @@ class Contract(SQLModel, table=True):
     award_notice_on: dt.date | None = None
     signed_on: dt.date | None = None
     ended_on: dt.date | None = None
+    published_end: dt.date | None = None  # an OCDS contract period's end, kept to the day (see ContractTerms)
+    published_max_extent: dt.date | None = None
     ends_on: dt.date  # the current last day (derived from the terms, stored for the due query)
     recommissioning_lead_months: int = 18
     created_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
@@ -75,6 +77,8 @@ class Contract(SQLModel, table=True):
             signed_on=self.signed_on,
             ended_on=self.ended_on,
             recommissioning_lead_months=self.recommissioning_lead_months,
+            published_end=self.published_end,
+            published_max_extent=self.published_max_extent,
         )
 
     @property
@@ -119,6 +123,8 @@ def terms_columns(terms: ContractTerms) -> dict[str, Any]:
         "ended_on": terms.ended_on,
         "ends_on": expiry(terms),
         "recommissioning_lead_months": terms.recommissioning_lead_months,
+        "published_end": terms.published_end,
+        "published_max_extent": terms.published_max_extent,
     }
 
 

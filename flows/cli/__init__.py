@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "users": ("users",),
     "serve": ("serve",),
     "performance": ("kpis", "performance", "notices"),
+    "ocds": ("ocds",),
 }
 
 

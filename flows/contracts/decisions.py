@@ -175,6 +175,21 @@ def _decide(
     return result
 
 
+def vary_contract(
+    session: Session,
+    contract: Contract,
+    new_terms: ContractTerms,
+    *,
+    reason: str,
+    as_of: dt.datetime,
+    actor: str,
+    today: dt.date,
+) -> dict[str, Any]:
+    """Vary a contract's terms in the caller's transaction (as ``decide ... vary`` does); return what changed."""
+    status = status_on(contract.to_terms(), ContractStatus(contract.status), today)
+    return _change_terms(session, contract, new_terms, status, None, "ContractVaried", reason, as_of, actor, today)
+
+
 def _varied(terms: ContractTerms, value: str | None, end: dt.date | None) -> ContractTerms:
     if value is None and end is None:
         raise UserError("a variation changes something: give --value and/or --end")
@@ -184,6 +199,8 @@ def _varied(terms: ContractTerms, value: str | None, end: dt.date | None) -> Con
         if money is None:
             raise UserError(f"--value: {why}")
         changed = dataclasses.replace(changed, value=money)
+    if end is not None and terms.published_end is not None and terms.extensions_used == 0:
+        return dataclasses.replace(changed, published_end=end)  # a published period is varied to the day
     if end is not None:
         used_months = terms.months_to_option(terms.extensions_used) - terms.initial_term_months
         for months in range(1, 1200):

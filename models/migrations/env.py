@@ -7,6 +7,7 @@ import models.accounts
 import models.contracts
 import models.cycle
 import models.events
+import models.ocds
 import models.pbr.claims
 import models.pbr.ledger
 import models.pbr.ratecards

@@ -89,21 +89,40 @@ class ContractTerms:
     signed_on: dt.date | None = None
     ended_on: dt.date | None = None  # ended early: a break or termination
     recommissioning_lead_months: int = 18
+    # A published contract period (OCDS) ends on any day: its initial term's last day as published, when that
+    # is not a whole number of months after the start, and its last day with every option used (maxExtentDate).
+    published_end: dt.date | None = None
+    published_max_extent: dt.date | None = None
 
     def months_to_option(self, used: int) -> int:
         return self.initial_term_months + sum(o.months for o in self.extensions[:used])
+
+
+def option_end(terms: ContractTerms, used: int) -> dt.date:
+    """The last day of the contract with its first ``used`` extension options taken.
+
+    A published end (``published_end``) is kept to the day, and options run on from the day after it; a
+    published maxExtentDate is the last day with every option taken, whatever the options' months say.
+    """
+    if terms.published_max_extent is not None and used == len(terms.extensions) and used > 0:
+        return terms.published_max_extent
+    if terms.published_end is not None:
+        if used == 0:
+            return terms.published_end
+        return term_end(terms.published_end + ONE_DAY, sum(o.months for o in terms.extensions[:used]))
+    return term_end(terms.start, terms.months_to_option(used))
 
 
 def expiry(terms: ContractTerms) -> dt.date:
     """The last day of the contract as it stands (extensions used; or the day it ended early)."""
     if terms.ended_on is not None:
         return terms.ended_on
-    return term_end(terms.start, terms.months_to_option(terms.extensions_used))
+    return option_end(terms, terms.extensions_used)
 
 
 def max_extent(terms: ContractTerms) -> dt.date:
     """The latest possible last day, every extension used (OCDS maxExtentDate)."""
-    return term_end(terms.start, terms.months_to_option(len(terms.extensions)))
+    return option_end(terms, len(terms.extensions))
 
 
 @dataclass(frozen=True)
@@ -156,7 +175,7 @@ def validate_terms(terms: ContractTerms, calendar: WorkingDayCalendar) -> list[T
                 )
             )
     for i, option in enumerate(terms.extensions[terms.extensions_used :], start=terms.extensions_used + 1):
-        current_end = term_end(terms.start, terms.months_to_option(i - 1))
+        current_end = option_end(terms, i - 1)
         if option.notice.before(current_end, calendar) < terms.start:
             problems.append(
                 TermsProblem(

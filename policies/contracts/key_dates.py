@@ -30,7 +30,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from policies.calendars import WorkingDayCalendar
-from policies.contracts.clauses import ContractTerms, Party, expiry, max_extent, term_end
+from policies.contracts.clauses import ContractTerms, Party, expiry, max_extent, option_end
 from policies.dates import add_months
 from policies.money import Money
 
@@ -119,7 +119,7 @@ def _order(key_date: KeyDate) -> tuple[dt.date, str, int]:
 def _extension_and_break_dates(terms: ContractTerms, calendar: WorkingDayCalendar, end: dt.date) -> list[KeyDate]:
     dates = []
     for i, option in enumerate(terms.extensions[terms.extensions_used :], start=terms.extensions_used + 1):
-        current_end = term_end(terms.start, terms.months_to_option(i - 1))
+        current_end = option_end(terms, i - 1)
         dates.append(
             KeyDate(
                 option.notice.before(current_end, calendar),

@@ -42,6 +42,8 @@ TABLES = ", ".join(
         "kpi_exemption",
         "kpi_reading",
         "contract_notice",
+        "ocds_award",
+        "ocds_process",
     ]
 )
 

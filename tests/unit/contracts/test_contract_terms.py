@@ -144,3 +144,30 @@ def test_a_break_before_the_start_is_not_hidden_behind_another_break_error() -> 
     problems = problems_of({"break_on": "", "breaks": breaks})
     assert "breaks[1].notice: 'soon' is not a notice period" in " ".join(problems)
     assert "breaks[2]: the break date 2025-01-01 is before the start 2026-04-01" in problems, problems
+
+
+def test_a_published_period_keeps_its_end_to_the_day() -> None:
+    """Contracts Finder: 2019-11-30 to 2021-10-31 is not a whole number of months, and is kept as published."""
+    import dataclasses
+    import datetime as dt
+    from decimal import Decimal
+
+    from policies.contracts.clauses import ContractTerms, ExtensionOption, expiry, max_extent, option_end
+    from policies.contracts.notice import NoticePeriod, NoticeUnit
+    from policies.money import Money
+
+    notice = NoticePeriod(3, NoticeUnit.MONTHS)
+    terms = ContractTerms(
+        ref="CF-1",
+        start=dt.date(2019, 11, 30),
+        initial_term_months=23,
+        value=Money(Decimal("100")),
+        extensions=(ExtensionOption(12, notice),),
+        published_end=dt.date(2021, 10, 31),
+    )
+    assert expiry(terms) == dt.date(2021, 10, 31)
+    assert max_extent(terms) == dt.date(2022, 10, 31)  # the option runs on from the day after the published end
+    published = dataclasses.replace(terms, published_max_extent=dt.date(2022, 12, 15))
+    assert max_extent(published) == dt.date(2022, 12, 15)
+    assert option_end(published, 0) == dt.date(2021, 10, 31)
+    assert expiry(dataclasses.replace(published, extensions_used=1)) == dt.date(2022, 12, 15)

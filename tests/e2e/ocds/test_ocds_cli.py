@@ -1,0 +1,50 @@
+"""commission ocds validate / import / export, as a user runs them."""
+
+import json
+from pathlib import Path
+
+from tests.e2e.conftest import Cli
+from tests.support.ocds import CONTRACTS_FINDER, CONTRACTS_FINDER_FILES
+
+
+def test_validate_names_each_error_by_path(cli: Cli, tmp_path: Path) -> None:
+    assert "valid OCDS (uk profile)" in cli.ok("ocds", "validate", str(CONTRACTS_FINDER_FILES[0]), "--profile", "uk")
+    package = json.loads(CONTRACTS_FINDER_FILES[0].read_text())
+    package["releases"][0]["awards"][0]["date"] = ""
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(package))
+    done = cli.run("ocds", "validate", str(bad))
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert f"{bad}: $.releases[0].awards[0].date: '' is not a 'date-time'" in done.stderr
+    assert cli.fails("ocds", "validate", str(bad), "--profile", "eu").endswith("'eu' is not a profile; use core or uk")
+
+
+def test_import_then_export(initialised: Cli, tmp_path: Path) -> None:
+    out = initialised.ok("ocds", "import", str(CONTRACTS_FINDER))
+    assert "Added 30 project(s)" in out and "Added 30 contract(s)" in out
+    assert "parties[].sme (outside the schema): 30 process(es)" in out
+    assert "Already there, unchanged: 30 process(es)." in initialised.ok("ocds", "import", str(CONTRACTS_FINDER))
+    target = tmp_path / "all.json"
+    out = initialised.ok("ocds", "export", "--all", "-o", str(target), "--profile", "uk")
+    assert "60 release(s) for 30 contract(s) in 30 process(es), valid against the uk profile" in out
+    assert "valid OCDS" in initialised.ok("ocds", "validate", str(target), "--profile", "uk")
+    assert "contactPoint" not in target.read_text()
+    initialised.ok("ocds", "export", "--all", "-o", str(target), "--include-contacts")
+    assert "contactPoint" in target.read_text()
+    line = initialised.fails("ocds", "export", "-o", str(target))
+    assert "one of --contract REF, --project REF or --all" in line
+
+
+def test_a_bad_file_is_refused_by_name_and_strict_refuses_all(initialised: Cli, tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "good.json").write_bytes(CONTRACTS_FINDER_FILES[0].read_bytes())
+    (folder / "broken.json").write_text("{not json")
+    strict = initialised.run("ocds", "import", str(folder), "--strict")
+    assert strict.returncode == 1 and "Traceback" not in strict.stderr
+    assert f"{folder / 'broken.json'}: is not JSON" in strict.stderr
+    assert "Added" not in strict.stdout
+    done = initialised.run("ocds", "import", str(folder))
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert f"REFUSED {folder / 'broken.json'}: is not JSON" in done.stderr
+    assert "Added 1 project(s)" in done.stdout
