@@ -52,7 +52,9 @@ class Contract(SQLModel, table=True):
     recommissioning_lead_months: int = 18
     created_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
-    def to_terms(self) -> ContractTerms:
+    def to_terms(self, *, kpi_exempt: bool = False) -> ContractTerms:
+        """The contract's terms; ``kpi_exempt``: whether a KPI exemption is recorded (in the performance
+        tables, so the caller says: ``models.performance.repository.terms_of`` asks them)."""
         return ContractTerms(
             ref=self.ref,
             start=self.start,
@@ -79,6 +81,8 @@ class Contract(SQLModel, table=True):
             recommissioning_lead_months=self.recommissioning_lead_months,
             published_end=self.published_end,
             published_max_extent=self.published_max_extent,
+            kpis=len(self.kpis),
+            kpi_exempt=kpi_exempt,
         )
 
     @property

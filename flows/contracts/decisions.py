@@ -25,6 +25,7 @@ from models.contracts import Contract, ContractVariation, get_contract, replace_
 from models.cycle import Project
 from models.db import unit_of_work
 from models.events import append_event
+from models.performance.repository import terms_of
 from models.reminders.replanning import key_dates_changed
 from policies.contracts.clauses import ContractTerms, Party, expiry, term_end, validate_terms
 from policies.contracts.status import ContractAction, ContractStatus, next_status, status_on
@@ -105,7 +106,7 @@ def _decide(
                 f"project {project.ref} is in {project.stage}, not review: recommissioning or "
                 "decommissioning is decided in Review"
             )
-        terms = contract.to_terms()
+        terms = terms_of(session=session, contract=contract)  # with its KPI exemption: which UK9s are due
         status = status_on(terms, ContractStatus(contract.status), today)
         result: dict[str, Any] = {"contract": ref, "decision": decision.value, "project": project.ref}
         if decision is ReviewDecision.VARY:

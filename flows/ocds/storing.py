@@ -32,6 +32,7 @@ from flows.ocds.sources import Located
 from models.contracts import Contract, insert_contracts, insert_key_dates, key_date_rows, terms_columns
 from models.events import append_events
 from models.ocds import OcdsProcess, awards_of, processes_by_ocid, record_payments
+from models.performance.repository import terms_of as stored_terms
 from models.reminders.replanning import mark_for_replanning
 from policies.calendars import Nation
 from policies.contracts.status import ContractStatus
@@ -134,7 +135,7 @@ class Store:
             contract = self.session.get(Contract, contract_id)
             if contract is None:
                 continue
-            old = contract.to_terms()
+            old = stored_terms(session=self.session, contract=contract)  # with any KPI exemption (UK9 dates)
             published = terms_of(contract_plan, contract.ref)
             new_terms = dataclasses.replace(
                 old,

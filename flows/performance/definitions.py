@@ -17,17 +17,21 @@ from typing import Any
 
 from sqlmodel import Session
 
+from flows.common.calendars import working_day_calendar
 from flows.common.errors import UserError
 from flows.common.runtime import database
 from flows.common.settings import Settings
 from flows.common.tabular import open_table, refuse_unknown_columns
 from flows.common.yaml_lines import load_yaml_with_lines
 from flows.performance.policy import performance_policy
-from models.contracts import Contract, ContractVariation, get_contract
+from models.contracts import Contract, ContractVariation, get_contract, replace_key_dates
 from models.db import unit_of_work
 from models.events import append_event
 from models.performance.repository import exemption_of, kpis_of, readings_of
 from models.performance.tables import Kpi, KpiExemption
+from models.reminders.replanning import key_dates_changed
+from policies.calendars import Nation
+from policies.contracts.key_dates import derive_key_dates
 from policies.performance.kpis import KpiDefinition, kpi_from_public, read_kpi
 from policies.performance.policy_file import PerformancePolicy, check_kpi_count
 from policies.performance.ratings import rate
@@ -218,11 +222,22 @@ def set_kpis(
         _set_exemption(session, contract_id, old_exemption, new_exemption)
         contract.kpis = sorted(names)
         session.add(contract)
+        _key_dates_again(session, contract, kpi_exempt=new_exemption is not None)
         at: dict[str, Any] = {"before": before, "after": after}
         session.add(ContractVariation(contract_id=contract_id, varied_at=as_of, actor=actor, reason=reason, **at))
         append_event(session=session, effective_at=as_of, actor=actor, entity="contract", entity_ref=ref,
                      action="KpisVaried", reason=reason, **at)  # fmt: skip
         return {"contract": ref, "changed": True, "kpis": after["kpis"], "rerated": rerated}
+
+
+def _key_dates_again(session: Session, contract: Contract, *, kpi_exempt: bool) -> None:
+    """Derive the key dates again: which UK9 notices are due follows the KPIs (policies.contracts.key_dates).
+    Reminders for dates that went are cancelled and the contract queued for the sweep to plan the rest."""
+    terms = contract.to_terms(kpi_exempt=kpi_exempt)
+    statutory = working_day_calendar(Nation.UNITED_KINGDOM)
+    dates = derive_key_dates(terms, working_day_calendar(contract.nation_enum), statutory)
+    replace_key_dates(session=session, contract_id=_id(contract), key_dates=dates)
+    key_dates_changed(session=session, contract_id=_id(contract))
 
 
 def _rerate(session: Session, kpi_id: int, definition: KpiDefinition) -> int:

@@ -9,8 +9,10 @@ from typing import Any
 from sqlalchemy import bindparam, text
 from sqlmodel import Session, col, select
 
+from models.contracts import Contract
 from models.pbr.bulk import bulk_insert
 from models.performance.tables import ContractNotice, Kpi, KpiExemption, KpiReading
+from policies.contracts.clauses import ContractTerms
 
 CHUNK = 5000
 
@@ -33,6 +35,12 @@ def kpis_of_contracts(*, session: Session, contract_ids: Sequence[int]) -> dict[
 
 def exemption_of(*, session: Session, contract_id: int) -> KpiExemption | None:
     return session.get(KpiExemption, contract_id)
+
+
+def terms_of(*, session: Session, contract: Contract) -> ContractTerms:
+    """The contract's terms with its KPI exemption, as the key dates need them (which UK9s are due)."""
+    exempt = contract.id is not None and exemption_of(session=session, contract_id=contract.id) is not None
+    return contract.to_terms(kpi_exempt=exempt)
 
 
 def readings_of(*, session: Session, kpi_ids: Sequence[int]) -> list[KpiReading]:

@@ -93,6 +93,10 @@ class ContractTerms:
     # is not a whole number of months after the start, and its last day with every option used (maxExtentDate).
     published_end: dt.date | None = None
     published_max_extent: dt.date | None = None
+    # Contract performance (policies.contracts.key_dates): how many KPIs it has, and whether a statutory
+    # exemption from the KPI rule is recorded (flows/performance keeps the definitions and the exemption).
+    kpis: int = 0
+    kpi_exempt: bool = False
 
     def months_to_option(self, used: int) -> int:
         return self.initial_term_months + sum(o.months for o in self.extensions[:used])

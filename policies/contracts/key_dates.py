@@ -14,14 +14,33 @@ how a notice period counts back from a date, in ``policies.contracts.notice``):
 - Statutory dates (Procurement Act 2023): the standstill ends on the last of
   8 working days beginning with the award notice's day (working days in any
   part of the UK); the contract details notice is due within 30 days of
-  signing; contracts over £5m need a performance notice every 12 months; a
-  termination notice is due within 30 days of the end.
+  signing; a termination notice is due within 30 days of the end.
+- Contract performance notices (UK9, Procurement Act 2023 s.71): a contract
+  with KPIs needs one for each 12 months from its start and one on
+  termination. Year k (from the start plus 12(k-1) months) has its notice due
+  on its anniversary (the start plus 12k months), or on the contract's last
+  day if the contract ends first: the day it ended early (a break; this is
+  the notice on termination) or its expiry. Each year's key date
+  (``performance_notice:k``) is satisfied by its own published notice, never
+  by another year's. A contract over £5m counts as having KPIs (s.52 requires
+  at least three) unless a statutory exemption is recorded: an exempt
+  contract with no KPIs (a framework, a concession, a light-touch contract,
+  or performance that cannot be assessed by KPIs) has nothing to rate, so no
+  UK9 is due; an exempt contract that has KPIs all the same has them rated.
+  A decommissioning decision ends nothing by itself: the contract runs to its
+  expiry, or to a break.
 
 Worked example: "Housing First 18-24", 3+1+1 years from 1 April 2026, break
 at 31 March 2028 on 3 months' notice by the authority, extension notice 12
 weeks. Expiry 31 March 2029; maximum extent 31 March 2031; break notice
 deadline 31 December 2027; first extension decision due 6 January 2029 (84
 days before expiry); recommissioning starts 30 September 2027.
+
+Worked example (UK9): a £900,000 contract of 3 years from 1 April 2024
+(expiry 31 March 2027) with 3 KPIs has UK9 notices due 1 April 2025 (year
+1), 1 April 2026 (year 2) and 31 March 2027 (year 3, at its end); without
+KPIs, none. Broken to end on 30 September 2025, it has year 1 on 1 April 2025
+and year 2 on termination, 30 September 2025.
 """
 
 import datetime as dt
@@ -202,6 +221,40 @@ def _review_dates(terms: ContractTerms, end: dt.date) -> list[KeyDate]:
     return dates
 
 
+def performance_notices_due(terms: ContractTerms) -> bool:
+    """Whether UK9 contract performance notices are due: the contract has KPIs, or is over £5m (where
+    s.52 requires them) with no exemption recorded."""
+    over = terms.value.amount > PERFORMANCE_NOTICE_THRESHOLD.amount
+    return terms.kpis > 0 or (over and not terms.kpi_exempt)
+
+
+def _performance_notices(terms: ContractTerms, end: dt.date) -> list[KeyDate]:
+    """A UK9 for each year of the contract's life that has begun by its last day: due on the year's
+    anniversary, or on the last day if the contract ends first (on termination, or at expiry)."""
+    dates = []
+    k = 1
+    while (begins := add_months(terms.start, 12 * (k - 1))) <= end:
+        anniversary = add_months(terms.start, 12 * k)
+        day = min(anniversary, end)
+        if day < anniversary and terms.ended_on is not None:
+            why = f"on termination (ended {terms.ended_on}), year {k} from {begins}"
+        elif day < anniversary:
+            why = f"for year {k} from {begins}, the last: due by the contract's end"
+        else:
+            why = f"for year {k} from {begins}"
+        dates.append(
+            KeyDate(
+                day,
+                KeyDateKind.PERFORMANCE_NOTICE,
+                k,
+                f"Publish the contract performance notice (UK9) {why}: each KPI rated",
+                "contract manager",
+            )
+        )
+        k += 1
+    return dates
+
+
 def _statutory_dates(terms: ContractTerms, statutory: WorkingDayCalendar, end: dt.date) -> list[KeyDate]:
     dates = []
     if terms.award_notice_on is not None:
@@ -224,19 +277,8 @@ def _statutory_dates(terms: ContractTerms, statutory: WorkingDayCalendar, end: d
                 "procurement lead",
             )
         )
-    if terms.value.amount > PERFORMANCE_NOTICE_THRESHOLD.amount:
-        k = 1
-        while (day := add_months(terms.start, 12 * k)) <= end:
-            dates.append(
-                KeyDate(
-                    day,
-                    KeyDateKind.PERFORMANCE_NOTICE,
-                    k,
-                    f"Publish contract performance notice (UK9) for year {k}: contract over £5m",
-                    "contract manager",
-                )
-            )
-            k += 1
+    if performance_notices_due(terms):
+        dates += _performance_notices(terms, end)
     if terms.ended_on is not None:
         dates.append(
             KeyDate(

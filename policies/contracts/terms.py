@@ -375,6 +375,8 @@ def read_contract(
         award_notice_on=award_notice_on,
         signed_on=signed_on,
         recommissioning_lead_months=lead,
+        kpis=len(kpis),
+        kpi_exempt=exempt,
     )
     flat_break = fields.get("breaks") is None  # written as break_on/break_notice columns
     problems += [

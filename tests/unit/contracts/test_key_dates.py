@@ -229,9 +229,12 @@ def test_reviews_count_from_the_anchor_at_month_ends() -> None:
     assert expiry(terms) == d(2027, 1, 30)
 
 
-@pytest.mark.parametrize(("value", "expected"), [("5000000.00", []), ("5000000.01", [d(2027, 4, 1), d(2028, 4, 1)])])
-def test_performance_notices_only_over_5_million(value: str, expected: list[dt.date]) -> None:
-    # Yearly from the start; 1 April 2029 is after the last day, 31 March 2029.
+@pytest.mark.parametrize(
+    ("value", "expected"), [("5000000.00", []), ("5000000.01", [d(2027, 4, 1), d(2028, 4, 1), d(2029, 3, 31)])]
+)
+def test_performance_notices_over_5_million_without_kpis_named(value: str, expected: list[dt.date]) -> None:
+    # Over £5m, s.52 requires KPIs, so the UK9s are due even before they are named: yearly from the start;
+    # the third year's anniversary, 1 April 2029, is after the last day, so its notice is due by 31 March 2029.
     terms = ContractTerms(ref="P", start=d(2026, 4, 1), initial_term_months=36, value=Money(Decimal(value)))
     assert dates_of(terms, KeyDateKind.PERFORMANCE_NOTICE) == expected
 
