@@ -25,7 +25,7 @@ from flows.common.errors import UserError
 from flows.common.runtime import database
 from flows.common.settings import Settings
 from flows.contracts.files import Row
-from flows.performance.definitions import ContractKpis, read_contract_kpis, store_contract_kpis
+from flows.performance.definitions import ContractKpis, kpis_changed, read_contract_kpis, store_contract_kpis
 from flows.performance.policy import performance_policy
 from models.contracts import (
     Contract,
@@ -40,6 +40,7 @@ from models.cycle import projects_by_ref, saved_id
 from models.db import unit_of_work
 from models.events import append_events
 from models.pbr.bulk import import_cache
+from models.performance.repository import exemptions_of_contracts, kpis_of_contracts
 from models.reminders.replanning import mark_for_replanning
 from policies.calendars import Nation, WorkingDayCalendar
 from policies.contracts.key_dates import KeyDate, derive_key_dates
@@ -194,6 +195,7 @@ class _Import:
             self.projects |= {ref: saved_id(found[ref]) if ref in found else None for ref in wanted}
         existing = contracts_by_ref(session=session, refs=[d.ref for _, d in drafts]) if drafts else {}
         new: list[tuple[Row, ContractDraft, ContractStatus, dict[str, Any]]] = []
+        same: list[tuple[Row, ContractDraft, Contract]] = []
         for row, draft in drafts:
             project_id = self.projects[draft.project]
             if project_id is None:
@@ -206,22 +208,36 @@ class _Import:
                 "project_id": project_id,
                 "nation": draft.nation.value,
                 "payment_model": draft.payment_model.value,
-                "kpis": list(draft.kpis),
-            }
+            }  # the KPIs are compared apart (_same_kpis): a change to them is a variation by `kpis set`
             if draft.ref in existing:
                 if _same(existing[draft.ref], columns):
-                    self.result.unchanged.append(draft.ref)
+                    same.append((row, draft, existing[draft.ref]))
                 else:
                     reason = f"contract {draft.ref} already exists with other terms; record a variation to change it"
                     self.problems.add(row, "ref", reason)
                 continue
             status = ContractStatus.PENDING if draft.terms.start > self.today else ContractStatus.ACTIVE
-            new.append(
-                (row, draft, status, {**columns, "ref": draft.ref, "status": status.value, "created_at": self.as_of})
-            )
+            stored = {**columns, "ref": draft.ref, "kpis": list(draft.kpis), "status": status.value}
+            new.append((row, draft, status, {**stored, "created_at": self.as_of}))
+        self._same_kpis(session, same)
         session.expunge_all()  # the stored contracts compared above: none is kept from batch to batch
         if new and not self.problems.count:
             self._store(session, new)  # otherwise nothing will be kept: the rest of the file is only checked
+
+    def _same_kpis(self, session: Any, same: list[tuple[Row, ContractDraft, Contract]]) -> None:
+        """A contract given again with the same terms is unchanged if its KPIs are the same too; otherwise
+        the row is refused, pointing at `commission kpis set` (a variation, with its reason)."""
+        ids = [c.id for *_, c in same if c.id is not None]
+        kpis = kpis_of_contracts(session=session, contract_ids=ids) if ids else {}
+        exemptions = exemptions_of_contracts(session=session, contract_ids=ids) if ids else {}
+        for row, draft, stored in same:
+            i = stored.id or 0
+            given = self.kpi_sets.pop(draft.ref, None)
+            changed = kpis_changed(draft.ref, draft.kpis, given, kpis.get(i, []), stored.kpis, exemptions.get(i))
+            if changed is None:
+                self.result.unchanged.append(draft.ref)
+            else:
+                self.problems.add(row, *changed)
 
     def _store(self, session: Any, new: list[tuple[Row, ContractDraft, ContractStatus, dict[str, Any]]]) -> None:
         as_of, today, result = self.as_of, self.today, self.result

@@ -109,6 +109,55 @@ def store_contract_kpis(*, session: Session, contract_id: int, kpis: ContractKpi
         session.add(KpiExemption(contract_id=contract_id, exemption=kpis.exemption[0], reason=kpis.exemption[1]))
 
 
+def kpis_changed(
+    ref: str,
+    names: Sequence[str],
+    given: ContractKpis | None,
+    stored: Sequence[Kpi],
+    stored_names: Sequence[str],
+    exemption: KpiExemption | None,
+) -> tuple[str, str] | None:
+    """How a contract file's KPIs differ from the stored contract's, as (field, reason); None if they do not.
+
+    Bare names are compared by name; a definition (unit, target, bands...) with the stored one, field by
+    field; an exemption with the stored one. The order they are listed in does not matter. A difference
+    is a variation, which the import does not make: the reason says to use ``commission kpis set``.
+    """
+    how = f"a change to a contract's KPIs is a variation: use `commission kpis set {ref} --reason ...`"
+    if sorted(names) != sorted(stored_names):
+        said = ", ".join(sorted(stored_names)) or "none"
+        return "kpis", f"contract {ref} already exists with other KPIs ({said}); {how}"
+    defined = {k.name: k.definition for k in stored}
+    for definition in given.definitions if given is not None else ():
+        now, was = definition.public(), defined.get(definition.name)
+        if now == was:
+            continue
+        i = list(names).index(definition.name) + 1
+        if was is None:
+            return f"kpis[{i}]", f"{definition.name} has no definition on contract {ref}; {how}"
+        key = next(k for k in now if now[k] != was.get(k))
+        said = f"{definition.name}: {key} is {_shown(was.get(key))} on contract {ref}, {_shown(now[key])} here"
+        return f"kpis[{i}].{key}", f"{said}; {how}"
+    old = None if exemption is None else (exemption.exemption, exemption.reason)
+    new = given.exemption if given is not None else None
+    if old != new:
+        field = "kpi_exemption" if old is None or new is None or old[0] != new[0] else "kpi_exemption_reason"
+        return field, f"contract {ref} has {_exemption(old)}; this file gives {_exemption(new)}; {how}"
+    return None
+
+
+def _exemption(exemption: tuple[str, str] | None) -> str:
+    return "no KPI exemption" if exemption is None else f"the {exemption[0]} exemption ({exemption[1]})"
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {v}" for k, v in value.items())
+    return str(value)
+
+
 def read_kpi_file(path: Path) -> tuple[list[tuple[str, Any]], dict[str, str]]:
     """The KPIs of a YAML, CSV or XLSX file, each with where it is; and, from YAML, any exemption given."""
     suffix = path.suffix.lower()

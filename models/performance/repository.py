@@ -37,6 +37,16 @@ def exemption_of(*, session: Session, contract_id: int) -> KpiExemption | None:
     return session.get(KpiExemption, contract_id)
 
 
+def exemptions_of_contracts(*, session: Session, contract_ids: Sequence[int]) -> dict[int, KpiExemption]:
+    """The KPI exemptions of these contracts, by contract id (those that have one)."""
+    found: dict[int, KpiExemption] = {}
+    ids = sorted(set(contract_ids))
+    for i in range(0, len(ids), CHUNK):
+        stmt = select(KpiExemption).where(col(KpiExemption.contract_id).in_(ids[i : i + CHUNK]))
+        found |= {e.contract_id: e for e in session.exec(stmt)}
+    return found
+
+
 def terms_of(*, session: Session, contract: Contract) -> ContractTerms:
     """The contract's terms with its KPI exemption, as the key dates need them (which UK9s are due)."""
     exempt = contract.id is not None and exemption_of(session=session, contract_id=contract.id) is not None
