@@ -186,7 +186,7 @@ def performance_portfolio(
     for name in ("Contract", "Provider", "KPI", "Period", "Reading", "Rating", "UK9 due"):
         table.add_column(name, overflow="fold")
     for e in entries:
-        due = ("OVERDUE " if e["uk9_overdue"] else "") + (e["uk9_next_due"] or "none (ended, published)")
+        due = ("OVERDUE " if e["uk9_overdue"] else "") + (e["uk9_next_due"] or "none (covered to its end)")
         for i, r in enumerate(e["ratings"] or [None]):
             head = (e["contract"], e["provider"]) if i == 0 else ("", "")
             cells = (r["kpi"], r["period"], r["value"], r["rating_label"]) if r else ("(no readings)", "", "", "")

@@ -4,7 +4,8 @@ notice is overdue; as rows for the screen, JSON, CSV or XLSX.
 Worst first: by the worst latest rating on the scale, then by how many KPIs
 carry it (policies/performance/ratings.py); ratings are never averaged. A
 contract's UK9 is overdue when the next one (12 months after the last period a
-published notice covered, or after the start; or on termination, if sooner) was due before today.
+published notice covered, or after the start; or by its last day, on termination or at expiry, if sooner)
+was due before today.
 """
 
 import datetime as dt
@@ -25,7 +26,7 @@ from policies.performance.ratings import Rating, worst, worst_first_key
 
 CONTRACTS_WITH_KPIS = text(
     """
-    SELECT c.ref, c.title, c.provider, c.start, c.status, c.ended_on,
+    SELECT c.ref, c.title, c.provider, c.start, c.status, c.ends_on,
            (SELECT MAX(n.period_end) FROM contract_notice n
             WHERE n.contract_id = c.id AND n.kind = 'uk9' AND n.status = 'published')
     FROM contract c WHERE EXISTS (SELECT 1 FROM kpi k WHERE k.contract_id = c.id)
@@ -46,10 +47,10 @@ def portfolio(settings: Settings, *, as_of: dt.datetime) -> list[dict[str, Any]]
             {"kpi": kpi, "period": period, "value": value, "rating": rating, "rating_label": Rating(rating).label}
         )
     entries = []
-    for ref, title, provider, start, status, ended_on, covered in contracts:
+    for ref, title, provider, start, status, ends_on, covered in contracts:
         began = as_date(start)
-        ended = as_date(ended_on) if ended_on is not None else None  # a UK9 is due on termination too
-        due = uk9_next_due(began, as_date(covered) if covered is not None else None, ended)
+        last_day = as_date(ends_on)  # a UK9 is due by the contract's end too: on termination, or at expiry
+        due = uk9_next_due(began, as_date(covered) if covered is not None else None, last_day)
         mine = ratings.get(ref, [])
         bad = worst([Rating(r["rating"]) for r in mine])
         entries.append({

@@ -13,7 +13,8 @@ overdue the day after it was due. A breach or poor-performance notice is due
 Worked example: a contract from 1 April 2025 with no notice published has its
 first UK9 due on 1 April 2026, overdue from 2 April 2026. Once a notice
 covering 2025-04-01 to 2026-03-31 is published, the next is due 31 March 2027,
-or on termination if that comes first (ended 30 September 2026: due then).
+or by the contract's last day if that comes first: on termination (ended 30
+September 2026: due then) or at expiry.
 A breach on 3 November 2026 needs its notice by 3 December 2026.
 """
 
@@ -93,19 +94,20 @@ def check_in_life(period: Period, start: dt.date, last_day: dt.date, today: dt.d
     return None
 
 
-def uk9_next_due(start: dt.date, covered_until: dt.date | None, ended_on: dt.date | None = None) -> dt.date | None:
-    """When the next UK9 notice is due: 12 months after the last period covered, or after the start; and on
-    termination (``ended_on``), if sooner. None: a notice covers the ended contract to its end; none is due."""
+def uk9_next_due(start: dt.date, covered_until: dt.date | None, last_day: dt.date | None = None) -> dt.date | None:
+    """When the next UK9 notice is due: 12 months after the last period covered, or after the start; and by
+    the contract's last day (``last_day``: on termination, or at expiry), if sooner, as its key dates have it
+    (policies/contracts/key_dates.py). None: a notice covers the contract to its last day; none is due."""
     due = add_months(start, 12) if covered_until is None or covered_until < start else add_months(covered_until, 12)
-    if ended_on is None:
+    if last_day is None:
         return due
-    if covered_until is not None and covered_until >= ended_on:
+    if covered_until is not None and covered_until >= last_day:
         return None
-    return min(due, ended_on)
+    return min(due, last_day)
 
 
-def uk9_overdue(start: dt.date, covered_until: dt.date | None, today: dt.date, ended_on: dt.date | None = None) -> bool:
-    due = uk9_next_due(start, covered_until, ended_on)
+def uk9_overdue(start: dt.date, covered_until: dt.date | None, today: dt.date, last_day: dt.date | None = None) -> bool:
+    due = uk9_next_due(start, covered_until, last_day)
     return due is not None and due < today
 
 

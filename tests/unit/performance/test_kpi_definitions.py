@@ -128,6 +128,12 @@ def test_uk9_is_due_every_twelve_months_and_a_breach_notice_in_thirty_days() -> 
     # A notice that covers the ended contract to its end leaves nothing more due.
     assert uk9_next_due(start, dt.date(2026, 9, 30), dt.date(2026, 9, 30)) is None
     assert not uk9_overdue(start, dt.date(2026, 9, 30), dt.date(2030, 1, 1), dt.date(2026, 9, 30))
+    # At expiry: 2 years from 1 April 2025, last day 31 March 2027, covered to 31 March 2026. Twelve months on
+    # is 31 March 2027, the last day too; with no notice at all, year 1's is still due 1 April 2026.
+    assert uk9_next_due(start, dt.date(2026, 3, 31), dt.date(2027, 3, 31)) == dt.date(2027, 3, 31)
+    assert uk9_next_due(start, None, dt.date(2027, 3, 31)) == dt.date(2026, 4, 1)
+    # A contract of 18 months (last day 30 September 2026), covered to 31 March 2026: due by its end.
+    assert uk9_next_due(start, dt.date(2026, 3, 31), dt.date(2026, 9, 30)) == dt.date(2026, 9, 30)
 
 
 def test_the_period_a_monitoring_meeting_looks_at() -> None:
