@@ -151,6 +151,16 @@ def test_a_contract_file_given_again_with_other_kpis_is_refused(contract: Settin
             select(Kpi.definition).join(Contract, Contract.id == Kpi.contract_id).where(Contract.ref == SMALL)
         ).all()
         assert stored["target"] == "85"
+    # So is a file that adds an exemption the contract does not have.
+    exempt = small_contract(
+        contract, tmp_path, kpi + "  kpi_exemption: light_touch\n  kpi_exemption_reason: Schedule 1\n"
+    )
+    with pytest.raises(UserError) as refused:
+        add_contracts(contract, read_rows(exempt), as_of=NOW, actor="t")
+    assert (
+        f"{exempt}:1: kpi_exemption: contract {SMALL} has no KPI exemption; this file gives the light_touch "
+        "exemption (Schedule 1)"
+    ) in str(refused.value)
     # A file naming another KPI is refused the same way.
     renamed = small_contract(contract, tmp_path, kpi.replace("Tenancies sustained", "Tenancies kept"))
     with pytest.raises(
