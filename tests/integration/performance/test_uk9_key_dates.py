@@ -167,3 +167,28 @@ def test_a_contract_file_given_again_with_other_kpis_is_refused(contract: Settin
         UserError, match=r"kpis: contract FS-2024-01 already exists with other KPIs \(Tenancies sustained\)"
     ):
         add_contracts(contract, read_rows(renamed), as_of=NOW, actor="t")
+
+
+def test_the_migration_derives_the_uk9_dates_of_contracts_already_stored(contract: Settings, tmp_path: Path) -> None:
+    from sqlalchemy import text
+
+    from models.migrate import upgrade
+
+    path = small_contract(contract, tmp_path, "  kpis: ['Tenancies sustained: percentage 85 higher']\n")
+    add_contracts(contract, read_rows(path), as_of=ADDED, actor="t")
+    before = {ref: uk9_dates(contract, ref) for ref in (REF, SMALL)}
+    assert before[SMALL] == YEARLY
+    engine = database(contract)
+    said = "SELECT key, due_on, action, who FROM contract_key_date WHERE kind = 'performance_notice' ORDER BY 1, 2"
+    with engine.connect() as conn:
+        actions = conn.execute(text(said)).all()
+    with engine.begin() as conn:  # a database from before: no UK9 under £5m, and none at the end of the last year
+        conn.execute(text("DELETE FROM contract_key_date WHERE kind = 'performance_notice'"))
+        conn.execute(text("DELETE FROM reminder_replan"))
+        conn.execute(text("UPDATE alembic_version SET version_num = '0010'"))
+    upgrade(engine)
+    assert {ref: uk9_dates(contract, ref) for ref in (REF, SMALL)} == before
+    with engine.connect() as conn:  # worded as the key dates word them
+        assert conn.execute(text(said)).all() == actions
+    with unit_of_work(engine) as session:
+        assert len(session.exec(select(ReminderReplan)).all()) == 2
