@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from policies.dates import local_date, parse_as_of, parse_iso_date
+from policies.dates import add_months, local_date, parse_as_of, parse_iso_date
 
 UTC = dt.UTC
 
@@ -70,3 +70,35 @@ def test_local_times_the_clocks_skip_or_repeat_are_refused(text: str, reason: st
 )
 def test_an_offset_settles_a_repeated_hour(text: str, expected: dt.datetime) -> None:
     assert parse_as_of(text) == (expected, None)
+
+
+# Thirty days hath September, April, June and November; all the rest have thirty-one, save February.
+MONTH_ENDS_2026 = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+
+
+@pytest.mark.parametrize("months", range(12), ids=[f"31 January + {m} months" for m in range(12)])
+def test_a_month_from_the_31st_lands_on_each_months_last_day(months: int) -> None:
+    # From 31 January 2026 each month ends on its own last day: 28 February, 31 March, 30 April, 31 May, ...
+    assert add_months(dt.date(2026, 1, 31), months) == dt.date(2026, months + 1, MONTH_ENDS_2026[months])
+
+
+@pytest.mark.parametrize("months", range(12), ids=[f"31 December 2026 - {12 - m} months" for m in range(12)])
+def test_counting_back_from_the_31st_lands_on_each_months_last_day(months: int) -> None:
+    # Back from 31 December 2026 to each month of 2026: 30 November, ..., 31 May, 30 April, ..., 31 January.
+    assert add_months(dt.date(2026, 12, 31), months - 11) == dt.date(2026, months + 1, MONTH_ENDS_2026[months])
+
+
+@pytest.mark.parametrize(
+    ("anchor", "months", "expected"),
+    [
+        (dt.date(2027, 3, 31), -1, dt.date(2027, 2, 28)),  # 2027 is not a leap year
+        (dt.date(2028, 3, 31), -1, dt.date(2028, 2, 29)),  # 2028 is
+        (dt.date(2100, 1, 29), 1, dt.date(2100, 2, 28)),  # 2100 is not: a century not divisible by 400
+        (dt.date(2000, 1, 30), 1, dt.date(2000, 2, 29)),  # 2000 was
+        (dt.date(2026, 5, 28), 1, dt.date(2026, 6, 28)),  # the 28th exists in every month: nothing to clamp
+        (dt.date(2026, 12, 15), 1, dt.date(2027, 1, 15)),  # over the year end
+        (dt.date(2026, 1, 15), -1, dt.date(2025, 12, 15)),  # and back over it
+    ],
+)
+def test_month_arithmetic_over_leap_years_and_year_ends(anchor: dt.date, months: int, expected: dt.date) -> None:
+    assert add_months(anchor, months) == expected
