@@ -8,11 +8,12 @@ P-001 referred 6 October 2025, P-003 1 November 2025, P-004 27 October 2025.
 """
 
 import datetime as dt
+import hashlib
 from dataclasses import replace
 from decimal import Decimal
 
 from policies.pbr.book import Book
-from policies.pbr.claims import Decision, Finding, Reason, Verdict
+from policies.pbr.claims import Claim, Decision, Finding, Reason, Verdict
 from policies.pbr.participants import Participant
 from policies.pbr.validation import validate_claims
 from tests.unit.pbr.test_claim_rules import FCF, P1, P2, P3, PARTICIPANTS, claim, with_outcome
@@ -188,3 +189,17 @@ def test_two_claims_for_one_outcome_in_one_file_that_together_pass_its_cap() -> 
         (A, D("500.00"), D(0)),
         (P, D("200.00"), D("300.00")),
     ]
+
+
+# --------------------------------------------------------------------------- the fingerprint
+
+
+def test_a_claims_fingerprint_is_pinned_because_stored_claims_are_matched_on_it() -> None:
+    # C-006 of the worked scenario: BLAKE2b (8 bytes) of its reference, participant, outcome, ISO date,
+    # amount and evidence joined by the unit separator (0x1f), in hex. A change here would make every
+    # stored claim look changed when its file is imported again.
+    row = Claim(7, "C-006", "P-001", "ACC_S3", d(2026, 1, 20), D("1500.00"), "tenancy_check")
+    text = "\x1f".join(("C-006", "P-001", "ACC_S3", "2026-01-20", "1500.00", "tenancy_check"))
+    assert row.fingerprint() == hashlib.blake2b(text.encode(), digest_size=8).hexdigest() == "7efc2a60e67cab87"
+    assert row._replace(line=99).fingerprint() == "7efc2a60e67cab87"  # the line is not the claim
+    assert row._replace(amount=None).fingerprint() == "6daad341ad103ef6"  # "None": the card price
