@@ -110,6 +110,17 @@ def test_a_lead_time_that_reaches_back_exactly_to_the_start_is_not_longer_than_t
     assert start.on == d(2026, 4, 1) and "start now" not in start.action
 
 
+def test_a_mid_term_review_on_the_last_day_of_a_contract_ended_early_counts_a_day_earlier_it_does_not() -> None:
+    # 36 months from 1 April 2026: the middle is 18 months in, 1 October 2027. Ended early on that day, the
+    # review is its last day; ended on 30 September 2027, the contract never reached its middle.
+    on_the_day = ContractTerms(
+        ref="X", start=d(2026, 4, 1), initial_term_months=36, value=MILLION, ended_on=d(2027, 10, 1)
+    )
+    assert keyed(on_the_day, KeyDateKind.MID_TERM_REVIEW) == [("mid_term_review:0", d(2027, 10, 1))]
+    day_before = ContractTerms(**{**on_the_day.__dict__, "ended_on": d(2027, 9, 30)})
+    assert keyed(day_before, KeyDateKind.MID_TERM_REVIEW) == []
+
+
 def test_quarterly_meetings_count_to_a_last_day_that_is_a_quarter_day() -> None:
     # From 1 April 2026, ended early on 1 July 2027, the fifth quarter day: the meetings are quarters 1, 2,
     # 3 and 5 (quarter 4 is the annual review on 1 April 2027), the last on the contract's last day.
