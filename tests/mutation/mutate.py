@@ -322,7 +322,7 @@ def equivalents() -> set[tuple[str, int, str]]:
         return set()
     listed = set()
     for row in EQUIVALENTS.read_text().splitlines():
-        # Cells split on pipes; a pipe inside a change (a set union) is written \\|.
+        # Cells split on pipes; a pipe inside a change (a set union) is written \|.
         cells = [c.replace("\\|", "|").strip() for c in re.split(r"(?<!\\)\|", row.strip().strip("|"))]
         if len(cells) >= 4 and cells[1].isdigit():
             listed.add((cells[0].strip("`"), int(cells[1]), " ".join(cells[2].replace("`", "").split())))
