@@ -11,7 +11,7 @@ from dataclasses import replace
 from decimal import Decimal
 
 from policies.pbr.participants import Participant
-from policies.pbr.payments import ContractFacts, PaidSoFar, plan_run, split
+from policies.pbr.payments import ContractFacts, PaidSoFar, plan_run, service_fee, split
 from policies.pbr.ratecard import Payer, RateCard
 from tests.unit.pbr.test_payment_runs import FCF, NOTHING_PAID, START, VALUE, due, period
 
@@ -115,3 +115,17 @@ def test_an_attachment_fee_for_a_referral_on_the_periods_last_day() -> None:
     assert plan.fees[0].shares == (("central fund", D("120.00")), ("council", D("280.00")))
     # A 2025-Q4 run (to 31 December 2025) is too early for it.
     assert plan_run(period("2025-Q4"), [card], [], NOTHING_PAID, unpaid_referrals=person).fees == ()
+
+
+def test_a_card_from_the_second_of_a_month_sets_the_fee_from_the_next_month() -> None:
+    # A month's service fee is the card's in force on its first day: version 2 (20%) from 2 February 2026
+    # leaves February at 30% (£8,333.33) and changes March (£5,555.55).
+    v1 = replace(FCF, service_fee_percent=D(30))
+    v2 = replace(FCF, service_fee_percent=D(20), effective_from=d(2026, 2, 2))
+    plan = plan_run(period("2026-Q1"), [v1, v2], [], NOTHING_PAID, contract=ContractFacts(VALUE, START, 36))
+    assert [f.amount for f in plan.fees] == [D("8333.33"), D("8333.33"), D("5555.55")]
+
+
+def test_no_service_fee_for_a_term_of_no_months() -> None:
+    # Nothing to spread the percentage over: nothing is due (and no division by nought).
+    assert service_fee(VALUE, D(30), START, 0, "2025-10") == D(0)
