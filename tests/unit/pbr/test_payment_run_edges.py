@@ -11,7 +11,7 @@ from dataclasses import replace
 from decimal import Decimal
 
 from policies.pbr.participants import Participant
-from policies.pbr.payments import ContractFacts, PaidSoFar, plan_run, service_fee, split
+from policies.pbr.payments import ContractFacts, PaidSoFar, PayerTotal, plan_run, service_fee, split
 from policies.pbr.ratecard import Payer, RateCard
 from tests.unit.pbr.test_payment_runs import FCF, NOTHING_PAID, START, VALUE, due, period
 
@@ -129,3 +129,11 @@ def test_a_card_from_the_second_of_a_month_sets_the_fee_from_the_next_month() ->
 def test_no_service_fee_for_a_term_of_no_months() -> None:
     # Nothing to spread the percentage over: nothing is due (and no division by nought).
     assert service_fee(VALUE, D(30), START, 0, "2025-10") == D(0)
+
+
+def test_a_balance_owed_to_the_provider_is_paid_and_nothing_is_recovered() -> None:
+    # The council's ledger stands at +£0.50 (accrued, not yet paid): the run pays it with the £1,050.00
+    # share of an ACC_S3, £1,050.50 in all, and recovers nothing.
+    claims = [due(1, "P-001", "ACC_S3", d(2026, 1, 20))]
+    plan = plan_run(period("2026-Q1"), [FCF], claims, NOTHING_PAID, balances={"council": D("0.50")})
+    assert plan.payers[1] == PayerTotal("council", D("1050.00"), D(0), D("0.50"), D(0), D("1050.50"), D(0))
