@@ -111,3 +111,26 @@ def test_problems_with_the_numbers_are_all_named_before_any_date_is_checked() ->
         "extensions_used: must be between 0 and 2",
         "value: cannot be negative",
     ]
+
+
+def test_a_break_with_neither_date_does_not_stop_the_next_break_being_checked() -> None:
+    neither = BreakClause(THREE_MONTHS, Party.AUTHORITY)
+    assert problems(breaks=(neither, *a_break(d(2026, 4, 1)))) == [
+        "breaks[1]: give either a fixed break date or a rolling-from date",
+        "breaks[2]: the break date 2026-04-01 is outside the term (2026-04-01 to 2031-03-31, all extensions used)",
+    ]
+
+
+def test_a_second_options_notice_counts_back_from_the_end_of_the_first() -> None:
+    # 1 month from 1 April 2026 (ends 30 April), then a 1-month option (to 31 May), then a year. The second
+    # option is decided before 31 May: 60 days' notice reaches back to 1 April (31 days to 30 April, 29 more),
+    # the start itself; 61 days would reach 31 March. Counted from 30 April, 60 days would reach 1 March.
+    options = (
+        ExtensionOption(1, NoticePeriod(1, NoticeUnit.DAYS)),
+        ExtensionOption(12, NoticePeriod(60, NoticeUnit.DAYS)),
+    )
+    assert problems(initial_term_months=1, breaks=(), extensions=options) == []
+    too_long = (options[0], ExtensionOption(12, NoticePeriod(61, NoticeUnit.DAYS)))
+    assert problems(initial_term_months=1, breaks=(), extensions=too_long) == [
+        "extensions[2]: 61 days notice before 2026-05-31 is longer than the time left"
+    ]
