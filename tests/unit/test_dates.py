@@ -102,3 +102,18 @@ def test_counting_back_from_the_31st_lands_on_each_months_last_day(months: int) 
 )
 def test_month_arithmetic_over_leap_years_and_year_ends(anchor: dt.date, months: int, expected: dt.date) -> None:
     assert add_months(anchor, months) == expected
+
+
+def test_an_impossible_day_in_iso_form_says_which_part_is_wrong() -> None:
+    # 30 February 2027: the form is right, the day is not; the reason says so rather than "not ISO".
+    assert parse_iso_date("2027-02-30") == (None, "'2027-02-30' is not a date: day is out of range for month")
+
+
+def test_the_iso_basic_form_of_a_date_is_read_as_that_date() -> None:
+    # 20260331 is ISO 8601's basic form of 2026-03-31: unambiguous, so it is read, not refused.
+    assert parse_iso_date("20260331") == (dt.date(2026, 3, 31), None)
+
+
+def test_a_bare_date_whose_midnight_the_clocks_skip_is_the_first_moment_of_that_day() -> None:
+    # Cuba's clocks go forward at midnight on 8 March 2026: the day begins at 01:00 CDT (UTC-4), 05:00 UTC.
+    assert parse_as_of("2026-03-08", "America/Havana") == (dt.datetime(2026, 3, 8, 5, 0, tzinfo=UTC), None)
