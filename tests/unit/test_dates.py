@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from policies.dates import add_months, local_date, parse_as_of, parse_iso_date
+from policies.dates import add_months, local_date, parse_as_of, parse_iso_date, shown_instant
 
 UTC = dt.UTC
 
@@ -117,3 +117,17 @@ def test_the_iso_basic_form_of_a_date_is_read_as_that_date() -> None:
 def test_a_bare_date_whose_midnight_the_clocks_skip_is_the_first_moment_of_that_day() -> None:
     # Cuba's clocks go forward at midnight on 8 March 2026: the day begins at 01:00 CDT (UTC-4), 05:00 UTC.
     assert parse_as_of("2026-03-08", "America/Havana") == (dt.datetime(2026, 3, 8, 5, 0, tzinfo=UTC), None)
+
+
+def test_an_instant_at_the_start_of_a_local_day_reads_as_that_date() -> None:
+    # 23:00 UTC on 30 June 2026 is midnight BST on 1 July: a sentence says 2026-07-01.
+    assert shown_instant(dt.datetime(2026, 6, 30, 23, 0, tzinfo=UTC)) == "2026-07-01"
+    assert shown_instant(dt.datetime(2026, 12, 31, 0, 0, tzinfo=UTC)) == "2026-12-31"  # GMT: midnight is 00:00 UTC
+
+
+def test_any_other_instant_reads_as_iso_to_the_minute() -> None:
+    assert shown_instant(dt.datetime(2026, 7, 1, 8, 30, tzinfo=UTC)) == "2026-07-01T08:30+00:00"
+    assert shown_instant(dt.datetime(2026, 6, 30, 23, 1, tzinfo=UTC)) == "2026-06-30T23:01+00:00"
+    # A second or a microsecond past midnight is not the start of the day, though it reads the same minute.
+    assert shown_instant(dt.datetime(2026, 6, 30, 23, 0, 1, tzinfo=UTC)) == "2026-06-30T23:00+00:00"
+    assert shown_instant(dt.datetime(2026, 6, 30, 23, 0, 0, 1, tzinfo=UTC)) == "2026-06-30T23:00+00:00"
