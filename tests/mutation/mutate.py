@@ -329,12 +329,38 @@ def equivalents() -> set[tuple[str, int, str]]:
     return listed
 
 
-def mutate(module: Path, tests: list[Path], lines: range | None, limit: int | None) -> tuple[int, int]:
-    """Try every mutant of one module; print survivors and the score; return (tried, killed)."""
+def earlier_run(output: Path, relative: str) -> tuple[dict[int, str], int, int]:
+    """From the saved output of an earlier run: the survivors of ``relative`` (their numbers in that run,
+    with how they read), and how many mutants that run tried and killed."""
+    text = output.read_text()
+    found = re.finditer(rf"survived \[(\d+)/\d+\] ({re.escape(relative)}:.*?)(   \(equivalent, listed\))?$", text, re.M)
+    standing = {int(match[1]): match[2] for match in found}
+    summary = re.search(rf"^{re.escape(relative)}: (\d+) mutants, (\d+) killed", text, re.MULTILINE)
+    if summary is None:
+        raise SystemExit(f"{output} has no finished run of {relative}")
+    return standing, int(summary[1]), int(summary[2])
+
+
+def mutate(
+    module: Path, tests: list[Path], lines: range | None, limit: int | None, again: Path | None = None
+) -> tuple[int, int]:
+    """Try every mutant of one module; print survivors and the score; return (tried, killed).
+
+    ``again``: the saved output of an earlier run, with the tests only added to since: only its survivors
+    are tried (a mutant the tests caught then, they still catch), and the score counts its kills too."""
     relative = str(module.resolve().relative_to(ROOT))
     dotted = ".".join(Path(relative).with_suffix("").parts)
     source = module.read_text()
     mutants = [m for m in find_mutants(source) if lines is None or m.line in lines][:limit]
+    killed_before = 0
+    if again is not None:
+        standing, tried_before, killed_before = earlier_run(again, relative)
+        if tried_before != len(mutants):
+            raise SystemExit(f"{relative} has {len(mutants)} mutants now, {tried_before} in {again}: run it whole")
+        if any(mutants[n - 1].describe(relative) != said for n, said in standing.items()):
+            raise SystemExit(f"{relative} has changed since {again}: run it whole")
+        mutants = [mutants[n - 1] for n in sorted(standing)]
+        print(f"{relative}: again, the {len(mutants)} of {tried_before} mutants that survived in {again}")
     print(f"{relative}: {len(mutants)} mutants, tests: {' '.join(str(t.relative_to(ROOT)) for t in tests)}")
     started = time.monotonic()
     if _fork_run(tests, None, timeout=600) != "passed":
@@ -366,6 +392,12 @@ def mutate(module: Path, tests: list[Path], lines: range | None, limit: int | No
         f"{relative}: {tried} mutants, {killed} killed ({timeouts} by timeout), {len(standing)} standing "
         f"({unexplained} not in equivalent.md): score {score:.1f}%"
     )
+    if again is not None:
+        tried, killed = tried_before, killed_before + killed
+        print(
+            f"{relative}: with the {killed_before} caught before, {tried} mutants, {killed} killed: "
+            f"score {100 * killed / tried:.1f}%"
+        )
     return tried, killed
 
 
@@ -375,6 +407,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tests", nargs="+", type=Path, help="test files to run instead of the module's own")
     parser.add_argument("--line", help="only mutants on these lines, e.g. 40-80")
     parser.add_argument("--limit", type=int, help="only the first N mutants (a quick look)")
+    parser.add_argument(
+        "--again", type=Path, help="the saved output of an earlier run: try only its survivors (after adding tests)"
+    )
     options = parser.parse_args(argv)
     os.chdir(ROOT)
     sys.path.insert(0, str(ROOT))
@@ -392,7 +427,7 @@ def main(argv: list[str] | None = None) -> int:
     total_tried = total_killed = 0
     for module in options.modules:
         tests = [t.resolve() for t in options.tests] if options.tests else own_tests(module)
-        tried, killed = mutate(module, tests, lines, options.limit)
+        tried, killed = mutate(module, tests, lines, options.limit, options.again)
         total_tried += tried
         total_killed += killed
     if len(options.modules) > 1:
