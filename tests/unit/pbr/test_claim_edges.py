@@ -12,8 +12,10 @@ import hashlib
 from dataclasses import replace
 from decimal import Decimal
 
+import pytest
+
 from policies.pbr.book import Book
-from policies.pbr.claims import Claim, Decision, Finding, Reason, Verdict
+from policies.pbr.claims import Claim, Decision, Finding, Reason, Verdict, gbp, pence, pounds
 from policies.pbr.participants import Participant
 from policies.pbr.validation import validate_claims
 from tests.unit.pbr.test_claim_rules import FCF, P1, P2, P3, PARTICIPANTS, claim, with_outcome
@@ -203,3 +205,11 @@ def test_a_claims_fingerprint_is_pinned_because_stored_claims_are_matched_on_it(
     assert row.fingerprint() == hashlib.blake2b(text.encode(), digest_size=8).hexdigest() == "7efc2a60e67cab87"
     assert row._replace(line=99).fingerprint() == "7efc2a60e67cab87"  # the line is not the claim
     assert row._replace(amount=None).fingerprint() == "6daad341ad103ef6"  # "None": the card price
+
+
+def test_money_in_reasons_and_in_pence() -> None:
+    # Nothing is written £0.00, never -£0.00; pence are whole: £1,500.50 is 150,050p and back.
+    assert (gbp(D("0")), gbp(D("0.00")), gbp(D("-0.01"))) == ("£0.00", "£0.00", "-£0.01")
+    assert (pence(D("1500.50")), pence(D("0.01")), pounds(150050), pounds(1)) == (150050, 1, D("1500.50"), D("0.01"))
+    with pytest.raises(ValueError, match=r"0\.005 is not a whole number of pence"):
+        pence(D("0.005"))
