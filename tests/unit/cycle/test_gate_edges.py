@@ -96,6 +96,8 @@ def test_contracts_in_force_beyond_those_named_are_counted() -> None:
     named = ("HF-2026-01", "HF-2026-02")
     many = findings_for(ProjectFacts(Stage.DO, live_contracts=named, live_count=1236))
     assert "Contract(s) in force: HF-2026-01, HF-2026-02 and 1,234 more." in many
+    one_more = findings_for(ProjectFacts(Stage.DO, live_contracts=named, live_count=3))
+    assert "Contract(s) in force: HF-2026-01, HF-2026-02 and 1 more." in one_more
     for count in (2, None):  # all of them named, or no count given
         exact = findings_for(ProjectFacts(Stage.DO, live_contracts=named, live_count=count))
         assert "Contract(s) in force: HF-2026-01, HF-2026-02." in exact
