@@ -335,7 +335,10 @@ def earlier_run(output: Path, relative: str) -> tuple[dict[int, str], int, int]:
     text = output.read_text()
     found = re.finditer(rf"survived \[(\d+)/\d+\] ({re.escape(relative)}:.*?)(   \(equivalent, listed\))?$", text, re.M)
     standing = {int(match[1]): match[2] for match in found}
-    summary = re.search(rf"^{re.escape(relative)}: (\d+) mutants, (\d+) killed", text, re.MULTILINE)
+    # An --again run ends with the totals counting the run before it; a whole run, with its own.
+    summary = re.search(
+        rf"^{re.escape(relative)}: with the \d+ caught before, (\d+) mutants, (\d+) killed", text, re.MULTILINE
+    ) or re.search(rf"^{re.escape(relative)}: (\d+) mutants, (\d+) killed", text, re.MULTILINE)
     if summary is None:
         raise SystemExit(f"{output} has no finished run of {relative}")
     return standing, int(summary[1]), int(summary[2])
@@ -353,13 +356,16 @@ def mutate(
     source = module.read_text()
     mutants = [m for m in find_mutants(source) if lines is None or m.line in lines][:limit]
     killed_before = 0
+    numbered = list(enumerate(mutants, 1))  # each mutant keeps its number in the whole run, --again or not
+    everyone = len(mutants)
     if again is not None:
         standing, tried_before, killed_before = earlier_run(again, relative)
         if tried_before != len(mutants):
             raise SystemExit(f"{relative} has {len(mutants)} mutants now, {tried_before} in {again}: run it whole")
         if any(mutants[n - 1].describe(relative) != said for n, said in standing.items()):
             raise SystemExit(f"{relative} has changed since {again}: run it whole")
-        mutants = [mutants[n - 1] for n in sorted(standing)]
+        numbered = [(n, mutants[n - 1]) for n in sorted(standing)]
+        mutants = [mutant for _, mutant in numbered]
         print(f"{relative}: again, the {len(mutants)} of {tried_before} mutants that survived in {again}")
     print(f"{relative}: {len(mutants)} mutants, tests: {' '.join(str(t.relative_to(ROOT)) for t in tests)}")
     started = time.monotonic()
@@ -373,7 +379,7 @@ def mutate(
     standing: list[str] = []
     tried = 0
     try:
-        for number, mutant in enumerate(mutants, 1):
+        for number, mutant in numbered:
             code = mutated_code(source, str(module.resolve()), mutant)
             outcome = _fork_run(tests, _ServeMutant(dotted, module.resolve(), code), timeout)
             tried += 1
@@ -381,12 +387,12 @@ def mutate(
                 killed += 1
                 if outcome == "timeout":  # named, so a slow machine's false catch can be looked into
                     timeouts += 1
-                    print(f"  timed out [{number}/{len(mutants)}] {mutant.describe(relative)}", flush=True)
+                    print(f"  timed out [{number}/{everyone}] {mutant.describe(relative)}", flush=True)
             else:
                 known = (relative, mutant.line, " ".join(f"{mutant.original} -> {mutant.mutated}".split())) in listed
                 line = mutant.describe(relative) + ("   (equivalent, listed)" if known else "")
                 standing.append(line)
-                print(f"  survived [{number}/{len(mutants)}] {line}", flush=True)
+                print(f"  survived [{number}/{everyone}] {line}", flush=True)
     except KeyboardInterrupt:
         print(f"\ninterrupted after {tried} of {len(mutants)} mutants; the tree is unchanged", file=sys.stderr)
     score = 100 * killed / tried if tried else 100.0
