@@ -68,7 +68,7 @@ def test_a_one_penny_claim_is_accepted_and_a_zero_claim_has_nothing_to_pay() -> 
         claim(3, "M-2", P2, "ASSESS_1", d(2025, 11, 10), "0.00"),
     )
     assert (penny.verdict, penny.payable, penny.capped, penny.findings) == (A, D("0.01"), D(0), ())
-    assert (nothing.verdict, nothing.payable) == (R, D(0))
+    assert (nothing.verdict, nothing.payable, nothing.capped) == (R, D(0), D(0))
     assert nothing.findings == (Finding(Reason.MALFORMED, "the claim is for £0.00; there is nothing to pay"),)
 
 

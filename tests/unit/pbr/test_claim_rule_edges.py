@@ -132,3 +132,14 @@ def test_a_prerequisite_capped_to_nothing_then_accepted_later_counts() -> None:
         (A, D("500.00")),
         (A, D("1500.00")),
     ]
+
+
+def test_a_penny_claim_whose_prerequisite_a_cap_took_is_capped_by_its_penny() -> None:
+    # ACC_S3 claimed at £0.01: the cap that took ACC_ENTRY costs it its penny, so it is capped, not refused.
+    *_, penny = decide([CAPPED], *FILL_AND_LOSE, claim(4, "C-5", P2, "ACC_S3", d(2026, 2, 16), "0.01"))
+    assert (penny.verdict, penny.payable, penny.capped, penny.codes) == (
+        R,
+        D(0),
+        D("0.01"),
+        (Reason.OVER_CONTRACT_CAP,),
+    )
