@@ -213,3 +213,11 @@ def test_money_in_reasons_and_in_pence() -> None:
     assert (pence(D("1500.50")), pence(D("0.01")), pounds(150050), pounds(1)) == (150050, 1, D("1500.50"), D("0.01"))
     with pytest.raises(ValueError, match=r"0\.005 is not a whole number of pence"):
         pence(D("0.005"))
+
+
+def test_a_first_claim_exactly_equal_to_the_caps_is_accepted_in_full() -> None:
+    # Nothing accepted yet: a participant cap and an ACC_ENTRY cap of £500.00 each leave room for exactly
+    # one £500.00 entry.
+    card = replace(with_outcome(FCF, "ACC_ENTRY", cap=D("500.00")), participant_cap=D("500.00"))
+    (first,) = decide(card, claim(2, "H-7", P1, "ACC_ENTRY", d(2025, 10, 20)))
+    assert (first.verdict, first.payable, first.capped, first.findings) == (A, D("500.00"), D(0), ())
