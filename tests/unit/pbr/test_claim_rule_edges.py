@@ -143,3 +143,25 @@ def test_a_penny_claim_whose_prerequisite_a_cap_took_is_capped_by_its_penny() ->
         D("0.01"),
         (Reason.OVER_CONTRACT_CAP,),
     )
+
+
+def test_a_cap_already_passed_has_nothing_left_to_take_after_another_took_all() -> None:
+    # Version 1: ACC_ENTRY capped at £1,000.00, filled by P-001 and P-003; P-004's ASSESS_1 takes £500.00.
+    # Version 2 (from 1 January 2026): participant cap £500.00, ACC_ENTRY cap lowered to £800.00, already
+    # passed by £200.00. P-004's entry: the participant cap takes all £500.00; the outcome cap, applied
+    # next, finds nothing left to take and says nothing.
+    v1 = with_outcome(FCF, "ACC_ENTRY", cap=D("1000.00"))
+    v2 = replace(
+        with_outcome(FCF, "ACC_ENTRY", cap=D("800.00")), effective_from=d(2026, 1, 1), participant_cap=D("500.00")
+    )
+    *_, entry = decide(
+        [v1, v2],
+        claim(2, "O-1", P1, "ACC_ENTRY", d(2025, 10, 20)),
+        claim(3, "O-2", P2, "ACC_ENTRY", d(2025, 11, 15)),
+        claim(4, "O-3", P3, "ASSESS_1", d(2025, 11, 20)),
+        claim(5, "O-4", P3, "ACC_ENTRY", d(2026, 1, 5)),
+    )
+    assert (entry.verdict, entry.capped) == (R, D("500.00"))
+    assert [f.sentence for f in entry.findings] == [
+        "the participant P-004 cap of £500.00 leaves £0.00 of the £500.00 due; £500.00 is capped"
+    ]
