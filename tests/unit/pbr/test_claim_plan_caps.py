@@ -81,3 +81,19 @@ def test_claims_no_card_prices_count_for_nothing() -> None:
         claim(6, "N-2", P2, "ASSESS_1", d(2025, 9, 30)),
     ]
     assert plan_claims([replace(FCF, contract_cap=D("1500.00"))], Book(), rows).independent
+
+
+def test_claims_alike_on_one_day_count_each() -> None:
+    # Two £500.00 assessments on 10 October 2025 (for P-001 and P-003): £1,000.00, past a £999.99 cap.
+    rows = [claim(2, "A-1", P1, "ASSESS_1", d(2025, 10, 10)), claim(3, "A-2", P2, "ASSESS_1", d(2025, 11, 10))]
+    alike = [rows[0], rows[1]._replace(achieved_on=d(2025, 10, 10))]
+    assert plan_claims([replace(FCF, contract_cap=D("1000.00"))], Book(), alike).independent
+    assert not plan_claims([replace(FCF, contract_cap=D("999.99"))], Book(), alike).independent
+
+
+def test_a_later_card_without_a_contract_cap_keeps_the_lowest_cap_seen() -> None:
+    # Version 2 (from 1 November 2025) has no contract cap; the £1,000.00 of version 1 still bounds the
+    # file, so its £1,500.00 of claims are decided together, by date.
+    v2 = replace(FCF, effective_from=d(2025, 11, 1), contract_cap=None)
+    plan = plan_claims([replace(FCF, contract_cap=D("1000.00")), v2], Book(), THREE)
+    assert (plan.independent, plan.reach) == (False, 2)
