@@ -91,3 +91,10 @@ def test_the_first_cap_to_take_an_outcome_is_the_one_remembered() -> None:
     assert book.capped_out == {
         "P-001": {"ACC_ENTRY": ("C-020", Reason.OVER_OUTCOME_CAP), "ACC_S3": ("C-022", Reason.OVER_CONTRACT_CAP)}
     }
+
+
+def test_forgetting_a_participant_with_nothing_accepted_changes_nothing() -> None:
+    book = Book()
+    book.add(Accepted("C-014", "P-003", "ACC_ENTRY", d(2025, 11, 15), D("500.00")))
+    book.forget("P-001")
+    assert (book.accepted_refs, book.participant_total) == ({"C-014"}, {"P-003": D("500.00")})
