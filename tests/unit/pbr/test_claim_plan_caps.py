@@ -97,3 +97,17 @@ def test_a_later_card_without_a_contract_cap_keeps_the_lowest_cap_seen() -> None
     v2 = replace(FCF, effective_from=d(2025, 11, 1), contract_cap=None)
     plan = plan_claims([replace(FCF, contract_cap=D("1000.00")), v2], Book(), THREE)
     assert (plan.independent, plan.reach) == (False, 2)
+
+
+def test_participants_are_dealt_into_shares_of_about_equal_numbers_of_claims() -> None:
+    # 12 claims from six participants (3, 1, 2, 2, 1 and 3 claims, in order of first appearance), in 3 shares
+    # of about 4: a new share starts once 4, then 8, claims are dealt. P-001 and P-002 (4 claims) make the
+    # first; P-003 and P-004 (4) the second; P-006 and P-007 (4) the third.
+    people = [("P-001", 3), ("P-002", 1), ("P-003", 2), ("P-004", 2), ("P-006", 1), ("P-007", 3)]
+    rows, line = [], 2
+    for who, count in people:
+        for n in range(count):
+            rows.append(claim(line, f"S-{line}", who, "VOL_6", d(2025, 12, 1 + n)))
+            line += 1
+    owner = plan_claims([FCF], Book(), rows).share_out(3)
+    assert owner == {"P-001": 0, "P-002": 0, "P-003": 1, "P-004": 1, "P-006": 2, "P-007": 2}
