@@ -111,3 +111,8 @@ def test_participants_are_dealt_into_shares_of_about_equal_numbers_of_claims() -
             line += 1
     owner = plan_claims([FCF], Book(), rows).share_out(3)
     assert owner == {"P-001": 0, "P-002": 0, "P-003": 1, "P-004": 1, "P-006": 2, "P-007": 2}
+
+
+def test_one_share_is_the_whole_file() -> None:
+    plan = plan_claims([FCF], Book(), THREE)
+    assert plan.parts(1) == [[0, 1, 2]]
