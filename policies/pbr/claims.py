@@ -15,8 +15,6 @@ from typing import NamedTuple
 
 from policies.pbr.ratecard import RateCard
 
-ZERO = Decimal(0)
-
 
 def gbp(amount: Decimal) -> str:
     """£1,500.00: how an amount reads in a reason."""

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from policies.dates import local_date, parse_as_of, parse_iso_date
+from policies.dates import add_months, local_date, parse_as_of, parse_iso_date, shown_instant
 
 UTC = dt.UTC
 
@@ -70,3 +70,64 @@ def test_local_times_the_clocks_skip_or_repeat_are_refused(text: str, reason: st
 )
 def test_an_offset_settles_a_repeated_hour(text: str, expected: dt.datetime) -> None:
     assert parse_as_of(text) == (expected, None)
+
+
+# Thirty days hath September, April, June and November; all the rest have thirty-one, save February.
+MONTH_ENDS_2026 = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+
+
+@pytest.mark.parametrize("months", range(12), ids=[f"31 January + {m} months" for m in range(12)])
+def test_a_month_from_the_31st_lands_on_each_months_last_day(months: int) -> None:
+    # From 31 January 2026 each month ends on its own last day: 28 February, 31 March, 30 April, 31 May, ...
+    assert add_months(dt.date(2026, 1, 31), months) == dt.date(2026, months + 1, MONTH_ENDS_2026[months])
+
+
+@pytest.mark.parametrize("months", range(12), ids=[f"31 December 2026 - {12 - m} months" for m in range(12)])
+def test_counting_back_from_the_31st_lands_on_each_months_last_day(months: int) -> None:
+    # Back from 31 December 2026 to each month of 2026: 30 November, ..., 31 May, 30 April, ..., 31 January.
+    assert add_months(dt.date(2026, 12, 31), months - 11) == dt.date(2026, months + 1, MONTH_ENDS_2026[months])
+
+
+@pytest.mark.parametrize(
+    ("anchor", "months", "expected"),
+    [
+        (dt.date(2027, 3, 31), -1, dt.date(2027, 2, 28)),  # 2027 is not a leap year
+        (dt.date(2028, 3, 31), -1, dt.date(2028, 2, 29)),  # 2028 is
+        (dt.date(2100, 1, 29), 1, dt.date(2100, 2, 28)),  # 2100 is not: a century not divisible by 400
+        (dt.date(2000, 1, 30), 1, dt.date(2000, 2, 29)),  # 2000 was
+        (dt.date(2026, 5, 28), 1, dt.date(2026, 6, 28)),  # the 28th exists in every month: nothing to clamp
+        (dt.date(2026, 12, 15), 1, dt.date(2027, 1, 15)),  # over the year end
+        (dt.date(2026, 1, 15), -1, dt.date(2025, 12, 15)),  # and back over it
+    ],
+)
+def test_month_arithmetic_over_leap_years_and_year_ends(anchor: dt.date, months: int, expected: dt.date) -> None:
+    assert add_months(anchor, months) == expected
+
+
+def test_an_impossible_day_in_iso_form_says_which_part_is_wrong() -> None:
+    # 30 February 2027: the form is right, the day is not; the reason says so rather than "not ISO".
+    assert parse_iso_date("2027-02-30") == (None, "'2027-02-30' is not a date: day is out of range for month")
+
+
+def test_the_iso_basic_form_of_a_date_is_read_as_that_date() -> None:
+    # 20260331 is ISO 8601's basic form of 2026-03-31: unambiguous, so it is read, not refused.
+    assert parse_iso_date("20260331") == (dt.date(2026, 3, 31), None)
+
+
+def test_a_bare_date_whose_midnight_the_clocks_skip_is_the_first_moment_of_that_day() -> None:
+    # Cuba's clocks go forward at midnight on 8 March 2026: the day begins at 01:00 CDT (UTC-4), 05:00 UTC.
+    assert parse_as_of("2026-03-08", "America/Havana") == (dt.datetime(2026, 3, 8, 5, 0, tzinfo=UTC), None)
+
+
+def test_an_instant_at_the_start_of_a_local_day_reads_as_that_date() -> None:
+    # 23:00 UTC on 30 June 2026 is midnight BST on 1 July: a sentence says 2026-07-01.
+    assert shown_instant(dt.datetime(2026, 6, 30, 23, 0, tzinfo=UTC)) == "2026-07-01"
+    assert shown_instant(dt.datetime(2026, 12, 31, 0, 0, tzinfo=UTC)) == "2026-12-31"  # GMT: midnight is 00:00 UTC
+
+
+def test_any_other_instant_reads_as_iso_to_the_minute() -> None:
+    assert shown_instant(dt.datetime(2026, 7, 1, 8, 30, tzinfo=UTC)) == "2026-07-01T08:30+00:00"
+    assert shown_instant(dt.datetime(2026, 6, 30, 23, 1, tzinfo=UTC)) == "2026-06-30T23:01+00:00"
+    # A second or a microsecond past midnight is not the start of the day, though it reads the same minute.
+    assert shown_instant(dt.datetime(2026, 6, 30, 23, 0, 1, tzinfo=UTC)) == "2026-06-30T23:00+00:00"
+    assert shown_instant(dt.datetime(2026, 6, 30, 23, 0, 0, 1, tzinfo=UTC)) == "2026-06-30T23:00+00:00"

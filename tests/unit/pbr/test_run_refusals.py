@@ -89,3 +89,39 @@ def test_an_earlier_quarter_with_unpaid_accepted_claims_and_no_run_is_named_and_
     ]
     # A claim accepted late for a quarter already run waits for the next run: no refusal.
     assert refusals("2026-Q3", unpaid=(d(2026, 2, 2),), run=frozenset({"2026-Q1", "2026-Q2"})) == []
+
+
+def test_a_run_on_the_quarters_last_day_is_refused_and_the_next_day_may_pay() -> None:
+    # 2026-Q3 ends on Wednesday 30 September 2026: paid in arrears, so from Thursday 1 October.
+    assert refusals("2026-Q3", run_on=d(2026, 9, 30)) == [
+        "2026-Q3 ends on 2026-09-30; it is paid in arrears, from 2026-10-01"
+    ]
+    assert refusals("2026-Q3", run_on=d(2026, 10, 1)) == []
+
+
+def test_a_quarter_ending_on_the_contracts_first_day_may_be_paid() -> None:
+    # A contract that began on 30 September 2025 has one day in 2025-Q3, which is paid like any other.
+    def refusals_from(start: dt.date) -> list[str]:
+        return run_refusals(
+            quarter("2025-Q3"),
+            as_of=NOW,
+            now=NOW,
+            run_on=NOW.date(),
+            contract_start=start,
+            contract_end=END,
+            unpaid_achieved=(),
+            periods_run=frozenset(),
+            frequency=Frequency.QUARTERLY,
+        )
+
+    assert refusals_from(d(2025, 9, 30)) == []
+    assert refusals_from(d(2025, 10, 1)) == ["2025-Q3 ends on 2025-09-30, before the contract starts on 2025-10-01"]
+
+
+def test_a_claim_achieved_on_the_quarters_first_day_is_its_own_not_an_earlier_quarters() -> None:
+    # Achieved on 1 July 2026, the first day of 2026-Q3: 2026-Q3 pays it; no earlier quarter is waiting.
+    assert refusals("2026-Q3", unpaid=(d(2026, 7, 1),), run=frozenset({"2026-Q1", "2026-Q2"})) == []
+    # Achieved on 30 June 2026, the last day of 2026-Q2, which has no run: that quarter comes first.
+    assert refusals("2026-Q3", unpaid=(d(2026, 6, 30),), run=frozenset({"2026-Q1"})) == [
+        "2026-Q2 has accepted claims and no payment run; periods are paid in order, so pay 2026-Q2 first"
+    ]

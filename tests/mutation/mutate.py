@@ -1,0 +1,449 @@
+"""Mutation testing of one module: change it one small thing at a time, run its own unit tests, count what they catch.
+
+    ./dev mutate policies/contracts/key_dates.py            # the module's own unit tests
+    ./dev mutate policies/pbr/caps.py policies/pbr/book.py  # several modules, one score each and a total
+    ./dev mutate policies/dates.py --tests tests/unit/test_dates.py --line 40-80
+
+A mutant is the module with one change: a comparison made strict or loose (`<` to `<=`), an arithmetic
+operator swapped (`+` to `-`), a whole number made one bigger (12 to 13), `True` made `False`, `and` made
+`or`, a `not` dropped, `min` made `max`, `break` made `continue`. Docstrings, type annotations, decorators and
+strings are left alone. Each mutant is tested in a forked child that serves the changed module through an
+import hook: the file on disk is never touched, so a Ctrl-C (or a crash) leaves the tree as it was.
+
+The tests are the module's own: `tests/unit/<capability>/` for a module of `policies/<capability>/`, and
+every unit test file that imports the module by name, example tests first and property tests last, stopping
+at the first failure. Hypothesis runs with no example database and derandomized, so a score is repeatable.
+
+A mutant the tests do not catch is printed as `file:line: original -> mutant`. Survivors explained in
+tests/mutation/equivalent.md (a table: module, line, change, why) are reported as equivalent; the score
+counts them as standing all the same.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import contextlib
+import copy
+import importlib
+import importlib.abc
+import importlib.machinery
+import importlib.util
+import os
+import re
+import resource
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import CodeType, ModuleType
+
+ROOT = Path(__file__).resolve().parents[2]
+PROJECT = ("policies", "models", "flows", "notifications", "tests")
+MEMORY_LIMIT = 3 * 1024**3
+EQUIVALENTS = ROOT / "tests" / "mutation" / "equivalent.md"
+
+COMPARE_SWAPS: dict[type[ast.cmpop], type[ast.cmpop]] = {
+    ast.Lt: ast.LtE,
+    ast.LtE: ast.Lt,
+    ast.Gt: ast.GtE,
+    ast.GtE: ast.Gt,
+    ast.Eq: ast.NotEq,
+    ast.NotEq: ast.Eq,
+    ast.In: ast.NotIn,
+    ast.NotIn: ast.In,
+    ast.Is: ast.IsNot,
+    ast.IsNot: ast.Is,
+}
+OPERATOR_SWAPS: dict[type[ast.operator], type[ast.operator]] = {
+    ast.Add: ast.Sub,
+    ast.Sub: ast.Add,
+    ast.Mult: ast.Div,
+    ast.Div: ast.Mult,
+    ast.FloorDiv: ast.Div,
+    ast.Mod: ast.FloorDiv,
+    ast.BitOr: ast.BitAnd,
+    ast.BitAnd: ast.BitOr,
+}
+NAME_SWAPS = {"min": "max", "max": "min", "any": "all", "all": "any"}
+
+
+@dataclass(frozen=True)
+class Mutant:
+    """One change: the node it changes (by its place in ast.walk order), how, and how it reads."""
+
+    index: int
+    variant: str
+    line: int
+    original: str
+    mutated: str
+
+    def describe(self, path: str) -> str:
+        return f"{path}:{self.line}: {self.original} -> {self.mutated}"
+
+
+def _left_alone(tree: ast.Module) -> set[int]:
+    """Ids of the nodes no mutant touches: docstrings, annotations, decorators, `if TYPE_CHECKING:` blocks."""
+    skipped: list[ast.AST] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                skipped.append(body[0])
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            skipped.extend(node.decorator_list)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            if node.returns:
+                skipped.append(node.returns)
+            for arg in [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]:
+                if arg.annotation:
+                    skipped.append(arg.annotation)
+            for arg in (node.args.vararg, node.args.kwarg):
+                if arg is not None and arg.annotation:
+                    skipped.append(arg.annotation)
+        if isinstance(node, ast.AnnAssign):
+            skipped.append(node.annotation)
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            skipped.append(node)
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets):
+            skipped.append(node)
+    return {id(inner) for outer in skipped for inner in ast.walk(outer)}
+
+
+def _variants(node: ast.AST) -> Iterator[str]:
+    """The names of the changes that apply to this node."""
+    if isinstance(node, ast.Compare):
+        for position, op in enumerate(node.ops):
+            if type(op) in COMPARE_SWAPS:
+                yield f"compare:{position}"
+    elif isinstance(node, ast.BinOp | ast.AugAssign) and type(node.op) in OPERATOR_SWAPS:
+        yield "operator"
+    elif isinstance(node, ast.BoolOp):
+        yield "boolop"
+    elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not | ast.USub):
+        yield "unary"
+    elif isinstance(node, ast.Constant):
+        if isinstance(node.value, bool) or (isinstance(node.value, int) and not isinstance(node.value, bool)):
+            yield "constant"
+    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in NAME_SWAPS:
+        yield "name"
+    elif isinstance(node, ast.Break | ast.Continue):
+        yield "loop"
+
+
+def _apply(node: ast.AST, variant: str) -> ast.AST:
+    """The changed node (a copy, or a replacement for it)."""
+    changed = copy.deepcopy(node)
+    if variant.startswith("compare:"):
+        assert isinstance(changed, ast.Compare)
+        position = int(variant.split(":")[1])
+        changed.ops[position] = COMPARE_SWAPS[type(changed.ops[position])]()
+    elif variant == "operator":
+        assert isinstance(changed, ast.BinOp | ast.AugAssign)
+        changed.op = OPERATOR_SWAPS[type(changed.op)]()
+    elif variant == "boolop":
+        assert isinstance(changed, ast.BoolOp)
+        changed.op = ast.Or() if isinstance(changed.op, ast.And) else ast.And()
+    elif variant == "unary":
+        assert isinstance(changed, ast.UnaryOp)
+        return changed.operand
+    elif variant == "constant":
+        assert isinstance(changed, ast.Constant)
+        changed.value = (not changed.value) if isinstance(changed.value, bool) else changed.value + 1
+    elif variant == "name":
+        assert isinstance(changed, ast.Call) and isinstance(changed.func, ast.Name)
+        changed.func.id = NAME_SWAPS[changed.func.id]
+    elif variant == "loop":
+        replacement: ast.stmt = ast.Continue() if isinstance(changed, ast.Break) else ast.Break()
+        return ast.copy_location(replacement, changed)
+    return changed
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def find_mutants(source: str) -> list[Mutant]:
+    """Every mutant of the source, in a fixed order (so a mutant's number means the same change each run)."""
+    tree = ast.parse(source)
+    left_alone = _left_alone(tree)
+    found: list[tuple[tuple[int, int], Mutant]] = []
+    for index, node in enumerate(ast.walk(tree)):
+        if id(node) in left_alone:
+            continue
+        for variant in _variants(node):
+            original = ast.get_source_segment(source, node) or ast.unparse(node)
+            mutant = Mutant(
+                index=index,
+                variant=variant,
+                line=getattr(node, "lineno", 0),
+                original=_one_line(original),
+                mutated=_one_line(ast.unparse(_apply(node, variant))),
+            )
+            found.append(((mutant.line, getattr(node, "col_offset", 0)), mutant))
+    # In the order of the file, so survivors read top to bottom (sorted() is stable: ties keep walk order).
+    return [mutant for _, mutant in sorted(found, key=lambda pair: pair[0])]
+
+
+class _Swap(ast.NodeTransformer):
+    def __init__(self, target: ast.AST, replacement: ast.AST) -> None:
+        self.target, self.replacement = target, replacement
+
+    def visit(self, node: ast.AST) -> ast.AST:
+        if node is self.target:
+            return self.replacement
+        return super().visit(node)
+
+
+def mutated_code(source: str, filename: str, mutant: Mutant) -> CodeType:
+    """The module's code with the one change made."""
+    tree = ast.parse(source)
+    target = list(ast.walk(tree))[mutant.index]
+    tree = _Swap(target, _apply(target, mutant.variant)).visit(tree)
+    ast.fix_missing_locations(tree)
+    return compile(tree, filename, "exec")
+
+
+class _ServeMutant(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """An import hook: the named module is built from the mutated code instead of its file."""
+
+    def __init__(self, name: str, path: Path, code: CodeType) -> None:
+        self.name, self.path, self.code = name, path, code
+
+    def find_spec(self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None):  # type: ignore[no-untyped-def]
+        if fullname != self.name:
+            return None
+        return importlib.util.spec_from_file_location(fullname, self.path, loader=self)
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> None:
+        return None
+
+    def exec_module(self, module: ModuleType) -> None:
+        exec(self.code, module.__dict__)
+
+
+def own_tests(module_path: Path) -> list[Path]:
+    """The module's unit tests: its capability's folder and every unit test importing it; examples first."""
+    relative = module_path.resolve().relative_to(ROOT)
+    dotted = ".".join(relative.with_suffix("").parts)
+    parent, _, leaf = dotted.rpartition(".")
+    by_name = rf"from {re.escape(dotted)} import|import {re.escape(dotted)}\b"
+    imports = re.compile(rf"^\s*({by_name}|from {re.escape(parent)} import .*\b{leaf}\b)", re.MULTILINE)
+    unit = ROOT / "tests" / "unit"
+    chosen = set()
+    if len(relative.parts) == 3 and (unit / relative.parts[1]).is_dir():
+        chosen.update(path for path in (unit / relative.parts[1]).glob("test_*.py"))
+    chosen.update(path for path in unit.rglob("test_*.py") if imports.search(path.read_text()))
+    # Stop-at-first-failure pays most when the quick, direct tests go first.
+    return sorted(chosen, key=lambda p: ("propert" in p.name, not imports.search(p.read_text()), str(p)))
+
+
+def _hypothesis_profile() -> None:
+    from hypothesis import HealthCheck, settings
+
+    settings.register_profile(
+        "mutation", database=None, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck)
+    )
+
+
+def _run_child(tests: list[Path], hook: _ServeMutant | None, report_modules: Path | None) -> int:
+    """In a forked child: install the hook, run pytest quietly, return its exit code."""
+    os.setpgid(0, 0)
+    # A mutant that turns `k += 1` into `k -= 1` loops, appending for ever: cap its memory, the timeout ends it.
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    sys.dont_write_bytecode = True
+    if hook is not None:
+        sys.meta_path.insert(0, hook)
+    import pytest
+
+    args = [str(t) for t in tests]
+    args += ["-x", "-q", "-p", "no:cacheprovider", "--hypothesis-profile=mutation", "-W", "ignore"]
+    code = int(pytest.main(args))
+    if report_modules is not None:
+        report_modules.write_text("\n".join(sys.modules))
+    return code
+
+
+def _fork_run(tests: list[Path], hook: _ServeMutant | None, timeout: float, report: Path | None = None) -> str:
+    """Run the tests in a forked child: 'passed', 'failed', 'timeout' or 'error'."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        code = 99
+        try:
+            code = _run_child(tests, hook, report)
+        finally:
+            os._exit(code)
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                break
+            if time.monotonic() > deadline:
+                _kill(pid)
+                return "timeout"
+            time.sleep(0.02)
+    except BaseException:
+        _kill(pid)
+        raise
+    code = os.waitstatus_to_exitcode(status)
+    return {0: "passed", 1: "failed", 2: "failed"}.get(code, "error")
+
+
+def _kill(pid: int) -> None:
+    for kill in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
+        with contextlib.suppress(ProcessLookupError):
+            kill()
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, 0)
+
+
+def _warm_up(loaded: Path) -> None:
+    """Import in this process every library the tests loaded (never the project), so each fork starts warm."""
+    for name in loaded.read_text().split():
+        if name.split(".")[0] in PROJECT or name.startswith(("prefect", "__main__")):
+            continue
+        # A library that will not import out of its usual order is simply left for the child to load.
+        with contextlib.suppress(Exception):
+            importlib.import_module(name)
+
+
+def equivalents() -> set[tuple[str, int, str]]:
+    """(module, line, change) of every mutant explained in tests/mutation/equivalent.md."""
+    if not EQUIVALENTS.exists():
+        return set()
+    listed = set()
+    for row in EQUIVALENTS.read_text().splitlines():
+        # Cells split on pipes; a pipe inside a change (a set union) is written \|.
+        cells = [c.replace("\\|", "|").strip() for c in re.split(r"(?<!\\)\|", row.strip().strip("|"))]
+        if len(cells) >= 4 and cells[1].isdigit():
+            listed.add((cells[0].strip("`"), int(cells[1]), " ".join(cells[2].replace("`", "").split())))
+    return listed
+
+
+def earlier_run(output: Path, relative: str) -> tuple[dict[int, str], int, int]:
+    """From the saved output of an earlier run: the survivors of ``relative`` (their numbers in that run,
+    with how they read), and how many mutants that run tried and killed."""
+    text = output.read_text()
+    found = re.finditer(rf"survived \[(\d+)/\d+\] ({re.escape(relative)}:.*?)(   \(equivalent, listed\))?$", text, re.M)
+    standing = {int(match[1]): match[2] for match in found}
+    # An --again run ends with the totals counting the run before it; a whole run, with its own.
+    summary = re.search(
+        rf"^{re.escape(relative)}: with the \d+ caught before, (\d+) mutants, (\d+) killed", text, re.MULTILINE
+    ) or re.search(rf"^{re.escape(relative)}: (\d+) mutants, (\d+) killed", text, re.MULTILINE)
+    if summary is None:
+        raise SystemExit(f"{output} has no finished run of {relative}")
+    return standing, int(summary[1]), int(summary[2])
+
+
+def mutate(
+    module: Path, tests: list[Path], lines: range | None, limit: int | None, again: Path | None = None
+) -> tuple[int, int]:
+    """Try every mutant of one module; print survivors and the score; return (tried, killed).
+
+    ``again``: the saved output of an earlier run, with the tests only added to since: only its survivors
+    are tried (a mutant the tests caught then, they still catch), and the score counts its kills too."""
+    relative = str(module.resolve().relative_to(ROOT))
+    dotted = ".".join(Path(relative).with_suffix("").parts)
+    source = module.read_text()
+    mutants = [m for m in find_mutants(source) if lines is None or m.line in lines][:limit]
+    killed_before = 0
+    numbered = list(enumerate(mutants, 1))  # each mutant keeps its number in the whole run, --again or not
+    everyone = len(mutants)
+    if again is not None:
+        standing, tried_before, killed_before = earlier_run(again, relative)
+        if tried_before != len(mutants):
+            raise SystemExit(f"{relative} has {len(mutants)} mutants now, {tried_before} in {again}: run it whole")
+        if any(mutants[n - 1].describe(relative) != said for n, said in standing.items()):
+            raise SystemExit(f"{relative} has changed since {again}: run it whole")
+        numbered = [(n, mutants[n - 1]) for n in sorted(standing)]
+        mutants = [mutant for _, mutant in numbered]
+        print(f"{relative}: again, the {len(mutants)} of {tried_before} mutants that survived in {again}")
+    print(f"{relative}: {len(mutants)} mutants, tests: {' '.join(str(t.relative_to(ROOT)) for t in tests)}")
+    started = time.monotonic()
+    if _fork_run(tests, None, timeout=600) != "passed":
+        print(f"{relative}: the tests fail without any mutant; fix them first", file=sys.stderr)
+        raise SystemExit(1)
+    # Generous: a busy machine can slow a run several times over, and a false timeout would count as caught.
+    timeout = 5 * (time.monotonic() - started) + 60
+    listed = equivalents()
+    killed = timeouts = 0
+    standing: list[str] = []
+    tried = 0
+    try:
+        for number, mutant in numbered:
+            code = mutated_code(source, str(module.resolve()), mutant)
+            outcome = _fork_run(tests, _ServeMutant(dotted, module.resolve(), code), timeout)
+            tried += 1
+            if outcome in ("failed", "timeout", "error"):
+                killed += 1
+                if outcome == "timeout":  # named, so a slow machine's false catch can be looked into
+                    timeouts += 1
+                    print(f"  timed out [{number}/{everyone}] {mutant.describe(relative)}", flush=True)
+            else:
+                known = (relative, mutant.line, " ".join(f"{mutant.original} -> {mutant.mutated}".split())) in listed
+                line = mutant.describe(relative) + ("   (equivalent, listed)" if known else "")
+                standing.append(line)
+                print(f"  survived [{number}/{everyone}] {line}", flush=True)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted after {tried} of {len(mutants)} mutants; the tree is unchanged", file=sys.stderr)
+    score = 100 * killed / tried if tried else 100.0
+    unexplained = sum("(equivalent, listed)" not in s for s in standing)
+    print(
+        f"{relative}: {tried} mutants, {killed} killed ({timeouts} by timeout), {len(standing)} standing "
+        f"({unexplained} not in equivalent.md): score {score:.1f}%"
+    )
+    if again is not None:
+        tried, killed = tried_before, killed_before + killed
+        print(
+            f"{relative}: with the {killed_before} caught before, {tried} mutants, {killed} killed: "
+            f"score {100 * killed / tried:.1f}%"
+        )
+    return tried, killed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="./dev mutate", description=__doc__.split("\n")[0])
+    parser.add_argument("modules", nargs="+", type=Path, help="module files, e.g. policies/contracts/key_dates.py")
+    parser.add_argument("--tests", nargs="+", type=Path, help="test files to run instead of the module's own")
+    parser.add_argument("--line", help="only mutants on these lines, e.g. 40-80")
+    parser.add_argument("--limit", type=int, help="only the first N mutants (a quick look)")
+    parser.add_argument(
+        "--again", type=Path, help="the saved output of an earlier run: try only its survivors (after adding tests)"
+    )
+    options = parser.parse_args(argv)
+    os.chdir(ROOT)
+    sys.path.insert(0, str(ROOT))
+    lines = None
+    if options.line:
+        first, _, last = options.line.partition("-")
+        lines = range(int(first), int(last or first) + 1)
+    _hypothesis_profile()
+    with tempfile.TemporaryDirectory(prefix="mutate-") as scratch:
+        loaded = Path(scratch) / "modules"
+        first_tests = options.tests or own_tests(options.modules[0])
+        _fork_run(first_tests, None, timeout=600, report=loaded)
+        if loaded.exists():
+            _warm_up(loaded)
+    total_tried = total_killed = 0
+    for module in options.modules:
+        tests = [t.resolve() for t in options.tests] if options.tests else own_tests(module)
+        tried, killed = mutate(module, tests, lines, options.limit, options.again)
+        total_tried += tried
+        total_killed += killed
+    if len(options.modules) > 1:
+        score = 100 * total_killed / total_tried if total_tried else 100.0
+        print(f"all {len(options.modules)} modules: {total_tried} mutants, {total_killed} killed: score {score:.1f}%")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
