@@ -229,11 +229,12 @@ def performance_notices_due(terms: ContractTerms) -> bool:
 
 
 def _performance_notices(terms: ContractTerms, end: dt.date) -> list[KeyDate]:
-    """A UK9 for each year of the contract's life that has begun by its last day: due on the year's
-    anniversary, or on the last day if the contract ends first (on termination, or at expiry)."""
+    """A UK9 for each year of the contract's life that begins before its last day: due on the year's
+    anniversary, or on the last day if the contract ends first (on termination, or at expiry). A contract
+    whose last day is an anniversary has that year's notice on it, and no second one for a year of one day."""
     dates = []
     k = 1
-    while (begins := add_months(terms.start, 12 * (k - 1))) <= end:
+    while (begins := add_months(terms.start, 12 * (k - 1))) < end:  # a year begun on the last day is the last's
         anniversary = add_months(terms.start, 12 * k)
         day = min(anniversary, end)
         if day < anniversary and terms.ended_on is not None:

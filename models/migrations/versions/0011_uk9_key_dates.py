@@ -66,7 +66,7 @@ def _add_months(day: dt.date, months: int) -> dt.date:
 def _uk9(contract_id: int, start: dt.date, end: dt.date, ended_on: dt.date | None) -> list[dict[str, Any]]:
     rows = []
     k = 1
-    while (begins := _add_months(start, 12 * (k - 1))) <= end:
+    while (begins := _add_months(start, 12 * (k - 1))) < end:
         anniversary = _add_months(start, 12 * k)
         day = min(anniversary, end)
         if day < anniversary and ended_on is not None:

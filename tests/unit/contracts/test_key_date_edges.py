@@ -62,7 +62,8 @@ def test_every_key_of_housing_first_and_its_date() -> None:
 def test_the_statutory_keys_and_their_dates() -> None:
     # A £6m contract signed 2 March 2026, 2 years from 1 April 2026: the details notice within 30 days of
     # signing (1 April 2026); a performance notice (UK9) every 12 months from the start while it runs
-    # (1 April 2027; 1 April 2028 is after the expiry, 31 March 2028); standstill: 8 working days beginning
+    # (1 April 2027), and for the last year by the contract's end (1 April 2028 is after the expiry, so
+    # 31 March 2028); standstill: 8 working days beginning
     # with the award notice on Thursday 18 December 2025 (18, 19, 22, 23, 24, 29, 30, 31 December).
     terms = ContractTerms(
         ref="UK9",
@@ -80,6 +81,7 @@ def test_the_statutory_keys_and_their_dates() -> None:
         ("performance_notice:1", d(2027, 4, 1)),
         ("expiry:0", d(2028, 3, 31)),
         ("max_extent:0", d(2028, 3, 31)),
+        ("performance_notice:2", d(2028, 3, 31)),
     ]
 
 
