@@ -136,7 +136,9 @@ def _processes(
         facts, found_contacts = project_facts(session, project, prefix)
         result.processes += 1
         group = [tender_release(facts, dated.get(project.ref, project.created_at))]
-        for chunk in contract_chunks(session, project.id or 0, today, found_contacts if contacts else {}):
+        chosen_contacts = found_contacts if contacts else {}
+        uk = profile is Profile.UK
+        for chunk in contract_chunks(session, project.id or 0, today, chosen_contacts, performance=uk):
             for contract, changed in chunk:
                 if only is not None and contract.ref != only:
                     continue

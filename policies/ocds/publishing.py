@@ -29,6 +29,7 @@ from decimal import Decimal
 from typing import Any
 
 from policies.money import Money
+from policies.ocds.metrics import KpiFacts, NoticeFacts, agreed_metrics, implementation_metrics, notice_documents
 
 CODES = {
     "expiry": "expiry",
@@ -105,6 +106,9 @@ class ContractFacts:
     variations: tuple[Variation, ...] = ()
     payments: tuple[Payment, ...] = ()
     contacts: dict[str, Any] = field(default_factory=dict)  # supplier name -> contactPoint, only if asked for
+    kpis: tuple[KpiFacts, ...] = ()  # with their readings (UK profile only)
+    notices: tuple[NoticeFacts, ...] = ()  # the performance and breach notices published (UK profile only)
+    no_kpis_because: str | None = None  # a recorded KPI exemption (UK profile only)
 
 
 @dataclass(frozen=True)
@@ -239,21 +243,24 @@ def contract_release(
             {"id": f"variation-{i}", "date": stamp(v.on), "rationale": v.rationale, "description": v.description}
             for i, v in enumerate(contract.variations, start=1)
         ]
+    implementation: dict[str, Any] = {}
     if contract.payments:
         buyer = _buyer(project)
-        entry["implementation"] = {
-            "transactions": [
-                {
-                    "id": f"{p.kind}-{i}",
-                    "date": instant(p.on),
-                    "value": _amount(p.amount),
-                    "payer": {"id": party_id("payer", p.payer), "name": p.payer},
-                    "payee": suppliers[0] if suppliers else buyer,
-                }
-                for i, p in enumerate(contract.payments, start=1)
-            ]
-        }
-    tags = ["award", "contract"] + (["implementation"] if contract.payments else [])
+        implementation["transactions"] = [
+            {
+                "id": f"{p.kind}-{i}",
+                "date": instant(p.on),
+                "value": _amount(p.amount),
+                "payer": {"id": party_id("payer", p.payer), "name": p.payer},
+                "payee": suppliers[0] if suppliers else buyer,
+            }
+            for i, p in enumerate(contract.payments, start=1)
+        ]
+    if uk:
+        _performance(contract, entry, implementation)
+    if implementation:
+        entry["implementation"] = implementation
+    tags = ["award", "contract"] + (["implementation"] if implementation else [])
     content: dict[str, Any] = {
         "ocid": project.ocid,
         "tag": tags,
@@ -268,3 +275,15 @@ def contract_release(
     for name in sorted(payers):
         content["parties"].append({"id": party_id("payer", name), "name": name, "roles": ["payer"]})
     return {"id": release_id(project.ocid, contract.ref, content), "date": stamp(dated), **content}
+
+
+def _performance(contract: ContractFacts, entry: dict[str, Any], implementation: dict[str, Any]) -> None:
+    """UK profile: the KPIs as agreed metrics, their readings and ratings as metrics, the notices as documents."""
+    if contract.kpis:
+        entry["agreedMetrics"] = agreed_metrics(contract.kpis)
+        if metrics := implementation_metrics(contract.kpis):
+            implementation["metrics"] = metrics
+    elif contract.no_kpis_because:
+        entry["noAgreedMetricsRationale"] = contract.no_kpis_because
+    if contract.notices:
+        entry["documents"] = notice_documents(contract.notices)
