@@ -66,7 +66,10 @@ def notice_facts(session: Session, ids: list[int]) -> dict[int, tuple[NoticeFact
     for n in session.exec(stmt):
         if n.published_on is None or not n.reference:
             continue
-        if n.kind == BREACH:
+        document = n.content.get("ocds_document")
+        if isinstance(document, dict):  # imported: the document as it was published
+            title, description = str(document.get("title", "")), str(document.get("description", ""))
+        elif n.kind == BREACH:
             title = BREACH_TITLES.get(str(n.content.get("kind")), "Contract breach notice")
             description = f"{n.content.get('what', '')} on {n.content.get('occurred_on', '')}: " + str(
                 n.content.get("description", "")

@@ -18,14 +18,17 @@ from flows.demo.build import build_portfolio
 from flows.demo.performance import PERFORMANCE_CONTRACT, UK9_REFERENCE, build_performance
 from flows.ocds import exporting
 from flows.ocds.exporting import export_ocds
+from flows.ocds.importing import import_ocds
 from flows.ocds.schemas import Profile
 from flows.ocds.validation import load_json, validate_file
 from models.contracts import get_contract
-from models.db import unit_of_work
+from models.db import make_engine, unit_of_work
+from models.migrate import upgrade
 from models.performance.repository import kpis_of, readings_of
 from models.performance.tables import ContractNotice
 from policies.performance.kpis import kpi_from_public
 from policies.performance.ratings import Rating, rate
+from tests.support.ocds_compare import compiled_by_ocid
 
 pytestmark = [pytest.mark.usefixtures("prefect_engine"), pytest.mark.parametrize("backend", ["sqlite"], indirect=True)]
 
@@ -138,7 +141,35 @@ def test_a_broken_metric_field_is_refused_with_its_path(
 
     monkeypatch.setattr(exporting, "contract_release", broken)
     out = tmp_path / "out.json"
-    path = r"\$\.releases\[\d+\]\.contracts\[0\]\.implementation\.metrics\[0\]\.observations\[1\]\.measureClassification"
+    path = (
+        r"\$\.releases\[\d+\]\.contracts\[0\]\.implementation\.metrics\[0\]\.observations\[1\]\.measureClassification"
+    )
     with pytest.raises(UserError, match=path + ": 'met' is not of type 'object'"):
         export_ocds(demo, out, contract=PERFORMANCE_CONTRACT, profile=Profile.UK, as_of=AS_OF)
     assert not out.exists()
+
+
+def test_the_uk_round_trip_keeps_kpis_readings_ratings_and_notices(
+    demo: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = tmp_path / "first.json"
+    export_ocds(demo, first, compiled=True, profile=Profile.UK, as_of=AS_OF)
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    monkeypatch.setenv("COMMISSIONING_DATABASE_URL", url)
+    from flows.common.settings import load_settings
+
+    empty = load_settings()
+    report = import_ocds(empty, first, as_of=AS_OF, actor="t")
+    assert not [s for s in report.skipped if "KPI" in s or "metric" in s]
+    second = tmp_path / "second.json"
+    export_ocds(empty, second, compiled=True, profile=Profile.UK, as_of=AS_OF)
+    assert validate_file(second, Profile.UK) == []
+    before, after = compiled_by_ocid(load_json(first)), compiled_by_ocid(load_json(second))
+    assert after == before
+    [contract] = [c for r in after.values() for c in r.get("contracts", []) if c["id"] == PERFORMANCE_CONTRACT]
+    assert len(contract["agreedMetrics"]) == 3
+    assert sum(len(m["observations"]) for m in contract["implementation"]["metrics"]) == 24
+    assert [d["id"] for d in contract["documents"]] == [UK9_REFERENCE]

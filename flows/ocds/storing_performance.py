@@ -1,0 +1,107 @@
+"""Storing the performance an imported contract publishes: its KPIs (from ``agreedMetrics``), their readings
+(from ``implementation.metrics``) and its UK9 notices (documents), in the import's transaction.
+
+A reading is rated by the product from its KPI's target and bands; where the published ``measureClassification``
+says otherwise, the published rating is kept as an override, its reason the observation's notes (or, with none,
+the notice it came from). A KPI whose bands point the wrong way, a reading that cannot be one of its unit, and
+a second reading of a period are skipped and listed in the import report, never a reason to fail.
+"""
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import insert
+from sqlmodel import Session
+
+from models.performance.tables import PUBLISHED, ContractNotice, Kpi, KpiReading
+from policies.ocds.mapping import ContractPlan
+from policies.performance.kpis import Bands, Direction, Frequency, KpiDefinition, Unit, check_bands, check_reading
+from policies.performance.ratings import Rating, rate
+
+
+def _definition(kpi: Any) -> tuple[KpiDefinition | None, str | None]:
+    definition = KpiDefinition(
+        kpi.name,
+        kpi.measure,
+        Unit(kpi.unit),
+        kpi.target,
+        Direction(kpi.direction),
+        Frequency(kpi.frequency),
+        Bands(kpi.approaching, kpi.requires_improvement),
+        kpi.own_bands,
+    )
+    why = check_reading(definition.unit, kpi.target) or check_bands(definition.direction, kpi.target, definition.bands)
+    return (None, why) if why else (definition, None)
+
+
+def store_performance(
+    session: Session,
+    made: list[tuple[ContractPlan, str, int, str]],
+    *,
+    as_of: dt.datetime,
+    actor: str,
+    skipped: list[str],
+) -> list[dict[str, Any]]:
+    """Store the KPIs, readings and notices of these new contracts (plan, reference, id, the notice they came
+    from); list what was skipped, why; return the events that say what was stored."""
+    events: list[dict[str, Any]] = []
+    for plan, ref, contract_id, notice in made:
+        if not plan.kpis and not plan.notices:
+            continue
+        names, readings = [], 0
+        for kpi in plan.kpis:
+            definition, why = _definition(kpi)
+            if definition is None or kpi.name in names:
+                skipped.append(f"{ref}: KPI {kpi.name!r}: {why or 'given twice'}, so not stored")
+                continue
+            names.append(kpi.name)
+            table = Kpi.__table__  # type: ignore[attr-defined]
+            row = {"contract_id": contract_id, "name": kpi.name, "definition": definition.public(), "created_at": as_of}
+            kpi_id = session.execute(insert(table).returning(table.c.id), row).scalar_one()
+            rows, periods = [], set()
+            for r in kpi.readings:
+                bad = check_reading(definition.unit, r.value)
+                if bad or r.period in periods:
+                    skipped.append(f"{ref}: KPI {kpi.name!r} reading {r.period}: {bad or 'given twice'}, so not stored")
+                    continue
+                periods.add(r.period)
+                computed = rate(definition, r.value)
+                published = Rating(r.rating)
+                rows.append(
+                    {
+                        "kpi_id": kpi_id,
+                        "period": r.period,
+                        "period_start": r.start,
+                        "period_end": r.end,
+                        "value": str(r.value),
+                        "rating": computed.value,
+                        "override_rating": None if published is computed else published.value,
+                        "override_reason": None if published is computed else (r.reason or f"as published: {notice}"),
+                        "recorded_at": as_of,
+                    }
+                )
+            if rows:
+                session.execute(insert(KpiReading.__table__), rows)  # type: ignore[attr-defined]
+            readings += len(rows)
+        seqs: dict[str, int] = {}
+        for n in plan.notices:
+            seqs[n.kind] = seqs.get(n.kind, 0) + 1
+            content = {
+                "notice": n.title,
+                "contract": ref,
+                "published_on": n.published_on.isoformat(),
+                "reference": n.reference,
+                "ocds_document": {"title": n.title, "description": n.description},
+            }
+            session.add(
+                ContractNotice(contract_id=contract_id, kind=n.kind, seq=seqs[n.kind], status=PUBLISHED,
+                               content=content, prepared_at=as_of, published_on=n.published_on,
+                               reference=n.reference[:60])
+            )  # fmt: skip
+        said = {"kpis": names, "readings": readings, "notices": [n.reference for n in plan.notices]}
+        events.append(
+            {"effective_at": as_of, "actor": actor, "entity": "contract", "entity_ref": ref,
+             "action": "PerformanceImported", "reason": f"from {notice}", "before": None, "after": said}
+        )  # fmt: skip
+    session.flush()
+    return events
