@@ -183,3 +183,9 @@ def ocds_export(
         f"(validation {result.validation_seconds:.1f} s).",
         markup=False,
     )
+    if chosen.value == "uk":
+        console.print(
+            f"Performance: {result.kpis:,} KPI(s) as agreedMetrics, {result.readings:,} rated reading(s) as "
+            f"observations, {result.notices:,} notice(s) published as UK9 documents.",
+            markup=False,
+        )
