@@ -10,7 +10,8 @@ option, so the term can be read back; an amendment per variation; and an
 ``implementation.transactions`` entry per payment the ledger made, per payer,
 a reversal as its own (negative) transaction. With the UK profile, the award
 carries its standstill period and the award notice is a document with
-``noticeType`` UK6. Participants, claims and contact details are never in a
+``noticeType`` UK6, and the contract its KPIs, rated readings and published
+UK9 notices (``policies.ocds.metrics``). Participants, claims and contact details are never in a
 release (contacts only when asked for, from what was imported). A release's id
 is the ocid, the contract (or "tender") and a hash of its content: exporting
 what has not changed gives the same release.
