@@ -93,10 +93,12 @@ def store_performance(
                 "reference": n.reference,
                 "ocds_document": {"title": n.title, "description": n.description},
             }
+            start, end = n.covers or (None, None)
+            period = f"{start}..{end}" if n.covers else None  # as `notices prepare --period` labels it
             session.add(
                 ContractNotice(contract_id=contract_id, kind=n.kind, seq=seqs[n.kind], status=PUBLISHED,
                                content=content, prepared_at=as_of, published_on=n.published_on,
-                               reference=n.reference[:60])
+                               reference=n.reference[:60], period=period, period_start=start, period_end=end)
             )  # fmt: skip
         said = {"kpis": names, "readings": readings, "notices": [n.reference for n in plan.notices]}
         events.append(

@@ -17,7 +17,8 @@ A commissioner's override is the rating published, its reason the observation's 
 notice (UK9 contract performance, breach or poor performance, which the Act also publishes as a UK9) is a
 document in ``contracts[].documents[]``: id its Find a Tender reference, ``documentType``
 ``implementationNotice`` (the UK extension's code for UK9), ``noticeType`` UK9, ``datePublished`` the day it
-was published, and what it covers as its description. A prepared notice is not published, so not exported.
+was published, and what it covers as its description (a UK9's: "... from 2025-06-01 to 2026-05-31", which the
+import reads back as the period it covers). A prepared notice is not published, so not exported.
 
 Worked example: "Tenancies sustained at 12 months", target 85, higher is better, read 83 in 2025-Q4 (Approaching
 target), gives the agreed metric ``kpi-tenancies-sustained-at-12-months`` with observation ``target`` measure
@@ -82,6 +83,7 @@ class NoticeFacts:
     description: str
     published_on: dt.date
     reference: str
+    covers: tuple[dt.date, dt.date] | None = None  # a UK9's period, read back from its description on import
 
 
 def metric_id(name: str) -> str:

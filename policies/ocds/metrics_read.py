@@ -9,7 +9,8 @@ skipped, with why (Find a Tender's own KPIs carry no bands). An observation of t
 number; its ``measureClassification`` is the rating published, which the import compares with the rating the
 product computes (an override when they differ, its reason the ``notes``). A contract document with
 ``noticeType`` UK9 and a ``datePublished`` is a notice published, its id the Find a Tender reference: a breach
-notice when its title says so, else a contract performance notice.
+notice when its title says so, else a contract performance notice, covering the period its description names
+("from 2025-06-01 to 2026-05-31"), if it names one.
 
 Worked example: agreed metric ``kpi-days-to-first-appointment``, target measure 10, unit days, dimensions
 direction lower, approachingEdge 12, requiresImprovementEdge 15, with an observation ``2025-Q4`` measure 11
@@ -17,6 +18,8 @@ rated ``slightlyBelow``: a KPI "days to first appointment" and its reading 11 fo
 target, as computed: no override.
 """
 
+import datetime as dt
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -26,6 +29,7 @@ from policies.ocds.releases import amount_of, day_of
 from policies.performance.periods import parse_period
 
 BREACH_TITLES = ("Contract breach notice", "Poor performance notice")
+COVERS = re.compile(r"from (\d{4}-\d{2}-\d{2}) to (\d{4}-\d{2}-\d{2})")
 
 
 def _list(value: Any) -> list[Mapping[str, Any]]:
@@ -133,5 +137,17 @@ def read_notices(contract: Mapping[str, Any]) -> tuple[NoticeFacts, ...]:
             continue
         title = _text(document.get("title")) or "Contract performance notice"
         kind = "breach" if title in BREACH_TITLES else "uk9"
-        found.append(NoticeFacts(kind, title, _text(document.get("description")), on, reference))
+        description = _text(document.get("description"))
+        covers = _covers(description) if kind == "uk9" else None
+        found.append(NoticeFacts(kind, title, description, on, reference, covers))
     return tuple(found)
+
+
+def _covers(description: str) -> tuple[dt.date, dt.date] | None:
+    """The period a UK9 notice covers, as its description says it ("... from 2025-06-01 to 2026-05-31")."""
+    match = COVERS.search(description)
+    try:
+        start, end = (dt.date.fromisoformat(match[1]), dt.date.fromisoformat(match[2])) if match else (None, None)
+    except ValueError:
+        return None
+    return (start, end) if start is not None and end is not None and start <= end else None

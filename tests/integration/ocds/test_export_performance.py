@@ -173,3 +173,11 @@ def test_the_uk_round_trip_keeps_kpis_readings_ratings_and_notices(
     assert len(contract["agreedMetrics"]) == 3
     assert sum(len(m["observations"]) for m in contract["implementation"]["metrics"]) == 24
     assert [d["id"] for d in contract["documents"]] == [UK9_REFERENCE]
+    with unit_of_work(database(empty)) as session:
+        [notice] = session.exec(select(ContractNotice)).all()
+        assert (notice.status, notice.reference, notice.published_on) == (
+            "published",
+            UK9_REFERENCE,
+            dt.date(2026, 6, 15),
+        )
+        assert (notice.period_start, notice.period_end) == (dt.date(2025, 6, 1), dt.date(2026, 5, 31))

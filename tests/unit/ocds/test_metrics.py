@@ -102,7 +102,12 @@ def test_what_is_not_a_kpi_or_a_reading_is_skipped_with_why() -> None:
 def test_notices_are_uk9_documents_and_read_back() -> None:
     notices = (
         NoticeFacts(
-            "uk9", "Contract performance notice", "2025-06-01 to 2026-05-31", dt.date(2026, 6, 15), "031416-2026"
+            "uk9",
+            "Contract performance notice",
+            "Performance against the KPIs from 2025-06-01 to 2026-05-31",
+            dt.date(2026, 6, 15),
+            "031416-2026",
+            (dt.date(2025, 6, 1), dt.date(2026, 5, 31)),
         ),
         NoticeFacts("breach", "Contract breach notice", "late", dt.date(2026, 7, 1), "041000-2026"),
     )
