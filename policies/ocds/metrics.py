@@ -1,7 +1,8 @@
 """A contract's KPIs, readings, ratings and performance notices, written as OCDS with the EU profile's metrics and
 the UK extension (Find a Tender's), for the ``uk`` profile only: core OCDS 1.1.5 has none of these fields.
 
-Rule: each KPI is an agreed metric (``contracts[].agreedMetrics[]``): id ``kpi-`` and a slug of its name,
+Rule: each KPI is an agreed metric (``contracts[].agreedMetrics[]``): id ``kpi-`` and a slug of its name (made
+unique),
 title the name, description the measure, and one observation ``target`` with the target as its ``measure`` (a
 money KPI: as its ``value``, in GBP), its unit (UN/CEFACT: percentage ``P1``, days ``DAY``, count ``C62``) and,
 as ``dimensions``, which way is better, how often it is measured and the two band edges. Each reading is an
@@ -90,6 +91,19 @@ def metric_id(name: str) -> str:
     return "kpi-" + (re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "unnamed")
 
 
+def metric_ids(kpis: tuple[KpiFacts, ...]) -> list[str]:
+    """Each KPI's metric id, unique within the contract: names that slug alike ("% sustained", "Sustained") get
+    ``-2``, ``-3`` in the order given (the export gives them by name), since a compiled release merges by id."""
+    ids: list[str] = []
+    for kpi in kpis:
+        candidate, n = metric_id(kpi.name), 1
+        while candidate in ids:  # bounded by the number of KPIs
+            n += 1
+            candidate = f"{metric_id(kpi.name)}-{n}"
+        ids.append(candidate)
+    return ids
+
+
 def _number(value: Decimal) -> int | Decimal:
     return int(value) if value == value.to_integral_value() and abs(value) < 2**53 else value
 
@@ -107,7 +121,7 @@ def _day(day: dt.date) -> str:
 def agreed_metrics(kpis: tuple[KpiFacts, ...]) -> list[dict[str, Any]]:
     """Each KPI as an agreed metric with its target (and, as dimensions, its direction, frequency and bands)."""
     found = []
-    for kpi in kpis:
+    for kpi, identifier in zip(kpis, metric_ids(kpis), strict=True):
         dimensions = {
             "direction": kpi.direction,
             "frequency": kpi.frequency,
@@ -116,9 +130,7 @@ def agreed_metrics(kpis: tuple[KpiFacts, ...]) -> list[dict[str, Any]]:
             "bandsFrom": "contract" if kpi.own_bands else "policy",
         }
         target = {"id": "target", **_quantity(kpi, kpi.target), "dimensions": dimensions}
-        found.append(
-            {"id": metric_id(kpi.name), "title": kpi.name, "description": kpi.measure, "observations": [target]}
-        )
+        found.append({"id": identifier, "title": kpi.name, "description": kpi.measure, "observations": [target]})
     return found
 
 
@@ -129,7 +141,7 @@ def classification(rating: str) -> dict[str, str]:
 def implementation_metrics(kpis: tuple[KpiFacts, ...]) -> list[dict[str, Any]]:
     """Each KPI with readings as a metric, one observation per reading, rated by ``measureClassification``."""
     found = []
-    for kpi in kpis:
+    for kpi, identifier in zip(kpis, metric_ids(kpis), strict=True):
         if not kpi.readings:
             continue
         observations = []
@@ -143,7 +155,7 @@ def implementation_metrics(kpis: tuple[KpiFacts, ...]) -> list[dict[str, Any]]:
             if r.reason:
                 observation["notes"] = r.reason
             observations.append(observation)
-        found.append({"id": metric_id(kpi.name), "title": kpi.name, "observations": observations})
+        found.append({"id": identifier, "title": kpi.name, "observations": observations})
     return found
 
 

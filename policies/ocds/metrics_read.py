@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from policies.ocds.metrics import NOTICE_TYPE, RATINGS, KpiFacts, NoticeFacts, ReadingFacts, metric_id
+from policies.ocds.metrics import NOTICE_TYPE, RATINGS, KpiFacts, NoticeFacts, ReadingFacts
 from policies.ocds.releases import amount_of, day_of
 from policies.performance.periods import parse_period
 
@@ -70,6 +70,7 @@ def read_kpis(contract: Mapping[str, Any]) -> tuple[tuple[KpiFacts, ...], tuple[
         for metric in _list(implementation.get("metrics")):
             observed.setdefault(str(metric.get("id")), []).extend(_list(metric.get("observations")))
     kpis = []
+    agreed = {str(m.get("id")) for m in _list(contract.get("agreedMetrics"))}
     for metric in _list(contract.get("agreedMetrics")):
         name = _text(metric.get("title"))
         targets = [o for o in _list(metric.get("observations")) if o.get("id") == "target"]
@@ -106,8 +107,7 @@ def read_kpis(contract: Mapping[str, Any]) -> tuple[tuple[KpiFacts, ...], tuple[
                 readings=tuple(readings),
             )
         )
-    ids = {metric_id(k.name) for k in kpis}
-    skipped += [f"metric {m}: no agreed metric (KPI) of that id, so no readings" for m in observed if m not in ids]
+    skipped += [f"metric {m}: no agreed metric (KPI) of that id, so no readings" for m in observed if m not in agreed]
     return tuple(kpis), tuple(skipped)
 
 

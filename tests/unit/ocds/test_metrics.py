@@ -1,8 +1,14 @@
 """KPIs, readings and ratings as OCDS metrics (policies.ocds.metrics) and back (policies.ocds.metrics_read)."""
 
+import dataclasses
 import datetime as dt
+import json
 from decimal import Decimal
 
+from hypothesis import given
+from hypothesis import strategies as st
+
+from flows.ocds.jsontext import dumps
 from policies.ocds.metrics import (
     CLASSIFICATIONS,
     KpiFacts,
@@ -115,3 +121,46 @@ def test_notices_are_uk9_documents_and_read_back() -> None:
     assert {(d["noticeType"], d["documentType"]) for d in documents} == {("UK9", "implementationNotice")}
     assert documents[0]["datePublished"] == "2026-06-15T00:00:00Z"
     assert read_notices({"documents": [*documents, {"id": "x", "noticeType": "UK6"}]}) == notices
+
+
+def test_names_that_slug_alike_get_distinct_metric_ids() -> None:
+    kpis = (
+        dataclasses.replace(TENANCIES, name="% sustained"),
+        dataclasses.replace(TENANCIES, name="Sustained"),
+    )
+    contract = {"agreedMetrics": agreed_metrics(kpis), "implementation": {"metrics": implementation_metrics(kpis)}}
+    assert [m["id"] for m in contract["agreedMetrics"]] == ["kpi-sustained", "kpi-sustained-2"]
+    assert read_kpis(contract) == (kpis, ())
+
+
+periods = st.sampled_from(
+    [("2025-Q3", dt.date(2025, 7, 1), dt.date(2025, 9, 30)), ("2026-04", dt.date(2026, 4, 1), dt.date(2026, 4, 30))]
+)
+readings = st.builds(
+    lambda p, value, rating, reason: ReadingFacts(p[0], p[1], p[2], value, rating, reason),
+    periods,
+    st.decimals(Decimal(0), Decimal(100), places=2),
+    st.sampled_from(list(CLASSIFICATIONS)),
+    st.none() | st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Zs")), min_size=1, max_size=20),
+)
+kpi_facts = st.builds(
+    KpiFacts,
+    name=st.text(min_size=1, max_size=30).map(str.strip).filter(bool),
+    measure=st.text(min_size=1, max_size=30).map(str.strip).filter(bool),
+    unit=st.sampled_from(["count", "percentage", "days", "money"]),
+    target=st.decimals(Decimal(0), Decimal(10**9), places=2),
+    direction=st.sampled_from(["higher", "lower"]),
+    frequency=st.sampled_from(["monthly", "quarterly"]),
+    approaching=st.decimals(Decimal(0), Decimal(10**9), places=3),
+    requires_improvement=st.decimals(Decimal(0), Decimal(10**9), places=3),
+    own_bands=st.booleans(),
+    readings=st.lists(readings, max_size=2, unique_by=lambda r: r.period).map(tuple),
+)
+
+
+@given(st.lists(kpi_facts, max_size=4, unique_by=lambda k: k.name).map(tuple))
+def test_any_kpis_survive_being_written_and_read_back(kpis: tuple[KpiFacts, ...]) -> None:
+    contract = json.loads(dumps({"agreedMetrics": agreed_metrics(kpis)} | {
+        "implementation": {"metrics": implementation_metrics(kpis)}
+    }), parse_float=Decimal)  # fmt: skip
+    assert read_kpis(contract) == (kpis, ())
