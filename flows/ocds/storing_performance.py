@@ -46,6 +46,7 @@ def store_performance(
     from); list what was skipped, why; return the events that say what was stored."""
     events: list[dict[str, Any]] = []
     for plan, ref, contract_id, notice in made:
+        skipped += [f"{ref}: {why}" for why in plan.kpis_not_read]
         if not plan.kpis and not plan.notices:
             continue
         names, readings = [], 0

@@ -57,6 +57,7 @@ class ContractPlan:
     transactions: tuple[tuple[str, dt.date, Money, str], ...] = ()  # (id, date, value, payer's name)
     kpis: tuple[KpiFacts, ...] = ()  # agreedMetrics with their readings (implementation.metrics)
     notices: tuple[NoticeFacts, ...] = ()  # UK9 documents published
+    kpis_not_read: tuple[str, ...] = ()  # each metric or observation that is no KPI or reading, and why
 
 
 @dataclass(frozen=True)
@@ -153,7 +154,6 @@ def read_process(compiled: Mapping[str, Any]) -> ProcessPlan:
             continue
         providers = _names(award.get("suppliers") or [], parties) or _names(contract.get("suppliers") or [], parties)
         kpis, not_kpis = read_kpis(contract)
-        skipped += [f"{key}: {why}" for why in not_kpis]
         plans.append(
             ContractPlan(
                 key=key,
@@ -171,6 +171,7 @@ def read_process(compiled: Mapping[str, Any]) -> ProcessPlan:
                 amendments=_amendments(contract),
                 transactions=_transactions(contract),
                 kpis=kpis,
+                kpis_not_read=not_kpis,
                 notices=read_notices(contract),
             )
         )
