@@ -13,8 +13,10 @@ from typing import Any
 from sqlalchemy import insert
 from sqlmodel import Session
 
+from models.contracts import RECORDED_KIND, ContractKeyDate, key_dates_of
 from models.performance.tables import PUBLISHED, ContractNotice, Kpi, KpiReading
 from policies.ocds.mapping import ContractPlan
+from policies.ocds.metrics import NoticeFacts
 from policies.performance.kpis import Bands, Direction, Frequency, KpiDefinition, Unit, check_bands, check_reading
 from policies.performance.ratings import Rating, rate
 
@@ -47,6 +49,7 @@ def store_performance(
     events: list[dict[str, Any]] = []
     for plan, ref, contract_id, notice in made:
         skipped += [f"{ref}: {why}" for why in plan.kpis_not_read]
+        breach_keys = _breach_key_dates(session, plan, contract_id)
         if not plan.kpis and not plan.notices:
             continue
         names, readings = [], 0
@@ -84,9 +87,13 @@ def store_performance(
             if rows:
                 session.execute(insert(KpiReading.__table__), rows)  # type: ignore[attr-defined]
             readings += len(rows)
+        keys = key_dates_of(session=session, contract_id=contract_id) if plan.notices else []
+        performance_keys = [k for k in keys if k.kind == "performance_notice"]
+        taken: set[str] = set()
         seqs: dict[str, int] = {}
         for n in plan.notices:
             seqs[n.kind] = seqs.get(n.kind, 0) + 1
+            satisfies = _satisfied(n, seqs[n.kind], breach_keys, performance_keys, taken)
             content = {
                 "notice": n.title,
                 "contract": ref,
@@ -99,7 +106,8 @@ def store_performance(
             session.add(
                 ContractNotice(contract_id=contract_id, kind=n.kind, seq=seqs[n.kind], status=PUBLISHED,
                                content=content, prepared_at=as_of, published_on=n.published_on,
-                               reference=n.reference[:60], period=period, period_start=start, period_end=end)
+                               reference=n.reference[:60], period=period, period_start=start, period_end=end,
+                               satisfies_key=satisfies)
             )  # fmt: skip
         said = {"kpis": names, "readings": readings, "notices": [n.reference for n in plan.notices]}
         events.append(
@@ -108,3 +116,33 @@ def store_performance(
         )  # fmt: skip
     session.flush()
     return events
+
+
+def _breach_key_dates(session: Session, plan: ContractPlan, contract_id: int) -> set[str]:
+    """The breach notice key dates the contract's milestones publish (recorded with a breach, so not derived from
+    its terms): added as they were, so the contract exports as it was imported."""
+    keys = set()
+    for key, due in plan.milestones:
+        if key.startswith(f"{RECORDED_KIND}:") and key not in keys:
+            keys.add(key)
+            action = "Publish the breach or poor performance notice (Procurement Act 2023 s.71)"
+            session.add(ContractKeyDate(contract_id=contract_id, key=key[:40], kind=RECORDED_KIND, due_on=due,
+                                        action=action, who="procurement lead"))  # fmt: skip
+    return keys
+
+
+def _satisfied(
+    notice: NoticeFacts, seq: int, breach_keys: set[str], performance_keys: list[Any], taken: set[str]
+) -> str | None:
+    """The key date an imported notice satisfies, as `notices publish` would choose it: a breach notice its own;
+    a UK9 the first contract performance notice date due after its period began that no notice has taken."""
+    if notice.kind == "breach":
+        key = f"{RECORDED_KIND}:{seq}"
+        return key if key in breach_keys else None
+    if notice.covers is None:
+        return None
+    for k in sorted(performance_keys, key=lambda k: k.due_on):
+        if k.due_on > notice.covers[0] and k.key not in taken:
+            taken.add(k.key)
+            return str(k.key)
+    return None

@@ -47,6 +47,7 @@ CODES = {
     "contract_details_notice": "contractDetailsNotice",
     "performance_notice": "performanceNotice",
     "termination_notice": "terminationNotice",
+    "breach_notice": "breachNotice",  # recorded with a breach, not derived from the terms
     "term_end": "termEnd",
 }
 KINDS = {code: kind for kind, code in CODES.items()}
@@ -59,6 +60,7 @@ _TYPES = {
     "contract_details_notice": "reporting",
     "performance_notice": "reporting",
     "termination_notice": "reporting",
+    "breach_notice": "reporting",
 }
 # A project's stage as the tender's status: planning before Do, active in Do, complete once awarded or ended.
 TENDER_STATUSES = {"analyse": "planning", "plan": "planning", "do": "active", "review": "complete"}

@@ -21,6 +21,7 @@ from flows.ocds.exporting import export_ocds
 from flows.ocds.importing import import_ocds
 from flows.ocds.schemas import Profile
 from flows.ocds.validation import load_json, validate_file
+from flows.performance.notices import publish_notice, record_breach
 from models.contracts import get_contract
 from models.db import make_engine, unit_of_work
 from models.migrate import upgrade
@@ -152,8 +153,15 @@ def test_a_broken_metric_field_is_refused_with_its_path(
 def test_the_uk_round_trip_keeps_kpis_readings_ratings_and_notices(
     demo: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    breach_on, published_on = dt.date(2026, 10, 1), dt.date(2026, 10, 20)
+    record_breach(demo, ref=PERFORMANCE_CONTRACT, on=breach_on, kind="breach", reason="Service stopped for a week",
+                  as_of=dt.datetime(2026, 10, 2, 9, tzinfo=dt.UTC), actor="t")  # fmt: skip
+    publish_notice(demo, ref=PERFORMANCE_CONTRACT, on=published_on, reference="055555-2026", period=None, breach=1,
+                   as_of=dt.datetime(2026, 10, 20, 9, tzinfo=dt.UTC), actor="t")  # fmt: skip
     first = tmp_path / "first.json"
     export_ocds(demo, first, compiled=True, profile=Profile.UK, as_of=AS_OF)
+    with unit_of_work(database(demo)) as session:
+        source_uk9_key = session.exec(select(ContractNotice.satisfies_key).where(ContractNotice.kind == "uk9")).one()
     url = f"sqlite:///{tmp_path / 'empty.db'}"
     engine = make_engine(url)
     upgrade(engine)
@@ -172,12 +180,23 @@ def test_the_uk_round_trip_keeps_kpis_readings_ratings_and_notices(
     [contract] = [c for r in after.values() for c in r.get("contracts", []) if c["id"] == PERFORMANCE_CONTRACT]
     assert len(contract["agreedMetrics"]) == 3
     assert sum(len(m["observations"]) for m in contract["implementation"]["metrics"]) == 24
-    assert [d["id"] for d in contract["documents"]] == [UK9_REFERENCE]
+    uk9, breach = sorted(contract["documents"], key=lambda d: d["datePublished"])
+    assert (uk9["id"], uk9["title"]) == (UK9_REFERENCE, "Contract performance notice")
+    assert (breach["id"], breach["title"], breach["noticeType"]) == ("055555-2026", "Contract breach notice", "UK9")
+    assert "Service stopped for a week" in breach["description"] and breach["datePublished"].startswith("2026-10-20")
     with unit_of_work(database(empty)) as session:
-        [notice] = session.exec(select(ContractNotice)).all()
+        notice, breach_notice = session.exec(select(ContractNotice).order_by(ContractNotice.published_on)).all()
+        assert (breach_notice.kind, breach_notice.reference, breach_notice.published_on) == (
+            "breach",
+            "055555-2026",
+            published_on,
+        )
         assert (notice.status, notice.reference, notice.published_on) == (
             "published",
             UK9_REFERENCE,
             dt.date(2026, 6, 15),
         )
         assert (notice.period_start, notice.period_end) == (dt.date(2025, 6, 1), dt.date(2026, 5, 31))
+        # each satisfies its key date, as `notices publish` would have chosen it, so no reminders run for it
+        assert breach_notice.satisfies_key == "breach_notice:1"
+        assert notice.satisfies_key == source_uk9_key

@@ -43,7 +43,7 @@ def _package() -> dict:  # type: ignore[type-arg]
         "awardID": "PERF-1",
         "status": "active",
         "period": {"startDate": "2025-04-01T00:00:00Z", "endDate": "2028-03-31T00:00:00Z"},
-        "value": {"amount": 1200000, "currency": "GBP"},
+        "value": {"amount": 6000000, "currency": "GBP"},  # over £5m: a UK9 is due each year
         "agreedMetrics": [
             {"id": "kpi-days", "title": "Days to first appointment", "observations": [target]},
             {"id": "fts-kpi", "title": "Social value", "observations": [{"id": "target", "measure": "qualitative"}]},
@@ -113,5 +113,6 @@ def test_published_kpis_readings_ratings_and_notices_import(settings: Settings, 
             dt.date(2025, 4, 1),
             dt.date(2026, 3, 31),
         )
+        assert (notice.satisfies_key or "").startswith("performance_notice:")  # its reminders stop
     again = import_ocds(settings, path, as_of=AS_OF, actor="t")
     assert again.unchanged == ["ocds-test-perf"]
