@@ -99,6 +99,8 @@ def ocds_import(
         say(f"Already there, unchanged: {len(result.unchanged):,} process(es).", markup=False)
     if result.skipped:
         say(f"No contract made for {len(result.skipped):,} award(s): {_names(result.skipped)}.", markup=False)
+    if result.not_read:
+        say(f"Performance published but not read ({len(result.not_read):,}): {_names(result.not_read)}.", markup=False)
     if result.refused_processes:
         say(f"Refused {len(result.refused_processes):,} process(es) of files with problems.", markup=False)
     if result.unmapped:
@@ -183,3 +185,9 @@ def ocds_export(
         f"(validation {result.validation_seconds:.1f} s).",
         markup=False,
     )
+    if chosen.value == "uk":
+        console.print(
+            f"Performance: {result.kpis:,} KPI(s) as agreedMetrics, {result.readings:,} rated reading(s) as "
+            f"observations, {result.notices:,} notice(s) published as UK9 documents.",
+            markup=False,
+        )

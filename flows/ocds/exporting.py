@@ -48,6 +48,9 @@ class ExportResult:
     releases: int = 0
     contracts: int = 0
     records: int = 0
+    kpis: int = 0  # UK profile: agreed metrics, readings (observations) and notices (documents) written
+    readings: int = 0
+    notices: int = 0
     validation_seconds: float = 0.0
 
 
@@ -136,13 +139,19 @@ def _processes(
         facts, found_contacts = project_facts(session, project, prefix)
         result.processes += 1
         group = [tender_release(facts, dated.get(project.ref, project.created_at))]
-        for chunk in contract_chunks(session, project.id or 0, today, found_contacts if contacts else {}):
+        chosen_contacts = found_contacts if contacts else {}
+        uk = profile is Profile.UK
+        for chunk in contract_chunks(session, project.id or 0, today, chosen_contacts, performance=uk):
             for contract, changed in chunk:
                 if only is not None and contract.ref != only:
                     continue
                 when = changed or project.created_at
-                group.append(contract_release(facts, contract, when, uk=profile is Profile.UK, contacts=contacts))
+                group.append(contract_release(facts, contract, when, uk=uk, contacts=contacts))
                 result.contracts += 1
+                if uk:
+                    result.kpis += len(contract.kpis)
+                    result.readings += sum(len(k.readings) for k in contract.kpis)
+                    result.notices += len(contract.notices)
             if len(group) >= 1000:
                 yield group
                 group = []

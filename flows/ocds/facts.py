@@ -13,6 +13,7 @@ from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from flows.ocds.jsontext import loads
+from flows.ocds.performance_facts import exemptions, kpi_facts, notice_facts
 from models.contracts import Contract, ContractKeyDate, ContractVariation
 from models.cycle import Project
 from models.events import Event
@@ -73,9 +74,10 @@ def _description(variation: ContractVariation) -> str:
 
 
 def contract_chunks(
-    session: Session, project_id: int, today: dt.date, contacts: dict[str, Any]
+    session: Session, project_id: int, today: dt.date, contacts: dict[str, Any], *, performance: bool = False
 ) -> Iterator[list[tuple[ContractFacts, dt.datetime | None]]]:
-    """The project's contracts as facts, with when each last changed, a chunk at a time, in reference order."""
+    """The project's contracts as facts, with when each last changed, a chunk at a time, in reference order;
+    with ``performance`` (the UK profile), their KPIs, readings, notices published and KPI exemptions too."""
     last_ref = ""
     while True:  # bounded: each pass moves past CHUNK contracts, in reference order
         stmt = select(Contract).where(Contract.project_id == project_id, col(Contract.ref) > last_ref)
@@ -98,6 +100,9 @@ def contract_chunks(
             variations.setdefault(v.contract_id, []).append(Variation(v.varied_at, v.reason, _description(v)))
         payments = _payments(session, ids)
         dated = latest_event(session, "contract", [c.ref for c in rows])
+        kpis = kpi_facts(session, ids) if performance else {}
+        notices = notice_facts(session, ids) if performance else {}
+        exempt = exemptions(session, ids) if performance else {}
         chunk = []
         for c in rows:
             terms = c.to_terms()
@@ -123,6 +128,9 @@ def contract_chunks(
                 variations=tuple(variations.get(cid, [])),
                 payments=tuple(payments.get(cid, [])),
                 contacts={p: contacts[p] for p in providers if p in contacts},
+                kpis=kpis.get(cid, ()),
+                notices=notices.get(cid, ()),
+                no_kpis_because=exempt.get(cid),
             )
             chunk.append((facts, dated.get(c.ref)))
         session.expunge_all()

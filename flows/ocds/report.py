@@ -20,6 +20,7 @@ class ImportReport:
     refused_files: dict[str, list[str]] = field(default_factory=dict)  # file -> its problems
     refused_processes: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # awards that became no contract, and why
+    not_read: list[str] = field(default_factory=list)  # published KPIs or readings not read, and why
     unmapped: Counter[str] = field(default_factory=Counter)  # field path -> how many processes carry it
     outside_schema: set[str] = field(default_factory=set)
 
@@ -34,6 +35,7 @@ class ImportReport:
             "refused_files": self.refused_files,
             "refused_processes": self.refused_processes,
             "skipped": self.skipped,
+            "performance_not_read": self.not_read,
             "unmapped_fields": [
                 {"field": f, "processes": n, "outside_schema": f in self.outside_schema}
                 for f, n in sorted(self.unmapped.items())

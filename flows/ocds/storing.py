@@ -29,6 +29,7 @@ from flows.contracts.importing import key_dates_for, public_terms
 from flows.ocds.jsontext import dumps, loads
 from flows.ocds.report import ImportReport, unmapped_fields
 from flows.ocds.sources import Located
+from flows.ocds.storing_performance import store_performance
 from models.contracts import Contract, insert_contracts, insert_key_dates, key_date_rows, terms_columns
 from models.events import append_events
 from models.ocds import OcdsProcess, awards_of, processes_by_ocid, record_payments
@@ -315,6 +316,12 @@ class Store:
         mark_for_replanning(session=self.session, contract_ids=ids)
         self.session.execute(insert(_table("ocds_award")), awards)
         self._history(made, ids)
+        performance = [
+            (plan, ref, cid, item.notice) for item, (plan, ref, *_), cid in zip(wanted, made, ids, strict=True)
+        ]
+        events += store_performance(
+            self.session, performance, as_of=self.as_of, actor=self.actor, skipped=self.report.not_read
+        )
         append_events(
             session=self.session,
             rows=events,

@@ -45,6 +45,8 @@ MAPPED = frozenset(
         "contracts[].value",
         "contracts[].period",
         "contracts[].dateSigned",
+        "contracts[].agreedMetrics",
+        "contracts[].implementation.metrics",
     }
 )
 

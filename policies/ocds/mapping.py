@@ -27,6 +27,8 @@ from typing import Any
 from policies.contracts.clauses import ContractTerms, ExtensionOption, ReviewSchedule
 from policies.contracts.notice import NoticePeriod, NoticeUnit
 from policies.money import Money
+from policies.ocds.metrics import KpiFacts, NoticeFacts
+from policies.ocds.metrics_read import read_kpis, read_notices
 from policies.ocds.releases import amount_of, day_of, instant_of
 from policies.ocds.restoring import restored_terms, whole_months
 
@@ -53,6 +55,9 @@ class ContractPlan:
     milestones: tuple[tuple[str, dt.date], ...] = ()  # (id, due)
     amendments: tuple[tuple[dt.datetime, str, str], ...] = ()  # (date, rationale, description)
     transactions: tuple[tuple[str, dt.date, Money, str], ...] = ()  # (id, date, value, payer's name)
+    kpis: tuple[KpiFacts, ...] = ()  # agreedMetrics with their readings (implementation.metrics)
+    notices: tuple[NoticeFacts, ...] = ()  # UK9 documents published
+    kpis_not_read: tuple[str, ...] = ()  # each metric or observation that is no KPI or reading, and why
 
 
 @dataclass(frozen=True)
@@ -148,6 +153,7 @@ def read_process(compiled: Mapping[str, Any]) -> ProcessPlan:
             skipped.append(f"{key}: no value, so no contract")
             continue
         providers = _names(award.get("suppliers") or [], parties) or _names(contract.get("suppliers") or [], parties)
+        kpis, not_kpis = read_kpis(contract)
         plans.append(
             ContractPlan(
                 key=key,
@@ -164,6 +170,9 @@ def read_process(compiled: Mapping[str, Any]) -> ProcessPlan:
                 milestones=_milestones(contract),
                 amendments=_amendments(contract),
                 transactions=_transactions(contract),
+                kpis=kpis,
+                kpis_not_read=not_kpis,
+                notices=read_notices(contract),
             )
         )
     return ProcessPlan(

@@ -10,7 +10,8 @@ option, so the term can be read back; an amendment per variation; and an
 ``implementation.transactions`` entry per payment the ledger made, per payer,
 a reversal as its own (negative) transaction. With the UK profile, the award
 carries its standstill period and the award notice is a document with
-``noticeType`` UK6. Participants, claims and contact details are never in a
+``noticeType`` UK6, and the contract its KPIs, rated readings and published
+UK9 notices (``policies.ocds.metrics``). Participants, claims and contact details are never in a
 release (contacts only when asked for, from what was imported). A release's id
 is the ocid, the contract (or "tender") and a hash of its content: exporting
 what has not changed gives the same release.
@@ -29,6 +30,7 @@ from decimal import Decimal
 from typing import Any
 
 from policies.money import Money
+from policies.ocds.metrics import KpiFacts, NoticeFacts, agreed_metrics, implementation_metrics, notice_documents
 
 CODES = {
     "expiry": "expiry",
@@ -45,6 +47,7 @@ CODES = {
     "contract_details_notice": "contractDetailsNotice",
     "performance_notice": "performanceNotice",
     "termination_notice": "terminationNotice",
+    "breach_notice": "breachNotice",  # recorded with a breach, not derived from the terms
     "term_end": "termEnd",
 }
 KINDS = {code: kind for kind, code in CODES.items()}
@@ -57,6 +60,7 @@ _TYPES = {
     "contract_details_notice": "reporting",
     "performance_notice": "reporting",
     "termination_notice": "reporting",
+    "breach_notice": "reporting",
 }
 # A project's stage as the tender's status: planning before Do, active in Do, complete once awarded or ended.
 TENDER_STATUSES = {"analyse": "planning", "plan": "planning", "do": "active", "review": "complete"}
@@ -105,6 +109,9 @@ class ContractFacts:
     variations: tuple[Variation, ...] = ()
     payments: tuple[Payment, ...] = ()
     contacts: dict[str, Any] = field(default_factory=dict)  # supplier name -> contactPoint, only if asked for
+    kpis: tuple[KpiFacts, ...] = ()  # with their readings (UK profile only)
+    notices: tuple[NoticeFacts, ...] = ()  # the performance and breach notices published (UK profile only)
+    no_kpis_because: str | None = None  # a recorded KPI exemption (UK profile only)
 
 
 @dataclass(frozen=True)
@@ -239,21 +246,24 @@ def contract_release(
             {"id": f"variation-{i}", "date": stamp(v.on), "rationale": v.rationale, "description": v.description}
             for i, v in enumerate(contract.variations, start=1)
         ]
+    implementation: dict[str, Any] = {}
     if contract.payments:
         buyer = _buyer(project)
-        entry["implementation"] = {
-            "transactions": [
-                {
-                    "id": f"{p.kind}-{i}",
-                    "date": instant(p.on),
-                    "value": _amount(p.amount),
-                    "payer": {"id": party_id("payer", p.payer), "name": p.payer},
-                    "payee": suppliers[0] if suppliers else buyer,
-                }
-                for i, p in enumerate(contract.payments, start=1)
-            ]
-        }
-    tags = ["award", "contract"] + (["implementation"] if contract.payments else [])
+        implementation["transactions"] = [
+            {
+                "id": f"{p.kind}-{i}",
+                "date": instant(p.on),
+                "value": _amount(p.amount),
+                "payer": {"id": party_id("payer", p.payer), "name": p.payer},
+                "payee": suppliers[0] if suppliers else buyer,
+            }
+            for i, p in enumerate(contract.payments, start=1)
+        ]
+    if uk:
+        _performance(contract, entry, implementation)
+    if implementation:
+        entry["implementation"] = implementation
+    tags = ["award", "contract"] + (["implementation"] if implementation else [])
     content: dict[str, Any] = {
         "ocid": project.ocid,
         "tag": tags,
@@ -268,3 +278,15 @@ def contract_release(
     for name in sorted(payers):
         content["parties"].append({"id": party_id("payer", name), "name": name, "roles": ["payer"]})
     return {"id": release_id(project.ocid, contract.ref, content), "date": stamp(dated), **content}
+
+
+def _performance(contract: ContractFacts, entry: dict[str, Any], implementation: dict[str, Any]) -> None:
+    """UK profile: the KPIs as agreed metrics, their readings and ratings as metrics, the notices as documents."""
+    if contract.kpis:
+        entry["agreedMetrics"] = agreed_metrics(contract.kpis)
+        if metrics := implementation_metrics(contract.kpis):
+            implementation["metrics"] = metrics
+    elif contract.no_kpis_because:
+        entry["noAgreedMetricsRationale"] = contract.no_kpis_because
+    if contract.notices:
+        entry["documents"] = notice_documents(contract.notices)

@@ -48,3 +48,23 @@ def test_a_bad_file_is_refused_by_name_and_strict_refuses_all(initialised: Cli, 
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert f"REFUSED {folder / 'broken.json'}: is not JSON" in done.stderr
     assert "Added 1 project(s)" in done.stdout
+
+
+def test_the_demo_exports_its_performance_with_the_uk_profile(initialised: Cli, tmp_path: Path) -> None:
+    initialised.ok("demo")
+    target = tmp_path / "hom.json"
+    out = initialised.ok("ocds", "export", "--contract", "HOM-2024-03-C1", "-o", str(target), "--profile", "uk")
+    assert "valid against the uk profile" in out
+    assert "Performance: 3 KPI(s) as agreedMetrics, 24 rated reading(s) as observations, 1 notice(s)" in out
+    assert "valid OCDS" in initialised.ok("ocds", "validate", str(target), "--profile", "uk")
+    package = json.loads(target.read_text())
+    [contract] = [c for r in package["releases"] for c in r.get("contracts", [])]
+    [document] = contract["documents"]
+    assert (document["noticeType"], document["id"]) == ("UK9", "031416-2026")
+    contract["implementation"]["metrics"][2]["observations"][5]["period"]["endDate"] = "2025-12-31"
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(package))
+    done = initialised.run("ocds", "validate", str(bad), "--profile", "uk")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    where = "$.releases[1].contracts[0].implementation.metrics[2].observations[5].period.endDate"
+    assert f"{bad}: {where}: '2025-12-31' is not a 'date-time'" in done.stderr

@@ -13,6 +13,7 @@ from flows.common.settings import Settings
 from flows.cycle.stage_flows import run_stage_flow
 from flows.demo.build import build_portfolio
 from flows.demo.pbr import build_payment_by_results
+from flows.demo.performance import build_performance
 from flows.ocds import exporting
 from flows.ocds.exporting import export_ocds
 from flows.ocds.importing import import_ocds
@@ -31,6 +32,7 @@ AS_OF = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
 def demo(settings: Settings) -> Settings:
     build_portfolio(settings, run_stage_flow, database(settings))
     build_payment_by_results(settings)
+    build_performance(settings)
     return settings
 
 
