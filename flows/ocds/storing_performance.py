@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import insert
 from sqlmodel import Session
 
-from models.contracts import RECORDED_KIND, ContractKeyDate, key_dates_of
+from flows.performance.definitions import key_dates_again
+from models.contracts import RECORDED_KIND, Contract, ContractKeyDate, key_dates_of
 from models.performance.tables import PUBLISHED, ContractNotice, Kpi, KpiReading
 from policies.ocds.mapping import ContractPlan
 from policies.ocds.metrics import NoticeFacts
@@ -87,6 +88,13 @@ def store_performance(
             if rows:
                 session.execute(insert(KpiReading.__table__), rows)  # type: ignore[attr-defined]
             readings += len(rows)
+        if names:  # a contract with KPIs has its UK9 notices due (policies.contracts.key_dates): derive again
+            contract = session.get(Contract, contract_id)
+            assert contract is not None  # made in this transaction
+            contract.kpis = sorted(names)
+            session.add(contract)
+            session.flush()
+            key_dates_again(session, contract, kpi_exempt=False)
         keys = key_dates_of(session=session, contract_id=contract_id) if plan.notices else []
         performance_keys = [k for k in keys if k.kind == "performance_notice"]
         taken: set[str] = set()

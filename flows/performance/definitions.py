@@ -271,7 +271,7 @@ def set_kpis(
         _set_exemption(session, contract_id, old_exemption, new_exemption)
         contract.kpis = sorted(names)
         session.add(contract)
-        _key_dates_again(session, contract, kpi_exempt=new_exemption is not None)
+        key_dates_again(session, contract, kpi_exempt=new_exemption is not None)
         at: dict[str, Any] = {"before": before, "after": after}
         session.add(ContractVariation(contract_id=contract_id, varied_at=as_of, actor=actor, reason=reason, **at))
         append_event(session=session, effective_at=as_of, actor=actor, entity="contract", entity_ref=ref,
@@ -279,7 +279,7 @@ def set_kpis(
         return {"contract": ref, "changed": True, "kpis": after["kpis"], "rerated": rerated}
 
 
-def _key_dates_again(session: Session, contract: Contract, *, kpi_exempt: bool) -> None:
+def key_dates_again(session: Session, contract: Contract, *, kpi_exempt: bool) -> None:
     """Derive the key dates again: which UK9 notices are due follows the KPIs (policies.contracts.key_dates).
     Reminders for dates that went are cancelled and the contract queued for the sweep to plan the rest."""
     terms = contract.to_terms(kpi_exempt=kpi_exempt)
