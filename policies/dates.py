@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 import pendulum
 
 DEFAULT_ZONE = "Europe/London"
-_ISO_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_DATE_RE = re.compile(r"^(\d{4}-\d{2}-\d{2}|\d{8})$")  # extended or basic form; never a month, week or ordinal
 _OFFSET_RE = re.compile(r"(Z|[+-]\d{2}(:?\d{2})?)$", re.IGNORECASE)
 
 
@@ -47,18 +47,12 @@ def _wall_clock_problem(text: str, zone: str) -> str | None:
 def parse_iso_date(text: str) -> tuple[dt.date | None, str | None]:
     """A calendar date in ISO form, or a sentence saying why not."""
     cleaned = (text or "").strip()
-    if _ISO_DATE_RE.match(cleaned):  # the common case, fast; pendulum explains anything else
-        try:
-            return dt.date.fromisoformat(cleaned), None
-        except ValueError as exc:  # ISO in form, but no such day (2027-02-30): say why
-            return None, f"{cleaned!r} is not a date: {exc}"
+    if not _ISO_DATE_RE.match(cleaned):  # "2026-03" (which day?), "2026-W10-1" and "2026-060" are refused
+        return None, f"{text!r} is not a date in ISO form (YYYY-MM-DD, e.g. 2026-03-31)"
     try:
-        parsed = pendulum.parse((text or "").strip(), exact=True, strict=True)
-    except (ValueError, pendulum.parsing.exceptions.ParserError):
-        return None, f"{text!r} is not a date in ISO form (YYYY-MM-DD, e.g. 2026-03-31)"
-    if isinstance(parsed, pendulum.DateTime) or not isinstance(parsed, dt.date):
-        return None, f"{text!r} is not a date in ISO form (YYYY-MM-DD, e.g. 2026-03-31)"
-    return dt.date(parsed.year, parsed.month, parsed.day), None
+        return dt.date.fromisoformat(cleaned), None
+    except ValueError as exc:  # ISO in form, but no such day (2027-02-30): say why
+        return None, f"{cleaned!r} is not a date: {exc}"
 
 
 def parse_as_of(text: str, zone: str = DEFAULT_ZONE) -> tuple[dt.datetime | None, str | None]:
@@ -96,11 +90,7 @@ def add_months(anchor: dt.date, months: int) -> dt.date:
     year, month0 = divmod(index, 12)
     if anchor.day <= 28:
         return dt.date(year, month0 + 1, anchor.day)
-    last = 29 if month0 == 1 and calendar.isleap(year) else _DAYS_IN_MONTH[month0]
-    return dt.date(year, month0 + 1, min(anchor.day, last))
-
-
-_DAYS_IN_MONTH = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+    return dt.date(year, month0 + 1, min(anchor.day, calendar.monthrange(year, month0 + 1)[1]))
 
 
 class FutureDated(ValueError):

@@ -131,3 +131,25 @@ def test_any_other_instant_reads_as_iso_to_the_minute() -> None:
     # A second or a microsecond past midnight is not the start of the day, though it reads the same minute.
     assert shown_instant(dt.datetime(2026, 6, 30, 23, 0, 1, tzinfo=UTC)) == "2026-06-30T23:00+00:00"
     assert shown_instant(dt.datetime(2026, 6, 30, 23, 0, 0, 1, tzinfo=UTC)) == "2026-06-30T23:00+00:00"
+
+
+@pytest.mark.parametrize("text", ["2026-03", "2026", "2026-W10-1", "2026W101", "2026-060", "2026060", "2026-0331"])
+def test_a_month_a_week_or_a_day_of_the_year_is_refused_not_guessed(text: str) -> None:
+    # "2026-03" would have been read as 1 March 2026, and "2026-W10-1" as Monday 2 March: guesses either way.
+    assert parse_iso_date(text) == (None, f"{text!r} is not a date in ISO form (YYYY-MM-DD, e.g. 2026-03-31)")
+
+
+@pytest.mark.parametrize(
+    ("anchor", "expected"),
+    [
+        (dt.date(2026, 4, 30), dt.date(2026, 5, 30)),  # 30 April + 1 month: May has 31 days, so the 30th stands
+        (dt.date(2026, 4, 29), dt.date(2026, 5, 29)),
+        (dt.date(2026, 3, 31), dt.date(2026, 4, 30)),  # 31 March + 1: April has 30
+        (dt.date(2026, 7, 31), dt.date(2026, 8, 31)),  # July and August both have 31
+        (dt.date(2026, 12, 31), dt.date(2027, 1, 31)),
+        (dt.date(2026, 1, 30), dt.date(2026, 2, 28)),
+        (dt.date(2027, 12, 31), dt.date(2028, 1, 31)),
+    ],
+)
+def test_one_month_on_keeps_the_day_when_the_next_month_has_it(anchor: dt.date, expected: dt.date) -> None:
+    assert add_months(anchor, 1) == expected
