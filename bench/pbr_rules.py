@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from pbr_claims import scaled_card, write_claims, write_participants  # noqa: E402
+from pbr_data import scaled_card, write_claims, write_participants  # noqa: E402
 
 from flows.pbr.claims_file import read_claims  # noqa: E402
 from flows.pbr.ratecards import _card_fields  # noqa: E402
