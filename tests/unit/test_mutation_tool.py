@@ -1,6 +1,6 @@
 """The mutation tool's own checks: which changes it makes, what it leaves alone, and that a change takes effect."""
 
-from tests.mutation.mutate import find_mutants, mutated_code
+from tests.mutation.mutants import find_mutants, mutated_code
 
 SOURCE = '''"""A docstring with 12 in it is left alone."""
 
