@@ -37,3 +37,11 @@ def test_pence_round_trip_exactly(pence: int) -> None:
 
 def test_display() -> None:
     assert str(Money(Decimal("5250000"))) == "£5,250,000.00"
+
+
+def test_nothing_owed_shows_without_a_sign_and_a_recovery_with_one() -> None:
+    # A reconciliation line with nothing left to pay reads £0.00, never -£0.00; a £1,250.50 recovery reads
+    # -£1,250.50, the sign before the pound sign as a finance officer writes it.
+    assert str(Money(Decimal("0"))) == "£0.00"
+    assert str(Money(Decimal("-1250.50"))) == "-£1,250.50"
+    assert str(Money(Decimal("-0.01"))) == "-£0.01"
