@@ -104,3 +104,36 @@ def test_overlong_fields_are_refused_the_same_on_every_database(field: str, limi
     assert [str(p) for p in problems] == [f"{field}: is {limit + 1} characters long; the most is {limit}"]
     item, problems = validate_evidence({**GOOD, field: "x" * limit})
     assert problems == [] and item is not None
+
+
+@pytest.mark.parametrize(
+    ("scale", "level", "meaning"),
+    [
+        (StrengthScale.EIF, 1, "logic model"),
+        (StrengthScale.EIF, 2, "preliminary evidence"),
+        (StrengthScale.EIF, 3, "efficacy"),
+        (StrengthScale.EIF, 4, "effectiveness"),
+        (StrengthScale.SMS, 1, "correlation or description"),
+        (StrengthScale.SMS, 2, "before and after, or comparison without control"),
+        (StrengthScale.SMS, 3, "comparison with a control group"),
+        (StrengthScale.SMS, 4, "comparison with controls for other factors"),
+        (StrengthScale.SMS, 5, "randomised controlled trial"),
+    ],
+)
+def test_each_level_of_each_scale_says_what_it_means(scale: StrengthScale, level: int, meaning: str) -> None:
+    # The Early Intervention Foundation's levels 1-4 and the Maryland Scientific Methods Scale's 1-5.
+    assert Strength(scale, level).meaning == meaning
+
+
+def test_a_study_set_closer_to_ours_ranks_higher() -> None:
+    # Low, then medium, then high: a medium fit never ties with a high one.
+    assert sorted(ContextFit, key=lambda fit: fit.rank) == [ContextFit.LOW, ContextFit.MEDIUM, ContextFit.HIGH]
+
+
+def test_a_link_is_at_most_500_characters() -> None:
+    at_most = "https://example.org/" + "p" * (500 - len("https://example.org/"))
+    item, problems = validate_evidence({**GOOD, "link": at_most})
+    assert problems == [] and item is not None
+    item, problems = validate_evidence({**GOOD, "link": at_most + "p"})
+    assert item is None
+    assert [str(p) for p in problems] == ["link: is 501 characters long; the most is 500"]
