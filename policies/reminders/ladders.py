@@ -57,7 +57,7 @@ class Lead:
         if len(text) < 2 or text[-1] not in ("d", "m") or not text[:-1].isdigit():
             return None
         amount = int(text[:-1])
-        if amount < 0 or amount > (3660 if text[-1] == "d" else 120):
+        if amount > (3660 if text[-1] == "d" else 120):  # ten years either way; digits only, so never negative
             return None
         return cls(amount, LeadUnit(text[-1]))
 
@@ -75,20 +75,22 @@ class Ladder:
     kinds: tuple[KeyDateKind, ...]
     leads: tuple[Lead, ...]  # furthest ahead first
     notify: tuple[Role, ...]
-    escalate: bool = True  # the last step also goes to the escalation role unless acknowledged
+    escalate: bool  # the last step also goes to the escalation role unless acknowledged
 
 
 @dataclass(frozen=True)
 class ReminderPolicy:
+    """Every value comes from the policy file; its defaults live in one place, policies/reminders/policy_file.py."""
+
     ladders: Mapping[KeyDateKind, Ladder]
     tags: Mapping[Role, str]
-    send_time: dt.time = dt.time(8, 0)
-    working_days_only: bool = True
-    digest: bool = True
-    max_attempts: int = 5
-    retry_minutes: tuple[int, ...] = (5, 15, 60, 240)
-    late_after_minutes: int = 60
-    catch_up_days: int = 30
+    send_time: dt.time
+    working_days_only: bool
+    digest: bool
+    max_attempts: int
+    retry_minutes: tuple[int, ...]
+    late_after_minutes: int
+    catch_up_days: int
     sources: tuple[str, ...] = field(default=())
 
     @property

@@ -397,3 +397,25 @@ def test_a_snooze_never_holds_back_the_last_step() -> None:
     snoozed = {(1, deadline.key, deadline.due_on, "owner"): RecipientState(reminded=True, snoozed_until=D(2027, 3, 5))}
     planned = plan([deadline], D(2027, 3, 4), window_start=D(2027, 3, 3), states=snoozed)
     assert steps(planned) == [("1d", D(2027, 3, 4))] and any(p.escalation for p in planned)
+
+
+@pytest.mark.parametrize(
+    ("text", "lead"),
+    [
+        ("0d", Lead(0, LeadUnit.DAYS)),  # on the day itself
+        ("3660d", Lead(3660, LeadUnit.DAYS)),  # ten years ahead, the furthest a ladder reaches
+        ("3661d", None),
+        ("120m", Lead(120, LeadUnit.MONTHS)),
+        ("121m", None),
+        ("-1d", None),
+        ("d", None),
+        ("12w", None),
+    ],
+)
+def test_a_lead_time_is_a_whole_number_of_days_or_months_up_to_ten_years(text: str, lead: Lead | None) -> None:
+    assert Lead.parse(text) == lead
+
+
+def test_a_month_ahead_counts_as_31_days_when_steps_land_on_the_same_day() -> None:
+    # The order of steps that fall on one day: 1 month (31 days at most) and 90 days as days.
+    assert (Lead(1, LeadUnit.MONTHS).approx_days, Lead(90, LeadUnit.DAYS).approx_days) == (31, 90)
