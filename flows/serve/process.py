@@ -151,7 +151,12 @@ def _start_the_rest(
         parts.callback(scheduler.shutdown, wait=True)
         say(
             f"commission serve: scheduler: daily sweep {options.sweep_at:%H:%M} and delivery every "
-            f"{options.every_minutes} min ({settings.timezone}); notifier: {notifier}"
+            f"{options.every_minutes} min ({settings.timezone}); notifier: {notifier}; "
+            + (
+                f"nightly backup 02:30 to {settings.backups}, keeping {settings.backup_keep}"
+                if settings.backup_keep
+                else "nightly backup off (COMMISSIONING_BACKUP_KEEP=0)"
+            )
         )
     else:
         say("commission serve: scheduler off (--no-scheduler)")
