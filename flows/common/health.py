@@ -109,4 +109,4 @@ def _last_sweep_age(settings: Settings, now: dt.datetime) -> float | None:
         last = c.execute(query).scalar_one()
     if last is None:
         return None
-    return max(0.0, (now - last).total_seconds())
+    return max(0.0, float((now - last).total_seconds()))
