@@ -276,7 +276,10 @@ NIGHTLY_PATTERN = re.compile(r"^commissioning-\d{8}T\d{6}Z\.(sqlite|pgdump)$")
 
 def nightly_backup(settings: Settings, folder: Path, keep: int, *, now: dt.datetime) -> tuple[BackupDone, list[Path]]:
     """A backup named by ``now`` in ``folder``; then only the newest ``keep`` such backups are kept."""
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"{folder}: cannot be created: {exc.strerror or exc}") from None
     suffix = "sqlite" if normalise_url(settings.database_url).get_backend_name() == "sqlite" else "pgdump"
     done = backup(settings, folder / f"commissioning-{now.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}.{suffix}")
     ours = sorted(p for p in folder.iterdir() if NIGHTLY_PATTERN.match(p.name))

@@ -213,3 +213,21 @@ def test_nightly_backups_keep_the_newest_and_leave_other_files(settings: Setting
     assert sorted(p.name for p in folder.iterdir()) == sorted(
         ["notes.txt", *(f"commissioning-2026120{d}T023000Z{done.path.suffix}" for d in (2, 3))]
     )
+
+
+def test_serves_nightly_job_writes_a_backup_and_says_so_and_a_failure_is_one_line(
+    settings: Settings, tmp_path: Path
+) -> None:
+    from flows.reminders.scheduler import backup_job
+
+    said: list[str] = []
+    folder = tmp_path / "nightly"
+    backup_job(dataclasses.replace(settings, backup_dir=folder, backup_keep=3), lambda line, **_: said.append(line))()
+    assert [p.name for p in folder.iterdir()] and said == [f"nightly backup written to {next(folder.iterdir())}"]
+
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")  # a folder path under a file cannot be made
+    backup_job(
+        dataclasses.replace(settings, backup_dir=blocked / "b", backup_keep=3), lambda line, **_: said.append(line)
+    )()
+    assert said[1:] == [f"nightly backup failed: {blocked / 'b'}: cannot be created: Not a directory"]
