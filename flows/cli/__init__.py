@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "serve": ("serve",),
     "performance": ("kpis", "performance", "notices"),
     "ocds": ("ocds",),
+    "ops": ("backup", "restore", "deploy"),
 }
 
 

@@ -9,6 +9,8 @@ COMMISSIONING_ACTOR         who is acting, for the audit log (default: the login
 COMMISSIONING_REMINDER_POLICY  your reminder policy (default: <data dir>/reminders.toml if present)
 COMMISSIONING_APPRISE_CONFIG   apprise YAML or text config with tags (default: <data dir>/apprise.yml
                             if present; with none, reminders print to the console)
+COMMISSIONING_BACKUP_DIR    where serve's nightly backups go (default: <data dir>/backups)
+COMMISSIONING_BACKUP_KEEP   how many nightly backups serve keeps (default: 7; 0 turns them off)
 """
 
 import getpass
@@ -33,6 +35,12 @@ class Settings:
     apprise_config: Path | None = None
     performance_policy_file: Path | None = None
     policy_file_from: str = "COMMISSIONING_POLICY_FILE"  # where policy_file was named, for messages
+    backup_dir: Path | None = None  # None: <data dir>/backups
+    backup_keep: int = 7
+
+    @property
+    def backups(self) -> Path:
+        return self.backup_dir or self.data_dir / "backups"
 
     @property
     def prefect_home(self) -> Path:
@@ -102,7 +110,21 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         apprise_config=apprise,
         performance_policy_file=_file_setting(env, "COMMISSIONING_PERFORMANCE_POLICY", data_dir / "performance.toml"),
         policy_file_from=policy_file_from,
+        backup_dir=Path(env["COMMISSIONING_BACKUP_DIR"]).expanduser() if env.get("COMMISSIONING_BACKUP_DIR") else None,
+        backup_keep=_backup_keep(env.get("COMMISSIONING_BACKUP_KEEP")),
     )
+
+
+def _backup_keep(text: str | None) -> int:
+    if not text:
+        return 7
+    try:
+        keep = int(text)
+    except ValueError:
+        keep = -1
+    if not 0 <= keep <= 1000:
+        raise UserError(f"COMMISSIONING_BACKUP_KEEP {text!r} is not a number of backups from 0 to 1000")
+    return keep
 
 
 def _file_setting(env: Mapping[str, str], name: str, default: Path) -> Path | None:

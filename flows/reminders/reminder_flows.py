@@ -30,8 +30,14 @@ def deliver_task(as_of: str | None) -> dict[str, Any]:
 
 
 @flow(name="sweep-reminders")
-def sweep_reminders(as_of: str, dry_run: bool = False, send: bool = True, plan: bool = True) -> dict[str, Any]:
-    """Plan the reminders due by the end of ``as_of``'s day, then deliver every one that is ready."""
+def sweep_reminders(
+    as_of: str | None = None, dry_run: bool = False, send: bool = True, plan: bool = True
+) -> dict[str, Any]:
+    """Plan the reminders due by the end of ``as_of``'s day, then deliver every one that is ready.
+
+    ``as_of`` None means now: a Prefect schedule (prefect.yaml) starts the flow with no inputs, so the clock
+    is read here, once, at the edge of the run."""
+    as_of = as_of or dt.datetime.now(dt.UTC).isoformat()
     logger = get_run_logger()
     result: dict[str, Any] = {}
     if plan:

@@ -154,13 +154,46 @@ def sweep_job(say: Say) -> Callable[[], None]:
     return job
 
 
+BACKUP_AT = dt.time(2, 30)  # after the 01:00-02:00 hour the clock changes skip or repeat, before the sweep
+
+
+def backup_job(settings: Settings, say: Say) -> Callable[[], None]:
+    """The nightly backup (flows/common/backup.py), keeping ``settings.backup_keep``; a failure is one line."""
+    from flows.common.backup import nightly_backup
+
+    def job() -> None:
+        try:
+            done, removed = nightly_backup(
+                settings, settings.backups, settings.backup_keep, now=dt.datetime.now(dt.UTC)
+            )
+        except UserError as exc:
+            say(f"nightly backup failed: {exc}")
+            return
+        except Exception as exc:  # the next night tries again; serve carries on
+            say(f"nightly backup failed: {type(exc).__name__}: {str(exc).splitlines()[:1]}")
+            return
+        say(f"nightly backup written to {done.path}", bytes=done.size, removed=len(removed))
+
+    return job
+
+
 def start_scheduler(settings: Settings, *, sweep_at: dt.time, every_minutes: int, say: Say) -> Any:
-    """Start the two cron jobs and a catch-up run now (call after start_prefect, inside ``scheduler_lock``).
+    """Start the cron jobs and a catch-up run now (call after start_prefect, inside ``scheduler_lock``).
 
     The caller stops it with ``shutdown(wait=True)``, which lets a running job finish.
     """
     job = sweep_job(say)
     scheduler = build_scheduler(settings, job, sweep_at=sweep_at, every_minutes=every_minutes)
+    if settings.backup_keep > 0:
+        from apscheduler.triggers.cron import CronTrigger
+
+        scheduler.add_job(
+            backup_job(settings, say),
+            CronTrigger(hour=BACKUP_AT.hour, minute=BACKUP_AT.minute, timezone=ZoneInfo(settings.timezone)),
+            id="nightly-backup",
+            name="nightly backup",
+            replace_existing=True,
+        )
     scheduler.start()
     scheduler.add_job(job, id="catch-up", name="catch-up on start", replace_existing=True)
     return scheduler

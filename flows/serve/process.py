@@ -141,17 +141,26 @@ def _start_the_rest(
     """The web app, then the scheduler; each one's stop goes on ``parts``."""
     from flows.reminders.scheduler import start_scheduler
 
+    app = None
     if web is not None and web_app is not None:
-        web.start(web_app(settings))  # after start_prefect: flows the app starts run on serve's API
+        app = web_app(settings)
+        web.start(app)  # after start_prefect: flows the app starts run on serve's API
         say(f"commission serve: web app on {web.url}" + _exposure(options.host))
     else:
         say("commission serve: web app off (--no-web)")
     if options.scheduler:
         scheduler = start_scheduler(settings, sweep_at=options.sweep_at, every_minutes=options.every_minutes, say=say)
         parts.callback(scheduler.shutdown, wait=True)
+        if app is not None:
+            app.state.scheduler = scheduler  # /readyz checks it is alive
         say(
             f"commission serve: scheduler: daily sweep {options.sweep_at:%H:%M} and delivery every "
-            f"{options.every_minutes} min ({settings.timezone}); notifier: {notifier}"
+            f"{options.every_minutes} min ({settings.timezone}); notifier: {notifier}; "
+            + (
+                f"nightly backup 02:30 to {settings.backups}, keeping {settings.backup_keep}"
+                if settings.backup_keep
+                else "nightly backup off (COMMISSIONING_BACKUP_KEEP=0)"
+            )
         )
     else:
         say("commission serve: scheduler off (--no-scheduler)")

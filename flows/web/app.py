@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 
 from flows.common.errors import UserError
 from flows.common.settings import Settings
-from flows.web import auth
+from flows.web import auth, health
 from flows.web.logs import mask_secret_paths
 from flows.web.pages import (
     account,
@@ -55,6 +55,7 @@ def create_app(settings: Settings) -> FastAPI:
     for module in (board, projects, payments, claims, pbr_files, contracts, due, reminders, audit, admin, account):
         app.include_router(module.router)
     _core_routes(app)
+    health.install(app, settings)
     _error_handlers(app)
     return app
 

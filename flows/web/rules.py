@@ -21,6 +21,8 @@ OWN_FEED = frozenset({C, F, P, ADM})  # a personal calendar token; an auditor ch
 
 RULES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/healthz"): PUBLIC,
+    ("GET", "/readyz"): PUBLIC,  # counts and check names only (flows/common/health.py)
+    ("GET", "/metrics"): PUBLIC,
     ("GET", "/sign-in"): PUBLIC,
     ("POST", "/sign-in"): PUBLIC,
     ("GET", "/calendar/{token}.ics"): PUBLIC,  # the secret token in the URL is the key

@@ -61,6 +61,10 @@ class PrivateCluster:
             "UTF8",
             "--no-sync",
         )
+        return self.resume()
+
+    def resume(self) -> str:
+        """Start the server on its data directory (again, after ``pause``); return its URL."""
         options = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.root} -c fsync=off"
         self._run(
             str(self.bindir / "pg_ctl"),
@@ -82,6 +86,10 @@ class PrivateCluster:
                     break
             time.sleep(0.1)
         return f"postgresql://{self.user}@127.0.0.1:{self.port}/postgres"
+
+    def pause(self) -> None:
+        """Stop the server, keeping its data, as an outage would."""
+        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "fast", "-w", "stop")
 
     def stop(self) -> None:
         try:

@@ -1,0 +1,289 @@
+"""Backups and restores of the project's database: one file, consistent, restorable into an empty database.
+
+- SQLite: the online backup API (``sqlite3.Connection.backup``) copies the whole database in one step, from one
+  read snapshot, while flows keep writing (WAL lets them). The backup file is itself an SQLite database.
+- PostgreSQL: ``pg_dump --format=custom``, which reads one repeatable-read snapshot. The password goes to
+  pg_dump and pg_restore in the PGPASSWORD environment variable, never on their command line or in our output.
+
+Either way a transaction is wholly in a backup or wholly out of it: a payment run's ledger entries are there
+exactly when its event is. ``restore`` refuses a database that already has tables (it never merges), refuses a
+backup from a newer schema than this version knows, and migrates an older one forward, as ``commission init``
+would. Example::
+
+    commission backup -o /backups/commissioning-2026-12-06.sqlite
+    COMMISSIONING_DATABASE_URL=sqlite:////srv/new.db commission restore /backups/commissioning-2026-12-06.sqlite
+"""
+
+import datetime as dt
+import glob
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import inspect
+from sqlalchemy.engine import URL
+
+from flows.common.errors import UserError
+from flows.common.files import replacing
+from flows.common.runtime import database, engine
+from flows.common.settings import Settings
+from models.db import normalise_url, safe_url, schema_revision, scrub_secrets
+from models.revision import SCHEMA_REVISION
+
+PG_MAGIC = b"PGDMP"
+SQLITE_MAGIC = b"SQLite format 3\x00"
+TOOL_TIMEOUT_SECONDS = 6 * 3600
+BUSY_TIMEOUT_MS = 30_000
+
+
+@dataclass(frozen=True)
+class BackupDone:
+    path: Path
+    backend: str
+    revision: str
+    size: int
+
+
+@dataclass(frozen=True)
+class RestoreDone:
+    backend: str
+    revision: str  # the backup's
+    migrated_to: str | None  # the revision it was migrated to, if it was older than this version's
+
+
+# --------------------------------------------------------------------------- backup
+
+
+def backup(settings: Settings, path: Path) -> BackupDone:
+    """Write a consistent backup of the configured database to ``path``, whole or not at all."""
+    url = normalise_url(settings.database_url)
+    eng = database(settings, require_schema=False)  # an older schema is backed up too (before an upgrade)
+    revision = schema_revision(eng)
+    if revision is None:
+        raise UserError(f"the database at {safe_url(eng.url)} has no schema yet: there is nothing to back up")
+    backend = url.get_backend_name()
+    with replacing(path) as target:
+        if target == path:  # a device or pipe: make the backup aside, then copy it in
+            with tempfile.TemporaryDirectory(prefix="commissioning-backup-") as scratch:
+                made = Path(scratch) / "backup"
+                _make(settings, url, made)
+                with open(made, "rb") as source, open(target, "wb") as out:
+                    shutil.copyfileobj(source, out, 1 << 20)
+        else:
+            _make(settings, url, target)
+    size = path.stat().st_size if path.is_file() else 0
+    return BackupDone(path=path, backend=backend, revision=revision, size=size)
+
+
+def _make(settings: Settings, url: URL, target: Path) -> None:
+    if url.get_backend_name() == "sqlite":
+        _sqlite_backup(Path(str(url.database)), target)
+    else:
+        _pg_tool(
+            settings, url, "pg_dump", ["--format=custom", "--no-owner", "--no-privileges", f"--file={target}"], target
+        )
+
+
+def _sqlite_backup(source_path: Path, target: Path) -> None:
+    source = sqlite3.connect(f"file:{source_path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+    try:
+        copy = sqlite3.connect(target)
+        try:
+            source.backup(copy)  # pages=-1: the whole database in one step, from one snapshot
+        finally:
+            copy.close()
+    except sqlite3.Error as exc:
+        raise UserError(f"{target.name}: the backup failed: {exc}") from None
+    finally:
+        source.close()
+
+
+# --------------------------------------------------------------------------- restore
+
+
+def restore(settings: Settings, path: Path) -> RestoreDone:
+    """Restore ``path`` into the configured database, which must be empty; migrate an older backup forward."""
+    kind = backup_kind(path)
+    url = normalise_url(settings.database_url)
+    backend = url.get_backend_name()
+    if kind != backend:
+        raise UserError(
+            f"{path} is a {_name(kind)} backup and COMMISSIONING_DATABASE_URL names a {_name(backend)} database; "
+            f"restore it into a {_name(kind)} database"
+        )
+    revision = _sqlite_revision(path) if kind == "sqlite" else _pg_revision(settings, url, path)
+    check_revision(path, revision)
+    _refuse_non_empty(settings)
+    if kind == "sqlite":
+        _sqlite_restore(path, Path(str(url.database)))
+    else:
+        _pg_tool(
+            settings,
+            url,
+            "pg_restore",
+            ["--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction", str(path)],
+            path,
+            database_arg="--dbname",
+        )
+    migrated_to = None
+    if revision != SCHEMA_REVISION:
+        from models.migrate import upgrade
+
+        upgrade(engine(settings))
+        migrated_to = SCHEMA_REVISION
+    return RestoreDone(backend=backend, revision=revision, migrated_to=migrated_to)
+
+
+def backup_kind(path: Path) -> str:
+    """ "sqlite" or "postgresql", from the file's first bytes; a UserError for anything else."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(len(SQLITE_MAGIC))
+    except OSError as exc:
+        raise UserError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+    if head.startswith(SQLITE_MAGIC):
+        return "sqlite"
+    if head.startswith(PG_MAGIC):
+        return "postgresql"
+    raise UserError(f"{path} is not a backup made by `commission backup` (neither SQLite nor pg_dump's custom format)")
+
+
+def check_revision(path: Path, revision: str) -> None:
+    """Refuse a backup with no schema revision, or from a newer version of this product."""
+    if not re.fullmatch(r"\d{4}", revision):
+        raise UserError(f"{path} has no schema revision: it is not a backup made by `commission backup`")
+    if int(revision) > int(SCHEMA_REVISION):
+        raise UserError(
+            f"{path} was taken at schema {revision}, newer than this version's {SCHEMA_REVISION}; "
+            "restore it with the version of commissioning that took it (or a newer one)"
+        )
+
+
+def _refuse_non_empty(settings: Settings) -> None:
+    eng = database(settings, require_schema=False)
+    with eng.connect() as connection:
+        tables = inspect(connection).get_table_names()
+    if tables:
+        raise UserError(
+            f"the database at {safe_url(eng.url)} is not empty ({len(tables)} tables); a backup is restored only "
+            "into an empty database: create a new one and point COMMISSIONING_DATABASE_URL at it"
+        )
+
+
+def _sqlite_revision(path: Path) -> str:
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as connection:
+            row = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+    except sqlite3.Error:
+        return ""
+    return str(row[0]) if row else ""
+
+
+def _sqlite_restore(path: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        into = sqlite3.connect(target, timeout=BUSY_TIMEOUT_MS / 1000)
+        try:
+            source.backup(into)  # one step: the restored database appears whole, in one transaction
+        finally:
+            into.close()
+    except sqlite3.Error as exc:
+        raise UserError(f"{target}: the restore failed: {exc}") from None
+    finally:
+        source.close()
+
+
+def _pg_revision(settings: Settings, url: URL, path: Path) -> str:
+    """The alembic_version row in a custom-format dump, read with pg_restore (no database needed)."""
+    script = _pg_tool(settings, url, "pg_restore", ["--data-only", "--table=alembic_version", "--file=-", str(path)],
+                      path, database_arg=None)  # fmt: skip
+    match = re.search(r"^COPY \S*alembic_version .*? FROM stdin;\n(\d{4})\n", script, re.MULTILINE)
+    return match.group(1) if match else ""
+
+
+# --------------------------------------------------------------------------- the PostgreSQL tools
+
+
+def pg_tool_path(name: str) -> Path:
+    """``pg_dump`` or ``pg_restore``: on PATH, else the newest under /usr/lib/postgresql/*/bin."""
+    found = shutil.which(name)
+    if found:
+        return Path(found)
+    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), key=_version_key, reverse=True)
+    if candidates:
+        return Path(candidates[0])
+    raise UserError(f"{name} was not found on PATH or under /usr/lib/postgresql; install PostgreSQL's client tools")
+
+
+def _version_key(path: str) -> int:
+    match = re.search(r"/postgresql/(\d+)/", path)
+    return int(match.group(1)) if match else 0
+
+
+def _pg_tool(
+    settings: Settings, url: URL, name: str, args: list[str], path: Path, *, database_arg: str | None = "--dbname"
+) -> str:
+    """Run a PostgreSQL client tool against the database, the password in its environment; return its output."""
+    env = dict(os.environ)
+    if url.password:
+        env["PGPASSWORD"] = str(url.password)
+    command = [str(pg_tool_path(name)), *args]
+    if database_arg is not None:
+        command.insert(1, f"{database_arg}={_conninfo(url)}")
+    try:
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=TOOL_TIMEOUT_SECONDS,
+                              stdin=subprocess.DEVNULL)  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise UserError(f"{name} could not run: {exc}") from None
+    if done.returncode != 0:
+        lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
+        reason = lines[0].removeprefix(f"{name}: ").removeprefix("error: ") if lines else f"exit {done.returncode}"
+        raise UserError(f"{path}: {name} failed: {scrub_secrets(reason, settings.database_url)}")
+    return done.stdout
+
+
+def _conninfo(url: URL) -> str:
+    """A libpq connection string without the password (which goes in PGPASSWORD)."""
+    from psycopg.conninfo import make_conninfo
+
+    params: dict[str, str] = {"dbname": str(url.database or "")}
+    if url.host:
+        params["host"] = str(url.host)
+    if url.port:
+        params["port"] = str(url.port)
+    if url.username:
+        params["user"] = str(url.username)
+    for key, value in url.query.items():
+        if "pass" not in key.lower() and isinstance(value, str):
+            params[key] = value
+    return make_conninfo(**params)
+
+
+def _name(backend: str) -> str:
+    return {"sqlite": "SQLite", "postgresql": "PostgreSQL"}.get(backend, backend)
+
+
+# --------------------------------------------------------------------------- nightly backups (serve)
+
+NIGHTLY_PATTERN = re.compile(r"^commissioning-\d{8}T\d{6}Z\.(sqlite|pgdump)$")
+
+
+def nightly_backup(settings: Settings, folder: Path, keep: int, *, now: dt.datetime) -> tuple[BackupDone, list[Path]]:
+    """A backup named by ``now`` in ``folder``; then only the newest ``keep`` such backups are kept."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"{folder}: cannot be created: {exc.strerror or exc}") from None
+    suffix = "sqlite" if normalise_url(settings.database_url).get_backend_name() == "sqlite" else "pgdump"
+    done = backup(settings, folder / f"commissioning-{now.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}.{suffix}")
+    ours = sorted(p for p in folder.iterdir() if NIGHTLY_PATTERN.match(p.name))
+    removed = ours[: max(0, len(ours) - keep)]
+    for old in removed:
+        old.unlink(missing_ok=True)
+    return done, removed

@@ -1,0 +1,89 @@
+"""``commission deploy``: register prefect.yaml's deployments with a Prefect server, on a process work pool.
+
+The list of deployments (names, entrypoints, schedules) lives in one place, ``prefect.yaml`` at the root of the
+project's code, so ``prefect deploy --all`` and this command agree. This command adds what the YAML cannot say
+portably: the directory the workers load the code from (``--source``, the same checkout path on every worker),
+and a pool it creates if missing. A cron schedule carries its time zone (Europe/London): Prefect's plain
+``cron=`` is UTC and would move an hour at each clock change (shared/PITFALLS.md).
+
+Example::
+
+    PREFECT_API_URL=http://127.0.0.1:4200/api commission deploy --source /srv/commissioning
+"""
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flows.common.errors import UserError
+from flows.common.runtime import configure_prefect
+from flows.common.settings import Settings
+
+MANIFEST = "prefect.yaml"
+POOL_TYPE = "process"
+
+
+def read_manifest(source: Path) -> list[dict[str, Any]]:
+    """prefect.yaml's deployments, each checked for a name and an entrypoint."""
+    import yaml
+
+    path = source / MANIFEST
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UserError(f"{path}: cannot be read: {exc.strerror or exc}; --source names the project's code") from None
+    except yaml.YAMLError as exc:
+        raise UserError(f"{path}: is not valid YAML: {str(exc).splitlines()[0]}") from None
+    deployments = document.get("deployments") if isinstance(document, dict) else None
+    if not isinstance(deployments, list) or not deployments:
+        raise UserError(f"{path}: has no deployments list")
+    for n, item in enumerate(deployments, 1):
+        if not isinstance(item, dict) or not item.get("name") or not item.get("entrypoint"):
+            raise UserError(f"{path}: deployment {n} needs a name and an entrypoint")
+    return deployments
+
+
+def deploy_all(settings: Settings, *, source: Path, pool: str) -> list[str]:
+    """Create the pool if missing and every deployment; return one line per thing done."""
+    url = os.environ.get("PREFECT_API_URL")
+    if not url:
+        raise UserError(
+            "PREFECT_API_URL is not set: name the Prefect server to deploy to, e.g. http://127.0.0.1:4200/api"
+        )
+    manifest = read_manifest(source)
+    configure_prefect(settings)
+    from prefect import Flow
+    from prefect.schedules import Cron
+
+    lines = [_ensure_pool(pool)]
+    for item in manifest:
+        schedules = [Cron(s["cron"], timezone=s.get("timezone", "UTC")) for s in item.get("schedules") or []]
+        flow: Any = Flow.from_source(source=str(source), entrypoint=item["entrypoint"])
+        # to_deployment + apply, not flow.deploy: 3.8.8's deploy asks the server for the pool's workers with
+        # limit=None, which its own server refuses (422).
+        deployment = flow.to_deployment(
+            name=item["name"],
+            schedules=schedules,
+            parameters=item.get("parameters") or {},
+            description=item.get("description"),
+        )
+        deployment.apply(work_pool_name=pool)
+        when = "; ".join(f"{s['cron']} {s.get('timezone', 'UTC')}" for s in item.get("schedules") or []) or "on demand"
+        lines.append(f"Deployment {flow.name}/{item['name']} on pool {pool}: {when}.")
+    return lines
+
+
+def _ensure_pool(pool: str) -> str:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.exceptions import ObjectNotFound
+
+    with get_client(sync_client=True) as client:
+        try:
+            existing = client.read_work_pool(pool)
+        except ObjectNotFound:
+            client.create_work_pool(WorkPoolCreate(name=pool, type=POOL_TYPE))
+            return f"Work pool {pool} ({POOL_TYPE}) created."
+    if existing.type != POOL_TYPE:
+        raise UserError(f"work pool {pool} exists but is a {existing.type} pool; use a {POOL_TYPE} pool (--pool)")
+    return f"Work pool {pool} ({POOL_TYPE}) already there."

@@ -1,0 +1,220 @@
+"""Beyond one machine, for real on 127.0.0.1: PostgreSQL for the data and for a `prefect server`, the
+deployments registered by `commission deploy`, two `prefect worker start --pool commissioning` processes, and
+the sweep deployment triggered through Prefect's API. Every due reminder reaches the loopback webhook once."""
+
+import contextlib
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+from sqlalchemy.engine import make_url
+
+from tests.e2e.conftest import Cli
+from tests.e2e.reminders.test_reminders_cli import TODAY, add_contract, send_at_midnight
+from tests.integration.conftest import create_pg_database
+from tests.support.prefect_server import prefect_server
+from tests.support.servers import WebhookSink
+
+pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore:'imghdr' is deprecated:DeprecationWarning")]
+
+ROOT = Path(__file__).resolve().parents[2]
+IDS = re.compile(r"reminder #(\d+)")
+FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
+
+
+def asyncpg_url(url: str) -> str:
+    return make_url(url).set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="module")
+def server(postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Prefect server whose own database is on the test's PostgreSQL cluster (with pg_trgm, which it needs)."""
+    url = create_pg_database(postgres_server_url, "prefect_e2e")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    home = tmp_path_factory.mktemp("prefect-server")
+    with prefect_server(home, PREFECT_SERVER_DATABASE_CONNECTION_URL=asyncpg_url(url)) as api:
+        yield api
+
+
+def start_worker(cli: Cli, api: str, log: Path, name: str) -> "subprocess.Popen[bytes]":
+    env = {**cli.env, "PREFECT_API_URL": api, "PYTHONPATH": str(ROOT), "PREFECT_HOME": str(log.parent / name),
+           "DO_NOT_TRACK": "1", "PREFECT_WORKER_QUERY_SECONDS": "1"}  # fmt: skip
+    prefect = str(Path(sys.executable).with_name("prefect"))
+    return subprocess.Popen(
+        [prefect, "worker", "start", "--pool", "commissioning", "--type", "process", "--name", name],
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def start_run(api: str, flow: str, deployment: str, parameters: dict[str, object] | None = None) -> str:
+    """Start a run of ``flow/deployment`` through Prefect's API; return its id."""
+    found = httpx.get(f"{api}/deployments/name/{flow}/{deployment}", timeout=10)
+    found.raise_for_status()
+    body = {"parameters": parameters or {}}
+    created = httpx.post(f"{api}/deployments/{found.json()['id']}/create_flow_run", json=body, timeout=10)
+    created.raise_for_status()
+    return str(created.json()["id"])
+
+
+def run_deployment(
+    api: str, flow: str, deployment: str, parameters: dict[str, object] | None = None, timeout: float = 240
+) -> dict[str, object]:
+    """Start a run of ``flow/deployment`` and wait (bounded) for a final state."""
+    run_id = start_run(api, flow, deployment, parameters)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run: dict[str, object] = httpx.get(f"{api}/flow_runs/{run_id}", timeout=10).json()
+        if run["state_type"] in FINAL:
+            return run
+        time.sleep(1)
+    raise AssertionError(f"flow run {run_id} of {flow}/{deployment} did not finish within {timeout:.0f} s")
+
+
+def test_the_sweep_deployment_on_two_workers_delivers_every_due_reminder_once(
+    postgres_server_url: str, server: str, tmp_path: Path
+) -> None:
+    database = create_pg_database(postgres_server_url, "commissioning_e2e")
+    cli = Cli(tmp_path / "data", COMMISSIONING_DATABASE_URL=database, PREFECT_API_URL=server)
+    cli.ok("init")
+    add_contract(send_at_midnight(cli), TODAY)
+    with WebhookSink() as webhook:
+        (cli.data_dir / "apprise.yml").write_text(
+            f"urls:\n  - {webhook.url()}:\n      tag: owner, commissioning, finance, escalation\n"
+        )
+        deployed = cli.ok("deploy", "--source", str(ROOT))
+        assert "Deployment sweep-reminders/sweep on pool commissioning: 0 7 * * * Europe/London." in deployed
+        workers = [start_worker(cli, server, tmp_path / f"worker-{n}.log", f"worker-{n}") for n in (1, 2)]
+        try:
+            run = run_deployment(server, "sweep-reminders", "sweep")
+            assert run["state_type"] == "COMPLETED", _logs(tmp_path)
+            again = run_deployment(server, "sweep-reminders", "delivery")  # the next pass finds nothing to send
+            assert again["state_type"] == "COMPLETED", _logs(tmp_path)
+        finally:
+            for worker in workers:
+                os.killpg(worker.pid, signal.SIGKILL)
+                worker.wait(timeout=30)
+        delivered = [int(i) for r in webhook.requests for i in IDS.findall(r.json["message"])]
+    sent = cli.json("reminders", "list", "--status", "sent")
+    assert sent, "the contract's break notice has a step due today"
+    assert sorted(delivered) == sorted(r["id"] for r in sent)  # each once: no reminder twice, none missed
+
+
+def _logs(folder: Path) -> str:
+    return "\n".join(p.read_text(errors="replace")[-3000:] for p in sorted(folder.glob("worker-*.log")))
+
+
+def stored_claims(url: str) -> list[tuple[object, ...]]:
+    with psycopg.connect(url) as conn:
+        return [
+            tuple(row)
+            for row in conn.execute(
+                "SELECT line, ref, participant, outcome, achieved_on, verdict, reasons, payable_pence FROM pbr_claim "
+                "ORDER BY line"
+            )
+        ]
+
+
+def imports_kept(url: str) -> tuple[int, int, int]:
+    """Claims, claim imports and import events in the database."""
+    with psycopg.connect(url) as conn:
+        return tuple(  # type: ignore[return-value]
+            conn.execute(q).fetchone()[0]  # type: ignore[index]
+            for q in (
+                "SELECT COUNT(*) FROM pbr_claim",
+                "SELECT COUNT(*) FROM claim_import",
+                "SELECT COUNT(*) FROM event WHERE action = 'claims_imported'",
+            )
+        )
+
+
+def pbr_database(postgres_server_url: str, tmp_path: Path, name: str, server: str) -> tuple[Cli, str]:
+    """A PostgreSQL database with contract FCF-2025-01, its rate card and 240 participants, set up by the CLI."""
+    from tests.e2e.pbr.test_pbr_cli import CARD, add_fcf_contract
+    from tests.integration.pbr.test_pbr_parallel import A, write_files
+
+    url = create_pg_database(postgres_server_url, f"commissioning_{name}")
+    cli = Cli(tmp_path / name, COMMISSIONING_DATABASE_URL=url, PREFECT_API_URL=server)
+    cli.ok("init")
+    add_fcf_contract(cli)
+    cli.ok("ratecard", "import", str(CARD))
+    people, _ = write_files(tmp_path, A)
+    cli.run("participants", "import", str(people))  # some are refused as not eligible: reported, not an error
+    return cli, url
+
+
+def test_a_worker_killed_during_a_claims_import_keeps_nothing_and_the_rerun_is_a_clean_import(
+    postgres_server_url: str, server: str, tmp_path: Path
+) -> None:
+    from tests.integration.pbr.test_pbr_parallel import A, write_files
+
+    cli, url = pbr_database(postgres_server_url, tmp_path, "killed", server)
+    _, claims = write_files(tmp_path, A)
+    cli.ok("deploy", "--source", str(ROOT))
+    as_of = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
+    parameters = {"path": str(claims), "as_of": as_of, "actor": "finance"}
+
+    # The test holds a lock on the audit log, so the import waits at its last write with everything else
+    # written but not committed: then the worker and its flow run are killed, as a machine that dies would be.
+    blocker = psycopg.connect(url)
+    blocker.execute("LOCK TABLE event IN SHARE ROW EXCLUSIVE MODE")
+    worker = start_worker(cli, server, tmp_path / "worker-killed.log", "worker-killed")
+    try:
+        run_id = start_run(server, "import-claims", "import-claims", parameters)
+        waiting = None
+        deadline = time.monotonic() + 180
+        while waiting is None and time.monotonic() < deadline:
+            with psycopg.connect(url, autocommit=True) as watch:
+                waiting = watch.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                ).fetchone()
+            time.sleep(0.5)
+        assert waiting is not None, _logs(tmp_path)
+        run = httpx.get(f"{server}/flow_runs/{run_id}", timeout=10).json()
+        assert run["state_type"] == "RUNNING"
+        flow_pid = int(str(run["infrastructure_pid"]).rsplit(":", 1)[-1])
+        os.killpg(worker.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):  # it may have gone with the worker's group
+            os.kill(flow_pid, signal.SIGKILL)
+        worker.wait(timeout=30)
+    finally:
+        blocker.rollback()
+        blocker.close()
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait(timeout=30)
+    deadline = time.monotonic() + 60  # PostgreSQL ends the dead client's session and rolls its transaction back
+    while time.monotonic() < deadline:
+        with psycopg.connect(url, autocommit=True) as watch:
+            if (
+                watch.execute("SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database()").fetchone()[0]
+                <= 1
+            ):  # type: ignore[index]
+                break
+        time.sleep(0.5)
+    assert imports_kept(url) == (0, 0, 0)
+
+    again = start_worker(cli, server, tmp_path / "worker-again.log", "worker-again")
+    try:
+        rerun = run_deployment(server, "import-claims", "import-claims", parameters)
+        assert rerun["state_type"] == "COMPLETED", _logs(tmp_path)
+    finally:
+        os.killpg(again.pid, signal.SIGKILL)
+        again.wait(timeout=30)
+
+    clean, clean_url = pbr_database(postgres_server_url, tmp_path, "clean", server)
+    clean.ok("claims", "import", str(claims))
+    assert imports_kept(url) == imports_kept(clean_url) and imports_kept(url)[0] > 0
+    assert stored_claims(url) == stored_claims(clean_url)
