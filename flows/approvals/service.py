@@ -48,15 +48,18 @@ def propose(
     actor: str,
     as_of: dt.datetime,
     period: str | None = None,
+    now: dt.datetime | None = None,
 ) -> tuple[Proposal, bool]:
     """The pending proposal for ``key`` (and True), or a new one (and False), in the caller's transaction.
 
-    A pending one computed from other inputs is stale: it is closed (rejected, saying so) and replaced."""
+    A pending one computed from other inputs is stale: it is closed (rejected, saying so) and replaced. It
+    expires the policy's hours after it was entered (``now``, the real clock by default), whatever its as-of."""
     assert contract.id is not None
+    entered = now or dt.datetime.now(dt.UTC)
     policy = controls_policy(settings)
     mark = fingerprint(inputs)
     pending = pending_proposal(session=session, contract_id=contract.id, key=key)
-    if pending is not None and pending.expires_at <= as_of:
+    if pending is not None and pending.expires_at <= entered:
         _close(
             settings, session, pending, Status.EXPIRED, by="policy", at=pending.expires_at, reason="not decided in time"
         )
@@ -81,7 +84,7 @@ def propose(
         status=Status.PROPOSED.value,
         proposed_by=actor,
         proposed_at=as_of,
-        expires_at=as_of + policy.expires_after,
+        expires_at=max(entered, as_of) + policy.expires_after,
     )
     session.add(proposal)
     session.flush()
@@ -98,8 +101,11 @@ def approve(
     as_of: dt.datetime,
     now: dt.datetime | None = None,
 ) -> dict[str, Any]:
-    """Approve; at the last approval needed the proposal is applied. Refusals name every reason."""
-    expire_stale(settings, as_of=as_of)
+    """Approve; at the last approval needed the proposal is applied. Refusals name every reason.
+
+    ``as_of`` dates the approval and what it writes; ``now`` (the real clock by default) decides expiry."""
+    clock = now or dt.datetime.now(dt.UTC)
+    expire_stale(settings, now=clock)
     with unit_of_work(database(settings)) as session:
         proposal = _proposal(session, proposal_id)
         approvals = [a.approver for a in approvals_of(session=session, proposal_id=proposal_id)]
@@ -110,7 +116,7 @@ def approve(
             proposer=proposal.proposed_by,
             approved_by=approvals,
             expires_at=proposal.expires_at,
-            at=as_of,
+            at=clock,
         )
         if as_of < proposal.proposed_at:
             reasons.append(f"an approval cannot be dated before the proposal ({shown_instant(proposal.proposed_at)})")
@@ -141,7 +147,7 @@ def reject(
     """Reject a pending proposal, with a reason; nothing it proposed is written."""
     if not reason.strip():
         raise UserError("--reason: say why it is rejected (it goes in the audit log)")
-    expire_stale(settings, as_of=as_of)
+    expire_stale(settings)
     with unit_of_work(database(settings)) as session:
         proposal = _proposal(session, proposal_id)
         reasons = rejection_refusals(status=Status(proposal.status), who=by, roles=roles, proposer=proposal.proposed_by)
@@ -152,10 +158,12 @@ def reject(
         return {"proposal": public(session, proposal), "result": {}}
 
 
-def expire_stale(settings: Settings, *, as_of: dt.datetime) -> int:
-    """Close every pending proposal whose time ran out by ``as_of`` (each with its event); how many."""
+def expire_stale(settings: Settings, *, now: dt.datetime | None = None) -> int:
+    """Close every pending proposal whose time ran out by ``now`` (the real clock by default), each with its
+    event dated when it expired; how many. Run on every read and decision, and by the sweep."""
+    clock = now or dt.datetime.now(dt.UTC)
     with unit_of_work(database(settings)) as session:
-        due = [p for p in proposals(session=session, status=Status.PROPOSED.value) if p.expires_at <= as_of]
+        due = [p for p in proposals(session=session, status=Status.PROPOSED.value) if p.expires_at <= clock]
         for proposal in due:
             _close(settings, session, proposal, Status.EXPIRED, by="policy", at=proposal.expires_at,
                    reason="not decided in time")  # fmt: skip
@@ -163,12 +171,12 @@ def expire_stale(settings: Settings, *, as_of: dt.datetime) -> int:
 
 
 def list_proposals(
-    settings: Settings, *, status: str | None = None, as_of: dt.datetime, provider_names: Collection[str] | None = None
+    settings: Settings, *, status: str | None = None, provider_names: Collection[str] | None = None
 ) -> list[dict[str, Any]]:
     """Proposals, newest first (expired ones closed first); ``provider_names`` limits them to those providers'."""
     if status is not None and status not in {s.value for s in Status} | {"pending"}:
         raise UserError(f"--status: {status!r} is not one of pending, approved, rejected, expired")
-    expire_stale(settings, as_of=as_of)
+    expire_stale(settings)
     wanted = Status.PROPOSED.value if status == "pending" else status
     with unit_of_work(database(settings)) as session:
         rows = [public(session, p) for p in proposals(session=session, status=wanted)]
@@ -177,9 +185,9 @@ def list_proposals(
     return rows
 
 
-def get_proposal(settings: Settings, proposal_id: int, *, as_of: dt.datetime) -> dict[str, Any]:
+def get_proposal(settings: Settings, proposal_id: int) -> dict[str, Any]:
     """One proposal with its preview and approvals."""
-    expire_stale(settings, as_of=as_of)
+    expire_stale(settings)
     with unit_of_work(database(settings)) as session:
         return public(session, _proposal(session, proposal_id))
 

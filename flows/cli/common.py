@@ -183,3 +183,31 @@ def changes_said(before: dict[str, Any] | None, after: dict[str, Any] | None) ->
         f"{name.replace('_', ' ')}: {said(before.get(name))} -> {said(after.get(name))}"
         for name in dict.fromkeys([*before, *after])
     ]
+
+
+TOKEN_HELP = "Your user token (from `commission users token`); default: COMMISSIONING_TOKEN."
+
+
+def identity(token: str | None, by: str | None, cfg: Settings, *, writing: bool = True) -> tuple[str, frozenset[str]]:
+    """Who is acting and their roles: the token's user (``--token`` or COMMISSIONING_TOKEN), else the
+    operating-system user (or --by) marked unauthenticated, with no role. A write without a token is refused
+    when the approval policy says so (its shipped default: on PostgreSQL)."""
+    import os
+
+    from flows.accounts.tokens import principal_for_token
+    from flows.approvals.policy import controls_policy
+    from policies.controls.approvals import unauthenticated
+
+    given = token if token is not None else os.environ.get("COMMISSIONING_TOKEN", "")
+    if given.strip():
+        who = principal_for_token(cfg, given.strip(), purpose="api")
+        if who is None:
+            raise UserError("the user token (--token or COMMISSIONING_TOKEN) is not valid, or has been revoked")
+        return who.username, frozenset(r.value for r in who.roles)
+    database = "postgresql" if cfg.database_url.startswith("postgres") else "sqlite"
+    if writing and controls_policy(cfg).refuses_unauthenticated(database):
+        raise UserError(
+            "this installation refuses changes without a user token: make one with `commission users token NAME` "
+            "and give it as COMMISSIONING_TOKEN or --token"
+        )
+    return unauthenticated(actor(by, cfg)), frozenset()

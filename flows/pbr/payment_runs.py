@@ -153,6 +153,7 @@ def propose_payment_run(
             actor=actor,
             as_of=as_of,
             period=period.label,
+            now=now,
         )
         assert proposal.id is not None
         drafts = write_draft_schedules(settings, contract, period.label, proposal.id, summary, _items(plan))
