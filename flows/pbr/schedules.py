@@ -108,7 +108,7 @@ def _write(
         if draft is None:
             paths.append(str(_place(folder, stems[payer], rows)))
         else:
-            mark = f"DRAFT proposal {draft}: not approved, nothing paid"
+            mark = f"DRAFT proposal {draft} - not approved - nothing paid"
             folder.mkdir(parents=True, exist_ok=True)
             path = folder / f"DRAFT-{stems[payer]}.csv"
             write_csv(path, ("status", *SCHEDULE_HEADER), ([mark, *row] for row in rows))
