@@ -20,7 +20,7 @@ from flows.pbr.payment_runs import propose_payment_run
 from models.db import unit_of_work
 from models.events import Event
 from models.pbr.ledger import LedgerEntry
-from tests.integration.pbr.test_pbr_payments import AUDIT, CONTRACT, Q1_RUN, Q2_RUN, fcf, q1_paid  # noqa: F401
+from tests.integration.pbr.test_pbr_payments import AUDIT, CONTRACT, Q1_RUN, Q2_RUN, fcf, q1_paid
 from tests.support.approvals import FINANCE
 
 __all__ = ["fcf", "q1_paid"]

@@ -331,9 +331,10 @@ def test_the_runs_pay_each_payer_its_share_to_the_penny(imported: Settings) -> N
 
     with unit_of_work(database(settings)) as session:
         events = list(session.exec(select(Event).where(Event.action == "payment_run").order_by(col(Event.id))))
+    # proposed by "finance", paid when the checker approved: the event is the approver's, naming the proposal
     assert [(e.entity_ref, e.actor, e.after) for e in events] == [
-        (CONTRACT, "finance", {"period": "2025-Q4", "paid": "10833.33", "claims": 10}),
-        (CONTRACT, "finance", {"period": "2026-Q1", "paid": "8500.00", "claims": 3}),
+        (CONTRACT, "checker.one", {"period": "2025-Q4", "paid": "10833.33", "claims": 10, "proposal": 1}),
+        (CONTRACT, "checker.one", {"period": "2026-Q1", "paid": "8500.00", "claims": 3, "proposal": 2}),
     ]
 
 
