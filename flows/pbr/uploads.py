@@ -35,7 +35,7 @@ def import_contract_claims(
 
 
 def pay_period(settings: Settings, *, contract: str, period: str, as_of: dt.datetime, actor: str) -> dict[str, Any]:
-    """The payment run for a period (once: asking again gives the first run), by the payment-run flow."""
+    """Propose the payment run for a period (a paid period shows its run), by the payment-run flow."""
     check_payment_run(settings, contract, period, as_of=as_of)
     from flows.common.runtime import start_prefect
 
