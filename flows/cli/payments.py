@@ -145,24 +145,24 @@ def clawback_command(
     reverse: Annotated[bool, typer.Option(help="Reverse an earlier clawback of this claim instead.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
     as_of: Annotated[str | None, typer.Option(help=AS_OF_HELP)] = None,
-    by: Annotated[str | None, typer.Option(help="Who decides (default: COMMISSIONING_ACTOR).")] = None,
+    by: Annotated[str | None, typer.Option(help="Who proposes it, without a token (default: login name).")] = None,
+    token: Annotated[str | None, typer.Option(help=TOKEN_HELP)] = None,
 ) -> None:
-    """Claw back a paid claim found invalid later (recovered from the next run), or --reverse a clawback."""
-    from decimal import Decimal
-
-    from flows.pbr.clawbacks import clawback
+    """Propose clawing back a paid claim found invalid later (recovered from the next run), or --reverse a
+    clawback; a second finance user approves it (`commission approve ID`)."""
+    from flows.cli.approvals import show_proposal
+    from flows.pbr.clawbacks import propose_clawback
 
     cfg = settings()
-    result = clawback(
-        cfg, contract, claim, reason=reason, reverse=reverse, as_of=write_as_of(as_of, cfg), actor=actor(by, cfg)
-    )
+    when = write_as_of(as_of, cfg)
+    who, _ = identity(token, by, cfg)
+    result = propose_clawback(cfg, contract, claim, reason=reason, reverse=reverse, as_of=when, actor=who)
     if as_json:
-        print_json(result.as_dict())
+        print_json(result)
         return
-    for e in result.entries:
-        amount = Decimal(e["amount"])
-        what = f"£{-amount:,.2f} clawed back" if amount < 0 else f"£{amount:,.2f} restored (clawback reversed)"
-        console.print(f"{result.claim}: {e['payer']}: {what}", markup=False)
+    if result["pending"]:
+        console.print("Already proposed and waiting for approval; this is that proposal.", markup=False)
+    show_proposal(result["proposal"], cfg)
 
 
 def reconcile_command(

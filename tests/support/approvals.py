@@ -5,6 +5,7 @@ from typing import Any
 
 from flows.approvals.service import approve
 from flows.common.settings import Settings
+from flows.pbr.clawbacks import ClawbackResult, propose_clawback
 from flows.pbr.payment_runs import RunResult, propose_payment_run
 
 FINANCE = frozenset({"finance"})
@@ -28,3 +29,11 @@ def approved_run(
     if proposed["run"] is not None:
         return RunResult(**proposed["run"])
     return RunResult(**approved(settings, proposed["proposal"], as_of=as_of, now=now))
+
+
+def approved_clawback(
+    settings: Settings, contract: str, claim: str, *, reason: str, as_of: dt.datetime, actor: str, reverse: bool = False
+) -> ClawbackResult:
+    """A clawback (or its reversal) proposed by ``actor`` and approved by the checkers."""
+    proposed = propose_clawback(settings, contract, claim, reason=reason, as_of=as_of, actor=actor, reverse=reverse)
+    return ClawbackResult(**approved(settings, proposed["proposal"], as_of=as_of))

@@ -15,13 +15,12 @@ from flows.approvals.service import approve, expire_stale, get_proposal, list_pr
 from flows.common.errors import UserError
 from flows.common.runtime import database
 from flows.common.settings import Settings
-from flows.pbr.clawbacks import clawback
 from flows.pbr.payment_runs import propose_payment_run
 from models.db import unit_of_work
 from models.events import Event
 from models.pbr.ledger import LedgerEntry
 from tests.integration.pbr.test_pbr_payments import AUDIT, CONTRACT, Q1_RUN, Q2_RUN, fcf, q1_paid
-from tests.support.approvals import FINANCE
+from tests.support.approvals import FINANCE, approved_clawback
 
 __all__ = ["fcf", "q1_paid"]
 
@@ -81,7 +80,7 @@ def test_asking_again_while_pending_shows_the_pending_proposal(fcf: Settings) ->
 def test_a_proposal_made_stale_by_a_clawback_is_refused_naming_what_changed(q1_paid: Settings) -> None:
     p = propose_payment_run(q1_paid, CONTRACT, "2026-Q2", as_of=Q2_RUN, actor="asha")["proposal"]
     before = len(ledger(q1_paid))
-    clawback(q1_paid, CONTRACT, "C-1", reason="enrolment never started", as_of=AUDIT, actor="finance")
+    approved_clawback(q1_paid, CONTRACT, "C-1", reason="enrolment never started", as_of=AUDIT, actor="finance")
     with pytest.raises(UserError, match=r"is stale: the ledger \(another run, a clawback or a recovery\) changed"):
         approve(q1_paid, p["id"], by="ben", roles=FINANCE, as_of=Q2_RUN)
     assert len(ledger(q1_paid)) == before + 2  # the clawback's two entries; no run

@@ -33,7 +33,6 @@ from flows.common.settings import Settings
 from flows.contracts.files import Row
 from flows.contracts.importing import add_contracts
 from flows.pbr.claims_import import import_claims
-from flows.pbr.clawbacks import clawback
 from flows.pbr.participants import import_participants
 from flows.pbr.ratecards import import_rate_card
 from flows.pbr.reconcile import export_chart, export_csv, export_xlsx, reconcile
@@ -41,7 +40,7 @@ from flows.pbr.sampling import SampleResult, sample_validation
 from models.db import unit_of_work
 from models.pbr.claims import PbrClaim
 from models.pbr.ledger import LedgerEntry
-from tests.support.approvals import approved_run
+from tests.support.approvals import approved_clawback, approved_run
 from tests.support.builders import FCF_CARD, fcf_contract
 
 CONTRACT = "FCF-2025-01"
@@ -206,7 +205,7 @@ def test_claims_achieved_after_the_period_wait_for_the_next_run(q1_paid: Setting
 
 
 def test_a_clawback_is_netted_off_the_next_run_with_a_recovery_line(q1_paid: Settings) -> None:
-    done = clawback(q1_paid, CONTRACT, "C-1", reason="enrolment never started", as_of=AUDIT, actor="finance")
+    done = approved_clawback(q1_paid, CONTRACT, "C-1", reason="enrolment never started", as_of=AUDIT, actor="finance")
     assert done.entries == [
         {"payer": "central fund", "kind": "clawback", "amount": "-150.00"},
         {"payer": "council", "kind": "clawback", "amount": "-350.00"},
@@ -235,7 +234,9 @@ def test_a_clawback_is_netted_off_the_next_run_with_a_recovery_line(q1_paid: Set
 
 
 def test_a_clawback_bigger_than_the_next_run_is_carried_and_nothing_is_paid(q1_paid: Settings) -> None:
-    clawback(q1_paid, CONTRACT, "C-2", reason="certificate forged", as_of=AUDIT, actor="finance")  # £1,050 / £2,450
+    approved_clawback(
+        q1_paid, CONTRACT, "C-2", reason="certificate forged", as_of=AUDIT, actor="finance"
+    )  # £1,050 / £2,450
     q2 = approved_run(q1_paid, CONTRACT, "2026-Q2", as_of=Q2_RUN, actor="finance")
     assert q2.summary["paid"] == "0.00"
     assert q2.summary["payers"] == {
@@ -271,9 +272,9 @@ def test_a_clawback_bigger_than_the_next_run_is_carried_and_nothing_is_paid(q1_p
 
 
 def test_a_reversed_clawback_is_paid_back_by_the_next_run_and_cannot_be_reversed_twice(q1_paid: Settings) -> None:
-    clawback(q1_paid, CONTRACT, "C-4", reason="qualification not evidenced", as_of=AUDIT, actor="finance")
+    approved_clawback(q1_paid, CONTRACT, "C-4", reason="qualification not evidenced", as_of=AUDIT, actor="finance")
     with pytest.raises(UserError) as twice:
-        clawback(q1_paid, CONTRACT, "C-4", reason="again", as_of=AUDIT, actor="finance")
+        approved_clawback(q1_paid, CONTRACT, "C-4", reason="again", as_of=AUDIT, actor="finance")
     assert str(twice.value) == "claim C-4 was already clawed back on 2026-04-03"
     clawed = reconcile(q1_paid, CONTRACT)
     assert clawed.totals["clawed_back"] == "2500.00"
@@ -282,7 +283,9 @@ def test_a_reversed_clawback_is_paid_back_by_the_next_run_and_cannot_be_reversed
         "council": ("1750.00", "0.00"),
     }
 
-    undone = clawback(q1_paid, CONTRACT, "C-4", reason="certificate found", reverse=True, as_of=AUDIT, actor="finance")
+    undone = approved_clawback(
+        q1_paid, CONTRACT, "C-4", reason="certificate found", reverse=True, as_of=AUDIT, actor="finance"
+    )
     assert undone.entries == [
         {"payer": "central fund", "kind": "reversal", "amount": "750.00"},
         {"payer": "council", "kind": "reversal", "amount": "1750.00"},
@@ -312,7 +315,7 @@ def test_a_reversed_clawback_is_paid_back_by_the_next_run_and_cannot_be_reversed
 
     before = counts(q1_paid)
     with pytest.raises(UserError) as again:
-        clawback(q1_paid, CONTRACT, "C-4", reason="oops", reverse=True, as_of=AUDIT, actor="finance")
+        approved_clawback(q1_paid, CONTRACT, "C-4", reason="oops", reverse=True, as_of=AUDIT, actor="finance")
     assert str(again.value) == "claim C-4 has no clawback to reverse"
     assert counts(q1_paid) == before
 
@@ -321,9 +324,9 @@ def test_a_reversed_clawback_is_paid_back_by_the_next_run_and_cannot_be_reversed
 
 
 def test_reversing_a_clawback_already_recovered_pays_it_back_next_time(q1_paid: Settings) -> None:
-    clawback(q1_paid, CONTRACT, "C-1", reason="no enrolment", as_of=AUDIT, actor="finance")
+    approved_clawback(q1_paid, CONTRACT, "C-1", reason="no enrolment", as_of=AUDIT, actor="finance")
     approved_run(q1_paid, CONTRACT, "2026-Q2", as_of=Q2_RUN, actor="finance")  # recovers £150 / £350
-    clawback(q1_paid, CONTRACT, "C-1", reason="enrolment found", reverse=True, as_of=Q2_RUN, actor="finance")
+    approved_clawback(q1_paid, CONTRACT, "C-1", reason="enrolment found", reverse=True, as_of=Q2_RUN, actor="finance")
     q3 = approved_run(q1_paid, CONTRACT, "2026-Q3", as_of=Q3_RUN, actor="finance")
     assert payments(q3.summary) == {"central fund": "150.00", "council": "350.00"}
     rows = schedule(q1_paid, "2026-Q3", "council.csv")
@@ -341,7 +344,7 @@ def test_reversing_a_clawback_already_recovered_pays_it_back_next_time(q1_paid: 
 def test_a_clawback_of_what_was_not_paid_is_refused(q1_paid: Settings, claim: str, reason: str, message: str) -> None:
     before = counts(q1_paid)
     with pytest.raises(UserError) as refused:
-        clawback(q1_paid, CONTRACT, claim, reason=reason, as_of=AUDIT, actor="finance")
+        approved_clawback(q1_paid, CONTRACT, claim, reason=reason, as_of=AUDIT, actor="finance")
     assert str(refused.value) == message
     assert counts(q1_paid) == before
 
@@ -592,8 +595,8 @@ def test_exports_neutralise_text_a_spreadsheet_would_run_as_a_formula(settings: 
 def test_a_sampled_claim_found_invalid_after_a_reversed_clawback_is_clawed_back(
     q1_paid: Settings, tmp_path: Path
 ) -> None:
-    clawback(q1_paid, CONTRACT, "C-7", reason="certificate queried", as_of=AUDIT, actor="finance")
-    clawback(q1_paid, CONTRACT, "C-7", reason="query answered", reverse=True, as_of=AUDIT, actor="finance")
+    approved_clawback(q1_paid, CONTRACT, "C-7", reason="certificate queried", as_of=AUDIT, actor="finance")
+    approved_clawback(q1_paid, CONTRACT, "C-7", reason="query answered", reverse=True, as_of=AUDIT, actor="finance")
     sample(q1_paid)  # draws C-2, C-3 and C-7
     checks = [("C-2", "valid", ""), ("C-3", "valid", ""), ("C-7", "invalid", "certificate is for another learner")]
     assert sample(q1_paid, results=results_file(tmp_path, checks)).concluded is not None
