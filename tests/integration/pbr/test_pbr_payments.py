@@ -27,6 +27,7 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import col, select
 
+from flows.approvals.service import get_proposal
 from flows.common.errors import UserError
 from flows.common.runtime import database
 from flows.common.settings import Settings
@@ -40,7 +41,7 @@ from flows.pbr.sampling import SampleResult, sample_validation
 from models.db import unit_of_work
 from models.pbr.claims import PbrClaim
 from models.pbr.ledger import LedgerEntry
-from tests.support.approvals import approved_clawback, approved_run
+from tests.support.approvals import approved, approved_clawback, approved_run
 from tests.support.builders import FCF_CARD, fcf_contract
 
 CONTRACT = "FCF-2025-01"
@@ -433,6 +434,8 @@ def test_a_concluded_sample_claws_back_the_invalid_and_recovers_the_error_rate_f
     # Not sampled: £9,500 - £5,500 = £4,000. Recovery: £4,000 x 1,500 / 5,500 = £1,090.909..., half up £1,090.91.
     recovery = (Decimal(4000) * Decimal(1500) / Decimal(5500)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     assert recovery == Decimal("1090.91")
+    assert done.concluded is not None
+    proposal = done.concluded.pop("proposal")
     assert done.concluded == {
         "sampled_value": "5500.00",
         "invalid_value": "1500.00",
@@ -440,6 +443,9 @@ def test_a_concluded_sample_claws_back_the_invalid_and_recovers_the_error_rate_f
         "unsampled_value": "4000.00",
         "recovery": "1090.91",
     }
+    # the recovery is proposed: nothing of it is in the ledger until a second finance user approves it
+    assert not [e for e in ledger(q1_paid) if e.item == "extrapolated_recovery"]
+    approved(q1_paid, get_proposal(q1_paid, proposal), as_of=AUDIT)
     ids = claim_ids(q1_paid)
     clawbacks = sorted(
         (ids.get(e.claim_id or 0, "-"), e.item, e.payer, e.amount_pence)
