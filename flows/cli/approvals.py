@@ -4,6 +4,7 @@ Approving and rejecting need a user token (``commission users token NAME``, give
 --token), as the API does: the approval is recorded against that account, never a typed name.
 """
 
+from decimal import Decimal
 from typing import Annotated, Any
 
 import typer
@@ -85,7 +86,8 @@ def show_proposal(p: dict[str, Any], cfg: Any) -> None:
     for c in preview.get("capped", [])[:20]:
         say(f"  capped: {c['claim']} £{money_text(c['capped'])}: {'; '.join(c['why'])}", markup=False)
     for e in preview.get("entries", []):
-        say(f"  {e['payer']}: {e['kind']} £{money_text(e['amount'])}", markup=False)
+        amount = Decimal(e["amount"])
+        say(f"  {e['payer']}: {e['kind']} {'-' if amount < 0 else ''}£{abs(amount):,.2f}", markup=False)
     for a in p["approved_by"]:
         say(f"  approved by {a['by']} at {local(a['at'], cfg)}", markup=False)
     if p["status"] == "pending":

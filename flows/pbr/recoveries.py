@@ -48,7 +48,7 @@ def propose_recovery(
         preview={
             **summary,
             "entries": [{"payer": p, "kind": CLAWBACK, "amount": f"{pounds(-a):.2f}"} for p, a in shares],
-        },  # fmt: skip
+        },
         inputs={"the sample's recovery": digest(shares)},
         amount_pence=-sum(a for _, a in shares),
         actor=actor,

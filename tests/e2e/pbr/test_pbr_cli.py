@@ -47,6 +47,21 @@ PAY = ("pay", "--contract", "FCF-2025-01", "--period", "2026-Q1", "--as-of", "20
 SAMPLE = ("sample", "--contract", "FCF-2025-01", "--period", "2026-Q1", "--size", "2", "--seed", "7")
 
 
+def finance_tokens(cli: Cli) -> tuple[str, str]:
+    """Two finance users, Asha (who proposes) and Ben (who approves), and a user token for each."""
+    from flows.accounts.tokens import create_token
+    from flows.accounts.users import add_user
+    from flows.common.settings import load_settings
+
+    cfg = load_settings(cli.env)
+    tokens = []
+    for name in ("asha", "ben"):
+        add_user(cfg, username=name, display_name=name.title(), roles=["finance"], password="correct horse battery",
+                 organisation=None, actor="e2e")  # fmt: skip
+        tokens.append(create_token(cfg, username=name, purpose="api", name="e2e", actor="e2e")[0])
+    return tokens[0], tokens[1]
+
+
 def add_fcf_contract(cli: Cli) -> None:
     """Project YPH-1 and the payment-by-results contract FCF-2025-01, with no rate card yet."""
     cli.ok("project", "add", "--ref", "YPH-1", "--title", "Young people's homelessness", "--area", "Housing",
@@ -146,14 +161,22 @@ def test_claims_pay_sample_and_reconcile_from_the_command_line(fcf: Cli, tmp_pat
         (6, "C-5", ["ineligible"]),
     ]
 
-    first = cli.ok(*PAY)
-    assert "Payment run FCF-2025-01 2026-Q1 on 2026-04-02: 3 claim(s), outcomes £4,500.00" in first
+    asha, ben = finance_tokens(cli)
+    first = cli.ok(*PAY, COMMISSIONING_TOKEN=asha)  # proposed by Asha: a preview, DRAFT schedules, nothing paid
+    assert "Proposal 1 (pending): FCF-2025-01 payment run 2026-Q1, £4,500.00; proposed by asha" in first
     assert "central fund: outcomes £1,350.00, fees £0.00; pays £1,350.00" in first
     assert "council: outcomes £3,150.00, fees £0.00; pays £3,150.00" in first
+    assert "Next: commission approve 1" in first and "DRAFT-council.csv" in first
     schedules = cli.data_dir / "payments" / "FCF-2025-01" / "2026-Q1"
+    assert not schedules.exists()
+    own = cli.fails("approve", "1", "--as-of", "2026-04-02", COMMISSIONING_TOKEN=asha)
+    assert "asha proposed it; the approver must be someone else" in own
+    assert "needs a signed-in user or a user token" in cli.fails("approve", "1", "--as-of", "2026-04-02")
+    approved = cli.ok("approve", "1", "--as-of", "2026-04-02", COMMISSIONING_TOKEN=ben)
+    assert "Proposal 1 approved by ben: FCF-2025-01 payment run 2026-Q1 takes effect." in approved
     council = (schedules / "council.csv").read_text(encoding="utf-8")
     second = cli.ok(*PAY)
-    assert "(already run; this is the first run)" in second and "pays £3,150.00" in second
+    assert "(already run; this is the run)" in second and "paid £4,500.00" in second
     assert (schedules / "council.csv").read_text(encoding="utf-8") == council
     with (schedules / "council.csv").open(encoding="utf-8", newline="") as handle:
         rows = list(csv.reader(handle))[1:]
@@ -178,7 +201,10 @@ def test_claims_pay_sample_and_reconcile_from_the_command_line(fcf: Cli, tmp_pat
         "error_rate": "12.50%",
         "unsampled_value": "500.00",
         "recovery": "62.50",
+        "proposal": 2,  # the recovery is proposed; Ben approves it
     }
+    assert cli.json("proposals", "--status", "pending")[0]["subject"] == "recovery from the 2026-Q1 sample"
+    cli.ok("approve", "2", "--as-of", "2026-04-10", COMMISSIONING_TOKEN=ben)
 
     recon = cli.json("reconcile", "--contract", "FCF-2025-01")
     t = recon["totals"]
