@@ -18,7 +18,7 @@ Left undecided, it would expire at 09:00 on 9 April 2026.
 """
 
 import datetime as dt
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -69,7 +69,9 @@ class ControlsPolicy:
 REFUSAL_RULES = ("always", "never", "postgresql")
 
 
-def build_controls_policy(documents: list[tuple[str, Mapping[str, Any]]]) -> tuple[ControlsPolicy | None, list[str]]:
+def build_controls_policy(
+    documents: Sequence[tuple[str, Mapping[str, Any]]],
+) -> tuple[ControlsPolicy | None, list[str]]:
     """The policy from TOML documents (later override earlier, key by key), or the problems naming file and key."""
     merged: dict[str, tuple[str, Any]] = {}
     problems: list[str] = []
