@@ -61,11 +61,16 @@ def settings() -> Settings:
     return load_settings()
 
 
-def actor(by: str | None, cfg: Settings) -> str:
-    """Who is acting, for the audit log: --by, else COMMISSIONING_ACTOR, else the login name."""
+def actor(by: str | None, cfg: Settings, *, writing: bool = True) -> str:
+    """Who is acting, for the audit log: the user of COMMISSIONING_TOKEN, else --by, COMMISSIONING_ACTOR or the
+    login name marked unauthenticated (``os:alice (unauthenticated)``); see ``identity``."""
+    return identity(None, by, cfg, writing=writing)[0]
+
+
+def _named(by: str | None, cfg: Settings) -> str:
     name = (by if by is not None else cfg.actor).strip()
-    if not name or len(name) > 120:
-        raise UserError("--by (or COMMISSIONING_ACTOR) must name who is acting, in at most 120 characters")
+    if not name or len(name) > 100:
+        raise UserError("--by (or COMMISSIONING_ACTOR) must name who is acting, in at most 100 characters")
     return name
 
 
@@ -191,7 +196,8 @@ TOKEN_HELP = "Your user token (from `commission users token`); default: COMMISSI
 def identity(token: str | None, by: str | None, cfg: Settings, *, writing: bool = True) -> tuple[str, frozenset[str]]:
     """Who is acting and their roles: the token's user (``--token`` or COMMISSIONING_TOKEN), else the
     operating-system user (or --by) marked unauthenticated, with no role. A write without a token is refused
-    when the approval policy says so (its shipped default: on PostgreSQL)."""
+    when the approval policy says so (its shipped default: on PostgreSQL); ``writing=False`` for the commands
+    that must work without one (the first administrator has no token yet; a workbook's author is a label)."""
     import os
 
     from flows.accounts.tokens import principal_for_token
@@ -210,4 +216,4 @@ def identity(token: str | None, by: str | None, cfg: Settings, *, writing: bool 
             "this installation refuses changes without a user token: make one with `commission users token NAME` "
             "and give it as COMMISSIONING_TOKEN or --token"
         )
-    return unauthenticated(actor(by, cfg)), frozenset()
+    return unauthenticated(_named(by, cfg)), frozenset()

@@ -187,7 +187,7 @@ def reconcile_command(
     result = run_flow(cfg, "reconcile", as_json=as_json, contract=contract)
     report = Reconciliation(**result)
     generated = as_of_instant(None, cfg).astimezone(ZoneInfo(cfg.timezone))
-    workbook = partial(export_xlsx, generated=generated, actor=actor(by, cfg))
+    workbook = partial(export_xlsx, generated=generated, actor=actor(by, cfg, writing=False))
     for path, write in ((csv, export_csv), (xlsx, workbook), (chart, export_chart)):
         if path is not None:
             write(report, path)
