@@ -88,6 +88,11 @@ def show_proposal(p: dict[str, Any], cfg: Any) -> None:
     for e in preview.get("entries", []):
         amount = Decimal(e["amount"])
         say(f"  {e['payer']}: {e['kind']} {'-' if amount < 0 else ''}£{abs(amount):,.2f}", markup=False)
+    if "effective_from" in preview:
+        cap = f"£{money_text(preview['contract_cap'])}" if preview.get("contract_cap") else "none"
+        say(f"  in force from {preview['effective_from']}: {len(preview['outcomes'])} outcomes "
+            f"({', '.join(preview['outcomes'])}); paid by {', '.join(preview['paid_by'])}; contract cap {cap}",
+            markup=False)  # fmt: skip
     for a in p["approved_by"]:
         say(f"  approved by {a['by']} at {local(a['at'], cfg)}", markup=False)
     if p["status"] == "pending":

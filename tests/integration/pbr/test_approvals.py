@@ -123,3 +123,19 @@ def test_rejected_writes_nothing_and_an_undecided_proposal_expires(fcf: Settings
         approve(fcf, q["id"], by="ben", roles=FINANCE, as_of=AUDIT, now=dt.datetime(2026, 4, 9, 9, tzinfo=dt.UTC))
     assert ledger(fcf) == []
     assert actions(fcf)[-1] == ("expired", "policy")
+
+
+def test_a_new_card_version_is_proposed_and_makes_a_pending_run_stale(q1_paid: Settings, tmp_path: Path) -> None:
+    from flows.pbr.ratecards import propose_rate_card
+    from tests.support.builders import FCF_CARD
+
+    run = propose_payment_run(q1_paid, CONTRACT, "2026-Q2", as_of=Q2_RUN, actor="asha")["proposal"]
+    card = tmp_path / "card-2026-07.yaml"  # the same card from 1 July 2026, after every claim priced (4 May)
+    text = FCF_CARD.read_text(encoding="utf-8")
+    card.write_text(text.replace("effective_from: 2025-10-01", "effective_from: 2026-07-01"), encoding="utf-8")
+    proposed = propose_rate_card(q1_paid, card, as_of=Q2_RUN, actor="asha")
+    assert proposed["status"] == "proposed" and proposed["proposal"]["preview"]["effective_from"] == "2026-07-01"
+    approve(q1_paid, proposed["proposal"]["id"], by="ben", roles=FINANCE, as_of=Q2_RUN)
+    assert propose_rate_card(q1_paid, card, as_of=Q2_RUN, actor="asha")["status"] == "unchanged"
+    with pytest.raises(UserError, match="is stale: the rate card changed"):
+        approve(q1_paid, run["id"], by="ben", roles=FINANCE, as_of=Q2_RUN)
