@@ -67,6 +67,14 @@ def actor(by: str | None, cfg: Settings, *, writing: bool = True) -> str:
     return identity(None, by, cfg, writing=writing)[0]
 
 
+def author(by: str | None, cfg: Settings) -> str:
+    """Who a generated file (a workbook) names as its author: the token's user, else the name given, unmarked:
+    it labels a file, it is no entry in the audit log."""
+    import os
+
+    return identity(None, by, cfg, writing=False)[0] if os.environ.get("COMMISSIONING_TOKEN") else _named(by, cfg)
+
+
 def _named(by: str | None, cfg: Settings) -> str:
     name = (by if by is not None else cfg.actor).strip()
     if not name or len(name) > 100:

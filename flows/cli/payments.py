@@ -10,6 +10,7 @@ from flows.cli.common import (
     JSON_HELP,
     TOKEN_HELP,
     actor,
+    author,
     as_of_instant,
     console,
     err_console,
@@ -187,7 +188,7 @@ def reconcile_command(
     result = run_flow(cfg, "reconcile", as_json=as_json, contract=contract)
     report = Reconciliation(**result)
     generated = as_of_instant(None, cfg).astimezone(ZoneInfo(cfg.timezone))
-    workbook = partial(export_xlsx, generated=generated, actor=actor(by, cfg, writing=False))
+    workbook = partial(export_xlsx, generated=generated, actor=author(by, cfg))
     for path, write in ((csv, export_csv), (xlsx, workbook), (chart, export_chart)):
         if path is not None:
             write(report, path)
