@@ -4,6 +4,7 @@ proposer. FCF-2025-01 as in test_pbr_payments: 2026-Q1 pays C-1 to C-7 (£9,500.
 
 import dataclasses
 import datetime as dt
+import itertools
 import shutil
 from collections import defaultdict
 from pathlib import Path
@@ -25,6 +26,7 @@ from models.pbr.ledger import LedgerEntry, PaymentRun
 from tests.integration.pbr.test_pbr_payments import CONTRACT, Q1_RUN, Q2_RUN, fcf
 
 __all__ = ["fcf"]
+EXAMPLES = itertools.count()
 PERIODS = {"2026-Q1": Q1_RUN, "2026-Q2": Q2_RUN}
 ROLES = {"asha": {"finance"}, "ben": {"finance"}, "chloe": {"finance"}, "sam": {"auditor"}}
 people = st.sampled_from(sorted(ROLES))
@@ -43,7 +45,7 @@ steps = st.lists(
 @given(stream=steps)
 def test_no_payment_without_a_second_person_and_the_ledger_balances(fcf: Settings, stream: list[tuple]) -> None:
     here = Path(fcf.database_url.removeprefix("sqlite:///"))
-    copy = here.with_name(f"example-{id(stream)}-{len(stream)}.db")
+    copy = here.with_name(f"example-{next(EXAMPLES)}.db")  # a new file (and engine) per example
     shutil.copy(here, copy)
     s = dataclasses.replace(fcf, database_url=f"sqlite:///{copy}", data_dir=copy.with_suffix(""))
     ids: list[int] = []
