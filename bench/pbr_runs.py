@@ -54,9 +54,9 @@ def child(step: str, data: Path, argument: str) -> dict[str, Any]:
         report = import_claims(settings, Path(argument), as_of=pbr_claims.CLAIMS_AS_OF, actor="bench")
         what: dict[str, Any] = {"added": report.added}
     elif step == "pay":
-        from flows.pbr.payment_runs import payment_run
+        from tests.support.approvals import approved_run  # proposed by one finance user, approved by another
 
-        run = payment_run(settings, pbr_claims.CONTRACT, argument, as_of=AS_OF, actor="bench")
+        run = approved_run(settings, pbr_claims.CONTRACT, argument, as_of=AS_OF, actor="bench")
         what = {"claims": run.summary["claims"], "paid": run.summary["paid"]}
     else:
         from flows.pbr.reconcile import reconcile

@@ -178,6 +178,11 @@ KEY_DATE_COLUMNS = ("contract_id", "key", "kind", "due_on", "guards", "action", 
 KeyDateRow = tuple[int, str, str, dt.date, dt.date | None, str, str]
 
 
+def contract_by_id(*, session: Session, contract_id: int) -> Contract:
+    """A stored contract by its id (one a row refers to, so it exists)."""
+    return session.exec(select(Contract).where(Contract.id == contract_id)).one()
+
+
 def key_date_rows(contract_id: int, key_dates: list[KeyDate]) -> list[KeyDateRow]:
     """Rows for ``insert_key_dates``, in KEY_DATE_COLUMNS order."""
     return [(contract_id, k.key, k.kind, k.on, k.guards, k.action, k.who) for k in key_dates]

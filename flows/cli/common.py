@@ -61,11 +61,24 @@ def settings() -> Settings:
     return load_settings()
 
 
-def actor(by: str | None, cfg: Settings) -> str:
-    """Who is acting, for the audit log: --by, else COMMISSIONING_ACTOR, else the login name."""
+def actor(by: str | None, cfg: Settings, *, writing: bool = True) -> str:
+    """Who is acting, for the audit log: the user of COMMISSIONING_TOKEN, else --by, COMMISSIONING_ACTOR or the
+    login name marked unauthenticated (``os:alice (unauthenticated)``); see ``identity``."""
+    return identity(None, by, cfg, writing=writing)[0]
+
+
+def author(by: str | None, cfg: Settings) -> str:
+    """Who a generated file (a workbook) names as its author: the token's user, else the name given, unmarked:
+    it labels a file, it is no entry in the audit log."""
+    import os
+
+    return identity(None, by, cfg, writing=False)[0] if os.environ.get("COMMISSIONING_TOKEN") else _named(by, cfg)
+
+
+def _named(by: str | None, cfg: Settings) -> str:
     name = (by if by is not None else cfg.actor).strip()
-    if not name or len(name) > 120:
-        raise UserError("--by (or COMMISSIONING_ACTOR) must name who is acting, in at most 120 characters")
+    if not name or len(name) > 100:
+        raise UserError("--by (or COMMISSIONING_ACTOR) must name who is acting, in at most 100 characters")
     return name
 
 
@@ -183,3 +196,32 @@ def changes_said(before: dict[str, Any] | None, after: dict[str, Any] | None) ->
         f"{name.replace('_', ' ')}: {said(before.get(name))} -> {said(after.get(name))}"
         for name in dict.fromkeys([*before, *after])
     ]
+
+
+TOKEN_HELP = "Your user token (from `commission users token`); default: COMMISSIONING_TOKEN."
+
+
+def identity(token: str | None, by: str | None, cfg: Settings, *, writing: bool = True) -> tuple[str, frozenset[str]]:
+    """Who is acting and their roles: the token's user (``--token`` or COMMISSIONING_TOKEN), else the
+    operating-system user (or --by) marked unauthenticated, with no role. A write without a token is refused
+    when the approval policy says so (its shipped default: on PostgreSQL); ``writing=False`` for the commands
+    that must work without one (the first administrator has no token yet; a workbook's author is a label)."""
+    import os
+
+    from flows.accounts.tokens import principal_for_token
+    from flows.approvals.policy import controls_policy
+    from policies.controls.approvals import unauthenticated
+
+    given = token if token is not None else os.environ.get("COMMISSIONING_TOKEN", "")
+    if given.strip():
+        who = principal_for_token(cfg, given.strip(), purpose="api")
+        if who is None:
+            raise UserError("the user token (--token or COMMISSIONING_TOKEN) is not valid, or has been revoked")
+        return who.username, frozenset(r.value for r in who.roles)
+    database = "postgresql" if cfg.database_url.startswith("postgres") else "sqlite"
+    if writing and controls_policy(cfg).refuses_unauthenticated(database):
+        raise UserError(
+            "this installation refuses changes without a user token: make one with `commission users token NAME` "
+            "and give it as COMMISSIONING_TOKEN or --token"
+        )
+    return unauthenticated(_named(by, cfg)), frozenset()

@@ -109,6 +109,11 @@ def _demo_payments(cfg: Settings) -> None:
         f"£{Decimal(totals['outstanding']):,.2f}. Try `commission reconcile --contract {PBR_CONTRACT}`.",
         markup=False,
     )
+    console.print(
+        "Each run was proposed by farah.khan and approved by omar.ali, a second finance user (and by grace.obi "
+        "too when over £50,000); a clawback farah.khan proposed was rejected by omar.ali. Try `commission proposals`.",
+        markup=False,
+    )
 
 
 def _demo_performance(cfg: Settings) -> None:

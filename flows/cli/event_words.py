@@ -141,7 +141,20 @@ def _milestone(before: dict[str, Any], after: dict[str, Any], cfg: Settings) -> 
     return "; ".join(parts)
 
 
+def _proposal_step(verb: str) -> Said:
+    def said(before: dict[str, Any], after: dict[str, Any], cfg: Settings) -> str:
+        count = f", {after['approvals']} approvals" if after.get("approvals") else ""
+        return f"{verb} {after.get('subject', 'a proposal')} (proposal {after.get('proposal')}, " \
+               f"{_money(after.get('amount', '0'))}{count})"  # fmt: skip
+
+    return said
+
+
 SAID: dict[str, Said] = {
+    "proposed": _proposal_step("proposed"),
+    "approved": _proposal_step("approved"),
+    "rejected": _proposal_step("rejected"),
+    "expired": _proposal_step("expired, undecided:"),
     "ReminderAcknowledged": _acknowledged,
     "ReminderSnoozed": _snoozed,
     "rate_card_imported": _rate_card,

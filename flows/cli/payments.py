@@ -8,16 +8,19 @@ import typer
 from flows.cli.common import (
     AS_OF_HELP,
     JSON_HELP,
+    TOKEN_HELP,
     actor,
     as_of_instant,
+    author,
     console,
     err_console,
+    identity,
     int64,
     print_json,
     settings,
     write_as_of,
 )
-from flows.cli.pbr import SHOWN, money_text, readable, run_flow
+from flows.cli.pbr import money_text, readable, run_flow
 from flows.common.errors import UserError
 
 
@@ -33,44 +36,43 @@ def pay_command(
     period: Annotated[str, typer.Option(help="The period to pay, in arrears: 2026-Q3 or 2026-07.")],
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
     as_of: Annotated[str | None, typer.Option(help=AS_OF_HELP)] = None,
-    by: Annotated[str | None, typer.Option(help="Who is running the payment (default: COMMISSIONING_ACTOR).")] = None,
+    by: Annotated[str | None, typer.Option(help="Who is proposing, without a token (default: login name).")] = None,
+    token: Annotated[str | None, typer.Option(help=TOKEN_HELP)] = None,
 ) -> None:
-    """Run the payment for a period, once; asking again shows the first run. Writes a schedule per payer."""
+    """Propose the payment for a period: its preview and DRAFT schedules; a second finance user approves it.
+
+    A period already paid shows its run; a proposal already pending for it is shown again."""
+    from flows.cli.approvals import show_proposal
     from flows.pbr.payment_runs import check_payment_run
 
     cfg = settings()
     when = write_as_of(as_of, cfg)
+    who, _ = identity(token, by, cfg)
     check_payment_run(cfg, contract, period, as_of=when)  # a refusal needs no Prefect
-    result = run_flow(
-        cfg,
-        "payment-run",
-        as_json=as_json,
-        contract=contract,
-        period=period,
-        as_of=when.isoformat(),
-        actor=actor(by, cfg),
-    )
+    result = run_flow(cfg, "payment-run", as_json=as_json, contract=contract, period=period, as_of=when.isoformat(),
+                      actor=who)  # fmt: skip
     if as_json:
         print_json(result)
         return
-    s = result["summary"]
-    again = " (already run; this is the first run)" if result["existing"] else ""
+    if result["run"] is not None:
+        _paid(result["run"])
+        return
+    if result["pending"]:
+        console.print("Already proposed and waiting for approval; this is that proposal.", markup=False)
+    show_proposal(result["proposal"], cfg)
+    for path in result["drafts"]:
+        console.print(f"  DRAFT schedule: {path}", markup=False)
+
+
+def _paid(run: dict[str, Any]) -> None:
+    s = run["summary"]
     console.print(
-        f"Payment run {result['contract']} {result['period']} on {result['run_on']}{again}: {s['claims']:,} claim(s), "
-        f"outcomes £{money_text(s['outcomes'])}, fees £{money_text(s['fees'])}, paid £{money_text(s['paid'])}.",
+        f"Payment run {run['contract']} {run['period']} on {run['run_on']} (already run; this is the run): "
+        f"{s['claims']:,} claim(s), outcomes £{money_text(s['outcomes'])}, fees £{money_text(s['fees'])}, "
+        f"paid £{money_text(s['paid'])}.",
         markup=False,
     )
-    for payer, p in s["payers"].items():
-        recovered = f", recovered £{money_text(p['recovered'])}" if p["recovered"] != "0.00" else ""
-        carried = f", still owed back £{money_text(p['carried'][1:])}" if p["carried"] != "0.00" else ""
-        console.print(
-            f"  {payer}: outcomes £{money_text(p['outcomes'])}, fees £{money_text(p['fees'])}{recovered}{carried}; "
-            f"pays £{money_text(p['payment'])}",
-            markup=False,
-        )
-    for c in s["capped"][:SHOWN]:
-        console.print(f"  capped at run: {c['claim']} £{money_text(c['capped'])}: {'; '.join(c['why'])}", markup=False)
-    for path in result["schedules"]:
+    for path in run["schedules"]:
         console.print(f"  schedule: {path}", markup=False)
 
 
@@ -144,24 +146,24 @@ def clawback_command(
     reverse: Annotated[bool, typer.Option(help="Reverse an earlier clawback of this claim instead.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
     as_of: Annotated[str | None, typer.Option(help=AS_OF_HELP)] = None,
-    by: Annotated[str | None, typer.Option(help="Who decides (default: COMMISSIONING_ACTOR).")] = None,
+    by: Annotated[str | None, typer.Option(help="Who proposes it, without a token (default: login name).")] = None,
+    token: Annotated[str | None, typer.Option(help=TOKEN_HELP)] = None,
 ) -> None:
-    """Claw back a paid claim found invalid later (recovered from the next run), or --reverse a clawback."""
-    from decimal import Decimal
-
-    from flows.pbr.clawbacks import clawback
+    """Propose clawing back a paid claim found invalid later (recovered from the next run), or --reverse a
+    clawback; a second finance user approves it (`commission approve ID`)."""
+    from flows.cli.approvals import show_proposal
+    from flows.pbr.clawbacks import propose_clawback
 
     cfg = settings()
-    result = clawback(
-        cfg, contract, claim, reason=reason, reverse=reverse, as_of=write_as_of(as_of, cfg), actor=actor(by, cfg)
-    )
+    when = write_as_of(as_of, cfg)
+    who, _ = identity(token, by, cfg)
+    result = propose_clawback(cfg, contract, claim, reason=reason, reverse=reverse, as_of=when, actor=who)
     if as_json:
-        print_json(result.as_dict())
+        print_json(result)
         return
-    for e in result.entries:
-        amount = Decimal(e["amount"])
-        what = f"£{-amount:,.2f} clawed back" if amount < 0 else f"£{amount:,.2f} restored (clawback reversed)"
-        console.print(f"{result.claim}: {e['payer']}: {what}", markup=False)
+    if result["pending"]:
+        console.print("Already proposed and waiting for approval; this is that proposal.", markup=False)
+    show_proposal(result["proposal"], cfg)
 
 
 def reconcile_command(
@@ -186,7 +188,7 @@ def reconcile_command(
     result = run_flow(cfg, "reconcile", as_json=as_json, contract=contract)
     report = Reconciliation(**result)
     generated = as_of_instant(None, cfg).astimezone(ZoneInfo(cfg.timezone))
-    workbook = partial(export_xlsx, generated=generated, actor=actor(by, cfg))
+    workbook = partial(export_xlsx, generated=generated, actor=author(by, cfg))
     for path, write in ((csv, export_csv), (xlsx, workbook), (chart, export_chart)):
         if path is not None:
             write(report, path)

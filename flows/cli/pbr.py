@@ -9,9 +9,11 @@ import typer
 
 from flows.cli.common import (
     JSON_HELP,
+    TOKEN_HELP,
     actor,
     console,
     err_console,
+    identity,
     print_json,
     settings,
     write_as_of,
@@ -57,37 +59,45 @@ def readable(path: Path) -> None:
 def ratecard_import(
     file: Annotated[Path, typer.Argument(help="A rate card: .yaml, or .csv/.xlsx with a row per outcome.")],
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
-    by: Annotated[str | None, typer.Option(help="Who is importing (default: COMMISSIONING_ACTOR).")] = None,
+    by: Annotated[str | None, typer.Option(help="Who proposes it, without a token (default: login name).")] = None,
     allow_cap_over_value: Annotated[
         bool, typer.Option(help="Import a contract cap above the contract's value (needs --reason).")
     ] = False,
     reason: Annotated[
         str | None, typer.Option(help="Why the cap may exceed the value (kept in the audit log).")
     ] = None,
+    token: Annotated[str | None, typer.Option(help=TOKEN_HELP)] = None,
 ) -> None:
-    """Import a rate card version; the same file again changes nothing.
+    """Propose a rate card version; a second finance user approves it (`commission approve ID`). The same file
+    as a stored version changes nothing.
 
     A contract cap above the contract's value is refused unless --allow-cap-over-value --reason TEXT.
     """
-    from flows.pbr.ratecards import import_rate_card
+    from flows.cli.approvals import show_proposal
+    from flows.pbr.ratecards import propose_rate_card
 
     cfg = settings()
-    result = import_rate_card(
+    result = propose_rate_card(
         cfg,
         file,
         as_of=write_as_of(None, cfg),
-        actor=actor(by, cfg),
+        actor=identity(token, by, cfg)[0],
         allow_cap_over_value=allow_cap_over_value,
         reason=reason,
     )
     if as_json:
-        print_json(result.as_dict())
+        print_json(result)
         return
-    verb = "Imported" if result.status == "added" else "Already there, unchanged:"
-    console.print(
-        f"{verb} the rate card for {result.contract} from {result.effective_from} ({result.outcomes} outcomes).",
-        markup=False,
-    )
+    if result["proposal"] is None:
+        console.print(
+            f"Already there, unchanged: the rate card for {result['contract']} from {result['effective_from']} "
+            f"({result['outcomes']} outcomes).",
+            markup=False,
+        )
+        return
+    if result["pending"]:
+        console.print("Already proposed and waiting for approval; this is that proposal.", markup=False)
+    show_proposal(result["proposal"], cfg)
 
 
 def participants_import(

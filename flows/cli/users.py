@@ -66,7 +66,7 @@ def users_add(
         roles=role,
         password=password,
         organisation=organisation,
-        actor=actor(by, cfg),
+        actor=actor(by, cfg, writing=False),
     )
     org = f", of {user['organisation']}" if user["organisation"] else ""
     console.print(f"Added {user['username']} ({user['display_name']}): {', '.join(user['roles'])}{org}.", markup=False)
@@ -98,7 +98,7 @@ def users_disable(username: Annotated[str, typer.Argument()], by: Annotated[str 
     from flows.accounts.users import disable_user
 
     cfg = settings()
-    user = disable_user(cfg, username=username, actor=actor(by, cfg))
+    user = disable_user(cfg, username=username, actor=actor(by, cfg, writing=False))
     console.print(f"{user['username']} is disabled.", markup=False)
 
 
@@ -114,7 +114,7 @@ def users_roles(
     from flows.accounts.users import set_roles
 
     cfg = settings()
-    user = set_roles(cfg, username=username, add=add or [], remove=remove or [], actor=actor(by, cfg))
+    user = set_roles(cfg, username=username, add=add or [], remove=remove or [], actor=actor(by, cfg, writing=False))
     console.print(f"{user['username']}: {', '.join(user['roles'])}.", markup=False)
 
 
@@ -127,7 +127,7 @@ def users_organisation(
     from flows.accounts.organisations import save_organisation
 
     cfg = settings()
-    org = save_organisation(cfg, name=name, provider_names=provider, actor=actor(by, cfg))
+    org = save_organisation(cfg, name=name, provider_names=provider, actor=actor(by, cfg, writing=False))
     console.print(f"{org['name']}: contracts of {', '.join(org['provider_names'])}.", markup=False)
 
 
@@ -140,6 +140,6 @@ def users_token(
     from flows.accounts.tokens import create_token
 
     cfg = settings()
-    token, row = create_token(cfg, username=username, purpose="api", name=name, actor=actor(by, cfg))
+    token, row = create_token(cfg, username=username, purpose="api", name=name, actor=actor(by, cfg, writing=False))
     console.print(f"API token {row['id']} ({row['name']}) for {username}; it is shown only now:", markup=False)
     typer.echo(token)

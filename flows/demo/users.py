@@ -25,6 +25,8 @@ class DemoUser:
 DEMO_USERS = (
     DemoUser("priya.shah", "Priya Shah", "commissioner", "priya-demo-2026"),
     DemoUser("farah.khan", "Farah Khan", "finance", "farah-demo-2026"),
+    DemoUser("omar.ali", "Omar Ali", "finance", "omar-demo-2026"),  # approves what Farah proposes
+    DemoUser("grace.obi", "Grace Obi", "finance", "grace-demo-2026"),  # the second approver over the threshold
     DemoUser("sam.reid", "Sam Reid", "provider", "sam-reid-demo-2026", NORTHBRIDGE),
     DemoUser("audrey.cole", "Audrey Cole", "auditor", "audrey-demo-2026"),
     DemoUser("admin", "Ada Admin", "admin", "admin-demo-2026"),

@@ -54,9 +54,14 @@ def cards_for(session: Any, contract: Contract) -> list[RateCard]:
 
 
 def stored_card(version: RateCardVersion) -> RateCard:
-    card, problems = read_rate_card(version.terms)
+    return stored_card_terms(version.terms, version.id)
+
+
+def stored_card_terms(terms: dict[str, Any], version_id: int | None = None) -> RateCard:
+    """A card from terms stored after they read cleanly (a version, or a proposal's)."""
+    card, problems = read_rate_card(terms)
     if card is None:  # stored only after it read cleanly, so this is a damaged database
-        raise UserError(f"rate card {version.id} no longer reads: {problems[0].field}: {problems[0].reason}")
+        raise UserError(f"rate card {version_id} no longer reads: {problems[0].field}: {problems[0].reason}")
     return card
 
 

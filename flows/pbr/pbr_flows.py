@@ -62,21 +62,23 @@ def import_claims_flow(path: str, as_of: str, actor: str) -> dict[str, Any]:
     return result
 
 
-@task(name="price-and-pay")
+@task(name="price-and-propose")
 def pay_task(contract: str, period: str, as_of: str, actor: str) -> dict[str, Any]:
-    from flows.pbr.payment_runs import payment_run
+    from flows.pbr.payment_runs import propose_payment_run
 
     when = dt.datetime.fromisoformat(as_of)
-    return _refusable(lambda: payment_run(load_settings(), contract, period, as_of=when, actor=actor).as_dict())
+    return _refusable(lambda: propose_payment_run(load_settings(), contract, period, as_of=when, actor=actor))
 
 
 @flow(name="payment-run")
 def payment_run_flow(contract: str, period: str, as_of: str, actor: str) -> dict[str, Any]:
-    """Pay a contract's period in arrears, once: accruals, recoveries and one payment per payer in the ledger."""
+    """Propose paying a contract's period in arrears (its preview and DRAFT schedules); approval pays it."""
     result = pay_task(contract, period, as_of, actor)
     if "refused" in result:
         return result
-    get_run_logger().info("%s %s: paid %s", contract, period, result["summary"]["paid"])
+    if result["proposal"] is not None:
+        p = result["proposal"]
+        get_run_logger().info("%s %s: proposal %s would pay %s", contract, period, p["id"], p["amount"])
     return result
 
 

@@ -5,7 +5,10 @@ fields repeated, or given once, on its rows). It is read by the pure rules in
 policies/pbr/ratecard.py; a card with a problem is refused whole, naming each
 problem. Versions go forward in time, and a new version starts after every
 claim already priced, so that nothing priced is repriced. Importing the same
-file again adds nothing and records nothing.
+file again adds nothing and records nothing. From the command line and the web
+a new version is proposed (kind ``rate_card``) and stored when a second finance
+user approves it, checked again then; ``import_rate_card`` stores at once, for
+setting up (the demo, tests).
 """
 
 import datetime as dt
@@ -16,13 +19,17 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from flows.approvals.kinds import Inputs, Kind, digest, register
+from flows.approvals.service import propose, public
 from flows.common.errors import UserError
 from flows.common.runtime import database
 from flows.common.settings import Settings
 from flows.common.tabular import open_table, refuse_unknown_columns
 from flows.common.yaml_lines import load_yaml_with_lines
-from flows.pbr.contract import contract_id, pbr_contract
+from flows.pbr.contract import contract_id, pbr_contract, stored_card_terms
 from flows.pbr.problems import Problems
+from models.approvals import Proposal
+from models.contracts import contract_by_id
 from models.db import unit_of_work
 from models.events import append_event
 from models.pbr.claims import latest_achieved
@@ -33,6 +40,7 @@ from policies.pbr.ratecard_reading import CARD_KEYS, OUTCOME_KEYS, read_rate_car
 # The CSV form of the card's fields: the card's name in a column of its own, outcomes as rows.
 CARD_FIELDS = tuple("card_name" if key == "name" else key for key in CARD_KEYS if key != "outcomes")
 OUTCOME_FIELDS = OUTCOME_KEYS
+KIND = "rate_card"
 
 
 @dataclass
@@ -56,9 +64,72 @@ def import_rate_card(
     reason: str | None = None,
     contract_only: str | None = None,
 ) -> CardResult:
-    """Store a rate card version; the same file again is a no-op. A contract cap over the contract's value
-    is refused unless ``allow_cap_over_value`` with a ``reason``, which the audit event keeps. ``contract_only``
-    (a contract's page on the web) refuses a card for any other contract."""
+    """Store a rate card version at once, with no approval: for setting up (the demo, tests). The command line
+    and the web propose instead (``propose_rate_card``). The same file again is a no-op."""
+    card, terms, fingerprint, reason = _read(path, allow_cap_over_value, reason, contract_only)
+    with unit_of_work(database(settings)) as session:
+        contract = pbr_contract(session, card.contract)
+        over = _checked(session, contract, card, fingerprint, str(path), allow_cap_over_value)
+        if over is None:
+            return CardResult(card.contract, card.effective_from.isoformat(), len(card.outcomes), "unchanged")
+        _store(session, contract, card, terms, fingerprint, str(path), reason, over, as_of=as_of, actor=actor)
+    return CardResult(card.contract, card.effective_from.isoformat(), len(card.outcomes), "added")
+
+
+def propose_rate_card(
+    settings: Settings,
+    path: Path,
+    *,
+    as_of: dt.datetime,
+    actor: str,
+    allow_cap_over_value: bool = False,
+    reason: str | None = None,
+    contract_only: str | None = None,
+) -> dict[str, Any]:
+    """Propose a new rate card version (checked now, and again at approval); a second finance user approves it.
+    The same file as a stored version is "unchanged"; proposed again while pending, the pending proposal."""
+    card, terms, fingerprint, reason = _read(path, allow_cap_over_value, reason, contract_only)
+    shown = CardResult(card.contract, card.effective_from.isoformat(), len(card.outcomes), "proposed")
+    with unit_of_work(database(settings)) as session:
+        contract = pbr_contract(session, card.contract)
+        over = _checked(session, contract, card, fingerprint, str(path), allow_cap_over_value)
+        if over is None:
+            return {**shown.as_dict(), "status": "unchanged", "proposal": None, "pending": False}
+        proposal, pending = propose(
+            settings,
+            session,
+            kind=KIND,
+            contract=contract,
+            key=f"{KIND}:{card.effective_from.isoformat()}",
+            subject=f"rate card from {card.effective_from.isoformat()}",
+            payload={
+                "contract": contract.ref,
+                "terms": terms,
+                "fingerprint": fingerprint,
+                "source": str(path)[:300],
+                "reason": reason,
+                "over": over,
+                "allow": allow_cap_over_value,
+            },
+            preview={
+                "effective_from": card.effective_from.isoformat(),
+                "outcomes": sorted(card.outcomes),
+                "contract_cap": f"{card.contract_cap}" if card.contract_cap is not None else None,
+                "paid_by": [p.name for p in card.payers],
+                **({"cap_over_value": over} if over else {}),
+            },
+            inputs=_inputs_of(session, contract),
+            amount_pence=0,
+            actor=actor,
+            as_of=as_of,
+        )
+        return {**shown.as_dict(), "proposal": public(session, proposal), "pending": pending}
+
+
+def _read(
+    path: Path, allow_cap_over_value: bool, reason: str | None, contract_only: str | None
+) -> tuple[Any, dict[str, Any], str, str | None]:
+    """The card read from the file (refused whole, naming each problem), its terms as stored, and its digest."""
     reason = (reason or "").strip() or None
     if allow_cap_over_value and reason is None:
         raise UserError("--allow-cap-over-value needs --reason TEXT: why the cap may exceed the contract's value")
@@ -70,66 +141,114 @@ def import_rate_card(
     if contract_only is not None and card.contract != contract_only:
         raise UserError(f"the rate card is for {card.contract}; this page imports {contract_only}'s card only")
     terms = _json_safe(fields)
-    fingerprint = hashlib.sha256(json.dumps(terms, sort_keys=True).encode()).hexdigest()
-    with unit_of_work(database(settings)) as session:
-        contract = pbr_contract(session, card.contract)
-        versions = rate_cards_of(session=session, contract_id=contract_id(contract))
-        for version in versions:
-            if version.effective_from == card.effective_from:
-                if version.fingerprint == fingerprint:
-                    return CardResult(card.contract, card.effective_from.isoformat(), len(card.outcomes), "unchanged")
-                raise UserError(
-                    f"{path}: effective_from: contract {card.contract} already has a rate card from "
-                    f"{card.effective_from} with other terms; a change takes its own, later effective_from"
-                )
-        if versions and card.effective_from < versions[-1].effective_from:
+    return card, terms, hashlib.sha256(json.dumps(terms, sort_keys=True).encode()).hexdigest(), reason
+
+
+def _checked(
+    session: Any, contract: Any, card: Any, fingerprint: str, source: str, allow_cap_over_value: bool
+) -> dict[str, str] | None:
+    """None when this exact version is stored already; else what a cap over the contract's value records
+    (empty when none). A version that cannot follow the stored ones is refused, saying why."""
+    versions = rate_cards_of(session=session, contract_id=contract_id(contract))
+    for version in versions:
+        if version.effective_from == card.effective_from:
+            if version.fingerprint == fingerprint:
+                return None
             raise UserError(
-                f"{path}: effective_from: {card.effective_from} is before the latest version "
-                f"({versions[-1].effective_from}); versions go forward in time"
+                f"{source}: effective_from: contract {card.contract} already has a rate card from "
+                f"{card.effective_from} with other terms; a change takes its own, later effective_from"
             )
-        value = Decimal(contract.value_pence) / 100
-        over = cap_over_value(card, value)
-        if over and not allow_cap_over_value:
-            raise UserError(
-                f"{path}: contract_cap: {over}; correct the card, or import it with "
-                "--allow-cap-over-value --reason TEXT"
-            )
-        priced = latest_achieved(session=session, contract_id=contract_id(contract))
-        if versions and priced is not None and card.effective_from <= priced:
-            raise UserError(
-                f"{path}: effective_from: claims for outcomes up to {priced} are already priced on the card in "
-                f"force; a new version must start after {priced}, so that nothing priced is repriced"
-            )
-        session.add(
-            RateCardVersion(
-                contract_id=contract_id(contract),
-                effective_from=card.effective_from,
-                terms=terms,
-                fingerprint=fingerprint,
-                source=str(path)[:300],
-                imported_at=as_of,
-                actor=actor,
-            )
+    if versions and card.effective_from < versions[-1].effective_from:
+        raise UserError(
+            f"{source}: effective_from: {card.effective_from} is before the latest version "
+            f"({versions[-1].effective_from}); versions go forward in time"
         )
-        append_event(
-            session=session,
-            effective_at=as_of,
+    value = Decimal(contract.value_pence) / 100
+    over = cap_over_value(card, value)
+    if over and not allow_cap_over_value:
+        raise UserError(
+            f"{source}: contract_cap: {over}; correct the card, or import it with --allow-cap-over-value --reason TEXT"
+        )
+    priced = latest_achieved(session=session, contract_id=contract_id(contract))
+    if versions and priced is not None and card.effective_from <= priced:
+        raise UserError(
+            f"{source}: effective_from: claims for outcomes up to {priced} are already priced on the card in "
+            f"force; a new version must start after {priced}, so that nothing priced is repriced"
+        )
+    return {"contract_cap": f"{card.contract_cap}", "contract_value": f"{value:.2f}"} if over else {}
+
+
+def _store(
+    session: Any,
+    contract: Any,
+    card: Any,
+    terms: dict[str, Any],
+    fingerprint: str,
+    source: str,
+    reason: str | None,
+    over: dict[str, str],
+    *,
+    as_of: dt.datetime,
+    actor: str,
+    proposal: int | None = None,
+) -> None:
+    session.add(
+        RateCardVersion(
+            contract_id=contract_id(contract),
+            effective_from=card.effective_from,
+            terms=terms,
+            fingerprint=fingerprint,
+            source=source[:300],
+            imported_at=as_of,
             actor=actor,
-            entity="contract",
-            entity_ref=card.contract,
-            action="rate_card_imported",
-            reason=reason,
-            after={
-                "effective_from": card.effective_from.isoformat(),
-                "outcomes": sorted(card.outcomes),
-                **(
-                    {"cap_over_value": {"contract_cap": f"{card.contract_cap}", "contract_value": f"{value:.2f}"}}
-                    if over
-                    else {}
-                ),
-            },
         )
-    return CardResult(card.contract, card.effective_from.isoformat(), len(card.outcomes), "added")
+    )
+    append_event(
+        session=session,
+        effective_at=as_of,
+        actor=actor,
+        entity="contract",
+        entity_ref=card.contract,
+        action="rate_card_imported",
+        reason=reason,
+        after={
+            "effective_from": card.effective_from.isoformat(),
+            "outcomes": sorted(card.outcomes),
+            **({"cap_over_value": over} if over else {}),
+            **({"proposal": proposal} if proposal is not None else {}),
+        },
+    )
+
+
+def _inputs_of(session: Any, contract: Any) -> Inputs:
+    cid = contract_id(contract)
+    return {
+        "the contract's rate card versions": digest([(v.id, v.fingerprint) for v in rate_cards_of(session=session,
+                                                                                                    contract_id=cid)]),
+        "the claims already priced": str(latest_achieved(session=session, contract_id=cid)),
+    }  # fmt: skip
+
+
+def _apply(
+    settings: Settings, session: Any, proposal: Proposal, as_of: dt.datetime, actor: str, now: dt.datetime | None
+) -> dict[str, Any]:
+    """At approval: checked again, then the version and its event, in the approval's transaction."""
+    contract = contract_by_id(session=session, contract_id=proposal.contract_id)
+    p = proposal.payload
+    card = stored_card_terms(p["terms"])
+    over = _checked(session, contract, card, p["fingerprint"], p["source"], p["allow"])
+    if over is None:
+        raise UserError(f"the rate card from {card.effective_from} is already stored")
+    _store(session, contract, card, p["terms"], p["fingerprint"], p["source"], p["reason"], over, as_of=as_of,
+           actor=actor, proposal=proposal.id)  # fmt: skip
+    return CardResult(card.contract, card.effective_from.isoformat(), len(card.outcomes), "added").as_dict()
+
+
+def _proposal_inputs(session: Any, proposal: Proposal) -> Inputs:
+    return _inputs_of(session, contract_by_id(session=session, contract_id=proposal.contract_id))
+
+
+register(Kind(KIND, "rate card", _proposal_inputs, _apply))
 
 
 def _card_fields(path: Path) -> dict[str, Any]:

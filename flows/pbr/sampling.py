@@ -21,6 +21,7 @@ from flows.common.settings import Settings
 from flows.common.tabular import open_table
 from flows.pbr.contract import contract_id, named_period, pbr_contract, refuse_before_run, required_cards
 from flows.pbr.ledger import held_by_payer, pence, pounds, unreversed_clawbacks
+from flows.pbr.recoveries import propose_recovery
 from models.contracts import Contract
 from models.db import unit_of_work
 from models.events import append_event
@@ -29,7 +30,6 @@ from models.pbr.ledger import (
     ACCRUAL,
     CLAWBACK,
     OUTCOME,
-    RECOVERY,
     LedgerEntry,
     SampleItem,
     ValidationSample,
@@ -130,7 +130,9 @@ def sample_validation(
         items = sample_items(session=session, sample_id=sample.id)
         if checks:
             _record_checks(session, results, checks, items, as_of=as_of, actor=actor, contract=contract)
-        concluded = _conclude(session, contract, cards, sample, items, today=today, as_of=as_of, actor=actor)
+        concluded = _conclude(
+            session, contract, cards, sample, items, today=today, as_of=as_of, actor=actor, settings=settings
+        )
         shown = [
             {
                 "claim": c.ref,
@@ -225,8 +227,9 @@ def _conclude(
     today: dt.date,
     as_of: dt.datetime,
     actor: str,
+    settings: Settings,
 ) -> dict[str, Any] | None:
-    """Once every sampled claim is checked: claw back the invalid ones and raise the extrapolated recovery."""
+    """Once every sampled claim is checked: claw back the invalid ones and propose the extrapolated recovery."""
     if not items or any(i.result is None for i, _ in items):
         return None
     outcome = extrapolate(
@@ -268,20 +271,15 @@ def _conclude(
                         memo=f"sample {sample.period}: {item.note or 'invalid'}",
                     )
                 )
-    if outcome.recovery:
+    if outcome.recovery:  # proposed: it reaches the ledger when a second finance user approves (recoveries.py)
         card = version_for(cards, today) or cards[-1]
-        for payer, share in zip((p.name for p in card.payers), split(outcome.recovery, card.payers), strict=True):
-            if share:
-                session.add(
-                    LedgerEntry(
-                        **base,
-                        payer=payer,
-                        kind=CLAWBACK,
-                        item=RECOVERY,
-                        amount_pence=-pence(share),
-                        memo=f"extrapolated recovery, sample {sample.period} ({summary['error_rate']} by value)",
-                    )
-                )
+        names = (p.name for p in card.payers)
+        shares = [(n, pence(v)) for n, v in zip(names, split(outcome.recovery, card.payers), strict=True) if v]
+        assert sample.id is not None
+        summary["proposal"] = propose_recovery(
+            settings, session, contract=contract, sample_id=sample.id, period=sample.period, shares=shares,
+            memo=f"extrapolated recovery, sample {sample.period} ({summary['error_rate']} by value)",
+            summary=dict(summary), as_of=as_of, actor=actor)["id"]  # fmt: skip
     append_event(
         session=session,
         effective_at=as_of,

@@ -8,12 +8,17 @@ well (``NHS-Leeds-1a2b3c4d.csv``), so no payer's schedule is ever another's.
 A run never writes over a file it did not write: if the name is taken by a file
 with other contents, the schedule goes to the next free name (``council-2.csv``)
 and the run prints where. A missing schedule is written again from the ledger.
+A proposed run's schedules are drafts, in ``drafts/proposal-<id>/``, each named
+``DRAFT-<payer>.csv`` with a first column saying DRAFT on every line; they go
+when the proposal is decided, and an approved run writes its final schedules.
 """
 
+import datetime as dt
 import hashlib
 import os
 import re
 import secrets
+import shutil
 from collections import Counter
 from collections.abc import Sequence
 from decimal import Decimal
@@ -45,55 +50,69 @@ SCHEDULE_HEADER = (
 )
 
 
+# One line a schedule shows: (payer, item, claim ref, participant, outcome, achieved on, amount).
+Item = tuple[str, str, str, str, str, dt.date | None, Decimal]
+DRAFTS = "drafts"  # <contract folder>/drafts/proposal-<id>/DRAFT-<payer>.csv: never listed as a run's schedule
+
+
 def write_schedules(settings: Settings, session: Any, contract: Contract, run: PaymentRun) -> list[str]:
     """One CSV per payer: every line the run accrued for it, any recovery netted off, and the payment."""
-    folder = contract_folder(settings, contract.ref) / run.period
-    stems = file_stems(run.summary["payers"])
     entries = ledger_of(session=session, contract_id=contract_id(contract), run_id=run.id)
     claims = claim_facts(session=session, ids=sorted({e.claim_id for e in entries if e.claim_id}))
-    paths = []
-    for payer, summary in sorted(run.summary["payers"].items()):
-        rows: list[list[Any]] = []
-        for e in entries:
-            if e.payer != payer or e.kind != ACCRUAL:
-                continue
+    items: list[Item] = []
+    for e in entries:
+        if e.kind == ACCRUAL:
             claim = claims.get(e.claim_id) if e.claim_id else None
-            rows.append(
-                [
-                    contract.ref,
-                    contract.provider,
-                    run.period,
-                    payer,
-                    e.item,
-                    claim[0] if claim else "",
-                    e.participant or "",
-                    claim[2] if claim else "",
-                    claim[3] if claim else None,
-                    pounds(e.amount_pence),
-                ]
-            )
-        before, recovered = Decimal(summary["owed_before"]), Decimal(summary["recovered"])
+            items.append((e.payer, e.item, claim[0] if claim else "", e.participant or "", claim[2] if claim else "",
+                          claim[3] if claim else None, pounds(e.amount_pence)))  # fmt: skip
+    folder = contract_folder(settings, contract.ref) / run.period
+    return _write(folder, contract, run.period, run.summary, items, draft=None)
+
+
+def write_draft_schedules(
+    settings: Settings, contract: Contract, period: str, proposal_id: int, summary: dict[str, Any], items: list[Item]
+) -> list[str]:
+    """The schedules a proposed run would write, each named DRAFT- and marked DRAFT on every line."""
+    folder = contract_folder(settings, contract.ref) / DRAFTS / f"proposal-{proposal_id}"
+    return _write(folder, contract, period, summary, items, draft=proposal_id)
+
+
+def discard_drafts(settings: Settings, contract_ref: str, proposal_id: int) -> None:
+    """Remove a decided proposal's drafts: approved, the final schedules replace them; otherwise nothing is paid."""
+    shutil.rmtree(contract_folder(settings, contract_ref) / DRAFTS / f"proposal-{proposal_id}", ignore_errors=True)
+
+
+def draft_schedules(settings: Settings, contract_ref: str, proposal_id: int) -> list[Path]:
+    folder = contract_folder(settings, contract_ref) / DRAFTS / f"proposal-{proposal_id}"
+    return sorted(folder.glob("DRAFT-*.csv")) if folder.is_dir() else []
+
+
+def _write(
+    folder: Path, contract: Contract, period: str, summary: dict[str, Any], items: list[Item], *, draft: int | None
+) -> list[str]:
+    stems = file_stems(summary["payers"])
+    paths = []
+    for payer, totals in sorted(summary["payers"].items()):
+        rows: list[list[Any]] = [
+            [contract.ref, contract.provider, period, payer, item, ref, who, outcome, achieved, amount]
+            for (to, item, ref, who, outcome, achieved, amount) in items
+            if to == payer
+        ]
+        before, recovered = Decimal(totals["owed_before"]), Decimal(totals["recovered"])
         if recovered:
-            rows.append([contract.ref, contract.provider, run.period, payer, "recovery", "", "", "", None, -recovered])
+            rows.append([contract.ref, contract.provider, period, payer, "recovery", "", "", "", None, -recovered])
         elif before > 0:
-            rows.append(
-                [contract.ref, contract.provider, run.period, payer, "brought forward", "", "", "", None, before]
-            )
-        rows.append(
-            [
-                contract.ref,
-                contract.provider,
-                run.period,
-                payer,
-                "payment",
-                "",
-                "",
-                "",
-                None,
-                Decimal(summary["payment"]),
-            ]
-        )
-        paths.append(str(_place(folder, stems[payer], rows)))
+            rows.append([contract.ref, contract.provider, period, payer, "brought forward", "", "", "", None, before])
+        rows.append([contract.ref, contract.provider, period, payer, "payment", "", "", "", None,
+                     Decimal(totals["payment"])])  # fmt: skip
+        if draft is None:
+            paths.append(str(_place(folder, stems[payer], rows)))
+        else:
+            mark = f"DRAFT proposal {draft} - not approved - nothing paid"
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"DRAFT-{stems[payer]}.csv"
+            write_csv(path, ("status", *SCHEDULE_HEADER), ([mark, *row] for row in rows))
+            paths.append(str(path))
     return paths
 
 

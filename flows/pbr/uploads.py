@@ -13,7 +13,7 @@ from flows.common.runtime import database
 from flows.common.settings import Settings
 from flows.pbr.claims_check import read_checked_claims
 from flows.pbr.payment_runs import check_payment_run
-from flows.pbr.schedules import contract_folder
+from flows.pbr.schedules import DRAFTS, contract_folder
 from models.db import unit_of_work
 
 
@@ -35,7 +35,7 @@ def import_contract_claims(
 
 
 def pay_period(settings: Settings, *, contract: str, period: str, as_of: dt.datetime, actor: str) -> dict[str, Any]:
-    """The payment run for a period (once: asking again gives the first run), by the payment-run flow."""
+    """Propose the payment run for a period (a paid period shows its run), by the payment-run flow."""
     check_payment_run(settings, contract, period, as_of=as_of)
     from flows.common.runtime import start_prefect
 
@@ -52,7 +52,7 @@ def schedules(settings: Settings, contract: str) -> list[dict[str, str]]:
         return []
     return [
         {"period": folder.name, "file": f.name}
-        for folder in sorted((p for p in root.iterdir() if p.is_dir()), reverse=True)
+        for folder in sorted((p for p in root.iterdir() if p.is_dir() and p.name != DRAFTS), reverse=True)
         for f in sorted(folder.glob("*.csv"))
     ]
 

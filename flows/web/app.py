@@ -19,6 +19,7 @@ from flows.web.logs import mask_secret_paths
 from flows.web.pages import (
     account,
     admin,
+    approvals,
     audit,
     board,
     claims,
@@ -52,7 +53,20 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(SessionMiddleware, secret_key=session_key(settings.data_dir))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(auth.router(Throttle()))
-    for module in (board, projects, payments, claims, pbr_files, contracts, due, reminders, audit, admin, account):
+    for module in (
+        board,
+        projects,
+        payments,
+        claims,
+        approvals,
+        pbr_files,
+        contracts,
+        due,
+        reminders,
+        audit,
+        admin,
+        account,
+    ):
         app.include_router(module.router)
     _core_routes(app)
     health.install(app, settings)

@@ -40,6 +40,7 @@ TEMPLATES.env.filters["compact"] = compact
 NAV: tuple[tuple[str, str, frozenset[Role]], ...] = (
     ("Board", "/board", frozenset({Role.COMMISSIONER, Role.FINANCE, Role.AUDITOR})),
     ("Contracts", "/contracts", frozenset({Role.COMMISSIONER, Role.FINANCE, Role.AUDITOR, Role.PROVIDER})),
+    ("Approvals", "/approvals", frozenset({Role.COMMISSIONER, Role.FINANCE, Role.AUDITOR})),
     ("Due", "/due", frozenset({Role.COMMISSIONER, Role.FINANCE, Role.AUDITOR, Role.PROVIDER})),
     ("Reminders", "/reminders", frozenset({Role.COMMISSIONER, Role.AUDITOR})),
     ("Audit log", "/audit", frozenset({Role.COMMISSIONER, Role.AUDITOR, Role.ADMIN})),

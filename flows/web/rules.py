@@ -64,6 +64,16 @@ RULES: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/contracts/{ref}/participants"): frozenset({F, P}),  # a provider, for their own contracts only
     ("POST", "/contracts/{ref}/ratecard"): frozenset({F}),
     ("GET", "/contracts/{ref}/payments/{period}/{name}"): CONTRACT_READERS,
+    # approvals: finance decides; commissioners and auditors read; providers see none
+    ("GET", "/approvals"): COUNCIL_READERS,
+    ("GET", "/api/v1/approvals"): COUNCIL_READERS,
+    ("GET", "/approvals/{proposal_id}"): COUNCIL_READERS,
+    ("GET", "/api/v1/approvals/{proposal_id}"): COUNCIL_READERS,
+    ("GET", "/approvals/{proposal_id}/drafts/{name}"): COUNCIL_READERS,
+    ("POST", "/approvals/{proposal_id}/approve"): frozenset({F}),
+    ("POST", "/approvals/{proposal_id}/reject"): frozenset({F}),
+    ("POST", "/api/v1/approvals/{proposal_id}/approve"): frozenset({F}),
+    ("POST", "/api/v1/approvals/{proposal_id}/reject"): frozenset({F}),
     # what is due
     ("GET", "/due"): CONTRACT_READERS,
     ("GET", "/api/v1/due"): CONTRACT_READERS,

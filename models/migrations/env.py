@@ -4,6 +4,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import models.accounts
+import models.approvals
 import models.contracts
 import models.cycle
 import models.events

@@ -163,6 +163,16 @@ def ledger_balances(*, session: Session, contract_id: int) -> dict[str, int]:
     return {payer: int(total) for payer, total in rows}
 
 
+def last_entry(*, session: Session, contract_id: int) -> int:
+    """The id of a contract's latest ledger entry (0 for none): any new entry changes it."""
+    row = (
+        session.connection()
+        .execute(text("SELECT MAX(id) FROM pbr_ledger WHERE contract_id = :c"), {"c": contract_id})
+        .scalar()
+    )
+    return int(row or 0)
+
+
 def accrued_fees(*, session: Session, contract_id: int, item: str, column: str) -> set[str]:
     """The participants (``column`` participant) or months (``column`` month) a fee ``item`` was accrued for."""
     assert column in ("participant", "month")

@@ -14,6 +14,8 @@ from models.migrate import upgrade
 
 TABLES = ", ".join(
     [
+        "proposal_approval",
+        "proposal",
         "project",
         "evidence",
         "stage_record",

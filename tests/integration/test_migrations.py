@@ -9,6 +9,7 @@ from sqlalchemy import inspect
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import SQLModel
 
+import models.approvals
 import models.cycle
 import models.events
 import models.pbr.claims
@@ -19,7 +20,16 @@ from models.db import make_engine, schema_revision
 from models.migrate import downgrade, head_revision, upgrade
 from models.revision import SCHEMA_REVISION
 
-TABLES = {"project", "evidence", "stage_record", "gate_decision", "event", "alembic_version"}
+TABLES = {
+    "project",
+    "evidence",
+    "stage_record",
+    "gate_decision",
+    "event",
+    "proposal",
+    "proposal_approval",
+    "alembic_version",
+}
 
 
 def test_the_schema_revision_constant_is_alembics_head() -> None:

@@ -25,7 +25,9 @@ USERS = {
     "provider": ("nora", "Nora Northbridge"),
     "auditor": ("audrey", "Audrey Auditor"),
     "admin": ("ada", "Ada Admin"),
+    "checker": ("fran", "Fran Finance"),  # a second finance user: the checker of what finn proposes
 }
+ROLE_OF = {"checker": "finance"}
 NORTHBRIDGE, OTHER = "Northbridge YP Trust", "Other Care Ltd"
 
 
@@ -70,7 +72,7 @@ def build_world(settings: Any) -> dict[str, str]:
             settings,
             username=username,
             display_name=name,
-            roles=[role],
+            roles=[ROLE_OF.get(role, role)],
             password=PASSWORD,
             organisation="Northbridge" if role == "provider" else None,
             actor="setup",

@@ -114,9 +114,14 @@ async def payments_post(request: Request, ref: str) -> Any:
     except UserError as exc:
         text = str(exc)
         return back_with_errors(request, page, {"period": text[:1].upper() + text[1:]}, {"period": period})
-    again = " It had already been run; this is the first run." if result["existing"] else ""
-    flash(request, f"Payment run {result['period']}: paid £{result['summary']['paid']}.{again}")
-    return see_other(page)
+    if result["run"] is not None:
+        flash(request, f"{result['run']['period']} was paid already: £{result['run']['summary']['paid']}.")
+        return see_other(page)
+    p = result["proposal"]
+    again = "It was already proposed; this is that proposal. " if result["pending"] else ""
+    flash(request, f"{again}Payment run {p['period']} proposed (proposal {p['id']}): it would pay £{p['amount']}. "
+                   "Nothing is paid until a finance user other than the proposer approves it.")  # fmt: skip
+    return see_other(f"/approvals/{p['id']}")
 
 
 @router.get("/contracts/{ref}/payments/{period}/{name}", include_in_schema=False)

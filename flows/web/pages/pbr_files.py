@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from flows.common.errors import UserError
 from flows.pbr.participants import import_participants
-from flows.pbr.ratecards import import_rate_card
+from flows.pbr.ratecards import propose_rate_card
 from flows.web.pages.claims import pbr_contract_of
 from flows.web.render import back_with_errors, flash, principal, see_other
 from flows.web.uploads import KINDS, check_name, received
@@ -63,9 +63,13 @@ async def ratecard_upload(request: Request, ref: str, file: UploadFile = File(No
     settings, who = request.app.state.settings, principal(request).username
 
     def work(path: Path, contract: str) -> Any:
-        return import_rate_card(settings, path, as_of=dt.datetime.now(dt.UTC), actor=who, contract_only=contract)
+        return propose_rate_card(settings, path, as_of=dt.datetime.now(dt.UTC), actor=who, contract_only=contract)
 
     def said(r: Any) -> str:
-        return f"Rate card from {r.effective_from}: {r.outcomes} outcome(s), {r.status}."
+        if r["proposal"] is None:
+            return f"Rate card from {r['effective_from']}: {r['outcomes']} outcome(s), unchanged."
+        n = r["proposal"]["id"]
+        return (f"Rate card from {r['effective_from']}: {r['outcomes']} outcome(s), proposed (proposal {n}); "
+                "a finance user other than you approves it on the Approvals page.")  # fmt: skip
 
     return await _upload(request, ref, file, "ratecard_file", CARD_KINDS, work, said)

@@ -68,7 +68,7 @@ def test_a_commissioner_adds_a_project_evidence_and_records(initialised: Cli) ->
     assert detail["gate"]["outcome"] == "refused"
     assert [u["code"] for u in detail["gate"]["unmet"]] == ["evidence_missing:local_need"]
     assert [e["action"] for e in detail["history"]] == ["ProjectCreated", "EvidenceAdded"]
-    assert all(e["actor"] == "e2e" for e in detail["history"])
+    assert all(e["actor"] == "os:e2e (unauthenticated)" for e in detail["history"])  # no token: marked so
     listing = cli.json("evidence", "list")
     assert [(e["project"], e["strength"]) for e in listing] == [("FAM-2026-01", "eif:4")]
 
@@ -218,7 +218,8 @@ def test_evidence_list_refuses_an_unknown_kind(with_project: Cli) -> None:
 
 def test_who_is_acting_must_fit_the_audit_log(with_project: Cli) -> None:
     before = with_project.dump()
-    assert "at most 120 characters" in with_project.fails(*EVIDENCE, "--by", "x" * 121)
+    # 100 characters, so that "os:NAME (unauthenticated)" fits the audit log's 120
+    assert "at most 100 characters" in with_project.fails(*EVIDENCE, "--by", "x" * 101)
     assert with_project.dump() == before
 
 

@@ -69,7 +69,7 @@ def test_advance_reports_a_refused_gate_and_records_it(
     assert "WARNING" not in out
     decisions = demo_cli.json("show", "DAS-2026-01")["gate_decisions"]
     assert [d["outcome"] for d in decisions] == ["refused", "refused"]
-    assert decisions[-1]["decided_by"] == "e2e"
+    assert decisions[-1]["decided_by"] == "os:e2e (unauthenticated)"
 
 
 def test_advance_moves_a_project_on_and_says_so_in_json(

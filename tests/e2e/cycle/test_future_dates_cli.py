@@ -32,6 +32,8 @@ WRITES = {
     "sample": ["sample", "--contract", "FCF-2025-01", "--period", "2098-Q4", "--size", "5", "--seed", "1",
                "--as-of", FUTURE],
     "clawback": ["clawback", "--contract", "FCF-2025-01", "--claim", "NB-0049", "--reason", "r", "--as-of", FUTURE],
+    "approve": ["approve", "1", "--as-of", FUTURE],
+    "reject": ["reject", "1", "--reason", "r", "--as-of", FUTURE],
 }  # fmt: skip
 
 

@@ -47,6 +47,31 @@ PAY = ("pay", "--contract", "FCF-2025-01", "--period", "2026-Q1", "--as-of", "20
 SAMPLE = ("sample", "--contract", "FCF-2025-01", "--period", "2026-Q1", "--size", "2", "--seed", "7")
 
 
+def finance_tokens(cli: Cli) -> tuple[str, str]:
+    """Two finance users, Asha (who proposes) and Ben (who approves), and a new user token for each."""
+    from flows.accounts.tokens import create_token
+    from flows.accounts.users import add_user, users
+    from flows.common.settings import load_settings
+
+    cfg = load_settings(cli.env)
+    there = {u["username"] for u in users(cfg)}
+    tokens = []
+    for name in ("asha", "ben"):
+        if name not in there:
+            add_user(cfg, username=name, display_name=name.title(), roles=["finance"],
+                     password="correct horse battery", organisation=None, actor="e2e")  # fmt: skip
+        tokens.append(create_token(cfg, username=name, purpose="api", name="e2e", actor="e2e")[0])
+    return tokens[0], tokens[1]
+
+
+def card_imported(cli: Cli, *args: str) -> str:
+    """`ratecard import` proposes the card (as the login user); Ben approves it. The approval's output."""
+    proposed = cli.ok("ratecard", "import", *args)
+    assert "rate card from 2025-10-01" in proposed and "Next: commission approve" in proposed
+    [pending] = cli.json("proposals", "--status", "pending")
+    return cli.ok("approve", str(pending["id"]), COMMISSIONING_TOKEN=finance_tokens(cli)[1])
+
+
 def add_fcf_contract(cli: Cli) -> None:
     """Project YPH-1 and the payment-by-results contract FCF-2025-01, with no rate card yet."""
     cli.ok("project", "add", "--ref", "YPH-1", "--title", "Young people's homelessness", "--area", "Housing",
@@ -61,8 +86,8 @@ def fcf(initialised: Cli, tmp_path: Path) -> Cli:
     """Project YPH-1, the payment-by-results contract FCF-2025-01, its rate card and three participants."""
     cli = initialised
     add_fcf_contract(cli)
-    out = cli.ok("ratecard", "import", str(CARD))
-    assert "Imported the rate card for FCF-2025-01 from 2025-10-01 (21 outcomes)." in out
+    out = card_imported(cli, str(CARD))
+    assert "Proposal 1 approved by ben: FCF-2025-01 rate card from 2025-10-01 takes effect." in out
     (tmp_path / "participants.csv").write_text(PARTICIPANTS, encoding="utf-8")
     done = cli.run("participants", "import", str(tmp_path / "participants.csv"))
     assert done.returncode == 0, done.stderr
@@ -75,7 +100,8 @@ def fcf(initialised: Cli, tmp_path: Path) -> Cli:
 def test_rate_cards_and_participants_import_once(fcf: Cli, tmp_path: Path) -> None:
     before = fcf.dump()
     again = fcf.json("ratecard", "import", str(CARD))
-    assert again == {"contract": "FCF-2025-01", "effective_from": "2025-10-01", "outcomes": 21, "status": "unchanged"}
+    assert again == {"contract": "FCF-2025-01", "effective_from": "2025-10-01", "outcomes": 21, "status": "unchanged",
+                     "proposal": None, "pending": False}  # fmt: skip
     people = fcf.json("participants", "import", str(tmp_path / "participants.csv"))
     assert (people["added"], people["unchanged"]) == (0, 3)
     assert fcf.dump() == before
@@ -114,8 +140,8 @@ def test_a_contract_cap_over_the_contract_value_needs_a_reason(initialised: Cli,
     )
     assert cli.dump() == before
     why = "the fund's cap across all councils"
-    out = cli.ok("ratecard", "import", str(card), "--allow-cap-over-value", "--reason", why)
-    assert "Imported the rate card for FCF-2025-01 from 2025-10-01 (21 outcomes)." in out
+    out = card_imported(cli, str(card), "--allow-cap-over-value", "--reason", why)
+    assert "rate card from 2025-10-01 takes effect" in out
     with sqlite3.connect(cli.data_dir / "commissioning.db") as conn:
         [(reason,)] = conn.execute("SELECT reason FROM event WHERE action = 'rate_card_imported'").fetchall()
     assert reason == why
@@ -146,14 +172,22 @@ def test_claims_pay_sample_and_reconcile_from_the_command_line(fcf: Cli, tmp_pat
         (6, "C-5", ["ineligible"]),
     ]
 
-    first = cli.ok(*PAY)
-    assert "Payment run FCF-2025-01 2026-Q1 on 2026-04-02: 3 claim(s), outcomes £4,500.00" in first
+    asha, ben = finance_tokens(cli)
+    first = cli.ok(*PAY, COMMISSIONING_TOKEN=asha)  # proposed by Asha: a preview, DRAFT schedules, nothing paid
+    assert "Proposal 2 (pending): FCF-2025-01 payment run 2026-Q1, £4,500.00; proposed by asha" in first
     assert "central fund: outcomes £1,350.00, fees £0.00; pays £1,350.00" in first
     assert "council: outcomes £3,150.00, fees £0.00; pays £3,150.00" in first
+    assert "Next: commission approve 2" in first and "DRAFT-council.csv" in first
     schedules = cli.data_dir / "payments" / "FCF-2025-01" / "2026-Q1"
+    assert not schedules.exists()
+    own = cli.fails("approve", "2", "--as-of", "2026-04-02", COMMISSIONING_TOKEN=asha)
+    assert "asha proposed it; the approver must be someone else" in own
+    assert "needs a signed-in user or a user token" in cli.fails("approve", "2", "--as-of", "2026-04-02")
+    approved = cli.ok("approve", "2", "--as-of", "2026-04-02", COMMISSIONING_TOKEN=ben)
+    assert "Proposal 2 approved by ben: FCF-2025-01 payment run 2026-Q1 takes effect." in approved
     council = (schedules / "council.csv").read_text(encoding="utf-8")
     second = cli.ok(*PAY)
-    assert "(already run; this is the first run)" in second and "pays £3,150.00" in second
+    assert "(already run; this is the run)" in second and "paid £4,500.00" in second
     assert (schedules / "council.csv").read_text(encoding="utf-8") == council
     with (schedules / "council.csv").open(encoding="utf-8", newline="") as handle:
         rows = list(csv.reader(handle))[1:]
@@ -178,7 +212,10 @@ def test_claims_pay_sample_and_reconcile_from_the_command_line(fcf: Cli, tmp_pat
         "error_rate": "12.50%",
         "unsampled_value": "500.00",
         "recovery": "62.50",
+        "proposal": 3,  # the recovery is proposed; Ben approves it
     }
+    assert cli.json("proposals", "--status", "pending")[0]["subject"] == "recovery from the 2026-Q1 sample"
+    cli.ok("approve", "3", "--as-of", "2026-04-10", COMMISSIONING_TOKEN=ben)
 
     recon = cli.json("reconcile", "--contract", "FCF-2025-01")
     t = recon["totals"]
@@ -236,7 +273,7 @@ def test_a_big_claims_file_is_decided_on_every_core_through_the_prefect_flow(ini
     roomy = tmp_path / "roomy.yaml"  # caps no file here can reach
     card = CARD.read_text(encoding="utf-8").replace("cohort: 300 ", "cohort: 90000 ")
     roomy.write_text(card.replace('contract_cap: "1500000.00"', 'contract_cap: "900000000.00"'), encoding="utf-8")
-    cli.ok("ratecard", "import", str(roomy), "--allow-cap-over-value", "--reason", "a load test, not a real cap")
+    card_imported(cli, str(roomy), "--allow-cap-over-value", "--reason", "a load test, not a real cap")
     people = 13_000
     with (tmp_path / "people.csv").open("w", encoding="utf-8") as out:
         out.write("contract,participant,referral_date,date_of_birth\n")

@@ -203,9 +203,23 @@ def test_a_finance_officer_uploads_claims_pays_and_downloads_a_schedule(
     shots(page, "validation-report")
     page.goto(f"/contracts/{ref}/payments")
     page.get_by_label("Period").fill("2025-Q4")
-    submit(page, "Run the payment")
-    assert "Payment run 2025-Q4: paid £" in page.locator(".banner").inner_text()
-    shots(page, "payment-run")
+    submit(page, "Propose the payment run")
+    assert "Payment run 2025-Q4 proposed (proposal" in page.locator(".banner").inner_text()
+    proposal_url = page.url
+    with page.expect_download() as caught:  # the draft, marked DRAFT in its name and on every line
+        page.get_by_role("link", name=re.compile(r"DRAFT-council\.csv")).click()
+    caught.value.save_as(tmp_path / "draft.csv")
+    assert list(csv.reader((tmp_path / "draft.csv").open(encoding="utf-8")))[1][0].startswith("DRAFT proposal")
+    submit(page, "Approve")  # finn proposed it: finn may not approve it
+    assert "finn proposed it; the approver must be someone else" in page.locator(".error-summary").inner_text()
+    shots(page, "approval-refused")
+    checker = signed_in_page(browser, server, "checker")
+    checker.goto(proposal_url)
+    submit(checker, "Approve")
+    assert "is approved" in checker.locator(".banner").inner_text()
+    shots(checker, "payment-run-approved")
+    checker.context.close()
+    page.goto(f"/contracts/{ref}/payments")
     link = page.get_by_role("link", name=re.compile(r"council.*\.csv"))
     with page.expect_download() as caught:
         link.click()

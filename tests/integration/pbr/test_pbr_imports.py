@@ -25,12 +25,12 @@ from flows.pbr.claims_check import check_claims
 from flows.pbr.claims_import import import_claims
 from flows.pbr.contract import cards_for, pbr_contract
 from flows.pbr.participants import import_participants
-from flows.pbr.payment_runs import payment_run
 from flows.pbr.ratecards import import_rate_card
 from models.db import unit_of_work
 from models.pbr.claims import PbrClaim, PbrParticipant
 from models.pbr.ratecards import RateCardVersion
 from policies.pbr.ratecard import RateCard
+from tests.support.approvals import approved_run
 from tests.support.builders import FCF_CARD, fcf_contract
 
 SENT = dt.datetime(2026, 4, 1, 9, 0, tzinfo=dt.UTC)
@@ -425,8 +425,8 @@ def test_a_later_version_prices_later_outcomes_and_never_reprices_earlier_ones(f
     assert card_ids == {"C-1": first.id, "C-2": first.id, "C-5": second.id, "C-6": first.id, "C-7": second.id}
 
     # Periods are paid in order: 2025-Q4 first (C-1, C-2, C-6 on the first card), then 2026-Q1 (C-5, C-7 on the new).
-    q4 = payment_run(fcf, CONTRACT, "2025-Q4", as_of=dt.datetime(2026, 1, 2, 9, tzinfo=dt.UTC), actor="finance")
-    run = payment_run(fcf, CONTRACT, "2026-Q1", as_of=dt.datetime(2026, 4, 2, 9, tzinfo=dt.UTC), actor="finance")
+    q4 = approved_run(fcf, CONTRACT, "2025-Q4", as_of=dt.datetime(2026, 1, 2, 9, tzinfo=dt.UTC), actor="finance")
+    run = approved_run(fcf, CONTRACT, "2026-Q1", as_of=dt.datetime(2026, 4, 2, 9, tzinfo=dt.UTC), actor="finance")
     # £500 + £500 + £650 + £500 + £650 = £2,800: 30% is £840.00, 70% is £1,960.00
     assert (q4.summary["paid"], run.summary["paid"]) == ("1500.00", "1300.00")
     assert {

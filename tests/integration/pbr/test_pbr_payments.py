@@ -27,21 +27,21 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import col, select
 
+from flows.approvals.service import get_proposal
 from flows.common.errors import UserError
 from flows.common.runtime import database
 from flows.common.settings import Settings
 from flows.contracts.files import Row
 from flows.contracts.importing import add_contracts
 from flows.pbr.claims_import import import_claims
-from flows.pbr.clawbacks import clawback
 from flows.pbr.participants import import_participants
-from flows.pbr.payment_runs import payment_run
 from flows.pbr.ratecards import import_rate_card
 from flows.pbr.reconcile import export_chart, export_csv, export_xlsx, reconcile
 from flows.pbr.sampling import SampleResult, sample_validation
 from models.db import unit_of_work
 from models.pbr.claims import PbrClaim
 from models.pbr.ledger import LedgerEntry
+from tests.support.approvals import approved, approved_clawback, approved_run
 from tests.support.builders import FCF_CARD, fcf_contract
 
 CONTRACT = "FCF-2025-01"
@@ -123,7 +123,7 @@ def fcf(settings: Settings, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def q1_paid(fcf: Settings) -> Settings:
-    run = payment_run(fcf, CONTRACT, "2026-Q1", as_of=Q1_RUN, actor="finance")
+    run = approved_run(fcf, CONTRACT, "2026-Q1", as_of=Q1_RUN, actor="finance")
     assert payments(run.summary) == {"central fund": "2850.00", "council": "6650.00"}
     return fcf
 
@@ -141,14 +141,14 @@ def q1_paid(fcf: Settings) -> Settings:
 def test_a_run_before_the_period_ends_is_refused_as_paid_in_arrears(fcf: Settings, as_of: dt.datetime) -> None:
     before = counts(fcf)
     with pytest.raises(UserError) as refused:
-        payment_run(fcf, CONTRACT, "2026-Q1", as_of=as_of, actor="finance")
+        approved_run(fcf, CONTRACT, "2026-Q1", as_of=as_of, actor="finance")
     assert str(refused.value) == "2026-Q1 ends on 2026-03-31; it is paid in arrears, from 2026-04-01"
     assert counts(fcf) == before
     assert not (fcf.data_dir / "payments").exists()
 
 
 def test_a_run_just_after_midnight_in_london_is_in_arrears(fcf: Settings) -> None:
-    run = payment_run(fcf, CONTRACT, "2026-Q1", as_of=dt.datetime(2026, 3, 31, 23, 30, tzinfo=dt.UTC), actor="finance")
+    run = approved_run(fcf, CONTRACT, "2026-Q1", as_of=dt.datetime(2026, 3, 31, 23, 30, tzinfo=dt.UTC), actor="finance")
     assert (run.run_on, run.summary["paid"]) == ("2026-04-01", "9500.00")
 
 
@@ -162,7 +162,7 @@ def test_a_run_just_after_midnight_in_london_is_in_arrears(fcf: Settings) -> Non
 def test_a_period_the_card_does_not_pay_by_is_refused(fcf: Settings, period: str, message: str) -> None:
     before = counts(fcf)
     with pytest.raises(UserError) as refused:
-        payment_run(fcf, CONTRACT, period, as_of=Q1_RUN, actor="finance")
+        approved_run(fcf, CONTRACT, period, as_of=Q1_RUN, actor="finance")
     assert str(refused.value) == message
     assert counts(fcf) == before
 
@@ -170,7 +170,7 @@ def test_a_period_the_card_does_not_pay_by_is_refused(fcf: Settings, period: str
 def test_a_second_run_for_the_period_shows_the_first_and_writes_nothing(q1_paid: Settings) -> None:
     before = counts(q1_paid)
     first_schedule = schedule(q1_paid, "2026-Q1", "council.csv")
-    again = payment_run(q1_paid, CONTRACT, "2026-Q1", as_of=Q2_RUN, actor="someone else")
+    again = approved_run(q1_paid, CONTRACT, "2026-Q1", as_of=Q2_RUN, actor="someone else")
     assert (again.existing, again.run_on, again.summary["paid"]) == (True, "2026-04-02", "9500.00")
     assert payments(again.summary) == {"central fund": "2850.00", "council": "6650.00"}
     assert counts(q1_paid) == before
@@ -181,7 +181,7 @@ def test_a_missing_schedule_is_written_again_from_the_ledger(q1_paid: Settings) 
     path = q1_paid.data_dir / "payments" / CONTRACT / "2026-Q1" / "central-fund.csv"
     written = path.read_bytes()
     path.unlink()
-    again = payment_run(q1_paid, CONTRACT, "2026-Q1", as_of=Q2_RUN, actor="finance")
+    again = approved_run(q1_paid, CONTRACT, "2026-Q1", as_of=Q2_RUN, actor="finance")
     assert again.existing and path.read_bytes() == written
 
 
@@ -192,7 +192,7 @@ def test_claims_achieved_after_the_period_wait_for_the_next_run(q1_paid: Setting
 
     late = [("C-10", "P-001", "VOL_6", "2026-03-20", "volunteer_record")]  # a Q1 outcome sent after the Q1 run
     import_claims(q1_paid, write_claims(tmp_path / "late.csv", late), as_of=Q1_RUN, actor="finance")
-    q2 = payment_run(q1_paid, CONTRACT, "2026-Q2", as_of=Q2_RUN, actor="finance")
+    q2 = approved_run(q1_paid, CONTRACT, "2026-Q2", as_of=Q2_RUN, actor="finance")
     # C-8 £500 + C-9 £2,500 + C-10 £500 = £3,500: 30% £1,050.00, 70% £2,450.00
     assert (q2.summary["claims"], q2.summary["paid"]) == (3, "3500.00")
     assert payments(q2.summary) == {"central fund": "1050.00", "council": "2450.00"}
@@ -206,12 +206,12 @@ def test_claims_achieved_after_the_period_wait_for_the_next_run(q1_paid: Setting
 
 
 def test_a_clawback_is_netted_off_the_next_run_with_a_recovery_line(q1_paid: Settings) -> None:
-    done = clawback(q1_paid, CONTRACT, "C-1", reason="enrolment never started", as_of=AUDIT, actor="finance")
+    done = approved_clawback(q1_paid, CONTRACT, "C-1", reason="enrolment never started", as_of=AUDIT, actor="finance")
     assert done.entries == [
         {"payer": "central fund", "kind": "clawback", "amount": "-150.00"},
         {"payer": "council", "kind": "clawback", "amount": "-350.00"},
     ]
-    q2 = payment_run(q1_paid, CONTRACT, "2026-Q2", as_of=Q2_RUN, actor="finance")
+    q2 = approved_run(q1_paid, CONTRACT, "2026-Q2", as_of=Q2_RUN, actor="finance")
     # Q2 accrues £900.00 / £2,100.00 (C-8, C-9); less C-1's £150.00 / £350.00
     assert payments(q2.summary) == {"central fund": "750.00", "council": "1750.00"}
     assert q2.summary["payers"]["council"]["recovered"] == "350.00"
@@ -235,8 +235,10 @@ def test_a_clawback_is_netted_off_the_next_run_with_a_recovery_line(q1_paid: Set
 
 
 def test_a_clawback_bigger_than_the_next_run_is_carried_and_nothing_is_paid(q1_paid: Settings) -> None:
-    clawback(q1_paid, CONTRACT, "C-2", reason="certificate forged", as_of=AUDIT, actor="finance")  # £1,050 / £2,450
-    q2 = payment_run(q1_paid, CONTRACT, "2026-Q2", as_of=Q2_RUN, actor="finance")
+    approved_clawback(
+        q1_paid, CONTRACT, "C-2", reason="certificate forged", as_of=AUDIT, actor="finance"
+    )  # £1,050 / £2,450
+    q2 = approved_run(q1_paid, CONTRACT, "2026-Q2", as_of=Q2_RUN, actor="finance")
     assert q2.summary["paid"] == "0.00"
     assert q2.summary["payers"] == {
         "central fund": {
@@ -265,15 +267,15 @@ def test_a_clawback_bigger_than_the_next_run_is_carried_and_nothing_is_paid(q1_p
     assert (payers["central fund"]["balance"], payers["council"]["balance"]) == ("-150.00", "-350.00")
 
     # Q3 has no claims of its own: the provider still owes it back, so Q3 pays nothing either.
-    q3 = payment_run(q1_paid, CONTRACT, "2026-Q3", as_of=Q3_RUN, actor="finance")
+    q3 = approved_run(q1_paid, CONTRACT, "2026-Q3", as_of=Q3_RUN, actor="finance")
     assert payments(q3.summary) == {"central fund": "0.00", "council": "0.00"}
     assert q3.summary["payers"]["council"]["carried"] == "-350.00"
 
 
 def test_a_reversed_clawback_is_paid_back_by_the_next_run_and_cannot_be_reversed_twice(q1_paid: Settings) -> None:
-    clawback(q1_paid, CONTRACT, "C-4", reason="qualification not evidenced", as_of=AUDIT, actor="finance")
+    approved_clawback(q1_paid, CONTRACT, "C-4", reason="qualification not evidenced", as_of=AUDIT, actor="finance")
     with pytest.raises(UserError) as twice:
-        clawback(q1_paid, CONTRACT, "C-4", reason="again", as_of=AUDIT, actor="finance")
+        approved_clawback(q1_paid, CONTRACT, "C-4", reason="again", as_of=AUDIT, actor="finance")
     assert str(twice.value) == "claim C-4 was already clawed back on 2026-04-03"
     clawed = reconcile(q1_paid, CONTRACT)
     assert clawed.totals["clawed_back"] == "2500.00"
@@ -282,7 +284,9 @@ def test_a_reversed_clawback_is_paid_back_by_the_next_run_and_cannot_be_reversed
         "council": ("1750.00", "0.00"),
     }
 
-    undone = clawback(q1_paid, CONTRACT, "C-4", reason="certificate found", reverse=True, as_of=AUDIT, actor="finance")
+    undone = approved_clawback(
+        q1_paid, CONTRACT, "C-4", reason="certificate found", reverse=True, as_of=AUDIT, actor="finance"
+    )
     assert undone.entries == [
         {"payer": "central fund", "kind": "reversal", "amount": "750.00"},
         {"payer": "council", "kind": "reversal", "amount": "1750.00"},
@@ -312,19 +316,19 @@ def test_a_reversed_clawback_is_paid_back_by_the_next_run_and_cannot_be_reversed
 
     before = counts(q1_paid)
     with pytest.raises(UserError) as again:
-        clawback(q1_paid, CONTRACT, "C-4", reason="oops", reverse=True, as_of=AUDIT, actor="finance")
+        approved_clawback(q1_paid, CONTRACT, "C-4", reason="oops", reverse=True, as_of=AUDIT, actor="finance")
     assert str(again.value) == "claim C-4 has no clawback to reverse"
     assert counts(q1_paid) == before
 
-    q2 = payment_run(q1_paid, CONTRACT, "2026-Q2", as_of=Q2_RUN, actor="finance")
+    q2 = approved_run(q1_paid, CONTRACT, "2026-Q2", as_of=Q2_RUN, actor="finance")
     assert payments(q2.summary) == {"central fund": "900.00", "council": "2100.00"}  # nothing owed either way
 
 
 def test_reversing_a_clawback_already_recovered_pays_it_back_next_time(q1_paid: Settings) -> None:
-    clawback(q1_paid, CONTRACT, "C-1", reason="no enrolment", as_of=AUDIT, actor="finance")
-    payment_run(q1_paid, CONTRACT, "2026-Q2", as_of=Q2_RUN, actor="finance")  # recovers £150 / £350
-    clawback(q1_paid, CONTRACT, "C-1", reason="enrolment found", reverse=True, as_of=Q2_RUN, actor="finance")
-    q3 = payment_run(q1_paid, CONTRACT, "2026-Q3", as_of=Q3_RUN, actor="finance")
+    approved_clawback(q1_paid, CONTRACT, "C-1", reason="no enrolment", as_of=AUDIT, actor="finance")
+    approved_run(q1_paid, CONTRACT, "2026-Q2", as_of=Q2_RUN, actor="finance")  # recovers £150 / £350
+    approved_clawback(q1_paid, CONTRACT, "C-1", reason="enrolment found", reverse=True, as_of=Q2_RUN, actor="finance")
+    q3 = approved_run(q1_paid, CONTRACT, "2026-Q3", as_of=Q3_RUN, actor="finance")
     assert payments(q3.summary) == {"central fund": "150.00", "council": "350.00"}
     rows = schedule(q1_paid, "2026-Q3", "council.csv")
     assert [(r[4], r[9]) for r in rows] == [("brought forward", "350.00"), ("payment", "350.00")]
@@ -341,7 +345,7 @@ def test_reversing_a_clawback_already_recovered_pays_it_back_next_time(q1_paid: 
 def test_a_clawback_of_what_was_not_paid_is_refused(q1_paid: Settings, claim: str, reason: str, message: str) -> None:
     before = counts(q1_paid)
     with pytest.raises(UserError) as refused:
-        clawback(q1_paid, CONTRACT, claim, reason=reason, as_of=AUDIT, actor="finance")
+        approved_clawback(q1_paid, CONTRACT, claim, reason=reason, as_of=AUDIT, actor="finance")
     assert str(refused.value) == message
     assert counts(q1_paid) == before
 
@@ -430,6 +434,8 @@ def test_a_concluded_sample_claws_back_the_invalid_and_recovers_the_error_rate_f
     # Not sampled: £9,500 - £5,500 = £4,000. Recovery: £4,000 x 1,500 / 5,500 = £1,090.909..., half up £1,090.91.
     recovery = (Decimal(4000) * Decimal(1500) / Decimal(5500)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     assert recovery == Decimal("1090.91")
+    assert done.concluded is not None
+    proposal = done.concluded.pop("proposal")
     assert done.concluded == {
         "sampled_value": "5500.00",
         "invalid_value": "1500.00",
@@ -437,6 +443,9 @@ def test_a_concluded_sample_claws_back_the_invalid_and_recovers_the_error_rate_f
         "unsampled_value": "4000.00",
         "recovery": "1090.91",
     }
+    # the recovery is proposed: nothing of it is in the ledger until a second finance user approves it
+    assert not [e for e in ledger(q1_paid) if e.item == "extrapolated_recovery"]
+    approved(q1_paid, get_proposal(q1_paid, proposal), as_of=AUDIT)
     ids = claim_ids(q1_paid)
     clawbacks = sorted(
         (ids.get(e.claim_id or 0, "-"), e.item, e.payer, e.amount_pence)
@@ -459,7 +468,7 @@ def test_a_concluded_sample_claws_back_the_invalid_and_recovers_the_error_rate_f
     assert again.concluded == done.concluded
     assert counts(q1_paid) == before
 
-    q2 = payment_run(q1_paid, CONTRACT, "2026-Q2", as_of=Q2_RUN, actor="finance")
+    q2 = approved_run(q1_paid, CONTRACT, "2026-Q2", as_of=Q2_RUN, actor="finance")
     # Owed back: central fund £450.00 + £327.27 = £777.27; council £1,050.00 + £763.64 = £1,813.64.
     # Q2 accrues £900.00 / £2,100.00, so pays £122.73 / £286.36.
     assert payments(q2.summary) == {"central fund": "122.73", "council": "286.36"}
@@ -495,13 +504,13 @@ def test_an_attachment_fee_is_paid_once_per_eligible_referral(settings: Settings
     # imported after the last referral (a referral after the import's date is refused)
     import_participants(settings, people, as_of=dt.datetime(2026, 10, 2, 9, 0, tzinfo=dt.UTC), actor="finance")
 
-    q1 = payment_run(settings, ref, "2026-Q1", as_of=Q1_RUN, actor="finance")
+    q1 = approved_run(settings, ref, "2026-Q1", as_of=Q1_RUN, actor="finance")
     # Two fees of £400.00: £120.00 each to the central fund, £280.00 each to the council.
     assert (q1.summary["claims"], q1.summary["fees"], q1.summary["paid"]) == (0, "800.00", "800.00")
     assert payments(q1.summary) == {"central fund": "240.00", "council": "560.00"}
-    q2 = payment_run(settings, ref, "2026-Q2", as_of=Q2_RUN, actor="finance")
+    q2 = approved_run(settings, ref, "2026-Q2", as_of=Q2_RUN, actor="finance")
     assert (q2.summary["fees"], payments(q2.summary)) == ("400.00", {"central fund": "120.00", "council": "280.00"})
-    q3 = payment_run(settings, ref, "2026-Q3", as_of=Q3_RUN, actor="finance")
+    q3 = approved_run(settings, ref, "2026-Q3", as_of=Q3_RUN, actor="finance")
     assert q3.summary["fees"] == "0.00"  # never twice; P-005 never
 
     fees = sorted((e.participant, e.payer, e.amount_pence) for e in ledger(settings) if e.item == "attachment_fee")
@@ -554,7 +563,7 @@ def test_exports_neutralise_text_a_spreadsheet_would_run_as_a_formula(settings: 
         tmp_path / "claims.csv", [(FORMULA_REF, "=P-1", "EMP_ENTRY", "2026-01-05", "payslip")], "FCF-2025-02"
     )
     assert import_claims(settings, claims, as_of=SENT, actor="finance").accepted == 1
-    run = payment_run(settings, "FCF-2025-02", "2026-Q1", as_of=Q1_RUN, actor="finance")
+    run = approved_run(settings, "FCF-2025-02", "2026-Q1", as_of=Q1_RUN, actor="finance")
 
     with Path(run.schedules[1]).open(encoding="utf-8", newline="") as handle:
         [line, _] = list(csv.reader(handle))[1:]
@@ -592,8 +601,8 @@ def test_exports_neutralise_text_a_spreadsheet_would_run_as_a_formula(settings: 
 def test_a_sampled_claim_found_invalid_after_a_reversed_clawback_is_clawed_back(
     q1_paid: Settings, tmp_path: Path
 ) -> None:
-    clawback(q1_paid, CONTRACT, "C-7", reason="certificate queried", as_of=AUDIT, actor="finance")
-    clawback(q1_paid, CONTRACT, "C-7", reason="query answered", reverse=True, as_of=AUDIT, actor="finance")
+    approved_clawback(q1_paid, CONTRACT, "C-7", reason="certificate queried", as_of=AUDIT, actor="finance")
+    approved_clawback(q1_paid, CONTRACT, "C-7", reason="query answered", reverse=True, as_of=AUDIT, actor="finance")
     sample(q1_paid)  # draws C-2, C-3 and C-7
     checks = [("C-2", "valid", ""), ("C-3", "valid", ""), ("C-7", "invalid", "certificate is for another learner")]
     assert sample(q1_paid, results=results_file(tmp_path, checks)).concluded is not None

@@ -14,9 +14,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from openpyxl import load_workbook
 
+from flows.approvals.service import get_proposal
 from flows.common.settings import Settings
 from flows.pbr.reconcile import export_xlsx, reconcile
-from tests.integration.pbr.test_pbr_payments import CONTRACT, results_file, sample
+from tests.integration.pbr.test_pbr_payments import AUDIT, CONTRACT, results_file, sample
+from tests.support.approvals import approved
 
 
 def exact(value: object) -> Decimal:
@@ -34,7 +36,9 @@ def sampled(settings: Settings, tmp_path: Path) -> Settings:
     paid = q1_paid.__wrapped__(fcf.__wrapped__(settings, tmp_path))  # type: ignore[attr-defined]
     sample(paid)
     checks = [("C-2", "valid", ""), ("C-3", "valid", ""), ("C-7", "invalid", "certificate is for another learner")]
-    assert sample(paid, results=results_file(tmp_path, checks)).concluded is not None
+    concluded = sample(paid, results=results_file(tmp_path, checks)).concluded
+    assert concluded is not None
+    approved(paid, get_proposal(paid, concluded["proposal"]), as_of=AUDIT)  # the recovery, by a second person
     return paid
 
 

@@ -16,7 +16,7 @@ from flows.contracts.files import Row
 from flows.contracts.importing import add_contracts
 from flows.pbr.claims_import import import_claims
 from flows.pbr.participants import import_participants
-from flows.pbr.payment_runs import check_payment_run, payment_run
+from flows.pbr.payment_runs import check_payment_run
 from flows.pbr.ratecards import import_rate_card
 from tests.integration.pbr.test_pbr_payments import (
     CLAIMS,
@@ -28,6 +28,7 @@ from tests.integration.pbr.test_pbr_payments import (
     counts,
     write_claims,
 )
+from tests.support.approvals import approved_run
 from tests.support.builders import FCF_CARD, fcf_contract
 
 # A clock in the past, so that an event dated by it is never ahead of the real one.
@@ -54,7 +55,7 @@ def refused(settings: Settings, period: str, as_of: dt.datetime) -> str:
     with pytest.raises(UserError) as early:
         check_payment_run(settings, CONTRACT, period, as_of=as_of, now=NOW)
     with pytest.raises(UserError) as late:
-        payment_run(settings, CONTRACT, period, as_of=as_of, actor="finance", now=NOW)
+        approved_run(settings, CONTRACT, period, as_of=as_of, actor="finance", now=NOW)
     assert str(early.value) == str(late.value)
     assert counts(settings) == before
     assert not (settings.data_dir / "payments").exists()
@@ -62,18 +63,18 @@ def refused(settings: Settings, period: str, as_of: dt.datetime) -> str:
 
 
 def test_a_run_dated_after_now_is_refused_though_its_quarter_would_then_be_over(fcf: Settings) -> None:
-    payment_run(fcf, CONTRACT, "2026-Q1", as_of=Q1_RUN, actor="finance", now=NOW)
-    payment_run(fcf, CONTRACT, "2026-Q2", as_of=Q2_RUN, actor="finance", now=NOW)
-    payment_run(fcf, CONTRACT, "2026-Q3", as_of=NOW, actor="finance", now=NOW)
+    approved_run(fcf, CONTRACT, "2026-Q1", as_of=Q1_RUN, actor="finance", now=NOW)
+    approved_run(fcf, CONTRACT, "2026-Q2", as_of=Q2_RUN, actor="finance", now=NOW)
+    approved_run(fcf, CONTRACT, "2026-Q3", as_of=NOW, actor="finance", now=NOW)
     before = counts(fcf)
     with pytest.raises(UserError) as future:
-        payment_run(fcf, CONTRACT, "2026-Q4", as_of=dt.datetime(2027, 1, 5, 9, tzinfo=dt.UTC), actor="x", now=NOW)
+        approved_run(fcf, CONTRACT, "2026-Q4", as_of=dt.datetime(2027, 1, 5, 9, tzinfo=dt.UTC), actor="x", now=NOW)
     assert str(future.value) == (
         "--as-of 2027-01-05 09:00 GMT is later than now (2026-12-01 10:00 GMT); a payment run is final, "
         "so it is never dated in the future"
     )
     with pytest.raises(UserError, match=r"^2026-Q4 ends on 2026-12-31; it is paid in arrears, from 2027-01-01$"):
-        payment_run(fcf, CONTRACT, "2026-Q4", as_of=NOW, actor="finance", now=NOW)
+        approved_run(fcf, CONTRACT, "2026-Q4", as_of=NOW, actor="finance", now=NOW)
     assert counts(fcf) == before
 
 
@@ -95,11 +96,11 @@ def test_periods_are_paid_in_order(fcf: Settings) -> None:
     assert refused(fcf, "2026-Q2", Q2_RUN) == (
         "2026-Q1 has accepted claims and no payment run; periods are paid in order, so pay 2026-Q1 first"
     )
-    q1 = payment_run(fcf, CONTRACT, "2026-Q1", as_of=Q1_RUN, actor="finance", now=NOW)
+    q1 = approved_run(fcf, CONTRACT, "2026-Q1", as_of=Q1_RUN, actor="finance", now=NOW)
     assert q1.summary["paid"] == "9500.00"
     check_payment_run(fcf, CONTRACT, "2026-Q1", as_of=Q2_RUN, now=NOW)  # run already: it is shown, not refused
     check_payment_run(fcf, CONTRACT, "2026-Q2", as_of=Q2_RUN, now=NOW)
-    assert payment_run(fcf, CONTRACT, "2026-Q2", as_of=Q2_RUN, actor="finance", now=NOW).summary["paid"] == "3000.00"
+    assert approved_run(fcf, CONTRACT, "2026-Q2", as_of=Q2_RUN, actor="finance", now=NOW).summary["paid"] == "3000.00"
 
 
 @pytest.mark.parametrize(("used", "allowed"), [(0, False), (1, True)])
@@ -124,11 +125,11 @@ def test_an_extension_taken_lengthens_the_life_a_run_may_pay(
     card.write_text(FCF_CARD.read_text(encoding="utf-8").replace(CONTRACT, "FCF-2025-03"), encoding="utf-8")
     import_rate_card(settings, card, as_of=SENT, actor="finance")
     if allowed:
-        run = payment_run(settings, "FCF-2025-03", "2026-Q1", as_of=Q1_RUN, actor="finance", now=NOW)
+        run = approved_run(settings, "FCF-2025-03", "2026-Q1", as_of=Q1_RUN, actor="finance", now=NOW)
         assert (run.period, run.summary["paid"]) == ("2026-Q1", "0.00")
         return
     with pytest.raises(UserError) as ended:
-        payment_run(settings, "FCF-2025-03", "2026-Q1", as_of=Q1_RUN, actor="finance", now=NOW)
+        approved_run(settings, "FCF-2025-03", "2026-Q1", as_of=Q1_RUN, actor="finance", now=NOW)
     assert str(ended.value) == (
         "2026-Q1 starts on 2026-01-01, after the contract's last day, 2025-12-31 (extensions taken included)"
     )

@@ -62,12 +62,13 @@ from flows.common.runtime import database
 from flows.common.settings import Settings
 from flows.pbr.claims_import import import_claims
 from flows.pbr.participants import import_participants
-from flows.pbr.payment_runs import RunResult, payment_run
+from flows.pbr.payment_runs import RunResult
 from flows.pbr.reconcile import reconcile
 from models.db import unit_of_work
 from models.events import Event
 from models.pbr.claims import PbrClaim
 from models.pbr.ledger import LedgerEntry, PaymentRun
+from tests.support.approvals import approved_run
 from tests.support.builders import fcf_contract
 
 # Imported once P-005 (referred 2026-10-01) and C-501 (2026-10-05) had happened: a referral or an outcome
@@ -251,7 +252,9 @@ def test_every_claim_gets_the_verdict_the_finance_officer_expects(settings: Sett
 
 def pay_both(settings: Settings) -> list[RunResult]:
     """2025-Q4, then 2026-Q1, both on 2 April 2026: periods are paid in order."""
-    return [payment_run(settings, CONTRACT, period, as_of=RUN_ON, actor="finance") for period in ("2025-Q4", "2026-Q1")]
+    return [
+        approved_run(settings, CONTRACT, period, as_of=RUN_ON, actor="finance") for period in ("2025-Q4", "2026-Q1")
+    ]
 
 
 def test_the_runs_pay_each_payer_its_share_to_the_penny(imported: Settings) -> None:
@@ -328,9 +331,10 @@ def test_the_runs_pay_each_payer_its_share_to_the_penny(imported: Settings) -> N
 
     with unit_of_work(database(settings)) as session:
         events = list(session.exec(select(Event).where(Event.action == "payment_run").order_by(col(Event.id))))
+    # proposed by "finance", paid when the checker approved: the event is the approver's, naming the proposal
     assert [(e.entity_ref, e.actor, e.after) for e in events] == [
-        (CONTRACT, "finance", {"period": "2025-Q4", "paid": "10833.33", "claims": 10}),
-        (CONTRACT, "finance", {"period": "2026-Q1", "paid": "8500.00", "claims": 3}),
+        (CONTRACT, "checker.one", {"period": "2025-Q4", "paid": "10833.33", "claims": 10, "proposal": 1}),
+        (CONTRACT, "checker.one", {"period": "2026-Q1", "paid": "8500.00", "claims": 3, "proposal": 2}),
     ]
 
 

@@ -11,10 +11,10 @@ import pytest
 from flows.common.settings import Settings
 from flows.pbr.claims_import import import_claims
 from flows.pbr.participants import import_participants
-from flows.pbr.payment_runs import payment_run
 from flows.pbr.ratecards import import_rate_card
 from tests.integration.pbr.test_pbr_imports import variant
 from tests.integration.pbr.test_pbr_payments import CLAIMS, CONTRACT, PARTICIPANTS, Q1_RUN, SENT, write_claims
+from tests.support.approvals import approved_run
 from tests.support.builders import fcf_contract
 
 
@@ -44,12 +44,12 @@ def leeds(settings: Settings, tmp_path: Path) -> Settings:
 
 
 def test_two_payers_whose_names_make_the_same_file_name_get_a_schedule_each(leeds: Settings) -> None:
-    run = payment_run(leeds, CONTRACT, "2026-Q1", as_of=Q1_RUN, actor="finance")
+    run = approved_run(leeds, CONTRACT, "2026-Q1", as_of=Q1_RUN, actor="finance")
     assert len(set(run.schedules)) == 2
     assert [payer_and_payment(p) for p in run.schedules] == [("NHS Leeds", "2850.00"), ("NHS-Leeds", "6650.00")]
     folder = leeds.data_dir / "payments" / CONTRACT / "2026-Q1"
     assert sorted(p.name for p in folder.iterdir()) == sorted(Path(p).name for p in run.schedules)
-    again = payment_run(leeds, CONTRACT, "2026-Q1", as_of=Q1_RUN, actor="finance")
+    again = approved_run(leeds, CONTRACT, "2026-Q1", as_of=Q1_RUN, actor="finance")
     assert again.existing and again.schedules == run.schedules
 
 
@@ -61,11 +61,11 @@ def test_a_file_the_run_did_not_write_is_left_alone_and_the_schedule_takes_anoth
     folder.mkdir(parents=True)
     (folder / "council.csv").write_text("notes for the council's finance team\n", encoding="utf-8")
 
-    run = payment_run(fcf, CONTRACT, "2026-Q1", as_of=Q1_RUN, actor="finance")
+    run = approved_run(fcf, CONTRACT, "2026-Q1", as_of=Q1_RUN, actor="finance")
     assert run.schedules == [str(folder / "central-fund.csv"), str(folder / "council-2.csv")]
     assert (folder / "council.csv").read_text(encoding="utf-8") == "notes for the council's finance team\n"
     assert payer_and_payment(run.schedules[1]) == ("council", "6650.00")
 
-    again = payment_run(fcf, CONTRACT, "2026-Q1", as_of=Q1_RUN, actor="finance")  # finds its own files again
+    again = approved_run(fcf, CONTRACT, "2026-Q1", as_of=Q1_RUN, actor="finance")  # finds its own files again
     assert again.schedules == run.schedules
     assert sorted(p.name for p in folder.iterdir()) == ["central-fund.csv", "council-2.csv", "council.csv"]

@@ -14,6 +14,7 @@ from tests.support.web import USERS, csrf_of, sign_in
 PARAMS = {
     "{ref}": "HF-2026-01",
     "{reminder_id}": "999",
+    "{proposal_id}": "999",
     "{username}": "nobody",
     "{token_id}": "999",
     "{token}": "not-a-token",

@@ -118,7 +118,13 @@ def test_participants_and_a_rate_card_for_this_contract_only(as_role: Client, se
         f"/contracts/{ref}/ratecard", "card.yaml", card.replace(f"contract: {ref}", "contract: HF-2026-01").encode()
     )
     assert re.search(r'id="ratecard_file-error">.*the rate card is for HF-2026-01', html, re.S)
-    assert "outcome(s), added" in post(f"/contracts/{ref}/ratecard", "card.yaml", card.encode())
+    assert "outcome(s), proposed (proposal 1)" in post(f"/contracts/{ref}/ratecard", "card.yaml", card.encode())
+    # finn proposed it and may not approve it; fran, the second finance user, does; then it is stored
+    own = finn.post("/approvals/1/approve", data={"csrf_token": token}, follow_redirects=True).text
+    assert "finn proposed it; the approver must be someone else" in own
+    fran = as_role("checker")
+    fran.post("/approvals/1/approve", data={"csrf_token": csrf_of(fran.get("/approvals/1").text)})
+    assert "outcome(s), unchanged" in post(f"/contracts/{ref}/ratecard", "card.yaml", card.encode())
     people = (EXAMPLES / "fcf-participants.csv").read_text()
     html = post(f"/contracts/{ref}/participants", "p.csv", people.replace(f"{ref},P-001", "HF-2026-01,P-001").encode())
     assert re.search(r'id="participants_file-error">.*p.csv:2: contract: is HF-2026-01; this page imports', html, re.S)

@@ -1,0 +1,81 @@
+"""The recovery a concluded sample raises, as a proposal of kind ``sampling_recovery``.
+
+A sample's extrapolated recovery (flows/pbr/sampling.py) is not written to the ledger when the sample is
+concluded: it is proposed, its preview the share each payer is to recover, and written (one clawback entry
+per payer, item ``extrapolated_recovery``, naming the sample) when a second finance user approves it.
+Rejecting it writes nothing. Worked example: 12.50% invalid by value on £500.00 not sampled is £62.50,
+proposed as £18.75 from the central fund (30%) and £43.75 from the council (70%).
+"""
+
+import datetime as dt
+from typing import Any
+
+from flows.approvals.kinds import Inputs, Kind, digest, register
+from flows.approvals.service import propose, public
+from flows.common.settings import Settings
+from flows.pbr.ledger import pounds
+from models.approvals import Proposal
+from models.contracts import Contract, contract_by_id
+from models.events import append_event
+from models.pbr.ledger import CLAWBACK, RECOVERY, LedgerEntry
+from policies.dates import local_date
+
+KIND = "sampling_recovery"
+
+
+def propose_recovery(
+    settings: Settings,
+    session: Any,
+    *,
+    contract: Contract,
+    sample_id: int,
+    period: str,
+    shares: list[tuple[str, int]],
+    memo: str,
+    summary: dict[str, Any],
+    as_of: dt.datetime,
+    actor: str,
+) -> dict[str, Any]:
+    """Propose recovering ``shares`` (payer, pence) from the payers, in the caller's transaction."""
+    proposal, _ = propose(
+        settings,
+        session,
+        kind=KIND,
+        contract=contract,
+        key=f"{KIND}:{sample_id}",
+        subject=f"recovery from the {period} sample",
+        payload={"contract": contract.ref, "sample": sample_id, "shares": shares, "memo": memo},
+        preview={
+            **summary,
+            "entries": [{"payer": p, "kind": CLAWBACK, "amount": f"{pounds(-a):.2f}"} for p, a in shares],
+        },
+        inputs={"the sample's recovery": digest(shares)},
+        amount_pence=-sum(a for _, a in shares),
+        actor=actor,
+        as_of=as_of,
+        period=period,
+    )
+    return public(session, proposal)
+
+
+def _apply(
+    settings: Settings, session: Any, proposal: Proposal, as_of: dt.datetime, actor: str, now: dt.datetime | None
+) -> dict[str, Any]:
+    contract = contract_by_id(session=session, contract_id=proposal.contract_id)
+    for payer, amount in proposal.payload["shares"]:
+        session.add(LedgerEntry(contract_id=proposal.contract_id, payer=payer, kind=CLAWBACK, item=RECOVERY,
+                                amount_pence=-amount, entry_on=local_date(as_of, settings.timezone),
+                                sample_id=proposal.payload["sample"], memo=proposal.payload["memo"],
+                                created_at=as_of, actor=actor))  # fmt: skip
+    append_event(session=session, effective_at=as_of, actor=actor, entity="contract", entity_ref=contract.ref,
+                 action="recovery_raised", reason=proposal.payload["memo"],
+                 after={"period": proposal.period, "amount": f"{pounds(proposal.amount_pence):.2f}",
+                        "proposal": proposal.id})  # fmt: skip
+    return {"contract": contract.ref, "recovered": f"{pounds(proposal.amount_pence):.2f}"}
+
+
+def _inputs(session: Any, proposal: Proposal) -> Inputs:
+    return {"the sample's recovery": digest(proposal.payload["shares"])}
+
+
+register(Kind(KIND, "recovery from a sample", _inputs, _apply))

@@ -1,0 +1,39 @@
+"""Maker-checker in tests: propose as one finance user, approve as another (two others over the threshold)."""
+
+import datetime as dt
+from typing import Any
+
+from flows.approvals.service import approve
+from flows.common.settings import Settings
+from flows.pbr.clawbacks import ClawbackResult, propose_clawback
+from flows.pbr.payment_runs import RunResult, propose_payment_run
+
+FINANCE = frozenset({"finance"})
+CHECKERS = ("checker.one", "checker.two")
+
+
+def approved(settings: Settings, proposal: dict[str, Any], *, as_of: dt.datetime, now: dt.datetime | None = None
+             ) -> dict[str, Any]:  # fmt: skip
+    """Approve a pending proposal with as many finance users (none its proposer) as it needs; the last result."""
+    result: dict[str, Any] = {}
+    for checker in CHECKERS[: proposal["approvals_needed"]]:
+        result = approve(settings, proposal["id"], by=checker, roles=FINANCE, as_of=as_of, now=now)["result"]
+    return result
+
+
+def approved_run(
+    settings: Settings, contract: str, period: str, *, as_of: dt.datetime, actor: str, now: dt.datetime | None = None
+) -> RunResult:
+    """A payment run proposed by ``actor`` and approved by the checkers (or the period's run, if already paid)."""
+    proposed = propose_payment_run(settings, contract, period, as_of=as_of, actor=actor, now=now)
+    if proposed["run"] is not None:
+        return RunResult(**proposed["run"])
+    return RunResult(**approved(settings, proposed["proposal"], as_of=as_of, now=now))
+
+
+def approved_clawback(
+    settings: Settings, contract: str, claim: str, *, reason: str, as_of: dt.datetime, actor: str, reverse: bool = False
+) -> ClawbackResult:
+    """A clawback (or its reversal) proposed by ``actor`` and approved by the checkers."""
+    proposed = propose_clawback(settings, contract, claim, reason=reason, as_of=as_of, actor=actor, reverse=reverse)
+    return ClawbackResult(**approved(settings, proposed["proposal"], as_of=as_of))
