@@ -23,7 +23,7 @@ from flows.common.errors import UserError
 from flows.common.runtime import database
 from flows.common.settings import Settings
 from flows.pbr.claims_import import import_claims
-from flows.pbr.payment_runs import payment_run
+from tests.support.approvals import approved_run
 from models.db import make_engine, normalise_url, unit_of_work
 from models.migrate import upgrade
 from models.revision import SCHEMA_REVISION
@@ -104,7 +104,7 @@ def test_a_backup_taken_during_an_import_and_payment_runs_restores_each_transact
 
     def pay_each_quarter() -> None:
         for period in PERIODS:
-            payment_run(settings, A, period, as_of=AS_OF, actor="finance")
+            approved_run(settings, A, period, as_of=AS_OF, actor="finance")
 
     workers = [
         threading.Thread(target=guarded(import_b)),
