@@ -31,6 +31,7 @@ from flows.web.pages import (
 )
 from flows.web.render import principal, render, see_other
 from flows.web.sessions import SessionMiddleware, session_key
+from flows.web.uploads import BodyLimit
 from policies.accounts.roles import Role
 from policies.accounts.throttle import Throttle
 
@@ -50,6 +51,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     mask_secret_paths()
     app.add_middleware(SessionMiddleware, secret_key=session_key(settings.data_dir))
+    app.add_middleware(BodyLimit)  # outermost of ours: a body over its cap is never read
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(auth.router(Throttle()))
     for module in (board, projects, payments, claims, pbr_files, contracts, due, reminders, audit, admin, account):
@@ -145,7 +147,8 @@ def _error_handlers(app: FastAPI) -> None:
         return _error(request, 404, "There is no such page, or it is not yours to see.")
 
 
-TITLES = {400: "That could not be done", 401: "Sign in", 403: "You cannot do that", 404: "Page not found"}
+TITLES = {400: "That could not be done", 401: "Sign in", 403: "You cannot do that", 404: "Page not found",
+          413: "The file is too big"}  # fmt: skip
 
 
 def _error(request: Request, status: int, detail: str) -> Any:
