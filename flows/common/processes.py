@@ -141,3 +141,22 @@ def guard_prefect_server() -> None:
 
     cls._run_uvicorn_command = run_uvicorn_command
     cls._dies_with_parent = True
+
+
+_temporary_lock = threading.Lock()
+
+
+def start_temporary_server() -> None:
+    """Start Prefect's temporary server now, if flows will use one, and once however many threads ask.
+
+    Prefect starts it on a flow's first call to its API with no lock: two flows started together from a web
+    app's threads would start two servers migrating one database, or use one before it answers.
+    """
+    from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_ENABLED
+
+    if PREFECT_API_URL.value() or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
+        return
+    from prefect.server.api.server import SubprocessASGIServer
+
+    with _temporary_lock:
+        SubprocessASGIServer().start()  # returns at once once started; the first caller waits until it answers

@@ -32,6 +32,7 @@ RULES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/docs"): SIGNED_IN,
     ("GET", "/api/openapi.json"): SIGNED_IN,
     ("GET", "/api/v1/me"): SIGNED_IN,
+    ("GET", "/api/v1/jobs/{job_id}"): SIGNED_IN,  # a background job (a claims upload): its owner's only
     # the board and projects
     ("GET", "/board"): COUNCIL_READERS,
     ("GET", "/api/v1/board"): COUNCIL_READERS,
@@ -68,6 +69,7 @@ RULES: dict[tuple[str, str], frozenset[Role]] = {
     # reminders
     ("GET", "/reminders"): frozenset({C, A}),
     ("GET", "/api/v1/reminders"): frozenset({C, A}),
+    ("POST", "/reminders/sweep"): COMMISSIONERS,
     ("POST", "/reminders/{reminder_id}/acknowledge"): COMMISSIONERS,
     ("POST", "/reminders/{reminder_id}/snooze"): COMMISSIONERS,
     ("POST", "/api/v1/reminders/{reminder_id}/acknowledge"): COMMISSIONERS,

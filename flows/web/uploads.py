@@ -60,11 +60,13 @@ def check_xlsx(path: Path) -> None:
         )
 
 
-@contextmanager
-def received(
+def save_upload(
     upload: UploadFile, data_dir: Path, *, max_bytes: int | None = None, kinds: dict[str, str] = KINDS
-) -> Iterator[Path]:
-    """The upload saved to a private folder for the length of the block, after every check; removed after."""
+) -> Path:
+    """The upload saved in a private folder of its own, after every check (the folder is removed if one fails).
+
+    The caller removes the folder (``discard``) once the file is used.
+    """
     max_bytes = MAX_BYTES if max_bytes is None else max_bytes
     name = check_name(upload.filename, kinds)
     folder = data_dir / "uploads" / secrets.token_hex(8)
@@ -82,9 +84,27 @@ def received(
             raise UserError("The file is empty")
         if path.suffix.lower() == ".xlsx":
             check_xlsx(path)
+    except BaseException:
+        discard(path)
+        raise
+    return path
+
+
+def discard(path: Path) -> None:
+    """Remove a saved upload and its private folder."""
+    shutil.rmtree(path.parent, ignore_errors=True)
+
+
+@contextmanager
+def received(
+    upload: UploadFile, data_dir: Path, *, max_bytes: int | None = None, kinds: dict[str, str] = KINDS
+) -> Iterator[Path]:
+    """The upload saved to a private folder for the length of the block, after every check; removed after."""
+    path = save_upload(upload, data_dir, max_bytes=max_bytes, kinds=kinds)
+    try:
         yield path
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        discard(path)
 
 
 def too_big(max_bytes: int) -> str:

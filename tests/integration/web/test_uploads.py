@@ -5,6 +5,7 @@ import asyncio
 import datetime as dt
 import io
 import re
+import time
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -32,11 +33,28 @@ def pbr(settings: Any, world: dict[str, str]) -> str:
 
 
 def upload(client: TestClient, ref: str, name: str, body: bytes) -> str:
+    """Post the file; the page it redirects to, once its background check and import (if any) have ended."""
+    return finished(client, post_claims(client, ref, name, body))
+
+
+def post_claims(client: TestClient, ref: str, name: str, body: bytes) -> str:
     token = csrf_of(client.get(f"/contracts/{ref}/claims").text)
     answer = client.post(f"/contracts/{ref}/claims", data={"csrf_token": token},
                          files={"file": (name, body, "application/octet-stream")}, follow_redirects=False)  # fmt: skip
     assert answer.status_code == 303
-    return client.get(answer.headers["location"]).text
+    return str(answer.headers["location"])
+
+
+def finished(client: TestClient, location: str) -> str:
+    """The page at ``location`` once it no longer shows a job in progress (polling its status, bounded)."""
+    job = re.search(r"[?&]job=([\w-]+)", location)
+    for _ in range(600):  # at most about a minute
+        if job is None or client.get(f"/api/v1/jobs/{job.group(1)}").json()["state"] != "running":
+            break
+        time.sleep(0.1)
+    html = client.get(location).text
+    assert 'id="progress"' not in html
+    return html
 
 
 def nothing_written(settings: Any, ref: str) -> None:
@@ -59,6 +77,7 @@ def bomb() -> bytes:
         ("claims.xlsx", bomb(), "far more than a real workbook"),
         ("claims.xlsx", b"not a zip", "not an XLSX workbook"),
         ("claims.csv", b"", "The file is empty"),
+        ("../../claims.csv", b"contract,claim_ref\n", "without a folder or path"),
     ],
 )
 def test_a_bad_upload_is_refused_beside_the_field(
