@@ -5,6 +5,7 @@ Pages are rendered on the server and work without JavaScript; every page's data 
 it). A service's refusal (a UserError) is shown in words; a missing or hidden thing is a 404.
 """
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +13,10 @@ from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
+from flows.accounts.sso import oidc_settings
 from flows.common.errors import UserError
 from flows.common.settings import Settings
-from flows.web import auth
+from flows.web import auth, sso
 from flows.web.logs import mask_secret_paths
 from flows.web.pages import (
     account,
@@ -54,6 +56,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(BodyLimit)  # outermost of ours: a body over its cap is never read
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(auth.router(Throttle()))
+    sso.set_up(app, oidc_settings(os.environ))
+    app.include_router(sso.router)
     for module in (board, projects, payments, claims, pbr_files, contracts, due, reminders, audit, admin, account):
         app.include_router(module.router)
     _core_routes(app)

@@ -23,6 +23,8 @@ RULES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/sign-in"): PUBLIC,
     ("POST", "/sign-in"): PUBLIC,
+    ("GET", "/sign-in/sso"): PUBLIC,  # single sign-on, when set up: off to the identity provider
+    ("GET", "/sign-in/sso/callback"): PUBLIC,  # and back, with a code that only the state in our session accepts
     ("GET", "/calendar/{token}.ics"): PUBLIC,  # the secret token in the URL is the key
     ("POST", "/sign-out"): SIGNED_IN,
     ("GET", "/"): SIGNED_IN,
