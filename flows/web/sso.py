@@ -8,11 +8,11 @@ the client secret and the tokens are never logged or shown.
 """
 
 import logging
+import warnings
 from typing import Any
 
 import httpx
 from authlib.common.errors import AuthlibBaseError
-from authlib.integrations.starlette_client import OAuth
 from fastapi import APIRouter, FastAPI, HTTPException, Request
 from joserfc.errors import JoseError
 from starlette.concurrency import run_in_threadpool
@@ -30,6 +30,9 @@ def set_up(app: FastAPI, oidc: OidcSettings | None) -> None:
     app.state.oidc = oidc
     if oidc is None:
         return
+    with warnings.catch_warnings():  # Authlib 1.9 warns at import that httpx (which it uses) is deprecated
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from authlib.integrations.starlette_client import OAuth
     oauth = OAuth()
     oauth.register(
         "oidc",
