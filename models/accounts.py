@@ -37,6 +37,7 @@ class UserAccount(SQLModel, table=True):
     organisation_id: int | None = Field(default=None, foreign_key="provider_organisation.id")
     disabled: bool = False
     created_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    sso_subject: str | None = Field(default=None, max_length=600, unique=True, index=True)  # "<issuer> <subject>"
 
     def public(self, organisation: str | None) -> dict[str, Any]:
         """The account as pages and the API show it: never its password hash."""
@@ -72,6 +73,10 @@ class UserToken(SQLModel, table=True):
 def get_user(*, session: Session, username: str, for_update: bool = False) -> UserAccount | None:
     stmt = select(UserAccount).where(UserAccount.username == username)
     return session.exec(stmt.with_for_update() if for_update else stmt).first()
+
+
+def user_by_sso(*, session: Session, sso_subject: str) -> UserAccount | None:
+    return session.exec(select(UserAccount).where(UserAccount.sso_subject == sso_subject).with_for_update()).first()
 
 
 def user_by_id(*, session: Session, user_id: int) -> UserAccount | None:

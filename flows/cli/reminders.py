@@ -36,37 +36,22 @@ def register(app: typer.Typer) -> None:
 
 
 def run_reminder_flow(cfg: Settings, *, as_json: bool, **kwargs: Any) -> dict[str, Any]:
-    from flows.common.runtime import start_prefect
-    from flows.reminders.delivery import notifier_for
-    from flows.reminders.policy import reminder_policy
-
-    reminder_policy(cfg)  # refuse a bad policy or apprise file before Prefect starts
-    notifier_for(cfg)
-    start_prefect(cfg)
-    from flows.reminders.reminder_flows import run_sweep
+    from flows.reminders.run import run_reminder_flow as run
 
     if not as_json:
-        return run_sweep(**kwargs)
+        return run(cfg, **kwargs)
     with contextlib.redirect_stdout(sys.stderr):  # console reminders must not break the JSON on stdout
-        return run_sweep(**kwargs)
+        return run(cfg, **kwargs)
 
 
 def summarise(result: dict[str, Any]) -> None:
+    from flows.reminders.run import planned_line, sweep_sentence
+
     sweep = result.get("sweep")
     if sweep is not None:
-        window = f"send days after {sweep['window_start']}" if sweep["window_start"] else "first sweep"
-        verb = "would plan" if sweep["dry_run"] else "planned"
-        console.print(
-            f"Sweep for {sweep['day']} ({window}): {verb} {sweep['planned']} new reminder(s); "
-            f"{sweep['replanned_contracts']} changed contract(s) re-planned.",
-            markup=False,
-        )
+        console.print(sweep_sentence(sweep), markup=False)
         for p in sweep.get("would_plan", [])[:50]:
-            console.print(
-                f"  {p['send_at'][:16]}Z  {p['contract']}  {p['kind'].replace('_', ' ')} {p['due_on']}  "
-                f"{p['lead']} before -> {p['tag']}{'  (escalation)' if p['escalation'] else ''}",
-                markup=False,
-            )
+            console.print(f"  {planned_line(p)}", markup=False)
     delivery = result.get("delivery")
     if delivery is not None:
         console.print(

@@ -171,12 +171,12 @@ def start_prefect(settings: Settings) -> None:
     1. ``PREFECT_API_URL``, if set: a real Prefect server, or the one serve started for itself;
     2. else the API of a ``commission serve`` running on this data dir, if it answers at once
        (flows/serve/discovery.py), unless ``COMMISSIONING_PREFECT=temporary``;
-    3. else Prefect's temporary server, which dies with this process, even on SIGKILL
-       (flows/common/processes.py).
+    3. else Prefect's temporary server, started here (once, however many threads ask), which dies with this
+       process, even on SIGKILL (flows/common/processes.py).
 
     Scratch goes under the data dir in every case.
     """
-    from flows.common.processes import guard_prefect_server, use_scratch
+    from flows.common.processes import guard_prefect_server, start_temporary_server, use_scratch
 
     choice = os.environ.get(PREFECT_CHOICE, "").strip().lower()
     if choice not in ("", "serve", "temporary"):
@@ -191,3 +191,4 @@ def start_prefect(settings: Settings) -> None:
     use_scratch(settings.data_dir)
     if not os.environ.get("PREFECT_API_URL"):
         guard_prefect_server()
+        start_temporary_server()

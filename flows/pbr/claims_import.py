@@ -34,7 +34,7 @@ from flows.pbr.claims_check import read_checked_claims
 from flows.pbr.claims_parallel import PARALLEL_FROM, decide_in_parallel, move_in, worker_shares
 from flows.pbr.claims_report import ClaimsReport, Rejection
 from flows.pbr.contract import contract_id
-from models.contracts import Contract
+from models.contracts import Contract, get_contract
 from models.db import unit_of_work
 from models.events import append_event
 from models.pbr.bulk import bulk_insert, driver_date, import_cache
@@ -85,6 +85,10 @@ def _import_claims(
     # Side files of rows decided in other processes live until the transaction that moved them in is over.
     with contextlib.ExitStack() as scratch, unit_of_work(database(settings)) as session:
         checked, rows = read_checked_claims(session, path)  # every row, or a refusal naming every problem
+        # Two imports of one contract's claims at once (two tabs, two clicks): the second waits here until the
+        # first commits, then finds its claims already stored. In ref order, so two files cannot deadlock.
+        for ref in sorted({c.ref for c, _, _ in checked}):
+            get_contract(session=session, ref=ref, for_update=True)
         report = ClaimsReport(str(path), rows=rows)
         import_row: ClaimImport | None = None
         today = local_date(as_of, settings.timezone)  # a claim achieved after it is rejected

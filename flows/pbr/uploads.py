@@ -5,6 +5,7 @@ contract's page must hold that contract's claims only.
 """
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,16 +19,25 @@ from models.db import unit_of_work
 
 
 def import_contract_claims(
-    settings: Settings, path: Path, *, contract: str, as_of: dt.datetime, actor: str
+    settings: Settings,
+    path: Path,
+    *,
+    contract: str,
+    as_of: dt.datetime,
+    actor: str,
+    progress: Callable[[str], None] = lambda stage: None,
 ) -> dict[str, Any]:
-    """Check the file (every malformed row named), that it is this contract's only, then run the import flow."""
+    """Check the file (every malformed row named), that it is this contract's only, then run the import flow;
+    ``progress`` is told each stage in words as it starts."""
+    progress("Checking every row of the file")
     with unit_of_work(database(settings)) as session:
-        checked, _ = read_checked_claims(session, path, keep=False)
+        checked, rows = read_checked_claims(session, path, keep=False)
     others = sorted(c.ref for c, _, _ in checked if c.ref != contract)
     if others:
         raise UserError(f"the file also has claims for {len(others)} other contract(s); upload only {contract}'s here")
     from flows.common.runtime import start_prefect
 
+    progress(f"Judging {rows:,} row(s) against the rate card and storing them (the import-claims flow)")
     start_prefect(settings)
     from flows.pbr.pbr_flows import run
 

@@ -5,6 +5,7 @@ Pages are rendered on the server and work without JavaScript; every page's data 
 it). A service's refusal (a UserError) is shown in words; a missing or hidden thing is a 404.
 """
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +13,10 @@ from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
+from flows.accounts.sso import oidc_settings
 from flows.common.errors import UserError
 from flows.common.settings import Settings
-from flows.web import auth, health
+from flows.web import auth, health, sso
 from flows.web.logs import mask_secret_paths
 from flows.web.pages import (
     account,
@@ -32,6 +34,7 @@ from flows.web.pages import (
 )
 from flows.web.render import principal, render, see_other
 from flows.web.sessions import SessionMiddleware, session_key
+from flows.web.uploads import BodyLimit
 from policies.accounts.roles import Role
 from policies.accounts.throttle import Throttle
 
@@ -51,8 +54,11 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     mask_secret_paths()
     app.add_middleware(SessionMiddleware, secret_key=session_key(settings.data_dir))
+    app.add_middleware(BodyLimit)  # outermost of ours: a body over its cap is never read
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(auth.router(Throttle()))
+    sso.set_up(app, oidc_settings(os.environ))
+    app.include_router(sso.router)
     for module in (
         board,
         projects,
@@ -160,7 +166,8 @@ def _error_handlers(app: FastAPI) -> None:
         return _error(request, 404, "There is no such page, or it is not yours to see.")
 
 
-TITLES = {400: "That could not be done", 401: "Sign in", 403: "You cannot do that", 404: "Page not found"}
+TITLES = {400: "That could not be done", 401: "Sign in", 403: "You cannot do that", 404: "Page not found",
+          413: "The file is too big"}  # fmt: skip
 
 
 def _error(request: Request, status: int, detail: str) -> Any:

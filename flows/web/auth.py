@@ -76,8 +76,10 @@ def router(throttle: Throttle) -> APIRouter:
     @r.get("/sign-in")
     async def sign_in_page(request: Request, next: str = "/") -> Any:
         if getattr(request.state, "principal", None) is not None:
-            return see_other(_safe_next(next))
-        return render(request, "sign_in.html", {"title": "Sign in", "next": _safe_next(next)})
+            return see_other(safe_next(next))
+        oidc = getattr(request.app.state, "oidc", None)
+        return render(request, "sign_in.html", {"title": "Sign in", "next": safe_next(next),
+                                                "sso": oidc.name if oidc else None})  # fmt: skip
 
     @r.post("/sign-in")
     async def sign_in(
@@ -115,13 +117,13 @@ def router(throttle: Throttle) -> APIRouter:
                 "errors": errors,
                 "values": {"username": username, "next": next},
             }
-            return see_other("/sign-in?next=" + quote(_safe_next(next), safe="/"))
+            return see_other("/sign-in?next=" + quote(safe_next(next), safe="/"))
         for k in keys:
             throttle.succeeded(k)
         session = request.scope["session"]
         session.clear()  # a new session (and CSRF token) at sign-in: no fixation
         session["uid"] = who.user_id
-        return see_other(_safe_next(next))
+        return see_other(safe_next(next))
 
     @r.post("/sign-out")
     async def sign_out(request: Request) -> Any:
@@ -132,7 +134,7 @@ def router(throttle: Throttle) -> APIRouter:
     return r
 
 
-def _safe_next(path: str) -> str:
+def safe_next(path: str) -> str:
     """Only a path on this site: never another site (an open redirect)."""
     if not path.startswith("/") or path.startswith("//") or "\\" in path:
         return "/"

@@ -25,6 +25,8 @@ RULES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/metrics"): PUBLIC,
     ("GET", "/sign-in"): PUBLIC,
     ("POST", "/sign-in"): PUBLIC,
+    ("GET", "/sign-in/sso"): PUBLIC,  # single sign-on, when set up: off to the identity provider
+    ("GET", "/sign-in/sso/callback"): PUBLIC,  # and back, with a code that only the state in our session accepts
     ("GET", "/calendar/{token}.ics"): PUBLIC,  # the secret token in the URL is the key
     ("POST", "/sign-out"): SIGNED_IN,
     ("GET", "/"): SIGNED_IN,
@@ -34,6 +36,7 @@ RULES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/docs"): SIGNED_IN,
     ("GET", "/api/openapi.json"): SIGNED_IN,
     ("GET", "/api/v1/me"): SIGNED_IN,
+    ("GET", "/api/v1/jobs/{job_id}"): SIGNED_IN,  # a background job (a claims upload): its owner's only
     # the board and projects
     ("GET", "/board"): COUNCIL_READERS,
     ("GET", "/api/v1/board"): COUNCIL_READERS,
@@ -80,6 +83,7 @@ RULES: dict[tuple[str, str], frozenset[Role]] = {
     # reminders
     ("GET", "/reminders"): frozenset({C, A}),
     ("GET", "/api/v1/reminders"): frozenset({C, A}),
+    ("POST", "/reminders/sweep"): COMMISSIONERS,
     ("POST", "/reminders/{reminder_id}/acknowledge"): COMMISSIONERS,
     ("POST", "/reminders/{reminder_id}/snooze"): COMMISSIONERS,
     ("POST", "/api/v1/reminders/{reminder_id}/acknowledge"): COMMISSIONERS,

@@ -2,6 +2,11 @@
 kind, has a path in its name, or is an XLSX whose contents would unpack to far more than its size (a zip bomb).
 
 A good file is written under ``<data dir>/uploads/<random>/`` and removed once its import is done.
+
+``BodyLimit`` caps every request body before it is read: a declared Content-Length over the cap is refused
+(413) before a byte is received, and a body without one is counted as it streams and cut off at the cap, so an
+over-size upload is never spooled to disk by the multipart parser. The cap is the upload limit plus room for
+the form's framing for a multipart form, and ``FORM_CAP`` for any other body.
 """
 
 import secrets
@@ -11,7 +16,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from fastapi import UploadFile
+from fastapi import HTTPException, UploadFile
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from flows.common.errors import UserError
 
@@ -19,6 +25,8 @@ MAX_BYTES = 200 * 1024 * 1024  # 200 MB: a million claims as CSV is about 80 MB
 MAX_UNPACKED = 1024 * 1024 * 1024  # an XLSX's parts, unpacked, at most 1 GB
 MAX_RATIO = 200  # and at most 200 times their packed size (real workbooks stay under about 20)
 CHUNK = 1024 * 1024
+FRAMING = 1024 * 1024  # a multipart body's boundaries, headers and small fields around the file
+FORM_CAP = 1024 * 1024  # any other body: a form or a JSON request
 KINDS = {".csv": "CSV", ".xlsx": "XLSX"}
 
 
@@ -52,11 +60,13 @@ def check_xlsx(path: Path) -> None:
         )
 
 
-@contextmanager
-def received(
+def save_upload(
     upload: UploadFile, data_dir: Path, *, max_bytes: int | None = None, kinds: dict[str, str] = KINDS
-) -> Iterator[Path]:
-    """The upload saved to a private folder for the length of the block, after every check; removed after."""
+) -> Path:
+    """The upload saved in a private folder of its own, after every check (the folder is removed if one fails).
+
+    The caller removes the folder (``discard``) once the file is used.
+    """
     max_bytes = MAX_BYTES if max_bytes is None else max_bytes
     name = check_name(upload.filename, kinds)
     folder = data_dir / "uploads" / secrets.token_hex(8)
@@ -68,12 +78,65 @@ def received(
             while chunk := upload.file.read(CHUNK):
                 size += len(chunk)
                 if size > max_bytes:
-                    raise UserError(f"The file is over the limit of {max_bytes // (1024 * 1024):,} MB; split it")
+                    raise UserError(too_big(max_bytes))
                 out.write(chunk)
         if size == 0:
             raise UserError("The file is empty")
         if path.suffix.lower() == ".xlsx":
             check_xlsx(path)
+    except BaseException:
+        discard(path)
+        raise
+    return path
+
+
+def discard(path: Path) -> None:
+    """Remove a saved upload and its private folder."""
+    shutil.rmtree(path.parent, ignore_errors=True)
+
+
+@contextmanager
+def received(
+    upload: UploadFile, data_dir: Path, *, max_bytes: int | None = None, kinds: dict[str, str] = KINDS
+) -> Iterator[Path]:
+    """The upload saved to a private folder for the length of the block, after every check; removed after."""
+    path = save_upload(upload, data_dir, max_bytes=max_bytes, kinds=kinds)
+    try:
         yield path
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        discard(path)
+
+
+def too_big(max_bytes: int) -> str:
+    return f"The file is over the limit of {max_bytes // (1024 * 1024):,} MB; split it"
+
+
+class BodyLimit:
+    """ASGI middleware: a request body over its cap is refused with 413 before it is read (see the docstring)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        multipart = headers.get(b"content-type", b"").lower().startswith(b"multipart/form-data")
+        cap = MAX_BYTES + FRAMING if multipart else FORM_CAP
+        message = too_big(MAX_BYTES) if multipart else f"The form is over {FORM_CAP // 1024:,} KB; nothing was stored"
+        declared = headers.get(b"content-length", b"")
+        refuse_at_once = declared.isdigit() and int(declared) > cap
+        seen = 0
+
+        async def capped() -> Message:
+            nonlocal seen
+            if refuse_at_once:
+                raise HTTPException(413, message)
+            got = await receive()
+            seen += len(got.get("body", b""))
+            if seen > cap:
+                raise HTTPException(413, message)
+            return got
+
+        await self.app(scope, capped, send)

@@ -4,6 +4,7 @@ the data dir, where the next flow command sweeps it."""
 import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -83,3 +84,46 @@ def test_a_killed_flow_command_leaves_no_server_and_no_scratch(initialised: Cli,
     assert done.returncode == 0, done.stderr
     assert list(scratch.iterdir()) == [], "the dead command's scratch is swept, and a finished one removes its own"
     assert list(system_tmp.iterdir()) == []
+
+
+SPAWN_FROM_A_WORKER = """
+import subprocess, sys, threading, time
+from flows.common.processes import dies_with_this_process, in_lasting_thread
+children = []
+def work():
+    spawn = lambda: subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"],
+                                     preexec_fn=dies_with_this_process())
+    children.append(in_lasting_thread(spawn))
+worker = threading.Thread(target=work)
+worker.start()
+worker.join()
+time.sleep(0.5)  # a death signal tied to the finished worker thread would have killed the child by now
+print(children[0].pid, children[0].poll() is None, flush=True)
+time.sleep(120)
+"""
+
+
+def test_a_child_spawned_from_a_short_lived_thread_outlives_it_and_dies_with_the_process() -> None:
+    parent = subprocess.Popen(
+        [sys.executable, "-c", SPAWN_FROM_A_WORKER],
+        stdout=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+    )
+    child = 0
+    try:
+        assert parent.stdout is not None
+        pid, alive = parent.stdout.readline().split()
+        child = int(pid)
+        assert alive == "True", "the child died with the worker thread that asked for it"
+        assert _alive(child)
+        parent.send_signal(signal.SIGKILL)
+        parent.wait(timeout=30)
+        assert _poll(lambda: not _alive(child)), "the child outlived its process"
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+            parent.wait(timeout=30)
+        if child and _alive(child):
+            os.kill(child, signal.SIGKILL)

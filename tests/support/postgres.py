@@ -25,6 +25,11 @@ def find_bindir() -> Path | None:
     return None
 
 
+# Chosen at import, before any flow in the test process points TMPDIR at its data dir's scratch (a folder the
+# postgres user cannot enter): a cluster started lazily after such a test must not be made there.
+SYSTEM_TMP = tempfile.gettempdir()
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -34,7 +39,7 @@ def _free_port() -> int:
 class PrivateCluster:
     def __init__(self, bindir: Path) -> None:
         self.bindir = bindir
-        self.root = Path(tempfile.mkdtemp(prefix="commissioning-pg-"))
+        self.root = Path(tempfile.mkdtemp(prefix="commissioning-pg-", dir=SYSTEM_TMP))
         self.datadir = self.root / "data"
         self.port = _free_port()
         self.as_root = os.geteuid() == 0

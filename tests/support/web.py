@@ -99,11 +99,3 @@ def sign_in(client: Any, username: str, password: str = PASSWORD) -> Any:
         data={"username": username, "password": password, "csrf_token": token, "next": "/"},
         follow_redirects=False,
     )
-
-
-def app_from_environment() -> Any:
-    """The app for the settings in the environment: ``uvicorn --factory tests.support.web:app_from_environment``."""
-    from flows.common.settings import load_settings
-    from flows.web.app import create_app
-
-    return create_app(load_settings())

@@ -1,9 +1,8 @@
-"""Payment by results, per contract: upload a claims file and read its validation report line by line; run a
-period's payment and download each payer's schedule. The same services and flows as the CLI."""
+"""Payment by results, per contract: upload a claims file and read its validation report line by line (a big file
+is checked and stored in the background while the page shows how far it has got, see jobs.py); run a period's
+payment and download each payer's schedule. The same services and flows as the CLI."""
 
 import datetime as dt
-import secrets
-from collections import OrderedDict
 from typing import Any
 
 from fastapi import APIRouter, File, HTTPException, Request, UploadFile
@@ -12,29 +11,12 @@ from starlette.concurrency import run_in_threadpool
 
 from flows.common.errors import UserError
 from flows.pbr.uploads import import_contract_claims, pay_period, schedule_path, schedules
+from flows.web.jobs import QUICK_SECONDS, Job, jobs_of
 from flows.web.pages.contracts import visible_detail
 from flows.web.render import back_with_errors, flash, principal, render, see_other
-from flows.web.uploads import received
+from flows.web.uploads import discard, save_upload
 
 router = APIRouter()
-KEPT_RESULTS = 50  # the latest import reports, for the page each upload redirects to (one process, in memory)
-
-
-def _keep(request: Request, result: dict[str, Any]) -> str:
-    store: OrderedDict[str, tuple[int, dict[str, Any]]] = request.app.state.__dict__.setdefault(
-        "claim_reports", OrderedDict()
-    )
-    key = secrets.token_urlsafe(12)
-    store[key] = (principal(request).user_id, result)
-    while len(store) > KEPT_RESULTS:
-        store.popitem(last=False)
-    return key
-
-
-def _kept(request: Request, key: str) -> dict[str, Any] | None:
-    store = request.app.state.__dict__.get("claim_reports", {})
-    found = store.get(key)
-    return found[1] if found and found[0] == principal(request).user_id else None
 
 
 def pbr_contract_of(request: Request, ref: str) -> dict[str, Any]:
@@ -45,22 +27,49 @@ def pbr_contract_of(request: Request, ref: str) -> dict[str, Any]:
     return detail
 
 
+def _job_of(request: Request, job_id: str) -> Job:
+    job = jobs_of(request.app).get(job_id, owner=principal(request).user_id)
+    if job is None:
+        raise HTTPException(404, "There is no such upload of yours (the web app may have restarted); upload it again.")
+    return job
+
+
 @router.get("/contracts/{ref}/claims", include_in_schema=False)
-async def claims_page(request: Request, ref: str, report: str = "") -> Any:
+async def claims_page(request: Request, ref: str, job: str = "") -> Any:
     detail = await run_in_threadpool(pbr_contract_of, request, ref)
-    result = _kept(request, report) if report else None
-    return render(request, "claims.html", {"title": f"Claims for {detail['ref']}", "c": detail, "result": result})
+    found = _job_of(request, job) if job else None
+    ctx: dict[str, Any] = {"title": f"Claims for {detail['ref']}", "c": detail, "job": found,
+                           "result": found.result if found else None}  # fmt: skip
+    if found is not None and found.error:
+        ctx["errors"] = {"file": found.error[:1500]}  # beside the field, as a refusal at upload would be
+    return render(request, "claims.html", ctx)
 
 
-def _import(request: Request, ref: str, upload: UploadFile) -> dict[str, Any]:
+@router.get("/api/v1/jobs/{job_id}")
+async def job_status(request: Request, job_id: str) -> dict[str, Any]:
+    """A background job of yours (a claims upload): its state (running, done or failed) and stage in words."""
+    return _job_of(request, job_id).status()
+
+
+def _start_import(request: Request, ref: str, upload: UploadFile) -> Job:
+    """Save and check the file now (a refusal is said beside the field); check and import its rows in the
+    background, by the same flow as ``commission claims import``."""
     detail = pbr_contract_of(request, ref)
-    settings = request.app.state.settings
-    with received(upload, settings.data_dir) as path:
+    settings, who = request.app.state.settings, principal(request)
+    path = save_upload(upload, settings.data_dir)
+    as_of = dt.datetime.now(dt.UTC)
+
+    def work(job: Job) -> dict[str, Any]:
         try:
-            return import_contract_claims(settings, path, contract=detail["ref"], as_of=dt.datetime.now(dt.UTC),
-                                          actor=principal(request).username)  # fmt: skip
-        except UserError as exc:  # name the file as the user knows it, never our folder
-            raise UserError(str(exc).replace(str(path.resolve()), path.name).replace(str(path), path.name)) from None
+            return import_contract_claims(settings, path, contract=detail["ref"], as_of=as_of, actor=who.username,
+                                          progress=lambda stage: setattr(job, "stage", stage))  # fmt: skip
+        finally:
+            discard(path)
+
+    def describe(text: str) -> str:  # name the file as the user knows it, never our folder
+        return text.replace(str(path.resolve()), path.name).replace(str(path), path.name)
+
+    return jobs_of(request.app).start(owner=who.user_id, title=path.name, work=work, describe=describe)
 
 
 @router.post("/contracts/{ref}/claims", include_in_schema=False)
@@ -69,13 +78,11 @@ async def claims_upload(request: Request, ref: str, file: UploadFile = File(None
     if file is None:
         return back_with_errors(request, page, {"file": "Choose a claims file to upload (CSV or XLSX)"}, {})
     try:
-        result = await run_in_threadpool(_import, request, ref, file)
+        job = await run_in_threadpool(_start_import, request, ref, file)
     except UserError as exc:
-        text = str(exc)
-        return back_with_errors(request, page, {"file": text[:1500]}, {})
-    flash(request, f"{result['rows']:,} claim(s) read: {result['accepted']:,} accepted, "
-                   f"{result['partly_accepted']:,} partly accepted, {result['rejected']:,} rejected.")  # fmt: skip
-    return see_other(f"{page}?report={_keep(request, result)}")
+        return back_with_errors(request, page, {"file": str(exc)[:1500]}, {})
+    await run_in_threadpool(job.finished.wait, QUICK_SECONDS)  # a small file's report at once
+    return see_other(f"{page}?job={job.id}")
 
 
 def _payments(request: Request, ref: str) -> dict[str, Any]:

@@ -1,4 +1,7 @@
-"""The web app for real: uvicorn in a subprocess on 127.0.0.1, and Debian's Chromium driven by Playwright.
+"""The web app for real: ``commission serve --no-scheduler`` on 127.0.0.1, and Debian's Chromium driven by Playwright.
+
+The app runs as it does for a council, so a flow started from a page runs on serve's own loopback Prefect API,
+and stopping serve stops everything it started (no Prefect server is left behind).
 
 The journeys save screenshots of every page they visit into one folder: COMMISSIONING_SCREENSHOTS if set,
 else ``web-screenshots`` under pytest's temporary directory; the path is printed at the end of the run.
@@ -6,7 +9,6 @@ else ``web-screenshots`` under pytest's temporary directory; the path is printed
 
 import os
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -17,6 +19,7 @@ import pytest
 
 from flows.common.runtime import initialise
 from flows.common.settings import load_settings
+from tests.e2e.conftest import COMMISSION
 from tests.support.servers import LOOPBACK, free_port
 from tests.support.web import USERS, build_world
 
@@ -40,7 +43,7 @@ class Server:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """A fresh data directory with the test world, served by uvicorn until the module's journeys end."""
+    """A fresh data directory with the test world, served by ``commission serve`` until the module's journeys end."""
     data_dir = tmp_path_factory.mktemp("web-data")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("COMMISSIONING_", "PREFECT_API_URL"))}
     env.pop("PREFECT_HOME", None)
@@ -51,13 +54,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     port = free_port()
     log = (data_dir / "server.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "tests.support.web:app_from_environment", "--factory",
-         "--host", LOOPBACK, "--port", str(port), "--log-level", "warning"],
+        [COMMISSION, "serve", "--no-scheduler", "--host", LOOPBACK, "--port", str(port)],
         env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
     )  # fmt: skip
     url = f"http://{LOOPBACK}:{port}"
     try:
-        for _ in range(300):  # up to about 30 s for the app to import and listen
+        for _ in range(1800):  # up to about 3 min: serve first starts its Prefect API (a new database: about 15 s)
             if process.poll() is not None:
                 raise RuntimeError(f"the web app exited: {(data_dir / 'server.log').read_text()}")
             try:
@@ -72,7 +74,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     finally:
         process.terminate()
         try:
-            process.wait(timeout=20)
+            process.wait(timeout=60)  # serve lets a running flow finish, then stops its Prefect API
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()

@@ -197,6 +197,7 @@ def test_a_finance_officer_uploads_claims_pays_and_downloads_a_schedule(
     shots(page, "claims-page")
     page.get_by_label("Claims file").set_input_files(str(claims))
     submit(page, "Upload and check")
+    page.locator("#report").wait_for(timeout=120_000)  # a big file: the page shows progress and reloads itself
     report = page.locator("main").inner_text()
     assert "claim(s) read" in page.locator(".banner").inner_text()
     assert "BAD-1" in report and "BAD-2" in report and "Validation report" in report

@@ -1,11 +1,13 @@
 """Claims uploads: a good file's report line by line; a file too big, of the wrong kind, a zip bomb, a path in
 its name or another contract's claims each get a clear error beside the field, and nothing is written."""
 
+import asyncio
 import datetime as dt
 import io
 import re
+import time
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from flows.pbr.participants import import_participants
 from flows.pbr.reconcile import reconcile
+from flows.web.uploads import CHUNK, FORM_CAP, FRAMING
 from tests.support.builders import fcf_contract
 from tests.support.web import csrf_of
 
@@ -30,11 +33,28 @@ def pbr(settings: Any, world: dict[str, str]) -> str:
 
 
 def upload(client: TestClient, ref: str, name: str, body: bytes) -> str:
+    """Post the file; the page it redirects to, once its background check and import (if any) have ended."""
+    return finished(client, post_claims(client, ref, name, body))
+
+
+def post_claims(client: TestClient, ref: str, name: str, body: bytes) -> str:
     token = csrf_of(client.get(f"/contracts/{ref}/claims").text)
     answer = client.post(f"/contracts/{ref}/claims", data={"csrf_token": token},
                          files={"file": (name, body, "application/octet-stream")}, follow_redirects=False)  # fmt: skip
     assert answer.status_code == 303
-    return client.get(answer.headers["location"]).text
+    return str(answer.headers["location"])
+
+
+def finished(client: TestClient, location: str) -> str:
+    """The page at ``location`` once it no longer shows a job in progress (polling its status, bounded)."""
+    job = re.search(r"[?&]job=([\w-]+)", location)
+    for _ in range(600):  # at most about a minute
+        if job is None or client.get(f"/api/v1/jobs/{job.group(1)}").json()["state"] != "running":
+            break
+        time.sleep(0.1)
+    html = client.get(location).text
+    assert 'id="progress"' not in html
+    return html
 
 
 def nothing_written(settings: Any, ref: str) -> None:
@@ -57,6 +77,7 @@ def bomb() -> bytes:
         ("claims.xlsx", bomb(), "far more than a real workbook"),
         ("claims.xlsx", b"not a zip", "not an XLSX workbook"),
         ("claims.csv", b"", "The file is empty"),
+        ("../../claims.csv", b"contract,claim_ref\n", "without a folder or path"),
     ],
 )
 def test_a_bad_upload_is_refused_beside_the_field(
@@ -130,3 +151,55 @@ def test_participants_and_a_rate_card_for_this_contract_only(as_role: Client, se
     assert re.search(r'id="participants_file-error">.*p.csv:2: contract: is HF-2026-01; this page imports', html, re.S)
     assert "Participants: " in post(f"/contracts/{ref}/participants", "p.csv", people.encode())
     assert as_role("provider").post(f"/contracts/{ref}/ratecard", data={"csrf_token": "x"}).status_code == 403
+
+
+def post_raw(app: Any, headers: dict[str, str], chunks: Iterator[bytes]) -> tuple[int, str, int]:
+    """POST a multipart body to the claims page straight through ASGI; (status, page, bytes the app pulled)."""
+    pulled, sent = 0, []
+
+    async def receive() -> dict[str, Any]:
+        nonlocal pulled
+        chunk = next(chunks, None)
+        pulled += len(chunk or b"")
+        return {"type": "http.request", "body": chunk or b"", "more_body": chunk is not None}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+        "path": "/contracts/FCF-2025-01/claims", "raw_path": b"/contracts/FCF-2025-01/claims", "query_string": b"",
+        "root_path": "", "client": ("127.0.0.1", 5000), "server": ("testserver", 80),
+        "headers": [(b"host", b"testserver"), (b"content-type", b"multipart/form-data; boundary=B")]
+        + [(k.encode(), v.encode()) for k, v in headers.items()],
+    }  # fmt: skip
+    asyncio.run(app(scope, receive, send))
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    return start["status"], b"".join(m.get("body", b"") for m in sent).decode(), pulled
+
+
+def huge_csv(megabytes: int) -> Iterator[bytes]:
+    """A multipart upload of a CSV of ``megabytes`` MB, made a chunk at a time (never held whole)."""
+    yield b'--B\r\nContent-Disposition: form-data; name="file"; filename="claims.csv"\r\nContent-Type: text/csv\r\n\r\n'
+    for _ in range(megabytes):
+        yield b"contract,claim_ref\n" * (CHUNK // 19)
+
+
+@pytest.mark.parametrize("declared", [True, False], ids=["content-length", "chunked"])
+def test_an_upload_over_the_cap_is_refused_before_its_body_is_read(
+    app: Any, settings: Any, monkeypatch: Any, declared: bool
+) -> None:
+    monkeypatch.setattr("flows.web.uploads.MAX_BYTES", 4 * CHUNK)
+    headers = {"content-length": str(400 * CHUNK)} if declared else {"transfer-encoding": "chunked"}
+    status, page, pulled = post_raw(app, headers, huge_csv(400))
+    assert status == 413
+    assert "The file is too big" in page and "over the limit of 4 MB" in page
+    assert pulled == 0 if declared else pulled <= 4 * CHUNK + FRAMING + CHUNK  # of 400 MB offered
+    assert not any((settings.data_dir / "uploads").glob("*"))
+
+
+def test_a_form_over_its_cap_is_refused(app: Any, monkeypatch: Any) -> None:
+    headers = {"content-type": "application/x-www-form-urlencoded", "content-length": str(FORM_CAP + 1)}
+    status, page, pulled = post_raw(app, headers, iter([b"x" * (FORM_CAP + 1)]))
+    assert (status, pulled) == (413, 0)
+    assert "The form is over 1,024 KB" in page

@@ -1,0 +1,42 @@
+"""Running the sweep flow on demand, from the CLI (`commission sweep`, `deliver`) or the reminders page, and the
+sentences both say about its result.
+
+Example: ``sweep_sentence(result["sweep"])`` is "Sweep for 2026-12-07 (send days after 2026-12-06): would plan
+3 new reminder(s); 0 changed contract(s) re-planned."
+"""
+
+from typing import Any
+
+from flows.common.settings import Settings
+
+
+def run_reminder_flow(settings: Settings, **kwargs: Any) -> dict[str, Any]:
+    """Refuse a bad reminder policy or apprise file before Prefect starts, then run the sweep-reminders flow."""
+    from flows.common.runtime import start_prefect
+    from flows.reminders.delivery import notifier_for
+    from flows.reminders.policy import reminder_policy
+
+    reminder_policy(settings)
+    notifier_for(settings)
+    start_prefect(settings)
+    from flows.reminders.reminder_flows import run_sweep
+
+    return run_sweep(**kwargs)
+
+
+def sweep_sentence(sweep: dict[str, Any]) -> str:
+    """What a sweep (or its dry run) planned, in one sentence."""
+    window = f"send days after {sweep['window_start']}" if sweep["window_start"] else "first sweep"
+    verb = "would plan" if sweep["dry_run"] else "planned"
+    return (
+        f"Sweep for {sweep['day']} ({window}): {verb} {sweep['planned']} new reminder(s); "
+        f"{sweep['replanned_contracts']} changed contract(s) re-planned."
+    )
+
+
+def planned_line(p: dict[str, Any]) -> str:
+    """One reminder a sweep plans (or would plan)."""
+    return (
+        f"{p['send_at'][:16]}Z  {p['contract']}  {p['kind'].replace('_', ' ')} {p['due_on']}  "
+        f"{p['lead']} before -> {p['tag']}{'  (escalation)' if p['escalation'] else ''}"
+    )

@@ -1,0 +1,43 @@
+"""The sweep button on the reminders page: a commissioner previews the sweep (nothing written or sent), then
+runs it (the same flow as ``commission sweep``); no one else may."""
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from flows.reminders.outbox import list_reminders
+from tests.support.web import csrf_of
+
+Client = Callable[[str], TestClient]
+
+
+def sweep(client: TestClient, mode: str) -> str:
+    token = csrf_of(client.get("/reminders").text)
+    answer = client.post("/reminders/sweep", data={"csrf_token": token, "mode": mode}, follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"] == "/reminders"
+    return client.get("/reminders").text
+
+
+def test_a_commissioner_previews_then_runs_the_sweep(as_role: Client, settings: Any) -> None:
+    cara = as_role("commissioner")
+    assert "Preview the sweep" in cara.get("/reminders").text
+    preview = sweep(cara, "preview")
+    found = re.search(r"would plan (\d+) new reminder\(s\)", preview)
+    assert found and int(found.group(1)) > 0, preview[-3000:]
+    assert "Nothing was written or sent." in preview
+    assert re.search(r"<li>\d{4}-\d\d-\d\dT\d\d:\d\dZ  HF-2026-01  ", preview)
+    assert list_reminders(settings, limit=10) == []
+    ran = sweep(cara, "run")
+    assert f"planned {found.group(1)} new reminder(s)" in ran and "reminder(s) sent" in ran
+    assert len(list_reminders(settings, limit=1000)) == int(found.group(1))
+    assert "planned 0 new reminder(s)" in sweep(cara, "run")  # a second sweep today changes nothing
+
+
+def test_only_a_commissioner_may_sweep(as_role: Client) -> None:
+    for role in ("finance", "auditor", "provider", "admin"):
+        client = as_role(role)
+        token = csrf_of(client.get("/account").text)
+        assert client.post("/reminders/sweep", data={"csrf_token": token, "mode": "run"}).status_code == 403
+    assert "Preview the sweep" not in as_role("auditor").get("/reminders").text
