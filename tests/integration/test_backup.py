@@ -23,12 +23,12 @@ from flows.common.errors import UserError
 from flows.common.runtime import database
 from flows.common.settings import Settings
 from flows.pbr.claims_import import import_claims
-from tests.support.approvals import approved_run
 from models.db import make_engine, normalise_url, unit_of_work
 from models.migrate import upgrade
 from models.revision import SCHEMA_REVISION
 from tests.integration.conftest import create_pg_database
 from tests.integration.pbr.test_pbr_parallel import AS_OF, A, B, two_contracts, write_files  # noqa: F401  (a fixture)
+from tests.support.approvals import approved_run
 
 PERIODS = ("2025-Q4", "2026-Q1", "2026-Q2", "2026-Q3")
 MAX_BACKUPS = 12
