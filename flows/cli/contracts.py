@@ -21,6 +21,7 @@ from flows.cli.common import (
     when_entered,
     write_as_of,
 )
+from flows.cli.lists import contracts_list
 from flows.common.errors import UserError
 from policies.money import Money
 
@@ -33,6 +34,7 @@ def register(app: typer.Typer) -> None:
     contracts.command("add")(contracts_add)
     contracts.command("import")(contracts_import)
     contracts.command("show")(contracts_show)
+    contracts.command("list")(contracts_list)
     app.add_typer(contracts, name="contracts")
     app.command("due")(due_command)
     app.command("decide")(decide_command)
