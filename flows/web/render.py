@@ -41,6 +41,7 @@ NAV: tuple[tuple[str, str, frozenset[Role]], ...] = (
     ("Board", "/board", frozenset({Role.COMMISSIONER, Role.FINANCE, Role.AUDITOR})),
     ("Contracts", "/contracts", frozenset({Role.COMMISSIONER, Role.FINANCE, Role.AUDITOR, Role.PROVIDER})),
     ("Due", "/due", frozenset({Role.COMMISSIONER, Role.FINANCE, Role.AUDITOR, Role.PROVIDER})),
+    ("Lists", "/claims", frozenset({Role.COMMISSIONER, Role.FINANCE, Role.AUDITOR, Role.PROVIDER})),
     ("Reminders", "/reminders", frozenset({Role.COMMISSIONER, Role.AUDITOR})),
     ("Audit log", "/audit", frozenset({Role.COMMISSIONER, Role.AUDITOR, Role.ADMIN})),
     ("Admin", "/admin", frozenset({Role.ADMIN, Role.AUDITOR})),

@@ -62,6 +62,12 @@ RULES: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/contracts/{ref}/participants"): frozenset({F, P}),  # a provider, for their own contracts only
     ("POST", "/contracts/{ref}/ratecard"): frozenset({F}),
     ("GET", "/contracts/{ref}/payments/{period}/{name}"): CONTRACT_READERS,
+    # the lists (flows/web/pages/lists.py): a provider sees only their organisation's rows
+    **{
+        ("GET", f"{api}{where}{suffix}"): CONTRACT_READERS
+        for where in ("/lists/contracts", "/claims", "/runs", "/ratecards", "/participants", "/ledger")
+        for api, suffix in (("", ""), ("", ".csv"), ("", ".xlsx"), ("/api/v1", ""))
+    },
     # what is due
     ("GET", "/due"): CONTRACT_READERS,
     ("GET", "/api/v1/due"): CONTRACT_READERS,
