@@ -33,6 +33,14 @@ def test_each_list_prints_its_rows_as_a_table_and_as_json(paid: Cli) -> None:
     assert paid.ok("runs", "list", "--period", "2026-Q2").strip() == "No payment runs match."
 
 
+def test_the_lists_are_read_commands_that_import_neither_prefect_nor_apprise(paid: Cli) -> None:
+    for args in (["contracts", "list"], ["claims", "list"], ["ledger"]):
+        done = paid.run(*args, "--json", PYTHONPROFILEIMPORTTIME="1")
+        assert done.returncode == 0, done.stderr
+        imported = {line.split("|")[-1].strip().split(".")[0] for line in done.stderr.splitlines() if "|" in line}
+        assert "flows" in imported and not imported & {"prefect", "apprise"}, args
+
+
 def test_exports_read_back(paid: Cli, tmp_path: Path) -> None:
     out = paid.ok("contracts", "list", "--provider", "northbridge", "--export", str(tmp_path / "contracts.csv"))
     assert f"Wrote {tmp_path / 'contracts.csv'}." in out
