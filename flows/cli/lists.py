@@ -1,5 +1,7 @@
 """commission contracts list, claims list, participants list, runs list, ratecards list and ledger.
 
+`contracts list` itself is declared in contracts.py and imports this module when it runs, so `due` loads no more.
+
 Each is a read over one service function (flows/contracts/listing.py, flows/pbr/lists.py), the same one the
 web page and the API call; each prints a table, or ``--json``, and ``--export FILE`` (.csv or .xlsx) writes
 the same rows to a file. The CLI is the council's own tool, so it lists every organisation's rows.
@@ -10,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from flows.cli.common import AS_OF_HELP, JSON_HELP, as_of_instant, console, print_json, settings
+from flows.cli.common import JSON_HELP, console, print_json, settings
 from flows.common.listing import Listing, export_listing, export_suffix
 
 ExportOption = Annotated[
@@ -53,36 +55,10 @@ def show(listing: Listing, *, as_json: bool, export: Path | None, empty: str) ->
         console.print(f"Wrote {export}.", markup=False)
 
 
-def _checked(export: Path | None) -> None:
+def checked_export(export: Path | None) -> None:
+    """Refuse an export file of the wrong kind before any work is done."""
     if export is not None:
         export_suffix("--export", export)
-
-
-def contracts_list(
-    status: Annotated[str | None, typer.Option(help="Only contracts in this status today (e.g. active).")] = None,
-    provider: Annotated[str | None, typer.Option(help="Only providers whose name contains this.")] = None,
-    owner: Annotated[str | None, typer.Option(help="Only projects whose owner's name contains this.")] = None,
-    ending_within: Annotated[
-        int | None, typer.Option("--ending-within", help="Only contracts whose last day is within N days.")
-    ] = None,
-    as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
-    as_json: JsonOption = False,
-    export: ExportOption = None,
-) -> None:
-    """Every contract by reference, with its status today, owner, last day and next decision."""
-    from flows.contracts.listing import contracts_list as listing
-
-    _checked(export)
-    cfg = settings()
-    found = listing(
-        cfg,
-        status=status,
-        provider=provider,
-        owner=owner,
-        ending_within=ending_within,
-        as_of=as_of_instant(as_of, cfg),
-    )
-    show(found, as_json=as_json, export=export, empty="No contracts match.")
 
 
 def claims_list(
@@ -96,7 +72,7 @@ def claims_list(
     """Claims by contract and achieved date, with their status, amounts and reasons."""
     from flows.pbr.lists import claims_list as listing
 
-    _checked(export)
+    checked_export(export)
     found = listing(settings(), contract=contract, status=status, reason=reason, participant=participant)
     show(found, as_json=as_json, export=export, empty="No claims match.")
 
@@ -107,7 +83,7 @@ def participants_list(
     """Participants by contract, with their referral dates and the attributes eligibility looks at."""
     from flows.pbr.lists import participants_list as listing
 
-    _checked(export)
+    checked_export(export)
     show(listing(settings(), contract=contract), as_json=as_json, export=export, empty="No participants match.")
 
 
@@ -120,7 +96,7 @@ def runs_list(
     """Payment runs by contract and period: when each ran, its claims and what it paid."""
     from flows.pbr.lists import runs_list as listing
 
-    _checked(export)
+    checked_export(export)
     found = listing(settings(), contract=contract, period=period)
     show(found, as_json=as_json, export=export, empty="No payment runs match.")
 
@@ -129,7 +105,7 @@ def ratecards_list(contract: ContractOption = None, as_json: JsonOption = False,
     """Rate-card versions by contract, oldest first."""
     from flows.pbr.lists import ratecards_list as listing
 
-    _checked(export)
+    checked_export(export)
     show(listing(settings(), contract=contract), as_json=as_json, export=export, empty="No rate cards match.")
 
 
@@ -144,6 +120,6 @@ def ledger_command(
     """The payment ledger, in the order written: accruals, payments, clawbacks and reversals."""
     from flows.pbr.lists import ledger_list
 
-    _checked(export)
+    checked_export(export)
     found = ledger_list(settings(), contract=contract, payer=payer, period=period, kind=kind)
     show(found, as_json=as_json, export=export, empty="No ledger entries match.")
