@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 # Prefect reads its environment at import, and test modules import the flows
 # at collection, so this must happen before anything imports prefect.
@@ -21,6 +22,11 @@ from flows.common.runtime import configure_prefect  # noqa: E402
 from flows.common.settings import load_settings  # noqa: E402
 
 configure_prefect(load_settings())
+
+# No example database: test processes (pytest-xdist workers) would share one directory, and a failure must
+# come back from the test's own seed, not from examples saved by an earlier run.
+hypothesis_settings.register_profile("commissioning", database=None)
+hypothesis_settings.load_profile("commissioning")
 
 from tests.support.postgres import PrivateCluster, find_bindir  # noqa: E402
 

@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "pbr": ("ratecard", "participants", "claims"),
     "payments": ("pay", "sample", "clawback", "reconcile"),
     "approvals": ("proposals", "proposal", "approve", "reject"),
+    "lists": ("runs", "ratecards", "ledger"),
     "users": ("users",),
     "serve": ("serve",),
     "performance": ("kpis", "performance", "notices"),

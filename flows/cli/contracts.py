@@ -33,6 +33,7 @@ def register(app: typer.Typer) -> None:
     contracts.command("add")(contracts_add)
     contracts.command("import")(contracts_import)
     contracts.command("show")(contracts_show)
+    contracts.command("list")(contracts_list)
     app.add_typer(contracts, name="contracts")
     app.command("due")(due_command)
     app.command("decide")(decide_command)
@@ -365,3 +366,31 @@ def decide_command(
     changes = result.get("changes") or {}
     for line in changes_said({k: c["before"] for k, c in changes.items()}, {k: c["after"] for k, c in changes.items()}):
         console.print(f"  {line}", markup=False)
+
+
+def contracts_list(
+    status: Annotated[str | None, typer.Option(help="Only contracts in this status today (e.g. active).")] = None,
+    provider: Annotated[str | None, typer.Option(help="Only providers whose name contains this.")] = None,
+    owner: Annotated[str | None, typer.Option(help="Only projects whose owner's name contains this.")] = None,
+    ending_within: Annotated[
+        int | None, typer.Option("--ending-within", help="Only contracts whose last day is within N days.")
+    ] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+    export: Annotated[Path | None, typer.Option("--export", help="Also write the list to a .csv or .xlsx.")] = None,
+) -> None:
+    """Every contract by reference, with its status today, owner, last day and next decision."""
+    from flows.cli.lists import checked_export, show
+    from flows.contracts.listing import contracts_list as listing
+
+    checked_export(export)
+    cfg = settings()
+    found = listing(
+        cfg,
+        status=status,
+        provider=provider,
+        owner=owner,
+        ending_within=ending_within,
+        as_of=as_of_instant(as_of, cfg),
+    )
+    show(found, as_json=as_json, export=export, empty="No contracts match.")

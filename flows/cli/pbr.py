@@ -18,6 +18,7 @@ from flows.cli.common import (
     settings,
     write_as_of,
 )
+from flows.cli.lists import claims_list, participants_list
 from flows.common.errors import UserError
 
 SHOWN = 50  # rejections listed in the terminal; --report FILE writes them all
@@ -29,9 +30,11 @@ def register(app: typer.Typer) -> None:
     app.add_typer(ratecard, name="ratecard", no_args_is_help=True)
     participants = typer.Typer(help="Participants of payment-by-results contracts (CSV or XLSX).")
     participants.command("import")(participants_import)
+    participants.command("list")(participants_list)
     app.add_typer(participants, name="participants", no_args_is_help=True)
     claims = typer.Typer(help="Outcome claims (CSV or XLSX), validated against the rate card.")
     claims.command("import")(claims_import)
+    claims.command("list")(claims_list)
     app.add_typer(claims, name="claims", no_args_is_help=True)
 
 

@@ -14,7 +14,6 @@ from typing import Any
 
 from sqlalchemy import text
 
-from flows.common.errors import UserError
 from flows.common.runtime import database
 from flows.common.settings import Settings
 from models.db import unit_of_work
@@ -76,13 +75,6 @@ def export_rows(entries: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
 
 def export(entries: list[dict[str, Any]], path: Path) -> None:
     """Write the portfolio to a CSV or an Excel workbook, whole or not at all."""
-    from flows.pbr.exports import write_csv, write_xlsx
+    from flows.common.listing import export as write
 
-    suffix = path.suffix.lower()
-    rows = export_rows(entries)
-    if suffix == ".csv":
-        write_csv(path, EXPORT_HEADER, rows)
-    elif suffix == ".xlsx":
-        write_xlsx(path, [("Performance", EXPORT_HEADER, rows)])
-    else:
-        raise UserError(f"--export: {path} must end .csv or .xlsx")
+    write(path, "Performance", list(EXPORT_HEADER), export_rows(entries))

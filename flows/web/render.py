@@ -42,6 +42,7 @@ NAV: tuple[tuple[str, str, frozenset[Role]], ...] = (
     ("Contracts", "/contracts", frozenset({Role.COMMISSIONER, Role.FINANCE, Role.AUDITOR, Role.PROVIDER})),
     ("Approvals", "/approvals", frozenset({Role.COMMISSIONER, Role.FINANCE, Role.AUDITOR})),
     ("Due", "/due", frozenset({Role.COMMISSIONER, Role.FINANCE, Role.AUDITOR, Role.PROVIDER})),
+    ("Lists", "/claims", frozenset({Role.COMMISSIONER, Role.FINANCE, Role.AUDITOR, Role.PROVIDER})),
     ("Reminders", "/reminders", frozenset({Role.COMMISSIONER, Role.AUDITOR})),
     ("Audit log", "/audit", frozenset({Role.COMMISSIONER, Role.AUDITOR, Role.ADMIN})),
     ("Admin", "/admin", frozenset({Role.ADMIN, Role.AUDITOR})),

@@ -77,6 +77,12 @@ RULES: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/approvals/{proposal_id}/reject"): frozenset({F}),
     ("POST", "/api/v1/approvals/{proposal_id}/approve"): frozenset({F}),
     ("POST", "/api/v1/approvals/{proposal_id}/reject"): frozenset({F}),
+    # the lists (flows/web/pages/lists.py): a provider sees only their organisation's rows
+    **{
+        ("GET", f"{api}{where}{suffix}"): CONTRACT_READERS
+        for where in ("/lists/contracts", "/claims", "/runs", "/ratecards", "/participants", "/ledger")
+        for api, suffix in (("", ""), ("", ".csv"), ("", ".xlsx"), ("/api/v1", ""))
+    },
     # what is due
     ("GET", "/due"): CONTRACT_READERS,
     ("GET", "/api/v1/due"): CONTRACT_READERS,

@@ -1,4 +1,11 @@
-"""Run the real ``commission`` console script in a subprocess, as a user would."""
+"""Run the real ``commission`` console script in a subprocess, as a user would.
+
+A flow command with no Prefect API starts Prefect's temporary server, about 5 s each time. So the ``cli``
+and ``initialised`` fixtures point their commands at one ``commission serve --no-web --no-scheduler`` per
+test process (``shared_prefect_api``), as a council's machine does while serve runs. A test that is about
+how a command finds or starts Prefect is marked ``temporary_prefect`` and gets no API; so does every test
+when ``COMMISSIONING_TEST_PREFECT=temporary`` (to compare, or to run the suite the slow way).
+"""
 
 import json
 import os
@@ -6,6 +13,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -59,14 +67,39 @@ class Cli:
             return list(conn.iterdump())
 
 
+@pytest.fixture(scope="session")
+def shared_prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The Prefect API of one `commission serve --no-web --no-scheduler` (on 127.0.0.1) for this test process."""
+    from tests.e2e.serving import Serve  # it imports this module
+
+    base = tmp_path_factory.mktemp("shared-serve")
+    owner = Cli(base / "data")
+    owner.ok("init")
+    serve = Serve(owner, base / "serve.log", "--no-web", "--no-scheduler")
+    try:
+        serve.ready()
+        yield str(serve.discovery()["prefect_api_url"])
+    finally:
+        serve.stop()
+
+
+def prefect_env(request: pytest.FixtureRequest) -> dict[str, str]:
+    """PREFECT_API_URL of the shared API, or nothing for a test that needs Prefect's temporary server."""
+    if os.environ.get("COMMISSIONING_TEST_PREFECT") == "temporary" or request.node.get_closest_marker(
+        "temporary_prefect"
+    ):
+        return {}
+    return {"PREFECT_API_URL": request.getfixturevalue("shared_prefect_api")}
+
+
 @pytest.fixture
-def cli(tmp_path: Path) -> Cli:
-    return Cli(tmp_path / "data")
+def cli(tmp_path: Path, request: pytest.FixtureRequest) -> Cli:
+    return Cli(tmp_path / "data", **prefect_env(request))
 
 
 @pytest.fixture(scope="module")
-def initialised_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    template = Cli(tmp_path_factory.mktemp("template") / "data")
+def initialised_template(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Path:
+    template = Cli(tmp_path_factory.mktemp("template") / "data", **prefect_env(request))
     template.ok("init")
     return template.data_dir
 

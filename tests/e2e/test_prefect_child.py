@@ -8,8 +8,12 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.e2e.conftest import COMMISSION, Cli
 from tests.e2e.cycle.test_cli import PROJECT
+
+pytestmark = pytest.mark.temporary_prefect  # the temporary server is what must die with the command
 
 
 def _children(pid: int) -> dict[int, str]:

@@ -9,6 +9,7 @@ from sqlalchemy.engine import make_url
 from tests.e2e.conftest import Cli
 
 SECRET = "Zq9-hunter2-secret"
+pytestmark = pytest.mark.temporary_prefect  # Prefect's own database is under the data dir, searched too
 
 
 def _leaks(cli: Cli, runs: list[subprocess.CompletedProcess[str]]) -> list[str]:

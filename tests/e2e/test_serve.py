@@ -21,7 +21,7 @@ from tests.e2e.cycle.test_cli import PROJECT
 from tests.e2e.serving import Serve
 from tests.e2e.test_prefect_child import _alive, _children, _poll
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.temporary_prefect]  # serve discovery, not a given API
 
 # Prefect then cannot start a temporary server: a command that succeeds with it ran on serve's API.
 NO_TEMPORARY_SERVER = {"PREFECT_SERVER_EPHEMERAL_ENABLED": "false"}

@@ -136,3 +136,50 @@ def fcf_contract(settings: Any, *, ref: str = "FCF-2025-01", card: Path | None =
     if card is not None:
         import_rate_card(settings, card, as_of=when, actor="a")
     return ref
+
+
+FCF_PARTICIPANTS = """\
+contract,participant,referral_date,date_of_birth
+FCF-2025-01,P-001,2025-10-01,2005-01-15
+FCF-2025-01,P-002,2025-11-03,2003-06-01
+FCF-2025-01,P-003,2025-10-15,1999-02-28
+"""
+FCF_CLAIMS = """\
+contract,claim_ref,participant,outcome,achieved_on,amount,evidence
+FCF-2025-01,C-1,P-001,EDU_ENTRY,2026-01-05,,enrolment
+FCF-2025-01,C-2,P-001,EDU_L2,2026-01-19,,certificate
+FCF-2025-01,C-3,P-002,EDU_ENTRY,2026-01-12,,enrolment
+FCF-2025-01,C-4,P-002,ACC_S3,2026-02-02,,tenancy_check
+FCF-2025-01,C-5,P-003,EMP_ENTRY,2026-02-09,,payslip
+"""
+
+
+def fcf_paid(settings: Any, folder: Path) -> None:
+    """FCF-2025-01 (fcf_contract) with three participants and five claims (two rejected), its 2026-Q1 run, and C-1
+    clawed back; and OTH-PBR-1, Other Care Ltd's contract with nothing in it. The worked example is told in
+    tests/integration/pbr/test_lists.py."""
+    import datetime as dt
+
+    from flows.contracts.files import Row
+    from flows.contracts.importing import add_contracts
+    from flows.pbr.claims_import import import_claims
+    from flows.pbr.clawbacks import clawback
+    from flows.pbr.participants import import_participants
+    from flows.pbr.payment_runs import payment_run
+
+    fcf_contract(settings)
+    add_contracts(
+        settings,
+        [Row("line 2", {"ref": "OTH-PBR-1", "title": "Other outcomes", "provider": "Other Care Ltd", "project": "YPH-1",
+                        "value": "100000", "start": "2025-10-01", "term": "2 years",
+                        "payment_model": "payment_by_results"})],
+        as_of=dt.datetime(2025, 9, 2, tzinfo=dt.UTC),
+        actor="a",
+    )  # fmt: skip
+    (folder / "people.csv").write_text(FCF_PARTICIPANTS, encoding="utf-8")
+    import_participants(settings, folder / "people.csv", as_of=dt.datetime(2026, 3, 1, tzinfo=dt.UTC), actor="f")
+    (folder / "claims.csv").write_text(FCF_CLAIMS, encoding="utf-8")
+    import_claims(settings, folder / "claims.csv", as_of=dt.datetime(2026, 3, 2, tzinfo=dt.UTC), actor="f")
+    payment_run(settings, "FCF-2025-01", "2026-Q1", as_of=dt.datetime(2026, 4, 2, 9, tzinfo=dt.UTC), actor="finance")
+    clawback(settings, "FCF-2025-01", "C-1", reason="not enrolled", as_of=dt.datetime(2026, 4, 3, tzinfo=dt.UTC),
+             actor="finance")  # fmt: skip

@@ -1,0 +1,122 @@
+"""The lists a real user needs, as pages, CSV and Excel downloads and /api/v1 JSON: contracts (filtered), claims,
+payment runs, rate cards, participants and the ledger. Each calls the same service function as its command
+(`commission claims list` and the rest), with the filters from the query string.
+
+A provider user's lists hold only their organisation's contracts' rows: the service narrows the query to
+them, and a contract of another provider named in a filter is a 404, the same as one that does not exist.
+"""
+
+import datetime as dt
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, HTTPException, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from flows.common.errors import NotFound, UserError
+from flows.common.listing import Listing, export_listing
+from flows.contracts.listing import contracts_list
+from flows.pbr.lists import claims_list, ledger_list, participants_list, ratecards_list, runs_list
+from flows.web.render import principal, render
+
+router = APIRouter()
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One list: its service, its filters (query name, label) and the page's title."""
+
+    title: str
+    service: Callable[..., Listing]
+    filters: tuple[tuple[str, str], ...]
+
+
+CONTRACT = ("contract", "Contract reference")
+PERIOD = ("period", "Period (2026-Q1 or 2026-01)")
+LISTS = {
+    "contracts": Kind(
+        "Contracts",
+        contracts_list,
+        (("status", "Status"), ("provider", "Provider"), ("owner", "Owner"), ("ending_within", "Ending within (days)")),
+    ),
+    "claims": Kind(
+        "Claims", claims_list, (CONTRACT, ("status", "Status"), ("reason", "Reason"), ("participant", "Participant"))
+    ),
+    "runs": Kind("Payment runs", runs_list, (CONTRACT, PERIOD)),
+    "ratecards": Kind("Rate cards", ratecards_list, (CONTRACT,)),
+    "participants": Kind("Participants", participants_list, (CONTRACT,)),
+    "ledger": Kind("Ledger", ledger_list, (CONTRACT, ("payer", "Payer"), PERIOD, ("kind", "Kind"))),
+}
+
+
+def _filters(request: Request, kind: Kind) -> dict[str, str]:
+    """The list's filters given in the query string (blank ones left out)."""
+    given = {name: request.query_params.get(name, "").strip() for name, _ in kind.filters}
+    return {name: value for name, value in given.items() if value}
+
+
+def _listing(request: Request, name: str) -> tuple[Kind, dict[str, str], Listing]:
+    kind, who = LISTS[name], principal(request)
+    filters = _filters(request, kind)
+    arguments: dict[str, Any] = dict(filters)
+    if "ending_within" in arguments:
+        try:
+            arguments["ending_within"] = int(arguments["ending_within"])
+        except ValueError:
+            raise UserError(f"ending within: {filters['ending_within']!r} is not a whole number of days") from None
+    providers = who.provider_names if who.is_provider else None
+    try:
+        found = kind.service(request.app.state.settings, providers=providers, **arguments)
+    except NotFound as exc:
+        raise HTTPException(404, str(exc)) from None
+    return kind, filters, found
+
+
+def _file(request: Request, name: str, suffix: str) -> tuple[str, bytes]:
+    _, _, found = _listing(request, name)
+    with tempfile.TemporaryDirectory(prefix="list-") as folder:
+        path = Path(folder) / f"{name}{suffix}"
+        export_listing(found, path)
+        return path.name, path.read_bytes()
+
+
+def _routes(name: str) -> None:
+    async def page(request: Request) -> Any:
+        kind, filters, found = await run_in_threadpool(_listing, request, name)
+        query = urlencode(filters)
+        context = {"title": kind.title, "name": name, "kind": kind, "filters": filters, "r": found, "query": query}
+        return render(request, "listing.html", context)
+
+    async def api(request: Request) -> list[dict[str, Any]]:
+        _, _, found = await run_in_threadpool(_listing, request, name)
+        return found.rows
+
+    async def download_csv(request: Request) -> Response:
+        return _download(*await run_in_threadpool(_file, request, name, ".csv"))
+
+    async def download_xlsx(request: Request) -> Response:
+        return _download(*await run_in_threadpool(_file, request, name, ".xlsx"))
+
+    where = "/lists/contracts" if name == "contracts" else f"/{name}"  # /contracts is the searchable list
+    api.__doc__ = f"{LISTS[name].title}, filtered by {', '.join(f for f, _ in LISTS[name].filters)}."
+    router.add_api_route(where, page, methods=["GET"], include_in_schema=False)
+    router.add_api_route(f"{where}.csv", download_csv, methods=["GET"], include_in_schema=False)
+    router.add_api_route(f"{where}.xlsx", download_xlsx, methods=["GET"], include_in_schema=False)
+    router.add_api_route(f"/api/v1{where}", api, methods=["GET"], summary=f"{LISTS[name].title} (filtered)")
+
+
+def _download(file_name: str, body: bytes) -> Response:
+    stamp = dt.date.today().isoformat()
+    media = "text/csv; charset=utf-8" if file_name.endswith(".csv") else XLSX
+    stem, suffix = file_name.rsplit(".", 1)
+    disposition = f'attachment; filename="{stem}-{stamp}.{suffix}"'
+    return Response(body, media_type=media, headers={"Content-Disposition": disposition})
+
+
+for _name in LISTS:
+    _routes(_name)
