@@ -6,6 +6,7 @@ file and the setting it came from; a policy with any problem is not built.
 """
 
 import datetime as dt
+import re
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -34,6 +35,8 @@ _LADDER_KEYS = {"kinds", "leads", "notify", "escalate"}
 # the ones given to flag() and whole() below, each once.
 _SEND_TIME = dt.time(8, 0)
 _RETRY_MINUTES = (5, 15, 60, 240)
+# apprise reads a tag with any of these in it as several tags, and sends to a target that has any one of them.
+_BETWEEN_TAGS = re.compile(r"[\s,;\[\]]")
 
 
 def parse_policy_text(text: str, source: str) -> tuple[dict[str, Any] | None, list[PolicyProblem]]:
@@ -122,10 +125,14 @@ def _build(merged: dict[str, dict[str, Any]], origin: dict[str, str], problems: 
         except ValueError:
             problem(f"recipients.{key}", f"is not a role; use {', '.join(r.value for r in Role)}")
             continue
-        if not isinstance(value, str) or not value.strip() or len(value) > 60 or "," in value:
-            problem(f"recipients.{key}", "must be one apprise tag (text, at most 60 characters, no commas)")
+        tag = value.strip() if isinstance(value, str) else ""
+        if not tag or len(tag) > 60 or _BETWEEN_TAGS.search(tag):
+            problem(
+                f"recipients.{key}",
+                "must be one apprise tag (text, at most 60 characters, no spaces, commas, semicolons or brackets)",
+            )
             continue
-        tags[role] = value.strip()
+        tags[role] = tag
 
     ladders: dict[KeyDateKind, Ladder] = {}
     claimed: dict[KeyDateKind, str] = {}

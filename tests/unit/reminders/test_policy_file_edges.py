@@ -16,7 +16,7 @@ from tests.unit.reminders.test_reminder_policy import load, shipped
 
 SECTIONS = "use delivery, ladders, recipients, send"
 ROLES = "use owner, commissioning, finance, escalation"
-TAG = "must be one apprise tag (text, at most 60 characters, no commas)"
+TAG = "must be one apprise tag (text, at most 60 characters, no spaces, commas, semicolons or brackets)"
 
 
 def refused(text: str) -> list[str]:
@@ -182,6 +182,13 @@ def test_every_wrong_recipient_is_named() -> None:
 
 @pytest.mark.parametrize("tag", ["   ", "a" * 61, "owners,finance"])
 def test_a_recipient_tag_that_is_blank_too_long_or_two_tags_is_refused(tag: str) -> None:
+    assert refused(f'[recipients]\nowner = "{tag}"') == [f"file1.toml: recipients.owner: {TAG}"]
+
+
+@pytest.mark.parametrize("tag", ["contract owners", "owners;finance", "[owners]", "owners\\tfinance"])
+def test_a_recipient_tag_apprise_would_read_as_several_tags_is_refused(tag: str) -> None:
+    # apprise splits a tag on spaces, commas, semicolons and brackets and sends to a target with any of the
+    # parts: "contract owners" would reach every target tagged "contract" and every one tagged "owners".
     assert refused(f'[recipients]\nowner = "{tag}"') == [f"file1.toml: recipients.owner: {TAG}"]
 
 
