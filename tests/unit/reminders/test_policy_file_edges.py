@@ -257,3 +257,15 @@ def test_a_ladders_lead_times_are_put_furthest_ahead_first() -> None:
         Lead(30, LeadUnit.DAYS),
         Lead(7, LeadUnit.DAYS),
     )
+
+
+@pytest.mark.parametrize("written", [("1m", "31d"), ("31d", "1m")])
+def test_lead_times_falling_on_one_day_keep_the_order_they_were_written_in(written: tuple[str, str]) -> None:
+    # Before 31 January, 1 month and 31 days both fall on 31 December. Their order once came from a set, which
+    # changes from run to run, and decides which of two steps on one day is numbered last (and escalates).
+    policy, problems = load(
+        f'[ladders.break_notice]\nkinds = ["break_notice_deadline"]\nleads = ["{written[0]}", "{written[1]}"]\n'
+        'notify = ["owner"]'
+    )
+    assert policy is not None, problems
+    assert policy.ladders[KeyDateKind.BREAK_NOTICE_DEADLINE].leads == tuple(map(Lead.parse, written))
