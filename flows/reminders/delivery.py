@@ -1,11 +1,12 @@
-"""Delivery: send what is ready in the outbox through notifications/, one message at a time.
+"""Delivery: send what is ready in the outbox through notifications/, a batch of messages at a time.
 
-Delivery claims ready rows one message at a time, sends through
-notifications/, records each target's result and marks the rows sent, all in
-the claim's transaction, so a crash loses nothing. A failed send is retried
-with backoff up to the policy's limit, then stays visible as failed.
-flows/reminders/reminder_flows.py runs it as a Prefect flow and
-flows/reminders/scheduler.py on a timetable.
+Delivery claims the ready rows of up to BATCH_MESSAGES messages, sends them
+through notifications/, records each target's result and marks the rows sent, all
+in the claim's transaction, committed once per batch, so a crash loses
+nothing and re-sends at most the batch in flight (at least once, never
+lost). A failed send is retried with backoff up to the policy's limit, then
+stays visible as failed. flows/reminders/reminder_flows.py runs it as a
+Prefect flow and flows/reminders/scheduler.py on a timetable.
 """
 
 import datetime as dt
