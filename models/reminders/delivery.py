@@ -1,67 +1,51 @@
-"""Delivering the outbox: claiming a message's worth of ready reminders, and recording how the send went.
+"""Delivering the outbox: claiming a batch of messages' worth of ready reminders, and recording how the sends went.
 
-Delivery claims pending rows under a lock held until the send is recorded:
-``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so concurrent deliverers take
-disjoint rows; an IMMEDIATE transaction on SQLite, so they take turns. A
-crash mid-send rolls the claim back and the row is sent again: a duplicate is
-possible only for a message that was in flight.
+Delivery claims pending rows under a lock held until the batch's sends are
+recorded: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so concurrent deliverers
+take disjoint rows; an IMMEDIATE transaction on SQLite, so they take turns. A
+crash mid-batch rolls the claim back and its rows are sent again: a duplicate
+is possible only for the messages of the batch that was in flight.
 """
 
 import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import Select, and_, bindparam, select, text, tuple_
 from sqlmodel import Session, SQLModel
 
 from models.db import UTCDateTime
-from models.reminders.tables import MOVED, as_date
+from models.reminders.tables import MOVED, PENDING, as_date
 
 _NOW = bindparam("now", type_=UTCDateTime())
 
 
-def claim_group(
-    *, session: Session, now: dt.datetime, today: dt.date, digest: bool, limit: int = 500
-) -> list[dict[str, Any]]:
-    """Lock the next message's worth of pending reminders that are ready, and return them with the
-    contract and key-date details a message needs. Empty when nothing is ready.
+def claim_batch(
+    *, session: Session, now: dt.datetime, today: dt.date, digest: bool, messages: int, limit: int = 500
+) -> tuple[list[list[dict[str, Any]]], int]:
+    """Lock up to ``messages`` messages' worth of pending reminders that are ready, and return them, one list
+    per message, with the contract and key-date details a message needs; and how many stale rows were
+    cancelled instead. ``([], 0)`` when nothing is ready.
 
-    A message is everything ready for one tag (digest), or for one tag and one key date."""
-    postgres = session.connection().dialect.name == "postgresql"
-    skip_locked = " FOR UPDATE SKIP LOCKED" if postgres else ""
-    ready = "status = 'pending' AND next_attempt_at <= :now"
-    seed = session.execute(
-        text(
-            f"SELECT id, tag, contract_id, key_date_key, due_on, attempts FROM reminder WHERE {ready} "
-            f"ORDER BY next_attempt_at, id LIMIT 1{skip_locked}"
-        ).bindparams(_NOW),
-        {"now": now},
-    ).first()
-    if seed is None:
-        return []
+    A message is everything ready for one tag (digest), or for one tag and one key date, with the same
+    number of attempts, up to ``limit`` reminders."""
+    table = SQLModel.metadata.tables["reminder"]
+    lock: dict[str, Any] = {"skip_locked": True} if session.connection().dialect.name == "postgresql" else {}
     # Rows with the same history only: a retry never re-sends to targets that had it, nor ages a fresh row.
-    same = "tag = :tag AND attempts = :attempts"
-    if not digest:
-        same += " AND contract_id = :cid AND key_date_key = :key AND due_on = :due"
-    ids = [
-        r[0]
-        for r in session.execute(
-            text(
-                f"SELECT id FROM reminder WHERE {ready} AND {same} ORDER BY due_on, id LIMIT :n{skip_locked}"
-            ).bindparams(_NOW),
-            {
-                "now": now,
-                "tag": seed[1],
-                "cid": seed[2],
-                "key": seed[3],
-                "due": seed[4],
-                "attempts": seed[5],
-                "n": limit,
-            },
-        )
-    ]
-    if seed[0] not in ids:
-        ids.append(seed[0])
+    names = ["tag", "attempts"] if digest else ["tag", "attempts", "contract_id", "key_date_key", "due_on"]
+    keys = [table.c[name] for name in names]
+    ready = and_(table.c.status == PENDING, table.c.next_attempt_at <= now)
+    seeds = select(*keys).where(ready).order_by(table.c.next_attempt_at, table.c.id).limit(messages)
+    wanted = list(dict.fromkeys(tuple(row) for row in session.execute(_locked(seeds, lock))))
+    if not wanted:
+        return [], 0
+    members = select(table.c.id, *keys).where(ready, tuple_(*keys).in_(wanted))
+    by_message: dict[tuple[Any, ...], list[int]] = {key: [] for key in wanted}
+    for row in session.execute(_locked(members.order_by(table.c.due_on, table.c.id), lock)):
+        group = by_message.get(tuple(row[1:]))
+        if group is not None and len(group) < limit:
+            group.append(row[0])
+    ids = [i for group in by_message.values() for i in group]
     # A row whose key date has gone, or whose contract has ended, is cancelled here, never sent.
     stale = {
         r[0]
@@ -82,65 +66,89 @@ def claim_group(
             ),
             {"ids": sorted(stale), "reason": MOVED},
         )
-        ids = [i for i in ids if i not in stale]
-        if not ids:
-            return [{"id": i, "stale": True} for i in sorted(stale)]
+    details = _details(session, [i for i in ids if i not in stale])
+    groups = [sorted((details[i] for i in group if i in details), key=_order) for group in by_message.values()]
+    return [g for g in groups if g], len(stale)
+
+
+def _locked(query: Select[Any], lock: dict[str, Any]) -> Select[Any]:
+    """``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so concurrent deliverers take disjoint rows; SQLite's
+    IMMEDIATE transaction already holds the write lock."""
+    return query.with_for_update(**lock) if lock else query
+
+
+_COLUMNS = (
+    "id",
+    "tag",
+    "kind",
+    "due_on",
+    "lead",
+    "escalation",
+    "send_at",
+    "attempts",
+    "ref",
+    "title",
+    "provider",
+    "action",
+    "who",
+)
+
+
+def _order(item: dict[str, Any]) -> tuple[Any, ...]:
+    """A message lists its reminders soonest first, then by contract."""
+    return item["due_on"], item["ref"], item["id"]
+
+
+def _details(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
+    """What a message says of each reminder: its contract and key date."""
+    if not ids:
+        return {}
     rows = session.execute(
         text(
             "SELECT r.id, r.tag, r.kind, r.due_on, r.lead, r.escalation, r.send_at, r.attempts, "
             "c.ref, c.title, c.provider, k.action, k.who "
             "FROM reminder r JOIN contract c ON c.id = r.contract_id "
             "JOIN contract_key_date k ON k.contract_id = r.contract_id AND k.key = r.key_date_key "
-            "AND k.due_on = r.due_on WHERE r.id IN :ids ORDER BY r.due_on, c.ref, r.id"
+            "AND k.due_on = r.due_on WHERE r.id IN :ids"
         ).bindparams(bindparam("ids", expanding=True)),
         {"ids": ids},
     )
-    columns = (
-        "id",
-        "tag",
-        "kind",
-        "due_on",
-        "lead",
-        "escalation",
-        "send_at",
-        "attempts",
-        "ref",
-        "title",
-        "provider",
-        "action",
-        "who",
-    )
-    out = []
+    out = {}
     for row in rows:
-        item = dict(zip(columns, row, strict=True))
+        item = dict(zip(_COLUMNS, row, strict=True))
         item["due_on"] = as_date(item["due_on"])
         item["send_at"] = _instant(item["send_at"])
         item["escalation"] = bool(item["escalation"])
-        out.append(item)
+        out[item["id"]] = item
     return out
 
 
-def delivered_targets(*, session: Session, reminder_ids: Sequence[int]) -> set[str]:
-    """Targets that every one of these reminders has already reached (so a retry skips them)."""
+def delivered_targets(*, session: Session, reminder_ids: Sequence[int]) -> dict[int, set[str]]:
+    """The targets each of these reminders has already reached since it was last planned (a retry skips them)."""
+    reached: dict[int, set[str]] = {}
     if not reminder_ids:
-        return set()
+        return reached
     rows = session.execute(
         text(
-            "SELECT a.target FROM reminder_attempt a JOIN reminder r ON r.id = a.reminder_id "
-            "WHERE a.ok AND a.reminder_id IN :ids AND a.attempted_at >= r.send_at "
-            "GROUP BY a.target HAVING COUNT(DISTINCT a.reminder_id) = :n"
+            "SELECT a.reminder_id, a.target FROM reminder_attempt a JOIN reminder r ON r.id = a.reminder_id "
+            "WHERE a.ok AND a.reminder_id IN :ids AND a.attempted_at >= r.send_at"
         ).bindparams(bindparam("ids", expanding=True)),
-        {"ids": list(reminder_ids), "n": len(set(reminder_ids))},
+        {"ids": list(reminder_ids)},
     )
-    return {r[0] for r in rows}
+    for reminder_id, target in rows:
+        reached.setdefault(reminder_id, set()).add(target)
+    return reached
 
 
-def record_attempts(
-    *, session: Session, reminder_ids: Sequence[int], at: dt.datetime, results: Sequence[tuple[str, bool, str | None]]
-) -> None:
+Results = Sequence[tuple[str, bool, str | None]]  # (target, ok, error), one per target tried
+
+
+def record_attempts(*, session: Session, at: dt.datetime, messages: Sequence[tuple[Sequence[int], Results]]) -> None:
+    """One attempt row per reminder and target, for every message of a batch, in one statement."""
     table = SQLModel.metadata.tables["reminder_attempt"]
     rows = [
         {"reminder_id": rid, "attempted_at": at, "target": target[:300], "ok": ok, "error": error}
+        for reminder_ids, results in messages
         for rid in reminder_ids
         for target, ok, error in results
     ]

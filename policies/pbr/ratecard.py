@@ -104,16 +104,17 @@ class RateCard:
     referral_from: dt.date
     referral_to: dt.date
     outcomes: Mapping[str, Outcome]
-    payers: tuple[Payer, ...] = (Payer("commissioner", HUNDRED),)
-    participant_cap: Decimal | None = None
-    contract_cap: Decimal | None = None
-    cohort: int | None = None
-    attachment_fee: Decimal = Decimal(0)
-    service_fee_percent: Decimal = Decimal(0)
-    frequency: Frequency = Frequency.QUARTERLY
-    eligibility: Eligibility = Eligibility()  # noqa: RUF009  (frozen, so one shared default is safe)
-    currency: str = "GBP"
-    name: str = ""
+    # Every field is set by policies/pbr/ratecard_reading.py, which holds the defaults a card may leave out.
+    payers: tuple[Payer, ...]
+    participant_cap: Decimal | None
+    contract_cap: Decimal | None
+    cohort: int | None
+    attachment_fee: Decimal
+    service_fee_percent: Decimal
+    frequency: Frequency
+    eligibility: Eligibility
+    currency: str
+    name: str
 
     def outcome_cap(self, code: str) -> Decimal | None:
         return self.outcomes[code].cap

@@ -79,9 +79,7 @@ def send_instant(day: dt.date, policy: ReminderPolicy, zone: str) -> dt.datetime
 def send_day(lead: Lead, due_on: dt.date, policy: ReminderPolicy, calendar: WorkingDayCalendar | None) -> dt.date:
     day = lead.before(due_on)
     if policy.working_days_only and calendar is not None:
-        for _ in range(31):  # bounded: no run of non-working days is this long
-            if calendar.is_working_day(day):
-                break
+        while not calendar.is_working_day(day):  # ends: a calendar refuses days outside the years it knows
             day -= dt.timedelta(days=1)
     return day
 
@@ -153,8 +151,9 @@ def plan_reminders(
         if escalate_at is not None:
             state = states.get((fact.contract_id, fact.key, fact.due_on, escalation_tag), RecipientState())
             if not state.acked:
-                step, lead, day = escalate_at
-                day = max(day, today) + dt.timedelta(days=1)  # a day to acknowledge the last step first
+                step, lead, _ = escalate_at
+                # A day to acknowledge the last step first: counted from this sweep, which sends it (perhaps late).
+                day = today + dt.timedelta(days=1)
                 planned.append(
                     PlannedReminder(
                         fact.contract_id,

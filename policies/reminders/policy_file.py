@@ -6,6 +6,7 @@ file and the setting it came from; a policy with any problem is not built.
 """
 
 import datetime as dt
+import re
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -30,6 +31,12 @@ _SECTIONS = {"send", "delivery", "recipients", "ladders"}
 _SEND_KEYS = {"time", "working_days_only", "digest"}
 _DELIVERY_KEYS = {"max_attempts", "retry_minutes", "late_after_minutes", "catch_up_days"}
 _LADDER_KEYS = {"kinds", "leads", "notify", "escalate"}
+# Where no file sets them (the shipped reminders.toml repeats them, with comments). The other defaults are
+# the ones given to flag() and whole() below, each once.
+_SEND_TIME = dt.time(8, 0)
+_RETRY_MINUTES = (5, 15, 60, 240)
+# apprise reads a tag with any of these in it as several tags, and sends to a target that has any one of them.
+_BETWEEN_TAGS = re.compile(r"[\s,;\[\]]")
 
 
 def parse_policy_text(text: str, source: str) -> tuple[dict[str, Any] | None, list[PolicyProblem]]:
@@ -77,8 +84,7 @@ def _build(merged: dict[str, dict[str, Any]], origin: dict[str, str], problems: 
     unknown("delivery", _DELIVERY_KEYS)
     send, delivery = merged["send"], merged["delivery"]
 
-    send_time = dt.time(8, 0)
-    raw_time = send.get("time", "08:00")
+    raw_time = send.get("time", _SEND_TIME)
     try:
         send_time = dt.time.fromisoformat(raw_time) if isinstance(raw_time, str) else raw_time
         if not isinstance(send_time, dt.time):
@@ -87,7 +93,7 @@ def _build(merged: dict[str, dict[str, Any]], origin: dict[str, str], problems: 
             problem("send.time", f"{raw_time} falls between 01:00 and 02:00, which the clock changes skip or repeat")
     except ValueError:
         problem("send.time", f'{raw_time!r} is not a time of day such as "08:00"')
-        send_time = dt.time(8, 0)
+        send_time = _SEND_TIME  # a stand-in, so the other settings are still checked: the policy is not built
 
     def flag(section: str, key: str, default: bool) -> bool:
         value = merged[section].get(key, default)
@@ -103,14 +109,14 @@ def _build(merged: dict[str, dict[str, Any]], origin: dict[str, str], problems: 
             return default
         return value
 
-    retry = delivery.get("retry_minutes", [5, 15, 60, 240])
+    retry = delivery.get("retry_minutes", list(_RETRY_MINUTES))
     if (
         not isinstance(retry, list)
         or not retry
         or not all(isinstance(m, int) and not isinstance(m, bool) and 1 <= m <= 10080 for m in retry)
     ):
         problem("delivery.retry_minutes", "must be a list of whole minutes from 1 to 10080, e.g. [5, 15, 60]")
-        retry = [5, 15, 60, 240]
+        retry = list(_RETRY_MINUTES)  # a stand-in, as for the send time
 
     tags: dict[Role, str] = {role: role.value for role in Role}
     for key, value in merged["recipients"].items():
@@ -119,10 +125,14 @@ def _build(merged: dict[str, dict[str, Any]], origin: dict[str, str], problems: 
         except ValueError:
             problem(f"recipients.{key}", f"is not a role; use {', '.join(r.value for r in Role)}")
             continue
-        if not isinstance(value, str) or not value.strip() or len(value) > 60 or "," in value:
-            problem(f"recipients.{key}", "must be one apprise tag (text, at most 60 characters, no commas)")
+        tag = value.strip() if isinstance(value, str) else ""
+        if not tag or len(tag) > 60 or _BETWEEN_TAGS.search(tag):
+            problem(
+                f"recipients.{key}",
+                "must be one apprise tag (text, at most 60 characters, no spaces, commas, semicolons or brackets)",
+            )
             continue
-        tags[role] = value.strip()
+        tags[role] = tag
 
     ladders: dict[KeyDateKind, Ladder] = {}
     claimed: dict[KeyDateKind, str] = {}
@@ -182,7 +192,10 @@ def _ladder(name: str, raw: Mapping[str, Any], problem: Callable[[str], None]) -
         problem("escalate must be true or false")
     if not kinds or not leads or not roles or not isinstance(escalate, bool):
         return None
-    ordered = tuple(sorted(set(leads), key=lambda lead: lead.before(dt.date(2001, 1, 31))))
+    # Furthest ahead first, as they fall before one fixed key date, 31 January 2001 (so 12 months, back across
+    # 29 February 2000, come before 365 days). Leads falling on one day keep the file's order, not a set's,
+    # which changes from run to run.
+    ordered = tuple(sorted(leads, key=lambda lead: lead.before(dt.date(2001, 1, 31))))
     return Ladder(name, tuple(kinds), ordered, tuple(dict.fromkeys(roles)), escalate)
 
 
