@@ -16,11 +16,11 @@ from flows.cli.common import (
     console,
     identity,
     local,
+    money_text,
     print_json,
     settings,
     write_as_of,
 )
-from flows.cli.pbr import money_text
 
 
 def register(app: typer.Typer) -> None:

@@ -225,3 +225,10 @@ def identity(token: str | None, by: str | None, cfg: Settings, *, writing: bool 
             "and give it as COMMISSIONING_TOKEN or --token"
         )
     return unauthenticated(_named(by, cfg)), frozenset()
+
+
+def money_text(text: str) -> str:
+    """1,500.00: pounds and pence, in every table."""
+    from decimal import Decimal
+
+    return f"{Decimal(text):,.2f}"

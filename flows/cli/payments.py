@@ -16,11 +16,12 @@ from flows.cli.common import (
     err_console,
     identity,
     int64,
+    money_text,
     print_json,
     settings,
     write_as_of,
 )
-from flows.cli.pbr import money_text, readable, run_flow
+from flows.cli.pbr import readable, run_flow
 from flows.common.errors import UserError
 
 

@@ -14,6 +14,7 @@ from flows.cli.common import (
     console,
     err_console,
     identity,
+    money_text,
     print_json,
     settings,
     write_as_of,
@@ -214,10 +215,3 @@ def claims_import(
                 console.print(f"      {code}: {sentence}", markup=False)
         if len(rejections) > SHOWN:
             console.print(f"  ... and {len(rejections) - SHOWN:,} more (--report FILE lists them all)", markup=False)
-
-
-def money_text(text: str) -> str:
-    """1,500.00: pounds and pence, in every table."""
-    from decimal import Decimal
-
-    return f"{Decimal(text):,.2f}"
