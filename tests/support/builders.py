@@ -163,9 +163,8 @@ def fcf_paid(settings: Any, folder: Path) -> None:
     from flows.contracts.files import Row
     from flows.contracts.importing import add_contracts
     from flows.pbr.claims_import import import_claims
-    from flows.pbr.clawbacks import clawback
     from flows.pbr.participants import import_participants
-    from flows.pbr.payment_runs import payment_run
+    from tests.support.approvals import approved_clawback, approved_run
 
     fcf_contract(settings)
     add_contracts(
@@ -180,6 +179,6 @@ def fcf_paid(settings: Any, folder: Path) -> None:
     import_participants(settings, folder / "people.csv", as_of=dt.datetime(2026, 3, 1, tzinfo=dt.UTC), actor="f")
     (folder / "claims.csv").write_text(FCF_CLAIMS, encoding="utf-8")
     import_claims(settings, folder / "claims.csv", as_of=dt.datetime(2026, 3, 2, tzinfo=dt.UTC), actor="f")
-    payment_run(settings, "FCF-2025-01", "2026-Q1", as_of=dt.datetime(2026, 4, 2, 9, tzinfo=dt.UTC), actor="finance")
-    clawback(settings, "FCF-2025-01", "C-1", reason="not enrolled", as_of=dt.datetime(2026, 4, 3, tzinfo=dt.UTC),
-             actor="finance")  # fmt: skip
+    approved_run(settings, "FCF-2025-01", "2026-Q1", as_of=dt.datetime(2026, 4, 2, 9, tzinfo=dt.UTC), actor="finance")
+    approved_clawback(settings, "FCF-2025-01", "C-1", reason="not enrolled",
+                      as_of=dt.datetime(2026, 4, 3, tzinfo=dt.UTC), actor="finance")  # fmt: skip
