@@ -273,7 +273,7 @@ def _outcomes(value: Any, cohort: int | None, r: _Reader) -> dict[str, Outcome]:
                 r.problem("cap", "'cohort' needs the card's cohort size (cohort: 300)", line)
             elif price is not None and times is not None:
                 cap = price * cohort * times
-        elif cap_text:
+        else:  # no cap written: money gives None and names no problem
             cap = r.money(item, "cap", line, required=False)
         name = _text(item.get("name"))
         if not name:

@@ -85,7 +85,7 @@ class KpiDefinition:
     direction: Direction
     frequency: Frequency
     bands: Bands
-    own_bands: bool = False  # given in the definition, not the policy's default
+    own_bands: bool  # given in the definition, not the policy's default
 
     def public(self) -> dict[str, Any]:
         """The definition as plain data (for events, JSON and the before/after of a variation)."""

@@ -27,9 +27,10 @@ def kpi_items(raw: Any) -> list[Any]:
 
 
 def kpi_name(item: Any) -> str:
+    """The KPI's name: a bare name, or the text before a line's last ":", as ``kpi_fields`` reads it."""
     if isinstance(item, Mapping):
         return str(item.get("name") or "").strip()
-    return str(item).split(":", 1)[0].strip() if ":" in str(item) else str(item).strip()
+    return str(item).rsplit(":", 1)[0].strip()
 
 
 def kpi_fields(item: Any) -> tuple[Mapping[str, Any] | None, list[FieldProblem]]:
