@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "reminders": ("sweep", "deliver", "reminders"),
     "pbr": ("ratecard", "participants", "claims"),
     "payments": ("pay", "sample", "clawback", "reconcile"),
+    "recoveries": ("recovery",),
     "users": ("users",),
     "serve": ("serve",),
     "performance": ("kpis", "performance", "notices"),

@@ -3,7 +3,9 @@
 Both are entries in the append-only ledger (models/pbr/ledger.py), written in one
 transaction with their event and reason: a clawback takes back what each payer
 still holds for the claim (recovered from the next run), and a reversal undoes
-the open clawbacks with entries of its own; nothing is edited or deleted.
+the open clawbacks with entries of its own (and, for a sampled claim, recomputes
+the recovery extrapolated from its sample: flows/pbr/recoveries.py); nothing is
+edited or deleted.
 """
 
 import datetime as dt
@@ -15,6 +17,7 @@ from flows.common.runtime import database
 from flows.common.settings import Settings
 from flows.pbr.contract import contract_id, pbr_contract, refuse_before_run
 from flows.pbr.ledger import held_by_payer, pounds, unreversed_clawbacks
+from flows.pbr.recoveries import reinstated
 from models.db import unit_of_work
 from models.events import append_event
 from models.pbr.claims import claims_by_ref
@@ -103,6 +106,8 @@ def clawback(
                     )
         for entry in entries:
             session.add(LedgerEntry(**entry))
+        if reverse:  # a sampled claim reinstated: the recovery extrapolated from its sample is recomputed
+            reinstated(session, settings, contract, claim, reason=reason, as_of=as_of, actor=actor)
         append_event(
             session=session,
             effective_at=as_of,
