@@ -151,7 +151,7 @@ def print_conclusion(c: dict[str, Any]) -> None:
     )
     if c.get("withdrawn"):
         w = c["withdrawn"]
-        console.print(f"Recovery withdrawn on {w['at'][:10]} by {w['by']}: {w['reason']}", markup=False)
+        console.print(f"Recovery withdrawn on {w['on']} by {w['by']}: {w['reason']}", markup=False)
         return
     console.print(
         f"Recovery: {c.get('method', c['error_rate'])}: £{money_text(c['recovery'])} on the "

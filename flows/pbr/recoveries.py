@@ -100,7 +100,16 @@ def withdraw_recovery(
         if before.get("withdrawn"):
             return RecoveryResult(contract.ref, sample.period, "unchanged", before, before, [])
         entries = _reverse_open(session, sample, local_date(as_of, settings.timezone), as_of, actor, reason)
-        after = {**before, "recovery": "0.00", "withdrawn": {"at": as_of.isoformat(), "by": actor, "reason": reason}}
+        after = {
+            **before,
+            "recovery": "0.00",
+            "withdrawn": {
+                "on": local_date(as_of, settings.timezone).isoformat(),
+                "at": as_of.isoformat(),
+                "by": actor,
+                "reason": reason,
+            },
+        }
         _record(session, contract, sample, "recovery_withdrawn", reason, before, after, as_of, actor)
         return RecoveryResult(contract.ref, sample.period, "withdrawn", before, after, entries)
 
