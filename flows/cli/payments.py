@@ -153,8 +153,11 @@ def print_conclusion(c: dict[str, Any]) -> None:
         w = c["withdrawn"]
         console.print(f"Recovery withdrawn on {w['on']} by {w['by']}: {w['reason']}", markup=False)
         return
+    how = {"lower_bound": "the interval's lower bound", "point_estimate": "the point estimate"}.get(
+        c.get("basis", ""), "the error rate"
+    )
     console.print(
-        f"Recovery: {c.get('method', c['error_rate'])}: £{money_text(c['recovery'])} on the "
+        f"Recovery at {how}, {c.get('applied_rate', c['error_rate'])}: £{money_text(c['recovery'])} on the "
         f"£{money_text(c['unsampled_value'])} not sampled, from the next payment run.",
         markup=False,
     )

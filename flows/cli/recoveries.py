@@ -59,7 +59,9 @@ def _show(result: dict[str, Any], as_json: bool) -> None:
         return
     before, after = result["before"].get("recovery"), result["after"].get("recovery")
     if result["action"] == "unchanged":
-        console.print(f"{result['contract']} {result['period']}: nothing to change.", markup=False)
+        w = result["before"].get("withdrawn")
+        why = f"the recovery was withdrawn on {w['on']} by {w['by']}" if w else "the check already says so"
+        console.print(f"{result['contract']} {result['period']}: nothing to change: {why}.", markup=False)
         return
     console.print(
         f"{result['contract']} {result['period']}: recovery {result['action']}: "
@@ -69,4 +71,7 @@ def _show(result: dict[str, Any], as_json: bool) -> None:
     if result["after"].get("method"):
         console.print(f"  method: {result['after']['method']}", markup=False)
     for e in result["entries"]:
-        console.print(f"  {e['payer']}: {e['kind']} £{money_text(e['amount'])}", markup=False)
+        amount = money_text(e["amount"])
+        console.print(
+            f"  {e['payer']}: {e['kind']} {'-£' + amount[1:] if amount.startswith('-') else '£' + amount}", markup=False
+        )

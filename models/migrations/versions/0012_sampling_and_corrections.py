@@ -23,7 +23,7 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table('validation_sample') as batch:
         batch.add_column(sa.Column('minimum_size', sa.Integer(), nullable=True))
-        batch.add_column(sa.Column('size_reason', sa.Text(), nullable=True))
+        batch.add_column(sa.Column('size_reason', sa.String(), nullable=True))
         batch.add_column(sa.Column('conclusion', sa.JSON(), nullable=True))
 
 
