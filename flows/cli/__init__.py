@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "evidence": ("evidence",),
     "cycle": ("advance", "demo"),
     "contracts": ("contracts", "due", "decide", "calendar"),
+    "keydates": ("keydates",),
     "procurement": ("procurement",),
     "reminders": ("sweep", "deliver", "reminders"),
     "pbr": ("ratecard", "participants", "claims"),

@@ -130,6 +130,11 @@ def _check_corrected(before: dict[str, Any], after: dict[str, Any], cfg: Setting
     )
 
 
+def _key_date_handled(before: dict[str, Any], after: dict[str, Any], cfg: Settings) -> str:
+    how = str(after.get("handled_as", "")).replace("-", " ")
+    return f"{_kind(after.get('key'))} due {after.get('due_on')} handled: {how} on {after.get('handled_on')}"
+
+
 def _clawback(before: dict[str, Any], after: dict[str, Any], cfg: Settings) -> str:
     return f"clawback of {_money(after.get('amount', '0'))} on claim {after.get('claim')}"
 
@@ -174,6 +179,7 @@ SAID: dict[str, Said] = {
     "recovery_withdrawn": _recovery_changed,
     "recovery_recomputed": _recovery_changed,
     "clawback": _clawback,
+    "KeyDateHandled": _key_date_handled,
     "clawback_reversed": _clawback_reversed,
     **PERFORMANCE_SAID,
 }

@@ -1,4 +1,4 @@
-"""sampling that stands up: the minimum size and the reason for a smaller sample, and the recovery's method
+"""sampling that stands up, and key dates marked handled
 
 Revision ID: 0012
 Revises: 0011
@@ -9,6 +9,10 @@ when it was drawn, the reason recorded for drawing fewer, and its conclusion:
 the error rate by value, its confidence interval, the basis the policy chose
 (point estimate or lower bound) and the recovery raised. Samples drawn before
 have none of these (NULL).
+
+A key date can be marked handled (notice served, not breaking, option
+declined), with who, when and a note: `key_date_handled`, one row per
+(contract, key, due date), kept apart from the derived key dates.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -25,9 +29,25 @@ def upgrade() -> None:
         batch.add_column(sa.Column('minimum_size', sa.Integer(), nullable=True))
         batch.add_column(sa.Column('size_reason', sa.String(), nullable=True))
         batch.add_column(sa.Column('conclusion', sa.JSON(), nullable=True))
+    op.create_table(
+        'key_date_handled',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('contract_id', sa.Integer(), nullable=False),
+        sa.Column('key', sa.String(length=40), nullable=False),
+        sa.Column('due_on', sa.Date(), nullable=False),
+        sa.Column('handled_as', sa.String(length=30), nullable=False),
+        sa.Column('handled_on', sa.Date(), nullable=False),
+        sa.Column('note', sa.String(), nullable=False),
+        sa.Column('recorded_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('actor', sa.String(length=120), nullable=False),
+        sa.ForeignKeyConstraint(['contract_id'], ['contract.id']),
+        sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('contract_id', 'key', 'due_on', name='uq_key_date_handled'),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('key_date_handled')
     with op.batch_alter_table('validation_sample') as batch:
         batch.drop_column('conclusion')
         batch.drop_column('size_reason')
