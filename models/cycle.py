@@ -59,6 +59,10 @@ class Evidence(SQLModel, table=True):
     link: str | None = Field(default=None, max_length=500)
     added_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     added_by: str = Field(max_length=120)
+    # withdrawn (entered in error): kept in the register and the history, no longer counted by the gates
+    withdrawn_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    withdrawn_by: str | None = Field(default=None, max_length=120)
+    withdrawn_reason: str | None = None
 
     def to_policy(self) -> EvidenceItem:
         return EvidenceItem(
@@ -88,6 +92,17 @@ class Evidence(SQLModel, table=True):
             "cycle": self.cycle,
             "added_at": self.added_at.isoformat(),
             "added_by": self.added_by,
+            **(
+                {
+                    "withdrawn": {
+                        "at": self.withdrawn_at.isoformat(),
+                        "by": self.withdrawn_by,
+                        "reason": self.withdrawn_reason,
+                    }
+                }
+                if self.withdrawn_at is not None
+                else {}
+            ),
         }
 
 

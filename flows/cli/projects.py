@@ -133,6 +133,8 @@ def _event_detail(e: dict[str, Any], cfg: Settings) -> str:
         return f"to {after.get('to_stage')}: {len(unmet)} unmet - " + " ".join(u["sentence"] for u in unmet)
     if action == "EvidenceAdded":
         return f"{after.get('kind')}: {after.get('source')} ({after.get('strength')})"
+    if action == "EvidenceWithdrawn":
+        return f"item {after.get('id')} withdrawn, {after.get('kind')}: {after.get('source')}: {e.get('reason')}"
     if action == "RecordAdded":
         was = f" (was {before.get('value')})" if before else ""
         return f"{after.get('kind')} = {after.get('value')}{was}" + (f": {e['reason']}" if e.get("reason") else "")

@@ -13,6 +13,10 @@ have none of these (NULL).
 A key date can be marked handled (notice served, not breaking, option
 declined), with who, when and a note: `key_date_handled`, one row per
 (contract, key, due date), kept apart from the derived key dates.
+
+An item of evidence can be withdrawn (entered in error), with who, when and
+why: it stays in the register and the history, and the gates no longer count
+it.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -29,6 +33,10 @@ def upgrade() -> None:
         batch.add_column(sa.Column('minimum_size', sa.Integer(), nullable=True))
         batch.add_column(sa.Column('size_reason', sa.String(), nullable=True))
         batch.add_column(sa.Column('conclusion', sa.JSON(), nullable=True))
+    with op.batch_alter_table('evidence') as batch:
+        batch.add_column(sa.Column('withdrawn_at', sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column('withdrawn_by', sa.String(length=120), nullable=True))
+        batch.add_column(sa.Column('withdrawn_reason', sa.String(), nullable=True))
     op.create_table(
         'key_date_handled',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -48,6 +56,10 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('key_date_handled')
+    with op.batch_alter_table('evidence') as batch:
+        batch.drop_column('withdrawn_reason')
+        batch.drop_column('withdrawn_by')
+        batch.drop_column('withdrawn_at')
     with op.batch_alter_table('validation_sample') as batch:
         batch.drop_column('conclusion')
         batch.drop_column('size_reason')
