@@ -135,6 +135,17 @@ def _key_date_handled(before: dict[str, Any], after: dict[str, Any], cfg: Settin
     return f"{_kind(after.get('key'))} due {after.get('due_on')} handled: {how} on {after.get('handled_on')}"
 
 
+def _participant_corrected(before: dict[str, Any], after: dict[str, Any], cfg: Settings) -> str:
+    changed = [f"{k.replace('_', ' ')} {before.get(k)} to {v}" for k, v in after.items() if before.get(k) != v]
+    return f"participant {after.get('participant')} corrected: {'; '.join(changed)}"
+
+
+def _claim_redecided(before: dict[str, Any], after: dict[str, Any], cfg: Settings) -> str:
+    clawed = after.get("clawed_back", "0.00")
+    back = f", {_money(clawed)} clawed back" if clawed != "0.00" else ""
+    return f"claim {after.get('claim')} re-decided: {before.get('verdict')} to {after.get('verdict')}{back}"
+
+
 def _clawback(before: dict[str, Any], after: dict[str, Any], cfg: Settings) -> str:
     return f"clawback of {_money(after.get('amount', '0'))} on claim {after.get('claim')}"
 
@@ -180,6 +191,8 @@ SAID: dict[str, Said] = {
     "recovery_recomputed": _recovery_changed,
     "clawback": _clawback,
     "KeyDateHandled": _key_date_handled,
+    "participant_corrected": _participant_corrected,
+    "claim_redecided": _claim_redecided,
     "clawback_reversed": _clawback_reversed,
     **PERFORMANCE_SAID,
 }

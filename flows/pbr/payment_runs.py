@@ -20,6 +20,7 @@ from flows.common.runtime import database
 from flows.common.settings import Settings
 from flows.pbr.contract import contract_id, named_period, pbr_contract, required_cards
 from flows.pbr.ledger import pence, pounds
+from flows.pbr.participant_corrections import redecide_corrected
 from flows.pbr.schedules import write_schedules
 from models.contracts import Contract
 from models.db import unit_of_work
@@ -126,6 +127,8 @@ def payment_run(
         existing = run_for(session=session, contract_id=cid, period=period.label)
         if existing is not None:
             return _result(settings, session, contract, existing, existing=True)
+        # participants corrected since the last run: their claims are re-decided first (flows/pbr/...corrections.py)
+        redecide_corrected(session, contract, cards, today=today, as_of=as_of, actor=actor)
         due = _due(session, cid, period.end)
         _refuse(settings, session, contract, cards, period, as_of, now, due)
         attachment_fees = any(card.attachment_fee for card in cards)

@@ -17,6 +17,9 @@ declined), with who, when and a note: `key_date_handled`, one row per
 An item of evidence can be withdrawn (entered in error), with who, when and
 why: it stays in the register and the history, and the gates no longer count
 it.
+
+A participant corrected since the last payment run is marked `redecide`: the
+next run re-decides their accepted claims on the corrected facts.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -33,6 +36,8 @@ def upgrade() -> None:
         batch.add_column(sa.Column('minimum_size', sa.Integer(), nullable=True))
         batch.add_column(sa.Column('size_reason', sa.String(), nullable=True))
         batch.add_column(sa.Column('conclusion', sa.JSON(), nullable=True))
+    with op.batch_alter_table('pbr_participant') as batch:
+        batch.add_column(sa.Column('redecide', sa.Boolean(), nullable=False, server_default=sa.false()))
     with op.batch_alter_table('evidence') as batch:
         batch.add_column(sa.Column('withdrawn_at', sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column('withdrawn_by', sa.String(length=120), nullable=True))
@@ -56,6 +61,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('key_date_handled')
+    with op.batch_alter_table('pbr_participant') as batch:
+        batch.drop_column('redecide')
     with op.batch_alter_table('evidence') as batch:
         batch.drop_column('withdrawn_reason')
         batch.drop_column('withdrawn_by')
