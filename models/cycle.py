@@ -119,6 +119,9 @@ class StageRecordRow(SQLModel, table=True):
     link: str | None = Field(default=None, max_length=500)
     recorded_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     recorded_by: str = Field(max_length=120)
+    # entered in error: the record that supersedes it (the gates use that one), and why
+    superseded_by: int | None = Field(default=None, foreign_key="stage_record.id")
+    superseded_reason: str | None = None
 
     def public(self) -> dict[str, Any]:
         return {
@@ -130,6 +133,11 @@ class StageRecordRow(SQLModel, table=True):
             "note": self.note,
             "link": self.link,
             "recorded_by": self.recorded_by,
+            **(
+                {"superseded_by": self.superseded_by, "superseded_reason": self.superseded_reason}
+                if self.superseded_by is not None
+                else {}
+            ),
         }
 
 
@@ -212,7 +220,12 @@ def current_records(
 ) -> dict[RecordKind, StageRecord]:
     """The latest record of each kind in the project's current cycle (made by ``as_of``, if given)."""
     latest: dict[RecordKind, StageRecord] = {}
-    for row in list_records(session=session, project_id=saved_id(project)):
+    rows = list_records(session=session, project_id=saved_id(project))
+    made = {row.id: row.recorded_at for row in rows}
+    for row in rows:
+        by = made.get(row.superseded_by) if row.superseded_by is not None else None
+        if by is not None and (as_of is None or by <= as_of):
+            continue  # entered in error, and superseded (by then)
         if row.cycle == project.cycle and (as_of is None or row.recorded_at <= as_of):
             latest[RecordKind(row.kind)] = StageRecord(RecordKind(row.kind), row.value, row.recorded_on.isoformat())
     return latest

@@ -161,6 +161,11 @@ def _event_detail(e: dict[str, Any], cfg: Settings) -> str:
     if action == "ProjectCorrected":
         said = "; ".join(f"{k.replace('_', ' ')} {before.get(k)!r} -> {v!r}" for k, v in after.items())
         return said + (f": {e['reason']}" if e.get("reason") else "")
+    if action == "RecordSuperseded":
+        return (
+            f"{after.get('kind')} record {before.get('id')} ({before.get('value')}) superseded by record "
+            f"{after.get('id')} ({after.get('value')}): {e.get('reason')}"
+        )
     if action == "EvidenceWithdrawn":
         return f"item {after.get('id')} withdrawn, {after.get('kind')}: {after.get('source')}: {e.get('reason')}"
     if action == "RecordAdded":
@@ -268,10 +273,14 @@ def record(
     ] = None,
     note: Annotated[str, typer.Option(help="Why, or where it was decided (e.g. 'Cabinet 16 March').")] = "",
     link: Annotated[str | None, typer.Option(help="Where the document lives.")] = None,
+    supersedes: Annotated[
+        int | None, typer.Option(help="The number of a record of this kind entered in error, which this replaces.")
+    ] = None,
+    reason: Annotated[str | None, typer.Option(help="With --supersedes: why that record was wrong.")] = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
     by: Annotated[str | None, typer.Option("--by", help="Who is acting.")] = None,
 ) -> None:
-    """Record a stage document or decision that a gate looks for."""
+    """Record a stage document or decision that a gate looks for (--supersedes one entered in error)."""
     from flows.cycle.records import add_record
 
     cfg = settings()
@@ -287,7 +296,11 @@ def record(
         link=link,
         as_of=instant,
         actor=actor(by, cfg),
+        supersedes=supersedes,
+        reason=reason,
     )
+    instead = f", superseding record {supersedes}" if supersedes is not None else ""
     console.print(
-        f"Recorded {RecordKind(row.kind).label} = {row.value} for {ref.upper()} (cycle {row.cycle}).", markup=False
+        f"Recorded {RecordKind(row.kind).label} = {row.value} for {ref.upper()} (cycle {row.cycle}){instead}.",
+        markup=False,
     )

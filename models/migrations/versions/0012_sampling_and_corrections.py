@@ -20,6 +20,9 @@ it.
 
 A participant corrected since the last payment run is marked `redecide`: the
 next run re-decides their accepted claims on the corrected facts.
+
+A stage record entered in error can be superseded by another of its kind:
+`superseded_by` names that one (the gates use it), `superseded_reason` why.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -36,6 +39,10 @@ def upgrade() -> None:
         batch.add_column(sa.Column('minimum_size', sa.Integer(), nullable=True))
         batch.add_column(sa.Column('size_reason', sa.String(), nullable=True))
         batch.add_column(sa.Column('conclusion', sa.JSON(), nullable=True))
+    with op.batch_alter_table('stage_record') as batch:
+        batch.add_column(sa.Column('superseded_by', sa.Integer(), nullable=True))
+        batch.add_column(sa.Column('superseded_reason', sa.String(), nullable=True))
+        batch.create_foreign_key('fk_stage_record_superseded_by', 'stage_record', ['superseded_by'], ['id'])
     with op.batch_alter_table('pbr_participant') as batch:
         batch.add_column(sa.Column('redecide', sa.Boolean(), nullable=False, server_default=sa.false()))
     with op.batch_alter_table('evidence') as batch:
@@ -63,6 +70,10 @@ def downgrade() -> None:
     op.drop_table('key_date_handled')
     with op.batch_alter_table('pbr_participant') as batch:
         batch.drop_column('redecide')
+    with op.batch_alter_table('stage_record') as batch:
+        batch.drop_constraint('fk_stage_record_superseded_by', type_='foreignkey')
+        batch.drop_column('superseded_reason')
+        batch.drop_column('superseded_by')
     with op.batch_alter_table('evidence') as batch:
         batch.drop_column('withdrawn_reason')
         batch.drop_column('withdrawn_by')
