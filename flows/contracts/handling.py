@@ -59,8 +59,15 @@ def handle_key_date(
             raise UserError(f"no contract {contract_ref!r}")
         dates = {k.key: k for k in key_dates_of(session=session, contract_id=contract.id)}
         found = dates.get(key)
+        of_kind = [k for k in dates if k.split(":")[0] == key]
+        if found is None and len(of_kind) == 1:  # the kind alone names a key date there is one of
+            key, found = of_kind[0], dates[of_kind[0]]
         if found is None:
-            raise UserError(f"{contract_ref} has no key date {key!r}; its keys are: {', '.join(dates) or 'none'}")
+            keys = of_kind or list(dates)
+            more = f" and {len(keys) - 12} more" if len(keys) > 12 else ""
+            raise UserError(
+                f"{contract_ref} has no key date {key!r}; its keys are: {', '.join(keys[:12]) or 'none'}{more}"
+            )
         done = session.exec(
             select(KeyDateHandled).where(
                 KeyDateHandled.contract_id == contract.id,
