@@ -23,6 +23,7 @@ from flows.web.pages import (
     board,
     claims,
     contracts,
+    corrections,
     due,
     payments,
     pbr_files,
@@ -52,7 +53,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(SessionMiddleware, secret_key=session_key(settings.data_dir))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(auth.router(Throttle()))
-    for module in (board, projects, payments, claims, pbr_files, contracts, due, reminders, audit, admin, account):
+    modules = (board, projects, payments, claims, pbr_files, contracts, corrections, due, reminders, audit, admin)
+    for module in (*modules, account):
         app.include_router(module.router)
     _core_routes(app)
     _error_handlers(app)
