@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 import typer
 
-from flows.cli.common import AS_OF_HELP, JSON_HELP, actor, console, print_json, settings, write_as_of
+from flows.cli.common import AS_OF_HELP, JSON_HELP, TOKEN_HELP, console, identity, print_json, settings, write_as_of
 from flows.cli.pbr import money_text
 
 
@@ -21,16 +21,16 @@ def withdraw_command(
     reason: Annotated[str, typer.Option(help="Why (kept in the ledger and the audit log).")],
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
     as_of: Annotated[str | None, typer.Option(help=AS_OF_HELP)] = None,
-    by: Annotated[str | None, typer.Option(help="Who decides (default: COMMISSIONING_ACTOR).")] = None,
+    by: Annotated[str | None, typer.Option(help="Who proposes it, without a token (default: login name).")] = None,
+    token: Annotated[str | None, typer.Option(help=TOKEN_HELP)] = None,
 ) -> None:
-    """Withdraw the recovery a sample raised: its open ledger entries are reversed, never deleted."""
-    from flows.pbr.recovery_corrections import withdraw_recovery
+    """Propose withdrawing the recovery a sample raised: its open ledger entries are reversed, never deleted,
+    when a second finance user approves it (`commission approve ID`)."""
+    from flows.pbr.recovery_proposals import propose_withdrawal
 
     cfg = settings()
-    result = withdraw_recovery(
-        cfg, contract, period, reason=reason, as_of=write_as_of(as_of, cfg), actor=actor(by, cfg)
-    )
-    _show(result.as_dict(), as_json)
+    who, _ = identity(token, by, cfg)
+    _show(propose_withdrawal(cfg, contract, period, reason=reason, as_of=write_as_of(as_of, cfg), actor=who), as_json)
 
 
 def correct_command(
@@ -41,22 +41,28 @@ def correct_command(
     reason: Annotated[str, typer.Option(help="Why (kept in the ledger and the audit log).")],
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
     as_of: Annotated[str | None, typer.Option(help=AS_OF_HELP)] = None,
-    by: Annotated[str | None, typer.Option(help="Who decides (default: COMMISSIONING_ACTOR).")] = None,
+    by: Annotated[str | None, typer.Option(help="Who proposes it, without a token (default: login name).")] = None,
+    token: Annotated[str | None, typer.Option(help=TOKEN_HELP)] = None,
 ) -> None:
-    """Correct a sampled claim's check: it is clawed back or reinstated, and the recovery recomputed."""
-    from flows.pbr.recovery_corrections import correct_check
+    """Propose correcting a sampled claim's check: it is clawed back or reinstated, and the recovery recomputed,
+    when a second finance user approves it (`commission approve ID`)."""
+    from flows.pbr.recovery_proposals import propose_correction
 
     cfg = settings()
-    found = correct_check(
-        cfg, contract, period, claim, result=result, reason=reason, as_of=write_as_of(as_of, cfg), actor=actor(by, cfg)
-    )
-    _show(found.as_dict(), as_json)
+    who, _ = identity(token, by, cfg)
+    when = write_as_of(as_of, cfg)
+    proposed = propose_correction(cfg, contract, period, claim, result=result, reason=reason, as_of=when, actor=who)
+    _show(proposed, as_json)
 
 
-def _show(result: dict[str, Any], as_json: bool) -> None:
+def _show(proposed: dict[str, Any], as_json: bool) -> None:
+    """The preview (what approval will write), then the proposal and the next command."""
+    from flows.cli.approvals import show_proposal
+
     if as_json:
-        print_json(result)
+        print_json(proposed)
         return
+    result = proposed["result"]
     before, after = result["before"].get("recovery"), result["after"].get("recovery")
     if result["action"] == "unchanged":
         w = result["before"].get("withdrawn")
@@ -64,8 +70,8 @@ def _show(result: dict[str, Any], as_json: bool) -> None:
         console.print(f"{result['contract']} {result['period']}: nothing to change: {why}.", markup=False)
         return
     console.print(
-        f"{result['contract']} {result['period']}: recovery {result['action']}: "
-        f"£{money_text(before or '0.00')} before, £{money_text(after or before or '0.00')} now.",
+        f"{result['contract']} {result['period']}: recovery to be {result['action']}: "
+        f"£{money_text(before or '0.00')} before, £{money_text(after or before or '0.00')} once approved.",
         markup=False,
     )
     if result["after"].get("method"):
@@ -75,3 +81,6 @@ def _show(result: dict[str, Any], as_json: bool) -> None:
         console.print(
             f"  {e['payer']}: {e['kind']} {'-£' + amount[1:] if amount.startswith('-') else '£' + amount}", markup=False
         )
+    if proposed["pending"]:
+        console.print("Already proposed and waiting for approval; this is that proposal.", markup=False)
+    show_proposal(proposed["proposal"], settings())

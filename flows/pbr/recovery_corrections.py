@@ -15,14 +15,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from flows.common.errors import UserError
-from flows.common.runtime import database
 from flows.common.settings import Settings
 from flows.pbr.contract import contract_id, named_period, pbr_contract, required_cards
 from flows.pbr.ledger import held_by_payer, pence, pounds, unreversed_clawbacks
 from flows.pbr.recoveries import conclusion_of
 from flows.pbr.sampling_policy import sampling_policy
 from models.contracts import Contract
-from models.db import unit_of_work
 from models.events import append_event
 from models.pbr.claims import PbrClaim
 from models.pbr.ledger import (
@@ -58,60 +56,50 @@ class RecoveryResult:
         return self.__dict__.copy()
 
 
-def withdraw_recovery(
-    settings: Settings, contract_ref: str, period_text: str, *, reason: str, as_of: dt.datetime, actor: str
-) -> RecoveryResult:
-    """Withdraw a sample's extrapolated recovery: reversing entries for what is still open, and its event."""
-    reason = _reason(reason)
-    with unit_of_work(database(settings)) as session:
-        contract, sample, _ = _concluded(session, settings, contract_ref, period_text)
-        before = dict(sample.conclusion or {})
-        if before.get("withdrawn"):
-            return RecoveryResult(contract.ref, sample.period, "unchanged", before, before, [])
-        entries = _reverse_open(session, sample, local_date(as_of, settings.timezone), as_of, actor, reason)
-        after = {
-            **before,
-            "recovery": "0.00",
-            "withdrawn": {
-                "on": local_date(as_of, settings.timezone).isoformat(),
-                "at": as_of.isoformat(),
-                "by": actor,
-                "reason": reason,
-            },
-        }
-        _record(session, contract, sample, "recovery_withdrawn", reason, before, after, as_of, actor)
-        return RecoveryResult(contract.ref, sample.period, "withdrawn", before, after, entries)
-
-
-def correct_check(
-    settings: Settings,
-    contract_ref: str,
-    period_text: str,
-    claim_ref: str,
-    *,
-    result: str,
-    reason: str,
-    as_of: dt.datetime,
+def _withdraw(
+    session: Any, settings: Settings, contract_ref: str, period_text: str, *, reason: str, as_of: dt.datetime,
     actor: str,
-) -> RecoveryResult:
+) -> RecoveryResult:  # fmt: skip
+    """Withdraw a sample's extrapolated recovery: reversing entries for what is still open, and its event."""
+    contract, sample, _ = _concluded(session, contract_ref, period_text)
+    before = dict(sample.conclusion or {})
+    if before.get("withdrawn"):
+        return RecoveryResult(contract.ref, sample.period, "unchanged", before, before, [])
+    entries = _reverse_open(session, sample, local_date(as_of, settings.timezone), as_of, actor, reason)
+    after = {
+        **before,
+        "recovery": "0.00",
+        "withdrawn": {
+            "on": local_date(as_of, settings.timezone).isoformat(),
+            "at": as_of.isoformat(),
+            "by": actor,
+            "reason": reason,
+        },
+    }
+    _record(session, contract, sample, "recovery_withdrawn", reason, before, after, as_of, actor)
+    return RecoveryResult(contract.ref, sample.period, "withdrawn", before, after, entries)
+
+
+def _correct(
+    session: Any, settings: Settings, contract_ref: str, period_text: str, claim_ref: str, *, result: str,
+    reason: str, as_of: dt.datetime, actor: str,
+) -> RecoveryResult:  # fmt: skip
     """Correct a sampled claim's check result: claw it back or reinstate it, and recompute the recovery."""
-    reason = _reason(reason)
     if result not in RESULTS:
         raise UserError(f"--result: {result!r} is not valid or invalid")
-    with unit_of_work(database(settings)) as session:
-        contract, sample, items = _concluded(session, settings, contract_ref, period_text)
-        found = [(i, c) for i, c in items if c.ref == claim_ref]
-        if not found:
-            raise UserError(f"claim {claim_ref} is not in the {sample.period} sample of {contract.ref}")
-        item, claim = found[0]
-        if item.result == result:
-            return RecoveryResult(contract.ref, sample.period, "unchanged", sample.conclusion or {}, {}, [])
-        today = local_date(as_of, settings.timezone)
-        ledger = ledger_of(session=session, contract_id=contract_id(contract))
-        entries = _claim_entries(session, sample, claim, ledger, result, today, as_of, actor, reason)
-        return _apply_correction(
-            session, settings, contract, sample, items, item, result, reason, entries, as_of=as_of, actor=actor
-        )
+    contract, sample, items = _concluded(session, contract_ref, period_text)
+    found = [(i, c) for i, c in items if c.ref == claim_ref]
+    if not found:
+        raise UserError(f"claim {claim_ref} is not in the {sample.period} sample of {contract.ref}")
+    item, claim = found[0]
+    if item.result == result:
+        return RecoveryResult(contract.ref, sample.period, "unchanged", sample.conclusion or {}, {}, [])
+    today = local_date(as_of, settings.timezone)
+    ledger = ledger_of(session=session, contract_id=contract_id(contract))
+    entries = _claim_entries(session, sample, claim, ledger, result, today, as_of, actor, reason)
+    return _apply_correction(
+        session, settings, contract, sample, items, item, result, reason, entries, as_of=as_of, actor=actor
+    )
 
 
 def reinstated(
@@ -295,7 +283,7 @@ def _record(
 
 
 def _concluded(
-    session: Any, settings: Settings, contract_ref: str, period_text: str
+    session: Any, contract_ref: str, period_text: str
 ) -> tuple[Contract, ValidationSample, list[tuple[SampleItem, PbrClaim]]]:
     contract = pbr_contract(session, contract_ref)
     period = named_period(required_cards(session, contract), period_text)

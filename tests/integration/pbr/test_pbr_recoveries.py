@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from flows.approvals.service import get_proposal
 from flows.common.errors import UserError
 from flows.common.runtime import database
 from flows.common.settings import Settings
-from flows.pbr.clawbacks import clawback
 from flows.pbr.contract import contract_id, pbr_contract
-from flows.pbr.recovery_corrections import correct_check, withdraw_recovery
+from flows.pbr.recovery_proposals import propose_withdrawal
 from flows.pbr.sampling import sample_validation
 from models.db import unit_of_work
 from models.events import events_for
@@ -33,6 +33,7 @@ from tests.integration.pbr.test_pbr_payments import (
     results_file,
     sample,
 )
+from tests.support.approvals import approved, approved_clawback, approved_correction, approved_withdrawal
 
 fcf, q1_paid = test_pbr_payments.fcf, test_pbr_payments.q1_paid  # the fixtures: Q1 paid, 7 claims, £9,500.00
 LATER = AUDIT + dt.timedelta(days=1)
@@ -66,6 +67,8 @@ def concluded(q1_paid: Settings, tmp_path: Path) -> tuple[Settings, dict[str, in
     before = balances(settings)
     done = sample(settings, results=results_file(tmp_path, CHECKS))
     assert done.concluded is not None and done.concluded["recovery"] == "1090.91"  # £4,000 x 1,500 / 5,500
+    assert recovery_net(settings) == 0  # proposed, not yet raised
+    approved(settings, get_proposal(settings, done.concluded["proposal"]), as_of=AUDIT)  # by a second person
     return settings, before
 
 
@@ -132,7 +135,14 @@ def test_a_withdrawn_recovery_restores_every_payers_balance(concluded: tuple[Set
         "central fund": before["central fund"] - 45000 - 32727,
         "council": before["council"] - 105000 - 76364,
     }
-    result = withdraw_recovery(
+    # Proposed first: the preview shows the reversing entries, and nothing moves until a second person approves.
+    proposed = propose_withdrawal(
+        settings, CONTRACT, "2026-Q1", reason="fund agreed no extrapolation", as_of=LATER, actor="finance lead"
+    )
+    assert proposed["proposal"]["kind"] == "recovery_withdrawal"
+    assert len(proposed["proposal"]["preview"]["entries"]) == 2
+    assert recovery_net(settings) == -109091
+    result = approved_withdrawal(
         settings, CONTRACT, "2026-Q1", reason="fund agreed no extrapolation", as_of=LATER, actor="finance lead"
     )
     assert (result.action, result.before["recovery"], result.after["recovery"]) == ("withdrawn", "1090.91", "0.00")
@@ -144,23 +154,26 @@ def test_a_withdrawn_recovery_restores_every_payers_balance(concluded: tuple[Set
     assert recovery_net(settings) == 0
     assert balances(settings) == {"central fund": before["central fund"] - 45000, "council": before["council"] - 105000}
     entries = counts(settings)
-    again = withdraw_recovery(settings, CONTRACT, "2026-Q1", reason="again", as_of=LATER, actor="finance lead")
+    again = approved_withdrawal(settings, CONTRACT, "2026-Q1", reason="again", as_of=LATER, actor="finance lead")
     assert again.action == "unchanged" and counts(settings) == entries
     # C-7 reinstated: its clawback reversed; the withdrawn recovery stays withdrawn. Every payer is back where it was.
-    clawback(settings, CONTRACT, "C-7", reason="certificate was genuine", reverse=True, as_of=LATER, actor="finance")
+    approved_clawback(
+        settings, CONTRACT, "C-7", reason="certificate was genuine", reverse=True, as_of=LATER, actor="finance"
+    )
     assert balances(settings) == before
     withdrawn = [a for a in actions(settings) if a[0] == "recovery_withdrawn"]
     assert len(withdrawn) == 1
     _, reason, was, now = withdrawn[0]
     assert reason == "fund agreed no extrapolation" and was is not None and now is not None
-    assert (was["recovery"], now["recovery"], now["withdrawn"]["by"]) == ("1090.91", "0.00", "finance lead")
+    # withdrawn by the approver, when it took effect (the proposal keeps who proposed it)
+    assert (was["recovery"], now["recovery"], now["withdrawn"]["by"]) == ("1090.91", "0.00", "checker.one")
 
 
 def test_a_corrected_check_recomputes_the_recovery_by_reversing_entries(
     concluded: tuple[Settings, dict[str, int]],
 ) -> None:
     settings, before = concluded
-    result = correct_check(
+    result = approved_correction(
         settings,
         CONTRACT,
         "2026-Q1",
@@ -202,7 +215,9 @@ def test_reinstating_the_invalid_sampled_claim_takes_its_recovery_away(
     concluded: tuple[Settings, dict[str, int]],
 ) -> None:
     settings, before = concluded
-    clawback(settings, CONTRACT, "C-7", reason="the certificate was genuine", reverse=True, as_of=LATER, actor="fin")
+    approved_clawback(
+        settings, CONTRACT, "C-7", reason="the certificate was genuine", reverse=True, as_of=LATER, actor="fin"
+    )
     # No invalid claim is left in the sample: the error rate is 0%, the recovery £0.00, its entries reversed.
     assert recovery_net(settings) == 0
     assert balances(settings) == before
@@ -217,6 +232,6 @@ def test_reinstating_the_invalid_sampled_claim_takes_its_recovery_away(
 def test_a_recovery_cannot_be_withdrawn_before_the_sample_concludes(q1_paid: Settings) -> None:
     sample(q1_paid)
     with pytest.raises(UserError, match="not concluded: every claim is checked first"):
-        withdraw_recovery(q1_paid, CONTRACT, "2026-Q1", reason="r", as_of=LATER, actor="a")
+        approved_withdrawal(q1_paid, CONTRACT, "2026-Q1", reason="r", as_of=LATER, actor="a")
     with pytest.raises(UserError, match="--reason: say why"):
-        withdraw_recovery(q1_paid, CONTRACT, "2026-Q1", reason=" ", as_of=LATER, actor="a")
+        approved_withdrawal(q1_paid, CONTRACT, "2026-Q1", reason=" ", as_of=LATER, actor="a")
