@@ -15,12 +15,13 @@ from flows.common.errors import UserError
 from flows.common.runtime import database
 from flows.common.settings import Settings
 from flows.pbr.participant_corrections import correct_participant
-from flows.pbr.payment_runs import payment_run
+from flows.pbr.payment_runs import RunResult, propose_payment_run
 from flows.pbr.reconcile import reconcile
 from models.db import unit_of_work
 from models.events import events_for
 from tests.integration.pbr import test_pbr_payments
 from tests.integration.pbr.test_pbr_payments import AUDIT, CONTRACT, Q2_RUN, claim_ids, counts, ledger, payments
+from tests.support.approvals import approved, approved_run
 
 fcf, q1_paid = test_pbr_payments.fcf, test_pbr_payments.q1_paid  # the fixtures
 WHY = "Date of birth checked against the passport: 28/02/2000"
@@ -40,7 +41,23 @@ def test_a_correction_that_invalidates_a_paid_claim_claws_back_exactly_that_clai
     )
     assert not [e for e in ledger(q1_paid) if e.kind == "clawback"]  # nothing moves until the next run
 
-    q2 = payment_run(q1_paid, CONTRACT, "2026-Q2", as_of=Q2_RUN, actor="finance")
+    # Proposing the Q2 run previews the re-decision and its clawback; nothing reaches the ledger until approval.
+    proposed = propose_payment_run(q1_paid, CONTRACT, "2026-Q2", as_of=Q2_RUN, actor="finance")
+    preview = proposed["proposal"]["preview"]
+    assert [(r["claim"], r["clawed_back"]) for r in preview["redecided"]] == [
+        ("C-5", "500.00"),
+        ("C-8", "0.00"),
+        ("C-9", "0.00"),
+    ]
+    assert (preview["payers"]["central fund"]["carried"], preview["payers"]["council"]["carried"]) == (
+        "-150.00",
+        "-350.00",
+    )
+    assert not [e for e in ledger(q1_paid) if e.kind == "clawback"]
+    with unit_of_work(database(q1_paid)) as session:
+        assert not [e for e in events_for(session=session, entity="contract", entity_ref=CONTRACT)
+                    if e.action == "claim_redecided"]  # fmt: skip
+    q2 = RunResult(**approved(q1_paid, proposed["proposal"], as_of=Q2_RUN))
     ids = claim_ids(q1_paid)
     clawbacks = sorted((ids[e.claim_id or 0], e.payer, e.amount_pence) for e in ledger(q1_paid) if e.kind == "clawback")
     assert clawbacks == [("C-5", "central fund", -15000), ("C-5", "council", -35000)]
@@ -81,7 +98,7 @@ def test_a_correction_that_invalidates_a_paid_claim_claws_back_exactly_that_clai
 
     # The next run re-decides nothing again: the correction was acted on once.
     before = counts(q1_paid)
-    assert payment_run(q1_paid, CONTRACT, "2026-Q2", as_of=Q2_RUN, actor="finance").existing
+    assert approved_run(q1_paid, CONTRACT, "2026-Q2", as_of=Q2_RUN, actor="finance").existing
     assert counts(q1_paid) == before
 
 
