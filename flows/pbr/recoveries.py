@@ -85,7 +85,7 @@ def propose_recovery(
             **summary,
             "entries": [{"payer": p, "kind": CLAWBACK, "amount": f"{pounds(-a):.2f}"} for p, a in shares],
         },
-        inputs={"the sample's recovery": digest(shares)},
+        inputs={"the sample's recovery": digest(shares), "the sample's conclusion": _concluded_as(summary)},
         amount_pence=-sum(a for _, a in shares),
         actor=actor,
         as_of=as_of,
@@ -111,7 +111,17 @@ def _apply(
 
 
 def _inputs(session: Any, proposal: Proposal) -> Inputs:
-    return {"the sample's recovery": digest(proposal.payload["shares"])}
+    """A check corrected or the recovery withdrawn since (flows/pbr/recovery_proposals.py) changes the sample's
+    conclusion: the pending recovery is then stale, and refused at approval rather than raised twice."""
+    sample = session.get(ValidationSample, proposal.payload["sample"])
+    return {
+        "the sample's recovery": digest(proposal.payload["shares"]),
+        "the sample's conclusion": _concluded_as(sample.conclusion if sample is not None else None),
+    }
+
+
+def _concluded_as(conclusion: dict[str, Any] | None) -> str:
+    return digest({k: v for k, v in (conclusion or {}).items() if k != "proposal"})
 
 
 register(Kind(KIND, "recovery from a sample", _inputs, _apply))

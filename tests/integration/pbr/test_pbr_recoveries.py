@@ -235,3 +235,21 @@ def test_a_recovery_cannot_be_withdrawn_before_the_sample_concludes(q1_paid: Set
         approved_withdrawal(q1_paid, CONTRACT, "2026-Q1", reason="r", as_of=LATER, actor="a")
     with pytest.raises(UserError, match="--reason: say why"):
         approved_withdrawal(q1_paid, CONTRACT, "2026-Q1", reason=" ", as_of=LATER, actor="a")
+
+
+def test_a_pending_recovery_made_stale_by_a_corrected_check_is_refused_not_raised_twice(
+    q1_paid: Settings, tmp_path: Path
+) -> None:
+    settings = point_estimate(q1_paid, tmp_path)
+    sample(settings)
+    done = sample(settings, results=results_file(tmp_path, CHECKS))
+    assert done.concluded is not None
+    pending = get_proposal(settings, done.concluded["proposal"])
+    # While the £1,090.91 waits, C-3's check is corrected (approved): the recovery is recomputed to £1,454.55.
+    corrected = approved_correction(
+        settings, CONTRACT, "2026-Q1", "C-3", result="invalid", reason="never enrolled", as_of=LATER, actor="auditor"
+    )
+    assert corrected.after["recovery"] == "1454.55" and recovery_net(settings) == -145455
+    with pytest.raises(UserError, match="stale: the sample's conclusion changed"):
+        approved(settings, pending, as_of=LATER)
+    assert recovery_net(settings) == -145455  # raised once, at the corrected figure
