@@ -61,8 +61,20 @@ def propose_clawback(
     kind = REVERSE_KIND if reverse else KIND
     with unit_of_work(database(settings)) as session:
         contract = pbr_contract(session, contract_ref)
-        _, mine, entries = _entries(settings, session, contract, claim_ref, reverse, reason, as_of, actor)
+        claim, mine, entries = _entries(settings, session, contract, claim_ref, reverse, reason, as_of, actor)
         amount = -sum(e["amount_pence"] for e in entries)
+        preview: dict[str, Any] = {"claim": claim_ref, "reason": reason, "entries": _shown(entries)}
+        if reverse:  # what approval will do to the recovery of a sample the claim was in, made and rolled back
+            savepoint = session.begin_nested()
+            try:
+                for entry in entries:
+                    session.add(LedgerEntry(**entry))
+                session.flush()
+                recomputed = reinstated(session, settings, contract, claim, reason=reason, as_of=as_of, actor=actor)
+            finally:
+                savepoint.rollback()
+            if recomputed:
+                preview["recovery"] = recomputed
         proposal, pending = propose(
             settings,
             session,
@@ -71,7 +83,7 @@ def propose_clawback(
             key=f"{kind}:{claim_ref}",
             subject=f"{'reversal of the clawback of' if reverse else 'clawback of'} claim {claim_ref}",
             payload={"contract": contract.ref, "claim": claim_ref, "reason": reason, "reverse": reverse},
-            preview={"claim": claim_ref, "reason": reason, "entries": _shown(entries)},
+            preview=preview,
             inputs={"the claim's ledger entries": digest([e.id for e in mine])},
             amount_pence=amount,
             actor=actor,

@@ -111,16 +111,20 @@ def reinstated(
     reason: str,
     as_of: dt.datetime,
     actor: str,
-) -> None:
+) -> list[dict[str, Any]]:
     """A clawback of a sampled claim found invalid was reversed: the claim is valid after all, so its sample's
-    recovery is recomputed, in the caller's transaction."""
+    recovery is recomputed, in the caller's transaction. What changed, per sample."""
+    done = []
     for sample in _samples_with(session, contract, claim):
         items = sample_items(session=session, sample_id=sample.id or 0)
         item = next(i for i, c in items if c.id == claim.id)
         if item.result == "invalid" and sample.conclusion and not sample.conclusion.get("withdrawn"):
-            _apply_correction(
-                session, settings, contract, sample, items, item, "valid", reason, [], as_of=as_of, actor=actor
+            done.append(
+                _apply_correction(
+                    session, settings, contract, sample, items, item, "valid", reason, [], as_of=as_of, actor=actor
+                ).as_dict()
             )
+    return done
 
 
 def _apply_correction(

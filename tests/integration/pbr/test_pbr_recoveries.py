@@ -15,6 +15,7 @@ from flows.approvals.service import get_proposal
 from flows.common.errors import UserError
 from flows.common.runtime import database
 from flows.common.settings import Settings
+from flows.pbr.clawbacks import propose_clawback
 from flows.pbr.contract import contract_id, pbr_contract
 from flows.pbr.recovery_proposals import propose_withdrawal
 from flows.pbr.sampling import sample_validation
@@ -215,9 +216,14 @@ def test_reinstating_the_invalid_sampled_claim_takes_its_recovery_away(
     concluded: tuple[Settings, dict[str, int]],
 ) -> None:
     settings, before = concluded
-    approved_clawback(
+    # The reversal's preview shows the recovery it will take away; nothing moves until it is approved.
+    proposed = propose_clawback(
         settings, CONTRACT, "C-7", reason="the certificate was genuine", reverse=True, as_of=LATER, actor="fin"
     )
+    [shown] = proposed["proposal"]["preview"]["recovery"]
+    assert (shown["before"]["recovery"], shown["after"]["recovery"]) == ("1090.91", "0.00")
+    assert recovery_net(settings) == -109091
+    approved(settings, proposed["proposal"], as_of=LATER)
     # No invalid claim is left in the sample: the error rate is 0%, the recovery £0.00, its entries reversed.
     assert recovery_net(settings) == 0
     assert balances(settings) == before
