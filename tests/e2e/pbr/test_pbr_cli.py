@@ -264,13 +264,17 @@ def test_claims_pay_sample_and_reconcile_from_the_command_line(fcf: Cli, tmp_pat
 
     withdrawn = cli.ok("recovery", "withdraw", "--contract", "FCF-2025-01", "--period", "2026-Q1",
                        "--reason", "the fund does not extrapolate pilots", "--as-of", "2026-04-11")  # fmt: skip
-    assert "FCF-2025-01 2026-Q1: recovery withdrawn: £62.50 before, £0.00 now." in withdrawn
+    assert "FCF-2025-01 2026-Q1: recovery to be withdrawn: £62.50 before, £0.00 once approved." in withdrawn
     assert "central fund: reversal £18.75" in withdrawn and "council: reversal £43.75" in withdrawn
+    # it moves money, so it waits for a second finance user: Ben approves it
+    [pending] = cli.json("proposals", "--status", "pending")
+    assert pending["kind"] == "recovery_withdrawal"
+    cli.ok("approve", str(pending["id"]), "--as-of", "2026-04-11", COMMISSIONING_TOKEN=ben)
     recon = cli.json("reconcile", "--contract", "FCF-2025-01")
     # only C-1's own clawback (£150.00 / £350.00) is left owed back
     assert {p["payer"]: p["balance"] for p in recon["payers"]} == {"central fund": "-150.00", "council": "-350.00"}
     shown = cli.ok(*SAMPLE, "--as-of", "2026-04-11")
-    assert "Recovery withdrawn on 2026-04-11 by e2e: the fund does not extrapolate pilots" in shown
+    assert "Recovery withdrawn on 2026-04-11 by ben: the fund does not extrapolate pilots" in shown
 
 
 @pytest.mark.slow
