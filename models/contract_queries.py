@@ -13,8 +13,9 @@ if TYPE_CHECKING:
 
 # Named parameters in sqlite3's own style, so SQLite runs it as written; other drivers get it compiled.
 DUE_SQL = """
-SELECT c.ref, c.title, c.provider, k.key, k.kind, k.due_on, k.guards, k.action, k.who
+SELECT c.ref, c.title, c.provider, k.key, k.kind, k.due_on, k.guards, k.action, k.who, h.handled_as
 FROM contract_key_date k JOIN contract c ON c.id = k.contract_id
+LEFT JOIN key_date_handled h ON h.contract_id = k.contract_id AND h.key = k.key AND h.due_on = k.due_on
 WHERE k.due_on BETWEEN :missed_since AND :last
   AND (k.due_on >= :today OR (k.guards IS NOT NULL AND k.guards >= :today))
   AND ((c.status <> 'terminated' AND c.ends_on >= :today) OR k.kind = 'termination_notice')
@@ -22,7 +23,8 @@ WHERE k.due_on BETWEEN :missed_since AND :last
        OR NOT EXISTS (SELECT 1 FROM contract_notice n WHERE n.contract_id = k.contract_id
                       AND n.satisfies_key = k.key AND n.status = 'published'))
 ORDER BY k.due_on, k.id
-"""  # (due_on, id) is the index's own order: no sort step. A notice published satisfies its key date.
+"""  # (due_on, id) is the index's own order: no sort step. A notice published satisfies its key date; a key date
+# marked handled (flows/contracts/handling.py) comes with how it was handled.
 
 
 def due_rows(engine: "Engine", *, today: dt.date, last: dt.date, missed_since: dt.date) -> list[tuple[Any, ...]]:

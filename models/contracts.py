@@ -149,6 +149,25 @@ class ContractKeyDate(SQLModel, table=True):
     who: str = Field(max_length=60)
 
 
+class KeyDateHandled(SQLModel, table=True):
+    """A key date marked handled (notice served, a decision not to break, an option declined): while it is due on
+    the day it was handled for, `due` and the calendar show it handled, not missed, and the sweep plans no more
+    reminders for it. Kept apart from the key dates, which are derived again whenever the terms change."""
+
+    __tablename__ = "key_date_handled"
+    __table_args__ = (UniqueConstraint("contract_id", "key", "due_on", name="uq_key_date_handled"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    contract_id: int = Field(foreign_key="contract.id")
+    key: str = Field(max_length=40)
+    due_on: dt.date
+    handled_as: str = Field(max_length=30)
+    handled_on: dt.date
+    note: str
+    recorded_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    actor: str = Field(max_length=120)
+
+
 class ContractVariation(SQLModel, table=True):
     __tablename__ = "contract_variation"
 

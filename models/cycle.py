@@ -59,6 +59,10 @@ class Evidence(SQLModel, table=True):
     link: str | None = Field(default=None, max_length=500)
     added_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     added_by: str = Field(max_length=120)
+    # withdrawn (entered in error): kept in the register and the history, no longer counted by the gates
+    withdrawn_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    withdrawn_by: str | None = Field(default=None, max_length=120)
+    withdrawn_reason: str | None = None
 
     def to_policy(self) -> EvidenceItem:
         return EvidenceItem(
@@ -88,6 +92,17 @@ class Evidence(SQLModel, table=True):
             "cycle": self.cycle,
             "added_at": self.added_at.isoformat(),
             "added_by": self.added_by,
+            **(
+                {
+                    "withdrawn": {
+                        "at": self.withdrawn_at.isoformat(),
+                        "by": self.withdrawn_by,
+                        "reason": self.withdrawn_reason,
+                    }
+                }
+                if self.withdrawn_at is not None
+                else {}
+            ),
         }
 
 
@@ -104,6 +119,9 @@ class StageRecordRow(SQLModel, table=True):
     link: str | None = Field(default=None, max_length=500)
     recorded_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     recorded_by: str = Field(max_length=120)
+    # entered in error: the record that supersedes it (the gates use that one), and why
+    superseded_by: int | None = Field(default=None, foreign_key="stage_record.id")
+    superseded_reason: str | None = None
 
     def public(self) -> dict[str, Any]:
         return {
@@ -115,6 +133,11 @@ class StageRecordRow(SQLModel, table=True):
             "note": self.note,
             "link": self.link,
             "recorded_by": self.recorded_by,
+            **(
+                {"superseded_by": self.superseded_by, "superseded_reason": self.superseded_reason}
+                if self.superseded_by is not None
+                else {}
+            ),
         }
 
 
@@ -197,7 +220,12 @@ def current_records(
 ) -> dict[RecordKind, StageRecord]:
     """The latest record of each kind in the project's current cycle (made by ``as_of``, if given)."""
     latest: dict[RecordKind, StageRecord] = {}
-    for row in list_records(session=session, project_id=saved_id(project)):
+    rows = list_records(session=session, project_id=saved_id(project))
+    made = {row.id: row.recorded_at for row in rows}
+    for row in rows:
+        by = made.get(row.superseded_by) if row.superseded_by is not None else None
+        if by is not None and (as_of is None or by <= as_of):
+            continue  # entered in error, and superseded (by then)
         if row.cycle == project.cycle and (as_of is None or row.recorded_at <= as_of):
             latest[RecordKind(row.kind)] = StageRecord(RecordKind(row.kind), row.value, row.recorded_on.isoformat())
     return latest

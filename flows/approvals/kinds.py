@@ -3,8 +3,8 @@
 A kind says what its inputs are (named parts, so a stale proposal names what changed), how an approval
 applies it (writing the ledger, or the rate card, in the approval's transaction), and what to tidy when it
 is decided (the draft schedules). flows/pbr registers payment_run, clawback, clawback_reversal,
-sampling_recovery and rate_card; a new kind is one ``register`` call beside its service, and its module
-named in PROVIDERS.
+sampling_recovery, recovery_withdrawal, recovery_correction and rate_card; a new kind is one
+``register`` call beside its service, and its module named in PROVIDERS.
 """
 
 import datetime as dt
@@ -32,7 +32,13 @@ class Kind:
 
 _KINDS: dict[str, Kind] = {}
 # The modules that register kinds; imported on first use, so nothing here imports them at load.
-PROVIDERS = ("flows.pbr.payment_runs", "flows.pbr.clawbacks", "flows.pbr.recoveries", "flows.pbr.ratecards")
+PROVIDERS = (
+    "flows.pbr.payment_runs",
+    "flows.pbr.clawbacks",
+    "flows.pbr.recoveries",
+    "flows.pbr.recovery_proposals",
+    "flows.pbr.ratecards",
+)
 
 
 def register(kind: Kind) -> None:

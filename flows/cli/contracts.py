@@ -244,8 +244,8 @@ def _print_plain(rows: "list[DueRow]", within: str) -> None:
         "",
         f"{'Date':<10}  {'Days':>11}  {'Contract':<16}  {'What':<24}  {'Who':<18}  Action",
     ]
-    for ref, _title, _provider, missed, days_left, _key, kind, due_on, action, who, _guards in rows:
-        days = f"MISSED {-days_left}d" if missed else f"{days_left}d"
+    for ref, _title, _provider, missed, days_left, _key, kind, due_on, action, who, _guards, handled in rows:
+        days = f"MISSED {-days_left}d" if missed else "HANDLED" if handled else f"{days_left}d"
         lines.append(f"{due_on:<10}  {days:>11}  {ref:<16}  {kind.replace('_', ' '):<24}  {who:<18}  {action}")
     sys.stdout.write("\n".join(lines) + "\n")
 
@@ -263,12 +263,13 @@ def _print_json_rows(rows: "list[DueRow]") -> None:
         print_json([dict(zip(FIELDS, row, strict=True)) for row in rows])
         return
     out = []
-    for ref, title, provider, missed, days_left, key, kind, due_on, action, who, guards in rows:
+    for ref, title, provider, missed, days_left, key, kind, due_on, action, who, guards, handled in rows:
         out.append(
             f'{{"contract": {s(ref)}, "title": {s(title)}, "provider": {s(provider)}, '
             f'"missed": {"true" if missed else "false"}, "days_left": {days_left}, "key": {s(key)}, '
             f'"kind": {s(kind)}, "due_on": {s(due_on)}, "action": {s(action)}, "who": {s(who)}, '
-            f'"guards": {"null" if guards is None else s(guards)}}}'
+            f'"guards": {"null" if guards is None else s(guards)}, '
+            f'"handled": {"null" if handled is None else s(handled)}}}'
         )
     sys.stdout.write("[" + ", ".join(out) + "]\n")
 
@@ -300,8 +301,14 @@ def due_command(
     table.add_column("What", overflow="fold", ratio=1)
     table.add_column("Who", overflow="fold", ratio=1)
     table.add_column("Action", overflow="fold", ratio=3)
-    for ref, _title, _provider, missed, days_left, _key, kind, due_on, action, who, _guards in rows:
-        days = f"[bold red]MISSED {-days_left}d[/bold red]" if missed else f"{days_left}d"
+    for ref, _title, _provider, missed, days_left, _key, kind, due_on, action, who, _guards, handled in rows:
+        days = (
+            f"[bold red]MISSED {-days_left}d[/bold red]"
+            if missed
+            else f"[green]HANDLED[/green] {handled.replace('-', ' ')}"
+            if handled
+            else f"{days_left}d"
+        )
         table.add_row(due_on, days, ref, kind.replace("_", " "), who, action)
     console.print(table)
 

@@ -93,9 +93,11 @@ def _payment_run(before: dict[str, Any], after: dict[str, Any], cfg: Settings) -
 
 
 def _sample_drawn(before: dict[str, Any], after: dict[str, Any], cfg: Settings) -> str:
+    minimum = after.get("minimum_size")
+    below = f", below the minimum of {minimum}" if minimum is not None and after.get("size", 0) < minimum else ""
     return (
         f"sample for {after.get('period')} drawn: {after.get('size')} of {_plural(after.get('population'), 'claim')}"
-        f" (seed {after.get('seed')})"
+        f" (seed {after.get('seed')}){below}"
     )
 
 
@@ -107,8 +109,41 @@ def _sample_concluded(before: dict[str, Any], after: dict[str, Any], cfg: Settin
     return (
         f"sample for {after.get('period')} concluded: {after.get('error_rate')} in error by value "
         f"({_money(after.get('invalid_value', '0'))} of {_money(after.get('sampled_value', '0'))}), "
+        f"{'interval ' + after['interval'] + ', ' if after.get('interval') else ''}"
         f"recovery {_money(after.get('recovery', '0'))}"
+        f"{' at the ' + after['basis'].replace('_', ' ') if after.get('basis') else ''}"
     )
+
+
+def _recovery_changed(before: dict[str, Any], after: dict[str, Any], cfg: Settings) -> str:
+    what = "withdrawn" if after.get("withdrawn") else "recomputed"
+    return (
+        f"recovery for {after.get('period')} {what}: {_money(before.get('recovery', '0'))} before, "
+        f"{_money(after.get('recovery', '0'))} after"
+    )
+
+
+def _check_corrected(before: dict[str, Any], after: dict[str, Any], cfg: Settings) -> str:
+    return (
+        f"sample check of claim {after.get('claim')} ({after.get('period')}) corrected: "
+        f"{before.get('result')} to {after.get('result')}"
+    )
+
+
+def _key_date_handled(before: dict[str, Any], after: dict[str, Any], cfg: Settings) -> str:
+    how = str(after.get("handled_as", "")).replace("-", " ")
+    return f"{_kind(after.get('key'))} due {after.get('due_on')} handled: {how} on {after.get('handled_on')}"
+
+
+def _participant_corrected(before: dict[str, Any], after: dict[str, Any], cfg: Settings) -> str:
+    changed = [f"{k.replace('_', ' ')} {before.get(k)} to {v}" for k, v in after.items() if before.get(k) != v]
+    return f"participant {after.get('participant')} corrected: {'; '.join(changed)}"
+
+
+def _claim_redecided(before: dict[str, Any], after: dict[str, Any], cfg: Settings) -> str:
+    clawed = after.get("clawed_back", "0.00")
+    back = f", {_money(clawed)} clawed back" if clawed != "0.00" else ""
+    return f"claim {after.get('claim')} re-decided: {before.get('verdict')} to {after.get('verdict')}{back}"
 
 
 def _clawback(before: dict[str, Any], after: dict[str, Any], cfg: Settings) -> str:
@@ -164,7 +199,13 @@ SAID: dict[str, Said] = {
     "sample_drawn": _sample_drawn,
     "sample_checked": _sample_checked,
     "sample_concluded": _sample_concluded,
+    "sample_check_corrected": _check_corrected,
+    "recovery_withdrawn": _recovery_changed,
+    "recovery_recomputed": _recovery_changed,
     "clawback": _clawback,
+    "KeyDateHandled": _key_date_handled,
+    "participant_corrected": _participant_corrected,
+    "claim_redecided": _claim_redecided,
     "clawback_reversed": _clawback_reversed,
     **PERFORMANCE_SAID,
 }

@@ -14,6 +14,7 @@ def register(app: typer.Typer) -> None:
     )
     evidence.command("add")(evidence_add)
     evidence.command("list")(evidence_list)
+    evidence.command("withdraw")(evidence_withdraw)
     app.add_typer(evidence, name="evidence")
 
 
@@ -60,6 +61,27 @@ def evidence_add(
     )
 
 
+def evidence_withdraw(
+    ref: Annotated[str, typer.Argument(help="Project reference.")],
+    item: Annotated[int, typer.Argument(help="The item's number, as `evidence list` shows it.")],
+    reason: Annotated[str, typer.Option(help="Why it is withdrawn (kept in the history).")],
+    as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who is acting.")] = None,
+) -> None:
+    """Withdraw an item entered in error: it stays in the register and the history; the gates no longer count it."""
+    from flows.cycle.evidence import withdraw_evidence
+
+    cfg = settings()
+    done = withdraw_evidence(
+        cfg, ref=ref.upper(), item=item, reason=reason, as_of=write_as_of(as_of, cfg), actor=actor(by, cfg)
+    )
+    console.print(
+        f"Withdrew evidence item {done['id']} ({done['kind']}, {done['source']}) from {done['project']}'s count: "
+        f"{done['withdrawn']['reason']}.",
+        markup=False,
+    )
+
+
 def evidence_list(
     ref: Annotated[str | None, typer.Argument(help="Project reference (default: the whole register).")] = None,
     kind: Annotated[str | None, typer.Option(help="Only this kind.")] = None,
@@ -92,7 +114,7 @@ def evidence_table(rows: list[dict[str, Any]], title: str, *, with_project: bool
             "yes" if e["independently_reviewed"] else "no",
             e["context_fit"],
             e["method"],
-            e["summary"],
+            f"WITHDRAWN ({e['withdrawn']['reason']}): {e['summary']}" if e.get("withdrawn") else e["summary"],
         ]
         table.add_row(*([e["project"]] if with_project else []), *cells)
     return table

@@ -85,14 +85,19 @@ def sample_command(
     results: Annotated[
         Path | None, typer.Option(help="Check results to record: CSV with claim_ref, result (valid|invalid), note.")
     ] = None,
+    reason: Annotated[
+        str | None, typer.Option(help="Why fewer claims than the policy's minimum are checked (recorded).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
     as_of: Annotated[str | None, typer.Option(help=AS_OF_HELP)] = None,
     by: Annotated[str | None, typer.Option(help="Who is checking (default: COMMISSIONING_ACTOR).")] = None,
 ) -> None:
     """Draw (once) a seeded sample of a run's paid claims; with --results, record the checks.
 
-    When every sampled claim is checked, invalid ones are clawed back and the error rate by value is
-    extrapolated to the claims not sampled and raised as a recovery against the next payment run.
+    The size must reach the sampling policy's minimum (95% confidence, ±5% as shipped) unless --reason
+    says why not. When every sampled claim is checked, invalid ones are clawed back and the error rate by
+    value, by the policy's method (its interval's lower bound as shipped), is extrapolated to the claims
+    not sampled and raised as a recovery against the next payment run.
     """
     if size < 1:  # checked here too, so that the refusal does not wait for Prefect to start
         raise UserError("--size: at least 1")
@@ -110,6 +115,7 @@ def sample_command(
         period=period,
         size=size,
         seed=seed,
+        reason=reason,
         results=str(results.resolve()) if results else None,
         as_of=when.isoformat(),
         actor=actor(by, cfg),
@@ -123,6 +129,10 @@ def sample_command(
         f"{result['population']:,} paid claim(s) worth £{money_text(result['population_value'])}.",
         markup=False,
     )
+    if result["size_reason"]:
+        console.print(
+            f"  below the minimum of {result['minimum_size']:,}, because: {result['size_reason']}", markup=False
+        )
     for item in result["items"]:
         console.print(
             f"  {item['claim']}  {item['participant']}  {item['outcome']}  £{money_text(item['paid'])}  "
@@ -131,13 +141,29 @@ def sample_command(
         )
     c = result["concluded"]
     if c:
-        console.print(
-            f"Concluded: {c['error_rate']} invalid by value (£{money_text(c['invalid_value'])} of "
-            f"£{money_text(c['sampled_value'])} sampled); invalid claims clawed back; "
-            f"£{money_text(c['recovery'])} to recover on the £{money_text(c['unsampled_value'])} not sampled, "
-            "from the next payment run.",
-            markup=False,
-        )
+        print_conclusion(c)
+
+
+def print_conclusion(c: dict[str, Any]) -> None:
+    """A sample's conclusion: the rate, its interval, the method the recovery used, and the recovery."""
+    console.print(
+        f"Concluded: {c['error_rate']} invalid by value (£{money_text(c['invalid_value'])} of "
+        f"£{money_text(c['sampled_value'])} sampled), {c.get('confidence', '95%')} interval "
+        f"{c.get('interval', 'not recorded')}; invalid claims clawed back.",
+        markup=False,
+    )
+    if c.get("withdrawn"):
+        w = c["withdrawn"]
+        console.print(f"Recovery withdrawn on {w['on']} by {w['by']}: {w['reason']}", markup=False)
+        return
+    how = {"lower_bound": "the interval's lower bound", "point_estimate": "the point estimate"}.get(
+        c.get("basis", ""), "the error rate"
+    )
+    console.print(
+        f"Recovery at {how}, {c.get('applied_rate', c['error_rate'])}: £{money_text(c['recovery'])} on the "
+        f"£{money_text(c['unsampled_value'])} not sampled, from the next payment run.",
+        markup=False,
+    )
 
 
 def clawback_command(

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from flows.cli.common import (
+    AS_OF_HELP,
     JSON_HELP,
     TOKEN_HELP,
     actor,
@@ -32,6 +33,7 @@ def register(app: typer.Typer) -> None:
     participants = typer.Typer(help="Participants of payment-by-results contracts (CSV or XLSX).")
     participants.command("import")(participants_import)
     participants.command("list")(participants_list)
+    participants.command("correct")(participants_correct)
     app.add_typer(participants, name="participants", no_args_is_help=True)
     claims = typer.Typer(help="Outcome claims (CSV or XLSX), validated against the rate card.")
     claims.command("import")(claims_import)
@@ -126,6 +128,50 @@ def participants_import(
         err_console.print(f"not eligible: {line}", markup=False)
     if len(result.ineligible) > SHOWN:
         err_console.print(f"... and {len(result.ineligible) - SHOWN:,} more not eligible", markup=False)
+
+
+def participants_correct(
+    contract: Annotated[str, typer.Argument(help="The contract reference.")],
+    participant: Annotated[str, typer.Argument(help="The participant reference.")],
+    reason: Annotated[str, typer.Option(help="Why the facts were wrong (kept in the history).")],
+    date_of_birth: Annotated[str | None, typer.Option(help="The right date of birth (ISO date).")] = None,
+    referral_date: Annotated[str | None, typer.Option(help="The right referral date (ISO date).")] = None,
+    attribute: Annotated[
+        list[str] | None, typer.Option(help="An eligibility attribute, NAME=VALUE (repeat for several).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+    as_of: Annotated[str | None, typer.Option(help=AS_OF_HELP)] = None,
+    by: Annotated[str | None, typer.Option(help="Who corrects (default: COMMISSIONING_ACTOR).")] = None,
+) -> None:
+    """Correct a participant's date of birth, referral date or attributes; the next run re-decides their claims."""
+    from flows.cli.common import iso_date_option
+    from flows.pbr.participant_corrections import correct_participant
+
+    pairs = {}
+    for given in attribute or []:
+        name, sep, value = given.partition("=")
+        if not sep or not name.strip():
+            raise UserError(f"--attribute: {given!r} is not NAME=VALUE")
+        pairs[name.strip()] = value.strip()
+    cfg = settings()
+    result = correct_participant(
+        cfg, contract.upper(), participant,
+        date_of_birth=iso_date_option("--date-of-birth", date_of_birth, None) if date_of_birth else None,  # type: ignore[arg-type]
+        referral_date=iso_date_option("--referral-date", referral_date, None) if referral_date else None,  # type: ignore[arg-type]
+        attributes=pairs, reason=reason, as_of=write_as_of(as_of, cfg), actor=actor(by, cfg),
+    )  # fmt: skip
+    if as_json:
+        print_json(result)
+        return
+    if not result["changed"]:
+        console.print(f"{result['contract']} {result['participant']}: already so; nothing changed.", markup=False)
+        return
+    changes = [f"{k} {result['before'][k]} -> {v}" for k, v in result["after"].items() if result["before"][k] != v]
+    console.print(
+        f"{result['contract']} {result['participant']}: {'; '.join(changes)}. "
+        "Their claims are re-decided at the next payment run.",
+        markup=False,
+    )
 
 
 def claims_import(

@@ -29,6 +29,7 @@ from policies.dates import local_date
 def register(app: typer.Typer) -> None:
     project = typer.Typer(help="Create commissioning projects.", no_args_is_help=True)
     project.command("add")(project_add)
+    project.command("correct")(project_correct)
     app.add_typer(project, name="project")
     app.command("projects")(projects)
     app.command("show")(show)
@@ -63,6 +64,30 @@ def project_add(
         actor=actor(by, cfg),
     )
     console.print(f"Created {project.ref} '{project.title}' in {Stage(project.stage).label}.", markup=False)
+
+
+def project_correct(
+    ref: Annotated[str, typer.Argument(help="Project reference.")],
+    reason: Annotated[str, typer.Option(help="Why (kept in the history).")],
+    title: Annotated[str | None, typer.Option(help="The right title.")] = None,
+    owner: Annotated[str | None, typer.Option(help="The right owner.")] = None,
+    area: Annotated[str | None, typer.Option("--area", help="The right service area.")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who is acting.")] = None,
+) -> None:
+    """Correct a project's title, owner or service area; the history keeps the before and after."""
+    from flows.cycle.projects import correct_project
+
+    cfg = settings()
+    done = correct_project(
+        cfg, ref=ref.upper(), title=title, service_area=area, owner=owner, reason=reason,
+        as_of=write_as_of(as_of, cfg), actor=actor(by, cfg),
+    )  # fmt: skip
+    if not done["changed"]:
+        console.print(f"{done['ref']}: already so; nothing changed.", markup=False)
+        return
+    said = "; ".join(f"{k.replace('_', ' ')} {done['before'][k]!r} -> {v!r}" for k, v in done["after"].items())
+    console.print(f"Corrected {done['ref']}: {said}.", markup=False)
 
 
 def _gate_cell(row: dict[str, Any]) -> str:
@@ -133,6 +158,16 @@ def _event_detail(e: dict[str, Any], cfg: Settings) -> str:
         return f"to {after.get('to_stage')}: {len(unmet)} unmet - " + " ".join(u["sentence"] for u in unmet)
     if action == "EvidenceAdded":
         return f"{after.get('kind')}: {after.get('source')} ({after.get('strength')})"
+    if action == "ProjectCorrected":
+        said = "; ".join(f"{k.replace('_', ' ')} {before.get(k)!r} -> {v!r}" for k, v in after.items())
+        return said + (f": {e['reason']}" if e.get("reason") else "")
+    if action == "RecordSuperseded":
+        return (
+            f"{after.get('kind')} record {before.get('id')} ({before.get('value')}) superseded by record "
+            f"{after.get('id')} ({after.get('value')}): {e.get('reason')}"
+        )
+    if action == "EvidenceWithdrawn":
+        return f"item {after.get('id')} withdrawn, {after.get('kind')}: {after.get('source')}: {e.get('reason')}"
     if action == "RecordAdded":
         was = f" (was {before.get('value')})" if before else ""
         return f"{after.get('kind')} = {after.get('value')}{was}" + (f": {e['reason']}" if e.get("reason") else "")
@@ -238,10 +273,14 @@ def record(
     ] = None,
     note: Annotated[str, typer.Option(help="Why, or where it was decided (e.g. 'Cabinet 16 March').")] = "",
     link: Annotated[str | None, typer.Option(help="Where the document lives.")] = None,
+    supersedes: Annotated[
+        int | None, typer.Option(help="The number of a record of this kind entered in error, which this replaces.")
+    ] = None,
+    reason: Annotated[str | None, typer.Option(help="With --supersedes: why that record was wrong.")] = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
     by: Annotated[str | None, typer.Option("--by", help="Who is acting.")] = None,
 ) -> None:
-    """Record a stage document or decision that a gate looks for."""
+    """Record a stage document or decision that a gate looks for (--supersedes one entered in error)."""
     from flows.cycle.records import add_record
 
     cfg = settings()
@@ -257,7 +296,11 @@ def record(
         link=link,
         as_of=instant,
         actor=actor(by, cfg),
+        supersedes=supersedes,
+        reason=reason,
     )
+    instead = f", superseding record {supersedes}" if supersedes is not None else ""
     console.print(
-        f"Recorded {RecordKind(row.kind).label} = {row.value} for {ref.upper()} (cycle {row.cycle}).", markup=False
+        f"Recorded {RecordKind(row.kind).label} = {row.value} for {ref.upper()} (cycle {row.cycle}){instead}.",
+        markup=False,
     )

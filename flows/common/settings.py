@@ -7,6 +7,7 @@ COMMISSIONING_POLICY_FILE   your stage-gate policy (default: <data dir>/gates.to
 COMMISSIONING_TIMEZONE      the organisation's zone (default: Europe/London)
 COMMISSIONING_ACTOR         who is acting, for the audit log (default: the login name)
 COMMISSIONING_REMINDER_POLICY  your reminder policy (default: <data dir>/reminders.toml if present)
+COMMISSIONING_SAMPLING_POLICY  your post-payment sampling policy (default: <data dir>/sampling.toml if present)
 COMMISSIONING_APPRISE_CONFIG   apprise YAML or text config with tags (default: <data dir>/apprise.yml
                             if present; with none, reminders print to the console)
 COMMISSIONING_BACKUP_DIR    where serve's nightly backups go (default: <data dir>/backups)
@@ -34,6 +35,7 @@ class Settings:
     reminder_policy_file: Path | None = None
     apprise_config: Path | None = None
     performance_policy_file: Path | None = None
+    sampling_policy_file: Path | None = None
     policy_file_from: str = "COMMISSIONING_POLICY_FILE"  # where policy_file was named, for messages
     backup_dir: Path | None = None  # None: <data dir>/backups
     backup_keep: int = 7
@@ -109,6 +111,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         reminder_policy_file=reminders,
         apprise_config=apprise,
         performance_policy_file=_file_setting(env, "COMMISSIONING_PERFORMANCE_POLICY", data_dir / "performance.toml"),
+        sampling_policy_file=_file_setting(env, "COMMISSIONING_SAMPLING_POLICY", data_dir / "sampling.toml"),
         policy_file_from=policy_file_from,
         backup_dir=Path(env["COMMISSIONING_BACKUP_DIR"]).expanduser() if env.get("COMMISSIONING_BACKUP_DIR") else None,
         backup_keep=_backup_keep(env.get("COMMISSIONING_BACKUP_KEEP")),

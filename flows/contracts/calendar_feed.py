@@ -33,9 +33,10 @@ def build_feed(
     rows = due_rows(database(settings), today=today, last=today + dt.timedelta(days=days_ahead), missed_since=today)
     if providers is not None:
         rows = [row for row in rows if row[2] in providers]
-    for ref, title, provider, key, kind, due_on, guards, action, who in rows:
+    for ref, title, provider, key, kind, due_on, guards, action, who, handled in rows:
         day = dt.date.fromisoformat(iso(due_on) or "")
-        calendar.add_component(_event(ref, title, provider, key, kind, day, guards is not None, action, who, as_of))
+        event = _event(ref, title, provider, key, kind, day, guards is not None, action, who, as_of, handled)
+        calendar.add_component(event)
     return calendar.to_ical(), len(rows)
 
 
@@ -50,9 +51,12 @@ def _event(
     action: str,
     who: str,
     stamp: dt.datetime,
+    handled: str | None = None,
 ) -> Event:
     event = Event()
     what = kind.replace("_", " ")
+    if handled:  # dealt with: said in the title, and no alarm rings for it
+        what += f" (handled: {handled.replace('-', ' ')})"
     event.add("uid", f"{ref}-{key.replace(':', '-')}@commissioning")
     event.add("dtstamp", stamp)
     event.add("dtstart", day)
@@ -61,7 +65,7 @@ def _event(
     event.add("description", f"{action}.\nWho: {who}.\n{title} ({provider}).")
     event.add("categories", [what])
     event.add("transp", "TRANSPARENT")
-    for days in (14, 1) if deadline else (7,):
+    for days in () if handled else (14, 1) if deadline else (7,):
         alarm = Alarm()
         alarm.add("action", "DISPLAY")
         alarm.add("description", f"{ref}: {what} in {days} day(s)")

@@ -18,8 +18,12 @@ from models.revision import SCHEMA_REVISION
 from policies.dates import local_date
 
 # What each row of `due` says, in this order (the keys of `commission due --json`).
-FIELDS = ("contract", "title", "provider", "missed", "days_left", "key", "kind", "due_on", "action", "who", "guards")
-DueRow = tuple[str, str, str, bool, int, str, str, str, str, str, str | None]
+# A key date marked handled (flows/contracts/handling.py) says how in `handled` and is never `missed`.
+FIELDS = (
+    "contract", "title", "provider", "missed", "days_left", "key", "kind", "due_on", "action", "who", "guards",
+    "handled",
+)  # fmt: skip
+DueRow = tuple[str, str, str, bool, int, str, str, str, str, str, str | None, str | None]
 
 
 def due_table(settings: Settings, *, as_of: dt.datetime, within_days: int) -> list[DueRow]:
@@ -37,12 +41,27 @@ def due_table(settings: Settings, *, as_of: dt.datetime, within_days: int) -> li
     days_left: dict[str, int] = {}  # per due date: rows come in date order, a few hundred dates for 50,000 rows
     table: list[DueRow] = []
     add = table.append
-    for ref, title, provider, key, kind, due_on, guards, action, who in rows:
+    for ref, title, provider, key, kind, due_on, guards, action, who, handled in rows:
         day = iso(due_on) or ""
         left = days_left.get(day)
         if left is None:
             left = days_left[day] = (dt.date.fromisoformat(day) - today).days
-        add((ref, title, provider, left < 0, left, key, kind, day, action, who, iso(guards)))
+        add(
+            (
+                ref,
+                title,
+                provider,
+                left < 0 and handled is None,
+                left,
+                key,
+                kind,
+                day,
+                action,
+                who,
+                iso(guards),
+                handled,
+            )
+        )
     return _flag_missing_readings(settings, table)
 
 

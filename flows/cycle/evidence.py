@@ -1,8 +1,10 @@
-"""A project's evidence register: adding an item after checking every field, and listing the register.
+"""A project's evidence register: adding an item after checking every field, withdrawing one, and listing it.
 
 An item is unique per (project, kind, source); adding it is one transaction
 with its ``EvidenceAdded`` event, and it cannot be dated before the project
-was created.
+was created. An item entered in error is withdrawn with a reason
+(``EvidenceWithdrawn``, its before and after): it stays in the register and the
+history, marked withdrawn, and the stage gates no longer count it.
 """
 
 import datetime as dt
@@ -64,6 +66,36 @@ def add_evidence(
             after=row.public(),
         )
     return row
+
+
+def withdraw_evidence(
+    settings: Settings, *, ref: str, item: int, reason: str, as_of: dt.datetime, actor: str
+) -> dict[str, Any]:
+    """Withdraw an item of a project's evidence: kept, marked withdrawn, and no longer counted by the gates."""
+    if not reason.strip():
+        raise UserError("--reason: say why the item is withdrawn (it goes in the history)")
+    with unit_of_work(database(settings)) as session:
+        project = require_project(session, ref)
+        refuse_backdating(project, as_of)
+        row = session.get(Evidence, item)
+        if row is None or row.project_id != saved_id(project):
+            raise UserError(f"{project.ref} has no evidence item {item}; `commission evidence list {project.ref}`")
+        if row.withdrawn_at is not None:
+            raise UserError(
+                f"evidence item {item} of {project.ref} was withdrawn on {row.withdrawn_at.date()} by "
+                f"{row.withdrawn_by}: {row.withdrawn_reason}"
+            )
+        if as_of < row.added_at:
+            raise UserError(f"--as-of: evidence item {item} was added at {row.added_at}, after {as_of}")
+        before = row.public()
+        row.withdrawn_at, row.withdrawn_by, row.withdrawn_reason = as_of, actor, reason.strip()
+        session.add(row)
+        after = row.public()
+        project_event(
+            session, project.ref, "EvidenceWithdrawn", as_of=as_of, actor=actor, reason=reason.strip(),
+            before=before, after=after,
+        )  # fmt: skip
+        return {"project": project.ref, **after}
 
 
 def evidence_register(settings: Settings, *, ref: str | None, kind: str | None) -> list[dict[str, Any]]:

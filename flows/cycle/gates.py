@@ -29,8 +29,13 @@ from policies.dates import local_date
 
 
 def load_facts(session: Session, project: Project, *, as_of: dt.datetime | None = None) -> ProjectFacts:
-    """The project's evidence and this cycle's records, as they stood at ``as_of`` (default: all of them)."""
-    evidence = list_evidence(session=session, project_id=saved_id(project))
+    """The project's evidence and this cycle's records, as they stood at ``as_of`` (default: all of them); an item
+    withdrawn (by ``as_of``) no longer counts."""
+    evidence = [
+        e
+        for e in list_evidence(session=session, project_id=saved_id(project))
+        if e.withdrawn_at is None or (as_of is not None and e.withdrawn_at > as_of)
+    ]
     day = local_date(as_of or dt.datetime.now(dt.UTC))
     live = contracts_in_force(session=session, project_id=saved_id(project), day=day, as_of=as_of)
     notes: tuple[str, ...] = ()

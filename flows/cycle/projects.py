@@ -65,11 +65,7 @@ def create_project(
     ref = ref.strip().upper()
     if not REF_RE.match(ref):
         raise UserError(f"project reference {ref!r} must be 2-40 letters, digits or - _ / . (e.g. FAM-2026-01)")
-    for name, value, limit in (("title", title, 200), ("service area", service_area, 120), ("owner", owner, 120)):
-        if not value.strip():
-            raise UserError(f"a project needs a {name}")
-        if len(value.strip()) > limit:
-            raise UserError(f"a project's {name} is at most {limit} characters; this one is {len(value.strip())}")
+    _check_fields(title=title, service_area=service_area, owner=owner)
     start = Stage.parse(stage)
     if start is None or start is Stage.DECOMMISSIONED:
         allowed = ", ".join(s.value for s in STAGE_ORDER if s is not Stage.DECOMMISSIONED)
@@ -99,6 +95,50 @@ def create_project(
             after=project.snapshot(),
         )
     return project
+
+
+def _check_fields(**fields: str | None) -> None:
+    """A title (up to 200 characters), service area and owner (120 each), as given; None is not given."""
+    for key, value in fields.items():
+        name, limit = key.replace("_", " "), 200 if key == "title" else 120
+        if value is None:
+            continue
+        if not value.strip():
+            raise UserError(f"a project needs a {name}")
+        if len(value.strip()) > limit:
+            raise UserError(f"a project's {name} is at most {limit} characters; this one is {len(value.strip())}")
+
+
+def correct_project(
+    settings: Settings,
+    *,
+    ref: str,
+    title: str | None,
+    service_area: str | None,
+    owner: str | None,
+    reason: str,
+    as_of: dt.datetime,
+    actor: str,
+) -> dict[str, Any]:
+    """Correct a project's title, owner or service area: one ``ProjectCorrected`` event with before and after."""
+    if not reason.strip():
+        raise UserError("--reason: say why (it goes in the history)")
+    _check_fields(title=title, service_area=service_area, owner=owner)
+    given = {k: v.strip() for k, v in (("title", title), ("service_area", service_area), ("owner", owner)) if v}
+    if not given:
+        raise UserError("nothing to correct: give --title, --owner or --area")
+    with unit_of_work(database(settings)) as session:
+        project = require_project(session, ref, for_update=True)
+        refuse_backdating(project, as_of)
+        before = {k: getattr(project, k) for k in given if getattr(project, k) != given[k]}
+        after = {k: given[k] for k in before}
+        if after:
+            for key, value in after.items():
+                setattr(project, key, value)
+            session.add(project)
+            project_event(session, project.ref, "ProjectCorrected", as_of=as_of, actor=actor, reason=reason.strip(),
+                          before=before, after=after)  # fmt: skip
+        return {"ref": project.ref, "changed": bool(after), "before": before, "after": after}
 
 
 # --------------------------------------------------------------------------- queries

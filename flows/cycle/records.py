@@ -34,8 +34,13 @@ def add_record(
     link: str | None,
     as_of: dt.datetime,
     actor: str,
+    supersedes: int | None = None,
+    reason: str | None = None,
 ) -> StageRecordRow:
-    """Record a stage document or decision (business case, route, award, review decision...)."""
+    """Record a stage document or decision (business case, route, award, review decision...); with
+    ``supersedes``, in place of that record of the same kind, entered in error (``reason`` says how)."""
+    if supersedes is not None and not (reason or "").strip():
+        raise UserError("--reason: say why the record it supersedes was wrong (it goes in the history)")
     record_kind = RecordKind.parse(kind)
     if record_kind is None:
         raise UserError(f"{kind!r} is not a kind of record; use one of {', '.join(k.value for k in RecordKind)}")
@@ -53,7 +58,21 @@ def add_record(
                 f"--on {on.isoformat()} is after the as-of date {local_date(as_of, settings.timezone).isoformat()}: "
                 "a decision is recorded once it has been made"
             )
-        return record_in(session, project, record_kind, stored, on=on, note=note, link=link, as_of=as_of, actor=actor)
+        wrong = None
+        if supersedes is not None:
+            wrong = session.get(StageRecordRow, supersedes)
+            if wrong is None or wrong.project_id != saved_id(project) or wrong.kind != record_kind.value:
+                raise UserError(f"{project.ref} has no {record_kind.value} record {supersedes} to supersede")
+            if wrong.superseded_by is not None:
+                raise UserError(f"record {supersedes} of {project.ref} was superseded by record {wrong.superseded_by}")
+        row = record_in(session, project, record_kind, stored, on=on, note=note, link=link, as_of=as_of, actor=actor)
+        if wrong is not None:
+            before = wrong.public()
+            wrong.superseded_by, wrong.superseded_reason = row.id, (reason or "").strip()
+            session.add(wrong)
+            project_event(session, project.ref, "RecordSuperseded", as_of=as_of, actor=actor,
+                          reason=wrong.superseded_reason, before=before, after=row.public())  # fmt: skip
+        return row
 
 
 def record_in(

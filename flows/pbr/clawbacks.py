@@ -5,7 +5,9 @@ would write as the preview; when a second finance user approves, they are
 entries in the append-only ledger (models/pbr/ledger.py), written in the
 approval's transaction with their event and reason: a clawback takes back what each payer
 still holds for the claim (recovered from the next run), and a reversal undoes
-the open clawbacks with entries of its own; nothing is edited or deleted.
+the open clawbacks with entries of its own and, for a sampled claim, recomputes the recovery
+extrapolated from its sample in the same transaction (flows/pbr/recovery_corrections.py); nothing
+is edited or deleted.
 """
 
 import datetime as dt
@@ -19,6 +21,7 @@ from flows.common.runtime import database
 from flows.common.settings import Settings
 from flows.pbr.contract import contract_id, pbr_contract, refuse_before_run
 from flows.pbr.ledger import held_by_payer, pounds, unreversed_clawbacks
+from flows.pbr.recovery_corrections import reinstated
 from models.approvals import Proposal
 from models.contracts import Contract, contract_by_id
 from models.db import unit_of_work
@@ -58,8 +61,20 @@ def propose_clawback(
     kind = REVERSE_KIND if reverse else KIND
     with unit_of_work(database(settings)) as session:
         contract = pbr_contract(session, contract_ref)
-        _, mine, entries = _entries(settings, session, contract, claim_ref, reverse, reason, as_of, actor)
+        claim, mine, entries = _entries(settings, session, contract, claim_ref, reverse, reason, as_of, actor)
         amount = -sum(e["amount_pence"] for e in entries)
+        preview: dict[str, Any] = {"claim": claim_ref, "reason": reason, "entries": _shown(entries)}
+        if reverse:  # what approval will do to the recovery of a sample the claim was in, made and rolled back
+            savepoint = session.begin_nested()
+            try:
+                for entry in entries:
+                    session.add(LedgerEntry(**entry))
+                session.flush()
+                recomputed = reinstated(session, settings, contract, claim, reason=reason, as_of=as_of, actor=actor)
+            finally:
+                savepoint.rollback()
+            if recomputed:
+                preview["recovery"] = recomputed
         proposal, pending = propose(
             settings,
             session,
@@ -68,7 +83,7 @@ def propose_clawback(
             key=f"{kind}:{claim_ref}",
             subject=f"{'reversal of the clawback of' if reverse else 'clawback of'} claim {claim_ref}",
             payload={"contract": contract.ref, "claim": claim_ref, "reason": reason, "reverse": reverse},
-            preview={"claim": claim_ref, "reason": reason, "entries": _shown(entries)},
+            preview=preview,
             inputs={"the claim's ledger entries": digest([e.id for e in mine])},
             amount_pence=amount,
             actor=actor,
@@ -131,9 +146,12 @@ def _apply(
     """At approval: the clawback's (or reversal's) entries and event, in the approval's transaction."""
     contract = contract_by_id(session=session, contract_id=proposal.contract_id)
     claim_ref, reverse, reason = proposal.payload["claim"], proposal.payload["reverse"], proposal.payload["reason"]
-    _, _, entries = _entries(settings, session, contract, claim_ref, reverse, reason, as_of, actor)
+    claim, _, entries = _entries(settings, session, contract, claim_ref, reverse, reason, as_of, actor)
     for entry in entries:
         session.add(LedgerEntry(**entry))
+    if reverse:  # a sampled claim reinstated: its sample's recovery is recomputed, in the approval's transaction
+        session.flush()
+        reinstated(session, settings, contract, claim, reason=reason, as_of=as_of, actor=actor)
     append_event(
         session=session,
         effective_at=as_of,

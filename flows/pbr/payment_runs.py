@@ -20,6 +20,8 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlmodel import select
+
 from flows.approvals.kinds import Inputs, Kind, digest, register
 from flows.approvals.service import propose, public
 from flows.common.errors import UserError
@@ -27,13 +29,14 @@ from flows.common.runtime import database
 from flows.common.settings import Settings
 from flows.pbr.contract import contract_id, named_period, pbr_contract, required_cards
 from flows.pbr.ledger import pence, pounds
+from flows.pbr.participant_corrections import redecide_corrected
 from flows.pbr.schedules import Item, discard_drafts, write_draft_schedules, write_schedules
 from models.approvals import Proposal
 from models.contracts import Contract, contract_by_id
 from models.db import unit_of_work
 from models.events import append_event
 from models.pbr.bulk import bulk_insert, driver_value
-from models.pbr.claims import accepted_claims, participant_facts
+from models.pbr.claims import PbrParticipant, accepted_claims, participant_facts
 from models.pbr.ledger import (
     ACCRUAL,
     ATTACHMENT_FEE,
@@ -138,7 +141,7 @@ def propose_payment_run(
         existing = run_for(session=session, contract_id=cid, period=period.label)
         if existing is not None:
             return {"run": _result(settings, session, contract, existing, existing=True).as_dict(), "proposal": None}
-        plan, summary = _plan(settings, session, contract, cards, period, as_of, now)
+        plan, summary = _previewed(settings, session, contract, cards, period, as_of, actor, now)
         proposal, pending = propose(
             settings,
             session,
@@ -220,6 +223,31 @@ def _plan(
     return plan, summary
 
 
+def _previewed(
+    settings: Settings,
+    session: Any,
+    contract: Contract,
+    cards: list[RateCard],
+    period: Period,
+    as_of: dt.datetime,
+    actor: str,
+    now: dt.datetime | None,
+) -> tuple[RunPlan, dict[str, Any]]:
+    """The plan as approval will make it: participants corrected since the last run have their claims re-decided
+    (flows/pbr/participant_corrections.py) in a savepoint that is rolled back, so the preview shows the
+    clawbacks that re-decision writes and what the run nets off, and nothing is written until approval."""
+    savepoint = session.begin_nested()
+    try:
+        today = local_date(as_of, settings.timezone)
+        redecided = redecide_corrected(session, contract, cards, today=today, as_of=as_of, actor=actor)
+        plan, summary = _plan(settings, session, contract, cards, period, as_of, now)
+    finally:
+        savepoint.rollback()
+    if redecided:
+        summary["redecided"] = redecided
+    return plan, summary
+
+
 def _inputs(session: Any, contract: Contract, period: Period) -> Inputs:
     """What a run's plan is computed from, by name: any change makes a pending proposal stale."""
     cid = contract_id(contract)
@@ -229,7 +257,14 @@ def _inputs(session: Any, contract: Contract, period: Period) -> Inputs:
         "the rate card": digest([(v.id, v.fingerprint) for v in rate_cards_of(session=session, contract_id=cid)]),
         "the ledger (another run, a clawback or a recovery)": str(last_entry(session=session, contract_id=cid)),
         "the participants": str(len(participant_facts(session=session, contract_id=cid))),
+        "the participants corrected": digest(_corrected(session, cid)),
     }
+
+
+def _corrected(session: Any, cid: int) -> list[str]:
+    """The participants corrected since the last run, whose claims the run re-decides."""
+    stmt = select(PbrParticipant.ref).where(PbrParticipant.contract_id == cid, PbrParticipant.redecide)
+    return sorted(session.exec(stmt))
 
 
 def _items(plan: RunPlan) -> list[Item]:
@@ -252,8 +287,12 @@ def _apply(
     cid = contract_id(contract)
     cards = required_cards(session, contract)
     period = named_period(cards, proposal.period or "")
-    plan, summary = _plan(settings, session, contract, cards, period, as_of, now)
     today = local_date(as_of, settings.timezone)
+    # participants corrected since the last run: their claims are re-decided and clawed back, as previewed
+    redecided = redecide_corrected(session, contract, cards, today=today, as_of=as_of, actor=actor)
+    plan, summary = _plan(settings, session, contract, cards, period, as_of, now)
+    if redecided:
+        summary["redecided"] = redecided
     run = PaymentRun(
         contract_id=cid,
         period=period.label,

@@ -84,7 +84,7 @@ def payment_run_flow(contract: str, period: str, as_of: str, actor: str) -> dict
 
 @task(name="sample-and-recover")
 def sample_task(
-    contract: str, period: str, size: int, seed: int, results: str | None, as_of: str, actor: str
+    contract: str, period: str, size: int, seed: int, results: str | None, as_of: str, actor: str, reason: str | None
 ) -> dict[str, Any]:
     from flows.pbr.sampling import sample_validation
 
@@ -98,16 +98,24 @@ def sample_task(
             results=Path(results) if results else None,
             as_of=dt.datetime.fromisoformat(as_of),
             actor=actor,
+            reason=reason,
         ).as_dict()
     )
 
 
 @flow(name="sample-validation")
 def sample_validation_flow(
-    contract: str, period: str, size: int, seed: int, results: str | None, as_of: str, actor: str
+    contract: str,
+    period: str,
+    size: int,
+    seed: int,
+    results: str | None,
+    as_of: str,
+    actor: str,
+    reason: str | None = None,
 ) -> dict[str, Any]:
     """Draw a seeded sample of a run's paid claims, record checks, and raise the extrapolated recovery."""
-    return sample_task(contract, period, size, seed, results, as_of, actor)
+    return sample_task(contract, period, size, seed, results, as_of, actor, reason)
 
 
 @task(name="reconcile-contract")

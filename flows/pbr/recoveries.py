@@ -3,7 +3,10 @@
 A sample's extrapolated recovery (flows/pbr/sampling.py) is not written to the ledger when the sample is
 concluded: it is proposed, its preview the share each payer is to recover, and written (one clawback entry
 per payer, item ``extrapolated_recovery``, naming the sample) when a second finance user approves it.
-Rejecting it writes nothing. Worked example: 12.50% invalid by value on £500.00 not sampled is £62.50,
+Rejecting it writes nothing. The preview and the entries carry the policy's method
+(policies/pbr/sampling.py): the error rate, its interval, the rate applied and the basis, as
+``conclusion_of`` records them. Withdrawing or recomputing a recovery: flows/pbr/recovery_corrections.py.
+Worked example: 12.50% invalid by value on £500.00 not sampled is £62.50,
 proposed as £18.75 from the central fund (30%) and £43.75 from the council (70%).
 """
 
@@ -17,10 +20,43 @@ from flows.pbr.ledger import pounds
 from models.approvals import Proposal
 from models.contracts import Contract, contract_by_id
 from models.events import append_event
-from models.pbr.ledger import CLAWBACK, RECOVERY, LedgerEntry
+from models.pbr.claims import PbrClaim
+from models.pbr.ledger import CLAWBACK, RECOVERY, LedgerEntry, SampleItem, ValidationSample
 from policies.dates import local_date
+from policies.pbr.sampling import Extrapolation, RecoveryBasis, SamplingPolicy, extrapolate, percent
 
 KIND = "sampling_recovery"
+
+
+def conclusion_of(
+    policy: SamplingPolicy, sample: ValidationSample, items: list[tuple[SampleItem, PbrClaim]]
+) -> tuple[Extrapolation, dict[str, Any]]:
+    """The extrapolation of a checked sample by the policy's method, and its summary as recorded and shown."""
+    basis = RecoveryBasis(sample.conclusion["basis"]) if sample.conclusion else policy.basis
+    outcome = extrapolate(
+        pounds(sample.population_pence),
+        sample.population,
+        [(pounds(i.paid_pence), i.result == "valid") for i, _ in items],
+        z=policy.z,
+        basis=basis,
+    )
+    interval = f"{percent(outcome.lower)} to {percent(outcome.upper)}"
+    how = "the point estimate" if basis is RecoveryBasis.POINT_ESTIMATE else "the interval's lower bound"
+    return outcome, {
+        "sampled_value": f"{outcome.sampled_value:.2f}",
+        "invalid_value": f"{outcome.invalid_value:.2f}",
+        "error_rate": percent(outcome.error_rate),
+        "standard_error": percent(outcome.standard_error) if outcome.standard_error is not None else None,
+        "confidence": f"{policy.confidence}%",
+        "interval": interval,
+        "basis": basis.value,
+        "applied_rate": percent(outcome.applied_rate),
+        "method": f"{how} {percent(outcome.applied_rate)} of {percent(outcome.error_rate)} "
+        f"by value, {policy.confidence}% interval {interval}",
+        "unsampled_value": f"{outcome.unsampled_value:.2f}",
+        "recovery": f"{outcome.recovery:.2f}",
+        "withdrawn": None,
+    }
 
 
 def propose_recovery(
@@ -49,7 +85,7 @@ def propose_recovery(
             **summary,
             "entries": [{"payer": p, "kind": CLAWBACK, "amount": f"{pounds(-a):.2f}"} for p, a in shares],
         },
-        inputs={"the sample's recovery": digest(shares)},
+        inputs={"the sample's recovery": digest(shares), "the sample's conclusion": _concluded_as(summary)},
         amount_pence=-sum(a for _, a in shares),
         actor=actor,
         as_of=as_of,
@@ -75,7 +111,17 @@ def _apply(
 
 
 def _inputs(session: Any, proposal: Proposal) -> Inputs:
-    return {"the sample's recovery": digest(proposal.payload["shares"])}
+    """A check corrected or the recovery withdrawn since (flows/pbr/recovery_proposals.py) changes the sample's
+    conclusion: the pending recovery is then stale, and refused at approval rather than raised twice."""
+    sample = session.get(ValidationSample, proposal.payload["sample"])
+    return {
+        "the sample's recovery": digest(proposal.payload["shares"]),
+        "the sample's conclusion": _concluded_as(sample.conclusion if sample is not None else None),
+    }
+
+
+def _concluded_as(conclusion: dict[str, Any] | None) -> str:
+    return digest({k: v for k, v in (conclusion or {}).items() if k != "proposal"})
 
 
 register(Kind(KIND, "recovery from a sample", _inputs, _apply))

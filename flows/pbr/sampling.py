@@ -21,7 +21,8 @@ from flows.common.settings import Settings
 from flows.common.tabular import open_table
 from flows.pbr.contract import contract_id, named_period, pbr_contract, refuse_before_run, required_cards
 from flows.pbr.ledger import held_by_payer, pence, pounds, unreversed_clawbacks
-from flows.pbr.recoveries import propose_recovery
+from flows.pbr.recoveries import conclusion_of, propose_recovery
+from flows.pbr.sampling_policy import sampling_policy
 from models.contracts import Contract
 from models.db import unit_of_work
 from models.events import append_event
@@ -41,7 +42,7 @@ from models.pbr.ledger import (
 from policies.dates import local_date
 from policies.pbr.payments import split
 from policies.pbr.ratecard import RateCard, version_for
-from policies.pbr.sampling import draw, extrapolate
+from policies.pbr.sampling import SamplingPolicy, draw, minimum_sample_size
 
 
 @dataclass
@@ -52,6 +53,8 @@ class SampleResult:
     size: int
     population: int
     population_value: str
+    minimum_size: int | None
+    size_reason: str | None
     existing: bool
     items: list[dict[str, Any]]
     concluded: dict[str, Any] | None
@@ -70,10 +73,15 @@ def sample_validation(
     results: Path | None,
     as_of: dt.datetime,
     actor: str,
+    reason: str | None = None,
 ) -> SampleResult:
-    """Draw (once) a seeded sample of the claims a run paid; record checks; when all are checked, recover."""
+    """Draw (once) a seeded sample of the claims a run paid; record checks; when all are checked, recover.
+
+    A sample smaller than the policy's minimum (policies/pbr/sampling.py) is drawn only with a reason."""
     if size < 1:
         raise UserError("--size: at least 1")
+    policy = sampling_policy(settings)
+    reason = (reason or "").strip() or None
     today = local_date(as_of, settings.timezone)
     checks = _read_results(results) if results else {}
     with unit_of_work(database(settings)) as session:
@@ -93,6 +101,13 @@ def sample_validation(
                 if e.kind == ACCRUAL and e.item == OUTCOME and e.claim_id:
                     paid[e.claim_id] += e.amount_pence
             refs = {fact[0]: claim_id for claim_id, fact in claim_facts(session=session, ids=sorted(paid)).items()}
+            minimum = minimum_sample_size(len(paid), policy)
+            if size < minimum and reason is None:
+                raise UserError(
+                    f"--size: {size} is below the minimum sample of {minimum} of the {len(paid):,} claims paid "
+                    f"({policy.confidence}% confidence, ±{policy.margin}%, from the sampling policy); "
+                    f"give --size {minimum}, or --reason to record why fewer are checked"
+                )
             chosen = draw(list(refs), size, contract=contract.ref, period=period.label, seed=seed)
             sample = ValidationSample(
                 contract_id=cid,
@@ -104,6 +119,8 @@ def sample_validation(
                 population_pence=sum(paid.values()),
                 drawn_at=as_of,
                 actor=actor,
+                minimum_size=minimum,
+                size_reason=reason if size < minimum else None,
             )
             session.add(sample)
             session.flush()
@@ -118,7 +135,14 @@ def sample_validation(
                 entity="contract",
                 entity_ref=contract.ref,
                 action="sample_drawn",
-                after={"period": period.label, "seed": seed, "size": len(chosen), "population": len(paid)},
+                reason=sample.size_reason,
+                after={
+                    "period": period.label,
+                    "seed": seed,
+                    "size": len(chosen),
+                    "population": len(paid),
+                    "minimum_size": minimum,
+                },
             )
             session.flush()
         elif (sample.seed, sample.size) != (seed, size):
@@ -131,7 +155,16 @@ def sample_validation(
         if checks:
             _record_checks(session, results, checks, items, as_of=as_of, actor=actor, contract=contract)
         concluded = _conclude(
-            session, contract, cards, sample, items, today=today, as_of=as_of, actor=actor, settings=settings
+            session,
+            contract,
+            cards,
+            sample,
+            items,
+            policy=policy,
+            today=today,
+            as_of=as_of,
+            actor=actor,
+            settings=settings,
         )
         shown = [
             {
@@ -151,6 +184,8 @@ def sample_validation(
             sample.size,
             sample.population,
             f"{pounds(sample.population_pence):.2f}",
+            sample.minimum_size,
+            sample.size_reason,
             existing,
             shown,
             concluded,
@@ -224,6 +259,7 @@ def _conclude(
     sample: ValidationSample,
     items: list[tuple[SampleItem, PbrClaim]],
     *,
+    policy: SamplingPolicy,
     today: dt.date,
     as_of: dt.datetime,
     actor: str,
@@ -232,20 +268,15 @@ def _conclude(
     """Once every sampled claim is checked: claw back the invalid ones and propose the extrapolated recovery."""
     if not items or any(i.result is None for i, _ in items):
         return None
-    outcome = extrapolate(
-        pounds(sample.population_pence), [(pounds(i.paid_pence), i.result == "valid") for i, _ in items]
-    )
-    summary = {
-        "sampled_value": f"{outcome.sampled_value:.2f}",
-        "invalid_value": f"{outcome.invalid_value:.2f}",
-        "error_rate": f"{outcome.error_rate * 100:.2f}%",
-        "unsampled_value": f"{outcome.unsampled_value:.2f}",
-        "recovery": f"{outcome.recovery:.2f}",
-    }
+    if sample.conclusion is not None:
+        return sample.conclusion  # concluded before (and perhaps since withdrawn or recomputed)
+    outcome, summary = conclusion_of(policy, sample, items)
+    sample.conclusion = summary
+    session.add(sample)
     cid = contract_id(contract)
     ledger = ledger_of(session=session, contract_id=cid)
     if any(e.sample_id == sample.id for e in ledger):
-        return summary  # concluded before
+        return summary  # concluded before this code kept its conclusion
     base: dict[str, Any] = {
         "contract_id": cid,
         "entry_on": today,
@@ -278,7 +309,7 @@ def _conclude(
         assert sample.id is not None
         summary["proposal"] = propose_recovery(
             settings, session, contract=contract, sample_id=sample.id, period=sample.period, shares=shares,
-            memo=f"extrapolated recovery, sample {sample.period} ({summary['error_rate']} by value)",
+            memo=f"extrapolated recovery, sample {sample.period} ({summary['method']})",
             summary=dict(summary), as_of=as_of, actor=actor)["id"]  # fmt: skip
     append_event(
         session=session,

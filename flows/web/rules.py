@@ -45,6 +45,7 @@ RULES: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/projects/{ref}/evidence"): COMMISSIONERS,
     ("POST", "/projects/{ref}/records"): COMMISSIONERS,
     ("POST", "/projects/{ref}/advance"): COMMISSIONERS,
+    ("POST", "/projects/{ref}/evidence/{item}/withdraw"): COMMISSIONERS,
     ("POST", "/api/v1/projects/{ref}/evidence"): COMMISSIONERS,
     ("POST", "/api/v1/projects/{ref}/advance"): COMMISSIONERS,
     # contracts
@@ -53,6 +54,7 @@ RULES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/contracts/{ref}"): CONTRACT_READERS,
     ("GET", "/api/v1/contracts/{ref}"): CONTRACT_READERS,
     ("POST", "/contracts/{ref}/decision"): COMMISSIONERS,
+    ("POST", "/contracts/{ref}/keydates/{key}/handle"): COMMISSIONERS,
     ("POST", "/api/v1/contracts/{ref}/decision"): COMMISSIONERS,
     # payment by results
     ("GET", "/contracts/{ref}/reconciliation"): CONTRACT_READERS,

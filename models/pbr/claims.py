@@ -31,6 +31,7 @@ class PbrParticipant(SQLModel, table=True):
     attributes: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     fingerprint: str = Field(max_length=16)
     imported_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    redecide: bool = False  # corrected since the last run: its claims are re-decided at the next
 
 
 class ClaimImport(SQLModel, table=True):

@@ -80,6 +80,11 @@ class ValidationSample(SQLModel, table=True):
     population_pence: int
     drawn_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     actor: str = Field(max_length=120)
+    minimum_size: int | None = None  # what the sampling policy asked for when it was drawn
+    size_reason: str | None = None  # why fewer were drawn, when they were
+    # the recovery as it stands: rate, interval, basis and amount (rewritten when it is withdrawn or recomputed;
+    # the ledger's reversing entries and the events keep every earlier one)
+    conclusion: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class SampleItem(SQLModel, table=True):

@@ -13,8 +13,11 @@ from policies.reminders.planning import KeyDateFact, PlannedReminder, RecipientK
 
 _IN_FORCE = """((c.status <> 'terminated' AND c.ends_on >= :today) OR k.kind = 'termination_notice')
 AND NOT EXISTS (SELECT 1 FROM contract_notice n
-                WHERE n.contract_id = k.contract_id AND n.satisfies_key = k.key AND n.status = 'published')"""
-# A key date a published notice satisfied (UK9, breach: flows/performance/notices.py) gets no more reminders.
+                WHERE n.contract_id = k.contract_id AND n.satisfies_key = k.key AND n.status = 'published')
+AND NOT EXISTS (SELECT 1 FROM key_date_handled h
+                WHERE h.contract_id = k.contract_id AND h.key = k.key AND h.due_on = k.due_on)"""
+# A key date a published notice satisfied (UK9, breach: flows/performance/notices.py), or one marked handled
+# (flows/contracts/handling.py), gets no more reminders.
 
 
 def key_dates_in_ranges(

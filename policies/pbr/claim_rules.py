@@ -278,6 +278,11 @@ def decide_claim(
     )
 
 
+def participant_standing(person: Participant, card: RateCard) -> tuple[Finding, ...]:
+    """What is wrong with the participant under this card (eligibility, the referral window), for a re-decision."""
+    return _standing(person, card)
+
+
 def _standing(person: Participant, card: RateCard) -> tuple[Finding, ...]:
     """What is wrong with the participant under this card, whatever the claim: eligibility and the window."""
     found = []

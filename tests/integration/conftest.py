@@ -23,6 +23,7 @@ TABLES = ", ".join(
         "event",
         "contract",
         "contract_key_date",
+        "key_date_handled",
         "contract_variation",
         "procurement_milestone",
         "reminder",

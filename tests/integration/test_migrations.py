@@ -28,6 +28,7 @@ TABLES = {
     "event",
     "proposal",
     "proposal_approval",
+    "key_date_handled",
     "alembic_version",
 }
 

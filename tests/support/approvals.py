@@ -7,6 +7,8 @@ from flows.approvals.service import approve
 from flows.common.settings import Settings
 from flows.pbr.clawbacks import ClawbackResult, propose_clawback
 from flows.pbr.payment_runs import RunResult, propose_payment_run
+from flows.pbr.recovery_corrections import RecoveryResult
+from flows.pbr.recovery_proposals import propose_correction, propose_withdrawal
 
 FINANCE = frozenset({"finance"})
 CHECKERS = ("checker.one", "checker.two")
@@ -37,3 +39,25 @@ def approved_clawback(
     """A clawback (or its reversal) proposed by ``actor`` and approved by the checkers."""
     proposed = propose_clawback(settings, contract, claim, reason=reason, as_of=as_of, actor=actor, reverse=reverse)
     return ClawbackResult(**approved(settings, proposed["proposal"], as_of=as_of))
+
+
+def approved_withdrawal(
+    settings: Settings, contract: str, period: str, *, reason: str, as_of: dt.datetime, actor: str
+) -> RecoveryResult:
+    """A sample's recovery withdrawal proposed by ``actor`` and approved (or "unchanged", with no proposal)."""
+    proposed = propose_withdrawal(settings, contract, period, reason=reason, as_of=as_of, actor=actor)
+    if proposed["proposal"] is None:
+        return RecoveryResult(**proposed["result"])
+    return RecoveryResult(**approved(settings, proposed["proposal"], as_of=as_of))
+
+
+def approved_correction(
+    settings: Settings, contract: str, period: str, claim: str, *, result: str, reason: str, as_of: dt.datetime,
+    actor: str,
+) -> RecoveryResult:  # fmt: skip
+    """A sampled claim's check corrected and its recovery recomputed, proposed by ``actor`` and approved."""
+    proposed = propose_correction(settings, contract, period, claim, result=result, reason=reason, as_of=as_of,
+                                  actor=actor)  # fmt: skip
+    if proposed["proposal"] is None:
+        return RecoveryResult(**proposed["result"])
+    return RecoveryResult(**approved(settings, proposed["proposal"], as_of=as_of))

@@ -64,3 +64,23 @@ def test_a_milestone_says_its_name_and_dates() -> None:
 
 def test_other_actions_are_left_to_the_history_that_shows_them() -> None:
     assert event_said({"action": "ContractVaried", "after": {}, "before": {}}, CFG) is None
+
+
+def test_a_samples_way_back_says_the_recovery_before_and_after() -> None:
+    drawn = {"period": "2026-Q2", "seed": 42, "size": 5, "population": 47, "minimum_size": 42}
+    assert said("sample_drawn", drawn, reason="spot check agreed with the fund") == (
+        "sample for 2026-Q2 drawn: 5 of 47 claims (seed 42), below the minimum of 42: spot check agreed with the fund"
+    )
+    concluded = {"period": "2026-Q2", "error_rate": "60.00%", "invalid_value": "4500.00", "sampled_value": "7500.00",
+                 "interval": "2.59% to 100.00%", "recovery": "1153.73", "basis": "lower_bound"}  # fmt: skip
+    assert said("sample_concluded", concluded) == (
+        "sample for 2026-Q2 concluded: 60.00% in error by value (£4,500.00 of £7,500.00), interval 2.59% to 100.00%, "
+        "recovery £1,153.73 at the lower bound"
+    )
+    withdrawn = {"period": "2026-Q2", "recovery": "0.00", "withdrawn": {"on": "2026-12-06", "by": "farah.khan"}}
+    assert said("recovery_withdrawn", withdrawn, {"recovery": "1153.73"}, "too few to extrapolate") == (
+        "recovery for 2026-Q2 withdrawn: £1,153.73 before, £0.00 after: too few to extrapolate"
+    )
+    corrected = said("sample_check_corrected", {"period": "2026-Q2", "claim": "NB-0007", "result": "invalid"},
+                     {"claim": "NB-0007", "result": "valid"})  # fmt: skip
+    assert corrected == "sample check of claim NB-0007 (2026-Q2) corrected: valid to invalid"

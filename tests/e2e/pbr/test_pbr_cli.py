@@ -9,9 +9,10 @@ FCF-2025-01 on the Fair Chance Fund card (examples/fair-chance-fund.yaml; 30% ce
   C-4    P-002  ACC_S3     2026-02-02  1,500.00  rejected: prerequisite_missing (no ACC_ENTRY)
   C-5    P-003  EMP_ENTRY  2026-02-09    500.00  rejected: ineligible (26 at referral)
 
-The 2026-Q1 run pays £4,500.00: £1,350.00 to the central fund and £3,150.00 to the council. Seed 7 samples C-1
-and C-2 (£4,000.00); C-1 is found invalid (£500.00, 12.50% by value), so £62.50 is recovered on the £500.00 not
-sampled (C-3): £18.75 from the central fund's share and £43.75 from the council's.
+The 2026-Q1 run pays £4,500.00: £1,350.00 to the central fund and £3,150.00 to the council. The sampling policy
+needs all 3 checked (95%, ±5%); seed 7 samples C-1 and C-2 (£4,000.00), with a reason. C-1 is found invalid
+(£500.00, 12.50% by value); under a policy that applies the point estimate, £62.50 is recovered on the £500.00 not
+sampled (C-3): £18.75 from the central fund's share and £43.75 from the council's. Withdrawn, it is reversed.
 
 The commands that run Prefect flows (claims import, pay, sample, reconcile) start a local temporary server each
 time, so those tests are slow.
@@ -45,6 +46,7 @@ FCF-2025-01,C-5,P-003,EMP_ENTRY,2026-02-09,,payslip
 """
 PAY = ("pay", "--contract", "FCF-2025-01", "--period", "2026-Q1", "--as-of", "2026-04-02")
 SAMPLE = ("sample", "--contract", "FCF-2025-01", "--period", "2026-Q1", "--size", "2", "--seed", "7")
+PILOT = ("--reason", "two of three: the fund's pilot check")
 
 
 def finance_tokens(cli: Cli) -> tuple[str, str]:
@@ -198,20 +200,34 @@ def test_claims_pay_sample_and_reconcile_from_the_command_line(fcf: Cli, tmp_pat
         ("payment", "", "3150.00"),
     ]
 
-    drawn = cli.ok(*SAMPLE, "--as-of", "2026-04-10")
+    small = cli.run(*SAMPLE, "--as-of", "2026-04-10")
+    assert small.returncode == 1 and "Traceback" not in small.stderr
+    assert "--size: 2 is below the minimum sample of 3 of the 3 claims paid (95% confidence, ±5%" in small.stderr
+    (cli.data_dir / "sampling.toml").write_text('[recovery]\nbasis = "point_estimate"\n', encoding="utf-8")
+    drawn = cli.ok(*SAMPLE, *PILOT, "--as-of", "2026-04-10")
     assert "Sample FCF-2025-01 2026-Q1 (seed 7, drawn now): 2 of 3 paid claim(s) worth £4,500.00." in drawn
+    assert "below the minimum of 3, because: two of three: the fund's pilot check" in drawn
     assert "C-1  P-001  EDU_ENTRY  £500.00  to check" in drawn and "C-2  P-001  EDU_L2  £3,500.00  to check" in drawn
     checks = tmp_path / "checks.csv"
     checks.write_text("claim_ref,result,note\nC-1,invalid,no enrolment record\nC-2,valid,\n", encoding="utf-8")
     concluded = cli.json(*SAMPLE, "--results", str(checks), "--as-of", "2026-04-10")
     assert concluded["existing"] is True
     assert [(i["claim"], i["result"]) for i in concluded["items"]] == [("C-1", "invalid"), ("C-2", "valid")]
+    # residuals 437.50 and -437.50; variance (1 - 2/3) x 382,812.5 / (2 x 2,000^2) = 0.015951, SE 12.63%;
+    # 12.50% +- 1.96 x 12.63% = -12.25% .. 37.25%, kept above 0
     assert concluded["concluded"] == {
         "sampled_value": "4000.00",
         "invalid_value": "500.00",
         "error_rate": "12.50%",
+        "standard_error": "12.63%",
+        "confidence": "95%",
+        "interval": "0.00% to 37.25%",
+        "basis": "point_estimate",
+        "applied_rate": "12.50%",
+        "method": "the point estimate 12.50% of 12.50% by value, 95% interval 0.00% to 37.25%",
         "unsampled_value": "500.00",
         "recovery": "62.50",
+        "withdrawn": None,
         "proposal": 3,  # the recovery is proposed; Ben approves it
     }
     assert cli.json("proposals", "--status", "pending")[0]["subject"] == "recovery from the 2026-Q1 sample"
@@ -245,6 +261,20 @@ def test_claims_pay_sample_and_reconcile_from_the_command_line(fcf: Cli, tmp_pat
     assert str(first["A1"].value).startswith("FCF-2025-01 (")
     assert str(first["A2"].value).startswith("generated ") and str(first["A2"].value).endswith(" by e2e-finance")
     assert Decimal(str(first["B3"].value)) == Decimal("62.50")  # the extrapolated recovery
+
+    withdrawn = cli.ok("recovery", "withdraw", "--contract", "FCF-2025-01", "--period", "2026-Q1",
+                       "--reason", "the fund does not extrapolate pilots", "--as-of", "2026-04-11")  # fmt: skip
+    assert "FCF-2025-01 2026-Q1: recovery to be withdrawn: £62.50 before, £0.00 once approved." in withdrawn
+    assert "central fund: reversal £18.75" in withdrawn and "council: reversal £43.75" in withdrawn
+    # it moves money, so it waits for a second finance user: Ben approves it
+    [pending] = cli.json("proposals", "--status", "pending")
+    assert pending["kind"] == "recovery_withdrawal"
+    cli.ok("approve", str(pending["id"]), "--as-of", "2026-04-11", COMMISSIONING_TOKEN=ben)
+    recon = cli.json("reconcile", "--contract", "FCF-2025-01")
+    # only C-1's own clawback (£150.00 / £350.00) is left owed back
+    assert {p["payer"]: p["balance"] for p in recon["payers"]} == {"central fund": "-150.00", "council": "-350.00"}
+    shown = cli.ok(*SAMPLE, "--as-of", "2026-04-11")
+    assert "Recovery withdrawn on 2026-04-11 by ben: the fund does not extrapolate pilots" in shown
 
 
 @pytest.mark.slow

@@ -163,6 +163,7 @@ def test_due_json_is_what_json_dumps_prints_for_the_rows_as_dicts(
             awkward[(i + 2) % 4],
             awkward[(i + 3) % 4],
             None if i % 2 else "2027-01-01",
+            None if i % 5 else "notice-served",
         )
         for i in range(count)
     ]

@@ -26,7 +26,7 @@ def test_a_clawback_dated_before_the_run_that_paid_the_claim_is_refused(q1_paid:
 def test_a_sample_dated_before_the_run_it_samples_is_refused(q1_paid: Settings) -> None:  # noqa: F811
     before = counts(q1_paid)
     with pytest.raises(UserError, match=r"before the 2026-Q1 payment run .* that the sample checks"):
-        sample_validation(q1_paid, CONTRACT, "2026-Q1", size=3, seed=7, results=None, as_of=BEFORE_RUN, actor="a")
+        sample_validation(q1_paid, CONTRACT, "2026-Q1", size=7, seed=7, results=None, as_of=BEFORE_RUN, actor="a")
     assert counts(q1_paid) == before
-    drawn = sample_validation(q1_paid, CONTRACT, "2026-Q1", size=3, seed=7, results=None, as_of=Q1_RUN, actor="a")
+    drawn = sample_validation(q1_paid, CONTRACT, "2026-Q1", size=7, seed=7, results=None, as_of=Q1_RUN, actor="a")
     assert drawn.population == 7

@@ -18,6 +18,7 @@ four eligible participants and these claims, all accepted at the card price:
 """
 
 import csv
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
@@ -365,15 +366,36 @@ def results_file(folder: Path, rows: Sequence[tuple[str, str, str]], name: str =
     return path
 
 
+# The policy's minimum for the 7 claims Q1 paid is all 7 (tests/unit/pbr/test_sample_size_and_interval.py): these
+# samples of 3 record why fewer are checked.
+PILOT = "pilot check of three claims agreed with the fund"
+
+
 def sample(settings: Settings, *, size: int = 3, seed: int = 7, results: Path | None = None) -> SampleResult:
     return sample_validation(
-        settings, CONTRACT, "2026-Q1", size=size, seed=seed, results=results, as_of=AUDIT, actor="auditor"
+        settings,
+        CONTRACT,
+        "2026-Q1",
+        size=size,
+        seed=seed,
+        results=results,
+        as_of=AUDIT,
+        actor="auditor",
+        reason=PILOT,
     )
+
+
+def point_estimate(settings: Settings, folder: Path) -> Settings:
+    """The settings with a sampling policy whose recovery applies the point estimate, not the lower bound."""
+    path = folder / "sampling.toml"
+    path.write_text('[recovery]\nbasis = "point_estimate"\n', encoding="utf-8")
+    return dataclasses.replace(settings, sampling_policy_file=path)
 
 
 def test_the_same_seed_draws_the_same_sample_and_another_is_refused(q1_paid: Settings) -> None:
     first = sample(q1_paid)
     assert (first.existing, first.population, first.population_value) == (False, 7, "9500.00")
+    assert (first.minimum_size, first.size_reason) == (7, PILOT)
     assert [(i["claim"], i["paid"], i["result"]) for i in first.items] == [
         ("C-2", "3500.00", None),
         ("C-3", "500.00", None),
@@ -423,6 +445,7 @@ def test_bad_check_results_are_refused_and_nothing_recorded(q1_paid: Settings, t
 def test_a_concluded_sample_claws_back_the_invalid_and_recovers_the_error_rate_from_the_rest(
     q1_paid: Settings, tmp_path: Path
 ) -> None:
+    q1_paid = point_estimate(q1_paid, tmp_path)
     sample(q1_paid)
     partial = sample(q1_paid, results=results_file(tmp_path, [("C-2", "valid", "")], "part.csv"))
     assert partial.concluded is None and [i["result"] for i in partial.items] == ["valid", None, None]
@@ -434,14 +457,24 @@ def test_a_concluded_sample_claws_back_the_invalid_and_recovers_the_error_rate_f
     # Not sampled: £9,500 - £5,500 = £4,000. Recovery: £4,000 x 1,500 / 5,500 = £1,090.909..., half up £1,090.91.
     recovery = (Decimal(4000) * Decimal(1500) / Decimal(5500)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     assert recovery == Decimal("1090.91")
+    # The interval: residuals y - Rx are -954.55, -136.36 and 1,090.91; their squares sum to 2,119,834.7, over
+    # n - 1 = 2: 1,059,917.4. Mean paid £1,833.33; n x mean^2 = 10,083,333. With 1 - 3/7 = 4/7: variance 0.060066,
+    # SE 24.51%; 27.27% +- 1.96 x 24.51% = -20.76% .. 75.31%, kept above 0.
     assert done.concluded is not None
     proposal = done.concluded.pop("proposal")
     assert done.concluded == {
         "sampled_value": "5500.00",
         "invalid_value": "1500.00",
         "error_rate": "27.27%",
+        "standard_error": "24.51%",
+        "confidence": "95%",
+        "interval": "0.00% to 75.31%",
+        "basis": "point_estimate",
+        "applied_rate": "27.27%",
+        "method": "the point estimate 27.27% of 27.27% by value, 95% interval 0.00% to 75.31%",
         "unsampled_value": "4000.00",
         "recovery": "1090.91",
+        "withdrawn": None,
     }
     # the recovery is proposed: nothing of it is in the ledger until a second finance user approves it
     assert not [e for e in ledger(q1_paid) if e.item == "extrapolated_recovery"]

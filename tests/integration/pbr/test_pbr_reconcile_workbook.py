@@ -3,7 +3,8 @@ and by whom, with the extrapolated recovery, a totals row of exact sums on each 
 cap figure named for what it is.
 
 The Q1 run of test_pbr_payments (nine claims, £12,500.00 accepted, £9,500.00 paid in Q1), then a sample of
-C-2, C-3 and C-7 with C-7 invalid: £1,500.00 clawed back and £1,090.91 recovered by extrapolation.
+C-2, C-3 and C-7 with C-7 invalid: £1,500.00 clawed back and £1,090.91 recovered by extrapolation (under a
+sampling policy that applies the point estimate).
 """
 
 import datetime as dt
@@ -17,7 +18,7 @@ from openpyxl import load_workbook
 from flows.approvals.service import get_proposal
 from flows.common.settings import Settings
 from flows.pbr.reconcile import export_xlsx, reconcile
-from tests.integration.pbr.test_pbr_payments import AUDIT, CONTRACT, results_file, sample
+from tests.integration.pbr.test_pbr_payments import AUDIT, CONTRACT, point_estimate, results_file, sample
 from tests.support.approvals import approved
 
 
@@ -33,7 +34,7 @@ GENERATED = dt.datetime(2026, 12, 6, 10, 30, tzinfo=ZoneInfo("Europe/London"))
 def sampled(settings: Settings, tmp_path: Path) -> Settings:
     from tests.integration.pbr.test_pbr_payments import fcf, q1_paid
 
-    paid = q1_paid.__wrapped__(fcf.__wrapped__(settings, tmp_path))  # type: ignore[attr-defined]
+    paid = point_estimate(q1_paid.__wrapped__(fcf.__wrapped__(settings, tmp_path)), tmp_path)  # type: ignore[attr-defined]
     sample(paid)
     checks = [("C-2", "valid", ""), ("C-3", "valid", ""), ("C-7", "invalid", "certificate is for another learner")]
     concluded = sample(paid, results=results_file(tmp_path, checks)).concluded

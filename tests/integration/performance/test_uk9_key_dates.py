@@ -173,6 +173,7 @@ def test_the_migration_derives_the_uk9_dates_of_contracts_already_stored(contrac
     from sqlalchemy import text
 
     from models.migrate import upgrade
+    from models.revision import SCHEMA_REVISION
 
     path = small_contract(contract, tmp_path, "  kpis: ['Tenancies sustained: percentage 85 higher']\n")
     add_contracts(contract, read_rows(path), as_of=ADDED, actor="t")
@@ -186,7 +187,9 @@ def test_the_migration_derives_the_uk9_dates_of_contracts_already_stored(contrac
         conn.execute(text("DELETE FROM contract_key_date WHERE kind = 'performance_notice'"))
         conn.execute(text("DELETE FROM reminder_replan"))
         conn.execute(text("UPDATE alembic_version SET version_num = '0010'"))
-    upgrade(engine)
+    upgrade(engine, "0011")  # 0011 alone: the later migrations have already run on this database
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = :head"), {"head": SCHEMA_REVISION})
     assert {ref: uk9_dates(contract, ref) for ref in (REF, SMALL)} == before
     with engine.connect() as conn:  # worded as the key dates word them
         assert conn.execute(text(said)).all() == actions

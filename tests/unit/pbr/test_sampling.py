@@ -3,7 +3,7 @@
 import random
 from decimal import Decimal
 
-from policies.pbr.sampling import Extrapolation, draw, extrapolate
+from policies.pbr.sampling import Extrapolation, RecoveryBasis, draw, extrapolate
 
 D = Decimal
 REFS = [f"C-{n:03d}" for n in range(1, 201)]  # a run that paid 200 claims
@@ -46,34 +46,35 @@ def test_the_sample_is_at_most_the_whole_run() -> None:
     assert draw([], 5, **WHERE, seed=1) == []
 
 
-def test_the_worked_example_recovers_27000() -> None:
+POINT = {"basis": RecoveryBasis.POINT_ESTIMATE}
+
+
+def test_the_point_estimate_of_200_claims_recovers_27000() -> None:
     # 200 claims worth £400,000; 20 sampled worth £40,000: 16 x 2,000 + 2 x 2,500 valid, 2 x 1,500 invalid
     sampled = [(D("2000.00"), True)] * 16 + [(D("2500.00"), True)] * 2 + [(D("1500.00"), False)] * 2
     assert len(sampled) == 20
-    found = extrapolate(D("400000.00"), sampled)
-    assert found == Extrapolation(
-        sampled_value=D("40000.00"),
-        invalid_value=D("3000.00"),
-        error_rate=D("0.075"),
-        unsampled_value=D("360000.00"),
-        recovery=D("27000.00"),
-    )
+    found = extrapolate(D("400000.00"), 200, sampled, **POINT)
+    # 7.5% by value of the £360,000 not sampled
+    assert (found.sampled_value, found.invalid_value, found.error_rate) == (D("40000.00"), D("3000.00"), D("0.075"))
+    assert (found.applied_rate, found.unsampled_value, found.recovery) == (D("0.075"), D("360000.00"), D("27000.00"))
     assert str(found.recovery) == "27000.00"
 
 
 def test_the_recovery_rounds_half_up_to_the_penny() -> None:
     # half the sample invalid; 0.05 not sampled: 0.025 -> 0.03 (not 0.02, as rounding to even would give)
-    assert extrapolate(D("2.05"), [(D("1.00"), True), (D("1.00"), False)]).recovery == D("0.03")
+    assert extrapolate(D("2.05"), 3, [(D("1.00"), True), (D("1.00"), False)], **POINT).recovery == D("0.03")
     # a third invalid by value; 100.00 not sampled: 33.333.. -> 33.33
     thirds = [(D("100.00"), True), (D("100.00"), True), (D("100.00"), False)]
-    assert extrapolate(D("400.00"), thirds).recovery == D("33.33")
+    assert extrapolate(D("400.00"), 4, thirds, **POINT).recovery == D("33.33")
 
 
 def test_a_clean_sample_recovers_nothing() -> None:
-    found = extrapolate(D("1000.00"), [(D("250.00"), True), (D("250.00"), True)])
+    found = extrapolate(D("1000.00"), 4, [(D("250.00"), True), (D("250.00"), True)], **POINT)
     assert (found.error_rate, found.unsampled_value, found.recovery) == (D(0), D("500.00"), D("0.00"))
+    assert (found.standard_error, found.lower, found.upper) == (D(0), D(0), D(0))  # nothing invalid, no spread
 
 
 def test_a_sample_worth_nothing_extrapolates_nothing() -> None:
-    assert extrapolate(D("1000.00"), []) == Extrapolation(D(0), D(0), D(0), D("1000.00"), D(0))
-    assert extrapolate(D("1000.00"), [(D("0.00"), False)]) == Extrapolation(D(0), D(0), D(0), D("1000.00"), D(0))
+    nothing = Extrapolation(D(0), D(0), D(0), None, D(0), D(0), RecoveryBasis.LOWER_BOUND, D(0), D("1000.00"), D(0))
+    assert extrapolate(D("1000.00"), 4, []) == nothing
+    assert extrapolate(D("1000.00"), 4, [(D("0.00"), False)]) == nothing

@@ -1,7 +1,7 @@
 """Single sign-on: a user account may be tied to one OpenID Connect subject
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-06
 
 `user_account.sso_subject` holds "<issuer> <subject>" for an account made or
@@ -14,8 +14,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0013'
-down_revision = '0012'
+revision = '0014'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,261 @@
+"""A sample's size against the policy, its recovery by the stated method, and every way back as ledger entries.
+
+FCF-2025-01 with the claims of test_pbr_payments: the 2026-Q1 run paid 7 claims worth £9,500.00, 30% central
+fund and 70% council. The shipped policy (95%, ±5%) needs all 7 checked: n0 = 384.16, 384.16 / (1 + 383.16 / 7)
+= 6.89, rounded up. Seed 7 with size 3 draws C-2 (£3,500), C-3 (£500) and C-7 (£1,500); seed 1 with size 1 draws
+C-4 (£2,500).
+"""
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from flows.approvals.service import get_proposal
+from flows.common.errors import UserError
+from flows.common.runtime import database
+from flows.common.settings import Settings
+from flows.pbr.clawbacks import propose_clawback
+from flows.pbr.contract import contract_id, pbr_contract
+from flows.pbr.recovery_proposals import propose_withdrawal
+from flows.pbr.sampling import sample_validation
+from models.db import unit_of_work
+from models.events import events_for
+from models.pbr.ledger import ledger_balances
+from tests.integration.pbr import test_pbr_payments
+from tests.integration.pbr.test_pbr_payments import (
+    AUDIT,
+    CONTRACT,
+    PILOT,
+    claim_ids,
+    counts,
+    ledger,
+    point_estimate,
+    results_file,
+    sample,
+)
+from tests.support.approvals import approved, approved_clawback, approved_correction, approved_withdrawal
+
+fcf, q1_paid = test_pbr_payments.fcf, test_pbr_payments.q1_paid  # the fixtures: Q1 paid, 7 claims, £9,500.00
+LATER = AUDIT + dt.timedelta(days=1)
+CHECKS = [("C-2", "valid", ""), ("C-3", "valid", ""), ("C-7", "invalid", "certificate is for another learner")]
+
+
+def balances(settings: Settings) -> dict[str, int]:
+    with unit_of_work(database(settings)) as session:
+        return ledger_balances(session=session, contract_id=contract_id(pbr_contract(session, CONTRACT)))
+
+
+def recovery_net(settings: Settings) -> int:
+    return sum(e.amount_pence for e in ledger(settings) if e.item == "extrapolated_recovery")
+
+
+def actions(settings: Settings) -> list[tuple[str, str | None, dict | None, dict | None]]:
+    with unit_of_work(database(settings)) as session:
+        return [
+            (e.action, e.reason, e.before, e.after)
+            for e in events_for(session=session, entity="contract", entity_ref=CONTRACT)
+            if "recovery" in e.action or "sample" in e.action
+        ]
+
+
+@pytest.fixture
+def concluded(q1_paid: Settings, tmp_path: Path) -> tuple[Settings, dict[str, int]]:
+    """Q1 sampled (3 claims, with the pilot's reason) under the point estimate; C-7 found invalid; the balances
+    just before the sample concluded."""
+    settings = point_estimate(q1_paid, tmp_path)
+    sample(settings)
+    before = balances(settings)
+    done = sample(settings, results=results_file(tmp_path, CHECKS))
+    assert done.concluded is not None and done.concluded["recovery"] == "1090.91"  # £4,000 x 1,500 / 5,500
+    assert recovery_net(settings) == 0  # proposed, not yet raised
+    approved(settings, get_proposal(settings, done.concluded["proposal"]), as_of=AUDIT)  # by a second person
+    return settings, before
+
+
+def test_a_sample_below_the_policys_minimum_is_refused_naming_the_minimum(q1_paid: Settings) -> None:
+    before = counts(q1_paid)
+    with pytest.raises(UserError) as refused:
+        sample_validation(q1_paid, CONTRACT, "2026-Q1", size=3, seed=7, results=None, as_of=AUDIT, actor="auditor")
+    assert str(refused.value) == (
+        "--size: 3 is below the minimum sample of 7 of the 7 claims paid (95% confidence, ±5%, from the sampling "
+        "policy); give --size 7, or --reason to record why fewer are checked"
+    )
+    assert counts(q1_paid) == before
+    drawn = sample(q1_paid)  # with the pilot's reason
+    assert (drawn.minimum_size, drawn.size_reason) == (7, PILOT)
+    assert actions(q1_paid) == [
+        (
+            "sample_drawn",
+            PILOT,
+            None,
+            {"period": "2026-Q1", "seed": 7, "size": 3, "population": 7, "minimum_size": 7},
+        )
+    ]
+
+
+def test_the_minimum_needs_no_reason(q1_paid: Settings) -> None:
+    whole = sample_validation(q1_paid, CONTRACT, "2026-Q1", size=7, seed=7, results=None, as_of=AUDIT, actor="a")
+    assert (len(whole.items), whole.minimum_size, whole.size_reason) == (7, 7, None)
+
+
+def test_one_claim_found_invalid_no_longer_recovers_the_rest_of_the_quarter(q1_paid: Settings, tmp_path: Path) -> None:
+    # Issue 16: a sample of one, found invalid, said "100% invalid" and recovered everything not sampled (here
+    # £9,500 - £2,500 = £7,000). By the shipped lower bound it recovers nothing beyond the claim itself.
+    checks = results_file(tmp_path, [("C-4", "invalid", "no certificate on file")])
+    one = sample_validation(
+        q1_paid, CONTRACT, "2026-Q1", size=1, seed=1, results=None, as_of=AUDIT, actor="auditor", reason="spot check"
+    )
+    assert [i["claim"] for i in one.items] == ["C-4"]
+    done = sample_validation(
+        q1_paid, CONTRACT, "2026-Q1", size=1, seed=1, results=checks, as_of=AUDIT, actor="auditor", reason="ignored"
+    )
+    assert done.concluded is not None
+    assert {k: done.concluded[k] for k in ("error_rate", "interval", "basis", "applied_rate", "recovery")} == {
+        "error_rate": "100.00%",
+        "interval": "0.00% to 100.00%",
+        "basis": "lower_bound",
+        "applied_rate": "0.00%",
+        "recovery": "0.00",
+    }
+    assert done.size_reason == "spot check"  # the reason given when it was drawn
+    ids = claim_ids(q1_paid)
+    # C-4 itself is clawed back in full (£750.00 / £1,750.00); no extrapolated recovery is raised
+    assert sorted((ids[e.claim_id or 0], e.payer, e.amount_pence) for e in ledger(q1_paid) if e.kind == "clawback") == [
+        ("C-4", "central fund", -75000),
+        ("C-4", "council", -175000),
+    ]
+    concluded_event = [a for a in actions(q1_paid) if a[0] == "sample_concluded"]
+    assert concluded_event[0][3] is not None and concluded_event[0][3]["interval"] == "0.00% to 100.00%"
+
+
+def test_a_withdrawn_recovery_restores_every_payers_balance(concluded: tuple[Settings, dict[str, int]]) -> None:
+    settings, before = concluded
+    # Concluded: C-7 clawed back (£450.00 / £1,050.00) and £1,090.91 recovered (£327.27 / £763.64).
+    assert balances(settings) == {
+        "central fund": before["central fund"] - 45000 - 32727,
+        "council": before["council"] - 105000 - 76364,
+    }
+    # Proposed first: the preview shows the reversing entries, and nothing moves until a second person approves.
+    proposed = propose_withdrawal(
+        settings, CONTRACT, "2026-Q1", reason="fund agreed no extrapolation", as_of=LATER, actor="finance lead"
+    )
+    assert proposed["proposal"]["kind"] == "recovery_withdrawal"
+    assert len(proposed["proposal"]["preview"]["entries"]) == 2
+    assert recovery_net(settings) == -109091
+    result = approved_withdrawal(
+        settings, CONTRACT, "2026-Q1", reason="fund agreed no extrapolation", as_of=LATER, actor="finance lead"
+    )
+    assert (result.action, result.before["recovery"], result.after["recovery"]) == ("withdrawn", "1090.91", "0.00")
+    assert sorted((e["payer"], e["kind"], e["amount"]) for e in result.entries) == [
+        ("central fund", "reversal", "327.27"),
+        ("council", "reversal", "763.64"),
+    ]
+    # the recovery is gone to the penny; C-7's own clawback stays until it is reversed
+    assert recovery_net(settings) == 0
+    assert balances(settings) == {"central fund": before["central fund"] - 45000, "council": before["council"] - 105000}
+    entries = counts(settings)
+    again = approved_withdrawal(settings, CONTRACT, "2026-Q1", reason="again", as_of=LATER, actor="finance lead")
+    assert again.action == "unchanged" and counts(settings) == entries
+    # C-7 reinstated: its clawback reversed; the withdrawn recovery stays withdrawn. Every payer is back where it was.
+    approved_clawback(
+        settings, CONTRACT, "C-7", reason="certificate was genuine", reverse=True, as_of=LATER, actor="finance"
+    )
+    assert balances(settings) == before
+    withdrawn = [a for a in actions(settings) if a[0] == "recovery_withdrawn"]
+    assert len(withdrawn) == 1
+    _, reason, was, now = withdrawn[0]
+    assert reason == "fund agreed no extrapolation" and was is not None and now is not None
+    # withdrawn by the approver, when it took effect (the proposal keeps who proposed it)
+    assert (was["recovery"], now["recovery"], now["withdrawn"]["by"]) == ("1090.91", "0.00", "checker.one")
+
+
+def test_a_corrected_check_recomputes_the_recovery_by_reversing_entries(
+    concluded: tuple[Settings, dict[str, int]],
+) -> None:
+    settings, before = concluded
+    result = approved_correction(
+        settings,
+        CONTRACT,
+        "2026-Q1",
+        "C-3",
+        result="invalid",
+        reason="enrolment was never confirmed",
+        as_of=LATER,
+        actor="auditor",
+    )
+    # Now £500 + £1,500 = £2,000 of £5,500 invalid (36.36%): £4,000 x 2,000 / 5,500 = £1,454.545..., £1,454.55,
+    # split 30% half up (£436.37) and the rest (£1,018.18). C-3 is clawed back (£150.00 / £350.00).
+    assert (result.action, result.before["recovery"], result.after["recovery"]) == ("recomputed", "1090.91", "1454.55")
+    assert result.after["error_rate"] == "36.36%"
+    assert sorted((e["payer"], e["kind"], e["amount"]) for e in result.entries) == [
+        ("central fund", "clawback", "-150.00"),
+        ("central fund", "clawback", "-436.37"),
+        ("central fund", "reversal", "327.27"),
+        ("council", "clawback", "-1018.18"),
+        ("council", "clawback", "-350.00"),
+        ("council", "reversal", "763.64"),
+    ]
+    assert recovery_net(settings) == -145455
+    assert balances(settings) == {
+        "central fund": before["central fund"] - 45000 - 15000 - 43637,
+        "council": before["council"] - 105000 - 35000 - 101818,
+    }
+    corrected = [a for a in actions(settings) if a[0] == "sample_check_corrected"]
+    assert corrected == [
+        (
+            "sample_check_corrected",
+            "enrolment was never confirmed",
+            {"period": "2026-Q1", "claim": "C-3", "result": "valid"},
+            {"period": "2026-Q1", "claim": "C-3", "result": "invalid"},
+        )
+    ]
+
+
+def test_reinstating_the_invalid_sampled_claim_takes_its_recovery_away(
+    concluded: tuple[Settings, dict[str, int]],
+) -> None:
+    settings, before = concluded
+    # The reversal's preview shows the recovery it will take away; nothing moves until it is approved.
+    proposed = propose_clawback(
+        settings, CONTRACT, "C-7", reason="the certificate was genuine", reverse=True, as_of=LATER, actor="fin"
+    )
+    [shown] = proposed["proposal"]["preview"]["recovery"]
+    assert (shown["before"]["recovery"], shown["after"]["recovery"]) == ("1090.91", "0.00")
+    assert recovery_net(settings) == -109091
+    approved(settings, proposed["proposal"], as_of=LATER)
+    # No invalid claim is left in the sample: the error rate is 0%, the recovery £0.00, its entries reversed.
+    assert recovery_net(settings) == 0
+    assert balances(settings) == before
+    recomputed = [a for a in actions(settings) if a[0] == "recovery_recomputed"]
+    assert len(recomputed) == 1 and recomputed[0][1] == "the certificate was genuine"
+    assert recomputed[0][3] is not None and (recomputed[0][3]["error_rate"], recomputed[0][3]["recovery"]) == (
+        "0.00%",
+        "0.00",
+    )
+
+
+def test_a_recovery_cannot_be_withdrawn_before_the_sample_concludes(q1_paid: Settings) -> None:
+    sample(q1_paid)
+    with pytest.raises(UserError, match="not concluded: every claim is checked first"):
+        approved_withdrawal(q1_paid, CONTRACT, "2026-Q1", reason="r", as_of=LATER, actor="a")
+    with pytest.raises(UserError, match="--reason: say why"):
+        approved_withdrawal(q1_paid, CONTRACT, "2026-Q1", reason=" ", as_of=LATER, actor="a")
+
+
+def test_a_pending_recovery_made_stale_by_a_corrected_check_is_refused_not_raised_twice(
+    q1_paid: Settings, tmp_path: Path
+) -> None:
+    settings = point_estimate(q1_paid, tmp_path)
+    sample(settings)
+    done = sample(settings, results=results_file(tmp_path, CHECKS))
+    assert done.concluded is not None
+    pending = get_proposal(settings, done.concluded["proposal"])
+    # While the £1,090.91 waits, C-3's check is corrected (approved): the recovery is recomputed to £1,454.55.
+    corrected = approved_correction(
+        settings, CONTRACT, "2026-Q1", "C-3", result="invalid", reason="never enrolled", as_of=LATER, actor="auditor"
+    )
+    assert corrected.after["recovery"] == "1454.55" and recovery_net(settings) == -145455
+    with pytest.raises(UserError, match="stale: the sample's conclusion changed"):
+        approved(settings, pending, as_of=LATER)
+    assert recovery_net(settings) == -145455  # raised once, at the corrected figure
