@@ -180,7 +180,9 @@ def contracts_show(
     for k in detail["key_dates"]:
         table.add_row(k["due_on"], k["kind"].replace("_", " "), k["who"], k["action"])
     console.print(table)
-    _print_kpis(detail)
+    from flows.cli.performance import print_kpis
+
+    print_kpis(detail)
     history = Table(title="History")
     for name in ("When", "Who", "What", "Detail"):
         history.add_column(name, overflow="fold", no_wrap=name == "When")
@@ -193,26 +195,6 @@ def contracts_show(
             said = "; ".join([*changed, *([e["reason"]] if e["reason"] else [])])
         history.add_row(when_entered(e["at"], e["recorded_at"], cfg), e["actor"], e["action"], said)
     console.print(history)
-
-
-def _print_kpis(detail: dict[str, Any]) -> None:
-    """Each KPI: its target, its readings oldest first (the trend), and the latest rating."""
-    from rich.table import Table
-
-    kpis = detail["performance"]["kpis"]
-    if not kpis:
-        return
-    table = Table(title="KPIs")
-    for name in ("KPI", "Target", "Readings (trend)", "Latest rating"):
-        table.add_column(name, overflow="fold")
-    for k in kpis:
-        better = "higher" if k["direction"] == "higher" else "lower"
-        trend = " → ".join(f"{r['value']}" for r in k["readings"][-8:]) or "no readings yet"
-        latest = k["latest"]["rating_label"] + f" ({k['latest']['period']})" if k["latest"] else ""
-        table.add_row(k["name"], f"{k['target']} {k['unit']}, {better} is better", trend, latest)
-    console.print(table)
-    for path in detail.get("charts", []):
-        console.print(f"Chart: {path}", markup=False)
 
 
 _WITHIN_RE = re.compile(r"^\s*(\d+)\s*([dwm]?)\s*$")

@@ -333,3 +333,23 @@ def notices_publish(
         f" ({result['reminders_stopped']} reminder(s) stopped).",
         markup=False,
     )
+
+
+def print_kpis(detail: dict[str, Any]) -> None:
+    """Each KPI: its target, its readings oldest first (the trend), and the latest rating."""
+    from rich.table import Table
+
+    kpis = detail["performance"]["kpis"]
+    if not kpis:
+        return
+    table = Table(title="KPIs")
+    for name in ("KPI", "Target", "Readings (trend)", "Latest rating"):
+        table.add_column(name, overflow="fold")
+    for k in kpis:
+        better = "higher" if k["direction"] == "higher" else "lower"
+        trend = " → ".join(f"{r['value']}" for r in k["readings"][-8:]) or "no readings yet"
+        latest = k["latest"]["rating_label"] + f" ({k['latest']['period']})" if k["latest"] else ""
+        table.add_row(k["name"], f"{k['target']} {k['unit']}, {better} is better", trend, latest)
+    console.print(table)
+    for path in detail.get("charts", []):
+        console.print(f"Chart: {path}", markup=False)

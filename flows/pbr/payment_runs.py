@@ -30,16 +30,16 @@ from flows.common.settings import Settings
 from flows.pbr.contract import contract_id, named_period, pbr_contract, required_cards
 from flows.pbr.ledger import pence, pounds
 from flows.pbr.participant_corrections import redecide_corrected
+from flows.pbr.run_facts import due_claims, paid_so_far, unpaid_referrals
 from flows.pbr.schedules import Item, discard_drafts, write_draft_schedules, write_schedules
 from models.approvals import Proposal
 from models.contracts import Contract, contract_by_id
 from models.db import unit_of_work
 from models.events import append_event
 from models.pbr.bulk import bulk_insert, driver_value
-from models.pbr.claims import PbrParticipant, accepted_claims, participant_facts
+from models.pbr.claims import PbrParticipant, participant_facts
 from models.pbr.ledger import (
     ACCRUAL,
-    ATTACHMENT_FEE,
     LEDGER_COLUMNS,
     OUTCOME,
     PAYMENT,
@@ -48,15 +48,13 @@ from models.pbr.ledger import (
     accrued_fees,
     last_entry,
     ledger_balances,
-    net_paid,
     run_for,
     runs_of,
 )
 from models.pbr.ratecards import rate_cards_of
 from policies.contracts.clauses import expiry
 from policies.dates import local_date
-from policies.pbr.participants import Participant
-from policies.pbr.payments import ContractFacts, DueClaim, PaidSoFar, Period, RunPlan, plan_run, run_refusals
+from policies.pbr.payments import ContractFacts, DueClaim, Period, RunPlan, plan_run, run_refusals
 from policies.pbr.ratecard import RateCard
 
 ZERO = Decimal(0)
@@ -102,7 +100,7 @@ def _refuse(
     """Raise the reasons a run for ``period`` may not happen, if any (policies.pbr.payments.run_refusals)."""
     cid = contract_id(contract)
     if due is None:
-        due = _due(session, cid, period.start - dt.timedelta(days=1))
+        due = due_claims(session, cid, period.start - dt.timedelta(days=1))
     zone = ZoneInfo(settings.timezone)  # instants in a refusal read in the organisation's zone
     reasons = run_refusals(
         period,
@@ -174,15 +172,15 @@ def _plan(
 ) -> tuple[RunPlan, dict[str, Any]]:
     """What a run of ``period`` pays as of now, and its summary: per payer, per outcome, capped, netted off."""
     cid = contract_id(contract)
-    due = _due(session, cid, period.end)
+    due = due_claims(session, cid, period.end)
     _refuse(settings, session, contract, cards, period, as_of, now, due)
     attachment_fees = any(card.attachment_fee for card in cards)
     plan = plan_run(
         period,
         cards,
         due,
-        _paid_so_far(session, cid),
-        unpaid_referrals=_unpaid_referrals(session, cid) if attachment_fees else (),
+        paid_so_far(session, cid),
+        unpaid_referrals=unpaid_referrals(session, cid) if attachment_fees else (),
         service_months_paid=frozenset(accrued_fees(session=session, contract_id=cid, item=SERVICE_FEE, column="month")),
         contract=ContractFacts(pounds(contract.value_pence), contract.start, contract.initial_term_months),
         balances={p: pounds(v) for p, v in ledger_balances(session=session, contract_id=cid).items()},
@@ -251,7 +249,7 @@ def _previewed(
 def _inputs(session: Any, contract: Contract, period: Period) -> Inputs:
     """What a run's plan is computed from, by name: any change makes a pending proposal stale."""
     cid = contract_id(contract)
-    due = _due(session, cid, period.end)
+    due = due_claims(session, cid, period.end)
     return {
         "the claims due in the period": digest([(c.claim_id, str(c.payable)) for c in due]),
         "the rate card": digest([(v.id, v.fingerprint) for v in rate_cards_of(session=session, contract_id=cid)]),
@@ -374,35 +372,6 @@ def _apply(
 
 def _ledger_row(entry: dict[str, Any]) -> tuple[Any, ...]:
     return tuple(entry.get(c, "" if c == "memo" else None) for c in LEDGER_COLUMNS)
-
-
-def _due(session: Any, cid: int, end: dt.date) -> list[DueClaim]:
-    """Accepted claims achieved by ``end`` that no run has paid yet, in the order achieved."""
-    return [
-        DueClaim(claim_id, ref, participant, outcome, achieved_on, pounds(payable))
-        for claim_id, ref, participant, outcome, achieved_on, payable in accepted_claims(
-            session=session, contract_id=cid, unpaid_by=end
-        )
-    ]
-
-
-def _paid_so_far(session: Any, cid: int) -> PaidSoFar:
-    """Net paid per participant and outcome: accruals, less clawbacks, plus reversals of clawbacks."""
-    participant, outcome = net_paid(session=session, contract_id=cid)
-    return PaidSoFar(
-        {who: pounds(amount) for who, amount in participant.items()},
-        {what: pounds(amount) for what, amount in outcome.items()},
-        pounds(sum(outcome.values())),
-    )
-
-
-def _unpaid_referrals(session: Any, cid: int) -> list[Participant]:
-    paid = accrued_fees(session=session, contract_id=cid, item=ATTACHMENT_FEE, column="participant")
-    return [
-        Participant(ref, referral, born, attributes or {})
-        for ref, referral, born, attributes in participant_facts(session=session, contract_id=cid)
-        if ref not in paid
-    ]
 
 
 def _result(settings: Settings, session: Any, contract: Contract, run: PaymentRun, *, existing: bool) -> RunResult:

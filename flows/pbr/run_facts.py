@@ -1,0 +1,40 @@
+"""What a payment run reads before it plans: the claims due, what each participant and outcome has been paid
+so far, and the referrals no attachment fee has yet paid for (flows/pbr/payment_runs.py)."""
+
+import datetime as dt
+from typing import Any
+
+from flows.pbr.ledger import pounds
+from models.pbr.claims import accepted_claims, participant_facts
+from models.pbr.ledger import ATTACHMENT_FEE, accrued_fees, net_paid
+from policies.pbr.participants import Participant
+from policies.pbr.payments import DueClaim, PaidSoFar
+
+
+def due_claims(session: Any, cid: int, end: dt.date) -> list[DueClaim]:
+    """Accepted claims achieved by ``end`` that no run has paid yet, in the order achieved."""
+    return [
+        DueClaim(claim_id, ref, participant, outcome, achieved_on, pounds(payable))
+        for claim_id, ref, participant, outcome, achieved_on, payable in accepted_claims(
+            session=session, contract_id=cid, unpaid_by=end
+        )
+    ]
+
+
+def paid_so_far(session: Any, cid: int) -> PaidSoFar:
+    """Net paid per participant and outcome: accruals, less clawbacks, plus reversals of clawbacks."""
+    participant, outcome = net_paid(session=session, contract_id=cid)
+    return PaidSoFar(
+        {who: pounds(amount) for who, amount in participant.items()},
+        {what: pounds(amount) for what, amount in outcome.items()},
+        pounds(sum(outcome.values())),
+    )
+
+
+def unpaid_referrals(session: Any, cid: int) -> list[Participant]:
+    paid = accrued_fees(session=session, contract_id=cid, item=ATTACHMENT_FEE, column="participant")
+    return [
+        Participant(ref, referral, born, attributes or {})
+        for ref, referral, born, attributes in participant_facts(session=session, contract_id=cid)
+        if ref not in paid
+    ]
