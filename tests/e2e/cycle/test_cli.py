@@ -186,9 +186,20 @@ def test_a_missing_policy_file_is_named(with_project: Cli, tmp_path: Path) -> No
 @pytest.mark.parametrize("command", [["projects"], ["init"], ["show", "X"], [*PROJECT]])
 def test_an_unreachable_database_is_one_line_without_the_password(cli: Cli, command: list[str]) -> None:
     url = "postgresql://commissioner:s3cret-pw@127.0.0.1:1/commissioning"
-    line = cli.fails(*command, COMMISSIONING_DATABASE_URL=url)
+    # With a token, so that a write is not refused first: PostgreSQL installations refuse unauthenticated writes
+    # (policies/controls.toml), and checking the token is the first thing that needs the database.
+    line = cli.fails(*command, COMMISSIONING_DATABASE_URL=url, COMMISSIONING_TOKEN="checked-in-the-database")
     assert "cannot reach the database at postgresql+psycopg://commissioner:***@127.0.0.1:1/commissioning" in line
     assert "s3cret-pw" not in line
+
+
+def test_an_unauthenticated_write_to_postgresql_is_refused_before_the_database_is_reached(cli: Cli) -> None:
+    url = "postgresql://commissioner:s3cret-pw@127.0.0.1:1/commissioning"
+    line = cli.fails(*PROJECT, COMMISSIONING_DATABASE_URL=url)
+    assert line == (
+        "error: this installation refuses changes without a user token: make one with "
+        "`commission users token NAME` and give it as COMMISSIONING_TOKEN or --token"
+    )
 
 
 @pytest.mark.parametrize(

@@ -107,14 +107,18 @@ def test_read_commands_never_import_prefect(demo_cli: Cli, first_demo: subproces
 def test_the_demo_ends_by_saying_how_to_open_the_web_app(
     demo_cli: Cli, first_demo: subprocess.CompletedProcess[str]
 ) -> None:
-    tail = first_demo.stdout.strip().splitlines()[-6:]
+    tail = first_demo.stdout.strip().splitlines()[-8:]
     assert tail[0].startswith("Web app on the demo data: run `commission serve` and open http://127.0.0.1:8000")
     assert tail[1:] == [
         "  priya.shah (Priya Shah, commissioner): priya-demo-2026",
         "  farah.khan (Farah Khan, finance): farah-demo-2026",
+        "  omar.ali (Omar Ali, finance): omar-demo-2026",  # approves what farah.khan proposes
+        "  grace.obi (Grace Obi, finance): grace-demo-2026",  # the second approver over £50,000
         "  sam.reid (Sam Reid, provider of Northbridge Young People's Trust): sam-reid-demo-2026",
         "  audrey.cole (Audrey Cole, auditor): audrey-demo-2026",
         "  admin (Ada Admin, admin): admin-demo-2026",
     ]
     users = demo_cli.json("users", "list")
-    assert [u["username"] for u in users] == ["admin", "audrey.cole", "farah.khan", "priya.shah", "sam.reid"]
+    assert [u["username"] for u in users] == [
+        "admin", "audrey.cole", "farah.khan", "grace.obi", "omar.ali", "priya.shah", "sam.reid"
+    ]  # fmt: skip
