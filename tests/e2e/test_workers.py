@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from tests.e2e.conftest import Cli
+from tests.e2e.pbr.test_pbr_cli import finance_tokens
 from tests.e2e.reminders.test_reminders_cli import TODAY, add_contract, send_at_midnight
 from tests.integration.conftest import create_pg_database
 from tests.support.prefect_server import prefect_server
@@ -89,6 +90,7 @@ def test_the_sweep_deployment_on_two_workers_delivers_every_due_reminder_once(
     database = create_pg_database(postgres_server_url, "commissioning_e2e")
     cli = Cli(tmp_path / "data", COMMISSIONING_DATABASE_URL=database, PREFECT_API_URL=server)
     cli.ok("init")
+    cli.env["COMMISSIONING_TOKEN"] = finance_tokens(cli)[0]  # PostgreSQL refuses unauthenticated writes
     add_contract(send_at_midnight(cli), TODAY)
     with WebhookSink() as webhook:
         (cli.data_dir / "apprise.yml").write_text(
@@ -142,14 +144,15 @@ def imports_kept(url: str) -> tuple[int, int, int]:
 
 def pbr_database(postgres_server_url: str, tmp_path: Path, name: str, server: str) -> tuple[Cli, str]:
     """A PostgreSQL database with contract FCF-2025-01, its rate card and 240 participants, set up by the CLI."""
-    from tests.e2e.pbr.test_pbr_cli import CARD, add_fcf_contract
+    from tests.e2e.pbr.test_pbr_cli import CARD, add_fcf_contract, card_imported
     from tests.integration.pbr.test_pbr_parallel import A, write_files
 
     url = create_pg_database(postgres_server_url, f"commissioning_{name}")
     cli = Cli(tmp_path / name, COMMISSIONING_DATABASE_URL=url, PREFECT_API_URL=server)
     cli.ok("init")
+    cli.env["COMMISSIONING_TOKEN"] = finance_tokens(cli)[0]  # PostgreSQL refuses unauthenticated writes
     add_fcf_contract(cli)
-    cli.ok("ratecard", "import", str(CARD))
+    card_imported(cli, str(CARD))  # proposed by Asha's token, approved by Ben's
     people, _ = write_files(tmp_path, A)
     cli.run("participants", "import", str(people))  # some are refused as not eligible: reported, not an error
     return cli, url
