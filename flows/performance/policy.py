@@ -1,14 +1,11 @@
 """The performance policy in force: the shipped performance.toml, overridden key by key by the user's file."""
 
 from functools import lru_cache
-from importlib.resources import files
 from pathlib import Path
 
-from flows.common.errors import UserError
+from flows.common.policy_files import policy_in_force
 from flows.common.settings import Settings
-from policies.performance.policy_file import PerformancePolicy, build_performance_policy, parse_policy_text
-
-DEFAULT_POLICY_NAME = "shipped performance.toml"
+from policies.performance.policy_file import PerformancePolicy, build_performance_policy
 
 
 def performance_policy(settings: Settings) -> PerformancePolicy:
@@ -18,24 +15,6 @@ def performance_policy(settings: Settings) -> PerformancePolicy:
 
 @lru_cache(maxsize=4)
 def _policy(path: Path | None) -> PerformancePolicy:
-    text = files("policies").joinpath("performance.toml").read_text(encoding="utf-8")
-    doc, problems = parse_policy_text(text, DEFAULT_POLICY_NAME)
-    documents = [(DEFAULT_POLICY_NAME, doc)] if doc is not None else []
-    if path is not None:
-        try:
-            user_text = Path(path).read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise UserError(
-                f"performance policy file {path} does not exist (COMMISSIONING_PERFORMANCE_POLICY)"
-            ) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UserError(f"performance policy file {path} cannot be read: {exc}") from None
-        user_doc, more = parse_policy_text(user_text, str(path))
-        problems += more
-        if user_doc is not None:
-            documents.append((str(path), user_doc))
-    policy, more = build_performance_policy(documents) if not problems else (None, [])
-    problems += more
-    if policy is None:
-        raise UserError("the performance policy is not valid: " + "; ".join(problems))
-    return policy
+    return policy_in_force(
+        "performance.toml", "performance", "COMMISSIONING_PERFORMANCE_POLICY", path, build_performance_policy
+    )
