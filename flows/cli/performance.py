@@ -23,6 +23,8 @@ from flows.common.errors import UserError
 AS_OF = Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)]
 BY = Annotated[str | None, typer.Option("--by", help="Who is acting.")]
 AS_JSON = Annotated[bool, typer.Option("--json", help=JSON_HELP)]
+REF = Annotated[str, typer.Argument(help="Contract reference.")]
+KPI = Annotated[str, typer.Option(help="The KPI's name.")]
 
 
 def register(app: typer.Typer) -> None:
@@ -47,7 +49,7 @@ def register(app: typer.Typer) -> None:
 
 
 def kpis_set(
-    ref: Annotated[str, typer.Argument(help="Contract reference.")],
+    ref: REF,
     reason: Annotated[str, typer.Option(help="Why the KPIs change: a variation of the contract.")],
     file: Annotated[Path | None, typer.Option("--file", help="A YAML, CSV or XLSX file of KPI definitions.")] = None,
     kpi: Annotated[
@@ -121,8 +123,8 @@ def kpis_import(
 
 
 def kpis_correct(
-    ref: Annotated[str, typer.Argument(help="Contract reference.")],
-    kpi: Annotated[str, typer.Option(help="The KPI's name.")],
+    ref: REF,
+    kpi: KPI,
     period: Annotated[str, typer.Option(help="The reading's period: 2026-Q2 or 2026-04.")],
     value: Annotated[str, typer.Option(help="The right value.")],
     reason: Annotated[str, typer.Option(help="Why it is corrected.")],
@@ -133,13 +135,8 @@ def kpis_correct(
     """Correct a reading: an event with the before and after; the reading is rated again."""
     from flows.performance.corrections import correct_reading
 
-    cfg = settings()
-    result = correct_reading(
-        cfg, ref=ref.upper(), kpi=kpi, period=period, value=value, reason=reason,
-        as_of=write_as_of(as_of, cfg), actor=actor(by, cfg),
-    )  # fmt: skip
-    if as_json:
-        print_json(result)
+    result = _change_reading(correct_reading, ref, kpi, period, reason, as_of, by, as_json, value=value)
+    if result is None:
         return
     if not result["changed"]:
         console.print(f"{result['contract']} {result['kpi']} {result['period']} already reads {result['value']}.")
@@ -150,6 +147,29 @@ def kpis_correct(
         f"{a['value']} ({_label(a['rating'])}).",
         markup=False,
     )
+
+
+def _change_reading(
+    change: Any,
+    ref: str,
+    kpi: str,
+    period: str,
+    reason: str,
+    as_of: str | None,
+    by: str | None,
+    as_json: bool,
+    **what: str,
+) -> dict[str, Any] | None:
+    """One reading changed by a flow (corrected or overridden); None once the JSON is printed."""
+    cfg = settings()
+    result: dict[str, Any] = change(
+        cfg, ref=ref.upper(), kpi=kpi, period=period, reason=reason,
+        as_of=write_as_of(as_of, cfg), actor=actor(by, cfg), **what,
+    )  # fmt: skip
+    if as_json:
+        print_json(result)
+        return None
+    return result
 
 
 def _label(rating: str | None) -> str:
@@ -197,8 +217,8 @@ def performance_portfolio(
 
 
 def performance_override(
-    ref: Annotated[str, typer.Argument(help="Contract reference.")],
-    kpi: Annotated[str, typer.Option(help="The KPI's name.")],
+    ref: REF,
+    kpi: KPI,
     period: Annotated[str, typer.Option(help="The reading's period.")],
     rating: Annotated[
         str,
@@ -215,13 +235,8 @@ def performance_override(
     """Rate a reading in place of the computed rating (or rate it Other), with a reason; an event."""
     from flows.performance.corrections import override_rating
 
-    cfg = settings()
-    result = override_rating(
-        cfg, ref=ref.upper(), kpi=kpi, period=period, rating=rating, reason=reason,
-        as_of=write_as_of(as_of, cfg), actor=actor(by, cfg),
-    )  # fmt: skip
-    if as_json:
-        print_json(result)
+    result = _change_reading(override_rating, ref, kpi, period, reason, as_of, by, as_json, rating=rating)
+    if result is None:
         return
     after = result["after"]
     shown = (
@@ -233,7 +248,7 @@ def performance_override(
 
 
 def performance_breach(
-    ref: Annotated[str, typer.Argument(help="Contract reference.")],
+    ref: REF,
     on: Annotated[str, typer.Option(help="When the breach happened (ISO date).")],
     reason: Annotated[str, typer.Option(help="What happened: for the record and the notice.")],
     kind: Annotated[
@@ -264,7 +279,7 @@ def performance_breach(
 
 
 def performance_chart(
-    ref: Annotated[str, typer.Argument(help="Contract reference.")],
+    ref: REF,
     output: Annotated[Path, typer.Option("-o", "--output", help="A folder: one .svg per KPI is written there.")],
     png: Annotated[bool, typer.Option(help="PNG instead of SVG.")] = False,
 ) -> None:
@@ -276,7 +291,7 @@ def performance_chart(
 
 
 def notices_prepare(
-    ref: Annotated[str, typer.Argument(help="Contract reference.")],
+    ref: REF,
     period: Annotated[str, typer.Option(help="The period assessed: 2025-04-01..2026-03-31, 2026, 2026-Q2 or 2026-04.")],
     as_of: AS_OF = None,
     by: BY = None,
@@ -305,7 +320,7 @@ def notices_prepare(
 
 
 def notices_publish(
-    ref: Annotated[str, typer.Argument(help="Contract reference.")],
+    ref: REF,
     on: Annotated[str, typer.Option(help="The day it was published (ISO date).")],
     reference: Annotated[str, typer.Option(help="The Find a Tender notice id.")],
     period: Annotated[str | None, typer.Option(help="Which UK9 notice (its period), if several are prepared.")] = None,

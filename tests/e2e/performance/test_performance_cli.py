@@ -128,3 +128,21 @@ def test_readings_notices_and_the_portfolio(contract: Cli, tmp_path: Path) -> No
     history = [e["action"] for e in cli.json("contracts", "show", "HF-2025-01")["history"]]
     assert {"KpiReadingsRecorded", "Uk9NoticePrepared", "Uk9NoticePublished", "BreachRecorded"} <= set(history)
     assert json.loads(json.dumps(prepared))["supplier"] == "Northbridge YP Trust"
+
+
+def test_a_reading_corrected_then_overridden_from_the_cli(contract: Cli, tmp_path: Path) -> None:
+    cli = contract
+    good = tmp_path / "readings.csv"
+    good.write_text(
+        "contract,kpi,period,value\nHF-2025-01,Tenancies sustained,2026-Q1,75\n",  # Requires improvement (70 to 80)
+        encoding="utf-8",
+    )
+    cli.ok("kpis", "import", str(good))
+    reading = ("HF-2025-01", "--kpi", "Tenancies sustained", "--period", "2026-Q1")
+    out = cli.ok("kpis", "correct", *reading, "--value", "86", "--reason", "typed 75 for 86")
+    assert "HF-2025-01 Tenancies sustained 2026-Q1: 75 (Requires improvement) -> 86 (Good)." in out
+    assert "already reads 86" in cli.ok("kpis", "correct", *reading, "--value", "86", "--reason", "again")
+    rated = cli.json("performance", "override", *reading, "--rating", "Other", "--reason", "data gap agreed")
+    assert (rated["after"]["override"], rated["after"]["rating"]) == ("other", "good")
+    out = cli.ok("performance", "override", *reading, "--rating", "computed", "--reason", "gap closed")
+    assert out.strip().endswith("2026-Q1: rated Good.")
