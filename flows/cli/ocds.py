@@ -89,20 +89,19 @@ def ocds_import(
             err_console.print(f"REFUSED {file}: ... and {len(problems) - SHOWN:,} more problems", markup=False)
     say = console.print
     say(f"Read {result.releases:,} release(s) from {result.files:,} file(s).", markup=False)
-    if result.projects_added:
-        say(f"Added {len(result.projects_added):,} project(s): {_names(result.projects_added)}.", markup=False)
-    if result.contracts_added:
-        say(f"Added {len(result.contracts_added):,} contract(s): {_names(result.contracts_added)}.", markup=False)
-    if result.varied:
-        say(f"Varied {len(result.varied):,} contract(s): {_names(result.varied)}.", markup=False)
-    if result.unchanged:
-        say(f"Already there, unchanged: {len(result.unchanged):,} process(es).", markup=False)
-    if result.skipped:
-        say(f"No contract made for {len(result.skipped):,} award(s): {_names(result.skipped)}.", markup=False)
-    if result.not_read:
-        say(f"Performance published but not read ({len(result.not_read):,}): {_names(result.not_read)}.", markup=False)
-    if result.refused_processes:
-        say(f"Refused {len(result.refused_processes):,} process(es) of files with problems.", markup=False)
+    lines = (  # each kind of outcome, said only when there is some: {n} is how many, {names} which
+        (result.projects_added, "Added {n} project(s): {names}."),
+        (result.contracts_added, "Added {n} contract(s): {names}."),
+        (result.varied, "Varied {n} contract(s): {names}."),
+        (result.unchanged, "Already there, unchanged: {n} process(es)."),
+        (result.skipped, "No contract made for {n} award(s): {names}."),
+        (result.not_read, "Performance published but not read ({n}): {names}."),
+        (result.refused_processes, "Refused {n} process(es) of files with problems."),
+    )
+    for items, line in lines:
+        if items:
+            names = _names(items) if "{names}" in line else ""
+            say(line.format(n=f"{len(items):,}", names=names), markup=False)
     if result.unmapped:
         say(f"Fields kept as they came but not mapped ({len(result.unmapped)}):", markup=False)
         for entry in data["unmapped_fields"]:
