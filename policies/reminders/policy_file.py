@@ -37,6 +37,13 @@ _SEND_TIME = dt.time(8, 0)
 _RETRY_MINUTES = (5, 15, 60, 240)
 # apprise reads a tag with any of these in it as several tags, and sends to a target that has any one of them.
 _BETWEEN_TAGS = re.compile(r"[\s,;\[\]]")
+# apprise reads these tags itself: "all" reaches every target, "always" is the tag of targets told of
+# everything, and "N:tag" asks for the targets of priority N only.
+_APPRISE_RESERVED = frozenset({"all", "always"})
+_APPRISE_RESERVED_WHY = (
+    "means something to apprise itself (all: every target; always: targets told of everything; "
+    "a colon: a priority), so it cannot name one role's recipients"
+)
 
 
 def parse_policy_text(text: str, source: str) -> tuple[dict[str, Any] | None, list[PolicyProblem]]:
@@ -131,6 +138,9 @@ def _build(merged: dict[str, dict[str, Any]], origin: dict[str, str], problems: 
                 f"recipients.{key}",
                 "must be one apprise tag (text, at most 60 characters, no spaces, commas, semicolons or brackets)",
             )
+            continue
+        if tag.lower() in _APPRISE_RESERVED or ":" in tag:
+            problem(f"recipients.{key}", f"{tag!r} {_APPRISE_RESERVED_WHY}")
             continue
         tags[role] = tag
 

@@ -269,3 +269,13 @@ def test_lead_times_falling_on_one_day_keep_the_order_they_were_written_in(writt
     )
     assert policy is not None, problems
     assert policy.ladders[KeyDateKind.BREAK_NOTICE_DEADLINE].leads == tuple(map(Lead.parse, written))
+
+
+@pytest.mark.parametrize("tag", ["all", "ALL", "always", "2:owners"])
+def test_a_recipient_tag_apprise_reads_itself_is_refused(tag: str) -> None:
+    # apprise sends a notify tagged "all" to every target it has (the finance team's too), treats "always" as the
+    # tag of targets told of everything, and reads "2:owners" as "targets tagged owners at priority 2 only".
+    assert refused(f'[recipients]\nowner = "{tag}"') == [
+        f"file1.toml: recipients.owner: '{tag}' means something to apprise itself (all: every target; always: "
+        "targets told of everything; a colon: a priority), so it cannot name one role's recipients"
+    ]
