@@ -15,6 +15,7 @@ but in the schema.
 
 from collections.abc import Mapping
 from functools import cache
+from itertools import accumulate
 from typing import Any
 
 MAPPED = frozenset(
@@ -69,8 +70,12 @@ def field_paths(value: Any, prefix: str = "") -> set[str]:
 @cache
 def is_mapped(path: str) -> bool:
     """Whether ``path`` is read by the import: it, or an object above it, is in MAPPED."""
-    parts = path.split(".")
-    return any(".".join(parts[:n]).removesuffix("[]") in MAPPED for n in range(1, len(parts) + 1))
+    return any(above.removesuffix("[]") in MAPPED for above in _prefixes(path))
+
+
+def _prefixes(path: str) -> list[str]:
+    """``path`` and every object above it, outermost first: ``a[].b.c`` gives ``a[]``, ``a[].b``, ``a[].b.c``."""
+    return list(accumulate(path.split("."), lambda above, key: f"{above}.{key}"))
 
 
 def schema_fields(schema: Mapping[str, Any]) -> tuple[frozenset[str], frozenset[str]]:
@@ -82,7 +87,7 @@ def schema_fields(schema: Mapping[str, Any]) -> tuple[frozenset[str], frozenset[
     def resolve(node: Mapping[str, Any]) -> Mapping[str, Any]:
         seen = 0
         while "$ref" in node and seen < 20:  # bounded: a reference chain is short
-            name = str(node["$ref"]).rsplit("/", 1)[-1]
+            name = str(node["$ref"]).rpartition("/")[2]
             node = definitions.get(name, {})
             seen += 1
         return node
@@ -119,7 +124,7 @@ def _types(node: Mapping[str, Any]) -> list[str]:
 @cache
 def outside_schema(path: str, known: frozenset[str], open_: frozenset[str]) -> bool:
     """Whether the release schema does not define ``path`` (nor leave an object above it open)."""
-    if path.rstrip("[]") in known or path in known:
+    # A schema path never ends in "[]" (it names a property), so a list of values is known by its own name.
+    if path.rstrip("[]") in known:
         return False
-    parts = path.split(".")
-    return not any(".".join(parts[:n]).rstrip("[]") in open_ for n in range(1, len(parts)))
+    return not any(above.rstrip("[]") in open_ for above in _prefixes(path)[:-1])

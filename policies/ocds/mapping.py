@@ -30,7 +30,7 @@ from policies.money import Money
 from policies.ocds.metrics import KpiFacts, NoticeFacts
 from policies.ocds.metrics_read import read_kpis, read_notices
 from policies.ocds.releases import amount_of, day_of, instant_of
-from policies.ocds.restoring import restored_terms, whole_months
+from policies.ocds.restoring import restored_terms, rough_months, whole_months
 
 REF_RE = re.compile(r"^[A-Z0-9][A-Z0-9\-_/.]{1,39}$")
 NOT_A_CONTRACT = frozenset({"cancelled", "unsuccessful"})
@@ -116,7 +116,7 @@ def read_process(compiled: Mapping[str, Any]) -> ProcessPlan:
     buyer = _names([buyer_ref], parties) if isinstance(buyer_ref, Mapping) else []
     if not buyer:
         roles = [(_text(p.get("name")), p.get("roles")) for p in _list(compiled.get("parties"))]
-        buyer = [name for name, r in roles if name and isinstance(r, list) and "buyer" in r][:1]
+        buyer = [name for name, r in roles if name and isinstance(r, list) and "buyer" in r]
     ocid = str(compiled["ocid"])
     title = _text(tender.get("title")) or _text(compiled.get("title")) or ocid
     contracts_by_award: dict[str, Mapping[str, Any]] = {}
@@ -237,7 +237,7 @@ def terms_of(plan: ContractPlan, ref: str) -> ContractTerms:
         return restored
     months = whole_months(plan.start, plan.end)
     published_end = None if months is not None else plan.end
-    initial = months or max(1, (plan.end.year - plan.start.year) * 12 + plan.end.month - plan.start.month)
+    initial = months or rough_months(plan.start, plan.end)
     extensions: tuple[ExtensionOption, ...] = ()
     published_max_extent = None
     if plan.max_extent is not None and plan.max_extent > plan.end:
@@ -245,7 +245,7 @@ def terms_of(plan: ContractPlan, ref: str) -> ContractTerms:
         option = whole_months(after, plan.max_extent)
         if option is None:
             published_max_extent = plan.max_extent
-            option = max(1, (plan.max_extent.year - after.year) * 12 + plan.max_extent.month - after.month)
+            option = rough_months(after, plan.max_extent)
         extensions = (ExtensionOption(option, EXTENSION_NOTICE),)
     return ContractTerms(
         ref=ref,

@@ -91,17 +91,20 @@ def metric_id(name: str) -> str:
     return "kpi-" + (re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "unnamed")
 
 
-def metric_ids(kpis: tuple[KpiFacts, ...]) -> list[str]:
-    """Each KPI's metric id, unique within the contract: names that slug alike ("% sustained", "Sustained") get
-    ``-2``, ``-3`` in the order given (the export gives them by name), since a compiled release merges by id."""
-    ids: list[str] = []
+def with_metric_ids(kpis: tuple[KpiFacts, ...]) -> list[tuple[KpiFacts, str]]:
+    """Each KPI with its metric id, unique within the contract: names that slug alike ("% sustained",
+    "Sustained") get ``-2``, ``-3`` in the order given (the export gives them by name), since a compiled release
+    merges by id."""
+    found: list[tuple[KpiFacts, str]] = []
+    ids: set[str] = set()
     for kpi in kpis:
         candidate, n = metric_id(kpi.name), 1
         while candidate in ids:  # bounded by the number of KPIs
             n += 1
             candidate = f"{metric_id(kpi.name)}-{n}"
-        ids.append(candidate)
-    return ids
+        ids.add(candidate)
+        found.append((kpi, candidate))
+    return found
 
 
 def _number(value: Decimal) -> int | Decimal:
@@ -121,7 +124,7 @@ def _day(day: dt.date) -> str:
 def agreed_metrics(kpis: tuple[KpiFacts, ...]) -> list[dict[str, Any]]:
     """Each KPI as an agreed metric with its target (and, as dimensions, its direction, frequency and bands)."""
     found = []
-    for kpi, identifier in zip(kpis, metric_ids(kpis), strict=True):
+    for kpi, identifier in with_metric_ids(kpis):
         dimensions = {
             "direction": kpi.direction,
             "frequency": kpi.frequency,
@@ -141,7 +144,7 @@ def classification(rating: str) -> dict[str, str]:
 def implementation_metrics(kpis: tuple[KpiFacts, ...]) -> list[dict[str, Any]]:
     """Each KPI with readings as a metric, one observation per reading, rated by ``measureClassification``."""
     found = []
-    for kpi, identifier in zip(kpis, metric_ids(kpis), strict=True):
+    for kpi, identifier in with_metric_ids(kpis):
         if not kpi.readings:
             continue
         observations = []

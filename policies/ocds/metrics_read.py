@@ -40,17 +40,14 @@ def _text(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def _quantity(observation: Mapping[str, Any]) -> tuple[Decimal | None, str | None]:
-    """The number an observation gives and its unit (``money`` for a value), or None."""
+def _quantity(observation: Mapping[str, Any]) -> tuple[Decimal | None, str]:
+    """The number an observation gives (or None) and its unit's name (``money`` for a value; "" if none)."""
     value = observation.get("value")
     if isinstance(value, Mapping):
         return amount_of(value.get("amount"))[0], "money"
     unit = observation.get("unit")
     name = _text(unit.get("name")) if isinstance(unit, Mapping) else ""
-    measure = observation.get("measure")
-    if isinstance(measure, str):
-        return None, name or None
-    return amount_of(measure)[0], name or None
+    return amount_of(observation.get("measure"))[0], name
 
 
 def _edge(dimensions: Mapping[str, Any], name: str) -> Decimal | None:
@@ -74,7 +71,7 @@ def read_kpis(contract: Mapping[str, Any]) -> tuple[tuple[KpiFacts, ...], tuple[
     for metric in _list(contract.get("agreedMetrics")):
         name = _text(metric.get("title"))
         targets = [o for o in _list(metric.get("observations")) if o.get("id") == "target"]
-        target, unit = _quantity(targets[0]) if targets else (None, None)
+        target, unit = _quantity(targets[0]) if targets else (None, "")
         dimensions = targets[0].get("dimensions") if targets else None
         dimensions = dimensions if isinstance(dimensions, Mapping) else {}
         direction = _text(dimensions.get("direction"))
@@ -97,7 +94,7 @@ def read_kpis(contract: Mapping[str, Any]) -> tuple[tuple[KpiFacts, ...], tuple[
             KpiFacts(
                 name=name[:120],
                 measure=_text(metric.get("description")) or name,
-                unit=str(unit),
+                unit=unit,
                 target=target,
                 direction=direction,
                 frequency=frequency if frequency in ("monthly", "quarterly") else "quarterly",
@@ -146,8 +143,10 @@ def read_notices(contract: Mapping[str, Any]) -> tuple[NoticeFacts, ...]:
 def _covers(description: str) -> tuple[dt.date, dt.date] | None:
     """The period a UK9 notice covers, as its description says it ("... from 2025-06-01 to 2026-05-31")."""
     match = COVERS.search(description)
+    if match is None:
+        return None
     try:
-        start, end = (dt.date.fromisoformat(match[1]), dt.date.fromisoformat(match[2])) if match else (None, None)
+        start, end = dt.date.fromisoformat(match[1]), dt.date.fromisoformat(match[2])
     except ValueError:
         return None
-    return (start, end) if start is not None and end is not None and start <= end else None
+    return (start, end) if start <= end else None

@@ -37,11 +37,10 @@ def day_of(value: Any) -> tuple[dt.date | None, str | None]:
 
 
 def instant_of(value: Any) -> dt.datetime | None:
-    """The instant a date-time names (UTC if it gives no offset), or None if it is absent or not one."""
+    """The instant a date-time names (every one gives its offset), or None if it is absent or not one."""
     if day_of(value)[1] is not None or value is None:
         return None
-    instant = dt.datetime.fromisoformat(str(value).upper().replace("Z", "+00:00"))
-    return instant if instant.tzinfo else instant.replace(tzinfo=dt.UTC)
+    return dt.datetime.fromisoformat(str(value).upper().replace("Z", "+00:00"))
 
 
 def amount_of(value: Any) -> tuple[Decimal | None, str | None]:

@@ -42,13 +42,27 @@ def rough_months(start: dt.date, end: dt.date) -> int:
 
 
 def _lead(end: dt.date, start: dt.date, due: dt.date | None, usual: int) -> int | None:
-    """The months before ``end`` that give ``due`` (clamped to the start), the usual one when it does."""
+    """The fewest months before ``end`` that give ``due`` (clamped to the start), the usual one when it does.
+
+    ``add_months`` keeps the month exact and only clamps the day, so the months are the months from ``due``'s
+    month to ``end``'s; or one more, where ``due`` is the start and that month's date falls after it."""
     if due is None:
         return None
-    for months in [usual, *range(0, 1201)]:  # bounded: a lead of up to a hundred years
-        if max(add_months(end, -months), start) == due:
-            return int(months)
+    between = (end.year - due.year) * 12 + end.month - due.month
+    for months in (usual, between, between + 1):
+        if months >= 0 and max(add_months(end, -months), start) == due:
+            return months
     return usual
+
+
+def _numbered(by_id: dict[str, dt.date], kind: str, first: int) -> list[dt.date]:
+    """The dates of ``kind:first``, ``kind:first+1``, ... up to the first number missing."""
+    found = []
+    for n in range(first, first + len(by_id)):  # bounded: each one is a different milestone
+        if f"{kind}:{n}" not in by_id:
+            break
+        found.append(by_id[f"{kind}:{n}"])
+    return found
 
 
 def restored_terms(
@@ -63,9 +77,7 @@ def restored_terms(
 ) -> ContractTerms | None:
     """The terms the milestones (id, due) describe; None when there are no ``term_end`` milestones."""
     by_id = dict(milestones)
-    ends: list[dt.date] = []
-    while f"term_end:{len(ends)}" in by_id and len(ends) <= 100:  # bounded: at most a hundred options
-        ends.append(by_id[f"term_end:{len(ends)}"])
+    ends = _numbered(by_id, "term_end", 0)
     if not ends:
         return None
     initial = whole_months(start, ends[0])
@@ -85,13 +97,10 @@ def restored_terms(
     ended_on = None if end in ends else end
     used = ends.index(end) if end in ends else sum(1 for e in ends[:-1] if e < end)
     breaks = []
-    k = 1
-    while f"break_date:{k}" in by_id and k <= 100:  # bounded
-        on = by_id[f"break_date:{k}"]
+    for k, on in enumerate(_numbered(by_id, "break_date", 1), start=1):
         deadline = by_id.get(f"break_notice_deadline:{k}", on)
         breaks.append(BreakClause(NoticePeriod((on - deadline).days, NoticeUnit.DAYS), Party.AUTHORITY, on=on))
-        k += 1
-    kinds = {key.split(":", 1)[0] for key in by_id}
+    kinds = {key.partition(":")[0] for key in by_id}
     reviews = ReviewSchedule(
         quarterly="quarterly_monitoring" in kinds,
         annual="annual_review" in kinds,

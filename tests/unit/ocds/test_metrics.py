@@ -164,3 +164,15 @@ def test_any_kpis_survive_being_written_and_read_back(kpis: tuple[KpiFacts, ...]
         "implementation": {"metrics": implementation_metrics(kpis)}
     }), parse_float=Decimal)  # fmt: skip
     assert read_kpis(contract) == (kpis, ())
+
+
+def test_whole_numbers_are_written_as_integers_up_to_what_a_json_double_holds_exactly() -> None:
+    # 2**53 - 1 = 9,007,199,254,740,991 is the largest integer every JSON reader holds exactly: an integer;
+    # from 2**53 a reader using doubles may round it, so it stays a Decimal (written digit for digit).
+    def target(amount: Decimal) -> object:
+        [metric] = agreed_metrics((dataclasses.replace(SAVINGS, target=amount),))
+        return metric["observations"][0]["value"]["amount"]
+
+    assert target(Decimal(2**53 - 1)) == 2**53 - 1 and isinstance(target(Decimal(2**53 - 1)), int)
+    assert isinstance(target(Decimal(2**53)), Decimal)
+    assert isinstance(target(Decimal("25000.50")), Decimal)
