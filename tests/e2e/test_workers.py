@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -46,12 +47,13 @@ def server(postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory) -
         yield api
 
 
-def start_worker(cli: Cli, api: str, log: Path, name: str) -> "subprocess.Popen[bytes]":
+def start_worker(cli: Cli, api: str, log: Path, name: str, limit: int | None = None) -> "subprocess.Popen[bytes]":
     env = {**cli.env, "PREFECT_API_URL": api, "PYTHONPATH": str(ROOT), "PREFECT_HOME": str(log.parent / name),
            "DO_NOT_TRACK": "1", "PREFECT_WORKER_QUERY_SECONDS": "1"}  # fmt: skip
     prefect = str(Path(sys.executable).with_name("prefect"))
+    command = [prefect, "worker", "start", "--pool", "commissioning", "--type", "process", "--name", name]
     return subprocess.Popen(
-        [prefect, "worker", "start", "--pool", "commissioning", "--type", "process", "--name", name],
+        command + (["--limit", str(limit)] if limit else []),
         env=env,
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
@@ -72,16 +74,20 @@ def start_run(api: str, flow: str, deployment: str, parameters: dict[str, object
 
 def run_deployment(
     api: str, flow: str, deployment: str, parameters: dict[str, object] | None = None, timeout: float = 240
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """Start a run of ``flow/deployment`` and wait (bounded) for a final state."""
-    run_id = start_run(api, flow, deployment, parameters)
+    return wait_for_final(api, start_run(api, flow, deployment, parameters), timeout=timeout)
+
+
+def wait_for_final(api: str, run_id: str, *, timeout: float = 240) -> dict[str, Any]:
+    """The flow run once it is in a final state (polled, bounded)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        run: dict[str, object] = httpx.get(f"{api}/flow_runs/{run_id}", timeout=10).json()
+        run: dict[str, Any] = httpx.get(f"{api}/flow_runs/{run_id}", timeout=10).json()
         if run["state_type"] in FINAL:
             return run
         time.sleep(1)
-    raise AssertionError(f"flow run {run_id} of {flow}/{deployment} did not finish within {timeout:.0f} s")
+    raise AssertionError(f"flow run {run_id} did not reach a final state within {timeout:.0f} s")
 
 
 def test_the_sweep_deployment_on_two_workers_delivers_every_due_reminder_once(
@@ -208,6 +214,13 @@ def test_a_worker_killed_during_a_claims_import_keeps_nothing_and_the_rerun_is_a
                 break
         time.sleep(0.5)
     assert imports_kept(url) == (0, 0, 0)
+    # Nothing is left to report the run's end, so its heartbeats stop: the automation `commission deploy`
+    # made marks it Crashed once it has been silent for 90 s (flows/common/deployments.py).
+    crashed = wait_for_final(server, run_id, timeout=300)
+    assert (crashed["state_type"], crashed["state"]["message"]) == (
+        "CRASHED",
+        "No heartbeat for 90 s: its worker or machine stopped.",
+    )
 
     again = start_worker(cli, server, tmp_path / "worker-again.log", "worker-again")
     try:
@@ -221,3 +234,87 @@ def test_a_worker_killed_during_a_claims_import_keeps_nothing_and_the_rerun_is_a
     clean.ok("claims", "import", str(claims))
     assert imports_kept(url) == imports_kept(clean_url) and imports_kept(url)[0] > 0
     assert stored_claims(url) == stored_claims(clean_url)
+
+
+TWENTY = [f"FCF-2025-{n:02d}" for n in range(1, 21)]
+DEPLOYED = {"COMMISSIONING_RUN_MODE": "deployments"}
+
+
+def twenty_contracts(cli: Cli, tmp_path: Path) -> Path:
+    """FCF-2025-01 to -20, each on its own copy of the Fair Chance Fund card with P-001 to P-003 (P-003 too old
+    at referral), set up in this process; returns their claims file, the five claims of test_pbr_cli for each."""
+    import datetime as dt
+
+    from flows.common.settings import load_settings
+    from flows.pbr.participants import import_participants
+    from flows.pbr.ratecards import import_rate_card
+    from tests.e2e.pbr.test_pbr_cli import CLAIMS, PARTICIPANTS
+    from tests.integration.pbr.test_pbr_imports import add_contract, variant
+    from tests.support.builders import fcf_contract
+
+    settings = load_settings(cli.env)
+    fcf_contract(settings)
+    for ref in TWENTY[1:]:
+        add_contract(settings, ref, value="1500000")  # worth the card's £1.5m contract cap
+        card = variant(tmp_path, f"{ref}.yaml", ("contract: FCF-2025-01", f"contract: {ref}"))
+        import_rate_card(settings, card, as_of=dt.datetime(2025, 9, 1, tzinfo=dt.UTC), actor="set-up")
+
+    def every_contract(text: str) -> str:
+        header, *rows = text.splitlines()
+        return "\n".join([header, *(r.replace("FCF-2025-01", ref) for ref in TWENTY for r in rows)]) + "\n"
+
+    (tmp_path / "people.csv").write_text(every_contract(PARTICIPANTS), encoding="utf-8")
+    import_participants(settings, tmp_path / "people.csv", as_of=dt.datetime(2026, 1, 2, tzinfo=dt.UTC), actor="a")
+    (tmp_path / "claims.csv").write_text(every_contract(CLAIMS), encoding="utf-8")
+    return tmp_path / "claims.csv"
+
+
+def test_long_work_goes_to_the_workers_and_twenty_payment_runs_submitted_at_once_each_run_once(
+    postgres_server_url: str, server: str, tmp_path: Path
+) -> None:
+    import datetime as dt
+    from decimal import Decimal
+
+    from flows.approvals.service import list_proposals
+    from flows.common.settings import load_settings
+    from flows.pbr.reconcile import reconcile
+    from tests.support.approvals import approved
+
+    url = create_pg_database(postgres_server_url, "commissioning_runs")
+    cli = Cli(tmp_path / "data", COMMISSIONING_DATABASE_URL=url, PREFECT_API_URL=server)
+    cli.ok("init")
+    cli.env["COMMISSIONING_TOKEN"] = finance_tokens(cli)[0]  # Asha proposes; PostgreSQL refuses the unnamed
+    claims = twenty_contracts(cli, tmp_path)
+    cli.ok("deploy", "--source", str(ROOT))
+    workers = [start_worker(cli, server, tmp_path / f"worker-{n}.log", f"runs-{n}", limit=2) for n in (1, 2)]
+    try:
+        # The CLI submits the import to the workers and says the flow run's id and state.
+        said = cli.ok("claims", "import", str(claims), **DEPLOYED)
+        assert re.fullmatch(r"Flow run [0-9a-f-]{36} of import-claims/import-claims on the Prefect server: "
+                            r"Completed\.\n", said), said  # fmt: skip
+        # A refusal in the flow is said in the flow's words, as in-process; bad input is refused before any run.
+        refused = cli.fails("reconcile", "--contract", "NOPE-1", **DEPLOYED)
+        assert refused == "error: no contract with reference 'NOPE-1'", refused
+        # 20 payment runs, one per contract, all queued through Prefect's API before a worker takes one.
+        runs = [start_run(server, "payment-run", "payment-run", {"contract": ref, "period": "2026-Q1",
+                          "as_of": "2026-04-02T09:00:00+00:00", "actor": "asha"}) for ref in TWENTY]  # fmt: skip
+        ended = [wait_for_final(server, run_id, timeout=600) for run_id in runs]
+        assert [r["state_type"] for r in ended] == ["COMPLETED"] * 20, _logs(tmp_path)
+        again = cli.ok("reconcile", "--contract", "FCF-2025-07", **DEPLOYED)
+        assert again.endswith("on the Prefect server: Completed.\n"), again
+    finally:
+        for worker in workers:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait(timeout=30)
+
+    settings = load_settings(cli.env)
+    pending = list_proposals(settings, status="pending")
+    assert sorted(p["contract"] for p in pending) == TWENTY  # one proposal per contract, none twice
+    for proposal in pending:  # Ben, a second finance user, approves each
+        approved(settings, proposal, as_of=dt.datetime(2026, 4, 3, 9, 0, tzinfo=dt.UTC))
+    # Each contract's Q1: C-1 entry £500 + C-3 entry £500 + C-2 level 2 £3,500 = £4,500 paid (C-4 has no
+    # accommodation entry before it, C-5's participant was too old): one run, nothing outstanding.
+    for ref in TWENTY:
+        books = reconcile(settings, ref)
+        assert (books.totals["paid"], books.totals["outstanding"], len(books.timeline)) == ("4500.00", "0.00", 1), ref
+    assert sum(Decimal(reconcile(settings, ref).totals["paid"]) for ref in TWENTY) == Decimal("90000.00")
