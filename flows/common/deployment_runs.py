@@ -104,9 +104,9 @@ def outcome(run_id: str, deployment: str, state: Any) -> dict[str, Any]:
 
 def sentence(result: dict[str, Any]) -> str:
     """One line for a submitted run: its id and where it got to."""
-    still = "" if result["state"] in FINAL else f" (still {result['state_name']}: follow it on the Prefect server)"
+    still = "" if result["state"] in FINAL else "; it goes on after the wait: follow it on the Prefect server"
     run, deployment, state = result["flow_run"], result["deployment"], result["state_name"]
-    return f"Flow run {run} of {deployment} on the Prefect server: {state}.{still}"
+    return f"Flow run {run} of {deployment} on the Prefect server: {state}{still}."
 
 
 def refused_in_deployment(result: dict[str, Any]) -> Any:

@@ -318,3 +318,74 @@ def test_long_work_goes_to_the_workers_and_twenty_payment_runs_submitted_at_once
         books = reconcile(settings, ref)
         assert (books.totals["paid"], books.totals["outstanding"], len(books.timeline)) == ("4500.00", "0.00", 1), ref
     assert sum(Decimal(reconcile(settings, ref).totals["paid"]) for ref in TWENTY) == Decimal("90000.00")
+
+
+def test_two_web_processes_on_one_database_share_sign_ins_csrf_and_one_approval_wins(
+    postgres_server_url: str, server: str, tmp_path: Path
+) -> None:
+    """Two `serve --no-scheduler` processes, as two hosts behind a balancer: each its own data dir, the same
+    PostgreSQL and the same COMMISSIONING_WEB_SECRET_KEY (the Prefect server named, so neither starts its own)."""
+    import datetime as dt
+    import threading
+
+    from flows.accounts.tokens import create_token
+    from flows.accounts.users import add_user
+    from flows.approvals.service import list_proposals
+    from flows.common.settings import load_settings
+    from flows.pbr.ratecards import propose_rate_card
+    from tests.e2e.pbr.test_pbr_cli import CARD
+    from tests.e2e.serving import Serve
+    from tests.support.builders import fcf_contract
+    from tests.support.web import csrf_of, sign_in
+
+    url = create_pg_database(postgres_server_url, "commissioning_web")
+    shared = {"COMMISSIONING_DATABASE_URL": url, "PREFECT_API_URL": server, "COMMISSIONING_WEB_SECRET_KEY": "k" * 64}
+    host_a, host_b = Cli(tmp_path / "host-a", **shared), Cli(tmp_path / "host-b", **shared)
+    host_a.ok("init")
+    _, ben = finance_tokens(host_a)  # Asha and Ben, finance
+    settings = load_settings(host_a.env)
+    add_user(settings, username="fran", display_name="Fran", roles=["finance"], password="correct horse battery",
+             organisation=None, actor="e2e")  # fmt: skip
+    fran = create_token(settings, username="fran", purpose="api", name="e2e", actor="e2e")[0]
+    fcf_contract(settings, card=None)
+    proposed = propose_rate_card(settings, CARD, as_of=dt.datetime(2025, 9, 1, tzinfo=dt.UTC), actor="asha")
+    proposal = proposed["proposal"]["id"]
+
+    serves = [Serve(cli, tmp_path / f"{cli.data_dir.name}.log", "--no-scheduler", "--host", "127.0.0.1",
+                    "--port", "0") for cli in (host_a, host_b)]  # fmt: skip
+    try:
+        a, b = (s.ready() and s.web_url() for s in serves)
+        with httpx.Client(base_url=a) as on_a, httpx.Client(base_url=b) as on_b:
+            assert sign_in(on_a, "asha", "correct horse battery").status_code == 303
+            on_b.cookies = on_a.cookies  # the balancer sends her next request to the other host
+            page = on_b.get("/approvals", follow_redirects=False)
+            assert page.status_code == 200 and f"/approvals/{proposal}" in page.text  # signed in on B too
+            token = csrf_of(on_a.get("/approvals").text)  # a form served by A, posted to B
+            forged = on_b.post("/sign-out", data={"csrf_token": "not-" + token}, follow_redirects=False)
+            assert forged.status_code == 403
+            signed_out = on_b.post("/sign-out", data={"csrf_token": token}, follow_redirects=False)
+            assert (signed_out.status_code, signed_out.headers["location"]) == (303, "/sign-in")
+
+        # Ben on A and Fran on B approve the one proposal at the same moment: exactly one approval takes effect.
+        start, answers = threading.Barrier(2), {}
+
+        def approve(name: str, base: str, token: str) -> None:
+            start.wait(timeout=30)
+            answers[name] = httpx.post(f"{base}/api/v1/approvals/{proposal}/approve",
+                                       headers={"Authorization": f"Bearer {token}"}, timeout=60)  # fmt: skip
+
+        both = [threading.Thread(target=approve, args=args) for args in (("ben", a, ben), ("fran", b, fran))]
+        for thread in both:
+            thread.start()
+        for thread in both:
+            thread.join(timeout=90)
+    finally:
+        for s in serves:
+            s.stop()
+    codes = sorted(r.status_code for r in answers.values())
+    assert codes[0] == 200 and codes[1] != 200, {n: r.text for n, r in answers.items()}
+    [winner] = [n for n, r in answers.items() if r.status_code == 200]
+    [loser] = [r for r in answers.values() if r.status_code != 200]
+    assert f"proposal {proposal} cannot be approved by" in loser.json()["detail"], loser.text
+    [done] = list_proposals(settings, status="approved")
+    assert (done["id"], [a["by"] for a in done["approved_by"]]) == (proposal, [winner])
