@@ -77,6 +77,36 @@ def deploy_all(settings: Settings, *, source: Path, pool: str) -> list[str]:
         deployment.apply(work_pool_name=pool)
         when = "; ".join(f"{s['cron']} {s.get('timezone', 'UTC')}" for s in item.get("schedules") or []) or "on demand"
         lines.append(f"Deployment {flow.name}/{item['name']} on pool {pool}: {when}.")
+    return lines + _contract_schedules(settings, source=source, pool=pool)
+
+
+def _contract_schedules(settings: Settings, *, source: Path, pool: str) -> list[str]:
+    """A deployment per contract in payment-runs.toml, scheduled on its next run days (flows/pbr/run_schedules.py)."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from prefect import Flow
+    from prefect.schedules import RRule
+
+    from flows.pbr.run_schedules import RUN_TIME, planned_runs, read_run_schedules, rrule_of
+
+    lines = []
+    today = dt.datetime.now(ZoneInfo(settings.timezone)).date()
+    for ref, schedule in sorted(read_run_schedules(settings).items()):
+        days = planned_runs(settings, ref, schedule, after=today)
+        flow: Any = Flow.from_source(source=str(source), entrypoint="flows/pbr/pbr_flows.py:scheduled_payment_run_flow")
+        flow.to_deployment(
+            name=f"payment-run-{ref}",
+            schedules=[RRule(rrule_of(days), timezone=settings.timezone)],
+            parameters={"contract": ref},
+            description=f"{ref}'s payment runs: {schedule.frequency.value}, working day {schedule.working_day}",
+            job_variables={"env": {"PREFECT_FLOWS_HEARTBEAT_FREQUENCY": str(HEARTBEAT_SECONDS)}},
+        ).apply(work_pool_name=pool)
+        shown = ", ".join(f"{r.day.isoformat()} ({r.period.label})" for r in days[:3])
+        lines.append(
+            f"Deployment {flow.name}/payment-run-{ref} on pool {pool}: {shown} and {len(days) - 3} more, "
+            f"at {RUN_TIME:%H:%M} {settings.timezone}."
+        )
     return lines
 
 

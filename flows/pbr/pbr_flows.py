@@ -83,6 +83,27 @@ def payment_run_flow(contract: str, period: str, as_of: str, actor: str) -> dict
     return result
 
 
+@task(name="propose-scheduled-run")
+def scheduled_pay_task(contract: str) -> dict[str, Any]:
+    from flows.pbr.run_schedules import scheduled_payment_run
+
+    now = dt.datetime.now(dt.UTC)  # read once, at the edge of the run: the schedule starts it with no inputs
+    return _refusable(lambda: scheduled_payment_run(load_settings(), contract, now=now))
+
+
+@flow(name="scheduled-payment-run")
+def scheduled_payment_run_flow(contract: str) -> dict[str, Any]:
+    """On a contract's run day (payment-runs.toml, planned by `commission deploy`): propose paying the period
+    that ended before today; a second finance user approves it."""
+    result = scheduled_pay_task(contract)
+    if "refused" in result:
+        return refused_in_deployment(result)  # type: ignore[no-any-return]
+    if result["proposal"] is not None:
+        p = result["proposal"]
+        get_run_logger().info("%s %s: proposal %s would pay %s", contract, p["period"], p["id"], p["amount"])
+    return result
+
+
 @task(name="sample-and-recover")
 def sample_task(
     contract: str, period: str, size: int, seed: int, results: str | None, as_of: str, actor: str, reason: str | None
