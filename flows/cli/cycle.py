@@ -81,7 +81,7 @@ def _demo_reminders(cfg: Settings) -> None:
         console.print("Reminders: not swept by the demo, which never sends to the targets in your apprise config.")
         return
     console.print(f"Reminders due as of {DEMO_REMINDERS_AS_OF} (no apprise config, so to the console):", markup=False)
-    summarise(run_reminder_flow(cfg, as_json=False, as_of=as_of_instant(DEMO_REMINDERS_AS_OF, cfg)))
+    summarise(run_reminder_flow(cfg, as_json=False, here=True, as_of=as_of_instant(DEMO_REMINDERS_AS_OF, cfg)))
 
 
 def _demo_payments(cfg: Settings) -> None:

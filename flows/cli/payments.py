@@ -212,7 +212,8 @@ def reconcile_command(
         if destination is not None:
             check_destination(destination)
     cfg = settings()
-    result = run_flow(cfg, "reconcile", as_json=as_json, contract=contract)
+    exports = any(d is not None for d in (csv, xlsx, chart))  # written from the result: run here to have it
+    result = run_flow(cfg, "reconcile", as_json=as_json, here=exports, contract=contract)
     report = Reconciliation(**result)
     generated = as_of_instant(None, cfg).astimezone(ZoneInfo(cfg.timezone))
     workbook = partial(export_xlsx, generated=generated, actor=author(by, cfg))

@@ -42,15 +42,30 @@ def register(app: typer.Typer) -> None:
 
 
 def run_flow(cfg: Any, name: str, *, as_json: bool, **kwargs: Any) -> dict[str, Any]:
+    """The flow's result; a run submitted to the Prefect server's workers (COMMISSIONING_RUN_MODE=deployments)
+    is said here, its id and state, and the command ends."""
     from flows.common.runtime import start_prefect
 
     start_prefect(cfg)
     from flows.pbr.pbr_flows import run
 
     if not as_json:
-        return run(name, **kwargs)
-    with contextlib.redirect_stdout(sys.stderr):
-        return run(name, **kwargs)
+        result = run(name, **kwargs)
+    else:
+        with contextlib.redirect_stdout(sys.stderr):
+            result = run(name, **kwargs)
+    said_submitted(result, as_json=as_json)
+    return result
+
+
+def said_submitted(result: dict[str, Any], *, as_json: bool) -> None:
+    """A deployment run's id and state, then the end of the command; nothing for a run made here."""
+    if "flow_run" not in result:
+        return
+    from flows.common.deployment_runs import sentence
+
+    print_json(result) if as_json else console.print(sentence(result), markup=False)
+    raise typer.Exit(0)
 
 
 def readable(path: Path) -> None:
@@ -199,9 +214,8 @@ def claims_import(
     # flow uses: a bad file is refused in a moment, every problem named (and written to --report); a good one
     # is read again by the flow.
     check_claims(cfg, file, report=report)
-    result = run_flow(
-        cfg, "import-claims", as_json=as_json, path=str(file.resolve()), as_of=when.isoformat(), actor=actor(by, cfg)
-    )
+    result = run_flow(cfg, "import-claims", as_json=as_json, here=report is not None,  # --report needs its rows
+                      path=str(file.resolve()), as_of=when.isoformat(), actor=actor(by, cfg))  # fmt: skip
     if report is not None:
         from flows.pbr.exports import write_csv
 

@@ -36,12 +36,16 @@ def register(app: typer.Typer) -> None:
 
 
 def run_reminder_flow(cfg: Settings, *, as_json: bool, **kwargs: Any) -> dict[str, Any]:
+    from flows.cli.pbr import said_submitted
     from flows.reminders.run import run_reminder_flow as run
 
     if not as_json:
-        return run(cfg, **kwargs)
-    with contextlib.redirect_stdout(sys.stderr):  # console reminders must not break the JSON on stdout
-        return run(cfg, **kwargs)
+        result = run(cfg, **kwargs)
+    else:
+        with contextlib.redirect_stdout(sys.stderr):  # console reminders must not break the JSON on stdout
+            result = run(cfg, **kwargs)
+    said_submitted(result, as_json=as_json)
+    return result
 
 
 def summarise(result: dict[str, Any]) -> None:

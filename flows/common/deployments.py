@@ -21,6 +21,12 @@ from flows.common.settings import Settings
 
 MANIFEST = "prefect.yaml"
 POOL_TYPE = "process"
+# A flow run whose machine dies stays Running on the server: nothing is left to say otherwise. So each run
+# sends a heartbeat every HEARTBEAT_SECONDS (Prefect's minimum is 30), and an automation marks a run that has
+# been silent for SILENT_SECONDS Crashed: Prefect's documented zombie detection ("Detect zombie flows").
+HEARTBEAT_SECONDS = 30
+SILENT_SECONDS = 90
+ZOMBIES = "commissioning: mark silent flow runs crashed"
 
 
 def read_manifest(source: Path) -> list[dict[str, Any]]:
@@ -55,7 +61,7 @@ def deploy_all(settings: Settings, *, source: Path, pool: str) -> list[str]:
     from prefect import Flow
     from prefect.schedules import Cron
 
-    lines = [_ensure_pool(pool)]
+    lines = [_ensure_pool(pool), _ensure_zombie_automation()]
     for item in manifest:
         schedules = [Cron(s["cron"], timezone=s.get("timezone", "UTC")) for s in item.get("schedules") or []]
         flow: Any = Flow.from_source(source=str(source), entrypoint=item["entrypoint"])
@@ -66,10 +72,41 @@ def deploy_all(settings: Settings, *, source: Path, pool: str) -> list[str]:
             schedules=schedules,
             parameters=item.get("parameters") or {},
             description=item.get("description"),
+            job_variables={"env": {"PREFECT_FLOWS_HEARTBEAT_FREQUENCY": str(HEARTBEAT_SECONDS)}},
         )
         deployment.apply(work_pool_name=pool)
         when = "; ".join(f"{s['cron']} {s.get('timezone', 'UTC')}" for s in item.get("schedules") or []) or "on demand"
         lines.append(f"Deployment {flow.name}/{item['name']} on pool {pool}: {when}.")
+    return lines + _contract_schedules(settings, source=source, pool=pool)
+
+
+def _contract_schedules(settings: Settings, *, source: Path, pool: str) -> list[str]:
+    """A deployment per contract in payment-runs.toml, scheduled on its next run days (flows/pbr/run_schedules.py)."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from prefect import Flow
+    from prefect.schedules import RRule
+
+    from flows.pbr.run_schedules import RUN_TIME, planned_runs, read_run_schedules, rrule_of
+
+    lines = []
+    today = dt.datetime.now(ZoneInfo(settings.timezone)).date()
+    for ref, schedule in sorted(read_run_schedules(settings).items()):
+        days = planned_runs(settings, ref, schedule, after=today)
+        flow: Any = Flow.from_source(source=str(source), entrypoint="flows/pbr/pbr_flows.py:scheduled_payment_run_flow")
+        flow.to_deployment(
+            name=f"payment-run-{ref}",
+            schedules=[RRule(rrule_of(days), timezone=settings.timezone)],
+            parameters={"contract": ref},
+            description=f"{ref}'s payment runs: {schedule.frequency.value}, working day {schedule.working_day}",
+            job_variables={"env": {"PREFECT_FLOWS_HEARTBEAT_FREQUENCY": str(HEARTBEAT_SECONDS)}},
+        ).apply(work_pool_name=pool)
+        shown = ", ".join(f"{r.day.isoformat()} ({r.period.label})" for r in days[:3])
+        lines.append(
+            f"Deployment {flow.name}/payment-run-{ref} on pool {pool}: {shown} and {len(days) - 3} more, "
+            f"at {RUN_TIME:%H:%M} {settings.timezone}."
+        )
     return lines
 
 
@@ -87,3 +124,42 @@ def _ensure_pool(pool: str) -> str:
     if existing.type != POOL_TYPE:
         raise UserError(f"work pool {pool} exists but is a {existing.type} pool; use a {POOL_TYPE} pool (--pool)")
     return f"Work pool {pool} ({POOL_TYPE}) already there."
+
+
+def _ensure_zombie_automation() -> str:
+    """The automation that marks a flow run Crashed once its heartbeats stop (a worker killed, a machine lost)."""
+    from datetime import timedelta
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.objects import StateType
+    from prefect.events.actions import ChangeFlowRunState
+    from prefect.events.schemas.automations import AutomationCore, EventTrigger, Posture
+    from prefect.events.schemas.events import ResourceSpecification
+
+    with get_client(sync_client=True) as client:
+        if client.read_automations_by_name(name=ZOMBIES):
+            return f"Automation '{ZOMBIES}' already there."
+    ended = {f"prefect.flow-run.{s}" for s in ("Completed", "Failed", "Cancelled", "Crashed")}
+    automation = AutomationCore(
+        name=ZOMBIES,
+        trigger=EventTrigger(
+            after={"prefect.flow-run.heartbeat"},
+            expect={"prefect.flow-run.heartbeat", *ended},
+            match=ResourceSpecification({"prefect.resource.id": ["prefect.flow-run.*"]}),
+            for_each={"prefect.resource.id"},
+            posture=Posture.Proactive,
+            threshold=1,
+            within=timedelta(seconds=SILENT_SECONDS),
+        ),
+        actions=[
+            ChangeFlowRunState(
+                name=None,
+                state=StateType.CRASHED,
+                message=f"No heartbeat for {SILENT_SECONDS} s: its worker or machine stopped.",
+                force=False,
+            )
+        ],
+    )
+    with get_client(sync_client=True) as client:
+        client.create_automation(automation)
+    return f"Automation '{ZOMBIES}' created: a flow run silent for {SILENT_SECONDS} s is marked Crashed."

@@ -23,9 +23,13 @@ def build_payment_by_results(settings: Settings) -> dict[str, Any]:
     Idempotent like the rest of the demo: each import and run happens once.
     The claims import and the runs go through the Prefect flows (call after ``configure_prefect``).
     """
+    from functools import partial
+
     from flows.contracts.detail import contract_detail
+    from flows.pbr import pbr_flows
     from flows.pbr.participants import import_participants
-    from flows.pbr.pbr_flows import run
+
+    run = partial(pbr_flows.run, here=True)  # the demo's own data dir, whatever the run mode
     from flows.pbr.ratecards import import_rate_card
 
     when = demo_instant("2025-09-15")

@@ -14,6 +14,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 
+from flows.common.deployment_runs import DEPLOYMENTS, refused_in_deployment, run_mode, submit
 from flows.common.errors import UserError
 from flows.common.failures import failure_line
 from flows.common.prefect_runs import local_run_settings
@@ -50,7 +51,7 @@ def import_claims_flow(path: str, as_of: str, actor: str) -> dict[str, Any]:
     """Validate a claims file against the rate card and store every claim with its verdict, or nothing."""
     result = claims_task(path, as_of, actor)
     if "refused" in result:
-        return result
+        return refused_in_deployment(result)  # type: ignore[no-any-return]
     get_run_logger().info(
         "%d row(s): %d accepted, %d partly, %d rejected, %d unchanged",
         result["rows"],
@@ -75,10 +76,31 @@ def payment_run_flow(contract: str, period: str, as_of: str, actor: str) -> dict
     """Propose paying a contract's period in arrears (its preview and DRAFT schedules); approval pays it."""
     result = pay_task(contract, period, as_of, actor)
     if "refused" in result:
-        return result
+        return refused_in_deployment(result)  # type: ignore[no-any-return]
     if result["proposal"] is not None:
         p = result["proposal"]
         get_run_logger().info("%s %s: proposal %s would pay %s", contract, period, p["id"], p["amount"])
+    return result
+
+
+@task(name="propose-scheduled-run")
+def scheduled_pay_task(contract: str) -> dict[str, Any]:
+    from flows.pbr.run_schedules import scheduled_payment_run
+
+    now = dt.datetime.now(dt.UTC)  # read once, at the edge of the run: the schedule starts it with no inputs
+    return _refusable(lambda: scheduled_payment_run(load_settings(), contract, now=now))
+
+
+@flow(name="scheduled-payment-run")
+def scheduled_payment_run_flow(contract: str) -> dict[str, Any]:
+    """On a contract's run day (payment-runs.toml, planned by `commission deploy`): propose paying the period
+    that ended before today; a second finance user approves it."""
+    result = scheduled_pay_task(contract)
+    if "refused" in result:
+        return refused_in_deployment(result)  # type: ignore[no-any-return]
+    if result["proposal"] is not None:
+        p = result["proposal"]
+        get_run_logger().info("%s %s: proposal %s would pay %s", contract, p["period"], p["id"], p["amount"])
     return result
 
 
@@ -115,7 +137,7 @@ def sample_validation_flow(
     reason: str | None = None,
 ) -> dict[str, Any]:
     """Draw a seeded sample of a run's paid claims, record checks, and raise the extrapolated recovery."""
-    return sample_task(contract, period, size, seed, results, as_of, actor, reason)
+    return refused_in_deployment(sample_task(contract, period, size, seed, results, as_of, actor, reason))  # type: ignore[no-any-return]
 
 
 @task(name="reconcile-contract")
@@ -128,11 +150,17 @@ def reconcile_task(contract: str) -> dict[str, Any]:
 @flow(name="reconcile")
 def reconcile_flow(contract: str) -> dict[str, Any]:
     """Claimed, accepted, rejected by reason, capped, paid, clawed back, outstanding and headroom."""
-    return reconcile_task(contract)
+    return refused_in_deployment(reconcile_task(contract))  # type: ignore[no-any-return]
 
 
-def run(flow_name: str, **kwargs: Any) -> dict[str, Any]:
-    """Run one of these flows on the Prefect engine; a refusal becomes a UserError again."""
+def run(flow_name: str, *, progress: Any = None, here: bool = False, **kwargs: Any) -> dict[str, Any]:
+    """Run one of these flows on the Prefect engine; a refusal becomes a UserError again.
+
+    With COMMISSIONING_RUN_MODE=deployments (and not ``here``, which the demo asks for), the run is submitted
+    to the Prefect server's workers instead: the result is then the flow run's id and state
+    (flows/common/deployment_runs.py), each deployment named as its flow in prefect.yaml."""
+    if not here and run_mode() == DEPLOYMENTS:
+        return submit(f"{flow_name}/{flow_name}", kwargs, progress=progress or (lambda stage: None))
     flows: dict[str, Any] = {
         "import-claims": import_claims_flow,
         "payment-run": payment_run_flow,

@@ -41,7 +41,7 @@ def import_contract_claims(
     start_prefect(settings)
     from flows.pbr.pbr_flows import run
 
-    return run("import-claims", path=str(path.resolve()), as_of=as_of.isoformat(), actor=actor)
+    return run("import-claims", progress=progress, path=str(path.resolve()), as_of=as_of.isoformat(), actor=actor)
 
 
 def pay_period(settings: Settings, *, contract: str, period: str, as_of: dt.datetime, actor: str) -> dict[str, Any]:

@@ -10,8 +10,13 @@ from typing import Any
 from flows.common.settings import Settings
 
 
-def run_reminder_flow(settings: Settings, **kwargs: Any) -> dict[str, Any]:
-    """Refuse a bad reminder policy or apprise file before Prefect starts, then run the sweep-reminders flow."""
+def run_reminder_flow(settings: Settings, *, here: bool = False, **kwargs: Any) -> dict[str, Any]:
+    """Refuse a bad reminder policy or apprise file before Prefect starts, then run the sweep-reminders flow.
+
+    With COMMISSIONING_RUN_MODE=deployments a sweep or delivery that writes is submitted to the Prefect server's
+    workers (the sweep deployment), and the result is the flow run's id and state; a dry run, which only
+    shows what would be planned, still runs here, and so does the demo's (``here``)."""
+    from flows.common.deployment_runs import DEPLOYMENTS, run_mode, submit
     from flows.common.runtime import start_prefect
     from flows.reminders.delivery import notifier_for
     from flows.reminders.policy import reminder_policy
@@ -19,6 +24,9 @@ def run_reminder_flow(settings: Settings, **kwargs: Any) -> dict[str, Any]:
     reminder_policy(settings)
     notifier_for(settings)
     start_prefect(settings)
+    if not here and run_mode() == DEPLOYMENTS and not kwargs.get("dry_run"):
+        parameters = {**kwargs, "as_of": kwargs["as_of"].isoformat()}
+        return submit("sweep-reminders/sweep", parameters)
     from flows.reminders.reminder_flows import run_sweep
 
     return run_sweep(**kwargs)

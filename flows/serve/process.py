@@ -3,7 +3,7 @@
 Order, and why:
 
 1. refuse bad input first: the reminder policy and apprise file (if the scheduler runs), a taken port
-   (the web socket is bound now), another serve on the same database (``scheduler_lock``);
+   (the web socket is bound now), another serve with a scheduler on the same database (``scheduler_lock``);
 2. the Prefect API, on loopback; then PREFECT_API_URL points this process's own flows at it, before
    anything imports Prefect (a PREFECT_API_URL already set means a Prefect server of your own: none
    is started, and the flows use that one);
@@ -23,7 +23,7 @@ import os
 import signal
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any, TextIO
 from urllib.parse import urlsplit
@@ -94,7 +94,10 @@ def run(
     notifier = _check_scheduler_files(settings) if options.scheduler else None
     if options.web and web_app is None:
         raise UserError("this installation has no web app; run serve with --no-web")
-    with stop_on_signals(stop), scheduler_lock(settings) as lock, ExitStack() as parts:
+    # One scheduler per database, so the lock only when this serve runs one: any number of
+    # `serve --no-scheduler` web processes (hosts, ports) share one database beside it (README "Beyond one machine").
+    held = scheduler_lock(settings) if options.scheduler else nullcontext("no scheduler here, so no lock")
+    with stop_on_signals(stop), held as lock, ExitStack() as parts:
         web = WebServer(options.host, options.port) if options.web else None
         if web is not None:
             parts.callback(web.stop)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, File, HTTPException, Request, UploadFile
 from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
+from flows.common.deployment_runs import sentence
 from flows.common.errors import UserError
 from flows.pbr.uploads import import_contract_claims, pay_period, schedule_path, schedules
 from flows.web.jobs import QUICK_SECONDS, Job, jobs_of
@@ -121,6 +122,9 @@ async def payments_post(request: Request, ref: str) -> Any:
     except UserError as exc:
         text = str(exc)
         return back_with_errors(request, page, {"period": text[:1].upper() + text[1:]}, {"period": period})
+    if "flow_run" in result:  # COMMISSIONING_RUN_MODE=deployments: a worker proposed it
+        flash(request, f"{sentence(result)} The proposal waits for approval by a second finance user.")
+        return see_other("/approvals")
     if result["run"] is not None:
         flash(request, f"{result['run']['period']} was paid already: £{result['run']['summary']['paid']}.")
         return see_other(page)

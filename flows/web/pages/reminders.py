@@ -137,6 +137,11 @@ async def sweep_post(request: Request) -> Any:
     except UserError as exc:
         flash(request, f"The sweep did not run: {exc}", kind="warning")
         return see_other("/reminders")
+    if "flow_run" in result:  # COMMISSIONING_RUN_MODE=deployments: a worker ran it
+        from flows.common.deployment_runs import sentence
+
+        flash(request, sentence(result))
+        return see_other("/reminders")
     sweep = result["sweep"]
     lines = [planned_line(p) for p in sweep.get("would_plan", [])]
     if len(lines) > PREVIEW_LINES:

@@ -1,0 +1,81 @@
+"""When a contract's payment run is due: the Nth working day after its period ends.
+
+Rule: a contract paid quarterly "on the fifth working day after the quarter ends" runs on
+``calendar.working_days_after(quarter end, 5)``: weekends and the bank holidays of the contract's
+calendar are not counted, and the quarter's last day is not counted either. The run pays the period
+that ended before its day; nothing runs for a period that has not ended.
+
+Worked examples (England and Wales):
+- 2026-Q1 ends Tuesday 31 March 2026. Wednesday 1 and Thursday 2 April are days 1 and 2; Good Friday
+  (3 April) and Easter Monday (6 April) are bank holidays; Tuesday 7, Wednesday 8 and Thursday 9 April
+  are days 3, 4 and 5. The run is on Thursday 9 April 2026.
+- 2025-Q4 ends Wednesday 31 December 2025. New Year's Day is a bank holiday; Friday 2, Monday 5,
+  Tuesday 6, Wednesday 7 and Thursday 8 January are days 1 to 5. The run is on Thursday 8 January 2026.
+
+The setting is written as text, e.g. "quarterly, working day 5" or "monthly, working day 3".
+"""
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from policies.calendars import WorkingDayCalendar
+from policies.pbr.payments import Period, period_of
+from policies.pbr.ratecard import Frequency
+
+MAX_WORKING_DAY = 20  # about a month: a later day would fall in the next period's own run
+_SETTING = re.compile(r"^\s*(?P<every>quarterly|monthly)\s*,\s*working day\s+(?P<n>\d{1,3})\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class RunSchedule:
+    """Pay each period on its ``working_day``-th working day after the period ends."""
+
+    frequency: Frequency
+    working_day: int
+
+
+@dataclass(frozen=True)
+class RunDay:
+    period: Period
+    day: dt.date
+
+
+def parse_run_schedule(text: str) -> tuple[RunSchedule | None, str | None]:
+    """'quarterly, working day 5' as a schedule, or why it is not one."""
+    found = _SETTING.match(text or "")
+    if found is None:
+        return None, f"{text!r} is not a payment-run schedule such as 'quarterly, working day 5'"
+    n = int(found["n"])
+    if not 1 <= n <= MAX_WORKING_DAY:
+        return None, f"working day {n} is not between 1 and {MAX_WORKING_DAY} (the run must fall before the next)"
+    return RunSchedule(Frequency(found["every"].lower()), n), None
+
+
+def run_day(period: Period, schedule: RunSchedule, calendar: WorkingDayCalendar) -> dt.date:
+    """The day ``period`` is paid."""
+    return calendar.working_days_after(period.end, schedule.working_day)
+
+
+def next_period(period: Period, frequency: Frequency) -> Period:
+    return period_of(period.end + dt.timedelta(days=1), frequency)
+
+
+def run_days(after: dt.date, count: int, schedule: RunSchedule, calendar: WorkingDayCalendar) -> list[RunDay]:
+    """The next ``count`` run days strictly after ``after``, in order, each with the period it pays."""
+    if count < 1:
+        raise ValueError("ask for at least one run day")
+    # The period that ended most recently may still be due (its run day after ``after``).
+    period = period_of(period_of(after, schedule.frequency).start - dt.timedelta(days=1), schedule.frequency)
+    out: list[RunDay] = []
+    while len(out) < count:
+        day = run_day(period, schedule, calendar)
+        if day > after:
+            out.append(RunDay(period, day))
+        period = next_period(period, schedule.frequency)
+    return out
+
+
+def period_to_pay(today: dt.date, frequency: Frequency) -> Period:
+    """On a run day, the period it pays: the last one that ended before ``today``."""
+    return period_of(period_of(today, frequency).start - dt.timedelta(days=1), frequency)
