@@ -11,6 +11,7 @@ Ledger kinds and signs (the balance is what the commissioner owes the provider):
 """
 
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
@@ -233,6 +234,19 @@ def ledger_of(
             day = days[row[5]] = date_from_driver(row[5])
         out.append(LedgerRow(row[0], row[1], row[2], row[3], row[4], day, *row[6:]))
     return out
+
+
+def run_accruals(*, session: Session, run_id: int | None) -> Iterator[tuple[Any, ...]]:
+    """(payer, item, claim ref, participant, outcome, achieved on, pence) of each accrual a run wrote, in the
+    order written, read a batch at a time (the claim's columns None for a fee; dates in the driver's form)."""
+    return driver_rows(
+        session,
+        "SELECT l.payer, l.item, c.ref, l.participant, c.outcome, c.achieved_on, l.amount_pence "
+        f"FROM pbr_ledger l LEFT JOIN pbr_claim c ON c.id = l.claim_id WHERE l.run_id = :r AND l.kind = '{ACCRUAL}' "
+        "ORDER BY l.id",
+        r=run_id,
+        server_side=True,
+    )
 
 
 def ledger_by_claim_day(*, session: Session, contract_id: int) -> list[tuple[Any, str, int, int]]:
