@@ -31,7 +31,7 @@ from typing import Any
 from flows.common.errors import UserError
 from flows.common.files import replacing
 from flows.common.settings import Settings
-from flows.pbr.exports import CsvRows
+from flows.pbr.exports import CsvRows, csv_cell
 from flows.pbr.ledger import pounds
 from models.contracts import Contract
 from models.pbr.bulk import date_from_driver
@@ -120,27 +120,31 @@ class ScheduleFiles:
     def __init__(self, folder: Path, contract: Contract, period: str) -> None:
         self.folder, self.contract, self.period = folder, contract, period
         self._token = secrets.token_hex(4)
-        self._files: dict[str, CsvRows] = {}
+        self._files: dict[str, tuple[CsvRows, list[str | int]]] = {}
 
-    def _file(self, payer: str) -> CsvRows:
+    def _file(self, payer: str) -> tuple[CsvRows, list[str | int]]:
         found = self._files.get(payer)
         if found is None:
             self.folder.mkdir(parents=True, exist_ok=True)
             name = f".{hashlib.sha256(payer.encode()).hexdigest()[:12]}.{self._token}.draft"
-            found = self._files[payer] = CsvRows(self.folder / name, SCHEDULE_HEADER)
+            head = [csv_cell(self.contract.ref), csv_cell(self.contract.provider), csv_cell(self.period),
+                    csv_cell(payer)]  # fmt: skip
+            found = self._files[payer] = (CsvRows(self.folder / name, SCHEDULE_HEADER), head)
         return found
 
     def add(self, line: Item) -> None:
+        """One line, its cells made as ``write_csv`` makes them; the four the payer's lines share made once."""
         payer, item, ref, who, outcome, achieved, amount = line
-        c = self.contract
-        self._file(payer).write([c.ref, c.provider, self.period, payer, item, ref, who, outcome, achieved, amount])
+        out, head = self._file(payer)
+        out.write_cells([*head, csv_cell(item), csv_cell(ref), csv_cell(who), csv_cell(outcome),
+                         "" if achieved is None else achieved.isoformat(), csv_cell(amount)])  # fmt: skip
 
     def finish(self, summary: dict[str, Any]) -> list[tuple[str, Path]]:
         c, period = self.contract, self.period
         stems = file_stems(summary["payers"])
         done = []
         for payer, totals in sorted(summary["payers"].items()):
-            out = self._file(payer)
+            out, _ = self._file(payer)
             before, recovered = Decimal(totals["owed_before"]), Decimal(totals["recovered"])
             if recovered:
                 out.write([c.ref, c.provider, period, payer, "recovery", "", "", "", None, -recovered])
@@ -152,7 +156,7 @@ class ScheduleFiles:
         return done
 
     def discard(self) -> None:
-        for out in self._files.values():
+        for out, _ in self._files.values():
             out.close()
             out.path.unlink(missing_ok=True)
 
