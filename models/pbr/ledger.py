@@ -249,6 +249,46 @@ def run_accruals(*, session: Session, run_id: int | None) -> Iterator[tuple[Any,
     )
 
 
+# A run's outcome accruals, for the claims it paid.
+RUN_OUTCOMES = f"l.run_id = :r AND l.kind = '{ACCRUAL}' AND l.item = '{OUTCOME}' AND l.claim_id IS NOT NULL"
+
+
+def run_paid(*, session: Session, run_id: int) -> tuple[int, int, int]:
+    """(claims, their distinct references, pence) a run paid for outcomes: the population a sample of that run
+    draws from, and its value."""
+    row = (
+        session.connection()
+        .execute(
+            text(
+                "SELECT COUNT(DISTINCT l.claim_id), COUNT(DISTINCT c.ref), SUM(l.amount_pence) "
+                f"FROM pbr_ledger l JOIN pbr_claim c ON c.id = l.claim_id WHERE {RUN_OUTCOMES}"
+            ),
+            {"r": run_id},
+        )
+        .one()
+    )
+    return int(row[0] or 0), int(row[1] or 0), int(row[2] or 0)
+
+
+def run_paid_claims(*, session: Session, run_id: int) -> Iterator[tuple[str, int, int]]:
+    """(ref, claim id, pence paid) of each claim a run paid for, by ref as Python orders text (then id), read a
+    batch at a time."""
+    by_ref = 'c.ref COLLATE "C"' if session.connection().dialect.name == "postgresql" else "c.ref"
+    return driver_rows(
+        session,
+        "SELECT c.ref, c.id, SUM(l.amount_pence) FROM pbr_ledger l JOIN pbr_claim c ON c.id = l.claim_id "
+        f"WHERE {RUN_OUTCOMES} GROUP BY c.id, c.ref ORDER BY {by_ref}, c.id",
+        r=run_id,
+        server_side=True,
+    )
+
+
+def sample_written(*, session: Session, sample_id: int) -> bool:
+    """Whether any ledger entry names the sample (its clawbacks or its recovery)."""
+    sql = "SELECT 1 FROM pbr_ledger WHERE sample_id = :s LIMIT 1"
+    return session.connection().execute(text(sql), {"s": sample_id}).first() is not None
+
+
 def ledger_by_claim_day(*, session: Session, contract_id: int) -> list[tuple[Any, str, int, int]]:
     """(achieved on, outcome, accrued, clawed back) of the outcome entries for claims, summed by the
     claims' achieved day and outcome, in pence; clawed back is positive and leaves out clawbacks later
@@ -258,8 +298,8 @@ def ledger_by_claim_day(*, session: Session, contract_id: int) -> list[tuple[Any
         f"""
             SELECT c.achieved_on, c.outcome,
                    SUM(CASE WHEN l.kind = '{ACCRUAL}' THEN l.amount_pence ELSE 0 END),
-                   SUM(CASE WHEN l.kind = '{CLAWBACK}' AND l.id NOT IN (
-                           SELECT reverses_id FROM pbr_ledger WHERE contract_id = :c AND reverses_id IS NOT NULL
+                   SUM(CASE WHEN l.kind = '{CLAWBACK}' AND NOT EXISTS (
+                           SELECT 1 FROM pbr_ledger r WHERE r.reverses_id = l.id
                        ) THEN -l.amount_pence ELSE 0 END)
             FROM pbr_ledger l JOIN pbr_claim c ON c.id = l.claim_id
             WHERE l.contract_id = :c AND l.item = '{OUTCOME}' AND l.kind IN ('{ACCRUAL}', '{CLAWBACK}')
