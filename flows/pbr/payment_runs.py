@@ -217,8 +217,8 @@ def _apply(
         c = line.claim
         for payer, share in line.shares:
             if share:
-                write((*head, payer, ACCRUAL, OUTCOME, pence(share), on, run.id, c.claim_id, c.participant, None,
-                       None, None, f"{c.outcome} {c.ref}", *tail))  # fmt: skip
+                write((*head, payer, ACCRUAL, OUTCOME, pence(share), on, run.id, c.claim_id, c.participant, c.outcome,
+                       None, None, None, f"{c.outcome} {c.ref}", *tail))  # fmt: skip
 
     plan = plan_streamed(settings, session, contract, cards, period, as_of, now, line_entries)
     summary = plan.summary
@@ -228,12 +228,12 @@ def _apply(
         memo = f"attachment fee {fee.participant}" if fee.participant else f"service fee {fee.month}"
         for payer, share in fee.shares:
             if share:
-                write((*head, payer, ACCRUAL, fee.item, pence(share), on, run.id, None, fee.participant, fee.month,
-                       None, None, memo, *tail))  # fmt: skip
+                write((*head, payer, ACCRUAL, fee.item, pence(share), on, run.id, None, fee.participant, None,
+                       fee.month, None, None, memo, *tail))  # fmt: skip
     for total in plan.payers:
         if total.payment:
             write((*head, total.payer, PAYMENT, "run", -pence(total.payment), on, run.id, None, None, None, None,
-                   None, f"payment for {period.label}", *tail))  # fmt: skip
+                   None, None, f"payment for {period.label}", *tail))  # fmt: skip
     bulk_insert(session, "pbr_ledger", LEDGER_COLUMNS, batch, prepared=True)
     run.summary = summary
     session.add(run)

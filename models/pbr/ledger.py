@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, event, text
 from sqlmodel import Field, Session, SQLModel, col, select
 
 import models.contracts  # noqa: F401  (the contract table)
@@ -47,6 +47,12 @@ class LedgerEntry(SQLModel, table=True):
     __table_args__ = (
         Index("ix_pbr_ledger_contract_payer", "contract_id", "payer"),
         Index("ix_pbr_ledger_claim", "claim_id", "kind"),
+        # What a run reads before it plans, summed from these indexes alone: what each outcome and each
+        # participant has been paid, net of clawbacks (``net_paid``), without reading the entries or their claims.
+        Index("ix_pbr_ledger_outcome_sums", "contract_id", "item", "kind", "outcome", "amount_pence"),
+        Index(
+            "ix_pbr_ledger_participant_sums", "contract_id", "item", "kind", "participant", "outcome", "amount_pence"
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -59,6 +65,7 @@ class LedgerEntry(SQLModel, table=True):
     run_id: int | None = Field(default=None, foreign_key="payment_run.id", index=True)
     claim_id: int | None = Field(default=None, foreign_key="pbr_claim.id")
     participant: str | None = Field(default=None, max_length=60)
+    outcome: str | None = Field(default=None, max_length=30)  # the claim's outcome, for an entry for a claim
     month: str | None = Field(default=None, max_length=7)
     sample_id: int | None = Field(default=None, foreign_key="validation_sample.id")
     reverses_id: int | None = Field(default=None, foreign_key="pbr_ledger.id", unique=True)
@@ -114,6 +121,7 @@ LEDGER_COLUMNS = (
     "run_id",
     "claim_id",
     "participant",
+    "outcome",
     "month",
     "sample_id",
     "reverses_id",
@@ -121,6 +129,16 @@ LEDGER_COLUMNS = (
     "created_at",
     "actor",
 )
+
+
+@event.listens_for(LedgerEntry, "before_insert")
+def _claims_outcome(mapper: Any, connection: Any, entry: LedgerEntry) -> None:
+    """An entry for a claim carries the claim's outcome, whoever writes it (a clawback, a reversal, a
+    re-decision), so that the sums per outcome need not read the claims; a payment run's bulk rows carry it."""
+    if entry.claim_id is not None and entry.outcome is None:
+        entry.outcome = connection.execute(
+            text("SELECT outcome FROM pbr_claim WHERE id = :k"), {"k": entry.claim_id}
+        ).scalar()
 
 
 def clawed_back_claims(*, session: Session, contract_id: int) -> set[int]:
@@ -139,21 +157,23 @@ def clawed_back_claims(*, session: Session, contract_id: int) -> set[int]:
 def net_paid(*, session: Session, contract_id: int) -> tuple[dict[str, int], dict[str, int]]:
     """What has been paid for outcomes, net of clawbacks and their reversals (pence): by participant, and by
     outcome."""
-    # Every entry for an outcome names its participant; only the outcome needs the claim.
+    # Every entry for a claim names its participant and outcome (``_claims_outcome``): both sums are read from
+    # the ledger's own indexes.
     by_participant = session.connection().execute(
         text("""
         SELECT participant, SUM(amount_pence) FROM pbr_ledger
         WHERE contract_id = :c AND item = 'outcome' AND kind IN ('accrual', 'clawback', 'reversal')
-          AND claim_id IS NOT NULL
+          AND outcome IS NOT NULL
         GROUP BY participant
         """),
         {"c": contract_id},
     )
     by_outcome = session.connection().execute(
         text("""
-        SELECT c.outcome, SUM(l.amount_pence) FROM pbr_ledger l JOIN pbr_claim c ON c.id = l.claim_id
-        WHERE l.contract_id = :c AND l.item = 'outcome' AND l.kind IN ('accrual', 'clawback', 'reversal')
-        GROUP BY c.outcome
+        SELECT outcome, SUM(amount_pence) FROM pbr_ledger
+        WHERE contract_id = :c AND item = 'outcome' AND kind IN ('accrual', 'clawback', 'reversal')
+          AND outcome IS NOT NULL
+        GROUP BY outcome
         """),
         {"c": contract_id},
     )
