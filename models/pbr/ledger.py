@@ -159,24 +159,14 @@ def net_paid(*, session: Session, contract_id: int) -> tuple[dict[str, int], dic
     outcome."""
     # Every entry for a claim names its participant and outcome (``_claims_outcome``): both sums are read from
     # the ledger's own indexes.
-    by_participant = session.connection().execute(
-        text("""
-        SELECT participant, SUM(amount_pence) FROM pbr_ledger
+    sums = """
+        SELECT {0}, SUM(amount_pence) FROM pbr_ledger
         WHERE contract_id = :c AND item = 'outcome' AND kind IN ('accrual', 'clawback', 'reversal')
           AND outcome IS NOT NULL
-        GROUP BY participant
-        """),
-        {"c": contract_id},
-    )
-    by_outcome = session.connection().execute(
-        text("""
-        SELECT outcome, SUM(amount_pence) FROM pbr_ledger
-        WHERE contract_id = :c AND item = 'outcome' AND kind IN ('accrual', 'clawback', 'reversal')
-          AND outcome IS NOT NULL
-        GROUP BY outcome
-        """),
-        {"c": contract_id},
-    )
+        GROUP BY {0}
+        """
+    by_participant = driver_rows(session, sums.format("participant"), c=contract_id)  # a row per participant
+    by_outcome = driver_rows(session, sums.format("outcome"), c=contract_id)
     return {k: int(v) for k, v in by_participant}, {k: int(v) for k, v in by_outcome}
 
 
