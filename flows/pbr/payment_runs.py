@@ -106,7 +106,7 @@ def propose_payment_run(
                 payload={"contract": contract.ref},
                 preview=plan.summary,
                 inputs=_inputs(session, contract, period),
-                amount_pence=pence(plan.total_paid),
+                amount_pence=pence(Decimal(plan.summary["paid"])),  # the payers' payments, to the penny
                 actor=actor,
                 as_of=as_of,
                 period=period.label,

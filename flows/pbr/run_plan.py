@@ -43,10 +43,6 @@ class PlannedRun:
     fees: tuple[FeeLine, ...]
     payers: tuple[PayerTotal, ...]
 
-    @property
-    def total_paid(self) -> Decimal:
-        return sum((p.payment for p in self.payers), ZERO)
-
 
 def refuse_run(
     settings: Settings,
