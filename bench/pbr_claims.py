@@ -370,7 +370,11 @@ def prepared(
     env = dict(os.environ)
     template, claims_csv, built = tmp / TEMPLATE, tmp / CLAIMS_FILE, tmp / "built"
     # The timeline is part of the build: a folder kept from before it moved back is not reused.
-    sizes = f"{claims} {participants} {SEED} -{YEARS_BACK}y{'' if refs == 'in-order' else ' ' + refs}\n"
+    # So is the schema: a template built before a migration is built again.
+    from models.revision import SCHEMA_REVISION
+
+    sizes = f"{claims} {participants} {SEED} -{YEARS_BACK}y{'' if refs == 'in-order' else ' ' + refs}"
+    sizes += f" schema {SCHEMA_REVISION}\n"
     if built.exists() and built.read_text() == sizes and template.exists() and claims_csv.exists():
         print(f"reusing the database and claims file in {tmp} (setup not redone)", flush=True)
         return tmp, env

@@ -67,6 +67,34 @@ def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Cell]])
             writer.writerow([_csv_cell(value) for value in row])
 
 
+class CsvRows:
+    """A UTF-8 CSV written as ``write_csv`` writes it, a row at a time: for files filled in several passes.
+    The caller places the file where it belongs when complete (``close`` first)."""
+
+    def __init__(self, path: Path, header: Sequence[str]) -> None:
+        self.path, self.width = path, len(header)
+        self._out = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115  (closed by close)
+        self._writer = csv.writer(self._out)
+        self._writer.writerow([neutralise(name) for name in header])
+
+    def write(self, row: Sequence[Cell]) -> None:
+        _check_width(row, self.width)
+        self._writer.writerow([_csv_cell(value) for value in row])
+
+    def write_cells(self, cells: Sequence[str | int]) -> None:
+        """A row whose cells ``csv_cell`` has already made."""
+        _check_width(cells, self.width)
+        self._writer.writerow(cells)
+
+    def close(self) -> None:
+        self._out.close()
+
+
+def csv_cell(value: Cell) -> str | int:
+    """A value as ``write_csv`` writes it: text neutralised, a date in ISO form, money to at least the penny."""
+    return _csv_cell(value)
+
+
 def _csv_cell(value: Cell) -> str | int:
     if isinstance(value, str):
         return neutralise(value)

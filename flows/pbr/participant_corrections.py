@@ -25,7 +25,7 @@ from flows.pbr.participants import _participant_fingerprint
 from models.contracts import Contract
 from models.db import unit_of_work
 from models.events import append_event
-from models.pbr.claims import PbrClaim, PbrParticipant, participants_of
+from models.pbr.claims import PbrClaim, PbrParticipant, corrected_participants, participants_of
 from models.pbr.ledger import CLAWBACK, OUTCOME, LedgerEntry, ledger_of
 from policies.dates import local_date
 from policies.pbr.claim_rules import participant_standing
@@ -95,10 +95,9 @@ def redecide_corrected(
     """Re-decide the accepted claims of participants corrected since the last run, in the run's transaction: one
     the corrected facts make ineligible is rejected, and what each payer holds for it is clawed back."""
     cid = contract_id(contract)
-    corrected = [p for p in participants_of(session=session, contract_id=cid) if p.redecide]
+    corrected = corrected_participants(session=session, contract_id=cid)
     if not corrected:
         return []
-    ledger = ledger_of(session=session, contract_id=cid)
     changed: list[dict[str, Any]] = []
     for row in corrected:
         person = Participant(row.ref, row.referral_date, row.born, row.attributes)
@@ -110,6 +109,7 @@ def redecide_corrected(
             findings = participant_standing(person, card) if card is not None else ()
             if not findings:
                 continue
+            ledger = ledger_of(session=session, contract_id=cid, claim_id=claim.id)  # this claim's entries only
             held = {p: a for p, a in held_by_payer(ledger, claim.id).items() if a}
             for payer, amount in sorted(held.items()):
                 session.add(

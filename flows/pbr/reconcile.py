@@ -77,12 +77,17 @@ def reconcile(settings: Settings, contract_ref: str) -> Reconciliation:
         by_run = payments_by_run(session=session, contract_id=cid)
         runs = runs_of(session=session, contract_id=cid)
         connection = session.connection()
+        # One pass over the claims, in SQL: the sums per day, outcome, verdict and reasons, and (outstanding)
+        # what is accepted and not yet accrued by a run, looked up in the ledger's index of claims.
         grouped = connection.execute(
             text("""
             SELECT achieved_on, outcome, verdict, reasons, COUNT(*), SUM(claimed_pence), SUM(payable_pence),
                    SUM(capped_pence), SUM(CASE WHEN price_pence < claimed_pence AND verdict <> 'rejected'
-                                           THEN claimed_pence - price_pence ELSE 0 END)
-            FROM pbr_claim WHERE contract_id = :c
+                                           THEN claimed_pence - price_pence ELSE 0 END),
+                   SUM(CASE WHEN verdict IN ('accepted', 'partly_accepted') AND NOT EXISTS (
+                           SELECT 1 FROM pbr_ledger l WHERE l.claim_id = c.id AND l.kind = 'accrual'
+                       ) THEN payable_pence ELSE 0 END)
+            FROM pbr_claim c WHERE contract_id = :c
             GROUP BY achieved_on, outcome, verdict, reasons
             """),
             {"c": cid},
@@ -97,27 +102,23 @@ def reconcile(settings: Settings, contract_ref: str) -> Reconciliation:
             """),
             {"c": cid},
         ).first()
-        unpaid_accepted = connection.execute(
-            text("""
-            SELECT achieved_on, outcome, SUM(payable_pence) FROM pbr_claim
-            WHERE contract_id = :c AND verdict IN ('accepted', 'partly_accepted')
-              AND id NOT IN (SELECT claim_id FROM pbr_ledger WHERE contract_id = :c AND kind = 'accrual'
-                             AND claim_id IS NOT NULL)
-            GROUP BY achieved_on, outcome
-            """),
-            {"c": cid},
-        ).all()
+
+    periods: dict[Any, str] = {}  # a few thousand days, each read once
 
     def key(day: Any, outcome: str) -> tuple[str, str]:
-        day = day if isinstance(day, dt.date) else dt.date.fromisoformat(day)
-        return period_of(day, frequency).label, outcome
+        label = periods.get(day)
+        if label is None:
+            on = day if isinstance(day, dt.date) else dt.date.fromisoformat(day)
+            label = periods[day] = period_of(on, frequency).label
+        return label, outcome
 
     cells: dict[tuple[str, str], dict[str, Any]] = defaultdict(
         lambda: {"claims": 0, "accepted_claims": 0, "rejected_claims": 0, **dict.fromkeys(MONEY, 0)}
     )
     reasons: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for day, outcome, verdict, codes, count, claimed, payable, capped, above in grouped:
+    for day, outcome, verdict, codes, count, claimed, payable, capped, above, unpaid in grouped:
         cell = cells[key(day, outcome)]
+        cell["outstanding"] += unpaid
         cell["claims"] += count
         cell["claimed"] += claimed
         cell["accepted"] += payable
@@ -135,8 +136,6 @@ def reconcile(settings: Settings, contract_ref: str) -> Reconciliation:
             reasons[first][1] += claimed - payable - capped
         elif above:
             reasons["above_price"][1] += above
-    for day, outcome, amount in unpaid_accepted:
-        cells[key(day, outcome)]["outstanding"] += amount
     for day, outcome, accrued, clawed in by_claim_day:
         cell = cells[key(day, outcome)]
         cell["paid"] += accrued

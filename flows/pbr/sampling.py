@@ -9,7 +9,6 @@ transaction; the clawbacks and the recovery go to the append-only ledger once.
 """
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,29 +19,32 @@ from flows.common.runtime import database
 from flows.common.settings import Settings
 from flows.common.tabular import open_table
 from flows.pbr.contract import contract_id, named_period, pbr_contract, refuse_before_run, required_cards
-from flows.pbr.ledger import held_by_payer, pence, pounds, unreversed_clawbacks
+from flows.pbr.ledger import held_by_payer, pence, pounds
 from flows.pbr.recoveries import conclusion_of, propose_recovery
 from flows.pbr.sampling_policy import sampling_policy
 from models.contracts import Contract
 from models.db import unit_of_work
 from models.events import append_event
-from models.pbr.claims import PbrClaim, claim_facts
+from models.pbr.claims import PbrClaim
 from models.pbr.ledger import (
-    ACCRUAL,
     CLAWBACK,
     OUTCOME,
     LedgerEntry,
     SampleItem,
     ValidationSample,
+    clawed_back_claims,
     ledger_of,
     run_for,
+    run_paid,
+    run_paid_claims,
     sample_for,
     sample_items,
+    sample_written,
 )
 from policies.dates import local_date
 from policies.pbr.payments import split
 from policies.pbr.ratecard import RateCard, version_for
-from policies.pbr.sampling import SamplingPolicy, draw, minimum_sample_size
+from policies.pbr.sampling import SamplingPolicy, drawn_positions, minimum_sample_size
 
 
 @dataclass
@@ -96,27 +98,23 @@ def sample_validation(
         sample = sample_for(session=session, contract_id=cid, period=period.label)
         existing = sample is not None
         if sample is None:
-            paid: dict[int, int] = defaultdict(int)
-            for e in ledger_of(session=session, contract_id=cid, run_id=run.id):
-                if e.kind == ACCRUAL and e.item == OUTCOME and e.claim_id:
-                    paid[e.claim_id] += e.amount_pence
-            refs = {fact[0]: claim_id for claim_id, fact in claim_facts(session=session, ids=sorted(paid)).items()}
-            minimum = minimum_sample_size(len(paid), policy)
+            population, _, population_pence = run_paid(session=session, run_id=run.id)
+            minimum = minimum_sample_size(population, policy)
             if size < minimum and reason is None:
                 raise UserError(
-                    f"--size: {size} is below the minimum sample of {minimum} of the {len(paid):,} claims paid "
+                    f"--size: {size} is below the minimum sample of {minimum} of the {population:,} claims paid "
                     f"({policy.confidence}% confidence, ±{policy.margin}%, from the sampling policy); "
                     f"give --size {minimum}, or --reason to record why fewer are checked"
                 )
-            chosen = draw(list(refs), size, contract=contract.ref, period=period.label, seed=seed)
+            chosen = _drawn(session, run.id, size, contract=contract.ref, period=period.label, seed=seed)
             sample = ValidationSample(
                 contract_id=cid,
                 period=period.label,
                 run_id=run.id,
                 seed=seed,
                 size=size,
-                population=len(paid),
-                population_pence=sum(paid.values()),
+                population=population,
+                population_pence=population_pence,
                 drawn_at=as_of,
                 actor=actor,
                 minimum_size=minimum,
@@ -125,9 +123,8 @@ def sample_validation(
             session.add(sample)
             session.flush()
             assert sample.id is not None
-            for ref in chosen:
-                claim_id = refs[ref]
-                session.add(SampleItem(sample_id=sample.id, claim_id=claim_id, paid_pence=paid[claim_id]))
+            for claim_id, paid_pence in chosen:
+                session.add(SampleItem(sample_id=sample.id, claim_id=claim_id, paid_pence=paid_pence))
             append_event(
                 session=session,
                 effective_at=as_of,
@@ -140,7 +137,7 @@ def sample_validation(
                     "period": period.label,
                     "seed": seed,
                     "size": len(chosen),
-                    "population": len(paid),
+                    "population": population,
                     "minimum_size": minimum,
                 },
             )
@@ -190,6 +187,22 @@ def sample_validation(
             shown,
             concluded,
         )
+
+
+def _drawn(session: Any, run_id: int, size: int, *, contract: str, period: str, seed: int) -> list[tuple[int, int]]:
+    """(claim id, pence paid) of the claims ``draw`` picks from those the run paid, in ref order: the references
+    are read in order from the database and only the picked places are kept (policies/pbr/sampling.py). A
+    reference paid for two claims stands once, for the later claim."""
+    _, refs, _ = run_paid(session=session, run_id=run_id)
+    places = set(drawn_positions(refs, size, contract=contract, period=period, seed=seed))
+    picked: dict[int, tuple[int, int]] = {}
+    place, previous = -1, None
+    for ref, claim_id, paid in run_paid_claims(session=session, run_id=run_id):
+        if ref != previous:
+            previous, place = ref, place + 1
+        if place in places:
+            picked[place] = (claim_id, int(paid))
+    return [picked[p] for p in sorted(picked)]
 
 
 def _read_results(path: Path) -> dict[str, tuple[int, str, str]]:
@@ -274,8 +287,8 @@ def _conclude(
     sample.conclusion = summary
     session.add(sample)
     cid = contract_id(contract)
-    ledger = ledger_of(session=session, contract_id=cid)
-    if any(e.sample_id == sample.id for e in ledger):
+    assert sample.id is not None
+    if sample_written(session=session, sample_id=sample.id):
         return summary  # concluded before this code kept its conclusion
     base: dict[str, Any] = {
         "contract_id": cid,
@@ -284,10 +297,11 @@ def _conclude(
         "created_at": as_of,
         "actor": actor,
     }
-    clawed = {e.claim_id for e in unreversed_clawbacks(ledger)}
+    clawed = clawed_back_claims(session=session, contract_id=cid)
     for item, claim in items:
         if item.result != "invalid" or claim.id in clawed:
             continue
+        ledger = ledger_of(session=session, contract_id=cid, claim_id=claim.id)  # this claim's entries only
         for payer, amount in sorted(held_by_payer(ledger, claim.id).items()):
             if amount:
                 session.add(

@@ -13,8 +13,11 @@ A proposed run's schedules are drafts, in ``drafts/proposal-<id>/``, each named
 when the proposal is decided, and an approved run writes its final schedules.
 """
 
+import csv
 import datetime as dt
+import filecmp
 import hashlib
+import io
 import os
 import re
 import secrets
@@ -26,13 +29,13 @@ from pathlib import Path
 from typing import Any
 
 from flows.common.errors import UserError
+from flows.common.files import replacing
 from flows.common.settings import Settings
-from flows.pbr.contract import contract_id
-from flows.pbr.exports import write_csv
+from flows.pbr.exports import CsvRows, csv_cell
 from flows.pbr.ledger import pounds
 from models.contracts import Contract
-from models.pbr.claims import claim_facts
-from models.pbr.ledger import ACCRUAL, PaymentRun, ledger_of
+from models.pbr.bulk import date_from_driver
+from models.pbr.ledger import PaymentRun, run_accruals
 
 NAMES_TRIED = 100  # council.csv, council-2.csv, ... council-100.csv
 
@@ -56,25 +59,47 @@ DRAFTS = "drafts"  # <contract folder>/drafts/proposal-<id>/DRAFT-<payer>.csv: n
 
 
 def write_schedules(settings: Settings, session: Any, contract: Contract, run: PaymentRun) -> list[str]:
-    """One CSV per payer: every line the run accrued for it, any recovery netted off, and the payment."""
-    entries = ledger_of(session=session, contract_id=contract_id(contract), run_id=run.id)
-    claims = claim_facts(session=session, ids=sorted({e.claim_id for e in entries if e.claim_id}))
-    items: list[Item] = []
-    for e in entries:
-        if e.kind == ACCRUAL:
-            claim = claims.get(e.claim_id) if e.claim_id else None
-            items.append((e.payer, e.item, claim[0] if claim else "", e.participant or "", claim[2] if claim else "",
-                          claim[3] if claim else None, pounds(e.amount_pence)))  # fmt: skip
-    folder = contract_folder(settings, contract.ref) / run.period
-    return _write(folder, contract, run.period, run.summary, items, draft=None)
+    """One CSV per payer: every line the run accrued for it, any recovery netted off, and the payment; read
+    from the ledger a batch at a time and written as read."""
+    files = ScheduleFiles(contract_folder(settings, contract.ref) / run.period, contract, run.period)
+    try:
+        for payer, item, ref, who, outcome, achieved, amount in run_accruals(session=session, run_id=run.id):
+            files.add((payer, item, ref or "", who or "", outcome or "", achieved and date_from_driver(achieved),
+                       pounds(amount)))  # fmt: skip
+        done = files.finish(run.summary)
+        return [str(_place(files.folder, stems, temporary)) for stems, temporary in done]
+    finally:
+        files.discard()
 
 
-def write_draft_schedules(
-    settings: Settings, contract: Contract, period: str, proposal_id: int, summary: dict[str, Any], items: list[Item]
-) -> list[str]:
+def draft_writer(settings: Settings, contract: Contract, period: str) -> "ScheduleFiles":
+    """Where a proposed run's lines go as it is planned, before its proposal (and so its folder) is known."""
+    return ScheduleFiles(contract_folder(settings, contract.ref) / DRAFTS, contract, period)
+
+
+def write_draft_schedules(files: "ScheduleFiles", proposal_id: int, summary: dict[str, Any]) -> list[str]:
     """The schedules a proposed run would write, each named DRAFT- and marked DRAFT on every line."""
-    folder = contract_folder(settings, contract.ref) / DRAFTS / f"proposal-{proposal_id}"
-    return _write(folder, contract, period, summary, items, draft=proposal_id)
+    folder = files.folder / f"proposal-{proposal_id}"
+    folder.mkdir(parents=True, exist_ok=True)
+    mark = io.StringIO()
+    csv.writer(mark).writerow([f"DRAFT proposal {proposal_id} - not approved - nothing paid"])
+    status = io.StringIO()
+    csv.writer(status).writerow(["status"])
+    paths = []
+    try:
+        for stem, temporary in files.finish(summary):
+            path = folder / f"DRAFT-{stem}.csv"
+            with replacing(path) as target, open(temporary, encoding="utf-8", newline="") as lines, \
+                    open(target, "w", encoding="utf-8", newline="") as out:  # fmt: skip
+                out.write(status.getvalue().rstrip("\r\n") + ",")
+                out.write(next(lines))
+                prefix = mark.getvalue().rstrip("\r\n") + ","
+                for line in lines:
+                    out.write(prefix + line)
+            paths.append(str(path))
+    finally:
+        files.discard()
+    return paths
 
 
 def discard_drafts(settings: Settings, contract_ref: str, proposal_id: int) -> None:
@@ -87,33 +112,53 @@ def draft_schedules(settings: Settings, contract_ref: str, proposal_id: int) -> 
     return sorted(folder.glob("DRAFT-*.csv")) if folder.is_dir() else []
 
 
-def _write(
-    folder: Path, contract: Contract, period: str, summary: dict[str, Any], items: list[Item], *, draft: int | None
-) -> list[str]:
-    stems = file_stems(summary["payers"])
-    paths = []
-    for payer, totals in sorted(summary["payers"].items()):
-        rows: list[list[Any]] = [
-            [contract.ref, contract.provider, period, payer, item, ref, who, outcome, achieved, amount]
-            for (to, item, ref, who, outcome, achieved, amount) in items
-            if to == payer
-        ]
-        before, recovered = Decimal(totals["owed_before"]), Decimal(totals["recovered"])
-        if recovered:
-            rows.append([contract.ref, contract.provider, period, payer, "recovery", "", "", "", None, -recovered])
-        elif before > 0:
-            rows.append([contract.ref, contract.provider, period, payer, "brought forward", "", "", "", None, before])
-        rows.append([contract.ref, contract.provider, period, payer, "payment", "", "", "", None,
-                     Decimal(totals["payment"])])  # fmt: skip
-        if draft is None:
-            paths.append(str(_place(folder, stems[payer], rows)))
-        else:
-            mark = f"DRAFT proposal {draft} - not approved - nothing paid"
-            folder.mkdir(parents=True, exist_ok=True)
-            path = folder / f"DRAFT-{stems[payer]}.csv"
-            write_csv(path, ("status", *SCHEDULE_HEADER), ([mark, *row] for row in rows))
-            paths.append(str(path))
-    return paths
+class ScheduleFiles:
+    """A run's schedules as they are written, one side file per payer, a line at a time: however many lines a
+    run pays, none is held. ``finish`` adds each payer's closing lines (a recovery netted off or a balance
+    brought forward, then the payment) and gives (file stem, side file) per payer, in payer order."""
+
+    def __init__(self, folder: Path, contract: Contract, period: str) -> None:
+        self.folder, self.contract, self.period = folder, contract, period
+        self._token = secrets.token_hex(4)
+        self._files: dict[str, tuple[CsvRows, list[str | int]]] = {}
+
+    def _file(self, payer: str) -> tuple[CsvRows, list[str | int]]:
+        found = self._files.get(payer)
+        if found is None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            name = f".{hashlib.sha256(payer.encode()).hexdigest()[:12]}.{self._token}.draft"
+            head = [csv_cell(self.contract.ref), csv_cell(self.contract.provider), csv_cell(self.period),
+                    csv_cell(payer)]  # fmt: skip
+            found = self._files[payer] = (CsvRows(self.folder / name, SCHEDULE_HEADER), head)
+        return found
+
+    def add(self, line: Item) -> None:
+        """One line, its cells made as ``write_csv`` makes them; the four the payer's lines share made once."""
+        payer, item, ref, who, outcome, achieved, amount = line
+        out, head = self._file(payer)
+        out.write_cells([*head, csv_cell(item), csv_cell(ref), csv_cell(who), csv_cell(outcome),
+                         "" if achieved is None else achieved.isoformat(), csv_cell(amount)])  # fmt: skip
+
+    def finish(self, summary: dict[str, Any]) -> list[tuple[str, Path]]:
+        c, period = self.contract, self.period
+        stems = file_stems(summary["payers"])
+        done = []
+        for payer, totals in sorted(summary["payers"].items()):
+            out, _ = self._file(payer)
+            before, recovered = Decimal(totals["owed_before"]), Decimal(totals["recovered"])
+            if recovered:
+                out.write([c.ref, c.provider, period, payer, "recovery", "", "", "", None, -recovered])
+            elif before > 0:
+                out.write([c.ref, c.provider, period, payer, "brought forward", "", "", "", None, before])
+            out.write([c.ref, c.provider, period, payer, "payment", "", "", "", None, Decimal(totals["payment"])])
+            out.close()
+            done.append((stems[payer], out.path))
+        return done
+
+    def discard(self) -> None:
+        for out, _ in self._files.values():
+            out.close()
+            out.path.unlink(missing_ok=True)
 
 
 def file_stems(payers: Sequence[str]) -> dict[str, str]:
@@ -126,26 +171,20 @@ def file_stems(payers: Sequence[str]) -> dict[str, str]:
     }
 
 
-def _place(folder: Path, stem: str, rows: list[list[Any]]) -> Path:
-    """The schedule at ``stem``.csv, or ``stem``-2.csv and on: the first that already holds exactly this schedule,
-    else the first free name. A file with other contents is never written over."""
-    folder.mkdir(parents=True, exist_ok=True)
-    draft = folder / f".{stem}.{secrets.token_hex(4)}.draft"
-    try:
-        write_csv(draft, SCHEDULE_HEADER, rows)
-        content = draft.read_bytes()
-        for n in range(1, NAMES_TRIED + 1):
-            path = folder / (f"{stem}.csv" if n == 1 else f"{stem}-{n}.csv")
-            try:
-                os.link(draft, path)  # made only if nothing is there: atomic, and never over another file
-                return path
-            except FileExistsError:
-                if path.is_file() and path.read_bytes() == content:
-                    return path  # written by this run before
-            except OSError as exc:
-                raise UserError(f"{path}: cannot be written: {exc.strerror or exc}") from None
-    finally:
-        draft.unlink(missing_ok=True)
+def _place(folder: Path, stem: str, written: Path) -> Path:
+    """The schedule at ``stem``.csv, or ``stem``-2.csv and on: the first that already holds exactly this schedule
+    (``written``, a side file in ``folder``), else the first free name. A file with other contents is never
+    written over."""
+    for n in range(1, NAMES_TRIED + 1):
+        path = folder / (f"{stem}.csv" if n == 1 else f"{stem}-{n}.csv")
+        try:
+            os.link(written, path)  # made only if nothing is there: atomic, and never over another file
+            return path
+        except FileExistsError:
+            if path.is_file() and filecmp.cmp(path, written, shallow=False):
+                return path  # written by this run before
+        except OSError as exc:
+            raise UserError(f"{path}: cannot be written: {exc.strerror or exc}") from None
     raise UserError(
         f"{folder}: {stem}.csv to {stem}-{NAMES_TRIED}.csv are all files this run did not write; "
         "move them elsewhere and ask for the run again to write its schedule"

@@ -134,6 +134,17 @@ def participants_of(*, session: Session, contract_id: int) -> list[PbrParticipan
     return list(session.exec(select(PbrParticipant).where(PbrParticipant.contract_id == contract_id)))
 
 
+def corrected_participants(*, session: Session, contract_id: int) -> list[PbrParticipant]:
+    """The participants corrected since the last run (``redecide``), whose claims the next run re-decides."""
+    stmt = select(PbrParticipant).where(PbrParticipant.contract_id == contract_id, col(PbrParticipant.redecide))
+    return list(session.exec(stmt.order_by(col(PbrParticipant.id))))
+
+
+def participant_count(*, session: Session, contract_id: int) -> int:
+    sql = "SELECT COUNT(*) FROM pbr_participant WHERE contract_id = :c"
+    return int(session.connection().execute(text(sql), {"c": contract_id}).scalar() or 0)
+
+
 def claim_fingerprints(*, session: Session, contract_id: int) -> Iterator[tuple[str, str]]:
     return driver_rows(session, "SELECT ref, fingerprint FROM pbr_claim WHERE contract_id = :c", c=contract_id)
 
@@ -157,6 +168,26 @@ def accepted_claims(*, session: Session, contract_id: int, unpaid_by: dt.date | 
     found = [(r[0], r[1], r[2], r[3], date_from_driver(r[4]), r[5]) for r in rows]
     found.sort(key=lambda r: (r[4], r[0]))
     return found
+
+
+def due_claim_rows(
+    *, session: Session, contract_id: int, unpaid_by: dt.date, order: str = "ref"
+) -> Iterator[tuple[Any, ...]]:
+    """(id, ref, participant, outcome, achieved_on, payable_pence) of the accepted claims achieved by
+    ``unpaid_by`` that no run has accrued yet, in the order a run pays them (achieved, then ``order``: ref, as
+    Python orders text, or id), read a batch at a time; dates in the driver's form."""
+    postgres = session.connection().dialect.name == "postgresql"
+    then = {"ref": 'c.ref COLLATE "C", c.id' if postgres else "c.ref, c.id", "id": "c.id"}[order]
+    return driver_rows(
+        session,
+        "SELECT c.id, c.ref, c.participant, c.outcome, c.achieved_on, c.payable_pence FROM pbr_claim c "
+        "WHERE c.contract_id = :c AND c.verdict IN ('accepted', 'partly_accepted') AND c.achieved_on <= :by "
+        "AND NOT EXISTS (SELECT 1 FROM pbr_ledger l WHERE l.claim_id = c.id AND l.kind = 'accrual') "
+        f"ORDER BY c.achieved_on, {then}",
+        c=contract_id,
+        by=driver_value(session, unpaid_by),
+        server_side=True,
+    )
 
 
 def capped_out_claims(*, session: Session, contract_id: int) -> list[tuple[str, str, str, str]]:

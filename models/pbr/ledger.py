@@ -11,9 +11,10 @@ Ledger kinds and signs (the balance is what the commissioner owes the provider):
 """
 
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any, NamedTuple
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, event, text
 from sqlmodel import Field, Session, SQLModel, col, select
 
 import models.contracts  # noqa: F401  (the contract table)
@@ -46,6 +47,12 @@ class LedgerEntry(SQLModel, table=True):
     __table_args__ = (
         Index("ix_pbr_ledger_contract_payer", "contract_id", "payer"),
         Index("ix_pbr_ledger_claim", "claim_id", "kind"),
+        # What a run reads before it plans, summed from these indexes alone: what each outcome and each
+        # participant has been paid, net of clawbacks (``net_paid``), without reading the entries or their claims.
+        Index("ix_pbr_ledger_outcome_sums", "contract_id", "item", "kind", "outcome", "amount_pence"),
+        Index(
+            "ix_pbr_ledger_participant_sums", "contract_id", "item", "kind", "participant", "outcome", "amount_pence"
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -58,6 +65,7 @@ class LedgerEntry(SQLModel, table=True):
     run_id: int | None = Field(default=None, foreign_key="payment_run.id", index=True)
     claim_id: int | None = Field(default=None, foreign_key="pbr_claim.id")
     participant: str | None = Field(default=None, max_length=60)
+    outcome: str | None = Field(default=None, max_length=30)  # the claim's outcome, for an entry for a claim
     month: str | None = Field(default=None, max_length=7)
     sample_id: int | None = Field(default=None, foreign_key="validation_sample.id")
     reverses_id: int | None = Field(default=None, foreign_key="pbr_ledger.id", unique=True)
@@ -113,6 +121,7 @@ LEDGER_COLUMNS = (
     "run_id",
     "claim_id",
     "participant",
+    "outcome",
     "month",
     "sample_id",
     "reverses_id",
@@ -120,6 +129,16 @@ LEDGER_COLUMNS = (
     "created_at",
     "actor",
 )
+
+
+@event.listens_for(LedgerEntry, "before_insert")
+def _claims_outcome(mapper: Any, connection: Any, entry: LedgerEntry) -> None:
+    """An entry for a claim carries the claim's outcome, whoever writes it (a clawback, a reversal, a
+    re-decision), so that the sums per outcome need not read the claims; a payment run's bulk rows carry it."""
+    if entry.claim_id is not None and entry.outcome is None:
+        entry.outcome = connection.execute(
+            text("SELECT outcome FROM pbr_claim WHERE id = :k"), {"k": entry.claim_id}
+        ).scalar()
 
 
 def clawed_back_claims(*, session: Session, contract_id: int) -> set[int]:
@@ -138,24 +157,16 @@ def clawed_back_claims(*, session: Session, contract_id: int) -> set[int]:
 def net_paid(*, session: Session, contract_id: int) -> tuple[dict[str, int], dict[str, int]]:
     """What has been paid for outcomes, net of clawbacks and their reversals (pence): by participant, and by
     outcome."""
-    # Every entry for an outcome names its participant; only the outcome needs the claim.
-    by_participant = session.connection().execute(
-        text("""
-        SELECT participant, SUM(amount_pence) FROM pbr_ledger
+    # Every entry for a claim names its participant and outcome (``_claims_outcome``): both sums are read from
+    # the ledger's own indexes.
+    sums = """
+        SELECT {0}, SUM(amount_pence) FROM pbr_ledger
         WHERE contract_id = :c AND item = 'outcome' AND kind IN ('accrual', 'clawback', 'reversal')
-          AND claim_id IS NOT NULL
-        GROUP BY participant
-        """),
-        {"c": contract_id},
-    )
-    by_outcome = session.connection().execute(
-        text("""
-        SELECT c.outcome, SUM(l.amount_pence) FROM pbr_ledger l JOIN pbr_claim c ON c.id = l.claim_id
-        WHERE l.contract_id = :c AND l.item = 'outcome' AND l.kind IN ('accrual', 'clawback', 'reversal')
-        GROUP BY c.outcome
-        """),
-        {"c": contract_id},
-    )
+          AND outcome IS NOT NULL
+        GROUP BY {0}
+        """
+    by_participant = driver_rows(session, sums.format("participant"), c=contract_id)  # a row per participant
+    by_outcome = driver_rows(session, sums.format("outcome"), c=contract_id)
     return {k: int(v) for k, v in by_participant}, {k: int(v) for k, v in by_outcome}
 
 
@@ -235,6 +246,59 @@ def ledger_of(
     return out
 
 
+def run_accruals(*, session: Session, run_id: int | None) -> Iterator[tuple[Any, ...]]:
+    """(payer, item, claim ref, participant, outcome, achieved on, pence) of each accrual a run wrote, in the
+    order written, read a batch at a time (the claim's columns None for a fee; dates in the driver's form)."""
+    return driver_rows(
+        session,
+        "SELECT l.payer, l.item, c.ref, l.participant, c.outcome, c.achieved_on, l.amount_pence "
+        f"FROM pbr_ledger l LEFT JOIN pbr_claim c ON c.id = l.claim_id WHERE l.run_id = :r AND l.kind = '{ACCRUAL}' "
+        "ORDER BY l.id",
+        r=run_id,
+        server_side=True,
+    )
+
+
+# A run's outcome accruals, for the claims it paid.
+RUN_OUTCOMES = f"l.run_id = :r AND l.kind = '{ACCRUAL}' AND l.item = '{OUTCOME}' AND l.claim_id IS NOT NULL"
+
+
+def run_paid(*, session: Session, run_id: int) -> tuple[int, int, int]:
+    """(claims, their distinct references, pence) a run paid for outcomes: the population a sample of that run
+    draws from, and its value."""
+    row = (
+        session.connection()
+        .execute(
+            text(
+                "SELECT COUNT(DISTINCT l.claim_id), COUNT(DISTINCT c.ref), SUM(l.amount_pence) "
+                f"FROM pbr_ledger l JOIN pbr_claim c ON c.id = l.claim_id WHERE {RUN_OUTCOMES}"
+            ),
+            {"r": run_id},
+        )
+        .one()
+    )
+    return int(row[0] or 0), int(row[1] or 0), int(row[2] or 0)
+
+
+def run_paid_claims(*, session: Session, run_id: int) -> Iterator[tuple[str, int, int]]:
+    """(ref, claim id, pence paid) of each claim a run paid for, by ref as Python orders text (then id), read a
+    batch at a time."""
+    by_ref = 'c.ref COLLATE "C"' if session.connection().dialect.name == "postgresql" else "c.ref"
+    return driver_rows(
+        session,
+        "SELECT c.ref, c.id, SUM(l.amount_pence) FROM pbr_ledger l JOIN pbr_claim c ON c.id = l.claim_id "
+        f"WHERE {RUN_OUTCOMES} GROUP BY c.id, c.ref ORDER BY {by_ref}, c.id",
+        r=run_id,
+        server_side=True,
+    )
+
+
+def sample_written(*, session: Session, sample_id: int) -> bool:
+    """Whether any ledger entry names the sample (its clawbacks or its recovery)."""
+    sql = "SELECT 1 FROM pbr_ledger WHERE sample_id = :s LIMIT 1"
+    return session.connection().execute(text(sql), {"s": sample_id}).first() is not None
+
+
 def ledger_by_claim_day(*, session: Session, contract_id: int) -> list[tuple[Any, str, int, int]]:
     """(achieved on, outcome, accrued, clawed back) of the outcome entries for claims, summed by the
     claims' achieved day and outcome, in pence; clawed back is positive and leaves out clawbacks later
@@ -244,8 +308,8 @@ def ledger_by_claim_day(*, session: Session, contract_id: int) -> list[tuple[Any
         f"""
             SELECT c.achieved_on, c.outcome,
                    SUM(CASE WHEN l.kind = '{ACCRUAL}' THEN l.amount_pence ELSE 0 END),
-                   SUM(CASE WHEN l.kind = '{CLAWBACK}' AND l.id NOT IN (
-                           SELECT reverses_id FROM pbr_ledger WHERE contract_id = :c AND reverses_id IS NOT NULL
+                   SUM(CASE WHEN l.kind = '{CLAWBACK}' AND NOT EXISTS (
+                           SELECT 1 FROM pbr_ledger r WHERE r.reverses_id = l.id
                        ) THEN -l.amount_pence ELSE 0 END)
             FROM pbr_ledger l JOIN pbr_claim c ON c.id = l.claim_id
             WHERE l.contract_id = :c AND l.item = '{OUTCOME}' AND l.kind IN ('{ACCRUAL}', '{CLAWBACK}')

@@ -38,9 +38,10 @@ recovered by paying the council £550.00.
 
 import datetime as dt
 import re
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 from policies.dates import add_months
 from policies.money import PENNY, ROUNDING
@@ -147,6 +148,12 @@ def split(amount: Decimal, payers: Sequence[Payer]) -> tuple[Decimal, ...]:
     of 0.01%, 99.99% and 0% of £250.00), each is within a penny of its exact share, and the parts add
     up to the whole. A negative amount (a recovery) is split as its size, then negated.
     """
+    return _split(amount, tuple(payers))
+
+
+@lru_cache(maxsize=4096)  # a run splits few distinct prices between the same payers, claim after claim
+def _split(amount: Decimal, payers: tuple[Payer, ...]) -> tuple[Decimal, ...]:
+    """``split`` itself, cached."""
     if sum((p.share for p in payers), ZERO) != 100:
         raise ValueError(f"payer shares add up to {sum((p.share for p in payers), ZERO)}%, not 100%")
     pence = int(abs(amount) * 100)
@@ -258,12 +265,31 @@ def plan_run(
     balances: Mapping[str, Decimal] | None = None,
 ) -> RunPlan:
     """Price, cap, split and net one run. Pure: the caller stores the result in the ledger."""
+    ordered = sorted((c for c in due if c.achieved_on <= period.end), key=lambda c: (c.achieved_on, c.ref))
+    lines = tuple(priced_lines(period, cards, ordered, paid))
+    fees = tuple(fee_lines(period, cards, unpaid_referrals, service_months_paid, contract))
+    accrued: dict[str, list[Decimal]] = {}
+    for line in lines:
+        for payer, share in line.shares:
+            accrued.setdefault(payer, [ZERO, ZERO])[0] += share
+    return RunPlan(period, lines, fees, payer_totals(accrued, fees, balances))
+
+
+def priced_lines(
+    period: Period, cards: Sequence[RateCard], due: Iterable[DueClaim], paid: PaidSoFar
+) -> Iterator[RunLine]:
+    """Each claim due, capped and split, one at a time: ``due`` in the order a run pays, achieved date then
+    reference (a claim achieved after the period is left out), so a run of any size is priced as it is read."""
     participant_paid = dict(paid.participant)
     outcome_paid = dict(paid.outcome)
     contract_paid = paid.contract
-    lines: list[RunLine] = []
-    accrued: dict[str, list[Decimal]] = {}
-    for claim in sorted((c for c in due if c.achieved_on <= period.end), key=lambda c: (c.achieved_on, c.ref)):
+    last: tuple[dt.date, str] | None = None
+    for claim in due:
+        if claim.achieved_on > period.end:
+            continue
+        if last is not None and (claim.achieved_on, claim.ref) < last:
+            raise ValueError(f"claim {claim.ref} is out of order: claims are paid in the order achieved, then by ref")
+        last = (claim.achieved_on, claim.ref)
         card = version_for(cards, claim.achieved_on)
         assert card is not None, f"claim {claim.ref} was accepted without a rate card"
         amount, notes = claim.payable, []
@@ -280,11 +306,17 @@ def plan_run(
         outcome_paid[claim.outcome] = outcome_paid.get(claim.outcome, ZERO) + amount
         contract_paid += amount
         shares = tuple(zip((p.name for p in card.payers), split(amount, card.payers), strict=True))
-        for payer, share in shares:
-            accrued.setdefault(payer, [ZERO, ZERO])[0] += share
-        lines.append(RunLine(claim, amount, claim.payable - amount, tuple(notes), shares))
+        yield RunLine(claim, amount, claim.payable - amount, tuple(notes), shares)
 
-    fees: list[FeeLine] = []
+
+def fee_lines(
+    period: Period,
+    cards: Sequence[RateCard],
+    unpaid_referrals: Iterable[Participant],
+    service_months_paid: frozenset[str],
+    contract: ContractFacts | None,
+) -> Iterator[FeeLine]:
+    """The attachment fees (referrals not yet paid one, in referral order) and the period's service fees."""
     for person in sorted(unpaid_referrals, key=lambda p: (p.referral_date, p.ref)):
         card = version_for(cards, person.referral_date)
         if (
@@ -295,7 +327,7 @@ def plan_run(
             or card.eligibility.problem(person.referral_date, person.born, person.attributes)
         ):
             continue
-        fees.append(_fee("attachment_fee", person.ref, None, card.attachment_fee, card.payers))
+        yield _fee("attachment_fee", person.ref, None, card.attachment_fee, card.payers)
     if contract is not None:
         for month in period.months():
             card = version_for(cards, dt.date(int(month[:4]), int(month[5:]), 1)) or version_for(cards, period.end)
@@ -303,21 +335,28 @@ def plan_run(
                 continue
             fee = service_fee(contract.value, card.service_fee_percent, contract.start, contract.term_months, month)
             if fee:
-                fees.append(_fee("service_fee", None, month, fee, card.payers))
+                yield _fee("service_fee", None, month, fee, card.payers)
+
+
+def payer_totals(
+    accrued: Mapping[str, Sequence[Decimal]], fees: Iterable[FeeLine], balances: Mapping[str, Decimal] | None
+) -> tuple[PayerTotal, ...]:
+    """Each payer's payment: ``accrued`` holds its outcomes (first) per payer, the fees are added here, and what
+    it is owed back (a negative balance) is netted off; the rest carries to the next run."""
+    sums = {payer: [outcomes, ZERO] for payer, (outcomes, *_) in accrued.items()}
     for line in fees:
         for payer, share in line.shares:
-            accrued.setdefault(payer, [ZERO, ZERO])[1] += share
-
+            sums.setdefault(payer, [ZERO, ZERO])[1] += share
     owed = dict(balances or {})
     totals = []
-    for payer in sorted(set(accrued) | {p for p, b in owed.items() if b}):
-        outcomes, fee_total = accrued.get(payer, [ZERO, ZERO])
+    for payer in sorted(set(sums) | {p for p, b in owed.items() if b}):
+        outcomes, fee_total = sums.get(payer, [ZERO, ZERO])
         before = owed.get(payer, ZERO)
         net = outcomes + fee_total + before
         payment = max(net, ZERO)
         recovered = min(outcomes + fee_total, -before) if before < 0 else ZERO
         totals.append(PayerTotal(payer, outcomes, fee_total, before, recovered, payment, min(net, ZERO)))
-    return RunPlan(period, tuple(lines), tuple(fees), tuple(totals))
+    return tuple(totals)
 
 
 def _fee(item: str, participant: str | None, month: str | None, amount: Decimal, payers: Sequence[Payer]) -> FeeLine:

@@ -81,8 +81,15 @@ class SamplingPolicy:
 def draw(refs: Sequence[str], size: int, *, contract: str, period: str, seed: int) -> list[str]:
     """``size`` claim references from ``refs``, the same every time for the same contract, period and seed."""
     population = sorted(refs)
+    return sorted(population[i] for i in drawn_positions(len(population), size, contract=contract, period=period,
+                                                         seed=seed))  # fmt: skip
+
+
+def drawn_positions(population: int, size: int, *, contract: str, period: str, seed: int) -> list[int]:
+    """Where ``draw``'s picks stand in the sorted references, counting from 0: a sample picks places, whatever
+    is in them, so a caller reading the references in order from the database need hold only these."""
     rng = random.Random(f"{contract}|{period}|{seed}")
-    return sorted(rng.sample(population, min(size, len(population))))
+    return rng.sample(range(population), min(size, population))
 
 
 def minimum_sample_size(population: int, policy: SamplingPolicy) -> int:

@@ -25,6 +25,7 @@ from policies.pbr.payments import (
     parse_period,
     period_of,
     plan_run,
+    priced_lines,
     service_fee,
     split,
 )
@@ -184,6 +185,24 @@ def test_a_run_pays_in_the_order_achieved() -> None:
     claims = [due(1, "P-001", "ACC_S3", d(2026, 2, 1)), due(2, "P-002", "ASSESS_1", d(2026, 1, 5))]
     plan = plan_run(period("2026-Q1"), [FCF], claims, NOTHING_PAID)
     assert [x.claim.ref for x in plan.lines] == ["C-002", "C-001"]
+
+
+def test_claims_read_one_at_a_time_are_priced_as_a_whole_run_prices_them() -> None:
+    # What the flow does with a run of any size: the claims come from the database in pay order and each
+    # line goes on as it is priced. The same caps bite: P-001 has £14,500 of its £15,000 paid, so its
+    # £1,500 accommodation claim is cut to £500 and its later £200 assessment to nothing.
+    paid = PaidSoFar({"P-001": D("14500.00")}, {}, D("14500.00"))
+    claims = [due(1, "P-001", "ACC_S6", d(2026, 4, 20)), due(2, "P-001", "ASSESS_3", d(2026, 4, 27))]
+    streamed = list(priced_lines(period("2026-Q2"), [FCF], iter(claims), paid))
+    assert streamed == list(plan_run(period("2026-Q2"), [FCF], claims, paid).lines)
+    assert [(x.paid, x.capped) for x in streamed] == [(D("500.00"), D("1000.00")), (D(0), D("200.00"))]
+
+
+def test_claims_read_out_of_pay_order_are_refused_not_mispriced() -> None:
+    # A cap depends on what was paid before: a claim given after a later one would be priced wrongly.
+    claims = [due(1, "P-001", "ACC_S3", d(2026, 2, 1)), due(2, "P-002", "ASSESS_1", d(2026, 1, 5))]
+    with pytest.raises(ValueError, match="C-002 is out of order"):
+        list(priced_lines(period("2026-Q1"), [FCF], iter(claims), NOTHING_PAID))
 
 
 def test_the_participant_cap_is_guarded_again_at_run_time() -> None:

@@ -3,7 +3,7 @@
 import random
 from decimal import Decimal
 
-from policies.pbr.sampling import Extrapolation, RecoveryBasis, draw, extrapolate
+from policies.pbr.sampling import Extrapolation, RecoveryBasis, draw, drawn_positions, extrapolate
 
 D = Decimal
 REFS = [f"C-{n:03d}" for n in range(1, 201)]  # a run that paid 200 claims
@@ -16,6 +16,15 @@ def test_the_same_request_draws_the_same_sample() -> None:
     shuffled = REFS[:]
     random.Random(0).shuffle(shuffled)
     assert draw(shuffled, 20, **WHERE, seed=7) == first  # the order claims come in does not matter
+
+
+def test_the_places_drawn_are_the_claims_drawn() -> None:
+    # The flow reads a run's references in order from the database and keeps only the places the seed picks:
+    # C-001 stands at place 0, C-200 at 199, so place p holds C-(p+1).
+    places = drawn_positions(len(REFS), 20, **WHERE, seed=7)
+    assert len(set(places)) == 20 and all(0 <= p < 200 for p in places)
+    assert sorted(f"C-{p + 1:03d}" for p in places) == draw(REFS, 20, **WHERE, seed=7)
+    assert sorted(drawn_positions(3, 20, **WHERE, seed=7)) == [0, 1, 2]  # asked for more than were paid: all
 
 
 def test_the_sample_is_sorted_distinct_and_from_the_run() -> None:

@@ -1,0 +1,138 @@
+"""A payment run planned as its claims are read (flows/pbr/payment_runs.py): each line priced, capped and split
+(policies/pbr/payments.py) and handed on at once, to the ledger at approval or to the draft schedules at a
+proposal, and only the run's totals kept. However many claims a run pays, it holds none of them: its memory
+is the participants' and outcomes' sums paid so far, and its time follows the claims it pays."""
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flows.common.errors import UserError
+from flows.common.settings import Settings
+from flows.pbr.contract import contract_id
+from flows.pbr.ledger import pounds
+from flows.pbr.run_facts import due_claims, due_in_order, paid_so_far, unpaid_referrals
+from models.contracts import Contract
+from models.pbr.ledger import SERVICE_FEE, accrued_fees, ledger_balances, runs_of
+from policies.contracts.clauses import expiry
+from policies.dates import local_date
+from policies.pbr.payments import (
+    ContractFacts,
+    FeeLine,
+    PayerTotal,
+    Period,
+    RunLine,
+    fee_lines,
+    payer_totals,
+    priced_lines,
+    run_refusals,
+)
+from policies.pbr.ratecard import RateCard
+
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    """What a run pays, without its lines (they went to ``each`` as they were priced)."""
+
+    summary: dict[str, Any]
+    fees: tuple[FeeLine, ...]
+    payers: tuple[PayerTotal, ...]
+
+
+def refuse_run(
+    settings: Settings,
+    session: Any,
+    contract: Contract,
+    cards: list[RateCard],
+    period: Period,
+    as_of: dt.datetime,
+    now: dt.datetime | None,
+) -> None:
+    """Raise the reasons a run for ``period`` may not happen, if any (policies.pbr.payments.run_refusals)."""
+    cid = contract_id(contract)
+    earlier = due_claims(session, cid, period.start - dt.timedelta(days=1))  # unpaid before the period
+    zone = ZoneInfo(settings.timezone)  # instants in a refusal read in the organisation's zone
+    reasons = run_refusals(
+        period,
+        as_of=as_of.astimezone(zone),
+        now=(now or dt.datetime.now(dt.UTC)).astimezone(zone),  # the real clock, read once, here at the edge
+        run_on=local_date(as_of, settings.timezone),
+        contract_start=contract.start,
+        contract_end=expiry(contract.to_terms()),
+        unpaid_achieved=(claim.achieved_on for claim in earlier),
+        periods_run=frozenset(run.period for run in runs_of(session=session, contract_id=cid)),
+        frequency=cards[-1].frequency,
+    )
+    if len(reasons) == 1:
+        raise UserError(reasons[0])
+    if reasons:
+        raise UserError(f"no payment run for {period.label}: " + "; and ".join(reasons))
+
+
+def plan_streamed(
+    settings: Settings,
+    session: Any,
+    contract: Contract,
+    cards: list[RateCard],
+    period: Period,
+    as_of: dt.datetime,
+    now: dt.datetime | None,
+    each: Callable[[RunLine], None],
+) -> PlannedRun:
+    """Plan a run of ``period`` as of now, handing each line to ``each`` as it is priced; its summary: per payer,
+    per outcome, what the caps cut, and what it nets off."""
+    cid = contract_id(contract)
+    refuse_run(settings, session, contract, cards, period, as_of, now)
+    # Everything read from the ledger is read before the first line: at approval, ``each`` writes to it.
+    paid = paid_so_far(session, cid)
+    attachment_fees = any(card.attachment_fee for card in cards)
+    referrals = unpaid_referrals(session, cid) if attachment_fees else ()
+    months_paid = frozenset(accrued_fees(session=session, contract_id=cid, item=SERVICE_FEE, column="month"))
+    balances = {p: pounds(v) for p, v in ledger_balances(session=session, contract_id=cid).items()}
+    claims, outcomes, capped = 0, ZERO, ZERO
+    accrued: dict[str, list[Decimal]] = {}
+    by_outcome: dict[str, dict[str, Any]] = {}
+    capped_lines: list[dict[str, Any]] = []
+    for line in priced_lines(period, cards, due_in_order(session, cid, period.end), paid):
+        claims, outcomes, capped = claims + 1, outcomes + line.paid, capped + line.capped
+        o = by_outcome.setdefault(line.claim.outcome, {"claims": 0, "paid": ZERO, "capped": ZERO})
+        o["claims"] += 1
+        o["paid"] += line.paid
+        o["capped"] += line.capped
+        for payer, share in line.shares:
+            accrued.setdefault(payer, [ZERO, ZERO])[0] += share
+        if line.capped:
+            capped_lines.append({"claim": line.claim.ref, "capped": f"{line.capped:.2f}", "why": list(line.notes)})
+        each(line)
+    facts = ContractFacts(pounds(contract.value_pence), contract.start, contract.initial_term_months)
+    fees = tuple(fee_lines(period, cards, referrals, months_paid, facts))
+    payers = payer_totals(accrued, fees, balances)
+    summary = {
+        "claims": claims,
+        "outcomes": f"{outcomes:.2f}",
+        "capped_at_run": f"{capped:.2f}",
+        "fees": f"{sum((f.amount for f in fees), ZERO):.2f}",
+        "paid": f"{sum((p.payment for p in payers), ZERO):.2f}",
+        "payers": {
+            p.payer: {
+                "outcomes": f"{p.outcomes:.2f}",
+                "fees": f"{p.fees:.2f}",
+                "owed_before": f"{p.owed_before:.2f}",
+                "recovered": f"{p.recovered:.2f}",
+                "payment": f"{p.payment:.2f}",
+                "carried": f"{p.carried:.2f}",
+            }
+            for p in payers
+        },
+        "by_outcome": {
+            name: {"claims": o["claims"], "paid": f"{o['paid']:.2f}", "capped": f"{o['capped']:.2f}"}
+            for name, o in sorted(by_outcome.items())
+        },
+        "capped": capped_lines,
+    }
+    return PlannedRun(summary, fees, payers)
