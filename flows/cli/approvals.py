@@ -87,7 +87,8 @@ def show_proposal(p: dict[str, Any], cfg: Any) -> None:
         say(f"  capped: {c['claim']} £{money_text(c['capped'])}: {'; '.join(c['why'])}", markup=False)
     for e in preview.get("entries", []):
         amount = Decimal(e["amount"])
-        say(f"  {e['payer']}: {e['kind']} {'-' if amount < 0 else ''}£{abs(amount):,.2f}", markup=False)
+        of = f" of claim {e['claim']}" if e.get("claim") else ""
+        say(f"  {e['payer']}: {e['kind']}{of} {'-' if amount < 0 else ''}£{abs(amount):,.2f}", markup=False)
     if "effective_from" in preview:
         cap = f"£{money_text(preview['contract_cap'])}" if preview.get("contract_cap") else "none"
         say(f"  in force from {preview['effective_from']}: {len(preview['outcomes'])} outcomes "
