@@ -85,6 +85,10 @@ def show_proposal(p: dict[str, Any], cfg: Any) -> None:
         say(f"  {outcome}: {o['claims']} claim(s), £{money_text(o['paid'])}{capped}", markup=False)
     for c in preview.get("capped", [])[:20]:
         say(f"  capped: {c['claim']} £{money_text(c['capped'])}: {'; '.join(c['why'])}", markup=False)
+    if "method" in preview:  # a sample's recovery: how it was reached
+        say(f"  sample: {preview['error_rate']} invalid by value ({preview['confidence']} interval "
+            f"{preview['interval']}); recovers {preview['applied_rate']} of £{money_text(preview['unsampled_value'])} "
+            f"not sampled: £{money_text(preview['recovery'])}", markup=False)  # fmt: skip
     for e in preview.get("entries", []):
         amount = Decimal(e["amount"])
         of = f" of claim {e['claim']}" if e.get("claim") else ""
