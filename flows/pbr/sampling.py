@@ -24,6 +24,7 @@ from flows.pbr.contract import contract_id, named_period, pbr_contract, refuse_b
 from flows.pbr.ledger import pence, pounds
 from flows.pbr.recoveries import conclusion_of, propose_recovery, sampled_clawbacks
 from flows.pbr.sampling_policy import sampling_policy
+from models.approvals import proposal_by_id
 from models.contracts import Contract
 from models.db import unit_of_work
 from models.events import append_event
@@ -269,8 +270,10 @@ def _conclude(
     Nothing reaches the ledger here: both travel in one sampling-recovery proposal (flows/pbr/recoveries.py)."""
     if not items or any(i.result is None for i, _ in items):
         return None
-    if sample.conclusion is not None:
-        return sample.conclusion  # concluded before (and perhaps since withdrawn or recomputed)
+    if sample.conclusion is not None:  # concluded before (and perhaps since withdrawn or recomputed)
+        number = sample.conclusion.get("proposal")
+        decided = proposal_by_id(session=session, proposal_id=number) if number else None
+        return {**sample.conclusion, **({"proposal_status": _status(decided.status)} if decided else {})}
     outcome, summary = conclusion_of(policy, sample, items)
     cid = contract_id(contract)
     ledger = ledger_of(session=session, contract_id=cid)
@@ -299,4 +302,8 @@ def _conclude(
         action="sample_concluded",
         after={"period": sample.period, **summary},
     )
-    return summary
+    return {**summary, "proposal_status": "pending"} if "proposal" in summary else summary
+
+
+def _status(status: str) -> str:
+    return "pending" if status == "proposed" else status

@@ -462,6 +462,7 @@ def test_a_concluded_sample_claws_back_the_invalid_and_recovers_the_error_rate_f
     # SE 24.51%; 27.27% +- 1.96 x 24.51% = -20.76% .. 75.31%, kept above 0.
     assert done.concluded is not None
     proposal = done.concluded.pop("proposal")
+    assert done.concluded.pop("proposal_status") == "pending"
     assert done.concluded == {
         "sampled_value": "5500.00",
         "invalid_value": "1500.00",
@@ -499,7 +500,7 @@ def test_a_concluded_sample_claws_back_the_invalid_and_recovers_the_error_rate_f
 
     before = counts(q1_paid)
     again = sample(q1_paid, results=results_file(tmp_path, checks))  # the same results again: nothing new
-    assert again.concluded == {**done.concluded, "proposal": proposal}
+    assert again.concluded == {**done.concluded, "proposal": proposal, "proposal_status": "approved"}
     assert counts(q1_paid) == before
 
     q2 = approved_run(q1_paid, CONTRACT, "2026-Q2", as_of=Q2_RUN, actor="finance")
