@@ -124,7 +124,7 @@ def propose_recovery(
             "the sample's conclusion": _concluded_as(summary),
             "the sampled claims' ledger": digest(clawbacks),
         },
-        amount_pence=-sum(a for _, a in shares) - sum(c["pence"] for c in clawbacks),
+        amount_pence=sum(a for _, a in shares) + sum(c["pence"] for c in clawbacks),
         actor=actor,
         as_of=as_of,
         period=period,

@@ -123,7 +123,7 @@ def test_one_claim_found_invalid_no_longer_recovers_the_rest_of_the_quarter(q1_p
     # C-4 itself is to be clawed back in full (£750.00 / £1,750.00), proposed; no extrapolated recovery is raised
     assert not [e for e in ledger(q1_paid) if e.kind == "clawback"]
     proposal = get_proposal(q1_paid, done.concluded["proposal"])
-    assert (proposal["kind"], proposal["amount"]) == ("sampling_recovery", "-2500.00")
+    assert (proposal["kind"], proposal["amount"]) == ("sampling_recovery", "2500.00")
     approved(q1_paid, proposal, as_of=AUDIT)
     assert sorted((ids[e.claim_id or 0], e.payer, e.amount_pence) for e in ledger(q1_paid) if e.kind == "clawback") == [
         ("C-4", "central fund", -75000),
@@ -291,7 +291,7 @@ def test_a_samples_clawbacks_and_recovery_reach_the_ledger_only_when_approved(
     assert done.concluded is not None
     proposal = get_proposal(settings, done.concluded["proposal"])
     # Proposed: C-7 (£1,500.00: £450.00 / £1,050.00) and £1,090.91 extrapolated (£327.27 / £763.64), £2,590.91.
-    assert (proposal["kind"], proposal["amount"], proposal["status"]) == ("sampling_recovery", "-2590.91", "pending")
+    assert (proposal["kind"], proposal["amount"], proposal["status"]) == ("sampling_recovery", "2590.91", "pending")
     assert sorted((e["payer"], e.get("claim", "-"), e["amount"]) for e in proposal["preview"]["entries"]) == [
         ("central fund", "-", "-327.27"),
         ("central fund", "C-7", "-450.00"),
