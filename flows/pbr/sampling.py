@@ -273,7 +273,9 @@ def _conclude(
     if sample.conclusion is not None:  # concluded before (and perhaps since withdrawn or recomputed)
         number = sample.conclusion.get("proposal")
         decided = proposal_by_id(session=session, proposal_id=number) if number else None
-        return {**sample.conclusion, **({"proposal_status": _status(decided.status)} if decided else {})}
+        if decided is None or decided.status != "expired":
+            return {**sample.conclusion, **({"proposal_status": _status(decided.status)} if decided else {})}
+        # its proposal expired with nobody deciding it: proposed again, from the ledger as it is now
     outcome, summary = conclusion_of(policy, sample, items)
     cid = contract_id(contract)
     ledger = ledger_of(session=session, contract_id=cid)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.approvals.service import approve, get_proposal, reject
+from flows.approvals.service import approve, expire_stale, get_proposal, reject
 from flows.common.errors import UserError
 from flows.common.runtime import database
 from flows.common.settings import Settings
@@ -19,6 +19,7 @@ from flows.pbr.clawbacks import propose_clawback
 from flows.pbr.contract import contract_id, pbr_contract
 from flows.pbr.recovery_proposals import propose_withdrawal
 from flows.pbr.sampling import sample_validation
+from models.approvals import Proposal
 from models.db import unit_of_work
 from models.events import events_for
 from models.pbr.ledger import ledger_balances
@@ -334,3 +335,26 @@ def test_a_rejected_sample_recovery_writes_nothing_and_cannot_be_corrected(q1_pa
         f"the 2026-Q1 sample of {CONTRACT}: its recovery (proposal {done.concluded['proposal']}) was rejected, "
         "so nothing was raised to withdraw or correct"
     )
+
+
+def test_a_sample_recovery_that_expired_undecided_is_proposed_again_when_the_results_are_given_again(
+    q1_paid: Settings, tmp_path: Path
+) -> None:
+    settings = point_estimate(q1_paid, tmp_path)
+    sample(settings)
+    done = sample(settings, results=results_file(tmp_path, CHECKS))
+    assert done.concluded is not None
+    first = done.concluded["proposal"]
+    # nobody decides it: as if entered eight days ago, its 168 hours have run out, and the sweep closes it
+    with unit_of_work(database(settings)) as session:
+        entered = session.get(Proposal, first)
+        entered.expires_at = LATER + dt.timedelta(hours=168)
+        session.add(entered)
+    assert expire_stale(settings) == 1
+    assert get_proposal(settings, first)["status"] == "expired" and recovery_net(settings) == 0
+    # "expired" is not "rejected": given again, the results propose it again, with the same figures
+    again = sample(settings, results=results_file(tmp_path, CHECKS))
+    assert again.concluded is not None and again.concluded["proposal"] != first
+    assert (again.concluded["proposal_status"], again.concluded["recovery"]) == ("pending", "1090.91")
+    approved(settings, get_proposal(settings, again.concluded["proposal"]), as_of=LATER)
+    assert recovery_net(settings) == -109091  # raised once
