@@ -18,7 +18,7 @@ from flows.common.settings import Settings
 from flows.pbr.clawbacks import propose_clawback
 from flows.pbr.contract import contract_id, pbr_contract
 from flows.pbr.recovery_proposals import propose_withdrawal
-from flows.pbr.sampling import sample_validation
+from flows.pbr.sampling import SampleResult, sample_validation
 from models.approvals import Proposal
 from models.db import unit_of_work
 from models.events import events_for
@@ -72,6 +72,15 @@ def concluded(q1_paid: Settings, tmp_path: Path) -> tuple[Settings, dict[str, in
     assert recovery_net(settings) == 0  # proposed, not yet raised
     approved(settings, get_proposal(settings, done.concluded["proposal"]), as_of=AUDIT)  # by a second person
     return settings, before
+
+
+def pending_recovery(q1_paid: Settings, tmp_path: Path) -> tuple[Settings, SampleResult]:
+    """Q1 sampled under the point estimate with C-7 found invalid: its clawback and the recovery proposed."""
+    settings = point_estimate(q1_paid, tmp_path)
+    sample(settings)
+    done = sample(settings, results=results_file(tmp_path, CHECKS))
+    assert done.concluded is not None and done.concluded["proposal_status"] == "pending"
+    return settings, done
 
 
 def test_a_sample_below_the_policys_minimum_is_refused_naming_the_minimum(q1_paid: Settings) -> None:
@@ -251,10 +260,7 @@ def test_a_recovery_cannot_be_withdrawn_before_the_sample_concludes(q1_paid: Set
 def test_a_pending_recovery_made_stale_by_a_corrected_check_is_refused_not_raised_twice(
     q1_paid: Settings, tmp_path: Path
 ) -> None:
-    settings = point_estimate(q1_paid, tmp_path)
-    sample(settings)
-    done = sample(settings, results=results_file(tmp_path, CHECKS))
-    assert done.concluded is not None
+    settings, done = pending_recovery(q1_paid, tmp_path)
     pending = get_proposal(settings, done.concluded["proposal"])
     # While the £1,090.91 (and C-7's clawback) waits, C-3's check cannot be corrected: it is decided first.
     with pytest.raises(UserError) as refused:
@@ -317,10 +323,7 @@ def test_a_samples_clawbacks_and_recovery_reach_the_ledger_only_when_approved(
 
 
 def test_a_rejected_sample_recovery_writes_nothing_and_cannot_be_corrected(q1_paid: Settings, tmp_path: Path) -> None:
-    settings = point_estimate(q1_paid, tmp_path)
-    sample(settings)
-    done = sample(settings, results=results_file(tmp_path, CHECKS))
-    assert done.concluded is not None
+    settings, done = pending_recovery(q1_paid, tmp_path)
     entries = len(ledger(settings))
     reject(settings, done.concluded["proposal"], by="checker.one", roles={"finance"}, reason="checks not signed",
            as_of=LATER)  # fmt: skip
@@ -340,10 +343,7 @@ def test_a_rejected_sample_recovery_writes_nothing_and_cannot_be_corrected(q1_pa
 def test_a_sample_recovery_that_expired_undecided_is_proposed_again_when_the_results_are_given_again(
     q1_paid: Settings, tmp_path: Path
 ) -> None:
-    settings = point_estimate(q1_paid, tmp_path)
-    sample(settings)
-    done = sample(settings, results=results_file(tmp_path, CHECKS))
-    assert done.concluded is not None
+    settings, done = pending_recovery(q1_paid, tmp_path)
     first = done.concluded["proposal"]
     # nobody decides it: as if entered eight days ago, its 168 hours have run out, and the sweep closes it
     with unit_of_work(database(settings)) as session:
