@@ -221,7 +221,8 @@ def public(session: Any, proposal: Proposal) -> dict[str, Any]:
 
 
 def _proposal(session: Any, proposal_id: int) -> Proposal:
-    proposal = proposal_by_id(session=session, proposal_id=proposal_id, for_update=True)
+    in_range = 1 <= proposal_id < 2**63  # a number no database column holds is no proposal, not a database error
+    proposal = proposal_by_id(session=session, proposal_id=proposal_id, for_update=True) if in_range else None
     if proposal is None:
         raise UserError(f"there is no proposal {proposal_id}; `commission proposals` lists them")
     return proposal

@@ -85,9 +85,14 @@ def show_proposal(p: dict[str, Any], cfg: Any) -> None:
         say(f"  {outcome}: {o['claims']} claim(s), £{money_text(o['paid'])}{capped}", markup=False)
     for c in preview.get("capped", [])[:20]:
         say(f"  capped: {c['claim']} £{money_text(c['capped'])}: {'; '.join(c['why'])}", markup=False)
+    if "method" in preview:  # a sample's recovery: how it was reached
+        say(f"  sample: {preview['error_rate']} invalid by value ({preview['confidence']} interval "
+            f"{preview['interval']}); recovers {preview['applied_rate']} of £{money_text(preview['unsampled_value'])} "
+            f"not sampled: £{money_text(preview['recovery'])}", markup=False)  # fmt: skip
     for e in preview.get("entries", []):
         amount = Decimal(e["amount"])
-        say(f"  {e['payer']}: {e['kind']} {'-' if amount < 0 else ''}£{abs(amount):,.2f}", markup=False)
+        of = f" of claim {e['claim']}" if e.get("claim") else ""
+        say(f"  {e['payer']}: {e['kind']}{of} {'-' if amount < 0 else ''}£{abs(amount):,.2f}", markup=False)
     if "effective_from" in preview:
         cap = f"£{money_text(preview['contract_cap'])}" if preview.get("contract_cap") else "none"
         say(f"  in force from {preview['effective_from']}: {len(preview['outcomes'])} outcomes "

@@ -111,7 +111,8 @@ def _demo_payments(cfg: Settings) -> None:
     )
     console.print(
         "Each run was proposed by farah.khan and approved by omar.ali, a second finance user (and by grace.obi "
-        "too when over £50,000); a clawback farah.khan proposed was rejected by omar.ali. Try `commission proposals`.",
+        "too when over £50,000). farah.khan sampled 2026-Q1 and found a claim invalid; the recovery she proposed "
+        "was rejected by omar.ali. Try `commission proposals`.",
         markup=False,
     )
 

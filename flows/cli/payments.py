@@ -95,9 +95,9 @@ def sample_command(
     """Draw (once) a seeded sample of a run's paid claims; with --results, record the checks.
 
     The size must reach the sampling policy's minimum (95% confidence, ±5% as shipped) unless --reason
-    says why not. When every sampled claim is checked, invalid ones are clawed back and the error rate by
-    value, by the policy's method (its interval's lower bound as shipped), is extrapolated to the claims
-    not sampled and raised as a recovery against the next payment run.
+    says why not. When every sampled claim is checked, the clawback of the invalid ones and the error rate by
+    value, by the policy's method (its interval's lower bound as shipped), extrapolated to the claims not
+    sampled, are proposed together: a second finance user's approval writes them to the ledger.
     """
     if size < 1:  # checked here too, so that the refusal does not wait for Prefect to start
         raise UserError("--size: at least 1")
@@ -149,7 +149,7 @@ def print_conclusion(c: dict[str, Any]) -> None:
     console.print(
         f"Concluded: {c['error_rate']} invalid by value (£{money_text(c['invalid_value'])} of "
         f"£{money_text(c['sampled_value'])} sampled), {c.get('confidence', '95%')} interval "
-        f"{c.get('interval', 'not recorded')}; invalid claims clawed back.",
+        f"{c.get('interval', 'not recorded')}.",
         markup=False,
     )
     if c.get("withdrawn"):
@@ -161,9 +161,18 @@ def print_conclusion(c: dict[str, Any]) -> None:
     )
     console.print(
         f"Recovery at {how}, {c.get('applied_rate', c['error_rate'])}: £{money_text(c['recovery'])} on the "
-        f"£{money_text(c['unsampled_value'])} not sampled, from the next payment run.",
+        f"£{money_text(c['unsampled_value'])} not sampled, netted off the next payment run once approved.",
         markup=False,
     )
+    if c.get("proposal") and c.get("proposal_status", "pending") == "pending":
+        console.print(
+            f"Proposed as proposal {c['proposal']}: the invalid claims' clawback and the recovery reach the "
+            f"ledger when a second finance user approves it (`commission proposal {c['proposal']}`).",
+            markup=False,
+        )
+    elif c.get("proposal"):
+        console.print(f"Proposal {c['proposal']} ({c['proposal_status']}): `commission proposal {c['proposal']}`.",
+                      markup=False)  # fmt: skip
 
 
 def clawback_command(

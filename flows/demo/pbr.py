@@ -15,6 +15,7 @@ PBR_CONTRACT = "FCF-2025-01"
 PBR_AS_OF = "2026-11-23T09:00"
 PBR_PERIODS = ("2025-Q4", "2026-Q1", "2026-Q2", "2026-Q3")
 PROPOSER, CHECKERS = "farah.khan", ("omar.ali", "grace.obi")  # demo finance users (flows/demo/users.py)
+SAMPLED = "2026-Q1"  # the period the demo samples (the README's walk-through samples 2026-Q2)
 
 
 def build_payment_by_results(settings: Settings) -> dict[str, Any]:
@@ -56,7 +57,7 @@ def build_payment_by_results(settings: Settings) -> dict[str, Any]:
     import_participants(settings, EXAMPLES / "fcf-participants.csv", as_of=as_of, actor=ACTOR)
     claims = run("import-claims", path=str(EXAMPLES / "fcf-claims.csv"), as_of=as_of.isoformat(), actor=ACTOR)
     runs = [_paid(settings, run, period, as_of) for period in PBR_PERIODS]
-    return {"claims": claims, "runs": runs, "rejected": _rejected_clawback(settings, as_of),
+    return {"claims": claims, "runs": runs, "rejected": _rejected_recovery(settings, run, as_of),
             "reconciliation": run("reconcile", contract=PBR_CONTRACT)}  # fmt: skip
 
 
@@ -73,32 +74,24 @@ def _paid(settings: Settings, run: Any, period: str, as_of: Any) -> dict[str, An
     return dict(done["result"])
 
 
-def _rejected_clawback(settings: Settings, as_of: Any) -> dict[str, Any] | None:
-    """Farah proposes clawing back NB-001 (a query about its evidence); Omar rejects it: the evidence is sound.
-
-    (A rejected clawback, not a rejected recovery: the demo draws no sample.) Once only."""
+def _rejected_recovery(settings: Settings, run: Any, as_of: Any) -> dict[str, Any] | None:
+    """Farah samples three of 2026-Q1's paid claims (fewer than the policy's minimum, with her reason) and finds one
+    invalid: the sample proposes clawing it back with the extrapolated recovery. Omar rejects the proposal with
+    his reason, so nothing of it reaches the ledger. Once only."""
     from flows.approvals.service import list_proposals, reject
-    from flows.pbr.clawbacks import propose_clawback
 
-    if any(p["kind"] == "clawback" for p in list_proposals(settings, status="rejected")):
+    if any(p["kind"] == "sampling_recovery" for p in list_proposals(settings, status="rejected")):
         return None
-    claim = _first_paid_claim(settings)
-    made = propose_clawback(settings, PBR_CONTRACT, claim, reason="enrolment evidence queried by audit",
-                            as_of=as_of, actor=PROPOSER)  # fmt: skip
-    why = "the college confirmed the enrolment; the evidence stands"
-    done = reject(settings, made["proposal"]["id"], by=CHECKERS[0], roles={"finance"}, reason=why, as_of=as_of)
-    return dict(done["proposal"])
-
-
-def _first_paid_claim(settings: Settings) -> str:
-    from flows.common.runtime import database
-    from flows.pbr.contract import contract_id, pbr_contract
-    from models.db import unit_of_work
-    from models.pbr.claims import claim_facts
-    from models.pbr.ledger import ACCRUAL, OUTCOME, ledger_of
-
-    with unit_of_work(database(settings)) as session:
-        cid = contract_id(pbr_contract(session, PBR_CONTRACT))
-        paid = sorted({e.claim_id for e in ledger_of(session=session, contract_id=cid)
-                       if e.kind == ACCRUAL and e.item == OUTCOME and e.claim_id})  # fmt: skip
-        return str(claim_facts(session=session, ids=paid[:1])[paid[0]][0])
+    sample = {"contract": PBR_CONTRACT, "period": SAMPLED, "size": 3, "seed": 16, "as_of": as_of.isoformat(),
+              "actor": PROPOSER, "reason": "Pilot spot check of three claims agreed with the fund"}  # fmt: skip
+    drawn = run("sample-validation", results=None, **sample)
+    if drawn["concluded"] is None:
+        checks = settings.data_dir / "demo" / f"checks-{SAMPLED}.csv"
+        checks.parent.mkdir(parents=True, exist_ok=True)
+        first, *rest = (i["claim"] for i in drawn["items"])
+        rows = [f"{first},invalid,No tenancy record for the quarter"] + [f"{c},valid," for c in rest]
+        checks.write_text("claim_ref,result,note\n" + "\n".join(rows) + "\n", encoding="utf-8")
+        drawn = run("sample-validation", results=str(checks), **sample)
+    why = "The landlord's tenancy record arrived after the check: the claim is to be checked again"
+    number = drawn["concluded"]["proposal"]
+    return dict(reject(settings, number, by=CHECKERS[0], roles={"finance"}, reason=why, as_of=as_of)["proposal"])

@@ -94,7 +94,7 @@ def _import_claims(
         today = local_date(as_of, settings.timezone)  # a claim achieved after it is rejected
         while checked:
             contract, cards, claims = checked.pop(0)
-            participants, book = _known(session, contract)
+            participants, book = known_claims(session, contract)
             plan = plan_claims(cards, book, claims, today=today)
             del claims
             fresh = len(plan.fresh)
@@ -174,7 +174,7 @@ def _import_claims(
 NO_ATTRIBUTES: Mapping[str, str] = MappingProxyType({})  # one for every participant with none
 
 
-def _known(session: Any, contract: Contract) -> tuple[dict[str, Participant], Book]:
+def known_claims(session: Any, contract: Contract) -> tuple[dict[str, Participant], Book]:
     """The contract's participants, and a book of what it has accepted (net of clawbacks) and every
     reference it has seen: what the rules check new claims against."""
     cid = contract_id(contract)

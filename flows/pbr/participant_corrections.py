@@ -8,28 +8,37 @@ claims on the corrected facts (``redecide_corrected``, before it plans): a claim
 the correction makes ineligible, or referred outside the window, is rejected
 with the reason; if it was paid, what each payer still holds for it is clawed
 back in the ledger, and the run nets it off. Nothing paid is ever edited.
+
+A claim rejected on the old facts (ineligible, referred outside the window, achieved
+before the referral) is re-opened: decided again by every rule (policies/pbr/claim_rules.py)
+against what the contract has accepted by then, in the order achieved, so the run prices and
+pays it. Worked example: P-010's date of birth was keyed as 1990-05-01 (35 at referral; the
+card takes 18-24), so her ACC_ENTRY (£500.00) was rejected as ineligible; corrected to
+2005-05-01, the next run's proposal shows ACC_ENTRY accepted at £500.00 and pays it at approval.
 """
 
 import datetime as dt
 import json
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from flows.common.errors import UserError
 from flows.common.runtime import database
 from flows.common.settings import Settings
+from flows.pbr.claims_import import known_claims
 from flows.pbr.contract import contract_id, pbr_contract
-from flows.pbr.ledger import held_by_payer, pounds
+from flows.pbr.ledger import held_by_payer, pounds, unreversed_clawbacks
 from flows.pbr.participants import _participant_fingerprint
 from models.contracts import Contract
 from models.db import unit_of_work
 from models.events import append_event
 from models.pbr.claims import PbrClaim, PbrParticipant, corrected_participants, participants_of
-from models.pbr.ledger import CLAWBACK, OUTCOME, LedgerEntry, ledger_of
+from models.pbr.ledger import CLAWBACK, OUTCOME, REVERSAL, LedgerEntry, ledger_of
 from policies.dates import local_date
-from policies.pbr.claim_rules import participant_standing
-from policies.pbr.claims import Verdict
+from policies.pbr.book import Book
+from policies.pbr.claim_rules import decide_claim, participant_standing, rules_by_day
+from policies.pbr.claims import Claim, Reason, Verdict
 from policies.pbr.participants import Participant, impossible
 from policies.pbr.ratecard import RateCard, version_for
 
@@ -101,8 +110,9 @@ def redecide_corrected(
     changed: list[dict[str, Any]] = []
     for row in corrected:
         person = Participant(row.ref, row.referral_date, row.born, row.attributes)
-        claims = session.exec(select(PbrClaim).where(PbrClaim.contract_id == cid, PbrClaim.participant == row.ref))
-        for claim in list(claims):
+        stmt = select(PbrClaim).where(PbrClaim.contract_id == cid, PbrClaim.participant == row.ref)
+        done: set[int | None] = set()  # rejected just now, on the corrected facts
+        for claim in list(session.exec(stmt)):
             if claim.verdict == Verdict.REJECTED.value:
                 continue
             card = version_for(cards, claim.achieved_on)
@@ -124,7 +134,7 @@ def redecide_corrected(
                         participant=claim.participant,
                         created_at=as_of,
                         actor=actor,
-                        memo=f"re-decided on corrected participant facts: {findings[0].sentence}",
+                        memo=f"{REDECIDED}: {findings[0].sentence}",
                     )
                 )
             before = {"claim": claim.ref, "verdict": claim.verdict, "reasons": claim.reasons,
@@ -141,10 +151,84 @@ def redecide_corrected(
                 action="claim_redecided", reason=findings[0].sentence, before=before, after=after,
             )  # fmt: skip
             changed.append(after)
+            done.add(claim.id)
+        changed += _reopened(session, contract, cards, row, person, done, today=today, as_of=as_of, actor=actor)
         row.redecide = False
         session.add(row)
     session.flush()
     return changed
+
+
+REDECIDED = "re-decided on corrected participant facts"  # the memo that marks a re-decision's clawback
+OLD_FACTS = frozenset({Reason.INELIGIBLE, Reason.REFERRAL_OUTSIDE_WINDOW, Reason.BEFORE_REFERRAL})
+
+
+def _reopened(
+    session: Session,
+    contract: Contract,
+    cards: list[RateCard],
+    row: PbrParticipant,
+    person: Participant,
+    done: set[int | None],
+    *,
+    today: dt.date,
+    as_of: dt.datetime,
+    actor: str,
+) -> list[dict[str, Any]]:
+    """The participant's claims rejected on facts the correction changed, decided again by every rule against
+    what the contract has accepted now, in the order achieved (a prerequisite before what needs it)."""
+    stmt = select(PbrClaim).where(PbrClaim.contract_id == contract_id(contract), PbrClaim.participant == row.ref,
+                                  PbrClaim.verdict == Verdict.REJECTED.value)  # fmt: skip
+    rejected = sorted(session.exec(stmt), key=lambda c: (c.achieved_on, c.line, c.ref))
+    codes = {c.id: {Reason(r) for r in c.reasons.split(",") if r} for c in rejected}
+    candidates = [c for c in rejected if c.id not in done and codes[c.id] & OLD_FACTS]
+    if not candidates:
+        return []
+    session.flush()  # the claims this re-decision rejected just now are not counted as accepted
+    participants, book = known_claims(session, contract)
+    participants = {**participants, person.ref: person}
+    rules = rules_by_day(cards, {c.achieved_on for c in candidates})
+    ledger = ledger_of(session=session, contract_id=contract_id(contract))
+    changed = []
+    for claim in candidates:
+        before = {"claim": claim.ref, "verdict": claim.verdict, "reasons": claim.reasons,
+                  "payable": f"{pounds(claim.payable_pence):.2f}"}  # fmt: skip
+        decision = _decided(claim, rules[claim.achieved_on], participants, book, today)
+        reasons = ",".join(code.value for code in decision.codes)
+        if (decision.verdict.value, reasons) == (claim.verdict, claim.reasons):
+            continue
+        claim.verdict, claim.reasons = decision.verdict.value, reasons
+        claim.claimed_pence, claim.price_pence = decision.claimed_pence, decision.price_pence
+        claim.payable_pence, claim.capped_pence = decision.payable_pence, decision.capped_pence
+        claim.notes = " | ".join(f.sentence for f in decision.findings)
+        session.add(claim)
+        after = {"claim": claim.ref, "verdict": claim.verdict, "reasons": claim.reasons,
+                 "payable": f"{pounds(claim.payable_pence):.2f}"}  # fmt: skip
+        if claim.payable_pence:  # paid once, then clawed back on the wrong facts: that clawback is reversed
+            mine = {e.id for e in unreversed_clawbacks(ledger) if e.claim_id == claim.id}
+            marked = select(LedgerEntry).where(LedgerEntry.claim_id == claim.id, LedgerEntry.kind == CLAWBACK,
+                                               col(LedgerEntry.memo).startswith(REDECIDED))  # fmt: skip
+            undone = [e for e in session.exec(marked) if e.id in mine]
+            for e in undone:
+                session.add(LedgerEntry(contract_id=contract_id(contract), payer=e.payer, kind=REVERSAL, item=e.item,
+                                        amount_pence=-e.amount_pence, entry_on=today, claim_id=claim.id,
+                                        participant=claim.participant, reverses_id=e.id, created_at=as_of,
+                                        actor=actor, memo="re-opened on corrected participant facts"))  # fmt: skip
+            if undone:
+                after["reinstated"] = f"{pounds(-sum(e.amount_pence for e in undone)):.2f}"
+        append_event(
+            session=session, effective_at=as_of, actor=actor, entity="contract", entity_ref=contract.ref,
+            action="claim_redecided", reason=f"participant {row.ref}'s facts were corrected", before=before,
+            after=after,
+        )  # fmt: skip
+        changed.append(after)
+    return changed
+
+
+def _decided(claim: PbrClaim, rules: Any, participants: dict[str, Participant], book: Book, today: dt.date) -> Any:
+    amount = None if claim.amount_pence is None else pounds(claim.amount_pence)
+    read = Claim(claim.line, claim.ref, claim.participant, claim.outcome, claim.achieved_on, amount, claim.evidence)
+    return decide_claim(read, None, rules, participants, book, {}, today)
 
 
 def _facts(row: PbrParticipant) -> dict[str, Any]:

@@ -136,7 +136,7 @@ def sample_validation_flow(
     actor: str,
     reason: str | None = None,
 ) -> dict[str, Any]:
-    """Draw a seeded sample of a run's paid claims, record checks, and raise the extrapolated recovery."""
+    """Draw a seeded sample of a run's paid claims, record checks, and propose the clawbacks and the recovery."""
     return refused_in_deployment(sample_task(contract, period, size, seed, results, as_of, actor, reason))  # type: ignore[no-any-return]
 
 

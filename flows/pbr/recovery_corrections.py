@@ -20,6 +20,7 @@ from flows.pbr.contract import contract_id, named_period, pbr_contract, required
 from flows.pbr.ledger import held_by_payer, pence, pounds, unreversed_clawbacks
 from flows.pbr.recoveries import conclusion_of
 from flows.pbr.sampling_policy import sampling_policy
+from models.approvals import proposal_by_id
 from models.contracts import Contract
 from models.events import append_event
 from models.pbr.claims import PbrClaim
@@ -118,7 +119,12 @@ def reinstated(
     for sample in _samples_with(session, contract, claim):
         items = sample_items(session=session, sample_id=sample.id or 0)
         item = next(i for i, c in items if c.id == claim.id)
-        if item.result == "invalid" and sample.conclusion and not sample.conclusion.get("withdrawn"):
+        if (
+            item.result == "invalid"
+            and sample.conclusion
+            and not sample.conclusion.get("withdrawn")
+            and not not_raised(session, sample)
+        ):
             done.append(
                 _apply_correction(
                     session, settings, contract, sample, items, item, "valid", reason, [], as_of=as_of, actor=actor
@@ -297,7 +303,22 @@ def _concluded(
     items = sample_items(session=session, sample_id=sample.id)
     if sample.conclusion is None:
         raise UserError(f"the {period.label} sample of {contract_ref} is not concluded: every claim is checked first")
+    undecided = not_raised(session, sample)
+    if undecided:
+        raise UserError(f"the {period.label} sample of {contract_ref}: {undecided}")
     return contract, sample, items
+
+
+def not_raised(session: Any, sample: ValidationSample) -> str | None:
+    """Why a concluded sample's clawbacks and recovery are not in the ledger (its proposal is pending, rejected
+    or expired), in words; None when they are (or it proposed nothing). Nothing not raised is corrected."""
+    number = (sample.conclusion or {}).get("proposal")
+    proposal = proposal_by_id(session=session, proposal_id=number) if number else None
+    if proposal is None or proposal.status == "approved":
+        return None
+    if proposal.status == "proposed":
+        return f"its recovery (proposal {number}) waits for approval; approve or reject it first"
+    return f"its recovery (proposal {number}) was {proposal.status}, so nothing was raised to withdraw or correct"
 
 
 def _samples_with(session: Any, contract: Contract, claim: PbrClaim) -> list[ValidationSample]:

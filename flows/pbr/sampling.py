@@ -2,10 +2,11 @@
 
 A period's sample is drawn once (the same seed and size show it again); check
 results are recorded from a file, and a result is final. When every sampled
-claim is checked, the invalid ones are clawed back and the error rate by value
-is extrapolated to the unsampled claims as a recovery, split between the
-payers (policies/pbr/sampling.py). Each step writes its event in the same
-transaction; the clawbacks and the recovery go to the append-only ledger once.
+claim is checked, the clawback of the invalid ones and the error rate by value
+extrapolated to the unsampled claims as a recovery, split between the payers
+(policies/pbr/sampling.py), are proposed together. Each step writes its event in
+the same transaction; the clawbacks and the recovery go to the append-only
+ledger once, when a second finance user approves the proposal.
 """
 
 import datetime as dt
@@ -19,20 +20,17 @@ from flows.common.runtime import database
 from flows.common.settings import Settings
 from flows.common.tabular import open_table
 from flows.pbr.contract import contract_id, named_period, pbr_contract, refuse_before_run, required_cards
-from flows.pbr.ledger import held_by_payer, pence, pounds
-from flows.pbr.recoveries import conclusion_of, propose_recovery
+from flows.pbr.ledger import pence, pounds
+from flows.pbr.recoveries import conclusion_of, propose_recovery, sampled_clawbacks
 from flows.pbr.sampling_policy import sampling_policy
+from models.approvals import proposal_by_id
 from models.contracts import Contract
 from models.db import unit_of_work
 from models.events import append_event
 from models.pbr.claims import PbrClaim
 from models.pbr.ledger import (
-    CLAWBACK,
-    OUTCOME,
-    LedgerEntry,
     SampleItem,
     ValidationSample,
-    clawed_back_claims,
     ledger_of,
     run_for,
     run_paid,
@@ -278,53 +276,38 @@ def _conclude(
     actor: str,
     settings: Settings,
 ) -> dict[str, Any] | None:
-    """Once every sampled claim is checked: claw back the invalid ones and propose the extrapolated recovery."""
+    """Once every sampled claim is checked: propose clawing back the invalid ones, with the extrapolated recovery.
+
+    Nothing reaches the ledger here: both travel in one sampling-recovery proposal (flows/pbr/recoveries.py)."""
     if not items or any(i.result is None for i, _ in items):
         return None
-    if sample.conclusion is not None:
-        return sample.conclusion  # concluded before (and perhaps since withdrawn or recomputed)
+    if sample.conclusion is not None:  # concluded before (and perhaps since withdrawn or recomputed)
+        number = sample.conclusion.get("proposal")
+        decided = proposal_by_id(session=session, proposal_id=number) if number else None
+        if decided is None or decided.status != "expired":
+            return {**sample.conclusion, **({"proposal_status": _status(decided.status)} if decided else {})}
+        # its proposal expired with nobody deciding it: proposed again, from the ledger as it is now
     outcome, summary = conclusion_of(policy, sample, items)
-    sample.conclusion = summary
-    session.add(sample)
     cid = contract_id(contract)
     assert sample.id is not None
     if sample_written(session=session, sample_id=sample.id):
+        sample.conclusion = summary
+        session.add(sample)
         return summary  # concluded before this code kept its conclusion
-    base: dict[str, Any] = {
-        "contract_id": cid,
-        "entry_on": today,
-        "sample_id": sample.id,
-        "created_at": as_of,
-        "actor": actor,
-    }
-    clawed = clawed_back_claims(session=session, contract_id=cid)
-    for item, claim in items:
-        if item.result != "invalid" or claim.id in clawed:
-            continue
-        ledger = ledger_of(session=session, contract_id=cid, claim_id=claim.id)  # this claim's entries only
-        for payer, amount in sorted(held_by_payer(ledger, claim.id).items()):
-            if amount:
-                session.add(
-                    LedgerEntry(
-                        **base,
-                        payer=payer,
-                        kind=CLAWBACK,
-                        item=OUTCOME,
-                        amount_pence=-amount,
-                        claim_id=claim.id,
-                        participant=claim.participant,
-                        memo=f"sample {sample.period}: {item.note or 'invalid'}",
-                    )
-                )
-    if outcome.recovery:  # proposed: it reaches the ledger when a second finance user approves (recoveries.py)
+    invalid = [claim.id for item, claim in items if item.result == "invalid"]
+    ledger = [e for k in invalid for e in ledger_of(session=session, contract_id=cid, claim_id=k)]  # theirs only
+    clawbacks = sampled_clawbacks(ledger, items, sample.period)
+    if outcome.recovery or clawbacks:  # proposed: the ledger gets both when a second finance user approves
         card = version_for(cards, today) or cards[-1]
         names = (p.name for p in card.payers)
         shares = [(n, pence(v)) for n, v in zip(names, split(outcome.recovery, card.payers), strict=True) if v]
         assert sample.id is not None
         summary["proposal"] = propose_recovery(
             settings, session, contract=contract, sample_id=sample.id, period=sample.period, shares=shares,
-            memo=f"extrapolated recovery, sample {sample.period} ({summary['method']})",
+            clawbacks=clawbacks, memo=f"extrapolated recovery, sample {sample.period} ({summary['method']})",
             summary=dict(summary), as_of=as_of, actor=actor)["id"]  # fmt: skip
+    sample.conclusion = summary  # with the proposal's number
+    session.add(sample)
     append_event(
         session=session,
         effective_at=as_of,
@@ -334,4 +317,8 @@ def _conclude(
         action="sample_concluded",
         after={"period": sample.period, **summary},
     )
-    return summary
+    return {**summary, "proposal_status": "pending"} if "proposal" in summary else summary
+
+
+def _status(status: str) -> str:
+    return "pending" if status == "proposed" else status

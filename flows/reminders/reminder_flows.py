@@ -1,7 +1,9 @@
 """The reminder sweep and delivery as a Prefect flow.
 
-``sweep-reminders`` plans what is due into the outbox (task ``plan-reminders``)
-and then delivers what is ready (task ``deliver-reminders``). Inputs are
+``sweep-reminders`` plans what is due into the outbox (task ``plan-reminders``),
+delivers what is ready (task ``deliver-reminders``) and closes the pending
+proposals whose time ran out (task ``expire-proposals``, each with its "expired"
+event; reads and decisions do so too, so none waits for a reader). Inputs are
 small and serialisable (an ``as_of`` instant, flags), so the flow runs the
 same in-process, under ``commission serve``, or as a deployment on a Prefect
 server. Import this module only after ``configure_prefect``.
@@ -12,6 +14,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 
+from flows.approvals.service import expire_stale
 from flows.common.prefect_runs import local_run_settings
 from flows.common.settings import load_settings
 from flows.reminders.delivery import deliver
@@ -27,6 +30,11 @@ def plan_task(as_of: str, dry_run: bool) -> dict[str, Any]:
 def deliver_task(as_of: str | None) -> dict[str, Any]:
     when = dt.datetime.fromisoformat(as_of) if as_of else None
     return deliver(load_settings(), as_of=when).as_dict()
+
+
+@task(name="expire-proposals")
+def expire_task() -> int:
+    return expire_stale(load_settings())  # by the real clock, as at every read: expiry is never back-dated
 
 
 @flow(name="sweep-reminders")
@@ -55,6 +63,9 @@ def sweep_reminders(
             delivery["retrying"],
             delivery["failed"],
         )
+    if not dry_run:
+        result["expired"] = expire_task()
+        logger.info("%d pending proposal(s) expired", result["expired"])
     return result
 
 

@@ -8,6 +8,8 @@ change repeats and the March change skips):
 - ``delivery-pass`` every few minutes: plans contracts changed since, and
   delivers what is ready, retries included.
 
+Each run also expires the pending proposals (flows/approvals/service.py) whose time ran out.
+
 Both run the same Prefect flow on one worker thread, so they never overlap,
 and missed runs fold into one (``coalesce``) within the misfire grace. A
 server that was down catches up on start: the flow's window runs from the
@@ -149,6 +151,7 @@ def sweep_job(say: Say) -> Callable[[], None]:
             late=delivery.get("late", 0),
             retrying=delivery.get("retrying", 0),
             failed=delivery.get("failed", 0),
+            expired=result.get("expired", 0),
         )
 
     return job

@@ -228,9 +228,13 @@ def test_claims_pay_sample_and_reconcile_from_the_command_line(fcf: Cli, tmp_pat
         "unsampled_value": "500.00",
         "recovery": "62.50",
         "withdrawn": None,
-        "proposal": 3,  # the recovery is proposed; Ben approves it
+        "proposal": 3,  # C-1's clawback and the recovery are proposed together; Ben approves them
+        "proposal_status": "pending",
     }
-    assert cli.json("proposals", "--status", "pending")[0]["subject"] == "recovery from the 2026-Q1 sample"
+    [pending] = cli.json("proposals", "--status", "pending")
+    # C-1's £500.00 and the £62.50 recovery: £562.50, none of it in the ledger yet
+    assert (pending["subject"], pending["amount"]) == ("recovery from the 2026-Q1 sample", "562.50")
+    assert cli.json("reconcile", "--contract", "FCF-2025-01")["totals"]["clawed_back"] == "0.00"
     cli.ok("approve", "3", "--as-of", "2026-04-10", COMMISSIONING_TOKEN=ben)
 
     recon = cli.json("reconcile", "--contract", "FCF-2025-01")

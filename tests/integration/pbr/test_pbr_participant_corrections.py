@@ -10,6 +10,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from sqlmodel import select
 
 from flows.common.errors import UserError
 from flows.common.runtime import database
@@ -19,8 +20,18 @@ from flows.pbr.payment_runs import RunResult, propose_payment_run
 from flows.pbr.reconcile import reconcile
 from models.db import unit_of_work
 from models.events import events_for
+from models.pbr.claims import PbrClaim
 from tests.integration.pbr import test_pbr_payments
-from tests.integration.pbr.test_pbr_payments import AUDIT, CONTRACT, Q2_RUN, claim_ids, counts, ledger, payments
+from tests.integration.pbr.test_pbr_payments import (
+    AUDIT,
+    CONTRACT,
+    Q2_RUN,
+    Q3_RUN,
+    claim_ids,
+    counts,
+    ledger,
+    payments,
+)
 from tests.support.approvals import approved, approved_run
 
 fcf, q1_paid = test_pbr_payments.fcf, test_pbr_payments.q1_paid  # the fixtures
@@ -114,3 +125,45 @@ def test_an_impossible_or_empty_correction_is_refused_and_nothing_changes(q1_pai
         )
     assert counts(q1_paid) == before
     assert correct(q1_paid, date_of_birth=dt.date(2004, 2, 29))["changed"] is False  # already so
+
+
+def test_claims_rejected_on_the_old_facts_are_reopened_priced_and_paid_at_the_next_run(q1_paid: Settings) -> None:
+    # P-003's date of birth is wrongly corrected to 28 Feb 2000 (25 at referral) and Q2 is paid on it: C-5 (paid in
+    # Q1) is clawed back (£150.00 / £350.00) and C-8 and C-9 are rejected as ineligible; Q2 pays nothing.
+    correct(q1_paid, date_of_birth=dt.date(2000, 2, 28))
+    approved_run(q1_paid, CONTRACT, "2026-Q2", as_of=Q2_RUN, actor="finance")
+    assert [e.amount_pence for e in ledger(q1_paid) if e.kind == "clawback"] == [-15000, -35000]
+    # The passport was misread: 29 Feb 2004 after all (21 at referral on 15 Oct 2025), corrected back.
+    correct_participant(q1_paid, CONTRACT, "P-003", reason="Passport re-read: 29/02/2004", as_of=Q2_RUN,
+                        actor="caseworker", date_of_birth=dt.date(2004, 2, 29))  # fmt: skip
+    entries = len(ledger(q1_paid))
+    proposed = propose_payment_run(q1_paid, CONTRACT, "2026-Q3", as_of=Q3_RUN, actor="finance")["proposal"]
+    preview = proposed["preview"]
+    # The preview re-opens the three: C-5 accepted again with its re-decision's clawback reversed (£500.00), and
+    # C-8 (£500.00) and C-9 (£2,500.00) accepted and paid now: £3,000.00, £900.00 central fund, £2,100.00 council.
+    assert [(r["claim"], r["verdict"], r["payable"], r.get("reinstated")) for r in preview["redecided"]] == [
+        ("C-5", "accepted", "500.00", "500.00"),
+        ("C-8", "accepted", "500.00", None),
+        ("C-9", "accepted", "2500.00", None),
+    ]
+    # Q2 left £150.00 / £350.00 owed back; the reversal cancels it, so nothing is netted off.
+    assert payments(preview) == {"central fund": "900.00", "council": "2100.00"}
+    assert len(ledger(q1_paid)) == entries  # previewed, not written
+    with unit_of_work(database(q1_paid)) as session:
+        still = {c.ref: c.verdict for c in session.exec(select(PbrClaim)) if c.participant == "P-003"}
+    assert still == {"C-5": "rejected", "C-8": "rejected", "C-9": "rejected"}
+    q3 = RunResult(**approved(q1_paid, proposed, as_of=Q3_RUN))
+    assert payments(q3.summary) == {"central fund": "900.00", "council": "2100.00"}
+    ids = claim_ids(q1_paid)
+    c5 = sorted((e.kind, e.payer, e.amount_pence) for e in ledger(q1_paid) if ids.get(e.claim_id or 0) == "C-5")
+    assert c5 == [
+        ("accrual", "central fund", 15000), ("accrual", "council", 35000),
+        ("clawback", "central fund", -15000), ("clawback", "council", -35000),
+        ("reversal", "central fund", 15000), ("reversal", "council", 35000),
+    ]  # fmt: skip
+    # Reconciled: claimed £12,500.00 = accepted £12,500.00 + capped £0.00 + rejected £0.00; every payer is square.
+    t = {k: Decimal(v) for k, v in reconcile(q1_paid, CONTRACT).totals.items()}
+    assert (t["claimed"], t["accepted"], t["capped"], t["rejected"]) == (
+        Decimal("12500.00"), Decimal("12500.00"), Decimal("0.00"), Decimal("0.00"),
+    )  # fmt: skip
+    assert sum(e.amount_pence for e in ledger(q1_paid)) == 0  # accrued £12,500.00, all of it paid

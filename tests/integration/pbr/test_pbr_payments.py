@@ -462,6 +462,7 @@ def test_a_concluded_sample_claws_back_the_invalid_and_recovers_the_error_rate_f
     # SE 24.51%; 27.27% +- 1.96 x 24.51% = -20.76% .. 75.31%, kept above 0.
     assert done.concluded is not None
     proposal = done.concluded.pop("proposal")
+    assert done.concluded.pop("proposal_status") == "pending"
     assert done.concluded == {
         "sampled_value": "5500.00",
         "invalid_value": "1500.00",
@@ -476,8 +477,9 @@ def test_a_concluded_sample_claws_back_the_invalid_and_recovers_the_error_rate_f
         "recovery": "1090.91",
         "withdrawn": None,
     }
-    # the recovery is proposed: nothing of it is in the ledger until a second finance user approves it
-    assert not [e for e in ledger(q1_paid) if e.item == "extrapolated_recovery"]
+    # the clawback of C-7 and the recovery are proposed: neither is in the ledger until a second finance user
+    # approves them
+    assert not [e for e in ledger(q1_paid) if e.kind == "clawback"]
     approved(q1_paid, get_proposal(q1_paid, proposal), as_of=AUDIT)
     ids = claim_ids(q1_paid)
     clawbacks = sorted(
@@ -498,7 +500,7 @@ def test_a_concluded_sample_claws_back_the_invalid_and_recovers_the_error_rate_f
 
     before = counts(q1_paid)
     again = sample(q1_paid, results=results_file(tmp_path, checks))  # the same results again: nothing new
-    assert again.concluded == done.concluded
+    assert again.concluded == {**done.concluded, "proposal": proposal, "proposal_status": "approved"}
     assert counts(q1_paid) == before
 
     q2 = approved_run(q1_paid, CONTRACT, "2026-Q2", as_of=Q2_RUN, actor="finance")
@@ -638,7 +640,9 @@ def test_a_sampled_claim_found_invalid_after_a_reversed_clawback_is_clawed_back(
     approved_clawback(q1_paid, CONTRACT, "C-7", reason="query answered", reverse=True, as_of=AUDIT, actor="finance")
     sample(q1_paid)  # draws C-2, C-3 and C-7
     checks = [("C-2", "valid", ""), ("C-3", "valid", ""), ("C-7", "invalid", "certificate is for another learner")]
-    assert sample(q1_paid, results=results_file(tmp_path, checks)).concluded is not None
+    concluded = sample(q1_paid, results=results_file(tmp_path, checks)).concluded
+    assert concluded is not None
+    approved(q1_paid, get_proposal(q1_paid, concluded["proposal"]), as_of=AUDIT)
     ids = claim_ids(q1_paid)
     c7 = [e for e in ledger(q1_paid) if e.claim_id and ids[e.claim_id] == "C-7"]
     # accrued £1,500.00, clawed back, reversed, and now clawed back again: nothing left paid

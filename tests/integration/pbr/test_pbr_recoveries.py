@@ -11,14 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from flows.approvals.service import get_proposal
+from flows.approvals.service import approve, expire_stale, get_proposal, reject
 from flows.common.errors import UserError
 from flows.common.runtime import database
 from flows.common.settings import Settings
 from flows.pbr.clawbacks import propose_clawback
 from flows.pbr.contract import contract_id, pbr_contract
 from flows.pbr.recovery_proposals import propose_withdrawal
-from flows.pbr.sampling import sample_validation
+from flows.pbr.sampling import SampleResult, sample_validation
+from models.approvals import Proposal
 from models.db import unit_of_work
 from models.events import events_for
 from models.pbr.ledger import ledger_balances
@@ -73,6 +74,15 @@ def concluded(q1_paid: Settings, tmp_path: Path) -> tuple[Settings, dict[str, in
     return settings, before
 
 
+def pending_recovery(q1_paid: Settings, tmp_path: Path) -> tuple[Settings, SampleResult]:
+    """Q1 sampled under the point estimate with C-7 found invalid: its clawback and the recovery proposed."""
+    settings = point_estimate(q1_paid, tmp_path)
+    sample(settings)
+    done = sample(settings, results=results_file(tmp_path, CHECKS))
+    assert done.concluded is not None and done.concluded["proposal_status"] == "pending"
+    return settings, done
+
+
 def test_a_sample_below_the_policys_minimum_is_refused_naming_the_minimum(q1_paid: Settings) -> None:
     before = counts(q1_paid)
     with pytest.raises(UserError) as refused:
@@ -120,7 +130,11 @@ def test_one_claim_found_invalid_no_longer_recovers_the_rest_of_the_quarter(q1_p
     }
     assert done.size_reason == "spot check"  # the reason given when it was drawn
     ids = claim_ids(q1_paid)
-    # C-4 itself is clawed back in full (£750.00 / £1,750.00); no extrapolated recovery is raised
+    # C-4 itself is to be clawed back in full (£750.00 / £1,750.00), proposed; no extrapolated recovery is raised
+    assert not [e for e in ledger(q1_paid) if e.kind == "clawback"]
+    proposal = get_proposal(q1_paid, done.concluded["proposal"])
+    assert (proposal["kind"], proposal["amount"]) == ("sampling_recovery", "2500.00")
+    approved(q1_paid, proposal, as_of=AUDIT)
     assert sorted((ids[e.claim_id or 0], e.payer, e.amount_pence) for e in ledger(q1_paid) if e.kind == "clawback") == [
         ("C-4", "central fund", -75000),
         ("C-4", "council", -175000),
@@ -246,16 +260,101 @@ def test_a_recovery_cannot_be_withdrawn_before_the_sample_concludes(q1_paid: Set
 def test_a_pending_recovery_made_stale_by_a_corrected_check_is_refused_not_raised_twice(
     q1_paid: Settings, tmp_path: Path
 ) -> None:
+    settings, done = pending_recovery(q1_paid, tmp_path)
+    pending = get_proposal(settings, done.concluded["proposal"])
+    # While the £1,090.91 (and C-7's clawback) waits, C-3's check cannot be corrected: it is decided first.
+    with pytest.raises(UserError) as refused:
+        approved_correction(
+            settings, CONTRACT, "2026-Q1", "C-3", result="invalid", reason="never enrolled", as_of=LATER, actor="a"
+        )
+    assert str(refused.value) == (
+        f"the 2026-Q1 sample of {CONTRACT}: its recovery (proposal {pending['id']}) waits for approval; "
+        "approve or reject it first"
+    )
+    # C-7 clawed back by hand meanwhile (approved): the sampled claims' ledger moved, so the recovery is stale
+    # rather than C-7 clawed back twice.
+    approved_clawback(settings, CONTRACT, "C-7", reason="wrong learner", as_of=LATER, actor="finance")
+    with pytest.raises(UserError, match="stale: the sampled claims' ledger changed"):
+        approved(settings, pending, as_of=LATER)
+    assert recovery_net(settings) == 0
+    c7 = [
+        e.amount_pence for e in ledger(settings) if e.kind == "clawback" and e.claim_id == claim_ids_of(settings)["C-7"]
+    ]
+    assert sorted(c7) == [-105000, -45000]  # once: £450.00 / £1,050.00
+
+
+def claim_ids_of(settings: Settings) -> dict[str, int]:
+    return {ref: claim_id for claim_id, ref in claim_ids(settings).items()}
+
+
+def test_a_samples_clawbacks_and_recovery_reach_the_ledger_only_when_approved(
+    q1_paid: Settings, tmp_path: Path
+) -> None:
+    # The Q1 run accrued and paid £9,500.00 (£2,850.00 central fund, £6,650.00 council): each balance is £0.00.
     settings = point_estimate(q1_paid, tmp_path)
+    assert balances(settings) == {"central fund": 0, "council": 0}
     sample(settings)
     done = sample(settings, results=results_file(tmp_path, CHECKS))
     assert done.concluded is not None
-    pending = get_proposal(settings, done.concluded["proposal"])
-    # While the £1,090.91 waits, C-3's check is corrected (approved): the recovery is recomputed to £1,454.55.
-    corrected = approved_correction(
-        settings, CONTRACT, "2026-Q1", "C-3", result="invalid", reason="never enrolled", as_of=LATER, actor="auditor"
+    proposal = get_proposal(settings, done.concluded["proposal"])
+    # Proposed: C-7 (£1,500.00: £450.00 / £1,050.00) and £1,090.91 extrapolated (£327.27 / £763.64), £2,590.91.
+    assert (proposal["kind"], proposal["amount"], proposal["status"]) == ("sampling_recovery", "2590.91", "pending")
+    assert sorted((e["payer"], e.get("claim", "-"), e["amount"]) for e in proposal["preview"]["entries"]) == [
+        ("central fund", "-", "-327.27"),
+        ("central fund", "C-7", "-450.00"),
+        ("council", "-", "-763.64"),
+        ("council", "C-7", "-1050.00"),
+    ]
+    # Before approval: neither the sampled claim's clawback nor the recovery is in the ledger.
+    assert not [e for e in ledger(settings) if e.kind == "clawback"]
+    assert balances(settings) == {"central fund": 0, "council": 0}
+    with pytest.raises(UserError, match="auditor proposed it; the approver must be someone else"):
+        approve(settings, proposal["id"], by="auditor", roles={"finance"}, as_of=LATER)
+    approved(settings, proposal, as_of=LATER)
+    # After, owed back: central fund £450.00 + £327.27 = £777.27; council £1,050.00 + £763.64 = £1,813.64.
+    assert balances(settings) == {"central fund": -77727, "council": -181364}
+    mine = sorted((e.item, e.payer, e.amount_pence) for e in ledger(settings) if e.kind == "clawback")
+    assert mine == [
+        ("extrapolated_recovery", "central fund", -32727),
+        ("extrapolated_recovery", "council", -76364),
+        ("outcome", "central fund", -45000),
+        ("outcome", "council", -105000),
+    ]
+
+
+def test_a_rejected_sample_recovery_writes_nothing_and_cannot_be_corrected(q1_paid: Settings, tmp_path: Path) -> None:
+    settings, done = pending_recovery(q1_paid, tmp_path)
+    entries = len(ledger(settings))
+    reject(settings, done.concluded["proposal"], by="checker.one", roles={"finance"}, reason="checks not signed",
+           as_of=LATER)  # fmt: skip
+    assert len(ledger(settings)) == entries
+    assert not [e for e in ledger(settings) if e.kind == "clawback"]
+    assert balances(settings) == {"central fund": 0, "council": 0}  # the Q1 run's, untouched
+    again = sample(settings, results=results_file(tmp_path, CHECKS))  # the same results again: nothing new
+    assert again.concluded == {**done.concluded, "proposal_status": "rejected"} and len(ledger(settings)) == entries
+    with pytest.raises(UserError) as refused:
+        propose_withdrawal(settings, CONTRACT, "2026-Q1", reason="r", as_of=LATER, actor="finance lead")
+    assert str(refused.value) == (
+        f"the 2026-Q1 sample of {CONTRACT}: its recovery (proposal {done.concluded['proposal']}) was rejected, "
+        "so nothing was raised to withdraw or correct"
     )
-    assert corrected.after["recovery"] == "1454.55" and recovery_net(settings) == -145455
-    with pytest.raises(UserError, match="stale: the sample's conclusion changed"):
-        approved(settings, pending, as_of=LATER)
-    assert recovery_net(settings) == -145455  # raised once, at the corrected figure
+
+
+def test_a_sample_recovery_that_expired_undecided_is_proposed_again_when_the_results_are_given_again(
+    q1_paid: Settings, tmp_path: Path
+) -> None:
+    settings, done = pending_recovery(q1_paid, tmp_path)
+    first = done.concluded["proposal"]
+    # nobody decides it: as if entered eight days ago, its 168 hours have run out, and the sweep closes it
+    with unit_of_work(database(settings)) as session:
+        entered = session.get(Proposal, first)
+        entered.expires_at = LATER + dt.timedelta(hours=168)
+        session.add(entered)
+    assert expire_stale(settings) == 1
+    assert get_proposal(settings, first)["status"] == "expired" and recovery_net(settings) == 0
+    # "expired" is not "rejected": given again, the results propose it again, with the same figures
+    again = sample(settings, results=results_file(tmp_path, CHECKS))
+    assert again.concluded is not None and again.concluded["proposal"] != first
+    assert (again.concluded["proposal_status"], again.concluded["recovery"]) == ("pending", "1090.91")
+    approved(settings, get_proposal(settings, again.concluded["proposal"]), as_of=LATER)
+    assert recovery_net(settings) == -109091  # raised once

@@ -3,12 +3,14 @@ second finance user) deciding; cara (commissioner) and audrey (auditor) read; no
 
 import datetime as dt
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
 
 from flows.pbr.ratecards import propose_rate_card
-from tests.support.builders import FCF_CARD, fcf_contract
+from flows.pbr.sampling import sample_validation
+from tests.support.builders import FCF_CARD, fcf_contract, fcf_paid
 
 Client = Callable[[str], TestClient]
 
@@ -46,3 +48,21 @@ def test_the_api_refuses_the_proposer_and_lets_a_second_finance_user_approve(
     assert (done["proposal"]["status"], done["proposal"]["approved_by"][0]["by"]) == ("approved", "fran")
     assert done["result"]["status"] == "added"
     assert client.get("/api/v1/approvals", headers=bearer("auditor")).json() == []  # nothing pending now
+
+
+def test_a_samples_proposal_page_shows_the_sample_and_each_claims_clawback(
+    as_role: Client, settings: Any, tmp_path: Path
+) -> None:
+    fcf_paid(settings, tmp_path)  # 2026-Q1 paid; C-1 clawed back since
+    sample = {"size": 2, "seed": 3, "as_of": dt.datetime(2026, 4, 10, 9, tzinfo=dt.UTC), "actor": "finn",
+              "reason": "pilot"}  # fmt: skip
+    drawn = sample_validation(settings, "FCF-2025-01", "2026-Q1", results=None, **sample)  # type: ignore[arg-type]
+    refs = [i["claim"] for i in drawn.items]
+    invalid = next(r for r in refs if r != "C-1")  # C-1 is clawed back already: nothing left to take
+    checks = tmp_path / "checks.csv"
+    checks.write_text("claim_ref,result,note\n" + "".join(
+        f"{r},{'invalid,no evidence' if r == invalid else 'valid,'}\n" for r in refs), encoding="utf-8")  # fmt: skip
+    done = sample_validation(settings, "FCF-2025-01", "2026-Q1", results=checks, **sample)  # type: ignore[arg-type]
+    assert done.concluded is not None
+    page = as_role("finance").get(f"/approvals/{done.concluded['proposal']}").text
+    assert "The sample" in page and f"clawback of claim {invalid}" in page and ">Approve</button>" in page

@@ -36,12 +36,20 @@ def test_a_commissioner_withdraws_evidence_from_the_project_page(as_role: Client
 
 def test_a_commissioner_marks_a_key_date_handled_from_the_contract_page(as_role: Client, settings: Any) -> None:
     cara = as_role("commissioner")
-    token = csrf_of(cara.get("/contracts/HF-2026-01").text)
+    before = cara.get("/contracts/HF-2026-01").text
+    row = next(r for r in before.split("<tr>") if r.startswith("<td>2026-12-31</td><td>break notice deadline"))
+    assert "Handled:" not in row and "Mark handled" in row
+    token = csrf_of(before)
     form = {"csrf_token": token, "handled_as": "not-breaking", "note": "Annual review: continue"}
     done = cara.post("/contracts/HF-2026-01/keydates/break_notice_deadline:1/handle", data=form,
                      follow_redirects=False)  # fmt: skip
     assert (done.status_code, done.headers["location"]) == (303, "/contracts/HF-2026-01#timeline")
-    assert "was marked handled" in cara.get("/contracts/HF-2026-01").text
+    html = cara.get("/contracts/HF-2026-01").text
+    assert "was marked handled" in html
+    # the key dates table says it in words beside the date, not by colour alone, and offers no second form
+    row = next(r for r in html.split("<tr>") if r.startswith("<td>2026-12-31</td><td>break notice deadline"))
+    assert "Handled: not breaking" in row and "by cara: Annual review: continue" in row
+    assert "Mark handled" not in row
     rows = [r for r in due(settings, as_of=dt.datetime.now(dt.UTC), within_days=3650)
             if r["contract"] == "HF-2026-01" and r["key"] == "break_notice_deadline:1"]  # fmt: skip
     assert [r["handled"] for r in rows] == ["not-breaking"]
