@@ -1,0 +1,195 @@
+"""A claims file staged on PostgreSQL: copied into a temporary table with ``COPY``, checked and read back in SQL.
+
+The staging table ``claims_stage`` lives for one transaction (``ON COMMIT DROP``): a failure keeps nothing
+of it, and two imports at once each have their own. Rows go in through psycopg 3's ``cursor.copy()`` as
+they are read, and come back out through a server-side cursor a batch at a time, so the importing
+process never holds the whole file. Every value is staged as the text the file gave (stripped): what a
+value means is decided in Python (flows/pbr/claims_file.py and the rules), once per distinct value.
+PostgreSQL only (``can_copy``).
+"""
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from sqlmodel import Session
+
+STAGE = "claims_stage"
+STAGED = ("line", "contract", "ref", "participant", "outcome", "achieved_on", "amount", "evidence")
+_VALUES = frozenset({"contract", "achieved_on", "amount", "evidence"})  # the columns ``distinct_values`` reads
+
+# Accepted claims that count: not clawed back, or clawed back and the clawback reversed (as clawed_back_claims).
+_STANDING = (
+    "c.verdict IN ('accepted', 'partly_accepted') AND NOT EXISTS (SELECT 1 FROM pbr_ledger l "
+    "WHERE l.contract_id = c.contract_id AND l.claim_id = c.id AND l.kind = 'clawback' "
+    "AND NOT EXISTS (SELECT 1 FROM pbr_ledger r WHERE r.reverses_id = l.id))"
+)
+
+
+def can_copy(session: Session) -> bool:
+    """Whether this database takes a claims file through ``COPY``: PostgreSQL (psycopg 3)."""
+    return session.connection().dialect.name == "postgresql"
+
+
+def _raw(session: Session) -> Any:
+    raw = session.connection().connection.dbapi_connection
+    assert raw is not None
+    return raw
+
+
+def _rows(session: Session, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    with _raw(session).cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+
+
+def stage_claims(session: Session, rows: Iterable[Sequence[Any]]) -> int:
+    """Copy rows of ``STAGED`` (the line, then seven texts) into a new ``claims_stage``; returns how many."""
+    raw = _raw(session)
+    count = 0
+    with raw.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {STAGE} (line integer NOT NULL, contract text NOT NULL, ref text NOT NULL, "
+            "participant text NOT NULL, outcome text NOT NULL, achieved_on text NOT NULL, amount text NOT NULL, "
+            "evidence text NOT NULL) ON COMMIT DROP"
+        )
+        with cursor.copy(f"COPY {STAGE} ({', '.join(STAGED)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+                count += 1
+        cursor.execute(f"ANALYZE {STAGE}")
+    return count
+
+
+def distinct_values(session: Session, column: str) -> list[str]:
+    """Every distinct text staged in ``column`` (a few thousand dates or amounts, however many claims)."""
+    if column not in _VALUES:
+        raise ValueError(f"{column!r} is not a staged value column")
+    return [r[0] for r in _rows(session, f"SELECT DISTINCT {column} FROM {STAGE}")]
+
+
+def distinct_codes(session: Session) -> list[tuple[str, str]]:
+    """Every distinct (contract, outcome) pair staged."""
+    return [(r[0], r[1]) for r in _rows(session, f"SELECT DISTINCT contract, outcome FROM {STAGE}")]
+
+
+def malformed_rows(
+    session: Session,
+    *,
+    contracts: Sequence[str],
+    codes: Sequence[tuple[str, str]],
+    days: Sequence[str],
+    amounts: Sequence[str],
+) -> list[tuple[Any, ...]]:
+    """The staged rows with a value named bad (a contract, a (contract, outcome) pair, a date, an amount), an
+    empty or over-long cell, or evidence over 200 characters: (line, contract, ref, participant, outcome,
+    achieved_on, amount), by line. The same tests as ``read_claims``, in SQL over the whole file at once."""
+    sql = (
+        f"SELECT line, contract, ref, participant, outcome, achieved_on, amount FROM {STAGE} "
+        "WHERE contract = '' OR ref = '' OR length(ref) > 60 OR participant = '' OR length(participant) > 60 "
+        "OR outcome = '' OR length(evidence) > 200 OR contract = ANY(%s) OR achieved_on = ANY(%s) "
+        "OR (amount <> '' AND amount = ANY(%s)) "
+        "OR (contract, outcome) IN (SELECT * FROM unnest(%s::text[], %s::text[])) ORDER BY line"
+    )
+    params = (list(contracts), list(days), list(amounts), [c for c, _ in codes], [o for _, o in codes])
+    return _rows(session, sql, params)
+
+
+def staged_contracts(session: Session) -> list[str]:
+    """The contracts staged, in the order they first appear in the file."""
+    return [r[0] for r in _rows(session, f"SELECT contract FROM {STAGE} GROUP BY contract ORDER BY min(line)")]
+
+
+def reused_ref_rows(session: Session, contract: str, contract_id: int) -> list[tuple[Any, ...]]:
+    """The contract's staged rows whose reference is used more than once in the file or is already stored, by
+    line: the only rows whose reference needs sorting out (a new reference used once is simply fresh)."""
+    sql = (
+        f"SELECT {', '.join(STAGED)} FROM {STAGE} s WHERE s.contract = %s AND (s.ref IN "
+        f"(SELECT ref FROM {STAGE} WHERE contract = %s GROUP BY ref HAVING count(*) > 1) OR EXISTS "
+        "(SELECT 1 FROM pbr_claim p WHERE p.contract_id = %s AND p.ref = s.ref)) ORDER BY s.line"
+    )
+    return _rows(session, sql, (contract, contract, contract_id))
+
+
+def stored_refs(session: Session, contract_id: int, refs: Sequence[str]) -> list[tuple[str, str, bool]]:
+    """(ref, fingerprint, whether it stands accepted) of the stored claims under ``refs``."""
+    sql = f"SELECT c.ref, c.fingerprint, {_STANDING} FROM pbr_claim c WHERE c.contract_id = %s AND c.ref = ANY(%s)"
+    return [(r[0], r[1], bool(r[2])) for r in _rows(session, sql, (contract_id, list(refs)))]
+
+
+def staged_kinds(session: Session, contract: str) -> list[tuple[str, str, str, int]]:
+    """How many of the contract's staged rows there are of each (achieved_on, outcome, amount) text."""
+    sql = f"SELECT achieved_on, outcome, amount, count(*) FROM {STAGE} WHERE contract = %s GROUP BY 1, 2, 3"
+    return [(r[0], r[1], r[2], r[3]) for r in _rows(session, sql, (contract,))]
+
+
+def accepted_totals(session: Session, contract_id: int) -> dict[str, int]:
+    """What the contract has accepted so far, net of clawbacks, by outcome code (pence)."""
+    sql = f"SELECT c.outcome, sum(c.payable_pence) FROM pbr_claim c WHERE c.contract_id = %s AND {_STANDING} GROUP BY 1"
+    return {r[0]: int(r[1]) for r in _rows(session, sql, (contract_id,))}
+
+
+def staged_batches(session: Session, contract: str, size: int) -> Iterator[tuple[Any, ...]]:
+    """The contract's staged rows as (batch, *STAGED), by batch then line, through a server-side cursor.
+
+    A batch is whole participants, taken in the order they first appear, about ``size`` rows each."""
+    raw = _raw(session)
+    with raw.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMPORARY TABLE claims_batch ON COMMIT DROP AS SELECT participant, "
+            "((sum(n) OVER (ORDER BY first ROWS UNBOUNDED PRECEDING))::bigint - 1) / %s AS batch FROM "
+            f"(SELECT participant, min(line) AS first, count(*) AS n FROM {STAGE} WHERE contract = %s "
+            "GROUP BY participant) p",
+            (size, contract),
+        )
+    cursor = raw.cursor(name="claims_batches")
+    try:
+        cursor.itersize = 10_000
+        cursor.execute(
+            f"SELECT b.batch, {', '.join('s.' + c for c in STAGED)} FROM {STAGE} s "
+            "JOIN claims_batch b ON b.participant = s.participant WHERE s.contract = %s ORDER BY b.batch, s.line",
+            (contract,),
+        )
+        yield from cursor
+    finally:
+        cursor.close()
+        with raw.cursor() as dropping:
+            dropping.execute("DROP TABLE claims_batch")
+
+
+def participant_facts_of(
+    session: Session, contract_id: int, participants: Sequence[str]
+) -> list[tuple[str, dt.date, dt.date | None, Any]]:
+    """(ref, referral date, date of birth, attributes) of the named participants that the contract has."""
+    sql = "SELECT ref, referral_date, born, attributes FROM pbr_participant WHERE contract_id = %s AND ref = ANY(%s)"
+    return [(r[0], r[1], r[2], r[3]) for r in _rows(session, sql, (contract_id, list(participants)))]
+
+
+def history_of(session: Session, contract_id: int, participants: Sequence[str]) -> list[tuple[Any, ...]]:
+    """(ref, participant, outcome, achieved_on, payable_pence) of the named participants' standing accepted
+    claims, in achieved order (then id), as ``accepted_claims`` gives them for the whole contract."""
+    sql = (
+        "SELECT c.ref, c.participant, c.outcome, c.achieved_on, c.payable_pence FROM pbr_claim c "
+        f"WHERE c.contract_id = %s AND c.participant = ANY(%s) AND {_STANDING} ORDER BY c.achieved_on, c.id"
+    )
+    return _rows(session, sql, (contract_id, list(participants)))
+
+
+def capped_out_of(session: Session, contract_id: int, participants: Sequence[str]) -> list[tuple[Any, ...]]:
+    """(ref, participant, outcome, reasons) of the named participants' claims a cap cut to nothing, in
+    achieved order, as ``capped_out_claims`` gives them for the whole contract."""
+    sql = (
+        "SELECT c.ref, c.participant, c.outcome, c.reasons FROM pbr_claim c WHERE c.contract_id = %s "
+        "AND c.participant = ANY(%s) AND c.verdict = 'rejected' AND c.capped_pence > 0 ORDER BY c.achieved_on, c.id"
+    )
+    return _rows(session, sql, (contract_id, list(participants)))
+
+
+def copy_in(session: Session, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    """Write rows (in the driver's form) into ``table`` with ``COPY``; returns how many."""
+    count = 0
+    with _raw(session).cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+            count += 1
+    return count
