@@ -126,9 +126,10 @@ class _Values:
     def claim(self, row: Sequence[Any]) -> Claim:
         """A staged row (``STAGED``) of a file found well formed, as the claim ``read_claims`` makes of it."""
         line, _, ref, participant, code, day, amount, evidence = row
-        return Claim(
-            line, ref, participant, code.upper(), self.days[day], self.amounts[amount], self.evidence[evidence]
-        )  # type: ignore[arg-type]
+        # Well formed: every value here was read as a date, an amount (or none) and evidence.
+        return Claim._make(
+            (line, ref, participant, code.upper(), self.days[day], self.amounts[amount], self.evidence[evidence])
+        )
 
 
 def _checked(session: Any, table: Table, found: Found) -> _Values:
