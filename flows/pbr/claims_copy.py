@@ -207,16 +207,15 @@ def _import_contract(
     book.keeps_refs = False  # the references are sorted out: the rules read only the history from here
     book.refs.clear()
     book.accepted_refs.clear()
-    for _, batch in itertools.groupby(staged_batches(session, contract.ref, BATCH), key=itemgetter(0)):
+    for number, batch in itertools.groupby(staged_batches(session, contract.ref, cid, BATCH), key=itemgetter(0)):
         claims = [values.claim(row[1:]) for row in batch if row[1] not in left]
-        people = list(dict.fromkeys(claim.participant for claim in claims))
-        participants = participants_from(participant_facts_of(session, cid, people))
+        participants = participants_from(participant_facts_of(session, cid, number))
         contract_pence, outcome_pence = book.contract_pence, dict(book.outcome_pence)
-        hold_history(book, history_of(session, cid, people), capped_out_of(session, cid, people))
+        hold_history(book, history_of(session, number), capped_out_of(session, number))
         book.contract_pence, book.outcome_pence = contract_pence, outcome_pence  # counted in ``totals`` already
         plan = ClaimPlan(claims, duplicates, [], by_day, pence_of, len(claims), None, today)
         copy_in(session, "pbr_claim", CLAIM_COLUMNS, rows_of(report, decide_in_file_order(plan, participants, book)))
-        for person in people:
+        for person in {claim.participant for claim in claims}:
             book.forget(person)
     store.imported(contract, fresh, before)
 
@@ -226,7 +225,7 @@ def _import_together(
 ) -> None:
     """A contract whose claims could reach its contract or an outcome cap: decided together, in date order
     where the caps are in reach, against its whole book, as on SQLite (the contract's claims in memory)."""
-    rows = staged_batches(session, contract.ref, ALL_AT_ONCE)
+    rows = staged_batches(session, contract.ref, contract_id(contract), ALL_AT_ONCE)
     claims = [values.claim(row[1:]) for row in rows]
     participants, book = known(session, contract)
     plan = plan_claims(cards, book, claims, today=today)

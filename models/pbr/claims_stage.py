@@ -129,12 +129,16 @@ def accepted_totals(session: Session, contract_id: int) -> dict[str, int]:
     return {r[0]: int(r[1]) for r in _rows(session, sql, (contract_id,))}
 
 
-def staged_batches(session: Session, contract: str, size: int) -> Iterator[tuple[Any, ...]]:
+def staged_batches(session: Session, contract: str, contract_id: int, size: int) -> Iterator[tuple[Any, ...]]:
     """The contract's staged rows as (batch, *STAGED), by batch then line, through a server-side cursor.
 
-    A batch is whole participants, taken in the order they first appear, about ``size`` rows each."""
+    A batch is whole participants, taken in the order they first appear, about ``size`` rows each. While the
+    rows are read, ``participant_facts_of``, ``history_of`` and ``capped_out_of`` give each batch's
+    participants and what was stored for them before this import, each read by batch through an index (a
+    query per batch over the whole ledger would make the import's time grow with the square of its size)."""
     raw = _raw(session)
     with raw.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS claims_history, claims_batch")  # the previous contract's
         cursor.execute(
             "CREATE TEMPORARY TABLE claims_batch ON COMMIT DROP AS SELECT participant, "
             "((sum(n) OVER (ORDER BY first ROWS UNBOUNDED PRECEDING))::bigint - 1) / %s AS batch FROM "
@@ -142,6 +146,18 @@ def staged_batches(session: Session, contract: str, size: int) -> Iterator[tuple
             "GROUP BY participant) p",
             (size, contract),
         )
+        cursor.execute("CREATE INDEX ON claims_batch (batch)")
+        cursor.execute("ANALYZE claims_batch")
+        # Read before this import writes a row: its own claims are never another batch's history.
+        cursor.execute(
+            "CREATE TEMPORARY TABLE claims_history ON COMMIT DROP AS SELECT b.batch, c.id, c.ref, c.participant, "
+            f"c.outcome, c.achieved_on, c.payable_pence, c.reasons, {_STANDING} AS standing FROM pbr_claim c "
+            "JOIN claims_batch b ON b.participant = c.participant WHERE c.contract_id = %s "
+            f"AND ({_STANDING} OR (c.verdict = 'rejected' AND c.capped_pence > 0))",
+            (contract_id,),
+        )
+        cursor.execute("CREATE INDEX ON claims_history (batch)")
+        cursor.execute("ANALYZE claims_history")
     cursor = raw.cursor(name="claims_batches")
     try:
         cursor.itersize = 10_000
@@ -152,37 +168,38 @@ def staged_batches(session: Session, contract: str, size: int) -> Iterator[tuple
         )
         yield from cursor
     finally:
-        cursor.close()
-        with raw.cursor() as dropping:
-            dropping.execute("DROP TABLE claims_batch")
+        cursor.close()  # the two tables stay for the last batch: the next contract's call, or the commit, drops them
 
 
 def participant_facts_of(
-    session: Session, contract_id: int, participants: Sequence[str]
+    session: Session, contract_id: int, batch: int
 ) -> list[tuple[str, dt.date, dt.date | None, Any]]:
-    """(ref, referral date, date of birth, attributes) of the named participants that the contract has."""
-    sql = "SELECT ref, referral_date, born, attributes FROM pbr_participant WHERE contract_id = %s AND ref = ANY(%s)"
-    return [(r[0], r[1], r[2], r[3]) for r in _rows(session, sql, (contract_id, list(participants)))]
+    """(ref, referral date, date of birth, attributes) of the batch's participants that the contract has."""
+    sql = (
+        "SELECT p.ref, p.referral_date, p.born, p.attributes FROM claims_batch b JOIN pbr_participant p "
+        "ON p.contract_id = %s AND p.ref = b.participant WHERE b.batch = %s"
+    )
+    return [(r[0], r[1], r[2], r[3]) for r in _rows(session, sql, (contract_id, batch))]
 
 
-def history_of(session: Session, contract_id: int, participants: Sequence[str]) -> list[tuple[Any, ...]]:
-    """(ref, participant, outcome, achieved_on, payable_pence) of the named participants' standing accepted
+def history_of(session: Session, batch: int) -> list[tuple[Any, ...]]:
+    """(ref, participant, outcome, achieved_on, payable_pence) of the batch's participants' standing accepted
     claims, in achieved order (then id), as ``accepted_claims`` gives them for the whole contract."""
     sql = (
-        "SELECT c.ref, c.participant, c.outcome, c.achieved_on, c.payable_pence FROM pbr_claim c "
-        f"WHERE c.contract_id = %s AND c.participant = ANY(%s) AND {_STANDING} ORDER BY c.achieved_on, c.id"
+        "SELECT ref, participant, outcome, achieved_on, payable_pence FROM claims_history "
+        "WHERE batch = %s AND standing ORDER BY achieved_on, id"
     )
-    return _rows(session, sql, (contract_id, list(participants)))
+    return _rows(session, sql, (batch,))
 
 
-def capped_out_of(session: Session, contract_id: int, participants: Sequence[str]) -> list[tuple[Any, ...]]:
-    """(ref, participant, outcome, reasons) of the named participants' claims a cap cut to nothing, in
+def capped_out_of(session: Session, batch: int) -> list[tuple[Any, ...]]:
+    """(ref, participant, outcome, reasons) of the batch's participants' claims a cap cut to nothing, in
     achieved order, as ``capped_out_claims`` gives them for the whole contract."""
     sql = (
-        "SELECT c.ref, c.participant, c.outcome, c.reasons FROM pbr_claim c WHERE c.contract_id = %s "
-        "AND c.participant = ANY(%s) AND c.verdict = 'rejected' AND c.capped_pence > 0 ORDER BY c.achieved_on, c.id"
+        "SELECT ref, participant, outcome, reasons FROM claims_history "
+        "WHERE batch = %s AND NOT standing ORDER BY achieved_on, id"
     )
-    return _rows(session, sql, (contract_id, list(participants)))
+    return _rows(session, sql, (batch,))
 
 
 def copy_in(session: Session, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
