@@ -2,7 +2,8 @@
 
 The staging table ``claims_stage`` lives for one transaction (``ON COMMIT DROP``): a failure keeps nothing
 of it, and two imports at once each have their own. Rows go in through psycopg 3's ``cursor.copy()`` as
-they are read, and come back out through a server-side cursor a batch at a time, so the importing
+they are read (a thread of psycopg's sends them, so that the server stores while Python reads or
+decides), and come back out through a server-side cursor a batch at a time, so the importing
 process never holds the whole file. Every value is staged as the text the file gave (stripped): what a
 value means is decided in Python (flows/pbr/claims_file.py and the rules), once per distinct value.
 PostgreSQL only (``can_copy``).
@@ -12,6 +13,7 @@ import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+from psycopg.copy import QueuedLibpqWriter
 from sqlmodel import Session
 
 STAGE = "claims_stage"
@@ -53,7 +55,7 @@ def stage_claims(session: Session, rows: Iterable[Sequence[Any]]) -> int:
             "participant text NOT NULL, outcome text NOT NULL, achieved_on text NOT NULL, amount text NOT NULL, "
             "evidence text NOT NULL) ON COMMIT DROP"
         )
-        with cursor.copy(f"COPY {STAGE} ({', '.join(STAGED)}) FROM STDIN") as copy:
+        with cursor.copy(f"COPY {STAGE} ({', '.join(STAGED)}) FROM STDIN", writer=QueuedLibpqWriter(cursor)) as copy:
             for row in rows:
                 copy.write_row(row)
                 count += 1
@@ -205,8 +207,10 @@ def capped_out_of(session: Session, batch: int) -> list[tuple[Any, ...]]:
 def copy_in(session: Session, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
     """Write rows (in the driver's form) into ``table`` with ``COPY``; returns how many."""
     count = 0
-    with _raw(session).cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
-            count += 1
+    with _raw(session).cursor() as cursor:
+        sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+        with cursor.copy(sql, writer=QueuedLibpqWriter(cursor)) as copy:
+            for row in rows:
+                copy.write_row(row)
+                count += 1
     return count
