@@ -39,8 +39,8 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]
 
-from pbr_claims import tree_pss_mb  # noqa: E402
-from pbr_data import CLAIMS_AS_OF, PARTICIPANTS_AS_OF, add_contract, scaled_card, write_claims, write_participants  # noqa: E402
+from pbr_claims import build, tree_pss_mb  # noqa: E402
+from pbr_data import CLAIMS_AS_OF  # noqa: E402
 
 FULL_CLAIMS, FULL_PARTICIPANTS = 10_000_000, 2_500_000
 TARGET_SECONDS, TARGET_MB = 240.0, 2048.0
@@ -59,30 +59,8 @@ def admin(url: str, sql: str) -> None:
         connection.execute(sql)
 
 
-def child_build(tmp: Path, url: str, claims: int, participants: int) -> None:
-    from flows.common.runtime import engine, initialise
-    from flows.common.settings import load_settings
-    from flows.pbr.participants import import_participants
-    from flows.pbr.ratecards import import_rate_card
-
-    settings = load_settings()
-    initialise(settings)
-    card = tmp / "fair-chance-fund-scaled.yaml"
-    scaled_card(card, participants)
-    add_contract(settings)
-    import_rate_card(
-        settings,
-        card,
-        as_of=PARTICIPANTS_AS_OF,
-        actor="bench",
-        allow_cap_over_value=True,
-        reason=f"benchmark: a cap of £10,000 for each of {participants:,} participants",
-    )
-    people = tmp / "participants.csv"
-    referrals = write_participants(people, participants)
-    import_participants(settings, people, as_of=PARTICIPANTS_AS_OF, actor="bench")
-    write_claims(tmp / "claims.csv", claims, referrals)
-    engine(settings).dispose()
+def child_build(tmp: Path, claims: int, participants: int) -> None:
+    build(tmp, tmp / "data", tmp / "unused", tmp / "claims.csv", claims, participants, "in-order")
 
 
 def child_import(claims: Path) -> dict[str, Any]:
@@ -160,7 +138,7 @@ def main() -> None:
     if args.child:
         what, rest = args.child[0], args.child[1:]
         if what == "build":
-            child_build(Path(rest[0]), rest[1], int(rest[2]), int(rest[3]))
+            child_build(Path(rest[0]), int(rest[1]), int(rest[2]))
             return
         result = child_import(Path(rest[0])) if what == "import" else child_floor(rest[0], Path(rest[1]))
         print(json.dumps(result))
@@ -184,10 +162,10 @@ def main() -> None:
         admin(server, f'CREATE DATABASE "{template}"')
         env = {k: v for k, v in os.environ.items() if not k.startswith("COMMISSIONING_")}
         env.update(COMMISSIONING_DATA_DIR=str(tmp / "data"), PYTHONPATH=str(HERE.parent))
-        build = [sys.executable, str(Path(__file__).resolve()), "--child", "build", str(tmp)]
+        command = [sys.executable, str(Path(__file__).resolve()), "--child", "build", str(tmp)]
         start = time.perf_counter()
         built = subprocess.run(
-            [*build, with_database(server, template), str(claims), str(participants)],
+            [*command, str(claims), str(participants)],
             env={**env, "COMMISSIONING_DATABASE_URL": with_database(server, template)},
             timeout=7200,
         )
