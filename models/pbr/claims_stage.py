@@ -16,6 +16,8 @@ from typing import Any
 from psycopg.copy import QueuedLibpqWriter
 from sqlmodel import Session
 
+from models.pbr.claims import facts_of
+
 STAGE = "claims_stage"
 STAGED = ("line", "contract", "ref", "participant", "outcome", "achieved_on", "amount", "evidence")
 _VALUES = frozenset({"contract", "achieved_on", "amount", "evidence"})  # the columns ``distinct_values`` reads
@@ -177,11 +179,12 @@ def participant_facts_of(
     session: Session, contract_id: int, batch: int
 ) -> list[tuple[str, dt.date, dt.date | None, Any]]:
     """(ref, referral date, date of birth, attributes) of the batch's participants that the contract has."""
+    # The attributes as JSON text: the few distinct sets are parsed once each, not once a participant.
     sql = (
-        "SELECT p.ref, p.referral_date, p.born, p.attributes FROM claims_batch b JOIN pbr_participant p "
+        "SELECT p.ref, p.referral_date, p.born, p.attributes::text FROM claims_batch b JOIN pbr_participant p "
         "ON p.contract_id = %s AND p.ref = b.participant WHERE b.batch = %s"
     )
-    return [(r[0], r[1], r[2], r[3]) for r in _rows(session, sql, (contract_id, batch))]
+    return facts_of(_rows(session, sql, (contract_id, batch)))
 
 
 def history_of(session: Session, batch: int) -> list[tuple[Any, ...]]:
