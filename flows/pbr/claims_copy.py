@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from flows.common.errors import UserError
-from flows.common.tabular import Table, open_table
+from flows.common.tabular import SAVE_AS_UTF8, Table, open_table
 from flows.pbr.claims_check import Found, codes_reader
 from flows.pbr.claims_file import (
     CLAIM_OPTIONAL,
@@ -46,6 +46,7 @@ from flows.pbr.problems import Problems
 from models.contracts import Contract, get_contract
 from models.pbr.claims import CLAIM_COLUMNS
 from models.pbr.claims_stage import (
+    CellRefused,
     accepted_totals,
     capped_out_of,
     copy_in,
@@ -77,7 +78,11 @@ def import_by_copy(
 ) -> ClaimsReport:
     """Stage, check, decide and store a CSV claims file in the session's transaction (see the module)."""
     table = open_table(path, required=CLAIM_REQUIRED, optional=CLAIM_OPTIONAL)  # the header, checked first
-    rows = stage_claims(session, _staged(table))
+    try:
+        rows = stage_claims(session, _staged(table))
+    except CellRefused as refused:
+        field = {"ref": "claim_ref"}.get(refused.column, refused.column)
+        raise UserError(f"{table.where(refused.line)}: {field}: has a NUL byte; {SAVE_AS_UTF8}") from None
     if not rows:
         raise UserError(f"{path}: has a header but no claims")
     found: Found = {}

@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+import psycopg
 from psycopg.copy import QueuedLibpqWriter
 from sqlmodel import Session
 
@@ -28,6 +29,14 @@ _STANDING = (
     "WHERE l.contract_id = c.contract_id AND l.claim_id = c.id AND l.kind = 'clawback' "
     "AND NOT EXISTS (SELECT 1 FROM pbr_ledger r WHERE r.reverses_id = l.id))"
 )
+
+
+class CellRefused(ValueError):
+    """A cell PostgreSQL cannot store as text (a NUL byte): its row's line, its column, and why."""
+
+    def __init__(self, line: int, column: str, reason: str) -> None:
+        super().__init__(f"line {line}, {column}: {reason}")
+        self.line, self.column, self.reason = line, column, reason
 
 
 def can_copy(session: Session) -> bool:
@@ -59,7 +68,11 @@ def stage_claims(session: Session, rows: Iterable[Sequence[Any]]) -> int:
         )
         with cursor.copy(f"COPY {STAGE} ({', '.join(STAGED)}) FROM STDIN", writer=QueuedLibpqWriter(cursor)) as copy:
             for row in rows:
-                copy.write_row(row)
+                try:
+                    copy.write_row(row)
+                except psycopg.DataError as exc:  # a NUL byte: PostgreSQL's text cannot hold one
+                    column = next((STAGED[i] for i, cell in enumerate(row) if "\x00" in str(cell)), "")
+                    raise CellRefused(row[0], column, str(exc)) from None
                 count += 1
         cursor.execute(f"ANALYZE {STAGE}")
     return count

@@ -163,3 +163,19 @@ def test_a_malformed_file_is_refused_on_postgresql_with_nothing_kept(
     assert f"{path}:4: achieved_on:" in str(refused.value)
     with unit_of_work(database(settings)) as session:
         assert session.connection().execute(text("SELECT count(*) FROM pbr_claim")).scalar_one() == 0
+
+
+def test_a_nul_byte_past_the_first_block_is_refused_on_postgresql_naming_its_line(
+    both: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The reader looks for NUL bytes in the first 4,096 bytes only; 80 rows of about 60 bytes come first,
+    # so the NUL in line 82's participant reaches COPY, which cannot store it.
+    settings = on(both[1], tmp_path / "pg", monkeypatch)
+    rows = [(f"C-{n}", "P-001", "EMP_ENTRY", "2025-10-06", "", "payslip") for n in range(80)]
+    path = claims_csv(tmp_path / "nul.csv", [*rows, ("C-80", "P-0\x0001", "EMP_ENTRY", "2025-10-06", "", "payslip")])
+    assert path.stat().st_size > 4096
+    with pytest.raises(UserError) as refused:
+        import_claims(settings, path, as_of=SENT, actor="finance")
+    assert str(refused.value) == f"{path}:82: participant: has a NUL byte; save it as UTF-8 (CSV UTF-8 in Excel)"
+    with unit_of_work(database(settings)) as session:
+        assert session.connection().execute(text("SELECT count(*) FROM pbr_claim")).scalar_one() == 0
