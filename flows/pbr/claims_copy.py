@@ -54,22 +54,23 @@ from models.pbr.claims_stage import (
     distinct_values,
     history_of,
     malformed_rows,
+    note_sorted,
     participant_facts_of,
-    reused_ref_rows,
+    reused_refs,
     stage_claims,
     staged_batches,
     staged_contracts,
     staged_kinds,
-    stored_refs,
 )
 from policies.pbr.book import Book, sift
 from policies.pbr.caps import first_over_caps
 from policies.pbr.claim_rules import rules_by_day
-from policies.pbr.claims import Claim
+from policies.pbr.claims import Claim, Finding, Reason
 from policies.pbr.ratecard import RateCard
 from policies.pbr.validation import ClaimPlan, decide_in_file_order, plan_claims
 
 BATCH = 50_000  # rows decided at a time: whole participants, taken in the order they first appear
+SORTED_AT_ONCE = 10_000  # rows sorted out, sent to the server at a time
 ALL_AT_ONCE = 1 << 62  # one batch: a contract whose caps are in reach is decided together
 
 
@@ -181,39 +182,30 @@ def _import_contract(
 ) -> None:
     """Sort out the contract's reused references, then decide and store its new claims (see the module)."""
     cid, report = contract_id(contract), store.report
-    reused = [values.claim(row) for row in reused_ref_rows(session, contract.ref, cid)]
-    book = Book()
-    for ref, printed, standing in stored_refs(session, cid, sorted({c.ref for c in reused})):
-        book.remember(ref, printed)
-        if standing:
-            book.accepted_refs.add(ref)
-    _, duplicates, unchanged = sift(book, reused)  # the same sorting out as for the whole file
+    unchanged = _sort_references(session, contract, values)
     kinds = Counter[tuple[dt.date, str, Decimal | None]]()
     for day, code, amount, count in staged_kinds(session, contract.ref):
         kinds[(values.days[day], code.upper(), values.amounts[amount])] += count  # type: ignore[index]
-    for claim in unchanged:
-        kinds[(claim.achieved_on, claim.outcome, claim.amount)] -= 1
     fresh = kinds.total()
     by_day = rules_by_day(cards, {day for day, _, _ in kinds})
     totals = accepted_totals(session, cid)
-    book.outcome_pence.update(totals)
-    book.contract_pence = sum(totals.values())
+    book = Book(outcome_pence=totals, contract_pence=sum(totals.values()), keeps_refs=False)
     pence_of: dict[Decimal, int] = {}
-    counted = ((day, code, amount, n) for (day, code, amount), n in kinds.items() if n)
-    if first_over_caps(counted, by_day, book, pence_of) is not None:
-        _import_together(session, store, contract, cards, values, today)
+    if first_over_caps(((*kind, n) for kind, n in kinds.items()), by_day, book, pence_of) is not None:
+        _import_together(session, store, contract, cards, values, today, unchanged)
         return
-    report.unchanged += len(unchanged)
+    report.unchanged += unchanged
     if not fresh:
         return
     before = store.counted()
     rows_of = store.rows_of(contract)
-    left = {claim.line for claim in unchanged}
-    book.keeps_refs = False  # the references are sorted out: the rules read only the history from here
-    book.refs.clear()
-    book.accepted_refs.clear()
     for number, batch in itertools.groupby(staged_batches(session, contract.ref, cid, BATCH), key=itemgetter(0)):
-        claims = [values.claim(row[1:]) for row in batch if row[1] not in left]
+        claims, duplicates = [], {}
+        for row in batch:
+            claim = values.claim(row[1:9])
+            claims.append(claim)
+            if row[9] is not None:
+                duplicates[claim.line] = Finding(Reason.DUPLICATE_CLAIM_REF, row[9])
         participants = participants_from(participant_facts_of(session, cid, number))
         contract_pence, outcome_pence = book.contract_pence, dict(book.outcome_pence)
         hold_history(book, history_of(session, number), capped_out_of(session, number))
@@ -225,17 +217,49 @@ def _import_contract(
     store.imported(contract, fresh, before)
 
 
+def _sort_references(session: Any, contract: Contract, values: _Values) -> int:
+    """Sort out, one reference at a time, the rows whose reference is reused, by the same ``sift`` as the
+    SQLite path: each row identical to a claim known under its reference is unchanged, and a different claim
+    under a spent reference is a duplicate. What it finds goes to the server by line (``note_sorted``);
+    returns how many rows are unchanged."""
+    unchanged, found = 0, list[tuple[int, bool, str | None]]()
+    for ref, group in itertools.groupby(reused_refs(session, contract.ref, contract_id(contract)), key=itemgetter(2)):
+        rows = list(group)  # one reference's: a few
+        book, claims = Book(), [values.claim(row[:8]) for row in rows]
+        prints, standing = rows[0][8], rows[0][9]  # the same on each row
+        for printed in prints or ():
+            book.remember(ref, printed)
+        if standing:
+            book.accepted_refs.add(ref)
+        _, duplicates, same = sift(book, claims)
+        unchanged += len(same)
+        found.extend((claim.line, True, None) for claim in same)
+        found.extend((line, False, finding.sentence) for line, finding in duplicates.items())
+        if len(found) >= SORTED_AT_ONCE:
+            note_sorted(session, found)
+            found = []
+    note_sorted(session, found)
+    return unchanged
+
+
 def _import_together(
-    session: Any, store: Storing, contract: Contract, cards: list[RateCard], values: _Values, today: dt.date
+    session: Any,
+    store: Storing,
+    contract: Contract,
+    cards: list[RateCard],
+    values: _Values,
+    today: dt.date,
+    unchanged: int,
 ) -> None:
     """A contract whose claims could reach its contract or an outcome cap: decided together, in date order
-    where the caps are in reach, against its whole book, as on SQLite (the contract's claims in memory)."""
+    where the caps are in reach, against its whole book, as on SQLite (the contract's claims in memory).
+    The ``unchanged`` rows are left out already; leaving them out changes nothing else ``sift`` finds."""
     rows = staged_batches(session, contract.ref, contract_id(contract), ALL_AT_ONCE)
-    claims = [values.claim(row[1:]) for row in rows]
+    claims = [values.claim(row[1:9]) for row in rows]
     participants, book = known(session, contract)
     plan = plan_claims(cards, book, claims, today=today)
     del claims
-    store.report.unchanged += len(plan.unchanged)
+    store.report.unchanged += unchanged + len(plan.unchanged)
     if not plan.fresh:
         return
     before = store.counted()

@@ -117,26 +117,48 @@ def staged_contracts(session: Session) -> list[str]:
     return [r[0] for r in _rows(session, f"SELECT contract FROM {STAGE} GROUP BY contract ORDER BY min(line)")]
 
 
-def reused_ref_rows(session: Session, contract: str, contract_id: int) -> list[tuple[Any, ...]]:
-    """The contract's staged rows whose reference is used more than once in the file or is already stored, by
-    line: the only rows whose reference needs sorting out (a new reference used once is simply fresh)."""
+def reused_refs(session: Session, contract: str, contract_id: int) -> Iterator[tuple[Any, ...]]:
+    """The contract's staged rows whose reference is used more than once in the file or is already stored (the
+    only rows whose reference needs sorting out: a new reference used once is simply fresh), by reference
+    then line, through a server-side cursor: (*STAGED, the stored claims' fingerprints under it, and whether
+    one of them stands accepted). A re-run of a big file reuses every reference, so none are held at once."""
     sql = (
-        f"SELECT {', '.join(STAGED)} FROM {STAGE} s WHERE s.contract = %s AND (s.ref IN "
-        f"(SELECT ref FROM {STAGE} WHERE contract = %s GROUP BY ref HAVING count(*) > 1) OR EXISTS "
-        "(SELECT 1 FROM pbr_claim p WHERE p.contract_id = %s AND p.ref = s.ref)) ORDER BY s.line"
+        f"SELECT {', '.join('s.' + c for c in STAGED)}, st.prints, coalesce(st.standing, false) FROM {STAGE} s "
+        f"LEFT JOIN (SELECT c.ref, array_agg(c.fingerprint) AS prints, bool_or({_STANDING}) AS standing "
+        f"FROM pbr_claim c WHERE c.contract_id = %s AND c.ref IN (SELECT ref FROM {STAGE} WHERE contract = %s) "
+        "GROUP BY c.ref) st ON st.ref = s.ref "
+        f"WHERE s.contract = %s AND (st.ref IS NOT NULL OR s.ref IN "
+        f"(SELECT ref FROM {STAGE} WHERE contract = %s GROUP BY ref HAVING count(*) > 1)) ORDER BY s.ref, s.line"
     )
-    return _rows(session, sql, (contract, contract, contract_id))
+    raw = _raw(session)
+    with raw.cursor() as cursor:  # what the sorting out finds, by line: see ``note_sorted``
+        cursor.execute("DROP TABLE IF EXISTS claims_sorted")
+        cursor.execute(
+            "CREATE TEMPORARY TABLE claims_sorted (line integer PRIMARY KEY, unchanged boolean NOT NULL, "
+            "finding text) ON COMMIT DROP"
+        )
+    cursor = raw.cursor(name="claims_reused")
+    try:
+        cursor.itersize = 10_000
+        cursor.execute(sql, (contract_id, contract, contract, contract))
+        yield from cursor
+    finally:
+        cursor.close()
 
 
-def stored_refs(session: Session, contract_id: int, refs: Sequence[str]) -> list[tuple[str, str, bool]]:
-    """(ref, fingerprint, whether it stands accepted) of the stored claims under ``refs``."""
-    sql = f"SELECT c.ref, c.fingerprint, {_STANDING} FROM pbr_claim c WHERE c.contract_id = %s AND c.ref = ANY(%s)"
-    return [(r[0], r[1], bool(r[2])) for r in _rows(session, sql, (contract_id, list(refs)))]
+def note_sorted(session: Session, rows: Sequence[tuple[int, bool, str | None]]) -> None:
+    """Record (line, unchanged, the duplicate's finding) of rows sorted out, for ``staged_batches``."""
+    with _raw(session).cursor() as cursor:
+        cursor.executemany("INSERT INTO claims_sorted (line, unchanged, finding) VALUES (%s, %s, %s)", rows)
 
 
 def staged_kinds(session: Session, contract: str) -> list[tuple[str, str, str, int]]:
-    """How many of the contract's staged rows there are of each (achieved_on, outcome, amount) text."""
-    sql = f"SELECT achieved_on, outcome, amount, count(*) FROM {STAGE} WHERE contract = %s GROUP BY 1, 2, 3"
+    """How many of the contract's staged rows, but those found unchanged, there are of each (achieved_on,
+    outcome, amount) text."""
+    sql = (
+        f"SELECT s.achieved_on, s.outcome, s.amount, count(*) FROM {STAGE} s WHERE s.contract = %s AND NOT EXISTS "
+        "(SELECT 1 FROM claims_sorted r WHERE r.line = s.line AND r.unchanged) GROUP BY 1, 2, 3"
+    )
     return [(r[0], r[1], r[2], r[3]) for r in _rows(session, sql, (contract,))]
 
 
@@ -147,7 +169,8 @@ def accepted_totals(session: Session, contract_id: int) -> dict[str, int]:
 
 
 def staged_batches(session: Session, contract: str, contract_id: int, size: int) -> Iterator[tuple[Any, ...]]:
-    """The contract's staged rows as (batch, *STAGED), by batch then line, through a server-side cursor.
+    """The contract's staged rows as (batch, *STAGED, the duplicate's finding or None), by batch then line,
+    through a server-side cursor; not those ``note_sorted`` found unchanged.
 
     A batch is whole participants, taken in the order they first appear, about ``size`` rows each. While the
     rows are read, ``participant_facts_of``, ``history_of`` and ``capped_out_of`` give each batch's
@@ -179,8 +202,9 @@ def staged_batches(session: Session, contract: str, contract_id: int, size: int)
     try:
         cursor.itersize = 10_000
         cursor.execute(
-            f"SELECT b.batch, {', '.join('s.' + c for c in STAGED)} FROM {STAGE} s "
-            "JOIN claims_batch b ON b.participant = s.participant WHERE s.contract = %s ORDER BY b.batch, s.line",
+            f"SELECT b.batch, {', '.join('s.' + c for c in STAGED)}, r.finding FROM {STAGE} s "
+            "JOIN claims_batch b ON b.participant = s.participant LEFT JOIN claims_sorted r ON r.line = s.line "
+            "WHERE s.contract = %s AND r.unchanged IS NOT TRUE ORDER BY b.batch, s.line",
             (contract,),
         )
         yield from cursor
