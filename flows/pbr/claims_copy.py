@@ -8,8 +8,9 @@ In the import's one transaction (a failure keeps nothing; a re-run adds nothing)
    date and amount is judged once in Python, by the same readers as the SQLite path, and one query finds
    every row with a bad value or an empty or over-long cell. Each problem is named by file, line, field and
    reason exactly as ``read_claims`` names it;
-3. per contract, only the rows whose reference is reused (in the file, or already stored) are sorted out
-   in memory (``sift``); the rest are new claims;
+3. per contract, only the rows whose reference is reused (in the file, or already stored) are sorted out,
+   one reference at a time, by the same ``sift`` (policies/pbr/book.py); which are unchanged and which are
+   duplicates goes back to the server by line. The rest are new claims;
 4. when the file's claims cannot reach the contract or an outcome cap, whole participants are decided
    apart: a batch of about ``BATCH`` rows at a time comes back through a server-side cursor, is decided by
    the rules in policies/pbr (the single source of truth, as on SQLite) against a book of just those
