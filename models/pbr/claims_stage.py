@@ -105,10 +105,9 @@ def malformed_rows(
         f"SELECT line, contract, ref, participant, outcome, achieved_on, amount FROM {STAGE} "
         "WHERE contract = '' OR ref = '' OR length(ref) > 60 OR participant = '' OR length(participant) > 60 "
         "OR outcome = '' OR length(evidence) > 200 OR contract = ANY(%s) OR achieved_on = ANY(%s) "
-        "OR (amount <> '' AND amount = ANY(%s)) "
-        "OR (contract, outcome) IN (SELECT * FROM unnest(%s::text[], %s::text[])) ORDER BY line"
+        "OR (amount <> '' AND amount = ANY(%s)) OR contract || chr(31) || outcome = ANY(%s) ORDER BY line"
     )
-    params = (list(contracts), list(days), list(amounts), [c for c, _ in codes], [o for _, o in codes])
+    params = (list(contracts), list(days), list(amounts), [f"{c}\x1f{o}" for c, o in codes])
     return _rows(session, sql, params)
 
 
@@ -122,13 +121,17 @@ def reused_refs(session: Session, contract: str, contract_id: int) -> Iterator[t
     only rows whose reference needs sorting out: a new reference used once is simply fresh), by reference
     then line, through a server-side cursor: (*STAGED, the stored claims' fingerprints under it, and whether
     one of them stands accepted). A re-run of a big file reuses every reference, so none are held at once."""
+    # Joins, not "IN (subquery)" under an OR: PostgreSQL re-runs such a subquery for every row when it
+    # guesses its result too big to hash (a million-claim file then took over six minutes here).
     sql = (
+        f"WITH repeated AS (SELECT ref FROM {STAGE} WHERE contract = %s GROUP BY ref HAVING count(*) > 1), "
+        f"stored AS (SELECT c.ref, array_agg(c.fingerprint) AS prints, bool_or({_STANDING}) AS standing "
+        f"FROM pbr_claim c JOIN (SELECT DISTINCT ref FROM {STAGE} WHERE contract = %s) f ON f.ref = c.ref "
+        "WHERE c.contract_id = %s GROUP BY c.ref), "
+        "refs AS (SELECT ref FROM repeated UNION SELECT ref FROM stored) "
         f"SELECT {', '.join('s.' + c for c in STAGED)}, st.prints, coalesce(st.standing, false) FROM {STAGE} s "
-        f"LEFT JOIN (SELECT c.ref, array_agg(c.fingerprint) AS prints, bool_or({_STANDING}) AS standing "
-        f"FROM pbr_claim c WHERE c.contract_id = %s AND c.ref IN (SELECT ref FROM {STAGE} WHERE contract = %s) "
-        "GROUP BY c.ref) st ON st.ref = s.ref "
-        f"WHERE s.contract = %s AND (st.ref IS NOT NULL OR s.ref IN "
-        f"(SELECT ref FROM {STAGE} WHERE contract = %s GROUP BY ref HAVING count(*) > 1)) ORDER BY s.ref, s.line"
+        "JOIN refs r ON r.ref = s.ref LEFT JOIN stored st ON st.ref = s.ref WHERE s.contract = %s "
+        "ORDER BY s.ref, s.line"
     )
     raw = _raw(session)
     with raw.cursor() as cursor:  # what the sorting out finds, by line: see ``note_sorted``
@@ -140,7 +143,7 @@ def reused_refs(session: Session, contract: str, contract_id: int) -> Iterator[t
     cursor = raw.cursor(name="claims_reused")
     try:
         cursor.itersize = 10_000
-        cursor.execute(sql, (contract_id, contract, contract, contract))
+        cursor.execute(sql, (contract, contract, contract_id, contract))
         yield from cursor
     finally:
         cursor.close()
