@@ -8,6 +8,7 @@ cards), so one run names every problem. The import reads the file through
 before the Prefect engine starts, by the same reading.
 """
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +26,12 @@ from policies.pbr.ratecard import RateCard
 Checked = list[tuple[Contract, list[RateCard], list[Claim]]]
 
 
-def read_checked_claims(
-    session: Any, path: Path, *, report: Path | None = None, keep: bool = True
-) -> tuple[Checked, int]:
-    """Each contract with its rate cards and its claims (none with ``keep=False``), and the number of rows; or a
-    UserError naming every problem (all of them written to ``report``, a CSV of line, field and reason)."""
-    found: dict[str, tuple[Contract, list[RateCard]]] = {}
+Found = dict[str, tuple[Contract, list[RateCard]]]
+
+
+def codes_reader(session: Any, found: Found) -> Callable[[str], Codes]:
+    """``codes_of(ref)``: the outcome codes a contract's rate cards know, or why it takes no claims; each
+    contract found, with its cards, goes into ``found``."""
 
     def codes_of(ref: str) -> Codes:
         try:
@@ -43,6 +44,16 @@ def read_checked_claims(
         found[ref] = (contract, cards)
         return frozenset(code for card in cards for code in card.outcomes)
 
+    return codes_of
+
+
+def read_checked_claims(
+    session: Any, path: Path, *, report: Path | None = None, keep: bool = True
+) -> tuple[Checked, int]:
+    """Each contract with its rate cards and its claims (none with ``keep=False``), and the number of rows; or a
+    UserError naming every problem (all of them written to ``report``, a CSV of line, field and reason)."""
+    found: Found = {}
+    codes_of = codes_reader(session, found)
     problems = Problems(path, report=report, report_option="--report")
     try:
         by_contract, _, rows = read_claims(path, codes_of=codes_of, problems=problems, keep=keep)

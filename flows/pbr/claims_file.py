@@ -9,7 +9,7 @@ payable is for the rules in policies/pbr/claim_rules.py, not for this reading.
 """
 
 import datetime as dt
-from collections.abc import Callable, Container
+from collections.abc import Callable, Container, Mapping, Sequence
 from decimal import Decimal
 from operator import itemgetter
 from pathlib import Path
@@ -52,11 +52,7 @@ def read_claims(
         problems = Problems(path)
     columns = table.columns
     has_amount, has_evidence = "amount" in columns, "evidence" in columns
-    # One C call takes a row's cells apart; a column the file lacks reads the contract's cell, unused.
-    cells_of = itemgetter(
-        *(columns[name] for name in CLAIM_REQUIRED),
-        *(columns.get(name, columns["contract"]) for name in CLAIM_OPTIONAL),
-    )
+    cells_of = cells_getter(columns)
     dates: dict[str, dt.date | str] = {}
     amounts: dict[str, Decimal | str] = {}
     outcomes: dict[str, str] = {}
@@ -78,19 +74,19 @@ def read_claims(
             outcome = outcomes[code] = code.upper()
         achieved = dates.get(day)
         if achieved is None:
-            achieved = dates[day] = _date_or_reason(day)
+            achieved = dates[day] = date_or_reason(day)
         amount: Decimal | str | None = None
         if has_amount and amount_text:
             amount = amounts.get(amount_text)
             if amount is None:
-                amount = amounts[amount_text] = _amount_or_reason(amount_text)
+                amount = amounts[amount_text] = amount_or_reason(amount_text)
         evidence: str | None = ""
         if has_evidence:
             evidence = evidences.get(evidence_text)
-            if evidence is None and len(evidence_text) <= 200:
-                evidence = evidences[evidence_text] = ",".join(
-                    e.strip().lower() for e in evidence_text.split(",") if e.strip()
-                )
+            if evidence is None:
+                evidence = normal_evidence(evidence_text)
+                if evidence is not None:
+                    evidences[evidence_text] = evidence
         if (
             not contract
             or not ref
@@ -104,7 +100,7 @@ def read_claims(
             or isinstance(amount, str)
             or evidence is None
         ):
-            _claim_row_problems(
+            claim_row_problems(
                 problems, table.where(line), line, contract, known, ref, participant, outcome, achieved, amount
             )
             continue
@@ -119,7 +115,16 @@ def read_claims(
     return by_contract, problems, rows
 
 
-def _claim_row_problems(
+def cells_getter(columns: Mapping[str, int]) -> Callable[[Sequence[str]], tuple[str, ...]]:
+    """One C call that takes a row's cells apart: the required columns, then the optional ones; a column the
+    file lacks reads the contract's cell, unused."""
+    return itemgetter(
+        *(columns[name] for name in CLAIM_REQUIRED),
+        *(columns.get(name, columns["contract"]) for name in CLAIM_OPTIONAL),
+    )
+
+
+def claim_row_problems(
     problems: Problems,
     where: str,
     line: int,
@@ -161,14 +166,21 @@ def _claim_row_problems(
         problems.add(where, line, "evidence", "is over 200 characters")
 
 
-def _date_or_reason(text: str) -> dt.date | str:
+def normal_evidence(text: str) -> str | None:
+    """The evidence types named, lower case, comma-separated; None when the cell is over 200 characters."""
+    if len(text) > 200:
+        return None
+    return ",".join(e.strip().lower() for e in text.split(",") if e.strip())
+
+
+def date_or_reason(text: str) -> dt.date | str:
     if not text:
         return "is empty (the date the outcome was achieved, e.g. 2026-03-31)"
     day, why = parse_iso_date(text)
     return day if day is not None else (why or "is not a date")
 
 
-def _amount_or_reason(text: str) -> Decimal | str:
+def amount_or_reason(text: str) -> Decimal | str:
     money, _ = parse_money(text)
     if money is None:
         return f"{text!r} is not an amount of money (e.g. 1500.00)"

@@ -26,7 +26,7 @@ from sqlmodel import Session, col, select
 from flows.common.errors import UserError
 from flows.common.runtime import database
 from flows.common.settings import Settings
-from flows.pbr.claims_import import known_claims
+from flows.pbr.claims_store import known
 from flows.pbr.contract import contract_id, pbr_contract
 from flows.pbr.ledger import held_by_payer, pounds, unreversed_clawbacks
 from flows.pbr.participants import _participant_fingerprint
@@ -185,7 +185,7 @@ def _reopened(
     if not candidates:
         return []
     session.flush()  # the claims this re-decision rejected just now are not counted as accepted
-    participants, book = known_claims(session, contract)
+    participants, book = known(session, contract)
     participants = {**participants, person.ref: person}
     rules = rules_by_day(cards, {c.achieved_on for c in candidates})
     ledger = ledger_of(session=session, contract_id=contract_id(contract))

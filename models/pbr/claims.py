@@ -7,7 +7,7 @@ idempotent: a participant per (contract, ref), a claim per (contract, ref, finge
 
 import datetime as dt
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import JSON, Column, UniqueConstraint, text
@@ -112,7 +112,11 @@ def participant_facts(*, session: Session, contract_id: int) -> list[tuple[str, 
     and shared (treat them as read-only).
     """
     sql = "SELECT ref, referral_date, born, attributes FROM pbr_participant WHERE contract_id = :c"
-    rows = driver_rows(session, sql, c=contract_id)
+    return facts_of(driver_rows(session, sql, c=contract_id))
+
+
+def facts_of(rows: Iterable[tuple[Any, ...]]) -> list[tuple[str, dt.date, dt.date | None, Any]]:
+    """Participants' rows as the driver gives them, converted (see ``participant_facts``)."""
     parsed: dict[Any, Any] = {}
     days: dict[Any, dt.date | None] = {None: None}
     out = []

@@ -1,0 +1,269 @@
+"""A claims file imported on PostgreSQL: streamed through ``COPY`` into a staging table, checked in SQL, and
+decided a batch of participants at a time, never held whole.
+
+In the import's one transaction (a failure keeps nothing; a re-run adds nothing):
+1. the header is checked in Python (``open_table``), then every row is copied, as read, into the temporary
+   table ``claims_stage`` (models/pbr/claims_stage.py);
+2. the structural checks run in SQL over the whole file: each distinct contract, (contract, outcome) pair,
+   date and amount is judged once in Python, by the same readers as the SQLite path, and one query finds
+   every row with a bad value or an empty or over-long cell. Each problem is named by file, line, field and
+   reason exactly as ``read_claims`` names it;
+3. per contract, only the rows whose reference is reused (in the file, or already stored) are sorted out,
+   one reference at a time, by the same ``sift`` (policies/pbr/book.py); which are unchanged and which are
+   duplicates goes back to the server by line. The rest are new claims;
+4. when the file's claims cannot reach the contract or an outcome cap, whole participants are decided
+   apart: a batch of about ``BATCH`` rows at a time comes back through a server-side cursor, is decided by
+   the rules in policies/pbr (the single source of truth, as on SQLite) against a book of just those
+   participants' history, and its rows go into ``pbr_claim`` with ``COPY``. When a cap is in reach, the
+   contract's claims are decided together, in date order, as on SQLite: held in memory for that contract.
+"""
+
+import datetime as dt
+import itertools
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from decimal import Decimal
+from operator import itemgetter
+from pathlib import Path
+from typing import Any
+
+from flows.common.errors import UserError
+from flows.common.tabular import SAVE_AS_UTF8, Table, open_table
+from flows.pbr.claims_check import Found, codes_reader
+from flows.pbr.claims_file import (
+    CLAIM_OPTIONAL,
+    CLAIM_REQUIRED,
+    Codes,
+    amount_or_reason,
+    cells_getter,
+    claim_row_problems,
+    date_or_reason,
+    normal_evidence,
+)
+from flows.pbr.claims_report import ClaimsReport
+from flows.pbr.claims_store import Storing, hold_history, known, participants_from
+from flows.pbr.contract import contract_id
+from flows.pbr.problems import Problems
+from models.contracts import Contract, get_contract
+from models.pbr.claims import CLAIM_COLUMNS
+from models.pbr.claims_stage import (
+    CellRefused,
+    accepted_totals,
+    capped_out_of,
+    copy_in,
+    distinct_codes,
+    distinct_values,
+    history_of,
+    malformed_rows,
+    note_sorted,
+    participant_facts_of,
+    reused_refs,
+    stage_claims,
+    staged_batches,
+    staged_contracts,
+    staged_kinds,
+)
+from policies.pbr.book import Book, sift
+from policies.pbr.caps import first_over_caps
+from policies.pbr.claim_rules import rules_by_day
+from policies.pbr.claims import Claim, Finding, Reason
+from policies.pbr.ratecard import RateCard
+from policies.pbr.validation import ClaimPlan, decide_in_file_order, plan_claims
+
+BATCH = 50_000  # rows decided at a time: whole participants, taken in the order they first appear
+SORTED_AT_ONCE = 10_000  # rows sorted out, sent to the server at a time
+ALL_AT_ONCE = 1 << 62  # one batch: a contract whose caps are in reach is decided together
+
+
+def import_by_copy(
+    session: Any, path: Path, sha256: str, *, as_of: dt.datetime, actor: str, today: dt.date
+) -> ClaimsReport:
+    """Stage, check, decide and store a CSV claims file in the session's transaction (see the module)."""
+    table = open_table(path, required=CLAIM_REQUIRED, optional=CLAIM_OPTIONAL)  # the header, checked first
+    try:
+        rows = stage_claims(session, _staged(table))
+    except CellRefused as refused:
+        field = {"ref": "claim_ref"}.get(refused.column, refused.column)
+        raise UserError(f"{table.where(refused.line)}: {field}: has a NUL byte; {SAVE_AS_UTF8}") from None
+    if not rows:
+        raise UserError(f"{path}: has a header but no claims")
+    found: Found = {}
+    values = _checked(session, table, found)
+    # Two imports of one contract's claims at once wait for each other here, in ref order (as on SQLite).
+    for ref in sorted(found):
+        get_contract(session=session, ref=ref, for_update=True)
+    store = Storing(session, path, sha256, as_of, actor, ClaimsReport(str(path), rows=rows))
+    for ref in staged_contracts(session):
+        contract, cards = found[ref]
+        _import_contract(session, store, contract, cards, values, today)
+    report = store.finish()
+    report.rejections.sort(key=lambda r: r.line)
+    return report
+
+
+def _staged(table: Table) -> Iterator[tuple[Any, ...]]:
+    """Each data row as staged: its line, then the seven cells (an absent optional column as empty)."""
+    cells_of = cells_getter(table.columns)
+    has_amount, has_evidence = "amount" in table.columns, "evidence" in table.columns
+    for line, cells in table.rows():
+        contract, ref, participant, code, day, amount, evidence = cells_of(cells)
+        yield (
+            line,
+            contract,
+            ref,
+            participant,
+            code,
+            day,
+            amount if has_amount else "",
+            evidence if has_evidence else "",
+        )
+
+
+class _Values:
+    """Every distinct date, amount, evidence and outcome text of the staged file, each read once."""
+
+    def __init__(self, session: Any, codes: dict[str, Codes]) -> None:
+        self.codes = codes
+        self.days = {text: date_or_reason(text) for text in distinct_values(session, "achieved_on")}
+        self.amounts: dict[str, Decimal | str | None] = {
+            text: amount_or_reason(text) if text else None for text in distinct_values(session, "amount")
+        }
+        self.evidence = {text: normal_evidence(text) for text in distinct_values(session, "evidence")}
+
+    def claim(self, row: Sequence[Any]) -> Claim:
+        """A staged row (``STAGED``) of a file found well formed, as the claim ``read_claims`` makes of it."""
+        line, _, ref, participant, code, day, amount, evidence = row
+        # Well formed: every value here was read as a date, an amount (or none) and evidence.
+        return Claim._make(
+            (line, ref, participant, code.upper(), self.days[day], self.amounts[amount], self.evidence[evidence])
+        )
+
+
+def _checked(session: Any, table: Table, found: Found) -> _Values:
+    """Every malformed row named (a UserError listing them all), or the file's values, read."""
+    codes_of = codes_reader(session, found)
+    codes: dict[str, Codes] = {"": ()}  # an empty contract is named as empty, not looked up
+    for contract in distinct_values(session, "contract"):
+        if contract not in codes:
+            codes[contract] = codes_of(contract)
+    values = _Values(session, codes)
+    bad_codes = [
+        (contract, code)
+        for contract, code in distinct_codes(session)
+        if code and not isinstance(codes[contract], str) and code.upper() not in codes[contract]
+    ]
+    malformed = malformed_rows(
+        session,
+        contracts=[c for c, known in codes.items() if isinstance(known, str)],
+        codes=bad_codes,
+        days=[text for text, day in values.days.items() if isinstance(day, str)],
+        amounts=[text for text, amount in values.amounts.items() if isinstance(amount, str)],
+    )
+    problems = Problems(table.path, report_option="--report")
+    for line, contract, ref, participant, code, day, amount in malformed:
+        known = codes[contract]
+        claim_row_problems(
+            problems,
+            table.where(line),
+            line,
+            contract,
+            known,
+            ref,
+            participant,
+            code.upper(),
+            values.days[day],
+            values.amounts[amount],
+        )
+    problems.raise_if_any("claims")
+    return values
+
+
+def _import_contract(
+    session: Any, store: Storing, contract: Contract, cards: list[RateCard], values: _Values, today: dt.date
+) -> None:
+    """Sort out the contract's reused references, then decide and store its new claims (see the module)."""
+    cid, report = contract_id(contract), store.report
+    unchanged = _sort_references(session, contract, values)
+    kinds = Counter[tuple[dt.date, str, Decimal | None]]()
+    for day, code, amount, count in staged_kinds(session, contract.ref):
+        kinds[(values.days[day], code.upper(), values.amounts[amount])] += count  # type: ignore[index]
+    fresh = kinds.total()
+    by_day = rules_by_day(cards, {day for day, _, _ in kinds})
+    totals = accepted_totals(session, cid)
+    book = Book(outcome_pence=totals, contract_pence=sum(totals.values()), keeps_refs=False)
+    pence_of: dict[Decimal, int] = {}
+    if first_over_caps(((*kind, n) for kind, n in kinds.items()), by_day, book, pence_of) is not None:
+        _import_together(session, store, contract, cards, values, today, unchanged)
+        return
+    report.unchanged += unchanged
+    if not fresh:
+        return
+    before = store.counted()
+    rows_of = store.rows_of(contract)
+    for number, batch in itertools.groupby(staged_batches(session, contract.ref, cid, BATCH), key=itemgetter(0)):
+        claims, duplicates = [], {}
+        for row in batch:
+            claim = values.claim(row[1:9])
+            claims.append(claim)
+            if row[9] is not None:
+                duplicates[claim.line] = Finding(Reason.DUPLICATE_CLAIM_REF, row[9])
+        participants = participants_from(participant_facts_of(session, cid, number))
+        contract_pence, outcome_pence = book.contract_pence, dict(book.outcome_pence)
+        hold_history(book, history_of(session, number), capped_out_of(session, number))
+        book.contract_pence, book.outcome_pence = contract_pence, outcome_pence  # counted in ``totals`` already
+        plan = ClaimPlan(claims, duplicates, [], by_day, pence_of, len(claims), None, today)
+        copy_in(session, "pbr_claim", CLAIM_COLUMNS, rows_of(report, decide_in_file_order(plan, participants, book)))
+        for person in {claim.participant for claim in claims}:
+            book.forget(person)
+    store.imported(contract, fresh, before)
+
+
+def _sort_references(session: Any, contract: Contract, values: _Values) -> int:
+    """Sort out, one reference at a time, the rows whose reference is reused, by the same ``sift`` as the
+    SQLite path: each row identical to a claim known under its reference is unchanged, and a different claim
+    under a spent reference is a duplicate. What it finds goes to the server by line (``note_sorted``);
+    returns how many rows are unchanged."""
+    unchanged, found = 0, list[tuple[int, bool, str | None]]()
+    for ref, group in itertools.groupby(reused_refs(session, contract.ref, contract_id(contract)), key=itemgetter(2)):
+        rows = list(group)  # one reference's: a few
+        book, claims = Book(), [values.claim(row[:8]) for row in rows]
+        prints, standing = rows[0][8], rows[0][9]  # the same on each row
+        for printed in prints or ():
+            book.remember(ref, printed)
+        if standing:
+            book.accepted_refs.add(ref)
+        _, duplicates, same = sift(book, claims)
+        unchanged += len(same)
+        found.extend((claim.line, True, None) for claim in same)
+        found.extend((line, False, finding.sentence) for line, finding in duplicates.items())
+        if len(found) >= SORTED_AT_ONCE:
+            note_sorted(session, found)
+            found = []
+    note_sorted(session, found)
+    return unchanged
+
+
+def _import_together(
+    session: Any,
+    store: Storing,
+    contract: Contract,
+    cards: list[RateCard],
+    values: _Values,
+    today: dt.date,
+    unchanged: int,
+) -> None:
+    """A contract whose claims could reach its contract or an outcome cap: decided together, in date order
+    where the caps are in reach, against its whole book, as on SQLite (the contract's claims in memory).
+    The ``unchanged`` rows are left out already; leaving them out changes nothing else ``sift`` finds."""
+    rows = staged_batches(session, contract.ref, contract_id(contract), ALL_AT_ONCE)
+    claims = [values.claim(row[1:9]) for row in rows]
+    participants, book = known(session, contract)
+    plan = plan_claims(cards, book, claims, today=today)
+    del claims
+    store.report.unchanged += unchanged + len(plan.unchanged)
+    if not plan.fresh:
+        return
+    before = store.counted()
+    rows_of = store.rows_of(contract)
+    copy_in(session, "pbr_claim", CLAIM_COLUMNS, rows_of(store.report, decide_in_file_order(plan, participants, book)))
+    store.imported(contract, len(plan.fresh), before)

@@ -1,0 +1,259 @@
+"""A claims file staged on PostgreSQL: copied into a temporary table with ``COPY``, checked and read back in SQL.
+
+The staging table ``claims_stage`` lives for one transaction (``ON COMMIT DROP``): a failure keeps nothing
+of it, and two imports at once each have their own. Rows go in through psycopg 3's ``cursor.copy()`` as
+they are read (a thread of psycopg's sends them, so that the server stores while Python reads or
+decides), and come back out through a server-side cursor a batch at a time, so the importing
+process never holds the whole file. Every value is staged as the text the file gave (stripped): what a
+value means is decided in Python (flows/pbr/claims_file.py and the rules), once per distinct value.
+PostgreSQL only (``can_copy``).
+"""
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+import psycopg
+from psycopg.copy import QueuedLibpqWriter
+from sqlmodel import Session
+
+from models.pbr.claims import facts_of
+
+STAGE = "claims_stage"
+STAGED = ("line", "contract", "ref", "participant", "outcome", "achieved_on", "amount", "evidence")
+_VALUES = frozenset({"contract", "achieved_on", "amount", "evidence"})  # the columns ``distinct_values`` reads
+
+# Accepted claims that count: not clawed back, or clawed back and the clawback reversed (as clawed_back_claims).
+_STANDING = (
+    "c.verdict IN ('accepted', 'partly_accepted') AND NOT EXISTS (SELECT 1 FROM pbr_ledger l "
+    "WHERE l.contract_id = c.contract_id AND l.claim_id = c.id AND l.kind = 'clawback' "
+    "AND NOT EXISTS (SELECT 1 FROM pbr_ledger r WHERE r.reverses_id = l.id))"
+)
+
+
+class CellRefused(ValueError):
+    """A cell PostgreSQL cannot store as text (a NUL byte): its row's line, its column, and why."""
+
+    def __init__(self, line: int, column: str, reason: str) -> None:
+        super().__init__(f"line {line}, {column}: {reason}")
+        self.line, self.column, self.reason = line, column, reason
+
+
+def can_copy(session: Session) -> bool:
+    """Whether this database takes a claims file through ``COPY``: PostgreSQL (psycopg 3)."""
+    return session.connection().dialect.name == "postgresql"
+
+
+def _raw(session: Session) -> Any:
+    raw = session.connection().connection.dbapi_connection
+    assert raw is not None
+    return raw
+
+
+def _rows(session: Session, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    with _raw(session).cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+
+
+def stage_claims(session: Session, rows: Iterable[Sequence[Any]]) -> int:
+    """Copy rows of ``STAGED`` (the line, then seven texts) into a new ``claims_stage``; returns how many."""
+    raw = _raw(session)
+    count = 0
+    with raw.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {STAGE} (line integer NOT NULL, contract text NOT NULL, ref text NOT NULL, "
+            "participant text NOT NULL, outcome text NOT NULL, achieved_on text NOT NULL, amount text NOT NULL, "
+            "evidence text NOT NULL) ON COMMIT DROP"
+        )
+        with cursor.copy(f"COPY {STAGE} ({', '.join(STAGED)}) FROM STDIN", writer=QueuedLibpqWriter(cursor)) as copy:
+            for row in rows:
+                try:
+                    copy.write_row(row)
+                except psycopg.DataError as exc:  # a NUL byte: PostgreSQL's text cannot hold one
+                    column = next((STAGED[i] for i, cell in enumerate(row) if "\x00" in str(cell)), "")
+                    raise CellRefused(row[0], column, str(exc)) from None
+                count += 1
+        cursor.execute(f"ANALYZE {STAGE}")
+    return count
+
+
+def distinct_values(session: Session, column: str) -> list[str]:
+    """Every distinct text staged in ``column`` (a few thousand dates or amounts, however many claims)."""
+    if column not in _VALUES:
+        raise ValueError(f"{column!r} is not a staged value column")
+    return [r[0] for r in _rows(session, f"SELECT DISTINCT {column} FROM {STAGE}")]
+
+
+def distinct_codes(session: Session) -> list[tuple[str, str]]:
+    """Every distinct (contract, outcome) pair staged."""
+    return [(r[0], r[1]) for r in _rows(session, f"SELECT DISTINCT contract, outcome FROM {STAGE}")]
+
+
+def malformed_rows(
+    session: Session,
+    *,
+    contracts: Sequence[str],
+    codes: Sequence[tuple[str, str]],
+    days: Sequence[str],
+    amounts: Sequence[str],
+) -> list[tuple[Any, ...]]:
+    """The staged rows with a value named bad (a contract, a (contract, outcome) pair, a date, an amount), an
+    empty or over-long cell, or evidence over 200 characters: (line, contract, ref, participant, outcome,
+    achieved_on, amount), by line. The same tests as ``read_claims``, in SQL over the whole file at once."""
+    sql = (
+        f"SELECT line, contract, ref, participant, outcome, achieved_on, amount FROM {STAGE} "
+        "WHERE contract = '' OR ref = '' OR length(ref) > 60 OR participant = '' OR length(participant) > 60 "
+        "OR outcome = '' OR length(evidence) > 200 OR contract = ANY(%s) OR achieved_on = ANY(%s) "
+        "OR (amount <> '' AND amount = ANY(%s)) OR contract || chr(31) || outcome = ANY(%s) ORDER BY line"
+    )
+    params = (list(contracts), list(days), list(amounts), [f"{c}\x1f{o}" for c, o in codes])
+    return _rows(session, sql, params)
+
+
+def staged_contracts(session: Session) -> list[str]:
+    """The contracts staged, in the order they first appear in the file."""
+    return [r[0] for r in _rows(session, f"SELECT contract FROM {STAGE} GROUP BY contract ORDER BY min(line)")]
+
+
+def reused_refs(session: Session, contract: str, contract_id: int) -> Iterator[tuple[Any, ...]]:
+    """The contract's staged rows whose reference is used more than once in the file or is already stored (the
+    only rows whose reference needs sorting out: a new reference used once is simply fresh), by reference
+    then line, through a server-side cursor: (*STAGED, the stored claims' fingerprints under it, and whether
+    one of them stands accepted). A re-run of a big file reuses every reference, so none are held at once."""
+    # Joins, not "IN (subquery)" under an OR: PostgreSQL re-runs such a subquery for every row when it
+    # guesses its result too big to hash (a million-claim file then took over six minutes here).
+    sql = (
+        f"WITH repeated AS (SELECT ref FROM {STAGE} WHERE contract = %s GROUP BY ref HAVING count(*) > 1), "
+        f"stored AS (SELECT c.ref, array_agg(c.fingerprint) AS prints, bool_or({_STANDING}) AS standing "
+        f"FROM pbr_claim c JOIN (SELECT DISTINCT ref FROM {STAGE} WHERE contract = %s) f ON f.ref = c.ref "
+        "WHERE c.contract_id = %s GROUP BY c.ref), "
+        "refs AS (SELECT ref FROM repeated UNION SELECT ref FROM stored) "
+        f"SELECT {', '.join('s.' + c for c in STAGED)}, st.prints, coalesce(st.standing, false) FROM {STAGE} s "
+        "JOIN refs r ON r.ref = s.ref LEFT JOIN stored st ON st.ref = s.ref WHERE s.contract = %s "
+        "ORDER BY s.ref, s.line"
+    )
+    raw = _raw(session)
+    with raw.cursor() as cursor:  # what the sorting out finds, by line: see ``note_sorted``
+        cursor.execute("DROP TABLE IF EXISTS claims_sorted")
+        cursor.execute(
+            "CREATE TEMPORARY TABLE claims_sorted (line integer PRIMARY KEY, unchanged boolean NOT NULL, "
+            "finding text) ON COMMIT DROP"
+        )
+    cursor = raw.cursor(name="claims_reused")
+    try:
+        cursor.itersize = 10_000
+        cursor.execute(sql, (contract, contract, contract_id, contract))
+        yield from cursor
+    finally:
+        cursor.close()
+
+
+def note_sorted(session: Session, rows: Sequence[tuple[int, bool, str | None]]) -> None:
+    """Record (line, unchanged, the duplicate's finding) of rows sorted out, for ``staged_batches``."""
+    with _raw(session).cursor() as cursor:
+        cursor.executemany("INSERT INTO claims_sorted (line, unchanged, finding) VALUES (%s, %s, %s)", rows)
+
+
+def staged_kinds(session: Session, contract: str) -> list[tuple[str, str, str, int]]:
+    """How many of the contract's staged rows, but those found unchanged, there are of each (achieved_on,
+    outcome, amount) text."""
+    sql = (
+        f"SELECT s.achieved_on, s.outcome, s.amount, count(*) FROM {STAGE} s WHERE s.contract = %s AND NOT EXISTS "
+        "(SELECT 1 FROM claims_sorted r WHERE r.line = s.line AND r.unchanged) GROUP BY 1, 2, 3"
+    )
+    return [(r[0], r[1], r[2], r[3]) for r in _rows(session, sql, (contract,))]
+
+
+def accepted_totals(session: Session, contract_id: int) -> dict[str, int]:
+    """What the contract has accepted so far, net of clawbacks, by outcome code (pence)."""
+    sql = f"SELECT c.outcome, sum(c.payable_pence) FROM pbr_claim c WHERE c.contract_id = %s AND {_STANDING} GROUP BY 1"
+    return {r[0]: int(r[1]) for r in _rows(session, sql, (contract_id,))}
+
+
+def staged_batches(session: Session, contract: str, contract_id: int, size: int) -> Iterator[tuple[Any, ...]]:
+    """The contract's staged rows as (batch, *STAGED, the duplicate's finding or None), by batch then line,
+    through a server-side cursor; not those ``note_sorted`` found unchanged.
+
+    A batch is whole participants, taken in the order they first appear, about ``size`` rows each. While the
+    rows are read, ``participant_facts_of``, ``history_of`` and ``capped_out_of`` give each batch's
+    participants and what was stored for them before this import, each read by batch through an index (a
+    query per batch over the whole ledger would make the import's time grow with the square of its size)."""
+    raw = _raw(session)
+    with raw.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS claims_history, claims_batch")  # the previous contract's
+        cursor.execute(
+            "CREATE TEMPORARY TABLE claims_batch ON COMMIT DROP AS SELECT participant, "
+            "((sum(n) OVER (ORDER BY first ROWS UNBOUNDED PRECEDING))::bigint - 1) / %s AS batch FROM "
+            f"(SELECT participant, min(line) AS first, count(*) AS n FROM {STAGE} WHERE contract = %s "
+            "GROUP BY participant) p",
+            (size, contract),
+        )
+        cursor.execute("CREATE INDEX ON claims_batch (batch)")
+        cursor.execute("ANALYZE claims_batch")
+        # Read before this import writes a row: its own claims are never another batch's history.
+        cursor.execute(
+            "CREATE TEMPORARY TABLE claims_history ON COMMIT DROP AS SELECT b.batch, c.id, c.ref, c.participant, "
+            f"c.outcome, c.achieved_on, c.payable_pence, c.reasons, {_STANDING} AS standing FROM pbr_claim c "
+            "JOIN claims_batch b ON b.participant = c.participant WHERE c.contract_id = %s "
+            f"AND ({_STANDING} OR (c.verdict = 'rejected' AND c.capped_pence > 0))",
+            (contract_id,),
+        )
+        cursor.execute("CREATE INDEX ON claims_history (batch)")
+        cursor.execute("ANALYZE claims_history")
+    cursor = raw.cursor(name="claims_batches")
+    try:
+        cursor.itersize = 10_000
+        cursor.execute(
+            f"SELECT b.batch, {', '.join('s.' + c for c in STAGED)}, r.finding FROM {STAGE} s "
+            "JOIN claims_batch b ON b.participant = s.participant LEFT JOIN claims_sorted r ON r.line = s.line "
+            "WHERE s.contract = %s AND r.unchanged IS NOT TRUE ORDER BY b.batch, s.line",
+            (contract,),
+        )
+        yield from cursor
+    finally:
+        cursor.close()  # the two tables stay for the last batch: the next contract's call, or the commit, drops them
+
+
+def participant_facts_of(
+    session: Session, contract_id: int, batch: int
+) -> list[tuple[str, dt.date, dt.date | None, Any]]:
+    """(ref, referral date, date of birth, attributes) of the batch's participants that the contract has."""
+    # The attributes as JSON text: the few distinct sets are parsed once each, not once a participant.
+    sql = (
+        "SELECT p.ref, p.referral_date, p.born, p.attributes::text FROM claims_batch b JOIN pbr_participant p "
+        "ON p.contract_id = %s AND p.ref = b.participant WHERE b.batch = %s"
+    )
+    return facts_of(_rows(session, sql, (contract_id, batch)))
+
+
+def history_of(session: Session, batch: int) -> list[tuple[Any, ...]]:
+    """(ref, participant, outcome, achieved_on, payable_pence) of the batch's participants' standing accepted
+    claims, in achieved order (then id), as ``accepted_claims`` gives them for the whole contract."""
+    sql = (
+        "SELECT ref, participant, outcome, achieved_on, payable_pence FROM claims_history "
+        "WHERE batch = %s AND standing ORDER BY achieved_on, id"
+    )
+    return _rows(session, sql, (batch,))
+
+
+def capped_out_of(session: Session, batch: int) -> list[tuple[Any, ...]]:
+    """(ref, participant, outcome, reasons) of the batch's participants' claims a cap cut to nothing, in
+    achieved order, as ``capped_out_claims`` gives them for the whole contract."""
+    sql = (
+        "SELECT ref, participant, outcome, reasons FROM claims_history "
+        "WHERE batch = %s AND NOT standing ORDER BY achieved_on, id"
+    )
+    return _rows(session, sql, (batch,))
+
+
+def copy_in(session: Session, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    """Write rows (in the driver's form) into ``table`` with ``COPY``; returns how many."""
+    count = 0
+    with _raw(session).cursor() as cursor:
+        sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+        with cursor.copy(sql, writer=QueuedLibpqWriter(cursor)) as copy:
+            for row in rows:
+                copy.write_row(row)
+                count += 1
+    return count
