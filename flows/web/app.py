@@ -36,6 +36,7 @@ from flows.web.pages import (
 )
 from flows.web.render import principal, render, see_other
 from flows.web.sessions import SessionMiddleware, session_key
+from flows.web.timing import ServerTiming
 from flows.web.uploads import BodyLimit
 from policies.accounts.roles import Role
 from policies.accounts.throttle import Throttle
@@ -55,6 +56,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.settings = settings
     mask_secret_paths()
+    app.add_middleware(ServerTiming)  # innermost of ours: the sign-in check, route and page, to the first byte
     app.add_middleware(SessionMiddleware, secret_key=session_key(settings.data_dir))
     app.add_middleware(BodyLimit)  # outermost of ours: a body over its cap is never read
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -87,6 +87,7 @@ RULES: dict[tuple[str, str], frozenset[Role]] = {
     },
     # what is due
     ("GET", "/due"): CONTRACT_READERS,
+    ("GET", "/due/month"): CONTRACT_READERS,
     ("GET", "/api/v1/due"): CONTRACT_READERS,
     # reminders
     ("GET", "/reminders"): frozenset({C, A}),
