@@ -129,7 +129,8 @@ def _rows(settings: Settings, span: dict[str, dt.date], **narrow: Any) -> list[t
         from flows.common.runtime import database
         from models.contract_queries import due_rows
 
-        rows = due_rows(database(settings), **span, **narrow)
+        rows = due_rows(database(settings), today=span["today"], last=span["last"],
+                        missed_since=span["missed_since"], **narrow)  # fmt: skip
     return rows
 
 
