@@ -93,6 +93,8 @@ RULES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/reminders"): frozenset({C, A}),
     ("GET", "/api/v1/reminders"): frozenset({C, A}),
     ("POST", "/reminders/sweep"): COMMISSIONERS,
+    ("GET", "/reminders/sweep/{job_id}"): COMMISSIONERS,  # the sweep job: its owner's only
+    ("POST", "/api/v1/reminders/sweep"): COMMISSIONERS,
     ("POST", "/reminders/{reminder_id}/acknowledge"): COMMISSIONERS,
     ("POST", "/reminders/{reminder_id}/snooze"): COMMISSIONERS,
     ("POST", "/api/v1/reminders/{reminder_id}/acknowledge"): COMMISSIONERS,

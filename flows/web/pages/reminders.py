@@ -115,35 +115,3 @@ async def snooze_post(request: Request, reminder_id: int) -> Any:
         )
     flash(request, f"Reminder {reminder_id} snoozed until {until}.")
     return see_other("/reminders")
-
-
-PREVIEW_LINES = 10  # the one-time message lives in the session cookie: a few lines, then a count
-
-
-def _sweep(request: Request, preview: bool) -> dict[str, Any]:
-    from flows.reminders.run import run_reminder_flow
-
-    return run_reminder_flow(request.app.state.settings, as_of=dt.datetime.now(dt.UTC), dry_run=preview)
-
-
-@router.post("/reminders/sweep", include_in_schema=False)
-async def sweep_post(request: Request) -> Any:
-    """Plan today's reminders now and deliver what is ready (``commission sweep``), or preview it (``--dry-run``)."""
-    from flows.reminders.run import planned_line, sweep_sentence
-
-    preview = str((await request.form()).get("mode", "")) == "preview"
-    try:
-        result = await run_in_threadpool(_sweep, request, preview)
-    except UserError as exc:
-        flash(request, f"The sweep did not run: {exc}", kind="warning")
-        return see_other("/reminders")
-    sweep = result["sweep"]
-    lines = [planned_line(p) for p in sweep.get("would_plan", [])]
-    if len(lines) > PREVIEW_LINES:
-        lines = [*lines[:PREVIEW_LINES], f"and {len(lines) - PREVIEW_LINES:,} more"]
-    delivery = result.get("delivery")
-    sent = f" {delivery['sent']} reminder(s) sent, {delivery['failed']} failed." if delivery else ""
-    nothing = " Nothing was written or sent." if preview else ""
-    request.scope["session"]["flash"] = {"kind": "success", "message": sweep_sentence(sweep) + sent + nothing,
-                                         "details": lines if preview else []}  # fmt: skip
-    return see_other("/reminders")
