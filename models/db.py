@@ -199,11 +199,10 @@ def reading(engine: Engine) -> Iterator["Session"]:
     other transaction. A page under load is mostly these: 20 requests at once no longer wait in turn."""
     from sqlmodel import Session
 
+    # Closing the session ends the transaction (the pool rolls the connection back) without expiring what was
+    # read, as a rollback would: the caller may go on reading the loaded objects' fields after the block.
     with Session(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False) as session:
-        try:
-            yield session
-        finally:
-            session.rollback()
+        yield session
 
 
 def schema_revision(engine: Engine) -> str | None:

@@ -8,7 +8,8 @@ never ends while it waits, and fail with "database is locked" after the busy tim
 
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import select, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from models.db import make_engine, reading, unit_of_work
 
@@ -28,4 +29,26 @@ def test_a_read_goes_on_beside_an_open_write_and_sees_only_what_is_committed(tmp
     with reading(engine) as reader:
         names = [r[0] for r in reader.execute(text("SELECT name FROM council ORDER BY name"))]
     assert names == ["Northbridge", "Southdale"]
+    engine.dispose()
+
+
+class _Base(DeclarativeBase):  # a registry of the test's own, so the app's metadata gains no table
+    pass
+
+
+class Borough(_Base):
+    __tablename__ = "borough"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str]
+
+
+def test_what_a_read_loaded_can_be_read_after_it(tmp_path: Path) -> None:
+    """The pages read the loaded rows' fields after the block: nothing is expired by the end of the read."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'b.db'}")
+    _Base.metadata.create_all(engine)
+    with unit_of_work(engine) as session:
+        session.add(Borough(name="Westmere"))
+    with reading(engine) as reader:
+        found = list(reader.scalars(select(Borough)))
+    assert [b.name for b in found] == ["Westmere"]
     engine.dispose()

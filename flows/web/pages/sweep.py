@@ -4,6 +4,7 @@ wait for the flow. A quick sweep is shown at once; a slow one shows its stage on
 
     POST /reminders/sweep (mode=preview|run)  ->  /reminders/sweep/{job}  ->  /reminders, with what it did
     POST /api/v1/reminders/sweep {"preview": true}  ->  202 {"job": ...}; GET /api/v1/jobs/{job} for the result
+    ("preview" must be said, true or false: a sweep that runs sends messages, so it is never the default)
 """
 
 import datetime as dt
@@ -14,7 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from flows.web.jobs import QUICK_SECONDS, Job, jobs_of
-from flows.web.render import principal, render, see_other
+from flows.web.render import flash, principal, render, see_other
 
 router = APIRouter()
 PREVIEW_LINES = 10  # the one-time message lives in the session cookie: a few lines, then a count
@@ -51,8 +52,11 @@ def start_sweep(request: Request, preview: bool) -> Job:
 @router.post("/reminders/sweep", include_in_schema=False)
 async def sweep_post(request: Request) -> Any:
     """Start the sweep (or its preview); a quick one is shown at once, on the reminders page."""
-    preview = str((await request.form()).get("mode", "")) == "preview"
-    job = start_sweep(request, preview)
+    mode = str((await request.form()).get("mode", ""))
+    if mode not in ("preview", "run"):
+        flash(request, "Choose Preview the sweep or Run the sweep now; nothing was done.", kind="warning")
+        return see_other("/reminders")
+    job = start_sweep(request, mode == "preview")
     await run_in_threadpool(job.finished.wait, QUICK_SECONDS)
     return see_other(f"/reminders/sweep/{job.id}")
 
@@ -77,5 +81,8 @@ async def sweep_job_page(request: Request, job_id: str) -> Any:
 async def sweep_api(request: Request, body: dict[str, Any] = Body(default={})) -> Any:
     """Start the sweep ({"preview": true} plans nothing and sends nothing): 202 with the job; its result, in
     words, at GET /api/v1/jobs/{job} once its state is done."""
-    job = start_sweep(request, bool(body.get("preview", False)))
+    preview = body.get("preview")
+    if not isinstance(preview, bool):
+        raise HTTPException(400, 'Say {"preview": true} to plan and send nothing, or {"preview": false} to run it.')
+    job = start_sweep(request, preview)
     return JSONResponse(job.status(), status_code=202)

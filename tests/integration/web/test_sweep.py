@@ -71,3 +71,5 @@ def test_the_sweep_api_starts_a_job_whose_result_says_what_it_would_do(
     # the job is its owner's: another user, or no token, cannot read it
     assert as_role("finance").get(f"/api/v1/jobs/{status['job']}").status_code == 404
     assert api.post("/api/v1/reminders/sweep", json={}).status_code == 401
+    # running sends messages, so it is asked for in so many words: without "preview" nothing starts
+    assert api.post("/api/v1/reminders/sweep", json={}, headers=bearer).status_code == 400
