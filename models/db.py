@@ -159,7 +159,11 @@ def _sqlite_begin(connection: Any) -> None:
     succeed on what they read. Transactions here are short, so serialising them
     costs little; readers that find the lock taken wait (busy_timeout 30 s).
     """
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    read_only = connection.get_execution_options().get(READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+READ_ONLY = "commissioning_read_only"
 
 
 def make_engine(url: str) -> Engine:
@@ -186,6 +190,19 @@ def unit_of_work(engine: Engine) -> Iterator["Session"]:
         except BaseException:
             session.rollback()
             raise
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator["Session"]:
+    """One transaction that only reads, and is always rolled back: on SQLite it begins deferred, so it takes
+    no write lock and reads one committed state (WAL) while a writer works, instead of queueing behind every
+    other transaction. A page under load is mostly these: 20 requests at once no longer wait in turn."""
+    from sqlmodel import Session
+
+    # Closing the session ends the transaction (the pool rolls the connection back) without expiring what was
+    # read, as a rollback would: the caller may go on reading the loaded objects' fields after the block.
+    with Session(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False) as session:
+        yield session
 
 
 def schema_revision(engine: Engine) -> str | None:

@@ -26,7 +26,7 @@ from models.accounts import (
     organisation_by_id,
     user_by_id,
 )
-from models.db import unit_of_work
+from models.db import reading, unit_of_work
 from models.events import append_event
 from policies.accounts.roles import Role, membership_problem, parse_roles, password_problem, username_problem
 
@@ -193,7 +193,7 @@ def authenticate(settings: Settings, *, username: str, password: str) -> Princip
 
 def principal_for(settings: Settings, user_id: int) -> Principal | None:
     """The signed-in user by id, or None if the account is gone or disabled."""
-    with unit_of_work(database(settings)) as session:
+    with reading(database(settings)) as session:
         user = user_by_id(session=session, user_id=user_id)
         return None if user is None or user.disabled else principal_of(session, user)
 

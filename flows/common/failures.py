@@ -6,7 +6,11 @@ through ``scrub``: a driver's message can echo the database URL, password and al
 
 import errno
 import os
+import re
 import sys
+
+# A database URL in a message: its scheme (a driver after + too) up to the next space or quote.
+DATABASE_URL = re.compile(r"\b(?:postgres(?:ql)?|sqlite|mysql|mariadb|oracle|mssql)(?:\+\w+)?://[^\s'\"<>()]*", re.I)
 
 
 def scrub(text: str) -> str:
@@ -17,6 +21,17 @@ def scrub(text: str) -> str:
     from models.db import scrub_secrets
 
     return scrub_secrets(text, url)
+
+
+def without_database_urls(text: str) -> str:
+    """``text`` with any database URL said as "the database": a page or an API answer shows no URL at all, not
+    even without its password (the user name and host are for the administrator, who has the logs).
+
+    "database postgresql://alice@db.example:5432/council: connection refused" -> "the database: connection
+    refused".
+    """
+    text = re.sub(r"\bdatabase\s+" + DATABASE_URL.pattern + r":?", "the database:", text, flags=re.I)
+    return DATABASE_URL.sub("the database", text)
 
 
 def os_error_line(exc: OSError, *, name: str | None = None) -> str:

@@ -15,7 +15,7 @@ from flows.common.settings import Settings
 from flows.contracts.importing import public_terms
 from flows.performance.assessment import contract_performance
 from models.contracts import Contract, ContractKeyDate, KeyDateHandled, get_contract, key_dates_of
-from models.db import unit_of_work
+from models.db import reading
 from models.events import events_for
 from policies.contracts.clauses import expiry, max_extent
 from policies.contracts.status import ContractStatus, status_on
@@ -32,7 +32,7 @@ def _id(contract: Contract) -> int:
 
 
 def contract_detail(settings: Settings, ref: str) -> dict[str, Any]:
-    with unit_of_work(database(settings)) as session:
+    with reading(database(settings)) as session:
         contract = get_contract(session=session, ref=ref)
         if contract is None:
             raise UserError(f"no contract with reference {ref!r}")

@@ -26,18 +26,20 @@ FIELDS = (
 DueRow = tuple[str, str, str, bool, int, str, str, str, str, str, str | None, str | None]
 
 
-def due_table(settings: Settings, *, as_of: dt.datetime, within_days: int) -> list[DueRow]:
+def due_table(
+    settings: Settings,
+    *,
+    as_of: dt.datetime,
+    within_days: int,
+    providers: tuple[str, ...] | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[DueRow]:
     """Key dates due in the next ``within_days``, soonest first, and deadlines already missed whose event
-    (a break, an expiry) is still ahead, flagged ``missed``: one tuple per key date, in ``FIELDS`` order."""
+    (a break, an expiry) is still ahead, flagged ``missed``: one tuple per key date, in ``FIELDS`` order.
+    ``providers`` keeps only those providers' contracts; ``limit`` and ``offset`` cut one page, in the query."""
     today = local_date(as_of, settings.timezone)
-    window = dt.timedelta(days=within_days)
-    span = {"today": today, "last": today + window, "missed_since": today - window}
-    rows = _default_sqlite_rows(settings, **span)
-    if rows is None:
-        from flows.common.runtime import database
-        from models.contract_queries import due_rows
-
-        rows = due_rows(database(settings), **span)
+    rows = _rows(settings, _span(today, within_days), providers=providers, limit=limit, offset=offset)
     days_left: dict[str, int] = {}  # per due date: rows come in date order, a few hundred dates for 50,000 rows
     table: list[DueRow] = []
     add = table.append
@@ -91,13 +93,49 @@ def _flag_missing_readings(settings: Settings, table: list[DueRow]) -> list[DueR
     return out
 
 
-def due(settings: Settings, *, as_of: dt.datetime, within_days: int) -> list[dict[str, Any]]:
-    """``due_table`` as one dict per key date, keyed by ``FIELDS``."""
-    return [dict(zip(FIELDS, row, strict=True)) for row in due_table(settings, as_of=as_of, within_days=within_days)]
+def due(settings: Settings, *, as_of: dt.datetime, within_days: int, **narrow: Any) -> list[dict[str, Any]]:
+    """``due_table`` as one dict per key date, keyed by ``FIELDS`` (``narrow``: providers, limit, offset)."""
+    table = due_table(settings, as_of=as_of, within_days=within_days, **narrow)
+    return [dict(zip(FIELDS, row, strict=True)) for row in table]
+
+
+def due_days(
+    settings: Settings,
+    *,
+    as_of: dt.datetime,
+    within_days: int,
+    first: dt.date,
+    final: dt.date,
+    providers: tuple[str, ...] | None = None,
+) -> dict[dt.date, tuple[int, int]]:
+    """Of ``due_table``'s key dates, those from ``first`` to ``final`` counted per day in the query, without
+    reading them: {day: (key dates, missed)}. A month's calendar over 100,000 contracts needs only this."""
+    from models.contract_queries import DUE_DAYS_SQL
+
+    today = local_date(as_of, settings.timezone)
+    rows = _rows(settings, _span(today, within_days), base=DUE_DAYS_SQL, bounds={"first": first, "final": final},
+                 providers=providers)  # fmt: skip
+    return {dt.date.fromisoformat(iso(day) or ""): (int(n), int(missed or 0)) for day, n, missed in rows}
+
+
+def _span(today: dt.date, within_days: int) -> dict[str, dt.date]:
+    window = dt.timedelta(days=within_days)
+    return {"today": today, "last": today + window, "missed_since": today - window}
+
+
+def _rows(settings: Settings, span: dict[str, dt.date], **narrow: Any) -> list[tuple[Any, ...]]:
+    rows = _default_sqlite_rows(settings, **span, **narrow)
+    if rows is None:
+        from flows.common.runtime import database
+        from models.contract_queries import due_rows
+
+        rows = due_rows(database(settings), today=span["today"], last=span["last"],
+                        missed_since=span["missed_since"], **narrow)  # fmt: skip
+    return rows
 
 
 def _default_sqlite_rows(
-    settings: Settings, *, today: dt.date, last: dt.date, missed_since: dt.date
+    settings: Settings, *, today: dt.date, last: dt.date, missed_since: dt.date, **narrow: Any
 ) -> list[tuple[Any, ...]] | None:
     """The rows read from the default SQLite file through the sqlite3 module, when it is there and at this
     schema; otherwise None, and the general path (flows.common.runtime.database) reads them or says what is wrong.
@@ -114,6 +152,6 @@ def _default_sqlite_rows(
         with closing(sqlite3.connect(f"{path.as_uri()}?mode=rw", uri=True, timeout=5, isolation_level=None)) as db:
             if db.execute("SELECT version_num FROM alembic_version").fetchall() != [(SCHEMA_REVISION,)]:
                 return None
-            return sqlite_due_rows(db, today=today, last=last, missed_since=missed_since)
+            return sqlite_due_rows(db, today=today, last=last, missed_since=missed_since, **narrow)
     except sqlite3.Error:
         return None

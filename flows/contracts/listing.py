@@ -26,7 +26,7 @@ from flows.common.runtime import database
 from flows.common.settings import Settings
 from models.contracts import Contract, ContractKeyDate
 from models.cycle import Project
-from models.db import unit_of_work
+from models.db import reading
 from policies.contracts.key_dates import KeyDateKind
 from policies.contracts.status import ContractStatus, status_on
 from policies.dates import local_date
@@ -65,7 +65,7 @@ def list_contracts(
         )
     if providers is not None:
         conditions.append(col(Contract.provider).in_(list(providers) or [""]))
-    with unit_of_work(database(settings)) as session:
+    with reading(database(settings)) as session:
         total = session.exec(select(func.count()).select_from(Contract).where(*conditions)).one()
         contracts = list(
             session.exec(
@@ -144,7 +144,7 @@ def contracts_list(
         stmt = stmt.where(col(Contract.ends_on) >= today, col(Contract.ends_on) <= today + dt.timedelta(ending_within))
     if providers is not None:
         stmt = stmt.where(col(Contract.provider).in_(list(providers) or [""]))
-    with unit_of_work(database(settings)) as session:
+    with reading(database(settings)) as session:
         found = list(session.exec(stmt.order_by(col(Contract.ref))).all())
         rows = _rows(session, [c for c, _ in found], today)
     for row, (c, project_owner) in zip(rows, found, strict=True):

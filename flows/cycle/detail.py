@@ -10,7 +10,7 @@ from flows.common.settings import Settings
 from flows.cycle.gates import load_facts
 from flows.cycle.projects import require_project
 from models.cycle import list_evidence, list_gate_decisions, list_records, saved_id
-from models.db import unit_of_work
+from models.db import reading
 from models.project_contracts import contracts_in_force, project_history, status_counts
 from policies.cycle.gates import GatePolicy, assess
 from policies.dates import local_date
@@ -20,7 +20,7 @@ IN_FORCE_SHOWN = 10  # contracts in force named by `show`; the rest are counted
 
 def project_detail(settings: Settings, policy: GatePolicy, ref: str) -> dict[str, Any]:
     """Everything about one project, with its gate as it stands now."""
-    with unit_of_work(database(settings)) as session:
+    with reading(database(settings)) as session:
         project = require_project(session, ref)
         facts = load_facts(session, project)
         gate = assess(facts, policy)

@@ -18,7 +18,7 @@ from flows.common.errors import UserError
 from flows.common.runtime import database
 from flows.common.settings import Settings
 from models.cycle import Project, get_project, latest_gate_decisions, list_projects, saved_id
-from models.db import unit_of_work
+from models.db import reading, unit_of_work
 from models.events import project_event
 from policies.cycle.stages import STAGE_ORDER, Stage
 
@@ -146,7 +146,7 @@ def correct_project(
 
 def board(settings: Settings) -> list[dict[str, Any]]:
     """Every project with its stage and its latest gate result, in cycle order."""
-    with unit_of_work(database(settings)) as session:
+    with reading(database(settings)) as session:
         latest = latest_gate_decisions(session=session)
         rows = []
         for p in list_projects(session=session):

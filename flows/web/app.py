@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 
 from flows.accounts.sso import oidc_settings
 from flows.common.errors import UserError
+from flows.common.failures import without_database_urls
 from flows.common.settings import Settings
 from flows.web import auth, health, sso
 from flows.web.logs import mask_secret_paths
@@ -33,9 +34,11 @@ from flows.web.pages import (
     pbr_files,
     projects,
     reminders,
+    sweep,
 )
 from flows.web.render import principal, render, see_other
 from flows.web.sessions import SessionMiddleware, session_key
+from flows.web.timing import Admission, ServerTiming
 from flows.web.uploads import BodyLimit
 from policies.accounts.roles import Role
 from policies.accounts.throttle import Throttle
@@ -55,6 +58,8 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.settings = settings
     mask_secret_paths()
+    app.add_middleware(ServerTiming)  # innermost of ours: the sign-in check, route and page, to the first byte
+    app.add_middleware(Admission)  # a few pages at a time (timing.py says why)
     app.add_middleware(SessionMiddleware, secret_key=session_key(settings.data_dir))
     app.add_middleware(BodyLimit)  # outermost of ours: a body over its cap is never read
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
@@ -73,6 +78,7 @@ def create_app(settings: Settings) -> FastAPI:
         due,
         lists,
         reminders,
+        sweep,
         audit,
         admin,
         account,
@@ -175,6 +181,7 @@ TITLES = {400: "That could not be done", 401: "Sign in", 403: "You cannot do tha
 
 
 def _error(request: Request, status: int, detail: str) -> Any:
+    detail = without_database_urls(detail)
     if request.url.path.startswith("/api/"):
         return JSONResponse({"detail": detail}, status_code=status)
     if not hasattr(request.state, "principal"):

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flows.common.errors import UserError
+from flows.common.failures import without_database_urls
 
 KEPT = 100
 WORKERS = 2  # the machine's cores; more jobs wait their turn in order
@@ -47,7 +48,9 @@ class Job:
     def status(self) -> dict[str, Any]:
         """What the status endpoint answers."""
         state = "running" if not self.done else "failed" if self.error is not None else "done"
-        return {"job": self.id, "title": self.title, "state": state, "stage": self.stage, "error": self.error}
+        result = self.result if state == "done" else None
+        return {"job": self.id, "title": self.title, "state": state, "stage": self.stage, "error": self.error,
+                "result": result}  # fmt: skip
 
 
 Work = Callable[[Job], dict[str, Any]]
@@ -76,7 +79,7 @@ class Jobs:
             job.result = work(job)
             job.stage = "done"
         except UserError as exc:
-            job.error, job.stage = describe(str(exc)), "refused"
+            job.error, job.stage = without_database_urls(describe(str(exc))), "refused"
         except Exception as exc:  # a bug: said in words on the page, never a traceback; the work is one transaction
             logging.getLogger("commissioning.web").error("job %s failed: %s", job.title, type(exc).__name__)
             job.error = "The work failed on our side; nothing half-done was kept. Tell your administrator the time."

@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from flows.accounts.users import Principal
+from flows.common.failures import without_database_urls
 from flows.web.csrf import csrf_token
 from policies.accounts.roles import Role
 
@@ -63,13 +64,17 @@ def render(request: Request, name: str, context: dict[str, Any], status_code: in
     who: Principal | None = getattr(request.state, "principal", None)
     session = request.scope.get("session", {})
     form = session.pop("form", None) or {}
+    said = session.pop("flash", None)
+    if said:  # a flow's failure, said in a one-time message, names no database (failures.py)
+        said = {**said, "message": without_database_urls(str(said.get("message", "")))}
+    errors = form.get("errors", {}) if form.get("page") == request.url.path else {}
     base = {
         "user": who,
         "nav": [(label, href) for label, href, roles in NAV if who is not None and who.roles & roles],
         "here": request.url.path,
         "csrf": csrf_token(session),
-        "flash": session.pop("flash", None),
-        "errors": form.get("errors", {}) if form.get("page") == request.url.path else {},
+        "flash": said,
+        "errors": {field: without_database_urls(str(text)) for field, text in errors.items()},
         "values": form.get("values", {}) if form.get("page") == request.url.path else {},
     }
     return TEMPLATES.TemplateResponse(request, name, {**base, **context}, status_code=status_code)

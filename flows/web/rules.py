@@ -87,11 +87,14 @@ RULES: dict[tuple[str, str], frozenset[Role]] = {
     },
     # what is due
     ("GET", "/due"): CONTRACT_READERS,
+    ("GET", "/due/month"): CONTRACT_READERS,
     ("GET", "/api/v1/due"): CONTRACT_READERS,
     # reminders
     ("GET", "/reminders"): frozenset({C, A}),
     ("GET", "/api/v1/reminders"): frozenset({C, A}),
     ("POST", "/reminders/sweep"): COMMISSIONERS,
+    ("GET", "/reminders/sweep/{job_id}"): COMMISSIONERS,  # the sweep job: its owner's only
+    ("POST", "/api/v1/reminders/sweep"): COMMISSIONERS,
     ("POST", "/reminders/{reminder_id}/acknowledge"): COMMISSIONERS,
     ("POST", "/reminders/{reminder_id}/snooze"): COMMISSIONERS,
     ("POST", "/api/v1/reminders/{reminder_id}/acknowledge"): COMMISSIONERS,

@@ -2,6 +2,7 @@
 review-decision form, which shows what each decision would change before it is confirmed."""
 
 import datetime as dt
+import threading
 from typing import Any
 
 from fastapi import APIRouter, Body, HTTPException, Request
@@ -68,6 +69,9 @@ def visible_detail(request: Request, who: Principal, ref: str) -> dict[str, Any]
 
 
 PREVIEWED = (ReviewDecision.EXTEND, ReviewDecision.BREAK)
+# A preview writes and rolls back, so it holds SQLite's write lock; previews for pages requested at once take
+# turns here rather than in SQLite's busy handler, which sleeps up to 100 ms a try before it looks again.
+PREVIEW_TURNS = threading.Lock()
 
 
 def _previews(request: Request, ref: str) -> dict[str, str]:
@@ -127,7 +131,10 @@ def _page(request: Request, ref: str) -> dict[str, Any]:
     variations = [
         e for e in detail["history"] if e["action"] in ("ContractVaried", "ContractExtended", "BreakNoticeServed")
     ]
-    previews = _previews(request, detail["ref"]) if who.has(*COMMISSIONERS) else {}
+    previews = {}
+    if who.has(*COMMISSIONERS):
+        with PREVIEW_TURNS:
+            previews = _previews(request, detail["ref"])
     return {
         "c": detail,
         "svg": Markup(svg),

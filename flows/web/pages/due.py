@@ -1,5 +1,10 @@
-"""Due: the key dates of the next N days, soonest first, missed ones flagged, and a month calendar;
-and the personal calendar feed, a secret .ics URL per user (public route: the token is the key)."""
+"""Due: the key dates of the next N days, soonest first, missed ones flagged, a page of 50 at a time; the month
+as a calendar with each day's count; and the personal calendar feed, a secret .ics URL per user (public route:
+the token is the key).
+
+Over 100,000 contracts the next 90 days hold some 63,000 key dates: the page reads only its own 50, in the query
+(a provider's narrowed there too), and the calendar counts each day in the query without reading the rows.
+"""
 
 import calendar
 import datetime as dt
@@ -11,47 +16,72 @@ from starlette.concurrency import run_in_threadpool
 
 from flows.accounts.tokens import principal_for_token
 from flows.contracts.calendar_feed import build_feed
-from flows.contracts.due import due
+from flows.contracts.due import due, due_days
 from flows.web.render import principal, render
 from policies.dates import local_date
 
 router = APIRouter()
 MAX_DAYS = 3660
+PER_PAGE = 50
 
 
-def _due(request: Request, days: int) -> list[dict[str, Any]]:
+def _providers(request: Request) -> tuple[str, ...] | None:
     who = principal(request)
-    rows = due(request.app.state.settings, as_of=dt.datetime.now(dt.UTC), within_days=min(max(days, 1), MAX_DAYS))
-    return [r for r in rows if who.sees_provider(r["provider"])]
+    return who.provider_names if who.is_provider else None
 
 
-def month_grid(year: int, month: int, rows: list[dict[str, Any]]) -> list[list[tuple[int, list[dict[str, Any]]]]]:
-    """Weeks (Monday first) of (day of month, that day's key dates); day 0 pads the first and last weeks."""
-    by_day: dict[int, list[dict[str, Any]]] = {}
-    for r in rows:
-        day = dt.date.fromisoformat(r["due_on"])
-        if (day.year, day.month) == (year, month):
-            by_day.setdefault(day.day, []).append(r)
-    return [[(d, by_day.get(d, [])) for d in week] for week in calendar.Calendar().monthdayscalendar(year, month)]
+def _due(request: Request, days: int, page: int | None = None) -> list[dict[str, Any]]:
+    """Every key date of the window, or one page of them and the first of the next (to know there is one)."""
+    cut = {} if page is None else {"limit": PER_PAGE + 1, "offset": (page - 1) * PER_PAGE}
+    return due(request.app.state.settings, as_of=dt.datetime.now(dt.UTC), within_days=min(max(days, 1), MAX_DAYS),
+               providers=_providers(request), **cut)  # fmt: skip
+
+
+def month_grid(year: int, month: int, counts: dict[dt.date, tuple[int, int]]) -> list[list[tuple[int, int, int]]]:
+    """Weeks (Monday first) of (day of month, key dates, missed); day 0 pads the first and last weeks."""
+    return [
+        [(d, *(counts.get(dt.date(year, month, d), (0, 0)) if d else (0, 0))) for d in week]
+        for week in calendar.Calendar().monthdayscalendar(year, month)
+    ]
 
 
 @router.get("/due", include_in_schema=False)
-async def due_page(request: Request, days: int = 90) -> Any:
-    days = min(max(days, 1), MAX_DAYS)
-    rows = await run_in_threadpool(_due, request, days)
-    today = local_date(dt.datetime.now(dt.UTC), request.app.state.settings.timezone)
+async def due_page(request: Request, days: int = 90, page: int = 1) -> Any:
+    days, page = min(max(days, 1), MAX_DAYS), max(page, 1)
+    rows = await run_in_threadpool(_due, request, days, page)
+    first = (page - 1) * PER_PAGE
     return render(
         request,
         "due.html",
         {
             "title": f"Due in the next {days} days",
-            "rows": rows,
+            "rows": rows[:PER_PAGE],
             "days": days,
-            "today": today,
-            "month_name": today.strftime("%B %Y"),
-            "weeks": month_grid(today.year, today.month, rows),
+            "page": page,
+            "more": len(rows) > PER_PAGE,
+            "shown": (first + 1, first + min(len(rows), PER_PAGE)),
         },
     )
+
+
+def _month(request: Request, today: dt.date) -> dict[dt.date, tuple[int, int]]:
+    """This month's counts: the window reaches the month's end and back to its first day, for the missed."""
+    last = dt.date(today.year, today.month, calendar.monthrange(today.year, today.month)[1])
+    return due_days(request.app.state.settings, as_of=dt.datetime.now(dt.UTC),
+                    within_days=max((last - today).days, today.day, 1), first=today.replace(day=1), final=last,
+                    providers=_providers(request))  # fmt: skip
+
+
+@router.get("/due/month", include_in_schema=False)
+async def due_month_page(request: Request) -> Any:
+    today = local_date(dt.datetime.now(dt.UTC), request.app.state.settings.timezone)
+    counts = await run_in_threadpool(_month, request, today)
+    return render(
+        request,
+        "due_month.html",
+        {"title": f"Key dates in {today.strftime('%B %Y')}", "today": today,
+         "month_name": today.strftime("%B %Y"), "weeks": month_grid(today.year, today.month, counts)},
+    )  # fmt: skip
 
 
 @router.get("/api/v1/due")

@@ -121,8 +121,8 @@ def test_a_provider_sees_only_their_own_contracts(browser: Any, server: Server, 
     page.context.close()
 
 
-READ_PAGES = ["/board", "/projects/HOM-1", "/contracts", "/contracts/OTH-1", "/due", "/reminders", "/audit",
-              "/admin", "/account", "/api/docs"]  # fmt: skip
+READ_PAGES = ["/board", "/projects/HOM-1", "/contracts", "/contracts/OTH-1", "/due", "/due/month", "/reminders",
+              "/audit", "/admin", "/account", "/api/docs"]  # fmt: skip
 
 
 def test_an_auditor_opens_every_page_and_every_post_is_refused(browser: Any, server: Server, shots: Shots) -> None:

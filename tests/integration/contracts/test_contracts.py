@@ -10,7 +10,7 @@ from flows.common.errors import UserError
 from flows.common.runtime import database
 from flows.common.settings import Settings
 from flows.contracts.detail import contract_detail
-from flows.contracts.due import due
+from flows.contracts.due import due, due_days
 from flows.contracts.files import read_rows
 from flows.contracts.importing import add_contracts
 from flows.cycle.projects import create_project
@@ -171,3 +171,26 @@ def test_due_json_is_what_json_dumps_prints_for_the_rows_as_dicts(
     fast = capsys.readouterr().out
     print_json([dict(zip(FIELDS, row, strict=True)) for row in rows])
     assert fast == capsys.readouterr().out
+
+
+def test_due_by_the_page_and_by_the_day_is_the_whole_list_cut_and_counted(projects: Settings) -> None:
+    """The web's due page reads one page in the query, a provider's only, and its calendar counts per day in the
+    query: each must agree with the whole list worked out the long way here."""
+    import_file(projects, EXAMPLES / "contracts.yaml")
+    import_file(projects, EXAMPLES / "contracts.csv")
+    whole = due(projects, as_of=NOV_23, within_days=400)
+    assert len(whole) > 6  # enough for three pages of 3
+    pages = [due(projects, as_of=NOV_23, within_days=400, limit=3, offset=n) for n in range(0, len(whole) + 3, 3)]
+    assert [r for page in pages for r in page] == whole and pages[-1] == []
+    one = whole[0]["provider"]
+    assert due(projects, as_of=NOV_23, within_days=400, providers=(one,)) == [r for r in whole if r["provider"] == one]
+    assert due(projects, as_of=NOV_23, within_days=400, providers=()) == []  # an organisation naming no provider
+    # December 2026 counted per day, and its missed ones: the whole list's rows of that month, counted here
+    december = [r for r in whole if r["due_on"].startswith("2026-12")]
+    assert december  # the example contracts have key dates in December 2026
+    counted = due_days(projects, as_of=NOV_23, within_days=400, first=dt.date(2026, 12, 1), final=dt.date(2026, 12, 31))
+    by_day: dict[dt.date, tuple[int, int]] = {}
+    for r in december:
+        n, missed = by_day.get(dt.date.fromisoformat(r["due_on"]), (0, 0))
+        by_day[dt.date.fromisoformat(r["due_on"])] = (n + 1, missed + int(r["missed"]))
+    assert counted == by_day

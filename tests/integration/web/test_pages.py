@@ -1,6 +1,8 @@
 """The pages as a person reads them, and their JSON twins: the same data from the same service call."""
 
+import datetime as dt
 import re
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -125,7 +127,18 @@ def test_due_lists_soonest_first_and_draws_the_month(as_role: Client) -> None:
     rows = cara.get("/api/v1/due?days=400").json()
     assert rows == sorted(rows, key=lambda r: r["due_on"]) or all(r["missed"] for r in rows[:1])
     html = cara.get("/due?days=400").text
-    assert "(today)" in html and 'aria-current="date"' in html
+    # the page lists the same key dates as the API, in its order (the demo has fewer than a page of 50)
+    assert 0 < len(rows) <= 50 and "Next page" not in html
+    assert [m for m in re.findall(r'<a href="/contracts/([^"]+)">', html)] == [r["contract"] for r in rows]
+    month = cara.get("/due/month").text
+    assert "(today)" in month and 'aria-current="date"' in month
+    # each day of this month says how many key dates fall on it: the API's rows of this month, counted here
+    heading = re.search(r"Key dates in (\w+ \d{4})", month)
+    assert heading is not None
+    this_month = dt.datetime.strptime(heading.group(1), "%B %Y").strftime("%Y-%m")
+    mine = [r for r in rows if r["due_on"].startswith(this_month)]
+    said = re.findall(r'<span class="day">(\d+)[^<]*</span>\s*(?:<span class="event">(\d+) key date)?', month)
+    assert {int(day): int(n) for day, n in said if n} == dict(Counter(int(r["due_on"][8:]) for r in mine))
 
 
 def test_the_audit_log_filters_and_exports_csv_without_formulas(as_role: Client) -> None:

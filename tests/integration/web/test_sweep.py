@@ -2,6 +2,7 @@
 runs it (the same flow as ``commission sweep``); no one else may."""
 
 import re
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -14,10 +15,18 @@ Client = Callable[[str], TestClient]
 
 
 def sweep(client: TestClient, mode: str) -> str:
+    """Press the button, then follow the job's page (it refreshes itself while the sweep runs) to the reminders."""
     token = csrf_of(client.get("/reminders").text)
     answer = client.post("/reminders/sweep", data={"csrf_token": token, "mode": mode}, follow_redirects=False)
-    assert answer.status_code == 303 and answer.headers["location"] == "/reminders"
-    return client.get("/reminders").text
+    assert answer.status_code == 303 and answer.headers["location"].startswith("/reminders/sweep/")
+    for _ in range(600):  # up to about 2 minutes on a loaded machine
+        page = client.get(answer.headers["location"], follow_redirects=False)
+        if page.status_code == 303:
+            assert page.headers["location"] == "/reminders"
+            return client.get("/reminders").text
+        assert page.status_code == 200 and 'http-equiv="refresh"' in page.text
+        time.sleep(0.2)
+    raise AssertionError("the sweep did not finish")
 
 
 def test_a_commissioner_previews_then_runs_the_sweep(as_role: Client, settings: Any) -> None:
@@ -41,3 +50,26 @@ def test_only_a_commissioner_may_sweep(as_role: Client) -> None:
         token = csrf_of(client.get("/account").text)
         assert client.post("/reminders/sweep", data={"csrf_token": token, "mode": "run"}).status_code == 403
     assert "Preview the sweep" not in as_role("auditor").get("/reminders").text
+
+
+def test_the_sweep_api_starts_a_job_whose_result_says_what_it_would_do(
+    as_role: Client, app: Any, world: dict[str, str]
+) -> None:
+    api = TestClient(app)
+    bearer = {"Authorization": f"Bearer {world['commissioner']}"}
+    started = api.post("/api/v1/reminders/sweep", json={"preview": True}, headers=bearer)
+    assert started.status_code == 202 and started.json()["title"] == "Sweep preview"
+    status = started.json()
+    for _ in range(600):  # up to about 2 minutes on a loaded machine
+        status = api.get(f"/api/v1/jobs/{status['job']}", headers=bearer).json()
+        if status["state"] != "running":
+            break
+        time.sleep(0.2)
+    assert status["state"] == "done", status
+    assert re.search(r"would plan \d+ new reminder\(s\)", status["result"]["message"])
+    assert status["result"]["message"].endswith("Nothing was written or sent.")
+    # the job is its owner's: another user, or no token, cannot read it
+    assert as_role("finance").get(f"/api/v1/jobs/{status['job']}").status_code == 404
+    assert api.post("/api/v1/reminders/sweep", json={}).status_code == 401
+    # running sends messages, so it is asked for in so many words: without "preview" nothing starts
+    assert api.post("/api/v1/reminders/sweep", json={}, headers=bearer).status_code == 400
