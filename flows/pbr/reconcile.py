@@ -4,8 +4,10 @@ Rule, per period (of the achieved date, by the card's payment frequency) and out
   claimed = accepted + capped + rejected   (to the penny)
   accepted = paid + outstanding + capped at run (accepted but not paid because a run-time cap bit)
 and clawed back is what was later recovered from paid claims. Rejected value
-is attributed to the first reason of each rejected claim (and to above_price
-for the part of a claim above the card price); counts are per reason. Per
+(what was claimed and neither accepted nor capped) is attributed to the
+claim's first reason that is not a cap: a claim's caps take only what it
+capped, so an accepted claim's rejected part is what it claimed above the card
+price (above_price), and so is a capped-out one's. Counts are per reason. Per
 payer: accrued, paid, clawed back, reversed, and the balance (positive: owed
 to the provider; negative: owed back). Headroom is each cap less what has
 been accepted, net of clawbacks (the caps table names it so: "accepted, net of clawbacks"; "paid,
@@ -82,8 +84,7 @@ def reconcile(settings: Settings, contract_ref: str) -> Reconciliation:
         grouped = connection.execute(
             text("""
             SELECT achieved_on, outcome, verdict, reasons, COUNT(*), SUM(claimed_pence), SUM(payable_pence),
-                   SUM(capped_pence), SUM(CASE WHEN price_pence < claimed_pence AND verdict <> 'rejected'
-                                           THEN claimed_pence - price_pence ELSE 0 END),
+                   SUM(capped_pence),
                    SUM(CASE WHEN verdict IN ('accepted', 'partly_accepted') AND NOT EXISTS (
                            SELECT 1 FROM pbr_ledger l WHERE l.claim_id = c.id AND l.kind = 'accrual'
                        ) THEN payable_pence ELSE 0 END)
@@ -116,7 +117,7 @@ def reconcile(settings: Settings, contract_ref: str) -> Reconciliation:
         lambda: {"claims": 0, "accepted_claims": 0, "rejected_claims": 0, **dict.fromkeys(MONEY, 0)}
     )
     reasons: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for day, outcome, verdict, codes, count, claimed, payable, capped, above, unpaid in grouped:
+    for day, outcome, verdict, codes, count, claimed, payable, capped, unpaid in grouped:
         cell = cells[key(day, outcome)]
         cell["outstanding"] += unpaid
         cell["claims"] += count
@@ -131,11 +132,9 @@ def reconcile(settings: Settings, contract_ref: str) -> Reconciliation:
         code_list = [c for c in (codes or "").split(",") if c]
         for code in code_list:
             reasons[code][0] += count
-        if verdict == "rejected" and code_list:
+        if code_list:  # an accepted claim's only reason not a cap is above_price: its rejected part is that
             first = next((c for c in code_list if not c.startswith("over_")), code_list[0])
             reasons[first][1] += claimed - payable - capped
-        elif above:
-            reasons["above_price"][1] += above
     for day, outcome, accrued, clawed in by_claim_day:
         cell = cells[key(day, outcome)]
         cell["paid"] += accrued
@@ -197,7 +196,7 @@ def _caps(card: RateCard, cells: dict[tuple[str, str], dict[str, Any]], top: Any
         paid[outcome] += cell["paid"]
     rows = []
 
-    def row(name: str, cap: Decimal | None, used: int, paid_pence: int) -> None:
+    def row(name: str, cap: Decimal | None, used: int, paid_pence: int | None) -> None:
         if cap is None:
             return
         rows.append(
@@ -205,7 +204,7 @@ def _caps(card: RateCard, cells: dict[tuple[str, str], dict[str, Any]], top: Any
                 "cap": name,
                 "limit": f"{cap:.2f}",
                 "accepted": f"{_pounds(used):.2f}",
-                "paid": f"{_pounds(paid_pence):.2f}" if paid_pence >= 0 else "",
+                "paid": "" if paid_pence is None else f"{_pounds(paid_pence):.2f}",  # None: runs do not pay by it
                 "headroom": f"{max(cap - _pounds(used), ZERO):.2f}",
             }
         )
@@ -215,7 +214,7 @@ def _caps(card: RateCard, cells: dict[tuple[str, str], dict[str, Any]], top: Any
         row(f"outcome {code}", line.cap, accepted.get(code, 0) - clawed.get(code, 0), paid.get(code, 0))
     if card.participant_cap is not None:
         who, used = (top[0], int(top[1])) if top else ("none yet", 0)
-        row(f"participant (highest: {who})", card.participant_cap, used, -1)
+        row(f"participant (highest: {who})", card.participant_cap, used, None)
     return rows
 
 
@@ -305,7 +304,7 @@ def export_xlsx(report: Reconciliation, path: Path, *, generated: dt.datetime, a
                     [
                         c["cap"],
                         *(
-                            Decimal(c[n]) if c[n] and c[n][0].isdigit() else c[n]
+                            Decimal(c[n]) if c[n] else c[n]  # "" is a participant cap's paid: no amount
                             for n in ("limit", "accepted", "paid", "headroom")
                         ),
                     ]

@@ -52,9 +52,11 @@ OS_PREFIX = "os:"
 
 @dataclass(frozen=True)
 class ControlsPolicy:
-    second_approver_over: Decimal = Decimal("50000.00")
-    expires_after: dt.timedelta = dt.timedelta(hours=168)
-    refuse_unauthenticated_writes: str = "postgresql"  # always, never, or postgresql
+    """Built by ``build_controls_policy``, which holds the defaults for a key no file sets."""
+
+    second_approver_over: Decimal
+    expires_after: dt.timedelta
+    refuse_unauthenticated_writes: str  # always, never, or postgresql
 
     def approvals_needed(self, amount: Decimal) -> int:
         """One approver; two when the proposal moves more than the threshold (either way: paid or recovered)."""

@@ -14,6 +14,13 @@ The tests are the module's own: `tests/unit/<capability>/` for a module of `poli
 every unit test file that imports the module by name, example tests first and property tests last, stopping
 at the first failure. Hypothesis runs with no example database and derandomized, so a score is repeatable.
 
+A module of `flows/` (a service that reads and writes the database) has no unit tests of its own: its tests are
+the integration test files that import it by name, run on SQLite only (`-k "not postgresql"`, since every
+integration test is run once per backend), and `--tests` with `--line` keep such a run short:
+
+    ./dev mutate flows/pbr/reconcile.py --tests tests/integration/pbr/test_pbr_reconcile_workbook.py --line 67-170
+    ./dev mutate flows/pbr/payment_runs.py -k "sqlite and not property"   # -k: pytest's own selection
+
 A mutant the tests do not catch is printed as `file:line: original -> mutant`. Survivors explained in
 tests/mutation/equivalent.md (a table: module, line, change, why) are reported as equivalent; the score
 counts them as standing all the same.
@@ -66,7 +73,9 @@ class _ServeMutant(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
 
 def own_tests(module_path: Path) -> list[Path]:
-    """The module's unit tests: its capability's folder and every unit test importing it; examples first."""
+    """The module's unit tests: its capability's folder and every unit test importing it; examples first.
+
+    A module of ``flows/``: every integration test file importing it by name (run on SQLite, see ``keyword``)."""
     relative = module_path.resolve().relative_to(ROOT)
     dotted = ".".join(relative.with_suffix("").parts)
     parent, _, leaf = dotted.rpartition(".")
@@ -74,7 +83,9 @@ def own_tests(module_path: Path) -> list[Path]:
     imports = re.compile(rf"^\s*({by_name}|from {re.escape(parent)} import .*\b{leaf}\b)", re.MULTILINE)
     unit = ROOT / "tests" / "unit"
     chosen = set()
-    if len(relative.parts) == 3 and (unit / relative.parts[1]).is_dir():
+    if relative.parts[0] == "flows":
+        unit = ROOT / "tests" / "integration"
+    elif len(relative.parts) == 3 and (unit / relative.parts[1]).is_dir():
         chosen.update(path for path in (unit / relative.parts[1]).glob("test_*.py"))
     chosen.update(path for path in unit.rglob("test_*.py") if imports.search(path.read_text()))
     # Stop-at-first-failure pays most when the quick, direct tests go first.
@@ -89,7 +100,15 @@ def _hypothesis_profile() -> None:
     )
 
 
-def _run_child(tests: list[Path], hook: _ServeMutant | None, report_modules: Path | None) -> int:
+def keyword(module_path: Path, given: str | None) -> str | None:
+    """The pytest ``-k`` expression: the one given, else SQLite only for a module of flows/ (its integration
+    tests run once per backend, and PostgreSQL's copy of each run would only double the time)."""
+    if given is not None:
+        return given
+    return "not postgresql" if module_path.resolve().relative_to(ROOT).parts[0] == "flows" else None
+
+
+def _run_child(tests: list[Path], hook: _ServeMutant | None, report_modules: Path | None, select: str | None) -> int:
     """In a forked child: install the hook, run pytest quietly, return its exit code."""
     os.setpgid(0, 0)
     # A mutant that turns `k += 1` into `k -= 1` loops, appending for ever: cap its memory, the timeout ends it.
@@ -104,13 +123,16 @@ def _run_child(tests: list[Path], hook: _ServeMutant | None, report_modules: Pat
 
     args = [str(t) for t in tests]
     args += ["-x", "-q", "-p", "no:cacheprovider", "--hypothesis-profile=mutation", "-W", "ignore"]
+    args += ["-k", select] if select else []
     code = int(pytest.main(args))
     if report_modules is not None:
         report_modules.write_text("\n".join(sys.modules))
     return code
 
 
-def _fork_run(tests: list[Path], hook: _ServeMutant | None, timeout: float, report: Path | None = None) -> str:
+def _fork_run(
+    tests: list[Path], hook: _ServeMutant | None, timeout: float, report: Path | None = None, select: str | None = None
+) -> str:
     """Run the tests in a forked child: 'passed', 'failed', 'timeout' or 'error'."""
     sys.stdout.flush()
     sys.stderr.flush()
@@ -118,7 +140,7 @@ def _fork_run(tests: list[Path], hook: _ServeMutant | None, timeout: float, repo
     if pid == 0:
         code = 99
         try:
-            code = _run_child(tests, hook, report)
+            code = _run_child(tests, hook, report, select)
         finally:
             os._exit(code)
     deadline = time.monotonic() + timeout
@@ -185,7 +207,12 @@ def earlier_run(output: Path, relative: str) -> tuple[dict[int, str], int, int]:
 
 
 def mutate(
-    module: Path, tests: list[Path], lines: range | None, limit: int | None, again: Path | None = None
+    module: Path,
+    tests: list[Path],
+    lines: range | None,
+    limit: int | None,
+    again: Path | None = None,
+    select: str | None = None,
 ) -> tuple[int, int]:
     """Try every mutant of one module; print survivors and the score; return (tried, killed).
 
@@ -209,7 +236,9 @@ def mutate(
         print(f"{relative}: again, the {len(mutants)} of {tried_before} mutants that survived in {again}")
     print(f"{relative}: {len(mutants)} mutants, tests: {' '.join(str(t.relative_to(ROOT)) for t in tests)}")
     started = time.monotonic()
-    if _fork_run(tests, None, timeout=600) != "passed":
+    if select:
+        print(f"{relative}: only the tests pytest -k selects: {select}")
+    if _fork_run(tests, None, timeout=600, select=select) != "passed":
         print(f"{relative}: the tests fail without any mutant; fix them first", file=sys.stderr)
         raise SystemExit(1)
     # Generous: a busy machine can slow a run several times over, and a false timeout would count as caught.
@@ -221,7 +250,7 @@ def mutate(
     try:
         for number, mutant in numbered:
             code = mutated_code(source, str(module.resolve()), mutant)
-            outcome = _fork_run(tests, _ServeMutant(dotted, module.resolve(), code), timeout)
+            outcome = _fork_run(tests, _ServeMutant(dotted, module.resolve(), code), timeout, select=select)
             tried += 1
             if outcome in ("failed", "timeout", "error"):
                 killed += 1
@@ -255,6 +284,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("modules", nargs="+", type=Path, help="module files, e.g. policies/contracts/key_dates.py")
     parser.add_argument("--tests", nargs="+", type=Path, help="test files to run instead of the module's own")
     parser.add_argument("--line", help="only mutants on these lines, e.g. 40-80")
+    parser.add_argument(
+        "-k", "--keyword", help='a pytest -k expression choosing among the tests (default for flows/: "not postgresql")'
+    )
     parser.add_argument("--limit", type=int, help="only the first N mutants (a quick look)")
     parser.add_argument(
         "--again", type=Path, help="the saved output of an earlier run: try only its survivors (after adding tests)"
@@ -270,13 +302,14 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="mutate-") as scratch:
         loaded = Path(scratch) / "modules"
         first_tests = options.tests or own_tests(options.modules[0])
-        _fork_run(first_tests, None, timeout=600, report=loaded)
+        _fork_run(first_tests, None, timeout=600, report=loaded, select=keyword(options.modules[0], options.keyword))
         if loaded.exists():
             _warm_up(loaded)
     total_tried = total_killed = 0
     for module in options.modules:
         tests = [t.resolve() for t in options.tests] if options.tests else own_tests(module)
-        tried, killed = mutate(module, tests, lines, options.limit, options.again)
+        select = keyword(module, options.keyword)
+        tried, killed = mutate(module, tests, lines, options.limit, options.again, select)
         total_tried += tried
         total_killed += killed
     if len(options.modules) > 1:

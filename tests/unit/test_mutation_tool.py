@@ -1,6 +1,9 @@
 """The mutation tool's own checks: which changes it makes, what it leaves alone, and that a change takes effect."""
 
+from pathlib import Path
+
 from tests.mutation.mutants import find_mutants, mutated_code
+from tests.mutation.mutate import ROOT, keyword, own_tests
 
 SOURCE = '''"""A docstring with 12 in it is left alone."""
 
@@ -36,3 +39,16 @@ def test_a_mutant_changes_the_behaviour_and_leaves_the_source_as_it_was() -> Non
     assert namespace["headroom"](10, 4) == 12  # type: ignore[operator]
     exec(compile(SOURCE, "<headroom>", "exec"), namespace)
     assert namespace["headroom"](10, 4) == 6  # type: ignore[operator]
+
+
+def test_a_flows_module_is_tried_against_the_integration_tests_importing_it_on_sqlite_only() -> None:
+    chosen = [p.relative_to(ROOT).as_posix() for p in own_tests(ROOT / "flows/pbr/reconcile.py")]
+    assert "tests/integration/pbr/test_pbr_reconcile_workbook.py" in chosen
+    assert all(p.startswith("tests/integration/") for p in chosen)
+    assert keyword(ROOT / "flows/pbr/reconcile.py", None) == "not postgresql"
+    assert keyword(ROOT / "flows/pbr/reconcile.py", "sqlite and reconcil") == "sqlite and reconcil"
+    # a policy module keeps its own unit tests, all of them
+    assert keyword(ROOT / "policies/pbr/sampling.py", None) is None
+    assert Path("tests/unit/pbr/test_sampling.py") in [
+        p.relative_to(ROOT) for p in own_tests(ROOT / "policies/pbr/sampling.py")
+    ]

@@ -17,6 +17,7 @@ from flows.common.runtime import database
 from flows.common.settings import Settings
 from flows.pbr.clawbacks import propose_clawback
 from flows.pbr.contract import contract_id, pbr_contract
+from flows.pbr.reconcile import reconcile
 from flows.pbr.recovery_proposals import propose_withdrawal
 from flows.pbr.sampling import SampleResult, sample_validation
 from models.approvals import Proposal
@@ -157,6 +158,7 @@ def test_a_withdrawn_recovery_restores_every_payers_balance(concluded: tuple[Set
     assert proposed["proposal"]["kind"] == "recovery_withdrawal"
     assert len(proposed["proposal"]["preview"]["entries"]) == 2
     assert recovery_net(settings) == -109091
+    assert reconcile(settings, CONTRACT).totals["extrapolated_recoveries"] == "1090.91"
     result = approved_withdrawal(
         settings, CONTRACT, "2026-Q1", reason="fund agreed no extrapolation", as_of=LATER, actor="finance lead"
     )
@@ -167,6 +169,8 @@ def test_a_withdrawn_recovery_restores_every_payers_balance(concluded: tuple[Set
     ]
     # the recovery is gone to the penny; C-7's own clawback stays until it is reversed
     assert recovery_net(settings) == 0
+    # the reconciliation's extrapolated recoveries: £1,090.91 raised less £1,090.91 reversed = £0.00
+    assert reconcile(settings, CONTRACT).totals["extrapolated_recoveries"] == "0.00"
     assert balances(settings) == {"central fund": before["central fund"] - 45000, "council": before["council"] - 105000}
     entries = counts(settings)
     again = approved_withdrawal(settings, CONTRACT, "2026-Q1", reason="again", as_of=LATER, actor="finance lead")
@@ -176,6 +180,13 @@ def test_a_withdrawn_recovery_restores_every_payers_balance(concluded: tuple[Set
         settings, CONTRACT, "C-7", reason="certificate was genuine", reverse=True, as_of=LATER, actor="finance"
     )
     assert balances(settings) == before
+    # C-7's reversal is for a claim: it gives back C-7's £1,500.00, not an extrapolated recovery, which stays £0.00
+    report = reconcile(settings, CONTRACT)
+    assert report.totals["extrapolated_recoveries"] == "0.00"
+    assert [(p["payer"], p["clawed_back"], p["reversed"]) for p in report.payers] == [
+        ("central fund", "777.27", "777.27"),  # C-7's £450.00 and the recovery's £327.27, each reversed
+        ("council", "1813.64", "1813.64"),  # £1,050.00 and £763.64
+    ]
     withdrawn = [a for a in actions(settings) if a[0] == "recovery_withdrawn"]
     assert len(withdrawn) == 1
     _, reason, was, now = withdrawn[0]

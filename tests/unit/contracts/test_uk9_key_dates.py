@@ -73,3 +73,34 @@ def test_over_5m_an_exemption_with_no_kpis_means_no_notice() -> None:
 def test_the_keys_stay_when_kpis_change() -> None:
     # Reminders and published notices are keyed on performance_notice:k: a KPI change keeps each year's key.
     assert [k.key for k in uk9(SMALL)] == [k.key for k in uk9(dataclasses.replace(SMALL, kpis=5))]
+
+
+NOTICE = "Publish the contract performance notice (UK9) {}: each KPI rated"
+
+
+def test_each_years_notice_says_which_year_and_only_the_last_says_by_the_end() -> None:
+    # 1 April 2024 for 3 years: years 1 and 2 fall due on their anniversaries; year 3's anniversary (1 April 2027)
+    # is after the last day, 31 March 2027, so it alone is "the last: due by the contract's end".
+    assert [k.action for k in uk9(SMALL)] == [
+        NOTICE.format("for year 1 from 2024-04-01"),
+        NOTICE.format("for year 2 from 2025-04-01"),
+        NOTICE.format("for year 3 from 2026-04-01, the last: due by the contract's end"),
+    ]
+
+
+def test_a_contract_ended_early_says_on_termination_only_for_the_year_it_ended() -> None:
+    # Ended 30 September 2025: year 1 ran its full 12 months and is due on 1 April 2025 as usual.
+    assert [k.action for k in uk9(dataclasses.replace(SMALL, ended_on=d(2025, 9, 30)))] == [
+        NOTICE.format("for year 1 from 2024-04-01"),
+        NOTICE.format("on termination (ended 2025-09-30), year 2 from 2025-04-01"),
+    ]
+
+
+def test_a_contract_ended_19_days_into_its_second_year_has_a_notice_for_that_year() -> None:
+    # Ended 20 April 2025: year 2 began on 1 April 2025 (12 months after the start, not 13), so it has begun
+    # before the last day and its notice is due that day, 19 days after year 1's.
+    dates = uk9(dataclasses.replace(SMALL, ended_on=d(2025, 4, 20)))
+    assert [(k.on, k.key) for k in dates] == [
+        (d(2025, 4, 1), "performance_notice:1"),
+        (d(2025, 4, 20), "performance_notice:2"),
+    ]

@@ -21,6 +21,7 @@ from policies.controls.approvals import (
 PROPOSED_AT = dt.datetime(2026, 4, 2, 9, 0, tzinfo=dt.UTC)
 EXPIRES = PROPOSED_AT + dt.timedelta(hours=168)
 FINANCE = {"finance"}
+SHIPPED = ControlsPolicy(Decimal("50000.00"), dt.timedelta(hours=168), "postgresql")  # policies/controls.toml
 
 
 def refusals(approver: str, roles: set[str], *, approved_by: tuple[str, ...] = (), at: dt.datetime = PROPOSED_AT,
@@ -52,7 +53,7 @@ def test_the_same_person_at_a_terminal_without_a_token_is_still_the_proposer() -
 )
 def test_over_the_threshold_two_approvers_either_way(amount: Decimal, needed: int) -> None:
     # £50,000.00 exactly is not over it; a recovery of £51,000.00 (negative) is, as much as a payment
-    assert ControlsPolicy().approvals_needed(amount) == needed
+    assert SHIPPED.approvals_needed(amount) == needed
 
 
 def test_decided_proposals_stay_decided() -> None:
@@ -67,7 +68,7 @@ def test_decided_proposals_stay_decided() -> None:
 
 
 def test_unauthenticated_writes_refused_on_postgresql_by_default() -> None:
-    policy = ControlsPolicy()
+    policy = SHIPPED
     assert policy.refuses_unauthenticated("postgresql") and not policy.refuses_unauthenticated("sqlite")
 
 
