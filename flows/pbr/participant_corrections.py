@@ -102,7 +102,8 @@ def redecide_corrected(
     session: Session, contract: Contract, cards: list[RateCard], *, today: dt.date, as_of: dt.datetime, actor: str
 ) -> list[dict[str, Any]]:
     """Re-decide the accepted claims of participants corrected since the last run, in the run's transaction: one
-    the corrected facts make ineligible is rejected, and what each payer holds for it is clawed back."""
+    the corrected facts make ineligible, put outside the referral window, or date before the referral is rejected,
+    and what each payer holds for it is clawed back."""
     cid = contract_id(contract)
     corrected = corrected_participants(session=session, contract_id=cid)
     if not corrected:
@@ -116,7 +117,7 @@ def redecide_corrected(
             if claim.verdict == Verdict.REJECTED.value:
                 continue
             card = version_for(cards, claim.achieved_on)
-            findings = participant_standing(person, card) if card is not None else ()
+            findings = participant_standing(person, card, claim.outcome, claim.achieved_on) if card is not None else ()
             if not findings:
                 continue
             ledger = ledger_of(session=session, contract_id=cid, claim_id=claim.id)  # this claim's entries only

@@ -156,13 +156,9 @@ def decide_claim(
         standing = rules.standing[person.ref] = _standing(person, rules.card)
     if standing:
         findings.extend(standing)
-    if claim.achieved_on < person.referral_date:
-        findings.append(
-            Finding(
-                Reason.BEFORE_REFERRAL,
-                f"{claim.outcome} was achieved on {claim.achieved_on}, before referral on {person.referral_date}",
-            )
-        )
+    early = _before_referral(claim.outcome, claim.achieved_on, person)
+    if early is not None:
+        findings.append(early)
     needed = outcome.evidence
     if needed and claim.evidence != needed and needed not in claim.evidence.split(","):
         given = f"the claim gives {claim.evidence.replace(',', ', ')}" if claim.evidence else "none given"
@@ -278,9 +274,21 @@ def decide_claim(
     )
 
 
-def participant_standing(person: Participant, card: RateCard) -> tuple[Finding, ...]:
-    """What is wrong with the participant under this card (eligibility, the referral window), for a re-decision."""
-    return _standing(person, card)
+def participant_standing(
+    person: Participant, card: RateCard, outcome: str, achieved_on: dt.date
+) -> tuple[Finding, ...]:
+    """What is wrong, for a re-decision on corrected facts, with a claim for ``outcome`` achieved on that day:
+    the participant's eligibility and referral window under this card, and an achievement before the referral."""
+    early = _before_referral(outcome, achieved_on, person)
+    return _standing(person, card) + ((early,) if early is not None else ())
+
+
+def _before_referral(outcome: str, achieved_on: dt.date, person: Participant) -> Finding | None:
+    if achieved_on >= person.referral_date:
+        return None
+    return Finding(
+        Reason.BEFORE_REFERRAL, f"{outcome} was achieved on {achieved_on}, before referral on {person.referral_date}"
+    )
 
 
 def _standing(person: Participant, card: RateCard) -> tuple[Finding, ...]:

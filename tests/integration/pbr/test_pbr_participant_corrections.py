@@ -167,3 +167,24 @@ def test_claims_rejected_on_the_old_facts_are_reopened_priced_and_paid_at_the_ne
         Decimal("12500.00"), Decimal("12500.00"), Decimal("0.00"), Decimal("0.00"),
     )  # fmt: skip
     assert sum(e.amount_pence for e in ledger(q1_paid)) == 0  # accrued £12,500.00, all of it paid
+
+
+def test_a_referral_date_corrected_to_after_a_paid_claim_claws_back_that_claim_alone(q1_paid: Settings) -> None:
+    # P-003 was referred on 1 March 2026, not 15 October 2025 (the referral form was misdated). Still 22 at
+    # referral (born 29 Feb 2004) and inside the card's window (2025-10-01 to 2026-09-30), so eligible; but C-5
+    # (EMP_ENTRY, achieved 9 Feb 2026, paid in Q1: £150.00 / £350.00) now comes before the referral, while C-8
+    # (10 Apr 2026) and C-9 (4 May 2026) come after it and stand.
+    correct(q1_paid, referral_date=dt.date(2026, 3, 1))
+    proposed = propose_payment_run(q1_paid, CONTRACT, "2026-Q2", as_of=Q2_RUN, actor="finance")
+    assert [(r["claim"], r["clawed_back"]) for r in proposed["proposal"]["preview"]["redecided"]] == [("C-5", "500.00")]
+    approved(q1_paid, proposed["proposal"], as_of=Q2_RUN)
+    ids = claim_ids(q1_paid)
+    clawbacks = sorted((ids[e.claim_id or 0], e.payer, e.amount_pence) for e in ledger(q1_paid) if e.kind == "clawback")
+    assert clawbacks == [("C-5", "central fund", -15000), ("C-5", "council", -35000)]
+    with unit_of_work(database(q1_paid)) as session:
+        verdicts = {c.ref: (c.verdict, c.reasons) for c in session.exec(select(PbrClaim)) if c.participant == "P-003"}
+    assert verdicts == {
+        "C-5": ("rejected", "before_referral"),
+        "C-8": ("accepted", ""),
+        "C-9": ("accepted", ""),
+    }
