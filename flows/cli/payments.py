@@ -159,9 +159,16 @@ def print_conclusion(c: dict[str, Any]) -> None:
     how = {"lower_bound": "the interval's lower bound", "point_estimate": "the point estimate"}.get(
         c.get("basis", ""), "the error rate"
     )
+    status = c.get("proposal_status", "pending")
+    then = {
+        "pending": "netted off the next payment run once approved",
+        "approved": "netted off the next payment run",
+        "rejected": "not recovered: its proposal was rejected",
+        "expired": "not recovered: its proposal expired",
+    }
     console.print(
         f"Recovery at {how}, {c.get('applied_rate', c['error_rate'])}: £{money_text(c['recovery'])} on the "
-        f"£{money_text(c['unsampled_value'])} not sampled, netted off the next payment run once approved.",
+        f"£{money_text(c['unsampled_value'])} not sampled, {then.get(status, then['pending'])}.",
         markup=False,
     )
     if c.get("proposal") and c.get("proposal_status", "pending") == "pending":

@@ -236,6 +236,9 @@ def test_claims_pay_sample_and_reconcile_from_the_command_line(fcf: Cli, tmp_pat
     assert (pending["subject"], pending["amount"]) == ("recovery from the 2026-Q1 sample", "562.50")
     assert cli.json("reconcile", "--contract", "FCF-2025-01")["totals"]["clawed_back"] == "0.00"
     cli.ok("approve", "3", "--as-of", "2026-04-10", COMMISSIONING_TOKEN=ben)
+    again = cli.ok(*SAMPLE, "--results", str(checks), "--as-of", "2026-04-10")  # the results given again
+    assert "£62.50 on the £500.00 not sampled, netted off the next payment run." in again
+    assert "Proposal 3 (approved)" in again
 
     recon = cli.json("reconcile", "--contract", "FCF-2025-01")
     t = recon["totals"]
