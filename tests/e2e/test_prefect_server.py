@@ -74,4 +74,9 @@ def test_serve_runs_the_reminder_flow_on_the_real_server(tmp_path: Path, prefect
     tasks = httpx.post(
         f"{prefect_api_url}/task_runs/filter", json={"flow_runs": {"id": {"any_": [runs[0]["id"]]}}}, timeout=10
     ).json()
-    assert sorted(t["name"].rsplit("-", 1)[0] for t in tasks) == ["deliver-reminders", "plan-reminders"]
+    # the sweep plans, delivers and expires pending proposals past their time (issue 16)
+    assert sorted(t["name"].rsplit("-", 1)[0] for t in tasks) == [
+        "deliver-reminders",
+        "expire-proposals",
+        "plan-reminders",
+    ]
