@@ -171,3 +171,23 @@ def test_a_published_period_keeps_its_end_to_the_day() -> None:
     assert max_extent(published) == dt.date(2022, 12, 15)
     assert option_end(published, 0) == dt.date(2021, 10, 31)
     assert expiry(dataclasses.replace(published, extensions_used=1)) == dt.date(2022, 12, 15)
+
+
+def test_a_published_max_extent_with_no_option_to_take_does_not_move_the_end() -> None:
+    # A notice with no extension options but a maxExtentDate after its end (a publisher's slip): with no option to
+    # take, the contract ends on its published end, 31 Oct 2021, and the stray 15 Dec 2021 is no end of it.
+    import datetime as dt
+    from decimal import Decimal
+
+    from policies.contracts.clauses import ContractTerms, expiry, max_extent, option_end
+    from policies.money import Money
+
+    terms = ContractTerms(
+        ref="CF-2019-77",
+        start=dt.date(2019, 11, 30),
+        initial_term_months=23,
+        value=Money(Decimal("100")),
+        published_end=dt.date(2021, 10, 31),
+        published_max_extent=dt.date(2021, 12, 15),
+    )
+    assert option_end(terms, 0) == expiry(terms) == max_extent(terms) == dt.date(2021, 10, 31)
