@@ -49,3 +49,7 @@ def test_a_claim_on_the_quarters_last_day_keeps_the_next_quarter_waiting(last_da
     assert payments(q1.summary) == {"central fund": "150.00", "council": "350.00"}
     q2 = approved_run(last_day, CONTRACT, "2026-Q2", as_of=Q2_RUN, actor="finance", now=NOW)
     assert payments(q2.summary) == {"central fund": "150.00", "council": "350.00"}
+    # each run was new when approved; asking for 2026-Q1 again shows its run, paid as before
+    again = approved_run(last_day, CONTRACT, "2026-Q1", as_of=Q2_RUN, actor="finance", now=NOW)
+    assert (q1.existing, q2.existing, again.existing) == (False, False, True)
+    assert payments(again.summary) == payments(q1.summary)
