@@ -43,7 +43,6 @@ from policies.dates import local_date
 from policies.pbr.payments import Period, RunLine
 from policies.pbr.ratecard import RateCard
 
-ZERO = Decimal(0)
 KIND = "payment_run"
 
 

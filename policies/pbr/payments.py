@@ -279,16 +279,19 @@ def priced_lines(
     period: Period, cards: Sequence[RateCard], due: Iterable[DueClaim], paid: PaidSoFar
 ) -> Iterator[RunLine]:
     """Each claim due, capped and split, one at a time: ``due`` in the order a run pays, achieved date then
-    reference (a claim achieved after the period is left out), so a run of any size is priced as it is read."""
+    reference, each achieved by the period's end, so a run of any size is priced as it is read."""
     participant_paid = dict(paid.participant)
     outcome_paid = dict(paid.outcome)
     contract_paid = paid.contract
     last: tuple[dt.date, str] | None = None
     for claim in due:
-        if claim.achieved_on > period.end:
-            continue
-        if last is not None and (claim.achieved_on, claim.ref) < last:
-            raise ValueError(f"claim {claim.ref} is out of order: claims are paid in the order achieved, then by ref")
+        if claim.achieved_on > period.end:  # the callers choose the claims due by the period's end
+            raise ValueError(f"claim {claim.ref} was achieved on {claim.achieved_on}, after {period.label} ends")
+        if last is not None and (claim.achieved_on, claim.ref) <= last:  # equal: the same claim read twice
+            raise ValueError(
+                f"claim {claim.ref} is out of order or given twice: claims are paid once each, in the order "
+                "achieved, then by ref"
+            )
         last = (claim.achieved_on, claim.ref)
         card = version_for(cards, claim.achieved_on)
         assert card is not None, f"claim {claim.ref} was accepted without a rate card"

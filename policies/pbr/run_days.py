@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 
 from policies.calendars import WorkingDayCalendar
+from policies.contracts.clauses import ONE_DAY
 from policies.pbr.payments import Period, period_of
 from policies.pbr.ratecard import Frequency
 
@@ -58,7 +59,7 @@ def run_day(period: Period, schedule: RunSchedule, calendar: WorkingDayCalendar)
 
 
 def next_period(period: Period, frequency: Frequency) -> Period:
-    return period_of(period.end + dt.timedelta(days=1), frequency)
+    return period_of(period.end + ONE_DAY, frequency)
 
 
 def run_days(after: dt.date, count: int, schedule: RunSchedule, calendar: WorkingDayCalendar) -> list[RunDay]:
@@ -66,7 +67,7 @@ def run_days(after: dt.date, count: int, schedule: RunSchedule, calendar: Workin
     if count < 1:
         raise ValueError("ask for at least one run day")
     # The period that ended most recently may still be due (its run day after ``after``).
-    period = period_of(period_of(after, schedule.frequency).start - dt.timedelta(days=1), schedule.frequency)
+    period = period_to_pay(after, schedule.frequency)
     out: list[RunDay] = []
     while len(out) < count:
         day = run_day(period, schedule, calendar)
@@ -78,4 +79,4 @@ def run_days(after: dt.date, count: int, schedule: RunSchedule, calendar: Workin
 
 def period_to_pay(today: dt.date, frequency: Frequency) -> Period:
     """On a run day, the period it pays: the last one that ended before ``today``."""
-    return period_of(period_of(today, frequency).start - dt.timedelta(days=1), frequency)
+    return period_of(period_of(today, frequency).start - ONE_DAY, frequency)

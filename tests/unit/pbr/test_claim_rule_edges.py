@@ -11,7 +11,9 @@ from dataclasses import replace
 from decimal import Decimal
 
 from policies.pbr.book import Book
+from policies.pbr.claim_rules import participant_standing
 from policies.pbr.claims import Decision, Finding, Reason, Verdict
+from policies.pbr.participants import Participant
 from policies.pbr.validation import validate_claims
 from tests.unit.pbr.test_claim_rules import FCF, P1, P2, P3, PARTICIPANTS, claim, with_outcome
 
@@ -164,4 +166,24 @@ def test_a_cap_already_passed_has_nothing_left_to_take_after_another_took_all() 
     assert (entry.verdict, entry.capped) == (R, D("500.00"))
     assert [f.sentence for f in entry.findings] == [
         "the participant P-004 cap of £500.00 leaves £0.00 of the £500.00 due; £500.00 is capped"
+    ]
+
+
+def test_a_corrected_referral_date_re_decides_a_claim_achieved_before_it() -> None:
+    # P-001 (born 10 May 2003) was recorded as referred on 6 October 2025; the referral is corrected to 1 February
+    # 2026. Her EDU_ENTRY of 5 January 2026 now comes before the referral; a claim achieved on 1 February itself
+    # still counts. Aged 22 and inside the window (1 October 2025 to 30 September 2026), she is otherwise eligible.
+    corrected = Participant("P-001", d(2026, 2, 1), d(2003, 5, 10))
+    assert participant_standing(corrected, FCF, "EDU_ENTRY", d(2026, 1, 5)) == (
+        Finding(Reason.BEFORE_REFERRAL, "EDU_ENTRY was achieved on 2026-01-05, before referral on 2026-02-01"),
+    )
+    assert participant_standing(corrected, FCF, "ASSESS_1", d(2026, 2, 1)) == ()
+
+
+def test_a_referral_corrected_out_of_the_window_names_the_window_then_the_early_claim() -> None:
+    # Corrected to 1 October 2026, a day after the window closes: a claim of 4 May 2026 is wrong twice over.
+    late = Participant("P-003", d(2026, 10, 1), d(2004, 2, 29))
+    assert [f.code for f in participant_standing(late, FCF, "EDU_L1", d(2026, 5, 4))] == [
+        Reason.REFERRAL_OUTSIDE_WINDOW,
+        Reason.BEFORE_REFERRAL,
     ]

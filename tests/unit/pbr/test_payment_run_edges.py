@@ -10,8 +10,10 @@ import datetime as dt
 from dataclasses import replace
 from decimal import Decimal
 
+import pytest
+
 from policies.pbr.participants import Participant
-from policies.pbr.payments import ContractFacts, PaidSoFar, PayerTotal, plan_run, service_fee, split
+from policies.pbr.payments import ContractFacts, PaidSoFar, PayerTotal, plan_run, priced_lines, service_fee, split
 from policies.pbr.ratecard import Payer, RateCard
 from tests.unit.pbr.test_payment_runs import FCF, NOTHING_PAID, START, VALUE, due, period
 
@@ -137,3 +139,26 @@ def test_a_balance_owed_to_the_provider_is_paid_and_nothing_is_recovered() -> No
     claims = [due(1, "P-001", "ACC_S3", d(2026, 1, 20))]
     plan = plan_run(period("2026-Q1"), [FCF], claims, NOTHING_PAID, balances={"council": D("0.50")})
     assert plan.payers[1] == PayerTotal("council", D("1050.00"), D(0), D("0.50"), D(0), D("1050.50"), D(0))
+
+
+# --------------------------------------------------------------------------- the order claims are read in
+
+
+def test_a_claim_achieved_after_the_period_is_refused_not_left_out_in_silence() -> None:
+    # Paying 2026-Q1 (to 31 March 2026): the reader should give only the claims achieved by then. C-001, achieved
+    # on 31 March, the quarter's last day, is Q1's and is priced; C-002, achieved on 1 April, is Q2's: a reader
+    # that gave it has chosen the claims wrongly (its claims after it would be wrongly ordered too), so it is
+    # refused rather than skipped.
+    claims = [due(1, "P-001", "ACC_S3", d(2026, 3, 31)), due(2, "P-002", "ASSESS_1", d(2026, 4, 1))]
+    lines = priced_lines(period("2026-Q1"), [FCF], iter(claims), NOTHING_PAID)
+    assert next(lines).paid == D("1500.00")
+    with pytest.raises(ValueError, match="C-002 was achieved on 2026-04-01, after 2026-Q1 ends"):
+        next(lines)
+
+
+def test_a_claim_read_twice_is_refused_not_paid_twice() -> None:
+    # C-001, P-001's £1,500.00 accommodation claim of 20 January 2026, comes twice from the reader: paying both
+    # would accrue £3,000.00 (£900.00 + £2,100.00) for one outcome. It is refused.
+    claims = [due(1, "P-001", "ACC_S3", d(2026, 1, 20)), due(1, "P-001", "ACC_S3", d(2026, 1, 20))]
+    with pytest.raises(ValueError, match="C-001 is out of order or given twice"):
+        list(priced_lines(period("2026-Q1"), [FCF], iter(claims), NOTHING_PAID))

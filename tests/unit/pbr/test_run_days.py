@@ -105,3 +105,13 @@ def test_the_setting_reads_in_any_case_and_spacing() -> None:
 def test_a_day_outside_the_known_bank_holidays_is_refused() -> None:
     with pytest.raises(ValueError, match="outside the years whose bank holidays are known"):
         run_day(quarter("2027-Q4"), FIFTH, EW)
+
+
+def test_the_first_working_day_and_a_single_run_day() -> None:
+    # "monthly, working day 1" pays a month on the first working day after it. May 2026 ends on Sunday 31 May;
+    # Monday 1 June is not a bank holiday (the late May one was the 25th): the run is on 1 June. Asked for one
+    # run day after 20 May 2026, that is the only one, and it pays 2026-05.
+    schedule, said = parse_run_schedule("monthly, working day 1")
+    assert (schedule, said) == (RunSchedule(Frequency.MONTHLY, 1), None)
+    assert schedule is not None
+    assert [(r.period.label, r.day) for r in run_days(D(2026, 5, 20), 1, schedule, EW)] == [("2026-05", D(2026, 6, 1))]

@@ -279,3 +279,13 @@ def test_a_recipient_tag_apprise_reads_itself_is_refused(tag: str) -> None:
         f"file1.toml: recipients.owner: '{tag}' means something to apprise itself (all: every target; always: "
         "targets told of everything; a colon: a priority), so it cannot name one role's recipients"
     ]
+
+
+def test_a_reserved_tag_does_not_stop_the_recipients_after_it_being_checked() -> None:
+    # Two slips in one file: the owner's tag "all" (apprise's every target) and a "ceo" recipient, which is no role.
+    # Both are named at once, so the file is put right in one go.
+    assert refused('[recipients]\nowner = "all"\nceo = "chief"') == [
+        "file1.toml: recipients.owner: 'all' means something to apprise itself (all: every target; always: "
+        "targets told of everything; a colon: a priority), so it cannot name one role's recipients",
+        "file1.toml: recipients.ceo: is not a role; use owner, commissioning, finance, escalation",
+    ]
