@@ -11,7 +11,8 @@ from pathlib import Path
 
 from flows.approvals.service import get_proposal
 from flows.common.settings import Settings
-from tests.integration.pbr.test_pbr_payments import fcf, point_estimate, q1_paid, results_file, sample
+from tests.integration.pbr.test_pbr_payments import AUDIT, fcf, ledger, point_estimate, q1_paid, results_file, sample
+from tests.support.approvals import approved
 
 
 def test_the_proposed_recovery_shows_each_payers_entry_and_the_method(settings: Settings, tmp_path: Path) -> None:
@@ -31,3 +32,7 @@ def test_the_proposed_recovery_shows_each_payers_entry_and_the_method(settings: 
     # stated positive, as a single clawback's proposal states its amount: 1,500.00 + 1,090.91
     assert proposal["amount"] == "2590.91"
     assert proposal["preview"]["method"].startswith("the point estimate 27.27% of 27.27% by value")
+    # Approved, C-7's clawback says why in the ledger: the checker's note, or "invalid" where none was given.
+    approved(paid, proposal, as_of=AUDIT)
+    memos = {e.memo for e in ledger(paid) if e.kind == "clawback" and e.claim_id is not None}
+    assert memos == {"sample 2026-Q1: certificate is for another learner"}
