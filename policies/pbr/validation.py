@@ -248,6 +248,5 @@ def _groups(fresh: Sequence[Claim], indexes: Sequence[int]) -> dict[str, list[in
         else:
             group.append(i)
     for group in groups.values():
-        if len(group) > 1:  # stable: ties stay in line order
-            group.sort(key=lambda i: fresh[i].achieved_on)
+        group.sort(key=lambda i: fresh[i].achieved_on)  # stable: ties stay in line order
     return groups
