@@ -9,9 +9,10 @@ Over 100,000 contracts the next 90 days hold some 63,000 key dates: the page rea
 import calendar
 import datetime as dt
 from typing import Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from flows.accounts.tokens import principal_for_token
@@ -23,6 +24,7 @@ from policies.dates import local_date
 router = APIRouter()
 MAX_DAYS = 3660
 PER_PAGE = 50
+API_MOST = 5000  # rows an API page may ask for
 
 
 def _providers(request: Request) -> tuple[str, ...] | None:
@@ -30,9 +32,9 @@ def _providers(request: Request) -> tuple[str, ...] | None:
     return who.provider_names if who.is_provider else None
 
 
-def _due(request: Request, days: int, page: int | None = None) -> list[dict[str, Any]]:
+def _due(request: Request, days: int, page: int | None = None, *, per_page: int = PER_PAGE) -> list[dict[str, Any]]:
     """Every key date of the window, or one page of them and the first of the next (to know there is one)."""
-    cut = {} if page is None else {"limit": PER_PAGE + 1, "offset": (page - 1) * PER_PAGE}
+    cut = {} if page is None else {"limit": per_page + 1, "offset": (page - 1) * per_page}
     return due(request.app.state.settings, as_of=dt.datetime.now(dt.UTC), within_days=min(max(days, 1), MAX_DAYS),
                providers=_providers(request), **cut)  # fmt: skip
 
@@ -85,9 +87,22 @@ async def due_month_page(request: Request) -> Any:
 
 
 @router.get("/api/v1/due")
-async def due_api(request: Request, days: int = 90) -> list[dict[str, Any]]:
-    """Key dates due in the next `days` days, soonest first; missed deadlines flagged."""
-    return await run_in_threadpool(_due, request, days)
+async def due_api(
+    request: Request,
+    days: int = 90,
+    limit: int | None = Query(None, ge=1, le=API_MOST),
+    page: int = Query(1, ge=1),
+) -> Any:
+    """Key dates due in the next `days` days, soonest first; missed deadlines flagged. Without `limit`, the
+    whole window; with it, `limit` rows of page `page`, and a `Link` header to the next page when there is one."""
+    if limit is None:
+        return await run_in_threadpool(_due, request, days)
+    rows = await run_in_threadpool(lambda: _due(request, days, page, per_page=limit))
+    headers = {}
+    if len(rows) > limit:
+        query = urlencode({"days": days, "limit": limit, "page": page + 1})
+        headers["Link"] = f'<{request.url.path}?{query}>; rel="next"'
+    return JSONResponse(rows[:limit], headers=headers)
 
 
 def _feed(request: Request, token: str) -> bytes:

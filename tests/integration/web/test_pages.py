@@ -141,6 +141,27 @@ def test_due_lists_soonest_first_and_draws_the_month(as_role: Client) -> None:
     assert {int(day): int(n) for day, n in said if n} == dict(Counter(int(r["due_on"][8:]) for r in mine))
 
 
+def test_the_due_api_pages_the_window_with_a_link_to_the_next(as_role: Client) -> None:
+    cara = as_role("commissioner")
+    whole = cara.get("/api/v1/due?days=3000").json()
+    assert len(whole) >= 5  # the demo's key dates over the next eight years
+    pages, url = [], "/api/v1/due?days=3000&limit=2"
+    for _ in range(len(whole)):  # bounded: at most one page per row
+        answer = cara.get(url)
+        assert answer.status_code == 200
+        pages.append(answer.json())
+        link = answer.headers.get("link")
+        if link is None:
+            break
+        url = re.fullmatch(r'<([^>]+)>; rel="next"', link).group(1)  # type: ignore[union-attr]
+    # pages of two, in order, make the whole window: nothing lost or repeated at a page's edge
+    assert [row for page in pages for row in page] == whole
+    assert all(len(page) == 2 for page in pages[:-1]) and 1 <= len(pages[-1]) <= 2
+    assert cara.get("/api/v1/due?limit=0").status_code == 422
+    assert cara.get("/api/v1/due?limit=5001").status_code == 422
+    assert cara.get("/api/v1/due?limit=2&page=0").status_code == 422
+
+
 def test_the_audit_log_filters_and_exports_csv_without_formulas(as_role: Client) -> None:
     audrey = as_role("auditor")
     page = audrey.get("/api/v1/audit?contract=HF-2026-01").json()
