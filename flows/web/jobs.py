@@ -7,8 +7,11 @@ within ``QUICK_SECONDS`` is shown at once. The work itself is the same Prefect f
 in Prefect's history; two clicks or two tabs start two jobs, and the flow's idempotency keys make the second
 change nothing.
 
-Jobs live in the web process's memory (serve runs one), the newest ``KEPT`` of them; each is seen only by the
-user who started it. Example: ``job = jobs.start(owner=7, title="claims.csv", work=...)``, then
+A job runs in the process that started it, which holds the newest ``KEPT`` in memory and keeps each in the
+database too (flows/common/job_records.py: its start, its stage every few seconds, its end), so that with
+several web processes (``uvicorn --workers N``, or hosts behind a balancer) the refresh that reaches another
+process shows the same job; and a job whose process stopped is said to have stopped. Each is seen only by
+the user who started it. Example: ``job = jobs.start(owner=7, title="claims.csv", work=...)``, then
 ``jobs.get(job.id, owner=7).stage`` is "Checking every row", later "done".
 """
 
@@ -23,6 +26,15 @@ from typing import Any
 
 from flows.common.errors import UserError
 from flows.common.failures import without_database_urls
+from flows.common.job_records import (
+    HEARTBEAT_SECONDS,
+    record_end,
+    record_progress,
+    record_start,
+    recorded_job,
+    runner_name,
+)
+from flows.common.settings import Settings
 
 KEPT = 100
 WORKERS = 2  # the machine's cores; more jobs wait their turn in order
@@ -57,12 +69,16 @@ Work = Callable[[Job], dict[str, Any]]
 
 
 class Jobs:
-    """The web process's background jobs (see the module's docstring)."""
+    """The web process's background jobs (see the module's docstring); ``settings`` names the database where
+    they are kept for the other web processes (none: in this process's memory only)."""
 
-    def __init__(self, workers: int = WORKERS) -> None:
+    def __init__(self, settings: Settings | None = None, workers: int = WORKERS) -> None:
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="web-job")
         self.jobs: OrderedDict[str, Job] = OrderedDict()
         self.lock = threading.Lock()
+        self.settings, self.runner = settings, runner_name()
+        self.stopping = threading.Event()
+        self.heart: threading.Thread | None = None
 
     def start(self, *, owner: int, title: str, work: Work, describe: Callable[[str], str] = str) -> Job:
         """Queue ``work``; a UserError it raises becomes the job's error (passed through ``describe``)."""
@@ -71,6 +87,10 @@ class Jobs:
             self.jobs[job.id] = job
             while len(self.jobs) > KEPT:
                 self.jobs.popitem(last=False)
+            if self.heart is None and self.settings is not None:
+                self.heart = threading.Thread(target=self._beat, name="web-job-heartbeat", daemon=True)
+                self.heart.start()
+        self._keep(record_start, job_id=job.id, owner=owner, title=title, stage=job.stage, runner=self.runner)
         self.pool.submit(self._run, job, work, describe)
         return job
 
@@ -84,17 +104,48 @@ class Jobs:
             logging.getLogger("commissioning.web").error("job %s failed: %s", job.title, type(exc).__name__)
             job.error = "The work failed on our side; nothing half-done was kept. Tell your administrator the time."
             job.stage = "failed"
-        finally:
+        finally:  # kept before it is said to be finished: the next request may reach another process
+            state = "done" if job.error is None else "failed"
+            self._keep(record_end, job.id, state=state, stage=job.stage, error=job.error, result=job.result)
             job.finished.set()
 
+    def _beat(self) -> None:
+        """Every few seconds, each running job's stage, and so the proof that this process still runs it."""
+        while not self.stopping.wait(HEARTBEAT_SECONDS):
+            with self.lock:
+                stages = {job.id: job.stage for job in self.jobs.values() if not job.done}
+            if stages:
+                self._keep(record_progress, self.runner, stages)
+
+    def _keep(self, write: Callable[..., None], *args: Any, **kwargs: Any) -> None:
+        """Write to the jobs' table; the work goes on if the database cannot take it (said in the log)."""
+        if self.settings is None:
+            return
+        try:
+            write(self.settings, *args, **kwargs)
+        except Exception as exc:
+            logging.getLogger("commissioning.web").warning("could not keep a job's progress: %s", type(exc).__name__)
+
     def get(self, job_id: str, *, owner: int) -> Job | None:
-        """The job, if it exists and is this user's."""
+        """The job, if it exists and is this user's: from this process, or as another process keeps it."""
         job = self.jobs.get(job_id)
-        return job if job is not None and job.owner == owner else None
+        if job is not None:
+            return job if job.owner == owner else None
+        if self.settings is None:
+            return None
+        kept = recorded_job(self.settings, job_id, owner)
+        if kept is None:
+            return None
+        found = Job(id=kept.id, owner=kept.owner, title=kept.title, stage=kept.stage, result=kept.result,
+                    error=kept.error)  # fmt: skip
+        if kept.state != "running":
+            found.finished.set()
+        return found
 
     def shutdown(self) -> None:
         """Let running jobs finish; start no more."""
         self.pool.shutdown(wait=True, cancel_futures=True)
+        self.stopping.set()
 
 
 def jobs_of(app: Any) -> Jobs:
@@ -102,7 +153,7 @@ def jobs_of(app: Any) -> Jobs:
     with _made_lock:
         found: Jobs | None = getattr(app.state, "jobs", None)
         if found is None:
-            found = app.state.jobs = Jobs()
+            found = app.state.jobs = Jobs(getattr(app.state, "settings", None))
         return found
 
 

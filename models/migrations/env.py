@@ -13,7 +13,8 @@ import models.pbr.claims
 import models.pbr.ledger
 import models.pbr.ratecards
 import models.performance.tables
-import models.reminders.tables  # noqa: F401
+import models.reminders.tables
+import models.web_jobs  # noqa: F401
 
 target_metadata = SQLModel.metadata
 

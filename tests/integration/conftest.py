@@ -38,6 +38,7 @@ TABLES = ", ".join(
         "pbr_ledger",
         "validation_sample",
         "validation_sample_item",
+        "web_job",
         "user_token",
         "user_account",
         "provider_organisation",

@@ -16,6 +16,7 @@ import models.pbr.claims
 import models.pbr.ledger
 import models.pbr.ratecards
 import models.performance.tables
+import models.web_jobs
 from models.db import make_engine, schema_revision
 from models.migrate import downgrade, head_revision, upgrade
 from models.revision import SCHEMA_REVISION
@@ -29,6 +30,7 @@ TABLES = {
     "proposal",
     "proposal_approval",
     "key_date_handled",
+    "web_job",
     "alembic_version",
 }
 
