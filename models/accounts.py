@@ -7,7 +7,7 @@ is 32 random bytes, so a fast digest is safe and lets a request find its token b
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, delete
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from models.db import UTCDateTime
@@ -67,7 +67,35 @@ class UserToken(SQLModel, table=True):
     revoked_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
 
 
+class SignInFailure(SQLModel, table=True):
+    """A wrong password, kept for the sign-in throttle (policies/accounts/throttle.py) so that every web process
+    counts the same failures. The key (a user name, an address) is kept only as its SHA-256 digest: a user
+    name field sometimes holds a password typed in the wrong box."""
+
+    __tablename__ = "sign_in_failure"
+    __table_args__ = (Index("ix_sign_in_failure_key_at", "key_digest", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key_digest: str = Field(max_length=64)
+    at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+
+
 # --------------------------------------------------------------------------- repositories (they never commit)
+
+
+def failures_since(*, session: Session, key_digest: str, since: dt.datetime) -> list[dt.datetime]:
+    stmt = select(SignInFailure.at).where(SignInFailure.key_digest == key_digest, SignInFailure.at > since)
+    return list(session.exec(stmt.order_by(col(SignInFailure.at))))
+
+
+def add_failure(*, session: Session, key_digest: str, at: dt.datetime, forget_before: dt.datetime) -> None:
+    """The failure, and every failure too old to count any more forgotten."""
+    session.execute(delete(SignInFailure).where(col(SignInFailure.at) < forget_before))
+    session.add(SignInFailure(key_digest=key_digest, at=at))
+
+
+def clear_failures(*, session: Session, key_digest: str) -> None:
+    session.execute(delete(SignInFailure).where(col(SignInFailure.key_digest) == key_digest))
 
 
 def get_user(*, session: Session, username: str, for_update: bool = False) -> UserAccount | None:

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from flows.accounts.sso import oidc_settings
+from flows.accounts.throttling import KeptThrottle
 from flows.common.errors import UserError
 from flows.common.failures import without_database_urls
 from flows.common.settings import Settings
@@ -41,7 +42,6 @@ from flows.web.sessions import SessionMiddleware, session_key
 from flows.web.timing import Admission, ServerTiming
 from flows.web.uploads import BodyLimit
 from policies.accounts.roles import Role
-from policies.accounts.throttle import Throttle
 
 STATIC = Path(__file__).parent / "static"
 
@@ -63,7 +63,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(SessionMiddleware, secret_key=session_key(settings.data_dir))
     app.add_middleware(BodyLimit)  # outermost of ours: a body over its cap is never read
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.include_router(auth.router(Throttle()))
+    app.include_router(auth.router(KeptThrottle(settings)))
     sso.set_up(app, oidc_settings(os.environ))
     app.include_router(sso.router)
     for module in (

@@ -13,13 +13,13 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
+from flows.accounts.throttling import KeptThrottle
 from flows.accounts.tokens import principal_for_token
 from flows.accounts.users import Principal, authenticate, principal_for
 from flows.common.settings import Settings
 from flows.web.csrf import FIELD, csrf_ok
 from flows.web.render import render, see_other
 from flows.web.rules import PUBLIC, allowed
-from policies.accounts.throttle import Throttle
 
 
 class SignInNeeded(Exception):  # a redirect, not an error
@@ -70,7 +70,7 @@ async def authorize(request: Request) -> None:
         raise HTTPException(403, "Your roles do not allow this.")
 
 
-def router(throttle: Throttle) -> APIRouter:
+def router(throttle: KeptThrottle) -> APIRouter:
     r = APIRouter(include_in_schema=False)
 
     @r.get("/sign-in")
@@ -98,7 +98,7 @@ def router(throttle: Throttle) -> APIRouter:
             errors["username"] = "Enter your user name"
         if not password:
             errors["password"] = "Enter your password"
-        locked = [until for k in keys if (until := throttle.locked_until(k, now)) is not None]
+        locked = [until for k in keys if (until := await run_in_threadpool(throttle.locked_until, k, now)) is not None]
         if locked and not errors:
             wait = max(1, int((max(locked) - now).total_seconds() // 60) + 1)
             errors["username"] = (
@@ -109,7 +109,7 @@ def router(throttle: Throttle) -> APIRouter:
             who = await run_in_threadpool(authenticate, settings, username=name, password=password)
             if who is None:
                 for k in keys:
-                    throttle.failed(k, now)
+                    await run_in_threadpool(throttle.failed, k, now)
                 errors["password"] = "The user name or password is not right"
         if who is None:
             request.scope["session"]["form"] = {
@@ -119,7 +119,7 @@ def router(throttle: Throttle) -> APIRouter:
             }
             return see_other("/sign-in?next=" + quote(safe_next(next), safe="/"))
         for k in keys:
-            throttle.succeeded(k)
+            await run_in_threadpool(throttle.succeeded, k)
         session = request.scope["session"]
         session.clear()  # a new session (and CSRF token) at sign-in: no fixation
         session["uid"] = who.user_id

@@ -39,6 +39,7 @@ TABLES = ", ".join(
         "validation_sample",
         "validation_sample_item",
         "web_job",
+        "sign_in_failure",
         "user_token",
         "user_account",
         "provider_organisation",

@@ -31,6 +31,7 @@ TABLES = {
     "proposal_approval",
     "key_date_handled",
     "web_job",
+    "sign_in_failure",
     "alembic_version",
 }
 

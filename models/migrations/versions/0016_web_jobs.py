@@ -1,4 +1,4 @@
-"""The web app's background jobs are kept in the database
+"""The web app's background jobs and the sign-in throttle's failures are kept in the database
 
 Revision ID: 0016
 Revises: 0015
@@ -9,6 +9,9 @@ its page refreshes until the result. With several web processes (`uvicorn
 --workers N`, or several hosts behind a balancer) the refresh may reach
 another process than the one that runs the job, so the job's stage and result
 are kept in `web_job`, where every process reads them (models/web_jobs.py).
+For the same reason the sign-in throttle counts wrong passwords in
+`sign_in_failure` (by a digest of the user name or address), so that more
+processes do not give more tries.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -39,9 +42,23 @@ def upgrade() -> None:
     with op.batch_alter_table('web_job', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_web_job_owner'), ['owner'], unique=False)
         batch_op.create_index(batch_op.f('ix_web_job_started_at'), ['started_at'], unique=False)
+    op.create_table(
+        'sign_in_failure',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('key_digest', sa.String(length=64), nullable=False),
+        sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint('id'),
+    )
+    with op.batch_alter_table('sign_in_failure', schema=None) as batch_op:
+        batch_op.create_index('ix_sign_in_failure_key_at', ['key_digest', 'at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sign_in_failure_at'), ['at'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('sign_in_failure', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sign_in_failure_at'))
+        batch_op.drop_index('ix_sign_in_failure_key_at')
+    op.drop_table('sign_in_failure')
     with op.batch_alter_table('web_job', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_web_job_started_at'))
         batch_op.drop_index(batch_op.f('ix_web_job_owner'))

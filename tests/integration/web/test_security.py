@@ -96,6 +96,29 @@ def test_repeated_wrong_passwords_throttle_sign_in(app: Any) -> None:
     assert client.get("/board", follow_redirects=False).status_code == 303  # still signed out
 
 
+def test_wrong_passwords_count_across_web_processes_and_are_kept_only_as_digests(app: Any, settings: Any) -> None:
+    """Two apps on one database stand for two web processes behind a balancer: three wrong passwords on one
+    and two on the other make five, so the right password is refused on either."""
+    from sqlalchemy import text
+
+    from flows.common.runtime import database
+    from flows.web.app import create_app
+    from models.db import unit_of_work
+
+    on_a, on_b = TestClient(app), TestClient(create_app(settings))
+    for client in (on_a, on_a, on_a, on_b, on_b):
+        assert "not right" in client.get(sign_in(client, "cara", "hunter2 typed as a name").headers["location"]).text
+    for client in (on_a, on_b):
+        refused = client.get(sign_in(client, "cara", PASSWORD).headers["location"]).text
+        assert "Too many wrong passwords" in refused
+        assert client.get("/board", follow_redirects=False).status_code == 303
+    with unit_of_work(database(settings)) as session:
+        kept = session.execute(text("SELECT key_digest FROM sign_in_failure")).scalars().all()
+    assert len(kept) == 10 and all(len(d) == 64 and "cara" not in d for d in kept)  # user and address, five each
+    # the address is held too: another user's right password from the same address waits as well
+    assert "Too many wrong passwords" in on_b.get(sign_in(on_b, "ada", PASSWORD).headers["location"]).text
+
+
 def test_an_idle_session_ends(app: Any) -> None:
     client = TestClient(app)
     sign_in(client, "cara")
