@@ -83,24 +83,40 @@ def payment_run_flow(contract: str, period: str, as_of: str, actor: str) -> dict
     return result
 
 
-@task(name="propose-scheduled-run")
-def scheduled_pay_task(contract: str) -> dict[str, Any]:
-    from flows.pbr.run_schedules import scheduled_payment_run
+@task(name="propose-runs-due-today")
+def scheduled_pay_task(day: str, now: str) -> dict[str, Any]:
+    from flows.pbr.run_schedules import scheduled_payment_runs
 
-    now = dt.datetime.now(dt.UTC)  # read once, at the edge of the run: the schedule starts it with no inputs
-    return _refusable(lambda: scheduled_payment_run(load_settings(), contract, now=now))
+    when = dt.datetime.fromisoformat(now)
+    return _refusable(lambda: scheduled_payment_runs(load_settings(), day=dt.date.fromisoformat(day), now=when))
 
 
-@flow(name="scheduled-payment-run")
-def scheduled_payment_run_flow(contract: str) -> dict[str, Any]:
-    """On a contract's run day (payment-runs.toml, planned by `commission deploy`): propose paying the period
-    that ended before today; a second finance user approves it."""
-    result = scheduled_pay_task(contract)
+@flow(name="scheduled-payment-runs")
+def scheduled_payment_runs_flow(day: str | None = None) -> Any:
+    """Each day (the cron in prefect.yaml): propose the payment run of every contract in payment-runs.toml whose
+    run day it is; a second finance user approves each. A contract not known, or a run refused, ends the run
+    Failed, naming each, after the others are proposed.
+
+    ``day`` (YYYY-MM-DD) defaults to the day the run was scheduled for, in the organisation's zone, so a run
+    a worker starts late still does that day's work."""
+    from zoneinfo import ZoneInfo
+
+    from prefect.runtime import flow_run
+    from prefect.states import Failed
+
+    from flows.pbr.run_schedules import result_lines
+
+    now = dt.datetime.now(dt.UTC)  # read once, at the edge of the run
+    scheduled = flow_run.scheduled_start_time or now
+    when = day or scheduled.astimezone(ZoneInfo(load_settings().timezone)).date().isoformat()
+    result = scheduled_pay_task(when, now.isoformat())
     if "refused" in result:
-        return refused_in_deployment(result)  # type: ignore[no-any-return]
-    if result["proposal"] is not None:
-        p = result["proposal"]
-        get_run_logger().info("%s %s: proposal %s would pay %s", contract, p["period"], p["id"], p["amount"])
+        return refused_in_deployment(result)
+    logger = get_run_logger()
+    for line in result_lines(result):
+        logger.info("%s", line)
+    if result["problems"]:
+        return Failed(message="; ".join(f"not proposed: {p}" for p in result["problems"]), data=result)
     return result
 
 
