@@ -158,6 +158,7 @@ class AppriseNotifier:
         self._apprise = apprise.Apprise()
         self._apprise.add([target.service for target in targets])
         self._by_service = {id(target.service): target for target in targets}
+        self._by_tag: dict[str, list[_Target]] = {}  # the targets are fixed: apprise's tag match, once per tag
 
     @classmethod
     def from_config(cls, path: Path) -> "AppriseNotifier":
@@ -216,7 +217,9 @@ class AppriseNotifier:
         )
 
     def _matching(self, tag: str) -> list[_Target]:
-        return [self._by_service[id(service)] for service in self._apprise.find(tag=tag)]
+        if tag not in self._by_tag:
+            self._by_tag[tag] = [self._by_service[id(service)] for service in self._apprise.find(tag=tag)]
+        return self._by_tag[tag]
 
     def _send_one(self, target: _Target, message: Message) -> TargetResult:
         service = target.service
