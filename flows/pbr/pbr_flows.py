@@ -14,7 +14,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 
-from flows.common.deployment_runs import DEPLOYMENTS, refused_in_deployment, run_mode, submit
+from flows.common.deployment_runs import DEPLOYMENTS, published, refused_in_deployment, run_mode, submit
 from flows.common.errors import UserError
 from flows.common.failures import failure_line
 from flows.common.prefect_runs import local_run_settings
@@ -60,7 +60,7 @@ def import_claims_flow(path: str, as_of: str, actor: str) -> dict[str, Any]:
         result["rejected"],
         result["unchanged"],
     )
-    return result
+    return published(result)  # type: ignore[no-any-return]
 
 
 @task(name="price-and-propose")
@@ -80,7 +80,7 @@ def payment_run_flow(contract: str, period: str, as_of: str, actor: str) -> dict
     if result["proposal"] is not None:
         p = result["proposal"]
         get_run_logger().info("%s %s: proposal %s would pay %s", contract, period, p["id"], p["amount"])
-    return result
+    return published(result)  # type: ignore[no-any-return]
 
 
 @task(name="propose-runs-due-today")
@@ -153,7 +153,7 @@ def sample_validation_flow(
     reason: str | None = None,
 ) -> dict[str, Any]:
     """Draw a seeded sample of a run's paid claims, record checks, and propose the clawbacks and the recovery."""
-    return refused_in_deployment(sample_task(contract, period, size, seed, results, as_of, actor, reason))  # type: ignore[no-any-return]
+    return published(sample_task(contract, period, size, seed, results, as_of, actor, reason))  # type: ignore[no-any-return]
 
 
 @task(name="reconcile-contract")
@@ -166,17 +166,20 @@ def reconcile_task(contract: str) -> dict[str, Any]:
 @flow(name="reconcile")
 def reconcile_flow(contract: str) -> dict[str, Any]:
     """Claimed, accepted, rejected by reason, capped, paid, clawed back, outstanding and headroom."""
-    return refused_in_deployment(reconcile_task(contract))  # type: ignore[no-any-return]
+    return published(reconcile_task(contract))  # type: ignore[no-any-return]
 
 
-def run(flow_name: str, *, progress: Any = None, here: bool = False, **kwargs: Any) -> dict[str, Any]:
+def run(
+    flow_name: str, *, progress: Any = None, here: bool = False, wait: bool = True, **kwargs: Any
+) -> dict[str, Any]:
     """Run one of these flows on the Prefect engine; a refusal becomes a UserError again.
 
     With COMMISSIONING_RUN_MODE=deployments (and not ``here``, which the demo asks for), the run is submitted
-    to the Prefect server's workers instead: the result is then the flow run's id and state
-    (flows/common/deployment_runs.py), each deployment named as its flow in prefect.yaml."""
+    to the Prefect server's workers instead (waiting for it unless not ``wait``): the result is then the flow
+    run's id and state, with the flow's own ``result`` once it completed (flows/common/deployment_runs.py),
+    each deployment named as its flow in prefect.yaml."""
     if not here and run_mode() == DEPLOYMENTS:
-        return submit(f"{flow_name}/{flow_name}", kwargs, progress=progress or (lambda stage: None))
+        return submit(f"{flow_name}/{flow_name}", kwargs, progress=progress or (lambda stage: None), wait=wait)
     flows: dict[str, Any] = {
         "import-claims": import_claims_flow,
         "payment-run": payment_run_flow,
