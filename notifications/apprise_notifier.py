@@ -158,7 +158,6 @@ class AppriseNotifier:
         self._apprise = apprise.Apprise()
         self._apprise.add([target.service for target in targets])
         self._by_service = {id(target.service): target for target in targets}
-        self._by_tag: dict[str, list[_Target]] = {}  # the targets are fixed: apprise's tag match, once per tag
 
     @classmethod
     def from_config(cls, path: Path) -> "AppriseNotifier":
@@ -217,9 +216,7 @@ class AppriseNotifier:
         )
 
     def _matching(self, tag: str) -> list[_Target]:
-        if tag not in self._by_tag:
-            self._by_tag[tag] = [self._by_service[id(service)] for service in self._apprise.find(tag=tag)]
-        return self._by_tag[tag]
+        return [self._by_service[id(service)] for service in self._apprise.find(tag=tag)]
 
     def _send_one(self, target: _Target, message: Message) -> TargetResult:
         service = target.service
