@@ -138,7 +138,7 @@ def outcome(run_id: str, deployment: str, state: Any) -> dict[str, Any]:
 
 def sentence(result: dict[str, Any]) -> str:
     """One line for a submitted run: its id and where it got to."""
-    still = "" if result["state"] in FINAL else "; it goes on after the wait: follow it on the Prefect server"
+    still = "" if result["state"] in FINAL else "; it goes on without this command: follow it on the Prefect server"
     run, deployment, state = result["flow_run"], result["deployment"], result["state_name"]
     return f"Flow run {run} of {deployment} on the Prefect server: {state}{still}."
 

@@ -73,7 +73,7 @@ def test_the_cli_waits_for_the_workers_run_and_says_its_result_as_in_process(ser
         # --no-wait: submitted, its id said, and the command ends at once with no result.
         submitted = cli.ok(*RECONCILE, "--no-wait", **DEPLOYED)
         assert re.fullmatch(r"Flow run [0-9a-f-]{36} of reconcile/reconcile on the Prefect server: (Scheduled|"
-                            r"Pending|Running); it goes on after the wait: follow it on the Prefect server\.\n",
+                            r"Pending|Running); it goes on without this command: follow it on the Prefect server\.\n",
                             submitted), submitted  # fmt: skip
         # A refusal inside the flow: the in-process words, exit 1.
         assert cli.fails("sample", "--contract", "FCF-2025-01", "--period", "2026-Q1", "--size", "2", "--seed", "7",

@@ -67,7 +67,7 @@ def test_a_completed_run_is_said_with_its_id_and_a_running_one_as_still_running(
     assert sentence(done) == f"Flow run {RUN} of reconcile/reconcile on the Prefect server: Completed."
     waiting = outcome(RUN, "payment-run/payment-run", state("PENDING", "Pending"))
     assert sentence(waiting) == (
-        f"Flow run {RUN} of payment-run/payment-run on the Prefect server: Pending; it goes on after the wait: "
+        f"Flow run {RUN} of payment-run/payment-run on the Prefect server: Pending; it goes on without this command: "
         "follow it on the Prefect server."
     )
 
