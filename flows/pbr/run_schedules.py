@@ -33,7 +33,6 @@ from models.pbr.ledger import run_for
 from policies.pbr.run_days import RunDay, RunSchedule, parse_run_schedule, periods_paid_on, run_days
 
 FILE = "payment-runs.toml"
-RUN_TIME = dt.time(9, 0)  # the daily check's time, London (prefect.yaml's scheduled-payment-runs cron)
 ACTOR = "payment-run schedule"
 
 
@@ -132,7 +131,7 @@ def _due(
 
 
 def result_lines(result: dict[str, Any]) -> list[str]:
-    """What a day's scheduled runs did, a line each, for the flow's log and the CLI."""
+    """What a day's scheduled runs did, a line each, for the flow's log."""
     lines = [
         f"Scheduled payment runs on {result['day']}: {result['contracts']} contract(s) in {FILE}, "
         f"{result['not_due']} not due today, {len(result['proposed'])} proposed, {len(result['skipped'])} skipped, "
