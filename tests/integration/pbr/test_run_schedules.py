@@ -143,3 +143,20 @@ def test_the_daily_flow_ends_failed_naming_an_unknown_contract_after_proposing_t
     assert state.message == "not proposed: NOPE-1: no contract with reference 'NOPE-1'"
     [proposal] = list_proposals(settings)
     assert (proposal["period"], proposal["amount"]) == ("2026-Q1", "4500.00")
+
+
+def test_deploy_says_each_contracts_next_run_day_and_warns_of_an_unknown_one(settings: Settings) -> None:
+    import re
+
+    from flows.common.deployments import _contract_schedules
+
+    fcf_contract(settings)
+    write(settings, '[payment_runs]\n"FCF-2025-01" = "quarterly, working day 5"\n"NOPE-1" = "monthly, working day 1"\n')
+    known, unknown = _contract_schedules(settings)
+    # Which day is next depends on today's date (the days themselves are worked out above for fixed dates).
+    assert re.fullmatch(r"Payment runs of FCF-2025-01 \(quarterly, working day 5\): next on \d{4}-\d\d-\d\d for "
+                        r"\d{4}-Q[1-4], proposed by scheduled-payment-runs\.", known), known  # fmt: skip
+    assert unknown == (
+        "Warning: payment-runs.toml: NOPE-1: no contract with reference 'NOPE-1'; its runs will be reported, "
+        "not proposed."
+    )
