@@ -45,6 +45,10 @@ AS_OF_HELP = (
     "The instant to act as of: an ISO date (start of that day, organisation's zone) or date-time. Default: now."
 )
 JSON_HELP = "Print JSON instead of a table."
+NO_WAIT_HELP = (
+    "With COMMISSIONING_RUN_MODE=deployments: submit the run to the workers and end, printing its id, instead of "
+    "waiting for its result. Ignored when the work runs here."
+)
 
 
 INT64 = range(-(2**63), 2**63)  # the whole numbers the database can hold (ids, sample sizes and seeds)

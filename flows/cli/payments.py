@@ -8,6 +8,7 @@ import typer
 from flows.cli.common import (
     AS_OF_HELP,
     JSON_HELP,
+    NO_WAIT_HELP,
     TOKEN_HELP,
     actor,
     as_of_instant,
@@ -39,6 +40,7 @@ def pay_command(
     as_of: Annotated[str | None, typer.Option(help=AS_OF_HELP)] = None,
     by: Annotated[str | None, typer.Option(help="Who is proposing, without a token (default: login name).")] = None,
     token: Annotated[str | None, typer.Option(help=TOKEN_HELP)] = None,
+    no_wait: Annotated[bool, typer.Option("--no-wait", help=NO_WAIT_HELP)] = False,
 ) -> None:
     """Propose the payment for a period: its preview and DRAFT schedules; a second finance user approves it.
 
@@ -50,8 +52,8 @@ def pay_command(
     when = write_as_of(as_of, cfg)
     who, _ = identity(token, by, cfg)
     check_payment_run(cfg, contract, period, as_of=when)  # a refusal needs no Prefect
-    result = run_flow(cfg, "payment-run", as_json=as_json, contract=contract, period=period, as_of=when.isoformat(),
-                      actor=who)  # fmt: skip
+    result = run_flow(cfg, "payment-run", as_json=as_json, wait=not no_wait, contract=contract, period=period,
+                      as_of=when.isoformat(), actor=who)  # fmt: skip
     if as_json:
         print_json(result)
         return
@@ -91,6 +93,7 @@ def sample_command(
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
     as_of: Annotated[str | None, typer.Option(help=AS_OF_HELP)] = None,
     by: Annotated[str | None, typer.Option(help="Who is checking (default: COMMISSIONING_ACTOR).")] = None,
+    no_wait: Annotated[bool, typer.Option("--no-wait", help=NO_WAIT_HELP)] = False,
 ) -> None:
     """Draw (once) a seeded sample of a run's paid claims; with --results, record the checks.
 
@@ -111,6 +114,7 @@ def sample_command(
         cfg,
         "sample-validation",
         as_json=as_json,
+        wait=not no_wait,
         contract=contract,
         period=period,
         size=size,
@@ -216,6 +220,7 @@ def reconcile_command(
     xlsx: Annotated[Path | None, typer.Option(help="Write every table to this Excel workbook.")] = None,
     chart: Annotated[Path | None, typer.Option(help="Draw cumulative payments against the caps to this PNG.")] = None,
     by: Annotated[str | None, typer.Option(help="Who generates the workbook (default: COMMISSIONING_ACTOR).")] = None,
+    no_wait: Annotated[bool, typer.Option("--no-wait", help=NO_WAIT_HELP)] = False,
 ) -> None:
     """Claimed, accepted, rejected by reason, capped, paid, clawed back, outstanding, and headroom under each cap."""
     from functools import partial
@@ -229,7 +234,7 @@ def reconcile_command(
             check_destination(destination)
     cfg = settings()
     exports = any(d is not None for d in (csv, xlsx, chart))  # written from the result: run here to have it
-    result = run_flow(cfg, "reconcile", as_json=as_json, here=exports, contract=contract)
+    result = run_flow(cfg, "reconcile", as_json=as_json, here=exports, wait=not no_wait, contract=contract)
     report = Reconciliation(**result)
     generated = as_of_instant(None, cfg).astimezone(ZoneInfo(cfg.timezone))
     workbook = partial(export_xlsx, generated=generated, actor=author(by, cfg))

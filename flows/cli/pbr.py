@@ -10,6 +10,7 @@ import typer
 from flows.cli.common import (
     AS_OF_HELP,
     JSON_HELP,
+    NO_WAIT_HELP,
     TOKEN_HELP,
     actor,
     console,
@@ -41,29 +42,34 @@ def register(app: typer.Typer) -> None:
     app.add_typer(claims, name="claims", no_args_is_help=True)
 
 
-def run_flow(cfg: Any, name: str, *, as_json: bool, **kwargs: Any) -> dict[str, Any]:
-    """The flow's result; a run submitted to the Prefect server's workers (COMMISSIONING_RUN_MODE=deployments)
-    is said here, its id and state, and the command ends."""
+def run_flow(cfg: Any, name: str, *, as_json: bool, wait: bool = True, **kwargs: Any) -> dict[str, Any]:
+    """The flow's result, whether it ran here or on the Prefect server's workers
+    (COMMISSIONING_RUN_MODE=deployments, see said_submitted)."""
     from flows.common.runtime import start_prefect
 
     start_prefect(cfg)
     from flows.pbr.pbr_flows import run
 
     if not as_json:
-        result = run(name, **kwargs)
+        result = run(name, wait=wait, **kwargs)
     else:
         with contextlib.redirect_stdout(sys.stderr):
-            result = run(name, **kwargs)
-    said_submitted(result, as_json=as_json)
-    return result
+            result = run(name, wait=wait, **kwargs)
+    return said_submitted(result, as_json=as_json)
 
 
-def said_submitted(result: dict[str, Any], *, as_json: bool) -> None:
-    """A deployment run's id and state, then the end of the command; nothing for a run made here."""
+def said_submitted(result: dict[str, Any], *, as_json: bool) -> dict[str, Any]:
+    """The flow's result to summarise as in-process. A deployment run's id and state is said first (on stderr
+    with --json); a run not waited for (--no-wait), or still going when the wait ended, has no result to say:
+    its id and state are all, and the command ends."""
     if "flow_run" not in result:
-        return
+        return result
     from flows.common.deployment_runs import sentence
 
+    if "result" in result:
+        (err_console if as_json else console).print(sentence(result), markup=False)
+        flow_result: dict[str, Any] = result["result"]
+        return flow_result
     print_json(result) if as_json else console.print(sentence(result), markup=False)
     raise typer.Exit(0)
 
@@ -200,6 +206,7 @@ def claims_import(
         ),
     ] = None,
     by: Annotated[str | None, typer.Option(help="Who is importing (default: COMMISSIONING_ACTOR).")] = None,
+    no_wait: Annotated[bool, typer.Option("--no-wait", help=NO_WAIT_HELP)] = False,
 ) -> None:
     """Validate a claims file against the rate card and store every claim with its verdict and reasons, or nothing.
 
@@ -215,7 +222,8 @@ def claims_import(
     # is read again by the flow.
     check_claims(cfg, file, report=report)
     result = run_flow(cfg, "import-claims", as_json=as_json, here=report is not None,  # --report needs its rows
-                      path=str(file.resolve()), as_of=when.isoformat(), actor=actor(by, cfg))  # fmt: skip
+                      wait=not no_wait, path=str(file.resolve()), as_of=when.isoformat(),
+                      actor=actor(by, cfg))  # fmt: skip
     if report is not None:
         from flows.pbr.exports import write_csv
 
@@ -273,5 +281,6 @@ def claims_import(
             )
             for code, sentence in zip(r["reasons"], r["sentences"], strict=True):
                 console.print(f"      {code}: {sentence}", markup=False)
-        if len(rejections) > SHOWN:
-            console.print(f"  ... and {len(rejections) - SHOWN:,} more (--report FILE lists them all)", markup=False)
+        listed = len(rejections) + result.get("rejections_omitted", 0)  # a worker's result lists the first 50
+        if listed > SHOWN:
+            console.print(f"  ... and {listed - SHOWN:,} more (--report FILE lists them all)", markup=False)

@@ -10,6 +10,7 @@ from rich.table import Table
 from flows.cli.common import (
     AS_OF_HELP,
     JSON_HELP,
+    NO_WAIT_HELP,
     actor,
     as_of_instant,
     console,
@@ -44,8 +45,7 @@ def run_reminder_flow(cfg: Settings, *, as_json: bool, **kwargs: Any) -> dict[st
     else:
         with contextlib.redirect_stdout(sys.stderr):  # console reminders must not break the JSON on stdout
             result = run(cfg, **kwargs)
-    said_submitted(result, as_json=as_json)
-    return result
+    return said_submitted(result, as_json=as_json)
 
 
 def summarise(result: dict[str, Any]) -> None:
@@ -77,22 +77,24 @@ def sweep_command(
     ] = False,
     send: Annotated[bool, typer.Option("--send/--no-send", help="Deliver what is ready after planning.")] = True,
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+    no_wait: Annotated[bool, typer.Option("--no-wait", help=NO_WAIT_HELP)] = False,
 ) -> None:
     """Plan the reminders due by the end of the day into the outbox, then deliver what is ready (a Prefect flow)."""
     cfg = settings()
     instant = as_of_instant(as_of, cfg) if dry_run else write_as_of(as_of, cfg)  # sending early is refused
-    result = run_reminder_flow(cfg, as_json=as_json, as_of=instant, dry_run=dry_run, send=send)
+    result = run_reminder_flow(cfg, as_json=as_json, wait=not no_wait, as_of=instant, dry_run=dry_run, send=send)
     print_json(result) if as_json else summarise(result)
 
 
 def deliver_command(
     as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP + " Not in the future.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+    no_wait: Annotated[bool, typer.Option("--no-wait", help=NO_WAIT_HELP)] = False,
 ) -> None:
     """Deliver the reminders that are ready, retries included, without planning new ones (a Prefect flow)."""
     cfg = settings()
     instant = write_as_of(as_of, cfg)
-    result = run_reminder_flow(cfg, as_json=as_json, as_of=instant, plan=False)
+    result = run_reminder_flow(cfg, as_json=as_json, wait=not no_wait, as_of=instant, plan=False)
     print_json(result) if as_json else summarise(result)
 
 

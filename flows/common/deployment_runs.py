@@ -16,8 +16,10 @@ Example::
 
     COMMISSIONING_RUN_MODE=deployments PREFECT_API_URL=http://127.0.0.1:4200/api commission reconcile FCF-2025-01
     # Flow run 5b0c... of reconcile/reconcile on the Prefect server: Completed.
+    # (then the reconciliation's tables, as in-process)
 """
 
+import json
 import os
 import time
 from collections.abc import Callable
@@ -32,6 +34,8 @@ DEFAULT_WAIT_SECONDS = 3600.0
 POLL_SECONDS = 1.0
 FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 REFUSED = "Refused: "  # a Failed state's message that is a refusal, not a failure
+RESULT = "commissioning-result"  # the type of the artifact a deployment run publishes its result in
+LISTED = 50  # rows of a long list a published result keeps (the CLI shows 50): rejected claims, failed sends
 
 
 def run_mode() -> str:
@@ -59,16 +63,21 @@ def wait_seconds() -> float:
 
 
 def submit(
-    deployment: str, parameters: dict[str, Any], *, progress: Callable[[str], None] = lambda stage: None
+    deployment: str,
+    parameters: dict[str, Any],
+    *,
+    progress: Callable[[str], None] = lambda stage: None,
+    wait: bool = True,
 ) -> dict[str, Any]:
-    """Start a run of ``deployment`` ("flow/deployment") and wait, at most COMMISSIONING_RUN_WAIT_SECONDS, for
-    its final state. Returns the run's id, deployment, state and message; a FAILED, CRASHED or CANCELLED run is
-    a UserError saying why (a refusal in the flow's own words)."""
+    """Start a run of ``deployment`` ("flow/deployment") and wait, at most COMMISSIONING_RUN_WAIT_SECONDS (not
+    at all unless ``wait``), for its final state. Returns the run's id, deployment, state and message, and, for
+    a completed run that published one, its ``result``; a FAILED, CRASHED or CANCELLED run is a UserError saying
+    why (a refusal in the flow's own words)."""
     from prefect.client.orchestration import get_client
     from prefect.deployments import run_deployment
     from prefect.exceptions import ObjectNotFound
 
-    limit = wait_seconds()
+    limit = wait_seconds() if wait else 0.0
     try:
         run: Any = run_deployment(name=deployment, parameters=parameters, timeout=0)
     except ObjectNotFound:
@@ -86,7 +95,32 @@ def submit(
             run = client.read_flow_run(run.id)
             if run.state is not None:
                 progress(f"Flow run {run.id} ({deployment}) on the Prefect server: {run.state.name}")
-    return outcome(str(run.id), deployment, run.state)
+        said = outcome(str(run.id), deployment, run.state)
+        if said["state"] == "COMPLETED":
+            result = _published(client, run.id)
+            if result is not None:
+                said["result"] = result
+    return said
+
+
+def _published(client: Any, run_id: Any) -> dict[str, Any] | None:
+    """The result a run published (``published``), or None (a flow that publishes none)."""
+    # Prefect's own API, not read_artifacts: 3.8.8's client sends null for the filters left out, which its
+    # server refuses (422), and an empty task-run filter joins task runs, which a flow's artifact has none of.
+    body = {
+        "artifacts": {"flow_run_id": {"any_": [str(run_id)]}, "type": {"any_": [RESULT]}},
+        "sort": "CREATED_DESC",
+        "limit": 1,
+        "offset": 0,
+    }
+    response = client.request("POST", "/artifacts/filter", json=body)
+    response.raise_for_status()
+    found = response.json()
+    if not found:
+        return None
+    data = found[0]["data"]
+    result: dict[str, Any] = json.loads(data) if isinstance(data, str) else data
+    return result
 
 
 def outcome(run_id: str, deployment: str, state: Any) -> dict[str, Any]:
@@ -104,9 +138,46 @@ def outcome(run_id: str, deployment: str, state: Any) -> dict[str, Any]:
 
 def sentence(result: dict[str, Any]) -> str:
     """One line for a submitted run: its id and where it got to."""
-    still = "" if result["state"] in FINAL else "; it goes on after the wait: follow it on the Prefect server"
+    still = "" if result["state"] in FINAL else "; it goes on without this command: follow it on the Prefect server"
     run, deployment, state = result["flow_run"], result["deployment"], result["state_name"]
     return f"Flow run {run} of {deployment} on the Prefect server: {state}{still}."
+
+
+def published(result: dict[str, Any]) -> Any:
+    """A flow's result, as ``refused_in_deployment`` returns it; in a run of a deployment a result that is not
+    a refusal is also published on the Prefect server, an artifact of the run, for its submitter to read back.
+
+    The published copy is plain JSON (money and dates as text, as ``--json`` prints them), with the import's
+    rejected claims and a delivery's attempts cut to LISTED (a delivery's failures only: the successes are
+    counted), each with ``<list>_omitted`` counting the rest. A result carries no secret: no database URL, no
+    target's credentials (the notifier scrubs them from its errors)."""
+    if "refused" in result:
+        return refused_in_deployment(result)
+    from prefect.runtime import deployment
+
+    if deployment.id is None:
+        return result
+    from prefect.artifacts import Artifact
+
+    data = json.loads(json.dumps(shortened(result), default=str))
+    Artifact(type=RESULT, data=data, description="The run's result, for `commission` to say").create()
+    return result
+
+
+def shortened(result: dict[str, Any]) -> dict[str, Any]:
+    """``result`` with its long lists cut to LISTED rows, and ``<list>_omitted`` counting what was left out."""
+
+    def cut(table: dict[str, Any], name: str, rows: list[Any]) -> dict[str, Any]:
+        kept = rows[:LISTED]
+        return {**table, name: kept, f"{name}_omitted": len(table[name]) - len(kept)}
+
+    out = dict(result)
+    if isinstance(out.get("rejections"), list):
+        out = cut(out, "rejections", out["rejections"])
+    delivery = out.get("delivery")
+    if isinstance(delivery, dict) and isinstance(delivery.get("attempts"), list):
+        out["delivery"] = cut(delivery, "attempts", [a for a in delivery["attempts"] if not a.get("ok")])
+    return out
 
 
 def refused_in_deployment(result: dict[str, Any]) -> Any:

@@ -77,35 +77,28 @@ def deploy_all(settings: Settings, *, source: Path, pool: str) -> list[str]:
         deployment.apply(work_pool_name=pool)
         when = "; ".join(f"{s['cron']} {s.get('timezone', 'UTC')}" for s in item.get("schedules") or []) or "on demand"
         lines.append(f"Deployment {flow.name}/{item['name']} on pool {pool}: {when}.")
-    return lines + _contract_schedules(settings, source=source, pool=pool)
+    return lines + _contract_schedules(settings)
 
 
-def _contract_schedules(settings: Settings, *, source: Path, pool: str) -> list[str]:
-    """A deployment per contract in payment-runs.toml, scheduled on its next run days (flows/pbr/run_schedules.py)."""
+def _contract_schedules(settings: Settings) -> list[str]:
+    """What the daily scheduled-payment-runs deployment will find in payment-runs.toml: each contract's next run
+    day, or why it will be reported instead (flows/pbr/run_schedules.py). Nothing is planned ahead."""
     import datetime as dt
     from zoneinfo import ZoneInfo
 
-    from prefect import Flow
-    from prefect.schedules import RRule
-
-    from flows.pbr.run_schedules import RUN_TIME, planned_runs, read_run_schedules, rrule_of
+    from flows.pbr.run_schedules import FILE, planned_runs, read_run_schedules
 
     lines = []
     today = dt.datetime.now(ZoneInfo(settings.timezone)).date()
     for ref, schedule in sorted(read_run_schedules(settings).items()):
-        days = planned_runs(settings, ref, schedule, after=today)
-        flow: Any = Flow.from_source(source=str(source), entrypoint="flows/pbr/pbr_flows.py:scheduled_payment_run_flow")
-        flow.to_deployment(
-            name=f"payment-run-{ref}",
-            schedules=[RRule(rrule_of(days), timezone=settings.timezone)],
-            parameters={"contract": ref},
-            description=f"{ref}'s payment runs: {schedule.frequency.value}, working day {schedule.working_day}",
-            job_variables={"env": {"PREFECT_FLOWS_HEARTBEAT_FREQUENCY": str(HEARTBEAT_SECONDS)}},
-        ).apply(work_pool_name=pool)
-        shown = ", ".join(f"{r.day.isoformat()} ({r.period.label})" for r in days[:3])
+        try:
+            [next_run] = planned_runs(settings, ref, schedule, after=today, count=1)
+        except UserError as exc:
+            lines.append(f"Warning: {FILE}: {ref}: {exc}; its runs will be reported, not proposed.")
+            continue
         lines.append(
-            f"Deployment {flow.name}/payment-run-{ref} on pool {pool}: {shown} and {len(days) - 3} more, "
-            f"at {RUN_TIME:%H:%M} {settings.timezone}."
+            f"Payment runs of {ref} ({schedule.frequency.value}, working day {schedule.working_day}): next on "
+            f"{next_run.day.isoformat()} for {next_run.period.label}, proposed by scheduled-payment-runs."
         )
     return lines
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 
-from flows.common.deployment_runs import DEPLOYMENTS, refused_in_deployment, run_mode, submit
+from flows.common.deployment_runs import DEPLOYMENTS, published, refused_in_deployment, run_mode, submit
 from flows.common.errors import UserError
 from flows.common.failures import failure_line
 from flows.common.prefect_runs import local_run_settings
@@ -60,7 +60,7 @@ def import_claims_flow(path: str, as_of: str, actor: str) -> dict[str, Any]:
         result["rejected"],
         result["unchanged"],
     )
-    return result
+    return published(result)  # type: ignore[no-any-return]
 
 
 @task(name="price-and-propose")
@@ -80,27 +80,43 @@ def payment_run_flow(contract: str, period: str, as_of: str, actor: str) -> dict
     if result["proposal"] is not None:
         p = result["proposal"]
         get_run_logger().info("%s %s: proposal %s would pay %s", contract, period, p["id"], p["amount"])
-    return result
+    return published(result)  # type: ignore[no-any-return]
 
 
-@task(name="propose-scheduled-run")
-def scheduled_pay_task(contract: str) -> dict[str, Any]:
-    from flows.pbr.run_schedules import scheduled_payment_run
+@task(name="propose-runs-due-today")
+def scheduled_pay_task(day: str, now: str) -> dict[str, Any]:
+    from flows.pbr.run_schedules import scheduled_payment_runs
 
-    now = dt.datetime.now(dt.UTC)  # read once, at the edge of the run: the schedule starts it with no inputs
-    return _refusable(lambda: scheduled_payment_run(load_settings(), contract, now=now))
+    when = dt.datetime.fromisoformat(now)
+    return _refusable(lambda: scheduled_payment_runs(load_settings(), day=dt.date.fromisoformat(day), now=when))
 
 
-@flow(name="scheduled-payment-run")
-def scheduled_payment_run_flow(contract: str) -> dict[str, Any]:
-    """On a contract's run day (payment-runs.toml, planned by `commission deploy`): propose paying the period
-    that ended before today; a second finance user approves it."""
-    result = scheduled_pay_task(contract)
+@flow(name="scheduled-payment-runs")
+def scheduled_payment_runs_flow(day: str | None = None) -> Any:
+    """Each day (the cron in prefect.yaml): propose the payment run of every contract in payment-runs.toml whose
+    run day it is; a second finance user approves each. A contract not known, or a run refused, ends the run
+    Failed, naming each, after the others are proposed.
+
+    ``day`` (YYYY-MM-DD) defaults to the day the run was scheduled for, in the organisation's zone, so a run
+    a worker starts late still does that day's work."""
+    from zoneinfo import ZoneInfo
+
+    from prefect.runtime import flow_run
+    from prefect.states import Failed
+
+    from flows.pbr.run_schedules import result_lines
+
+    now = dt.datetime.now(dt.UTC)  # read once, at the edge of the run
+    scheduled = flow_run.scheduled_start_time or now
+    when = day or scheduled.astimezone(ZoneInfo(load_settings().timezone)).date().isoformat()
+    result = scheduled_pay_task(when, now.isoformat())
     if "refused" in result:
-        return refused_in_deployment(result)  # type: ignore[no-any-return]
-    if result["proposal"] is not None:
-        p = result["proposal"]
-        get_run_logger().info("%s %s: proposal %s would pay %s", contract, p["period"], p["id"], p["amount"])
+        return refused_in_deployment(result)
+    logger = get_run_logger()
+    for line in result_lines(result):
+        logger.info("%s", line)
+    if result["problems"]:
+        return Failed(message="; ".join(f"not proposed: {p}" for p in result["problems"]), data=result)
     return result
 
 
@@ -137,7 +153,7 @@ def sample_validation_flow(
     reason: str | None = None,
 ) -> dict[str, Any]:
     """Draw a seeded sample of a run's paid claims, record checks, and propose the clawbacks and the recovery."""
-    return refused_in_deployment(sample_task(contract, period, size, seed, results, as_of, actor, reason))  # type: ignore[no-any-return]
+    return published(sample_task(contract, period, size, seed, results, as_of, actor, reason))  # type: ignore[no-any-return]
 
 
 @task(name="reconcile-contract")
@@ -150,17 +166,20 @@ def reconcile_task(contract: str) -> dict[str, Any]:
 @flow(name="reconcile")
 def reconcile_flow(contract: str) -> dict[str, Any]:
     """Claimed, accepted, rejected by reason, capped, paid, clawed back, outstanding and headroom."""
-    return refused_in_deployment(reconcile_task(contract))  # type: ignore[no-any-return]
+    return published(reconcile_task(contract))  # type: ignore[no-any-return]
 
 
-def run(flow_name: str, *, progress: Any = None, here: bool = False, **kwargs: Any) -> dict[str, Any]:
+def run(
+    flow_name: str, *, progress: Any = None, here: bool = False, wait: bool = True, **kwargs: Any
+) -> dict[str, Any]:
     """Run one of these flows on the Prefect engine; a refusal becomes a UserError again.
 
     With COMMISSIONING_RUN_MODE=deployments (and not ``here``, which the demo asks for), the run is submitted
-    to the Prefect server's workers instead: the result is then the flow run's id and state
-    (flows/common/deployment_runs.py), each deployment named as its flow in prefect.yaml."""
+    to the Prefect server's workers instead (waiting for it unless not ``wait``): the result is then the flow
+    run's id and state, with the flow's own ``result`` once it completed (flows/common/deployment_runs.py),
+    each deployment named as its flow in prefect.yaml."""
     if not here and run_mode() == DEPLOYMENTS:
-        return submit(f"{flow_name}/{flow_name}", kwargs, progress=progress or (lambda stage: None))
+        return submit(f"{flow_name}/{flow_name}", kwargs, progress=progress or (lambda stage: None), wait=wait)
     flows: dict[str, Any] = {
         "import-claims": import_claims_flow,
         "payment-run": payment_run_flow,

@@ -1,33 +1,38 @@
-"""Per-contract payment-run schedules: read from ``payment-runs.toml`` in the data directory, turned into
-Prefect deployment schedules by ``commission deploy``, and the run each one starts.
+"""Per-contract payment-run schedules: read from ``payment-runs.toml`` in the data directory, and the daily
+check that proposes each contract's run on its day.
 
 The file names each contract and when its runs fall (policies/pbr/run_days.py)::
 
     [payment_runs]
     "FCF-2025-01" = "quarterly, working day 5"
 
-``commission deploy`` then registers ``scheduled-payment-run/payment-run-FCF-2025-01`` with the next
-``PLANNED`` run days at 09:00 on the contract's own bank-holiday calendar; run ``commission deploy`` again
-within two years (or after changing the file) to plan further. On its day the run proposes paying the period
-that ended before it, as ``commission pay`` does: a second finance user approves it.
+``commission deploy`` registers one deployment, ``scheduled-payment-runs``, on a daily cron at 09:00 London
+time. Each day its run reads the file afresh and, for every contract whose run day (on its own nation's bank
+holidays) is that day, proposes paying the period that ended before it, as ``commission pay`` does: a second
+finance user approves it. Nothing is planned ahead, so nothing runs out; a change to the file counts from the
+next day, with no re-deploy. A second run the same day proposes nothing new: a contract whose period is paid,
+or has a pending proposal, is skipped and said so. A contract the file names but the database does not know,
+or whose run is refused, is reported (and the run ends Failed), after the others are proposed.
+
+Example: on Thursday 9 April 2026, FCF-2025-01 above is proposed for 2026-Q1; on every other day of April it
+is "not due".
 """
 
 import datetime as dt
 import tomllib
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flows.common.calendars import working_day_calendar
 from flows.common.errors import UserError
 from flows.common.runtime import database
 from flows.common.settings import Settings
-from flows.pbr.contract import pbr_contract
-from models.db import unit_of_work
-from policies.pbr.run_days import RunDay, RunSchedule, parse_run_schedule, period_to_pay, run_days
+from flows.pbr.contract import contract_id, pbr_contract
+from models.approvals import pending_proposal
+from models.db import reading, unit_of_work
+from models.pbr.ledger import run_for
+from policies.pbr.run_days import RunDay, RunSchedule, parse_run_schedule, periods_paid_on, run_days
 
 FILE = "payment-runs.toml"
-PLANNED = 8  # run days put in each deployment's schedule: two years of quarters
-RUN_TIME = dt.time(9, 0)
 ACTOR = "payment-run schedule"
 
 
@@ -57,27 +62,83 @@ def read_run_schedules(settings: Settings) -> dict[str, RunSchedule]:
     return schedules
 
 
-def planned_runs(settings: Settings, ref: str, schedule: RunSchedule, *, after: dt.date) -> list[RunDay]:
-    """The contract's next run days, on its nation's bank holidays; an unknown contract is refused."""
+def planned_runs(settings: Settings, ref: str, schedule: RunSchedule, *, after: dt.date, count: int) -> list[RunDay]:
+    """The contract's next ``count`` run days, on its nation's bank holidays; an unknown contract is refused."""
     with unit_of_work(database(settings)) as session:
-        contract = pbr_contract(session, ref)
-        nation = contract.nation_enum
-    return run_days(after, PLANNED, schedule, working_day_calendar(nation))
+        nation = pbr_contract(session, ref).nation_enum
+    return run_days(after, count, schedule, working_day_calendar(nation))
 
 
-def rrule_of(days: list[RunDay]) -> str:
-    """The run days as an RFC 5545 rule of dates, each at RUN_TIME (local time; the zone goes beside it)."""
-    stamps = [dt.datetime.combine(r.day, RUN_TIME).strftime("%Y%m%dT%H%M%S") for r in days]
-    return f"DTSTART:{stamps[0]}\nRDATE:{','.join(stamps)}"
+def scheduled_payment_runs(settings: Settings, *, day: dt.date, now: dt.datetime) -> dict[str, Any]:
+    """Propose every contract's payment run whose run day is ``day`` (a day in the organisation's zone).
 
-
-def scheduled_payment_run(settings: Settings, contract: str, *, now: dt.datetime) -> dict[str, Any]:
-    """On a run day: propose paying the period that ended before today (today in the organisation's zone)."""
+    ``now`` is the instant proposed at (the real clock: a period must have ended before it). The result lists
+    what was proposed, what was skipped and why, and the problems (unknown contracts, refused runs)."""
     from flows.pbr.payment_runs import propose_payment_run
 
-    schedule = read_run_schedules(settings).get(contract)
-    if schedule is None:
-        raise UserError(f"{contract} has no payment-run schedule in {settings.data_dir / FILE}")
-    today = now.astimezone(ZoneInfo(settings.timezone)).date()
-    period = period_to_pay(today, schedule.frequency)
-    return propose_payment_run(settings, contract, period.label, as_of=now, actor=ACTOR)
+    schedules = read_run_schedules(settings)
+    proposed: list[dict[str, Any]] = []
+    skipped: list[dict[str, str]] = []
+    problems: list[str] = []
+    not_due = 0
+    for ref, schedule in sorted(schedules.items()):
+        try:
+            periods, why_not = _due(settings, ref, schedule, day, now)
+            if not periods:
+                not_due += 1
+            for period in periods:
+                if period in why_not:
+                    skipped.append({"contract": ref, "period": period, "why": why_not[period]})
+                    continue
+                result = propose_payment_run(settings, ref, period, as_of=now, actor=ACTOR)
+                p = result["proposal"]
+                if p is None or result.get("pending"):  # another run got there first, since the check above
+                    why = "already paid" if p is None else f"proposal {p['id']} is already pending"
+                    skipped.append({"contract": ref, "period": period, "why": why})
+                else:
+                    proposed.append({"contract": ref, "period": period, "proposal": p["id"], "amount": p["amount"]})
+        except UserError as exc:
+            problems.append(f"{ref}: {str(exc).splitlines()[0]}")
+    return {
+        "day": day.isoformat(),
+        "contracts": len(schedules),
+        "not_due": not_due,
+        "proposed": proposed,
+        "skipped": skipped,
+        "problems": problems,
+    }
+
+
+def _due(
+    settings: Settings, ref: str, schedule: RunSchedule, day: dt.date, now: dt.datetime
+) -> tuple[list[str], dict[str, str]]:
+    """The periods ``ref`` is paid for on ``day``, and why any of them needs no proposal (paid, or pending)."""
+    from flows.pbr.payment_runs import KIND
+
+    with reading(database(settings)) as session:
+        contract = pbr_contract(session, ref)
+        cid = contract_id(contract)
+        periods = [p.label for p in periods_paid_on(day, schedule, working_day_calendar(contract.nation_enum))]
+        why_not = {}
+        for period in periods:
+            run = run_for(session=session, contract_id=cid, period=period)
+            pending = pending_proposal(session=session, contract_id=cid, key=f"{KIND}:{period}")
+            if run is not None:
+                why_not[period] = f"already paid (payment run {run.id})"
+            elif pending is not None and pending.expires_at > now:
+                why_not[period] = f"proposal {pending.id} is already pending"
+    return periods, why_not
+
+
+def result_lines(result: dict[str, Any]) -> list[str]:
+    """What a day's scheduled runs did, a line each, for the flow's log."""
+    lines = [
+        f"Scheduled payment runs on {result['day']}: {result['contracts']} contract(s) in {FILE}, "
+        f"{result['not_due']} not due today, {len(result['proposed'])} proposed, {len(result['skipped'])} skipped, "
+        f"{len(result['problems'])} problem(s)."
+    ]
+    lines += [f"{p['contract']} {p['period']}: proposal {p['proposal']} would pay {p['amount']}"
+              for p in result["proposed"]]  # fmt: skip
+    lines += [f"{s['contract']} {s['period']}: skipped, {s['why']}" for s in result["skipped"]]
+    lines += [f"not proposed: {problem}" for problem in result["problems"]]
+    return lines

@@ -15,6 +15,7 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 
 from flows.approvals.service import expire_stale
+from flows.common.deployment_runs import published
 from flows.common.prefect_runs import local_run_settings
 from flows.common.settings import load_settings
 from flows.reminders.delivery import deliver
@@ -66,7 +67,7 @@ def sweep_reminders(
     if not dry_run:
         result["expired"] = expire_task()
         logger.info("%d pending proposal(s) expired", result["expired"])
-    return result
+    return published(result)  # type: ignore[no-any-return]
 
 
 def run_sweep(*, as_of: dt.datetime, dry_run: bool = False, send: bool = True, plan: bool = True) -> dict[str, Any]:

@@ -10,11 +10,12 @@ from typing import Any
 from flows.common.settings import Settings
 
 
-def run_reminder_flow(settings: Settings, *, here: bool = False, **kwargs: Any) -> dict[str, Any]:
+def run_reminder_flow(settings: Settings, *, here: bool = False, wait: bool = True, **kwargs: Any) -> dict[str, Any]:
     """Refuse a bad reminder policy or apprise file before Prefect starts, then run the sweep-reminders flow.
 
     With COMMISSIONING_RUN_MODE=deployments a sweep or delivery that writes is submitted to the Prefect server's
-    workers (the sweep deployment), and the result is the flow run's id and state; a dry run, which only
+    workers (the sweep deployment), waited for unless not ``wait``, and the result is the flow run's id and state
+    with the flow's own ``result`` once it completed; a dry run, which only
     shows what would be planned, still runs here, and so does the demo's (``here``)."""
     from flows.common.deployment_runs import DEPLOYMENTS, run_mode, submit
     from flows.common.runtime import start_prefect
@@ -26,7 +27,7 @@ def run_reminder_flow(settings: Settings, *, here: bool = False, **kwargs: Any) 
     start_prefect(settings)
     if not here and run_mode() == DEPLOYMENTS and not kwargs.get("dry_run"):
         parameters = {**kwargs, "as_of": kwargs["as_of"].isoformat()}
-        return submit("sweep-reminders/sweep", parameters)
+        return submit("sweep-reminders/sweep", parameters, wait=wait)
     from flows.reminders.reminder_flows import run_sweep
 
     return run_sweep(**kwargs)

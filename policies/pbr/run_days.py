@@ -13,6 +13,9 @@ Worked examples (England and Wales):
   Tuesday 6, Wednesday 7 and Thursday 8 January are days 1 to 5. The run is on Thursday 8 January 2026.
 
 The setting is written as text, e.g. "quarterly, working day 5" or "monthly, working day 3".
+
+A daily check asks ``periods_paid_on(day)``: on Thursday 9 April 2026 it is [2026-Q1]; on Wednesday 8 April,
+and on Friday 10 April, it is [] (nothing is due, so nothing is proposed).
 """
 
 import datetime as dt
@@ -75,6 +78,16 @@ def run_days(after: dt.date, count: int, schedule: RunSchedule, calendar: Workin
             out.append(RunDay(period, day))
         period = next_period(period, schedule.frequency)
     return out
+
+
+def periods_paid_on(today: dt.date, schedule: RunSchedule, calendar: WorkingDayCalendar) -> list[Period]:
+    """The periods whose run day is ``today`` (usually none, at most one in practice).
+
+    The last two ended periods are asked, not just the last: a late day of a short month (working day 20
+    after January, with a bank holiday) can fall after the next period has ended too."""
+    latest = period_to_pay(today, schedule.frequency)
+    before = period_to_pay(latest.start, schedule.frequency)
+    return [p for p in (before, latest) if run_day(p, schedule, calendar) == today]
 
 
 def period_to_pay(today: dt.date, frequency: Frequency) -> Period:

@@ -5,7 +5,16 @@ from types import SimpleNamespace
 
 import pytest
 
-from flows.common.deployment_runs import DEPLOYMENTS, IN_PROCESS, REFUSED, outcome, run_mode, sentence, wait_seconds
+from flows.common.deployment_runs import (
+    DEPLOYMENTS,
+    IN_PROCESS,
+    REFUSED,
+    outcome,
+    run_mode,
+    sentence,
+    shortened,
+    wait_seconds,
+)
 from flows.common.errors import UserError
 from flows.pbr.pbr_flows import run
 
@@ -58,7 +67,7 @@ def test_a_completed_run_is_said_with_its_id_and_a_running_one_as_still_running(
     assert sentence(done) == f"Flow run {RUN} of reconcile/reconcile on the Prefect server: Completed."
     waiting = outcome(RUN, "payment-run/payment-run", state("PENDING", "Pending"))
     assert sentence(waiting) == (
-        f"Flow run {RUN} of payment-run/payment-run on the Prefect server: Pending; it goes on after the wait: "
+        f"Flow run {RUN} of payment-run/payment-run on the Prefect server: Pending; it goes on without this command: "
         "follow it on the Prefect server."
     )
 
@@ -76,3 +85,22 @@ def test_a_refusal_keeps_the_flows_words_and_a_crash_names_the_run() -> None:
     )
     with pytest.raises(UserError, match="ended Failed: no reason given; see the flow run's logs"):
         outcome(RUN, "reconcile/reconcile", state("FAILED", "Failed"))
+
+
+def test_a_published_result_keeps_the_first_fifty_rejections_and_only_failed_sends() -> None:
+    # An import of 120 claims, every one rejected: a worker publishes the first 50 (the CLI shows 50) and
+    # counts the other 70, so the CLI still says "... and 70 more".
+    rejections = [{"line": n + 2, "claim_ref": f"C-{n + 1}"} for n in range(120)]
+    imported = shortened({"rows": 120, "rejected": 120, "rejections": rejections})
+    assert imported["rejections"] == rejections[:50] and imported["rejections_omitted"] == 70
+    assert (imported["rows"], imported["rejected"]) == (120, 120)
+    # A delivery of three messages, one to a target that refused it: only the failure is listed (the CLI
+    # shows failures only); the two sent are counted.
+    attempts = [{"tag": "owner", "target": "json://127.0.0.1/hook", "ok": True, "error": None},
+                {"tag": "finance", "target": "json://127.0.0.1/hook", "ok": False, "error": "HTTP 500"},
+                {"tag": "commissioning", "target": "json://127.0.0.1/hook", "ok": True, "error": None}]  # fmt: skip
+    swept = shortened({"sweep": {"planned": 3}, "delivery": {"messages": 3, "sent": 2, "attempts": attempts}})
+    assert swept["delivery"] == {"messages": 3, "sent": 2, "attempts": [attempts[1]], "attempts_omitted": 2}
+    assert swept["sweep"] == {"planned": 3}
+    # A result with no long list is published as it is.
+    assert shortened({"contract": "FCF-2025-01", "rows": []}) == {"contract": "FCF-2025-01", "rows": []}

@@ -36,6 +36,8 @@ def test_the_sweep_and_delivery_run_on_london_time_outside_the_changing_hour() -
     schedules = {d["name"]: d.get("schedules") for d in read_manifest(ROOT)}
     assert schedules["sweep"] == [{"cron": "0 7 * * *", "timezone": "Europe/London"}]
     assert schedules["delivery"] == [{"cron": "*/5 0,2-23 * * *", "timezone": "Europe/London"}]
+    # One daily check proposes every contract's payment run on its day: no dates planned ahead to run out.
+    assert schedules["scheduled-payment-runs"] == [{"cron": "0 9 * * *", "timezone": "Europe/London"}]
 
 
 def test_deploy_needs_a_prefect_server_named(monkeypatch: pytest.MonkeyPatch) -> None:

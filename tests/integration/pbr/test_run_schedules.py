@@ -1,5 +1,6 @@
-"""Per-contract payment-run schedules: payment-runs.toml read, the run days planned on the contract's bank
-holidays (England and Wales for FCF-2025-01), and the run a schedule starts proposing the period just ended."""
+"""Per-contract payment-run schedules: payment-runs.toml read, the run days on the contract's bank holidays
+(England and Wales for FCF-2025-01), and the daily check proposing each contract's period just ended on its day,
+once, naming what it cannot propose."""
 
 import datetime as dt
 from pathlib import Path
@@ -8,10 +9,10 @@ import pytest
 
 from flows.common.errors import UserError
 from flows.common.settings import Settings
-from flows.pbr.run_schedules import FILE, planned_runs, read_run_schedules, rrule_of, scheduled_payment_run
+from flows.pbr.run_schedules import FILE, planned_runs, read_run_schedules, result_lines, scheduled_payment_runs
 from policies.pbr.ratecard import Frequency
 from policies.pbr.run_days import RunSchedule
-from tests.support.builders import fcf_contract
+from tests.support.builders import FCF_CLAIMS, FCF_PARTICIPANTS, fcf_contract
 
 FIFTH = RunSchedule(Frequency.QUARTERLY, 5)
 
@@ -21,6 +22,18 @@ def write(settings: Settings, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def fcf_claims(settings: Settings, folder: Path) -> None:
+    """FCF-2025-01 with three participants and five claims in 2026-Q1, two rejected, none paid yet."""
+    from flows.pbr.claims_import import import_claims
+    from flows.pbr.participants import import_participants
+
+    fcf_contract(settings)
+    (folder / "people.csv").write_text(FCF_PARTICIPANTS, encoding="utf-8")
+    import_participants(settings, folder / "people.csv", as_of=dt.datetime(2026, 3, 1, tzinfo=dt.UTC), actor="f")
+    (folder / "claims.csv").write_text(FCF_CLAIMS, encoding="utf-8")
+    import_claims(settings, folder / "claims.csv", as_of=dt.datetime(2026, 3, 2, tzinfo=dt.UTC), actor="f")
 
 
 def test_no_file_means_no_schedules_and_a_file_names_each_contract(settings: Settings) -> None:
@@ -46,27 +59,104 @@ def test_a_bad_file_is_refused_naming_the_file_and_every_contract_wrong(settings
         read_run_schedules(settings)
 
 
-def test_the_run_days_follow_the_contracts_bank_holidays_at_nine(settings: Settings) -> None:
+def test_the_next_run_days_follow_the_contracts_bank_holidays(settings: Settings) -> None:
     fcf_contract(settings)
-    days = planned_runs(settings, "FCF-2025-01", FIFTH, after=dt.date(2026, 4, 8))
+    days = planned_runs(settings, "FCF-2025-01", FIFTH, after=dt.date(2026, 4, 8), count=3)
     # Q1 ends Tue 31 March 2026: 1, 2 April, then Good Friday and Easter Monday, then 7, 8, 9 April.
-    assert [(r.period.label, r.day) for r in days[:3]] == [
+    assert [(r.period.label, r.day) for r in days] == [
         ("2026-Q1", dt.date(2026, 4, 9)),
         ("2026-Q2", dt.date(2026, 7, 7)),
         ("2026-Q3", dt.date(2026, 10, 7)),
     ]
-    assert len(days) == 8
-    assert rrule_of(days[:2]) == "DTSTART:20260409T090000\nRDATE:20260409T090000,20260707T090000"
     with pytest.raises(UserError, match="no contract with reference 'NOPE-1'"):
-        planned_runs(settings, "NOPE-1", FIFTH, after=dt.date(2026, 4, 8))
+        planned_runs(settings, "NOPE-1", FIFTH, after=dt.date(2026, 4, 8), count=1)
 
 
-def test_on_its_day_the_schedule_proposes_the_quarter_just_ended(settings: Settings) -> None:
+def at_nine(day: dt.date) -> dt.datetime:
+    """09:00 in London in summer time: 08:00 UTC."""
+    return dt.datetime.combine(day, dt.time(8, 0), tzinfo=dt.UTC)
+
+
+def test_each_day_proposes_only_the_runs_due_that_day_once_and_names_what_it_cannot(
+    settings: Settings, tmp_path: Path
+) -> None:
+    from flows.approvals.service import list_proposals
+    from tests.support.approvals import approved
+
+    fcf_claims(settings, tmp_path)  # 2026-Q1: C-1, C-2, C-3 accepted, £4,500.00 (tests/integration/pbr/test_lists.py)
+    write(settings, '[payment_runs]\n"FCF-2025-01" = "quarterly, working day 5"\n'
+                    '"NOPE-1" = "quarterly, working day 5"\n')  # fmt: skip
+    # Wednesday 8 April 2026 is Q1's fourth working day: nothing is due; the unknown contract is still named.
+    eve = scheduled_payment_runs(settings, day=dt.date(2026, 4, 8), now=at_nine(dt.date(2026, 4, 8)))
+    assert eve == {"day": "2026-04-08", "contracts": 2, "not_due": 1, "proposed": [], "skipped": [],
+                   "problems": ["NOPE-1: no contract with reference 'NOPE-1'"]}  # fmt: skip
+    assert list_proposals(settings) == []
+    # Thursday 9 April, the fifth working day: 2026-Q1 is proposed, by the schedule, for £4,500.00.
+    day = scheduled_payment_runs(settings, day=dt.date(2026, 4, 9), now=at_nine(dt.date(2026, 4, 9)))
+    [proposal] = list_proposals(settings)
+    assert day["proposed"] == [{"contract": "FCF-2025-01", "period": "2026-Q1", "proposal": proposal["id"],
+                                "amount": "4500.00"}]  # fmt: skip
+    assert (proposal["proposed_by"], proposal["status"]) == ("payment-run schedule", "pending")
+    assert result_lines(day) == [
+        "Scheduled payment runs on 2026-04-09: 2 contract(s) in payment-runs.toml, 0 not due today, 1 proposed, "
+        "0 skipped, 1 problem(s).",
+        f"FCF-2025-01 2026-Q1: proposal {proposal['id']} would pay 4500.00",
+        "not proposed: NOPE-1: no contract with reference 'NOPE-1'",
+    ]
+    # Triggered again the same day (a retry, a second worker): nothing new, and it says why.
+    again = scheduled_payment_runs(settings, day=dt.date(2026, 4, 9), now=at_nine(dt.date(2026, 4, 9)))
+    assert again["proposed"] == [] and len(list_proposals(settings)) == 1
+    assert again["skipped"] == [
+        {"contract": "FCF-2025-01", "period": "2026-Q1", "why": f"proposal {proposal['id']} is already pending"}
+    ]
+    # Once approved, the period is paid: a third trigger skips it as paid.
+    approved(settings, proposal, as_of=at_nine(dt.date(2026, 4, 9)))
+    third = scheduled_payment_runs(settings, day=dt.date(2026, 4, 9), now=at_nine(dt.date(2026, 4, 9)))
+    [skip] = third["skipped"]
+    assert third["proposed"] == [] and skip["why"].startswith("already paid (payment run ")
+    # The next day nothing is due at all.
+    after = scheduled_payment_runs(settings, day=dt.date(2026, 4, 10), now=at_nine(dt.date(2026, 4, 10)))
+    assert (after["not_due"], after["proposed"], after["skipped"]) == (1, [], [])
+
+
+def test_a_file_naming_no_contracts_proposes_nothing(settings: Settings) -> None:
+    result = scheduled_payment_runs(settings, day=dt.date(2026, 4, 9), now=at_nine(dt.date(2026, 4, 9)))
+    assert result == {"day": "2026-04-09", "contracts": 0, "not_due": 0, "proposed": [], "skipped": [],
+                      "problems": []}  # fmt: skip
+
+
+def test_the_daily_flow_ends_failed_naming_an_unknown_contract_after_proposing_the_rest(
+    settings: Settings, tmp_path: Path
+) -> None:
+    from flows.approvals.service import list_proposals
+    from flows.common.prefect_runs import local_run_settings
+    from flows.common.runtime import start_prefect
+
+    fcf_claims(settings, tmp_path)
+    write(settings, '[payment_runs]\n"FCF-2025-01" = "quarterly, working day 5"\n"NOPE-1" = "monthly, working day 1"\n')
+    start_prefect(settings)
+    from flows.pbr.pbr_flows import scheduled_payment_runs_flow
+
+    with local_run_settings():
+        state = scheduled_payment_runs_flow(day="2026-04-09", return_state=True)
+    assert state.is_failed()
+    assert state.message == "not proposed: NOPE-1: no contract with reference 'NOPE-1'"
+    [proposal] = list_proposals(settings)
+    assert (proposal["period"], proposal["amount"]) == ("2026-Q1", "4500.00")
+
+
+def test_deploy_says_each_contracts_next_run_day_and_warns_of_an_unknown_one(settings: Settings) -> None:
+    import re
+
+    from flows.common.deployments import _contract_schedules
+
     fcf_contract(settings)
-    with pytest.raises(UserError, match="FCF-2025-01 has no payment-run schedule in"):
-        scheduled_payment_run(settings, "FCF-2025-01", now=dt.datetime(2026, 4, 9, 8, 0, tzinfo=dt.UTC))
-    write(settings, '[payment_runs]\n"FCF-2025-01" = "quarterly, working day 5"\n')
-    # 09:00 in London on Thursday 9 April 2026 is 08:00 UTC (summer time): the run pays 2026-Q1.
-    result = scheduled_payment_run(settings, "FCF-2025-01", now=dt.datetime(2026, 4, 9, 8, 0, tzinfo=dt.UTC))
-    assert result["proposal"]["period"] == "2026-Q1"
-    assert result["proposal"]["proposed_by"] == "payment-run schedule"
+    write(settings, '[payment_runs]\n"FCF-2025-01" = "quarterly, working day 5"\n"NOPE-1" = "monthly, working day 1"\n')
+    known, unknown = _contract_schedules(settings)
+    # Which day is next depends on today's date (the days themselves are worked out above for fixed dates).
+    assert re.fullmatch(r"Payment runs of FCF-2025-01 \(quarterly, working day 5\): next on \d{4}-\d\d-\d\d for "
+                        r"\d{4}-Q[1-4], proposed by scheduled-payment-runs\.", known), known  # fmt: skip
+    assert unknown == (
+        "Warning: payment-runs.toml: NOPE-1: no contract with reference 'NOPE-1'; its runs will be reported, "
+        "not proposed."
+    )

@@ -27,7 +27,9 @@ def submitted(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, dict[
     """The runs handed to the workers, each said to have completed."""
     runs: list[tuple[str, dict[str, Any]]] = []
 
-    def submit(deployment: str, parameters: dict[str, Any], *, progress: Any = lambda s: None) -> dict[str, Any]:
+    def submit(
+        deployment: str, parameters: dict[str, Any], *, progress: Any = lambda s: None, wait: bool = True
+    ) -> dict[str, Any]:
         runs.append((deployment, parameters))
         progress(f"Submitted to the Prefect server's workers as flow run {RUN} ({deployment})")
         return outcome(RUN, deployment, SimpleNamespace(type=SimpleNamespace(value="COMPLETED"), name="Completed",

@@ -8,7 +8,7 @@ import pytest
 from policies.calendars import calendar_from
 from policies.pbr.payments import Period, parse_period
 from policies.pbr.ratecard import Frequency
-from policies.pbr.run_days import RunSchedule, parse_run_schedule, period_to_pay, run_day, run_days
+from policies.pbr.run_days import RunSchedule, parse_run_schedule, period_to_pay, periods_paid_on, run_day, run_days
 
 D = dt.date
 EW = calendar_from(
@@ -80,6 +80,36 @@ def test_a_run_day_pays_the_period_that_ended_before_it() -> None:
     assert period_to_pay(D(2026, 4, 9), Frequency.QUARTERLY).label == "2026-Q1"
     assert period_to_pay(D(2026, 1, 8), Frequency.QUARTERLY).label == "2025-Q4"
     assert period_to_pay(D(2026, 6, 3), Frequency.MONTHLY).label == "2026-05"
+
+
+def test_the_daily_check_finds_a_period_only_on_its_run_day() -> None:
+    # 2026-Q1's fifth working day is Thursday 9 April (after Easter); the day before and after pay nothing.
+    assert [p.label for p in periods_paid_on(D(2026, 4, 9), FIFTH, EW)] == ["2026-Q1"]
+    assert periods_paid_on(D(2026, 4, 8), FIFTH, EW) == []
+    assert periods_paid_on(D(2026, 4, 10), FIFTH, EW) == []
+    # Easter Monday is nobody's run day: a holiday is never counted, so never the Nth day.
+    assert periods_paid_on(D(2026, 4, 6), FIFTH, EW) == []
+    # Every day of 2026 asked once: exactly the four quarters' run days (7 Jul, 7 Oct and 8 Jan 2026 for
+    # 2025-Q4 among them), each once.
+    days = [D(2026, 1, 1) + dt.timedelta(days=n) for n in range(365)]
+    found = [(day, p.label) for day in days for p in periods_paid_on(day, FIFTH, EW)]
+    assert found == [
+        (D(2026, 1, 8), "2025-Q4"),
+        (D(2026, 4, 9), "2026-Q1"),
+        (D(2026, 7, 7), "2026-Q2"),
+        (D(2026, 10, 7), "2026-Q3"),
+    ]
+
+
+def test_a_late_run_day_after_the_next_period_has_ended_is_still_found() -> None:
+    # A made-up calendar closed the first week of February 2026 (Mon 2 to Fri 6). "monthly, working day 20"
+    # after January (ends Saturday 31st): 9-13 Feb are days 1-5, 16-20 Feb 6-10, 23-27 Feb 11-15, and
+    # Mon 2 to Fri 6 March 16-20. January is paid on Friday 6 March, after February has ended too.
+    closed = calendar_from("closed a week", [D(2026, 2, 2) + dt.timedelta(days=n) for n in range(5)], range(2026, 2027))
+    schedule = RunSchedule(Frequency.MONTHLY, 20)
+    assert [p.label for p in periods_paid_on(D(2026, 3, 6), schedule, closed)] == ["2026-01"]
+    # February (ends Saturday 28th): Mon 2 March is day 1, day 20 is Friday 27 March.
+    assert [p.label for p in periods_paid_on(D(2026, 3, 27), schedule, closed)] == ["2026-02"]
 
 
 @pytest.mark.parametrize(
