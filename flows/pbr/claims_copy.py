@@ -48,9 +48,11 @@ from models.contracts import Contract, get_contract
 from models.pbr.claims import CLAIM_COLUMNS
 from models.pbr.claims_stage import (
     CellRefused,
+    CopyInBehind,
     accepted_totals,
     capped_out_of,
     copy_in,
+    copy_text,
     distinct_codes,
     distinct_values,
     history_of,
@@ -200,21 +202,28 @@ def _import_contract(
         return
     before = store.counted()
     rows_of = store.rows_of(contract)
-    for number, batch in itertools.groupby(staged_batches(session, contract.ref, cid, BATCH), key=itemgetter(0)):
-        claims, duplicates = [], {}
-        for row in batch:
-            claim = values.claim(row[1:9])
-            claims.append(claim)
-            if row[9] is not None:
-                duplicates[claim.line] = Finding(Reason.DUPLICATE_CLAIM_REF, row[9])
-        participants = participants_from(participant_facts_of(session, cid, number))
-        contract_pence, outcome_pence = book.contract_pence, dict(book.outcome_pence)
-        hold_history(book, history_of(session, number), capped_out_of(session, number))
-        book.contract_pence, book.outcome_pence = contract_pence, outcome_pence  # counted in ``totals`` already
-        plan = ClaimPlan(claims, duplicates, [], by_day, pence_of, len(claims), None, today)
-        copy_in(session, "pbr_claim", CLAIM_COLUMNS, rows_of(report, decide_in_file_order(plan, participants, book)))
-        for person in {claim.participant for claim in claims}:
-            book.forget(person)
+    batches = itertools.groupby(staged_batches(session, contract.ref, cid, BATCH), key=itemgetter(0))
+    block = b""  # the batch decided before, as COPY text
+    with CopyInBehind(session, "pbr_claim", CLAIM_COLUMNS) as storing:
+        for number, batch in batches:
+            # The connection is free here: the batch before is stored (``wait`` below).
+            claims, duplicates = [], {}
+            for row in batch:
+                claim = values.claim(row[1:9])
+                claims.append(claim)
+                if row[9] is not None:
+                    duplicates[claim.line] = Finding(Reason.DUPLICATE_CLAIM_REF, row[9])
+            participants = participants_from(participant_facts_of(session, cid, number))
+            contract_pence, outcome_pence = book.contract_pence, dict(book.outcome_pence)
+            hold_history(book, history_of(session, number), capped_out_of(session, number))
+            book.contract_pence, book.outcome_pence = contract_pence, outcome_pence  # counted in ``totals`` already
+            storing.send(block)  # the batch before goes in while this one is decided
+            plan = ClaimPlan(claims, duplicates, [], by_day, pence_of, len(claims), None, today)
+            block, _ = copy_text(rows_of(report, decide_in_file_order(plan, participants, book)))
+            for person in {claim.participant for claim in claims}:
+                book.forget(person)
+            storing.wait()
+        storing.send(block)
     store.imported(contract, fresh, before)
 
 

@@ -11,6 +11,7 @@ PostgreSQL only (``can_copy``).
 
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import psycopg
@@ -257,3 +258,66 @@ def copy_in(session: Session, table: str, columns: Sequence[str], rows: Iterable
                 copy.write_row(row)
                 count += 1
     return count
+
+
+_NULL = "\\N"
+_SPECIAL = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def copy_text(rows: Iterable[Sequence[Any]]) -> tuple[bytes, int]:
+    """Rows (in the driver's form: texts, ints, dates, None) as the text ``COPY ... FROM STDIN`` reads, and
+    how many. Built here, not by psycopg row by row, so that it can be made while the connection is busy
+    sending the rows before (``CopyInBehind``)."""
+    lines, null, special = [], _NULL, _SPECIAL
+    for row in rows:
+        cells = [null if value is None else str(value) for value in row]
+        line = "\t".join(cells)
+        if "\n" in line or "\r" in line or line.count("\t") != len(cells) - 1 or line.count("\\") != row.count(None):
+            line = "\t".join(null if value is None else str(value).translate(special) for value in row)
+        lines.append(line)
+    if not lines:
+        return b"", 0
+    return ("\n".join(lines) + "\n").encode(), len(lines)
+
+
+class CopyInBehind:
+    """``COPY`` of one block of rows at a time into a table, sent and finished by a thread of its own while
+    the caller makes the next block: the server stores (and checks keys and indexes) on one core while
+    Python decides on the other. The caller uses the connection only between ``wait()`` and the next
+    ``send``; the import stays one transaction. Use as a context manager: leaving it waits for the last."""
+
+    def __init__(self, session: Session, table: str, columns: Sequence[str]) -> None:
+        self._raw = _raw(session)
+        self._sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="copy-in")
+        self._sending: Future[None] | None = None
+
+    def send(self, block: bytes) -> None:
+        """Start sending ``block`` (``copy_text``); the one before must have been waited for."""
+        assert self._sending is None, "wait() for the block before"
+        if block:
+            self._sending = self._pool.submit(self._copy, block)
+
+    def wait(self) -> None:
+        """Wait until the block sent is stored (raising what it raised): the connection is free again."""
+        sending, self._sending = self._sending, None
+        if sending is not None:
+            sending.result()
+
+    def _copy(self, block: bytes) -> None:
+        with self._raw.cursor() as cursor, cursor.copy(self._sql) as copy:
+            copy.write(block)
+
+    def __enter__(self) -> "CopyInBehind":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if self._sending is not None:
+                if exc[0] is None:
+                    self.wait()
+                else:  # already failing: wait, but let the first error be the one seen
+                    self._sending.exception()
+                    self._sending = None
+        finally:
+            self._pool.shutdown(wait=True)

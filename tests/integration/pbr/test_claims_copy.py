@@ -179,3 +179,32 @@ def test_a_nul_byte_past_the_first_block_is_refused_on_postgresql_naming_its_lin
     assert str(refused.value) == f"{path}:82: participant: has a NUL byte; save it as UTF-8 (CSV UTF-8 in Excel)"
     with unit_of_work(database(settings)) as session:
         assert session.connection().execute(text("SELECT count(*) FROM pbr_claim")).scalar_one() == 0
+
+
+def test_backslashes_tabs_and_a_literal_backslash_n_are_stored_as_given_on_both(
+    both: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The claim rows go to PostgreSQL as COPY text built by the import itself, where a backslash, a tab and
+    # "\N" (COPY's NULL) mean something: each must arrive as the file gave it. C\N is a new reference
+    # (accepted, £500); C\1's evidence "pay\slip" is no payslip (rejected); "C<tab>2" is a new reference
+    # (accepted, £500), quoted in the file because of its tab; line 5 reuses C\N (rejected, a duplicate).
+    rows = [
+        ("C\\N", "P-001", "EMP_ENTRY", "2025-10-06", "", "payslip"),  # 2
+        ("C\\1", "P-002", "EMP_ENTRY", "2025-11-10", "", "pay\\slip"),  # 3
+        ('"C\t2"', "P-002", "ACC_ENTRY", "2025-11-20", "", "tenancy_agreement"),  # 4
+        ("C\\N", "P-003", "EMP_ENTRY", "2025-11-01", "", "payslip"),  # 5
+    ]
+    files = [claims_csv(tmp_path / "odd.csv", rows)]
+    lite = outcome(on(both[0], tmp_path / "lite", monkeypatch), files)
+    pg = outcome(on(both[1], tmp_path / "pg", monkeypatch), files)
+    assert [(row[2], row[6], row[12]) for row in lite[1]] == [
+        ("C\\N", "payslip", "accepted"),
+        ("C\\1", "pay\\slip", "rejected"),
+        ("C\t2", "tenancy_agreement", "accepted"),
+        ("C\\N", "payslip", "rejected"),
+    ]
+    assert pg[1] == lite[1]
+    assert pg[2] == lite[2]
+    assert [{k: v for k, v in r.items() if k != "source"} for r in pg[0]] == [
+        {k: v for k, v in r.items() if k != "source"} for r in lite[0]
+    ]
