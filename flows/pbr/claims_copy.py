@@ -20,8 +20,9 @@ In the import's one transaction (a failure keeps nothing; a re-run adds nothing)
 
 import datetime as dt
 import itertools
+import tempfile
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from operator import itemgetter
 from pathlib import Path
@@ -29,6 +30,7 @@ from typing import Any
 
 from flows.common.errors import UserError
 from flows.common.tabular import SAVE_AS_UTF8, Table, open_table
+from flows.common.workers import can_fork, cores, in_parallel
 from flows.pbr.claims_check import Found, codes_reader
 from flows.pbr.claims_file import (
     CLAIM_OPTIONAL,
@@ -40,6 +42,7 @@ from flows.pbr.claims_file import (
     date_or_reason,
     normal_evidence,
 )
+from flows.pbr.claims_parallel import PARALLEL_FROM
 from flows.pbr.claims_report import ClaimsReport
 from flows.pbr.claims_store import Storing, hold_history, known, participants_from
 from flows.pbr.contract import contract_id
@@ -69,11 +72,15 @@ from policies.pbr.book import Book, sift
 from policies.pbr.caps import first_over_caps
 from policies.pbr.claim_rules import rules_by_day
 from policies.pbr.claims import Claim, Finding, Reason
+from policies.pbr.participants import Participant
 from policies.pbr.ratecard import RateCard
 from policies.pbr.validation import ClaimPlan, decide_in_file_order, plan_claims
 
 BATCH = 50_000  # rows decided at a time: whole participants, taken in the order they first appear
 SORTED_AT_ONCE = 10_000  # rows sorted out, sent to the server at a time
+# From this many new claims, two batches are decided at once, one in a forked process (flows/common/workers.py),
+# while the server stores the two before: three things on two cores, the same threshold as SQLite's.
+APART_FROM = PARALLEL_FROM
 ALL_AT_ONCE = 1 << 62  # one batch: a contract whose caps are in reach is decided together
 
 
@@ -203,28 +210,53 @@ def _import_contract(
     before = store.counted()
     rows_of = store.rows_of(contract)
     batches = itertools.groupby(staged_batches(session, contract.ref, cid, BATCH), key=itemgetter(0))
-    block = b""  # the batch decided before, as COPY text
-    with CopyInBehind(session, "pbr_claim", CLAIM_COLUMNS) as storing:
-        for number, batch in batches:
-            # The connection is free here: the batch before is stored (``wait`` below).
-            claims, duplicates = [], {}
-            for row in batch:
-                claim = values.claim(row[1:9])
-                claims.append(claim)
-                if row[9] is not None:
-                    duplicates[claim.line] = Finding(Reason.DUPLICATE_CLAIM_REF, row[9])
-            participants = participants_from(participant_facts_of(session, cid, number))
-            contract_pence, outcome_pence = book.contract_pence, dict(book.outcome_pence)
-            hold_history(book, history_of(session, number), capped_out_of(session, number))
-            book.contract_pence, book.outcome_pence = contract_pence, outcome_pence  # counted in ``totals`` already
-            storing.send(block)  # the batch before goes in while this one is decided
-            plan = ClaimPlan(claims, duplicates, [], by_day, pence_of, len(claims), None, today)
-            block, _ = copy_text(rows_of(report, decide_in_file_order(plan, participants, book)))
-            for person in {claim.participant for claim in claims}:
+    at_once = 2 if fresh >= APART_FROM and can_fork() and cores() > 1 else 1  # batches decided at once
+    blocks: list[bytes] = []  # the batches decided before, as COPY text
+
+    def decide_batch(k: int, batch: tuple[list[Claim], dict[int, Finding], dict[str, Participant]]) -> _Decided:
+        if k == 0:  # here, after any fork: the batches before go in while these are decided
+            storing.send(b"".join(blocks))
+        part, (claims, duplicates, participants) = ClaimsReport(report.source), batch
+        plan = ClaimPlan(claims, duplicates, [], by_day, pence_of, len(claims), None, today)
+        return part, copy_text(rows_of(part, decide_in_file_order(plan, participants, book)))[0]
+
+    with (
+        tempfile.TemporaryDirectory(prefix="commissioning-claims-") as folder,
+        CopyInBehind(session, "pbr_claim", CLAIM_COLUMNS) as storing,
+    ):
+        while group := [_batch(session, values, cid, n, rows, book) for n, rows in itertools.islice(batches, at_once)]:
+            # Each batch is whole participants, and no cap is in reach: the decisions are those of one process.
+            decided = in_parallel(group, decide_batch, Path(folder)) if len(group) > 1 else [decide_batch(0, group[0])]
+            for person in {claim.participant for claims, _, _ in group for claim in claims}:
                 book.forget(person)
+            for part, _ in decided:
+                report.add(part)
+            report.workers = max(report.workers, len(decided))
+            blocks = [block for _, block in decided]
             storing.wait()
-        storing.send(block)
+        storing.send(b"".join(blocks))
     store.imported(contract, fresh, before)
+
+
+_Decided = tuple[ClaimsReport, bytes]
+
+
+def _batch(
+    session: Any, values: _Values, cid: int, number: int, rows: Iterable[Sequence[Any]], book: Book
+) -> tuple[list[Claim], dict[int, Finding], dict[str, Participant]]:
+    """A batch's claims (with the duplicates found among them) and participants, read while the connection is
+    free; what was stored for them before goes into ``book``, which then counts nothing new for the caps."""
+    claims, duplicates = [], {}
+    for row in rows:
+        claim = values.claim(row[1:9])
+        claims.append(claim)
+        if row[9] is not None:
+            duplicates[claim.line] = Finding(Reason.DUPLICATE_CLAIM_REF, row[9])
+    participants = participants_from(participant_facts_of(session, cid, number))
+    contract_pence, outcome_pence = book.contract_pence, dict(book.outcome_pence)
+    hold_history(book, history_of(session, number), capped_out_of(session, number))
+    book.contract_pence, book.outcome_pence = contract_pence, outcome_pence  # counted in ``totals`` already
+    return claims, duplicates, participants
 
 
 def _sort_references(session: Any, contract: Contract, values: _Values) -> int:

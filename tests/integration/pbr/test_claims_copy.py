@@ -208,3 +208,23 @@ def test_backslashes_tabs_and_a_literal_backslash_n_are_stored_as_given_on_both(
     assert [{k: v for k, v in r.items() if k != "source"} for r in pg[0]] == [
         {k: v for k, v in r.items() if k != "source"} for r in lite[0]
     ]
+
+
+def test_two_batches_decided_at_once_one_in_a_forked_process_store_the_same(
+    both: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # From APART_FROM new claims two batches are decided at once, the second in a forked process; with it at 0
+    # and batches of two rows, every pair of batches of the first file is split so. The rows, events and
+    # reports are those of SQLite, which decides these few claims in one process: only "workers" differs.
+    monkeypatch.setattr(claims_copy, "APART_FROM", 0)
+    files = [claims_csv(tmp_path / "first.csv", FIRST), claims_csv(tmp_path / "second.csv", SECOND)]
+    lite = outcome(on(both[0], tmp_path / "lite", monkeypatch), files)
+    pg = outcome(on(both[1], tmp_path / "pg", monkeypatch), files)
+    assert pg[1] == lite[1]
+    assert pg[2] == lite[2]
+    assert [r["workers"] for r in lite[0]] == [1, 1]
+    assert [r["workers"] for r in pg[0]] == [2, 2]  # the second file: three new claims, two batches
+    for mine, theirs in zip(pg[0], lite[0], strict=True):
+        assert {k: v for k, v in mine.items() if k not in ("source", "workers")} == {
+            k: v for k, v in theirs.items() if k not in ("source", "workers")
+        }
