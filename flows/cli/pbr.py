@@ -214,39 +214,9 @@ def claims_import(
     # flow uses: a bad file is refused in a moment, every problem named (and written to --report); a good one
     # is read again by the flow.
     check_claims(cfg, file, report=report)
-    result = run_flow(cfg, "import-claims", as_json=as_json, here=report is not None,  # --report needs its rows
-                      path=str(file.resolve()), as_of=when.isoformat(), actor=actor(by, cfg))  # fmt: skip
-    if report is not None:
-        from flows.pbr.exports import write_csv
-
-        rows = [
-            [
-                r["line"],
-                r["claim_ref"],
-                r["contract"],
-                r["participant"],
-                r["outcome"],
-                r["verdict"],
-                r["claimed"],
-                r["payable"],
-                ";".join(r["reasons"]),
-                " | ".join(r["sentences"]),
-            ]
-            for r in result["rejections"]
-        ]
-        header = (
-            "line",
-            "claim_ref",
-            "contract",
-            "participant",
-            "outcome",
-            "verdict",
-            "claimed",
-            "payable",
-            "reasons",
-            "why",
-        )
-        write_csv(report, header, rows)
+    result = run_flow(cfg, "import-claims", as_json=as_json, here=report is not None,  # --report is written here
+                      path=str(file.resolve()), as_of=when.isoformat(), actor=actor(by, cfg),
+                      report=None if report is None else str(report.resolve()))  # fmt: skip
     if as_json:
         print_json(result)
         return
@@ -273,5 +243,6 @@ def claims_import(
             )
             for code, sentence in zip(r["reasons"], r["sentences"], strict=True):
                 console.print(f"      {code}: {sentence}", markup=False)
-        if len(rejections) > SHOWN:
-            console.print(f"  ... and {len(rejections) - SHOWN:,} more (--report FILE lists them all)", markup=False)
+        listed = result["rejected"] + result["partly_accepted"]  # the result lists the first ones only
+        if listed > SHOWN:
+            console.print(f"  ... and {listed - SHOWN:,} more (--report FILE lists them all)", markup=False)

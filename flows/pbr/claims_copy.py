@@ -85,9 +85,17 @@ ALL_AT_ONCE = 1 << 62  # one batch: a contract whose caps are in reach is decide
 
 
 def import_by_copy(
-    session: Any, path: Path, sha256: str, *, as_of: dt.datetime, actor: str, today: dt.date
+    session: Any,
+    path: Path,
+    sha256: str,
+    *,
+    as_of: dt.datetime,
+    actor: str,
+    today: dt.date,
+    problems: Path | None = None,
 ) -> ClaimsReport:
-    """Stage, check, decide and store a CSV claims file in the session's transaction (see the module)."""
+    """Stage, check, decide and store a CSV claims file in the session's transaction (see the module);
+    ``problems``: a CSV to write every problem to when the file is refused as malformed."""
     table = open_table(path, required=CLAIM_REQUIRED, optional=CLAIM_OPTIONAL)  # the header, checked first
     try:
         rows = stage_claims(session, _staged(table))
@@ -97,7 +105,7 @@ def import_by_copy(
     if not rows:
         raise UserError(f"{path}: has a header but no claims")
     found: Found = {}
-    values = _checked(session, table, found)
+    values = _checked(session, table, found, problems)
     # Two imports of one contract's claims at once wait for each other here, in ref order (as on SQLite).
     for ref in sorted(found):
         get_contract(session=session, ref=ref, for_update=True)
@@ -105,9 +113,7 @@ def import_by_copy(
     for ref in staged_contracts(session):
         contract, cards = found[ref]
         _import_contract(session, store, contract, cards, values, today)
-    report = store.finish()
-    report.rejections.sort(key=lambda r: r.line)
-    return report
+    return store.finish()
 
 
 def _staged(table: Table) -> Iterator[tuple[Any, ...]]:
@@ -148,7 +154,7 @@ class _Values:
         )
 
 
-def _checked(session: Any, table: Table, found: Found) -> _Values:
+def _checked(session: Any, table: Table, found: Found, report: Path | None) -> _Values:
     """Every malformed row named (a UserError listing them all), or the file's values, read."""
     codes_of = codes_reader(session, found)
     codes: dict[str, Codes] = {"": ()}  # an empty contract is named as empty, not looked up
@@ -168,7 +174,7 @@ def _checked(session: Any, table: Table, found: Found) -> _Values:
         days=[text for text, day in values.days.items() if isinstance(day, str)],
         amounts=[text for text, amount in values.amounts.items() if isinstance(amount, str)],
     )
-    problems = Problems(table.path, report_option="--report")
+    problems = Problems(table.path, report=report, report_option="--report")
     for line, contract, ref, participant, code, day, amount in malformed:
         known = codes[contract]
         claim_row_problems(
@@ -224,7 +230,7 @@ def _import_contract(
         tempfile.TemporaryDirectory(prefix="commissioning-claims-") as folder,
         CopyInBehind(session, "pbr_claim", CLAIM_COLUMNS) as storing,
     ):
-        while group := [_batch(session, values, cid, n, rows, book) for n, rows in itertools.islice(batches, at_once)]:
+        while group := [_batch(session, values, n, rows, book) for n, rows in itertools.islice(batches, at_once)]:
             # Each batch is whole participants, and no cap is in reach: the decisions are those of one process.
             decided = in_parallel(group, decide_batch, Path(folder)) if len(group) > 1 else [decide_batch(0, group[0])]
             for person in {claim.participant for claims, _, _ in group for claim in claims}:
@@ -242,7 +248,7 @@ _Decided = tuple[ClaimsReport, bytes]
 
 
 def _batch(
-    session: Any, values: _Values, cid: int, number: int, rows: Iterable[Sequence[Any]], book: Book
+    session: Any, values: _Values, number: int, rows: Iterable[Sequence[Any]], book: Book
 ) -> tuple[list[Claim], dict[int, Finding], dict[str, Participant]]:
     """A batch's claims (with the duplicates found among them) and participants, read while the connection is
     free; what was stored for them before goes into ``book``, which then counts nothing new for the caps."""
@@ -252,7 +258,7 @@ def _batch(
         claims.append(claim)
         if row[9] is not None:
             duplicates[claim.line] = Finding(Reason.DUPLICATE_CLAIM_REF, row[9])
-    participants = participants_from(participant_facts_of(session, cid, number))
+    participants = participants_from(participant_facts_of(session, number))
     contract_pence, outcome_pence = book.contract_pence, dict(book.outcome_pence)
     hold_history(book, history_of(session, number), capped_out_of(session, number))
     book.contract_pence, book.outcome_pence = contract_pence, outcome_pence  # counted in ``totals`` already

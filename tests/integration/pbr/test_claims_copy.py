@@ -10,6 +10,7 @@ payslip and a tenancy agreement; ACC_S3 £1,500 with a tenancy check, at least 3
 
 import datetime as dt
 import json
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -228,3 +229,31 @@ def test_two_batches_decided_at_once_one_in_a_forked_process_store_the_same(
         assert {k: v for k, v in mine.items() if k not in ("source", "workers")} == {
             k: v for k, v in theirs.items() if k not in ("source", "workers")
         }
+
+
+@pytest.mark.parametrize("who", ["worker", "parent"])
+def test_a_failure_in_either_deciding_process_keeps_nothing_and_leaves_no_process_behind(
+    both: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, who: str
+) -> None:
+    # Two batches at once (APART_FROM 0, batches of two rows): the forked process, or this one, fails to
+    # make its rows (a full disk, say) while the batches before may still be going in. Nothing is kept, the
+    # forked process is gone, and the connection is left as the failure found it (no COPY half sent).
+    settings = on(both[1], tmp_path / "pg", monkeypatch)
+    monkeypatch.setattr(claims_copy, "APART_FROM", 0)
+    parent, make = os.getpid(), claims_copy.copy_text
+
+    def make_or_fail(rows: Any) -> tuple[bytes, int]:
+        if (os.getpid() != parent) == (who == "worker"):
+            raise OSError(28, "No space left on device")
+        return make(rows)
+
+    monkeypatch.setattr(claims_copy, "copy_text", make_or_fail)
+    before = sorted((Path(f"/proc/{os.getpid()}/task") / str(os.getpid()) / "children").read_text().split())
+    with pytest.raises((RuntimeError, OSError)) as raised:
+        import_claims(settings, claims_csv(tmp_path / "first.csv", FIRST), as_of=SENT, actor="finance")
+    assert "No space left on device" in str(raised.value)
+    assert ("worker 1 failed" in str(raised.value)) == (who == "worker")
+    with unit_of_work(database(settings)) as session:
+        assert session.connection().execute(text("SELECT count(*) FROM pbr_claim")).scalar_one() == 0
+    after = sorted((Path(f"/proc/{os.getpid()}/task") / str(os.getpid()) / "children").read_text().split())
+    assert after == before
