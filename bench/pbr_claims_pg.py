@@ -104,15 +104,36 @@ def child_floor(url: str, claims: Path) -> dict[str, Any]:
     return {"seconds": time.perf_counter() - start, "rows": rows[0] if rows else 0}
 
 
-def run_child(args: list[str], env: dict[str, str], postmaster: int) -> dict[str, Any]:
-    """One measurement in a fresh process; the PSS of it and the whole server, added up, sampled every 100 ms."""
+def server_cpu(postmaster: int, database: str, seen: dict[int, float]) -> None:
+    """Into ``seen``: the CPU seconds so far of each server process serving ``database`` (its backends)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    try:
+        with open(f"/proc/{postmaster}/task/{postmaster}/children") as children:
+            pids = [int(pid) for pid in children.read().split()]
+    except FileNotFoundError:
+        return
+    for pid in pids:
+        try:
+            if f" {database} " not in Path(f"/proc/{pid}/cmdline").read_text():
+                continue
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # it has just ended
+        seen[pid] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+
+
+def run_child(args: list[str], env: dict[str, str], postmaster: int, database: str) -> dict[str, Any]:
+    """One measurement in a fresh process; the PSS of it and the whole server, added up, sampled every 100 ms;
+    and the CPU of the server processes serving ``database``, as last sampled."""
     command = [sys.executable, str(Path(__file__).resolve()), "--child", *args]
     together = 0.0
+    server: dict[int, float] = {}
     with tempfile.TemporaryFile("w+") as out:
         child = subprocess.Popen(command, env=env, stdout=out, text=True)
         deadline = time.monotonic() + 3600
         while child.poll() is None and time.monotonic() < deadline:
             together = max(together, tree_pss_mb(child.pid) + tree_pss_mb(postmaster))
+            server_cpu(postmaster, database, server)
             time.sleep(0.1)
         if child.poll() is None:
             child.kill()
@@ -123,6 +144,7 @@ def run_child(args: list[str], env: dict[str, str], postmaster: int) -> dict[str
         sys.exit(f"the run {args[0]} failed")
     result: dict[str, Any] = json.loads(text.strip().splitlines()[-1])
     result["together_mb"] = together
+    result["server_cpu"] = sum(server.values())
     return result
 
 
@@ -219,16 +241,18 @@ def main() -> None:
             admin(server, f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
             url = with_database(server, name)
             imports.append(
-                run_child(["import", str(tmp / "claims.csv")], {**env, "COMMISSIONING_DATABASE_URL": url}, postmaster)
+                run_child(
+                    ["import", str(tmp / "claims.csv")], {**env, "COMMISSIONING_DATABASE_URL": url}, postmaster, name
+                )
             )
-            floors.append(run_child(["floor", url, str(tmp / "claims.csv")], env, postmaster))
+            floors.append(run_child(["floor", url, str(tmp / "claims.csv")], env, postmaster, name))
             admin(server, f'DROP DATABASE "{name}"')
             i, f = imports[-1], floors[-1]
             load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
             print(
-                f"run {run + 1}/{repeat} (load {load}): import {i['seconds']:.2f} s (importer CPU {i['cpu']:.1f} s), "
-                f"importer peak RSS "
-                f"{i['peak_mb']:.0f} MB, all processes PSS {i['together_mb']:.0f} MB; COPY floor {f['seconds']:.2f} s",
+                f"run {run + 1}/{repeat} (load {load}): import {i['seconds']:.2f} s (CPU: importer "
+                f"{i['cpu']:.1f} s, server {i['server_cpu']:.1f} s), importer peak RSS {i['peak_mb']:.0f} MB, "
+                f"all processes PSS {i['together_mb']:.0f} MB; COPY floor {f['seconds']:.2f} s",
                 flush=True,
             )
             if i["rows"] != claims or f["rows"] != claims:
@@ -260,9 +284,11 @@ def report(imports: list[dict[str, Any]], floors: list[dict[str, Any]], claims: 
             "< 240 s",
             verdict(median * scale < TARGET_SECONDS),
         ),
-        (
-            "  CPU of the importing processes, median (not the server's)",
-            f"{statistics.median(i['cpu'] for i in imports):.1f} s",
+        ("  CPU of the importing processes, median", f"{statistics.median(i['cpu'] for i in imports):.1f} s", "", ""),
+        ("  CPU of the server for it, median", f"{statistics.median(i['server_cpu'] for i in imports):.1f} s", "", ""),
+        (  # what a quiet 2-core machine could not beat: every CPU second of both sides, shared perfectly
+            "  all that CPU / 2 cores (a floor for the wall time)",
+            f"{statistics.median(i['cpu'] + i['server_cpu'] for i in imports) / 2:.1f} s",
             "",
             "",
         ),

@@ -210,9 +210,9 @@ def claims_import(
     readable(file)  # before Prefect starts: a missing file is refused at once
     cfg = settings()
     when = write_as_of(None, cfg)
-    # Before Prefect starts, every row is read and checked (cells, contract, outcome code) by the reading the
-    # flow uses: a bad file is refused in a moment, every problem named (and written to --report); a good one
-    # is read again by the flow.
+    # Before Prefect starts, the header and first rows are read and checked (cells, contract, outcome code) by
+    # the reading the flow uses: a wrong header, contract or code is refused in a moment. The flow checks every
+    # row, naming every problem (and writing them to --report).
     check_claims(cfg, file, report=report)
     result = run_flow(cfg, "import-claims", as_json=as_json, here=report is not None,  # --report is written here
                       path=str(file.resolve()), as_of=when.isoformat(), actor=actor(by, cfg),
