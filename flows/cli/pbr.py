@@ -217,44 +217,13 @@ def claims_import(
     readable(file)  # before Prefect starts: a missing file is refused at once
     cfg = settings()
     when = write_as_of(None, cfg)
-    # Before Prefect starts, every row is read and checked (cells, contract, outcome code) by the reading the
-    # flow uses: a bad file is refused in a moment, every problem named (and written to --report); a good one
-    # is read again by the flow.
+    # Before Prefect starts, the header and first rows are read and checked (cells, contract, outcome code) by
+    # the reading the flow uses: a wrong header, contract or code is refused in a moment. The flow checks every
+    # row, naming every problem (and writing them to --report).
     check_claims(cfg, file, report=report)
-    result = run_flow(cfg, "import-claims", as_json=as_json, here=report is not None,  # --report needs its rows
-                      wait=not no_wait, path=str(file.resolve()), as_of=when.isoformat(),
-                      actor=actor(by, cfg))  # fmt: skip
-    if report is not None:
-        from flows.pbr.exports import write_csv
-
-        rows = [
-            [
-                r["line"],
-                r["claim_ref"],
-                r["contract"],
-                r["participant"],
-                r["outcome"],
-                r["verdict"],
-                r["claimed"],
-                r["payable"],
-                ";".join(r["reasons"]),
-                " | ".join(r["sentences"]),
-            ]
-            for r in result["rejections"]
-        ]
-        header = (
-            "line",
-            "claim_ref",
-            "contract",
-            "participant",
-            "outcome",
-            "verdict",
-            "claimed",
-            "payable",
-            "reasons",
-            "why",
-        )
-        write_csv(report, header, rows)
+    result = run_flow(cfg, "import-claims", as_json=as_json, here=report is not None,  # --report is written here
+                      wait=not no_wait, path=str(file.resolve()), as_of=when.isoformat(), actor=actor(by, cfg),
+                      report=None if report is None else str(report.resolve()))  # fmt: skip
     if as_json:
         print_json(result)
         return
@@ -281,6 +250,6 @@ def claims_import(
             )
             for code, sentence in zip(r["reasons"], r["sentences"], strict=True):
                 console.print(f"      {code}: {sentence}", markup=False)
-        listed = len(rejections) + result.get("rejections_omitted", 0)  # a worker's result lists the first 50
+        listed = result["rejected"] + result["partly_accepted"]  # the result lists the first ones only
         if listed > SHOWN:
             console.print(f"  ... and {listed - SHOWN:,} more (--report FILE lists them all)", markup=False)

@@ -32,7 +32,7 @@ import re
 import warnings
 import zipfile
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from difflib import get_close_matches
@@ -63,7 +63,7 @@ class Table:
     width: int = 0  # cells in every row rows() yields
     _skip: int = field(default=1, repr=False)  # CSV records up to and including the header
 
-    def rows(self) -> Iterator[tuple[int, list[str]]]:
+    def rows(self) -> Generator[tuple[int, list[str]], None, None]:
         """(line number as the user sees it, cells as stripped strings) for every non-blank data row."""
         return self._csv_rows() if self.sheet is None else self._xlsx_rows()
 
@@ -74,7 +74,7 @@ class Table:
     def _too_wide(self, line: int, cells: int) -> UserError:
         return UserError(f"{self.where(line)}: has {cells} cells but the header has {self.width} columns")
 
-    def _csv_rows(self) -> Iterator[tuple[int, list[str]]]:
+    def _csv_rows(self) -> Generator[tuple[int, list[str]], None, None]:
         width = self.width
         strip = str.strip
         end = 0  # the physical line the last record ended on
@@ -100,7 +100,7 @@ class Table:
             except csv.Error as exc:
                 raise _csv_error(self.path, end + 1, exc) from None
 
-    def _xlsx_rows(self) -> Iterator[tuple[int, list[str]]]:
+    def _xlsx_rows(self) -> Generator[tuple[int, list[str]], None, None]:
         width = self.width
         workbook, worksheet = _open_workbook(self.path, self.sheet)
         try:

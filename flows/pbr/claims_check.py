@@ -5,7 +5,9 @@ results, with a rate card) and its outcome code (on one of that contract's
 cards), so one run names every problem. The import reads the file through
 ``read_checked_claims`` inside its transaction; the command calls
 ``check_claims`` first, in its own process, so that a bad file is refused
-before the Prefect engine starts, by the same reading.
+before the Prefect engine starts, by the same reading: of its header and
+first ``PRECHECKED`` rows only (a national file's ten million rows are read
+once, by the import, which names every problem the same way).
 """
 
 from collections.abc import Callable
@@ -24,6 +26,7 @@ from policies.pbr.claims import Claim
 from policies.pbr.ratecard import RateCard
 
 Checked = list[tuple[Contract, list[RateCard], list[Claim]]]
+PRECHECKED = 1_000  # rows the check before the import reads: a wrong header, contract or code shows at once
 
 
 Found = dict[str, tuple[Contract, list[RateCard]]]
@@ -48,7 +51,7 @@ def codes_reader(session: Any, found: Found) -> Callable[[str], Codes]:
 
 
 def read_checked_claims(
-    session: Any, path: Path, *, report: Path | None = None, keep: bool = True
+    session: Any, path: Path, *, report: Path | None = None, keep: bool = True, first: int | None = None
 ) -> tuple[Checked, int]:
     """Each contract with its rate cards and its claims (none with ``keep=False``), and the number of rows; or a
     UserError naming every problem (all of them written to ``report``, a CSV of line, field and reason)."""
@@ -56,7 +59,7 @@ def read_checked_claims(
     codes_of = codes_reader(session, found)
     problems = Problems(path, report=report, report_option="--report")
     try:
-        by_contract, _, rows = read_claims(path, codes_of=codes_of, problems=problems, keep=keep)
+        by_contract, _, rows = read_claims(path, codes_of=codes_of, problems=problems, keep=keep, first=first)
     except BaseException:
         problems.discard()
         raise
@@ -64,9 +67,10 @@ def read_checked_claims(
     return [(*found[ref], claims) for ref, claims in by_contract.items()], rows
 
 
-def check_claims(settings: Settings, path: Path, *, report: Path | None = None) -> int:
-    """Read and check every row of a claims file, store nothing, and say how many rows it has; a file with a
-    malformed row is refused as the import would refuse it (``report`` gets every problem)."""
+def check_claims(settings: Settings, path: Path, *, report: Path | None = None, first: int | None = PRECHECKED) -> int:
+    """Read and check the header and ``first`` rows of a claims file (None: every row), store nothing, and say
+    how many rows were read; a malformed row among them is refused as the import would refuse it (``report``
+    gets every problem found)."""
     with unit_of_work(database(settings)) as session:
-        _, rows = read_checked_claims(session, path, report=report, keep=False)
+        _, rows = read_checked_claims(session, path, report=report, keep=False, first=first)
     return rows

@@ -9,6 +9,7 @@ payable is for the rules in policies/pbr/claim_rules.py, not for this reading.
 """
 
 import datetime as dt
+import itertools
 from collections.abc import Callable, Container, Mapping, Sequence
 from decimal import Decimal
 from operator import itemgetter
@@ -41,12 +42,14 @@ def read_claims(
     codes_of: Callable[[str], Codes] = lambda contract: ANY_CODE,
     problems: Problems | None = None,
     keep: bool = True,
+    first: int | None = None,
 ) -> tuple[dict[str, list[Claim]], Problems, int]:
     """Every row parsed, or named as malformed; values repeated across rows are parsed once.
 
     ``codes_of(contract)``: the outcome codes a contract takes, or the reason it takes none (no such contract,
     no rate card); a row naming another contract or code is malformed. ``keep=False``: check every row the
-    same way, but keep no claims (a check before the import, which reads the file again)."""
+    same way, but keep no claims (a check before the import, which reads the file again). ``first``: read
+    only the header and that many rows."""
     table = open_table(path, required=CLAIM_REQUIRED, optional=CLAIM_OPTIONAL)
     if problems is None:
         problems = Problems(path)
@@ -62,7 +65,8 @@ def read_claims(
     by_contract: dict[str, list[Claim]] = {}
     rows = 0
     claim = tuple.__new__  # Claim(...) without a Python call: a million are made here
-    for line, cells in table.rows():
+    reading = table.rows()
+    for line, cells in reading if first is None else itertools.islice(reading, first):
         rows += 1
         contract, ref, participant, code, day, amount_text, evidence_text = cells_of(cells)
         participant = people.setdefault(participant, participant)
@@ -110,6 +114,7 @@ def read_claims(
         if claims is None:
             claims = by_contract[contract] = []
         claims.append(claim(Claim, (line, ref, participant, outcome, achieved, amount, evidence)))
+    reading.close()  # the file, at once, when only the first rows were read
     if not rows:
         raise UserError(f"{path}: has a header but no claims")
     return by_contract, problems, rows

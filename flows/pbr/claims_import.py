@@ -45,13 +45,20 @@ from policies.pbr.validation import decide_in_file_order, plan_claims
 
 
 def import_claims(
-    settings: Settings, path: Path, *, as_of: dt.datetime, actor: str, workers: int | None = None
+    settings: Settings,
+    path: Path,
+    *,
+    as_of: dt.datetime,
+    actor: str,
+    workers: int | None = None,
+    problems: Path | None = None,
 ) -> ClaimsReport:
     """Check every row, validate the claims by the rate card, and store them all, or nothing.
 
-    ``workers``: how many processes decide the claims (see ``worker_shares``); None for one per core."""
+    ``workers``: how many processes decide the claims (see ``worker_shares``); None for one per core.
+    ``problems``: a CSV to write every problem to when the file is refused as malformed."""
     with _no_cycle_collection():
-        return _import_claims(settings, path, as_of=as_of, actor=actor, workers=workers)
+        return _import_claims(settings, path, as_of=as_of, actor=actor, workers=workers, problems=problems)
 
 
 @contextlib.contextmanager
@@ -68,19 +75,19 @@ def _no_cycle_collection() -> Iterator[None]:
 
 
 def _import_claims(
-    settings: Settings, path: Path, *, as_of: dt.datetime, actor: str, workers: int | None
+    settings: Settings, path: Path, *, as_of: dt.datetime, actor: str, workers: int | None, problems: Path | None
 ) -> ClaimsReport:
     raw_digest = _sha256(path)
     # Side files of rows decided in other processes live until the transaction that moved them in is over.
     with contextlib.ExitStack() as scratch, unit_of_work(database(settings)) as session:
         today = local_date(as_of, settings.timezone)  # a claim achieved after it is rejected
         if can_copy(session) and path.suffix.lower() in CSV_SUFFIXES:  # PostgreSQL: streamed through COPY
-            report = import_by_copy(session, path, raw_digest, as_of=as_of, actor=actor, today=today)
+            report = import_by_copy(session, path, raw_digest, as_of=as_of, actor=actor, today=today, problems=problems)
         else:
             report = _import_read(
-                session, path, raw_digest, scratch, as_of=as_of, actor=actor, workers=workers, today=today
-            )
-            report.rejections.sort(key=lambda r: r.line)
+                session, path, raw_digest, scratch, as_of=as_of, actor=actor, workers=workers, today=today,
+                problems=problems,
+            )  # fmt: skip
     return report
 
 
@@ -94,9 +101,10 @@ def _import_read(
     actor: str,
     workers: int | None,
     today: dt.date,
+    problems: Path | None,
 ) -> ClaimsReport:
     """The file read whole into memory and decided by contract (on SQLite, on every core when it pays)."""
-    checked, rows = read_checked_claims(session, path)  # every row, or a refusal naming every problem
+    checked, rows = read_checked_claims(session, path, report=problems)  # every row, or every problem named
     # Two imports of one contract's claims at once (two tabs, two clicks): the second waits here until the
     # first commits, then finds its claims already stored. In ref order, so two files cannot deadlock.
     for ref in sorted({c.ref for c, _, _ in checked}):

@@ -1,16 +1,29 @@
 """What a claims import reports: claims by verdict, money claimed, payable and capped, rejections by reason.
 
-Every rejected or partly accepted claim is listed with its line and reasons.
-When the claims are decided in several processes, each counts its own share
-into a report of its own, sent back pickled, and the shares are added up
-(``ClaimsReport.add``).
+Every rejected or partly accepted claim is listed with its line and reasons,
+in line order (``Rejections``: a national file's million of them wait in
+temporary files, not in memory). When the claims are decided in several
+processes, each counts its own share into a report of its own, sent back
+pickled, and the shares are added up (``ClaimsReport.add``).
 """
 
+import heapq
+import itertools
+import pickle
+import tempfile
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
+
+from flows.pbr.exports import write_csv
+
+LISTED = 1_000  # rejections listed in ``as_dict`` (the command's --json, a flow's result); --report has them all
+REJECTIONS_HEADER = (
+    "line", "claim_ref", "contract", "participant", "outcome", "verdict", "claimed", "payable", "reasons", "why"
+)  # fmt: skip
 
 
 @dataclass
@@ -30,6 +43,75 @@ class Rejection:
         return self.__dict__.copy()
 
 
+class Rejections:
+    """Rejected or partly accepted claims, given in any order and read back in line order (ties in the order
+    given). Up to ``HELD`` wait in memory, as plain tuples; more go to a temporary file a sorted run at a
+    time, and reading merges the runs. Memory stays flat however many there are."""
+
+    HELD = 20_000
+
+    def __init__(self, given: Iterable[Rejection] = ()) -> None:
+        self._held: list[tuple[Any, ...]] = []
+        self._runs: list[IO[bytes]] = []
+        self._count = 0
+        self.extend(given)
+
+    def append(self, rejection: Rejection) -> None:
+        self._held.append(tuple(rejection.__dict__.values()))
+        self._count += 1
+        if len(self._held) >= self.HELD:
+            self._spill()
+
+    def extend(self, rejections: Iterable[Rejection]) -> None:
+        for rejection in rejections:
+            self.append(rejection)
+
+    def _spill(self) -> None:
+        self._held.sort(key=_by_line)  # stable: ties keep the order given
+        run = tempfile.TemporaryFile(prefix="commissioning-rejections-")  # noqa: SIM115  (closed with self)
+        for start in range(0, len(self._held), 1_000):
+            pickle.dump(self._held[start : start + 1_000], run, protocol=pickle.HIGHEST_PROTOCOL)
+        run.seek(0)
+        self._runs.append(run)
+        self._held = []
+
+    def __iter__(self) -> Iterator[Rejection]:
+        held = sorted(self._held, key=_by_line)
+        for run in self._runs:
+            run.seek(0)
+        runs = [_read_run(run) for run in self._runs]
+        for row in heapq.merge(*runs, held, key=_by_line):
+            yield Rejection(*row)
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __bool__(self) -> bool:
+        return self._count > 0
+
+    def __getstate__(self) -> list[tuple[Any, ...]]:  # a worker's share, sent back whole (see ClaimsReport)
+        return [tuple(r.__dict__.values()) for r in self]
+
+    def __setstate__(self, rows: list[tuple[Any, ...]]) -> None:
+        self.__init__(Rejection(*row) for row in rows)  # type: ignore[misc]
+
+    def __del__(self) -> None:
+        for run in getattr(self, "_runs", ()):
+            run.close()
+
+
+def _by_line(row: tuple[Any, ...]) -> int:
+    return int(row[0])
+
+
+def _read_run(run: IO[bytes]) -> Iterator[tuple[Any, ...]]:
+    while True:
+        try:
+            yield from pickle.load(run)
+        except EOFError:
+            return
+
+
 @dataclass
 class ClaimsReport:
     source: str
@@ -43,7 +125,7 @@ class ClaimsReport:
     payable: Decimal = Decimal(0)
     capped: Decimal = Decimal(0)
     by_reason: Counter[str] = field(default_factory=Counter)
-    rejections: list[Rejection] = field(default_factory=list)  # rejected or partly accepted, by line
+    rejections: Rejections = field(default_factory=Rejections)  # rejected or partly accepted, read by line
     workers: int = 1  # the most processes that decided one contract's claims at once
 
     def add(self, part: "ClaimsReport") -> None:
@@ -56,17 +138,6 @@ class ClaimsReport:
         self.capped += part.capped
         self.by_reason.update(part.by_reason)
         self.rejections.extend(part.rejections)
-
-    def __getstate__(self) -> dict[str, Any]:
-        # A worker sends its report back pickled: its rejections as plain tuples pickle and load in a third
-        # of the time (a second, at a million claims, while the other process waits).
-        state = self.__dict__.copy()
-        state["rejections"] = [tuple(r.__dict__.values()) for r in self.rejections]
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        state["rejections"] = [Rejection(*r) for r in state["rejections"]]
-        self.__dict__.update(state)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -81,24 +152,16 @@ class ClaimsReport:
             "payable": f"{self.payable:.2f}",
             "capped": f"{self.capped:.2f}",
             "by_reason": dict(sorted(self.by_reason.items())),
-            "rejections": [r.as_dict() for r in self.rejections],
+            "rejections": [r.as_dict() for r in itertools.islice(self.rejections, LISTED)],  # by line
             "workers": self.workers,
         }
 
 
-def rejection_rows(report: ClaimsReport) -> Sequence[Sequence[Any]]:
-    return [
-        (
-            r.line,
-            r.claim_ref,
-            r.contract,
-            r.participant,
-            r.outcome,
-            r.verdict,
-            r.claimed,
-            r.payable,
-            ";".join(r.reasons),
-            " | ".join(r.sentences),
-        )
+def write_rejections(report: ClaimsReport, path: Path) -> None:
+    """Every rejected or partly accepted claim, by line, to a CSV (the import's ``--report``), streamed."""
+    rows = (
+        (r.line, r.claim_ref, r.contract, r.participant, r.outcome, r.verdict, r.claimed, r.payable,
+         ";".join(r.reasons), " | ".join(r.sentences))
         for r in report.rejections
-    ]
+    )  # fmt: skip
+    write_csv(path, REJECTIONS_HEADER, rows)

@@ -39,17 +39,27 @@ def _refusable(work: Any) -> dict[str, Any]:
 
 
 @task(name="validate-and-store-claims")
-def claims_task(path: str, as_of: str, actor: str) -> dict[str, Any]:
+def claims_task(path: str, as_of: str, actor: str, report: str | None = None) -> dict[str, Any]:
     from flows.pbr.claims_import import import_claims
+    from flows.pbr.claims_report import write_rejections
 
     when = dt.datetime.fromisoformat(as_of)
-    return _refusable(lambda: import_claims(load_settings(), Path(path), as_of=when, actor=actor).as_dict())
+
+    def work() -> dict[str, Any]:
+        written = None if report is None else Path(report)  # every problem, when the file is refused as malformed
+        done = import_claims(load_settings(), Path(path), as_of=when, actor=actor, problems=written)
+        if report is not None:  # every rejection, by line: the result lists only the first (claims_report.LISTED)
+            write_rejections(done, Path(report))
+        return done.as_dict()
+
+    return _refusable(work)
 
 
 @flow(name="import-claims")
-def import_claims_flow(path: str, as_of: str, actor: str) -> dict[str, Any]:
-    """Validate a claims file against the rate card and store every claim with its verdict, or nothing."""
-    result = claims_task(path, as_of, actor)
+def import_claims_flow(path: str, as_of: str, actor: str, report: str | None = None) -> dict[str, Any]:
+    """Validate a claims file against the rate card and store every claim with its verdict, or nothing; with
+    ``report``, write every rejected or partly accepted claim, by line, to that CSV."""
+    result = claims_task(path, as_of, actor, report)
     if "refused" in result:
         return refused_in_deployment(result)  # type: ignore[no-any-return]
     get_run_logger().info(

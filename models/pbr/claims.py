@@ -62,8 +62,11 @@ class PbrClaim(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    contract_id: int = Field(foreign_key="contract.id")
-    import_id: int = Field(foreign_key="claim_import.id")
+    # The contract, the import and the rate card a claim names are not foreign keys: PostgreSQL would look
+    # each up again for every claim stored (half the server's work in a big import), and the import that
+    # alone writes claims has locked the contract, made the import row and read the cards (migration 0017).
+    contract_id: int
+    import_id: int
     line: int
     ref: str = Field(max_length=60)
     fingerprint: str = Field(max_length=16)
@@ -79,7 +82,7 @@ class PbrClaim(SQLModel, table=True):
     verdict: str = Field(max_length=16)
     reasons: str = Field(default="", max_length=300)  # reason codes, comma-separated
     notes: str = Field(default="")  # one sentence per reason, " | "-separated
-    rate_card_id: int | None = Field(default=None, foreign_key="rate_card.id")
+    rate_card_id: int | None = None
 
 
 CLAIM_COLUMNS = (

@@ -11,6 +11,7 @@ PostgreSQL only (``can_copy``).
 
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import psycopg
@@ -178,16 +179,20 @@ def staged_batches(session: Session, contract: str, contract_id: int, size: int)
     A batch is whole participants, taken in the order they first appear, about ``size`` rows each. While the
     rows are read, ``participant_facts_of``, ``history_of`` and ``capped_out_of`` give each batch's
     participants and what was stored for them before this import, each read by batch through an index (a
-    query per batch over the whole ledger would make the import's time grow with the square of its size)."""
+    query per batch over the whole ledger or every participant would make the import's time grow with the
+    square of its size)."""
     raw = _raw(session)
     with raw.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS claims_history, claims_batch")  # the previous contract's
+        # With each participant's facts, joined once: looked up a batch at a time, PostgreSQL read all the
+        # participants for each batch (a hash join), 200 times at ten million claims.
         cursor.execute(
-            "CREATE TEMPORARY TABLE claims_batch ON COMMIT DROP AS SELECT participant, "
+            "CREATE TEMPORARY TABLE claims_batch ON COMMIT DROP AS SELECT f.participant, f.batch, p.ref, "
+            "p.referral_date, p.born, p.attributes::text AS attributes FROM (SELECT participant, "
             "((sum(n) OVER (ORDER BY first ROWS UNBOUNDED PRECEDING))::bigint - 1) / %s AS batch FROM "
             f"(SELECT participant, min(line) AS first, count(*) AS n FROM {STAGE} WHERE contract = %s "
-            "GROUP BY participant) p",
-            (size, contract),
+            "GROUP BY participant) c) f LEFT JOIN pbr_participant p ON p.contract_id = %s AND p.ref = f.participant",
+            (size, contract, contract_id),
         )
         cursor.execute("CREATE INDEX ON claims_batch (batch)")
         cursor.execute("ANALYZE claims_batch")
@@ -215,16 +220,11 @@ def staged_batches(session: Session, contract: str, contract_id: int, size: int)
         cursor.close()  # the two tables stay for the last batch: the next contract's call, or the commit, drops them
 
 
-def participant_facts_of(
-    session: Session, contract_id: int, batch: int
-) -> list[tuple[str, dt.date, dt.date | None, Any]]:
+def participant_facts_of(session: Session, batch: int) -> list[tuple[str, dt.date, dt.date | None, Any]]:
     """(ref, referral date, date of birth, attributes) of the batch's participants that the contract has."""
     # The attributes as JSON text: the few distinct sets are parsed once each, not once a participant.
-    sql = (
-        "SELECT p.ref, p.referral_date, p.born, p.attributes::text FROM claims_batch b JOIN pbr_participant p "
-        "ON p.contract_id = %s AND p.ref = b.participant WHERE b.batch = %s"
-    )
-    return facts_of(_rows(session, sql, (contract_id, batch)))
+    sql = "SELECT ref, referral_date, born, attributes FROM claims_batch WHERE batch = %s AND ref IS NOT NULL"
+    return facts_of(_rows(session, sql, (batch,)))
 
 
 def history_of(session: Session, batch: int) -> list[tuple[Any, ...]]:
@@ -257,3 +257,66 @@ def copy_in(session: Session, table: str, columns: Sequence[str], rows: Iterable
                 copy.write_row(row)
                 count += 1
     return count
+
+
+_NULL = "\\N"
+_SPECIAL = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def copy_text(rows: Iterable[Sequence[Any]]) -> tuple[bytes, int]:
+    """Rows (in the driver's form: texts, ints, dates, None) as the text ``COPY ... FROM STDIN`` reads, and
+    how many. Built here, not by psycopg row by row, so that it can be made while the connection is busy
+    sending the rows before (``CopyInBehind``)."""
+    lines, null, special = [], _NULL, _SPECIAL
+    for row in rows:
+        cells = [null if value is None else str(value) for value in row]
+        line = "\t".join(cells)
+        if "\n" in line or "\r" in line or line.count("\t") != len(cells) - 1 or line.count("\\") != row.count(None):
+            line = "\t".join(null if value is None else str(value).translate(special) for value in row)
+        lines.append(line)
+    if not lines:
+        return b"", 0
+    return ("\n".join(lines) + "\n").encode(), len(lines)
+
+
+class CopyInBehind:
+    """``COPY`` of one block of rows at a time into a table, sent and finished by a thread of its own while
+    the caller makes the next block: the server stores (and checks keys and indexes) on one core while
+    Python decides on the other. The caller uses the connection only between ``wait()`` and the next
+    ``send``; the import stays one transaction. Use as a context manager: leaving it waits for the last."""
+
+    def __init__(self, session: Session, table: str, columns: Sequence[str]) -> None:
+        self._raw = _raw(session)
+        self._sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="copy-in")
+        self._sending: Future[None] | None = None
+
+    def send(self, block: bytes) -> None:
+        """Start sending ``block`` (``copy_text``); the one before must have been waited for."""
+        assert self._sending is None, "wait() for the block before"
+        if block:
+            self._sending = self._pool.submit(self._copy, block)
+
+    def wait(self) -> None:
+        """Wait until the block sent is stored (raising what it raised): the connection is free again."""
+        sending, self._sending = self._sending, None
+        if sending is not None:
+            sending.result()
+
+    def _copy(self, block: bytes) -> None:
+        with self._raw.cursor() as cursor, cursor.copy(self._sql) as copy:
+            copy.write(block)
+
+    def __enter__(self) -> "CopyInBehind":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if self._sending is not None:
+                if exc[0] is None:
+                    self.wait()
+                else:  # already failing: wait, but let the first error be the one seen
+                    self._sending.exception()
+                    self._sending = None
+        finally:
+            self._pool.shutdown(wait=True)

@@ -66,6 +66,25 @@ def test_downgrade_to_nothing_and_back(fresh_database_url: str) -> None:
     assert schema_revision(engine) == SCHEMA_REVISION
 
 
+def test_claims_keep_no_foreign_keys_from_0017_and_get_them_back_below_it(fresh_database_url: str) -> None:
+    # 0017 drops the three keys a stored claim was checked by (contract, import, rate card); the ledger's key
+    # to its claim stays. Going back to 0016 puts the three back.
+    engine = make_engine(fresh_database_url)
+    upgrade(engine)
+    assert inspect(engine).get_foreign_keys("pbr_claim") == []
+    ledger = {
+        (k["referred_table"], tuple(k["constrained_columns"])) for k in inspect(engine).get_foreign_keys("pbr_ledger")
+    }
+    assert ("pbr_claim", ("claim_id",)) in ledger
+    downgrade(engine, "0016")
+    keys = {
+        (k["referred_table"], tuple(k["constrained_columns"])) for k in inspect(engine).get_foreign_keys("pbr_claim")
+    }
+    assert keys == {("contract", ("contract_id",)), ("claim_import", ("import_id",)), ("rate_card", ("rate_card_id",))}
+    upgrade(engine)
+    assert inspect(engine).get_foreign_keys("pbr_claim") == []
+
+
 @pytest.mark.parametrize("statement", ["UPDATE event SET actor = 'someone else'", "DELETE FROM event"])
 def test_the_event_log_refuses_updates_and_deletes(fresh_database_url: str, statement: str) -> None:
     engine = make_engine(fresh_database_url)

@@ -10,6 +10,7 @@ payslip and a tenancy agreement; ACC_S3 £1,500 with a tenancy check, at least 3
 
 import datetime as dt
 import json
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -179,3 +180,80 @@ def test_a_nul_byte_past_the_first_block_is_refused_on_postgresql_naming_its_lin
     assert str(refused.value) == f"{path}:82: participant: has a NUL byte; save it as UTF-8 (CSV UTF-8 in Excel)"
     with unit_of_work(database(settings)) as session:
         assert session.connection().execute(text("SELECT count(*) FROM pbr_claim")).scalar_one() == 0
+
+
+def test_backslashes_tabs_and_a_literal_backslash_n_are_stored_as_given_on_both(
+    both: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The claim rows go to PostgreSQL as COPY text built by the import itself, where a backslash, a tab and
+    # "\N" (COPY's NULL) mean something: each must arrive as the file gave it. C\N is a new reference
+    # (accepted, £500); C\1's evidence "pay\slip" is no payslip (rejected); "C<tab>2" is a new reference
+    # (accepted, £500), quoted in the file because of its tab; line 5 reuses C\N (rejected, a duplicate).
+    rows = [
+        ("C\\N", "P-001", "EMP_ENTRY", "2025-10-06", "", "payslip"),  # 2
+        ("C\\1", "P-002", "EMP_ENTRY", "2025-11-10", "", "pay\\slip"),  # 3
+        ('"C\t2"', "P-002", "ACC_ENTRY", "2025-11-20", "", "tenancy_agreement"),  # 4
+        ("C\\N", "P-003", "EMP_ENTRY", "2025-11-01", "", "payslip"),  # 5
+    ]
+    files = [claims_csv(tmp_path / "odd.csv", rows)]
+    lite = outcome(on(both[0], tmp_path / "lite", monkeypatch), files)
+    pg = outcome(on(both[1], tmp_path / "pg", monkeypatch), files)
+    assert [(row[2], row[6], row[12]) for row in lite[1]] == [
+        ("C\\N", "payslip", "accepted"),
+        ("C\\1", "pay\\slip", "rejected"),
+        ("C\t2", "tenancy_agreement", "accepted"),
+        ("C\\N", "payslip", "rejected"),
+    ]
+    assert pg[1] == lite[1]
+    assert pg[2] == lite[2]
+    assert [{k: v for k, v in r.items() if k != "source"} for r in pg[0]] == [
+        {k: v for k, v in r.items() if k != "source"} for r in lite[0]
+    ]
+
+
+def test_two_batches_decided_at_once_one_in_a_forked_process_store_the_same(
+    both: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # From APART_FROM new claims two batches are decided at once, the second in a forked process; with it at 0
+    # and batches of two rows, every pair of batches of the first file is split so. The rows, events and
+    # reports are those of SQLite, which decides these few claims in one process: only "workers" differs.
+    monkeypatch.setattr(claims_copy, "APART_FROM", 0)
+    files = [claims_csv(tmp_path / "first.csv", FIRST), claims_csv(tmp_path / "second.csv", SECOND)]
+    lite = outcome(on(both[0], tmp_path / "lite", monkeypatch), files)
+    pg = outcome(on(both[1], tmp_path / "pg", monkeypatch), files)
+    assert pg[1] == lite[1]
+    assert pg[2] == lite[2]
+    assert [r["workers"] for r in lite[0]] == [1, 1]
+    assert [r["workers"] for r in pg[0]] == [2, 2]  # the second file: three new claims, two batches
+    for mine, theirs in zip(pg[0], lite[0], strict=True):
+        assert {k: v for k, v in mine.items() if k not in ("source", "workers")} == {
+            k: v for k, v in theirs.items() if k not in ("source", "workers")
+        }
+
+
+@pytest.mark.parametrize("who", ["worker", "parent"])
+def test_a_failure_in_either_deciding_process_keeps_nothing_and_leaves_no_process_behind(
+    both: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, who: str
+) -> None:
+    # Two batches at once (APART_FROM 0, batches of two rows): the forked process, or this one, fails to
+    # make its rows (a full disk, say) while the batches before may still be going in. Nothing is kept, the
+    # forked process is gone, and the connection is left as the failure found it (no COPY half sent).
+    settings = on(both[1], tmp_path / "pg", monkeypatch)
+    monkeypatch.setattr(claims_copy, "APART_FROM", 0)
+    parent, make = os.getpid(), claims_copy.copy_text
+
+    def make_or_fail(rows: Any) -> tuple[bytes, int]:
+        if (os.getpid() != parent) == (who == "worker"):
+            raise OSError(28, "No space left on device")
+        return make(rows)
+
+    monkeypatch.setattr(claims_copy, "copy_text", make_or_fail)
+    before = sorted((Path(f"/proc/{os.getpid()}/task") / str(os.getpid()) / "children").read_text().split())
+    with pytest.raises((RuntimeError, OSError)) as raised:
+        import_claims(settings, claims_csv(tmp_path / "first.csv", FIRST), as_of=SENT, actor="finance")
+    assert "No space left on device" in str(raised.value)
+    assert ("worker 1 failed" in str(raised.value)) == (who == "worker")
+    with unit_of_work(database(settings)) as session:
+        assert session.connection().execute(text("SELECT count(*) FROM pbr_claim")).scalar_one() == 0
+    after = sorted((Path(f"/proc/{os.getpid()}/task") / str(os.getpid()) / "children").read_text().split())
+    assert after == before

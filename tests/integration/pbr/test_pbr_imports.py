@@ -737,10 +737,11 @@ def test_every_malformed_row_is_counted_in_one_run_with_unknown_contracts_and_ou
 
 
 def test_the_report_holds_every_problem_of_a_refused_claims_file(fcf: Settings, tmp_path: Path) -> None:
+    # The import writes it (`claims import --report`): the check before it reads only the first rows.
     path = five_kinds_of_bad_row(tmp_path / "claims.csv")
     report = tmp_path / "problems.csv"
     with pytest.raises(UserError) as refused:
-        check_claims(fcf, path, report=report)
+        import_claims(fcf, path, as_of=SENT, actor="finance", problems=report)
     assert str(refused.value).splitlines()[-1].endswith(f"; all of them are in {report}")
     with report.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.reader(handle))
@@ -749,6 +750,18 @@ def test_the_report_holds_every_problem_of_a_refused_claims_file(fcf: Settings, 
     assert rows[1] == ["2", "achieved_on", "'01/02/2026' is not a date in ISO form (YYYY-MM-DD, e.g. 2026-03-31)"]
     assert rows[-1] == ["5001", "outcome", "'EMP_FT52' is not an outcome code on FCF-2025-01's rate card"]
     assert [p for p in tmp_path.iterdir() if p.name.endswith(".part")] == []
+
+
+def test_the_check_before_the_import_reads_the_header_and_first_rows_only(fcf: Settings, tmp_path: Path) -> None:
+    # 1,000 good rows (PRECHECKED), then a date that is no date on line 1,002: the check passes, having read
+    # 1,000 rows; the import itself refuses the file, naming that line.
+    good = [(f"C-{n}", "P-001", "EMP_ENTRY", "2025-10-06", "", "payslip") for n in range(1_000)]
+    path = claims_csv(tmp_path / "claims.csv", [*good, ("C-1000", "P-001", "EMP_ENTRY", "2025-13-01", "", "payslip")])
+    assert check_claims(fcf, path) == 1_000
+    assert check_claims(fcf, path, first=2) == 2
+    with pytest.raises(UserError) as refused:
+        import_claims(fcf, path, as_of=SENT, actor="finance")
+    assert f"{path}:1002: achieved_on: '2025-13-01' is not a date" in str(refused.value)
 
 
 def test_checking_a_good_claims_file_stores_nothing_and_writes_no_report(fcf: Settings, tmp_path: Path) -> None:

@@ -259,7 +259,7 @@ def test_a_failure_in_any_process_keeps_nothing_and_leaves_no_process_behind(
     who: str,
 ) -> None:
     if backend != "sqlite":
-        pytest.skip("PostgreSQL imports decide in one process")
+        pytest.skip("PostgreSQL forks its deciders elsewhere: tests/integration/pbr/test_claims_copy.py")
     failing["in"] = 0 if who == "worker" else os.getpid()
     scratch = tmp_path / "scratch"
     scratch.mkdir()
