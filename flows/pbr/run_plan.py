@@ -14,8 +14,9 @@ from flows.common.errors import UserError
 from flows.common.settings import Settings
 from flows.pbr.contract import contract_id
 from flows.pbr.ledger import pounds
-from flows.pbr.run_facts import due_claims, due_in_order, paid_so_far, unpaid_referrals
+from flows.pbr.run_facts import due_in_order, paid_so_far, unpaid_referrals
 from models.contracts import Contract
+from models.pbr.claims import unpaid_days
 from models.pbr.ledger import SERVICE_FEE, accrued_fees, ledger_balances, runs_of
 from policies.contracts.clauses import expiry
 from policies.dates import local_date
@@ -55,7 +56,7 @@ def refuse_run(
 ) -> None:
     """Raise the reasons a run for ``period`` may not happen, if any (policies.pbr.payments.run_refusals)."""
     cid = contract_id(contract)
-    earlier = due_claims(session, cid, period.start - dt.timedelta(days=1))  # unpaid before the period
+    earlier = unpaid_days(session=session, contract_id=cid, by=period.start - dt.timedelta(days=1))
     zone = ZoneInfo(settings.timezone)  # instants in a refusal read in the organisation's zone
     reasons = run_refusals(
         period,
@@ -64,7 +65,7 @@ def refuse_run(
         run_on=local_date(as_of, settings.timezone),
         contract_start=contract.start,
         contract_end=expiry(contract.to_terms()),
-        unpaid_achieved=(claim.achieved_on for claim in earlier),
+        unpaid_achieved=earlier,
         periods_run=frozenset(run.period for run in runs_of(session=session, contract_id=cid)),
         frequency=cards[-1].frequency,
     )

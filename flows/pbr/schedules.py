@@ -72,6 +72,46 @@ def write_schedules(settings: Settings, session: Any, contract: Contract, run: P
         files.discard()
 
 
+def schedules_from_drafts(
+    settings: Settings, contract: Contract, run: PaymentRun, proposal_id: int
+) -> list[str] | None:
+    """The final schedules of a run approved as proposed, made from its proposal's drafts: each line as the draft
+    has it, without its DRAFT cell. The lines are the ones the ledger now holds (they were written from the
+    same plan), so nothing is read back; None if any draft is missing or not as written, and the caller writes
+    them from the ledger (``write_schedules``)."""
+    drafts = contract_folder(settings, contract.ref) / DRAFTS / f"proposal-{proposal_id}"
+    stems = file_stems(run.summary["payers"])
+    found = [drafts / f"DRAFT-{stems[payer]}.csv" for payer in sorted(run.summary["payers"])]
+    if not all(path.is_file() for path in found):
+        return None
+    mark = io.StringIO()
+    csv.writer(mark).writerow([f"DRAFT proposal {proposal_id} - not approved - nothing paid"])
+    prefix, header = mark.getvalue().rstrip("\r\n") + ",", "status,"
+    folder = contract_folder(settings, contract.ref) / run.period
+    folder.mkdir(parents=True, exist_ok=True)
+    made, placed = [], []
+    try:
+        for path in found:
+            temporary = folder / f".{path.stem}.{secrets.token_hex(4)}.draft"
+            made.append(temporary)
+            with open(path, encoding="utf-8", newline="") as lines, \
+                    open(temporary, "w", encoding="utf-8", newline="") as out:  # fmt: skip
+                first = next(lines, "")
+                if not first.startswith(header):
+                    return None
+                out.write(first[len(header) :])
+                for line in lines:
+                    if not line.startswith(prefix):
+                        return None
+                    out.write(line[len(prefix) :])
+        for path, temporary in zip(found, made, strict=True):
+            placed.append(str(_place(folder, path.stem.removeprefix("DRAFT-"), temporary)))
+        return placed
+    finally:
+        for temporary in made:
+            temporary.unlink(missing_ok=True)
+
+
 def draft_writer(settings: Settings, contract: Contract, period: str) -> "ScheduleFiles":
     """Where a proposed run's lines go as it is planned, before its proposal (and so its folder) is known."""
     return ScheduleFiles(contract_folder(settings, contract.ref) / DRAFTS, contract, period)
