@@ -31,7 +31,7 @@ from typing import Any
 from flows.common.errors import UserError
 from flows.common.files import replacing
 from flows.common.settings import Settings
-from flows.pbr.exports import CsvRows, csv_cell
+from flows.pbr.exports import CsvRows, csv_cell, neutralise
 from flows.pbr.ledger import pounds
 from models.contracts import Contract
 from models.pbr.bulk import date_from_driver
@@ -161,6 +161,7 @@ class ScheduleFiles:
         self.folder, self.contract, self.period = folder, contract, period
         self._token = secrets.token_hex(4)
         self._files: dict[str, tuple[CsvRows, list[str | int]]] = {}
+        self._cells: dict[Any, Any] = {}  # a value's cell, by the value (text, a day, an amount)
 
     def _file(self, payer: str) -> tuple[CsvRows, list[str | int]]:
         found = self._files.get(payer)
@@ -173,11 +174,20 @@ class ScheduleFiles:
         return found
 
     def add(self, line: Item) -> None:
-        """One line, its cells made as ``write_csv`` makes them; the four the payer's lines share made once."""
+        """One line, its cells made as ``write_csv`` makes them; the four the payer's lines share made once, and
+        each distinct item, outcome, day and amount once (a run pays few prices, on a few hundred days)."""
         payer, item, ref, who, outcome, achieved, amount = line
         out, head = self._file(payer)
-        out.write_cells([*head, csv_cell(item), csv_cell(ref), csv_cell(who), csv_cell(outcome),
-                         "" if achieved is None else achieved.isoformat(), csv_cell(amount)])  # fmt: skip
+        cells = self._cells
+        if (item_cell := cells.get(item)) is None:
+            item_cell = cells[item] = csv_cell(item)
+        if (outcome_cell := cells.get(outcome)) is None:
+            outcome_cell = cells[outcome] = csv_cell(outcome)
+        if (day := cells.get(achieved)) is None:
+            day = cells[achieved] = "" if achieved is None else achieved.isoformat()
+        if (money := cells.get(amount)) is None:  # whole pence: equal amounts are written alike
+            money = cells[amount] = csv_cell(amount)
+        out.write_cells([*head, item_cell, neutralise(ref), neutralise(who), outcome_cell, day, money])
 
     def finish(self, summary: dict[str, Any]) -> list[tuple[str, Path]]:
         c, period = self.contract, self.period
