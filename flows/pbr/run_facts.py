@@ -24,9 +24,10 @@ def due_in_order(session: Any, cid: int, end: dt.date) -> Iterator[DueClaim]:
         yield DueClaim(claim_id, ref, participant, outcome, day, pounds(payable))
 
 
-def paid_so_far(session: Any, cid: int) -> PaidSoFar:
-    """Net paid per participant and outcome: accruals, less clawbacks, plus reversals of clawbacks."""
-    participant, outcome = net_paid(session=session, contract_id=cid)
+def paid_so_far(session: Any, cid: int, end: dt.date) -> PaidSoFar:
+    """Net paid per participant (those with claims due by ``end``) and outcome: accruals, less clawbacks, plus
+    reversals of clawbacks."""
+    participant, outcome = net_paid(session=session, contract_id=cid, due_by=end)
     return PaidSoFar(
         {who: pounds(amount) for who, amount in participant.items()},
         {what: pounds(amount) for what, amount in outcome.items()},

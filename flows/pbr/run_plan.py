@@ -90,7 +90,7 @@ def plan_streamed(
     cid = contract_id(contract)
     refuse_run(settings, session, contract, cards, period, as_of, now)
     # Everything read from the ledger is read before the first line: at approval, ``each`` writes to it.
-    paid = paid_so_far(session, cid)
+    paid = paid_so_far(session, cid, period.end)
     attachment_fees = any(card.attachment_fee for card in cards)
     referrals = unpaid_referrals(session, cid) if attachment_fees else ()
     months_paid = frozenset(accrued_fees(session=session, contract_id=cid, item=SERVICE_FEE, column="month"))

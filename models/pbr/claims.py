@@ -167,7 +167,7 @@ def accepted_claims(*, session: Session, contract_id: int) -> list[tuple[Any, ..
 
 
 # The accepted claims achieved by :by that no run has accrued yet (``due_claim_rows``).
-_DUE = (
+DUE_CLAIMS = (
     "FROM pbr_claim c WHERE c.contract_id = :c AND c.verdict IN ('accepted', 'partly_accepted') "
     "AND c.achieved_on <= :by "
     "AND NOT EXISTS (SELECT 1 FROM pbr_ledger l WHERE l.claim_id = c.id AND l.kind = 'accrual')"
@@ -177,7 +177,9 @@ _DUE = (
 def unpaid_days(*, session: Session, contract_id: int, by: dt.date) -> list[dt.date]:
     """The days on which accepted claims no run has paid yet were achieved, up to ``by``: counted in SQL, a
     day once however many claims it has."""
-    rows = driver_rows(session, f"SELECT DISTINCT c.achieved_on {_DUE}", c=contract_id, by=driver_value(session, by))
+    rows = driver_rows(
+        session, f"SELECT DISTINCT c.achieved_on {DUE_CLAIMS}", c=contract_id, by=driver_value(session, by)
+    )
     return sorted(date_from_driver(day) for (day,) in rows)
 
 
@@ -185,7 +187,7 @@ def due_fingerprint(*, session: Session, contract_id: int, unpaid_by: dt.date) -
     """What the claims ``due_claim_rows`` gives add up to: their number, the sum of their ids and of their
     payable pence. Claims are never changed and each new one has a higher id than any before, so a claim paid,
     added or both changes the first two: an exact fingerprint of the set, read in one SQL sum."""
-    sql = f"SELECT COUNT(*), SUM(c.id), SUM(c.payable_pence) {_DUE}"
+    sql = f"SELECT COUNT(*), SUM(c.id), SUM(c.payable_pence) {DUE_CLAIMS}"
     ((count, ids, pence),) = list(driver_rows(session, sql, c=contract_id, by=driver_value(session, unpaid_by)))
     return f"{count} {ids or 0} {pence or 0}"
 
@@ -198,7 +200,7 @@ def due_claim_rows(*, session: Session, contract_id: int, unpaid_by: dt.date) ->
     then = 'c.ref COLLATE "C", c.id' if postgres else "c.ref, c.id"
     return driver_rows(
         session,
-        f"SELECT c.id, c.ref, c.participant, c.outcome, c.achieved_on, c.payable_pence {_DUE} "
+        f"SELECT c.id, c.ref, c.participant, c.outcome, c.achieved_on, c.payable_pence {DUE_CLAIMS} "
         f"ORDER BY c.achieved_on, {then}",
         c=contract_id,
         by=driver_value(session, unpaid_by),

@@ -19,8 +19,8 @@ from sqlmodel import Field, Session, SQLModel, col, select
 
 import models.contracts  # noqa: F401  (the contract table)
 from models.db import UTCDateTime
-from models.pbr.bulk import date_from_driver, driver_rows
-from models.pbr.claims import PbrClaim
+from models.pbr.bulk import date_from_driver, driver_rows, driver_value
+from models.pbr.claims import DUE_CLAIMS, PbrClaim
 
 ACCRUAL, PAYMENT, CLAWBACK, REVERSAL = "accrual", "payment", "clawback", "reversal"
 LEDGER_KINDS = (ACCRUAL, PAYMENT, CLAWBACK, REVERSAL)
@@ -154,19 +154,21 @@ def clawed_back_claims(*, session: Session, contract_id: int) -> set[int]:
     return {r[0] for r in rows}
 
 
-def net_paid(*, session: Session, contract_id: int) -> tuple[dict[str, int], dict[str, int]]:
-    """What has been paid for outcomes, net of clawbacks and their reversals (pence): by participant, and by
-    outcome."""
+def net_paid(*, session: Session, contract_id: int, due_by: dt.date) -> tuple[dict[str, int], dict[str, int]]:
+    """What has been paid for outcomes, net of clawbacks and their reversals (pence): by participant, for the
+    participants with claims due by ``due_by`` (the only ones a run reads), and by outcome."""
     # Every entry for a claim names its participant and outcome (``_claims_outcome``): both sums are read from
-    # the ledger's own indexes.
+    # the ledger's own indexes, the participants' only for those the run pays.
     sums = """
         SELECT {0}, SUM(amount_pence) FROM pbr_ledger
         WHERE contract_id = :c AND item = 'outcome' AND kind IN ('accrual', 'clawback', 'reversal')
-          AND outcome IS NOT NULL
+          AND outcome IS NOT NULL {1}
         GROUP BY {0}
         """
-    by_participant = driver_rows(session, sums.format("participant"), c=contract_id)  # a row per participant
-    by_outcome = driver_rows(session, sums.format("outcome"), c=contract_id)
+    due = f"AND participant IN (SELECT c.participant {DUE_CLAIMS})"
+    by = driver_value(session, due_by)
+    by_participant = driver_rows(session, sums.format("participant", due), c=contract_id, by=by)
+    by_outcome = driver_rows(session, sums.format("outcome", ""), c=contract_id)
     return {k: int(v) for k, v in by_participant}, {k: int(v) for k, v in by_outcome}
 
 
