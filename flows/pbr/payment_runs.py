@@ -216,7 +216,7 @@ def _apply(
     today = local_date(as_of, settings.timezone)
     kept = kept_lines(settings, contract.ref, proposal.id)
     if kept.is_file():
-        refuse_run(settings, session, contract, cards, period, as_of, now)  # the run's own refusals, as of now
+        refuse_run(settings, session, contract, cards, period, as_of, now, unpaid_checked=True)  # as of now
     # participants corrected since the last run: their claims are re-decided and clawed back, as previewed
     redecided = redecide_corrected(session, contract, cards, today=today, as_of=as_of, actor=actor)
     run = PaymentRun(

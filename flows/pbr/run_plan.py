@@ -53,10 +53,17 @@ def refuse_run(
     period: Period,
     as_of: dt.datetime,
     now: dt.datetime | None,
+    *,
+    unpaid_checked: bool = False,
 ) -> None:
-    """Raise the reasons a run for ``period`` may not happen, if any (policies.pbr.payments.run_refusals)."""
+    """Raise the reasons a run for ``period`` may not happen, if any (policies.pbr.payments.run_refusals).
+
+    ``unpaid_checked``: the claims left unpaid before the period were checked at the proposal, and nothing
+    changed since (the claims due and the ledger, and with it the runs, are among a proposal's inputs), so
+    they are not read again."""
     cid = contract_id(contract)
-    earlier = unpaid_days(session=session, contract_id=cid, by=period.start - dt.timedelta(days=1))
+    before = period.start - dt.timedelta(days=1)
+    earlier = [] if unpaid_checked else unpaid_days(session=session, contract_id=cid, by=before)
     zone = ZoneInfo(settings.timezone)  # instants in a refusal read in the organisation's zone
     reasons = run_refusals(
         period,
