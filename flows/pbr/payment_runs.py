@@ -37,6 +37,7 @@ from flows.pbr.schedules import (
     ScheduleFiles,
     discard_drafts,
     draft_writer,
+    prune_drafts,
     schedules_from_drafts,
     write_draft_schedules,
     write_schedules,
@@ -116,7 +117,7 @@ def propose_payment_run(
                 subject=f"payment run {period.label}",
                 payload={"contract": contract.ref},
                 preview=plan.summary,
-                inputs=_inputs(session, contract, period),
+                inputs=_inputs(session, contract, period, plan.due),
                 amount_pence=pence(Decimal(plan.summary["paid"])),  # the payers' payments, to the penny
                 actor=actor,
                 as_of=as_of,
@@ -126,6 +127,7 @@ def propose_payment_run(
         except BaseException:
             drafts.discard()
             kept.discard()
+            prune_drafts(settings, contract.ref)
             raise
         assert proposal.id is not None
         written = write_draft_schedules(drafts, proposal.id, plan.summary)
@@ -182,15 +184,20 @@ def _draft(drafts: ScheduleFiles, line: RunLine) -> None:
             drafts.add((payer, OUTCOME, c.ref, c.participant, c.outcome, c.achieved_on, share))
 
 
-def _inputs(session: Any, contract: Contract, period: Period) -> Inputs:
-    """What a run's plan is computed from, by name: any change makes a pending proposal stale."""
+def _inputs(session: Any, contract: Contract, period: Period, due: str | None = None) -> Inputs:
+    """What a run's plan is computed from, by name: any change makes a pending proposal stale. ``due``: the
+    claims due as the plan read them (``PlannedRun.due``), the same as reading them now unless a correction
+    re-decided some in the plan's savepoint."""
     cid = contract_id(contract)
+    corrected = _corrected(session, cid)
+    if due is None or corrected:
+        due = due_fingerprint(session=session, contract_id=cid, unpaid_by=period.end)
     return {
-        "the claims due in the period": due_fingerprint(session=session, contract_id=cid, unpaid_by=period.end),
+        "the claims due in the period": due,
         "the rate card": digest([(v.id, v.fingerprint) for v in rate_cards_of(session=session, contract_id=cid)]),
         "the ledger (another run, a clawback or a recovery)": str(last_entry(session=session, contract_id=cid)),
         "the participants": str(participant_count(session=session, contract_id=cid)),
-        "the participants corrected": digest(_corrected(session, cid)),
+        "the participants corrected": digest(corrected),
     }
 
 
@@ -216,7 +223,9 @@ def _apply(
     today = local_date(as_of, settings.timezone)
     kept = kept_lines(settings, contract.ref, proposal.id)
     if kept.is_file():
-        refuse_run(settings, session, contract, cards, period, as_of, now, unpaid_checked=True)  # as of now
+        # as of now; the claims left unpaid before the period were checked at the proposal, and nothing changed
+        # since (the claims due and the ledger, and with it the runs, are among a proposal's inputs)
+        refuse_run(settings, session, contract, cards, period, as_of, now, unpaid=())
     # participants corrected since the last run: their claims are re-decided and clawed back, as previewed
     redecided = redecide_corrected(session, contract, cards, today=today, as_of=as_of, actor=actor)
     run = PaymentRun(

@@ -13,14 +13,30 @@ from policies.pbr.participants import Participant
 from policies.pbr.payments import DueClaim, PaidSoFar
 
 
-def due_in_order(session: Any, cid: int, end: dt.date) -> Iterator[DueClaim]:
+class DueTally:
+    """What the claims a run read add up to, as they were read: the days they were achieved on, and
+    ``models.pbr.claims.due_fingerprint`` of them, without reading them again."""
+
+    def __init__(self) -> None:
+        self.count = self.ids = self.pence = 0
+        self.days: set[dt.date] = set()
+
+    def fingerprint(self) -> str:
+        return f"{self.count} {self.ids} {self.pence}"
+
+
+def due_in_order(session: Any, cid: int, end: dt.date, tally: DueTally) -> Iterator[DueClaim]:
     """Accepted claims achieved by ``end`` that no run has paid yet, one at a time, in the order a run pays them
-    (achieved, then ref)."""
+    (achieved, then ref); each counted in ``tally`` as it is read."""
     days: dict[Any, dt.date] = {}
     for claim_id, ref, participant, outcome, achieved, payable in due_claim_rows(
         session=session, contract_id=cid, unpaid_by=end
     ):
-        day = days.get(achieved) or days.setdefault(achieved, date_from_driver(achieved))
+        day = days.get(achieved)
+        if day is None:
+            day = days[achieved] = date_from_driver(achieved)
+            tally.days.add(day)
+        tally.count, tally.ids, tally.pence = tally.count + 1, tally.ids + claim_id, tally.pence + payable
         yield DueClaim(claim_id, ref, participant, outcome, day, pounds(payable))
 
 

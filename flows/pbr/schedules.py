@@ -147,6 +147,18 @@ def discard_drafts(settings: Settings, contract_ref: str, proposal_id: int) -> N
     shutil.rmtree(contract_folder(settings, contract_ref) / DRAFTS / f"proposal-{proposal_id}", ignore_errors=True)
 
 
+def prune_drafts(settings: Settings, contract_ref: str) -> None:
+    """Remove the drafts folder of a refused proposal, and the folders above it, if nothing else is in them: a
+    refusal leaves nothing behind."""
+    folder, top = contract_folder(settings, contract_ref) / DRAFTS, settings.data_dir
+    while folder != top and top in folder.parents:
+        try:
+            folder.rmdir()
+        except OSError:  # not empty (another proposal's drafts, a run's schedules), or not there
+            return
+        folder = folder.parent
+
+
 def draft_schedules(settings: Settings, contract_ref: str, proposal_id: int) -> list[Path]:
     folder = contract_folder(settings, contract_ref) / DRAFTS / f"proposal-{proposal_id}"
     return sorted(folder.glob("DRAFT-*.csv")) if folder.is_dir() else []
