@@ -185,8 +185,10 @@ def unpaid_days(*, session: Session, contract_id: int, by: dt.date) -> list[dt.d
 
 def due_fingerprint(*, session: Session, contract_id: int, unpaid_by: dt.date) -> str:
     """What the claims ``due_claim_rows`` gives add up to: their number, the sum of their ids and of their
-    payable pence. Claims are never changed and each new one has a higher id than any before, so a claim paid,
-    added or both changes the first two: an exact fingerprint of the set, read in one SQL sum."""
+    payable pence, read in one SQL sum. A staleness check, beside a proposal's other inputs: a claim leaves the
+    set only when a run pays it (the ledger changes) or a correction re-decides it (the participants corrected
+    change); with those unchanged, claims can only join it, by import (each with a higher id than any before),
+    which changes the number."""
     sql = f"SELECT COUNT(*), SUM(c.id), SUM(c.payable_pence) {DUE_CLAIMS}"
     ((count, ids, pence),) = list(driver_rows(session, sql, c=contract_id, by=driver_value(session, unpaid_by)))
     return f"{count} {ids or 0} {pence or 0}"
