@@ -301,25 +301,22 @@ def sample_written(*, session: Session, sample_id: int) -> bool:
     return session.connection().execute(text(sql), {"s": sample_id}).first() is not None
 
 
-def ledger_by_claim_day(*, session: Session, contract_id: int) -> list[tuple[Any, str, int, int]]:
-    """(achieved on, outcome, accrued, clawed back) of the outcome entries for claims, summed by the
-    claims' achieved day and outcome, in pence; clawed back is positive and leaves out clawbacks later
-    reversed. Dates in the driver's form (ISO text on SQLite)."""
+def clawed_by_day(*, session: Session, contract_id: int) -> list[tuple[Any, str, int]]:
+    """(achieved on, outcome, clawed back) of the clawbacks of claims, summed by the claims' achieved day and
+    outcome, in pence, positive, leaving out clawbacks later reversed (what runs accrued for claims is summed in
+    reconciliation's one pass over the claims). Dates in the driver's form (ISO text on SQLite)."""
     rows = driver_rows(
         session,
         f"""
-            SELECT c.achieved_on, c.outcome,
-                   SUM(CASE WHEN l.kind = '{ACCRUAL}' THEN l.amount_pence ELSE 0 END),
-                   SUM(CASE WHEN l.kind = '{CLAWBACK}' AND NOT EXISTS (
-                           SELECT 1 FROM pbr_ledger r WHERE r.reverses_id = l.id
-                       ) THEN -l.amount_pence ELSE 0 END)
+            SELECT c.achieved_on, c.outcome, SUM(-l.amount_pence)
             FROM pbr_ledger l JOIN pbr_claim c ON c.id = l.claim_id
-            WHERE l.contract_id = :c AND l.item = '{OUTCOME}' AND l.kind IN ('{ACCRUAL}', '{CLAWBACK}')
+            WHERE l.contract_id = :c AND l.item = '{OUTCOME}' AND l.kind = '{CLAWBACK}'
+              AND NOT EXISTS (SELECT 1 FROM pbr_ledger r WHERE r.reverses_id = l.id)
             GROUP BY c.achieved_on, c.outcome
             """,
         c=contract_id,
     )
-    return [(day, outcome, int(accrued), int(clawed)) for day, outcome, accrued, clawed in rows]
+    return [(day, outcome, int(clawed)) for day, outcome, clawed in rows]
 
 
 def ledger_by_payer(*, session: Session, contract_id: int) -> list[tuple[str, str, str, bool, int]]:
