@@ -134,18 +134,9 @@ def postgres_prepared(stack: contextlib.ExitStack, claims: int, participants: in
     import tempfile
     import uuid
 
-    from pbr_claims_pg import admin, with_database
+    from pbr_claims_pg import admin, bench_server, with_database
 
-    server = os.environ.get("COMMISSIONING_BENCH_POSTGRES_URL")
-    if not server:
-        from tests.support.postgres import PrivateCluster, find_bindir
-
-        bindir = find_bindir()
-        if bindir is None:
-            sys.exit("no PostgreSQL server binaries: install postgresql or set COMMISSIONING_BENCH_POSTGRES_URL")
-        cluster = PrivateCluster(bindir)
-        server = cluster.start()
-        stack.callback(cluster.stop)
+    server = bench_server(stack)
     tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="commissioning-bench-pg-")))
     template, run = f"bench_template_{uuid.uuid4().hex[:8]}", f"bench_runs_{uuid.uuid4().hex[:8]}"
     admin(server, f'CREATE DATABASE "{template}"')
