@@ -46,7 +46,7 @@ from models.approvals import Proposal
 from models.contracts import Contract, contract_by_id
 from models.db import unit_of_work
 from models.events import append_event
-from models.pbr.bulk import CHUNK, bulk_insert, driver_value, import_cache
+from models.pbr.bulk import CHUNK, bulk_insert, driver_value, import_cache, refresh_statistics
 from models.pbr.claims import PbrParticipant, due_fingerprint, participant_count
 from models.pbr.ledger import LEDGER_COLUMNS, OUTCOME, PaymentRun, last_entry, run_for
 from models.pbr.planned import insert_planned
@@ -247,6 +247,7 @@ def _apply(
         summary = {k: v for k, v in proposal.preview.items() if k != "redecided"}
     else:
         summary = _replanned(settings, session, contract, cards, period, run.id, as_of, actor, now)
+    refresh_statistics(session, "pbr_ledger")
     if redecided:
         summary["redecided"] = redecided
     run.summary = summary
