@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint, event, text
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint, event, text
 from sqlmodel import Field, Session, SQLModel, col, select
 
 import models.contracts  # noqa: F401  (the contract table)
@@ -60,7 +60,7 @@ class LedgerEntry(SQLModel, table=True):
     payer: str = Field(max_length=120)
     kind: str = Field(max_length=10)
     item: str = Field(max_length=24)
-    amount_pence: int
+    amount_pence: int = Field(sa_type=BigInteger)  # a run's payment to a payer: £21.5m is past 32 bits
     entry_on: dt.date
     run_id: int | None = Field(default=None, foreign_key="payment_run.id", index=True)
     claim_id: int | None = Field(default=None, foreign_key="pbr_claim.id")
@@ -85,7 +85,7 @@ class ValidationSample(SQLModel, table=True):
     seed: int
     size: int
     population: int
-    population_pence: int
+    population_pence: int = Field(sa_type=BigInteger)
     drawn_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     actor: str = Field(max_length=120)
     minimum_size: int | None = None  # what the sampling policy asked for when it was drawn
