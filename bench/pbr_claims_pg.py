@@ -178,6 +178,21 @@ def postmaster_pid(url: str) -> int:
     return int(Path(row[0], "postmaster.pid").read_text().split()[0])
 
 
+def bench_server(stack: contextlib.ExitStack) -> str:
+    """The server COMMISSIONING_BENCH_POSTGRES_URL names, or a private cluster on 127.0.0.1 that ``stack`` stops."""
+    server = os.environ.get("COMMISSIONING_BENCH_POSTGRES_URL")
+    if not server:
+        from tests.support.postgres import PrivateCluster, find_bindir
+
+        bindir = find_bindir()
+        if bindir is None:
+            sys.exit("no PostgreSQL server binaries: install postgresql or set COMMISSIONING_BENCH_POSTGRES_URL")
+        cluster = PrivateCluster(bindir)
+        server = cluster.start()
+        stack.callback(cluster.stop)
+    return server
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--smoke", action="store_true", help="20,000 claims, 5,000 participants, 1 run (for CI)")
@@ -199,18 +214,9 @@ def main() -> None:
     if args.smoke:
         claims, participants, repeat = 20_000, 5_000, 1
     with contextlib.ExitStack() as stack:
-        server = os.environ.get("COMMISSIONING_BENCH_POSTGRES_URL")
-        if args.keep and not server:
+        if args.keep and not os.environ.get("COMMISSIONING_BENCH_POSTGRES_URL"):
             sys.exit("--keep needs COMMISSIONING_BENCH_POSTGRES_URL: a server that outlives this run")
-        if not server:
-            from tests.support.postgres import PrivateCluster, find_bindir
-
-            bindir = find_bindir()
-            if bindir is None:
-                sys.exit("no PostgreSQL server binaries: install postgresql or set COMMISSIONING_BENCH_POSTGRES_URL")
-            cluster = PrivateCluster(bindir)
-            server = cluster.start()
-            stack.callback(cluster.stop)
+        server = bench_server(stack)
         if args.keep:
             args.keep.mkdir(parents=True, exist_ok=True)
         tmp = args.keep or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="commissioning-bench-pg-")))

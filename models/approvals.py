@@ -9,7 +9,7 @@ status moves once (policies/controls/approvals.py); every move is also an event.
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, col, select
 
 import models.contracts  # noqa: F401  (the contract table)
@@ -29,7 +29,7 @@ class Proposal(SQLModel, table=True):
     payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     preview: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     fingerprint: str = Field(max_length=64)
-    amount_pence: int
+    amount_pence: int = Field(sa_type=BigInteger)  # a run's total: £21.5m is past a 32-bit integer
     approvals_needed: int
     status: str = Field(max_length=10, index=True)
     proposed_by: str = Field(max_length=120)

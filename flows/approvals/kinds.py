@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 import importlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,13 +60,3 @@ def fingerprint(inputs: Inputs) -> str:
 def digest(value: Any) -> str:
     """A short digest of any JSON-able value, as one named input."""
     return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:16]
-
-
-def stream_digest(items: Iterable[str]) -> str:
-    """``digest`` of a list, from each item's JSON text in turn, without holding the list: equal to ``digest``
-    of the same items (``json.dumps`` separates them with ", ")."""
-    hashed = hashlib.sha256(b"[")
-    for n, item in enumerate(items):
-        hashed.update(((", " if n else "") + item).encode())
-    hashed.update(b"]")
-    return hashed.hexdigest()[:16]

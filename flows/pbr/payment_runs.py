@@ -5,9 +5,11 @@ service fees, less any recovery owed, split between the payers. It is first
 proposed (flows/approvals/service.py): a preview per payer and per outcome, what
 the caps cut and what it nets off, and DRAFT schedules. Only when a second
 finance user approves does it write to the append-only ledger
-(models/pbr/ledger.py), in the approval's transaction with its event, planned
-again then; a change since the proposal (new claims, a new card, another run or
-a clawback) makes the proposal stale and the approval is refused. A run for a
+(models/pbr/ledger.py), in the approval's transaction with its event: the
+ledger lines the proposal planned and kept (flows/pbr/run_lines.py) are moved
+in as they are, not planned again; a change since the proposal (new claims, a
+new card, another run or a clawback) makes the proposal stale and the approval
+is refused. A run for a
 contract and period happens once; asking again shows the first. A
 payment schedule per payer is written beside the database
 (``<data dir>/payments/<contract>/<period>/<payer>.csv``) and rewritten from the
@@ -15,6 +17,7 @@ ledger if it is missing.
 """
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -28,16 +31,25 @@ from flows.common.settings import Settings
 from flows.pbr.contract import contract_id, named_period, pbr_contract, required_cards
 from flows.pbr.ledger import pence
 from flows.pbr.participant_corrections import redecide_corrected
-from flows.pbr.run_facts import due_digest
+from flows.pbr.run_lines import KeptLines, Line, closing_lines, kept_lines, outcome_lines
 from flows.pbr.run_plan import PlannedRun, plan_streamed, refuse_run
-from flows.pbr.schedules import ScheduleFiles, discard_drafts, draft_writer, write_draft_schedules, write_schedules
+from flows.pbr.schedules import (
+    ScheduleFiles,
+    discard_drafts,
+    draft_writer,
+    prune_drafts,
+    schedules_from_drafts,
+    write_draft_schedules,
+    write_schedules,
+)
 from models.approvals import Proposal
 from models.contracts import Contract, contract_by_id
 from models.db import unit_of_work
 from models.events import append_event
-from models.pbr.bulk import CHUNK, bulk_insert, driver_value
-from models.pbr.claims import PbrParticipant, participant_count
-from models.pbr.ledger import ACCRUAL, LEDGER_COLUMNS, OUTCOME, PAYMENT, PaymentRun, last_entry, run_for
+from models.pbr.bulk import CHUNK, bulk_insert, driver_value, import_cache, refresh_statistics
+from models.pbr.claims import PbrParticipant, due_fingerprint, participant_count
+from models.pbr.ledger import LEDGER_COLUMNS, OUTCOME, PaymentRun, last_entry, run_for
+from models.pbr.planned import insert_planned
 from models.pbr.ratecards import rate_cards_of
 from policies.dates import local_date
 from policies.pbr.payments import Period, RunLine
@@ -93,8 +105,9 @@ def propose_payment_run(
         if existing is not None:
             return {"run": _result(settings, session, contract, existing, existing=True).as_dict(), "proposal": None}
         drafts = draft_writer(settings, contract, period.label)
+        kept = KeptLines(settings, contract.ref)
         try:
-            plan = _previewed(settings, session, contract, cards, period, as_of, actor, now, drafts)
+            plan = _previewed(settings, session, contract, cards, period, as_of, actor, now, drafts, kept)
             proposal, pending = propose(
                 settings,
                 session,
@@ -104,7 +117,7 @@ def propose_payment_run(
                 subject=f"payment run {period.label}",
                 payload={"contract": contract.ref},
                 preview=plan.summary,
-                inputs=_inputs(session, contract, period),
+                inputs=_inputs(session, contract, period, plan.due),
                 amount_pence=pence(Decimal(plan.summary["paid"])),  # the payers' payments, to the penny
                 actor=actor,
                 as_of=as_of,
@@ -113,9 +126,12 @@ def propose_payment_run(
             )
         except BaseException:
             drafts.discard()
+            kept.discard()
+            prune_drafts(settings, contract.ref)
             raise
         assert proposal.id is not None
         written = write_draft_schedules(drafts, proposal.id, plan.summary)
+        kept.keep(proposal.id)
         return {"run": None, "proposal": public(session, proposal), "pending": pending, "drafts": written}
 
 
@@ -129,22 +145,32 @@ def _previewed(
     actor: str,
     now: dt.datetime | None,
     drafts: ScheduleFiles,
+    kept: KeptLines,
 ) -> PlannedRun:
     """The plan as approval will make it, its lines written to the draft schedules as they are priced:
     participants corrected since the last run have their claims re-decided
     (flows/pbr/participant_corrections.py) in a savepoint that is rolled back, so the preview shows the
-    clawbacks that re-decision writes and what the run nets off, and nothing is written until approval."""
+    clawbacks that re-decision writes and what the run nets off, and nothing is written until approval. Its
+    ledger lines are ``kept`` for the approval."""
     savepoint = session.begin_nested()
     try:
         today = local_date(as_of, settings.timezone)
         redecided = redecide_corrected(session, contract, cards, today=today, as_of=as_of, actor=actor)
-        plan = plan_streamed(settings, session, contract, cards, period, as_of, now, lambda line: _draft(drafts, line))
+
+        def each(line: RunLine) -> None:
+            _draft(drafts, line)
+            for entry in outcome_lines(line):
+                kept.add(entry)
+
+        plan = plan_streamed(settings, session, contract, cards, period, as_of, now, each)
     finally:
         savepoint.rollback()
     for fee in plan.fees:
         for payer, share in fee.shares:
             if share:
                 drafts.add((payer, fee.item, "", fee.participant or "", "", None, share))
+    for entry in closing_lines(plan, period.label):
+        kept.add(entry)
     if redecided:
         plan.summary["redecided"] = redecided
     return plan
@@ -158,15 +184,20 @@ def _draft(drafts: ScheduleFiles, line: RunLine) -> None:
             drafts.add((payer, OUTCOME, c.ref, c.participant, c.outcome, c.achieved_on, share))
 
 
-def _inputs(session: Any, contract: Contract, period: Period) -> Inputs:
-    """What a run's plan is computed from, by name: any change makes a pending proposal stale."""
+def _inputs(session: Any, contract: Contract, period: Period, due: str | None = None) -> Inputs:
+    """What a run's plan is computed from, by name: any change makes a pending proposal stale. ``due``: the
+    claims due as the plan read them (``PlannedRun.due``), the same as reading them now unless a correction
+    re-decided some in the plan's savepoint."""
     cid = contract_id(contract)
+    corrected = _corrected(session, cid)
+    if due is None or corrected:
+        due = due_fingerprint(session=session, contract_id=cid, unpaid_by=period.end)
     return {
-        "the claims due in the period": due_digest(session, cid, period.end),
+        "the claims due in the period": due,
         "the rate card": digest([(v.id, v.fingerprint) for v in rate_cards_of(session=session, contract_id=cid)]),
         "the ledger (another run, a clawback or a recovery)": str(last_entry(session=session, contract_id=cid)),
         "the participants": str(participant_count(session=session, contract_id=cid)),
-        "the participants corrected": digest(_corrected(session, cid)),
+        "the participants corrected": digest(corrected),
     }
 
 
@@ -179,12 +210,22 @@ def _corrected(session: Any, cid: int) -> list[str]:
 def _apply(
     settings: Settings, session: Any, proposal: Proposal, as_of: dt.datetime, actor: str, now: dt.datetime | None
 ) -> dict[str, Any]:
-    """At approval: the run, its ledger entries and its event, in the approval's transaction; final schedules."""
+    """At approval: the run, its ledger entries and its event, in the approval's transaction; final schedules.
+
+    The approval has found nothing the proposal was planned from changed, so the lines it kept are moved into the
+    ledger as they are (``insert_planned``) and its preview is the run's summary; without them (a proposal made
+    before they were kept, or a data folder that lost them), the run is planned again."""
+    assert proposal.id is not None
     contract = contract_by_id(session=session, contract_id=proposal.contract_id)
     cid = contract_id(contract)
     cards = required_cards(session, contract)
     period = named_period(cards, proposal.period or "")
     today = local_date(as_of, settings.timezone)
+    kept = kept_lines(settings, contract.ref, proposal.id)
+    if kept.is_file():
+        # as of now; the claims left unpaid before the period were checked at the proposal, and nothing changed
+        # since (the claims due and the ledger, and with it the runs, are among a proposal's inputs)
+        refuse_run(settings, session, contract, cards, period, as_of, now, unpaid=())
     # participants corrected since the last run: their claims are re-decided and clawed back, as previewed
     redecided = redecide_corrected(session, contract, cards, today=today, as_of=as_of, actor=actor)
     run = PaymentRun(
@@ -200,40 +241,15 @@ def _apply(
     session.add(run)
     session.flush()
     assert run.id is not None
-    # Every entry is written on the same day by the same run: its dates go in the driver's form once.
-    head = (cid,)
-    tail = (driver_value(session, as_of), actor)
-    on = driver_value(session, today)
-    batch: list[tuple[Any, ...]] = []
-
-    def write(row: tuple[Any, ...]) -> None:
-        batch.append(row)
-        if len(batch) >= CHUNK:
-            bulk_insert(session, "pbr_ledger", LEDGER_COLUMNS, batch, prepared=True)
-            batch.clear()
-
-    def line_entries(line: RunLine) -> None:
-        c = line.claim
-        for payer, share in line.shares:
-            if share:
-                write((*head, payer, ACCRUAL, OUTCOME, pence(share), on, run.id, c.claim_id, c.participant, c.outcome,
-                       None, None, None, f"{c.outcome} {c.ref}", *tail))  # fmt: skip
-
-    plan = plan_streamed(settings, session, contract, cards, period, as_of, now, line_entries)
-    summary = plan.summary
+    import_cache(session)  # the ledger's indexes take a run's entries in random order: room for their pages
+    if kept.is_file():
+        insert_planned(session, kept, contract_id=cid, run_id=run.id, on=today, at=as_of, actor=actor)
+        summary = {k: v for k, v in proposal.preview.items() if k != "redecided"}
+    else:
+        summary = _replanned(settings, session, contract, cards, period, run.id, as_of, actor, now)
+    refresh_statistics(session, "pbr_ledger")
     if redecided:
         summary["redecided"] = redecided
-    for fee in plan.fees:
-        memo = f"attachment fee {fee.participant}" if fee.participant else f"service fee {fee.month}"
-        for payer, share in fee.shares:
-            if share:
-                write((*head, payer, ACCRUAL, fee.item, pence(share), on, run.id, None, fee.participant, None,
-                       fee.month, None, None, memo, *tail))  # fmt: skip
-    for total in plan.payers:
-        if total.payment:
-            write((*head, total.payer, PAYMENT, "run", -pence(total.payment), on, run.id, None, None, None, None,
-                   None, None, f"payment for {period.label}", *tail))  # fmt: skip
-    bulk_insert(session, "pbr_ledger", LEDGER_COLUMNS, batch, prepared=True)
     run.summary = summary
     session.add(run)
     session.flush()
@@ -247,11 +263,55 @@ def _apply(
         reason=f"payment run for {period.label}, proposed by {proposal.proposed_by}",
         after={"period": period.label, "paid": summary["paid"], "claims": summary["claims"], "proposal": proposal.id},
     )
-    return _result(settings, session, contract, run, existing=False).as_dict()
+    schedules = schedules_from_drafts(settings, contract, run, proposal.id) if kept.is_file() else None
+    return _result(settings, session, contract, run, existing=False, schedules=schedules).as_dict()
 
 
-def _result(settings: Settings, session: Any, contract: Contract, run: PaymentRun, *, existing: bool) -> RunResult:
-    schedules = write_schedules(settings, session, contract, run)
+def _replanned(
+    settings: Settings,
+    session: Any,
+    contract: Contract,
+    cards: list[RateCard],
+    period: Period,
+    run_id: int,
+    as_of: dt.datetime,
+    actor: str,
+    now: dt.datetime | None,
+) -> dict[str, Any]:
+    """The run planned again at approval, its entries written in batches as they are priced; its summary."""
+    # Every entry is written on the same day by the same run: its dates go in the driver's form once.
+    head, on = (contract_id(contract),), driver_value(session, local_date(as_of, settings.timezone))
+    tail = (driver_value(session, as_of), actor)
+    batch: list[tuple[Any, ...]] = []
+
+    def write(lines: Iterable[Line]) -> None:
+        for payer, kind, item, amount, claim, who, outcome, month, memo in lines:
+            batch.append((*head, payer, kind, item, amount, on, run_id, claim, who, outcome, month, None, None, memo,
+                          *tail))  # fmt: skip
+        if len(batch) >= CHUNK:
+            bulk_insert(session, "pbr_ledger", LEDGER_COLUMNS, batch, prepared=True)
+            batch.clear()
+
+    plan = plan_streamed(
+        settings, session, contract, cards, period, as_of, now, lambda line: write(outcome_lines(line))
+    )
+    write(closing_lines(plan, period.label))
+    bulk_insert(session, "pbr_ledger", LEDGER_COLUMNS, batch, prepared=True)
+    return plan.summary
+
+
+def _result(
+    settings: Settings,
+    session: Any,
+    contract: Contract,
+    run: PaymentRun,
+    *,
+    existing: bool,
+    schedules: list[str] | None = None,
+) -> RunResult:
+    """The run as the caller shows it, with its schedules: those given, else written from the ledger."""
+    if schedules is None:
+        schedules = write_schedules(settings, session, contract, run)
     return RunResult(
         contract.ref, contract.provider, run.period, existing, run.run_on.isoformat(), run.summary, schedules
     )

@@ -34,7 +34,7 @@ from models.pbr.ledger import (
     OUTCOME,
     PAYMENT,
     REVERSAL,
-    ledger_by_claim_day,
+    clawed_by_day,
     ledger_by_payer,
     payments_by_run,
     runs_of,
@@ -74,21 +74,30 @@ def reconcile(settings: Settings, contract_ref: str) -> Reconciliation:
         if not cards:
             raise UserError(f"contract {contract_ref} has no rate card yet; nothing to reconcile")
         frequency = cards[-1].frequency
-        by_claim_day = ledger_by_claim_day(session=session, contract_id=cid)
+        clawed_by_claim_day = clawed_by_day(session=session, contract_id=cid)
         by_payer = ledger_by_payer(session=session, contract_id=cid)
         by_run = payments_by_run(session=session, contract_id=cid)
         runs = runs_of(session=session, contract_id=cid)
         connection = session.connection()
-        # One pass over the claims, in SQL: the sums per day, outcome, verdict and reasons, and (outstanding)
-        # what is accepted and not yet accrued by a run, looked up in the ledger's index of claims.
+        # One pass over the claims, in SQL: the sums per day, outcome, verdict and reasons, what runs accrued for
+        # them (every accrual for a claim is for its outcome) and (outstanding) what is accepted and not yet
+        # accrued, each claim's accruals looked up once in the ledger's index of claims. The fence (a LIMIT on
+        # SQLite, OFFSET 0 on PostgreSQL) keeps that look-up one a claim, not one for each use of it.
+        fence = "OFFSET 0" if connection.dialect.name == "postgresql" else "LIMIT -1"
         grouped = connection.execute(
-            text("""
+            text(f"""
             SELECT achieved_on, outcome, verdict, reasons, COUNT(*), SUM(claimed_pence), SUM(payable_pence),
                    SUM(capped_pence),
-                   SUM(CASE WHEN verdict IN ('accepted', 'partly_accepted') AND NOT EXISTS (
-                           SELECT 1 FROM pbr_ledger l WHERE l.claim_id = c.id AND l.kind = 'accrual'
-                       ) THEN payable_pence ELSE 0 END)
-            FROM pbr_claim c WHERE contract_id = :c
+                   SUM(CASE WHEN verdict IN ('accepted', 'partly_accepted') AND accrued IS NULL
+                       THEN payable_pence ELSE 0 END),
+                   SUM(COALESCE(accrued, 0))
+            FROM (
+                SELECT c.achieved_on, c.outcome, c.verdict, c.reasons, c.claimed_pence, c.payable_pence,
+                       c.capped_pence,
+                       (SELECT SUM(l.amount_pence) FROM pbr_ledger l WHERE l.claim_id = c.id AND l.kind = 'accrual')
+                       AS accrued
+                FROM pbr_claim c WHERE c.contract_id = :c {fence}
+            ) AS c
             GROUP BY achieved_on, outcome, verdict, reasons
             """),
             {"c": cid},
@@ -117,9 +126,10 @@ def reconcile(settings: Settings, contract_ref: str) -> Reconciliation:
         lambda: {"claims": 0, "accepted_claims": 0, "rejected_claims": 0, **dict.fromkeys(MONEY, 0)}
     )
     reasons: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for day, outcome, verdict, codes, count, claimed, payable, capped, unpaid in grouped:
+    for day, outcome, verdict, codes, count, claimed, payable, capped, unpaid, accrued in grouped:
         cell = cells[key(day, outcome)]
         cell["outstanding"] += unpaid
+        cell["paid"] += accrued
         cell["claims"] += count
         cell["claimed"] += claimed
         cell["accepted"] += payable
@@ -135,9 +145,8 @@ def reconcile(settings: Settings, contract_ref: str) -> Reconciliation:
         if code_list:  # an accepted claim's only reason not a cap is above_price: its rejected part is that
             first = next((c for c in code_list if not c.startswith("over_")), code_list[0])
             reasons[first][1] += claimed - payable - capped
-    for day, outcome, accrued, clawed in by_claim_day:
+    for day, outcome, clawed in clawed_by_claim_day:
         cell = cells[key(day, outcome)]
-        cell["paid"] += accrued
         cell["clawed_back"] += clawed
     rows = []
     for (period, outcome), cell in sorted(cells.items()):

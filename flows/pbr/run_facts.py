@@ -2,51 +2,48 @@
 so far, and the referrals no attachment fee has yet paid for (flows/pbr/payment_runs.py)."""
 
 import datetime as dt
-import json
 from collections.abc import Iterator
 from typing import Any
 
-from flows.approvals.kinds import stream_digest
 from flows.pbr.ledger import pounds
 from models.pbr.bulk import date_from_driver
-from models.pbr.claims import accepted_claims, due_claim_rows, participant_facts
+from models.pbr.claims import due_claim_rows, participant_facts
 from models.pbr.ledger import ATTACHMENT_FEE, accrued_fees, net_paid
 from policies.pbr.participants import Participant
 from policies.pbr.payments import DueClaim, PaidSoFar
 
 
-def due_claims(session: Any, cid: int, end: dt.date) -> list[DueClaim]:
-    """Accepted claims achieved by ``end`` that no run has paid yet, in the order achieved."""
-    return [
-        DueClaim(claim_id, ref, participant, outcome, achieved_on, pounds(payable))
-        for claim_id, ref, participant, outcome, achieved_on, payable in accepted_claims(
-            session=session, contract_id=cid, unpaid_by=end
-        )
-    ]
+class DueTally:
+    """What the claims a run read add up to, as they were read: the days they were achieved on, and
+    ``models.pbr.claims.due_fingerprint`` of them, without reading them again."""
+
+    def __init__(self) -> None:
+        self.count = self.ids = self.pence = 0
+        self.days: set[dt.date] = set()
+
+    def fingerprint(self) -> str:
+        return f"{self.count} {self.ids} {self.pence}"
 
 
-def due_in_order(session: Any, cid: int, end: dt.date) -> Iterator[DueClaim]:
-    """The claims ``due_claims`` gives, one at a time, in the order a run pays them (achieved, then ref)."""
+def due_in_order(session: Any, cid: int, end: dt.date, tally: DueTally) -> Iterator[DueClaim]:
+    """Accepted claims achieved by ``end`` that no run has paid yet, one at a time, in the order a run pays them
+    (achieved, then ref); each counted in ``tally`` as it is read."""
     days: dict[Any, dt.date] = {}
     for claim_id, ref, participant, outcome, achieved, payable in due_claim_rows(
         session=session, contract_id=cid, unpaid_by=end
     ):
-        day = days.get(achieved) or days.setdefault(achieved, date_from_driver(achieved))
+        day = days.get(achieved)
+        if day is None:
+            day = days[achieved] = date_from_driver(achieved)
+            tally.days.add(day)
+        tally.count, tally.ids, tally.pence = tally.count + 1, tally.ids + claim_id, tally.pence + payable
         yield DueClaim(claim_id, ref, participant, outcome, day, pounds(payable))
 
 
-def due_digest(session: Any, cid: int, end: dt.date) -> str:
-    """``digest`` of [(claim id, payable)] of the claims due (in ``due_claims``'s order), hashed as it is read."""
-    parts = (
-        json.dumps([claim_id, str(pounds(payable))])
-        for claim_id, _, _, _, _, payable in due_claim_rows(session=session, contract_id=cid, unpaid_by=end, order="id")
-    )
-    return stream_digest(parts)
-
-
-def paid_so_far(session: Any, cid: int) -> PaidSoFar:
-    """Net paid per participant and outcome: accruals, less clawbacks, plus reversals of clawbacks."""
-    participant, outcome = net_paid(session=session, contract_id=cid)
+def paid_so_far(session: Any, cid: int, end: dt.date) -> PaidSoFar:
+    """Net paid per participant (those with claims due by ``end``) and outcome: accruals, less clawbacks, plus
+    reversals of clawbacks."""
+    participant, outcome = net_paid(session=session, contract_id=cid, due_by=end)
     return PaidSoFar(
         {who: pounds(amount) for who, amount in participant.items()},
         {what: pounds(amount) for what, amount in outcome.items()},

@@ -4,7 +4,7 @@ proposal, and only the run's totals kept. However many claims a run pays, it hol
 is the participants' and outcomes' sums paid so far, and its time follows the claims it pays."""
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -14,8 +14,9 @@ from flows.common.errors import UserError
 from flows.common.settings import Settings
 from flows.pbr.contract import contract_id
 from flows.pbr.ledger import pounds
-from flows.pbr.run_facts import due_claims, due_in_order, paid_so_far, unpaid_referrals
+from flows.pbr.run_facts import DueTally, due_in_order, paid_so_far, unpaid_referrals
 from models.contracts import Contract
+from models.pbr.claims import unpaid_days
 from models.pbr.ledger import SERVICE_FEE, accrued_fees, ledger_balances, runs_of
 from policies.contracts.clauses import expiry
 from policies.dates import local_date
@@ -42,6 +43,7 @@ class PlannedRun:
     summary: dict[str, Any]
     fees: tuple[FeeLine, ...]
     payers: tuple[PayerTotal, ...]
+    due: str  # models.pbr.claims.due_fingerprint of the claims the plan read
 
 
 def refuse_run(
@@ -52,10 +54,16 @@ def refuse_run(
     period: Period,
     as_of: dt.datetime,
     now: dt.datetime | None,
+    *,
+    unpaid: Iterable[dt.date] | None = None,
 ) -> None:
-    """Raise the reasons a run for ``period`` may not happen, if any (policies.pbr.payments.run_refusals)."""
+    """Raise the reasons a run for ``period`` may not happen, if any (policies.pbr.payments.run_refusals).
+
+    ``unpaid``: the days on which claims no run has paid were achieved, when the caller has read them already
+    (a plan, as it read its claims); otherwise they are read here."""
     cid = contract_id(contract)
-    earlier = due_claims(session, cid, period.start - dt.timedelta(days=1))  # unpaid before the period
+    before = period.start - dt.timedelta(days=1)
+    earlier = unpaid_days(session=session, contract_id=cid, by=before) if unpaid is None else unpaid
     zone = ZoneInfo(settings.timezone)  # instants in a refusal read in the organisation's zone
     reasons = run_refusals(
         period,
@@ -64,7 +72,7 @@ def refuse_run(
         run_on=local_date(as_of, settings.timezone),
         contract_start=contract.start,
         contract_end=expiry(contract.to_terms()),
-        unpaid_achieved=(claim.achieved_on for claim in earlier),
+        unpaid_achieved=(day for day in earlier if day <= before),
         periods_run=frozenset(run.period for run in runs_of(session=session, contract_id=cid)),
         frequency=cards[-1].frequency,
     )
@@ -85,11 +93,13 @@ def plan_streamed(
     each: Callable[[RunLine], None],
 ) -> PlannedRun:
     """Plan a run of ``period`` as of now, handing each line to ``each`` as it is priced; its summary: per payer,
-    per outcome, what the caps cut, and what it nets off."""
+    per outcome, what the caps cut, and what it nets off. The claims are read once: the run's refusals
+    (``refuse_run``) are decided once they are read, from the days they were achieved on; the caller discards
+    what ``each`` was given (a refused approval rolls back)."""
     cid = contract_id(contract)
-    refuse_run(settings, session, contract, cards, period, as_of, now)
+    tally = DueTally()
     # Everything read from the ledger is read before the first line: at approval, ``each`` writes to it.
-    paid = paid_so_far(session, cid)
+    paid = paid_so_far(session, cid, period.end)
     attachment_fees = any(card.attachment_fee for card in cards)
     referrals = unpaid_referrals(session, cid) if attachment_fees else ()
     months_paid = frozenset(accrued_fees(session=session, contract_id=cid, item=SERVICE_FEE, column="month"))
@@ -98,7 +108,7 @@ def plan_streamed(
     accrued: dict[str, list[Decimal]] = {}
     by_outcome: dict[str, dict[str, Any]] = {}
     capped_lines: list[dict[str, Any]] = []
-    for line in priced_lines(period, cards, due_in_order(session, cid, period.end), paid):
+    for line in priced_lines(period, cards, due_in_order(session, cid, period.end, tally), paid):
         claims, outcomes, capped = claims + 1, outcomes + line.paid, capped + line.capped
         o = by_outcome.setdefault(line.claim.outcome, {"claims": 0, "paid": ZERO, "capped": ZERO})
         o["claims"] += 1
@@ -109,6 +119,7 @@ def plan_streamed(
         if line.capped:
             capped_lines.append({"claim": line.claim.ref, "capped": f"{line.capped:.2f}", "why": list(line.notes)})
         each(line)
+    refuse_run(settings, session, contract, cards, period, as_of, now, unpaid=tally.days)
     facts = ContractFacts(pounds(contract.value_pence), contract.start, contract.initial_term_months)
     fees = tuple(fee_lines(period, cards, referrals, months_paid, facts))
     payers = payer_totals(accrued, fees, balances)
@@ -135,4 +146,4 @@ def plan_streamed(
         },
         "capped": capped_lines,
     }
-    return PlannedRun(summary, fees, payers)
+    return PlannedRun(summary, fees, payers, tally.fingerprint())

@@ -31,7 +31,7 @@ from typing import Any
 from flows.common.errors import UserError
 from flows.common.files import replacing
 from flows.common.settings import Settings
-from flows.pbr.exports import CsvRows, csv_cell
+from flows.pbr.exports import CsvRows, csv_cell, neutralise
 from flows.pbr.ledger import pounds
 from models.contracts import Contract
 from models.pbr.bulk import date_from_driver
@@ -72,6 +72,46 @@ def write_schedules(settings: Settings, session: Any, contract: Contract, run: P
         files.discard()
 
 
+def schedules_from_drafts(
+    settings: Settings, contract: Contract, run: PaymentRun, proposal_id: int
+) -> list[str] | None:
+    """The final schedules of a run approved as proposed, made from its proposal's drafts: each line as the draft
+    has it, without its DRAFT cell. The lines are the ones the ledger now holds (they were written from the
+    same plan), so nothing is read back; None if any draft is missing or not as written, and the caller writes
+    them from the ledger (``write_schedules``)."""
+    drafts = contract_folder(settings, contract.ref) / DRAFTS / f"proposal-{proposal_id}"
+    stems = file_stems(run.summary["payers"])
+    found = [drafts / f"DRAFT-{stems[payer]}.csv" for payer in sorted(run.summary["payers"])]
+    if not all(path.is_file() for path in found):
+        return None
+    mark = io.StringIO()
+    csv.writer(mark).writerow([f"DRAFT proposal {proposal_id} - not approved - nothing paid"])
+    prefix, header = mark.getvalue().rstrip("\r\n") + ",", "status,"
+    folder = contract_folder(settings, contract.ref) / run.period
+    folder.mkdir(parents=True, exist_ok=True)
+    made, placed = [], []
+    try:
+        for path in found:
+            temporary = folder / f".{path.stem}.{secrets.token_hex(4)}.draft"
+            made.append(temporary)
+            with open(path, encoding="utf-8", newline="") as lines, \
+                    open(temporary, "w", encoding="utf-8", newline="") as out:  # fmt: skip
+                first = next(lines, "")
+                if not first.startswith(header):
+                    return None
+                out.write(first[len(header) :])
+                for line in lines:
+                    if not line.startswith(prefix):
+                        return None
+                    out.write(line[len(prefix) :])
+        for path, temporary in zip(found, made, strict=True):
+            placed.append(str(_place(folder, path.stem.removeprefix("DRAFT-"), temporary)))
+        return placed
+    finally:
+        for temporary in made:
+            temporary.unlink(missing_ok=True)
+
+
 def draft_writer(settings: Settings, contract: Contract, period: str) -> "ScheduleFiles":
     """Where a proposed run's lines go as it is planned, before its proposal (and so its folder) is known."""
     return ScheduleFiles(contract_folder(settings, contract.ref) / DRAFTS, contract, period)
@@ -107,6 +147,18 @@ def discard_drafts(settings: Settings, contract_ref: str, proposal_id: int) -> N
     shutil.rmtree(contract_folder(settings, contract_ref) / DRAFTS / f"proposal-{proposal_id}", ignore_errors=True)
 
 
+def prune_drafts(settings: Settings, contract_ref: str) -> None:
+    """Remove the drafts folder of a refused proposal, and the folders above it, if nothing else is in them: a
+    refusal leaves nothing behind."""
+    folder, top = contract_folder(settings, contract_ref) / DRAFTS, settings.data_dir
+    while folder != top and top in folder.parents:
+        try:
+            folder.rmdir()
+        except OSError:  # not empty (another proposal's drafts, a run's schedules), or not there
+            return
+        folder = folder.parent
+
+
 def draft_schedules(settings: Settings, contract_ref: str, proposal_id: int) -> list[Path]:
     folder = contract_folder(settings, contract_ref) / DRAFTS / f"proposal-{proposal_id}"
     return sorted(folder.glob("DRAFT-*.csv")) if folder.is_dir() else []
@@ -121,6 +173,7 @@ class ScheduleFiles:
         self.folder, self.contract, self.period = folder, contract, period
         self._token = secrets.token_hex(4)
         self._files: dict[str, tuple[CsvRows, list[str | int]]] = {}
+        self._cells: dict[Any, Any] = {}  # a value's cell, by the value (text, a day, an amount)
 
     def _file(self, payer: str) -> tuple[CsvRows, list[str | int]]:
         found = self._files.get(payer)
@@ -133,11 +186,20 @@ class ScheduleFiles:
         return found
 
     def add(self, line: Item) -> None:
-        """One line, its cells made as ``write_csv`` makes them; the four the payer's lines share made once."""
+        """One line, its cells made as ``write_csv`` makes them; the four the payer's lines share made once, and
+        each distinct item, outcome, day and amount once (a run pays few prices, on a few hundred days)."""
         payer, item, ref, who, outcome, achieved, amount = line
         out, head = self._file(payer)
-        out.write_cells([*head, csv_cell(item), csv_cell(ref), csv_cell(who), csv_cell(outcome),
-                         "" if achieved is None else achieved.isoformat(), csv_cell(amount)])  # fmt: skip
+        cells = self._cells
+        if (item_cell := cells.get(item)) is None:
+            item_cell = cells[item] = csv_cell(item)
+        if (outcome_cell := cells.get(outcome)) is None:
+            outcome_cell = cells[outcome] = csv_cell(outcome)
+        if (day := cells.get(achieved)) is None:
+            day = cells[achieved] = "" if achieved is None else achieved.isoformat()
+        if (money := cells.get(amount)) is None:  # whole pence: equal amounts are written alike
+            money = cells[amount] = csv_cell(amount)
+        out.write_cells([*head, item_cell, neutralise(ref), neutralise(who), outcome_cell, day, money])
 
     def finish(self, summary: dict[str, Any]) -> list[tuple[str, Path]]:
         c, period = self.contract, self.period

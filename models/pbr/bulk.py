@@ -62,25 +62,74 @@ def stage_rows(path: Path, columns: Sequence[str], rows: Iterable[Sequence[Any]]
     The file is scratch: no journal, no sync. Another process may write it while this one's transaction
     goes on; ``insert_staged`` then moves its rows in, in ``key`` order, inside that transaction. Rows
     given nearly in ``key`` order are written nearly as quickly as appended."""
-    if key not in columns:
-        raise ValueError(f"the key {key!r} is not one of the columns")
-    connection = sqlite3.connect(path, isolation_level=None)
+    staged = StagedRows(path, columns, key=key)
     try:
-        connection.execute("PRAGMA journal_mode=OFF")
-        connection.execute("PRAGMA synchronous=OFF")
+        for row in rows:
+            staged.add(row)
+        return staged.close()
+    except BaseException:
+        staged.discard()
+        raise
+
+
+class StagedRows:
+    """``stage_rows`` a row at a time, for a writer that is handed its rows (a payment run's lines as they are
+    priced): a chunk held at most. ``close`` keeps the file; ``discard`` removes it."""
+
+    def __init__(self, path: Path, columns: Sequence[str], *, key: str) -> None:
+        if key not in columns:
+            raise ValueError(f"the key {key!r} is not one of the columns")
+        self.path, self.count, self._chunk = path, 0, list[Sequence[Any]]()
+        self._connection = sqlite3.connect(path, isolation_level=None)
+        self._connection.execute("PRAGMA journal_mode=OFF")
+        self._connection.execute("PRAGMA synchronous=OFF")
         defined = ", ".join(f"{name} INTEGER PRIMARY KEY" if name == key else name for name in columns)
-        connection.execute(f"CREATE TABLE staged ({defined})")
-        connection.execute("BEGIN")
-        sql = f"INSERT INTO staged VALUES ({', '.join('?' * len(columns))})"
-        rows = iter(rows)
-        count = 0
-        while chunk := list(itertools.islice(rows, CHUNK)):
-            connection.executemany(sql, chunk)
-            count += len(chunk)
-        connection.execute("COMMIT")
-        return count
+        self._connection.execute(f"CREATE TABLE staged ({defined})")
+        self._connection.execute("BEGIN")
+        self._sql = f"INSERT INTO staged VALUES ({', '.join('?' * len(columns))})"
+
+    def add(self, row: Sequence[Any]) -> None:
+        self._chunk.append(row)
+        if len(self._chunk) >= CHUNK:
+            self._flush()
+
+    def _flush(self) -> None:
+        self._connection.executemany(self._sql, self._chunk)
+        self.count += len(self._chunk)
+        self._chunk.clear()
+
+    def close(self) -> int:
+        """Write what is held and close the file; the number of rows staged."""
+        try:
+            self._flush()
+            self._connection.execute("COMMIT")
+        finally:
+            self._connection.close()
+        return self.count
+
+    def discard(self) -> None:
+        self._connection.close()
+        self.path.unlink(missing_ok=True)
+
+
+def staged_rows(path: Path, columns: Sequence[str], key: str) -> Iterator[tuple[Any, ...]]:
+    """The rows of a side file ``StagedRows`` wrote, in ``key`` order, a chunk at a time (for PostgreSQL,
+    which cannot attach it)."""
+    connection = sqlite3.connect(path)
+    try:
+        cursor = connection.execute(f"SELECT {', '.join(columns)} FROM staged ORDER BY {key}")
+        while chunk := cursor.fetchmany(CHUNK):
+            yield from chunk
     finally:
         connection.close()
+
+
+def refresh_statistics(session: Session, table: str) -> None:
+    """On PostgreSQL, have the planner's statistics of ``table`` read again after a big write in this
+    transaction: planned on the figures from before it (a ledger it thought empty), the next run's read of
+    what each participant has been paid took minutes instead of a second. SQLite plans without them."""
+    if _is_postgres(session):
+        session.connection().exec_driver_sql(f"ANALYZE {table}")
 
 
 IMPORT_CACHE_KIB = 65_536  # 64 MiB

@@ -156,40 +156,56 @@ def claim_fingerprints(*, session: Session, contract_id: int) -> Iterator[tuple[
     return driver_rows(session, "SELECT ref, fingerprint FROM pbr_claim WHERE contract_id = :c", c=contract_id)
 
 
-def accepted_claims(*, session: Session, contract_id: int, unpaid_by: dt.date | None = None) -> list[tuple[Any, ...]]:
-    """(id, ref, participant, outcome, achieved_on, payable_pence) of every accepted claim, in achieved order;
-    with ``unpaid_by``, only those achieved by that day that no run has accrued yet."""
-    unpaid = (
-        " AND c.achieved_on <= :by AND NOT EXISTS "
-        "(SELECT 1 FROM pbr_ledger l WHERE l.claim_id = c.id AND l.kind = 'accrual')"
-        if unpaid_by is not None
-        else ""
-    )
+def accepted_claims(*, session: Session, contract_id: int) -> list[tuple[Any, ...]]:
+    """(id, ref, participant, outcome, achieved_on, payable_pence) of every accepted claim, in achieved order."""
     rows = driver_rows(
         session,
         "SELECT c.id, c.ref, c.participant, c.outcome, c.achieved_on, c.payable_pence FROM pbr_claim c "
-        f"WHERE c.contract_id = :c AND c.verdict IN ('accepted', 'partly_accepted'){unpaid}",
+        "WHERE c.contract_id = :c AND c.verdict IN ('accepted', 'partly_accepted')",
         c=contract_id,
-        **({} if unpaid_by is None else {"by": driver_value(session, unpaid_by)}),
     )
     found = [(r[0], r[1], r[2], r[3], date_from_driver(r[4]), r[5]) for r in rows]
     found.sort(key=lambda r: (r[4], r[0]))
     return found
 
 
-def due_claim_rows(
-    *, session: Session, contract_id: int, unpaid_by: dt.date, order: str = "ref"
-) -> Iterator[tuple[Any, ...]]:
+# The accepted claims achieved by :by that no run has accrued yet (``due_claim_rows``).
+DUE_CLAIMS = (
+    "FROM pbr_claim c WHERE c.contract_id = :c AND c.verdict IN ('accepted', 'partly_accepted') "
+    "AND c.achieved_on <= :by "
+    "AND NOT EXISTS (SELECT 1 FROM pbr_ledger l WHERE l.claim_id = c.id AND l.kind = 'accrual')"
+)
+
+
+def unpaid_days(*, session: Session, contract_id: int, by: dt.date) -> list[dt.date]:
+    """The days on which accepted claims no run has paid yet were achieved, up to ``by``: counted in SQL, a
+    day once however many claims it has."""
+    rows = driver_rows(
+        session, f"SELECT DISTINCT c.achieved_on {DUE_CLAIMS}", c=contract_id, by=driver_value(session, by)
+    )
+    return sorted(date_from_driver(day) for (day,) in rows)
+
+
+def due_fingerprint(*, session: Session, contract_id: int, unpaid_by: dt.date) -> str:
+    """What the claims ``due_claim_rows`` gives add up to: their number, the sum of their ids and of their
+    payable pence, read in one SQL sum. A staleness check, beside a proposal's other inputs: a claim leaves the
+    set only when a run pays it (the ledger changes) or a correction re-decides it (the participants corrected
+    change); with those unchanged, claims can only join it, by import (each with a higher id than any before),
+    which changes the number."""
+    sql = f"SELECT COUNT(*), SUM(c.id), SUM(c.payable_pence) {DUE_CLAIMS}"
+    ((count, ids, pence),) = list(driver_rows(session, sql, c=contract_id, by=driver_value(session, unpaid_by)))
+    return f"{count} {ids or 0} {pence or 0}"
+
+
+def due_claim_rows(*, session: Session, contract_id: int, unpaid_by: dt.date) -> Iterator[tuple[Any, ...]]:
     """(id, ref, participant, outcome, achieved_on, payable_pence) of the accepted claims achieved by
-    ``unpaid_by`` that no run has accrued yet, in the order a run pays them (achieved, then ``order``: ref, as
-    Python orders text, or id), read a batch at a time; dates in the driver's form."""
+    ``unpaid_by`` that no run has accrued yet, in the order a run pays them (achieved, then ref as Python orders
+    text, then id), read a batch at a time; dates in the driver's form."""
     postgres = session.connection().dialect.name == "postgresql"
-    then = {"ref": 'c.ref COLLATE "C", c.id' if postgres else "c.ref, c.id", "id": "c.id"}[order]
+    then = 'c.ref COLLATE "C", c.id' if postgres else "c.ref, c.id"
     return driver_rows(
         session,
-        "SELECT c.id, c.ref, c.participant, c.outcome, c.achieved_on, c.payable_pence FROM pbr_claim c "
-        "WHERE c.contract_id = :c AND c.verdict IN ('accepted', 'partly_accepted') AND c.achieved_on <= :by "
-        "AND NOT EXISTS (SELECT 1 FROM pbr_ledger l WHERE l.claim_id = c.id AND l.kind = 'accrual') "
+        f"SELECT c.id, c.ref, c.participant, c.outcome, c.achieved_on, c.payable_pence {DUE_CLAIMS} "
         f"ORDER BY c.achieved_on, {then}",
         c=contract_id,
         by=driver_value(session, unpaid_by),

@@ -14,13 +14,13 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint, event, text
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint, event, text
 from sqlmodel import Field, Session, SQLModel, col, select
 
 import models.contracts  # noqa: F401  (the contract table)
 from models.db import UTCDateTime
-from models.pbr.bulk import date_from_driver, driver_rows
-from models.pbr.claims import PbrClaim
+from models.pbr.bulk import date_from_driver, driver_rows, driver_value
+from models.pbr.claims import DUE_CLAIMS, PbrClaim
 
 ACCRUAL, PAYMENT, CLAWBACK, REVERSAL = "accrual", "payment", "clawback", "reversal"
 LEDGER_KINDS = (ACCRUAL, PAYMENT, CLAWBACK, REVERSAL)
@@ -60,7 +60,7 @@ class LedgerEntry(SQLModel, table=True):
     payer: str = Field(max_length=120)
     kind: str = Field(max_length=10)
     item: str = Field(max_length=24)
-    amount_pence: int
+    amount_pence: int = Field(sa_type=BigInteger)  # a run's payment to a payer: £21.5m is past 32 bits
     entry_on: dt.date
     run_id: int | None = Field(default=None, foreign_key="payment_run.id", index=True)
     claim_id: int | None = Field(default=None, foreign_key="pbr_claim.id")
@@ -85,7 +85,7 @@ class ValidationSample(SQLModel, table=True):
     seed: int
     size: int
     population: int
-    population_pence: int
+    population_pence: int = Field(sa_type=BigInteger)
     drawn_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     actor: str = Field(max_length=120)
     minimum_size: int | None = None  # what the sampling policy asked for when it was drawn
@@ -154,19 +154,21 @@ def clawed_back_claims(*, session: Session, contract_id: int) -> set[int]:
     return {r[0] for r in rows}
 
 
-def net_paid(*, session: Session, contract_id: int) -> tuple[dict[str, int], dict[str, int]]:
-    """What has been paid for outcomes, net of clawbacks and their reversals (pence): by participant, and by
-    outcome."""
+def net_paid(*, session: Session, contract_id: int, due_by: dt.date) -> tuple[dict[str, int], dict[str, int]]:
+    """What has been paid for outcomes, net of clawbacks and their reversals (pence): by participant, for the
+    participants with claims due by ``due_by`` (the only ones a run reads), and by outcome."""
     # Every entry for a claim names its participant and outcome (``_claims_outcome``): both sums are read from
-    # the ledger's own indexes.
+    # the ledger's own indexes, the participants' only for those the run pays.
     sums = """
         SELECT {0}, SUM(amount_pence) FROM pbr_ledger
         WHERE contract_id = :c AND item = 'outcome' AND kind IN ('accrual', 'clawback', 'reversal')
-          AND outcome IS NOT NULL
+          AND outcome IS NOT NULL {1}
         GROUP BY {0}
         """
-    by_participant = driver_rows(session, sums.format("participant"), c=contract_id)  # a row per participant
-    by_outcome = driver_rows(session, sums.format("outcome"), c=contract_id)
+    due = f"AND participant IN (SELECT c.participant {DUE_CLAIMS})"
+    by = driver_value(session, due_by)
+    by_participant = driver_rows(session, sums.format("participant", due), c=contract_id, by=by)
+    by_outcome = driver_rows(session, sums.format("outcome", ""), c=contract_id)
     return {k: int(v) for k, v in by_participant}, {k: int(v) for k, v in by_outcome}
 
 
@@ -299,25 +301,22 @@ def sample_written(*, session: Session, sample_id: int) -> bool:
     return session.connection().execute(text(sql), {"s": sample_id}).first() is not None
 
 
-def ledger_by_claim_day(*, session: Session, contract_id: int) -> list[tuple[Any, str, int, int]]:
-    """(achieved on, outcome, accrued, clawed back) of the outcome entries for claims, summed by the
-    claims' achieved day and outcome, in pence; clawed back is positive and leaves out clawbacks later
-    reversed. Dates in the driver's form (ISO text on SQLite)."""
+def clawed_by_day(*, session: Session, contract_id: int) -> list[tuple[Any, str, int]]:
+    """(achieved on, outcome, clawed back) of the clawbacks of claims, summed by the claims' achieved day and
+    outcome, in pence, positive, leaving out clawbacks later reversed (what runs accrued for claims is summed in
+    reconciliation's one pass over the claims). Dates in the driver's form (ISO text on SQLite)."""
     rows = driver_rows(
         session,
         f"""
-            SELECT c.achieved_on, c.outcome,
-                   SUM(CASE WHEN l.kind = '{ACCRUAL}' THEN l.amount_pence ELSE 0 END),
-                   SUM(CASE WHEN l.kind = '{CLAWBACK}' AND NOT EXISTS (
-                           SELECT 1 FROM pbr_ledger r WHERE r.reverses_id = l.id
-                       ) THEN -l.amount_pence ELSE 0 END)
+            SELECT c.achieved_on, c.outcome, SUM(-l.amount_pence)
             FROM pbr_ledger l JOIN pbr_claim c ON c.id = l.claim_id
-            WHERE l.contract_id = :c AND l.item = '{OUTCOME}' AND l.kind IN ('{ACCRUAL}', '{CLAWBACK}')
+            WHERE l.contract_id = :c AND l.item = '{OUTCOME}' AND l.kind = '{CLAWBACK}'
+              AND NOT EXISTS (SELECT 1 FROM pbr_ledger r WHERE r.reverses_id = l.id)
             GROUP BY c.achieved_on, c.outcome
             """,
         c=contract_id,
     )
-    return [(day, outcome, int(accrued), int(clawed)) for day, outcome, accrued, clawed in rows]
+    return [(day, outcome, int(clawed)) for day, outcome, clawed in rows]
 
 
 def ledger_by_payer(*, session: Session, contract_id: int) -> list[tuple[str, str, str, bool, int]]:

@@ -1,0 +1,91 @@
+"""The ledger lines a payment run writes, made once from its plan (flows/pbr/run_plan.py): an accrual per claim
+and payer, an accrual per fee and payer, and a payment per payer.
+
+A proposal keeps them (``KeptLines``) in a side file beside its draft schedules, so that its approval moves
+them into the ledger (models/pbr/planned.py) instead of planning the run again: the approval's staleness
+check (flows/pbr/payment_runs.py) has already found nothing the plan was made from changed since.
+"""
+
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+from flows.common.settings import Settings
+from flows.pbr.ledger import pence
+from flows.pbr.run_plan import PlannedRun
+from flows.pbr.schedules import DRAFTS, contract_folder
+from models.pbr.bulk import StagedRows
+from models.pbr.ledger import ACCRUAL, OUTCOME, PAYMENT
+from models.pbr.planned import PLANNED_COLUMNS
+from policies.pbr.payments import RunLine
+
+# (payer, kind, item, pence, claim id, participant, outcome, month, memo): a ledger entry as the plan decides it
+Line = tuple[str, str, str, int, int | None, str | None, str | None, str | None, str]
+KEPT = "ledger-lines.sqlite"  # in drafts/proposal-<id>/, removed with the drafts when the proposal is decided
+
+
+def outcome_lines(line: RunLine) -> Iterator[Line]:
+    """A claim's accrual for each payer with a share of it."""
+    c = line.claim
+    for payer, share in line.shares:
+        if share:
+            yield (
+                payer,
+                ACCRUAL,
+                OUTCOME,
+                pence(share),
+                c.claim_id,
+                c.participant,
+                c.outcome,
+                None,
+                f"{c.outcome} {c.ref}",
+            )
+
+
+def closing_lines(plan: PlannedRun, period: str) -> Iterator[Line]:
+    """After the claims: each fee's accrual per payer, then each payer's payment."""
+    for fee in plan.fees:
+        memo = f"attachment fee {fee.participant}" if fee.participant else f"service fee {fee.month}"
+        for payer, share in fee.shares:
+            if share:
+                yield payer, ACCRUAL, fee.item, pence(share), None, fee.participant, None, fee.month, memo
+    for total in plan.payers:
+        if total.payment:
+            yield total.payer, PAYMENT, "run", -pence(total.payment), None, None, None, None, f"payment for {period}"
+
+
+def kept_lines(settings: Settings, contract_ref: str, proposal_id: int) -> Path:
+    """Where a proposed run's ledger lines are kept until it is decided."""
+    return contract_folder(settings, contract_ref) / DRAFTS / f"proposal-{proposal_id}" / KEPT
+
+
+class KeptLines:
+    """A proposed run's ledger lines, written to a side file as they are planned (none held), then kept under
+    its proposal (``keep``) or discarded."""
+
+    def __init__(self, settings: Settings, contract_ref: str) -> None:
+        self.settings, self.contract_ref = settings, contract_ref
+        self._rows: StagedRows | None = None  # the side file, made at the first line (a refused run makes none)
+        self._seq = 0
+
+    def _file(self) -> StagedRows:
+        if self._rows is None:
+            folder = contract_folder(self.settings, self.contract_ref) / DRAFTS
+            folder.mkdir(parents=True, exist_ok=True)
+            self._rows = StagedRows(folder / f".{secrets.token_hex(6)}.lines", PLANNED_COLUMNS, key="seq")
+        return self._rows
+
+    def add(self, line: Line) -> None:
+        self._seq += 1
+        self._file().add((self._seq, *line))
+
+    def keep(self, proposal_id: int) -> None:
+        rows = self._file()
+        rows.close()
+        target = kept_lines(self.settings, self.contract_ref, proposal_id)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        rows.path.replace(target)
+
+    def discard(self) -> None:
+        if self._rows is not None:
+            self._rows.discard()

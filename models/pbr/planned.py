@@ -1,0 +1,43 @@
+"""A proposed payment run's ledger lines, kept from its proposal to its approval in a side file beside its draft
+schedules, so that approval moves them into the ledger instead of planning the run again.
+
+The side file is a plain SQLite table (``models.pbr.bulk.StagedRows``) in the order the lines were planned
+(``seq``), holding what the plan decided: payer, kind, item, pence, and the claim, participant, outcome or
+month a line is for. What approval decides (the run, its day, the approver, the instant) goes in as the rows
+are moved: on SQLite by SQLite itself, the file attached (no row passes through Python); on PostgreSQL a
+chunk at a time.
+"""
+
+import datetime as dt
+from pathlib import Path
+
+from sqlmodel import Session
+
+from models.pbr.bulk import attach_staged, bulk_insert, can_stage, driver_value, staged_rows
+from models.pbr.ledger import LEDGER_COLUMNS
+
+PLANNED_COLUMNS = ("seq", "payer", "kind", "item", "amount_pence", "claim_id", "participant", "outcome", "month",
+                   "memo")  # fmt: skip
+
+
+def insert_planned(
+    session: Session, path: Path, *, contract_id: int, run_id: int, on: dt.date, at: dt.datetime, actor: str
+) -> int:
+    """Move a proposal's planned lines (``path``) into the ledger as run ``run_id``'s entries, in the order
+    planned, dated ``on`` and ``at`` and written by ``actor``; the number of entries written."""
+    on_value, at_value = driver_value(session, on), driver_value(session, at)
+    if can_stage(session):
+        (name,) = attach_staged(session, [path])
+        sql = (
+            f"INSERT INTO pbr_ledger ({', '.join(LEDGER_COLUMNS)}) "
+            "SELECT ?, payer, kind, item, amount_pence, ?, ?, claim_id, participant, outcome, month, NULL, NULL, "
+            f"memo, ?, ? FROM {name}.staged ORDER BY seq"
+        )
+        params = (contract_id, on_value, run_id, at_value, actor)
+        return int(session.connection().exec_driver_sql(sql, params).rowcount)
+    head, tail = (contract_id,), (at_value, actor)
+    rows = (
+        (*head, payer, kind, item, pence, on_value, run_id, claim, who, outcome, month, None, None, memo, *tail)
+        for _, payer, kind, item, pence, claim, who, outcome, month, memo in staged_rows(path, PLANNED_COLUMNS, "seq")
+    )
+    return bulk_insert(session, "pbr_ledger", LEDGER_COLUMNS, rows, prepared=True)

@@ -1,0 +1,90 @@
+"""A proposed run keeps its ledger lines until it is decided; approval moves them into the ledger as planned.
+
+The 2026-Q1 run of test_pbr_payments (FCF-2025-01), split 30% central fund / 70% council. By hand, the
+central fund's 30% of each claim in the order achieved (then by ref): C-1 150.00, C-3 150.00, C-2 1,050.00,
+C-4 750.00, C-5 150.00, C-6 150.00, C-7 450.00, paid 2,850.00 (a payment entry of -2,850.00); the council's
+70% of the same claims adds up to 6,650.00.
+
+Approval with the kept lines, and approval of a proposal whose kept lines were lost (it plans the run again),
+write the same entries, and the same schedules: the final schedule is the draft without its DRAFT cell.
+"""
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from flows.common.runtime import database
+from flows.common.settings import Settings
+from flows.pbr.contract import contract_id, pbr_contract
+from flows.pbr.payment_runs import propose_payment_run
+from flows.pbr.run_lines import kept_lines
+from models.db import unit_of_work
+from models.pbr.ledger import ledger_of
+from tests.integration.pbr.test_pbr_payments import CONTRACT, Q1_RUN, fcf  # noqa: F401  (the fixture)
+from tests.support.approvals import approved
+
+# (kind, item, pence) of the central fund's entries, in the order written
+CENTRAL_FUND = [
+    ("accrual", "outcome", 15000),  # C-1
+    ("accrual", "outcome", 15000),  # C-3
+    ("accrual", "outcome", 105000),  # C-2
+    ("accrual", "outcome", 75000),  # C-4
+    ("accrual", "outcome", 15000),  # C-5
+    ("accrual", "outcome", 15000),  # C-6
+    ("accrual", "outcome", 45000),  # C-7
+    ("payment", "run", -285000),  # 150 + 150 + 1,050 + 750 + 150 + 150 + 450 = 2,850.00
+]
+
+
+def entries(settings: Settings) -> list[tuple[Any, ...]]:
+    with unit_of_work(database(settings)) as session:
+        cid = contract_id(pbr_contract(session, CONTRACT))
+        return [
+            (e.payer, e.kind, e.item, e.amount_pence, e.entry_on, e.participant, e.run_id is not None)
+            for e in ledger_of(session=session, contract_id=cid)
+        ]
+
+
+def central_fund(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    return [(kind, item, pence) for payer, kind, item, pence, *_ in rows if payer == "central fund"]
+
+
+def test_approval_moves_the_kept_lines_and_the_final_schedule_is_the_draft_without_its_draft_cell(
+    fcf: Settings,  # noqa: F811
+) -> None:
+    proposed = propose_payment_run(fcf, CONTRACT, "2026-Q1", as_of=Q1_RUN, actor="finance")
+    kept = kept_lines(fcf, CONTRACT, proposed["proposal"]["id"])
+    assert kept.is_file()
+    assert entries(fcf) == []  # nothing in the ledger before approval
+    draft = next(Path(d) for d in proposed["drafts"] if d.endswith("DRAFT-central-fund.csv"))
+    mark = f"DRAFT proposal {proposed['proposal']['id']} - not approved - nothing paid,"
+    draft_lines = draft.read_text(encoding="utf-8").splitlines()
+    expected = [draft_lines[0].removeprefix("status,")] + [line.removeprefix(mark) for line in draft_lines[1:]]
+
+    result = approved(fcf, proposed["proposal"], as_of=Q1_RUN)
+
+    rows = entries(fcf)
+    assert central_fund(rows) == CENTRAL_FUND
+    assert sum(pence for payer, kind, _, pence, *_ in rows if payer == "council" and kind == "accrual") == 665000
+    assert {(on, with_run) for _, _, _, _, on, _, with_run in rows} == {(dt.date(2026, 4, 2), True)}
+    final = fcf.data_dir / "payments" / CONTRACT / "2026-Q1" / "central-fund.csv"
+    assert str(final) in result["schedules"]
+    assert final.read_text(encoding="utf-8").splitlines() == expected
+    assert not kept.exists()  # gone with the drafts once decided
+
+
+def test_a_proposal_whose_kept_lines_were_lost_is_planned_again_at_approval_to_the_same_entries(
+    fcf: Settings,  # noqa: F811
+) -> None:
+    proposed = propose_payment_run(fcf, CONTRACT, "2026-Q1", as_of=Q1_RUN, actor="finance")
+    kept_lines(fcf, CONTRACT, proposed["proposal"]["id"]).unlink()
+
+    result = approved(fcf, proposed["proposal"], as_of=Q1_RUN)
+
+    assert central_fund(entries(fcf)) == CENTRAL_FUND
+    assert {p: v["payment"] for p, v in result["summary"]["payers"].items()} == {
+        "central fund": "2850.00",
+        "council": "6650.00",
+    }
+    final = fcf.data_dir / "payments" / CONTRACT / "2026-Q1" / "central-fund.csv"
+    assert final.read_text(encoding="utf-8").splitlines()[-1].endswith(",payment,,,,,2850.00")
