@@ -31,7 +31,7 @@ from flows.common.settings import Settings
 from flows.pbr.contract import contract_id, named_period, pbr_contract, required_cards
 from flows.pbr.ledger import pence
 from flows.pbr.participant_corrections import redecide_corrected
-from flows.pbr.run_lines import KeptLines, Line, closing_lines, kept_lines, outcome_lines
+from flows.pbr.run_lines import KeptLines, Line, closing_lines, kept_digest, kept_lines, outcome_lines
 from flows.pbr.run_plan import PlannedRun, plan_streamed, refuse_run
 from flows.pbr.schedules import (
     ScheduleFiles,
@@ -132,6 +132,8 @@ def propose_payment_run(
         assert proposal.id is not None
         written = write_draft_schedules(drafts, proposal.id, plan.summary)
         kept.keep(proposal.id)
+        proposal.payload = {**proposal.payload, "kept": kept_digest(settings, contract.ref, proposal.id)}
+        session.add(proposal)
         return {"run": None, "proposal": public(session, proposal), "pending": pending, "drafts": written}
 
 
@@ -195,6 +197,10 @@ def _inputs(session: Any, contract: Contract, period: Period, due: str | None = 
     return {
         "the claims due in the period": due,
         "the rate card": digest([(v.id, v.fingerprint) for v in rate_cards_of(session=session, contract_id=cid)]),
+        # the contract's value caps its claims and its start and term bound the fees: a variation changes the plan
+        "the contract's value or term": digest(
+            [contract.value_pence, contract.start, contract.initial_term_months, contract.extensions_used]
+        ),
         "the ledger (another run, a clawback or a recovery)": str(last_entry(session=session, contract_id=cid)),
         "the participants": str(participant_count(session=session, contract_id=cid)),
         "the participants corrected": digest(corrected),
@@ -214,7 +220,7 @@ def _apply(
 
     The approval has found nothing the proposal was planned from changed, so the lines it kept are moved into the
     ledger as they are (``insert_planned``) and its preview is the run's summary; without them (a proposal made
-    before they were kept, or a data folder that lost them), the run is planned again."""
+    before they were kept, or files lost or changed on the disk since: ``kept_digest``), the run is planned again."""
     assert proposal.id is not None
     contract = contract_by_id(session=session, contract_id=proposal.contract_id)
     cid = contract_id(contract)
@@ -222,7 +228,8 @@ def _apply(
     period = named_period(cards, proposal.period or "")
     today = local_date(as_of, settings.timezone)
     kept = kept_lines(settings, contract.ref, proposal.id)
-    if kept.is_file():
+    as_written = kept.is_file() and proposal.payload.get("kept") == kept_digest(settings, contract.ref, proposal.id)
+    if as_written:
         # as of now; the claims left unpaid before the period were checked at the proposal, and nothing changed
         # since (the claims due and the ledger, and with it the runs, are among a proposal's inputs)
         refuse_run(settings, session, contract, cards, period, as_of, now, unpaid=())
@@ -242,7 +249,7 @@ def _apply(
     session.flush()
     assert run.id is not None
     import_cache(session)  # the ledger's indexes take a run's entries in random order: room for their pages
-    if kept.is_file():
+    if as_written:
         insert_planned(session, kept, contract_id=cid, run_id=run.id, on=today, at=as_of, actor=actor)
         summary = {k: v for k, v in proposal.preview.items() if k != "redecided"}
     else:
@@ -263,7 +270,7 @@ def _apply(
         reason=f"payment run for {period.label}, proposed by {proposal.proposed_by}",
         after={"period": period.label, "paid": summary["paid"], "claims": summary["claims"], "proposal": proposal.id},
     )
-    schedules = schedules_from_drafts(settings, contract, run, proposal.id) if kept.is_file() else None
+    schedules = schedules_from_drafts(settings, contract, run, proposal.id) if as_written else None
     return _result(settings, session, contract, run, existing=False, schedules=schedules).as_dict()
 
 

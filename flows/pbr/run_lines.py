@@ -6,6 +6,7 @@ them into the ledger (models/pbr/planned.py) instead of planning the run again: 
 check (flows/pbr/payment_runs.py) has already found nothing the plan was made from changed since.
 """
 
+import hashlib
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
@@ -57,6 +58,23 @@ def closing_lines(plan: PlannedRun, period: str) -> Iterator[Line]:
 def kept_lines(settings: Settings, contract_ref: str, proposal_id: int) -> Path:
     """Where a proposed run's ledger lines are kept until it is decided."""
     return contract_folder(settings, contract_ref) / DRAFTS / f"proposal-{proposal_id}" / KEPT
+
+
+def kept_digest(settings: Settings, contract_ref: str, proposal_id: int) -> str | None:
+    """A SHA-256 over a proposal's kept files (its ledger lines and DRAFT schedules, by name), or None when the
+    lines are missing. The proposal stores it, and its approval uses the files only if they are as they were
+    written: a file changed or lost on the disk since means the run is planned again from the database."""
+    lines = kept_lines(settings, contract_ref, proposal_id)
+    if not lines.is_file():
+        return None
+    sha = hashlib.sha256()
+    for path in sorted(lines.parent.iterdir()):
+        if path.is_file():
+            sha.update(f"{path.name}\0{path.stat().st_size}\0".encode())
+            with open(path, "rb") as data:
+                while block := data.read(1 << 20):
+                    sha.update(block)
+    return sha.hexdigest()
 
 
 class KeptLines:

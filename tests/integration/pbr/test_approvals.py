@@ -139,3 +139,16 @@ def test_a_new_card_version_is_proposed_and_makes_a_pending_run_stale(q1_paid: S
     assert propose_rate_card(q1_paid, card, as_of=Q2_RUN, actor="asha")["status"] == "unchanged"
     with pytest.raises(UserError, match="is stale: the rate card changed"):
         approve(q1_paid, run["id"], by="ben", roles=FINANCE, as_of=Q2_RUN)
+
+
+def test_a_variation_of_the_contracts_value_makes_a_pending_run_stale(q1_paid: Settings) -> None:
+    """The contract's value caps what its claims may be paid, so a run planned before a variation cannot be paid
+    after it: the approval names what changed, and a new proposal plans against the varied value."""
+    from flows.contracts.decisions import decide
+
+    run = propose_payment_run(q1_paid, CONTRACT, "2026-Q2", as_of=Q2_RUN, actor="asha")["proposal"]
+    decide(q1_paid, ref=CONTRACT, action="vary", reason="Uplift agreed at the review", as_of=Q2_RUN, actor="cara",
+           value="2500000")  # fmt: skip
+    with pytest.raises(UserError, match="is stale: the contract's value or term changed"):
+        approve(q1_paid, run["id"], by="ben", roles=FINANCE, as_of=Q2_RUN)
+    assert [e for e in ledger(q1_paid) if e.run_id is not None and e.entry_on >= dt.date(2026, 7, 1)] == []

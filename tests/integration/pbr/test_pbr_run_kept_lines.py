@@ -88,3 +88,28 @@ def test_a_proposal_whose_kept_lines_were_lost_is_planned_again_at_approval_to_t
     }
     final = fcf.data_dir / "payments" / CONTRACT / "2026-Q1" / "central-fund.csv"
     assert final.read_text(encoding="utf-8").splitlines()[-1].endswith(",payment,,,,,2850.00")
+
+
+def test_kept_files_changed_on_the_disk_after_the_proposal_are_not_used_and_the_approval_pays_the_preview(
+    fcf: Settings,  # noqa: F811
+) -> None:
+    """The approver approved the preview, stored in the database. Someone with the data folder raises the central
+    fund's first line in its kept ledger lines and in its DRAFT schedule: the approval sees that the files are not
+    as the proposal wrote them (their digest), plans the run again, and pays exactly the preview."""
+    import sqlite3
+
+    proposed = propose_payment_run(fcf, CONTRACT, "2026-Q1", as_of=Q1_RUN, actor="finance")
+    kept = kept_lines(fcf, CONTRACT, proposed["proposal"]["id"])
+    with sqlite3.connect(kept) as side:
+        [table] = [r[0] for r in side.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        changed = side.execute(f"UPDATE {table} SET amount_pence = 9999900 WHERE seq = 1").rowcount
+    assert changed == 1
+    draft = next(Path(d) for d in proposed["drafts"] if d.endswith("DRAFT-central-fund.csv"))
+    draft.write_text(draft.read_text(encoding="utf-8").replace(",150.00", ",99999.00", 1), encoding="utf-8")
+
+    result = approved(fcf, proposed["proposal"], as_of=Q1_RUN)
+
+    assert central_fund(entries(fcf)) == CENTRAL_FUND  # C-1's 150.00, not 99,999.00
+    assert result["summary"]["payers"]["central fund"]["payment"] == "2850.00"
+    final = fcf.data_dir / "payments" / CONTRACT / "2026-Q1" / "central-fund.csv"
+    assert "99999.00" not in final.read_text(encoding="utf-8")
