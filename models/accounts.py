@@ -69,8 +69,8 @@ class UserToken(SQLModel, table=True):
 
 class SignInFailure(SQLModel, table=True):
     """A wrong password, kept for the sign-in throttle (policies/accounts/throttle.py) so that every web process
-    counts the same failures. The key (a user name, an address) is kept only as its SHA-256 digest: a user
-    name field sometimes holds a password typed in the wrong box."""
+    counts the same failures. The key (a user name, an address) is kept only as its keyed digest
+    (flows/accounts/throttling.py): a user-name box sometimes holds a password typed in the wrong box."""
 
     __tablename__ = "sign_in_failure"
     __table_args__ = (Index("ix_sign_in_failure_key_at", "key_digest", "at"),)

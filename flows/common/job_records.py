@@ -13,17 +13,19 @@ import logging
 import os
 import secrets
 import socket
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from flows.common.runtime import database
 from flows.common.settings import Settings
-from models.db import unit_of_work
+from models.db import reading, unit_of_work
 from models.web_jobs import RUNNING, WebJob, add_job, finish_job, forget_jobs_before, job_row, note_progress
 
 HEARTBEAT_SECONDS = 5.0
 LOST_AFTER = dt.timedelta(minutes=2)
 KEPT_FOR = dt.timedelta(days=7)
+END_TRIES = 3
 LOST = (
     "The web process that ran this job stopped before it finished; nothing half-done was kept "
     "(the work is one transaction). Start it again."
@@ -70,16 +72,24 @@ def record_progress(settings: Settings, runner: str, stages: dict[str, str]) -> 
 def record_end(
     settings: Settings, job_id: str, *, state: str, stage: str, error: str | None, result: dict[str, Any] | None
 ) -> None:
-    with unit_of_work(database(settings)) as session:
-        finish_job(session, job_id, state=state, stage=stage, error=error, result=_plain(result),
-                   now=dt.datetime.now(dt.UTC))  # fmt: skip
+    """The job's end, tried ``END_TRIES`` times (a job left "running" would later be called stopped)."""
+    for attempt in range(1, END_TRIES + 1):
+        try:
+            with unit_of_work(database(settings)) as session:
+                finish_job(session, job_id, state=state, stage=stage, error=error, result=_plain(result),
+                           now=dt.datetime.now(dt.UTC))  # fmt: skip
+            return
+        except Exception:
+            if attempt == END_TRIES:
+                raise
+            time.sleep(attempt)
 
 
 def recorded_job(settings: Settings, job_id: str, owner: int) -> JobRecord | None:
     """The job as kept, if it exists and is this user's; a running job whose process stopped, as failed."""
     if not job_id or len(job_id) > 40:
         return None
-    with unit_of_work(database(settings)) as session:
+    with reading(database(settings)) as session:  # a read: it never waits for SQLite's write lock
         row = job_row(session, job_id, owner)
         if row is None:
             return None

@@ -36,6 +36,7 @@ from flows.pbr.run_plan import PlannedRun, plan_streamed, refuse_run
 from flows.pbr.schedules import (
     ScheduleFiles,
     discard_drafts,
+    draft_schedules,
     draft_writer,
     prune_drafts,
     schedules_from_drafts,
@@ -96,45 +97,62 @@ def propose_payment_run(
     """Propose paying a period (its preview and DRAFT schedules); nothing reaches the ledger until approved.
 
     A period already paid shows its run (``run``); a proposal already pending for it is shown again."""
-    with unit_of_work(database(settings)) as session:
-        contract = pbr_contract(session, contract_ref)
-        cid = contract_id(contract)
-        cards = required_cards(session, contract)
-        period = named_period(cards, period_text)
-        existing = run_for(session=session, contract_id=cid, period=period.label)
-        if existing is not None:
-            return {"run": _result(settings, session, contract, existing, existing=True).as_dict(), "proposal": None}
-        drafts = draft_writer(settings, contract, period.label)
-        kept = KeptLines(settings, contract.ref)
-        try:
-            plan = _previewed(settings, session, contract, cards, period, as_of, actor, now, drafts, kept)
-            proposal, pending = propose(
-                settings,
-                session,
-                kind=KIND,
-                contract=contract,
-                key=f"{KIND}:{period.label}",
-                subject=f"payment run {period.label}",
-                payload={"contract": contract.ref},
-                preview=plan.summary,
-                inputs=_inputs(session, contract, period, plan.due),
-                amount_pence=pence(Decimal(plan.summary["paid"])),  # the payers' payments, to the penny
-                actor=actor,
-                as_of=as_of,
-                period=period.label,
-                now=now,
-            )
-        except BaseException:
-            drafts.discard()
-            kept.discard()
-            prune_drafts(settings, contract.ref)
-            raise
-        assert proposal.id is not None
-        written = write_draft_schedules(drafts, proposal.id, plan.summary)
-        kept.keep(proposal.id)
-        proposal.payload = {**proposal.payload, "kept": kept_digest(settings, contract.ref, proposal.id)}
-        session.add(proposal)
-        return {"run": None, "proposal": public(session, proposal), "pending": pending, "drafts": written}
+    made: list[tuple[str, int]] = []  # the proposal whose files this call wrote, until its commit
+    try:
+        with unit_of_work(database(settings)) as session:
+            contract = pbr_contract(session, contract_ref)
+            cid = contract_id(contract)
+            cards = required_cards(session, contract)
+            period = named_period(cards, period_text)
+            existing = run_for(session=session, contract_id=cid, period=period.label)
+            if existing is not None:
+                return {
+                    "run": _result(settings, session, contract, existing, existing=True).as_dict(),
+                    "proposal": None,
+                }
+            drafts = draft_writer(settings, contract, period.label)
+            kept = KeptLines(settings, contract.ref)
+            try:
+                plan = _previewed(settings, session, contract, cards, period, as_of, actor, now, drafts, kept)
+                proposal, pending = propose(
+                    settings,
+                    session,
+                    kind=KIND,
+                    contract=contract,
+                    key=f"{KIND}:{period.label}",
+                    subject=f"payment run {period.label}",
+                    payload={"contract": contract.ref},
+                    preview=plan.summary,
+                    inputs=_inputs(session, contract, period, plan.due),
+                    amount_pence=pence(Decimal(plan.summary["paid"])),  # the payers' payments, to the penny
+                    actor=actor,
+                    as_of=as_of,
+                    period=period.label,
+                    now=now,
+                )
+                assert proposal.id is not None
+                if pending:  # proposed already: its preview, drafts and kept lines stand as the approver saw them
+                    drafts.discard()
+                    kept.discard()
+                    written = [str(path) for path in draft_schedules(settings, contract.ref, proposal.id)]
+                    return {"run": None, "proposal": public(session, proposal), "pending": pending, "drafts": written}
+                made.append((contract.ref, proposal.id))  # its files are written: removed if it is not made after all
+                written = write_draft_schedules(drafts, proposal.id, plan.summary)
+                kept.keep(proposal.id)
+                proposal.payload = {**proposal.payload, "kept": kept_digest(settings, contract.ref, proposal.id)}
+                session.add(proposal)
+                session.flush()
+            except BaseException:  # nothing of a proposal that is not made stays on the disk
+                drafts.discard()
+                kept.discard()
+                prune_drafts(settings, contract.ref)
+                raise
+            return {"run": None, "proposal": public(session, proposal), "pending": pending, "drafts": written}
+    except BaseException:  # its transaction did not commit (a full disk, a lost connection): no files stay
+        for ref, proposal_id in made:
+            discard_drafts(settings, ref, proposal_id)
+            prune_drafts(settings, ref)
+        raise
 
 
 def _previewed(
@@ -207,10 +225,13 @@ def _inputs(session: Any, contract: Contract, period: Period, due: str | None = 
     }
 
 
-def _corrected(session: Any, cid: int) -> list[str]:
-    """The participants corrected since the last run, whose claims the run re-decides."""
-    stmt = select(PbrParticipant.ref).where(PbrParticipant.contract_id == cid, PbrParticipant.redecide)
-    return sorted(session.exec(stmt))
+def _corrected(session: Any, cid: int) -> list[tuple[str, str]]:
+    """The participants corrected since the last run, whose claims the run re-decides, each with the
+    fingerprint of its facts: a second correction of one already corrected changes the plan too."""
+    stmt = select(PbrParticipant.ref, PbrParticipant.fingerprint).where(
+        PbrParticipant.contract_id == cid, PbrParticipant.redecide
+    )
+    return sorted((ref, print_) for ref, print_ in session.exec(stmt))
 
 
 def _apply(

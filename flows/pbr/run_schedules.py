@@ -99,6 +99,8 @@ def scheduled_payment_runs(settings: Settings, *, day: dt.date, now: dt.datetime
                     proposed.append({"contract": ref, "period": period, "proposal": p["id"], "amount": p["amount"]})
         except UserError as exc:
             problems.append(f"{ref}: {str(exc).splitlines()[0]}")
+        except Exception as exc:  # e.g. another trigger proposed the same run at the same moment: the others go on
+            problems.append(f"{ref}: not proposed ({type(exc).__name__}); see `commission proposals`, or `pay` by hand")
     return {
         "day": day.isoformat(),
         "contracts": len(schedules),

@@ -60,10 +60,11 @@ def create_app(settings: Settings) -> FastAPI:
     mask_secret_paths()
     app.add_middleware(ServerTiming)  # innermost of ours: the sign-in check, route and page, to the first byte
     app.add_middleware(Admission)  # a few pages at a time (timing.py says why)
-    app.add_middleware(SessionMiddleware, secret_key=session_key(settings.data_dir))
+    secret = session_key(settings.data_dir)
+    app.add_middleware(SessionMiddleware, secret_key=secret)
     app.add_middleware(BodyLimit)  # outermost of ours: a body over its cap is never read
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.include_router(auth.router(KeptThrottle(settings)))
+    app.include_router(auth.router(KeptThrottle(settings, secret)))
     sso.set_up(app, oidc_settings(os.environ))
     app.include_router(sso.router)
     for module in (

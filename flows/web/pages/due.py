@@ -91,7 +91,7 @@ async def due_api(
     request: Request,
     days: int = 90,
     limit: int | None = Query(None, ge=1, le=API_MOST),
-    page: int = Query(1, ge=1),
+    page: int = Query(1, ge=1, le=1_000_000),
 ) -> Any:
     """Key dates due in the next `days` days, soonest first; missed deadlines flagged. Without `limit`, the
     whole window; with it, `limit` rows of page `page`, and a `Link` header to the next page when there is one."""

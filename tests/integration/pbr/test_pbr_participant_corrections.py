@@ -188,3 +188,21 @@ def test_a_referral_date_corrected_to_after_a_paid_claim_claws_back_that_claim_a
         "C-8": ("accepted", ""),
         "C-9": ("accepted", ""),
     }
+
+
+def test_a_second_correction_of_a_corrected_participant_makes_the_pending_run_stale(q1_paid: Settings) -> None:
+    """P-003 corrected to born in 2000 (25 at referral, ineligible): the Q2 proposal previews clawing back C-5's
+    £500.00. Before it is approved, P-003 is corrected back to 29 Feb 2004 (eligible again). The approval must not
+    claw back a claim the facts now make valid: the proposal is stale, and the next proposal claws back nothing."""
+    from flows.approvals.service import approve
+    from tests.support.approvals import FINANCE
+
+    correct(q1_paid, date_of_birth=dt.date(2000, 2, 28))
+    proposed = propose_payment_run(q1_paid, CONTRACT, "2026-Q2", as_of=Q2_RUN, actor="finance")["proposal"]
+    assert [r["clawed_back"] for r in proposed["preview"]["redecided"] if r["claim"] == "C-5"] == ["500.00"]
+    correct(q1_paid, date_of_birth=dt.date(2004, 2, 29))  # the passport was misread: the first record was right
+    with pytest.raises(UserError, match="is stale: the participants corrected changed"):
+        approve(q1_paid, proposed["id"], by="ben", roles=FINANCE, as_of=Q2_RUN)
+    assert not [e for e in ledger(q1_paid) if e.kind == "clawback"]
+    again = propose_payment_run(q1_paid, CONTRACT, "2026-Q2", as_of=Q2_RUN, actor="finance")["proposal"]
+    assert [r["clawed_back"] for r in again["preview"].get("redecided", []) if r["claim"] == "C-5"] in ([], ["0.00"])

@@ -13,6 +13,8 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from flows.common.runtime import database
 from flows.common.settings import Settings
 from flows.pbr.contract import contract_id, pbr_contract
@@ -51,8 +53,18 @@ def central_fund(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
 
 def test_approval_moves_the_kept_lines_and_the_final_schedule_is_the_draft_without_its_draft_cell(
     fcf: Settings,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     proposed = propose_payment_run(fcf, CONTRACT, "2026-Q1", as_of=Q1_RUN, actor="finance")
+    again = propose_payment_run(fcf, CONTRACT, "2026-Q1", as_of=Q1_RUN, actor="finance")  # pending: shown again
+    assert again["pending"] and again["proposal"]["id"] == proposed["proposal"]["id"]
+    assert sorted(again["drafts"]) == sorted(proposed["drafts"])
+
+    def never(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the approval planned the run again instead of moving the kept lines")
+
+    monkeypatch.setattr("flows.pbr.payment_runs._replanned", never)  # so the entries below are the kept lines'
+
     kept = kept_lines(fcf, CONTRACT, proposed["proposal"]["id"])
     assert kept.is_file()
     assert entries(fcf) == []  # nothing in the ledger before approval

@@ -160,6 +160,7 @@ def test_the_due_api_pages_the_window_with_a_link_to_the_next(as_role: Client) -
     assert cara.get("/api/v1/due?limit=0").status_code == 422
     assert cara.get("/api/v1/due?limit=5001").status_code == 422
     assert cara.get("/api/v1/due?limit=2&page=0").status_code == 422
+    assert cara.get(f"/api/v1/due?limit=5000&page={10**18}").status_code == 422  # an offset past 64 bits
 
 
 def test_the_audit_log_filters_and_exports_csv_without_formulas(as_role: Client) -> None:
