@@ -56,6 +56,7 @@ from policies.dates import local_date
 from policies.pbr.payments import Period, RunLine
 from policies.pbr.ratecard import RateCard
 
+BIG_RUN = 10_000  # claims: from this many, a run's entries change the ledger's statistics enough to matter
 KIND = "payment_run"
 
 
@@ -275,7 +276,8 @@ def _apply(
         summary = {k: v for k, v in proposal.preview.items() if k != "redecided"}
     else:
         summary = _replanned(settings, session, contract, cards, period, run.id, as_of, actor, now)
-    refresh_statistics(session, "pbr_ledger")
+    if int(summary.get("claims", 0)) >= BIG_RUN:  # ANALYZE holds a lock other approvals wait for: big runs only
+        refresh_statistics(session, "pbr_ledger")
     if redecided:
         summary["redecided"] = redecided
     run.summary = summary
