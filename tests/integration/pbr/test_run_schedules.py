@@ -126,14 +126,21 @@ def test_a_file_naming_no_contracts_proposes_nothing(settings: Settings) -> None
 
 
 def test_the_daily_flow_ends_failed_naming_an_unknown_contract_after_proposing_the_rest(
-    settings: Settings, tmp_path: Path
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import os
+    import tempfile
+
     from flows.approvals.service import list_proposals
     from flows.common.prefect_runs import local_run_settings
     from flows.common.runtime import start_prefect
 
     fcf_claims(settings, tmp_path)
     write(settings, '[payment_runs]\n"FCF-2025-01" = "quarterly, working day 5"\n"NOPE-1" = "monthly, working day 1"\n')
+    # start_prefect points this process's TMPDIR at the data dir's scratch: put it back after the test, or later
+    # tests' temporary files (a forkserver's socket, whose path has a length limit) land under this test's folder
+    monkeypatch.setenv("TMPDIR", os.environ.get("TMPDIR") or tempfile.gettempdir())
+    monkeypatch.setattr(tempfile, "tempdir", tempfile.tempdir)
     start_prefect(settings)
     from flows.pbr.pbr_flows import scheduled_payment_runs_flow
 
