@@ -56,7 +56,6 @@ from policies.dates import local_date
 from policies.pbr.payments import Period, RunLine
 from policies.pbr.ratecard import RateCard
 
-BIG_RUN = 10_000  # claims: from this many, a run's entries change the ledger's statistics enough to matter
 KIND = "payment_run"
 
 
@@ -276,8 +275,10 @@ def _apply(
         summary = {k: v for k, v in proposal.preview.items() if k != "redecided"}
     else:
         summary = _replanned(settings, session, contract, cards, period, run.id, as_of, actor, now)
-    if int(summary.get("claims", 0)) >= BIG_RUN:  # ANALYZE holds a lock other approvals wait for: big runs only
-        refresh_statistics(session, "pbr_ledger")
+    # every run, however small: without it a ledger grown by runs of a few thousand claims was planned on stale
+    # figures, and the next run took 107 s instead of 1 (bench/pbr_runs.py --smoke --postgres). ANALYZE holds
+    # a lock that another approval's ANALYZE waits for until this approval commits: approvals queue briefly.
+    refresh_statistics(session, "pbr_ledger")
     if redecided:
         summary["redecided"] = redecided
     run.summary = summary
