@@ -23,6 +23,7 @@ import datetime as dt
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -109,15 +110,20 @@ def schedule(settings: Settings, period: str, payer_file: str) -> list[list[str]
         return list(csv.reader(handle))[1:]
 
 
-@pytest.fixture
-def fcf(settings: Settings, tmp_path: Path) -> Settings:
+def with_claims(settings: Settings, tmp_path: Path, claims: list[tuple[str, ...]]) -> Any:
+    """FCF-2025-01 with the participants above and these claims, imported on 5 May 2026 (once the last of
+    CLAIMS, C-9 on 4 May, was achieved: a claim achieved later would be refused); the import's report."""
     fcf_contract(settings)
     people = tmp_path / "participants.csv"
     people.write_text(PARTICIPANTS, encoding="utf-8")
     import_participants(settings, people, as_of=SENT, actor="finance")
-    # imported once the last of them (C-9, 2026-05-04) was achieved: a claim achieved later would be refused
     received = dt.datetime(2026, 5, 5, 9, 0, tzinfo=dt.UTC)
-    report = import_claims(settings, write_claims(tmp_path / "claims.csv", CLAIMS), as_of=received, actor="finance")
+    return import_claims(settings, write_claims(tmp_path / "claims.csv", claims), as_of=received, actor="finance")
+
+
+@pytest.fixture
+def fcf(settings: Settings, tmp_path: Path) -> Settings:
+    report = with_claims(settings, tmp_path, CLAIMS)
     assert (report.accepted, report.rejected, report.payable) == (9, 0, Decimal("12500.00"))
     return settings
 

@@ -10,18 +10,14 @@ FCF-2025-01 (quarterly, 30% central fund / 70% council) with two claims of the t
 paid (£500.00: £150.00 and £350.00), Q2 pays its £500.00 the same way.
 """
 
-import datetime as dt
 from pathlib import Path
 
 import pytest
 
 from flows.common.settings import Settings
-from flows.pbr.claims_import import import_claims
-from flows.pbr.participants import import_participants
-from tests.integration.pbr.test_pbr_payments import CONTRACT, PARTICIPANTS, Q1_RUN, Q2_RUN, SENT, payments, write_claims
+from tests.integration.pbr.test_pbr_payments import CONTRACT, Q1_RUN, Q2_RUN, payments, with_claims
 from tests.integration.pbr.test_pbr_run_rules import NOW, refused
 from tests.support.approvals import approved_run
-from tests.support.builders import fcf_contract
 
 CLAIMS = [
     ("C-1", "P-001", "EDU_ENTRY", "2026-03-31", "enrolment"),
@@ -31,12 +27,7 @@ CLAIMS = [
 
 @pytest.fixture
 def last_day(settings: Settings, tmp_path: Path) -> Settings:
-    fcf_contract(settings)
-    people = tmp_path / "participants.csv"
-    people.write_text(PARTICIPANTS, encoding="utf-8")
-    import_participants(settings, people, as_of=SENT, actor="finance")
-    received = dt.datetime(2026, 5, 5, 9, 0, tzinfo=dt.UTC)
-    report = import_claims(settings, write_claims(tmp_path / "claims.csv", CLAIMS), as_of=received, actor="finance")
+    report = with_claims(settings, tmp_path, CLAIMS)
     assert report.accepted == 2
     return settings
 
