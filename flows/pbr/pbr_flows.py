@@ -95,10 +95,10 @@ def payment_run_flow(contract: str, period: str, as_of: str, actor: str) -> dict
 
 @task(name="propose-runs-due-today")
 def scheduled_pay_task(day: str, now: str) -> dict[str, Any]:
-    from flows.pbr.run_schedules import scheduled_payment_runs
+    from flows.pbr.run_schedules import run_day, scheduled_payment_runs
 
     when = dt.datetime.fromisoformat(now)
-    return _refusable(lambda: scheduled_payment_runs(load_settings(), day=dt.date.fromisoformat(day), now=when))
+    return _refusable(lambda: scheduled_payment_runs(load_settings(), day=run_day(day), now=when))
 
 
 @flow(name="scheduled-payment-runs")

@@ -30,6 +30,7 @@ from flows.pbr.contract import contract_id, pbr_contract
 from models.approvals import pending_proposal
 from models.db import reading, unit_of_work
 from models.pbr.ledger import run_for
+from policies.dates import local_date, parse_iso_date
 from policies.pbr.run_days import RunDay, RunSchedule, parse_run_schedule, periods_paid_on, run_days
 
 FILE = "payment-runs.toml"
@@ -76,6 +77,9 @@ def scheduled_payment_runs(settings: Settings, *, day: dt.date, now: dt.datetime
     what was proposed, what was skipped and why, and the problems (unknown contracts, refused runs)."""
     from flows.pbr.payment_runs import propose_payment_run
 
+    if day > local_date(now, settings.timezone):
+        raise UserError(f"the scheduled payment runs of {day} cannot run before that day; today is "
+                        f"{local_date(now, settings.timezone)}")  # fmt: skip
     schedules = read_run_schedules(settings)
     proposed: list[dict[str, Any]] = []
     skipped: list[dict[str, str]] = []
@@ -144,3 +148,11 @@ def result_lines(result: dict[str, Any]) -> list[str]:
     lines += [f"{s['contract']} {s['period']}: skipped, {s['why']}" for s in result["skipped"]]
     lines += [f"not proposed: {problem}" for problem in result["problems"]]
     return lines
+
+
+def run_day(text: str) -> dt.date:
+    """The ``day`` a scheduled run was given (YYYY-MM-DD), or a refusal naming it."""
+    day, why = parse_iso_date(text)
+    if day is None:
+        raise UserError(f"the scheduled payment runs' day: {why}")
+    return day

@@ -167,3 +167,18 @@ def test_deploy_says_each_contracts_next_run_day_and_warns_of_an_unknown_one(set
         "Warning: payment-runs.toml: NOPE-1: no contract with reference 'NOPE-1'; its runs will be reported, "
         "not proposed."
     )
+
+
+def test_a_day_not_yet_come_or_not_a_date_is_refused_and_proposes_nothing(settings: Settings) -> None:
+    from flows.approvals.service import list_proposals
+    from flows.common.errors import UserError
+    from flows.pbr.run_schedules import run_day, scheduled_payment_runs
+
+    fcf_contract(settings)
+    write(settings, '[payment_runs]\n"FCF-2025-01" = "quarterly, working day 5"\n')
+    now = dt.datetime(2026, 4, 9, 8, 0, tzinfo=dt.UTC)  # 09:00 in London on 9 April 2026
+    with pytest.raises(UserError, match="the scheduled payment runs of 2026-04-10 cannot run before that day"):
+        scheduled_payment_runs(settings, day=dt.date(2026, 4, 10), now=now)
+    with pytest.raises(UserError, match=r"day: '2026-02-30' is not a date"):
+        run_day("2026-02-30")
+    assert list_proposals(settings) == []
