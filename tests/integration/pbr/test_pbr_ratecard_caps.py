@@ -16,7 +16,8 @@ from flows.common.settings import Settings
 from flows.pbr.ratecards import import_rate_card
 from models.db import unit_of_work
 from models.events import Event
-from tests.integration.pbr.test_pbr_imports import card_rows, counts, variant
+from tests.integration.pbr.test_pbr_imports import counts, variant
+from tests.integration.pbr.test_pbr_ratecard_imports import card_rows
 from tests.support.builders import fcf_contract
 
 SENT = dt.datetime(2026, 4, 1, 9, 0, tzinfo=dt.UTC)
