@@ -5,6 +5,7 @@ is 32 random bytes, so a fast digest is safe and lets a request find its token b
 """
 
 import datetime as dt
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, UniqueConstraint, delete
@@ -83,15 +84,27 @@ class SignInFailure(SQLModel, table=True):
 # --------------------------------------------------------------------------- repositories (they never commit)
 
 
-def failures_since(*, session: Session, key_digest: str, since: dt.datetime) -> list[dt.datetime]:
+def failures_since(
+    *, session: Session, key_digest: str, since: dt.datetime, besides: Collection[int] = ()
+) -> list[dt.datetime]:
+    """When the key failed after ``since``, oldest first; the failures ``besides`` names not among them."""
     stmt = select(SignInFailure.at).where(SignInFailure.key_digest == key_digest, SignInFailure.at > since)
+    if besides:
+        stmt = stmt.where(col(SignInFailure.id).not_in(list(besides)))
     return list(session.exec(stmt.order_by(col(SignInFailure.at))))
 
 
-def add_failure(*, session: Session, key_digest: str, at: dt.datetime, forget_before: dt.datetime) -> None:
-    """The failure, and every failure too old to count any more forgotten."""
+def add_failure(*, session: Session, key_digest: str, at: dt.datetime, forget_before: dt.datetime) -> int:
+    """The failure, and every failure too old to count any more forgotten; its id."""
     session.execute(delete(SignInFailure).where(col(SignInFailure.at) < forget_before))
-    session.add(SignInFailure(key_digest=key_digest, at=at))
+    failure = SignInFailure(key_digest=key_digest, at=at)
+    session.add(failure)
+    session.flush()  # its id, now
+    return int(failure.id or 0)
+
+
+def remove_failures(*, session: Session, ids: Collection[int]) -> None:
+    session.execute(delete(SignInFailure).where(col(SignInFailure.id).in_(list(ids))))
 
 
 def clear_failures(*, session: Session, key_digest: str) -> None:

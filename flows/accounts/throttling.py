@@ -8,16 +8,17 @@ typed into the user-name box cannot be found again by trying a dictionary of dig
 import datetime as dt
 import hashlib
 import hmac
+from collections.abc import Sequence
 
 from flows.common.runtime import database
 from flows.common.settings import Settings
-from models.accounts import add_failure, clear_failures, failures_since
+from models.accounts import add_failure, clear_failures, failures_since, remove_failures
 from models.db import unit_of_work
 from policies.accounts.throttle import Throttle
 
 
 class KeptThrottle:
-    """The throttle's three questions, answered from the database (the same as ``Throttle``'s)."""
+    """The throttle's rule (``Throttle``), applied to the failures kept in the database."""
 
     def __init__(self, settings: Settings, secret: str, rule: Throttle | None = None) -> None:
         self.settings, self.rule = settings, rule or Throttle()
@@ -26,17 +27,27 @@ class KeptThrottle:
     def _digest(self, key: str) -> str:
         return hmac.new(self._secret, key.encode("utf-8"), hashlib.sha256).hexdigest()
 
-    def locked_until(self, key: str, now: dt.datetime) -> dt.datetime | None:
+    def attempt(self, keys: Sequence[str], now: dt.datetime) -> dt.datetime | None:
+        """Count a sign-in attempt against each key before its password is checked; then, if the failures before
+        it lock any key out, until when (and the attempt is taken back: trying while locked out does not lock
+        out for longer). Counted first and committed, a burst of attempts at once, over several processes,
+        cannot all pass before any is counted: each sees those that began before it, so at most the rule's
+        number get through. An attempt let through stays counted, as its failure, unless ``succeeded``."""
+        digests = [self._digest(key) for key in keys]
+        since = now - self.rule.window
         with unit_of_work(database(self.settings)) as session:
-            failures = failures_since(session=session, key_digest=self._digest(key), since=now - self.rule.window)
-        rule = Throttle(self.rule.max_failures, self.rule.window)
-        for at in failures:
-            rule.failed(key, at)
-        return rule.locked_until(key, now)
-
-    def failed(self, key: str, now: dt.datetime) -> None:
+            mine = [add_failure(session=session, key_digest=d, at=now, forget_before=since) for d in digests]
+        until: dt.datetime | None = None
         with unit_of_work(database(self.settings)) as session:
-            add_failure(session=session, key_digest=self._digest(key), at=now, forget_before=now - self.rule.window)
+            for key, digest in zip(keys, digests, strict=True):
+                rule = Throttle(self.rule.max_failures, self.rule.window)
+                for at in failures_since(session=session, key_digest=digest, since=since, besides=mine):
+                    rule.failed(key, at)
+                locked = rule.locked_until(key, now)
+                until = locked if until is None or (locked is not None and locked > until) else until
+            if until is not None:
+                remove_failures(session=session, ids=mine)
+        return until
 
     def succeeded(self, key: str) -> None:
         with unit_of_work(database(self.settings)) as session:

@@ -98,9 +98,10 @@ def router(throttle: KeptThrottle) -> APIRouter:
             errors["username"] = "Enter your user name"
         if not password:
             errors["password"] = "Enter your password"
-        locked = [until for k in keys if (until := await run_in_threadpool(throttle.locked_until, k, now)) is not None]
-        if locked and not errors:
-            wait = max(1, int((max(locked) - now).total_seconds() // 60) + 1)
+        # Counted before the password is checked (a wrong one stays counted): see KeptThrottle.attempt.
+        locked = None if errors else await run_in_threadpool(throttle.attempt, keys, now)
+        if locked is not None:
+            wait = max(1, int((locked - now).total_seconds() // 60) + 1)
             errors["username"] = (
                 f"Too many wrong passwords: sign-in is paused for about {wait} minute(s). Try again later."
             )
@@ -108,8 +109,6 @@ def router(throttle: KeptThrottle) -> APIRouter:
         if not errors:
             who = await run_in_threadpool(authenticate, settings, username=name, password=password)
             if who is None:
-                for k in keys:
-                    await run_in_threadpool(throttle.failed, k, now)
                 errors["password"] = "The user name or password is not right"
         if who is None:
             request.scope["session"]["form"] = {

@@ -123,6 +123,24 @@ def test_wrong_passwords_count_across_web_processes_and_are_kept_only_as_digests
     assert "Too many wrong passwords" in on_b.get(sign_in(on_b, "ada", PASSWORD).headers["location"]).text
 
 
+def test_a_burst_of_sign_ins_at_once_is_counted_before_any_password_is_checked(settings: Any) -> None:
+    """Seven tries for "cara" at the same moment, on two web processes, none finished: each is counted as it
+    begins, so only the first five get to have their password checked (five failures lock her out); the sixth
+    and seventh wait, and a refused try is not counted, so she may try again at 09:15 as the rule says."""
+    from flows.accounts.throttling import KeptThrottle
+
+    on_a, on_b = KeptThrottle(settings, "the web's secret"), KeptThrottle(settings, "the web's secret")
+    nine = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
+    keys = ("user:cara", "address:203.0.113.9")
+    begun = [throttle.attempt(keys, nine) for throttle in (on_a, on_b, on_a, on_b, on_a)]
+    assert begun == [None] * 5  # five let through, each counted before its password was checked
+    fifteen = nine + dt.timedelta(minutes=15)
+    assert on_b.attempt(keys, nine) == fifteen and on_a.attempt(keys, nine) == fifteen
+    assert on_a.attempt(keys, fifteen) is None  # the five have aged out; the refused two never counted
+    on_b.succeeded("user:cara")  # her right password clears her name (the address keeps its count)
+    assert on_a.attempt(("user:cara", "address:198.51.100.7"), fifteen) is None
+
+
 def test_an_idle_session_ends(app: Any) -> None:
     client = TestClient(app)
     sign_in(client, "cara")
