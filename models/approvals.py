@@ -60,6 +60,18 @@ def pending_proposal(*, session: Session, contract_id: int, key: str) -> Proposa
     return session.exec(stmt).first()
 
 
+def proposed_since(*, session: Session, contract_id: int, kind: str, period: str, since: dt.datetime) -> bool:
+    """Whether anything of ``kind`` for the contract's ``period`` was proposed at or after ``since``, whatever
+    became of it (pending, approved, rejected or lapsed)."""
+    stmt = select(Proposal.id).where(
+        Proposal.contract_id == contract_id,
+        Proposal.kind == kind,
+        Proposal.period == period,
+        col(Proposal.proposed_at) >= since,
+    )
+    return session.exec(stmt.limit(1)).first() is not None
+
+
 def proposals(
     *, session: Session, status: str | None = None, contract_id: int | None = None, limit: int = 500
 ) -> list[Proposal]:

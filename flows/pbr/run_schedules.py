@@ -16,22 +16,35 @@ or whose run is refused, is reported (and the run ends Failed), after the others
 
 Example: on Thursday 9 April 2026, FCF-2025-01 above is proposed for 2026-Q1; on every other day of April it
 is "not due".
+
+A run day the scheduler missed (its server or every worker down that day) is caught up by the next daily run
+within seven days (``policies.pbr.run_days.CATCH_UP_DAYS``), if nothing was proposed for that period since
+that day: a proposal a finance user rejected is not made again. Down from Thursday 9 April until Monday 13th,
+the 13th proposes 2026-Q1 and says its run day was missed; later than the 16th, `commission pay` does it.
 """
 
 import datetime as dt
 import tomllib
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flows.common.calendars import working_day_calendar
 from flows.common.errors import UserError
 from flows.common.runtime import database
 from flows.common.settings import Settings
 from flows.pbr.contract import contract_id, pbr_contract
-from models.approvals import pending_proposal
+from models.approvals import pending_proposal, proposed_since
 from models.db import reading, unit_of_work
 from models.pbr.ledger import run_for
 from policies.dates import local_date, parse_iso_date
-from policies.pbr.run_days import RunDay, RunSchedule, parse_run_schedule, periods_paid_on, run_days
+from policies.pbr.run_days import (
+    RunDay,
+    RunSchedule,
+    parse_run_schedule,
+    periods_paid_on,
+    run_days,
+    run_days_missed,
+)
 
 FILE = "payment-runs.toml"
 ACTOR = "payment-run schedule"
@@ -87,7 +100,7 @@ def scheduled_payment_runs(settings: Settings, *, day: dt.date, now: dt.datetime
     not_due = 0
     for ref, schedule in sorted(schedules.items()):
         try:
-            periods, why_not = _due(settings, ref, schedule, day, now)
+            periods, why_not, missed = _due(settings, ref, schedule, day, now)
             if not periods:
                 not_due += 1
             for period in periods:
@@ -100,7 +113,8 @@ def scheduled_payment_runs(settings: Settings, *, day: dt.date, now: dt.datetime
                     why = "already paid" if p is None else f"proposal {p['id']} is already pending"
                     skipped.append({"contract": ref, "period": period, "why": why})
                 else:
-                    proposed.append({"contract": ref, "period": period, "proposal": p["id"], "amount": p["amount"]})
+                    done = {"contract": ref, "period": period, "proposal": p["id"], "amount": p["amount"]}
+                    proposed.append(done | ({"missed": missed[period]} if period in missed else {}))
         except UserError as exc:
             problems.append(f"{ref}: {str(exc).splitlines()[0]}")
         except Exception as exc:  # e.g. another trigger proposed the same run at the same moment: the others go on
@@ -117,14 +131,16 @@ def scheduled_payment_runs(settings: Settings, *, day: dt.date, now: dt.datetime
 
 def _due(
     settings: Settings, ref: str, schedule: RunSchedule, day: dt.date, now: dt.datetime
-) -> tuple[list[str], dict[str, str]]:
-    """The periods ``ref`` is paid for on ``day``, and why any of them needs no proposal (paid, or pending)."""
+) -> tuple[list[str], dict[str, str], dict[str, str]]:
+    """The periods ``ref`` is paid for on ``day``, why any of them needs no proposal (paid, or pending), and
+    those whose run day was missed, with that day: a missed day with no proposal since is caught up."""
     from flows.pbr.payment_runs import KIND
 
     with reading(database(settings)) as session:
         contract = pbr_contract(session, ref)
         cid = contract_id(contract)
-        periods = [p.label for p in periods_paid_on(day, schedule, working_day_calendar(contract.nation_enum))]
+        calendar = working_day_calendar(contract.nation_enum)
+        periods = [p.label for p in periods_paid_on(day, schedule, calendar)]
         why_not = {}
         for period in periods:
             run = run_for(session=session, contract_id=cid, period=period)
@@ -133,7 +149,18 @@ def _due(
                 why_not[period] = f"already paid (payment run {run.id})"
             elif pending is not None and pending.expires_at > now:
                 why_not[period] = f"proposal {pending.id} is already pending"
-    return periods, why_not
+        missed = {}
+        for missing in run_days_missed(day, schedule, calendar):
+            label = missing.period.label
+            since = dt.datetime.combine(missing.day, dt.time(), ZoneInfo(settings.timezone))  # that day's start
+            if (
+                label not in periods
+                and run_for(session=session, contract_id=cid, period=label) is None
+                and not (proposed_since(session=session, contract_id=cid, kind=KIND, period=label, since=since))
+            ):
+                periods.append(label)
+                missed[label] = missing.day.isoformat()
+    return periods, why_not, missed
 
 
 def result_lines(result: dict[str, Any]) -> list[str]:
@@ -144,6 +171,7 @@ def result_lines(result: dict[str, Any]) -> list[str]:
         f"{len(result['problems'])} problem(s)."
     ]
     lines += [f"{p['contract']} {p['period']}: proposal {p['proposal']} would pay {p['amount']}"
+              + (f" (its run day, {p['missed']}, was missed)" if "missed" in p else "")
               for p in result["proposed"]]  # fmt: skip
     lines += [f"{s['contract']} {s['period']}: skipped, {s['why']}" for s in result["skipped"]]
     lines += [f"not proposed: {problem}" for problem in result["problems"]]

@@ -27,6 +27,7 @@ from policies.contracts.clauses import ONE_DAY
 from policies.pbr.payments import Period, period_of
 from policies.pbr.ratecard import Frequency
 
+CATCH_UP_DAYS = 7  # a run day missed (the scheduler down) is still proposed within this many days after it
 MAX_WORKING_DAY = 20  # about a month: a later day would fall in the next period's own run
 _SETTING = re.compile(r"^\s*(?P<every>quarterly|monthly)\s*,\s*working day\s+(?P<n>\d{1,3})\s*$", re.IGNORECASE)
 
@@ -88,6 +89,21 @@ def periods_paid_on(today: dt.date, schedule: RunSchedule, calendar: WorkingDayC
     latest = period_to_pay(today, schedule.frequency)
     before = period_to_pay(latest.start, schedule.frequency)
     return [p for p in (before, latest) if run_day(p, schedule, calendar) == today]
+
+
+def run_days_missed(today: dt.date, schedule: RunSchedule, calendar: WorkingDayCalendar) -> list[RunDay]:
+    """The run days in the ``CATCH_UP_DAYS`` before ``today`` (not today), each with the period it pays: days a
+    daily check may have missed, if the scheduler was down, to be caught up.
+
+    Example: "quarterly, working day 5" paid 2026-Q1 on Thursday 9 April 2026; asked on Monday 13 April, that
+    day is found (2026-Q1, 9 April); asked on Thursday 16 April, 9 April is seven days back and still found;
+    asked on Friday 17 April, it is eight days back, and nothing is."""
+    latest = period_to_pay(today, schedule.frequency)
+    ended = [latest]
+    for _ in range(2):  # a run day at most 20 working days after its period: three periods back is enough
+        ended.insert(0, period_to_pay(ended[0].start, schedule.frequency))
+    found = [RunDay(p, run_day(p, schedule, calendar)) for p in ended]
+    return [r for r in found if today - dt.timedelta(days=CATCH_UP_DAYS) <= r.day < today]
 
 
 def period_to_pay(today: dt.date, frequency: Frequency) -> Period:

@@ -119,6 +119,35 @@ def test_each_day_proposes_only_the_runs_due_that_day_once_and_names_what_it_can
     assert (after["not_due"], after["proposed"], after["skipped"]) == (1, [], [])
 
 
+def test_a_run_day_missed_is_caught_up_within_seven_days_once_and_never_after_a_rejection(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """The scheduler was down on Thursday 9 April 2026, 2026-Q1's run day for FCF-2025-01."""
+    from flows.approvals.service import list_proposals, reject
+    from tests.support.approvals import CHECKERS, FINANCE
+
+    fcf_claims(settings, tmp_path)  # 2026-Q1: C-1, C-2, C-3 accepted, £4,500.00
+    write(settings, '[payment_runs]\n"FCF-2025-01" = "quarterly, working day 5"\n')
+    # Back only on Friday 17 April, eight days after: too late to catch up (a finance user pays it by hand).
+    late = scheduled_payment_runs(settings, day=dt.date(2026, 4, 17), now=at_nine(dt.date(2026, 4, 17)))
+    assert (late["not_due"], late["proposed"], list_proposals(settings)) == (1, [], [])
+    # Back on Friday 10 April: the missed day is caught up, and the line says so.
+    day = scheduled_payment_runs(settings, day=dt.date(2026, 4, 10), now=at_nine(dt.date(2026, 4, 10)))
+    [proposal] = list_proposals(settings)
+    assert day["proposed"] == [{"contract": "FCF-2025-01", "period": "2026-Q1", "proposal": proposal["id"],
+                                "amount": "4500.00", "missed": "2026-04-09"}]  # fmt: skip
+    assert result_lines(day)[1] == f"FCF-2025-01 2026-Q1: proposal {proposal['id']} would pay 4500.00 (its run " \
+                                   "day, 2026-04-09, was missed)"  # fmt: skip
+    # Saturday: proposed since its run day, so nothing again, and no line about it each day of the week.
+    sat = scheduled_payment_runs(settings, day=dt.date(2026, 4, 11), now=at_nine(dt.date(2026, 4, 11)))
+    assert (sat["not_due"], sat["proposed"], sat["skipped"]) == (1, [], [])
+    # A finance user rejects it: the schedule does not propose it again on Monday, within the seven days.
+    reject(settings, proposal["id"], by=CHECKERS[0], roles=FINANCE, reason="C-2's evidence is being checked",
+           as_of=at_nine(dt.date(2026, 4, 11)))  # fmt: skip
+    monday = scheduled_payment_runs(settings, day=dt.date(2026, 4, 13), now=at_nine(dt.date(2026, 4, 13)))
+    assert monday["proposed"] == [] and len(list_proposals(settings)) == 1
+
+
 def test_a_file_naming_no_contracts_proposes_nothing(settings: Settings) -> None:
     result = scheduled_payment_runs(settings, day=dt.date(2026, 4, 9), now=at_nine(dt.date(2026, 4, 9)))
     assert result == {"day": "2026-04-09", "contracts": 0, "not_due": 0, "proposed": [], "skipped": [],

@@ -8,7 +8,16 @@ import pytest
 from policies.calendars import calendar_from
 from policies.pbr.payments import Period, parse_period
 from policies.pbr.ratecard import Frequency
-from policies.pbr.run_days import RunSchedule, parse_run_schedule, period_to_pay, periods_paid_on, run_day, run_days
+from policies.pbr.run_days import (
+    RunDay,
+    RunSchedule,
+    parse_run_schedule,
+    period_to_pay,
+    periods_paid_on,
+    run_day,
+    run_days,
+    run_days_missed,
+)
 
 D = dt.date
 EW = calendar_from(
@@ -99,6 +108,23 @@ def test_the_daily_check_finds_a_period_only_on_its_run_day() -> None:
         (D(2026, 7, 7), "2026-Q2"),
         (D(2026, 10, 7), "2026-Q3"),
     ]
+
+
+def test_a_run_day_missed_is_found_for_seven_days_after_it_and_not_on_the_day_itself() -> None:
+    # 2026-Q1 is paid on Thursday 9 April 2026. On the day it is today's run (periods_paid_on), not a missed one.
+    q1 = RunDay(period_to_pay(D(2026, 4, 9), Frequency.QUARTERLY), D(2026, 4, 9))  # 2026-Q1
+    assert run_days_missed(D(2026, 4, 9), FIFTH, EW) == []
+    assert run_days_missed(D(2026, 4, 10), FIFTH, EW) == [q1]  # the scheduler was down on the 9th
+    assert run_days_missed(D(2026, 4, 13), FIFTH, EW) == [q1]  # Monday: down over the weekend too
+    assert run_days_missed(D(2026, 4, 16), FIFTH, EW) == [q1]  # seven days after: the last day it is caught up
+    assert run_days_missed(D(2026, 4, 17), FIFTH, EW) == []  # eight days after: `commission pay` by hand
+    # Every day of 2026: each quarter's run day is missed-and-found on exactly the seven days after it.
+    days = [D(2026, 1, 1) + dt.timedelta(days=n) for n in range(365)]
+    found = [(day, r.period.label) for day in days for r in run_days_missed(day, FIFTH, EW)]
+    assert len(found) == 4 * 7 and {(d - r.day).days for d in days for r in run_days_missed(d, FIFTH, EW)} == set(
+        range(1, 8)
+    )
+    assert found[0] == (D(2026, 1, 9), "2025-Q4") and found[-1] == (D(2026, 10, 14), "2026-Q3")
 
 
 def test_a_late_run_day_after_the_next_period_has_ended_is_still_found() -> None:
