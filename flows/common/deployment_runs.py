@@ -143,6 +143,15 @@ def sentence(result: dict[str, Any]) -> str:
     return f"Flow run {run} of {deployment} on the Prefect server: {state}{still}."
 
 
+def shown(result: dict[str, Any]) -> dict[str, Any]:
+    """What a page shows of long work: in deployment mode, the run's own published result (as in-process, its
+    long lists cut to LISTED), with the run's sentence as ``submitted``; a run not waited for, or still going,
+    stays its id and state (``flow_run``); in-process, the result as it is."""
+    if "flow_run" in result and isinstance(result.get("result"), dict):
+        return {**result["result"], "submitted": sentence(result)}
+    return result
+
+
 def published(result: dict[str, Any]) -> Any:
     """A flow's result, as ``refused_in_deployment`` returns it; in a run of a deployment a result that is not
     a refusal is also published on the Prefect server, an artifact of the run, for its submitter to read back.

@@ -9,7 +9,7 @@ from fastapi import APIRouter, File, HTTPException, Request, UploadFile
 from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
-from flows.common.deployment_runs import sentence
+from flows.common.deployment_runs import sentence, shown
 from flows.common.errors import UserError
 from flows.pbr.uploads import import_contract_claims, pay_period, schedule_path, schedules
 from flows.web.jobs import QUICK_SECONDS, Job, jobs_of
@@ -62,8 +62,9 @@ def _start_import(request: Request, ref: str, upload: UploadFile) -> Job:
 
     def work(job: Job) -> dict[str, Any]:
         try:
-            return import_contract_claims(settings, path, contract=detail["ref"], as_of=as_of, actor=who.username,
-                                          progress=lambda stage: setattr(job, "stage", stage))  # fmt: skip
+            return shown(import_contract_claims(settings, path, contract=detail["ref"], as_of=as_of,
+                                                actor=who.username,
+                                                progress=lambda stage: setattr(job, "stage", stage)))  # fmt: skip
         finally:
             discard(path)
 
@@ -122,16 +123,19 @@ async def payments_post(request: Request, ref: str) -> Any:
     except UserError as exc:
         text = str(exc)
         return back_with_errors(request, page, {"period": text[:1].upper() + text[1:]}, {"period": period})
-    if "flow_run" in result:  # COMMISSIONING_RUN_MODE=deployments: a worker proposed it
+    result = shown(result)
+    if "flow_run" in result:  # COMMISSIONING_RUN_MODE=deployments, and the run not over: its id and state
         flash(request, f"{sentence(result)} The proposal waits for approval by a second finance user.")
         return see_other("/approvals")
+    by = f"{result['submitted']} " if "submitted" in result else ""  # a worker of the Prefect server proposed it
     if result["run"] is not None:
-        flash(request, f"{result['run']['period']} was paid already: £{result['run']['summary']['paid']}.")
+        flash(request, f"{by}{result['run']['period']} was paid already: £{result['run']['summary']['paid']}.")
         return see_other(page)
     p = result["proposal"]
     again = "It was already proposed; this is that proposal. " if result["pending"] else ""
-    flash(request, f"{again}Payment run {p['period']} proposed (proposal {p['id']}): it would pay £{p['amount']}. "
-                   "Nothing is paid until a finance user other than the proposer approves it.")  # fmt: skip
+    flash(request, f"{by}{again}Payment run {p['period']} proposed (proposal {p['id']}): it would pay "
+                   f"£{p['amount']}. Nothing is paid until a finance user other than the proposer "
+                   "approves it.")  # fmt: skip
     return see_other(f"/approvals/{p['id']}")
 
 

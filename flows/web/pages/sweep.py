@@ -23,12 +23,13 @@ PREVIEW_LINES = 10  # the one-time message lives in the session cookie: a few li
 
 def sweep_words(result: dict[str, Any], preview: bool) -> dict[str, Any]:
     """What a sweep did (or would do), in words: a sentence and, for a preview, its first planned lines."""
+    from flows.common.deployment_runs import sentence, shown
     from flows.reminders.run import planned_line, sweep_sentence
 
-    if "flow_run" in result:  # COMMISSIONING_RUN_MODE=deployments: a worker ran it; its run's id and state
-        from flows.common.deployment_runs import sentence
-
+    result = shown(result)  # in deployment mode, what the worker's run published
+    if "flow_run" in result:  # COMMISSIONING_RUN_MODE=deployments, and the run not over: its id and state
         return {"message": sentence(result), "details": []}
+    by = f"{result['submitted']} " if "submitted" in result else ""
     sweep = result["sweep"]
     lines = [planned_line(p) for p in sweep.get("would_plan", [])]
     if len(lines) > PREVIEW_LINES:
@@ -36,7 +37,7 @@ def sweep_words(result: dict[str, Any], preview: bool) -> dict[str, Any]:
     delivery = result.get("delivery")
     sent = f" {delivery['sent']} reminder(s) sent, {delivery['failed']} failed." if delivery else ""
     nothing = " Nothing was written or sent." if preview else ""
-    return {"message": sweep_sentence(sweep) + sent + nothing, "details": lines if preview else []}
+    return {"message": by + sweep_sentence(sweep) + sent + nothing, "details": lines if preview else []}
 
 
 def start_sweep(request: Request, preview: bool) -> Job:
