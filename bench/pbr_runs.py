@@ -166,6 +166,31 @@ def run_child(step: str, data: Path, argument: str, env: dict[str, str]) -> dict
     return result
 
 
+def save_outputs(data: Path, out: Path) -> None:
+    """What the runs wrote, to compare old and new code byte for byte (``diff -r``): the ledger and the runs'
+    summaries without the clock's instants, and every file under the data folder but the database."""
+    import shutil
+    import sqlite3
+
+    out.mkdir(parents=True, exist_ok=True)
+    connection = sqlite3.connect(data / "commissioning.db")
+    with (out / "ledger.tsv").open("w") as f:
+        for row in connection.execute(
+            "SELECT id, contract_id, payer, kind, item, amount_pence, entry_on, run_id, claim_id, participant, "
+            "outcome, month, sample_id, reverses_id, memo, actor FROM pbr_ledger ORDER BY id"
+        ):
+            f.write("\t".join(str(v) for v in row) + "\n")
+    with (out / "runs.tsv").open("w") as f:
+        for row in connection.execute("SELECT id, period, run_on, summary FROM payment_run ORDER BY id"):
+            f.write("\t".join(str(v) for v in row) + "\n")
+    connection.close()
+    for path in sorted(data.rglob("*")):
+        if path.is_file() and not path.name.startswith("commissioning.db") and "prefect" not in str(path):
+            target = out / "files" / path.relative_to(data)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+
+
 def quarters(first: dt.date, last: dt.date) -> list[str]:
     out, year, quarter = [], first.year, (first.month - 1) // 3 + 1
     while (year, quarter) <= (last.year, (last.month - 1) // 3 + 1):
@@ -181,6 +206,7 @@ def main() -> None:
     parser.add_argument("--participants", type=int, default=250_000)
     parser.add_argument("--keep", type=Path, help="the directory of bench/pbr_claims.py --keep to reuse")
     parser.add_argument("--postgres", action="store_true", help="on a private PostgreSQL cluster (see above)")
+    parser.add_argument("--outputs", type=Path, help="SQLite: save the ledger, run summaries and schedules here")
     parser.add_argument("--child", choices=["import", "pay", "reconcile", "floor"], help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("argument", nargs="?", default="", help=argparse.SUPPRESS)
@@ -215,6 +241,8 @@ def main() -> None:
             f"reconcile: {recon['rows']} rows (period x outcome), paid £{float(recon['paid']):,.2f}, "
             f"in {recon['seconds']:.2f} s (CPU {recon['cpu']:.2f} s), peak {recon['peak_mb']:.0f} MB"
         )
+        if args.outputs and not args.postgres:
+            save_outputs(data, args.outputs)
         largest_period, largest = max(runs, key=lambda r: r[1]["claims"])
         floors = [run_child("floor", data, largest_period, env)["seconds"] for _ in range(3)]
         if not args.postgres:
