@@ -47,5 +47,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index('ix_pbr_claim_due', table_name='pbr_claim')
-    with op.batch_alter_table('pbr_claim', schema=None) as batch_op:
-        batch_op.drop_column('accrued_run_id')
+    # SQLite (3.35 and later) drops a column in place: a batch would copy the table, which the ledger's
+    # entries refer to
+    op.drop_column('pbr_claim', 'accrued_run_id')
