@@ -199,9 +199,7 @@ def _previewed(
 def _draft(drafts: ScheduleFiles, line: RunLine) -> None:
     """A line's shares on the draft schedules (the final ones are read from the ledger)."""
     c = line.claim
-    for payer, share in line.shares:
-        if share:
-            drafts.add((payer, OUTCOME, c.ref, c.participant, c.outcome, c.achieved_on, share))
+    drafts.add_shares(OUTCOME, c.ref, c.participant, c.outcome, c.achieved_on, [s for s in line.shares if s[1]])
 
 
 def _inputs(session: Any, contract: Contract, period: Period, due: str | None = None) -> Inputs:
