@@ -148,7 +148,7 @@ def mark_accrued(session: Session, run_id: int) -> int:
         "UPDATE pbr_claim SET accrued_run_id = :r WHERE accrued_run_id IS NULL AND id IN "
         f"(SELECT claim_id FROM pbr_ledger WHERE run_id = :r AND kind = '{ACCRUAL}' AND claim_id IS NOT NULL)"
     )
-    return int(session.connection().execute(text(sql), {"r": run_id}).rowcount)  # type: ignore[attr-defined]
+    return int(session.connection().execute(text(sql), {"r": run_id}).rowcount)
 
 
 def clawed_back_claims(*, session: Session, contract_id: int) -> set[int]:
