@@ -49,7 +49,7 @@ from models.db import unit_of_work
 from models.events import append_event
 from models.pbr.bulk import CHUNK, bulk_insert, driver_value, import_cache, refresh_statistics
 from models.pbr.claims import PbrParticipant, due_fingerprint, participant_count
-from models.pbr.ledger import LEDGER_COLUMNS, OUTCOME, PaymentRun, last_entry, run_for
+from models.pbr.ledger import LEDGER_COLUMNS, OUTCOME, PaymentRun, last_entry, mark_accrued, run_for
 from models.pbr.planned import insert_planned
 from models.pbr.ratecards import rate_cards_of
 from policies.dates import local_date
@@ -199,9 +199,7 @@ def _previewed(
 def _draft(drafts: ScheduleFiles, line: RunLine) -> None:
     """A line's shares on the draft schedules (the final ones are read from the ledger)."""
     c = line.claim
-    for payer, share in line.shares:
-        if share:
-            drafts.add((payer, OUTCOME, c.ref, c.participant, c.outcome, c.achieved_on, share))
+    drafts.add_shares(OUTCOME, c.ref, c.participant, c.outcome, c.achieved_on, [s for s in line.shares if s[1]])
 
 
 def _inputs(session: Any, contract: Contract, period: Period, due: str | None = None) -> Inputs:
@@ -275,6 +273,7 @@ def _apply(
         summary = {k: v for k, v in proposal.preview.items() if k != "redecided"}
     else:
         summary = _replanned(settings, session, contract, cards, period, run.id, as_of, actor, now)
+    mark_accrued(session, run.id)  # the claims it paid leave the due claims every run reads
     # every run, however small: without it a ledger grown by runs of a few thousand claims was planned on stale
     # figures, and the next run took 107 s instead of 1 (bench/pbr_runs.py --smoke --postgres). ANALYZE holds
     # a lock that another approval's ANALYZE waits for until this approval commits: approvals queue briefly.

@@ -23,7 +23,7 @@ import re
 import secrets
 import shutil
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -189,7 +189,13 @@ class ScheduleFiles:
         """One line, its cells made as ``write_csv`` makes them; the four the payer's lines share made once, and
         each distinct item, outcome, day and amount once (a run pays few prices, on a few hundred days)."""
         payer, item, ref, who, outcome, achieved, amount = line
-        out, head = self._file(payer)
+        self.add_shares(item, ref, who, outcome, achieved, ((payer, amount),))
+
+    def add_shares(
+        self, item: str, ref: str, who: str, outcome: str, achieved: dt.date | None, shares: Iterable[tuple[str, Any]]
+    ) -> None:
+        """A line on each payer's schedule of ``shares`` (payer, amount): what the lines share (the claim's
+        cells) made once for all of them, as ``add`` makes them."""
         cells = self._cells
         if (item_cell := cells.get(item)) is None:
             item_cell = cells[item] = csv_cell(item)
@@ -197,9 +203,13 @@ class ScheduleFiles:
             outcome_cell = cells[outcome] = csv_cell(outcome)
         if (day := cells.get(achieved)) is None:
             day = cells[achieved] = "" if achieved is None else achieved.isoformat()
-        if (money := cells.get(amount)) is None:  # whole pence: equal amounts are written alike
-            money = cells[amount] = csv_cell(amount)
-        out.write_cells([*head, item_cell, neutralise(ref), neutralise(who), outcome_cell, day, money])
+        ref_cell, who_cell = neutralise(ref), neutralise(who)
+        files = self._files
+        for payer, amount in shares:
+            out, head = files.get(payer) or self._file(payer)
+            if (money := cells.get(amount)) is None:  # whole pence: equal amounts are written alike
+                money = cells[amount] = csv_cell(amount)
+            out.write_cells([*head, item_cell, ref_cell, who_cell, outcome_cell, day, money])
 
     def finish(self, summary: dict[str, Any]) -> list[tuple[str, Path]]:
         c, period = self.contract, self.period

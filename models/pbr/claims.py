@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint, text
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, Session, SQLModel, col, select
 
 import models.contracts  # the contract table
@@ -52,13 +52,28 @@ class ClaimImport(SQLModel, table=True):
     rejected: int
 
 
+# An accepted claim no run has accrued yet: what every run reads (``DUE_CLAIMS``), and the condition of the index
+# it reads them from. The same words in the index and the queries: SQLite uses a partial index only for a query
+# whose WHERE contains its condition's terms.
+UNPAID = "accrued_run_id IS NULL AND verdict IN ('accepted', 'partly_accepted')"
+
+
 class PbrClaim(SQLModel, table=True):
     __tablename__ = "pbr_claim"
     __table_args__ = (
-        # The only index: it also serves every read of one contract's claims. None on achieved_on (a claims
-        # file arrives in no date order, and a million random-order index inserts cost more than sorting a
-        # contract's claims when they are read), none on verdict (nine claims in ten are accepted).
+        # It also serves every read of one contract's claims. None on verdict (nine claims in ten are accepted).
         UniqueConstraint("contract_id", "ref", "fingerprint", name="uq_pbr_claim_content"),
+        # The claims still to pay, in the order a run pays them (achieved, ref; SQLite adds the row id): a run
+        # reads only these, from here, without reading the claims runs have paid or sorting (migration 0019).
+        # Claims leave it as runs pay them, so it stays the size of what is unpaid.
+        Index(
+            "ix_pbr_claim_due",
+            "contract_id",
+            "achieved_on",
+            "ref",
+            sqlite_where=text(UNPAID),
+            postgresql_where=text(UNPAID),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -83,6 +98,10 @@ class PbrClaim(SQLModel, table=True):
     reasons: str = Field(default="", max_length=300)  # reason codes, comma-separated
     notes: str = Field(default="")  # one sentence per reason, " | "-separated
     rate_card_id: int | None = None
+    # The payment run whose approval accrued the claim, set in that approval's transaction (``mark_accrued``);
+    # None until then. A marker for the reads, kept beside the ledger, which stays the truth: a claim is accrued
+    # when the ledger has an accrual for it, and the ledger is append-only, so once set it is never cleared.
+    accrued_run_id: int | None = None
 
 
 CLAIM_COLUMNS = (
@@ -169,12 +188,9 @@ def accepted_claims(*, session: Session, contract_id: int) -> list[tuple[Any, ..
     return found
 
 
-# The accepted claims achieved by :by that no run has accrued yet (``due_claim_rows``).
-DUE_CLAIMS = (
-    "FROM pbr_claim c WHERE c.contract_id = :c AND c.verdict IN ('accepted', 'partly_accepted') "
-    "AND c.achieved_on <= :by "
-    "AND NOT EXISTS (SELECT 1 FROM pbr_ledger l WHERE l.claim_id = c.id AND l.kind = 'accrual')"
-)
+# The accepted claims achieved by :by that no run has accrued yet (``due_claim_rows``), read from the index of
+# the unpaid (``ix_pbr_claim_due``) alone: not the claims runs have paid, however many.
+DUE_CLAIMS = f"FROM pbr_claim c WHERE c.contract_id = :c AND {UNPAID} AND c.achieved_on <= :by"
 
 
 def unpaid_days(*, session: Session, contract_id: int, by: dt.date) -> list[dt.date]:

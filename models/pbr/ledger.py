@@ -141,6 +141,16 @@ def _claims_outcome(mapper: Any, connection: Any, entry: LedgerEntry) -> None:
         ).scalar()
 
 
+def mark_accrued(session: Session, run_id: int) -> int:
+    """Mark the claims run ``run_id`` has just accrued (``PbrClaim.accrued_run_id``), in its approval's
+    transaction, so that no run reads them as due again; the number marked. Read from the run's own entries."""
+    sql = (
+        "UPDATE pbr_claim SET accrued_run_id = :r WHERE accrued_run_id IS NULL AND id IN "
+        f"(SELECT claim_id FROM pbr_ledger WHERE run_id = :r AND kind = '{ACCRUAL}' AND claim_id IS NOT NULL)"
+    )
+    return int(session.connection().execute(text(sql), {"r": run_id}).rowcount)
+
+
 def clawed_back_claims(*, session: Session, contract_id: int) -> set[int]:
     """Claims with a clawback that has not been reversed."""
     rows = session.connection().execute(

@@ -1,0 +1,92 @@
+"""The marker of a claim a run has accrued (pbr_claim.accrued_run_id, what runs read the due claims by) agrees with
+the ledger, which stays the truth, through runs, a refused approval, a clawback and re-decided claims.
+
+FCF-2025-01 with the claims of test_pbr_payments: C-1 to C-7 achieved in 2026-Q1, C-8 and C-9 (P-003) in Q2.
+"""
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import text
+
+from flows.approvals.service import approve
+from flows.common.errors import UserError
+from flows.common.runtime import database
+from flows.common.settings import Settings
+from flows.pbr.participant_corrections import correct_participant
+from flows.pbr.payment_runs import propose_payment_run
+from models.db import unit_of_work
+from models.migrate import downgrade, upgrade
+from tests.integration.pbr import test_pbr_payments
+from tests.integration.pbr.test_pbr_payments import AUDIT, CONTRACT, Q2_RUN, Q3_RUN
+from tests.support.approvals import FINANCE, approved_clawback, approved_run
+
+fcf, q1_paid = test_pbr_payments.fcf, test_pbr_payments.q1_paid  # the fixtures
+Q1_CLAIMS = ("C-1", "C-2", "C-3", "C-4", "C-5", "C-6", "C-7")
+
+
+def marked(settings: Settings) -> dict[str, str | None]:
+    """Each claim's marker, as the period of the run it names (None: not accrued)."""
+    sql = "SELECT c.ref, r.period FROM pbr_claim c LEFT JOIN payment_run r ON r.id = c.accrued_run_id"
+    with unit_of_work(database(settings)) as session:
+        return dict(session.connection().execute(text(sql)).all())  # type: ignore[arg-type]
+
+
+def accrued(settings: Settings) -> dict[str, str | None]:
+    """Each claim as the ledger has it: the period of the first run with an accrual for it (None: none)."""
+    sql = (
+        "SELECT c.ref, (SELECT r.period FROM pbr_ledger l JOIN payment_run r ON r.id = l.run_id "
+        "WHERE l.claim_id = c.id AND l.kind = 'accrual' ORDER BY l.id LIMIT 1) FROM pbr_claim c"
+    )
+    with unit_of_work(database(settings)) as session:
+        return dict(session.connection().execute(text(sql)).all())  # type: ignore[arg-type]
+
+
+def test_nothing_is_marked_before_a_run_and_the_q1_run_marks_exactly_the_claims_it_paid(fcf: Settings) -> None:
+    assert marked(fcf) == accrued(fcf) == dict.fromkeys([*Q1_CLAIMS, "C-8", "C-9"])
+    approved_run(fcf, CONTRACT, "2026-Q1", as_of=test_pbr_payments.Q1_RUN, actor="finance")
+    # Q1 pays C-1 to C-7 (£9,500.00); C-8 and C-9, achieved in Q2, wait for the Q2 run
+    assert marked(fcf) == accrued(fcf) == {**dict.fromkeys(Q1_CLAIMS, "2026-Q1"), "C-8": None, "C-9": None}
+
+
+def test_a_refused_approval_marks_nothing_and_a_clawback_unmarks_nothing(q1_paid: Settings) -> None:
+    proposed = propose_payment_run(q1_paid, CONTRACT, "2026-Q2", as_of=Q2_RUN, actor="asha")["proposal"]
+    # C-1 clawed back (£500.00) while the Q2 run waits: the ledger moved, so its approval is refused as stale
+    approved_clawback(q1_paid, CONTRACT, "C-1", reason="enrolment never started", as_of=AUDIT, actor="finance")
+    with pytest.raises(UserError, match="is stale"):
+        approve(q1_paid, proposed["id"], by="ben", roles=FINANCE, as_of=Q2_RUN)
+    # C-8 and C-9 stay unmarked (the refused approval wrote nothing); C-1 was accrued by Q1 and still is (the
+    # clawback is a further entry: a clawed-back claim is never paid again by a run)
+    expected = {**dict.fromkeys(Q1_CLAIMS, "2026-Q1"), "C-8": None, "C-9": None}
+    assert marked(q1_paid) == accrued(q1_paid) == expected
+    approved_run(q1_paid, CONTRACT, "2026-Q2", as_of=Q2_RUN, actor="finance")
+    assert marked(q1_paid) == accrued(q1_paid) == {**expected, "C-8": "2026-Q2", "C-9": "2026-Q2"}
+
+
+def test_claims_re_decided_by_corrections_are_marked_when_a_run_pays_them_and_not_before(q1_paid: Settings) -> None:
+    # P-003 wrongly corrected to born 28 Feb 2000 (25 at referral, ineligible): Q2 claws back C-5 (paid in Q1) and
+    # rejects C-8 and C-9 unpaid, so Q2 marks nothing and C-5 keeps Q1's mark.
+    def correct(born: dt.date, as_of: dt.datetime) -> None:
+        correct_participant(q1_paid, CONTRACT, "P-003", reason="Passport checked", as_of=as_of, actor="caseworker",
+                            date_of_birth=born)  # fmt: skip
+
+    correct(dt.date(2000, 2, 28), AUDIT)
+    approved_run(q1_paid, CONTRACT, "2026-Q2", as_of=Q2_RUN, actor="finance")
+    expected = {**dict.fromkeys(Q1_CLAIMS, "2026-Q1"), "C-8": None, "C-9": None}
+    assert marked(q1_paid) == accrued(q1_paid) == expected
+    # Corrected back to 29 Feb 2004: Q3 re-opens all three; C-5's clawback is reversed (it is not paid again, so
+    # keeps Q1's mark) and C-8 (£500.00) and C-9 (£2,500.00) are paid, and marked, by Q3.
+    correct(dt.date(2004, 2, 29), Q2_RUN)
+    approved_run(q1_paid, CONTRACT, "2026-Q3", as_of=Q3_RUN, actor="finance")
+    assert marked(q1_paid) == accrued(q1_paid) == {**expected, "C-8": "2026-Q3", "C-9": "2026-Q3"}
+
+
+def test_migration_0019_marks_the_claims_already_accrued_from_the_ledger(q1_paid: Settings) -> None:
+    # A database paid for Q1 before the marker existed: back to 0018 (no marker), then up again.
+    engine = database(q1_paid)
+    downgrade(engine, "0018")
+    upgrade(engine)
+    assert marked(q1_paid) == accrued(q1_paid) == {**dict.fromkeys(Q1_CLAIMS, "2026-Q1"), "C-8": None, "C-9": None}
+    # and the next run reads only C-8 and C-9 as due: £3,000.00, £900.00 central fund, £2,100.00 council
+    run = approved_run(q1_paid, CONTRACT, "2026-Q2", as_of=Q2_RUN, actor="finance")
+    assert test_pbr_payments.payments(run.summary) == {"central fund": "900.00", "council": "2100.00"}
