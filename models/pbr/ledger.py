@@ -45,8 +45,11 @@ class PaymentRun(SQLModel, table=True):
 class LedgerEntry(SQLModel, table=True):
     __tablename__ = "pbr_ledger"
     __table_args__ = (
-        # Reconciliation's sums by payer and by claim read these alone, not the entries (migration 0019).
-        Index("ix_pbr_ledger_contract_payer", "contract_id", "payer", "kind", "item", "claim_id", "amount_pence"),
+        # Reconciliation's sums by payer and by claim read these alone, not the entries (migration 0019). The run
+        # comes before the claim so that a run's entries go in at the end of each payer's part, as they did.
+        Index(
+            "ix_pbr_ledger_contract_payer", "contract_id", "payer", "kind", "item", "run_id", "claim_id", "amount_pence"
+        ),
         Index("ix_pbr_ledger_claim", "claim_id", "kind", "amount_pence"),
         # What a run reads before it plans, summed from these indexes alone: what each outcome and each
         # participant has been paid, net of clawbacks (``net_paid``), without reading the entries or their claims.

@@ -6,7 +6,7 @@ periods. What each statement relies on (migration 0019):
   accrued for a claim is read from the index alone. On SQLite the claims are read in the order they were
   stored (the rows between the contract's first and last claim), so that the look-ups step along that
   index instead of jumping about it (at 1,000,000 claims, 0.5 s against 2.3 s of CPU in claim-reference
-  order). On PostgreSQL the accruals are summed per claim once and hash-joined.
+  order). On PostgreSQL the claims are read as before (its planner chooses how).
 - ``top_participant``: the claims clawed back (a handful) are found through the ledger's outcome sums index
   and kept aside once, instead of two look-ups in the ledger for every claim.
 """
@@ -21,33 +21,23 @@ ACCEPTED = "('accepted', 'partly_accepted')"
 
 # (day, outcome, verdict, reasons, claims, claimed, payable, capped, outstanding, accrued): outstanding is what is
 # accepted and has no accrual yet; accrued what runs accrued for the claims (every accrual for a claim is for its
-# outcome). The fence (LIMIT -1) keeps SQLite's look-up one a claim, not one for each use of ``accrued``.
-_SUMS = f"""
-    SUM(CASE WHEN verdict IN {ACCEPTED} AND accrued IS NULL THEN payable_pence ELSE 0 END),
-    SUM(COALESCE(accrued, 0))
-"""
-_SQLITE = f"""
+# outcome). The fence (LIMIT -1 on SQLite, OFFSET 0 on PostgreSQL) keeps the look-up one a claim, not one for each
+# use of ``accrued``. SQLite reads the contract's claims in stored order (``+`` keeps it off the claims' index);
+# PostgreSQL as before 0019 (measured at 1,000,000 claims: 5.0 s), its look-up now from the widened index.
+_CLAIM_SUMS = f"""
     SELECT achieved_on, outcome, verdict, reasons, COUNT(*), SUM(claimed_pence), SUM(payable_pence),
-           SUM(capped_pence), {_SUMS}
+           SUM(capped_pence), SUM(CASE WHEN verdict IN {ACCEPTED} AND accrued IS NULL THEN payable_pence ELSE 0 END),
+           SUM(COALESCE(accrued, 0))
     FROM (
         SELECT c.achieved_on, c.outcome, c.verdict, c.reasons, c.claimed_pence, c.payable_pence, c.capped_pence,
                (SELECT SUM(l.amount_pence) FROM pbr_ledger l WHERE l.claim_id = c.id AND l.kind = 'accrual')
                AS accrued
-        FROM pbr_claim c WHERE c.id BETWEEN :first AND :last AND +c.contract_id = :c LIMIT -1
+        FROM pbr_claim c WHERE {{claims}}
     ) AS c
     GROUP BY achieved_on, outcome, verdict, reasons
 """
-_POSTGRES = f"""
-    SELECT achieved_on, outcome, verdict, reasons, COUNT(*), SUM(claimed_pence), SUM(payable_pence),
-           SUM(capped_pence), {_SUMS}
-    FROM pbr_claim c
-    LEFT JOIN (
-        SELECT claim_id, SUM(amount_pence) AS accrued FROM pbr_ledger
-        WHERE contract_id = :c AND kind = 'accrual' AND claim_id IS NOT NULL GROUP BY claim_id
-    ) a ON a.claim_id = c.id
-    WHERE c.contract_id = :c
-    GROUP BY achieved_on, outcome, verdict, reasons
-"""
+_SQLITE = _CLAIM_SUMS.format(claims="c.id BETWEEN :first AND :last AND +c.contract_id = :c LIMIT -1")
+_POSTGRES = _CLAIM_SUMS.format(claims="c.contract_id = :c OFFSET 0")
 
 
 def claim_sums(session: Session, contract_id: int) -> list[tuple[Any, str, str, str, int, int, int, int, int, int]]:

@@ -94,7 +94,8 @@ def test_the_ledgers_payer_and_claim_indexes_carry_the_reconciled_columns_from_0
     engine = make_engine(fresh_database_url)
     upgrade(engine)
     after = indexes()
-    assert after["ix_pbr_ledger_contract_payer"] == ["contract_id", "payer", "kind", "item", "claim_id", "amount_pence"]
+    payer = ["contract_id", "payer", "kind", "item", "run_id", "claim_id", "amount_pence"]
+    assert after["ix_pbr_ledger_contract_payer"] == payer
     assert after["ix_pbr_ledger_claim"] == ["claim_id", "kind", "amount_pence"]
     downgrade(engine, "0018")
     before = indexes()
