@@ -29,6 +29,10 @@ after now.
     .venv/bin/python bench/pbr_runs.py --smoke      # CI: 20,000 claims, 5,000 participants, not judged
     .venv/bin/python bench/pbr_runs.py --keep DIR   # reuse (or build) bench/pbr_claims.py's files in DIR
     .venv/bin/python bench/pbr_runs.py --postgres --claims 1000000 --participants 250000   # on PostgreSQL
+    .venv/bin/python bench/pbr_runs.py --keep DIR --reconcile-only   # reconcile again, on DIR's database after runs
+
+With --keep, the database after the runs is kept as DIR/after-runs.db (with the runs' figures, after-runs.json);
+--reconcile-only then copies it back and times reconcile alone, three fresh processes, without redoing the runs.
 
 With --postgres the same build goes into a template database on a private PostgreSQL cluster on 127.0.0.1
 (tests/support/postgres.py, as bench/pbr_claims_pg.py; or the server COMMISSIONING_BENCH_POSTGRES_URL names),
@@ -57,6 +61,7 @@ import pbr_claims  # noqa: E402  (the same database, files and build)
 # The day after the last quarter with claims ends (2028-07-01, moved back as pbr_claims moves the timeline).
 AS_OF = pbr_claims.CLAIMS_AS_OF + dt.timedelta(days=1)
 RESULT = "result.json"
+AFTER_RUNS = "after-runs.db"
 
 
 def child(step: str, data: Path, argument: str) -> dict[str, Any]:
@@ -159,13 +164,38 @@ def postgres_prepared(stack: contextlib.ExitStack, claims: int, participants: in
 
 def run_child(step: str, data: Path, argument: str, env: dict[str, str]) -> dict[str, Any]:
     command = [sys.executable, str(Path(__file__).resolve()), "--child", step, "--data", str(data), argument]
-    started = time.perf_counter()
+    started, used = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=3600)
     if done.returncode != 0:
         sys.exit(f"{step} {argument} failed:\n{done.stderr[-4000:]}")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    now = resource.getrusage(resource.RUSAGE_CHILDREN)
     result["process_seconds"] = time.perf_counter() - started  # the fresh process's whole life, start-up included
+    result["process_cpu"] = now.ru_utime + now.ru_stime - used.ru_utime - used.ru_stime
     return result
+
+
+def reconcile_line(recon: dict[str, Any], target: int) -> str:
+    return (
+        f"reconcile: {recon['rows']} rows (period x outcome), paid £{float(recon['paid']):,.2f}; "
+        f"the call alone {recon['seconds']:.2f} s (CPU {recon['cpu']:.2f} s); "
+        f"the fresh process {recon['process_seconds']:.2f} s (CPU {recon['process_cpu']:.2f} s), start-up included; "
+        f"target < {target} s; peak {recon['peak_mb']:.0f} MB"
+    )
+
+
+def reconcile_only(tmp: Path, data: Path, env: dict[str, str]) -> None:
+    """Reconcile the database kept after the runs, in three fresh processes; the median of each figure."""
+    if not (tmp / AFTER_RUNS).exists():
+        sys.exit(f"{tmp / AFTER_RUNS} is missing: run once with --keep {tmp} (without --reconcile-only)")
+    paid = sum(Decimal(r["paid"]) for _, r in json.loads((tmp / "after-runs.json").read_text()))
+    pbr_claims.restore(tmp / AFTER_RUNS, data / "commissioning.db")
+    tries = [run_child("reconcile", data, "", env) for _ in range(3)]
+    if any(Decimal(t["paid"]) != paid for t in tries):
+        sys.exit(f"the runs paid {paid}, reconciliation says {tries[0]['paid']}")
+    keys = ("seconds", "cpu", "peak_mb", "process_seconds", "process_cpu")
+    median = {k: statistics.median(t[k] for t in tries) for k in keys}
+    print(reconcile_line({**tries[0], **median}, 3) + " (median of 3)")
 
 
 def save_outputs(data: Path, out: Path) -> None:
@@ -208,6 +238,7 @@ def main() -> None:
     parser.add_argument("--participants", type=int, default=250_000)
     parser.add_argument("--keep", type=Path, help="the directory of bench/pbr_claims.py --keep to reuse")
     parser.add_argument("--postgres", action="store_true", help="on a private PostgreSQL cluster (see above)")
+    parser.add_argument("--reconcile-only", action="store_true", help="with --keep: reconcile DIR/after-runs.db")
     parser.add_argument("--outputs", type=Path, help="SQLite: save the ledger, run summaries and schedules here")
     parser.add_argument("--child", choices=["import", "pay", "reconcile", "floor"], help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
@@ -224,6 +255,9 @@ def main() -> None:
         else:
             tmp, env = pbr_claims.prepared(stack, args.keep, claims, participants)
         data, template, claims_csv = tmp / "data", tmp / pbr_claims.TEMPLATE, tmp / pbr_claims.CLAIMS_FILE
+        if args.reconcile_only:
+            reconcile_only(tmp, data, env)
+            return
         if not args.postgres:
             pbr_claims.restore(template, data / "commissioning.db")
         imported = run_child("import", data, str(claims_csv), env)
@@ -239,11 +273,11 @@ def main() -> None:
                 f"{result['process_seconds']:6.2f} s with the process's start-up), peak {result['peak_mb']:5.0f} MB",
                 flush=True,
             )
+        if args.keep and not args.postgres:  # for --reconcile-only
+            pbr_claims.restore(data / "commissioning.db", tmp / AFTER_RUNS)
+            (tmp / "after-runs.json").write_text(json.dumps(runs))
         recon = run_child("reconcile", data, "", env)
-        print(
-            f"reconcile: {recon['rows']} rows (period x outcome), paid £{float(recon['paid']):,.2f}, "
-            f"in {recon['seconds']:.2f} s (CPU {recon['cpu']:.2f} s), peak {recon['peak_mb']:.0f} MB"
-        )
+        print(reconcile_line(recon, 10 if args.postgres else 3))
         if args.outputs and not args.postgres:
             save_outputs(data, args.outputs)
         largest_period, largest = max(runs, key=lambda r: r[1]["claims"])
@@ -284,10 +318,7 @@ def main() -> None:
             f"start-up (target < 1 s; CPU {r['cpu']:.2f} s); {r['process_seconds']:.2f} s as a fresh process, "
             f"{r['process_seconds'] - r['seconds']:.2f} s of it start-up (Python, imports)"
         )
-    print(
-        f"  reconcile: {recon['seconds']:.2f} s (target < {recon_s} s; CPU {recon['cpu']:.2f} s), "
-        f"peak {recon['peak_mb']:.0f} MB"
-    )
+    print(f"  {reconcile_line(recon, recon_s)}")
     print(f"  median time per claim paid: {per_claim:.1f} µs")
     slowest, peak = max(r["seconds"] for _, r in runs), max(r["peak_mb"] for _, r in runs)
     print(

@@ -21,8 +21,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
-
 from flows.common.errors import UserError
 from flows.common.runtime import database
 from flows.common.settings import Settings
@@ -39,6 +37,7 @@ from models.pbr.ledger import (
     payments_by_run,
     runs_of,
 )
+from models.pbr.reconcile_sums import claim_sums, top_participant
 from policies.pbr.payments import period_of
 from policies.pbr.ratecard import RateCard
 
@@ -78,40 +77,8 @@ def reconcile(settings: Settings, contract_ref: str) -> Reconciliation:
         by_payer = ledger_by_payer(session=session, contract_id=cid)
         by_run = payments_by_run(session=session, contract_id=cid)
         runs = runs_of(session=session, contract_id=cid)
-        connection = session.connection()
-        # One pass over the claims, in SQL: the sums per day, outcome, verdict and reasons, what runs accrued for
-        # them (every accrual for a claim is for its outcome) and (outstanding) what is accepted and not yet
-        # accrued, each claim's accruals looked up once in the ledger's index of claims. The fence (a LIMIT on
-        # SQLite, OFFSET 0 on PostgreSQL) keeps that look-up one a claim, not one for each use of it.
-        fence = "OFFSET 0" if connection.dialect.name == "postgresql" else "LIMIT -1"
-        grouped = connection.execute(
-            text(f"""
-            SELECT achieved_on, outcome, verdict, reasons, COUNT(*), SUM(claimed_pence), SUM(payable_pence),
-                   SUM(capped_pence),
-                   SUM(CASE WHEN verdict IN ('accepted', 'partly_accepted') AND accrued IS NULL
-                       THEN payable_pence ELSE 0 END),
-                   SUM(COALESCE(accrued, 0))
-            FROM (
-                SELECT c.achieved_on, c.outcome, c.verdict, c.reasons, c.claimed_pence, c.payable_pence,
-                       c.capped_pence,
-                       (SELECT SUM(l.amount_pence) FROM pbr_ledger l WHERE l.claim_id = c.id AND l.kind = 'accrual')
-                       AS accrued
-                FROM pbr_claim c WHERE c.contract_id = :c {fence}
-            ) AS c
-            GROUP BY achieved_on, outcome, verdict, reasons
-            """),
-            {"c": cid},
-        ).all()
-        top = connection.execute(
-            text("""
-            SELECT participant, SUM(payable_pence) AS total FROM pbr_claim c
-            WHERE contract_id = :c AND verdict IN ('accepted', 'partly_accepted')
-              AND NOT EXISTS (SELECT 1 FROM pbr_ledger l WHERE l.claim_id = c.id AND l.kind = 'clawback'
-                              AND NOT EXISTS (SELECT 1 FROM pbr_ledger r WHERE r.reverses_id = l.id))
-            GROUP BY participant ORDER BY total DESC, participant LIMIT 1
-            """),
-            {"c": cid},
-        ).first()
+        grouped = claim_sums(session, cid)  # one pass over the claims and what runs accrued for them
+        top = top_participant(session, cid)
 
     periods: dict[Any, str] = {}  # a few thousand days, each read once
 
@@ -195,7 +162,9 @@ def _payers(by_payer: list[tuple[str, str, str, bool, int]]) -> list[dict[str, A
     return [{"payer": p, **{n: f"{_pounds(row[n]):.2f}" for n in names}} for p, row in sorted(out.items())]
 
 
-def _caps(card: RateCard, cells: dict[tuple[str, str], dict[str, Any]], top: Any) -> list[dict[str, Any]]:
+def _caps(
+    card: RateCard, cells: dict[tuple[str, str], dict[str, Any]], top: tuple[str, int] | None
+) -> list[dict[str, Any]]:
     clawed: dict[str, int] = defaultdict(int)
     accepted: dict[str, int] = defaultdict(int)
     paid: dict[str, int] = defaultdict(int)
@@ -222,7 +191,7 @@ def _caps(card: RateCard, cells: dict[tuple[str, str], dict[str, Any]], top: Any
     for code, line in card.outcomes.items():
         row(f"outcome {code}", line.cap, accepted.get(code, 0) - clawed.get(code, 0), paid.get(code, 0))
     if card.participant_cap is not None:
-        who, used = (top[0], int(top[1])) if top else ("none yet", 0)
+        who, used = top or ("none yet", 0)
         row(f"participant (highest: {who})", card.participant_cap, used, None)
     return rows
 

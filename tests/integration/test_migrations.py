@@ -85,6 +85,27 @@ def test_claims_keep_no_foreign_keys_from_0017_and_get_them_back_below_it(fresh_
     assert inspect(engine).get_foreign_keys("pbr_claim") == []
 
 
+def test_the_ledgers_payer_and_claim_indexes_carry_the_reconciled_columns_from_0020(fresh_database_url: str) -> None:
+    # 0020 widens two ledger indexes so that reconciliation sums by payer and by claim from them alone; going
+    # back to 0019 gives them their old columns. No index is added or lost either way.
+    def indexes() -> dict[str, list[str]]:
+        return {i["name"]: i["column_names"] for i in inspect(engine).get_indexes("pbr_ledger")}
+
+    engine = make_engine(fresh_database_url)
+    upgrade(engine)
+    after = indexes()
+    payer = ["contract_id", "payer", "kind", "item", "run_id", "claim_id", "amount_pence"]
+    assert after["ix_pbr_ledger_contract_payer"] == payer
+    assert after["ix_pbr_ledger_claim"] == ["claim_id", "kind", "amount_pence"]
+    downgrade(engine, "0019")
+    before = indexes()
+    assert before["ix_pbr_ledger_contract_payer"] == ["contract_id", "payer"]
+    assert before["ix_pbr_ledger_claim"] == ["claim_id", "kind"]
+    assert set(before) == set(after)
+    upgrade(engine)
+    assert indexes() == after
+
+
 @pytest.mark.parametrize("statement", ["UPDATE event SET actor = 'someone else'", "DELETE FROM event"])
 def test_the_event_log_refuses_updates_and_deletes(fresh_database_url: str, statement: str) -> None:
     engine = make_engine(fresh_database_url)

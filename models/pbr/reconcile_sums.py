@@ -1,0 +1,76 @@
+"""The sums reconciliation reads from a contract's claims and the ledger, each in one SQL statement.
+
+Every figure is summed by the database (whole pence); Python only folds the days of ``claim_sums`` into
+periods. What each statement relies on (migration 0020):
+- ``claim_sums``: the ledger's index of claims (``ix_pbr_ledger_claim``) carries the amount, so what runs
+  accrued for a claim is read from the index alone. On SQLite the claims are read in the order they were
+  stored (the rows between the contract's first and last claim), so that the look-ups step along that
+  index instead of jumping about it (at 1,000,000 claims, 0.5 s against 2.3 s of CPU in claim-reference
+  order). On PostgreSQL the claims are read as before (its planner chooses how).
+- ``top_participant``: the claims clawed back (a handful) are found through the ledger's outcome sums index
+  and kept aside once, instead of two look-ups in the ledger for every claim.
+"""
+
+from typing import Any
+
+from sqlmodel import Session
+
+from models.pbr.bulk import driver_rows
+
+ACCEPTED = "('accepted', 'partly_accepted')"
+
+# (day, outcome, verdict, reasons, claims, claimed, payable, capped, outstanding, accrued): outstanding is what is
+# accepted and has no accrual yet; accrued what runs accrued for the claims (every accrual for a claim is for its
+# outcome). The fence (LIMIT -1 on SQLite, OFFSET 0 on PostgreSQL) keeps the look-up one a claim, not one for each
+# use of ``accrued``. SQLite reads the contract's claims in stored order (``+`` keeps it off the claims' index);
+# PostgreSQL as before 0020 (measured at 1,000,000 claims: 5.0 s), its look-up now from the widened index.
+_CLAIM_SUMS = f"""
+    SELECT achieved_on, outcome, verdict, reasons, COUNT(*), SUM(claimed_pence), SUM(payable_pence),
+           SUM(capped_pence), SUM(CASE WHEN verdict IN {ACCEPTED} AND accrued IS NULL THEN payable_pence ELSE 0 END),
+           SUM(COALESCE(accrued, 0))
+    FROM (
+        SELECT c.achieved_on, c.outcome, c.verdict, c.reasons, c.claimed_pence, c.payable_pence, c.capped_pence,
+               (SELECT SUM(l.amount_pence) FROM pbr_ledger l WHERE l.claim_id = c.id AND l.kind = 'accrual')
+               AS accrued
+        FROM pbr_claim c WHERE {{claims}}
+    ) AS c
+    GROUP BY achieved_on, outcome, verdict, reasons
+"""
+_SQLITE = _CLAIM_SUMS.format(claims="c.id BETWEEN :first AND :last AND +c.contract_id = :c LIMIT -1")
+_POSTGRES = _CLAIM_SUMS.format(claims="c.contract_id = :c OFFSET 0")
+
+
+def claim_sums(session: Session, contract_id: int) -> list[tuple[Any, str, str, str, int, int, int, int, int, int]]:
+    """A contract's claims summed by achieved day (the driver's form: ISO text on SQLite), outcome, verdict and
+    reasons: (day, outcome, verdict, reasons, claims, claimed, payable, capped, outstanding, accrued), in pence."""
+    if session.connection().dialect.name == "postgresql":
+        rows = driver_rows(session, _POSTGRES, c=contract_id)
+    else:
+        [(first, last)] = driver_rows(
+            session, "SELECT MIN(id), MAX(id) FROM pbr_claim WHERE contract_id = :c", c=contract_id
+        )
+        if first is None:
+            return []
+        rows = driver_rows(session, _SQLITE, c=contract_id, first=first, last=last)
+    return [(day, outcome, verdict, reasons, *(int(n) for n in sums)) for day, outcome, verdict, reasons, *sums in rows]
+
+
+def top_participant(session: Session, contract_id: int) -> tuple[str, int] | None:
+    """The participant with the most accepted, net of the claims clawed back (and not reversed), in pence; ties
+    go to the first by reference."""
+    rows = list(
+        driver_rows(
+            session,
+            f"""
+        SELECT participant, SUM(payable_pence) AS total FROM pbr_claim c
+        WHERE contract_id = :c AND verdict IN {ACCEPTED}
+          AND c.id NOT IN (
+              SELECT l.claim_id FROM pbr_ledger l
+              WHERE l.contract_id = :c AND l.item = 'outcome' AND l.kind = 'clawback' AND l.claim_id IS NOT NULL
+                AND NOT EXISTS (SELECT 1 FROM pbr_ledger r WHERE r.reverses_id = l.id))
+        GROUP BY participant ORDER BY total DESC, participant LIMIT 1
+        """,
+            c=contract_id,
+        )
+    )
+    return next(((who, int(total)) for who, total in rows), None)
