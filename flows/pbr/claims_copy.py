@@ -58,8 +58,8 @@ from models.pbr.claims_stage import (
     CopyInBehind,
     accepted_totals,
     capped_out_of,
+    copy_block,
     copy_in,
-    copy_text,
     distinct_codes,
     distinct_values,
     history_of,
@@ -218,7 +218,7 @@ def _import_contract(
     if not fresh:
         return
     before = store.counted()
-    rows_of = store.rows_of(contract)
+    lines_of = store.rows_of(contract, as_copy=True)
     batches = itertools.groupby(staged_batches(session, contract.ref, cid, BATCH), key=itemgetter(0))
     at_once = 2 if fresh >= APART_FROM and can_fork() and cores() > 1 else 1  # batches decided at once
     blocks: list[bytes] = []  # the batches decided before, as COPY text
@@ -228,7 +228,7 @@ def _import_contract(
             storing.send(b"".join(blocks))
         part, (claims, duplicates, participants) = ClaimsReport(report.source), batch
         plan = ClaimPlan(claims, duplicates, [], by_day, pence_of, len(claims), None, today)
-        return part, copy_text(rows_of(part, decide_in_file_order(plan, participants, book)))[0]
+        return part, copy_block(lines_of(part, decide_in_file_order(plan, participants, book)))
 
     with (
         tempfile.TemporaryDirectory(prefix="commissioning-claims-") as folder,

@@ -259,24 +259,22 @@ def copy_in(session: Session, table: str, columns: Sequence[str], rows: Iterable
     return count
 
 
-_NULL = "\\N"
+COPY_NULL = "\\N"  # an empty cell in COPY text
 _SPECIAL = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
-def copy_text(rows: Iterable[Sequence[Any]]) -> tuple[bytes, int]:
-    """Rows (in the driver's form: texts, ints, dates, None) as the text ``COPY ... FROM STDIN`` reads, and
-    how many. Built here, not by psycopg row by row, so that it can be made while the connection is busy
-    sending the rows before (``CopyInBehind``)."""
-    lines, null, special = [], _NULL, _SPECIAL
-    for row in rows:
-        cells = [null if value is None else str(value) for value in row]
-        line = "\t".join(cells)
-        if "\n" in line or "\r" in line or line.count("\t") != len(cells) - 1 or line.count("\\") != row.count(None):
-            line = "\t".join(null if value is None else str(value).translate(special) for value in row)
-        lines.append(line)
-    if not lines:
-        return b"", 0
-    return ("\n".join(lines) + "\n").encode(), len(lines)
+def copy_line(row: Sequence[Any]) -> str:
+    """One row (in the driver's form: texts, ints, dates, None) as a line of the text ``COPY ... FROM STDIN``
+    reads, each cell escaped (a backslash, tab or line break in it). Made here, not by psycopg row by row,
+    so that it can be made while the connection is busy sending the rows before (``CopyInBehind``)."""
+    null, special = COPY_NULL, _SPECIAL
+    return "\t".join(null if value is None else str(value).translate(special) for value in row)
+
+
+def copy_block(lines: Iterable[str]) -> bytes:
+    """Lines of ``COPY`` text (``copy_line``, or made as it makes them) as the block ``CopyInBehind`` sends."""
+    text = "\n".join(lines)
+    return (text + "\n").encode() if text else b""
 
 
 class CopyInBehind:
@@ -292,7 +290,7 @@ class CopyInBehind:
         self._sending: Future[None] | None = None
 
     def send(self, block: bytes) -> None:
-        """Start sending ``block`` (``copy_text``); the one before must have been waited for."""
+        """Start sending ``block`` (``copy_block``); the one before must have been waited for."""
         assert self._sending is None, "wait() for the block before"
         if block:
             self._sending = self._pool.submit(self._copy, block)
