@@ -22,6 +22,10 @@ from models.pbr.claims import facts_of
 
 STAGE = "claims_stage"
 STAGED = ("line", "contract", "ref", "participant", "outcome", "achieved_on", "amount", "evidence")
+# What each sort or hash of the import's queries may hold in memory before it spills to temporary files
+# (PostgreSQL's default is 4MB): at a million claims its sorts and groupings by participant wrote 327 MB of
+# temporary files. A query of a few such steps stays a few hundred MB, well inside the 2 GB the import may use.
+WORK_MEM = "64MB"
 _VALUES = frozenset({"contract", "achieved_on", "amount", "evidence"})  # the columns ``distinct_values`` reads
 
 # Accepted claims that count: not clawed back, or clawed back and the clawback reversed (as clawed_back_claims).
@@ -62,6 +66,8 @@ def stage_claims(session: Session, rows: Iterable[Sequence[Any]]) -> int:
     raw = _raw(session)
     count = 0
     with raw.cursor() as cursor:
+        # For this transaction only (SET LOCAL): see WORK_MEM.
+        cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
         cursor.execute(
             f"CREATE TEMPORARY TABLE {STAGE} (line integer NOT NULL, contract text NOT NULL, ref text NOT NULL, "
             "participant text NOT NULL, outcome text NOT NULL, achieved_on text NOT NULL, amount text NOT NULL, "
