@@ -26,7 +26,7 @@ import datetime as dt
 import itertools
 import tempfile
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from operator import itemgetter
 from pathlib import Path
@@ -226,9 +226,12 @@ def _import_contract(
     # participants decided here, the rest in the forked process): 238 MB at 1 M, 349 MB at 10 M before.
     cards_in_force = list({id(rules): rules for rules in by_day.values() if rules is not None}.values())
 
+    def read_next() -> list[_Read]:  # the next batches, as the server gives them
+        return [_read(session, n, list(rows)) for n, rows in itertools.islice(batches, at_once)]
+
     def decide_batch(k: int, batch: tuple[list[Claim], dict[int, Finding], dict[str, Participant]]) -> _Decided:
-        if k == 0:  # here, after any fork: the batches before go in while these are decided
-            storing.send(b"".join(blocks))
+        if k == 0:  # here, after any fork: the batches before go in, and the next are read, while these are decided
+            storing.send(b"".join(blocks), then=read_next)
         part, (claims, duplicates, participants) = ClaimsReport(report.source), batch
         plan = ClaimPlan(claims, duplicates, [], by_day, pence_of, len(claims), None, today)
         return part, copy_block(lines_of(part, decide_in_file_order(plan, participants, book)))
@@ -237,7 +240,8 @@ def _import_contract(
         tempfile.TemporaryDirectory(prefix="commissioning-claims-") as folder,
         CopyInBehind(session, "pbr_claim", CLAIM_COLUMNS) as storing,
     ):
-        while group := [_batch(session, values, n, rows, book) for n, rows in itertools.islice(batches, at_once)]:
+        read = read_next()
+        while group := [_batch(values, batch, book) for batch in read]:
             # Each batch is whole participants, and no cap is in reach: the decisions are those of one process.
             decided = in_parallel(group, decide_batch, Path(folder)) if len(group) > 1 else [decide_batch(0, group[0])]
             for person in {claim.participant for claims, _, _ in group for claim in claims}:
@@ -248,28 +252,37 @@ def _import_contract(
                 report.add(part)
             report.workers = max(report.workers, len(decided))
             blocks = [block for _, block in decided]
-            storing.wait()
+            read = storing.wait()
         storing.send(b"".join(blocks))
     store.imported(contract, fresh, before)
 
 
 _Decided = tuple[ClaimsReport, bytes]
+# A batch as read back: its staged rows, its participants' facts, and what was stored for them before.
+_Read = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]
 
 
-def _batch(
-    session: Any, values: _Values, number: int, rows: Iterable[Sequence[Any]], book: Book
-) -> tuple[list[Claim], dict[int, Finding], dict[str, Participant]]:
-    """A batch's claims (with the duplicates found among them) and participants, read while the connection is
-    free; what was stored for them before goes into ``book``, which then counts nothing new for the caps."""
+def _read(session: Any, number: int, rows: list[tuple[Any, ...]]) -> _Read:
+    """Batch ``number``'s rows (read already), its participants' facts and their history: read on the
+    connection's thread (``CopyInBehind.send``) while the batches before are decided."""
+    facts = participant_facts_of(session, number)
+    return rows, facts, history_of(session, number), capped_out_of(session, number)
+
+
+def _batch(values: _Values, read: _Read, book: Book) -> tuple[list[Claim], dict[int, Finding], dict[str, Participant]]:
+    """A batch's claims (with the duplicates found among them) and participants, from what was read of it
+    (``_read``); what was stored for them before goes into ``book``, which then counts nothing new for the
+    caps. Here, not on the connection's thread: the book is the one the batches before were decided with."""
+    rows, facts, history, capped = read
     claims, duplicates = [], {}
     for row in rows:
         claim = values.claim(row[1:9])
         claims.append(claim)
         if row[9] is not None:
             duplicates[claim.line] = Finding(Reason.DUPLICATE_CLAIM_REF, row[9])
-    participants = participants_from(participant_facts_of(session, number))
+    participants = participants_from(facts)
     contract_pence, outcome_pence = book.contract_pence, dict(book.outcome_pence)
-    hold_history(book, history_of(session, number), capped_out_of(session, number))
+    hold_history(book, history, capped)
     book.contract_pence, book.outcome_pence = contract_pence, outcome_pence  # counted in ``totals`` already
     return claims, duplicates, participants
 

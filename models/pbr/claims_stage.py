@@ -10,7 +10,7 @@ PostgreSQL only (``can_copy``).
 """
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -293,23 +293,27 @@ class CopyInBehind:
         self._raw = _raw(session)
         self._sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="copy-in")
-        self._sending: Future[None] | None = None
+        self._sending: Future[Any] | None = None
 
-    def send(self, block: bytes) -> None:
-        """Start sending ``block`` (``copy_block``); the one before must have been waited for."""
+    def send(self, block: bytes, then: Callable[[], Any] | None = None) -> None:
+        """Start sending ``block`` (``copy_block``) and then, on the same connection and thread, run ``then``
+        (the next rows read back, say: the server works out the next batches while Python decides these),
+        whose result ``wait`` gives. The one before must have been waited for."""
         assert self._sending is None, "wait() for the block before"
-        if block:
-            self._sending = self._pool.submit(self._copy, block)
+        if block or then is not None:
+            self._sending = self._pool.submit(self._copy, block, then)
 
-    def wait(self) -> None:
-        """Wait until the block sent is stored (raising what it raised): the connection is free again."""
+    def wait(self) -> Any:
+        """Wait until the block sent is stored and ``then`` has run (raising what either raised): the connection
+        is free again. Returns what ``then`` returned (None without one)."""
         sending, self._sending = self._sending, None
-        if sending is not None:
-            sending.result()
+        return None if sending is None else sending.result()
 
-    def _copy(self, block: bytes) -> None:
-        with self._raw.cursor() as cursor, cursor.copy(self._sql) as copy:
-            copy.write(block)
+    def _copy(self, block: bytes, then: Callable[[], Any] | None) -> Any:
+        if block:
+            with self._raw.cursor() as cursor, cursor.copy(self._sql) as copy:
+                copy.write(block)
+        return None if then is None else then()
 
     def __enter__(self) -> "CopyInBehind":
         return self
