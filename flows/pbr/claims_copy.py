@@ -26,7 +26,7 @@ import datetime as dt
 import itertools
 import tempfile
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from operator import itemgetter
 from pathlib import Path
@@ -227,7 +227,7 @@ def _import_contract(
     cards_in_force = list({id(rules): rules for rules in by_day.values() if rules is not None}.values())
 
     def read_next() -> list[_Read]:  # the next batches, as the server gives them
-        return [_read(session, n, list(rows)) for n, rows in itertools.islice(batches, at_once)]
+        return [_read(session, values, n, rows) for n, rows in itertools.islice(batches, at_once)]
 
     def decide_batch(k: int, batch: tuple[list[Claim], dict[int, Finding], dict[str, Participant]]) -> _Decided:
         if k == 0:  # here, after any fork: the batches before go in, and the next are read, while these are decided
@@ -241,7 +241,7 @@ def _import_contract(
         CopyInBehind(session, "pbr_claim", CLAIM_COLUMNS) as storing,
     ):
         read = read_next()
-        while group := [_batch(values, batch, book) for batch in read]:
+        while group := [_batch(batch, book) for batch in read]:
             # Each batch is whole participants, and no cap is in reach: the decisions are those of one process.
             decided = in_parallel(group, decide_batch, Path(folder)) if len(group) > 1 else [decide_batch(0, group[0])]
             for person in {claim.participant for claims, _, _ in group for claim in claims}:
@@ -258,29 +258,30 @@ def _import_contract(
 
 
 _Decided = tuple[ClaimsReport, bytes]
-# A batch as read back: its staged rows, its participants' facts, and what was stored for them before.
-_Read = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]
+# A batch as read back: its claims, the duplicates found among them, its participants, and what was stored for
+# them before (accepted, and cut to nothing by a cap).
+_Read = tuple[list[Claim], dict[int, Finding], dict[str, Participant], list[tuple[Any, ...]], list[tuple[Any, ...]]]
 
 
-def _read(session: Any, number: int, rows: list[tuple[Any, ...]]) -> _Read:
-    """Batch ``number``'s rows (read already), its participants' facts and their history: read on the
-    connection's thread (``CopyInBehind.send``) while the batches before are decided."""
-    facts = participant_facts_of(session, number)
-    return rows, facts, history_of(session, number), capped_out_of(session, number)
-
-
-def _batch(values: _Values, read: _Read, book: Book) -> tuple[list[Claim], dict[int, Finding], dict[str, Participant]]:
-    """A batch's claims (with the duplicates found among them) and participants, from what was read of it
-    (``_read``); what was stored for them before goes into ``book``, which then counts nothing new for the
-    caps. Here, not on the connection's thread: the book is the one the batches before were decided with."""
-    rows, facts, history, capped = read
+def _read(session: Any, values: _Values, number: int, rows: Iterable[Sequence[Any]]) -> _Read:
+    """Batch ``number``: its staged rows made claims (each text read as the file's values were), and its
+    participants and their history, read on the connection's thread (``CopyInBehind.send``) while the
+    batches before are decided. Made claims at once: the rows as read held twice the memory."""
     claims, duplicates = [], {}
     for row in rows:
         claim = values.claim(row[1:9])
         claims.append(claim)
         if row[9] is not None:
             duplicates[claim.line] = Finding(Reason.DUPLICATE_CLAIM_REF, row[9])
-    participants = participants_from(facts)
+    participants = participants_from(participant_facts_of(session, number))
+    return claims, duplicates, participants, history_of(session, number), capped_out_of(session, number)
+
+
+def _batch(read: _Read, book: Book) -> tuple[list[Claim], dict[int, Finding], dict[str, Participant]]:
+    """A batch read (``_read``) for deciding: what was stored for its participants before goes into ``book``,
+    which then counts nothing new for the caps. Here, not on the connection's thread: the book is the one
+    the batches before were decided with."""
+    claims, duplicates, participants, history, capped = read
     contract_pence, outcome_pence = book.contract_pence, dict(book.outcome_pence)
     hold_history(book, history, capped)
     book.contract_pence, book.outcome_pence = contract_pence, outcome_pence  # counted in ``totals`` already
