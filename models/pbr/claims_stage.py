@@ -10,7 +10,7 @@ PostgreSQL only (``can_copy``).
 """
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -22,6 +22,10 @@ from models.pbr.claims import facts_of
 
 STAGE = "claims_stage"
 STAGED = ("line", "contract", "ref", "participant", "outcome", "achieved_on", "amount", "evidence")
+# What each sort or hash of the import's queries may hold in memory before it spills to temporary files
+# (PostgreSQL's default is 4MB): at a million claims its sorts and groupings by participant wrote 327 MB of
+# temporary files. A query of a few such steps stays a few hundred MB, well inside the 2 GB the import may use.
+WORK_MEM = "64MB"
 _VALUES = frozenset({"contract", "achieved_on", "amount", "evidence"})  # the columns ``distinct_values`` reads
 
 # Accepted claims that count: not clawed back, or clawed back and the clawback reversed (as clawed_back_claims).
@@ -62,6 +66,8 @@ def stage_claims(session: Session, rows: Iterable[Sequence[Any]]) -> int:
     raw = _raw(session)
     count = 0
     with raw.cursor() as cursor:
+        # For this transaction only (SET LOCAL): see WORK_MEM.
+        cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
         cursor.execute(
             f"CREATE TEMPORARY TABLE {STAGE} (line integer NOT NULL, contract text NOT NULL, ref text NOT NULL, "
             "participant text NOT NULL, outcome text NOT NULL, achieved_on text NOT NULL, amount text NOT NULL, "
@@ -259,24 +265,22 @@ def copy_in(session: Session, table: str, columns: Sequence[str], rows: Iterable
     return count
 
 
-_NULL = "\\N"
+COPY_NULL = "\\N"  # an empty cell in COPY text
 _SPECIAL = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
-def copy_text(rows: Iterable[Sequence[Any]]) -> tuple[bytes, int]:
-    """Rows (in the driver's form: texts, ints, dates, None) as the text ``COPY ... FROM STDIN`` reads, and
-    how many. Built here, not by psycopg row by row, so that it can be made while the connection is busy
-    sending the rows before (``CopyInBehind``)."""
-    lines, null, special = [], _NULL, _SPECIAL
-    for row in rows:
-        cells = [null if value is None else str(value) for value in row]
-        line = "\t".join(cells)
-        if "\n" in line or "\r" in line or line.count("\t") != len(cells) - 1 or line.count("\\") != row.count(None):
-            line = "\t".join(null if value is None else str(value).translate(special) for value in row)
-        lines.append(line)
-    if not lines:
-        return b"", 0
-    return ("\n".join(lines) + "\n").encode(), len(lines)
+def copy_line(row: Sequence[Any]) -> str:
+    """One row (in the driver's form: texts, ints, dates, None) as a line of the text ``COPY ... FROM STDIN``
+    reads, each cell escaped (a backslash, tab or line break in it). Made here, not by psycopg row by row,
+    so that it can be made while the connection is busy sending the rows before (``CopyInBehind``)."""
+    null, special = COPY_NULL, _SPECIAL
+    return "\t".join(null if value is None else str(value).translate(special) for value in row)
+
+
+def copy_block(lines: Iterable[str]) -> bytes:
+    """Lines of ``COPY`` text (``copy_line``, or made as it makes them) as the block ``CopyInBehind`` sends."""
+    text = "\n".join(lines)
+    return (text + "\n").encode() if text else b""
 
 
 class CopyInBehind:
@@ -289,23 +293,27 @@ class CopyInBehind:
         self._raw = _raw(session)
         self._sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="copy-in")
-        self._sending: Future[None] | None = None
+        self._sending: Future[Any] | None = None
 
-    def send(self, block: bytes) -> None:
-        """Start sending ``block`` (``copy_text``); the one before must have been waited for."""
+    def send(self, block: bytes, then: Callable[[], Any] | None = None) -> None:
+        """Start sending ``block`` (``copy_block``) and then, on the same connection and thread, run ``then``
+        (the next rows read back, say: the server works out the next batches while Python decides these),
+        whose result ``wait`` gives. The one before must have been waited for."""
         assert self._sending is None, "wait() for the block before"
-        if block:
-            self._sending = self._pool.submit(self._copy, block)
+        if block or then is not None:
+            self._sending = self._pool.submit(self._copy, block, then)
 
-    def wait(self) -> None:
-        """Wait until the block sent is stored (raising what it raised): the connection is free again."""
+    def wait(self) -> Any:
+        """Wait until the block sent is stored and ``then`` has run (raising what either raised): the connection
+        is free again. Returns what ``then`` returned (None without one)."""
         sending, self._sending = self._sending, None
-        if sending is not None:
-            sending.result()
+        return None if sending is None else sending.result()
 
-    def _copy(self, block: bytes) -> None:
-        with self._raw.cursor() as cursor, cursor.copy(self._sql) as copy:
-            copy.write(block)
+    def _copy(self, block: bytes, then: Callable[[], Any] | None) -> Any:
+        if block:
+            with self._raw.cursor() as cursor, cursor.copy(self._sql) as copy:
+                copy.write(block)
+        return None if then is None else then()
 
     def __enter__(self) -> "CopyInBehind":
         return self

@@ -240,14 +240,14 @@ def test_a_failure_in_either_deciding_process_keeps_nothing_and_leaves_no_proces
     # forked process is gone, and the connection is left as the failure found it (no COPY half sent).
     settings = on(both[1], tmp_path / "pg", monkeypatch)
     monkeypatch.setattr(claims_copy, "APART_FROM", 0)
-    parent, make = os.getpid(), claims_copy.copy_text
+    parent, make = os.getpid(), claims_copy.copy_block
 
-    def make_or_fail(rows: Any) -> tuple[bytes, int]:
+    def make_or_fail(lines: Any) -> bytes:
         if (os.getpid() != parent) == (who == "worker"):
             raise OSError(28, "No space left on device")
-        return make(rows)
+        return make(lines)
 
-    monkeypatch.setattr(claims_copy, "copy_text", make_or_fail)
+    monkeypatch.setattr(claims_copy, "copy_block", make_or_fail)
     before = sorted((Path(f"/proc/{os.getpid()}/task") / str(os.getpid()) / "children").read_text().split())
     with pytest.raises((RuntimeError, OSError)) as raised:
         import_claims(settings, claims_csv(tmp_path / "first.csv", FIRST), as_of=SENT, actor="finance")
