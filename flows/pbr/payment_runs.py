@@ -26,6 +26,7 @@ from sqlmodel import select
 
 from flows.approvals.kinds import Inputs, Kind, digest, register
 from flows.approvals.service import propose, public
+from flows.common.errors import UserError
 from flows.common.runtime import database
 from flows.common.settings import Settings
 from flows.pbr.contract import contract_id, named_period, pbr_contract, required_cards
@@ -49,7 +50,15 @@ from models.db import unit_of_work
 from models.events import append_event
 from models.pbr.bulk import CHUNK, bulk_insert, driver_value, import_cache, refresh_statistics
 from models.pbr.claims import PbrParticipant, due_fingerprint, participant_count
-from models.pbr.ledger import LEDGER_COLUMNS, OUTCOME, PaymentRun, last_entry, mark_accrued, run_for
+from models.pbr.ledger import (
+    LEDGER_COLUMNS,
+    OUTCOME,
+    PaymentRun,
+    claims_accrued_by,
+    last_entry,
+    mark_accrued,
+    run_for,
+)
 from models.pbr.planned import insert_planned
 from models.pbr.ratecards import rate_cards_of
 from policies.dates import local_date
@@ -273,7 +282,14 @@ def _apply(
         summary = {k: v for k, v in proposal.preview.items() if k != "redecided"}
     else:
         summary = _replanned(settings, session, contract, cards, period, run.id, as_of, actor, now)
-    mark_accrued(session, run.id)  # the claims it paid leave the due claims every run reads
+    # The claims it paid leave the due claims every run reads. One already marked was paid by another run that
+    # committed while this one was approved (two approvals at once, each checked before the other wrote): paid
+    # twice, so nothing of this one is kept.
+    if mark_accrued(session, run.id) != claims_accrued_by(session, run.id):
+        raise UserError(
+            f"proposal {proposal.id} was not applied: another payment run has just paid some of its claims; nothing "
+            "was paid by this one. Reject it and propose the period again."
+        )
     # every run, however small: without it a ledger grown by runs of a few thousand claims was planned on stale
     # figures, and the next run took 107 s instead of 1 (bench/pbr_runs.py --smoke --postgres). ANALYZE holds
     # a lock that another approval's ANALYZE waits for until this approval commits: approvals queue briefly.

@@ -155,6 +155,12 @@ def mark_accrued(session: Session, run_id: int) -> int:
     return int(session.connection().execute(text(sql), {"r": run_id}).rowcount)
 
 
+def claims_accrued_by(session: Session, run_id: int) -> int:
+    """How many claims run ``run_id`` accrued (each once, whatever its payers)."""
+    sql = f"SELECT COUNT(DISTINCT claim_id) FROM pbr_ledger WHERE run_id = :r AND kind = '{ACCRUAL}'"
+    return int(session.connection().execute(text(sql), {"r": run_id}).scalar() or 0)
+
+
 def clawed_back_claims(*, session: Session, contract_id: int) -> set[int]:
     """Claims with a clawback that has not been reversed."""
     rows = session.connection().execute(

@@ -90,3 +90,25 @@ def test_migration_0019_marks_the_claims_already_accrued_from_the_ledger(q1_paid
     # and the next run reads only C-8 and C-9 as due: £3,000.00, £900.00 central fund, £2,100.00 council
     run = approved_run(q1_paid, CONTRACT, "2026-Q2", as_of=Q2_RUN, actor="finance")
     assert test_pbr_payments.payments(run.summary) == {"central fund": "900.00", "council": "2100.00"}
+
+
+def test_an_approval_racing_another_that_paid_some_of_its_claims_pays_nothing(
+    fcf: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two approvals at once, each checked before the other wrote: the second finds a claim it pays already
+    marked by the first run, and keeps nothing (the staleness check, which catches this one at a time, is what
+    the race slips past, so it is stood aside here)."""
+    proposed = propose_payment_run(fcf, CONTRACT, "2026-Q1", as_of=test_pbr_payments.Q1_RUN, actor="asha")["proposal"]
+    with unit_of_work(database(fcf)) as session:  # "the other run": C-2 marked as paid by it just now
+        session.connection().execute(text("INSERT INTO payment_run (contract_id, period, period_start, period_end, "
+                                          "run_on, summary, created_at, actor) SELECT contract_id, '2025-Q4', "
+                                          "'2025-10-01', '2025-12-31', '2026-04-01', '{}', proposed_at, 'other' "
+                                          "FROM proposal WHERE id = :p"), {"p": proposed["id"]})  # fmt: skip
+        session.connection().execute(text("UPDATE pbr_claim SET accrued_run_id = (SELECT MAX(id) FROM payment_run) "
+                                          "WHERE ref = 'C-2'"))  # fmt: skip
+    monkeypatch.setattr("flows.approvals.service._changed", lambda proposal, now: "")
+    with pytest.raises(UserError, match="another payment run has just paid some of its claims; nothing was paid"):
+        approve(fcf, proposed["id"], by="ben", roles=FINANCE, as_of=test_pbr_payments.Q1_RUN)
+    with unit_of_work(database(fcf)) as session:
+        entries = session.connection().execute(text("SELECT COUNT(*) FROM pbr_ledger")).scalar()
+    assert entries == 0 and marked(fcf)["C-1"] is None  # nothing of the Q1 run was kept
