@@ -92,14 +92,14 @@ def router(throttle: KeptThrottle) -> APIRouter:
         now = dt.datetime.now(dt.UTC)
         name = username.strip().lower()
         address = request.client.host if request.client else "unknown"
-        keys = (f"user:{name}", f"address:{address}")
+        user_key, address_key = f"user:{name}", f"address:{address}"
         errors: dict[str, str] = {}
         if not name:
             errors["username"] = "Enter your user name"
         if not password:
             errors["password"] = "Enter your password"
         # Counted before the password is checked (a wrong one stays counted): see KeptThrottle.attempt.
-        locked = None if errors else await run_in_threadpool(throttle.attempt, keys, now)
+        locked = None if errors else await run_in_threadpool(throttle.attempt, user_key, (address_key,), now)
         if locked is not None:
             wait = max(1, int((locked - now).total_seconds() // 60) + 1)
             errors["username"] = (
@@ -109,6 +109,7 @@ def router(throttle: KeptThrottle) -> APIRouter:
         if not errors:
             who = await run_in_threadpool(authenticate, settings, username=name, password=password)
             if who is None:
+                await run_in_threadpool(throttle.failed, (address_key,), now)
                 errors["password"] = "The user name or password is not right"
         if who is None:
             request.scope["session"]["form"] = {
@@ -117,7 +118,7 @@ def router(throttle: KeptThrottle) -> APIRouter:
                 "values": {"username": username, "next": next},
             }
             return see_other("/sign-in?next=" + quote(safe_next(next), safe="/"))
-        for k in keys:
+        for k in (user_key, address_key):
             await run_in_threadpool(throttle.succeeded, k)
         session = request.scope["session"]
         session.clear()  # a new session (and CSRF token) at sign-in: no fixation

@@ -124,21 +124,39 @@ def test_wrong_passwords_count_across_web_processes_and_are_kept_only_as_digests
 
 
 def test_a_burst_of_sign_ins_at_once_is_counted_before_any_password_is_checked(settings: Any) -> None:
-    """Seven tries for "cara" at the same moment, on two web processes, none finished: each is counted as it
-    begins, so only the first five get to have their password checked (five failures lock her out); the sixth
-    and seventh wait, and a refused try is not counted, so she may try again at 09:15 as the rule says."""
+    """Tries for "cara" at 09:00 on two web processes, none finished: each is counted as it begins, so only
+    five get to have their password checked; tries at 09:10 wait until 09:15 and are not counted, so at 09:15
+    she may try again, as the rule says. Her address is counted only for a wrong password: colleagues behind the
+    same office gateway signing in at the same moment do not lock each other out."""
+    from sqlalchemy import text
+
     from flows.accounts.throttling import KeptThrottle
+    from flows.common.runtime import database
+    from models.db import unit_of_work
+
+    def kept() -> int:
+        with unit_of_work(database(settings)) as session:
+            return int(session.execute(text("SELECT COUNT(*) FROM sign_in_failure")).scalar_one())
 
     on_a, on_b = KeptThrottle(settings, "the web's secret"), KeptThrottle(settings, "the web's secret")
-    nine = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
-    keys = ("user:cara", "address:203.0.113.9")
-    begun = [throttle.attempt(keys, nine) for throttle in (on_a, on_b, on_a, on_b, on_a)]
-    assert begun == [None] * 5  # five let through, each counted before its password was checked
-    fifteen = nine + dt.timedelta(minutes=15)
-    assert on_b.attempt(keys, nine) == fifteen and on_a.attempt(keys, nine) == fifteen
-    assert on_a.attempt(keys, fifteen) is None  # the five have aged out; the refused two never counted
-    on_b.succeeded("user:cara")  # her right password clears her name (the address keeps its count)
-    assert on_a.attempt(("user:cara", "address:198.51.100.7"), fifteen) is None
+    nine, office = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC), ("address:203.0.113.9",)
+    begun = [throttle.attempt("user:cara", office, nine) for throttle in (on_a, on_b, on_a, on_b, on_a)]
+    assert begun == [None] * 5 and kept() == 5  # five let through, each counted before its password was checked
+    ten_past, fifteen = nine + dt.timedelta(minutes=10), nine + dt.timedelta(minutes=15)
+    assert [t.attempt("user:cara", office, ten_past) for t in (on_b, on_a) * 3] == [fifteen] * 6
+    assert kept() == 5  # the six refused tries were taken back
+    assert on_a.attempt("user:cara", office, fifteen) is None  # the five have aged out; the refused never counted
+    on_b.succeeded("user:cara")  # her right password clears her name
+    assert kept() == 0
+    # Six colleagues sign in from the office at 09:20, all at once: the address was never counted, so none waits.
+    twenty = nine + dt.timedelta(minutes=20)
+    assert [on_a.attempt(f"user:{who}", office, twenty) for who in ("ada", "ben", "cy", "dev", "eli", "fay")] == [
+        None
+    ] * 6
+    on_b.failed(office, twenty)  # five wrong passwords from the office lock the address out until 09:35
+    for throttle in (on_a, on_b, on_a, on_b):
+        throttle.failed(office, twenty)
+    assert on_a.attempt("user:gus", office, twenty) == twenty + dt.timedelta(minutes=15)
 
 
 def test_an_idle_session_ends(app: Any) -> None:
