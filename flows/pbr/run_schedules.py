@@ -17,10 +17,12 @@ or whose run is refused, is reported (and the run ends Failed), after the others
 Example: on Thursday 9 April 2026, FCF-2025-01 above is proposed for 2026-Q1; on every other day of April it
 is "not due".
 
-A run day the scheduler missed (its server or every worker down that day) is caught up by the next daily run
-within seven days (``policies.pbr.run_days.CATCH_UP_DAYS``), if nothing was proposed for that period since
-that day: a proposal a finance user rejected is not made again. Down from Thursday 9 April until Monday 13th,
-the 13th proposes 2026-Q1 and says its run day was missed; later than the 16th, `commission pay` does it.
+Each day's check is recorded in the audit log (entity ``payment_run_schedule``, the day as its reference, what
+it proposed and what it could not). A run day with no such record was missed (the Prefect server or every worker
+down that day): the next daily run within seven days (``policies.pbr.run_days.CATCH_UP_DAYS``) proposes its
+period, if nothing was proposed for it since that day and it is not paid. Down from Thursday 9 April until
+Monday 13th, the 13th proposes 2026-Q1 and says its run day was missed; later than the 16th, `commission pay`
+does it. A day that was checked is never done again by the schedule: a refusal it reported waits for a person.
 """
 
 import datetime as dt
@@ -35,6 +37,7 @@ from flows.common.settings import Settings
 from flows.pbr.contract import contract_id, pbr_contract
 from models.approvals import pending_proposal, proposed_since
 from models.db import reading, unit_of_work
+from models.events import append_event, first_event_at
 from models.pbr.ledger import run_for
 from policies.dates import local_date, parse_iso_date
 from policies.pbr.run_days import (
@@ -48,6 +51,7 @@ from policies.pbr.run_days import (
 
 FILE = "payment-runs.toml"
 ACTOR = "payment-run schedule"
+CHECKED = "payment_run_schedule"  # the audit log's entity for a day's check, its reference the day
 
 
 def read_run_schedules(settings: Settings) -> dict[str, RunSchedule]:
@@ -119,7 +123,7 @@ def scheduled_payment_runs(settings: Settings, *, day: dt.date, now: dt.datetime
             problems.append(f"{ref}: {str(exc).splitlines()[0]}")
         except Exception as exc:  # e.g. another trigger proposed the same run at the same moment: the others go on
             problems.append(f"{ref}: not proposed ({type(exc).__name__}); see `commission proposals`, or `pay` by hand")
-    return {
+    result = {
         "day": day.isoformat(),
         "contracts": len(schedules),
         "not_due": not_due,
@@ -127,6 +131,10 @@ def scheduled_payment_runs(settings: Settings, *, day: dt.date, now: dt.datetime
         "skipped": skipped,
         "problems": problems,
     }
+    with unit_of_work(database(settings)) as session:  # the day was checked: a later day does not catch it up
+        append_event(session=session, effective_at=now, actor=ACTOR, entity=CHECKED, entity_ref=day.isoformat(),
+                     action="ScheduledRunsChecked", after={k: v for k, v in result.items() if k != "day"})  # fmt: skip
+    return result
 
 
 def _due(
@@ -155,8 +163,9 @@ def _due(
             since = dt.datetime.combine(missing.day, dt.time(), ZoneInfo(settings.timezone))  # that day's start
             if (
                 label not in periods
+                and first_event_at(session, CHECKED, missing.day.isoformat()) is None  # that day never checked
                 and run_for(session=session, contract_id=cid, period=label) is None
-                and not (proposed_since(session=session, contract_id=cid, kind=KIND, period=label, since=since))
+                and not proposed_since(session=session, contract_id=cid, kind=KIND, period=label, since=since)
             ):
                 periods.append(label)
                 missed[label] = missing.day.isoformat()

@@ -148,6 +148,25 @@ def test_a_run_day_missed_is_caught_up_within_seven_days_once_and_never_after_a_
     assert monday["proposed"] == [] and len(list_proposals(settings)) == 1
 
 
+def test_a_day_that_was_checked_is_never_caught_up_and_each_check_is_in_the_audit_log(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """FCF-2025-01 is named in payment-runs.toml only from Friday 10 April 2026, the day after 2026-Q1's run
+    day: the 9th was checked (with nothing named), so the 10th proposes nothing; finance pays it by hand."""
+    from flows.approvals.service import list_proposals
+    from flows.audit.log import audit_log
+
+    fcf_claims(settings, tmp_path)
+    write(settings, "[payment_runs]\n")
+    scheduled_payment_runs(settings, day=dt.date(2026, 4, 9), now=at_nine(dt.date(2026, 4, 9)))
+    write(settings, '[payment_runs]\n"FCF-2025-01" = "quarterly, working day 5"\n')
+    friday = scheduled_payment_runs(settings, day=dt.date(2026, 4, 10), now=at_nine(dt.date(2026, 4, 10)))
+    assert (friday["not_due"], friday["proposed"], list_proposals(settings)) == (1, [], [])
+    checks = [e for e in audit_log(settings, actor="payment-run schedule")["events"]
+              if e["entity"] == "payment_run_schedule"]  # fmt: skip
+    assert sorted((e["entity_ref"], e["after"]["contracts"]) for e in checks) == [("2026-04-09", 0), ("2026-04-10", 1)]
+
+
 def test_a_file_naming_no_contracts_proposes_nothing(settings: Settings) -> None:
     result = scheduled_payment_runs(settings, day=dt.date(2026, 4, 9), now=at_nine(dt.date(2026, 4, 9)))
     assert result == {"day": "2026-04-09", "contracts": 0, "not_due": 0, "proposed": [], "skipped": [],
