@@ -64,7 +64,8 @@ class PbrClaim(SQLModel, table=True):
         # It also serves every read of one contract's claims. None on verdict (nine claims in ten are accepted).
         UniqueConstraint("contract_id", "ref", "fingerprint", name="uq_pbr_claim_content"),
         # The claims still to pay, in the order a run pays them (achieved, ref; SQLite adds the row id): a run
-        # reads only these, from here, without reading the claims runs have paid or sorting (migration 0019).
+        # reads only these, from here, without reading the claims runs have paid (migration 0019); on SQLite in
+        # pay order, on PostgreSQL by day with each day's refs sorted (its runs order them in the C collation).
         # Claims leave it as runs pay them, so it stays the size of what is unpaid.
         Index(
             "ix_pbr_claim_due",
