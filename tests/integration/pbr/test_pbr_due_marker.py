@@ -112,3 +112,19 @@ def test_an_approval_racing_another_that_paid_some_of_its_claims_pays_nothing(
     with unit_of_work(database(fcf)) as session:
         entries = session.connection().execute(text("SELECT COUNT(*) FROM pbr_ledger")).scalar()
     assert entries == 0 and marked(fcf)["C-1"] is None  # nothing of the Q1 run was kept
+
+
+def test_an_approval_that_fails_after_marking_keeps_no_mark(fcf: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Q1 approval fails after its claims were marked (here, as the ledger's statistics are read again): the
+    marks go with the rest of its transaction, and the claims are due to the next try."""
+    proposed = propose_payment_run(fcf, CONTRACT, "2026-Q1", as_of=test_pbr_payments.Q1_RUN, actor="asha")["proposal"]
+
+    def fails(*_: object) -> None:
+        raise RuntimeError("the disk is full")
+
+    with monkeypatch.context() as patched, pytest.raises(RuntimeError, match="the disk is full"):
+        patched.setattr("flows.pbr.payment_runs.refresh_statistics", fails)
+        approve(fcf, proposed["id"], by="ben", roles=FINANCE, as_of=test_pbr_payments.Q1_RUN)
+    assert marked(fcf) == accrued(fcf) == dict.fromkeys([*Q1_CLAIMS, "C-8", "C-9"])
+    approve(fcf, proposed["id"], by="ben", roles=FINANCE, as_of=test_pbr_payments.Q1_RUN)
+    assert marked(fcf) == accrued(fcf) == {**dict.fromkeys(Q1_CLAIMS, "2026-Q1"), "C-8": None, "C-9": None}
