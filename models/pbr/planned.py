@@ -13,7 +13,8 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from models.pbr.bulk import attach_staged, bulk_insert, can_stage, driver_value, staged_rows
+from models.pbr.bulk import attach_staged, can_stage, driver_value, staged_rows
+from models.pbr.claims_stage import copy_in
 from models.pbr.ledger import LEDGER_COLUMNS
 
 PLANNED_COLUMNS = ("seq", "payer", "kind", "item", "amount_pence", "claim_id", "participant", "outcome", "month",
@@ -40,4 +41,4 @@ def insert_planned(
         (*head, payer, kind, item, pence, on_value, run_id, claim, who, outcome, month, None, None, memo, *tail)
         for _, payer, kind, item, pence, claim, who, outcome, month, memo in staged_rows(path, PLANNED_COLUMNS, "seq")
     )
-    return bulk_insert(session, "pbr_ledger", LEDGER_COLUMNS, rows, prepared=True)
+    return copy_in(session, "pbr_ledger", LEDGER_COLUMNS, rows)  # PostgreSQL: COPY, not an INSERT a row
