@@ -18,7 +18,8 @@ from openpyxl import load_workbook
 from flows.approvals.service import get_proposal
 from flows.common.settings import Settings
 from flows.pbr.reconcile import export_xlsx, reconcile
-from tests.integration.pbr.test_pbr_payments import AUDIT, CONTRACT, point_estimate, results_file, sample
+from tests.integration.pbr.test_pbr_payments import AUDIT, CONTRACT
+from tests.integration.pbr.test_pbr_samples import point_estimate, results_file, sample
 from tests.support.approvals import approved
 
 

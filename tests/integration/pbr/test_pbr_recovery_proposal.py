@@ -11,7 +11,8 @@ from pathlib import Path
 
 from flows.approvals.service import get_proposal
 from flows.common.settings import Settings
-from tests.integration.pbr.test_pbr_payments import AUDIT, fcf, ledger, point_estimate, q1_paid, results_file, sample
+from tests.integration.pbr.test_pbr_payments import AUDIT, fcf, ledger, q1_paid
+from tests.integration.pbr.test_pbr_samples import point_estimate, results_file, sample
 from tests.support.approvals import approved
 
 
