@@ -30,7 +30,8 @@ from flows.pbr.sampling import sample_validation
 from models.approvals import Proposal, ProposalApproval
 from models.db import unit_of_work
 from models.pbr.ledger import ACCRUAL, CLAWBACK, PAYMENT, REVERSAL, LedgerEntry, PaymentRun
-from tests.integration.pbr.test_pbr_payments import CONTRACT, Q1_RUN, Q2_RUN, Q3_RUN, fcf, point_estimate, results_file
+from tests.integration.pbr.test_pbr_payments import CONTRACT, Q1_RUN, Q2_RUN, Q3_RUN, fcf
+from tests.integration.pbr.test_pbr_samples import point_estimate, results_file
 
 __all__ = ["fcf"]
 EXAMPLES = itertools.count()

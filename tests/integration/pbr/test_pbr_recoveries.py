@@ -25,17 +25,8 @@ from models.db import unit_of_work
 from models.events import events_for
 from models.pbr.ledger import ledger_balances
 from tests.integration.pbr import test_pbr_payments
-from tests.integration.pbr.test_pbr_payments import (
-    AUDIT,
-    CONTRACT,
-    PILOT,
-    claim_ids,
-    counts,
-    ledger,
-    point_estimate,
-    results_file,
-    sample,
-)
+from tests.integration.pbr.test_pbr_payments import AUDIT, CONTRACT, claim_ids, counts, ledger
+from tests.integration.pbr.test_pbr_samples import PILOT, point_estimate, results_file, sample
 from tests.support.approvals import approved, approved_clawback, approved_correction, approved_withdrawal
 
 fcf, q1_paid = test_pbr_payments.fcf, test_pbr_payments.q1_paid  # the fixtures: Q1 paid, 7 claims, £9,500.00
