@@ -112,6 +112,7 @@ def redecide_corrected(
     for row in corrected:
         person = Participant(row.ref, row.referral_date, row.born, row.attributes)
         stmt = select(PbrClaim).where(PbrClaim.contract_id == cid, PbrClaim.participant == row.ref)
+        stmt = stmt.order_by(col(PbrClaim.achieved_on), col(PbrClaim.line), col(PbrClaim.ref))  # as achieved
         done: set[int | None] = set()  # rejected just now, on the corrected facts
         for claim in list(session.exec(stmt)):
             if claim.verdict == Verdict.REJECTED.value:
@@ -209,7 +210,7 @@ def _reopened(
             mine = {e.id for e in unreversed_clawbacks(ledger) if e.claim_id == claim.id}
             marked = select(LedgerEntry).where(LedgerEntry.claim_id == claim.id, LedgerEntry.kind == CLAWBACK,
                                                col(LedgerEntry.memo).startswith(REDECIDED))  # fmt: skip
-            undone = [e for e in session.exec(marked) if e.id in mine]
+            undone = [e for e in session.exec(marked.order_by(col(LedgerEntry.id))) if e.id in mine]
             for e in undone:
                 session.add(LedgerEntry(contract_id=contract_id(contract), payer=e.payer, kind=REVERSAL, item=e.item,
                                         amount_pence=-e.amount_pence, entry_on=today, claim_id=claim.id,
