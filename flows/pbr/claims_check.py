@@ -10,7 +10,7 @@ first ``PRECHECKED`` rows only (a national file's ten million rows are read
 once, by the import, which names every problem the same way).
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +65,16 @@ def read_checked_claims(
         raise
     problems.raise_if_any("claims")
     return [(*found[ref], claims) for ref, claims in by_contract.items()], rows
+
+
+def only_this_contract(path: Path, refs: Iterable[str], only: str | None) -> None:
+    """Refuse a file holding another contract's claims when it was given as ``only`` this contract's (a file
+    uploaded on a contract's page), before anything of it is stored."""
+    others = sorted(set(refs) - {only}) if only is not None else []
+    if others:
+        named = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
+        raise UserError(f"{path}: has claims for {len(others)} other contract(s) ({named}); "
+                        f"this file may hold {only}'s claims only")  # fmt: skip
 
 
 def check_claims(settings: Settings, path: Path, *, report: Path | None = None, first: int | None = PRECHECKED) -> int:

@@ -35,7 +35,7 @@ from typing import Any
 from flows.common.errors import UserError
 from flows.common.tabular import SAVE_AS_UTF8, Table, open_table
 from flows.common.workers import can_fork, cores, in_parallel
-from flows.pbr.claims_check import Found, codes_reader
+from flows.pbr.claims_check import Found, codes_reader, only_this_contract
 from flows.pbr.claims_file import (
     CLAIM_OPTIONAL,
     CLAIM_REQUIRED,
@@ -97,9 +97,11 @@ def import_by_copy(
     actor: str,
     today: dt.date,
     problems: Path | None = None,
+    only: str | None = None,
 ) -> ClaimsReport:
     """Stage, check, decide and store a CSV claims file in the session's transaction (see the module);
-    ``problems``: a CSV to write every problem to when the file is refused as malformed."""
+    ``problems``: a CSV to write every problem to when the file is refused as malformed; ``only``: the one
+    contract the file may hold claims for."""
     table = open_table(path, required=CLAIM_REQUIRED, optional=CLAIM_OPTIONAL)  # the header, checked first
     try:
         rows = stage_claims(session, _staged(table))
@@ -110,6 +112,7 @@ def import_by_copy(
         raise UserError(f"{path}: has a header but no claims")
     found: Found = {}
     values = _checked(session, table, found, problems)
+    only_this_contract(path, found, only)
     # Two imports of one contract's claims at once wait for each other here, in ref order (as on SQLite).
     for ref in sorted(found):
         get_contract(session=session, ref=ref, for_update=True)

@@ -30,7 +30,7 @@ from flows.common.errors import UserError
 from flows.common.runtime import database
 from flows.common.settings import Settings
 from flows.common.tabular import CSV_SUFFIXES
-from flows.pbr.claims_check import read_checked_claims
+from flows.pbr.claims_check import only_this_contract, read_checked_claims
 from flows.pbr.claims_copy import import_by_copy
 from flows.pbr.claims_parallel import PARALLEL_FROM, decide_in_parallel, move_in, worker_shares
 from flows.pbr.claims_report import ClaimsReport
@@ -52,13 +52,16 @@ def import_claims(
     actor: str,
     workers: int | None = None,
     problems: Path | None = None,
+    only: str | None = None,
 ) -> ClaimsReport:
     """Check every row, validate the claims by the rate card, and store them all, or nothing.
 
     ``workers``: how many processes decide the claims (see ``worker_shares``); None for one per core.
-    ``problems``: a CSV to write every problem to when the file is refused as malformed."""
+    ``problems``: a CSV to write every problem to when the file is refused as malformed.
+    ``only``: the one contract the file may hold claims for (an upload on that contract's page)."""
     with _no_cycle_collection():
-        return _import_claims(settings, path, as_of=as_of, actor=actor, workers=workers, problems=problems)
+        return _import_claims(settings, path, as_of=as_of, actor=actor, workers=workers, problems=problems,
+                              only=only)  # fmt: skip
 
 
 @contextlib.contextmanager
@@ -75,18 +78,26 @@ def _no_cycle_collection() -> Iterator[None]:
 
 
 def _import_claims(
-    settings: Settings, path: Path, *, as_of: dt.datetime, actor: str, workers: int | None, problems: Path | None
+    settings: Settings,
+    path: Path,
+    *,
+    as_of: dt.datetime,
+    actor: str,
+    workers: int | None,
+    problems: Path | None,
+    only: str | None,
 ) -> ClaimsReport:
     raw_digest = _sha256(path)
     # Side files of rows decided in other processes live until the transaction that moved them in is over.
     with contextlib.ExitStack() as scratch, unit_of_work(database(settings)) as session:
         today = local_date(as_of, settings.timezone)  # a claim achieved after it is rejected
         if can_copy(session) and path.suffix.lower() in CSV_SUFFIXES:  # PostgreSQL: streamed through COPY
-            report = import_by_copy(session, path, raw_digest, as_of=as_of, actor=actor, today=today, problems=problems)
+            report = import_by_copy(session, path, raw_digest, as_of=as_of, actor=actor, today=today, problems=problems,
+                                    only=only)  # fmt: skip
         else:
             report = _import_read(
                 session, path, raw_digest, scratch, as_of=as_of, actor=actor, workers=workers, today=today,
-                problems=problems,
+                problems=problems, only=only,
             )  # fmt: skip
     return report
 
@@ -102,9 +113,11 @@ def _import_read(
     workers: int | None,
     today: dt.date,
     problems: Path | None,
+    only: str | None,
 ) -> ClaimsReport:
     """The file read whole into memory and decided by contract (on SQLite, on every core when it pays)."""
     checked, rows = read_checked_claims(session, path, report=problems)  # every row, or every problem named
+    only_this_contract(path, (contract.ref for contract, _, _ in checked), only)
     # Two imports of one contract's claims at once (two tabs, two clicks): the second waits here until the
     # first commits, then finds its claims already stored. In ref order, so two files cannot deadlock.
     for ref in sorted({c.ref for c, _, _ in checked}):

@@ -39,7 +39,7 @@ def _refusable(work: Any) -> dict[str, Any]:
 
 
 @task(name="validate-and-store-claims")
-def claims_task(path: str, as_of: str, actor: str, report: str | None = None) -> dict[str, Any]:
+def claims_task(path: str, as_of: str, actor: str, report: str | None, contract: str | None) -> dict[str, Any]:
     from flows.pbr.claims_import import import_claims
     from flows.pbr.claims_report import write_rejections
 
@@ -47,7 +47,7 @@ def claims_task(path: str, as_of: str, actor: str, report: str | None = None) ->
 
     def work() -> dict[str, Any]:
         written = None if report is None else Path(report)  # every problem, when the file is refused as malformed
-        done = import_claims(load_settings(), Path(path), as_of=when, actor=actor, problems=written)
+        done = import_claims(load_settings(), Path(path), as_of=when, actor=actor, problems=written, only=contract)
         if report is not None:  # every rejection, by line: the result lists only the first (claims_report.LISTED)
             write_rejections(done, Path(report))
         return done.as_dict()
@@ -56,10 +56,13 @@ def claims_task(path: str, as_of: str, actor: str, report: str | None = None) ->
 
 
 @flow(name="import-claims")
-def import_claims_flow(path: str, as_of: str, actor: str, report: str | None = None) -> dict[str, Any]:
+def import_claims_flow(
+    path: str, as_of: str, actor: str, report: str | None = None, contract: str | None = None
+) -> dict[str, Any]:
     """Validate a claims file against the rate card and store every claim with its verdict, or nothing; with
-    ``report``, write every rejected or partly accepted claim, by line, to that CSV."""
-    result = claims_task(path, as_of, actor, report)
+    ``report``, write every rejected or partly accepted claim, by line, to that CSV; with ``contract``, refuse
+    a file holding any other contract's claims (an upload on that contract's page)."""
+    result = claims_task(path, as_of, actor, report, contract)
     if "refused" in result:
         return refused_in_deployment(result)  # type: ignore[no-any-return]
     get_run_logger().info(

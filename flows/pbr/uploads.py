@@ -10,12 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from flows.common.errors import UserError
-from flows.common.runtime import database
 from flows.common.settings import Settings
-from flows.pbr.claims_check import read_checked_claims
 from flows.pbr.payment_runs import check_payment_run
 from flows.pbr.schedules import DRAFTS, contract_folder
-from models.db import unit_of_work
 
 
 def import_contract_claims(
@@ -27,21 +24,17 @@ def import_contract_claims(
     actor: str,
     progress: Callable[[str], None] = lambda stage: None,
 ) -> dict[str, Any]:
-    """Check the file (every malformed row named), that it is this contract's only, then run the import flow;
-    ``progress`` is told each stage in words as it starts."""
-    progress("Checking every row of the file")
-    with unit_of_work(database(settings)) as session:
-        checked, rows = read_checked_claims(session, path, keep=False)
-    others = sorted(c.ref for c, _, _ in checked if c.ref != contract)
-    if others:
-        raise UserError(f"the file also has claims for {len(others)} other contract(s); upload only {contract}'s here")
+    """Run the import flow on the file, for this contract only: it reads the file once, names every malformed
+    row, and refuses another contract's claims, storing nothing then; ``progress`` is told each stage in words."""
     from flows.common.runtime import start_prefect
 
-    progress(f"Judging {rows:,} row(s) against the rate card and storing them (the import-claims flow)")
+    progress("Checking every row of the file, judging the claims against the rate card and storing them "
+             "(the import-claims flow)")  # fmt: skip
     start_prefect(settings)
     from flows.pbr.pbr_flows import run
 
-    return run("import-claims", progress=progress, path=str(path.resolve()), as_of=as_of.isoformat(), actor=actor)
+    return run("import-claims", progress=progress, path=str(path.resolve()), as_of=as_of.isoformat(), actor=actor,
+               contract=contract)  # fmt: skip
 
 
 def pay_period(settings: Settings, *, contract: str, period: str, as_of: dt.datetime, actor: str) -> dict[str, Any]:

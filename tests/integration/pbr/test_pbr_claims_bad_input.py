@@ -10,6 +10,8 @@ from flows.common.errors import UserError
 from flows.common.settings import Settings
 from flows.pbr.claims_check import check_claims
 from flows.pbr.claims_import import import_claims
+from flows.pbr.participants import import_participants
+from flows.pbr.ratecards import import_rate_card
 from tests.integration.pbr import test_pbr_imports
 from tests.integration.pbr.test_pbr_imports import (
     CLAIMS,
@@ -20,6 +22,7 @@ from tests.integration.pbr.test_pbr_imports import (
     claims_csv,
     counts,
     stored,
+    variant,
 )
 
 fcf = test_pbr_imports.fcf  # the fixture: the contract, its card and its participants
@@ -251,3 +254,27 @@ def test_the_claims_imported_event_keeps_the_counts_the_history_says(fcf: Settin
     [event] = [e for e in contract_detail(fcf, CONTRACT)["history"] if e["action"] == "claims_imported"]
     after = event["after"]
     assert (after["rows"], after["accepted"], after["partly_accepted"], after["rejected"]) == (4, 3, 0, 1)
+
+
+def test_a_file_for_one_contract_only_is_refused_whole_when_it_holds_anothers_claims(
+    fcf: Settings, tmp_path: Path
+) -> None:
+    """An upload on FCF-2025-01's page (``only``) with a line for FCF-2025-02, a contract with its own rate card
+    and the same participant: refused by the import itself, nothing kept; the same file imports both without it."""
+    add_contract(fcf, "FCF-2025-02", value="1500000")
+    card = variant(tmp_path, "fcf-02.yaml", ("FCF-2025-01", "FCF-2025-02"))
+    import_rate_card(fcf, card, as_of=SENT, actor="a")
+    people = tmp_path / "people.csv"
+    people.write_text("contract,participant,referral_date,date_of_birth\nFCF-2025-02,P-002,2025-11-03,2003-06-01\n")
+    import_participants(fcf, people, as_of=SENT, actor="finance")
+    path = tmp_path / "claims.csv"
+    path.write_text(HEADER + GOOD + "FCF-2025-02,C-2,P-002,EMP_ENTRY,2025-11-10,,payslip\n", encoding="utf-8")
+    before = counts(fcf)
+    with pytest.raises(UserError) as refused:
+        import_claims(fcf, path, as_of=SENT, actor="finance", only=CONTRACT)
+    assert str(refused.value) == (
+        f"{path}: has claims for 1 other contract(s) (FCF-2025-02); this file may hold FCF-2025-01's claims only"
+    )
+    assert counts(fcf) == before
+    report = import_claims(fcf, path, as_of=SENT, actor="finance", only=None)  # the CLI's import: any contract
+    assert (report.rows, report.accepted) == (2, 2)

@@ -15,8 +15,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from flows.pbr.participants import import_participants
+from flows.pbr.ratecards import import_rate_card
 from flows.pbr.reconcile import reconcile
 from flows.web.uploads import CHUNK, FORM_CAP, FRAMING
+from tests.integration.pbr.test_pbr_imports import add_contract, variant
 from tests.support.builders import fcf_contract
 from tests.support.web import csrf_of
 
@@ -110,6 +112,25 @@ def test_a_file_with_another_contracts_claims_is_refused(as_role: Client, settin
     body = (EXAMPLES / "fcf-claims.csv").read_text().replace("FCF-2025-01,NB-0157", "HF-2026-01,NB-0157", 1)
     html = upload(as_role("finance"), pbr, "claims.csv", body.encode())
     assert re.search(r'id="file-error">.*HF-2026-01', html, re.S)
+    nothing_written(settings, pbr)
+
+
+def test_a_file_with_claims_for_another_priced_contract_is_refused_by_the_import(
+    as_role: Client, settings: Any, pbr: str, tmp_path: Path
+) -> None:
+    """FCF-2025-02 has its own rate card and participant, so every row is well formed: the import, told this page's
+    contract, refuses the file whole, and names the file as uploaded, never our folder."""
+    add_contract(settings, "FCF-2025-02", value="1500000")
+    card = variant(tmp_path, "fcf-02.yaml", ("FCF-2025-01", "FCF-2025-02"))
+    import_rate_card(settings, card, as_of=dt.datetime(2025, 9, 1, tzinfo=dt.UTC), actor="a")
+    people = tmp_path / "people.csv"
+    people.write_text("contract,participant,referral_date,date_of_birth\nFCF-2025-02,P-040,2025-11-03,2003-06-01\n")
+    import_participants(settings, people, as_of=dt.datetime(2026, 11, 2, tzinfo=dt.UTC), actor="setup")
+    body = (EXAMPLES / "fcf-claims.csv").read_text() + "FCF-2025-02,NB-9001,P-040,EMP_ENTRY,2025-11-10,,payslip\n"
+    html = upload(as_role("finance"), pbr, "claims.csv", body.encode())
+    assert re.search(r'id="file-error">.*?</span> claims.csv: has claims for 1 other contract\(s\) \(FCF-2025-02\); this file '
+                     r"may hold FCF-2025-01(&#39;|')s claims only", html), html[-3000:]  # fmt: skip
+    assert "/uploads/" not in html
     nothing_written(settings, pbr)
 
 
