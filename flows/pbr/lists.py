@@ -88,7 +88,9 @@ def claims_list(
             stmt = stmt.where(PbrClaim.participant == participant.strip())
         if code is not None:  # reasons are comma-separated codes; no code is a prefix of another's tail
             stmt = stmt.where(literal(",").concat(col(PbrClaim.reasons)).concat(",").like(f"%,{code},%"))
-        claims = session.exec(stmt.order_by(col(PbrClaim.contract_id), col(PbrClaim.achieved_on), col(PbrClaim.ref)))
+        # a reference claimed again is a second row (rejected as a duplicate): the id lists them as imported
+        order = (col(PbrClaim.contract_id), col(PbrClaim.achieved_on), col(PbrClaim.ref), col(PbrClaim.id))
+        claims = session.exec(stmt.order_by(*order))
         rows = [
             {
                 "contract": refs[c.contract_id], "claim": c.ref, "participant": c.participant, "outcome": c.outcome,
@@ -120,7 +122,9 @@ def runs_list(
         stmt = select(PaymentRun).where(col(PaymentRun.contract_id).in_(list(refs) or [0]))
         if label is not None:
             stmt = stmt.where(PaymentRun.period == label)
-        runs = session.exec(stmt.order_by(col(PaymentRun.contract_id), col(PaymentRun.period_start)))
+        runs = session.exec(
+            stmt.order_by(col(PaymentRun.contract_id), col(PaymentRun.period_start), col(PaymentRun.id))
+        )
         rows = [
             {
                 "contract": refs[r.contract_id], "period": r.period, "run_on": r.run_on.isoformat(),

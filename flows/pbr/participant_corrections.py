@@ -112,7 +112,8 @@ def redecide_corrected(
     for row in corrected:
         person = Participant(row.ref, row.referral_date, row.born, row.attributes)
         stmt = select(PbrClaim).where(PbrClaim.contract_id == cid, PbrClaim.participant == row.ref)
-        stmt = stmt.order_by(col(PbrClaim.achieved_on), col(PbrClaim.line), col(PbrClaim.ref))  # as achieved
+        # as achieved; the id last, for two files that claimed the same reference on the same line
+        stmt = stmt.order_by(col(PbrClaim.achieved_on), col(PbrClaim.line), col(PbrClaim.ref), col(PbrClaim.id))
         done: set[int | None] = set()  # rejected just now, on the corrected facts
         for claim in list(session.exec(stmt)):
             if claim.verdict == Verdict.REJECTED.value:
@@ -181,7 +182,7 @@ def _reopened(
     what the contract has accepted now, in the order achieved (a prerequisite before what needs it)."""
     stmt = select(PbrClaim).where(PbrClaim.contract_id == contract_id(contract), PbrClaim.participant == row.ref,
                                   PbrClaim.verdict == Verdict.REJECTED.value)  # fmt: skip
-    rejected = sorted(session.exec(stmt), key=lambda c: (c.achieved_on, c.line, c.ref))
+    rejected = sorted(session.exec(stmt), key=lambda c: (c.achieved_on, c.line, c.ref, c.id or 0))
     codes = {c.id: {Reason(r) for r in c.reasons.split(",") if r} for c in rejected}
     candidates = [c for c in rejected if c.id not in done and codes[c.id] & OLD_FACTS]
     if not candidates:

@@ -96,8 +96,10 @@ def sweep(
         for fact in changed:
             facts[(fact.contract_id, fact.key, fact.due_on)] = fact
         states = recipient_states(session=session, contract_ids={k[0] for k in facts})
+        # Planned as due, then by contract and key date, not in the order the database read them: the new
+        # reminders' ids follow it, and so does the outbox's list of the reminders sent at the same time.
         planned = plan_reminders(
-            facts.values(),
+            [facts[k] for k in sorted(facts, key=lambda k: (k[2], k[0], k[1]))],
             policy,
             zone=zone,
             today=today,

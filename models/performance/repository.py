@@ -115,10 +115,11 @@ def latest_readings(*, session: Session, project_id: int | None = None) -> list[
 
 def kpi_catalogue(*, session: Session, refs: Sequence[str]) -> list[tuple[Any, ...]]:
     """For these contracts: ref, when it was added, start, last day (ends_on), KPI id, name and definition; one with no
-    KPI comes once with a KPI id of None (so the caller can tell "no such contract" from "no such KPI")."""
+    KPI comes once with a KPI id of None (so the caller can tell "no such contract" from "no such KPI"). By
+    contract and name: a readings file refused for an --as-of before two contracts were added names the first."""
     stmt = text(
         "SELECT c.ref, c.created_at, c.start, c.ends_on, k.id, k.name, k.definition FROM contract c "
-        "LEFT JOIN kpi k ON k.contract_id = c.id WHERE c.ref IN :refs"
+        "LEFT JOIN kpi k ON k.contract_id = c.id WHERE c.ref IN :refs ORDER BY c.ref, k.name"
     ).bindparams(bindparam("refs", expanding=True))
     rows: list[tuple[Any, ...]] = []
     ordered = sorted(set(refs))

@@ -3,7 +3,7 @@ import's links fold into one history line that still names who linked them and w
 
 import datetime as dt
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from flows.common.runtime import database, gate_policy
 from flows.common.settings import Settings
@@ -38,7 +38,7 @@ def test_status_and_in_force_in_sql_agree_with_the_policy(settings: Settings) ->
     rows = [_row(i, start, term) for i, (start, term) in enumerate((s, t) for s in starts for t in ("1", "2+1"))]
     add_contracts(settings, rows, as_of=WHEN, actor="t")
     with unit_of_work(database(settings)) as session:
-        stored = list(session.exec(select(Contract)))
+        stored = list(session.exec(select(Contract).order_by(col(Contract.ref))))  # C-00 terminated, C-01 in notice
         stored[0].status, stored[1].status = ContractStatus.TERMINATED.value, ContractStatus.IN_NOTICE.value
         stored[2].extensions_used = 1
         session.flush()

@@ -24,9 +24,14 @@ import pytest
 
 from flows.common.errors import NotFound, UserError
 from flows.common.listing import export_listing
+from flows.common.runtime import database
 from flows.common.settings import Settings
+from flows.pbr.claims_import import import_claims
 from flows.pbr.lists import claims_list, ledger_list, participants_list, ratecards_list, runs_list
-from tests.support.builders import fcf_paid
+from flows.pbr.participants import import_participants
+from tests.support.approvals import approved_run
+from tests.support.builders import FCF_CLAIMS, FCF_PARTICIPANTS, fcf_contract, fcf_paid
+from tests.support.stored_order import scans_in_stored_order, stored
 
 CONTRACT, NORTHBRIDGE, OTHER = "FCF-2025-01", ("Northbridge YP Trust",), ("Other Care Ltd",)
 
@@ -148,3 +153,32 @@ def test_exports_read_back_as_written(paid: Settings, tmp_path: Path) -> None:
     ]
     with pytest.raises(UserError, match=r"--export: .*ledger.txt must end .csv or .xlsx"):
         export_listing(listing, tmp_path / "ledger.txt")
+
+
+def test_a_reference_claimed_twice_is_listed_as_imported_whatever_order_the_database_keeps_the_claims_in(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """C-1 (P-001's enrolment, 5 January) is claimed again on 3 March with other evidence: the second row is
+    rejected as a duplicate. The Q1 approval then marks the first C-1 paid, and on PostgreSQL its new row comes
+    after the duplicate's, so a plain scan returns the duplicate first. Both share the contract, the day and the
+    reference the list is ordered by; the list shows them as imported: the C-1 paid, then the C-1 refused."""
+    fcf_contract(settings)
+    (tmp_path / "people.csv").write_text(FCF_PARTICIPANTS, encoding="utf-8")
+    import_participants(settings, tmp_path / "people.csv", as_of=dt.datetime(2026, 3, 1, tzinfo=dt.UTC), actor="f")
+    (tmp_path / "claims.csv").write_text(FCF_CLAIMS, encoding="utf-8")
+    import_claims(settings, tmp_path / "claims.csv", as_of=dt.datetime(2026, 3, 2, tzinfo=dt.UTC), actor="f")
+    again = FCF_CLAIMS.splitlines()[0] + "\nFCF-2025-01,C-1,P-001,EDU_ENTRY,2026-01-05,500.00,enrolment\n"
+    (tmp_path / "again.csv").write_text(again, encoding="utf-8")
+    import_claims(settings, tmp_path / "again.csv", as_of=dt.datetime(2026, 3, 3, tzinfo=dt.UTC), actor="f")
+    approved_run(settings, CONTRACT, "2026-Q1", as_of=dt.datetime(2026, 4, 2, 9, tzinfo=dt.UTC), actor="finance")
+    eng = database(settings)
+    with scans_in_stored_order(eng) as plain:
+        if plain:  # the order the bug would show: the paid C-1 rewritten, after its duplicate
+            kept = stored(eng, "SELECT verdict FROM pbr_claim WHERE participant = 'P-001' AND ref = 'C-1'")
+            assert kept == ["rejected", "accepted"]
+        listed = claims_list(settings, participant="P-001").rows
+    assert [(r["claim"], r["status"], r["reasons"]) for r in listed] == [
+        ("C-1", "accepted", ""),  # 2026-01-05, imported on 2 March, paid in Q1
+        ("C-1", "rejected", "duplicate_claim_ref,already_paid"),  # 2026-01-05, imported on 3 March
+        ("C-2", "accepted", ""),  # 2026-01-19
+    ]

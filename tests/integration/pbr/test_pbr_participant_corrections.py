@@ -8,10 +8,8 @@ Q1: £150.00 / £350.00), C-8 (£500.00) and C-9 (£2,500.00), achieved in Q2 an
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
 
 import pytest
-from sqlalchemy import event
 from sqlmodel import select
 
 from flows.common.errors import UserError
@@ -35,6 +33,7 @@ from tests.integration.pbr.test_pbr_payments import (
     payments,
 )
 from tests.support.approvals import approved, approved_run
+from tests.support.stored_order import scans_in_stored_order, stored
 
 fcf, q1_paid = test_pbr_payments.fcf, test_pbr_payments.q1_paid  # the fixtures
 WHY = "Date of birth checked against the passport: 28/02/2000"
@@ -217,24 +216,9 @@ def test_claims_are_re_decided_in_the_order_achieved_whatever_order_the_database
     after C-8's and C-9's (10 Apr, 4 May), and a plain scan of the table returns it last. The preview, the audit log
     and the ledger list the re-decisions as achieved, as a finance officer reads them against the claims file."""
     eng = database(q1_paid)
-    if eng.dialect.name == "postgresql":
-        eng.dispose()  # every connection from now on reads the table in the order its rows are kept
-
-        @event.listens_for(eng, "connect")
-        def scan_in_stored_order(conn: Any, record: Any) -> None:
-            with conn.cursor() as cur:
-                cur.execute("SET enable_indexscan = off; SET enable_bitmapscan = off; SET enable_indexonlyscan = off")
-            conn.commit()  # a SET in a transaction rolled back on the pool's reset would not last
-
-        with eng.connect() as conn:
-            stored = [r for (r,) in conn.exec_driver_sql(
-                "SELECT ref FROM pbr_claim WHERE participant = 'P-003'")]  # fmt: skip
-        assert stored == ["C-8", "C-9", "C-5"]  # the order the bug showed
-    try:
+    with scans_in_stored_order(eng) as plain:
+        if plain:  # the order the bug showed
+            assert stored(eng, "SELECT ref FROM pbr_claim WHERE participant = 'P-003'") == ["C-8", "C-9", "C-5"]
         correct(q1_paid, date_of_birth=dt.date(2000, 2, 28))
         proposed = propose_payment_run(q1_paid, CONTRACT, "2026-Q2", as_of=Q2_RUN, actor="finance")
-        assert [r["claim"] for r in proposed["proposal"]["preview"]["redecided"]] == ["C-5", "C-8", "C-9"]
-    finally:
-        if eng.dialect.name == "postgresql":
-            event.remove(eng, "connect", scan_in_stored_order)
-            eng.dispose()
+    assert [r["claim"] for r in proposed["proposal"]["preview"]["redecided"]] == ["C-5", "C-8", "C-9"]

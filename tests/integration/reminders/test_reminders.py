@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import text
 
 from flows.common.errors import UserError
+from flows.common.runtime import database
 from flows.common.settings import Settings
 from flows.contracts.decisions import decide
 from flows.reminders.delivery import deliver
@@ -22,6 +23,7 @@ from flows.reminders.outbox import acknowledge, list_reminders, snooze
 from flows.reminders.sweep import sweep
 from notifications.console import ConsoleNotifier
 from tests.support.builders import housing_first
+from tests.support.stored_order import scans_in_stored_order, stored
 
 UTC = dt.UTC
 BREAK = "break_notice_deadline"
@@ -274,3 +276,29 @@ def test_a_sent_reminder_whose_date_moved_is_neither_snoozed_nor_acknowledged(hf
         acknowledge(hf, sent["id"], as_of=at(11, 23, 11), actor="a")
     [after] = list_reminders(hf, reminder_id=sent["id"])
     assert after["status"] == "sent"
+
+
+def test_reminders_sent_at_the_same_time_are_listed_by_contract_whatever_order_the_database_keeps_the_dates_in(
+    settings: Settings,
+) -> None:
+    """HF-2026-01 and HF-2026-02 are two lots on the same terms: the same break-notice deadline, 31 December 2026.
+    HF-2026-01's initial term is then varied to 30 September 2029 (its break is unchanged), which rewrites its key
+    dates: on PostgreSQL they are kept after HF-2026-02's. The first sweep (23 November) plans each lot's 60-day
+    step to go out now, to the same recipients at the same time; the outbox lists them by contract, as added."""
+    housing_first(settings, count=2)
+    decide(settings, ref="HF-2026-01", action="vary", reason="Extended initial term", as_of=at(11, 23, 6),
+           actor="a", end=dt.date(2029, 9, 30))  # fmt: skip
+    eng = database(settings)
+    with scans_in_stored_order(eng) as plain:
+        if plain:  # the order the bug would show: the varied lot's dates after the other's
+            ref = "SELECT ref FROM contract c WHERE c.id = k.contract_id"
+            sql = f"SELECT ({ref}) FROM contract_key_date k WHERE k.kind = '{BREAK}'"
+            assert stored(eng, sql) == ["HF-2026-02", "HF-2026-01"]
+        sweep(settings, as_of=at(11, 23, 7))
+    listed = [(r["contract"], r["lead"], r["tag"]) for r in list_reminders(settings) if r["kind"] == BREAK]
+    assert listed == [  # all four at 08:00 on 23 November: by contract, then as the ladder names them
+        ("HF-2026-01", "60d", "owner"),
+        ("HF-2026-01", "60d", "commissioning"),
+        ("HF-2026-02", "60d", "owner"),
+        ("HF-2026-02", "60d", "commissioning"),
+    ]
