@@ -52,11 +52,13 @@ class ParticipantPaid(SQLModel, table=True):
 
 
 # ``{where}`` picks the new entries. The SELECT's WHERE also keeps SQLite from reading ON CONFLICT as a join's ON.
+# Rows go in in key order, so that two transactions adding to the same totals on PostgreSQL take their row locks
+# in the same order (the second waits for the first, instead of the two deadlocking).
 _TOTALS = """
     INSERT INTO pbr_ledger_total (contract_id, payer, kind, item, outcome, pence, entries, last_id)
     SELECT contract_id, payer, kind, item, COALESCE(outcome, ''), SUM(amount_pence), COUNT(*), MAX(id)
     FROM pbr_ledger WHERE {where}
-    GROUP BY contract_id, payer, kind, item, COALESCE(outcome, '')
+    GROUP BY contract_id, payer, kind, item, COALESCE(outcome, '') ORDER BY 1, 2, 3, 4, 5
     ON CONFLICT (contract_id, payer, kind, item, outcome) DO UPDATE SET
       pence = pbr_ledger_total.pence + excluded.pence, entries = pbr_ledger_total.entries + excluded.entries,
       last_id = CASE WHEN excluded.last_id > pbr_ledger_total.last_id THEN excluded.last_id
@@ -66,7 +68,7 @@ _PARTICIPANTS = f"""
     INSERT INTO pbr_participant_paid (contract_id, participant, pence, entries)
     SELECT contract_id, participant, SUM(amount_pence), COUNT(*)
     FROM pbr_ledger WHERE ({{where}}) AND participant IS NOT NULL AND {NET_OUTCOME}
-    GROUP BY contract_id, participant
+    GROUP BY contract_id, participant ORDER BY 1, 2
     ON CONFLICT (contract_id, participant) DO UPDATE SET
       pence = pbr_participant_paid.pence + excluded.pence, entries = pbr_participant_paid.entries + excluded.entries
     """
