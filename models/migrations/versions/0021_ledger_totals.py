@@ -14,7 +14,9 @@ with the count and the latest entry's id; `pbr_participant_paid` per contract
 and participant, what its outcomes were paid net of clawbacks and reversals.
 They are filled here from the ledger, which stays the record. The index
 `ix_pbr_ledger_participant_sums` served only the participants' sums: it is
-dropped, one index fewer for a run's approval to write.
+dropped, one index fewer for a run's approval to write. A partial index of the
+participants corrected since the last run (`redecide`), which every run and its
+proposal look for, saves a read of every participant (0.1 s each at 250,000).
 """
 from alembic import op
 import sqlalchemy as sa
@@ -60,9 +62,18 @@ def upgrade() -> None:
         f"WHERE participant IS NOT NULL AND {NET_OUTCOME} GROUP BY contract_id, participant"
     )
     op.drop_index('ix_pbr_ledger_participant_sums', table_name='pbr_ledger')
+    op.create_index(
+        'ix_pbr_participant_redecide',
+        'pbr_participant',
+        ['contract_id', 'id'],
+        unique=False,
+        sqlite_where=sa.text('redecide = 1'),
+        postgresql_where=sa.text('redecide'),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index('ix_pbr_participant_redecide', table_name='pbr_participant')
     op.create_index(
         'ix_pbr_ledger_participant_sums',
         'pbr_ledger',
