@@ -55,12 +55,12 @@ from models.pbr.ledger import (
     OUTCOME,
     PaymentRun,
     claims_accrued_by,
-    last_entry,
     mark_accrued,
     run_for,
 )
 from models.pbr.planned import insert_planned
 from models.pbr.ratecards import rate_cards_of
+from models.pbr.totals import add_run, last_entry
 from policies.dates import local_date
 from policies.pbr.payments import Period, RunLine
 from policies.pbr.ratecard import RateCard
@@ -282,6 +282,7 @@ def _apply(
         summary = {k: v for k, v in proposal.preview.items() if k != "redecided"}
     else:
         summary = _replanned(settings, session, contract, cards, period, run.id, as_of, actor, now)
+    add_run(session, run.id)  # the running totals, in the same transaction as the entries
     # The claims it paid leave the due claims every run reads. One already marked was paid by another run that
     # committed while this one was approved (two approvals at once, each checked before the other wrote): paid
     # twice, so nothing of this one is kept.

@@ -21,7 +21,7 @@ from flows.pbr.recovery_corrections import RecoveryResult, _concluded, _correct,
 from models.approvals import Proposal
 from models.contracts import contract_by_id
 from models.db import unit_of_work
-from models.pbr.ledger import last_entry
+from models.pbr.totals import last_entry
 
 WITHDRAW = "recovery_withdrawal"
 CORRECT = "recovery_correction"

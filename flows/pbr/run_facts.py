@@ -8,7 +8,8 @@ from typing import Any
 from flows.pbr.ledger import pounds
 from models.pbr.bulk import date_from_driver
 from models.pbr.claims import due_claim_rows, participant_facts
-from models.pbr.ledger import ATTACHMENT_FEE, accrued_fees, net_paid
+from models.pbr.ledger import ATTACHMENT_FEE, accrued_fees
+from models.pbr.totals import net_paid
 from policies.pbr.participants import Participant
 from policies.pbr.payments import DueClaim, PaidSoFar
 

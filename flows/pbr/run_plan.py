@@ -17,7 +17,8 @@ from flows.pbr.ledger import pounds
 from flows.pbr.run_facts import DueTally, due_in_order, paid_so_far, unpaid_referrals
 from models.contracts import Contract
 from models.pbr.claims import unpaid_days
-from models.pbr.ledger import SERVICE_FEE, accrued_fees, ledger_balances, runs_of
+from models.pbr.ledger import SERVICE_FEE, accrued_fees, runs_of
+from models.pbr.totals import ledger_balances
 from policies.contracts.clauses import expiry
 from policies.dates import local_date
 from policies.pbr.payments import (

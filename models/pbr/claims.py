@@ -21,7 +21,18 @@ from models.pbr.bulk import date_from_driver, driver_rows, driver_value
 
 class PbrParticipant(SQLModel, table=True):
     __tablename__ = "pbr_participant"
-    __table_args__ = (UniqueConstraint("contract_id", "ref", name="uq_pbr_participant_ref"),)
+    __table_args__ = (
+        UniqueConstraint("contract_id", "ref", name="uq_pbr_participant_ref"),
+        # the participants corrected since the last run, which every run and its proposal look for: a handful,
+        # not a read of every participant (migration 0021)
+        Index(
+            "ix_pbr_participant_redecide",
+            "contract_id",
+            "id",
+            sqlite_where=text("redecide = 1"),
+            postgresql_where=text("redecide"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     contract_id: int = Field(foreign_key="contract.id")

@@ -19,8 +19,9 @@ from sqlmodel import Field, Session, SQLModel, col, select
 
 import models.contracts  # noqa: F401  (the contract table)
 from models.db import UTCDateTime
-from models.pbr.bulk import date_from_driver, driver_rows, driver_value
-from models.pbr.claims import DUE_CLAIMS, PbrClaim
+from models.pbr.bulk import date_from_driver, driver_rows
+from models.pbr.claims import PbrClaim
+from models.pbr.totals import add_entries
 
 ACCRUAL, PAYMENT, CLAWBACK, REVERSAL = "accrual", "payment", "clawback", "reversal"
 LEDGER_KINDS = (ACCRUAL, PAYMENT, CLAWBACK, REVERSAL)
@@ -51,12 +52,9 @@ class LedgerEntry(SQLModel, table=True):
             "ix_pbr_ledger_contract_payer", "contract_id", "payer", "kind", "item", "run_id", "claim_id", "amount_pence"
         ),
         Index("ix_pbr_ledger_claim", "claim_id", "kind", "amount_pence"),
-        # What a run reads before it plans, summed from these indexes alone: what each outcome and each
-        # participant has been paid, net of clawbacks (``net_paid``), without reading the entries or their claims.
+        # The entries of a kind and item (fees paid, clawbacks). What each participant and outcome has been paid is
+        # read from the running totals (models/pbr/totals.py), not summed here (migration 0021).
         Index("ix_pbr_ledger_outcome_sums", "contract_id", "item", "kind", "outcome", "amount_pence"),
-        Index(
-            "ix_pbr_ledger_participant_sums", "contract_id", "item", "kind", "participant", "outcome", "amount_pence"
-        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -145,6 +143,13 @@ def _claims_outcome(mapper: Any, connection: Any, entry: LedgerEntry) -> None:
         ).scalar()
 
 
+@event.listens_for(LedgerEntry, "after_insert")
+def _counted(mapper: Any, connection: Any, entry: LedgerEntry) -> None:
+    """Every entry the ORM writes is added to the running totals in its own transaction (a run's bulk rows are
+    added by its approval: ``models.pbr.totals.add_run``)."""
+    add_entries(connection, "id = :i", {"i": entry.id})
+
+
 def mark_accrued(session: Session, run_id: int) -> int:
     """Mark the claims run ``run_id`` has just accrued (``PbrClaim.accrued_run_id``), in its approval's
     transaction, so that no run reads them as due again; the number marked. Read from the run's own entries."""
@@ -172,43 +177,6 @@ def clawed_back_claims(*, session: Session, contract_id: int) -> set[int]:
         {"c": contract_id},
     )
     return {r[0] for r in rows}
-
-
-def net_paid(*, session: Session, contract_id: int, due_by: dt.date) -> tuple[dict[str, int], dict[str, int]]:
-    """What has been paid for outcomes, net of clawbacks and their reversals (pence): by participant, for the
-    participants with claims due by ``due_by`` (the only ones a run reads), and by outcome."""
-    # Every entry for a claim names its participant and outcome (``_claims_outcome``): both sums are read from
-    # the ledger's own indexes, the participants' only for those the run pays.
-    sums = """
-        SELECT {0}, SUM(amount_pence) FROM pbr_ledger
-        WHERE contract_id = :c AND item = 'outcome' AND kind IN ('accrual', 'clawback', 'reversal')
-          AND outcome IS NOT NULL {1}
-        GROUP BY {0}
-        """
-    due = f"AND participant IN (SELECT c.participant {DUE_CLAIMS})"
-    by = driver_value(session, due_by)
-    by_participant = driver_rows(session, sums.format("participant", due), c=contract_id, by=by)
-    by_outcome = driver_rows(session, sums.format("outcome", ""), c=contract_id)
-    return {k: int(v) for k, v in by_participant}, {k: int(v) for k, v in by_outcome}
-
-
-def ledger_balances(*, session: Session, contract_id: int) -> dict[str, int]:
-    """Each payer's balance (pence): what the commissioner owes the provider, less what is owed back."""
-    rows = session.connection().execute(
-        text("SELECT payer, SUM(amount_pence) FROM pbr_ledger WHERE contract_id = :c GROUP BY payer"),
-        {"c": contract_id},
-    )
-    return {payer: int(total) for payer, total in rows}
-
-
-def last_entry(*, session: Session, contract_id: int) -> int:
-    """The id of a contract's latest ledger entry (0 for none): any new entry changes it."""
-    row = (
-        session.connection()
-        .execute(text("SELECT MAX(id) FROM pbr_ledger WHERE contract_id = :c"), {"c": contract_id})
-        .scalar()
-    )
-    return int(row or 0)
 
 
 def accrued_fees(*, session: Session, contract_id: int, item: str, column: str) -> set[str]:

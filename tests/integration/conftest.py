@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 from flows.common.settings import Settings, load_settings
 from models.db import make_engine, normalise_url
 from models.migrate import upgrade
+from tests.support.ledger_totals import disagreements
 
 TABLES = ", ".join(
     [
@@ -36,6 +37,8 @@ TABLES = ", ".join(
         "pbr_claim",
         "payment_run",
         "pbr_ledger",
+        "pbr_ledger_total",
+        "pbr_participant_paid",
         "validation_sample",
         "validation_sample_item",
         "web_job",
@@ -83,7 +86,9 @@ def fresh_database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequ
 
 
 @pytest.fixture
-def settings(backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Settings:
+def settings(
+    backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> Iterator[Settings]:
     """Settings pointing at a migrated, empty database; flows read the same through the environment."""
     if backend == "sqlite":
         url = f"sqlite:///{tmp_path / 'commissioning.db'}"
@@ -101,7 +106,16 @@ def settings(backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, requ
     monkeypatch.setenv("COMMISSIONING_ACTOR", "test-commissioner")
     for name in ("COMMISSIONING_POLICY_FILE", "COMMISSIONING_REMINDER_POLICY", "COMMISSIONING_APPRISE_CONFIG"):
         monkeypatch.delenv(name, raising=False)
-    return load_settings()
+    yield load_settings()
+    # Whatever the test wrote to the ledger (runs, clawbacks, reversals, recoveries, re-decisions, payments
+    # published), the running totals beside it must still be its sums: a write path that skips their upkeep
+    # fails here, in every test that takes it.
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            assert disagreements(conn) == {}, "the running totals (models/pbr/totals.py) disagree with the ledger"
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -101,7 +101,8 @@ def test_the_ledgers_payer_and_claim_indexes_carry_the_reconciled_columns_from_0
     before = indexes()
     assert before["ix_pbr_ledger_contract_payer"] == ["contract_id", "payer"]
     assert before["ix_pbr_ledger_claim"] == ["claim_id", "kind"]
-    assert set(before) == set(after)
+    # 0021 drops the participants' sums index (the running totals replace it): back at 0019 it is there again
+    assert set(before) == set(after) | {"ix_pbr_ledger_participant_sums"}
     upgrade(engine)
     assert indexes() == after
 

@@ -14,7 +14,8 @@ from flows.common.settings import Settings
 from flows.pbr.contract import contract_id, pbr_contract
 from models.approvals import Proposal
 from models.db import unit_of_work
-from models.pbr.ledger import PAYMENT, LedgerEntry, ledger_balances
+from models.pbr.ledger import PAYMENT, LedgerEntry
+from models.pbr.totals import ledger_balances
 from tests.integration.pbr.test_pbr_payments import CONTRACT, Q1_RUN, fcf  # noqa: F401  (the fixture)
 
 THIRTY_MILLION = 3_000_000_000  # £30,000,000.00 in pence: 2,147,483,647 is the largest 32-bit integer

@@ -23,7 +23,7 @@ from flows.pbr.sampling import SampleResult, sample_validation
 from models.approvals import Proposal
 from models.db import unit_of_work
 from models.events import events_for
-from models.pbr.ledger import ledger_balances
+from models.pbr.totals import ledger_balances
 from tests.integration.pbr import test_pbr_payments
 from tests.integration.pbr.test_pbr_payments import AUDIT, CONTRACT, claim_ids, counts, ledger
 from tests.integration.pbr.test_pbr_samples import PILOT, point_estimate, results_file, sample

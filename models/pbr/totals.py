@@ -1,0 +1,118 @@
+"""Running totals kept beside the ledger (migration 0021), so that what a payment run reads of "what has been paid so
+far" follows the run, not the ledger behind it.
+
+The ledger stays the record; these are its sums, written in the same transaction as every entry by one function,
+``add_entries``: ``models.pbr.ledger`` calls it after each entry the ORM inserts (clawbacks, reversals, recoveries,
+re-decisions, published payments), and a run's approval after its bulk rows (``add_run``). Each sum is an
+upsert by group, so a batch of entries costs one statement a table, whatever its size.
+
+- ``pbr_ledger_total``: per contract, payer, kind, item and outcome ('' for an entry without one), the pence,
+  the entries and the latest entry's id. Few rows a contract (payers x kinds x items x outcomes): each payer's
+  balance, what each outcome has been paid, and the ledger's last entry are read from it.
+- ``pbr_participant_paid``: per contract and participant, what its outcomes have been paid net of clawbacks and
+  their reversals (the participant cap): a run reads only the rows of the participants it pays.
+
+tests/integration/pbr/test_pbr_totals.py checks both against ``GROUP BY`` sums of the ledger after every kind of
+write, on both backends.
+"""
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import BigInteger, Column, text
+from sqlmodel import Field, Session, SQLModel
+
+from models.pbr.bulk import driver_rows, driver_value
+from models.pbr.claims import DUE_CLAIMS
+
+# what a participant's and an outcome's cap count as paid: outcome accruals, less clawbacks, plus their reversals
+NET_OUTCOME = "item = 'outcome' AND kind IN ('accrual', 'clawback', 'reversal') AND outcome IS NOT NULL"
+
+
+class LedgerTotal(SQLModel, table=True):
+    __tablename__ = "pbr_ledger_total"
+
+    contract_id: int = Field(primary_key=True)
+    payer: str = Field(primary_key=True, max_length=120)
+    kind: str = Field(primary_key=True, max_length=10)
+    item: str = Field(primary_key=True, max_length=24)
+    outcome: str = Field(primary_key=True, max_length=30)  # '' for an entry for no claim
+    pence: int = Field(sa_column=Column(BigInteger, nullable=False))
+    entries: int
+    last_id: int
+
+
+class ParticipantPaid(SQLModel, table=True):
+    __tablename__ = "pbr_participant_paid"
+
+    contract_id: int = Field(primary_key=True)
+    participant: str = Field(primary_key=True, max_length=60)
+    pence: int = Field(sa_column=Column(BigInteger, nullable=False))  # NET_OUTCOME's sum
+    entries: int
+
+
+# ``{where}`` picks the new entries. The SELECT's WHERE also keeps SQLite from reading ON CONFLICT as a join's ON.
+# Rows go in in key order, so that two transactions adding to the same totals on PostgreSQL take their row locks
+# in the same order (the second waits for the first, instead of the two deadlocking).
+_TOTALS = """
+    INSERT INTO pbr_ledger_total (contract_id, payer, kind, item, outcome, pence, entries, last_id)
+    SELECT contract_id, payer, kind, item, COALESCE(outcome, ''), SUM(amount_pence), COUNT(*), MAX(id)
+    FROM pbr_ledger WHERE {where}
+    GROUP BY contract_id, payer, kind, item, COALESCE(outcome, '') ORDER BY 1, 2, 3, 4, 5
+    ON CONFLICT (contract_id, payer, kind, item, outcome) DO UPDATE SET
+      pence = pbr_ledger_total.pence + excluded.pence, entries = pbr_ledger_total.entries + excluded.entries,
+      last_id = CASE WHEN excluded.last_id > pbr_ledger_total.last_id THEN excluded.last_id
+                ELSE pbr_ledger_total.last_id END
+    """
+_PARTICIPANTS = f"""
+    INSERT INTO pbr_participant_paid (contract_id, participant, pence, entries)
+    SELECT contract_id, participant, SUM(amount_pence), COUNT(*)
+    FROM pbr_ledger WHERE ({{where}}) AND participant IS NOT NULL AND {NET_OUTCOME}
+    GROUP BY contract_id, participant ORDER BY 1, 2
+    ON CONFLICT (contract_id, participant) DO UPDATE SET
+      pence = pbr_participant_paid.pence + excluded.pence, entries = pbr_participant_paid.entries + excluded.entries
+    """
+
+
+def add_entries(connection: Any, where: str, params: dict[str, Any]) -> None:
+    """Add the ledger entries ``where`` picks (SQL over ``pbr_ledger``, with ``params``), just written and not yet
+    counted, to the running totals: on ``connection``, in the transaction that wrote them."""
+    for sql in (_TOTALS, _PARTICIPANTS):
+        connection.execute(text(sql.format(where=where)), params)
+
+
+def add_run(session: Any, run_id: int) -> None:
+    """Count a payment run's entries, written in bulk at its approval (call once, after the last of them)."""
+    add_entries(session.connection(), "run_id = :r", {"r": run_id})
+
+
+def net_paid(*, session: Session, contract_id: int, due_by: dt.date) -> tuple[dict[str, int], dict[str, int]]:
+    """What has been paid for outcomes, net of clawbacks and their reversals (pence): by participant, for the
+    participants with claims due by ``due_by`` (the only ones a run reads, each found by its key), and by
+    outcome."""
+    due = f"SELECT c.participant {DUE_CLAIMS}"
+    by_participant = driver_rows(
+        session,
+        f"SELECT participant, pence FROM pbr_participant_paid WHERE contract_id = :c AND participant IN ({due})",
+        c=contract_id,
+        by=driver_value(session, due_by),
+    )
+    by_outcome = driver_rows(
+        session,
+        "SELECT outcome, SUM(pence) FROM pbr_ledger_total WHERE contract_id = :c AND item = 'outcome' "
+        "AND kind IN ('accrual', 'clawback', 'reversal') AND outcome <> '' GROUP BY outcome",
+        c=contract_id,
+    )
+    return {k: int(v) for k, v in by_participant}, {k: int(v) for k, v in by_outcome}
+
+
+def ledger_balances(*, session: Session, contract_id: int) -> dict[str, int]:
+    """Each payer's balance (pence): what the commissioner owes the provider, less what is owed back."""
+    sql = "SELECT payer, SUM(pence) FROM pbr_ledger_total WHERE contract_id = :c GROUP BY payer ORDER BY payer"
+    return {payer: int(total) for payer, total in driver_rows(session, sql, c=contract_id)}
+
+
+def last_entry(*, session: Session, contract_id: int) -> int:
+    """The id of a contract's latest ledger entry (0 for none): any new entry changes it."""
+    sql = "SELECT MAX(last_id) FROM pbr_ledger_total WHERE contract_id = :c"
+    return int(session.connection().execute(text(sql), {"c": contract_id}).scalar() or 0)

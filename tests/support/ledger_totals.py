@@ -1,0 +1,37 @@
+"""The running totals (models/pbr/totals.py) against the ledger they are kept beside: what each should hold, summed
+by ``GROUP BY`` from the entries (the ledger is the record), and what it holds."""
+
+from typing import Any
+
+from sqlalchemy import inspect, text
+
+from models.pbr.totals import NET_OUTCOME
+
+TOTALS = (
+    "SELECT contract_id, payer, kind, item, outcome, pence, entries, last_id FROM pbr_ledger_total",
+    "SELECT contract_id, payer, kind, item, COALESCE(outcome, ''), SUM(amount_pence), COUNT(*), MAX(id) "
+    "FROM pbr_ledger GROUP BY contract_id, payer, kind, item, COALESCE(outcome, '')",
+)
+PARTICIPANTS = (
+    "SELECT contract_id, participant, pence, entries FROM pbr_participant_paid",
+    "SELECT contract_id, participant, SUM(amount_pence), COUNT(*) FROM pbr_ledger "
+    f"WHERE participant IS NOT NULL AND {NET_OUTCOME} GROUP BY contract_id, participant",
+)
+
+
+def disagreements(connection: Any) -> dict[str, tuple[set[tuple[Any, ...]], set[tuple[Any, ...]]]]:
+    """Per totals table, the rows it holds that the ledger does not give, and those the ledger gives that it does
+    not hold (both empty when they agree); nothing for a database without the tables (below migration 0021)."""
+    if not inspect(connection).has_table("pbr_participant_paid"):
+        return {}
+    found = {}
+    for name, (kept, summed) in (("pbr_ledger_total", TOTALS), ("pbr_participant_paid", PARTICIPANTS)):
+        have, want = (_rows(connection, sql) for sql in (kept, summed))
+        if have != want:
+            found[name] = (have - want, want - have)
+    return found
+
+
+def _rows(connection: Any, sql: str) -> set[tuple[Any, ...]]:
+    """The rows as plain values: PostgreSQL's SUM of whole pence is a Decimal."""
+    return {tuple(v if isinstance(v, str) else int(v) for v in row) for row in connection.execute(text(sql))}
