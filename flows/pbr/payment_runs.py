@@ -48,7 +48,7 @@ from models.approvals import Proposal
 from models.contracts import Contract, contract_by_id
 from models.db import unit_of_work
 from models.events import append_event
-from models.pbr.bulk import CHUNK, bulk_insert, driver_value, import_cache, refresh_statistics
+from models.pbr.bulk import APPROVAL_CACHE_KIB, CHUNK, bulk_insert, driver_value, import_cache, refresh_statistics
 from models.pbr.claims import PbrParticipant, due_fingerprint, participant_count
 from models.pbr.ledger import (
     LEDGER_COLUMNS,
@@ -58,7 +58,7 @@ from models.pbr.ledger import (
     mark_accrued,
     run_for,
 )
-from models.pbr.planned import insert_planned
+from models.pbr.planned import insert_planned, mark_planned
 from models.pbr.ratecards import rate_cards_of
 from models.pbr.totals import add_run, last_entry
 from policies.dates import local_date
@@ -276,7 +276,7 @@ def _apply(
     session.add(run)
     session.flush()
     assert run.id is not None
-    import_cache(session)  # the ledger's indexes take a run's entries in random order: room for their pages
+    import_cache(session, APPROVAL_CACHE_KIB)  # the ledger's indexes take a run's entries in random order
     if as_written:
         insert_planned(session, kept, contract_id=cid, run_id=run.id, on=today, at=as_of, actor=actor)
         summary = {k: v for k, v in proposal.preview.items() if k != "redecided"}
@@ -286,7 +286,11 @@ def _apply(
     # The claims it paid leave the due claims every run reads. One already marked was paid by another run that
     # committed while this one was approved (two approvals at once, each checked before the other wrote): paid
     # twice, so nothing of this one is kept.
-    if mark_accrued(session, run.id) != claims_accrued_by(session, run.id):
+    if as_written:
+        marked, accrued = mark_planned(session, kept, run.id)
+    else:
+        marked, accrued = mark_accrued(session, run.id), claims_accrued_by(session, run.id)
+    if marked != accrued:
         raise UserError(
             f"proposal {proposal.id} was not applied: another payment run has just paid some of its claims; nothing "
             "was paid by this one. Reject it and propose the period again."
