@@ -79,7 +79,7 @@ class PbrClaim(SQLModel, table=True):
         # pay order, on PostgreSQL by day with each day's refs sorted (its runs order them in the C collation).
         # Claims leave it as runs pay them, so it stays the size of what is unpaid.
         # It ends with the payable pence, so that the sum of the due claims each approval checks
-        # (``due_fingerprint``) reads it alone on SQLite (migration 0021); SQLite then sorts each (day, ref)'s few
+        # (``due_fingerprint``) reads it alone on SQLite (migration 0022); SQLite then sorts each (day, ref)'s few
         # claims by id as it reads them in pay order (measured at a million claims: the same CPU as before).
         Index(
             "ix_pbr_claim_due",
