@@ -282,7 +282,7 @@ def _apply(
         summary = {k: v for k, v in proposal.preview.items() if k != "redecided"}
     else:
         summary = _replanned(settings, session, contract, cards, period, run.id, as_of, actor, now)
-    add_run(session, run.id)  # the running totals, in the same transaction as the entries
+    add_run(session, cid, run.id)  # the running totals, in the same transaction as the entries
     # The claims it paid leave the due claims every run reads. One already marked was paid by another run that
     # committed while this one was approved (two approvals at once, each checked before the other wrote): paid
     # twice, so nothing of this one is kept.

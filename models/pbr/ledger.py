@@ -147,7 +147,7 @@ def _claims_outcome(mapper: Any, connection: Any, entry: LedgerEntry) -> None:
 def _counted(mapper: Any, connection: Any, entry: LedgerEntry) -> None:
     """Every entry the ORM writes is added to the running totals in its own transaction (a run's bulk rows are
     added by its approval: ``models.pbr.totals.add_run``)."""
-    add_entries(connection, "id = :i", {"i": entry.id})
+    add_entries(connection, entry.contract_id, "id = :i", {"i": entry.id})
 
 
 def mark_accrued(session: Session, run_id: int) -> int:

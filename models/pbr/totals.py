@@ -74,16 +74,26 @@ _PARTICIPANTS = f"""
     """
 
 
-def add_entries(connection: Any, where: str, params: dict[str, Any]) -> None:
-    """Add the ledger entries ``where`` picks (SQL over ``pbr_ledger``, with ``params``), just written and not yet
-    counted, to the running totals: on ``connection``, in the transaction that wrote them."""
+# PostgreSQL advisory lock class ("tot"), with the contract's id: one writer of a contract's totals at a time.
+TOTALS_LOCK = 0x746F74
+
+
+def add_entries(connection: Any, contract_id: int, where: str, params: dict[str, Any]) -> None:
+    """Add contract ``contract_id``'s ledger entries ``where`` picks (SQL over ``pbr_ledger``, with ``params``), just
+    written and not yet counted, to the running totals: on ``connection``, in the transaction that wrote them.
+
+    On PostgreSQL the transaction first takes the contract's lock (held to its end), so that writers of one
+    contract's totals queue rather than deadlock: a recovery locks its participants' rows in sample order, a run in
+    key order, a clawback its outcome's row and then its participant's; each waits for the lock before any row."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:k, :c)"), {"k": TOTALS_LOCK, "c": contract_id})
     for sql in (_TOTALS, _PARTICIPANTS):
         connection.execute(text(sql.format(where=where)), params)
 
 
-def add_run(session: Any, run_id: int) -> None:
+def add_run(session: Any, contract_id: int, run_id: int) -> None:
     """Count a payment run's entries, written in bulk at its approval (call once, after the last of them)."""
-    add_entries(session.connection(), "run_id = :r", {"r": run_id})
+    add_entries(session.connection(), contract_id, "run_id = :r", {"r": run_id})
 
 
 def net_paid(*, session: Session, contract_id: int, due_by: dt.date) -> tuple[dict[str, int], dict[str, int]]:

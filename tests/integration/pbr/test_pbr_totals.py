@@ -9,14 +9,19 @@ Every integration test also checks the totals against the ledger's GROUP BY sums
 """
 
 import datetime as dt
+import threading
+import time
 
+import pytest
 from sqlalchemy import text
+from sqlmodel import Session
 
 from flows.common.runtime import database
 from flows.common.settings import Settings
 from flows.pbr.contract import contract_id, pbr_contract
 from models.db import unit_of_work
 from models.migrate import downgrade, upgrade
+from models.pbr.ledger import LedgerEntry
 from models.pbr.totals import last_entry, ledger_balances, net_paid
 from tests.integration.pbr import test_pbr_payments
 from tests.integration.pbr.test_pbr_payments import AUDIT, CONTRACT
@@ -68,3 +73,49 @@ def test_migration_0021_fills_the_totals_from_the_ledger(q1_paid: Settings) -> N
         assert conn.execute(text("SELECT COUNT(*) FROM pbr_participant_paid")).scalar() == 4  # P-001 to P-004
     clawed = ({"P-003": 0}, {**Q1_BY_OUTCOME, "EMP_ENTRY": 0}, {"central fund": -15_000, "council": -35_000}, True)
     assert read(q1_paid) == clawed
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_two_writers_of_one_contracts_totals_queue_rather_than_deadlock(q1_paid: Settings) -> None:
+    """A clawback of C-5 (central fund, EMP_ENTRY, P-003) not yet committed, and a recovery's first entry for C-2
+    (council, EDU_L2, P-001): no totals row in common, but a later entry of either could need the other's rows, in
+    the other order. The second writer waits for the first at its first entry, and goes on once the first ends."""
+    eng = database(q1_paid)
+
+    def entry(session: Session, payer: str, outcome: str, participant: str) -> None:
+        session.add(LedgerEntry(contract_id=cid, payer=payer, kind="clawback", item="outcome", amount_pence=-100,
+                                entry_on=AUDIT.date(), participant=participant, outcome=outcome, created_at=AUDIT,
+                                actor="finance"))  # fmt: skip
+        session.flush()
+
+    with Session(eng) as first:
+        cid = contract_id(pbr_contract(first, CONTRACT))
+        entry(first, "central fund", "EMP_ENTRY", "P-003")  # holds the contract's totals until it ends
+        second_pid: list[int] = []
+
+        def second() -> None:
+            with Session(eng) as other:
+                second_pid.append(other.connection().execute(text("SELECT pg_backend_pid()")).scalar_one())
+                entry(other, "council", "EDU_L2", "P-001")
+                other.rollback()
+
+        worker = threading.Thread(target=second)
+        worker.start()
+        waited = False
+        for _ in range(200):  # at most about 20 s for the second to be seen waiting (it never ends while it waits)
+            if second_pid:
+                waiting = (
+                    first.connection()
+                    .execute(text("SELECT wait_event FROM pg_stat_activity WHERE pid = :p"), {"p": second_pid[0]})
+                    .scalar()
+                )
+                if waiting == "advisory":
+                    waited = True
+                    break
+            if not worker.is_alive():
+                break
+            time.sleep(0.1)
+        first.rollback()
+        worker.join(timeout=30)
+    assert waited and not worker.is_alive()
+    assert read(q1_paid) == ({"P-003": 50_000}, Q1_BY_OUTCOME, {"central fund": 0, "council": 0}, True)
