@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text as sql
 
 from flows.common.errors import UserError
 from flows.common.runtime import database
@@ -21,6 +22,7 @@ from flows.ocds.schemas import Profile
 from flows.ocds.validation import load_json, validate_file
 from models.db import make_engine
 from models.migrate import upgrade
+from tests.support.ledger_totals import disagreements
 from tests.support.ocds_compare import compiled_by_ocid
 
 pytestmark = [pytest.mark.usefixtures("prefect_engine"), pytest.mark.parametrize("backend", ["sqlite"], indirect=True)]
@@ -72,6 +74,9 @@ def test_the_demo_portfolio_exports_valid_on_both_profiles_and_round_trips(
     export_ocds(demo, first, compiled=True, as_of=AS_OF)
     empty = _empty(tmp_path, monkeypatch, "empty")
     import_ocds(empty, first, as_of=AS_OF, actor="t")
+    with database(empty).connect() as conn:  # the payments imported are in the running totals too, once
+        assert conn.execute(sql("SELECT COUNT(*) FROM pbr_ledger_total")).scalar_one() > 0
+        assert disagreements(conn) == {}
     second = tmp_path / "second.json"
     export_ocds(empty, second, compiled=True, as_of=AS_OF)
     # The core profile carries no KPIs (agreedMetrics are the UK profile's), so the two demo contracts with
