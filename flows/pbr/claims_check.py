@@ -10,7 +10,7 @@ first ``PRECHECKED`` rows only (a national file's ten million rows are read
 once, by the import, which names every problem the same way).
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,11 +32,14 @@ PRECHECKED = 1_000  # rows the check before the import reads: a wrong header, co
 Found = dict[str, tuple[Contract, list[RateCard]]]
 
 
-def codes_reader(session: Any, found: Found) -> Callable[[str], Codes]:
+def codes_reader(session: Any, found: Found, only: str | None = None) -> Callable[[str], Codes]:
     """``codes_of(ref)``: the outcome codes a contract's rate cards know, or why it takes no claims; each
-    contract found, with its cards, goes into ``found``."""
+    contract found, with its cards, goes into ``found``. With ``only`` (a file uploaded on that contract's page),
+    any other contract takes none, in the same words whether it exists or not (no one learns which do)."""
 
     def codes_of(ref: str) -> Codes:
+        if only is not None and ref != only:
+            return f"'{ref}' is not {only}; this file may hold {only}'s claims only"
         try:
             contract = pbr_contract(session, ref)
         except UserError as exc:
@@ -51,12 +54,18 @@ def codes_reader(session: Any, found: Found) -> Callable[[str], Codes]:
 
 
 def read_checked_claims(
-    session: Any, path: Path, *, report: Path | None = None, keep: bool = True, first: int | None = None
+    session: Any,
+    path: Path,
+    *,
+    report: Path | None = None,
+    keep: bool = True,
+    first: int | None = None,
+    only: str | None = None,
 ) -> tuple[Checked, int]:
     """Each contract with its rate cards and its claims (none with ``keep=False``), and the number of rows; or a
     UserError naming every problem (all of them written to ``report``, a CSV of line, field and reason)."""
     found: Found = {}
-    codes_of = codes_reader(session, found)
+    codes_of = codes_reader(session, found, only)
     problems = Problems(path, report=report, report_option="--report")
     try:
         by_contract, _, rows = read_claims(path, codes_of=codes_of, problems=problems, keep=keep, first=first)
@@ -65,16 +74,6 @@ def read_checked_claims(
         raise
     problems.raise_if_any("claims")
     return [(*found[ref], claims) for ref, claims in by_contract.items()], rows
-
-
-def only_this_contract(path: Path, refs: Iterable[str], only: str | None) -> None:
-    """Refuse a file holding another contract's claims when it was given as ``only`` this contract's (a file
-    uploaded on a contract's page), before anything of it is stored."""
-    others = sorted(set(refs) - {only}) if only is not None else []
-    if others:
-        named = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
-        raise UserError(f"{path}: has claims for {len(others)} other contract(s) ({named}); "
-                        f"this file may hold {only}'s claims only")  # fmt: skip
 
 
 def check_claims(settings: Settings, path: Path, *, report: Path | None = None, first: int | None = PRECHECKED) -> int:

@@ -35,7 +35,7 @@ from typing import Any
 from flows.common.errors import UserError
 from flows.common.tabular import SAVE_AS_UTF8, Table, open_table
 from flows.common.workers import can_fork, cores, in_parallel
-from flows.pbr.claims_check import Found, codes_reader, only_this_contract
+from flows.pbr.claims_check import Found, codes_reader
 from flows.pbr.claims_file import (
     CLAIM_OPTIONAL,
     CLAIM_REQUIRED,
@@ -111,8 +111,7 @@ def import_by_copy(
     if not rows:
         raise UserError(f"{path}: has a header but no claims")
     found: Found = {}
-    values = _checked(session, table, found, problems)
-    only_this_contract(path, found, only)
+    values = _checked(session, table, found, problems, only)
     # Two imports of one contract's claims at once wait for each other here, in ref order (as on SQLite).
     for ref in sorted(found):
         get_contract(session=session, ref=ref, for_update=True)
@@ -161,9 +160,9 @@ class _Values:
         )
 
 
-def _checked(session: Any, table: Table, found: Found, report: Path | None) -> _Values:
+def _checked(session: Any, table: Table, found: Found, report: Path | None, only: str | None) -> _Values:
     """Every malformed row named (a UserError listing them all), or the file's values, read."""
-    codes_of = codes_reader(session, found)
+    codes_of = codes_reader(session, found, only)
     codes: dict[str, Codes] = {"": ()}  # an empty contract is named as empty, not looked up
     for contract in distinct_values(session, "contract"):
         if contract not in codes:

@@ -30,7 +30,7 @@ from flows.common.errors import UserError
 from flows.common.runtime import database
 from flows.common.settings import Settings
 from flows.common.tabular import CSV_SUFFIXES
-from flows.pbr.claims_check import only_this_contract, read_checked_claims
+from flows.pbr.claims_check import read_checked_claims
 from flows.pbr.claims_copy import import_by_copy
 from flows.pbr.claims_parallel import PARALLEL_FROM, decide_in_parallel, move_in, worker_shares
 from flows.pbr.claims_report import ClaimsReport
@@ -116,8 +116,7 @@ def _import_read(
     only: str | None,
 ) -> ClaimsReport:
     """The file read whole into memory and decided by contract (on SQLite, on every core when it pays)."""
-    checked, rows = read_checked_claims(session, path, report=problems)  # every row, or every problem named
-    only_this_contract(path, (contract.ref for contract, _, _ in checked), only)
+    checked, rows = read_checked_claims(session, path, report=problems, only=only)  # every problem named
     # Two imports of one contract's claims at once (two tabs, two clicks): the second waits here until the
     # first commits, then finds its claims already stored. In ref order, so two files cannot deadlock.
     for ref in sorted({c.ref for c, _, _ in checked}):

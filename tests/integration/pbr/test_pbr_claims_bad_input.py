@@ -260,7 +260,9 @@ def test_a_file_for_one_contract_only_is_refused_whole_when_it_holds_anothers_cl
     fcf: Settings, tmp_path: Path
 ) -> None:
     """An upload on FCF-2025-01's page (``only``) with a line for FCF-2025-02, a contract with its own rate card
-    and the same participant: refused by the import itself, nothing kept; the same file imports both without it."""
+    and the same participant, and one for FCF-2099-01, which does not exist: each line refused in the same words
+    (a provider learns nothing of which other contracts exist), nothing kept; the CLI's import, for any contract,
+    takes FCF-2025-02's line."""
     add_contract(fcf, "FCF-2025-02", value="1500000")
     card = variant(tmp_path, "fcf-02.yaml", ("FCF-2025-01", "FCF-2025-02"))
     import_rate_card(fcf, card, as_of=SENT, actor="a")
@@ -268,13 +270,15 @@ def test_a_file_for_one_contract_only_is_refused_whole_when_it_holds_anothers_cl
     people.write_text("contract,participant,referral_date,date_of_birth\nFCF-2025-02,P-002,2025-11-03,2003-06-01\n")
     import_participants(fcf, people, as_of=SENT, actor="finance")
     path = tmp_path / "claims.csv"
-    path.write_text(HEADER + GOOD + "FCF-2025-02,C-2,P-002,EMP_ENTRY,2025-11-10,,payslip\n", encoding="utf-8")
+    other = "FCF-2025-02,C-2,P-002,EMP_ENTRY,2025-11-10,,payslip\n"
+    path.write_text(HEADER + GOOD + other + "FCF-2099-01,C-3,P-002,EMP_ENTRY,2025-11-10,,payslip\n", encoding="utf-8")
     before = counts(fcf)
     with pytest.raises(UserError) as refused:
         import_claims(fcf, path, as_of=SENT, actor="finance", only=CONTRACT)
-    assert str(refused.value) == (
-        f"{path}: has claims for 1 other contract(s) (FCF-2025-02); this file may hold FCF-2025-01's claims only"
-    )
+    said = str(refused.value)
+    assert f"{path}:3: contract: 'FCF-2025-02' is not FCF-2025-01; this file may hold FCF-2025-01's claims only" in said
+    assert f"{path}:4: contract: 'FCF-2099-01' is not FCF-2025-01; this file may hold FCF-2025-01's claims only" in said
     assert counts(fcf) == before
-    report = import_claims(fcf, path, as_of=SENT, actor="finance", only=None)  # the CLI's import: any contract
+    path.write_text(HEADER + GOOD + other, encoding="utf-8")
+    report = import_claims(fcf, path, as_of=SENT, actor="finance", only=None)
     assert (report.rows, report.accepted) == (2, 2)
