@@ -33,11 +33,11 @@ from models.pbr.ledger import (
     PAYMENT,
     REVERSAL,
     clawed_by_day,
-    ledger_by_payer,
     payments_by_run,
     runs_of,
 )
 from models.pbr.reconcile_sums import claim_sums, top_participant
+from models.pbr.totals import sums_by_kind
 from policies.pbr.payments import period_of
 from policies.pbr.ratecard import RateCard
 
@@ -74,11 +74,12 @@ def reconcile(settings: Settings, contract_ref: str) -> Reconciliation:
             raise UserError(f"contract {contract_ref} has no rate card yet; nothing to reconcile")
         frequency = cards[-1].frequency
         clawed_by_claim_day = clawed_by_day(session=session, contract_id=cid)
-        by_payer = ledger_by_payer(session=session, contract_id=cid)
+        by_payer = sums_by_kind(session=session, contract_id=cid)  # the running totals: a few rows
         by_run = payments_by_run(session=session, contract_id=cid)
         runs = runs_of(session=session, contract_id=cid)
         grouped = claim_sums(session, cid)  # one pass over the claims and what runs accrued for them
-        top = top_participant(session, cid)
+        # the participant with the most accepted: read only for the participant cap's row
+        top = top_participant(session, cid) if cards[-1].participant_cap is not None else None
 
     periods: dict[Any, str] = {}  # a few thousand days, each read once
 
