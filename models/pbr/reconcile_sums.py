@@ -39,6 +39,11 @@ _CLAIM_SUMS = f"""
     ) AS c
     GROUP BY achieved_on, outcome, verdict, reasons
 """
+_BY_RANGE = "c.id BETWEEN :first AND :last AND +c.contract_id = :c"
+_BY_CONTRACT = "c.contract_id = :c"  # on SQLite, where other contracts' claims fill most of the range; PostgreSQL
+_SQLITE = _CLAIM_SUMS.format(claims=f"{_BY_RANGE} LIMIT -1")
+_SQLITE_SPREAD = _CLAIM_SUMS.format(claims=f"{_BY_CONTRACT} LIMIT -1")
+_POSTGRES = _CLAIM_SUMS.format(claims=f"{_BY_CONTRACT} OFFSET 0")
 
 
 def _claims_filter(session: Session, contract_id: int) -> tuple[str, dict[str, Any]] | None:
@@ -47,15 +52,15 @@ def _claims_filter(session: Session, contract_id: int) -> tuple[str, dict[str, A
     it off the claims' index, whose reference order reads the table at random) unless other contracts' claims fill
     most of that range (their imports between this one's); on PostgreSQL, by the contract (its planner chooses)."""
     if session.connection().dialect.name == "postgresql":
-        return "c.contract_id = :c", {"c": contract_id}
+        return _BY_CONTRACT, {"c": contract_id}
     [(first, last, count)] = driver_rows(
         session, "SELECT MIN(id), MAX(id), COUNT(*) FROM pbr_claim WHERE contract_id = :c", c=contract_id
     )
     if first is None:
         return None
     if last - first + 1 > 2 * count:  # more than half the range is other contracts' claims
-        return "c.contract_id = :c", {"c": contract_id}
-    return "c.id BETWEEN :first AND :last AND +c.contract_id = :c", {"c": contract_id, "first": first, "last": last}
+        return _BY_CONTRACT, {"c": contract_id}
+    return _BY_RANGE, {"c": contract_id, "first": first, "last": last}
 
 
 def claim_sums(session: Session, contract_id: int) -> list[tuple[Any, str, str, str, int, int, int, int, int, int]]:
@@ -65,9 +70,23 @@ def claim_sums(session: Session, contract_id: int) -> list[tuple[Any, str, str, 
     if claims is None:
         return []
     where, params = claims
-    fence = "OFFSET 0" if session.connection().dialect.name == "postgresql" else "LIMIT -1"
-    rows = driver_rows(session, _CLAIM_SUMS.format(claims=f"{where} {fence}"), **params)
+    sql = _POSTGRES if session.connection().dialect.name == "postgresql" else {_BY_RANGE: _SQLITE}.get(where)
+    rows = driver_rows(session, sql or _SQLITE_SPREAD, **params)
     return [(day, outcome, verdict, reasons, *(int(n) for n in sums)) for day, outcome, verdict, reasons, *sums in rows]
+
+
+def top_sql(claims: str) -> str:
+    """``top_participant``'s statement, over the claims ``claims`` picks (``_BY_RANGE`` or ``_BY_CONTRACT``)."""
+    return f"""
+        SELECT participant, SUM(payable_pence) AS total FROM pbr_claim c
+        WHERE {claims} AND c.verdict IN {ACCEPTED}
+          AND c.id NOT IN (
+              SELECT l.claim_id FROM pbr_ledger l
+              WHERE l.contract_id = :c AND l.payer IN ({payers_with(CLAWBACK, OUTCOME)})
+                AND l.item = '{OUTCOME}' AND l.kind = '{CLAWBACK}' AND l.claim_id IS NOT NULL
+                AND NOT EXISTS (SELECT 1 FROM pbr_ledger r WHERE r.reverses_id = l.id))
+        GROUP BY participant ORDER BY total DESC, participant LIMIT 1
+        """
 
 
 def top_participant(session: Session, contract_id: int) -> tuple[str, int] | None:
@@ -77,20 +96,5 @@ def top_participant(session: Session, contract_id: int) -> tuple[str, int] | Non
     if claims is None:
         return None
     where, params = claims
-    rows = list(
-        driver_rows(
-            session,
-            f"""
-        SELECT participant, SUM(payable_pence) AS total FROM pbr_claim c
-        WHERE {where} AND c.verdict IN {ACCEPTED}
-          AND c.id NOT IN (
-              SELECT l.claim_id FROM pbr_ledger l
-              WHERE l.contract_id = :c AND l.payer IN ({payers_with(CLAWBACK, OUTCOME)})
-                AND l.item = '{OUTCOME}' AND l.kind = '{CLAWBACK}' AND l.claim_id IS NOT NULL
-                AND NOT EXISTS (SELECT 1 FROM pbr_ledger r WHERE r.reverses_id = l.id))
-        GROUP BY participant ORDER BY total DESC, participant LIMIT 1
-        """,
-            **params,
-        )
-    )
+    rows = list(driver_rows(session, top_sql(where), **params))
     return next(((who, int(total)) for who, total in rows), None)
