@@ -36,7 +36,7 @@ from models.pbr.ledger import (
     payments_by_run,
     runs_of,
 )
-from models.pbr.reconcile_sums import claim_sums, top_participant
+from models.pbr.reconcile_sums import claim_sums, reason_sums, top_participant
 from models.pbr.totals import sums_by_kind
 from policies.pbr.payments import period_of
 from policies.pbr.ratecard import RateCard
@@ -78,6 +78,7 @@ def reconcile(settings: Settings, contract_ref: str) -> Reconciliation:
         by_run = payments_by_run(session=session, contract_id=cid)
         runs = runs_of(session=session, contract_id=cid)
         grouped = claim_sums(session, cid)  # one pass over the claims and what runs accrued for them
+        with_reasons = reason_sums(session, cid)
         # the participant with the most accepted: read only for the participant cap's row
         top = top_participant(session, cid) if cards[-1].participant_cap is not None else None
 
@@ -94,7 +95,7 @@ def reconcile(settings: Settings, contract_ref: str) -> Reconciliation:
         lambda: {"claims": 0, "accepted_claims": 0, "rejected_claims": 0, **dict.fromkeys(MONEY, 0)}
     )
     reasons: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for day, outcome, verdict, codes, count, claimed, payable, capped, unpaid, accrued in grouped:
+    for day, outcome, count, rejected, claimed, payable, capped, unpaid, accrued in grouped:
         cell = cells[key(day, outcome)]
         cell["outstanding"] += unpaid
         cell["paid"] += accrued
@@ -103,16 +104,15 @@ def reconcile(settings: Settings, contract_ref: str) -> Reconciliation:
         cell["accepted"] += payable
         cell["capped"] += capped
         cell["rejected"] += claimed - payable - capped
-        if verdict == "rejected":
-            cell["rejected_claims"] += count
-        else:
-            cell["accepted_claims"] += count
-        code_list = [c for c in (codes or "").split(",") if c]
+        cell["rejected_claims"] += rejected
+        cell["accepted_claims"] += count - rejected
+    for codes, count, value in with_reasons:
+        code_list = [c for c in codes.split(",") if c]
         for code in code_list:
             reasons[code][0] += count
         if code_list:  # an accepted claim's only reason not a cap is above_price: its rejected part is that
             first = next((c for c in code_list if not c.startswith("over_")), code_list[0])
-            reasons[first][1] += claimed - payable - capped
+            reasons[first][1] += value
     for day, outcome, clawed in clawed_by_claim_day:
         cell = cells[key(day, outcome)]
         cell["clawed_back"] += clawed

@@ -28,7 +28,7 @@ def test_the_id_range_and_the_contract_index_give_the_same_sums(q1_paid: Setting
         tops = [list(driver_rows(session, top_sql(w), c=cid, first=first, last=last)) for w in ways]
     assert by_range == by_index
     # outstanding (accepted, no accrual yet) and accrued, summed over the days: £3,000.00 and £9,500.00
-    assert (sum(r[8] for r in by_index), sum(r[9] for r in by_index)) == (300000, 950000)
+    assert (sum(r[7] for r in by_index), sum(r[8] for r in by_index)) == (300000, 950000)
     # the participant with the most accepted, both ways: P-001, C-1 and C-2, £500.00 + £3,500.00 = £4,000.00
     # (P-003 £3,500.00, P-002 £3,000.00, P-004 £2,000.00)
     assert [list(map(tuple, t)) for t in tops] == [[("P-001", 400000)], [("P-001", 400000)]]
