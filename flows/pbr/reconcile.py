@@ -36,7 +36,7 @@ from models.pbr.ledger import (
     payments_by_run,
     runs_of,
 )
-from models.pbr.reconcile_sums import claim_sums, reason_sums, top_participant
+from models.pbr.reconcile_sums import claim_sums, contract_claims, reason_sums, top_participant
 from models.pbr.totals import sums_by_kind
 from policies.pbr.payments import period_of
 from policies.pbr.ratecard import RateCard
@@ -77,10 +77,11 @@ def reconcile(settings: Settings, contract_ref: str) -> Reconciliation:
         by_payer = sums_by_kind(session=session, contract_id=cid)  # the running totals: a few rows
         by_run = payments_by_run(session=session, contract_id=cid)
         runs = runs_of(session=session, contract_id=cid)
-        grouped = claim_sums(session, cid)  # one pass over the claims and what runs accrued for them
-        with_reasons = reason_sums(session, cid)
+        claims = contract_claims(session, cid)
+        grouped = claim_sums(session, claims)  # one pass over the claims and what runs accrued for them
+        with_reasons = reason_sums(session, claims)
         # the participant with the most accepted: read only for the participant cap's row
-        top = top_participant(session, cid) if cards[-1].participant_cap is not None else None
+        top = top_participant(session, claims) if cards[-1].participant_cap is not None else None
 
     periods: dict[Any, str] = {}  # a few thousand days, each read once
 
