@@ -33,11 +33,11 @@ from models.pbr.ledger import (
     PAYMENT,
     REVERSAL,
     clawed_by_day,
-    ledger_by_payer,
     payments_by_run,
     runs_of,
 )
-from models.pbr.reconcile_sums import claim_sums, top_participant
+from models.pbr.reconcile_sums import claim_sums, contract_claims, reason_sums, top_participant
+from models.pbr.totals import sums_by_kind
 from policies.pbr.payments import period_of
 from policies.pbr.ratecard import RateCard
 
@@ -74,11 +74,14 @@ def reconcile(settings: Settings, contract_ref: str) -> Reconciliation:
             raise UserError(f"contract {contract_ref} has no rate card yet; nothing to reconcile")
         frequency = cards[-1].frequency
         clawed_by_claim_day = clawed_by_day(session=session, contract_id=cid)
-        by_payer = ledger_by_payer(session=session, contract_id=cid)
+        by_payer = sums_by_kind(session=session, contract_id=cid)  # the running totals: a few rows
         by_run = payments_by_run(session=session, contract_id=cid)
         runs = runs_of(session=session, contract_id=cid)
-        grouped = claim_sums(session, cid)  # one pass over the claims and what runs accrued for them
-        top = top_participant(session, cid)
+        claims = contract_claims(session, cid)
+        grouped = claim_sums(session, claims)  # one pass over the claims and what runs accrued for them
+        with_reasons = reason_sums(session, claims)
+        # the participant with the most accepted: read only for the participant cap's row
+        top = top_participant(session, claims) if cards[-1].participant_cap is not None else None
 
     periods: dict[Any, str] = {}  # a few thousand days, each read once
 
@@ -93,7 +96,7 @@ def reconcile(settings: Settings, contract_ref: str) -> Reconciliation:
         lambda: {"claims": 0, "accepted_claims": 0, "rejected_claims": 0, **dict.fromkeys(MONEY, 0)}
     )
     reasons: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for day, outcome, verdict, codes, count, claimed, payable, capped, unpaid, accrued in grouped:
+    for day, outcome, count, rejected, claimed, payable, capped, unpaid, accrued in grouped:
         cell = cells[key(day, outcome)]
         cell["outstanding"] += unpaid
         cell["paid"] += accrued
@@ -102,16 +105,15 @@ def reconcile(settings: Settings, contract_ref: str) -> Reconciliation:
         cell["accepted"] += payable
         cell["capped"] += capped
         cell["rejected"] += claimed - payable - capped
-        if verdict == "rejected":
-            cell["rejected_claims"] += count
-        else:
-            cell["accepted_claims"] += count
-        code_list = [c for c in (codes or "").split(",") if c]
+        cell["rejected_claims"] += rejected
+        cell["accepted_claims"] += count - rejected
+    for codes, count, value in with_reasons:
+        code_list = [c for c in codes.split(",") if c]
         for code in code_list:
             reasons[code][0] += count
         if code_list:  # an accepted claim's only reason not a cap is above_price: its rejected part is that
             first = next((c for c in code_list if not c.startswith("over_")), code_list[0])
-            reasons[first][1] += claimed - payable - capped
+            reasons[first][1] += value
     for day, outcome, clawed in clawed_by_claim_day:
         cell = cells[key(day, outcome)]
         cell["clawed_back"] += clawed

@@ -21,7 +21,7 @@ import models.contracts  # noqa: F401  (the contract table)
 from models.db import UTCDateTime
 from models.pbr.bulk import date_from_driver, driver_rows
 from models.pbr.claims import PbrClaim
-from models.pbr.totals import add_entries
+from models.pbr.totals import add_entries, payers_with
 
 ACCRUAL, PAYMENT, CLAWBACK, REVERSAL = "accrual", "payment", "clawback", "reversal"
 LEDGER_KINDS = (ACCRUAL, PAYMENT, CLAWBACK, REVERSAL)
@@ -298,31 +298,14 @@ def clawed_by_day(*, session: Session, contract_id: int) -> list[tuple[Any, str,
         f"""
             SELECT c.achieved_on, c.outcome, SUM(-l.amount_pence)
             FROM pbr_ledger l JOIN pbr_claim c ON c.id = l.claim_id
-            WHERE l.contract_id = :c AND l.item = '{OUTCOME}' AND l.kind = '{CLAWBACK}'
+            WHERE l.contract_id = :c AND l.payer IN ({payers_with(CLAWBACK, OUTCOME)})
+              AND l.item = '{OUTCOME}' AND l.kind = '{CLAWBACK}'
               AND NOT EXISTS (SELECT 1 FROM pbr_ledger r WHERE r.reverses_id = l.id)
             GROUP BY c.achieved_on, c.outcome
             """,
         c=contract_id,
     )
     return [(day, outcome, int(clawed)) for day, outcome, clawed in rows]
-
-
-def ledger_by_payer(*, session: Session, contract_id: int) -> list[tuple[str, str, str, bool, int]]:
-    """(payer, kind, item, whether for a claim, sum in pence) of a contract's ledger: summed in the order of its
-    payer index, which holds every column read (no sort, no entry read)."""
-    out = []
-    for payer, kind, item, not_for_claims, for_claims in driver_rows(
-        session,
-        """
-        SELECT payer, kind, item, SUM(CASE WHEN claim_id IS NULL THEN amount_pence END),
-               SUM(CASE WHEN claim_id IS NULL THEN NULL ELSE amount_pence END)
-        FROM pbr_ledger WHERE contract_id = :c GROUP BY payer, kind, item
-        """,
-        c=contract_id,
-    ):
-        out += [(payer, kind, item, False, int(not_for_claims))] if not_for_claims is not None else []
-        out += [(payer, kind, item, True, int(for_claims))] if for_claims is not None else []
-    return out
 
 
 def payments_by_run(*, session: Session, contract_id: int) -> dict[int, dict[str, int]]:
@@ -332,7 +315,8 @@ def payments_by_run(*, session: Session, contract_id: int) -> dict[int, dict[str
         session,
         f"""
         SELECT run_id, payer, SUM(amount_pence) FROM pbr_ledger
-        WHERE contract_id = :c AND kind = '{PAYMENT}' AND run_id IS NOT NULL GROUP BY run_id, payer
+        WHERE contract_id = :c AND payer IN ({payers_with(PAYMENT)}) AND kind = '{PAYMENT}' AND run_id IS NOT NULL
+        GROUP BY run_id, payer
         """,
         c=contract_id,
     ):

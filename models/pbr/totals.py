@@ -126,3 +126,23 @@ def last_entry(*, session: Session, contract_id: int) -> int:
     """The id of a contract's latest ledger entry (0 for none): any new entry changes it."""
     sql = "SELECT MAX(last_id) FROM pbr_ledger_total WHERE contract_id = :c"
     return int(session.connection().execute(text(sql), {"c": contract_id}).scalar() or 0)
+
+
+def payers_with(kind: str, item: str | None = None) -> str:
+    """SQL naming the payers of contract ``:c`` with entries of ``kind`` (and ``item``), from the totals: beside
+    ``contract_id = :c``, ``payer IN (...)`` lets the ledger's payer index (contract, payer, kind, item, ...) seek
+    straight to those entries (a contract's clawbacks: none, or a few) instead of reading every entry it holds."""
+    of_item = f" AND item = '{item}'" if item is not None else ""
+    return f"SELECT payer FROM pbr_ledger_total WHERE contract_id = :c AND kind = '{kind}'{of_item}"
+
+
+def sums_by_kind(*, session: Session, contract_id: int) -> list[tuple[str, str, str, bool, int]]:
+    """(payer, kind, item, whether for a claim, sum in pence) of a contract's ledger, from its few totals rows: an
+    entry is for a claim exactly when it has an outcome (the claim's, ``models.pbr.ledger``); tests/support/
+    ledger_totals.py checks that of every entry at the end of every integration test."""
+    sql = """
+        SELECT payer, kind, item, outcome <> '', SUM(pence) FROM pbr_ledger_total WHERE contract_id = :c
+        GROUP BY payer, kind, item, outcome <> '' ORDER BY payer, kind, item, outcome <> ''
+        """
+    rows = driver_rows(session, sql, c=contract_id)
+    return [(payer, kind, item, bool(for_claim), int(total)) for payer, kind, item, for_claim, total in rows]

@@ -18,10 +18,15 @@ PARTICIPANTS = (
     f"WHERE participant IS NOT NULL AND {NET_OUTCOME} GROUP BY contract_id, participant",
 )
 
+# reconciliation reads "for a claim" from the totals' outcome (models.pbr.totals.sums_by_kind): so an entry has an
+# outcome exactly when it has a claim
+UNMATCHED = "SELECT id, claim_id, outcome FROM pbr_ledger WHERE (claim_id IS NULL) <> (outcome IS NULL)"
+
 
 def disagreements(connection: Any) -> dict[str, tuple[set[tuple[Any, ...]], set[tuple[Any, ...]]]]:
     """Per totals table, the rows it holds that the ledger does not give, and those the ledger gives that it does
-    not hold (both empty when they agree); nothing for a database without the tables (below migration 0021)."""
+    not hold (both empty when they agree), and the ledger's entries whose outcome does not say whether they are for
+    a claim; nothing for a database without the tables (below migration 0021)."""
     if not inspect(connection).has_table("pbr_participant_paid"):
         return {}
     found = {}
@@ -29,6 +34,9 @@ def disagreements(connection: Any) -> dict[str, tuple[set[tuple[Any, ...]], set[
         have, want = (_rows(connection, sql) for sql in (kept, summed))
         if have != want:
             found[name] = (have - want, want - have)
+    unmatched = {tuple(row) for row in connection.execute(text(UNMATCHED))}
+    if unmatched:
+        found["pbr_ledger entries with a claim and no outcome, or an outcome and no claim"] = (unmatched, set())
     return found
 
 
