@@ -17,7 +17,7 @@ from flows.pbr.run_plan import PlannedRun
 from flows.pbr.schedules import DRAFTS, contract_folder
 from models.pbr.bulk import StagedRows
 from models.pbr.ledger import ACCRUAL, OUTCOME, PAYMENT
-from models.pbr.planned import PLANNED_COLUMNS
+from models.pbr.planned import PLANNED_COLUMNS, SUMS, SUMS_COLUMNS
 from policies.pbr.payments import RunLine
 
 # (payer, kind, item, pence, claim id, participant, outcome, month, memo): a ledger entry as the plan decides it
@@ -85,6 +85,9 @@ class KeptLines:
         self.settings, self.contract_ref = settings, contract_ref
         self._rows: StagedRows | None = None  # the side file, made at the first line (a refused run makes none)
         self._seq = 0
+        # the running totals' sums of the lines (models.pbr.totals): (payer, kind, item, outcome or '') to
+        # [pence, lines, last seq], kept with them so that approval reads a few rows instead of every line
+        self._sums: dict[tuple[str, str, str, str], list[int]] = {}
 
     def _file(self) -> StagedRows:
         if self._rows is None:
@@ -94,11 +97,19 @@ class KeptLines:
         return self._rows
 
     def add(self, line: Line) -> None:
-        self._seq += 1
-        self._file().add((self._seq, *line))
+        self._seq = seq = self._seq + 1
+        (self._rows or self._file()).add((seq, *line))
+        key = (line[0], line[1], line[2], line[6] or "")
+        if (sums := self._sums.get(key)) is None:
+            self._sums[key] = [line[3], 1, seq]
+        else:
+            sums[0] += line[3]
+            sums[1] += 1
+            sums[2] = seq
 
     def keep(self, proposal_id: int) -> None:
         rows = self._file()
+        rows.add_table(SUMS, SUMS_COLUMNS, ((*key, *sums) for key, sums in sorted(self._sums.items())))
         rows.close()
         target = kept_lines(self.settings, self.contract_ref, proposal_id)
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -98,6 +98,11 @@ class StagedRows:
         self.count += len(self._chunk)
         self._chunk.clear()
 
+    def add_table(self, name: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+        """A second table in the file, written with it (its rows' sums, say)."""
+        self._connection.execute(f"CREATE TABLE {name} ({', '.join(columns)})")
+        self._connection.executemany(f"INSERT INTO {name} VALUES ({', '.join('?' * len(columns))})", rows)
+
     def close(self) -> int:
         """Write what is held and close the file; the number of rows staged."""
         try:

@@ -113,8 +113,10 @@ def test_kept_files_changed_on_the_disk_after_the_proposal_are_not_used_and_the_
     proposed = propose_payment_run(fcf, CONTRACT, "2026-Q1", as_of=Q1_RUN, actor="finance")
     kept = kept_lines(fcf, CONTRACT, proposed["proposal"]["id"])
     with sqlite3.connect(kept) as side:
-        [table] = [r[0] for r in side.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-        changed = side.execute(f"UPDATE {table} SET amount_pence = 9999900 WHERE seq = 1").rowcount
+        # the lines' table (beside it, their sums by payer and outcome for the running totals)
+        tables = {r[0] for r in side.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert tables == {"staged", "totals"}
+        changed = side.execute("UPDATE staged SET amount_pence = 9999900 WHERE seq = 1").rowcount
     assert changed == 1
     draft = next(Path(d) for d in proposed["drafts"] if d.endswith("DRAFT-central-fund.csv"))
     draft.write_text(draft.read_text(encoding="utf-8").replace(",150.00", ",99999.00", 1), encoding="utf-8")
