@@ -188,8 +188,7 @@ def _previewed(
 
         def each(line: RunLine) -> None:
             _draft(drafts, line)
-            for entry in outcome_lines(line):
-                kept.add(entry)
+            kept.add_all(outcome_lines(line))
 
         plan = plan_streamed(settings, session, contract, cards, period, as_of, now, each)
     finally:
@@ -198,8 +197,7 @@ def _previewed(
         for payer, share in fee.shares:
             if share:
                 drafts.add((payer, fee.item, "", fee.participant or "", "", None, share))
-    for entry in closing_lines(plan, period.label):
-        kept.add(entry)
+    kept.add_all(closing_lines(plan, period.label))
     if redecided:
         plan.summary["redecided"] = redecided
     return plan

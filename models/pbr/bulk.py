@@ -89,7 +89,10 @@ class StagedRows:
         self._sql = f"INSERT INTO staged VALUES ({', '.join('?' * len(columns))})"
 
     def add(self, row: Sequence[Any]) -> None:
-        self._chunk.append(row)
+        self.extend((row,))
+
+    def extend(self, rows: Iterable[Sequence[Any]]) -> None:
+        self._chunk.extend(rows)
         if len(self._chunk) >= CHUNK:
             self._flush()
 
