@@ -188,8 +188,7 @@ def _previewed(
 
         def each(line: RunLine) -> None:
             _draft(drafts, line)
-            for entry in outcome_lines(line):
-                kept.add(entry)
+            kept.add_all(outcome_lines(line))
 
         plan = plan_streamed(settings, session, contract, cards, period, as_of, now, each)
     finally:
@@ -198,8 +197,7 @@ def _previewed(
         for payer, share in fee.shares:
             if share:
                 drafts.add((payer, fee.item, "", fee.participant or "", "", None, share))
-    for entry in closing_lines(plan, period.label):
-        kept.add(entry)
+    kept.add_all(closing_lines(plan, period.label))
     if redecided:
         plan.summary["redecided"] = redecided
     return plan
@@ -278,11 +276,12 @@ def _apply(
     assert run.id is not None
     import_cache(session, APPROVAL_CACHE_KIB)  # the ledger's indexes take a run's entries in random order
     if as_written:
+        # with the running totals, in the same transaction as the entries
         insert_planned(session, kept, contract_id=cid, run_id=run.id, on=today, at=as_of, actor=actor)
         summary = {k: v for k, v in proposal.preview.items() if k != "redecided"}
     else:
         summary = _replanned(settings, session, contract, cards, period, run.id, as_of, actor, now)
-    add_run(session, cid, run.id)  # the running totals, in the same transaction as the entries
+        add_run(session, cid, run.id)  # the running totals, in the same transaction as the entries
     # The claims it paid leave the due claims every run reads. One already marked was paid by another run that
     # committed while this one was approved (two approvals at once, each checked before the other wrote): paid
     # twice, so nothing of this one is kept.

@@ -3,6 +3,7 @@ so far, and the referrals no attachment fee has yet paid for (flows/pbr/payment_
 
 import datetime as dt
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 from flows.pbr.ledger import pounds
@@ -30,6 +31,7 @@ def due_in_order(session: Any, cid: int, end: dt.date, tally: DueTally) -> Itera
     """Accepted claims achieved by ``end`` that no run has paid yet, one at a time, in the order a run pays them
     (achieved, then ref); each counted in ``tally`` as it is read."""
     days: dict[Any, dt.date] = {}
+    prices: dict[int, Decimal] = {}  # each price in pounds, made once: a run pays a few prices
     for claim_id, ref, participant, outcome, achieved, payable in due_claim_rows(
         session=session, contract_id=cid, unpaid_by=end
     ):
@@ -37,8 +39,10 @@ def due_in_order(session: Any, cid: int, end: dt.date, tally: DueTally) -> Itera
         if day is None:
             day = days[achieved] = date_from_driver(achieved)
             tally.days.add(day)
+        if (price := prices.get(payable)) is None:
+            price = prices[payable] = pounds(payable)
         tally.count, tally.ids, tally.pence = tally.count + 1, tally.ids + claim_id, tally.pence + payable
-        yield DueClaim(claim_id, ref, participant, outcome, day, pounds(payable))
+        yield DueClaim(claim_id, ref, participant, outcome, day, price)
 
 
 def paid_so_far(session: Any, cid: int, end: dt.date) -> PaidSoFar:

@@ -8,7 +8,7 @@ check (flows/pbr/payment_runs.py) has already found nothing the plan was made fr
 
 import hashlib
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from flows.common.settings import Settings
@@ -17,7 +17,7 @@ from flows.pbr.run_plan import PlannedRun
 from flows.pbr.schedules import DRAFTS, contract_folder
 from models.pbr.bulk import StagedRows
 from models.pbr.ledger import ACCRUAL, OUTCOME, PAYMENT
-from models.pbr.planned import PLANNED_COLUMNS
+from models.pbr.planned import PLANNED_COLUMNS, SUMS, SUMS_COLUMNS
 from policies.pbr.payments import RunLine
 
 # (payer, kind, item, pence, claim id, participant, outcome, month, memo): a ledger entry as the plan decides it
@@ -25,22 +25,15 @@ Line = tuple[str, str, str, int, int | None, str | None, str | None, str | None,
 KEPT = "ledger-lines.sqlite"  # in drafts/proposal-<id>/, removed with the drafts when the proposal is decided
 
 
-def outcome_lines(line: RunLine) -> Iterator[Line]:
+def outcome_lines(line: RunLine) -> list[Line]:
     """A claim's accrual for each payer with a share of it."""
     c = line.claim
-    for payer, share in line.shares:
-        if share:
-            yield (
-                payer,
-                ACCRUAL,
-                OUTCOME,
-                pence(share),
-                c.claim_id,
-                c.participant,
-                c.outcome,
-                None,
-                f"{c.outcome} {c.ref}",
-            )
+    memo = f"{c.outcome} {c.ref}"
+    return [
+        (payer, ACCRUAL, OUTCOME, pence(share), c.claim_id, c.participant, c.outcome, None, memo)
+        for payer, share in line.shares
+        if share
+    ]
 
 
 def closing_lines(plan: PlannedRun, period: str) -> Iterator[Line]:
@@ -85,6 +78,9 @@ class KeptLines:
         self.settings, self.contract_ref = settings, contract_ref
         self._rows: StagedRows | None = None  # the side file, made at the first line (a refused run makes none)
         self._seq = 0
+        # the running totals' sums of the lines (models.pbr.totals): (payer, kind, item, outcome or '') to
+        # [pence, lines, last seq], kept with them so that approval reads a few rows instead of every line
+        self._sums: dict[tuple[str, str, str, str], list[int]] = {}
 
     def _file(self) -> StagedRows:
         if self._rows is None:
@@ -93,12 +89,25 @@ class KeptLines:
             self._rows = StagedRows(folder / f".{secrets.token_hex(6)}.lines", PLANNED_COLUMNS, key="seq")
         return self._rows
 
-    def add(self, line: Line) -> None:
-        self._seq += 1
-        self._file().add((self._seq, *line))
+    def add_all(self, lines: Iterable[Line]) -> None:
+        """Lines in the order planned (a claim's, one per payer), each numbered and counted in the sums."""
+        rows, seq, all_sums = [], self._seq, self._sums
+        for line in lines:
+            seq += 1
+            rows.append((seq, *line))
+            key = (line[0], line[1], line[2], line[6] or "")
+            if (sums := all_sums.get(key)) is None:
+                all_sums[key] = [line[3], 1, seq]
+            else:
+                sums[0] += line[3]
+                sums[1] += 1
+                sums[2] = seq
+        self._seq = seq
+        (self._rows or self._file()).extend(rows)
 
     def keep(self, proposal_id: int) -> None:
         rows = self._file()
+        rows.add_table(SUMS, SUMS_COLUMNS, ((*key, *sums) for key, sums in sorted(self._sums.items())))
         rows.close()
         target = kept_lines(self.settings, self.contract_ref, proposal_id)
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -56,6 +56,7 @@ SCHEDULE_HEADER = (
 # One line a schedule shows: (payer, item, claim ref, participant, outcome, achieved on, amount).
 Item = tuple[str, str, str, str, str, dt.date | None, Decimal]
 DRAFTS = "drafts"  # <contract folder>/drafts/proposal-<id>/DRAFT-<payer>.csv: never listed as a run's schedule
+FINAL = ".final-"  # drafts/proposal-<id>/.final-<payer>.csv: the schedule approval places, without the DRAFT marks
 
 
 def write_schedules(settings: Settings, session: Any, contract: Contract, run: PaymentRun) -> list[str]:
@@ -76,7 +77,8 @@ def schedules_from_drafts(
     settings: Settings, contract: Contract, run: PaymentRun, proposal_id: int
 ) -> list[str] | None:
     """The final schedules of a run approved as proposed, made from its proposal's drafts: each line as the draft
-    has it, without its DRAFT cell. The lines are the ones the ledger now holds (they were written from the
+    has it, without its DRAFT cell (the proposal keeps them so, ``FINAL``: placed as they are, nothing copied;
+    else made from the drafts). The lines are the ones the ledger now holds (they were written from the
     same plan), so nothing is read back; None if any draft is missing or not as written, and the caller writes
     them from the ledger (``write_schedules``)."""
     drafts = contract_folder(settings, contract.ref) / DRAFTS / f"proposal-{proposal_id}"
@@ -84,6 +86,11 @@ def schedules_from_drafts(
     found = [drafts / f"DRAFT-{stems[payer]}.csv" for payer in sorted(run.summary["payers"])]
     if not all(path.is_file() for path in found):
         return None
+    finals = [drafts / f"{FINAL}{stems[payer]}.csv" for payer in sorted(run.summary["payers"])]
+    if all(path.is_file() for path in finals):  # kept by the proposal as well: placed as they are
+        folder = contract_folder(settings, contract.ref) / run.period
+        folder.mkdir(parents=True, exist_ok=True)
+        return [str(_place(folder, path.name.removeprefix(FINAL)[: -len(".csv")], path)) for path in finals]
     mark = io.StringIO()
     csv.writer(mark).writerow([f"DRAFT proposal {proposal_id} - not approved - nothing paid"])
     prefix, header = mark.getvalue().rstrip("\r\n") + ",", "status,"
@@ -137,6 +144,8 @@ def write_draft_schedules(files: "ScheduleFiles", proposal_id: int, summary: dic
                 for line in lines:
                     out.write(prefix + line)
             paths.append(str(path))
+            # the schedule as approval will place it, kept beside its draft (in the proposal's digest with it)
+            temporary.replace(folder / f"{FINAL}{stem}.csv")
     finally:
         files.discard()
     return paths

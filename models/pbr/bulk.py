@@ -89,7 +89,10 @@ class StagedRows:
         self._sql = f"INSERT INTO staged VALUES ({', '.join('?' * len(columns))})"
 
     def add(self, row: Sequence[Any]) -> None:
-        self._chunk.append(row)
+        self.extend((row,))
+
+    def extend(self, rows: Iterable[Sequence[Any]]) -> None:
+        self._chunk.extend(rows)
         if len(self._chunk) >= CHUNK:
             self._flush()
 
@@ -97,6 +100,11 @@ class StagedRows:
         self._connection.executemany(self._sql, self._chunk)
         self.count += len(self._chunk)
         self._chunk.clear()
+
+    def add_table(self, name: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+        """A second table in the file, written with it (its rows' sums, say)."""
+        self._connection.execute(f"CREATE TABLE {name} ({', '.join(columns)})")
+        self._connection.executemany(f"INSERT INTO {name} VALUES ({', '.join('?' * len(columns))})", rows)
 
     def close(self) -> int:
         """Write what is held and close the file; the number of rows staged."""

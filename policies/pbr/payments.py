@@ -284,31 +284,44 @@ def priced_lines(
     outcome_paid = dict(paid.outcome)
     contract_paid = paid.contract
     last: tuple[dt.date, str] | None = None
+    # A run pays claims achieved on a few hundred days, at a few prices: each day's card and each price's split
+    # between a card's payers are found once (by the card's identity: the cards are the same objects throughout).
+    card_on: dict[dt.date, RateCard] = {}
+    shares_of: dict[tuple[int, Decimal], tuple[tuple[str, Decimal], ...]] = {}
     for claim in due:
-        if claim.achieved_on > period.end:  # the callers choose the claims due by the period's end
-            raise ValueError(f"claim {claim.ref} was achieved on {claim.achieved_on}, after {period.label} ends")
-        if last is not None and (claim.achieved_on, claim.ref) <= last:  # equal: the same claim read twice
+        day, who, what = claim.achieved_on, claim.participant, claim.outcome
+        if day > period.end:  # the callers choose the claims due by the period's end
+            raise ValueError(f"claim {claim.ref} was achieved on {day}, after {period.label} ends")
+        if last is not None and (day, claim.ref) <= last:  # equal: the same claim read twice
             raise ValueError(
                 f"claim {claim.ref} is out of order or given twice: claims are paid once each, in the order "
                 "achieved, then by ref"
             )
-        last = (claim.achieved_on, claim.ref)
-        card = version_for(cards, claim.achieved_on)
-        assert card is not None, f"claim {claim.ref} was accepted without a rate card"
+        last = (day, claim.ref)
+        card = card_on.get(day)
+        if card is None:
+            found = version_for(cards, day)
+            assert found is not None, f"claim {claim.ref} was accepted without a rate card"
+            card = card_on[day] = found
         amount, notes = claim.payable, []
-        for cap, used, what in (
-            (card.participant_cap, participant_paid.get(claim.participant, ZERO), f"participant {claim.participant}"),
-            (card.outcome_cap(claim.outcome), outcome_paid.get(claim.outcome, ZERO), f"outcome {claim.outcome}"),
-            (card.contract_cap, contract_paid, f"contract {card.contract}"),
+        who_paid, what_paid = participant_paid.get(who, ZERO), outcome_paid.get(what, ZERO)
+        for cap, used, kind, name in (
+            (card.participant_cap, who_paid, "participant", who),
+            (card.outcome_cap(what), what_paid, "outcome", what),
+            (card.contract_cap, contract_paid, "contract", card.contract),
         ):
             if cap is not None and amount > cap - used:
                 cut = max(cap - used, ZERO)
-                notes.append(f"the {what} cap of {gbp(cap)} allows {gbp(cut)} of {gbp(amount)}")
+                notes.append(f"the {kind} {name} cap of {gbp(cap)} allows {gbp(cut)} of {gbp(amount)}")
                 amount = cut
-        participant_paid[claim.participant] = participant_paid.get(claim.participant, ZERO) + amount
-        outcome_paid[claim.outcome] = outcome_paid.get(claim.outcome, ZERO) + amount
+        participant_paid[who] = who_paid + amount
+        outcome_paid[what] = what_paid + amount
         contract_paid += amount
-        shares = tuple(zip((p.name for p in card.payers), split(amount, card.payers), strict=True))
+        shares = shares_of.get((id(card), amount))
+        if shares is None:
+            shares = shares_of[(id(card), amount)] = tuple(
+                zip((p.name for p in card.payers), split(amount, card.payers), strict=True)
+            )
         yield RunLine(claim, amount, claim.payable - amount, tuple(notes), shares)
 
 

@@ -19,10 +19,12 @@ from flows.common.runtime import database
 from flows.common.settings import Settings
 from flows.pbr.contract import contract_id, pbr_contract
 from flows.pbr.payment_runs import propose_payment_run
-from flows.pbr.run_lines import kept_lines
+from flows.pbr.run_lines import kept_digest, kept_lines
+from models.approvals import Proposal
 from models.db import unit_of_work
 from models.pbr.ledger import ledger_of
 from tests.integration.pbr.test_pbr_payments import CONTRACT, Q1_RUN, fcf  # noqa: F401  (the fixture)
+from tests.integration.pbr.test_pbr_totals import Q1_BY_OUTCOME, read
 from tests.support.approvals import approved
 
 # (kind, item, pence) of the central fund's entries, in the order written
@@ -113,8 +115,10 @@ def test_kept_files_changed_on_the_disk_after_the_proposal_are_not_used_and_the_
     proposed = propose_payment_run(fcf, CONTRACT, "2026-Q1", as_of=Q1_RUN, actor="finance")
     kept = kept_lines(fcf, CONTRACT, proposed["proposal"]["id"])
     with sqlite3.connect(kept) as side:
-        [table] = [r[0] for r in side.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-        changed = side.execute(f"UPDATE {table} SET amount_pence = 9999900 WHERE seq = 1").rowcount
+        # the lines' table (beside it, their sums by payer and outcome for the running totals)
+        tables = {r[0] for r in side.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert tables == {"staged", "totals"}
+        changed = side.execute("UPDATE staged SET amount_pence = 9999900 WHERE seq = 1").rowcount
     assert changed == 1
     draft = next(Path(d) for d in proposed["drafts"] if d.endswith("DRAFT-central-fund.csv"))
     draft.write_text(draft.read_text(encoding="utf-8").replace(",150.00", ",99999.00", 1), encoding="utf-8")
@@ -125,3 +129,43 @@ def test_kept_files_changed_on_the_disk_after_the_proposal_are_not_used_and_the_
     assert result["summary"]["payers"]["central fund"]["payment"] == "2850.00"
     final = fcf.data_dir / "payments" / CONTRACT / "2026-Q1" / "central-fund.csv"
     assert "99999.00" not in final.read_text(encoding="utf-8")
+
+
+def test_a_proposal_kept_before_its_lines_sums_were_is_approved_from_its_lines_and_the_totals_agree(
+    fcf: Settings,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A proposal made before its kept file held the lines' sums (and before the final schedules were kept beside
+    the drafts), its digest over what it did keep: the approval still moves its lines (no plan again), sums the
+    running totals from the lines themselves, and makes the final schedules from the drafts. After it the totals
+    read as after any Q1 run (test_pbr_totals): by outcome EDU_ENTRY 3 x £500.00, ..., each payer's balance
+    nothing, P-003 paid £500.00 for C-5, and the last entry the ledger's."""
+    import contextlib
+    import sqlite3
+
+    proposed = propose_payment_run(fcf, CONTRACT, "2026-Q1", as_of=Q1_RUN, actor="finance")
+    proposal_id = proposed["proposal"]["id"]
+    kept = kept_lines(fcf, CONTRACT, proposal_id)
+    with contextlib.closing(sqlite3.connect(kept)) as side:
+        side.execute("DROP TABLE totals")
+        side.commit()
+    finals = sorted(kept.parent.glob(".final-*.csv"))
+    assert [p.name for p in finals] == [".final-central-fund.csv", ".final-council.csv"]
+    for final in finals:
+        final.unlink()
+    with unit_of_work(database(fcf)) as session:  # the digest such a proposal took: of what it kept
+        proposal = session.get(Proposal, proposal_id)
+        assert proposal is not None
+        proposal.payload = {**proposal.payload, "kept": kept_digest(fcf, CONTRACT, proposal_id)}
+        session.add(proposal)
+
+    def never(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the approval planned the run again instead of moving the kept lines")
+
+    monkeypatch.setattr("flows.pbr.payment_runs._replanned", never)
+    approved(fcf, proposed["proposal"], as_of=Q1_RUN)
+
+    assert central_fund(entries(fcf)) == CENTRAL_FUND
+    assert read(fcf) == ({"P-003": 50_000}, Q1_BY_OUTCOME, {"central fund": 0, "council": 0}, True)
+    final = fcf.data_dir / "payments" / CONTRACT / "2026-Q1" / "central-fund.csv"
+    assert final.read_text(encoding="utf-8").splitlines()[-1].endswith(",payment,,,,,2850.00")
