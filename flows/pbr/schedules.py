@@ -90,7 +90,10 @@ def schedules_from_drafts(
     if all(path.is_file() for path in finals):  # kept by the proposal as well: placed as they are
         folder = contract_folder(settings, contract.ref) / run.period
         folder.mkdir(parents=True, exist_ok=True)
-        return [str(_place(folder, path.name.removeprefix(FINAL)[: -len(".csv")], path)) for path in finals]
+        try:
+            return [str(_place(folder, p.name.removeprefix(FINAL)[: -len(".csv")], p, linked=True)) for p in finals]
+        except CannotLink:
+            pass  # another user's file (a worker proposed it) or another disk: made from the drafts, as below
     mark = io.StringIO()
     csv.writer(mark).writerow([f"DRAFT proposal {proposal_id} - not approved - nothing paid"])
     prefix, header = mark.getvalue().rstrip("\r\n") + ",", "status,"
@@ -252,10 +255,14 @@ def file_stems(payers: Sequence[str]) -> dict[str, str]:
     }
 
 
-def _place(folder: Path, stem: str, written: Path) -> Path:
+class CannotLink(Exception):
+    """A file kept elsewhere could not be linked into place (EPERM for another user's file, EXDEV across disks)."""
+
+
+def _place(folder: Path, stem: str, written: Path, *, linked: bool = False) -> Path:
     """The schedule at ``stem``.csv, or ``stem``-2.csv and on: the first that already holds exactly this schedule
-    (``written``, a side file in ``folder``), else the first free name. A file with other contents is never
-    written over."""
+    (``written``, a side file in ``folder``; with ``linked``, a file kept elsewhere, and CannotLink if it cannot
+    be linked), else the first free name. A file with other contents is never written over."""
     for n in range(1, NAMES_TRIED + 1):
         path = folder / (f"{stem}.csv" if n == 1 else f"{stem}-{n}.csv")
         try:
@@ -265,6 +272,8 @@ def _place(folder: Path, stem: str, written: Path) -> Path:
             if path.is_file() and filecmp.cmp(path, written, shallow=False):
                 return path  # written by this run before
         except OSError as exc:
+            if linked:
+                raise CannotLink from None
             raise UserError(f"{path}: cannot be written: {exc.strerror or exc}") from None
     raise UserError(
         f"{folder}: {stem}.csv to {stem}-{NAMES_TRIED}.csv are all files this run did not write; "

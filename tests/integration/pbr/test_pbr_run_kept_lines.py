@@ -10,6 +10,8 @@ write the same entries, and the same schedules: the final schedule is the draft 
 """
 
 import datetime as dt
+import errno
+import os
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +87,36 @@ def test_approval_moves_the_kept_lines_and_the_final_schedule_is_the_draft_witho
     assert str(final) in result["schedules"]
     assert final.read_text(encoding="utf-8").splitlines() == expected
     assert not kept.exists()  # gone with the drafts once decided
+
+
+def test_final_schedules_another_user_kept_are_made_from_the_drafts_when_they_cannot_be_linked(
+    fcf: Settings,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The scheduled runs' worker proposed Q1 as one system user, and a finance user approves it in the web app as
+    another: the kernel refuses to link a file the approver neither owns nor may write (protected hard links,
+    EPERM), or one on another disk (EXDEV). The approval is not refused for it: the schedules are made from the
+    drafts, the same lines."""
+    proposed = propose_payment_run(fcf, CONTRACT, "2026-Q1", as_of=Q1_RUN, actor="finance")
+    draft = next(Path(d) for d in proposed["drafts"] if d.endswith("DRAFT-central-fund.csv"))
+    mark = f"DRAFT proposal {proposed['proposal']['id']} - not approved - nothing paid,"
+    draft_lines = draft.read_text(encoding="utf-8").splitlines()
+    expected = [draft_lines[0].removeprefix("status,")] + [line.removeprefix(mark) for line in draft_lines[1:]]
+    real_link, refused = os.link, []
+
+    def link(source: Any, target: Any, *args: Any, **kwargs: Any) -> None:
+        if Path(source).name.startswith(".final-"):
+            refused.append(Path(source).name)
+            raise PermissionError(errno.EPERM, "Operation not permitted")
+        real_link(source, target, *args, **kwargs)
+
+    monkeypatch.setattr(os, "link", link)
+    result = approved(fcf, proposed["proposal"], as_of=Q1_RUN)
+    assert refused == [".final-central-fund.csv"]  # the first payer's kept schedule could not be linked
+    final = fcf.data_dir / "payments" / CONTRACT / "2026-Q1" / "central-fund.csv"
+    assert str(final) in result["schedules"]
+    assert final.read_text(encoding="utf-8").splitlines() == expected
+    assert central_fund(entries(fcf)) == CENTRAL_FUND
 
 
 def test_a_proposal_whose_kept_lines_were_lost_is_planned_again_at_approval_to_the_same_entries(
