@@ -87,9 +87,9 @@ def schedules_from_drafts(
     if not all(path.is_file() for path in found):
         return None
     finals = [drafts / f"{FINAL}{stems[payer]}.csv" for payer in sorted(run.summary["payers"])]
+    folder = contract_folder(settings, contract.ref) / run.period
+    folder.mkdir(parents=True, exist_ok=True)
     if all(path.is_file() for path in finals):  # kept by the proposal as well: placed as they are
-        folder = contract_folder(settings, contract.ref) / run.period
-        folder.mkdir(parents=True, exist_ok=True)
         try:
             return [str(_place(folder, p.name.removeprefix(FINAL)[: -len(".csv")], p, linked=True)) for p in finals]
         except CannotLink:
@@ -97,8 +97,6 @@ def schedules_from_drafts(
     mark = io.StringIO()
     csv.writer(mark).writerow([f"DRAFT proposal {proposal_id} - not approved - nothing paid"])
     prefix, header = mark.getvalue().rstrip("\r\n") + ",", "status,"
-    folder = contract_folder(settings, contract.ref) / run.period
-    folder.mkdir(parents=True, exist_ok=True)
     made, placed = [], []
     try:
         for path in found:

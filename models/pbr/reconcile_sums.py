@@ -76,8 +76,11 @@ def claim_sums(session: Session, claims: Claims) -> list[tuple[Any, str, int, in
     if claims is None:
         return []
     where, params = claims
-    sql = _POSTGRES if session.connection().dialect.name == "postgresql" else {_BY_RANGE: _SQLITE}.get(where)
-    rows = driver_rows(session, sql or _SQLITE_SPREAD, **params)
+    if session.connection().dialect.name == "postgresql":
+        sql = _POSTGRES
+    else:
+        sql = _SQLITE if where == _BY_RANGE else _SQLITE_SPREAD
+    rows = driver_rows(session, sql, **params)
     return [(day, outcome, *(int(n) for n in sums)) for day, outcome, *sums in rows]
 
 

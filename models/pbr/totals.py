@@ -77,6 +77,9 @@ _PARTICIPANTS = f"""
     """
 
 
+LINES = {"pence": "SUM(amount_pence)", "entries": "COUNT(*)"}  # entries, or lines, one a row
+
+
 # PostgreSQL advisory lock class ("tot"), with the contract's id: one writer of a contract's totals at a time.
 TOTALS_LOCK = 0x746F74
 
@@ -97,9 +100,6 @@ def add_entries(connection: Any, contract_id: int, where: str, params: dict[str,
 def add_run(session: Any, contract_id: int, run_id: int) -> None:
     """Count a payment run's entries, written in bulk at its approval (call once, after the last of them)."""
     add_entries(session.connection(), contract_id, "run_id = :r", {"r": run_id})
-
-
-LINES = {"pence": "SUM(amount_pence)", "entries": "COUNT(*)"}  # entries, or lines, one a row
 
 
 def add_staged(connection: Any, contract_id: int, schema: str, before: int, *, summed: bool) -> None:
