@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from flows.common.errors import UserError
-from flows.common.tabular import SAVE_AS_UTF8, Table, open_table
+from flows.common.tabular import SAVE_AS_UTF8, Table, open_table, refuse_near_misses
 from flows.common.workers import can_fork, cores, in_parallel
 from flows.pbr.claims_check import Found, codes_reader
 from flows.pbr.claims_file import (
@@ -102,7 +102,8 @@ def import_by_copy(
     """Stage, check, decide and store a CSV claims file in the session's transaction (see the module);
     ``problems``: a CSV to write every problem to when the file is refused as malformed; ``only``: the one
     contract the file may hold claims for."""
-    table = open_table(path, required=CLAIM_REQUIRED, optional=CLAIM_OPTIONAL)  # the header, checked first
+    table = open_table(path, required=CLAIM_REQUIRED, optional=CLAIM_OPTIONAL)
+    refuse_near_misses(table, CLAIM_OPTIONAL)  # the header, checked first
     try:
         rows = stage_claims(session, _staged(table))
     except CellRefused as refused:

@@ -16,7 +16,7 @@ from operator import itemgetter
 from pathlib import Path
 
 from flows.common.errors import UserError
-from flows.common.tabular import open_table
+from flows.common.tabular import open_table, refuse_near_misses
 from flows.pbr.problems import Problems
 from policies.dates import parse_iso_date
 from policies.money import PENNY, parse_money
@@ -51,6 +51,7 @@ def read_claims(
     same way, but keep no claims (a check before the import, which reads the file again). ``first``: read
     only the header and that many rows."""
     table = open_table(path, required=CLAIM_REQUIRED, optional=CLAIM_OPTIONAL)
+    refuse_near_misses(table, CLAIM_OPTIONAL)
     if problems is None:
         problems = Problems(path)
     columns = table.columns

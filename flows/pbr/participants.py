@@ -20,7 +20,7 @@ from typing import Any
 from flows.common.errors import UserError
 from flows.common.runtime import database
 from flows.common.settings import Settings
-from flows.common.tabular import Table, open_table
+from flows.common.tabular import Table, open_table, refuse_near_misses
 from flows.pbr.contract import cards_for, contract_id, pbr_contract
 from flows.pbr.problems import Problems
 from models.contracts import Contract
@@ -53,6 +53,7 @@ def import_participants(
     """Store participants with their referral date and attributes; eligibility is reported, and checked per claim.
     ``contract_only`` (a contract's page on the web) refuses, by line, a row for any other contract."""
     table = open_table(path, required=PARTICIPANT_COLUMNS, optional=("date_of_birth",))
+    refuse_near_misses(table, ("date_of_birth",))  # any other column is an attribute
     problems = Problems(path)
     today = local_date(as_of, settings.timezone)
     extra = [(n, i) for n, i in table.columns.items() if n not in (*PARTICIPANT_COLUMNS, "date_of_birth")]

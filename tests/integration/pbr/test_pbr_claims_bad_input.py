@@ -53,6 +53,12 @@ BAD_FILES = {
         HEADER + GOOD + f"{CONTRACT},C-2,P-002,EMP_ENTRY,01/02/2026,,payslip\n",
         ":3: achieved_on: '01/02/2026' is not a date in ISO form (YYYY-MM-DD, e.g. 2026-03-31)",
     ),
+    "misspelt optional column": (  # else every amount is read as absent, and each claim priced at the card's price
+        "contract,claim_ref,participant,outcome,achieved_on,amout,evidence\n"
+        + f"{CONTRACT},C-1,P-001,EMP_ENTRY,2025-10-06,333.33,payslip\n",
+        ":1: unknown column(s): 'amout' (did you mean 'amount'?); rename it, or the column it stands for is read as "
+        "empty",
+    ),
     "empty file": ("", ": is empty"),
     "header only": (HEADER, ": has a header but no claims"),
     "unknown contract": (

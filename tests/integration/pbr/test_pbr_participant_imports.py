@@ -85,6 +85,22 @@ def test_a_participants_file_with_a_bad_date_is_refused_naming_line_and_field(fc
     assert counts(fcf) == before
 
 
+def test_a_misspelt_date_of_birth_is_refused_not_kept_as_an_attribute(fcf: Settings, tmp_path: Path) -> None:
+    """Any column beyond the known ones is an attribute (a card's eligibility may read it); one named nearly as
+    date_of_birth is a misspelling: kept as an attribute, every age check would find no date of birth."""
+    path = tmp_path / "more.csv"
+    path.write_text(f"contract,participant,referral_date,date_of_brith\n{CONTRACT},P-004,2025-12-01,2004-04-04\n",
+                    encoding="utf-8")  # fmt: skip
+    before = counts(fcf)
+    with pytest.raises(UserError) as refused:
+        import_participants(fcf, path, as_of=SENT, actor="finance")
+    assert str(refused.value) == (
+        f"{path}:1: unknown column(s): 'date_of_brith' (did you mean 'date_of_birth'?); rename it, or the column it "
+        "stands for is read as empty"
+    )
+    assert counts(fcf) == before
+
+
 def test_ineligible_participants_are_listed_and_their_claims_refused(fcf: Settings, tmp_path: Path) -> None:
     path = tmp_path / "more.csv"
     path.write_text(
