@@ -17,8 +17,9 @@ from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 
+from flows.common.columns import refuse_unknown_columns
 from flows.common.errors import UserError
-from flows.common.tabular import open_table, refuse_unknown_columns
+from flows.common.tabular import open_table
 from flows.common.yaml_lines import load_yaml_with_lines
 
 

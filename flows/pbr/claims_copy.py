@@ -32,8 +32,9 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
+from flows.common.columns import refuse_near_misses
 from flows.common.errors import UserError
-from flows.common.tabular import SAVE_AS_UTF8, Table, open_table, refuse_near_misses
+from flows.common.tabular import SAVE_AS_UTF8, Table, open_table
 from flows.common.workers import can_fork, cores, in_parallel
 from flows.pbr.claims_check import Found, codes_reader
 from flows.pbr.claims_file import (

@@ -15,8 +15,9 @@ from decimal import Decimal
 from operator import itemgetter
 from pathlib import Path
 
+from flows.common.columns import refuse_near_misses
 from flows.common.errors import UserError
-from flows.common.tabular import open_table, refuse_near_misses
+from flows.common.tabular import open_table
 from flows.pbr.problems import Problems
 from policies.dates import parse_iso_date
 from policies.money import PENNY, parse_money

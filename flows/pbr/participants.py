@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from flows.common.columns import refuse_near_misses
 from flows.common.errors import UserError
 from flows.common.runtime import database
 from flows.common.settings import Settings
-from flows.common.tabular import Table, open_table, refuse_near_misses
+from flows.common.tabular import Table, open_table
 from flows.pbr.contract import cards_for, contract_id, pbr_contract
 from flows.pbr.problems import Problems
 from models.contracts import Contract

@@ -21,10 +21,11 @@ from typing import Any
 
 from flows.approvals.kinds import Inputs, Kind, digest, register
 from flows.approvals.service import propose, public
+from flows.common.columns import refuse_unknown_columns
 from flows.common.errors import UserError
 from flows.common.runtime import database
 from flows.common.settings import Settings
-from flows.common.tabular import open_table, refuse_unknown_columns
+from flows.common.tabular import open_table
 from flows.common.yaml_lines import load_yaml_with_lines
 from flows.pbr.contract import contract_id, pbr_contract, stored_card_terms
 from flows.pbr.problems import Problems

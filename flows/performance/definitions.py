@@ -18,10 +18,11 @@ from typing import Any
 from sqlmodel import Session
 
 from flows.common.calendars import working_day_calendar
+from flows.common.columns import refuse_unknown_columns
 from flows.common.errors import UserError
 from flows.common.runtime import database
 from flows.common.settings import Settings
-from flows.common.tabular import open_table, refuse_unknown_columns
+from flows.common.tabular import open_table
 from flows.common.yaml_lines import load_yaml_with_lines
 from flows.performance.policy import performance_policy
 from models.contracts import Contract, ContractVariation, get_contract, replace_key_dates

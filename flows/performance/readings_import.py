@@ -26,10 +26,11 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from flows.common.columns import refuse_unknown_columns
 from flows.common.errors import UserError
 from flows.common.runtime import database
 from flows.common.settings import Settings
-from flows.common.tabular import Table, open_table, refuse_unknown_columns
+from flows.common.tabular import Table, open_table
 from models.db import unit_of_work
 from models.events import append_events
 from models.pbr.bulk import driver_date, driver_value, import_cache

@@ -1,0 +1,40 @@
+"""Columns a file may not carry: a misspelling of a known column, refused by name rather than silently read as
+absent (``refuse_unknown_columns`` for files whose every column means something, ``refuse_near_misses`` for
+files that may carry columns of their own)."""
+
+from collections.abc import Sequence
+from difflib import get_close_matches
+
+from flows.common.errors import UserError
+from flows.common.tabular import Table
+
+
+def refuse_near_misses(table: Table, optional: Sequence[str]) -> None:
+    """For files that may carry columns of their own: one named nearly as an optional column that is not there
+    (amout for amount) is an error naming both, rather than the optional column silently read as absent."""
+    absent = [name.strip().lower() for name in optional if name.strip().lower() not in table.columns]
+    said = []
+    for name in table.columns:
+        close = get_close_matches(name, absent, n=1, cutoff=0.8)
+        if close:
+            said.append(f"{name!r} (did you mean {close[0]!r}?)")
+    if said:
+        raise UserError(f"{table.where(table.header_line)}: unknown column(s): {', '.join(said)}; rename it, or the "
+                        f"column it stands for is read as empty")  # fmt: skip
+
+
+def refuse_unknown_columns(table: Table, known: Sequence[str]) -> None:
+    """For files whose every column means something: a column not in ``known`` (a misspelling such as
+    brake_on) is an error naming it and the nearest known name, rather than silently ignored."""
+    names = [name.strip().lower() for name in known]
+    unknown = [name for name in table.columns if name not in names]
+    if not unknown:
+        return
+    said = []
+    for name in unknown:
+        close = get_close_matches(name, names, n=1, cutoff=0.6)
+        said.append(f"{name!r} (did you mean {close[0]!r}?)" if close else repr(name))
+    raise UserError(
+        f"{table.where(table.header_line)}: unknown column(s): {', '.join(said)}; the known columns are "
+        f"{', '.join(names)}"
+    )
