@@ -10,7 +10,7 @@ from flows.pbr.ledger import pounds
 from models.pbr.bulk import date_from_driver
 from models.pbr.claims import due_claim_rows, participant_facts
 from models.pbr.ledger import ATTACHMENT_FEE, accrued_fees
-from models.pbr.totals import net_paid
+from models.pbr.totals import net_paid_by_outcome
 from policies.pbr.participants import Participant
 from policies.pbr.payments import DueClaim, PaidSoFar
 
@@ -29,10 +29,11 @@ class DueTally:
 
 def due_in_order(session: Any, cid: int, end: dt.date, tally: DueTally) -> Iterator[DueClaim]:
     """Accepted claims achieved by ``end`` that no run has paid yet, one at a time, in the order a run pays them
-    (achieved, then ref); each counted in ``tally`` as it is read."""
+    (achieved, then ref), each with what its participant has been paid net so far; each counted in ``tally`` as
+    it is read."""
     days: dict[Any, dt.date] = {}
     prices: dict[int, Decimal] = {}  # each price in pounds, made once: a run pays a few prices
-    for claim_id, ref, participant, outcome, achieved, payable in due_claim_rows(
+    for claim_id, ref, participant, outcome, achieved, payable, paid in due_claim_rows(
         session=session, contract_id=cid, unpaid_by=end
     ):
         day = days.get(achieved)
@@ -41,19 +42,17 @@ def due_in_order(session: Any, cid: int, end: dt.date, tally: DueTally) -> Itera
             tally.days.add(day)
         if (price := prices.get(payable)) is None:
             price = prices[payable] = pounds(payable)
+        if (before := prices.get(paid)) is None:  # a participant's paid so far: a sum of a few prices
+            before = prices[paid] = pounds(paid)
         tally.count, tally.ids, tally.pence = tally.count + 1, tally.ids + claim_id, tally.pence + payable
-        yield DueClaim(claim_id, ref, participant, outcome, day, price)
+        yield DueClaim(claim_id, ref, participant, outcome, day, price, before)
 
 
-def paid_so_far(session: Any, cid: int, end: dt.date) -> PaidSoFar:
-    """Net paid per participant (those with claims due by ``end``) and outcome: accruals, less clawbacks, plus
-    reversals of clawbacks."""
-    participant, outcome = net_paid(session=session, contract_id=cid, due_by=end)
-    return PaidSoFar(
-        {who: pounds(amount) for who, amount in participant.items()},
-        {what: pounds(amount) for what, amount in outcome.items()},
-        pounds(sum(outcome.values())),
-    )
+def paid_so_far(session: Any, cid: int) -> PaidSoFar:
+    """Net paid per outcome, and in all: accruals, less clawbacks, plus reversals of clawbacks. Each
+    participant's is read with its claims (``due_in_order``)."""
+    outcome = net_paid_by_outcome(session=session, contract_id=cid)
+    return PaidSoFar({}, {what: pounds(amount) for what, amount in outcome.items()}, pounds(sum(outcome.values())))
 
 
 def unpaid_referrals(session: Any, cid: int) -> list[Participant]:

@@ -99,8 +99,10 @@ def plan_streamed(
     what ``each`` was given (a refused approval rolls back)."""
     cid = contract_id(contract)
     tally = DueTally()
-    # Everything read from the ledger is read before the first line: at approval, ``each`` writes to it.
-    paid = paid_so_far(session, cid, period.end)
+    # Everything read from the ledger is read before the first line (each participant's paid so far with its claims,
+    # from the totals, which the approval brings up to date only after the last line): at approval, ``each`` writes
+    # to it.
+    paid = paid_so_far(session, cid)
     attachment_fees = any(card.attachment_fee for card in cards)
     referrals = unpaid_referrals(session, cid) if attachment_fees else ()
     months_paid = frozenset(accrued_fees(session=session, contract_id=cid, item=SERVICE_FEE, column="month"))

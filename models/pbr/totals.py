@@ -16,14 +16,12 @@ tests/integration/pbr/test_pbr_totals.py checks both against ``GROUP BY`` sums o
 write, on both backends.
 """
 
-import datetime as dt
 from typing import Any
 
 from sqlalchemy import BigInteger, Column, text
 from sqlmodel import Field, Session, SQLModel
 
-from models.pbr.bulk import driver_rows, driver_value
-from models.pbr.claims import DUE_CLAIMS
+from models.pbr.bulk import driver_rows
 
 # what a participant's and an outcome's cap count as paid: outcome accruals, less clawbacks, plus their reversals
 NET_OUTCOME = "item = 'outcome' AND kind IN ('accrual', 'clawback', 'reversal') AND outcome IS NOT NULL"
@@ -119,24 +117,16 @@ def _add(connection: Any, totals: dict[str, str], participants: dict[str, str], 
     connection.execute(text(_PARTICIPANTS.format(**participants)), params)
 
 
-def net_paid(*, session: Session, contract_id: int, due_by: dt.date) -> tuple[dict[str, int], dict[str, int]]:
-    """What has been paid for outcomes, net of clawbacks and their reversals (pence): by participant, for the
-    participants with claims due by ``due_by`` (the only ones a run reads, each found by its key), and by
-    outcome."""
-    due = f"SELECT c.participant {DUE_CLAIMS}"
-    by_participant = driver_rows(
-        session,
-        f"SELECT participant, pence FROM pbr_participant_paid WHERE contract_id = :c AND participant IN ({due})",
-        c=contract_id,
-        by=driver_value(session, due_by),
-    )
+def net_paid_by_outcome(*, session: Session, contract_id: int) -> dict[str, int]:
+    """What has been paid for each outcome, net of clawbacks and their reversals (pence). By participant, a run
+    reads it with the claims due (``models.pbr.claims.due_claim_rows``)."""
     by_outcome = driver_rows(
         session,
         "SELECT outcome, SUM(pence) FROM pbr_ledger_total WHERE contract_id = :c AND item = 'outcome' "
         "AND kind IN ('accrual', 'clawback', 'reversal') AND outcome <> '' GROUP BY outcome",
         c=contract_id,
     )
-    return {k: int(v) for k, v in by_participant}, {k: int(v) for k, v in by_outcome}
+    return {k: int(v) for k, v in by_outcome}
 
 
 def ledger_balances(*, session: Session, contract_id: int) -> dict[str, int]:

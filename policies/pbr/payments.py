@@ -190,11 +190,14 @@ class DueClaim:
     outcome: str
     achieved_on: dt.date
     payable: Decimal
+    # what its participant was paid net before the run, when read with the claim; None: in ``PaidSoFar``
+    participant_paid: Decimal | None = None
 
 
 @dataclass(frozen=True)
 class PaidSoFar:
-    """Net paid so far (accruals less clawbacks), for the caps."""
+    """Net paid so far (accruals less clawbacks), for the caps. A participant absent from ``participant`` has
+    been paid its claim's ``participant_paid`` (a run reads it with each claim), else nothing."""
 
     participant: Mapping[str, Decimal]
     outcome: Mapping[str, Decimal]
@@ -304,7 +307,9 @@ def priced_lines(
             assert found is not None, f"claim {claim.ref} was accepted without a rate card"
             card = card_on[day] = found
         amount, notes = claim.payable, []
-        who_paid, what_paid = participant_paid.get(who, ZERO), outcome_paid.get(what, ZERO)
+        what_paid = outcome_paid.get(what, ZERO)
+        if (who_paid := participant_paid.get(who)) is None:
+            who_paid = ZERO if claim.participant_paid is None else claim.participant_paid
         for cap, used, kind, name in (
             (card.participant_cap, who_paid, "participant", who),
             (card.outcome_cap(what), what_paid, "outcome", what),

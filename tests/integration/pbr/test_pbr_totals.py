@@ -21,8 +21,9 @@ from flows.common.settings import Settings
 from flows.pbr.contract import contract_id, pbr_contract
 from models.db import unit_of_work
 from models.migrate import downgrade, upgrade
+from models.pbr.claims import due_claim_rows
 from models.pbr.ledger import LedgerEntry
-from models.pbr.totals import last_entry, ledger_balances, net_paid
+from models.pbr.totals import last_entry, ledger_balances, net_paid_by_outcome
 from tests.integration.pbr import test_pbr_payments
 from tests.integration.pbr.test_pbr_payments import AUDIT, CONTRACT
 from tests.support.approvals import approved_clawback
@@ -40,7 +41,10 @@ def read(settings: Settings) -> tuple[dict[str, int], dict[str, int], dict[str, 
     reads is the ledger's."""
     with unit_of_work(database(settings)) as session:
         cid = contract_id(pbr_contract(session, CONTRACT))
-        participants, outcomes = net_paid(session=session, contract_id=cid, due_by=Q2_END)
+        # each participant's with its claims due, as the run reads them
+        due = due_claim_rows(session=session, contract_id=cid, unpaid_by=Q2_END)
+        participants = {who: paid for _, _, who, _, _, _, paid in due}
+        outcomes = net_paid_by_outcome(session=session, contract_id=cid)
         latest = session.connection().execute(text("SELECT MAX(id) FROM pbr_ledger")).scalar()
         last = last_entry(session=session, contract_id=cid) == latest
         return participants, outcomes, ledger_balances(session=session, contract_id=cid), last

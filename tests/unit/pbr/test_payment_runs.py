@@ -198,6 +198,24 @@ def test_claims_read_one_at_a_time_are_priced_as_a_whole_run_prices_them() -> No
     assert [(x.paid, x.capped) for x in streamed] == [(D("500.00"), D("1000.00")), (D(0), D("200.00"))]
 
 
+def test_what_a_participant_was_paid_may_come_with_its_claims() -> None:
+    # How the flow reads it (with each claim due, from the running totals): the same caps bite as when it is in
+    # PaidSoFar. P-001 has £14,500 of its £15,000 paid (given with both its claims, as read before the run), so
+    # its £1,500 claim is cut to £500 and its £200 one to nothing; the second is capped on what the first was paid
+    # in this run, not on the £14,500 it came with. P-002 comes with nothing paid and is paid in full.
+    paid = PaidSoFar({"P-001": D("14500.00")}, {}, D("14500.00"))
+    claims = [due(1, "P-001", "ACC_S6", d(2026, 4, 20)), due(2, "P-001", "ASSESS_3", d(2026, 4, 27)),
+              due(3, "P-002", "ASSESS_3", d(2026, 4, 28))]  # fmt: skip
+    before = {"P-001": D("14500.00"), "P-002": D(0)}
+    given = [replace(c, participant_paid=before[c.participant]) for c in claims]
+    read_with = list(priced_lines(period("2026-Q2"), [FCF], iter(given), replace(paid, participant={})))
+    assert [(x.paid, x.capped, x.notes, x.shares) for x in read_with] == [
+        (x.paid, x.capped, x.notes, x.shares) for x in priced_lines(period("2026-Q2"), [FCF], iter(claims), paid)
+    ]
+    assert [(x.paid, x.capped) for x in read_with] == [(D("500.00"), D("1000.00")), (D(0), D("200.00")),
+                                                       (D("200.00"), D(0))]  # fmt: skip
+
+
 def test_claims_read_out_of_pay_order_are_refused_not_mispriced() -> None:
     # A cap depends on what was paid before: a claim given after a later one would be priced wrongly.
     claims = [due(1, "P-001", "ACC_S3", d(2026, 2, 1)), due(2, "P-002", "ASSESS_1", d(2026, 1, 5))]
