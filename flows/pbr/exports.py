@@ -40,6 +40,7 @@ from policies.money import PENNY
 Cell = str | int | Decimal | dt.date | None
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
+_QUOTED = frozenset(',"\r\n\0')  # what the csv module quotes (a comma, a quote, a line end); NUL: left to it
 MONEY_FORMAT = "#,##0.00"
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
@@ -76,18 +77,37 @@ class CsvRows:
         self._out = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115  (closed by close)
         self._writer = csv.writer(self._out)
         self._writer.writerow([neutralise(name) for name in header])
+        self._lines: list[str] = []  # written a batch at a time: a write per line cost as much as making it
 
     def write(self, row: Sequence[Cell]) -> None:
         _check_width(row, self.width)
+        self._flush()
         self._writer.writerow([_csv_cell(value) for value in row])
 
-    def write_cells(self, cells: Sequence[str | int]) -> None:
-        """A row whose cells ``csv_cell`` has already made."""
-        _check_width(cells, self.width)
-        self._writer.writerow(cells)
+    def write_line(self, line: str) -> None:
+        """A row as the CSV has it: ``csv_text`` cells joined by commas, then CRLF (cells made once for many)."""
+        self._lines.append(line)
+        if len(self._lines) >= 1000:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._lines:
+            self._out.write("".join(self._lines))
+            self._lines.clear()
 
     def close(self) -> None:
-        self._out.close()
+        try:
+            self._flush()
+        finally:
+            self._out.close()
+
+
+def csv_text(cell: str | int) -> str:
+    """A cell ``csv_cell`` made, as ``csv.writer`` writes it among others: as it is, or quoted (by csv itself)."""
+    if _QUOTED.isdisjoint(text := str(cell)):
+        return text
+    csv.writer(out := io.StringIO()).writerow([text, ""])
+    return out.getvalue()[: -len(",\r\n")]
 
 
 def csv_cell(value: Cell) -> str | int:

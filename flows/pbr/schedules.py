@@ -31,7 +31,7 @@ from typing import Any
 from flows.common.errors import UserError
 from flows.common.files import replacing
 from flows.common.settings import Settings
-from flows.pbr.exports import CsvRows, csv_cell, neutralise
+from flows.pbr.exports import CsvRows, csv_cell, csv_text, neutralise
 from flows.pbr.ledger import pounds
 from models.contracts import Contract
 from models.pbr.bulk import date_from_driver
@@ -182,16 +182,17 @@ class ScheduleFiles:
     def __init__(self, folder: Path, contract: Contract, period: str) -> None:
         self.folder, self.contract, self.period = folder, contract, period
         self._token = secrets.token_hex(4)
-        self._files: dict[str, tuple[CsvRows, list[str | int]]] = {}
-        self._cells: dict[Any, Any] = {}  # a value's cell, by the value (text, a day, an amount)
+        self._files: dict[str, tuple[CsvRows, str]] = {}
+        self._cells: dict[Any, str] = {}  # a value's cell as the CSV has it, by the value (text, a day, an amount)
 
-    def _file(self, payer: str) -> tuple[CsvRows, list[str | int]]:
+    def _file(self, payer: str) -> tuple[CsvRows, str]:
+        """A payer's side file, and the first four cells of each of its lines (the same on all of them)."""
         found = self._files.get(payer)
         if found is None:
             self.folder.mkdir(parents=True, exist_ok=True)
             name = f".{hashlib.sha256(payer.encode()).hexdigest()[:12]}.{self._token}.draft"
-            head = [csv_cell(self.contract.ref), csv_cell(self.contract.provider), csv_cell(self.period),
-                    csv_cell(payer)]  # fmt: skip
+            head = "".join(f"{csv_text(csv_cell(cell))}," for cell in (self.contract.ref, self.contract.provider,
+                                                                        self.period, payer))  # fmt: skip
             found = self._files[payer] = (CsvRows(self.folder / name, SCHEDULE_HEADER), head)
         return found
 
@@ -205,21 +206,21 @@ class ScheduleFiles:
         self, item: str, ref: str, who: str, outcome: str, achieved: dt.date | None, shares: Iterable[tuple[str, Any]]
     ) -> None:
         """A line on each payer's schedule of ``shares`` (payer, amount): what the lines share (the claim's
-        cells) made once for all of them, as ``add`` makes them."""
+        cells) made once for all of them, and the line itself once per payer, as ``add`` makes them."""
         cells = self._cells
         if (item_cell := cells.get(item)) is None:
-            item_cell = cells[item] = csv_cell(item)
+            item_cell = cells[item] = csv_text(csv_cell(item))
         if (outcome_cell := cells.get(outcome)) is None:
-            outcome_cell = cells[outcome] = csv_cell(outcome)
+            outcome_cell = cells[outcome] = csv_text(csv_cell(outcome))
         if (day := cells.get(achieved)) is None:
             day = cells[achieved] = "" if achieved is None else achieved.isoformat()
-        ref_cell, who_cell = neutralise(ref), neutralise(who)
+        claim = f"{item_cell},{csv_text(neutralise(ref))},{csv_text(neutralise(who))},{outcome_cell},{day},"
         files = self._files
         for payer, amount in shares:
             out, head = files.get(payer) or self._file(payer)
             if (money := cells.get(amount)) is None:  # whole pence: equal amounts are written alike
-                money = cells[amount] = csv_cell(amount)
-            out.write_cells([*head, item_cell, ref_cell, who_cell, outcome_cell, day, money])
+                money = cells[amount] = csv_text(csv_cell(amount))
+            out.write_line(f"{head}{claim}{money}\r\n")
 
     def finish(self, summary: dict[str, Any]) -> list[tuple[str, Path]]:
         c, period = self.contract, self.period

@@ -1,0 +1,47 @@
+"""A payment run's schedules are written a line at a time from cells made once (flows/pbr/schedules.py
+``ScheduleFiles``, flows/pbr/exports.py ``csv_text``): byte for byte what ``write_csv`` writes, whatever the text,
+quoted where the CSV needs it and neutralised where a spreadsheet would run it. No database."""
+
+import csv
+import datetime as dt
+import io
+from decimal import Decimal
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from flows.pbr.exports import csv_cell, csv_text, write_csv
+from flows.pbr.schedules import SCHEDULE_HEADER, ScheduleFiles
+
+TRICKY = ["C-1", "", " ", "a,b", 'say "no"', '"', "two\r\nlines", "cr\ronly", "lf\nonly", "tab\there", "=1+1",
+          "-5", "@sum", "\tx", "Zoë ’quoted’", "NHS Leeds, ICB", "'already", ",", "\r", "\n"]  # fmt: skip
+
+
+@pytest.mark.parametrize("text", TRICKY)
+def test_a_cell_is_written_as_the_csv_module_writes_it_among_others(text: str) -> None:
+    cell = csv_cell(text)
+    out = io.StringIO()
+    csv.writer(out).writerow(["x", cell, "y"])
+    assert f"x,{csv_text(cell)},y\r\n" == out.getvalue()
+
+
+def test_a_schedule_is_written_as_write_csv_writes_its_lines(tmp_path: Path) -> None:
+    contract: Any = SimpleNamespace(ref="FCF,2025", provider='Acme "Works"')
+    files = ScheduleFiles(tmp_path / "side", contract, "2026-Q1")
+    day, expected = dt.date(2026, 1, 5), []
+    for n, text in enumerate(TRICKY):
+        shares = [("central fund", Decimal("150.00")), ("=council", Decimal(n) / 100)]
+        files.add_shares("outcome", text, f"P{text}", f"O,{n}", day if n % 2 else None, shares)
+        expected += [("central fund", "outcome", text, f"P{text}", f"O,{n}", day if n % 2 else None, amount)
+                     for payer, amount in shares if payer == "central fund"]  # fmt: skip
+    files.add(("central fund", "attachment fee", "", "P-9", "", None, Decimal("12.5")))
+    expected.append(("central fund", "attachment fee", "", "P-9", "", None, Decimal("12.5")))
+    payers = {payer: {"owed_before": "0.00", "recovered": "0.00", "payment": "162.50"}
+              for payer in ("central fund", "=council")}  # fmt: skip
+    written = dict(files.finish({"payers": payers}))
+    expected.append(("central fund", "payment", "", "", "", None, Decimal("162.50")))
+    write_csv(tmp_path / "whole.csv", SCHEDULE_HEADER,
+              [(contract.ref, contract.provider, "2026-Q1", *line) for line in expected])  # fmt: skip
+    assert written["central-fund"].read_bytes() == (tmp_path / "whole.csv").read_bytes()
