@@ -78,14 +78,17 @@ class PbrClaim(SQLModel, table=True):
         # reads only these, from here, without reading the claims runs have paid (migration 0019); on SQLite in
         # pay order, on PostgreSQL by day with each day's refs sorted (its runs order them in the C collation).
         # Claims leave it as runs pay them, so it stays the size of what is unpaid.
-        # It ends with the payable pence, so that the sum of the due claims each approval checks
-        # (``due_fingerprint``) reads it alone on SQLite (migration 0022); SQLite then sorts each (day, ref)'s few
-        # claims by id as it reads them in pay order (measured at a million claims: the same CPU as before).
+        # It holds what a run reads of each claim in the order it pays them (day, ref, id: ``due_claim_rows``),
+        # so that the run reads it alone, in its order, on SQLite (migration 0023), and the payable pence, so that
+        # the sum of the due claims each approval checks (``due_fingerprint``) does too (migration 0022).
         Index(
             "ix_pbr_claim_due",
             "contract_id",
             "achieved_on",
             "ref",
+            "id",
+            "participant",
+            "outcome",
             "payable_pence",
             sqlite_where=text(UNPAID),
             postgresql_where=text(UNPAID),

@@ -107,9 +107,11 @@ def test_the_ledgers_payer_and_claim_indexes_carry_the_reconciled_columns_from_0
     assert indexes() == after
 
 
-def test_the_due_claims_index_carries_their_payable_pence_from_0022(fresh_database_url: str) -> None:
+def test_the_due_claims_index_carries_what_a_run_reads_from_0022_and_0023(fresh_database_url: str) -> None:
     # 0022 adds the payable pence at the end of the index of unpaid claims (the sum of the due claims reads it
-    # alone); going back to 0021 takes them out. It stays partial either way: only the claims still to pay.
+    # alone); 0023 puts the id after the reference, then the participant and the outcome (a run reads the claims
+    # due from it alone, in its order); going back takes them out in turn. It stays partial throughout: only the
+    # claims still to pay.
     def due_index() -> tuple[list[str], str]:
         (found,) = [i for i in inspect(engine).get_indexes("pbr_claim") if i["name"] == "ix_pbr_claim_due"]
         where = found["dialect_options"][f"{engine.dialect.name}_where"]
@@ -118,8 +120,10 @@ def test_the_due_claims_index_carries_their_payable_pence_from_0022(fresh_databa
     engine = make_engine(fresh_database_url)
     upgrade(engine)
     columns, where = due_index()
-    assert columns == ["contract_id", "achieved_on", "ref", "payable_pence"]
+    assert columns == ["contract_id", "achieved_on", "ref", "id", "participant", "outcome", "payable_pence"]
     assert "accrued_run_id IS NULL" in where
+    downgrade(engine, "0022")
+    assert due_index() == (["contract_id", "achieved_on", "ref", "payable_pence"], where)
     downgrade(engine, "0021")
     assert due_index() == (["contract_id", "achieved_on", "ref"], where)
     upgrade(engine)
