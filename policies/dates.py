@@ -22,8 +22,6 @@ import datetime as dt
 import re
 from zoneinfo import ZoneInfo
 
-import pendulum
-
 DEFAULT_ZONE = "Europe/London"
 _ISO_DATE_RE = re.compile(r"^(\d{4}-\d{2}-\d{2}|\d{8})$")  # extended or basic form; never a month, week or ordinal
 _OFFSET_RE = re.compile(r"(Z|[+-]\d{2}(:?\d{2})?)$", re.IGNORECASE)
@@ -57,6 +55,8 @@ def parse_iso_date(text: str) -> tuple[dt.date | None, str | None]:
 
 def parse_as_of(text: str, zone: str = DEFAULT_ZONE) -> tuple[dt.datetime | None, str | None]:
     """An instant (UTC) from an ISO date (start of day in ``zone``) or ISO date-time."""
+    import pendulum  # here and below, not at the top: every command loads the settings, few parse an instant
+
     cleaned = (text or "").strip()
     try:
         parsed = pendulum.parse(cleaned, exact=True, strict=True, tz=zone)
@@ -76,6 +76,8 @@ def parse_as_of(text: str, zone: str = DEFAULT_ZONE) -> tuple[dt.datetime | None
 
 def local_date(instant: dt.datetime, zone: str = DEFAULT_ZONE) -> dt.date:
     """The calendar date of an instant in the organisation's zone."""
+    import pendulum
+
     local = pendulum.instance(instant).in_timezone(zone)
     return dt.date(local.year, local.month, local.day)
 
@@ -105,6 +107,8 @@ class FutureDated(ValueError):
 
 def shown_instant(instant: dt.datetime, zone: str = DEFAULT_ZONE) -> str:
     """An instant as a sentence shows it: the local date when it is the start of that day, else ISO to the minute."""
+    import pendulum
+
     local = pendulum.instance(instant).in_timezone(zone)
     if (local.hour, local.minute, local.second, local.microsecond) == (0, 0, 0, 0):
         return local.date().isoformat()

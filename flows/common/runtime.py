@@ -9,6 +9,7 @@ import os
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, DBAPIError
@@ -17,8 +18,9 @@ from flows.common.errors import UserError
 from flows.common.settings import Settings, check_data_dir
 from models.db import make_engine, normalise_url, safe_url, schema_revision, scrub_secrets
 from models.revision import SCHEMA_REVISION
-from policies.cycle.gate_policy import build_gate_policy, parse_policy_text
-from policies.cycle.gates import GatePolicy
+
+if TYPE_CHECKING:  # loaded by ``gate_policy`` alone: a payment run or reconcile needs no stage gates (0.1 s)
+    from policies.cycle.gates import GatePolicy
 
 
 @lru_cache(maxsize=8)
@@ -110,8 +112,10 @@ def initialise(settings: Settings) -> tuple[Engine, str | None, str]:
 DEFAULT_POLICY_NAME = "policies/gates.toml (shipped defaults)"
 
 
-def gate_policy(settings: Settings) -> GatePolicy:
+def gate_policy(settings: Settings) -> "GatePolicy":
     """The shipped gates, overridden gate by gate by the user's policy file, if any."""
+    from policies.cycle.gate_policy import build_gate_policy, parse_policy_text
+
     documents = []
     default_text = files("policies").joinpath("gates.toml").read_text(encoding="utf-8")
     doc, problems = parse_policy_text(default_text, DEFAULT_POLICY_NAME)

@@ -130,6 +130,22 @@ def test_the_due_claims_index_carries_what_a_run_reads_from_0022_and_0023(fresh_
     assert due_index() == (columns, where)
 
 
+def test_reconciles_claim_sums_index_comes_with_0023(fresh_database_url: str) -> None:
+    # 0023 adds the index reconcile reads a contract's claims from by day and outcome, with what it sums of them;
+    # going back to 0022 drops it.
+    def sums_index() -> list[list[str]]:
+        return [i["column_names"] for i in inspect(engine).get_indexes("pbr_claim") if i["name"] == "ix_pbr_claim_sums"]
+
+    engine = make_engine(fresh_database_url)
+    upgrade(engine)
+    columns = ["contract_id", "achieved_on", "outcome", "verdict", "claimed_pence", "payable_pence", "capped_pence"]
+    assert sums_index() == [columns]
+    downgrade(engine, "0022")
+    assert sums_index() == []
+    upgrade(engine)
+    assert sums_index() == [columns]
+
+
 @pytest.mark.parametrize("statement", ["UPDATE event SET actor = 'someone else'", "DELETE FROM event"])
 def test_the_event_log_refuses_updates_and_deletes(fresh_database_url: str, statement: str) -> None:
     engine = make_engine(fresh_database_url)

@@ -1,6 +1,7 @@
 """Reconcile's per-claim sums on SQLite read a contract's claims by their id range when they lie together, or by
 the contract's index when other contracts' claims fill most of that range (models/pbr/reconcile_sums.py): both
-statements must give the same sums.
+must give the same sums, and the same as one pass over every claim and what runs accrued for it (the statement
+before migration 0023, below), whatever was accrued.
 
 FCF-2025-01 with the claims of test_pbr_payments, C-1 to C-7 paid by the 2026-Q1 run (£9,500.00), C-8 and C-9
 (Q2) still outstanding (£3,000.00 of the £12,500.00 accepted)."""
@@ -11,10 +12,25 @@ from flows.common.runtime import database
 from flows.common.settings import Settings
 from models.db import unit_of_work
 from models.pbr.bulk import driver_rows
-from models.pbr.reconcile_sums import _BY_CONTRACT, _BY_RANGE, _SQLITE, _SQLITE_SPREAD, top_sql
+from models.pbr.reconcile_sums import _BY_CONTRACT, _BY_RANGE, claim_sums, top_sql
 from tests.integration.pbr import test_pbr_payments
 
 fcf, q1_paid = test_pbr_payments.fcf, test_pbr_payments.q1_paid  # the fixtures
+
+# every claim, and the sum of its accruals, by day and outcome: (day, outcome, claims, rejected claims, claimed,
+# payable, capped, outstanding, accrued)
+ONE_PASS = """
+    SELECT achieved_on, outcome, COUNT(*), SUM(CASE WHEN verdict = 'rejected' THEN 1 ELSE 0 END),
+           SUM(claimed_pence), SUM(payable_pence), SUM(capped_pence),
+           SUM(CASE WHEN verdict IN ('accepted', 'partly_accepted') AND accrued IS NULL THEN payable_pence ELSE 0 END),
+           SUM(COALESCE(accrued, 0))
+    FROM (
+        SELECT c.*, (SELECT SUM(l.amount_pence) FROM pbr_ledger l WHERE l.claim_id = c.id AND l.kind = 'accrual')
+               AS accrued
+        FROM pbr_claim c WHERE c.contract_id = :c
+    ) AS c
+    GROUP BY achieved_on, outcome
+"""
 
 
 def test_the_id_range_and_the_contract_index_give_the_same_sums(q1_paid: Settings, backend: str) -> None:
@@ -22,13 +38,34 @@ def test_the_id_range_and_the_contract_index_give_the_same_sums(q1_paid: Setting
         pytest.skip("the id range is SQLite's way; PostgreSQL has one statement")
     with unit_of_work(database(q1_paid)) as session:
         [(cid, first, last)] = driver_rows(session, "SELECT contract_id, MIN(id), MAX(id) FROM pbr_claim GROUP BY 1")
-        by_range = sorted(driver_rows(session, _SQLITE, c=cid, first=first, last=last))
-        by_index = sorted(driver_rows(session, _SQLITE_SPREAD, c=cid, first=first, last=last))
+        by_range = sorted(claim_sums(session, (_BY_RANGE, {"c": cid, "first": first, "last": last})))
+        by_index = sorted(claim_sums(session, (_BY_CONTRACT, {"c": cid})))
+        one_pass = sorted(tuple(row) for row in driver_rows(session, ONE_PASS, c=cid))
         ways = (_BY_RANGE, _BY_CONTRACT)
         tops = [list(driver_rows(session, top_sql(w), c=cid, first=first, last=last)) for w in ways]
-    assert by_range == by_index
+    assert by_range == by_index == one_pass
     # outstanding (accepted, no accrual yet) and accrued, summed over the days: £3,000.00 and £9,500.00
     assert (sum(r[7] for r in by_index), sum(r[8] for r in by_index)) == (300000, 950000)
     # the participant with the most accepted, both ways: P-001, C-1 and C-2, £500.00 + £3,500.00 = £4,000.00
     # (P-003 £3,500.00, P-002 £3,000.00, P-004 £2,000.00)
     assert [list(map(tuple, t)) for t in tops] == [[("P-001", 400000)], [("P-001", 400000)]]
+
+
+def test_claims_accrued_at_other_than_their_payable_pence_are_summed_as_accrued(q1_paid: Settings) -> None:
+    # the claims' own sums take every accepted claim as accrued at its payable pence: a claim accrued at less
+    # (its payable pence since raised), and one accrued and since rejected, are found apart and summed as accrued
+    with unit_of_work(database(q1_paid)) as session:
+        for sql in (
+            "UPDATE pbr_claim SET payable_pence = payable_pence + 100 WHERE ref = 'C-1'",
+            "UPDATE pbr_claim SET verdict = 'rejected', payable_pence = 0 WHERE ref = 'C-2'",
+        ):
+            session.connection().exec_driver_sql(sql)
+    with unit_of_work(database(q1_paid)) as session:
+        [(cid, first, last)] = driver_rows(session, "SELECT contract_id, MIN(id), MAX(id) FROM pbr_claim GROUP BY 1")
+        by_range = sorted(claim_sums(session, (_BY_RANGE, {"c": cid, "first": first, "last": last})))
+        by_index = sorted(claim_sums(session, (_BY_CONTRACT, {"c": cid})))
+        one_pass = sorted(tuple(row) for row in driver_rows(session, ONE_PASS, c=cid))
+    assert by_range == by_index == one_pass
+    # still £9,500.00 accrued, £3,000.00 outstanding; £1.00 more payable, and C-2's £3,500.00 no longer
+    assert (sum(r[7] for r in one_pass), sum(r[8] for r in one_pass)) == (300000, 950000)
+    assert sum(r[5] for r in one_pass) == 1250000 + 100 - 350000
