@@ -94,7 +94,9 @@ class PbrClaim(SQLModel, table=True):
             postgresql_where=text(UNPAID),
         ),
         # Reconcile's sums of a contract's claims by day and outcome, read in that order from the index alone
-        # on SQLite, without sorting every claim (models/pbr/reconcile_sums.py, migration 0023).
+        # on SQLite, without sorting every claim (models/pbr/reconcile_sums.py, migration 0024). SQLite only:
+        # PostgreSQL's reconcile sums them in one statement that does not read it, and there it would only be
+        # one more index for every claims import to write.
         Index(
             "ix_pbr_claim_sums",
             "contract_id",
@@ -104,7 +106,7 @@ class PbrClaim(SQLModel, table=True):
             "claimed_pence",
             "payable_pence",
             "capped_pence",
-        ),
+        ).ddl_if(dialect="sqlite"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

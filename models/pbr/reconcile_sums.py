@@ -1,12 +1,12 @@
 """The sums reconciliation reads from a contract's claims and the ledger, in a few SQL statements.
 
 Every figure is summed by the database (whole pence); Python only folds the days of ``claim_sums`` into
-periods. What each statement relies on (migrations 0020 and 0023):
+periods. What each statement relies on (migrations 0020 and 0024):
 - ``claim_sums``: the ledger's index of claims (``ix_pbr_ledger_claim``) carries the amount, so what runs
   accrued for a claim is read from the index alone. On SQLite the claims are read in the order they were
   stored (the rows between the contract's first and last claim), so that the look-ups step along that
   index instead of jumping about it (at 1,000,000 claims, 0.5 s against 2.3 s of CPU in claim-reference
-  order), and their own figures by day and outcome from ``ix_pbr_claim_sums`` in that order, unsorted (0023).
+  order), and their own figures by day and outcome from ``ix_pbr_claim_sums`` in that order, unsorted (0024).
   On PostgreSQL the claims are read as before (its planner chooses how).
 - ``top_participant``: the claims clawed back (none, or a handful) are found once, by their payers (the running
   totals name them) in the ledger's payer index, instead of two look-ups in the ledger for every claim; the claims
@@ -43,7 +43,7 @@ _POSTGRES = f"""
 """
 # SQLite, in two statements, neither sorting every claim (that sort was half of the one statement's 3.6 s of CPU
 # at 1,000,000 claims): the claims' own figures read in day and outcome order from ix_pbr_claim_sums alone
-# (migration 0023; 0.35 s), as if every accepted claim were accrued at its payable pence and none outstanding;
+# (migration 0024; 0.35 s), as if every accepted claim were accrued at its payable pence and none outstanding;
 # then the claims for which that is not so (accepted and not accrued yet, or accrued at other than their payable
 # pence: none once every run has paid, every accepted claim before the first), found with one look-up a claim in
 # the ledger's claim index, the claims read in stored order (1.3 s), and only those grouped.

@@ -52,8 +52,17 @@ def test_upgrade_creates_every_table_and_is_safe_to_repeat(fresh_database_url: s
 def test_the_migrations_match_the_models(fresh_database_url: str) -> None:
     engine = make_engine(fresh_database_url)
     upgrade(engine)
+    dialect = engine.dialect.name
+
+    def on_this_database(obj: object, name: str | None, kind: str, reflected: bool, compare_to: object) -> bool:
+        # an index the models make on one database only (``Index(...).ddl_if(dialect=...)``) is not expected on
+        # the other
+        only = getattr(getattr(obj, "_ddl_if", None), "dialect", None)
+        return only is None or only == dialect
+
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), SQLModel.metadata)
+        context = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": on_this_database})
+        diff = compare_metadata(context, SQLModel.metadata)
     assert diff == []
 
 
@@ -130,20 +139,22 @@ def test_the_due_claims_index_carries_what_a_run_reads_from_0022_and_0023(fresh_
     assert due_index() == (columns, where)
 
 
-def test_reconciles_claim_sums_index_comes_with_0023(fresh_database_url: str) -> None:
-    # 0023 adds the index reconcile reads a contract's claims from by day and outcome, with what it sums of them;
-    # going back to 0022 drops it.
+def test_reconciles_claim_sums_index_comes_with_0024_on_sqlite_only(fresh_database_url: str) -> None:
+    # 0024 adds the index reconcile reads a contract's claims from by day and outcome, with what it sums of them,
+    # on SQLite (PostgreSQL's reconcile sums them in one statement without it: there it would only cost every
+    # claims import); going back to 0023 drops it.
     def sums_index() -> list[list[str]]:
         return [i["column_names"] for i in inspect(engine).get_indexes("pbr_claim") if i["name"] == "ix_pbr_claim_sums"]
 
     engine = make_engine(fresh_database_url)
     upgrade(engine)
     columns = ["contract_id", "achieved_on", "outcome", "verdict", "claimed_pence", "payable_pence", "capped_pence"]
-    assert sums_index() == [columns]
-    downgrade(engine, "0022")
+    expected = [columns] if engine.dialect.name == "sqlite" else []
+    assert sums_index() == expected
+    downgrade(engine, "0023")
     assert sums_index() == []
     upgrade(engine)
-    assert sums_index() == [columns]
+    assert sums_index() == expected
 
 
 @pytest.mark.parametrize("statement", ["UPDATE event SET actor = 'someone else'", "DELETE FROM event"])

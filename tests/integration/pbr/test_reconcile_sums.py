@@ -1,7 +1,7 @@
 """Reconcile's per-claim sums on SQLite read a contract's claims by their id range when they lie together, or by
 the contract's index when other contracts' claims fill most of that range (models/pbr/reconcile_sums.py): both
 must give the same sums, and the same as one pass over every claim and what runs accrued for it (the statement
-before migration 0023, below), whatever was accrued.
+before migration 0024, below), whatever was accrued.
 
 FCF-2025-01 with the claims of test_pbr_payments, C-1 to C-7 paid by the 2026-Q1 run (£9,500.00), C-8 and C-9
 (Q2) still outstanding (£3,000.00 of the £12,500.00 accepted)."""
