@@ -13,6 +13,8 @@ from collections.abc import Collection
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import event
+
 from flows.approvals.kinds import Inputs, fingerprint, kind_of
 from flows.approvals.policy import controls_policy
 from flows.common.errors import UserError
@@ -260,7 +262,9 @@ def _close(
            reason=reason)  # fmt: skip
     discard = kind_of(proposal.kind).discard
     if discard is not None:
-        discard(settings, proposal)
+        # Once the decision is committed: one that never commits (kill -9, a full disk, a lost connection)
+        # leaves the proposal pending, and so its drafts and kept lines, for the approver to read and approve.
+        event.listen(session, "after_commit", lambda _session: discard(settings, proposal), once=True)
 
 
 def _event(

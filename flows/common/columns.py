@@ -8,6 +8,8 @@ from difflib import get_close_matches
 from flows.common.errors import UserError
 from flows.common.tabular import Table
 
+SHOWN = 10  # unknown columns named in the message: a file of a million made one of megabytes, slowly
+
 
 def refuse_near_misses(table: Table, optional: Sequence[str]) -> None:
     """For files that may carry columns of their own: one named nearly as an optional column that is not there
@@ -31,9 +33,11 @@ def refuse_unknown_columns(table: Table, known: Sequence[str]) -> None:
     if not unknown:
         return
     said = []
-    for name in unknown:
+    for name in unknown[:SHOWN]:
         close = get_close_matches(name, names, n=1, cutoff=0.6)
         said.append(f"{name!r} (did you mean {close[0]!r}?)" if close else repr(name))
+    if len(unknown) > SHOWN:
+        said.append(f"and {len(unknown) - SHOWN:,} more")
     raise UserError(
         f"{table.where(table.header_line)}: unknown column(s): {', '.join(said)}; the known columns are "
         f"{', '.join(names)}"

@@ -14,7 +14,8 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.runtime import flow_run
 
-from flows.common.prefect_runs import local_run_settings
+from flows.common.deployment_runs import refused_in_deployment
+from flows.common.prefect_runs import local_run_settings, raise_refusal, refusable
 from flows.common.runtime import database, gate_policy
 from flows.common.settings import load_settings
 from flows.cycle.gates import AdvanceRequest, decide_gate
@@ -27,22 +28,26 @@ def decide_gate_task(
 ) -> dict[str, Any]:
     """Look at the project's evidence and records, try the gate, save the decision: one transaction."""
     settings = load_settings()
-    return decide_gate(
-        database(settings),
-        gate_policy(settings),
-        ref=ref,
-        expected_stage=stage,
-        target=Stage(to) if to else None,
-        reason=reason,
-        as_of=dt.datetime.fromisoformat(as_of),
-        actor=actor,
-        flow_run_id=str(flow_run.get_id() or "") or None,
+    return refusable(
+        lambda: decide_gate(
+            database(settings),
+            gate_policy(settings),
+            ref=ref,
+            expected_stage=stage,
+            target=Stage(to) if to else None,
+            reason=reason,
+            as_of=dt.datetime.fromisoformat(as_of),
+            actor=actor,
+            flow_run_id=str(flow_run.get_id() or "") or None,
+        )
     )
 
 
 def _run_stage(stage: Stage, ref: str, as_of: str, actor: str, to: str | None, reason: str | None) -> dict[str, Any]:
     logger = get_run_logger()
     result = decide_gate_task(ref, stage, as_of, actor, to, reason)
+    if "refused" in result:  # not the gate's refusal (that is an outcome) but the task's: bad input, a failure
+        return refused_in_deployment(result)  # type: ignore[no-any-return]
     for finding in result.get("findings", []):
         logger.info("%s: %s", ref, finding)
     logger.info("%s: %s gate %s; %d unmet", ref, stage.label, result["outcome"], len(result.get("unmet", [])))
@@ -82,13 +87,16 @@ STAGE_FLOWS = {
 
 
 def run_stage_flow(request: AdvanceRequest, *, as_of: dt.datetime, actor: str) -> dict[str, Any]:
-    """Run the flow for the project's current stage on the Prefect engine."""
+    """Run the flow for the project's current stage on the Prefect engine; a failure from outside the program
+    (the database, the disk) is raised as a UserError in one line."""
     stage_flow = STAGE_FLOWS[request.stage]
     with local_run_settings():
-        return stage_flow(
-            ref=request.ref,
-            as_of=as_of.isoformat(),
-            actor=actor,
-            to=request.target.value if request.target else None,
-            reason=request.reason,
+        return raise_refusal(
+            stage_flow(
+                ref=request.ref,
+                as_of=as_of.isoformat(),
+                actor=actor,
+                to=request.target.value if request.target else None,
+                reason=request.reason,
+            )
         )

@@ -15,27 +15,8 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 
 from flows.common.deployment_runs import DEPLOYMENTS, published, refused_in_deployment, run_mode, submit
-from flows.common.errors import UserError
-from flows.common.failures import failure_line
-from flows.common.prefect_runs import local_run_settings
+from flows.common.prefect_runs import local_run_settings, raise_refusal, refusable
 from flows.common.settings import load_settings
-
-
-def _refusable(work: Any) -> dict[str, Any]:
-    """Run ``work``; bad input, or a failure from outside (the disk, the database), is the result, not a failed run
-    with a traceback."""
-    try:
-        result: dict[str, Any] = work()
-    except UserError as exc:
-        get_run_logger().info("refused: %s", str(exc).splitlines()[0])
-        return {"refused": str(exc)}
-    except Exception as exc:
-        line = failure_line(exc)  # a full disk, a file in the way, the database gone: one line, no traceback
-        if line is None:
-            raise
-        get_run_logger().info("failed: %s", line)
-        return {"refused": line}
-    return result
 
 
 @task(name="validate-and-store-claims")
@@ -52,7 +33,7 @@ def claims_task(path: str, as_of: str, actor: str, report: str | None, contract:
             write_rejections(done, Path(report))
         return done.as_dict()
 
-    return _refusable(work)
+    return refusable(work)
 
 
 @flow(name="import-claims")
@@ -81,7 +62,7 @@ def pay_task(contract: str, period: str, as_of: str, actor: str) -> dict[str, An
     from flows.pbr.payment_runs import propose_payment_run
 
     when = dt.datetime.fromisoformat(as_of)
-    return _refusable(lambda: propose_payment_run(load_settings(), contract, period, as_of=when, actor=actor))
+    return refusable(lambda: propose_payment_run(load_settings(), contract, period, as_of=when, actor=actor))
 
 
 @flow(name="payment-run")
@@ -101,7 +82,7 @@ def scheduled_pay_task(day: str, now: str) -> dict[str, Any]:
     from flows.pbr.run_schedules import run_day, scheduled_payment_runs
 
     when = dt.datetime.fromisoformat(now)
-    return _refusable(lambda: scheduled_payment_runs(load_settings(), day=run_day(day), now=when))
+    return refusable(lambda: scheduled_payment_runs(load_settings(), day=run_day(day), now=when))
 
 
 @flow(name="scheduled-payment-runs")
@@ -139,7 +120,7 @@ def sample_task(
 ) -> dict[str, Any]:
     from flows.pbr.sampling import sample_validation
 
-    return _refusable(
+    return refusable(
         lambda: sample_validation(
             load_settings(),
             contract,
@@ -173,7 +154,7 @@ def sample_validation_flow(
 def reconcile_task(contract: str) -> dict[str, Any]:
     from flows.pbr.reconcile import reconcile
 
-    return _refusable(lambda: reconcile(load_settings(), contract).as_dict())
+    return refusable(lambda: reconcile(load_settings(), contract).as_dict())
 
 
 @flow(name="reconcile")
@@ -201,6 +182,4 @@ def run(
     }
     with local_run_settings():
         result: dict[str, Any] = flows[flow_name](**kwargs)
-    if "refused" in result:
-        raise UserError(result["refused"])
-    return result
+    return raise_refusal(result)

@@ -22,8 +22,10 @@ import os
 import re
 import secrets
 import shutil
+import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from contextlib import suppress
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -55,6 +57,11 @@ SCHEDULE_HEADER = (
 
 # One line a schedule shows: (payer, item, claim ref, participant, outcome, achieved on, amount).
 Item = tuple[str, str, str, str, str, dt.date | None, Decimal]
+# The hidden side files a run writes beside its schedules before placing them: .<payer hash>.<token>.draft,
+# .<DRAFT-payer>.<token>.draft, .<name>.<token>.tmp (flows/common/files.py) and the kept lines, .<token>.lines
+# with SQLite's own files. kill -9 leaves them; a day old, they are no live run's (a 1M-claim run takes a minute).
+SIDE_FILE = re.compile(r"\.(?:.+\.[0-9a-f]{8}\.(?:draft|tmp)|[0-9a-f]{12}\.lines(?:-journal|-wal|-shm)?)")
+STALE_SECONDS = 24 * 3600
 DRAFTS = "drafts"  # <contract folder>/drafts/proposal-<id>/DRAFT-<payer>.csv: never listed as a run's schedule
 FINAL = ".final-"  # drafts/proposal-<id>/.final-<payer>.csv: the schedule approval places, without the DRAFT marks
 
@@ -89,6 +96,7 @@ def schedules_from_drafts(
     finals = [drafts / f"{FINAL}{stems[payer]}.csv" for payer in sorted(run.summary["payers"])]
     folder = contract_folder(settings, contract.ref) / run.period
     folder.mkdir(parents=True, exist_ok=True)
+    clear_stale_side_files(folder)
     if all(path.is_file() for path in finals):  # kept by the proposal as well: placed as they are
         try:
             return [str(_place(folder, p.name.removeprefix(FINAL)[: -len(".csv")], p, linked=True)) for p in finals]
@@ -129,6 +137,7 @@ def write_draft_schedules(files: "ScheduleFiles", proposal_id: int, summary: dic
     """The schedules a proposed run would write, each named DRAFT- and marked DRAFT on every line."""
     folder = files.folder / f"proposal-{proposal_id}"
     folder.mkdir(parents=True, exist_ok=True)
+    clear_stale_side_files(folder)  # on SQLite a killed proposal's number is given again, with its folder
     mark = io.StringIO()
     csv.writer(mark).writerow([f"DRAFT proposal {proposal_id} - not approved - nothing paid"])
     status = io.StringIO()
@@ -181,6 +190,7 @@ class ScheduleFiles:
 
     def __init__(self, folder: Path, contract: Contract, period: str) -> None:
         self.folder, self.contract, self.period = folder, contract, period
+        clear_stale_side_files(folder)  # a killed run's, in drafts/ (a proposal) or the period's folder (a run)
         self._token = secrets.token_hex(4)
         self._files: dict[str, tuple[CsvRows, str]] = {}
         self._cells: dict[Any, str] = {}  # a value's cell as the CSV has it, by the value (text, a day, an amount)
@@ -278,6 +288,18 @@ def _place(folder: Path, stem: str, written: Path, *, linked: bool = False) -> P
         f"{folder}: {stem}.csv to {stem}-{NAMES_TRIED}.csv are all files this run did not write; "
         "move them elsewhere and ask for the run again to write its schedule"
     )
+
+
+def clear_stale_side_files(folder: Path) -> None:
+    """Remove the side files (``SIDE_FILE``) over a day old in ``folder``: a run killed mid-way left them, and
+    nothing else would. Other files, and a live run's, stay."""
+    cutoff = time.time() - STALE_SECONDS
+    with suppress(OSError):  # no folder yet, or one we cannot read: nothing to clear
+        for entry in os.scandir(folder):
+            if SIDE_FILE.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
+                with suppress(OSError):
+                    if entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                        os.unlink(entry.path)
 
 
 def contract_folder(settings: Settings, contract_ref: str) -> Path:

@@ -15,8 +15,8 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 
 from flows.approvals.service import expire_stale
-from flows.common.deployment_runs import published
-from flows.common.prefect_runs import local_run_settings
+from flows.common.deployment_runs import published, refused_in_deployment
+from flows.common.prefect_runs import local_run_settings, raise_refusal, refusable
 from flows.common.settings import load_settings
 from flows.reminders.delivery import deliver
 from flows.reminders.sweep import sweep
@@ -24,18 +24,19 @@ from flows.reminders.sweep import sweep
 
 @task(name="plan-reminders")
 def plan_task(as_of: str, dry_run: bool) -> dict[str, Any]:
-    return sweep(load_settings(), as_of=dt.datetime.fromisoformat(as_of), dry_run=dry_run).as_dict()
+    return refusable(lambda: sweep(load_settings(), as_of=dt.datetime.fromisoformat(as_of), dry_run=dry_run).as_dict())
 
 
 @task(name="deliver-reminders")
 def deliver_task(as_of: str | None) -> dict[str, Any]:
     when = dt.datetime.fromisoformat(as_of) if as_of else None
-    return deliver(load_settings(), as_of=when).as_dict()
+    return refusable(lambda: deliver(load_settings(), as_of=when).as_dict())
 
 
 @task(name="expire-proposals")
-def expire_task() -> int:
-    return expire_stale(load_settings())  # by the real clock, as at every read: expiry is never back-dated
+def expire_task() -> dict[str, Any]:
+    # by the real clock, as at every read: expiry is never back-dated
+    return refusable(lambda: {"expired": expire_stale(load_settings())})
 
 
 @flow(name="sweep-reminders")
@@ -51,10 +52,14 @@ def sweep_reminders(
     result: dict[str, Any] = {}
     if plan:
         result["sweep"] = plan_task(as_of, dry_run)
+        if "refused" in result["sweep"]:
+            return refused_in_deployment(result["sweep"])  # type: ignore[no-any-return]
         logger.info("planned %d new reminder(s)", result["sweep"]["planned"])
     if send and not dry_run:
         # A sweep "as of" a past or future instant delivers as of it too; the live schedule passes the clock.
         result["delivery"] = deliver_task(as_of)
+        if "refused" in result["delivery"]:
+            return refused_in_deployment(result["delivery"])  # type: ignore[no-any-return]
         delivery = result["delivery"]
         logger.info(
             "%d message(s); %d reminder(s) sent (%d late), %d to retry, %d failed",
@@ -65,11 +70,16 @@ def sweep_reminders(
             delivery["failed"],
         )
     if not dry_run:
-        result["expired"] = expire_task()
+        expired = expire_task()
+        if "refused" in expired:
+            return refused_in_deployment(expired)  # type: ignore[no-any-return]
+        result["expired"] = expired["expired"]
         logger.info("%d pending proposal(s) expired", result["expired"])
     return published(result)  # type: ignore[no-any-return]
 
 
 def run_sweep(*, as_of: dt.datetime, dry_run: bool = False, send: bool = True, plan: bool = True) -> dict[str, Any]:
+    """Run the sweep-reminders flow here; a refusal, or a failure from outside (the database, the disk), is raised
+    as a UserError in one line."""
     with local_run_settings():
-        return sweep_reminders(as_of=as_of.isoformat(), dry_run=dry_run, send=send, plan=plan)
+        return raise_refusal(sweep_reminders(as_of=as_of.isoformat(), dry_run=dry_run, send=send, plan=plan))

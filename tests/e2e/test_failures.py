@@ -2,6 +2,7 @@
 
 import csv
 import os
+import sqlite3
 import stat
 import subprocess
 from collections.abc import Iterator
@@ -122,3 +123,30 @@ def test_a_write_failing_inside_a_flow_is_one_line(request: pytest.FixtureReques
     line = paying.fails(*PAY)
     assert line.startswith(f"error: {paying.data_dir / 'payments'}") and "Not a directory" in line, line
     assert paying.dump() == before
+
+
+@pytest.fixture
+def read_only_database(initialised: Cli) -> Iterator[Cli]:
+    """The database file made immutable (chattr +i), its folder still writable: every write the flow tries fails
+    in the driver ("attempt to write a readonly database"), inside a Prefect task."""
+    initialised.ok("project", "add", "--ref", "P-1", "--title", "T", "--area", "Housing", "--owner", "A")
+    database = initialised.data_dir / "commissioning.db"
+    with sqlite3.connect(database) as conn:  # the WAL folded in, so the file alone holds every row
+        conn.execute("pragma wal_checkpoint(truncate)")
+    conn.close()
+    if subprocess.run(["chattr", "+i", str(database)], capture_output=True).returncode != 0:
+        pytest.skip("chattr +i is not supported here")
+    try:
+        yield initialised
+    finally:
+        subprocess.run(["chattr", "-i", str(database)], check=True)
+
+
+@pytest.mark.parametrize("command", [["sweep"], ["advance", "P-1"]])
+def test_a_read_only_database_is_one_line_from_a_flow(read_only_database: Cli, command: list[str]) -> None:
+    """Prefect logs a task's exception with its traceback; a failure from outside must be one line all the same."""
+    database = read_only_database.data_dir / "commissioning.db"
+    before = read_only_database.dump()
+    line = read_only_database.fails(*command)
+    assert line == f"error: database {database}: attempt to write a readonly database"
+    assert read_only_database.dump() == before

@@ -63,6 +63,19 @@ def test_a_misspelt_column_is_an_error_naming_it_and_the_nearest_known_name(tmp_
     assert "'extention_notice' (did you mean 'extension_notice'?)" in message
 
 
+def test_a_file_of_a_hundred_thousand_unknown_columns_is_refused_in_a_short_message(tmp_path: Path) -> None:
+    """A hostile or broken file: naming every one made a message of megabytes (and took seconds a column)."""
+    path = tmp_path / "c.csv"
+    junk = [f"junk{i}" for i in range(100_000)]
+    path.write_text(f"{HEADER},brake_on,{','.join(junk)}\n{row(1)},2028-03-31{',' * len(junk)}\n")
+    with pytest.raises(UserError) as refused:
+        read_rows(path)
+    message = str(refused.value)
+    assert message.startswith(f"{path}:1: unknown column(s): 'brake_on' (did you mean 'break_on'?), 'junk0'")
+    assert "and 99,991 more; the known columns are " in message
+    assert len(message) < 2000
+
+
 def test_a_repeated_column_is_an_error(tmp_path: Path) -> None:
     path = tmp_path / "c.csv"
     path.write_text(f"{HEADER},value\n{row(1)},999\n")

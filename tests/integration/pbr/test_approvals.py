@@ -152,3 +152,28 @@ def test_a_variation_of_the_contracts_value_makes_a_pending_run_stale(q1_paid: S
     with pytest.raises(UserError, match="is stale: the contract's value or term changed"):
         approve(q1_paid, run["id"], by="ben", roles=FINANCE, as_of=Q2_RUN)
     assert [e for e in ledger(q1_paid) if e.run_id is not None and e.entry_on >= dt.date(2026, 7, 1)] == []
+
+
+def test_an_approval_that_fails_before_its_commit_keeps_the_drafts_of_the_pending_proposal(
+    fcf: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed (or a full disk, a lost connection) after the run is written but before the commit: the proposal
+    is still pending, so its drafts and kept lines must still be there for the approver to read and approve."""
+    import flows.approvals.service as service
+
+    proposed = propose_payment_run(fcf, CONTRACT, "2026-Q1", as_of=Q1_RUN, actor="asha")
+    p = proposed["proposal"]
+    drafts = [Path(d) for d in proposed["drafts"]]
+    shown = service.public
+
+    def fails(*args: object, **kwargs: object) -> object:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(service, "public", fails)  # the last step inside the approval's transaction
+    with pytest.raises(OSError):
+        approve(fcf, p["id"], by="ben", roles=FINANCE, as_of=AUDIT)
+    monkeypatch.setattr(service, "public", shown)
+    assert get_proposal(fcf, p["id"])["status"] == "pending" and ledger(fcf) == []
+    assert all(d.is_file() for d in drafts)
+    assert approve(fcf, p["id"], by="ben", roles=FINANCE, as_of=AUDIT)["proposal"]["status"] == "approved"
+    assert not any(d.exists() for d in drafts)

@@ -6,6 +6,8 @@ order achieved, then the payment. By hand: C-1 150.00 + C-3 150.00 + C-2 1,050.0
 """
 
 import csv
+import os
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -86,3 +88,36 @@ def test_an_attachment_fee_on_the_first_card_only_is_still_paid_and_its_draft_li
         ("payment", "", "", "", "280.00"),
     ]
     assert draft_lines(proposed, "DRAFT-central-fund.csv")[0] == ("attachment_fee", "", "P-001", "", "120.00")
+
+
+def test_side_files_a_killed_run_left_a_day_ago_go_at_the_next_proposal_and_approval(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """kill -9 during a proposal leaves its hidden side files in drafts/ (the lines as planned, per payer, and the
+    ledger lines), and during an approval in the period's folder; nothing else removes them. A live run's are
+    newer than a day, and stay."""
+    claimed = fcf.__wrapped__(settings, tmp_path)  # type: ignore[attr-defined]
+    drafts = claimed.data_dir / "payments" / CONTRACT / "drafts"
+    period = claimed.data_dir / "payments" / CONTRACT / "2026-Q1"
+    drafts.mkdir(parents=True)
+    period.mkdir(parents=True)
+    two_days_ago = time.time() - 2 * 86400
+    stale = [
+        drafts / ".0e6e56fb7792.lines",
+        drafts / ".e9f93c9c3306.db272180.draft",
+        period / ".DRAFT-council.56eaa9c9.draft",
+        period / ".council.csv.def032af.tmp",
+    ]
+    live = [drafts / ".a0c7ec73f6d7.lines", drafts / ".a0c7ec73f6d7.ab8621d2.draft"]
+    theirs = [drafts / "notes.txt", period / ".keep"]  # not side files of ours, however old: left alone
+    for path in stale + theirs:
+        path.write_text("x")
+        os.utime(path, (two_days_ago, two_days_ago))
+    for path in live:
+        path.write_text("x")
+
+    proposed = propose_payment_run(claimed, CONTRACT, "2026-Q1", as_of=Q1_RUN, actor="finance")
+    assert [path for path in stale[:2] if path.exists()] == []
+    approved(claimed, proposed["proposal"], as_of=Q1_RUN)
+    assert [path for path in stale if path.exists()] == []
+    assert all(path.exists() for path in live + theirs)
