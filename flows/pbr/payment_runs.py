@@ -30,6 +30,7 @@ from flows.common.errors import UserError
 from flows.common.runtime import database
 from flows.common.settings import Settings
 from flows.pbr.contract import contract_id, named_period, pbr_contract, required_cards
+from flows.pbr.final_schedules import placed_once_committed
 from flows.pbr.ledger import pence
 from flows.pbr.participant_corrections import redecide_corrected
 from flows.pbr.run_lines import KeptLines, Line, closing_lines, kept_digest, kept_lines, outcome_lines
@@ -40,7 +41,6 @@ from flows.pbr.schedules import (
     draft_schedules,
     draft_writer,
     prune_drafts,
-    schedules_from_drafts,
     write_draft_schedules,
     write_schedules,
 )
@@ -313,7 +313,8 @@ def _apply(
         reason=f"payment run for {period.label}, proposed by {proposal.proposed_by}",
         after={"period": period.label, "paid": summary["paid"], "claims": summary["claims"], "proposal": proposal.id},
     )
-    schedules = schedules_from_drafts(settings, contract, run, proposal.id) if as_written else None
+    # placed once the approval commits: nothing final is on the disk for a run the ledger does not hold
+    schedules = placed_once_committed(settings, session, contract, run, proposal.id if as_written else None)
     return _result(settings, session, contract, run, existing=False, schedules=schedules).as_dict()
 
 

@@ -177,3 +177,33 @@ def test_an_approval_that_fails_before_its_commit_keeps_the_drafts_of_the_pendin
     assert all(d.is_file() for d in drafts)
     assert approve(fcf, p["id"], by="ben", roles=FINANCE, as_of=AUDIT)["proposal"]["status"] == "approved"
     assert not any(d.exists() for d in drafts)
+
+
+def test_an_approval_that_fails_before_its_commit_leaves_no_final_schedule_and_one_that_commits_places_them(
+    fcf: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing final by accident: a payment schedule is what a payer is paid from, so none may be on the disk for
+    a period the ledger has not paid. An approval that fails after writing the run but before its commit (a full
+    disk, a kill) leaves the period's folder without one; the approval that commits places them, named in its
+    result, with the lines the draft showed."""
+    import flows.approvals.service as service
+
+    proposed = propose_payment_run(fcf, CONTRACT, "2026-Q1", as_of=Q1_RUN, actor="asha")
+    p = proposed["proposal"]
+    period = fcf.data_dir / "payments" / CONTRACT / "2026-Q1"
+    shown = service.public
+
+    def fails(*args: object, **kwargs: object) -> object:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(service, "public", fails)  # the last step inside the approval's transaction
+    with pytest.raises(OSError):
+        approve(fcf, p["id"], by="ben", roles=FINANCE, as_of=AUDIT)
+    monkeypatch.setattr(service, "public", shown)
+    assert ledger(fcf) == []
+    assert not period.exists() or [f.name for f in period.iterdir() if f.suffix == ".csv"] == []
+    result = approve(fcf, p["id"], by="ben", roles=FINANCE, as_of=AUDIT)["result"]
+    placed = sorted(Path(s) for s in result["schedules"])
+    assert [s.name for s in placed] == ["central-fund.csv", "council.csv"]
+    assert sorted(period.glob("*.csv")) == placed
+    assert result["summary"]["paid"] == "9500.00" and "DRAFT" not in placed[1].read_text()
