@@ -110,8 +110,10 @@ def test_the_ledgers_payer_and_claim_indexes_carry_the_reconciled_columns_from_0
     before = indexes()
     assert before["ix_pbr_ledger_contract_payer"] == ["contract_id", "payer"]
     assert before["ix_pbr_ledger_claim"] == ["claim_id", "kind"]
-    # 0021 drops the participants' sums index (the running totals replace it): back at 0019 it is there again
-    assert set(before) == set(after) | {"ix_pbr_ledger_participant_sums"}
+    # 0021 drops the participants' sums index (the running totals replace it), 0025 the outcomes' for the fees'
+    # index: back at 0019 they are as they were
+    fees, gone = {"ix_pbr_ledger_fees"}, {"ix_pbr_ledger_participant_sums", "ix_pbr_ledger_outcome_sums"}
+    assert set(before) == (set(after) - fees) | gone
     upgrade(engine)
     assert indexes() == after
 
@@ -155,6 +157,31 @@ def test_reconciles_claim_sums_index_comes_with_0024_on_sqlite_only(fresh_databa
     assert sums_index() == []
     upgrade(engine)
     assert sums_index() == expected
+
+
+def test_the_outcomes_sums_index_gives_way_to_a_partial_index_of_the_fees_from_0025(fresh_database_url: str) -> None:
+    # 0025 drops the index of the sums by outcome (two entries a claim, read by nothing since the running totals)
+    # for one of the fees accrued, holding only the entries that are not a claim's outcome; 0024 has it back.
+    def indexes() -> dict[str, tuple[list[str], str | None]]:
+        found = inspect(engine).get_indexes("pbr_ledger")
+        where = f"{engine.dialect.name}_where"
+        return {i["name"]: (i["column_names"], _text(i.get("dialect_options", {}).get(where))) for i in found}
+
+    engine = make_engine(fresh_database_url)
+    upgrade(engine)
+    columns, where = indexes()["ix_pbr_ledger_fees"]
+    assert columns == ["contract_id", "item", "kind", "participant", "month"]
+    assert where is not None and "<>" in where and "outcome" in where
+    assert "ix_pbr_ledger_outcome_sums" not in indexes()
+    downgrade(engine, "0024")
+    assert "ix_pbr_ledger_fees" not in indexes()
+    assert indexes()["ix_pbr_ledger_outcome_sums"] == (["contract_id", "item", "kind", "outcome", "amount_pence"], None)
+    upgrade(engine)
+    assert indexes()["ix_pbr_ledger_fees"] == (columns, where)
+
+
+def _text(where: object) -> str | None:
+    return None if where is None else " ".join(str(where).split())
 
 
 @pytest.mark.parametrize("statement", ["UPDATE event SET actor = 'someone else'", "DELETE FROM event"])

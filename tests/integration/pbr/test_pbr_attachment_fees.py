@@ -3,8 +3,13 @@ test_pbr_payments.py, on a second contract)."""
 
 import csv
 import datetime as dt
+import sqlite3
 from pathlib import Path
+from typing import Any
 
+from sqlalchemy import event
+
+from flows.common.runtime import database
 from flows.common.settings import Settings
 from flows.pbr.participants import import_participants
 from flows.pbr.ratecards import import_rate_card
@@ -46,8 +51,26 @@ def test_an_attachment_fee_is_paid_once_per_eligible_referral(settings: Settings
     assert payments(q1.summary) == {"central fund": "240.00", "council": "560.00"}
     q2 = approved_run(settings, ref, "2026-Q2", as_of=Q2_RUN, actor="finance")
     assert (q2.summary["fees"], payments(q2.summary)) == ("400.00", {"central fund": "120.00", "council": "280.00"})
-    q3 = approved_run(settings, ref, "2026-Q3", as_of=Q3_RUN, actor="finance")
+    looked_up: list[tuple[str, Any]] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, params: Any, _context: Any, _many: bool) -> None:
+        if "SELECT DISTINCT participant FROM pbr_ledger" in statement:
+            looked_up.append((statement, params))
+
+    event.listen(database(settings), "before_cursor_execute", capture)
+    try:
+        q3 = approved_run(settings, ref, "2026-Q3", as_of=Q3_RUN, actor="finance")
+    finally:
+        event.remove(database(settings), "before_cursor_execute", capture)
     assert q3.summary["fees"] == "0.00"  # never twice; P-005 never
+    assert looked_up
+    if settings.database_url.startswith("sqlite"):
+        # the fees already paid are read from the fees' own small index (migration 0025) alone, not found among
+        # every entry of the contract (two a claim) through its payer index
+        with sqlite3.connect(Path(settings.database_url.removeprefix("sqlite:///"))) as db:
+            for statement, params in looked_up:
+                plan = " ".join(step[-1] for step in db.execute("EXPLAIN QUERY PLAN " + statement, params))
+                assert "USING COVERING INDEX ix_pbr_ledger_fees" in plan, plan
 
     fees = sorted((e.participant, e.payer, e.amount_pence) for e in ledger(settings) if e.item == "attachment_fee")
     assert fees == [
