@@ -130,6 +130,8 @@ def approve_command(
         )
         for path in done["result"].get("schedules", []):
             console.print(f"  schedule: {path}", markup=False)
+        for problem in done["result"].get("schedules_not_written", []):
+            console.print(f"  {problem}", markup=False)
     else:
         console.print(f"Proposal {p['id']}: approved by {by}; it needs {p['approvals_needed']} approvals "
                       f"({len(p['approved_by'])} so far).", markup=False)  # fmt: skip

@@ -12,6 +12,8 @@ from typing import Any
 
 from sqlalchemy import event
 
+from flows.common.errors import UserError
+from flows.common.failures import failure_line
 from flows.common.runtime import database
 from flows.common.settings import Settings
 from flows.pbr.contract import pbr_contract
@@ -25,12 +27,14 @@ log = logging.getLogger("commissioning.pbr")
 
 def placed_once_committed(
     settings: Settings, session: Any, contract: Contract, run: PaymentRun, proposal_id: int | None
-) -> list[str]:
+) -> tuple[list[str], list[str]]:
     """The paths of run ``run``'s final schedules, filled in once ``session`` commits: from proposal
     ``proposal_id``'s drafts (None: the run was planned again, so from the ledger). Empty if the transaction
-    never commits, or if they could not be placed (then written again from the ledger when the run is shown)."""
+    never commits, or if they could not be placed: then the second list says why, and how to write them (the
+    run is paid; showing it again writes them from the ledger)."""
     placed: list[str] = []
-    ref, run_id = contract.ref, run.id
+    problems: list[str] = []
+    ref, run_id, period = contract.ref, run.id, run.period
 
     def place(_session: Any) -> None:
         try:
@@ -40,8 +44,12 @@ def placed_once_committed(
                 made = None if proposal_id is None else schedules_from_drafts(settings, committed, paid, proposal_id)
                 placed.extend(made if made is not None else write_schedules(settings, again, committed, paid))
         except Exception as exc:  # the run is paid; its schedules are written from the ledger when it is shown
-            log.warning("payment run %s for %s is paid; its schedules were not written (%s): show the run again "
-                        "to write them", run_id, ref, type(exc).__name__)  # fmt: skip
+            why = str(exc) if isinstance(exc, UserError) else failure_line(exc) or type(exc).__name__
+            problems.append(
+                f"the run is paid, but its schedules were not written ({why}); to write them from the ledger, "
+                f"show the run again: commission pay --contract {ref} --period {period}"
+            )
+            log.warning("payment run %s for %s: %s", run_id, ref, problems[-1])
 
     event.listen(session, "after_commit", place, once=True)
-    return placed
+    return placed, problems

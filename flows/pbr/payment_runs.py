@@ -18,7 +18,7 @@ ledger if it is missing.
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -77,6 +77,8 @@ class RunResult:
     run_on: str
     summary: dict[str, Any]
     schedules: list[str]
+    # why an approved run's schedules were not written after its commit (flows/pbr/final_schedules.py)
+    schedules_not_written: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return self.__dict__.copy()
@@ -314,8 +316,10 @@ def _apply(
         after={"period": period.label, "paid": summary["paid"], "claims": summary["claims"], "proposal": proposal.id},
     )
     # placed once the approval commits: nothing final is on the disk for a run the ledger does not hold
-    schedules = placed_once_committed(settings, session, contract, run, proposal.id if as_written else None)
-    return _result(settings, session, contract, run, existing=False, schedules=schedules).as_dict()
+    schedules, problems = placed_once_committed(settings, session, contract, run, proposal.id if as_written else None)
+    result = _result(settings, session, contract, run, existing=False, schedules=schedules)
+    result.schedules_not_written = problems
+    return result.as_dict()
 
 
 def _replanned(

@@ -207,3 +207,24 @@ def test_an_approval_that_fails_before_its_commit_leaves_no_final_schedule_and_o
     assert [s.name for s in placed] == ["central-fund.csv", "council.csv"]
     assert sorted(period.glob("*.csv")) == placed
     assert result["summary"]["paid"] == "9500.00" and "DRAFT" not in placed[1].read_text()
+
+
+def test_a_run_whose_schedules_cannot_be_placed_after_its_commit_says_so_and_showing_it_again_writes_them(
+    fcf: Settings,
+) -> None:
+    """The approval has committed (the run is paid) when its schedules are placed: if they cannot be (here a
+    file where the period's folder goes), the result says why and how to write them, and showing the run again
+    writes them from the ledger."""
+    proposed = propose_payment_run(fcf, CONTRACT, "2026-Q1", as_of=Q1_RUN, actor="asha")
+    period = fcf.data_dir / "payments" / CONTRACT / "2026-Q1"
+    period.write_text("in the way\n")
+    done = approve(fcf, proposed["proposal"]["id"], by="ben", roles=FINANCE, as_of=AUDIT)
+    assert done["proposal"]["status"] == "approved" and done["result"]["schedules"] == []
+    (problem,) = done["result"]["schedules_not_written"]
+    assert "the run is paid, but its schedules were not written" in problem
+    assert f"commission pay --contract {CONTRACT} --period 2026-Q1" in problem
+    assert done["result"]["summary"]["paid"] == "9500.00" and [e for e in ledger(fcf) if e.kind == "payment"]
+    period.unlink()
+    shown = propose_payment_run(fcf, CONTRACT, "2026-Q1", as_of=AUDIT, actor="asha")["run"]
+    assert sorted(Path(s).name for s in shown["schedules"]) == ["central-fund.csv", "council.csv"]
+    assert sorted(p.name for p in period.glob("*.csv")) == ["central-fund.csv", "council.csv"]
