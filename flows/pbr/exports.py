@@ -69,8 +69,7 @@ def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Cell]])
 
 
 class CsvRows:
-    """A UTF-8 CSV written as ``write_csv`` writes it, a row at a time: for files filled in several passes.
-    The caller places the file where it belongs when complete (``close`` first)."""
+    """A UTF-8 CSV written as ``write_csv`` writes it, a row at a time, placed by the caller once closed."""
 
     def __init__(self, path: Path, header: Sequence[str]) -> None:
         self.path, self.width = path, len(header)
@@ -95,10 +94,11 @@ class CsvRows:
             self._out.write("".join(self._lines))
             self._lines.clear()
 
-    def close(self) -> None:
+    def close(self) -> None:  # once: a full disk fails the first, and a second has nothing left to write
         try:
             self._flush()
         finally:
+            self._lines.clear()
             self._out.close()
 
 

@@ -249,8 +249,10 @@ class ScheduleFiles:
         return done
 
     def discard(self) -> None:
+        """Remove every file begun, whatever closing one of them raises (a full disk)."""
         for out, _ in self._files.values():
-            out.close()
+            with suppress(OSError):
+                out.close()
             out.path.unlink(missing_ok=True)
 
 

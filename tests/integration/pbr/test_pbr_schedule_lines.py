@@ -4,6 +4,7 @@ quoted where the CSV needs it and neutralised where a spreadsheet would run it. 
 
 import csv
 import datetime as dt
+import errno
 import io
 from decimal import Decimal
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from flows.pbr.exports import csv_cell, csv_text, write_csv
+from flows.pbr.exports import CsvRows, csv_cell, csv_text, write_csv
 from flows.pbr.schedules import SCHEDULE_HEADER, ScheduleFiles
 
 TRICKY = ["C-1", "", " ", "a,b", 'say "no"', '"', "two\r\nlines", "cr\ronly", "lf\nonly", "tab\there", "=1+1",
@@ -45,3 +46,15 @@ def test_a_schedule_is_written_as_write_csv_writes_its_lines(tmp_path: Path) -> 
     write_csv(tmp_path / "whole.csv", SCHEDULE_HEADER,
               [(contract.ref, contract.provider, "2026-Q1", *line) for line in expected])  # fmt: skip
     assert written["central-fund"].read_bytes() == (tmp_path / "whole.csv").read_bytes()
+
+
+def test_a_schedule_file_that_fails_on_a_full_disk_fails_once_with_the_disks_error() -> None:
+    # a proposal on a full disk: the first close fails with the disk's error (one line for the user); closing
+    # again as the proposal is discarded has nothing left to write, not "I/O operation on closed file"
+    rows = CsvRows(Path("/dev/full"), ["payer", "amount"])
+    for n in range(999):  # more than the file's buffer, fewer than a batch: written by the close
+        rows.write_line(f"council,{n}.00,{'x' * 100}\r\n")
+    with pytest.raises(OSError) as failed:
+        rows.close()
+    assert failed.value.errno == errno.ENOSPC
+    rows.close()
