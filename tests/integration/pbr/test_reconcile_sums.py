@@ -6,6 +6,8 @@ before migration 0024, below), whatever was accrued.
 FCF-2025-01 with the claims of test_pbr_payments, C-1 to C-7 paid by the 2026-Q1 run (£9,500.00), C-8 and C-9
 (Q2) still outstanding (£3,000.00 of the £12,500.00 accepted)."""
 
+import datetime as dt
+
 import pytest
 
 from flows.common.runtime import database
@@ -69,3 +71,32 @@ def test_claims_accrued_at_other_than_their_payable_pence_are_summed_as_accrued(
     # still £9,500.00 accrued, £3,000.00 outstanding; £1.00 more payable, and C-2's £3,500.00 no longer
     assert (sum(r[7] for r in one_pass), sum(r[8] for r in one_pass)) == (300000, 950000)
     assert sum(r[5] for r in one_pass) == 1250000 + 100 - 350000
+
+
+def test_a_runs_reads_of_the_claims_due_go_through_the_index_of_the_unpaid_not_reconciles(fcf: Settings) -> None:
+    # On SQLite, with no statistics, the planner took reconcile's index of every claim (migration 0024, the same
+    # first two columns) for the claims a run reads as due, and so read every claim: 2.7 s for a run paying none
+    # at a million claims. Each of those reads names the index of the unpaid.
+    if not fcf.database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL has no reconcile's index, and plans by its statistics")
+    import sqlite3
+    from pathlib import Path
+
+    from models.pbr.claims import due_claim_rows, due_fingerprint, unpaid_days
+
+    with unit_of_work(database(fcf)) as session:
+        raw = session.connection().connection.dbapi_connection
+        assert raw is not None
+        statements: list[str] = []
+        raw.set_trace_callback(statements.append)  # type: ignore[attr-defined]
+        by = dt.date(2026, 12, 31)
+        unpaid_days(session=session, contract_id=1, by=by)
+        due_fingerprint(session=session, contract_id=1, unpaid_by=by)
+        list(due_claim_rows(session=session, contract_id=1, unpaid_by=by))
+        raw.set_trace_callback(None)  # type: ignore[attr-defined]
+    due = [s for s in statements if "accrued_run_id IS NULL" in s]
+    assert len(due) == 3
+    with sqlite3.connect(Path(fcf.database_url.removeprefix("sqlite:///"))) as db:
+        for statement in due:
+            plan = " ".join(step[-1] for step in db.execute("EXPLAIN QUERY PLAN " + statement))
+            assert "ix_pbr_claim_due" in plan and "ix_pbr_claim_sums" not in plan, plan
