@@ -49,3 +49,17 @@ def postgres_server_url() -> Iterator[str]:
         yield cluster.start()
     finally:
         cluster.stop()
+
+
+@pytest.fixture(autouse=True)
+def _temporary_folder_put_back() -> Iterator[None]:
+    """A flow run in the test process points TMPDIR at its data dir's scratch (flows/common/processes.py) and leaves
+    it there, as a command does for its whole life; put back after each test, or a later test's temporary files
+    go under a folder an earlier test removed, or make a socket path too long (multiprocessing's forkserver)."""
+    before, chosen = os.environ.get("TMPDIR"), tempfile.tempdir
+    yield
+    if before is None:
+        os.environ.pop("TMPDIR", None)
+    else:
+        os.environ["TMPDIR"] = before
+    tempfile.tempdir = chosen
