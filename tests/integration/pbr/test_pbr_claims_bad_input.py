@@ -288,3 +288,20 @@ def test_a_file_for_one_contract_only_is_refused_whole_when_it_holds_anothers_cl
     path.write_text(HEADER + GOOD + other, encoding="utf-8")
     report = import_claims(fcf, path, as_of=SENT, actor="finance", only=None)
     assert (report.rows, report.accepted) == (2, 2)
+
+
+def test_a_header_of_many_near_misses_and_one_huge_name_is_refused_in_a_short_message(tmp_path: Path) -> None:
+    # a hostile or broken header: every near miss named in full made an error of megabytes
+    from flows.common.columns import refuse_near_misses
+    from flows.common.tabular import open_table
+
+    path = tmp_path / "claims.csv"
+    names = ["amout", *(f"amout{i}" for i in range(5_000)), "evidenc" + "e" * 100_000]
+    path.write_text("contract,claim_ref,participant,outcome,achieved_on," + ",".join(names) + "\n")
+    table = open_table(path, required=["contract", "claim_ref", "participant", "outcome", "achieved_on"],
+                       optional=["amount", "evidence"])  # fmt: skip
+    with pytest.raises(UserError) as refused:
+        refuse_near_misses(table, ["amount", "evidence"])
+    message = str(refused.value)
+    assert message.startswith(f"{path}:1: unknown column(s): 'amout' (did you mean 'amount'?), 'amout0' (did")
+    assert ", and more; rename it" in message and len(message) < 1_000
