@@ -229,9 +229,14 @@ DUE_WHERE = f"c.contract_id = :c AND {UNPAID} AND c.achieved_on <= :by"
 DUE_FROM = "FROM pbr_claim c {} WHERE " + DUE_WHERE
 
 
+def _due_index(session: Session) -> str:
+    """How the due claims' FROM names their index: by name on SQLite (above), not at all on PostgreSQL."""
+    return "" if session.connection().dialect.name == "postgresql" else "INDEXED BY ix_pbr_claim_due"
+
+
 def _due_from(session: Session) -> str:
-    """The due claims' FROM and WHERE: on SQLite, ``INDEXED BY ix_pbr_claim_due``."""
-    return DUE_FROM.format("" if session.connection().dialect.name == "postgresql" else "INDEXED BY ix_pbr_claim_due")
+    """The due claims' FROM and WHERE."""
+    return DUE_FROM.format(_due_index(session))
 
 
 def unpaid_days(*, session: Session, contract_id: int, by: dt.date) -> list[dt.date]:
@@ -266,7 +271,7 @@ def due_claim_rows(*, session: Session, contract_id: int, unpaid_by: dt.date) ->
     return driver_rows(
         session,
         "SELECT c.id, c.ref, c.participant, c.outcome, c.achieved_on, c.payable_pence, COALESCE(p.pence, 0) "
-        f"FROM pbr_claim c {'' if postgres else 'INDEXED BY ix_pbr_claim_due'} LEFT JOIN pbr_participant_paid p "
+        f"FROM pbr_claim c {_due_index(session)} LEFT JOIN pbr_participant_paid p "
         f"ON p.contract_id = c.contract_id AND p.participant = c.participant WHERE {DUE_WHERE} "
         f"ORDER BY c.achieved_on, {then}",
         c=contract_id,
