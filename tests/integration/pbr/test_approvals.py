@@ -159,20 +159,10 @@ def test_an_approval_that_fails_before_its_commit_keeps_the_drafts_of_the_pendin
 ) -> None:
     """Killed (or a full disk, a lost connection) after the run is written but before the commit: the proposal
     is still pending, so its drafts and kept lines must still be there for the approver to read and approve."""
-    import flows.approvals.service as service
-
     proposed = propose_payment_run(fcf, CONTRACT, "2026-Q1", as_of=Q1_RUN, actor="asha")
     p = proposed["proposal"]
     drafts = [Path(d) for d in proposed["drafts"]]
-    shown = service.public
-
-    def fails(*args: object, **kwargs: object) -> object:
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(service, "public", fails)  # the last step inside the approval's transaction
-    with pytest.raises(OSError):
-        approve(fcf, p["id"], by="ben", roles=FINANCE, as_of=AUDIT)
-    monkeypatch.setattr(service, "public", shown)
+    _approval_failing_before_its_commit(fcf, monkeypatch, p["id"])
     assert get_proposal(fcf, p["id"])["status"] == "pending" and ledger(fcf) == []
     assert all(d.is_file() for d in drafts)
     assert approve(fcf, p["id"], by="ben", roles=FINANCE, as_of=AUDIT)["proposal"]["status"] == "approved"
@@ -186,20 +176,10 @@ def test_an_approval_that_fails_before_its_commit_leaves_no_final_schedule_and_o
     a period the ledger has not paid. An approval that fails after writing the run but before its commit (a full
     disk, a kill) leaves the period's folder without one; the approval that commits places them, named in its
     result, with the lines the draft showed."""
-    import flows.approvals.service as service
-
     proposed = propose_payment_run(fcf, CONTRACT, "2026-Q1", as_of=Q1_RUN, actor="asha")
     p = proposed["proposal"]
     period = fcf.data_dir / "payments" / CONTRACT / "2026-Q1"
-    shown = service.public
-
-    def fails(*args: object, **kwargs: object) -> object:
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(service, "public", fails)  # the last step inside the approval's transaction
-    with pytest.raises(OSError):
-        approve(fcf, p["id"], by="ben", roles=FINANCE, as_of=AUDIT)
-    monkeypatch.setattr(service, "public", shown)
+    _approval_failing_before_its_commit(fcf, monkeypatch, p["id"])
     assert ledger(fcf) == []
     assert not period.exists() or [f.name for f in period.iterdir() if f.suffix == ".csv"] == []
     result = approve(fcf, p["id"], by="ben", roles=FINANCE, as_of=AUDIT)["result"]
@@ -228,3 +208,18 @@ def test_a_run_whose_schedules_cannot_be_placed_after_its_commit_says_so_and_sho
     shown = propose_payment_run(fcf, CONTRACT, "2026-Q1", as_of=AUDIT, actor="asha")["run"]
     assert sorted(Path(s).name for s in shown["schedules"]) == ["central-fund.csv", "council.csv"]
     assert sorted(p.name for p in period.glob("*.csv")) == ["central-fund.csv", "council.csv"]
+
+
+def _approval_failing_before_its_commit(fcf: Settings, monkeypatch: pytest.MonkeyPatch, proposal_id: int) -> None:
+    """Approve, failing as a full disk would at the last step inside the approval's transaction."""
+    import flows.approvals.service as service
+
+    shown = service.public
+
+    def fails(*args: object, **kwargs: object) -> object:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(service, "public", fails)
+    with pytest.raises(OSError):
+        approve(fcf, proposal_id, by="ben", roles=FINANCE, as_of=AUDIT)
+    monkeypatch.setattr(service, "public", shown)
