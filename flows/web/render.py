@@ -80,8 +80,8 @@ def render(request: Request, name: str, context: dict[str, Any], status_code: in
     return TEMPLATES.TemplateResponse(request, name, {**base, **context}, status_code=status_code)
 
 
-def flash(request: Request, message: str, *, kind: str = "success") -> None:
-    request.scope["session"]["flash"] = {"kind": kind, "message": message}
+def flash(request: Request, message: str, *, kind: str = "success", details: list[str] | None = None) -> None:
+    request.scope["session"]["flash"] = {"kind": kind, "message": message, "details": details or []}
 
 
 def back_with_errors(request: Request, page: str, errors: dict[str, str], values: dict[str, str]) -> RedirectResponse:

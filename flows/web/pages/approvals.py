@@ -67,6 +67,12 @@ async def _form_decision(request: Request, proposal_id: int, action: str) -> Any
         return back_with_errors(request, page, {"reason" if action == "reject" else "approve": text[:1500]},
                                 {"reason": reason})  # fmt: skip
     p = done["proposal"]
+    result = done.get("result")
+    unwritten = list(result.get("schedules_not_written", [])) if isinstance(result, dict) else []
+    if unwritten:  # the run is paid; the approver must know its schedules are not on the disk, and how to write them
+        flash(request, f"Proposal {p['id']} ({p['subject']}) is approved and its run is paid, but:", kind="warning",
+              details=unwritten)  # fmt: skip
+        return see_other(page)
     flash(request, f"Proposal {p['id']} ({p['subject']}) is {p['status']}." + (
         f" It needs {p['approvals_needed']} approvals; {len(p['approved_by'])} so far." if p["status"] == "pending"
         else ""))  # fmt: skip

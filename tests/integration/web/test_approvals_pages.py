@@ -66,3 +66,32 @@ def test_a_samples_proposal_page_shows_the_sample_and_each_claims_clawback(
     assert done.concluded is not None
     page = as_role("finance").get(f"/approvals/{done.concluded['proposal']}").text
     assert "The sample" in page and f"clawback of claim {invalid}" in page and ">Approve</button>" in page
+
+
+def test_an_approval_whose_schedules_cannot_be_placed_warns_the_approver_on_the_page(
+    as_role: Client, settings: Any, tmp_path: Path
+) -> None:
+    """The run is paid once the approval commits; if its schedules cannot then be placed (here a file where the
+    period's folder goes), the approver is told so on the page, with how to write them, not "approved" alone."""
+    from flows.pbr.claims_import import import_claims
+    from flows.pbr.participants import import_participants
+    from flows.pbr.payment_runs import propose_payment_run
+    from tests.support.builders import FCF_CLAIMS, FCF_PARTICIPANTS
+    from tests.support.web import csrf_of
+
+    fcf_contract(settings)
+    (tmp_path / "people.csv").write_text(FCF_PARTICIPANTS, encoding="utf-8")
+    import_participants(settings, tmp_path / "people.csv", as_of=dt.datetime(2026, 3, 1, tzinfo=dt.UTC), actor="f")
+    (tmp_path / "claims.csv").write_text(FCF_CLAIMS, encoding="utf-8")
+    import_claims(settings, tmp_path / "claims.csv", as_of=dt.datetime(2026, 3, 2, tzinfo=dt.UTC), actor="f")
+    run = propose_payment_run(settings, "FCF-2025-01", "2026-Q1", as_of=dt.datetime(2026, 4, 2, tzinfo=dt.UTC),
+                              actor="finn")  # fmt: skip
+    n = run["proposal"]["id"]
+    (settings.data_dir / "payments" / "FCF-2025-01" / "2026-Q1").write_text("in the way\n")
+    fran = as_role("checker")
+    page = fran.post(f"/approvals/{n}/approve", data={"csrf_token": csrf_of(fran.get(f"/approvals/{n}").text)},
+                     follow_redirects=True).text  # fmt: skip
+    assert 'class="banner banner-warning" role="alert"' in page, page
+    assert f"Proposal {n} (" in page and "is approved and its run is paid, but:" in page
+    assert "the run is paid, but its schedules were not written" in page
+    assert "commission pay --contract FCF-2025-01 --period 2026-Q1" in page
