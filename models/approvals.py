@@ -84,6 +84,12 @@ def proposals(
     return list(session.exec(stmt.order_by(col(Proposal.id).desc()).limit(limit)))
 
 
+def proposal_ids(*, session: Session, contract_id: int, status: str) -> set[int]:
+    """The ids of a contract's proposals in ``status``, however many."""
+    stmt = select(Proposal.id).where(Proposal.status == status, Proposal.contract_id == contract_id)
+    return {int(i) for i in session.exec(stmt) if i is not None}
+
+
 def approvals_of(*, session: Session, proposal_id: int) -> list[ProposalApproval]:
     stmt = select(ProposalApproval).where(ProposalApproval.proposal_id == proposal_id)
     return list(session.exec(stmt.order_by(col(ProposalApproval.id))))

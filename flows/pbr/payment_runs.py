@@ -37,6 +37,7 @@ from flows.pbr.run_lines import KeptLines, Line, closing_lines, kept_digest, kep
 from flows.pbr.run_plan import PlannedRun, plan_streamed, refuse_run
 from flows.pbr.schedules import (
     ScheduleFiles,
+    clear_stale_drafts,
     discard_drafts,
     draft_schedules,
     draft_writer,
@@ -44,7 +45,7 @@ from flows.pbr.schedules import (
     write_draft_schedules,
     write_schedules,
 )
-from models.approvals import Proposal
+from models.approvals import Proposal, proposal_ids
 from models.contracts import Contract, contract_by_id
 from models.db import unit_of_work
 from models.events import append_event
@@ -61,6 +62,7 @@ from models.pbr.ledger import (
 from models.pbr.planned import insert_planned, mark_planned
 from models.pbr.ratecards import rate_cards_of
 from models.pbr.totals import add_run, last_entry
+from policies.controls.approvals import Status
 from policies.dates import local_date
 from policies.pbr.payments import Period, RunLine
 from policies.pbr.ratecard import RateCard
@@ -121,6 +123,8 @@ def propose_payment_run(
                     "run": _result(settings, session, contract, existing, existing=True).as_dict(),
                     "proposal": None,
                 }
+            waiting = proposal_ids(session=session, contract_id=cid, status=Status.PROPOSED.value)
+            clear_stale_drafts(settings, contract.ref, waiting)
             drafts = draft_writer(settings, contract, period.label)
             kept = KeptLines(settings, contract.ref)
             try:

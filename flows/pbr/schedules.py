@@ -63,6 +63,7 @@ Item = tuple[str, str, str, str, str, dt.date | None, Decimal]
 SIDE_FILE = re.compile(r"\.(?:.+\.[0-9a-f]{8}\.(?:draft|tmp)|[0-9a-f]{12}\.lines(?:-journal|-wal|-shm)?)")
 STALE_SECONDS = 24 * 3600
 DRAFTS = "drafts"  # <contract folder>/drafts/proposal-<id>/DRAFT-<payer>.csv: never listed as a run's schedule
+PROPOSAL_FOLDER = re.compile(r"proposal-([1-9][0-9]{0,17})")  # drafts/proposal-<id>
 FINAL = ".final-"  # drafts/proposal-<id>/.final-<payer>.csv: the schedule approval places, without the DRAFT marks
 
 
@@ -164,6 +165,22 @@ def write_draft_schedules(files: "ScheduleFiles", proposal_id: int, summary: dic
 def discard_drafts(settings: Settings, contract_ref: str, proposal_id: int) -> None:
     """Remove a decided proposal's drafts: approved, the final schedules replace them; otherwise nothing is paid."""
     shutil.rmtree(contract_folder(settings, contract_ref) / DRAFTS / f"proposal-{proposal_id}", ignore_errors=True)
+
+
+def clear_stale_drafts(settings: Settings, contract_ref: str, pending: set[int]) -> None:
+    """Remove the drafts folders over a day old of the contract's proposals that are not pending (``pending``:
+    their ids). A process killed between a decision's commit and the removal of its drafts left them, as did a
+    proposal killed before its commit on PostgreSQL (which never gives its number again); nothing else would.
+    A proposal being made now is not yet pending, but its folder is minutes old."""
+    cutoff = time.time() - STALE_SECONDS
+    with suppress(OSError):  # no drafts yet, or a folder we cannot read: nothing to clear
+        for entry in os.scandir(contract_folder(settings, contract_ref) / DRAFTS):
+            found = PROPOSAL_FOLDER.fullmatch(entry.name)
+            if found is None or int(found[1]) in pending or not entry.is_dir(follow_symlinks=False):
+                continue
+            with suppress(OSError):
+                if entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                    shutil.rmtree(entry.path, ignore_errors=True)
 
 
 def prune_drafts(settings: Settings, contract_ref: str) -> None:
