@@ -1,10 +1,12 @@
 """Files written whole or not at all, and failures to write them said in one line."""
 
 import os
+import re
 import secrets
 import stat
+import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from flows.common.errors import UserError
@@ -23,6 +25,7 @@ def _is_special(path: Path) -> bool:
     return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
 
 
+_TOKEN = re.compile(r"[0-9a-f]{8}")  # secrets.token_hex(4), as ``replacing`` names its temporaries
 SQLITE_MAGIC = b"SQLite format 3\x00"
 DATABASE_FILES = ("commissioning.db", "commissioning.db-wal", "commissioning.db-shm")
 
@@ -102,6 +105,7 @@ def replacing(path: Path) -> Iterator[Path]:
         except OSError as exc:
             raise cannot_write(path, exc) from None
         return
+    _clear_stale_temporaries(path)
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     try:
         # Created with the usual permissions (mkstemp's would be owner-only), and exclusively: never someone's file.
@@ -119,6 +123,23 @@ def replacing(path: Path) -> Iterator[Path]:
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+STALE_SECONDS = 24 * 3600  # a writer killed mid-way (kill -9) leaves its temporary; none takes a day to write
+
+
+def _clear_stale_temporaries(path: Path) -> None:
+    """Remove the temporaries over a day old that earlier writes of ``path`` left (``.<name>.<8 hex>.tmp``): a
+    process killed while it wrote (a backup, an export) left them, and nothing else would. Others' files stay."""
+    cutoff, prefix = time.time() - STALE_SECONDS, f".{path.name}."
+    with suppress(OSError):  # a folder we cannot read: nothing to clear
+        for entry in os.scandir(path.parent):
+            name = entry.name
+            if not (name.startswith(prefix) and name.endswith(".tmp") and _TOKEN.fullmatch(name[len(prefix) : -4])):
+                continue
+            with suppress(OSError):
+                if entry.is_file(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                    os.unlink(entry.path)
 
 
 def write_whole(path: Path, data: bytes) -> None:

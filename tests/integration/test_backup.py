@@ -231,3 +231,24 @@ def test_serves_nightly_job_writes_a_backup_and_says_so_and_a_failure_is_one_lin
         dataclasses.replace(settings, backup_dir=blocked / "b", backup_keep=3), lambda line, **_: said.append(line)
     )()
     assert said[1:] == [f"nightly backup failed: {blocked / 'b'}: cannot be created: Not a directory"]
+
+
+def test_a_backup_clears_the_day_old_temporaries_a_killed_backup_left_and_nothing_else(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """kill -9 in a backup leaves its temporary (``.<name>.<8 hex>.tmp``) beside the file it was to replace; the
+    next backup to that name removes it once a day old. A fresh one (a backup going on now) and others' files
+    stay."""
+    import os
+    import time
+
+    target = tmp_path / "nightly.backup"
+    killed, live = tmp_path / ".nightly.backup.0badc0de.tmp", tmp_path / ".nightly.backup.1234abcd.tmp"
+    others = [tmp_path / ".nightly.backup.notahex1.tmp", tmp_path / ".other.backup.0badc0de.tmp", tmp_path / "x.tmp"]
+    for path in [killed, live, *others]:
+        path.write_bytes(b"half a backup")
+    for path in [killed, *others]:
+        os.utime(path, (time.time() - 2 * 86400, time.time() - 2 * 86400))
+    backups.backup(settings, target)
+    assert target.is_file() and not killed.exists()
+    assert live.exists() and all(path.exists() for path in others)
