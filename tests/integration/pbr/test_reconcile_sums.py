@@ -148,3 +148,37 @@ def test_reconciles_sums_by_reasons_and_by_participant_are_read_from_their_own_i
             plan = [step[-1] for step in db.execute("EXPLAIN QUERY PLAN " + statement)]
             assert plan[0] == f"SEARCH c USING COVERING INDEX {index} (contract_id=?)", plan
             assert not any("TEMP B-TREE FOR GROUP BY" in step for step in plan), plan
+
+
+def test_where_the_claims_lie_is_read_from_the_tables_ends_and_narrowed_by_the_claims_own_count(
+    q1_paid: Settings, backend: str
+) -> None:
+    # On SQLite, where reconcile reads a contract's claims from was found by counting the contract's claims in its
+    # index (0.17 s of CPU at 1,000,000 claims); now the table's first and last claim are read from its ends alone,
+    # and claim_sums narrows that range, by the count its own sums give, only when other contracts' claims fill
+    # most of it: to the contract's first and last claim, or to its index. The sums are the same every way.
+    if backend != "sqlite":
+        pytest.skip("the id range is SQLite's way; PostgreSQL has one statement")
+    from models.pbr.reconcile_sums import _narrowed, contract_claims
+
+    with unit_of_work(database(q1_paid)) as session:
+        [(cid, first, last, count)] = driver_rows(
+            session, "SELECT contract_id, MIN(id), MAX(id), COUNT(*) FROM pbr_claim GROUP BY 1"
+        )
+        raw = session.connection().connection.dbapi_connection
+        assert raw is not None
+        statements: list[str] = []
+        raw.set_trace_callback(statements.append)  # type: ignore[attr-defined]
+        claims = contract_claims(session, cid)
+        sums = sorted(claim_sums(session, claims))
+        raw.set_trace_callback(None)  # type: ignore[attr-defined]
+        assert claims == (_BY_RANGE, {"c": cid, "first": first, "last": last})
+        assert not [s for s in statements if "COUNT(*) FROM pbr_claim WHERE" in s], statements
+        assert sums == sorted(tuple(row) for row in driver_rows(session, ONE_PASS, c=cid))
+        # a range mostly of other contracts' claims narrows to the contract's own; if other contracts' claims
+        # fill most of that too (as many claims as half of it, here), to the contract's index
+        wide = (_BY_RANGE, {"c": cid, "first": first, "last": last + 2 * count})
+        assert _narrowed(session, wide, count) == (_BY_RANGE, {"c": cid, "first": first, "last": last})
+        assert _narrowed(session, wide, (last - first) // 2) == (_BY_CONTRACT, {"c": cid})
+        assert _narrowed(session, (_BY_CONTRACT, {"c": cid}), count) == (_BY_CONTRACT, {"c": cid})
+        assert sorted(claim_sums(session, wide)) == sums
