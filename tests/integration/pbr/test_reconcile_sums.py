@@ -170,10 +170,13 @@ def test_where_the_claims_lie_is_read_from_the_tables_ends_and_narrowed_by_the_c
         statements: list[str] = []
         raw.set_trace_callback(statements.append)  # type: ignore[attr-defined]
         claims = contract_claims(session, cid)
+        (where,) = statements
         sums = sorted(claim_sums(session, claims))
         raw.set_trace_callback(None)  # type: ignore[attr-defined]
         assert claims == (_BY_RANGE, {"c": cid, "first": first, "last": last})
         assert not [s for s in statements if "COUNT(*) FROM pbr_claim WHERE" in s], statements
+        plan = [step[-1] for step in raw.execute("EXPLAIN QUERY PLAN " + where)]
+        assert not [step for step in plan if step.startswith("SCAN pbr_claim")], plan  # the table's ends alone
         assert sums == sorted(tuple(row) for row in driver_rows(session, ONE_PASS, c=cid))
         # a range mostly of other contracts' claims narrows to the contract's own; if other contracts' claims
         # fill most of that too (as many claims as half of it, here), to the contract's index
