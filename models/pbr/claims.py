@@ -66,7 +66,9 @@ class ClaimImport(SQLModel, table=True):
 # An accepted claim no run has accrued yet: what every run reads (``DUE_WHERE``), and the condition of the index
 # it reads them from. The same words in the index and the queries: SQLite uses a partial index only for a query
 # whose WHERE contains its condition's terms.
-UNPAID = "accrued_run_id IS NULL AND verdict IN ('accepted', 'partly_accepted')"
+ACCEPTED = "verdict IN ('accepted', 'partly_accepted')"
+UNPAID = f"accrued_run_id IS NULL AND {ACCEPTED}"
+WITH_REASONS = "reasons <> ''"  # a claim with reasons (reconcile's index of them: ``ix_pbr_claim_reasons``)
 
 
 class PbrClaim(SQLModel, table=True):
@@ -106,6 +108,26 @@ class PbrClaim(SQLModel, table=True):
             "claimed_pence",
             "payable_pence",
             "capped_pence",
+        ).ddl_if(dialect="sqlite"),
+        # Reconcile's sums of a contract's claims by their reasons and of its accepted claims by participant, each
+        # read from its index alone, already grouped, on SQLite (models/pbr/reconcile_sums.py, migration 0026);
+        # partial, so that each holds only the claims it sums. SQLite only, as the index above.
+        Index(
+            "ix_pbr_claim_reasons",
+            "contract_id",
+            "reasons",
+            "claimed_pence",
+            "payable_pence",
+            "capped_pence",
+            sqlite_where=text(WITH_REASONS),
+        ).ddl_if(dialect="sqlite"),
+        Index(
+            "ix_pbr_claim_participant",
+            "contract_id",
+            "participant",
+            "verdict",
+            "payable_pence",
+            sqlite_where=text(ACCEPTED),
         ).ddl_if(dialect="sqlite"),
     )
 

@@ -159,6 +159,37 @@ def test_reconciles_claim_sums_index_comes_with_0024_on_sqlite_only(fresh_databa
     assert sums_index() == expected
 
 
+def test_reconciles_indexes_of_the_claims_with_reasons_and_the_accepted_by_participant_come_with_0026_on_sqlite_only(
+    fresh_database_url: str,
+) -> None:
+    # 0026 adds the two partial indexes reconcile sums a contract's claims by reasons and its accepted claims by
+    # participant from, on SQLite only (as 0024's); going back to 0025 drops them.
+    def claim_indexes() -> dict[str, tuple[list[str], str]]:
+        wanted = ("ix_pbr_claim_reasons", "ix_pbr_claim_participant")
+        found = [i for i in inspect(engine).get_indexes("pbr_claim") if i["name"] in wanted]
+        where = {i["name"]: i.get("dialect_options", {}).get("sqlite_where") for i in found}
+        return {i["name"]: (i["column_names"], " ".join(str(where[i["name"]]).split())) for i in found}
+
+    engine = make_engine(fresh_database_url)
+    upgrade(engine)
+    expected = {
+        "ix_pbr_claim_reasons": (
+            ["contract_id", "reasons", "claimed_pence", "payable_pence", "capped_pence"],
+            "reasons <> ''",
+        ),
+        "ix_pbr_claim_participant": (
+            ["contract_id", "participant", "verdict", "payable_pence"],
+            "verdict IN ('accepted', 'partly_accepted')",
+        ),
+    }
+    expected = expected if engine.dialect.name == "sqlite" else {}
+    assert claim_indexes() == expected
+    downgrade(engine, "0025")
+    assert claim_indexes() == {}
+    upgrade(engine)
+    assert claim_indexes() == expected
+
+
 def test_the_outcomes_sums_index_gives_way_to_a_partial_index_of_the_fees_from_0025(fresh_database_url: str) -> None:
     # 0025 drops the index of the sums by outcome (two entries a claim, read by nothing since the running totals)
     # for one of the fees accrued, holding only the entries that are not a claim's outcome; 0024 has it back.
