@@ -240,7 +240,7 @@ def failing(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, int]]:
     where = {"in": 0}
     stage = claims_parallel.stage_rows
 
-    def stage_or_fail(path: Path, columns: Any, rows: Any, *, key: str) -> int:
+    def stage_or_fail(path: Path, columns: Any, rows: Any, *, key: Any) -> int:
         here = os.getpid()
         if (where["in"] == 0 and here != parent) or where["in"] == here:
             raise OSError(28, "No space left on device")
