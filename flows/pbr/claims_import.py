@@ -11,7 +11,10 @@ reasons, and the report lists the rejections by line. Importing the same file
 again adds nothing and records nothing.
 
 A big file on SQLite is decided on every core, by forked workers that each
-decide a share of whole participants (flows/pbr/claims_parallel.py). A CSV
+decide a share of whole participants (flows/pbr/claims_parallel.py). On
+SQLite every file's claims are stored in pay order (by contract, day
+achieved, then line: ``PAY_ORDER``), so that a payment run's claims lie
+together, whatever order the file was in; their ids follow that order. A CSV
 file on PostgreSQL is streamed through COPY into a staging table, checked in
 SQL and decided a batch of participants at a time (flows/pbr/claims_copy.py),
 never held whole.
@@ -22,7 +25,7 @@ import datetime as dt
 import gc
 import hashlib
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,12 +35,19 @@ from flows.common.settings import Settings
 from flows.common.tabular import CSV_SUFFIXES
 from flows.pbr.claims_check import read_checked_claims
 from flows.pbr.claims_copy import import_by_copy
-from flows.pbr.claims_parallel import PARALLEL_FROM, decide_in_parallel, move_in, worker_shares
+from flows.pbr.claims_parallel import (
+    PARALLEL_FROM,
+    PAY_ORDER,
+    decide_in_parallel,
+    in_pay_order,
+    move_in,
+    worker_shares,
+)
 from flows.pbr.claims_report import ClaimsReport
 from flows.pbr.claims_store import Storing, known
 from models.contracts import get_contract
 from models.db import unit_of_work
-from models.pbr.bulk import bulk_insert, import_cache
+from models.pbr.bulk import bulk_insert, can_stage, stage_rows
 from models.pbr.claims import CLAIM_COLUMNS
 from models.pbr.claims_stage import can_copy
 from policies.dates import local_date
@@ -135,11 +145,23 @@ def _import_read(
         before = store.counted()
         rows_of = store.rows_of(contract)
         owner = worker_shares(session, plan, workers)
-        if owner is None:
+        if owner is None and fresh >= PARALLEL_FROM and can_stage(session):
+            # SQLite, a big file with a cap in reach: staged in pay order in one side file, as the workers stage
+            # theirs (the rows would not all be held to be sorted)
+            folder = Path(scratch.enter_context(tempfile.TemporaryDirectory(prefix="commissioning-claims-")))
+            staged = [folder / "claims.db"]
             decisions = decide_in_file_order(plan, participants, book)
-            if fresh >= PARALLEL_FROM:
-                import_cache(session)
-            bulk_insert(session, "pbr_claim", CLAIM_COLUMNS, rows_of(report, decisions), prepared=True)
+            stage_rows(staged[0], CLAIM_COLUMNS, rows_of(report, decisions), key=PAY_ORDER)
+            del plan, participants, book, decisions
+            move_in(session, staged, fresh)
+        elif owner is None:
+            # SQLite, a small file: sorted here into pay order (a side file each would soon reach SQLite's limit
+            # of ten attached files); PostgreSQL (a workbook): in file order
+            decisions = decide_in_file_order(plan, participants, book)
+            claim_rows: Iterable[tuple[Any, ...]] = rows_of(report, decisions)
+            if can_stage(session):
+                claim_rows = sorted(claim_rows, key=in_pay_order)
+            bulk_insert(session, "pbr_claim", CLAIM_COLUMNS, claim_rows, prepared=True)
         else:
             folder = Path(scratch.enter_context(tempfile.TemporaryDirectory(prefix="commissioning-claims-")))
             staged = decide_in_parallel(report, folder, owner, rows_of, plan, participants, book)

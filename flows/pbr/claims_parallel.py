@@ -7,6 +7,7 @@ transaction then moves in (``worker_shares``). The side files live in a
 temporary folder until that transaction is over.
 """
 
+import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,15 @@ from policies.pbr.validation import ClaimPlan, decide
 # From this many claims to decide, a file is big: decided on every core when it can be (forking costs more
 # than it saves below), and stored with a bigger page cache on SQLite (models.pbr.bulk.import_cache).
 PARALLEL_FROM = 50_000
+
+# The order a big import stores its claims in: the order a payment run reads and marks them (a contract's claims
+# due by a day). A file spanning many quarters stored in file order spreads each quarter's claims over every page
+# of the table: at a million claims, a run's marking of the 205,072 claims it accrued dirtied all 33,000 pages
+# (1.9 s, and 0.9 s more to commit them), against 7,555 pages (0.7 s and 0.1 s) in this order. The claims of one
+# day keep their file order, so a run's order (achieved, then ref, then id) is the same either way.
+PAY_ORDER = ("contract_id", "achieved_on", "line")
+# A claim row's place in that order, for the rows of a small file sorted in memory.
+in_pay_order = operator.itemgetter(*(CLAIM_COLUMNS.index(name) for name in PAY_ORDER))
 
 
 def worker_shares(session: Any, plan: ClaimPlan, workers: int | None) -> dict[str, int] | None:
@@ -50,7 +60,8 @@ def decide_in_parallel(
     book: Book,
 ) -> list[Path]:
     """Decide each share of the claims in a process of its own, at once, each writing its rows to a side
-    file in ``folder`` as it decides them, keyed by line; count them into ``report``; return the files.
+    file in ``folder`` as it decides them, kept in pay order (``PAY_ORDER``); count them into ``report``; return
+    the files.
 
     Each process decides against its own copy of ``book``: the shares are whole participants, and no
     cap that joins participants is in reach, so the decisions are those of one process."""
@@ -58,7 +69,7 @@ def decide_in_parallel(
     def decide_share(share: int, _: None) -> tuple[ClaimsReport, Path]:
         part, staged = ClaimsReport(report.source), folder / f"claims-{share}.db"
         decisions = decide(plan, participants, book, plan.part(owner, share), forget=True)
-        stage_rows(staged, CLAIM_COLUMNS, rows_of(part, decisions), key="line")
+        stage_rows(staged, CLAIM_COLUMNS, rows_of(part, decisions), key=PAY_ORDER)
         return part, staged
 
     # The references were needed only to sort the claims out: freed now, neither process keeps a copy.
@@ -72,10 +83,11 @@ def decide_in_parallel(
 
 
 def move_in(session: Any, staged: Sequence[Path], claims: int) -> None:
-    """Move the rows of the side files into pbr_claim, in file order, in this session's transaction."""
+    """Move the rows of the side files into pbr_claim, in pay order (``PAY_ORDER``), in this session's
+    transaction: SQLite merges the files, each already in that order."""
     # Only now, in this process alone: a cache filled before the fork would be in every worker too.
     import_cache(session)
     names = attach_staged(session, staged)
-    moved = insert_staged(session, "pbr_claim", CLAIM_COLUMNS, names, key="line")
+    moved = insert_staged(session, "pbr_claim", CLAIM_COLUMNS, names, key=PAY_ORDER)
     if moved != claims:
         raise RuntimeError(f"{moved} claim rows staged for {claims} claims")

@@ -21,6 +21,9 @@ from models.db import CACHE_BEFORE, STAGED_PREFIX
 
 CHUNK = 20_000
 
+# What a side file's rows are kept in order of: one integer column, or several (the last few of them unique).
+Key = str | tuple[str, ...]
+
 
 def _is_postgres(session: Session) -> bool:
     return session.connection().dialect.name == "postgresql"
@@ -55,9 +58,9 @@ def can_stage(session: Session) -> bool:
     return session.connection().dialect.name == "sqlite"
 
 
-def stage_rows(path: Path, columns: Sequence[str], rows: Iterable[Sequence[Any]], *, key: str) -> int:
+def stage_rows(path: Path, columns: Sequence[str], rows: Iterable[Sequence[Any]], *, key: Key) -> int:
     """Write rows, in the driver's form, to a new side file of their own (a plain SQLite table ``staged``),
-    kept in order of ``key``, an integer column unique among them.
+    kept in order of ``key``: an integer column unique among them, or columns unique together (see ``StagedRows``).
 
     The file is scratch: no journal, no sync. Another process may write it while this one's transaction
     goes on; ``insert_staged`` then moves its rows in, in ``key`` order, inside that transaction. Rows
@@ -74,17 +77,25 @@ def stage_rows(path: Path, columns: Sequence[str], rows: Iterable[Sequence[Any]]
 
 class StagedRows:
     """``stage_rows`` a row at a time, for a writer that is handed its rows (a payment run's lines as they are
-    priced): a chunk held at most. ``close`` keeps the file; ``discard`` removes it."""
+    priced): a chunk held at most. ``close`` keeps the file; ``discard`` removes it.
 
-    def __init__(self, path: Path, columns: Sequence[str], *, key: str) -> None:
-        if key not in columns:
-            raise ValueError(f"the key {key!r} is not one of the columns")
+    One key column is the table's rowid; several are its primary key, in a table without rowids, so that the
+    rows are stored in that order too (and read back in it without a sort)."""
+
+    def __init__(self, path: Path, columns: Sequence[str], *, key: Key) -> None:
+        for name in _key_columns(key):
+            if name not in columns:
+                raise ValueError(f"the key {name!r} is not one of the columns")
         self.path, self.count, self._chunk = path, 0, list[Sequence[Any]]()
         self._connection = sqlite3.connect(path, isolation_level=None)
         self._connection.execute("PRAGMA journal_mode=OFF")
         self._connection.execute("PRAGMA synchronous=OFF")
-        defined = ", ".join(f"{name} INTEGER PRIMARY KEY" if name == key else name for name in columns)
-        self._connection.execute(f"CREATE TABLE staged ({defined})")
+        if isinstance(key, str):
+            defined = ", ".join(f"{name} INTEGER PRIMARY KEY" if name == key else name for name in columns)
+            self._connection.execute(f"CREATE TABLE staged ({defined})")
+        else:
+            defined = f"{', '.join(columns)}, PRIMARY KEY ({', '.join(key)})"
+            self._connection.execute(f"CREATE TABLE staged ({defined}) WITHOUT ROWID")
         self._connection.execute("BEGIN")
         self._sql = f"INSERT INTO staged VALUES ({', '.join('?' * len(columns))})"
 
@@ -120,12 +131,16 @@ class StagedRows:
         self.path.unlink(missing_ok=True)
 
 
-def staged_rows(path: Path, columns: Sequence[str], key: str) -> Iterator[tuple[Any, ...]]:
+def _key_columns(key: Key) -> tuple[str, ...]:
+    return (key,) if isinstance(key, str) else key
+
+
+def staged_rows(path: Path, columns: Sequence[str], key: Key) -> Iterator[tuple[Any, ...]]:
     """The rows of a side file ``StagedRows`` wrote, in ``key`` order, a chunk at a time (for PostgreSQL,
     which cannot attach it)."""
     connection = sqlite3.connect(path)
     try:
-        cursor = connection.execute(f"SELECT {', '.join(columns)} FROM staged ORDER BY {key}")
+        cursor = connection.execute(f"SELECT {', '.join(columns)} FROM staged ORDER BY {', '.join(_key_columns(key))}")
         while chunk := cursor.fetchmany(CHUNK):
             yield from chunk
     finally:
@@ -181,7 +196,7 @@ def attach_staged(session: Session, paths: Sequence[Path]) -> list[str]:
     return names
 
 
-def insert_staged(session: Session, table: str, columns: Sequence[str], names: Sequence[str], *, key: str) -> int:
+def insert_staged(session: Session, table: str, columns: Sequence[str], names: Sequence[str], *, key: Key) -> int:
     """Move every staged row into ``table`` inside the session's transaction, in order of ``key`` (the
     key the rows were staged by).
 
@@ -191,7 +206,7 @@ def insert_staged(session: Session, table: str, columns: Sequence[str], names: S
     listed = ", ".join(columns)
     union = " UNION ALL ".join(f"SELECT {listed} FROM {name}.staged" for name in names)
     result = session.connection().exec_driver_sql(
-        f"INSERT INTO {table} ({listed}) SELECT {listed} FROM ({union}) ORDER BY {key}"
+        f"INSERT INTO {table} ({listed}) SELECT {listed} FROM ({union}) ORDER BY {', '.join(_key_columns(key))}"
     )
     return int(result.rowcount)
 

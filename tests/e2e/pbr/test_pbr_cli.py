@@ -332,6 +332,8 @@ def test_a_big_claims_file_is_decided_on_every_core_through_the_prefect_flow(ini
     assert report["workers"] == min(2, len(os.sched_getaffinity(0)))
     with sqlite3.connect(cli.data_dir / "commissioning.db") as db:
         assert db.execute("SELECT count(*), min(line), max(line) FROM pbr_claim").fetchone() == (claims, 2, claims + 1)
+        # stored in pay order: ids follow (contract, day achieved, line), one after another
         assert db.execute(
-            "SELECT count(*) FROM pbr_claim WHERE id - line != (SELECT min(id) - 2 FROM pbr_claim)"
+            "SELECT count(*) FROM (SELECT id, row_number() OVER (ORDER BY contract_id, achieved_on, line) AS n "
+            "FROM pbr_claim) WHERE id - n != (SELECT min(id) - 1 FROM pbr_claim)"
         ).fetchone() == (0,)

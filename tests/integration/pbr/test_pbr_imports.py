@@ -56,10 +56,11 @@ def claims_csv(path: Path, rows: Sequence[Sequence[str]], *, contract: str = CON
 
 
 def stored(settings: Settings) -> dict[str, list[tuple[object, ...]]]:
-    """Each claim reference's stored rows: (verdict, price, payable, reasons), in the order stored."""
+    """Each claim reference's stored rows: (verdict, price, payable, reasons), by import, then line (on SQLite
+    the ids follow the day achieved, not the line)."""
     with unit_of_work(database(settings)) as session:
         out: dict[str, list[tuple[object, ...]]] = {}
-        for c in session.exec(select(PbrClaim).order_by(col(PbrClaim.id))):
+        for c in session.exec(select(PbrClaim).order_by(col(PbrClaim.import_id), col(PbrClaim.line))):
             out.setdefault(c.ref, []).append((c.verdict, c.price_pence, c.payable_pence, c.reasons))
         return out
 
