@@ -7,6 +7,7 @@ transaction then moves in (``worker_shares``). The side files live in a
 temporary folder until that transaction is over.
 """
 
+import heapq
 import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -14,7 +15,16 @@ from typing import Any
 
 from flows.common.workers import can_fork, cores, in_parallel
 from flows.pbr.claims_report import ClaimsReport
-from models.pbr.bulk import attach_staged, can_stage, import_cache, insert_staged, stage_rows
+from models.pbr.bulk import (
+    attach_staged,
+    bulk_insert,
+    can_attach,
+    can_stage,
+    import_cache,
+    insert_staged,
+    stage_rows,
+    staged_rows,
+)
 from models.pbr.claims import CLAIM_COLUMNS
 from policies.pbr.book import Book
 from policies.pbr.claims import Decision
@@ -87,7 +97,11 @@ def move_in(session: Any, staged: Sequence[Path], claims: int) -> None:
     transaction: SQLite merges the files, each already in that order."""
     # Only now, in this process alone: a cache filled before the fork would be in every worker too.
     import_cache(session)
-    names = attach_staged(session, staged)
-    moved = insert_staged(session, "pbr_claim", CLAIM_COLUMNS, names, key=PAY_ORDER)
+    if can_attach(session, len(staged)):
+        names = attach_staged(session, staged)
+        moved = insert_staged(session, "pbr_claim", CLAIM_COLUMNS, names, key=PAY_ORDER)
+    else:  # a file of many big contracts has used up SQLite's ten attached files: merged here, in pay order
+        files = [staged_rows(path, CLAIM_COLUMNS, PAY_ORDER) for path in staged]
+        moved = bulk_insert(session, "pbr_claim", CLAIM_COLUMNS, heapq.merge(*files, key=in_pay_order), prepared=True)
     if moved != claims:
         raise RuntimeError(f"{moved} claim rows staged for {claims} claims")

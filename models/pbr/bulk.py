@@ -181,6 +181,15 @@ def import_cache(session: Session, kib: int = IMPORT_CACHE_KIB) -> None:
     raw.execute(f"PRAGMA cache_size=-{int(kib)}")
 
 
+def can_attach(session: Session, count: int) -> bool:
+    """Whether ``count`` more side files can be attached to the session's SQLite connection: SQLite attaches at
+    most ten to a connection (SQLITE_LIMIT_ATTACHED), and keeps each until the transaction that read it ends."""
+    raw = session.connection().connection.dbapi_connection
+    assert raw is not None
+    attached = sum(1 for _, name, _ in raw.execute("PRAGMA database_list").fetchall() if name not in ("main", "temp"))
+    return attached + count <= raw.getlimit(sqlite3.SQLITE_LIMIT_ATTACHED)
+
+
 def attach_staged(session: Session, paths: Sequence[Path]) -> list[str]:
     """Attach side files to the session's connection, for ``insert_staged``; returns their schema names.
 

@@ -175,6 +175,20 @@ def test_claims_decided_in_two_processes_are_stored_as_one_process_stores_them(
     assert stored == sorted(stored, key=lambda r: r if backend == "sqlite" else r[1])
 
 
+def test_claims_shared_out_to_more_side_files_than_sqlite_attaches_are_stored_as_one_process_stores_them(
+    two_contracts: Settings, tmp_path: Path, backend: str, forks: list[int]
+) -> None:
+    """SQLite attaches at most ten side files to a connection and keeps them until the commit: eleven workers'
+    files (or a file of several big contracts, two files each) are merged in pay order by the import itself."""
+    one = import_claims(two_contracts, write_files(tmp_path, A)[1], as_of=AS_OF, actor="finance", workers=1)
+    eleven = import_claims(two_contracts, write_files(tmp_path, B)[1], as_of=AS_OF, actor="finance", workers=11)
+    assert forks == ([11] if backend == "sqlite" else [])
+    assert report_figures(eleven) == report_figures(one)
+    assert stored_rows(two_contracts, B) == stored_rows(two_contracts, A)
+    stored = [(row[5], row[0]) for row in stored_rows(two_contracts, B)]  # (achieved_on, line) in id order
+    assert stored == sorted(stored, key=lambda r: r if backend == "sqlite" else r[1])
+
+
 def test_importing_the_file_again_after_a_shared_out_import_changes_nothing(
     two_contracts: Settings, tmp_path: Path, backend: str, forks: list[int]
 ) -> None:
