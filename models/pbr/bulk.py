@@ -187,7 +187,7 @@ def can_attach(session: Session, count: int) -> bool:
     raw = session.connection().connection.dbapi_connection
     assert raw is not None
     attached = sum(1 for _, name, _ in raw.execute("PRAGMA database_list").fetchall() if name not in ("main", "temp"))
-    return attached + count <= raw.getlimit(sqlite3.SQLITE_LIMIT_ATTACHED)
+    return attached + count <= int(raw.getlimit(sqlite3.SQLITE_LIMIT_ATTACHED))
 
 
 def attach_staged(session: Session, paths: Sequence[Path]) -> list[str]:
