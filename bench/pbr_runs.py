@@ -109,17 +109,19 @@ def floor(data: Path, period: str) -> dict[str, Any]:
     start = time.perf_counter()
     url = os.environ.get("COMMISSIONING_DATABASE_URL", "")
     sql = (
-        "SELECT ref, participant, outcome, achieved_on, payable_pence FROM pbr_claim "
+        "SELECT ref, participant, outcome, achieved_on, payable_pence FROM pbr_claim{} "
         "WHERE verdict IN ('accepted', 'partly_accepted') AND achieved_on BETWEEN ? AND ? ORDER BY achieved_on, ref"
     )
     if url.startswith("postgresql"):
         import psycopg
 
         connection: Any = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"))
-        rows = connection.execute(sql.replace("?", "%s"), (first, last))
+        rows = connection.execute(sql.format("").replace("?", "%s"), (first, last))
     else:
         connection = sqlite3.connect(data / "commissioning.db")
-        rows = connection.execute(sql, (first.isoformat(), last.isoformat()))
+        # a plain scan, as before migration 0026: its partial index of accepted claims by participant would be
+        # chosen, and read at random (3.2 s against 1.8 s at a million claims)
+        rows = connection.execute(sql.format(" NOT INDEXED"), (first.isoformat(), last.isoformat()))
     count = 0
     with tempfile.TemporaryFile("w+", newline="") as out:
         writer = csv.writer(out)
