@@ -3,9 +3,10 @@
 import os
 import re
 import secrets
+import shutil
 import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
@@ -125,21 +126,32 @@ def replacing(path: Path) -> Iterator[Path]:
         raise
 
 
-STALE_SECONDS = 24 * 3600  # a writer killed mid-way (kill -9) leaves its temporary; none takes a day to write
+STALE_SECONDS = 24 * 3600  # a writer killed mid-way (kill -9) leaves its files; none takes a day to write
+
+
+def remove_stale(folder: Path, named: Callable[[str], bool], *, folders: bool = False) -> None:
+    """Remove the files (with ``folders``, the folders, whole) in ``folder`` over a day old whose names ``named``
+    accepts: what a process killed while it wrote left, and nothing else would. Others, and a live writer's,
+    stay; a folder that is missing or cannot be read leaves nothing to clear."""
+    cutoff = time.time() - STALE_SECONDS
+    with suppress(OSError):
+        for entry in os.scandir(folder):
+            if not named(entry.name):
+                continue
+            with suppress(OSError):
+                kind = entry.is_dir(follow_symlinks=False) if folders else entry.is_file(follow_symlinks=False)
+                if kind and entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                    if folders:
+                        shutil.rmtree(entry.path, ignore_errors=True)
+                    else:
+                        os.unlink(entry.path)
 
 
 def _clear_stale_temporaries(path: Path) -> None:
-    """Remove the temporaries over a day old that earlier writes of ``path`` left (``.<name>.<8 hex>.tmp``): a
-    process killed while it wrote (a backup, an export) left them, and nothing else would. Others' files stay."""
-    cutoff, prefix = time.time() - STALE_SECONDS, f".{path.name}."
-    with suppress(OSError):  # a folder we cannot read: nothing to clear
-        for entry in os.scandir(path.parent):
-            name = entry.name
-            if not (name.startswith(prefix) and name.endswith(".tmp") and _TOKEN.fullmatch(name[len(prefix) : -4])):
-                continue
-            with suppress(OSError):
-                if entry.is_file(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_mtime < cutoff:
-                    os.unlink(entry.path)
+    """The temporaries earlier writes of ``path`` left when killed (``.<name>.<8 hex>.tmp``), over a day old."""
+    prefix = f".{path.name}."
+    remove_stale(path.parent, lambda name: name.startswith(prefix) and name.endswith(".tmp")
+                 and _TOKEN.fullmatch(name[len(prefix) : -4]) is not None)  # fmt: skip
 
 
 def write_whole(path: Path, data: bytes) -> None:

@@ -22,7 +22,6 @@ import os
 import re
 import secrets
 import shutil
-import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from contextlib import suppress
@@ -31,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from flows.common.errors import UserError
-from flows.common.files import replacing
+from flows.common.files import remove_stale, replacing
 from flows.common.settings import Settings
 from flows.pbr.exports import CsvRows, csv_cell, csv_text, neutralise
 from flows.pbr.ledger import pounds
@@ -61,7 +60,6 @@ Item = tuple[str, str, str, str, str, dt.date | None, Decimal]
 # .<DRAFT-payer>.<token>.draft, .<name>.<token>.tmp (flows/common/files.py) and the kept lines, .<token>.lines
 # with SQLite's own files. kill -9 leaves them; a day old, they are no live run's (a 1M-claim run takes a minute).
 SIDE_FILE = re.compile(r"\.(?:.+\.[0-9a-f]{8}\.(?:draft|tmp)|[0-9a-f]{12}\.lines(?:-journal|-wal|-shm)?)")
-STALE_SECONDS = 24 * 3600
 DRAFTS = "drafts"  # <contract folder>/drafts/proposal-<id>/DRAFT-<payer>.csv: never listed as a run's schedule
 PROPOSAL_FOLDER = re.compile(r"proposal-([1-9][0-9]{0,17})")  # drafts/proposal-<id>
 FINAL = ".final-"  # drafts/proposal-<id>/.final-<payer>.csv: the schedule approval places, without the DRAFT marks
@@ -172,15 +170,12 @@ def clear_stale_drafts(settings: Settings, contract_ref: str, pending: set[int])
     their ids). A process killed between a decision's commit and the removal of its drafts left them, as did a
     proposal killed before its commit on PostgreSQL (which never gives its number again); nothing else would.
     A proposal being made now is not yet pending, but its folder is minutes old."""
-    cutoff = time.time() - STALE_SECONDS
-    with suppress(OSError):  # no drafts yet, or a folder we cannot read: nothing to clear
-        for entry in os.scandir(contract_folder(settings, contract_ref) / DRAFTS):
-            found = PROPOSAL_FOLDER.fullmatch(entry.name)
-            if found is None or int(found[1]) in pending or not entry.is_dir(follow_symlinks=False):
-                continue
-            with suppress(OSError):
-                if entry.stat(follow_symlinks=False).st_mtime < cutoff:
-                    shutil.rmtree(entry.path, ignore_errors=True)
+
+    def stale(name: str) -> bool:
+        found = PROPOSAL_FOLDER.fullmatch(name)
+        return found is not None and int(found[1]) not in pending
+
+    remove_stale(contract_folder(settings, contract_ref) / DRAFTS, stale, folders=True)
 
 
 def prune_drafts(settings: Settings, contract_ref: str) -> None:
@@ -312,13 +307,7 @@ def _place(folder: Path, stem: str, written: Path, *, linked: bool = False) -> P
 def clear_stale_side_files(folder: Path) -> None:
     """Remove the side files (``SIDE_FILE``) over a day old in ``folder``: a run killed mid-way left them, and
     nothing else would. Other files, and a live run's, stay."""
-    cutoff = time.time() - STALE_SECONDS
-    with suppress(OSError):  # no folder yet, or one we cannot read: nothing to clear
-        for entry in os.scandir(folder):
-            if SIDE_FILE.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
-                with suppress(OSError):
-                    if entry.stat(follow_symlinks=False).st_mtime < cutoff:
-                        os.unlink(entry.path)
+    remove_stale(folder, lambda name: SIDE_FILE.fullmatch(name) is not None)
 
 
 def contract_folder(settings: Settings, contract_ref: str) -> Path:
