@@ -9,6 +9,7 @@ import typer
 from flows.cli.common import (
     AS_OF_HELP,
     JSON_HELP,
+    NO_WAIT_HELP,
     actor,
     as_of_instant,
     console,
@@ -101,25 +102,41 @@ def kpis_import(
     as_of: AS_OF = None,
     by: BY = None,
     as_json: AS_JSON = False,
+    no_wait: Annotated[bool, typer.Option("--no-wait", help=NO_WAIT_HELP)] = False,
 ) -> None:
-    """Import KPI readings, each rated as it is stored: all of them, or none with every bad row named."""
-    from flows.performance.readings_import import import_readings
+    """Import KPI readings, each rated as it is stored: all of them, or none with every bad row named.
+
+    With COMMISSIONING_RUN_MODE=deployments a worker does it (the import-kpi-readings deployment)."""
+    from flows.common.deployment_runs import DEPLOYMENTS, run_mode
 
     cfg = settings()
-    result = import_readings(cfg, file, as_of=write_as_of(as_of, cfg), actor=actor(by, cfg))
+    when, who = write_as_of(as_of, cfg), actor(by, cfg)
+    if run_mode() == DEPLOYMENTS:
+        from flows.cli.deployed import submitted
+        from flows.cli.pbr import readable
+
+        readable(file)  # a missing file is refused here, before a run is submitted
+        parameters = {"path": str(file.resolve()), "as_of": when.isoformat(), "actor": who}
+        result = submitted(
+            cfg, "import-kpi-readings/import-kpi-readings", parameters, as_json=as_json, wait=not no_wait
+        )
+    else:
+        from flows.performance.readings_import import import_readings
+
+        result = import_readings(cfg, file, as_of=when, actor=who).__dict__
     if as_json:
-        print_json(result.__dict__)
+        print_json(result)
         return
     console.print(
-        f"Imported {result.added:,} reading(s) for {result.contracts:,} contract(s); "
-        f"{result.unchanged:,} already there, unchanged.",
+        f"Imported {result['added']:,} reading(s) for {result['contracts']:,} contract(s); "
+        f"{result['unchanged']:,} already there, unchanged.",
         markup=False,
     )
     from policies.performance.ratings import Rating
 
     for rating in Rating:
-        if result.ratings.get(rating.value):
-            console.print(f"  {rating.label}: {result.ratings[rating.value]:,}", markup=False)
+        if result["ratings"].get(rating.value):
+            console.print(f"  {rating.label}: {result['ratings'][rating.value]:,}", markup=False)
 
 
 def kpis_correct(

@@ -2,11 +2,11 @@
 
 ``COMMISSIONING_RUN_MODE=deployments``, with ``PREFECT_API_URL`` naming a Prefect server where
 ``commission deploy`` registered prefect.yaml's deployments, makes the long work of the CLI (``claims import``,
-``pay``, ``sample``, ``reconcile``, ``sweep``, ``deliver``) and of the web app (a claims upload, a period paid,
-a sweep) a flow run of the matching deployment: a worker of the pool runs it, wherever it is, and the user is
-told the flow run's id and its state. Unset, or ``in-process``, runs the flow in this process, as on one machine.
-The mode is chosen by a setting, never guessed from PREFECT_API_URL alone: serve's own loopback Prefect API also
-sets that, and has no workers.
+``pay``, ``sample``, ``reconcile``, ``sweep``, ``deliver``, ``kpis import``) and of the web app (a claims upload,
+a period paid, a sweep) a flow run of the matching deployment: a worker of the pool runs it, wherever it is, and
+the user is told the flow run's id and its state. Unset, or ``in-process``, runs the flow in this process, as on
+one machine (``kpis import`` does its import without Prefect). The mode is chosen by a setting, never guessed
+from PREFECT_API_URL alone: serve's own loopback Prefect API also sets that, and has no workers.
 
 A refusal (bad input, a period not yet ended) ends a deployment run FAILED with the refusal as its message
 (``refused``), so the submitter says it in the same words as in-process. Files named in the parameters must be

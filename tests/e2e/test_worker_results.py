@@ -24,6 +24,7 @@ server = test_workers.server  # its fixture: a Prefect server on PostgreSQL, sta
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore:'imghdr' is deprecated:DeprecationWarning")]
 SAID = re.compile(r"Flow run [0-9a-f-]{36} of (?P<deployment>[a-z-]+/[a-z-]+) on the Prefect server: Completed\.\n")
 RECONCILE = ("reconcile", "--contract", "FCF-2025-01")
+READINGS = "import-kpi-readings/import-kpi-readings"
 
 
 def first_line_and_rest(said: str, deployment: str) -> str:
@@ -79,6 +80,28 @@ def test_the_cli_waits_for_the_workers_run_and_says_its_result_as_in_process(ser
         assert cli.fails("sample", "--contract", "FCF-2025-01", "--period", "2026-Q1", "--size", "2", "--seed", "7",
                          **DEPLOYED) == cli.fails("sample", "--contract", "FCF-2025-01", "--period", "2026-Q1",
                                                   "--size", "2", "--seed", "7")  # fmt: skip
+        # Contract performance: a file of KPI readings checked and rated by the worker, said as in-process.
+        cli.ok("kpis", "set", "FCF-2025-01", "--kpi", "Young people housed: count 10 higher", "--reason", "Agreed")
+        readings = tmp_path / "readings.csv"
+        readings.write_text(
+            "contract,kpi,period,value\n"
+            "FCF-2025-01,Young people housed,2026-Q1,12\n"  # target 10, higher is better: Good
+            "FCF-2025-01,Young people housed,2026-Q2,8\n",  # edges 9 and 7.5 (10% and 25%): Requires improvement
+            encoding="utf-8",
+        )
+        rated = first_line_and_rest(cli.ok("kpis", "import", str(readings), **DEPLOYED), READINGS)
+        assert rated == (
+            "Imported 2 reading(s) for 1 contract(s); 0 already there, unchanged.\n"
+            "  Good: 1\n  Requires improvement: 1\n"
+        ), rated
+        again = first_line_and_rest(cli.ok("kpis", "import", str(readings), **DEPLOYED), READINGS)
+        assert again == cli.ok("kpis", "import", str(readings)) and "2 already there" in again, again
+        bad = tmp_path / "bad-readings.csv"
+        bad.write_text("contract,kpi,period,value\nFCF-2025-01,Young people homed,2026-Q1,12\n", encoding="utf-8")
+        refused, here = cli.run("kpis", "import", str(bad), **DEPLOYED), cli.run("kpis", "import", str(bad))
+        assert (refused.returncode, refused.stdout, refused.stderr) == (1, "", here.stderr), refused.stderr
+        assert here.stderr.startswith("error: nothing imported: 1 problem(s)\n") and "Traceback" not in here.stderr
+        assert "bad-readings.csv:2: kpi: 'Young people homed' is not a KPI of FCF-2025-01" in here.stderr
     finally:
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait(timeout=30)
