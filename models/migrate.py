@@ -1,5 +1,6 @@
 """Apply the Alembic migrations; the schema is never created any other way."""
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -23,16 +24,40 @@ def head_revision() -> str:
     return head
 
 
+class MigrationRefused(RuntimeError):
+    """A migration that would leave the data inconsistent; it was rolled back."""
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database to ``revision`` (all migrations by default) in one transaction."""
-    config = alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    _migrate(engine, lambda config: command.upgrade(config, revision))
 
 
 def downgrade(engine: Engine, revision: str) -> None:
+    _migrate(engine, lambda config: command.downgrade(config, revision))
+
+
+def _migrate(engine: Engine, step: Callable[[Config], None]) -> None:
+    """Run ``step`` in one transaction. On SQLite the foreign keys are off while it runs, and all of them are
+    checked before it commits: a batch migration (Alembic's way to alter a table there) copies the table, drops
+    the old one and renames the copy, and with the keys on, the drop of a table other rows refer to (a claim a
+    ledger entry names) fails. A key left broken refuses the whole migration, which is rolled back."""
     config = alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
+    with engine.connect() as connection:
+        raw = connection.connection.dbapi_connection if connection.dialect.name == "sqlite" else None
+        if raw is not None:
+            raw.execute("PRAGMA foreign_keys=OFF")  # outside any transaction: inside one it would do nothing
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                step(config)
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall() if raw else []
+                if broken:
+                    table, rowid, parent, _ = broken[0]
+                    raise MigrationRefused(
+                        f"the migration would leave {len(broken)} broken reference(s), e.g. {table} row {rowid} "
+                        f"to a missing {parent}: nothing was changed"
+                    )
+        finally:
+            if raw is not None:
+                raw.execute("PRAGMA foreign_keys=ON")

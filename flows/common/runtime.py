@@ -101,9 +101,12 @@ def initialise(settings: Settings) -> tuple[Engine, str | None, str]:
     """Apply every pending migration; return the engine and the revisions before and after."""
     eng = database(settings, require_schema=False)
     before = schema_revision(eng)
-    from models.migrate import upgrade  # Alembic is only needed here
+    from models.migrate import MigrationRefused, upgrade  # Alembic is only needed here
 
-    upgrade(eng)
+    try:
+        upgrade(eng)
+    except MigrationRefused as exc:
+        raise UserError(f"the schema was not migrated: {exc}") from None
     return eng, before, schema_revision(eng) or ""
 
 
