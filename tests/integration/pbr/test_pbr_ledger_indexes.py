@@ -17,7 +17,8 @@ from flows.common.runtime import database
 from flows.common.settings import Settings
 from flows.ocds.facts import _payments
 from flows.pbr.lists import ledger_list
-from models.db import unit_of_work
+from models.db import make_engine, unit_of_work
+from models.migrate import downgrade, upgrade
 from models.pbr.ledger import (
     ACCRUAL,
     REVERSAL,
@@ -36,8 +37,9 @@ AT = dt.datetime(2026, 4, 2, 9, 0, tzinfo=dt.UTC)
 
 
 def _reversal(contract_id: int, entry_id: int, payer: str, item: str, pence: int) -> LedgerEntry:
-    return LedgerEntry(contract_id=contract_id, payer=payer, kind=REVERSAL, item=item, amount_pence=-pence,
-                       entry_on=AT.date(), reverses_id=entry_id, memo="test", created_at=AT, actor="finance")  # fmt: skip
+    return LedgerEntry(
+        **_row(entry_id) | {"contract_id": contract_id, "payer": payer, "item": item, "amount_pence": -pence}
+    )
 
 
 def test_an_entry_is_reversed_once_and_a_second_reversal_of_it_is_refused(q1_paid: Settings) -> None:
@@ -89,3 +91,33 @@ def test_the_payer_index_is_read_by_each_of_its_readers_though_it_holds_no_accru
         for statement, parameters in readers:
             plan = " ".join(step[-1] for step in db.execute("EXPLAIN QUERY PLAN " + statement, parameters))
             assert "ix_pbr_ledger_contract_payer" in plan, (statement, plan)
+
+
+def test_0027_keeps_every_entry_and_the_once_only_reversal_going_down_and_up_again(q1_paid: Settings) -> None:
+    # on SQLite the ledger is rebuilt both ways (its inline UNIQUE cannot be dropped or added): with a run's entries
+    # and a reversal in it, every entry comes back with its id, and a second reversal of an entry is refused
+    def entries() -> list[tuple[object, ...]]:
+        with unit_of_work(database(q1_paid)) as session:
+            return [tuple(e) for e in ledger_of(session=session, contract_id=1)]
+
+    def second_reversal_refused() -> None:
+        with pytest.raises(IntegrityError), engine.begin() as conn:
+            conn.execute(LedgerEntry.__table__.insert(), [_row(first.id)])  # type: ignore[attr-defined]
+
+    with unit_of_work(database(q1_paid)) as session:
+        first = next(e for e in ledger_of(session=session, contract_id=1) if e.kind == ACCRUAL)
+        session.add(_reversal(1, first.id, first.payer, first.item, first.amount_pence))
+    written = entries()
+    engine = make_engine(q1_paid.database_url)
+    downgrade(engine, "0026")
+    second_reversal_refused()
+    upgrade(engine)
+    second_reversal_refused()
+    assert entries() == written and len(written) == 17
+
+
+def _row(reverses: int) -> dict[str, object]:
+    """A reversal of entry ``reverses`` as a row of the ledger's table."""
+    return {"contract_id": 1, "payer": "council", "kind": REVERSAL, "item": "outcome", "amount_pence": 1,
+            "entry_on": AT.date(), "reverses_id": reverses, "memo": "", "created_at": AT,
+            "actor": "finance"}  # fmt: skip
