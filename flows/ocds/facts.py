@@ -8,7 +8,7 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, text
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
@@ -18,7 +18,7 @@ from models.contracts import Contract, ContractKeyDate, ContractVariation
 from models.cycle import Project
 from models.events import Event
 from models.ocds import OcdsProcess
-from models.pbr.ledger import PAYMENT, REVERSAL, LedgerEntry
+from models.pbr.ledger import NOT_ACCRUALS, PAYMENT, REVERSAL, LedgerEntry
 from policies.contracts.clauses import option_end
 from policies.contracts.status import ContractStatus, status_on
 from policies.money import Money
@@ -143,6 +143,7 @@ def _payments(session: Session, ids: list[int]) -> dict[int, list[Payment]]:
         session.exec(
             select(LedgerEntry)
             .where(col(LedgerEntry.contract_id).in_(ids), col(LedgerEntry.kind).in_((PAYMENT, REVERSAL)))
+            .where(text(NOT_ACCRUALS))  # the ledger's payer index holds no accruals: named, it is read
             .order_by(col(LedgerEntry.contract_id), col(LedgerEntry.entry_on), col(LedgerEntry.id))
         )
     )

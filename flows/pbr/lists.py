@@ -17,7 +17,7 @@ status="rejected")`` gives C-4 and C-5; with ``reason="ineligible"`` only C-5; `
 import re
 from decimal import Decimal
 
-from sqlalchemy import func, literal
+from sqlalchemy import func, literal, text
 from sqlmodel import Session, col, select
 
 from flows.common.errors import NotFound, UserError
@@ -27,7 +27,7 @@ from flows.common.settings import Settings
 from models.contracts import Contract
 from models.db import unit_of_work
 from models.pbr.claims import PbrClaim, PbrParticipant
-from models.pbr.ledger import LEDGER_KINDS, LedgerEntry, PaymentRun
+from models.pbr.ledger import ACCRUAL, LEDGER_KINDS, NOT_ACCRUALS, LedgerEntry, PaymentRun
 from models.pbr.ratecards import RateCardVersion
 from policies.pbr.claims import Reason, Verdict
 
@@ -219,6 +219,9 @@ def ledger_list(
             stmt = stmt.where(PaymentRun.period == label)
         if chosen is not None:
             stmt = stmt.where(LedgerEntry.kind == chosen)
+        if chosen is not None and chosen != ACCRUAL:
+            # the ledger's payer index holds every entry but the accruals: named, a contract's are read from it
+            stmt = stmt.where(text(f"pbr_ledger.{NOT_ACCRUALS}"))
         rows = [
             {
                 "id": e.id, "contract": refs[e.contract_id], "entry_on": e.entry_on.isoformat(), "period": run_period,

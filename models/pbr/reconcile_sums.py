@@ -23,7 +23,7 @@ from sqlmodel import Session
 
 from models.pbr.bulk import driver_rows
 from models.pbr.claims import WITH_REASONS
-from models.pbr.ledger import CLAWBACK, OUTCOME
+from models.pbr.ledger import CLAWBACK, NOT_ACCRUALS, OUTCOME
 from models.pbr.totals import payers_with
 
 ACCEPTED = "('accepted', 'partly_accepted')"
@@ -176,7 +176,7 @@ def top_sql(claims: str, index: str = "") -> str:
           AND c.id NOT IN (
               SELECT l.claim_id FROM pbr_ledger l
               WHERE l.contract_id = :c AND l.payer IN ({payers_with(CLAWBACK, OUTCOME)})
-                AND l.item = '{OUTCOME}' AND l.kind = '{CLAWBACK}' AND l.claim_id IS NOT NULL
+                AND l.item = '{OUTCOME}' AND l.kind = '{CLAWBACK}' AND l.{NOT_ACCRUALS} AND l.claim_id IS NOT NULL
                 AND NOT EXISTS (SELECT 1 FROM pbr_ledger r WHERE r.reverses_id = l.id))
         GROUP BY participant ORDER BY total DESC, participant LIMIT 1
         """

@@ -111,9 +111,11 @@ def test_the_ledgers_payer_and_claim_indexes_carry_the_reconciled_columns_from_0
     assert before["ix_pbr_ledger_contract_payer"] == ["contract_id", "payer"]
     assert before["ix_pbr_ledger_claim"] == ["claim_id", "kind"]
     # 0021 drops the participants' sums index (the running totals replace it), 0025 the outcomes' for the fees'
-    # index: back at 0019 they are as they were
-    fees, gone = {"ix_pbr_ledger_fees"}, {"ix_pbr_ledger_participant_sums", "ix_pbr_ledger_outcome_sums"}
-    assert set(before) == (set(after) - fees) | gone
+    # index, and 0027 makes reverses_id's UNIQUE an index: back at 0019 they are as they were
+    fees = {"ix_pbr_ledger_fees", "uq_pbr_ledger_reverses"}
+    gone = {"ix_pbr_ledger_participant_sums", "ix_pbr_ledger_outcome_sums"}
+    # (PostgreSQL lists the index of the UNIQUE reverses_id, a constraint there, among the indexes)
+    assert set(before) - {"pbr_ledger_reverses_id_key"} == (set(after) - fees) | gone
     upgrade(engine)
     assert indexes() == after
 
@@ -209,6 +211,36 @@ def test_the_outcomes_sums_index_gives_way_to_a_partial_index_of_the_fees_from_0
     assert indexes()["ix_pbr_ledger_outcome_sums"] == (["contract_id", "item", "kind", "outcome", "amount_pence"], None)
     upgrade(engine)
     assert indexes()["ix_pbr_ledger_fees"] == (columns, where)
+
+
+def test_the_payer_index_leaves_out_accruals_and_reversals_are_unique_where_given_from_0027(
+    fresh_database_url: str,
+) -> None:
+    # 0027 makes the ledger's payer index partial (every entry but the accruals) and its UNIQUE reverses_id a
+    # unique index of the entries that reverse one; 0026 has them back as they were.
+    def ledger() -> tuple[dict[str, tuple[list[str | None], bool, str | None]], list[list[str]]]:
+        where = f"{engine.dialect.name}_where"
+        wanted = ("ix_pbr_ledger_contract_payer", "uq_pbr_ledger_reverses")
+        found = [i for i in inspect(engine).get_indexes("pbr_ledger") if i["name"] in wanted]
+        uniques = [u["column_names"] for u in inspect(engine).get_unique_constraints("pbr_ledger")]
+        return {
+            str(i["name"]): (i["column_names"], i["unique"], _text(i.get("dialect_options", {}).get(where)))
+            for i in found
+        }, uniques
+
+    engine = make_engine(fresh_database_url)
+    upgrade(engine)
+    payer = ["contract_id", "payer", "kind", "item", "run_id", "claim_id", "amount_pence"]
+    indexes, uniques = ledger()
+    assert indexes["uq_pbr_ledger_reverses"][:2] == (["reverses_id"], True)
+    assert "reverses_id IS NOT NULL" in str(indexes["uq_pbr_ledger_reverses"][2])
+    assert indexes["ix_pbr_ledger_contract_payer"][:2] == (payer, False)
+    assert "accrual" in str(indexes["ix_pbr_ledger_contract_payer"][2])
+    assert uniques == []
+    downgrade(engine, "0026")
+    assert ledger() == ({"ix_pbr_ledger_contract_payer": (payer, False, None)}, [["reverses_id"]])
+    upgrade(engine)
+    assert ledger() == (indexes, uniques)
 
 
 def _text(where: object) -> str | None:
