@@ -57,12 +57,11 @@ from models.pbr.claims import CLAIM_COLUMNS
 from models.pbr.claims_stage import (
     CellRefused,
     CopyInBehind,
+    Staged,
     accepted_totals,
     capped_out_of,
     copy_block,
     copy_in,
-    distinct_codes,
-    distinct_values,
     history_of,
     malformed_rows,
     note_sorted,
@@ -70,8 +69,7 @@ from models.pbr.claims_stage import (
     reused_refs,
     stage_claims,
     staged_batches,
-    staged_contracts,
-    staged_kinds,
+    staged_summary,
 )
 from policies.pbr.book import Book, sift
 from policies.pbr.caps import first_over_caps
@@ -87,6 +85,7 @@ SORTED_AT_ONCE = 10_000  # rows sorted out, sent to the server at a time
 # while the server stores the two before: three things on two cores, the same threshold as SQLite's.
 APART_FROM = PARALLEL_FROM
 ALL_AT_ONCE = 1 << 62  # one batch: a contract whose caps are in reach is decided together
+Kind = tuple[dt.date, str, Decimal | None]  # a claim's kind, as the caps count them: (achieved, outcome, amount)
 
 
 def import_by_copy(
@@ -113,14 +112,15 @@ def import_by_copy(
     if not rows:
         raise UserError(f"{path}: has a header but no claims")
     found: Found = {}
-    values = _checked(session, table, found, problems, only)
+    staged = staged_summary(session)
+    values = _checked(session, table, staged, found, problems, only)
     # Two imports of one contract's claims at once wait for each other here, in ref order (as on SQLite).
     for ref in sorted(found):
         get_contract(session=session, ref=ref, for_update=True)
     store = Storing(session, path, sha256, as_of, actor, ClaimsReport(str(path), rows=rows))
-    for ref in staged_contracts(session):
+    for ref in staged.contracts():
         contract, cards = found[ref]
-        _import_contract(session, store, contract, cards, values, today)
+        _import_contract(session, store, contract, cards, staged, values, today)
     return store.finish()
 
 
@@ -145,13 +145,13 @@ def _staged(table: Table) -> Iterator[tuple[Any, ...]]:
 class _Values:
     """Every distinct date, amount, evidence and outcome text of the staged file, each read once."""
 
-    def __init__(self, session: Any, codes: dict[str, Codes]) -> None:
+    def __init__(self, staged: Staged, codes: dict[str, Codes]) -> None:
         self.codes = codes
-        self.days = {text: date_or_reason(text) for text in distinct_values(session, "achieved_on")}
+        self.days = {text: date_or_reason(text) for text in staged.values("achieved_on")}
         self.amounts: dict[str, Decimal | str | None] = {
-            text: amount_or_reason(text) if text else None for text in distinct_values(session, "amount")
+            text: amount_or_reason(text) if text else None for text in staged.values("amount")
         }
-        self.evidence = {text: normal_evidence(text) for text in distinct_values(session, "evidence")}
+        self.evidence = {text: normal_evidence(text) for text in staged.values("evidence")}
 
     def claim(self, row: Sequence[Any]) -> Claim:
         """A staged row (``STAGED``) of a file found well formed, as the claim ``read_claims`` makes of it."""
@@ -162,17 +162,19 @@ class _Values:
         )
 
 
-def _checked(session: Any, table: Table, found: Found, report: Path | None, only: str | None) -> _Values:
+def _checked(
+    session: Any, table: Table, staged: Staged, found: Found, report: Path | None, only: str | None
+) -> _Values:
     """Every malformed row named (a UserError listing them all), or the file's values, read."""
     codes_of = codes_reader(session, found, only)
     codes: dict[str, Codes] = {"": ()}  # an empty contract is named as empty, not looked up
-    for contract in distinct_values(session, "contract"):
+    for contract in staged.contracts():
         if contract not in codes:
             codes[contract] = codes_of(contract)
-    values = _Values(session, codes)
+    values = _Values(staged, codes)
     bad_codes = [
         (contract, code)
-        for contract, code in distinct_codes(session)
+        for contract, code in staged.codes()
         if code and not isinstance(codes[contract], str) and code.upper() not in codes[contract]
     ]
     malformed = malformed_rows(
@@ -202,14 +204,23 @@ def _checked(session: Any, table: Table, found: Found, report: Path | None, only
 
 
 def _import_contract(
-    session: Any, store: Storing, contract: Contract, cards: list[RateCard], values: _Values, today: dt.date
+    session: Any,
+    store: Storing,
+    contract: Contract,
+    cards: list[RateCard],
+    staged: Staged,
+    values: _Values,
+    today: dt.date,
 ) -> None:
     """Sort out the contract's reused references, then decide and store its new claims (see the module)."""
     cid, report = contract_id(contract), store.report
-    unchanged = _sort_references(session, contract, values)
-    kinds = Counter[tuple[dt.date, str, Decimal | None]]()
-    for day, code, amount, count in staged_kinds(session, contract.ref):
+    same = _sort_references(session, contract, values)
+    unchanged = same.total()
+    kinds = Counter[Kind]()
+    for day, code, amount, count in staged.kinds_of(contract.ref):
         kinds[(values.days[day], code.upper(), values.amounts[amount])] += count  # type: ignore[index]
+    kinds.subtract(same)  # the kinds of the rows still to decide: those found unchanged left out
+    kinds = +kinds  # and a kind left with none, as if never staged
     fresh = kinds.total()
     by_day = rules_by_day(cards, {day for day, _, _ in kinds})
     totals = accepted_totals(session, cid)
@@ -292,12 +303,12 @@ def _batch(read: _Read, book: Book) -> tuple[list[Claim], dict[int, Finding], di
     return claims, duplicates, participants
 
 
-def _sort_references(session: Any, contract: Contract, values: _Values) -> int:
+def _sort_references(session: Any, contract: Contract, values: _Values) -> Counter[Kind]:
     """Sort out, one reference at a time, the rows whose reference is reused, by the same ``sift`` as the
     SQLite path: each row identical to a claim known under its reference is unchanged, and a different claim
     under a spent reference is a duplicate. What it finds goes to the server by line (``note_sorted``);
-    returns how many rows are unchanged."""
-    unchanged, found = 0, list[tuple[int, bool, str | None]]()
+    returns how many rows are unchanged, of each kind."""
+    unchanged, found = Counter[Kind](), list[tuple[int, bool, str | None]]()
     for ref, group in itertools.groupby(reused_refs(session, contract.ref, contract_id(contract)), key=itemgetter(2)):
         rows = list(group)  # one reference's: a few
         book, claims = Book(), [values.claim(row[:8]) for row in rows]
@@ -307,7 +318,7 @@ def _sort_references(session: Any, contract: Contract, values: _Values) -> int:
         if standing:
             book.accepted_refs.add(ref)
         _, duplicates, same = sift(book, claims)
-        unchanged += len(same)
+        unchanged.update((claim.achieved_on, claim.outcome, claim.amount) for claim in same)
         found.extend((claim.line, True, None) for claim in same)
         found.extend((line, False, finding.sentence) for line, finding in duplicates.items())
         if len(found) >= SORTED_AT_ONCE:

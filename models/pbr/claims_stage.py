@@ -24,7 +24,6 @@ STAGED = ("line", "contract", "ref", "participant", "outcome", "achieved_on", "a
 # (PostgreSQL's default is 4MB): at a million claims its sorts and groupings by participant wrote 327 MB of
 # temporary files. A query of a few such steps stays a few hundred MB, well inside the 2 GB the import may use.
 WORK_MEM = "64MB"
-_VALUES = frozenset({"contract", "achieved_on", "amount", "evidence"})  # the columns ``distinct_values`` reads
 
 # Accepted claims that count: not clawed back, or clawed back and the clawback reversed (as clawed_back_claims).
 _STANDING = (
@@ -86,16 +85,57 @@ def stage_claims(session: Session, rows: Iterable[Sequence[Any]]) -> int:
     return count
 
 
-def distinct_values(session: Session, column: str) -> list[str]:
-    """Every distinct text staged in ``column`` (a few thousand dates or amounts, however many claims)."""
-    if column not in _VALUES:
+class Staged:
+    """What the staged file holds, from one pass over it (``staged_summary``): each distinct (contract, date,
+    outcome, amount) text with how many rows have it and the first line it is on, and each distinct evidence
+    text. A few thousand kinds however many claims; every distinct value of a column, and each contract's
+    kinds, come from them, so the server reads the staged rows once for all of them."""
+
+    def __init__(self, kinds: list[tuple[str, str, str, str, int, int]], evidence: list[str]) -> None:
+        self.kinds, self.evidence = kinds, evidence
+
+    def contracts(self) -> list[str]:
+        """The contracts staged, in the order they first appear in the file."""
+        first: dict[str, int] = {}
+        for contract, _, _, _, line, _ in self.kinds:
+            first[contract] = min(line, first.get(contract, line))
+        return sorted(first, key=first.__getitem__)
+
+    def values(self, column: str) -> set[str]:
+        """Every distinct text staged in ``column``: contract, achieved_on, amount or evidence."""
+        if column == "evidence":
+            return set(self.evidence)
+        if column == "contract":
+            return {kind[0] for kind in self.kinds}
+        if column == "achieved_on":
+            return {kind[1] for kind in self.kinds}
+        if column == "amount":
+            return {kind[3] for kind in self.kinds}
         raise ValueError(f"{column!r} is not a staged value column")
-    return [r[0] for r in _rows(session, f"SELECT DISTINCT {column} FROM {STAGE}")]
+
+    def codes(self) -> set[tuple[str, str]]:
+        """Every distinct (contract, outcome) pair staged."""
+        return {(kind[0], kind[2]) for kind in self.kinds}
+
+    def kinds_of(self, contract: str) -> list[tuple[str, str, str, int]]:
+        """How many of the contract's staged rows there are of each (achieved_on, outcome, amount) text."""
+        return [(day, outcome, amount, n) for c, day, outcome, amount, _, n in self.kinds if c == contract]
 
 
-def distinct_codes(session: Session) -> list[tuple[str, str]]:
-    """Every distinct (contract, outcome) pair staged."""
-    return [(r[0], r[1]) for r in _rows(session, f"SELECT DISTINCT contract, outcome FROM {STAGE}")]
+def staged_summary(session: Session) -> Staged:
+    """The staged file's kinds and evidence texts (``Staged``), in one scan of it: five queries over the whole
+    file, and one over each contract's, did the same at a million claims in 5.7 s against 2.4 s."""
+    sql = (
+        f"SELECT GROUPING(evidence), contract, achieved_on, outcome, amount, evidence, min(line), count(*) "
+        f"FROM {STAGE} GROUP BY GROUPING SETS ((contract, achieved_on, outcome, amount), (evidence))"
+    )
+    kinds, evidence = [], []
+    for by_kind, contract, day, outcome, amount, text, first, n in _rows(session, sql):
+        if by_kind:
+            kinds.append((contract, day, outcome, amount, first, n))
+        else:
+            evidence.append(text)
+    return Staged(kinds, evidence)
 
 
 def malformed_rows(
@@ -117,11 +157,6 @@ def malformed_rows(
     )
     params = (list(contracts), list(days), list(amounts), [f"{c}\x1f{o}" for c, o in codes])
     return _rows(session, sql, params)
-
-
-def staged_contracts(session: Session) -> list[str]:
-    """The contracts staged, in the order they first appear in the file."""
-    return [r[0] for r in _rows(session, f"SELECT contract FROM {STAGE} GROUP BY contract ORDER BY min(line)")]
 
 
 def reused_refs(session: Session, contract: str, contract_id: int) -> Iterator[tuple[Any, ...]]:
@@ -161,16 +196,6 @@ def note_sorted(session: Session, rows: Sequence[tuple[int, bool, str | None]]) 
     """Record (line, unchanged, the duplicate's finding) of rows sorted out, for ``staged_batches``."""
     with _raw(session).cursor() as cursor:
         cursor.executemany("INSERT INTO claims_sorted (line, unchanged, finding) VALUES (%s, %s, %s)", rows)
-
-
-def staged_kinds(session: Session, contract: str) -> list[tuple[str, str, str, int]]:
-    """How many of the contract's staged rows, but those found unchanged, there are of each (achieved_on,
-    outcome, amount) text."""
-    sql = (
-        f"SELECT s.achieved_on, s.outcome, s.amount, count(*) FROM {STAGE} s WHERE s.contract = %s AND NOT EXISTS "
-        "(SELECT 1 FROM claims_sorted r WHERE r.line = s.line AND r.unchanged) GROUP BY 1, 2, 3"
-    )
-    return [(r[0], r[1], r[2], r[3]) for r in _rows(session, sql, (contract,))]
 
 
 def accepted_totals(session: Session, contract_id: int) -> dict[str, int]:

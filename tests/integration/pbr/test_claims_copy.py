@@ -26,6 +26,7 @@ from flows.pbr.claims_import import import_claims
 from flows.pbr.participants import import_participants
 from models.db import make_engine, unit_of_work
 from models.migrate import upgrade
+from models.pbr import claims_stage
 from tests.integration.conftest import create_pg_database
 from tests.support.builders import FCF_CARD, fcf_contract
 
@@ -257,3 +258,38 @@ def test_a_failure_in_either_deciding_process_keeps_nothing_and_leaves_no_proces
         assert session.connection().execute(text("SELECT count(*) FROM pbr_claim")).scalar_one() == 0
     after = sorted((Path(f"/proc/{os.getpid()}/task") / str(os.getpid()) / "children").read_text().split())
     assert after == before
+
+
+def test_the_staged_file_is_read_whole_twice_on_postgresql_its_summary_and_its_malformed_rows(
+    both: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One scan sums the staged file up (every distinct value, and each contract's kinds for the caps), and one
+    # looks for malformed rows: six more, each over every staged row, did the rest before. The second file's C-1
+    # is unchanged and alone of its kind (20 Oct, ACC_ENTRY): the kinds the caps count are the summary's, less
+    # those of the rows found unchanged, and that kind is left out, as when the server counted them.
+    settings = on(both[1], tmp_path / "pg", monkeypatch)
+    first, second = claims_csv(tmp_path / "first.csv", FIRST), claims_csv(tmp_path / "second.csv", SECOND)
+    import_claims(settings, first, as_of=SENT, actor="finance")
+    reads: list[str] = []
+    kinds: list[tuple[Any, ...]] = []
+    rows, over_caps = claims_stage._rows, claims_copy.first_over_caps
+
+    def counted(session: Any, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        if "claims_stage" in sql:
+            reads.append(sql)
+        return rows(session, sql, params)
+
+    def seen(counts: Any, *rest: Any) -> Any:
+        kinds.extend(counts)
+        return over_caps(kinds, *rest)
+
+    monkeypatch.setattr(claims_stage, "_rows", counted)
+    monkeypatch.setattr(claims_copy, "first_over_caps", seen)
+    report = import_claims(settings, second, as_of=SENT + dt.timedelta(days=1), actor="finance")
+    assert (report.added, report.unchanged) == (3, 1)
+    assert len(reads) == 2, reads
+    assert sorted(kinds) == [  # C-9, C-2 and C-3; not C-1's
+        (dt.date(2025, 11, 5), "ACC_ENTRY", None, 1),
+        (dt.date(2025, 12, 1), "ACC_ENTRY", None, 1),
+        (dt.date(2026, 1, 25), "ACC_S3", None, 1),
+    ]
