@@ -19,10 +19,9 @@ them held what no reader wants:
   included. It becomes a unique index of the entries that reverse one,
   `uq_pbr_ledger_reverses`; a second reversal of one entry is still refused.
   SQLite cannot drop a table's inline UNIQUE, so there the table is rebuilt
-  (``_rebuilt``, not Alembic's batch: with foreign keys on, as every
-  connection has them, the batch's DROP of the old table looked up each of
-  its entries in the new copy's `reverses_id`, which has no index yet: over
-  15 minutes for 631,128 entries); PostgreSQL named it
+  from its own CREATE TABLE (``_rebuilt``), keeping every id and index
+  (migrations on SQLite run with the foreign keys off, and every key is
+  checked before the commit: models/migrate.py); PostgreSQL named it
   pbr_ledger_reverses_id_key.
 
 Measured on the largest quarter at a million claims on SQLite
@@ -85,9 +84,8 @@ def downgrade() -> None:
 
 def _rebuilt(changed: Callable[[str], str]) -> None:
     """SQLite: pbr_ledger made again from its own CREATE TABLE as ``changed`` rewrites it, with its rows, ids and
-    indexes, foreign keys on. Its rows wait in a plain table while it is dropped: the DROP deletes them one by one,
-    and each is looked up in what refers to it, here only the ledger itself (a reversal names its entry), by
-    its own index of ``reverses_id``; then they go back in id order (a reversal after the entry it names)."""
+    indexes. Its rows wait in a plain table while it is dropped, then go back in id order (a reversal after the
+    entry it names)."""
     connection = op.get_bind()
     (table,) = connection.exec_driver_sql(
         "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'pbr_ledger'"
