@@ -63,3 +63,12 @@ def _temporary_folder_put_back() -> Iterator[None]:
     else:
         os.environ["TMPDIR"] = before
     tempfile.tempdir = chosen
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The modules with a test marked slow (real servers, minutes each) first, each whole and in collection order,
+    then the rest as collected. `./dev test` hands modules to its two processes in this order
+    (--no-loadscope-reorder), so the long ones start at once and the many short ones fill in at the end; in
+    collection order tests/e2e/test_workers.py (six minutes) came after most of tests/e2e."""
+    slow = {item.nodeid.split("::")[0] for item in items if item.get_closest_marker("slow") is not None}
+    items.sort(key=lambda item: item.nodeid.split("::")[0] not in slow)  # stable: each module's order is kept
