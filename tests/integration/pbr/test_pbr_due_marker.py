@@ -5,6 +5,7 @@ FCF-2025-01 with the claims of test_pbr_payments: C-1 to C-7 achieved in 2026-Q1
 """
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -17,6 +18,9 @@ from flows.pbr.participant_corrections import correct_participant
 from flows.pbr.payment_runs import propose_payment_run
 from models.db import unit_of_work
 from models.migrate import downgrade, upgrade
+from models.pbr.bulk import stage_rows
+from models.pbr.ledger import PaymentRun
+from models.pbr.planned import PLANNED_COLUMNS, mark_planned
 from tests.integration.pbr import test_pbr_payments
 from tests.integration.pbr.test_pbr_payments import AUDIT, CONTRACT, Q2_RUN, Q3_RUN
 from tests.support.approvals import FINANCE, approved_clawback, approved_run
@@ -128,3 +132,31 @@ def test_an_approval_that_fails_after_marking_keeps_no_mark(fcf: Settings, monke
     assert marked(fcf) == accrued(fcf) == dict.fromkeys([*Q1_CLAIMS, "C-8", "C-9"])
     approve(fcf, proposed["id"], by="ben", roles=FINANCE, as_of=test_pbr_payments.Q1_RUN)
     assert marked(fcf) == accrued(fcf) == {**dict.fromkeys(Q1_CLAIMS, "2026-Q1"), "C-8": None, "C-9": None}
+
+
+def test_marking_as_planned_marks_the_claims_the_kept_lines_accrue_but_those_another_run_has_paid(
+    fcf: Settings, tmp_path: Path
+) -> None:
+    """An approval as proposed marks its claims from its kept lines, on either backend (not from the entries it has
+    just written: here it has written none). C-1 and C-2 accrued to both payers, C-3 to one, and a service fee;
+    C-2 was paid by another run since the proposal: C-1 and C-3 are marked, C-2 keeps the other run's mark, and the
+    lines accrue three claims, so the approval would be refused."""
+    with unit_of_work(database(fcf)) as session:
+        ids = dict(session.connection().execute(text("SELECT ref, id FROM pbr_claim")).all())
+        cid = session.connection().execute(text("SELECT id FROM contract WHERE ref = :c"), {"c": CONTRACT}).scalar()
+        runs = [PaymentRun(contract_id=cid, period=period, period_start=dt.date(2026, month, 1),
+                           period_end=dt.date(2026, month + 2, 28), run_on=dt.date(2026, 4, 2), summary={},
+                           created_at=test_pbr_payments.Q1_RUN, actor="finance")
+                for period, month in (("2025-Q4", 1), ("2026-Q1", 1))]  # fmt: skip
+        session.add_all(runs)
+        session.flush()
+        other, this = (run.id for run in runs)
+        session.connection().execute(text("UPDATE pbr_claim SET accrued_run_id = :r WHERE ref = 'C-2'"), {"r": other})
+        lines = [(ref, payer) for ref in ("C-1", "C-2") for payer in ("central fund", "council")] + [("C-3", "council")]
+        rows = [(seq, payer, "accrual", "outcome", 100, ids[ref], "P-001", "OUT", None, "")
+                for seq, (ref, payer) in enumerate(lines, 1)]  # fmt: skip
+        rows.append((len(rows) + 1, "council", "accrual", "service_fee", 50, None, None, None, "2026-03", ""))
+        stage_rows(tmp_path / "lines.db", PLANNED_COLUMNS, rows, key="seq")
+        assert this is not None and mark_planned(session, tmp_path / "lines.db", this) == (2, 3)
+    assert marked(fcf) == {**dict.fromkeys([*Q1_CLAIMS, "C-8", "C-9"]), "C-1": "2026-Q1", "C-2": "2025-Q4",
+                           "C-3": "2026-Q1"}  # fmt: skip
