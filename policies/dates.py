@@ -55,7 +55,7 @@ def parse_iso_date(text: str) -> tuple[dt.date | None, str | None]:
 
 def parse_as_of(text: str, zone: str = DEFAULT_ZONE) -> tuple[dt.datetime | None, str | None]:
     """An instant (UTC) from an ISO date (start of day in ``zone``) or ISO date-time."""
-    import pendulum  # here and below, not at the top: every command loads the settings, few parse an instant
+    import pendulum  # here, not at the top: every command loads the settings, few parse an instant
 
     cleaned = (text or "").strip()
     try:
@@ -74,12 +74,19 @@ def parse_as_of(text: str, zone: str = DEFAULT_ZONE) -> tuple[dt.datetime | None
     return None, (f"{text!r} is not an ISO date or date-time (e.g. 2026-03-31 or 2026-03-31T09:00:00+01:00)")
 
 
+def _in_zone(instant: dt.datetime, zone: str = DEFAULT_ZONE) -> dt.datetime:
+    """The instant on ``zone``'s wall clock; a naive one is read as UTC, as ``pendulum.instance`` reads it.
+
+    The standard library's zoneinfo converts an instant exactly as pendulum does (the same tz database), without
+    pendulum's import: a payment run or ``show`` needs a local date, not pendulum's parser.
+    """
+    aware = instant if instant.utcoffset() is not None else instant.replace(tzinfo=dt.UTC)
+    return aware.astimezone(ZoneInfo(zone))
+
+
 def local_date(instant: dt.datetime, zone: str = DEFAULT_ZONE) -> dt.date:
     """The calendar date of an instant in the organisation's zone."""
-    import pendulum
-
-    local = pendulum.instance(instant).in_timezone(zone)
-    return dt.date(local.year, local.month, local.day)
+    return _in_zone(instant, zone).date()
 
 
 def add_months(anchor: dt.date, months: int) -> dt.date:
@@ -107,9 +114,7 @@ class FutureDated(ValueError):
 
 def shown_instant(instant: dt.datetime, zone: str = DEFAULT_ZONE) -> str:
     """An instant as a sentence shows it: the local date when it is the start of that day, else ISO to the minute."""
-    import pendulum
-
-    local = pendulum.instance(instant).in_timezone(zone)
+    local = _in_zone(instant, zone)
     if (local.hour, local.minute, local.second, local.microsecond) == (0, 0, 0, 0):
         return local.date().isoformat()
     return instant.isoformat(timespec="minutes")

@@ -1,8 +1,14 @@
 """Dates are ISO and never guessed; a bare date is the start of that day in London."""
 
 import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from policies.dates import add_months, local_date, parse_as_of, parse_iso_date, shown_instant
 
@@ -153,3 +159,39 @@ def test_a_month_a_week_or_a_day_of_the_year_is_refused_not_guessed(text: str) -
 )
 def test_one_month_on_keeps_the_day_when_the_next_month_has_it(anchor: dt.date, expected: dt.date) -> None:
     assert add_months(anchor, 1) == expected
+
+
+ZONES = ["Europe/London", "America/Havana", "Australia/Lord_Howe", "Asia/Kathmandu", "UTC"]
+INSTANTS = st.datetimes(dt.datetime(1900, 1, 1), dt.datetime(2200, 12, 31))  # naive: the offset is drawn apart
+OFFSETS = st.sampled_from(
+    [None, dt.UTC, dt.timezone(dt.timedelta(hours=5, minutes=45)), dt.timezone(-dt.timedelta(hours=3))]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(INSTANTS, OFFSETS, st.sampled_from(ZONES))
+def test_the_local_date_and_the_shown_instant_are_pendulums(naive: dt.datetime, offset: Any, zone: str) -> None:
+    # They once asked pendulum; zoneinfo reads the same tz database, and a naive instant is UTC for both.
+    import pendulum
+
+    instant = naive if offset is None else naive.replace(tzinfo=offset)
+    local = pendulum.instance(instant).in_timezone(zone)
+    assert local_date(instant, zone) == dt.date(local.year, local.month, local.day)
+    at_midnight = (local.hour, local.minute, local.second, local.microsecond) == (0, 0, 0, 0)
+    assert shown_instant(instant, zone) == (
+        local.date().isoformat() if at_midnight else instant.isoformat(timespec="minutes")
+    )
+
+
+def test_a_local_date_or_a_shown_instant_loads_no_pendulum() -> None:
+    # A payment run and `commission show` need local dates, not pendulum's parser (about 17 ms of start-up).
+    code = (
+        "import sys, datetime as dt\n"
+        "from policies.dates import local_date, shown_instant\n"
+        "at = dt.datetime(2026, 6, 30, 23, 0, tzinfo=dt.UTC)\n"
+        "assert (local_date(at), shown_instant(at)) == (dt.date(2026, 7, 1), '2026-07-01')\n"
+        "print('pendulum' in sys.modules)\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root)
+    assert done.stdout.strip() == "False"

@@ -248,3 +248,28 @@ def test_importing_every_policy_loads_no_io_library() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.strip() == "[]"
+
+
+# Libraries that a payment run, its approval and reconcile never use: each costs start-up (Prefect alone about
+# 1.7 s of CPU), and every one of these runs is timed as a fresh process (bench/pbr_runs.py).
+HEAVY = {"prefect", "apprise", "alembic", "apscheduler", "openpyxl", "httpx", "fastapi", "starlette", "jinja2"}
+HEAVY |= {"pendulum", "psycopg", "matplotlib", "yaml", "rich", "typer"}
+PROBE = """\
+import datetime as dt, sys
+from flows.approvals.kinds import kind_of
+kind_of("payment_run")  # as `commission approve` finds it: the payment-run code registers it on import
+others = ("flows.pbr.clawbacks", "flows.pbr.ratecards", "flows.pbr.recover")  # the other kinds' providers
+print(sorted(m for m in sys.modules if m.startswith(others)))
+import flows.approvals.service, flows.pbr.payment_runs, flows.pbr.reconcile
+from policies.dates import local_date, shown_instant
+local_date(dt.datetime.now(dt.UTC)), shown_instant(dt.datetime.now(dt.UTC))
+print(sorted({m.split(".")[0] for m in sys.modules} & HEAVY))
+"""
+
+
+def test_a_payment_run_its_approval_and_reconcile_load_no_heavy_library() -> None:
+    code = f"HEAVY = set({sorted(HEAVY)!r})\n{PROBE}"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    other_kinds, heavy = out.stdout.strip().splitlines()
+    assert heavy == "[]"
+    assert other_kinds == "[]"  # approving a payment run loads no clawback, recovery or rate-card code
