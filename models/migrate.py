@@ -6,7 +6,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -50,8 +50,10 @@ def _migrate(engine: Engine, step: Callable[[Config], None]) -> None:
         try:
             with connection.begin():
                 config.attributes["connection"] = connection
+                before = _revision(connection)
                 step(config)
-                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall() if raw else []
+                moved = raw is not None and _revision(connection) != before  # nothing pending: nothing to check
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall() if moved else []
                 if broken:
                     table, rowid, parent, _ = broken[0]
                     raise MigrationRefused(
@@ -61,3 +63,9 @@ def _migrate(engine: Engine, step: Callable[[Config], None]) -> None:
         finally:
             if raw is not None:
                 raw.execute("PRAGMA foreign_keys=ON")
+
+
+def _revision(connection: Connection) -> str | None:
+    from alembic.migration import MigrationContext
+
+    return MigrationContext.configure(connection).get_current_revision()

@@ -132,9 +132,14 @@ def restore(settings: Settings, path: Path) -> RestoreDone:
         )
     migrated_to = None
     if revision != SCHEMA_REVISION:
-        from models.migrate import upgrade
+        from models.migrate import MigrationRefused, upgrade
 
-        upgrade(engine(settings))
+        try:
+            upgrade(engine(settings))
+        except MigrationRefused as exc:
+            raise UserError(
+                f"{path}: restored as it was, at schema {revision}, but not migrated to {SCHEMA_REVISION}: {exc}"
+            ) from None
         migrated_to = SCHEMA_REVISION
     return RestoreDone(backend=backend, revision=revision, migrated_to=migrated_to)
 

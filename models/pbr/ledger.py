@@ -252,19 +252,28 @@ class LedgerRow(NamedTuple):
 def ledger_of(
     *, session: Session, contract_id: int, run_id: int | None = None, claim_id: int | None = None
 ) -> list[LedgerRow]:
-    """A contract's ledger in the order written; only one run's entries, or one claim's, when given."""
-    where = "contract_id = :c"
-    if run_id is not None:
-        where += " AND run_id = :r"
-    if claim_id is not None:
-        where += " AND claim_id = :k"
-    rows = session.connection().execute(
-        text(
-            "SELECT id, payer, kind, item, amount_pence, entry_on, run_id, claim_id, participant, month, sample_id, "
-            f"reverses_id FROM pbr_ledger WHERE {where} ORDER BY id"
-        ),
-        {"c": contract_id, "r": run_id, "k": claim_id},
+    """A contract's ledger in the order written; only one run's entries, or one claim's, when given.
+
+    The whole ledger of a contract is read in two parts, each by an index, so that other contracts' entries are
+    not read: every entry but the accruals by the payer index (which leaves the accruals out, migration 0027),
+    and the accruals by the run index, of the contract's runs (a run writes every accrual) or of none."""
+    columns = (
+        "id, payer, kind, item, amount_pence, entry_on, run_id, claim_id, participant, month, sample_id, reverses_id"
     )
+    if run_id is None and claim_id is None:
+        sql = (
+            f"SELECT {columns} FROM pbr_ledger WHERE contract_id = :c AND {NOT_ACCRUALS} UNION ALL "
+            f"SELECT {columns} FROM pbr_ledger WHERE kind = '{ACCRUAL}' AND contract_id = :c AND (run_id IS NULL "
+            "OR run_id IN (SELECT id FROM payment_run WHERE contract_id = :c)) ORDER BY id"
+        )
+    else:
+        where = "contract_id = :c"
+        if run_id is not None:
+            where += " AND run_id = :r"
+        if claim_id is not None:
+            where += " AND claim_id = :k"
+        sql = f"SELECT {columns} FROM pbr_ledger WHERE {where} ORDER BY id"
+    rows = session.connection().execute(text(sql), {"c": contract_id, "r": run_id, "k": claim_id})
     days: dict[Any, dt.date] = {}
     out = []
     for row in rows:

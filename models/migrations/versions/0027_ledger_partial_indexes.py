@@ -95,7 +95,8 @@ def _rebuilt(changed: Callable[[str], str]) -> None:
     ).all()
     columns = ', '.join(row[1] for row in connection.exec_driver_sql("PRAGMA table_info(pbr_ledger)"))
     new = changed(table)
-    assert new != table, 'pbr_ledger is not as this migration expects'
+    if new == table:
+        raise RuntimeError('pbr_ledger is not as migration 0027 expects: its reverses_id UNIQUE was not found')
     for name, _ in indexes:
         connection.exec_driver_sql(f'DROP INDEX "{name}"')
     connection.exec_driver_sql(f'CREATE TABLE {HOLD} AS SELECT {columns} FROM pbr_ledger')

@@ -121,3 +121,26 @@ def _row(reverses: int) -> dict[str, object]:
     return {"contract_id": 1, "payer": "council", "kind": REVERSAL, "item": "outcome", "amount_pence": 1,
             "entry_on": AT.date(), "reverses_id": reverses, "memo": "", "created_at": AT,
             "actor": "finance"}  # fmt: skip
+
+
+def test_a_contracts_whole_ledger_is_read_by_index_accruals_included(q1_paid: Settings, backend: str) -> None:
+    # the corrections read a contract's whole ledger: every entry, in the order written, accruals (which the payer
+    # index leaves out) found by the run index, and an entry of no run (a reversal) by the payer index
+    with unit_of_work(database(q1_paid)) as session:
+        first = next(e for e in ledger_of(session=session, contract_id=1) if e.kind == ACCRUAL)
+        session.add(_reversal(1, first.id, first.payer, first.item, first.amount_pence))
+    with unit_of_work(database(q1_paid)) as session:
+        whole = [e.id for e in ledger_of(session=session, contract_id=1)]
+        plain = session.connection().exec_driver_sql("SELECT id FROM pbr_ledger WHERE contract_id = 1 ORDER BY id")
+        kinds = {e.kind for e in ledger_of(session=session, contract_id=1)}
+        assert whole == list(plain.scalars()) and len(whole) == 17 and kinds == {ACCRUAL, "payment", REVERSAL}
+        if backend == "sqlite":
+            statements: list[str] = []
+            raw = session.connection().connection.dbapi_connection
+            assert raw is not None
+            raw.set_trace_callback(statements.append)  # type: ignore[attr-defined]
+            ledger_of(session=session, contract_id=1)
+            raw.set_trace_callback(None)  # type: ignore[attr-defined]
+            (statement,) = [s for s in statements if "FROM pbr_ledger" in s]
+            plan = [step[-1] for step in raw.execute("EXPLAIN QUERY PLAN " + statement)]
+            assert not any(step.startswith("SCAN pbr_ledger") for step in plan), plan
