@@ -369,7 +369,7 @@ def contracts_list(
     export: Annotated[Path | None, typer.Option("--export", help="Also write the list to a .csv or .xlsx.")] = None,
 ) -> None:
     """Every contract by reference, with its status today, owner, last day and next decision."""
-    from flows.cli.lists import checked_export, show
+    from flows.cli.lists import SHOWN, checked_export, show
     from flows.contracts.listing import contracts_list as listing
 
     checked_export(export)
@@ -381,5 +381,6 @@ def contracts_list(
         owner=owner,
         ending_within=ending_within,
         as_of=as_of_instant(as_of, cfg),
+        page=SHOWN,
     )
     show(found, as_json=as_json, export=export, empty="No contracts match.")

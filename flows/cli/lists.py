@@ -5,15 +5,20 @@
 Each is a read over one service function (flows/contracts/listing.py, flows/pbr/lists.py), the same one the
 web page and the API call; each prints a table, or ``--json``, and ``--export FILE`` (.csv or .xlsx) writes
 the same rows to a file. The CLI is the council's own tool, so it lists every organisation's rows.
+
+A table shows the first ``SHOWN`` rows and says how many there are; ``--json`` and ``--export`` give every row,
+read and written a chunk at a time, so a ledger of millions of entries is never held whole.
 """
 
+import json
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from flows.cli.common import JSON_HELP, console, print_json, settings
-from flows.common.listing import Listing, export_listing, export_suffix
+from flows.cli.common import COMPACT_ABOVE, JSON_HELP, console, print_json, settings
+from flows.common.listing import Listing, Page, export_listing, export_suffix
 
 ExportOption = Annotated[
     Path | None, typer.Option("--export", help="Also write the list to a .csv or .xlsx file (by its suffix).")
@@ -33,26 +38,48 @@ def register(app: typer.Typer) -> None:
     app.command("ledger")(ledger_command)
 
 
+SHOWN = Page(500)  # the rows a table shows in the terminal
+
+
 def show(listing: Listing, *, as_json: bool, export: Path | None, empty: str) -> None:
     """The list as JSON or a table; and the export file, if one is asked for."""
     if export is not None:
         export_listing(listing, export)
     if as_json:
-        print_json(listing.rows)
+        print_rows(listing)
         return
     if not listing.rows:
         console.print(empty, markup=False)
     else:
         from rich.table import Table
 
-        table = Table(title=f"{listing.sheet} ({len(listing.rows)})")
+        table = Table(title=f"{listing.sheet} ({listing.count})")
         for _key, title, kind in listing.columns:
             table.add_column(title, justify="right" if kind in ("money", "number") else "left", overflow="fold")
         for row in listing.rows:
             table.add_row(*("" if row[k] is None else str(row[k]) for k, _, _ in listing.columns))
         console.print(table)
+        if listing.count > len(listing.rows):
+            console.print(
+                f"The first {len(listing.rows):,} of {listing.count:,} rows are shown; --export FILE.csv or --json "
+                "gives every row.",
+                markup=False,
+            )
     if export is not None:
         console.print(f"Wrote {export}.", markup=False)
+
+
+def print_rows(listing: Listing) -> None:
+    """Every row as a JSON list, as ``print_json`` prints it; a long list is written a row at a time."""
+    if listing.count <= COMPACT_ABOVE:
+        print_json(list(listing.all_rows()))
+        return
+    out, first = sys.stdout, True
+    out.write("[")
+    for row in listing.all_rows():
+        out.write(("" if first else ", ") + json.dumps(row, default=str))
+        first = False
+    out.write("]\n")
 
 
 def checked_export(export: Path | None) -> None:
@@ -73,7 +100,7 @@ def claims_list(
     from flows.pbr.lists import claims_list as listing
 
     checked_export(export)
-    found = listing(settings(), contract=contract, status=status, reason=reason, participant=participant)
+    found = listing(settings(), contract=contract, status=status, reason=reason, participant=participant, page=SHOWN)
     show(found, as_json=as_json, export=export, empty="No claims match.")
 
 
@@ -84,7 +111,8 @@ def participants_list(
     from flows.pbr.lists import participants_list as listing
 
     checked_export(export)
-    show(listing(settings(), contract=contract), as_json=as_json, export=export, empty="No participants match.")
+    found = listing(settings(), contract=contract, page=SHOWN)
+    show(found, as_json=as_json, export=export, empty="No participants match.")
 
 
 def runs_list(
@@ -97,7 +125,7 @@ def runs_list(
     from flows.pbr.lists import runs_list as listing
 
     checked_export(export)
-    found = listing(settings(), contract=contract, period=period)
+    found = listing(settings(), contract=contract, period=period, page=SHOWN)
     show(found, as_json=as_json, export=export, empty="No payment runs match.")
 
 
@@ -106,7 +134,8 @@ def ratecards_list(contract: ContractOption = None, as_json: JsonOption = False,
     from flows.pbr.lists import ratecards_list as listing
 
     checked_export(export)
-    show(listing(settings(), contract=contract), as_json=as_json, export=export, empty="No rate cards match.")
+    found = listing(settings(), contract=contract, page=SHOWN)
+    show(found, as_json=as_json, export=export, empty="No rate cards match.")
 
 
 def ledger_command(
@@ -121,5 +150,5 @@ def ledger_command(
     from flows.pbr.lists import ledger_list
 
     checked_export(export)
-    found = ledger_list(settings(), contract=contract, payer=payer, period=period, kind=kind)
+    found = ledger_list(settings(), contract=contract, payer=payer, period=period, kind=kind, page=SHOWN)
     show(found, as_json=as_json, export=export, empty="No ledger entries match.")

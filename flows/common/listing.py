@@ -3,10 +3,14 @@ filters checked in words, and export to CSV or Excel.
 
 Rows are JSON-ready (money as text with pence, dates in ISO form), so ``--json``, the API and the web page show
 the same values; ``cells()`` turns them back into exact Decimals and dates for a spreadsheet.
+
+A list asked for a ``Page`` holds that page of its rows and how many match in all (``total``), and reads every
+row again a chunk at a time for an export (``every``): a national outcomes fund's ledger has millions of entries,
+and the web page, the API, the terminal and an export each hold at most a page of them, never the whole list.
 """
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -16,29 +20,60 @@ from flows.common.errors import UserError
 
 TEXT, MONEY, DATE, NUMBER = "text", "money", "date", "number"
 EXPORT_SUFFIXES = (".csv", ".xlsx")
+SHEET_ROWS = 1_048_575  # an Excel worksheet's rows, less its header
+
+
+@dataclass(frozen=True)
+class Page:
+    """Which rows of a list to hold: ``limit`` of them from row ``offset`` (0 is the first)."""
+
+    limit: int
+    offset: int = 0
 
 
 @dataclass(frozen=True)
 class Listing:
-    """Rows of one list and its columns: (key, header, kind)."""
+    """Rows of one list and its columns: (key, header, kind).
+
+    ``rows`` are every row, or one page of them: then ``total`` is how many match, ``offset`` where the page
+    starts, and ``every`` reads them all again, a chunk at a time."""
 
     sheet: str
     columns: tuple[tuple[str, str, str], ...]
     rows: list[dict[str, Any]]
+    total: int | None = None
+    offset: int = 0
+    every: Callable[[], Iterator[dict[str, Any]]] | None = None
+
+    @property
+    def count(self) -> int:
+        """How many rows match (all of them, not the page's)."""
+        return len(self.rows) if self.total is None else self.total
+
+    def all_rows(self) -> Iterator[dict[str, Any]]:
+        """Every matching row, in order: read again when ``rows`` is a page."""
+        return iter(self.rows) if self.every is None else self.every()
 
     def header(self) -> list[str]:
         return [title for _, title, _ in self.columns]
 
-    def cells(self) -> list[tuple[Any, ...]]:
-        """The rows as export cells: money as exact Decimals, dates as dates, the rest as they are."""
+    def cells(self) -> Iterator[tuple[Any, ...]]:
+        """Every row as export cells: money as exact Decimals, dates as dates, the rest as they are."""
         convert: dict[str, Callable[[str], Any]] = {MONEY: Decimal, DATE: dt.date.fromisoformat}
-        return [
-            tuple(
+        for row in self.all_rows():
+            yield tuple(
                 None if row[k] is None else convert[kind](row[k]) if kind in convert else row[k]
                 for k, _, kind in self.columns
             )
-            for row in self.rows
-        ]
+
+
+def paged(listing: Listing, page: Page | None) -> Listing:
+    """A list held whole (a few thousand contracts), cut to ``page``; itself when no page is asked for."""
+    if page is None:
+        return listing
+    rows = listing.rows
+    return Listing(listing.sheet, listing.columns, rows[page.offset : page.offset + page.limit], len(rows),
+                   page.offset, lambda: iter(rows))  # fmt: skip
 
 
 def one_of(option: str, value: str | None, valid: tuple[str, ...], what: str) -> str | None:
@@ -59,7 +94,9 @@ def export_suffix(option: str, path: Path) -> str:
     return suffix
 
 
-def export(path: Path, sheet: str, header: list[str], rows: list[tuple[Any, ...]], *, option: str = "--export") -> None:
+def export(
+    path: Path, sheet: str, header: list[str], rows: Iterable[tuple[Any, ...]], *, option: str = "--export"
+) -> None:
     """Write rows to a CSV or an Excel workbook (by the file's suffix), whole or not at all."""
     from flows.pbr.exports import write_csv, write_xlsx
 
@@ -70,4 +107,10 @@ def export(path: Path, sheet: str, header: list[str], rows: list[tuple[Any, ...]
 
 
 def export_listing(listing: Listing, path: Path, *, option: str = "--export") -> None:
+    """Write every row of ``listing`` (read again, a chunk at a time, if it holds a page) to ``path``."""
+    if export_suffix(option, path) == ".xlsx" and listing.count > SHEET_ROWS:
+        raise UserError(
+            f"{option}: {path}: the list has {listing.count:,} rows and an Excel worksheet holds {SHEET_ROWS:,}; "
+            "export it to a .csv file, or filter it"
+        )
     export(path, listing.sheet, listing.header(), listing.cells(), option=option)

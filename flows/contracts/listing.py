@@ -21,7 +21,7 @@ from sqlalchemy import func, or_
 from sqlmodel import col, select
 
 from flows.common.errors import UserError
-from flows.common.listing import DATE, MONEY, NUMBER, TEXT, Listing, one_of
+from flows.common.listing import DATE, MONEY, NUMBER, TEXT, Listing, Page, one_of, paged
 from flows.common.runtime import database
 from flows.common.settings import Settings
 from models.contracts import Contract, ContractKeyDate
@@ -129,6 +129,7 @@ def contracts_list(
     ending_within: int | None = None,
     providers: tuple[str, ...] | None = None,
     as_of: dt.datetime | None = None,
+    page: Page | None = None,
 ) -> Listing:
     """Every contract that passes the filters, by reference, with its status today and its project's owner."""
     wanted = one_of("--status", status, tuple(s.value for s in ContractStatus), "a contract status")
@@ -150,4 +151,4 @@ def contracts_list(
     for row, (c, project_owner) in zip(rows, found, strict=True):
         row["owner"], row["days_to_end"] = project_owner, (c.ends_on - today).days
         row["value"] = f"{c.value.amount:.2f}"  # with pence, as every list shows money
-    return Listing("Contracts", COLUMNS, [r for r in rows if wanted is None or r["status"] == wanted])
+    return paged(Listing("Contracts", COLUMNS, [r for r in rows if wanted is None or r["status"] == wanted]), page)

@@ -4,9 +4,15 @@ payment runs, rate cards, participants and the ledger. Each calls the same servi
 
 A provider user's lists hold only their organisation's contracts' rows: the service narrows the query to
 them, and a contract of another provider named in a filter is a 404, the same as one that does not exist.
+
+A page shows ``PAGE_ROWS`` rows (``?page=2`` the next) and how many match; the API gives ``limit`` rows from
+``offset`` (at most ``MOST_ROWS``), with the number that match in ``X-Total-Count`` and the next page in
+``Link``; a download writes every row to a file a chunk at a time and sends it from the disk. A ledger of
+millions of entries is never held whole in the server.
 """
 
 import datetime as dt
+import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,16 +21,21 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi.responses import FileResponse
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from flows.common.errors import NotFound, UserError
-from flows.common.listing import Listing, export_listing
+from flows.common.listing import Listing, Page, export_listing
 from flows.contracts.listing import contracts_list
 from flows.pbr.lists import claims_list, ledger_list, participants_list, ratecards_list, runs_list
 from flows.web.render import principal, render
 
 router = APIRouter()
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PAGE_ROWS = 100  # a web page's rows
+MOST_ROWS = 10_000  # the API's rows at a time; 1,000 unless ``limit`` says otherwise
+API_ROWS = 1_000
 
 
 @dataclass(frozen=True)
@@ -60,7 +71,17 @@ def _filters(request: Request, kind: Kind) -> dict[str, str]:
     return {name: value for name, value in given.items() if value}
 
 
-def _listing(request: Request, name: str) -> tuple[Kind, dict[str, str], Listing]:
+def _whole(request: Request, name: str, default: int, least: int, most: int) -> int:
+    """A whole number from the query string (``default`` if absent), refused in words unless least..most."""
+    given = request.query_params.get(name, "").strip()
+    if not given:
+        return default
+    if not given.isdigit() or not least <= int(given) <= most:
+        raise UserError(f"{name}: {given[:40]!r} is not a whole number from {least:,} to {most:,}")
+    return int(given)
+
+
+def _listing(request: Request, name: str, page: Page | None) -> tuple[Kind, dict[str, str], Listing]:
     kind, who = LISTS[name], principal(request)
     filters = _filters(request, kind)
     arguments: dict[str, Any] = dict(filters)
@@ -71,29 +92,43 @@ def _listing(request: Request, name: str) -> tuple[Kind, dict[str, str], Listing
             raise UserError(f"ending within: {filters['ending_within']!r} is not a whole number of days") from None
     providers = who.provider_names if who.is_provider else None
     try:
-        found = kind.service(request.app.state.settings, providers=providers, **arguments)
+        found = kind.service(request.app.state.settings, providers=providers, page=page, **arguments)
     except NotFound as exc:
         raise HTTPException(404, str(exc)) from None
     return kind, filters, found
 
 
-def _file(request: Request, name: str, suffix: str) -> tuple[str, bytes]:
-    _, _, found = _listing(request, name)
-    with tempfile.TemporaryDirectory(prefix="list-") as folder:
-        path = Path(folder) / f"{name}{suffix}"
+def _file(request: Request, name: str, suffix: str) -> tuple[Path, str]:
+    """Every row written to a file in a folder of its own (removed once it is sent): (the file, its name)."""
+    _, _, found = _listing(request, name, Page(1))  # one row read: the rest are read as they are written
+    folder = Path(tempfile.mkdtemp(prefix="list-"))
+    try:
+        path = folder / f"{name}{suffix}"
         export_listing(found, path)
-        return path.name, path.read_bytes()
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return path, path.name
 
 
 def _routes(name: str) -> None:
     async def page(request: Request) -> Any:
-        kind, filters, found = await run_in_threadpool(_listing, request, name)
+        number = _whole(request, "page", 1, 1, 10**9)
+        shown = Page(PAGE_ROWS, (number - 1) * PAGE_ROWS)
+        kind, filters, found = await run_in_threadpool(_listing, request, name, shown)
         query = urlencode(filters)
-        context = {"title": kind.title, "name": name, "kind": kind, "filters": filters, "r": found, "query": query}
+        pages = max(1, -(-found.count // PAGE_ROWS))
+        context = {"title": kind.title, "name": name, "kind": kind, "filters": filters, "r": found, "query": query,
+                   "page": number, "pages": pages}  # fmt: skip
         return render(request, "listing.html", context)
 
-    async def api(request: Request) -> list[dict[str, Any]]:
-        _, _, found = await run_in_threadpool(_listing, request, name)
+    async def api(request: Request, response: Response) -> list[dict[str, Any]]:
+        asked = Page(_whole(request, "limit", API_ROWS, 1, MOST_ROWS), _whole(request, "offset", 0, 0, 10**12))
+        _, filters, found = await run_in_threadpool(_listing, request, name, asked)
+        response.headers["X-Total-Count"] = str(found.count)
+        if asked.offset + len(found.rows) < found.count:
+            after = urlencode({**filters, "limit": asked.limit, "offset": asked.offset + asked.limit})
+            response.headers["Link"] = f'<{request.url.path}?{after}>; rel="next"'
         return found.rows
 
     async def download_csv(request: Request) -> Response:
@@ -103,19 +138,24 @@ def _routes(name: str) -> None:
         return _download(*await run_in_threadpool(_file, request, name, ".xlsx"))
 
     where = "/lists/contracts" if name == "contracts" else f"/{name}"  # /contracts is the searchable list
-    api.__doc__ = f"{LISTS[name].title}, filtered by {', '.join(f for f, _ in LISTS[name].filters)}."
+    api.__doc__ = (
+        f"{LISTS[name].title}, filtered by {', '.join(f for f, _ in LISTS[name].filters)}: {API_ROWS:,} rows from "
+        f"`offset` unless `limit` (at most {MOST_ROWS:,}) says otherwise; `X-Total-Count` says how many match."
+    )
     router.add_api_route(where, page, methods=["GET"], include_in_schema=False)
     router.add_api_route(f"{where}.csv", download_csv, methods=["GET"], include_in_schema=False)
     router.add_api_route(f"{where}.xlsx", download_xlsx, methods=["GET"], include_in_schema=False)
     router.add_api_route(f"/api/v1{where}", api, methods=["GET"], summary=f"{LISTS[name].title} (filtered)")
 
 
-def _download(file_name: str, body: bytes) -> Response:
+def _download(path: Path, file_name: str) -> Response:
+    """The file, sent from the disk; its folder removed once it is sent (or the client goes)."""
     stamp = dt.date.today().isoformat()
     media = "text/csv; charset=utf-8" if file_name.endswith(".csv") else XLSX
     stem, suffix = file_name.rsplit(".", 1)
     disposition = f'attachment; filename="{stem}-{stamp}.{suffix}"'
-    return Response(body, media_type=media, headers={"Content-Disposition": disposition})
+    cleanup = BackgroundTask(shutil.rmtree, path.parent, ignore_errors=True)
+    return FileResponse(path, media_type=media, headers={"Content-Disposition": disposition}, background=cleanup)
 
 
 for _name in LISTS:

@@ -17,6 +17,7 @@ from flows.accounts.organisations import save_organisation
 from flows.accounts.tokens import create_token
 from flows.accounts.users import add_user
 from flows.common.settings import Settings
+from flows.web.pages import lists as lists_page
 from tests.support.builders import fcf_paid
 from tests.support.web import OTHER, PASSWORD, sign_in
 
@@ -96,8 +97,34 @@ def test_a_provider_sees_only_their_own_rows_and_another_providers_contract_is_a
         ("/api/v1/lists/contracts?ending_within=soon", "ending within: 'soon' is not a whole number of days"),
         ("/api/v1/ledger?period=2026-5", "--period: '2026-5' is not a quarter such as 2026-Q1 or a month such as "
                                          "2026-01"),
+        ("/api/v1/ledger?limit=0", "limit: '0' is not a whole number from 1 to 10,000"),
+        ("/api/v1/ledger?limit=10001", "limit: '10001' is not a whole number from 1 to 10,000"),
+        ("/api/v1/ledger?offset=-1", "offset: '-1' is not a whole number from 0 to 1,000,000,000,000"),
     ],
 )  # fmt: skip
 def test_a_bad_filter_is_a_400_in_words(client: TestClient, world: dict[str, str], path: str, message: str) -> None:
     refused = client.get(path, headers={"Authorization": f"Bearer {world['finance']}"})
     assert refused.status_code == 400 and refused.json() == {"detail": message}
+
+
+def test_a_long_list_comes_a_page_at_a_time_on_the_web_and_in_the_api_and_downloads_whole(
+    as_role: Client, olly: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ledger's ten entries (six accruals, two payments, C-1's two clawbacks), four to a page."""
+    monkeypatch.setattr(lists_page, "PAGE_ROWS", 4)
+    finn = as_role("finance")
+    every = finn.get("/api/v1/ledger?contract=FCF-2025-01").json()
+    assert len(every) == 10
+    first, third = finn.get("/ledger?contract=FCF-2025-01"), finn.get("/ledger?contract=FCF-2025-01&page=3")
+    assert "10 row(s): 1 to 4 shown." in first.text and "Page 1 of 3" in first.text
+    assert 'href="/ledger?contract=FCF-2025-01&amp;page=2" rel="next"' in first.text and 'rel="prev"' not in first.text
+    assert "10 row(s): 9 to 10 shown." in third.text and 'rel="next"' not in third.text
+    assert 'href="/ledger?contract=FCF-2025-01&amp;page=2" rel="prev"' in third.text
+    assert finn.get("/ledger?page=nine").status_code == 400
+    part = finn.get("/api/v1/ledger?contract=FCF-2025-01&limit=3&offset=3")
+    assert part.json() == every[3:6] and part.headers["X-Total-Count"] == "10"
+    assert part.headers["Link"] == '</api/v1/ledger?contract=FCF-2025-01&limit=3&offset=6>; rel="next"'
+    last = finn.get("/api/v1/ledger?contract=FCF-2025-01&limit=3&offset=9")
+    assert last.json() == every[9:] and "Link" not in last.headers
+    read = list(csv.reader(io.StringIO(finn.get("/ledger.csv?contract=FCF-2025-01").text)))
+    assert [int(r[0]) for r in read[1:]] == [r["id"] for r in every]  # every row, not a page
