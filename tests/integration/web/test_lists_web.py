@@ -121,6 +121,8 @@ def test_a_long_list_comes_a_page_at_a_time_on_the_web_and_in_the_api_and_downlo
     assert "10 row(s): 9 to 10 shown." in third.text and 'rel="next"' not in third.text
     assert 'href="/ledger?contract=FCF-2025-01&amp;page=2" rel="prev"' in third.text
     assert finn.get("/ledger?page=nine").status_code == 400
+    beyond = finn.get("/ledger?contract=FCF-2025-01&page=4")
+    assert "10 row(s): none on page 4" in beyond.text and "Nothing matches." in beyond.text
     part = finn.get("/api/v1/ledger?contract=FCF-2025-01&limit=3&offset=3")
     assert part.json() == every[3:6] and part.headers["X-Total-Count"] == "10"
     assert part.headers["Link"] == '</api/v1/ledger?contract=FCF-2025-01&limit=3&offset=6>; rel="next"'
