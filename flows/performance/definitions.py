@@ -33,7 +33,7 @@ from models.performance.tables import Kpi, KpiExemption
 from models.reminders.replanning import key_dates_changed
 from policies.calendars import Nation
 from policies.contracts.key_dates import derive_key_dates
-from policies.performance.kpis import KpiDefinition, kpi_from_public, read_kpi
+from policies.performance.kpis import KpiDefinition, kpi_from_public, read_kpi, written_number
 from policies.performance.policy_file import PerformancePolicy, check_kpi_count
 from policies.performance.ratings import rate
 from policies.performance.written import kpi_fields, kpi_items, kpi_name
@@ -94,10 +94,7 @@ def read_contract_kpis(
 
 
 def _value(raw: Any) -> Decimal | None:
-    try:
-        return Decimal(str(raw).replace(",", "").replace("£", "").strip())
-    except ArithmeticError:
-        return None
+    return written_number(str(raw).replace("£", "").strip())
 
 
 def store_contract_kpis(*, session: Session, contract_id: int, kpis: ContractKpis, as_of: dt.datetime) -> None:

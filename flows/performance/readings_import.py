@@ -22,7 +22,7 @@ import gc
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,7 @@ from models.pbr.bulk import driver_date, driver_value, import_cache
 from models.performance.repository import existing_values, insert_readings, kpi_catalogue
 from models.reminders.tables import as_date
 from policies.dates import local_date
-from policies.performance.kpis import Direction, Frequency, Unit, check_reading
+from policies.performance.kpis import Direction, Frequency, Unit, check_reading, written_number
 from policies.performance.periods import Period, check_in_life, parse_period
 from policies.performance.ratings import Rating, rate_value
 
@@ -215,12 +215,11 @@ class _Run:
         """A value as written, for KPIs of this definition: (exact text, rating, problem). Values repeat (85.5,
         12), so each is judged once per definition and remembered (up to JUDGED values, then afresh)."""
         verdict: tuple[str, str, str | None]
-        try:
-            value = Decimal(raw.replace(",", ""))
-        except InvalidOperation:
+        value = written_number(raw)
+        if value is None:
             verdict = ("", "", f"{raw!r} is not a number" if raw else "is missing")
         else:
-            bad = check_reading(kpi.unit, value) if value.is_finite() else f"{raw!r} is not a number"
+            bad = check_reading(kpi.unit, value)
             rating = "" if bad else RATED[rate_value(kpi.direction, kpi.target, kpi.approaching, kpi.requires, value)]
             verdict = (str(value), rating, bad)
         if len(verdicts) >= JUDGED:
@@ -308,7 +307,7 @@ class _Run:
                 continue
             if key not in first:
                 first[key] = (line, value)
-            elif Decimal(first[key][1]) != Decimal(value):
+            elif written_number(first[key][1]) != written_number(value):  # a value not a number: refused already
                 earlier, was = first[key]
                 self.problem(
                     line,
@@ -325,7 +324,7 @@ class _Run:
             kpi = self.kpis.get((cells[c["contract"]].upper(), cells[c["kpi"]].casefold()))
             period, _ = self._period(cells[c["period"]])
             if kpi is not None and period is not None:
-                yield line, kpi, period, cells[c["value"]].replace(",", "")
+                yield line, kpi, period, cells[c["value"]]
 
 
 def _instant(value: Any) -> dt.datetime:

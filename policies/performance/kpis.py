@@ -18,6 +18,7 @@ months", percentage, target 85, higher is better: 5 and 15 points give edges
 is better: 20% and 50% of the target give edges 12 and 15.
 """
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -27,6 +28,9 @@ from typing import Any
 from policies.cycle.evidence import FieldProblem
 
 HUNDRED = Decimal(100)
+# A number as a person writes one: digits, or thousands grouped by commas (12,000), and decimals after a point.
+# "12,5" (a decimal comma), "1,2,3", "1_000" and "1e3" are refused rather than read as 125, 123 or 1000.
+_NUMBER_RE = re.compile(r"^[-+]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$|^[-+]?\.\d+$")
 
 
 class Unit(StrEnum):
@@ -112,16 +116,22 @@ def parse_decimal(value: Any) -> tuple[Decimal | None, str | None]:
         return None, f"{value!r} was read as a floating-point number; write it in quotes"
     if isinstance(value, int | Decimal):
         return Decimal(value), None
-    text = str(value or "").strip().replace(",", "").lstrip("£")
+    text = str(value or "").strip().lstrip("£")
     if not text:
         return None, "is missing"
+    number = written_number(text)
+    return (None, f"{str(value)!r} is not a number") if number is None else (number, None)
+
+
+def written_number(text: str) -> Decimal | None:
+    """The number ``text`` writes (``_NUMBER_RE``: 85.5, 12,000, -3), or None: a decimal comma, commas out of
+    their thousands, underscores, exponents, NaN and Infinity are not numbers here."""
+    if not _NUMBER_RE.match(text):
+        return None
     try:
-        number = Decimal(text)
-    except InvalidOperation:
-        return None, f"{str(value)!r} is not a number"
-    if not number.is_finite():
-        return None, f"{str(value)!r} is not a number"
-    return number, None
+        return Decimal(text.replace(",", ""))
+    except InvalidOperation:  # the pattern admits none: kept for safety
+        return None
 
 
 def check_reading(unit: Unit, value: Decimal) -> str | None:

@@ -96,6 +96,26 @@ def test_a_bad_file_stores_nothing_and_names_every_bad_row(contract: Settings, t
     assert stored(contract) == before
 
 
+def test_a_decimal_comma_is_refused_not_read_as_a_number_ten_times_larger(contract: Settings, tmp_path: Path) -> None:
+    """'12,5' days was stored as 125 days and rated Inadequate; '1,2,3' as 123 and '1_000' as 1000."""
+    path = write(
+        tmp_path,
+        f'{REF},Days to first appointment,2025-Q2,"12,5"\n'
+        f'{REF},Cost per person,2025-Q2,"1,2,3"\n'
+        f"{REF},Tenancies sustained,2025-Q2,8_5\n"
+        f'{REF},Cost per person,2025-Q3,"12,000.50"\n',  # thousands: a good reading, but the file is refused
+    )
+    with pytest.raises(UserError) as refused:
+        import_readings(contract, path, as_of=NOW, actor="t")
+    assert str(refused.value).splitlines() == [
+        "nothing imported: 3 problem(s)",
+        f"  {path}:2: value: '12,5' is not a number",
+        f"  {path}:3: value: '1,2,3' is not a number",
+        f"  {path}:4: value: '8_5' is not a number",
+    ]
+    assert stored(contract) == {}
+
+
 def test_a_correction_and_an_override_are_events_with_before_and_after(contract: Settings, tmp_path: Path) -> None:
     import_readings(contract, write(tmp_path, GOOD_FILE), as_of=NOW, actor="t")
     # 80 was Approaching target; 79 is below the approaching edge (80): Requires improvement.

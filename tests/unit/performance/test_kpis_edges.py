@@ -2,6 +2,8 @@
 
 from decimal import Decimal
 
+import pytest
+
 from policies.performance.kpis import (
     BandBasis,
     BandDefault,
@@ -11,7 +13,9 @@ from policies.performance.kpis import (
     KpiDefinition,
     Unit,
     check_reading,
+    parse_decimal,
     read_kpi,
+    written_number,
 )
 
 DEFAULTS = {
@@ -100,3 +104,21 @@ def test_percentage_band_edges_of_0_and_100_are_allowed_and_beyond_them_are_not(
     assert problems(**breakdowns, bands={"approaching": "20", "requires_improvement": "100.5"}) == [
         "bands.requires_improvement: 100.5 is outside 0 to 100, and this KPI is a percentage"
     ]
+
+
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [("85.5", "85.5"), ("12,000", "12000"), ("1,234,567.25", "1234567.25"), ("-3", "-3"), (".5", "0.5"), ("0", "0")],
+)
+def test_a_number_is_read_as_written_with_commas_only_between_thousands(written: str, read: str) -> None:
+    assert written_number(written) == Decimal(read)
+    assert parse_decimal(written) == (Decimal(read), None)
+
+
+@pytest.mark.parametrize(
+    "written", ["12,5", "1,2,3", "1,23", "12,0000", ",5", "1_000", "1e3", "NaN", "Infinity", "1 000", "12."]
+)
+def test_a_decimal_comma_or_stray_separators_are_not_read_as_another_number(written: str) -> None:
+    """A European '12,5' days was read as 125 days and rated Inadequate: now it is refused, as '1_000' is."""
+    assert written_number(written) is None
+    assert parse_decimal(written) == (None, f"{written!r} is not a number")
