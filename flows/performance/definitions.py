@@ -9,7 +9,7 @@ same KPIs again changes nothing.
 """
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -79,10 +79,9 @@ def read_contract_kpis(
         problems += [(f"kpis[{i}].{p.field}", p.reason) for p in found]
         if definition is not None:
             definitions.append(definition)
-    names = [kpi_name(k) for k in items]
-    repeated = sorted({n for n in names if names.count(n) > 1})
+    repeated = _repeated(kpi_name(k) for k in items)
     if repeated:
-        problems.append(("kpis", f"{', '.join(repeated)}: each KPI is named once"))
+        problems.append(("kpis", f"{', '.join(n + also for n, also in repeated)}: each KPI is named once"))
     exemption = str(fields.get("kpi_exemption") or "").strip().lower() or None
     reason = str(fields.get("kpi_exemption_reason") or "").strip()
     value = _value(fields.get("value"))
@@ -91,6 +90,19 @@ def read_contract_kpis(
         if refused is not None and refused[0] != "kpis":  # the count itself is named by the contract's reader
             problems.append(refused)
     return ContractKpis(tuple(definitions), (exemption, reason) if exemption else None), problems
+
+
+def _repeated(names: Iterable[str]) -> list[tuple[str, str]]:
+    """The names given more than once, in any case (readings find a KPI by its name in any case, so two that
+    differ only in case could never both be read): (each as first given, its other spellings in words or '')."""
+    spellings: dict[str, list[str]] = {}
+    for name in names:
+        spellings.setdefault(name.casefold(), []).append(name)
+    repeated = []
+    for first, *others in (list(dict.fromkeys(v)) for v in spellings.values() if len(v) > 1):
+        also = ", ".join(repr(o) for o in others)
+        repeated.append((first, f" (also as {also}: names are matched in any case)" if others else ""))
+    return sorted(repeated)
 
 
 def _value(raw: Any) -> Decimal | None:
@@ -216,8 +228,7 @@ def set_kpis(
             if definition is not None:
                 wanted.append(definition)
     names = [d.name for d in wanted]
-    for name in sorted({n for n in names if names.count(n) > 1}):
-        problems.append(f"{name}: is given more than once")
+    problems += [f"{name}: is given more than once{also}" for name, also in _repeated(names)]
     if problems:
         raise UserError(
             "nothing changed: " + "; ".join(problems)

@@ -125,6 +125,23 @@ def test_kpis_set_is_a_variation_and_rates_the_readings_again(contract: Settings
                  reason="drop one", as_of=NOW, actor="t")  # fmt: skip
 
 
+def test_two_kpis_whose_names_differ_only_in_case_are_refused(contract: Settings) -> None:
+    """A reading finds its KPI by name in any case, so the second of two such KPIs could never be read."""
+    kpis = [
+        ("--kpi", "Tenancies sustained: percentage 85 higher"),
+        ("--kpi", "TENANCIES SUSTAINED: percentage 70 higher"),
+        ("--kpi", "Days to first appointment: days 10 lower"),
+        ("--kpi", "Cost per person: money 12000 lower"),
+    ]
+    with pytest.raises(UserError) as refused:
+        set_kpis(contract, ref=REF, items=kpis, exemption=None, exemption_reason=None, reason="r", as_of=NOW,
+                 actor="t")  # fmt: skip
+    assert str(refused.value) == (
+        "nothing changed: Tenancies sustained: is given more than once (also as 'TENANCIES SUSTAINED': names are "
+        "matched in any case)"
+    )
+
+
 def test_publishing_the_uk9_stops_its_reminders(contract: Settings) -> None:
     from flows.reminders.sweep import sweep
     from models.reminders.tables import Reminder
