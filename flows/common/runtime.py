@@ -71,12 +71,29 @@ def database(settings: Settings, *, require_schema: bool = True) -> Engine:
         raise UserError(f"cannot reach the database at {safe_url(eng.url)}: {reason}") from None
     if require_schema and revision is None:
         raise UserError(f"the database at {safe_url(eng.url)} has no schema yet; run `commission init` first")
+    if require_schema and revision is not None and revision != SCHEMA_REVISION:
+        _refuse_unknown(eng, revision)
     if require_schema and revision != SCHEMA_REVISION:
         raise UserError(
             f"the database at {safe_url(eng.url)} is at schema {revision}, this version needs "
             f"{SCHEMA_REVISION}; run `commission init` to migrate it"
         )
     return eng
+
+
+def _refuse_unknown(eng: Engine, revision: str) -> None:
+    """Refuse a database migrated by a newer version of this product (or to a schema it never had): no
+    `commission init` of this version can migrate it, and none should try."""
+    if revision.isdigit() and int(revision) > int(SCHEMA_REVISION):
+        raise UserError(
+            f"the database at {safe_url(eng.url)} is at schema {revision}, newer than this version's "
+            f"{SCHEMA_REVISION}: a newer version of commissioning migrated it; use that version (or a newer one)"
+        )
+    if not revision.isdigit():
+        raise UserError(
+            f"the database at {safe_url(eng.url)} is at schema {revision!r}, which no version of commissioning "
+            "made; it is not this product's database"
+        )
 
 
 def prepare_local_prefect(settings: Settings) -> bool:
@@ -101,6 +118,8 @@ def initialise(settings: Settings) -> tuple[Engine, str | None, str]:
     """Apply every pending migration; return the engine and the revisions before and after."""
     eng = database(settings, require_schema=False)
     before = schema_revision(eng)
+    if before is not None:
+        _refuse_unknown(eng, before)
     from models.migrate import MigrationRefused, upgrade  # Alembic is only needed here
 
     try:

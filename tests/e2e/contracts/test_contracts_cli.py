@@ -156,6 +156,21 @@ def test_due_on_a_database_at_another_schema_revision_says_to_migrate(initialise
     assert "is at schema 0001" in line and "run `commission init` to migrate it" in line
 
 
+def test_a_database_a_newer_version_migrated_is_refused_by_init_and_every_command_in_one_line(
+    initialised: Cli,
+) -> None:
+    """`commission init` printed Alembic's 106-line traceback ("Can't locate revision identified by '0099'"), and
+    other commands advised running it; nothing this version runs can migrate a newer schema."""
+    with sqlite3.connect(initialised.data_dir / "commissioning.db") as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '0099'")
+    for command in (["init"], ["due", "--json"], ["projects"]):
+        line = initialised.fails(*command)
+        assert "is at schema 0099, newer than this version's" in line, command
+        assert "a newer version of commissioning migrated it" in line and "Traceback" not in line, command
+    with sqlite3.connect(initialised.data_dir / "commissioning.db") as conn:
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [("0099",)]  # left as it was
+
+
 def test_due_before_init_says_to_run_init(cli: Cli) -> None:
     assert "has no schema yet; run `commission init` first" in cli.fails("due")
 
