@@ -172,7 +172,7 @@ class AppriseNotifier:
         text = _read_config(path)
         config_format = _config_format(path, text)
         config = apprise.AppriseConfig()
-        with _captured_warnings() as problems:
+        with _held_records() as problems:
             try:
                 added = config.add_config(text, format=config_format)
                 services = list(config.servers()) if added else []
@@ -260,7 +260,7 @@ def _config_format(path: Path, text: str) -> str:
     if path.suffix.lower() in {".yml", ".yaml"}:
         config_format = "yaml"
     else:
-        with _captured_warnings():  # apprise logs the offending line number; our message says enough
+        with _held_records():  # apprise logs the offending line, secrets and all; our message says enough
             detected = apprise.ConfigBase.detect_config_format(text)
         if detected is None:
             raise NotifierConfigError(
@@ -384,6 +384,37 @@ class _Warnings(logging.Handler):
             self.messages.append(record.getMessage())
         except Exception:  # a malformed record is no reason to fail a send
             self.messages.append(str(record.msg))
+
+
+class _Held(logging.Filter):
+    """Holds back the apprise records this thread makes while it reads a configuration, keeping the warnings'
+    words for the caller to count: apprise repeats an entry it cannot parse whole, secrets and all
+    ("Unparseable JSON URL json://user:token@..."), and the file's own problems are reported without them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._thread = threading.get_ident()
+        self.messages: list[str] = []
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.thread != self._thread:
+            return True
+        if record.levelno >= logging.WARNING:
+            try:
+                self.messages.append(record.getMessage())
+            except Exception:  # a malformed record: its format string
+                self.messages.append(str(record.msg))
+        return False
+
+
+@contextmanager
+def _held_records() -> Iterator[list[str]]:
+    held = _Held()
+    _APPRISE_LOG.addFilter(held)
+    try:
+        yield held.messages
+    finally:
+        _APPRISE_LOG.removeFilter(held)
 
 
 @contextmanager

@@ -321,6 +321,20 @@ def test_good_entries_load_beside_bad_ones(tmp_path: Path, hook: WebhookSink, ca
     assert any("apprise reported" in r.getMessage() and str(path) in r.getMessage() for r in caplog.records)
 
 
+def test_an_entry_apprise_cannot_parse_is_counted_and_its_secret_is_not_logged(
+    tmp_path: Path, hook: WebhookSink, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """apprise logs an entry it cannot parse whole: "Unparseable JSON URL json://u:TXTSECRET5@:badport/h" reached
+    `commission deliver`'s and `serve`'s output (found by a hostile trial)."""
+    caplog.set_level(logging.DEBUG)
+    path = write(tmp_path, "apprise.txt", f"owner=json://u:TXTSECRET5@:badport/h\nowner={hook.url()}\n")
+    notifier = AppriseNotifier.from_config(path)
+    assert len(notifier.targets("owner")) == 1
+    assert any("apprise reported 1 problem" in r.getMessage() and str(path) in r.getMessage() for r in caplog.records)
+    out, err = capfd.readouterr()
+    assert [t for t in (caplog.text, out, err) if "TXTSECRET5" in t] == []
+
+
 def test_targets_that_differ_only_in_secrets_keep_distinct_names(tmp_path: Path, hook: WebhookSink) -> None:
     notifier = AppriseNotifier.from_config(
         yaml_config(
