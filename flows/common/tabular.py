@@ -171,8 +171,17 @@ def _check_columns(table: Table, required: Sequence[str], optional: Sequence[str
         if close:
             guesses.append(f"{close[0]!r} for {name!r}")
             unknown.remove(close[0])
-    hint = f"; did you mean {', '.join(guesses)}?" if guesses else ""
+    hint = f"; did you mean {', '.join(guesses)}?" if guesses else separator_hint(table)
     raise UserError(f"{table.where(table.header_line)}: missing column(s): {', '.join(missing)}{hint}")
+
+
+def separator_hint(table: Table) -> str:
+    """Words for a header read as one column that holds another separator (a spreadsheet saved with ';')."""
+    if len(table.columns) != 1:
+        return ""
+    (name,) = table.columns
+    found = [shown for mark, shown in ((";", "';'"), ("\t", "tabs"), ("|", "'|'")) if mark in name]
+    return f"; the header is one column with {found[0]} in it: separate the columns with commas" if found else ""
 
 
 # --------------------------------------------------------------------------- CSV

@@ -19,7 +19,7 @@ from typing import Any
 
 from flows.common.columns import refuse_unknown_columns
 from flows.common.errors import UserError
-from flows.common.tabular import open_table
+from flows.common.tabular import open_table, separator_hint
 from flows.common.yaml_lines import load_yaml_with_lines
 
 
@@ -96,7 +96,9 @@ def _csv_rows(path: Path) -> Iterator[Row]:
     if "term" not in table.columns and "end" not in table.columns:
         missing.append("term (or end)")
     if missing:
-        raise UserError(f"{table.where(table.header_line)}: missing column(s): {', '.join(missing)}")
+        raise UserError(
+            f"{table.where(table.header_line)}: missing column(s): {', '.join(missing)}{separator_hint(table)}"
+        )
     refuse_unknown_columns(table, (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS))
     return _records(table)
 

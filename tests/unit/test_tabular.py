@@ -93,6 +93,15 @@ def test_every_missing_column_is_named(tmp_path: Path) -> None:
         open_table(path, required=CLAIMS)
 
 
+@pytest.mark.parametrize(("sep", "shown"), [(";", "';'"), ("\t", "tabs"), ("|", "'|'")])
+def test_a_header_separated_by_another_mark_says_so(tmp_path: Path, sep: str, shown: str) -> None:
+    """A spreadsheet saved with ';' between columns was refused as missing every column, with no hint why."""
+    path = write(tmp_path, sep.join(["ref", "outcome", "amount"]) + "\nC-1;EDU;500\n")
+    said = f"{path}:1: missing column(s): ref, outcome, amount; the header is one column with {shown} in it: "
+    with pytest.raises(UserError, match=exactly(said + "separate the columns with commas")):
+        open_table(path, required=CLAIMS)
+
+
 def test_a_misspelt_column_is_suggested(tmp_path: Path) -> None:
     path = write(tmp_path, "ref,outcome,amout,notes\n")
     with pytest.raises(UserError, match=r"missing column\(s\): amount; did you mean 'amout' for 'amount'\?"):
