@@ -147,12 +147,36 @@ def staged_rows(path: Path, columns: Sequence[str], key: Key) -> Iterator[tuple[
         connection.close()
 
 
-def refresh_statistics(session: Session, table: str) -> None:
+# What ``refresh_statistics`` reads: the planner's count of the table's rows, the rows changed since its last ANALYZE
+# (committed), and those changed in this transaction; and autovacuum's rule for when that is too many.
+_STALENESS = """
+    SELECT c.reltuples, COALESCE(s.n_mod_since_analyze, 0),
+           COALESCE(x.n_tup_ins + x.n_tup_upd + x.n_tup_del, 0),
+           current_setting('autovacuum_analyze_threshold')::float8,
+           current_setting('autovacuum_analyze_scale_factor')::float8
+    FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
+    LEFT JOIN pg_stat_xact_user_tables x ON x.relid = c.oid
+    WHERE c.oid = CAST(%s AS regclass)
+    """
+
+
+def refresh_statistics(session: Session, table: str) -> bool:
     """On PostgreSQL, have the planner's statistics of ``table`` read again after a big write in this
     transaction: planned on the figures from before it (a ledger it thought empty), the next run's read of
-    what each participant has been paid took minutes instead of a second. SQLite plans without them."""
-    if _is_postgres(session):
-        session.connection().exec_driver_sql(f"ANALYZE {table}")
+    what each participant has been paid took minutes instead of a second. SQLite plans without them.
+
+    Only when the rows changed since they were last read, this transaction's among them, are more than autovacuum
+    would wait for (by default a tenth of the table, and 50): now rather than up to a minute after the commit, as
+    it would. A small write into a big table keeps its figures, which stay good enough (ANALYZE samples the same
+    30,000 rows whatever the write: at a million claims 0.7 to 1.5 s of a run paying 1,806). Whether it ran."""
+    if not _is_postgres(session):
+        return False
+    connection = session.connection()
+    [(rows, since, now, threshold, scale)] = connection.exec_driver_sql(_STALENESS, (table,)).fetchall()
+    if rows >= 0 and since + now <= threshold + scale * rows:  # rows: -1 for a table never analysed
+        return False
+    connection.exec_driver_sql(f"ANALYZE {table}")
+    return True
 
 
 IMPORT_CACHE_KIB = 65_536  # 64 MiB
