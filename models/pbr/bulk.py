@@ -269,6 +269,30 @@ def driver_rows(session: Session, sql: str, *, server_side: bool = False, **para
         cursor.close()
 
 
+def planned_rows(
+    session: Session, sql: str, *, off: Sequence[str], server_side: bool = False, **params: Any
+) -> Iterator[tuple[Any, ...]]:
+    """``driver_rows``, on PostgreSQL with the planner's settings named in ``off`` (enable_seqscan, jit...) off while
+    the statement is planned, and as they were again once its first rows are in: the settings of this transaction
+    only (``set_config(..., true)``), so that nothing else it runs is planned so. SQLite: ``driver_rows``."""
+    if not _is_postgres(session) or not off:
+        yield from driver_rows(session, sql, server_side=server_side, **params)
+        return
+    before = ", ".join(f"current_setting('{name}')" for name in off)
+    [settings] = list(
+        driver_rows(session, f"SELECT {before}, " + ", ".join(f"set_config('{n}', 'off', true)" for n in off))
+    )
+    rows = driver_rows(session, sql, server_side=server_side, **params)
+    try:
+        first = next(rows, None)  # planned and started: its plan is made
+    finally:
+        back = ", ".join(f"set_config('{name}', :v{n}, true)" for n, name in enumerate(off))
+        list(driver_rows(session, f"SELECT {back}", **{f"v{n}": settings[n] for n in range(len(off))}))
+    if first is not None:
+        yield first
+        yield from rows
+
+
 def driver_value(session: Session, value: Any) -> Any:
     """A date or instant in the form ``bulk_insert(prepared=True)`` rows need on this database."""
     return value if _is_postgres(session) else _sqlite_value(value)

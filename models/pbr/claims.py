@@ -16,7 +16,7 @@ from sqlmodel import Field, Session, SQLModel, col, select
 import models.contracts  # the contract table
 import models.pbr.ratecards  # noqa: F401  (the rate_card table a claim was priced by)
 from models.db import UTCDateTime
-from models.pbr.bulk import date_from_driver, driver_rows, driver_value
+from models.pbr.bulk import date_from_driver, driver_rows, driver_value, planned_rows
 
 
 class PbrParticipant(SQLModel, table=True):
@@ -267,37 +267,35 @@ def _due_from(session: Session) -> str:
     return DUE_FROM.format(_due_index(session))
 
 
-# PostgreSQL's counterpart of INDEXED BY: for the due claims' statements alone, the planner told not to scan the
-# table (nor to build a bitmap from another index of the contract's claims), to read each claim's participant's paid
-# so far by its key (not to hash or sort all of pbr_participant_paid), and not to compile the plan (JIT), whose cost
-# it takes from the same estimate. It plans them from its statistics of pbr_claim, which a run's approval does not
-# refresh, and which multiply the claims no run has accrued (every rejected claim among them) by the accepted ones as
-# if the two were independent: at 1,000,000 claims, after the runs up to 2023-Q4, it expected 213,771 claims due for
-# 2024-Q1's 1,806, read every claim of the table for each of a run's reads of them (0.25 s each) and hashed every
-# participant's paid so far (0.2 s more): all growing with the claims and participants runs paid long ago.
-_DUE_PLAN = ("enable_seqscan", "enable_bitmapscan", "enable_hashjoin", "enable_mergejoin", "jit")
+# PostgreSQL's counterpart of INDEXED BY: for the due claims' statements alone, no scan of the table (nor a bitmap
+# from another index of the contract's claims) and no JIT, whose cost comes from the same estimate. Its statistics of
+# pbr_claim are not refreshed by a run's approval, and take every claim no run has accrued (the rejected among them)
+# for a possible due one: at 1,000,000 claims, after the runs to 2023-Q4, 213,771 expected for 2024-Q1's 1,806, and
+# every claim of the table read for each of a run's reads of them (0.25 s each).
+_BY_INDEX = ("enable_seqscan", "enable_bitmapscan", "jit")
+# ``due_claim_rows`` of under a tenth as many claims as participants paid also reads each one's paid so far by key,
+# not hashing every participant's (0.2 s at 250,000); a look-up costs about 14 participants hashed (2022-Q3's 205,072
+# claims at 1,000,000: 4.2 to 5.2 s by key, 1.0 to 1.4 s hashing 250,000).
+_BY_KEY = (*_BY_INDEX, "enable_hashjoin", "enable_mergejoin")
 
 
-def _due_rows(session: Session, sql: str, *, server_side: bool = False, **params: Any) -> Iterator[tuple[Any, ...]]:
+def _due_rows(
+    session: Session, sql: str, *, plan: tuple[str, ...] = _BY_INDEX, server_side: bool = False, **params: Any
+) -> Iterator[tuple[Any, ...]]:
     """``driver_rows`` of a statement over the due claims, read from their index (``ix_pbr_claim_due``) on both
-    backends: on PostgreSQL with the planner's settings of ``_DUE_PLAN`` off while the statement is planned, and as
-    they were again once its first rows are in (the settings of this transaction only: ``set_config(..., true)``)."""
-    if session.connection().dialect.name != "postgresql":
-        yield from driver_rows(session, sql, server_side=server_side, **params)
-        return
-    before = ", ".join(f"current_setting('{name}')" for name in _DUE_PLAN)
-    off = ", ".join(f"set_config('{name}', 'off', true)" for name in _DUE_PLAN)
-    [settings] = list(driver_rows(session, f"SELECT {before}, {off}"))
-    was = settings[: len(_DUE_PLAN)]
-    rows = driver_rows(session, sql, server_side=server_side, **params)
-    try:
-        first = next(rows, None)  # planned and started: its plan is made
-    finally:
-        back = ", ".join(f"set_config('{name}', :v{n}, true)" for n, name in enumerate(_DUE_PLAN))
-        list(driver_rows(session, f"SELECT {back}", **{f"v{n}": value for n, value in enumerate(was)}))
-    if first is not None:
-        yield first
-        yield from rows
+    backends: on PostgreSQL with the planner's settings ``plan`` names off (``planned_rows``)."""
+    return planned_rows(session, sql, off=plan, server_side=server_side, **params)
+
+
+def _due_plan(session: Session, contract_id: int, unpaid_by: Any) -> tuple[str, ...]:
+    """How ``due_claim_rows`` reads the paid so far on PostgreSQL (``_BY_KEY``): the claims due counted from their
+    index, the participants paid by the planner."""
+    sql = (
+        f"SELECT COUNT(*), (SELECT reltuples FROM pg_class WHERE oid = CAST('pbr_participant_paid' AS regclass)) "
+        f"{_due_from(session)}"
+    )
+    [(due, paid)] = list(_due_rows(session, sql, c=contract_id, by=unpaid_by))
+    return _BY_KEY if due * 10 < (paid or 0) else _BY_INDEX
 
 
 def unpaid_days(*, session: Session, contract_id: int, by: dt.date) -> list[dt.date]:
@@ -329,14 +327,16 @@ def due_claim_rows(*, session: Session, contract_id: int, unpaid_by: dt.date) ->
     claims due) took more than a second of a 205,072-claim run's CPU."""
     postgres = session.connection().dialect.name == "postgresql"
     then = 'c.ref COLLATE "C", c.id' if postgres else "c.ref, c.id"
+    by = driver_value(session, unpaid_by)
     return _due_rows(
         session,
         "SELECT c.id, c.ref, c.participant, c.outcome, c.achieved_on, c.payable_pence, COALESCE(p.pence, 0) "
         f"FROM pbr_claim c {_due_index(session)} LEFT JOIN pbr_participant_paid p "
         f"ON p.contract_id = c.contract_id AND p.participant = c.participant WHERE {DUE_WHERE} "
         f"ORDER BY c.achieved_on, {then}",
+        plan=_due_plan(session, contract_id, by) if postgres else _BY_INDEX,
         c=contract_id,
-        by=driver_value(session, unpaid_by),
+        by=by,
         server_side=True,
     )
 

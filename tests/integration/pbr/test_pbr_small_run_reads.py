@@ -25,7 +25,15 @@ from flows.pbr.participants import import_participants
 from flows.pbr.payment_runs import propose_payment_run
 from models.db import make_engine, unit_of_work
 from models.pbr.bulk import driver_rows, refresh_statistics
-from models.pbr.claims import due_claim_rows, due_fingerprint, latest_participant, unpaid_days
+from models.pbr.claims import (
+    _BY_INDEX,
+    _BY_KEY,
+    _due_plan,
+    due_claim_rows,
+    due_fingerprint,
+    latest_participant,
+    unpaid_days,
+)
 from tests.integration.pbr.test_pbr_payments import CONTRACT, Q1_RUN, Q2_RUN, SENT, fcf, q1_paid
 from tests.support.approvals import FINANCE, approved_run
 
@@ -37,11 +45,10 @@ SETTINGS = "SELECT current_setting('enable_seqscan'), current_setting('enable_ha
 
 def test_the_claims_due_are_read_from_their_index_on_postgresql(fcf: Settings, backend: str) -> None:
     # Planned by its statistics, PostgreSQL read every claim of the table for each of a run's reads of the claims
-    # due, and hashed every participant's paid so far: at 1,000,000 claims it expected 213,771 due for 1,806, its
-    # statistics read before runs paid most of them. Here they are read with every claim due, before the 2026-Q1
-    # run pays 7 of the 9 (one page: it would scan it); each read's plan (auto_explain, sent back as a notice) must
-    # name the index of the unpaid and read the paid so far by key, and the planner's settings must be as they
-    # were once the read has started.
+    # due: at 1,000,000 claims it expected 213,771 due for 1,806, its statistics read before runs paid most of
+    # them. Here they are read with every claim due, before the 2026-Q1 run pays 7 of the 9 (one page: it would
+    # scan it); each read's plan (auto_explain, sent back as a notice) must
+    # name the index of the unpaid, and the planner's settings must be as they were once the read has started.
     if backend != "postgresql":
         pytest.skip("SQLite names the index (INDEXED BY): test_reconcile_sums.py")
     with unit_of_work(database(fcf)) as session:
@@ -67,9 +74,9 @@ def test_the_claims_due_are_read_from_their_index_on_postgresql(fcf: Settings, b
     assert days == [dt.date(2026, 4, 10), dt.date(2026, 5, 4)] and print_.startswith("2 ")
     assert [r[1] for r in due] == ["C-8", "C-9"]
     read = [p for p in plans if "accrued_run_id IS NULL" in p]
-    assert len(read) == 3, plans
+    assert len(read) == 4, plans  # and due_claim_rows' count of them first (``_due_plan``)
     for plan in read:
-        assert "ix_pbr_claim_due" in plan and "Seq Scan" not in plan and "Hash" not in plan, plan
+        assert "ix_pbr_claim_due" in plan and "Seq Scan on pbr_claim" not in plan, plan
 
 
 def test_a_participant_added_while_a_run_waits_makes_it_stale(q1_paid: Settings, tmp_path: Path) -> None:
@@ -126,3 +133,34 @@ def test_the_statistics_are_read_again_only_when_autovacuum_would(settings: Sett
             connection.exec_driver_sql("DROP TABLE IF EXISTS stats_probe")
             connection.commit()
         engine.dispose()
+
+
+def test_a_run_of_few_claims_reads_their_participants_paid_so_far_by_key(fcf: Settings, backend: str) -> None:
+    # Under a tenth as many claims due as participants paid, each claim's participant's paid so far is read by key,
+    # not by hashing every participant's (which the estimate above chose at every size); here 2 claims due (C-8 and
+    # C-9) and 34 participants paid, as the planner counts them.
+    if backend != "postgresql":
+        pytest.skip("SQLite looks each up by key")
+    approved_run(fcf, CONTRACT, "2026-Q1", as_of=Q1_RUN, actor="finance")
+    plans: list[str] = []
+    with unit_of_work(database(fcf)) as session:  # rolled back below: the participants paid are not the ledger's
+        connection = session.connection()
+        connection.exec_driver_sql("ANALYZE pbr_participant_paid")
+        assert _due_plan(session, 1, Q2_END) == _BY_INDEX  # 2 claims due, 4 participants paid: hashed if it likes
+        connection.exec_driver_sql(
+            "INSERT INTO pbr_participant_paid (contract_id, participant, pence, entries) "
+            "SELECT 1, 'X-' || n, 100, 1 FROM generate_series(1, 30) AS n"
+        )
+        connection.exec_driver_sql("ANALYZE pbr_participant_paid")
+        assert _due_plan(session, 1, Q2_END) == _BY_KEY  # 2 claims due, 34 participants paid
+        connection.exec_driver_sql("LOAD 'auto_explain'")
+        for name, value in (("log_min_duration", "0"), ("log_level", "notice")):
+            connection.exec_driver_sql(f"SET LOCAL auto_explain.{name} = '{value}'")
+        raw = connection.connection.dbapi_connection
+        assert raw is not None
+        raw.add_notice_handler(lambda notice: plans.append(notice.message_primary or ""))  # type: ignore[attr-defined]
+        due = list(due_claim_rows(session=session, contract_id=1, unpaid_by=Q2_END))
+        session.rollback()
+    assert [r[1] for r in due] == ["C-8", "C-9"]
+    [plan] = [p for p in plans if "pbr_participant_paid p" in p]
+    assert "Nested Loop" in plan and "Hash" not in plan and "ix_pbr_claim_due" in plan, plan
