@@ -50,7 +50,7 @@ from models.contracts import Contract, contract_by_id
 from models.db import unit_of_work
 from models.events import append_event
 from models.pbr.bulk import APPROVAL_CACHE_KIB, CHUNK, bulk_insert, driver_value, import_cache, refresh_statistics
-from models.pbr.claims import PbrParticipant, due_fingerprint, participant_count
+from models.pbr.claims import PbrParticipant, due_fingerprint, latest_participant
 from models.pbr.ledger import (
     LEDGER_COLUMNS,
     OUTCOME,
@@ -231,7 +231,8 @@ def _inputs(session: Any, contract: Contract, period: Period, due: str | None = 
             [contract.value_pence, contract.start, contract.initial_term_months, contract.extensions_used]
         ),
         "the ledger (another run, a clawback or a recovery)": str(last_entry(session=session, contract_id=cid)),
-        "the participants": str(participant_count(session=session, contract_id=cid)),
+        # the latest participant, not their count (which read every one): one added changes it
+        "the participants": f"latest {latest_participant(session=session, contract_id=cid)}",
         "the participants corrected": digest(corrected),
     }
 

@@ -147,12 +147,36 @@ def staged_rows(path: Path, columns: Sequence[str], key: Key) -> Iterator[tuple[
         connection.close()
 
 
-def refresh_statistics(session: Session, table: str) -> None:
+# What ``refresh_statistics`` reads: the planner's count of the table's rows, the rows changed since its last ANALYZE
+# (committed), and those changed in this transaction; and autovacuum's rule for when that is too many.
+_STALENESS = """
+    SELECT c.reltuples, COALESCE(s.n_mod_since_analyze, 0),
+           COALESCE(x.n_tup_ins + x.n_tup_upd + x.n_tup_del, 0),
+           current_setting('autovacuum_analyze_threshold')::float8,
+           current_setting('autovacuum_analyze_scale_factor')::float8
+    FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
+    LEFT JOIN pg_stat_xact_user_tables x ON x.relid = c.oid
+    WHERE c.oid = CAST(%s AS regclass)
+    """
+
+
+def refresh_statistics(session: Session, table: str) -> bool:
     """On PostgreSQL, have the planner's statistics of ``table`` read again after a big write in this
     transaction: planned on the figures from before it (a ledger it thought empty), the next run's read of
-    what each participant has been paid took minutes instead of a second. SQLite plans without them."""
-    if _is_postgres(session):
-        session.connection().exec_driver_sql(f"ANALYZE {table}")
+    what each participant has been paid took minutes instead of a second. SQLite plans without them.
+
+    Only when the rows changed since they were last read, this transaction's among them, are more than autovacuum
+    would wait for (by default a tenth of the table, and 50): now rather than up to a minute after the commit, as
+    it would. A small write into a big table keeps its figures, which stay good enough (ANALYZE samples the same
+    30,000 rows whatever the write: at a million claims 0.7 to 1.5 s of a run paying 1,806). Whether it ran."""
+    if not _is_postgres(session):
+        return False
+    connection = session.connection()
+    [(rows, since, now, threshold, scale)] = connection.exec_driver_sql(_STALENESS, (table,)).fetchall()
+    if rows >= 0 and since + now <= threshold + scale * rows:  # rows: -1 for a table never analysed
+        return False
+    connection.exec_driver_sql(f"ANALYZE {table}")
+    return True
 
 
 IMPORT_CACHE_KIB = 65_536  # 64 MiB
@@ -243,6 +267,30 @@ def driver_rows(session: Session, sql: str, *, server_side: bool = False, **para
             yield from batch
     finally:
         cursor.close()
+
+
+def planned_rows(
+    session: Session, sql: str, *, off: Sequence[str], server_side: bool = False, **params: Any
+) -> Iterator[tuple[Any, ...]]:
+    """``driver_rows``, on PostgreSQL with the planner's settings named in ``off`` (enable_seqscan, jit...) off while
+    the statement is planned, and as they were again once its first rows are in: the settings of this transaction
+    only (``set_config(..., true)``), so that nothing else it runs is planned so. SQLite: ``driver_rows``."""
+    if not _is_postgres(session) or not off:
+        yield from driver_rows(session, sql, server_side=server_side, **params)
+        return
+    before = ", ".join(f"current_setting('{name}')" for name in off)
+    [settings] = list(
+        driver_rows(session, f"SELECT {before}, " + ", ".join(f"set_config('{n}', 'off', true)" for n in off))
+    )
+    rows = driver_rows(session, sql, server_side=server_side, **params)
+    try:
+        first = next(rows, None)  # planned and started: its plan is made
+    finally:
+        back = ", ".join(f"set_config('{name}', :v{n}, true)" for n, name in enumerate(off))
+        list(driver_rows(session, f"SELECT {back}", **{f"v{n}": settings[n] for n in range(len(off))}))
+    if first is not None:
+        yield first
+        yield from rows
 
 
 def driver_value(session: Session, value: Any) -> Any:

@@ -243,6 +243,21 @@ def test_the_payer_index_leaves_out_accruals_and_reversals_are_unique_where_give
     assert ledger() == (indexes, uniques)
 
 
+def test_the_participants_have_an_index_by_contract_and_id_from_0028(fresh_database_url: str) -> None:
+    # 0028: every run names its contract's latest participant (one end of this index) where it counted them all
+    def participants() -> dict[str, list[str | None]]:
+        return {str(i["name"]): i["column_names"] for i in inspect(engine).get_indexes("pbr_participant")}
+
+    engine = make_engine(fresh_database_url)
+    upgrade(engine)
+    after = participants()
+    assert after["ix_pbr_participant_latest"] == ["contract_id", "id"]
+    downgrade(engine, "0027")
+    assert "ix_pbr_participant_latest" not in participants()
+    upgrade(engine)
+    assert participants() == after
+
+
 def _text(where: object) -> str | None:
     return None if where is None else " ".join(str(where).split())
 
