@@ -74,6 +74,14 @@ _PARTICIPANTS = f"""
       pence = pbr_participant_paid.pence + excluded.pence, entries = pbr_participant_paid.entries + excluded.entries
     """
 
+# SQLite: a run's sums by participant, kept with its lines in participant order (``add_staged``), no GROUP BY
+_PARTICIPANTS_SUMMED = """
+    INSERT INTO pbr_participant_paid (contract_id, participant, pence, entries)
+    SELECT :c, participant, pence, entries FROM {source} WHERE entries > 0 ORDER BY participant
+    ON CONFLICT (contract_id, participant) DO UPDATE SET
+      pence = pbr_participant_paid.pence + excluded.pence, entries = pbr_participant_paid.entries + excluded.entries
+    """
+
 
 LINES = {"pence": "SUM(amount_pence)", "entries": "COUNT(*)"}  # entries, or lines, one a row
 
@@ -100,16 +108,25 @@ def add_run(session: Any, contract_id: int, run_id: int) -> None:
     add_entries(session.connection(), contract_id, "run_id = :r", {"r": run_id})
 
 
-def add_staged(connection: Any, contract_id: int, schema: str, before: int, *, summed: bool) -> None:
+def add_staged(connection: Any, contract_id: int, schema: str, before: int, *, summed: bool, by_participant: bool
+               ) -> None:  # fmt: skip
     """``add_entries`` for a run's lines just moved into the ledger from an attached side file (SQLite only),
-    ``schema``.staged, in the order of its ``seq``, numbered 1 up: the entry of line ``seq`` has the id
-    ``before + seq``. The file is read, not the ledger: the same sums from fewer pages. ``summed``: the file
-    also holds ``totals``, the lines' sums by payer, kind, item and outcome ('' for none) as they were kept
-    (pence, entries, last_seq), read instead of the lines (40 rows, not 400,000, at a million claims)."""
+    ``schema``, in the order of their ``seq``, numbered 1 up: the entry of line ``seq`` has the id ``before + seq``.
+    The file is read, not the ledger: the same sums from fewer pages. ``summed``: the file holds ``totals``, the
+    lines' sums by payer, kind, item and outcome ('' for none) as they were kept (pence, entries, last_seq), read
+    instead of the lines (40 rows, not 400,000, at a million claims); ``by_participant``: it holds
+    ``participants`` too, what they count towards each participant's cap (pence, entries) in participant order,
+    read instead of the lines grouped by participant (0.4 s of CPU, not 0.7 s, at a million claims). Otherwise
+    the lines are read, one a row of ``staged`` (a file kept before them)."""
     lines = {"source": f"{schema}.staged", "where": "seq > 0", "contract": ":c", "last_id": "MAX(seq) + :before"}
     sums = {"source": f"{schema}.totals", "where": "entries > 0", "contract": ":c", "pence": "SUM(pence)",
             "entries": "SUM(entries)", "last_id": "MAX(last_seq) + :before"}  # fmt: skip
-    _add(connection, sums if summed else {**lines, **LINES}, {**lines, **LINES}, {"c": contract_id, "before": before})
+    params = {"c": contract_id, "before": before}
+    connection.execute(text(_TOTALS.format(**(sums if summed else {**lines, **LINES}))), params)
+    if by_participant:
+        connection.execute(text(_PARTICIPANTS_SUMMED.format(source=f"{schema}.participants")), params)
+    else:
+        connection.execute(text(_PARTICIPANTS.format(**lines, **LINES)), params)
 
 
 def _add(connection: Any, totals: dict[str, str], participants: dict[str, str], params: dict[str, Any]) -> None:
