@@ -16,11 +16,9 @@ from flows.pbr.ledger import pence
 from flows.pbr.run_plan import PlannedRun
 from flows.pbr.schedules import DRAFTS, contract_folder
 from models.pbr.bulk import StagedRows
-from models.pbr.ledger import ACCRUAL, CLAWBACK, OUTCOME, PAYMENT, REVERSAL
+from models.pbr.ledger import ACCRUAL, OUTCOME, PAYMENT
 from models.pbr.planned import (
     KEPT_COLUMNS,
-    PARTICIPANTS,
-    PARTICIPANTS_COLUMNS,
     SPLITS,
     SPLITS_COLUMNS,
     SPLITS_KEY,
@@ -31,7 +29,6 @@ from policies.pbr.payments import RunLine
 
 # (payer, kind, item, pence, claim id, participant, outcome, month, memo): a ledger entry as the plan decides it
 Line = tuple[str, str, str, int, int | None, str | None, str | None, str | None, str]
-NET_KINDS = (ACCRUAL, CLAWBACK, REVERSAL)  # with OUTCOME: what a participant's cap counts (models.pbr.totals)
 KEPT = "ledger-lines.sqlite"  # in drafts/proposal-<id>/, removed with the drafts when the proposal is decided
 
 
@@ -100,14 +97,11 @@ class KeptLines:
         self._rows: StagedRows | None = None  # the side file, made at the first line (a refused run makes none)
         self._seq = 0  # the last line's
         self._splits: dict[Split, int] = {}
-        # by split: its lines, and what its lines count towards the participant's cap (NET_OUTCOME's pence, lines)
-        self._split_lines: list[Split] = []
-        self._split_net: list[tuple[int, int]] = []
+        self._split_lines: list[Split] = []  # by split, its lines
         self._by_shares: dict[int, tuple[object, int | None]] = {}  # id(a claim's shares): (shares, split or None)
-        # the running totals' sums (models.pbr.totals), gathered by split and outcome: (groups, the last one's seq),
-        # and each participant's (pence, lines), kept with the lines so that approval reads a few rows, not each line
+        # the running totals' sums (models.pbr.totals) by payer, kind, item and outcome, gathered by split and
+        # outcome: (groups, the last one's seq), kept with the lines so that approval reads a few rows, not each line
         self._groups: dict[tuple[int, str | None], list[int]] = {}
-        self._participants: dict[str, list[int]] = {}
 
     def _file(self) -> StagedRows:
         if self._rows is None:
@@ -121,8 +115,6 @@ class KeptLines:
         if split is None:
             split = self._splits[lines] = len(self._split_lines)
             self._split_lines.append(lines)
-            net = [pence for _, kind, item, pence in lines if item == OUTCOME and kind in NET_KINDS]
-            self._split_net.append((sum(net), len(net)))
         return split
 
     def _add(self, split: int, claim: int | None, who: str | None, outcome: str | None, month: str | None,
@@ -135,12 +127,6 @@ class KeptLines:
         else:
             group[0] += 1
             group[1] = seq
-        if who is not None and outcome is not None and (net := self._split_net[split])[1]:
-            if (paid := self._participants.get(who)) is None:
-                self._participants[who] = [*net]
-            else:
-                paid[0] += net[0]
-                paid[1] += net[1]
 
     def add_claim(self, line: RunLine) -> None:
         """A priced claim's lines, ``outcome_lines``: its accrual for each payer with a share of it."""
@@ -189,8 +175,6 @@ class KeptLines:
         splits = ((split, n, *line) for split, lines in enumerate(self._split_lines) for n, line in enumerate(lines))
         rows.add_table(SPLITS, SPLITS_COLUMNS, splits, key=SPLITS_KEY)
         rows.add_table(SUMS, SUMS_COLUMNS, self._sums())
-        paid = ((who, *sums) for who, sums in sorted(self._participants.items()))
-        rows.add_table(PARTICIPANTS, PARTICIPANTS_COLUMNS, paid, key=PARTICIPANTS_COLUMNS[:1])
         rows.close()
         target = kept_lines(self.settings, self.contract_ref, proposal_id)
         target.parent.mkdir(parents=True, exist_ok=True)

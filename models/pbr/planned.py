@@ -9,8 +9,8 @@ chunk at a time.
 
 A row of the file (``staged``, ``KEPT_COLUMNS``) is a group of lines numbered by its first (a claim's accrual per
 payer, say), naming its ``split``: the group's lines' payer, kind, item and pence, one row of ``splits`` each.
-Beside them, the lines' sums for the running totals (``totals``, ``participants``). A file kept before the groups
-(``PLANNED_COLUMNS``, a row a line, with or without its ``totals``) is moved as it is.
+Beside them, the lines' sums by payer, kind, item and outcome for the running totals (``totals``). A file kept
+before the groups (``PLANNED_COLUMNS``, a row a line, with or without its ``totals``) is moved as it is.
 """
 
 import contextlib
@@ -36,8 +36,6 @@ SPLITS_COLUMNS = ("split", "n", "payer", "kind", "item", "pence")
 SPLITS_KEY = ("split", "n")
 SUMS = "totals"  # the lines' sums by payer, kind, item and outcome: models.pbr.totals.add_staged
 SUMS_COLUMNS = ("payer", "kind", "item", "outcome", "pence", "entries", "last_seq")
-PARTICIPANTS = "participants"  # what the lines count towards each participant's cap: models.pbr.totals.add_staged
-PARTICIPANTS_COLUMNS = ("participant", "pence", "entries")
 # The lines of the groups in ``{s}``staged (a schema's name and a dot, or nothing), in the order planned, as
 # PLANNED_COLUMNS: the groups by their rowid, each one's lines by its split's key (no sort).
 _LINES = (
@@ -73,7 +71,7 @@ def insert_planned(
         numbered = _numbered(connection.exec_driver_sql, f"{name}.", grouped) == (1, written)
         if numbered and _last_id(session) == before + written:
             kept = _tables(connection.exec_driver_sql, f"{name}.")
-            add_staged(connection, contract_id, name, before, summed=SUMS in kept, by_participant=PARTICIPANTS in kept)
+            add_staged(connection, contract_id, name, before, summed=SUMS in kept, grouped=grouped)
             return written
         add_run(session, contract_id, run_id)
         return written
