@@ -194,7 +194,7 @@ def _previewed(
 
         def each(line: RunLine) -> None:
             _draft(drafts, line)
-            kept.add_all(outcome_lines(line))
+            kept.add_claim(line)  # its outcome_lines
 
         plan = plan_streamed(settings, session, contract, cards, period, as_of, now, each)
     finally:

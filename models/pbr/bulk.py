@@ -112,9 +112,16 @@ class StagedRows:
         self.count += len(self._chunk)
         self._chunk.clear()
 
-    def add_table(self, name: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-        """A second table in the file, written with it (its rows' sums, say)."""
-        self._connection.execute(f"CREATE TABLE {name} ({', '.join(columns)})")
+    def add_table(
+        self, name: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], *, key: Sequence[str] = ()
+    ) -> None:
+        """A second table in the file, written with it (its rows' sums, say); with a ``key``, its primary key in a
+        table without rowids, so that it is read in that order without a sort (give the rows in it)."""
+        if key:
+            defined = f"{', '.join(columns)}, PRIMARY KEY ({', '.join(key)})"
+            self._connection.execute(f"CREATE TABLE {name} ({defined}) WITHOUT ROWID")
+        else:
+            self._connection.execute(f"CREATE TABLE {name} ({', '.join(columns)})")
         self._connection.executemany(f"INSERT INTO {name} VALUES ({', '.join('?' * len(columns))})", rows)
 
     def close(self) -> int:

@@ -24,7 +24,8 @@ from sqlmodel import Field, Session, SQLModel
 from models.pbr.bulk import driver_rows
 
 # what a participant's and an outcome's cap count as paid: outcome accruals, less clawbacks, plus their reversals
-NET_OUTCOME = "item = 'outcome' AND kind IN ('accrual', 'clawback', 'reversal') AND outcome IS NOT NULL"
+NET_LINE = "item = 'outcome' AND kind IN ('accrual', 'clawback', 'reversal')"  # of an entry with an outcome
+NET_OUTCOME = f"{NET_LINE} AND outcome IS NOT NULL"
 
 
 class LedgerTotal(SQLModel, table=True):
@@ -74,6 +75,20 @@ _PARTICIPANTS = f"""
       pence = pbr_participant_paid.pence + excluded.pence, entries = pbr_participant_paid.entries + excluded.entries
     """
 
+# SQLite: ``_PARTICIPANTS`` over a side file's groups of lines (``add_staged``): what each split's lines count
+# towards a participant's cap, summed over the groups of each participant. Its groups are read in file order (the
+# CROSS JOIN), each split's sums found by an automatic index (205,000 groups at a million claims, 34 splits).
+_PARTICIPANTS_GROUPED = f"""
+    INSERT INTO pbr_participant_paid (contract_id, participant, pence, entries)
+    SELECT :c, g.participant, SUM(s.pence), SUM(s.entries)
+    FROM {{schema}}.staged g CROSS JOIN (
+      SELECT split, SUM(pence) AS pence, COUNT(*) AS entries FROM {{schema}}.splits WHERE {NET_LINE} GROUP BY split
+    ) s ON s.split = g.split
+    WHERE g.participant IS NOT NULL AND g.outcome IS NOT NULL GROUP BY g.participant ORDER BY g.participant
+    ON CONFLICT (contract_id, participant) DO UPDATE SET
+      pence = pbr_participant_paid.pence + excluded.pence, entries = pbr_participant_paid.entries + excluded.entries
+    """
+
 
 LINES = {"pence": "SUM(amount_pence)", "entries": "COUNT(*)"}  # entries, or lines, one a row
 
@@ -100,16 +115,25 @@ def add_run(session: Any, contract_id: int, run_id: int) -> None:
     add_entries(session.connection(), contract_id, "run_id = :r", {"r": run_id})
 
 
-def add_staged(connection: Any, contract_id: int, schema: str, before: int, *, summed: bool) -> None:
+def add_staged(connection: Any, contract_id: int, schema: str, before: int, *, summed: bool, grouped: bool
+               ) -> None:  # fmt: skip
     """``add_entries`` for a run's lines just moved into the ledger from an attached side file (SQLite only),
-    ``schema``.staged, in the order of its ``seq``, numbered 1 up: the entry of line ``seq`` has the id
-    ``before + seq``. The file is read, not the ledger: the same sums from fewer pages. ``summed``: the file
-    also holds ``totals``, the lines' sums by payer, kind, item and outcome ('' for none) as they were kept
-    (pence, entries, last_seq), read instead of the lines (40 rows, not 400,000, at a million claims)."""
+    ``schema``, in the order of their ``seq``, numbered 1 up: the entry of line ``seq`` has the id ``before + seq``.
+    The file is read, not the ledger: the same sums from fewer pages. ``summed``: the file holds ``totals``, the
+    lines' sums by payer, kind, item and outcome ('' for none) as they were kept (pence, entries, last_seq), read
+    instead of the lines (40 rows, not 400,000, at a million claims). ``grouped``: its ``staged`` rows are groups
+    of lines, each naming its lines' ``split`` (models/pbr/planned.py), and the participants' sums are read from
+    them (0.5 s of CPU, not 0.7 s, for the 205,000 groups of 410,000 lines at a million claims); otherwise they
+    are its lines, one a row (a file kept before the groups)."""
     lines = {"source": f"{schema}.staged", "where": "seq > 0", "contract": ":c", "last_id": "MAX(seq) + :before"}
     sums = {"source": f"{schema}.totals", "where": "entries > 0", "contract": ":c", "pence": "SUM(pence)",
             "entries": "SUM(entries)", "last_id": "MAX(last_seq) + :before"}  # fmt: skip
-    _add(connection, sums if summed else {**lines, **LINES}, {**lines, **LINES}, {"c": contract_id, "before": before})
+    params = {"c": contract_id, "before": before}
+    connection.execute(text(_TOTALS.format(**(sums if summed else {**lines, **LINES}))), params)
+    if grouped:
+        connection.execute(text(_PARTICIPANTS_GROUPED.format(schema=schema)), params)
+    else:
+        connection.execute(text(_PARTICIPANTS.format(**lines, **LINES)), params)
 
 
 def _add(connection: Any, totals: dict[str, str], participants: dict[str, str], params: dict[str, Any]) -> None:

@@ -9,9 +9,12 @@ Approval with the kept lines, and approval of a proposal whose kept lines were l
 write the same entries, and the same schedules: the final schedule is the draft without its DRAFT cell.
 """
 
+import contextlib
 import datetime as dt
 import errno
 import os
+import sqlite3
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +24,13 @@ from flows.common.runtime import database
 from flows.common.settings import Settings
 from flows.pbr.contract import contract_id, pbr_contract
 from flows.pbr.payment_runs import propose_payment_run
-from flows.pbr.run_lines import kept_digest, kept_lines
+from flows.pbr.run_lines import KeptLines, Line, kept_digest, kept_lines, outcome_lines
 from models.approvals import Proposal
 from models.db import unit_of_work
+from models.pbr.bulk import stage_rows
 from models.pbr.ledger import ledger_of
+from models.pbr.planned import PLANNED_COLUMNS, SUMS, planned_rows
+from policies.pbr.payments import DueClaim, RunLine
 from tests.integration.pbr.test_pbr_payments import CONTRACT, Q1_RUN, fcf  # noqa: F401  (the fixture)
 from tests.integration.pbr.test_pbr_totals import Q1_BY_OUTCOME, read
 from tests.support.approvals import approved
@@ -40,6 +46,18 @@ CENTRAL_FUND = [
     ("accrual", "outcome", 45000),  # C-7
     ("payment", "run", -285000),  # 150 + 150 + 1,050 + 750 + 150 + 150 + 450 = 2,850.00
 ]
+
+
+def kept_as_a_line_a_row(kept: Path, *, sums: bool) -> None:
+    """Rewrite a kept file as a proposal made before the groups kept it: a row a line, with or without its sums."""
+    old = kept.with_name("old.sqlite")
+    stage_rows(old, PLANNED_COLUMNS, list(planned_rows(kept)), key="seq")
+    if sums:
+        with contextlib.closing(sqlite3.connect(old)) as side:
+            side.execute("ATTACH DATABASE ? AS new", (str(kept),))
+            side.execute(f"CREATE TABLE {SUMS} AS SELECT * FROM new.{SUMS}")
+            side.commit()
+    old.replace(kept)
 
 
 def entries(settings: Settings) -> list[tuple[Any, ...]]:
@@ -142,15 +160,16 @@ def test_kept_files_changed_on_the_disk_after_the_proposal_are_not_used_and_the_
     """The approver approved the preview, stored in the database. Someone with the data folder raises the central
     fund's first line in its kept ledger lines and in its DRAFT schedule: the approval sees that the files are not
     as the proposal wrote them (their digest), plans the run again, and pays exactly the preview."""
-    import sqlite3
 
     proposed = propose_payment_run(fcf, CONTRACT, "2026-Q1", as_of=Q1_RUN, actor="finance")
     kept = kept_lines(fcf, CONTRACT, proposed["proposal"]["id"])
     with sqlite3.connect(kept) as side:
-        # the lines' table (beside it, their sums by payer and outcome for the running totals)
+        # the lines' groups and their splits (beside them, their sums for the running totals)
         tables = {r[0] for r in side.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        assert tables == {"staged", "totals"}
-        changed = side.execute("UPDATE staged SET amount_pence = 9999900 WHERE seq = 1").rowcount
+        assert tables == {"staged", "splits", "totals"}
+        changed = side.execute(
+            "UPDATE splits SET pence = 9999900 WHERE n = 0 AND split = (SELECT split FROM staged WHERE seq = 1)"
+        ).rowcount
     assert changed == 1
     draft = next(Path(d) for d in proposed["drafts"] if d.endswith("DRAFT-central-fund.csv"))
     draft.write_text(draft.read_text(encoding="utf-8").replace(",150.00", ",99999.00", 1), encoding="utf-8")
@@ -163,24 +182,22 @@ def test_kept_files_changed_on_the_disk_after_the_proposal_are_not_used_and_the_
     assert "99999.00" not in final.read_text(encoding="utf-8")
 
 
-def test_a_proposal_kept_before_its_lines_sums_were_is_approved_from_its_lines_and_the_totals_agree(
+@pytest.mark.parametrize("sums", [False, True], ids=["a line a row", "a line a row and their sums"])
+def test_a_proposal_kept_in_an_earlier_layout_is_approved_from_its_lines_and_the_totals_agree(
     fcf: Settings,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
+    sums: bool,
 ) -> None:
-    """A proposal made before its kept file held the lines' sums (and before the final schedules were kept beside
-    the drafts), its digest over what it did keep: the approval still moves its lines (no plan again), sums the
-    running totals from the lines themselves, and makes the final schedules from the drafts. After it the totals
-    read as after any Q1 run (test_pbr_totals): by outcome EDU_ENTRY 3 x £500.00, ..., each payer's balance
-    nothing, P-003 paid £500.00 for C-5, and the last entry the ledger's."""
-    import contextlib
-    import sqlite3
-
+    """A proposal made before its kept file held groups of lines (a row a line, as ``PLANNED_COLUMNS``), with their
+    sums by payer and outcome or (earlier still) without, and before the final schedules were kept beside the
+    drafts, its digest over what it did keep: the approval still moves its lines (no plan again), sums the running
+    totals from the lines themselves, and makes the final schedules from the drafts. After it the totals read as
+    after any Q1 run (test_pbr_totals): by outcome EDU_ENTRY 3 x £500.00, ..., each payer's balance nothing, P-003
+    paid £500.00 for C-5, and the last entry the ledger's."""
     proposed = propose_payment_run(fcf, CONTRACT, "2026-Q1", as_of=Q1_RUN, actor="finance")
     proposal_id = proposed["proposal"]["id"]
     kept = kept_lines(fcf, CONTRACT, proposal_id)
-    with contextlib.closing(sqlite3.connect(kept)) as side:
-        side.execute("DROP TABLE totals")
-        side.commit()
+    kept_as_a_line_a_row(kept, sums=sums)
     finals = sorted(kept.parent.glob(".final-*.csv"))
     assert [p.name for p in finals] == [".final-central-fund.csv", ".final-council.csv"]
     for final in finals:
@@ -201,3 +218,48 @@ def test_a_proposal_kept_before_its_lines_sums_were_is_approved_from_its_lines_a
     assert read(fcf) == ({"P-003": 50_000}, Q1_BY_OUTCOME, {"central fund": 0, "council": 0}, True)
     final = fcf.data_dir / "payments" / CONTRACT / "2026-Q1" / "central-fund.csv"
     assert final.read_text(encoding="utf-8").splitlines()[-1].endswith(",payment,,,,,2850.00")
+
+
+def test_the_kept_groups_read_back_as_the_lines_planned_and_are_summed_as_those_lines(
+    fcf: Settings,  # noqa: F811
+) -> None:
+    """Claims priced 30/70 for both payers (two of them with the same shares, a third with shares equal but made
+    apart), one whose central fund share is nothing (a council line only), one with no share at all (no line), an
+    attachment fee for both payers and each payer's payment: the kept file reads back as exactly those lines, in
+    order, numbered 1 up, and its sums are theirs: by payer, kind, item and outcome (pence, lines, last seq).
+    (What they count towards each participant's cap is summed from the groups at approval, and checked against the
+    ledger after every test: tests/support/ledger_totals.py.)"""
+    day, pounds = dt.date(2026, 2, 2), Decimal
+    both = (("central fund", pounds("150.00")), ("council", pounds("350.00")))
+    claims = [
+        ("C-1", "P-001", both),
+        ("C-2", "P-001", both),
+        ("C-3", "P-002", (("central fund", pounds("150.00")), ("council", pounds("350.00")))),
+        ("C-4", "P-002", (("central fund", pounds("0")), ("council", pounds("500.00")))),
+        ("C-5", "P-003", (("central fund", pounds("0")), ("council", pounds("0")))),
+    ]
+    kept, planned = KeptLines(fcf, CONTRACT), list[Line]()
+    for number, (ref, who, shares) in enumerate(claims, 1):
+        line = RunLine(DueClaim(number, ref, who, "EDU_ENTRY", day, pounds("500.00")), pounds("500.00"),
+                       pounds("0"), (), shares)  # fmt: skip
+        kept.add_claim(line)
+        planned += outcome_lines(line)
+    closing: list[Line] = [
+        ("central fund", "accrual", "attachment_fee", 3000, None, "P-002", None, None, "attachment fee P-002"),
+        ("council", "accrual", "attachment_fee", 7000, None, "P-002", None, None, "attachment fee P-002"),
+        ("central fund", "payment", "run", -48000, None, None, None, None, "payment for 2026-Q1"),
+        ("council", "payment", "run", -162000, None, None, None, None, "payment for 2026-Q1"),
+    ]
+    kept.add_all(closing)
+    kept.keep(99)
+    planned += closing
+
+    path = kept_lines(fcf, CONTRACT, 99)
+    assert list(planned_rows(path)) == [(seq, *line) for seq, line in enumerate(planned, 1)]
+    assert [line[4] for line in planned].count(5) == 0 and len(planned) == 11  # C-5: no line
+    sums: dict[tuple[str, str, str, str], list[int]] = {}
+    for seq, (payer, kind, item, amount, *_, outcome, _, _) in enumerate(planned, 1):
+        these = sums.setdefault((payer, kind, item, outcome or ""), [0, 0, 0])
+        these[0], these[1], these[2] = these[0] + amount, these[1] + 1, seq
+    with contextlib.closing(sqlite3.connect(path)) as side:
+        assert side.execute(f"SELECT * FROM {SUMS}").fetchall() == [(*k, *v) for k, v in sorted(sums.items())]
