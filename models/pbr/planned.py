@@ -78,14 +78,14 @@ def insert_planned(
     head, tail = (contract_id,), (at_value, actor)
     rows = (
         (*head, payer, kind, item, pence, on_value, run_id, claim, who, outcome, month, None, None, memo, *tail)
-        for _, payer, kind, item, pence, claim, who, outcome, month, memo in planned_rows(path)
+        for _, payer, kind, item, pence, claim, who, outcome, month, memo in kept_line_rows(path)
     )
     written = copy_in(session, "pbr_ledger", LEDGER_COLUMNS, rows)  # PostgreSQL: COPY, not an INSERT a row
     add_run(session, contract_id, run_id)
     return written
 
 
-def planned_rows(path: Path) -> Iterator[tuple[Any, ...]]:
+def kept_line_rows(path: Path) -> Iterator[tuple[Any, ...]]:
     """A kept file's lines, as PLANNED_COLUMNS, in the order planned (for PostgreSQL, which cannot attach it)."""
     with contextlib.closing(sqlite3.connect(path)) as lines:
         grouped = _grouped(lines.execute, "")

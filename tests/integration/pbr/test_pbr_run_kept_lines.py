@@ -29,7 +29,7 @@ from models.approvals import Proposal
 from models.db import unit_of_work
 from models.pbr.bulk import stage_rows
 from models.pbr.ledger import ledger_of
-from models.pbr.planned import PLANNED_COLUMNS, SUMS, planned_rows
+from models.pbr.planned import PLANNED_COLUMNS, SUMS, kept_line_rows
 from policies.pbr.payments import DueClaim, RunLine
 from tests.integration.pbr.test_pbr_payments import CONTRACT, Q1_RUN, fcf  # noqa: F401  (the fixture)
 from tests.integration.pbr.test_pbr_totals import Q1_BY_OUTCOME, read
@@ -51,7 +51,7 @@ CENTRAL_FUND = [
 def kept_as_a_line_a_row(kept: Path, *, sums: bool) -> None:
     """Rewrite a kept file as a proposal made before the groups kept it: a row a line, with or without its sums."""
     old = kept.with_name("old.sqlite")
-    stage_rows(old, PLANNED_COLUMNS, list(planned_rows(kept)), key="seq")
+    stage_rows(old, PLANNED_COLUMNS, list(kept_line_rows(kept)), key="seq")
     if sums:
         with contextlib.closing(sqlite3.connect(old)) as side:
             side.execute("ATTACH DATABASE ? AS new", (str(kept),))
@@ -255,7 +255,7 @@ def test_the_kept_groups_read_back_as_the_lines_planned_and_are_summed_as_those_
     planned += closing
 
     path = kept_lines(fcf, CONTRACT, 99)
-    assert list(planned_rows(path)) == [(seq, *line) for seq, line in enumerate(planned, 1)]
+    assert list(kept_line_rows(path)) == [(seq, *line) for seq, line in enumerate(planned, 1)]
     assert [line[4] for line in planned].count(5) == 0 and len(planned) == 11  # C-5: no line
     sums: dict[tuple[str, str, str, str], list[int]] = {}
     for seq, (payer, kind, item, amount, *_, outcome, _, _) in enumerate(planned, 1):
