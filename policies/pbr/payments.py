@@ -280,6 +280,9 @@ def plan_run(
     return RunPlan(period, lines, fees, payer_totals(accrued, fees, balances))
 
 
+_Shares = dict[Decimal, tuple[tuple[str, Decimal], ...]]  # (payer, share) of an amount, by the amount
+
+
 def priced_lines(
     period: Period, cards: Sequence[RateCard], due: Iterable[DueClaim], paid: PaidSoFar
 ) -> Iterator[RunLine]:
@@ -291,10 +294,10 @@ def priced_lines(
     last: tuple[dt.date, str] | None = None
     notes: tuple[str, ...]
     # A run pays claims achieved on a few hundred days, for a few outcomes, at a few prices: each day's card and
-    # its caps for each outcome, and each price's split between a card's payers, are found once (by the card's
-    # identity: the cards are the same objects throughout).
-    terms_on: dict[tuple[dt.date, str], tuple[RateCard, Decimal | None, Decimal | None, Decimal | None]] = {}
-    shares_of: dict[tuple[int, Decimal], tuple[tuple[str, Decimal], ...]] = {}
+    # its caps for each outcome, and each price's split between a card's payers (by the card's identity: the cards
+    # are the same objects throughout), are found once.
+    terms_on: dict[tuple[dt.date, str], tuple[RateCard, Decimal | None, Decimal | None, Decimal | None, _Shares]] = {}
+    shares_of: dict[int, _Shares] = {}  # id(card): its payers' shares of each amount
     for claim in due:
         day, who, what, payable = claim.achieved_on, claim.participant, claim.outcome, claim.payable
         if day > period.end:  # the callers choose the claims due by the period's end
@@ -309,16 +312,19 @@ def priced_lines(
         if terms is None:
             found = version_for(cards, day)
             assert found is not None, f"claim {claim.ref} was accepted without a rate card"
-            terms = terms_on[(day, what)] = (found, found.participant_cap, found.outcome_cap(what), found.contract_cap)
-        card, participant_cap, outcome_cap, contract_cap = terms
+            split_by = shares_of.setdefault(id(found), {})
+            terms = (found, found.participant_cap, found.outcome_cap(what), found.contract_cap, split_by)
+            terms_on[(day, what)] = terms
+        card, participant_cap, outcome_cap, contract_cap, split_by = terms
         what_paid = outcome_paid.get(what, ZERO)
         if (who_paid := participant_paid.get(who)) is None:
             who_paid = ZERO if claim.participant_paid is None else claim.participant_paid
         amount, notes = payable, ()
+        who_then, what_then, all_then = who_paid + payable, what_paid + payable, contract_paid + payable
         if (  # most claims are under every cap: only the others are cut, cap by cap
-            (participant_cap is not None and payable > participant_cap - who_paid)
-            or (outcome_cap is not None and payable > outcome_cap - what_paid)
-            or (contract_cap is not None and payable > contract_cap - contract_paid)
+            (participant_cap is not None and who_then > participant_cap)
+            or (outcome_cap is not None and what_then > outcome_cap)
+            or (contract_cap is not None and all_then > contract_cap)
         ):
             for cap, used, kind, name in (
                 (participant_cap, who_paid, "participant", who),
@@ -329,12 +335,10 @@ def priced_lines(
                     cut = max(cap - used, ZERO)
                     notes += (f"the {kind} {name} cap of {gbp(cap)} allows {gbp(cut)} of {gbp(amount)}",)
                     amount = cut
-        participant_paid[who] = who_paid + amount
-        outcome_paid[what] = what_paid + amount
-        contract_paid += amount
-        shares = shares_of.get((id(card), amount))
-        if shares is None:
-            shares = shares_of[(id(card), amount)] = tuple(
+            who_then, what_then, all_then = who_paid + amount, what_paid + amount, contract_paid + amount
+        participant_paid[who], outcome_paid[what], contract_paid = who_then, what_then, all_then
+        if (shares := split_by.get(amount)) is None:
+            shares = split_by[amount] = tuple(
                 zip((p.name for p in card.payers), split(amount, card.payers), strict=True)
             )
         yield RunLine(claim, amount, payable - amount, notes, shares)
