@@ -33,7 +33,7 @@ def due_in_order(session: Any, cid: int, end: dt.date, tally: DueTally) -> Itera
     (when the reading ends, or stops)."""
     days: dict[Any, dt.date] = {}
     prices: dict[int, Decimal] = {}  # each price in pounds, made once: a run pays a few prices
-    count = ids = pence = 0  # into ``tally`` as read (kept in locals meanwhile: a run reads many claims)
+    count = ids = pence = 0  # into ``tally`` when the reading ends (in locals meanwhile: a run reads many claims)
     try:
         for claim_id, ref, participant, outcome, achieved, payable, paid in due_claim_rows(
             session=session, contract_id=cid, unpaid_by=end
