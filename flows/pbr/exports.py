@@ -40,7 +40,7 @@ from policies.money import PENNY
 Cell = str | int | Decimal | dt.date | None
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
-_QUOTED = frozenset(',"\r\n\0')  # what the csv module quotes (a comma, a quote, a line end); NUL: left to it
+QUOTED = frozenset(',"\r\n\0')  # what the csv module quotes (a comma, a quote, a line end); NUL: left to it
 MONEY_FORMAT = "#,##0.00"
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
@@ -104,7 +104,7 @@ class CsvRows:
 
 def csv_text(cell: str | int) -> str:
     """A cell ``csv_cell`` made, as ``csv.writer`` writes it among others: as it is, or quoted (by csv itself)."""
-    if _QUOTED.isdisjoint(text := str(cell)):
+    if QUOTED.isdisjoint(text := str(cell)):
         return text
     csv.writer(out := io.StringIO()).writerow([text, ""])
     return out.getvalue()[: -len(",\r\n")]

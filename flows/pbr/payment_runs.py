@@ -212,7 +212,7 @@ def _previewed(
 def _draft(drafts: ScheduleFiles, line: RunLine) -> None:
     """A line's shares on the draft schedules (the final ones are read from the ledger)."""
     c = line.claim
-    drafts.add_shares(OUTCOME, c.ref, c.participant, c.outcome, c.achieved_on, [s for s in line.shares if s[1]])
+    drafts.add_shares(OUTCOME, c.ref, c.participant, c.outcome, c.achieved_on, line.shares)  # nil shares: no line
 
 
 def _inputs(session: Any, contract: Contract, period: Period, due: str | None = None) -> Inputs:

@@ -29,23 +29,27 @@ class DueTally:
 
 def due_in_order(session: Any, cid: int, end: dt.date, tally: DueTally) -> Iterator[DueClaim]:
     """Accepted claims achieved by ``end`` that no run has paid yet, one at a time, in the order a run pays them
-    (achieved, then ref), each with what its participant has been paid net so far; each counted in ``tally`` as
-    it is read."""
+    (achieved, then ref), each with what its participant has been paid net so far; counted in ``tally`` once read
+    (when the reading ends, or stops)."""
     days: dict[Any, dt.date] = {}
     prices: dict[int, Decimal] = {}  # each price in pounds, made once: a run pays a few prices
-    for claim_id, ref, participant, outcome, achieved, payable, paid in due_claim_rows(
-        session=session, contract_id=cid, unpaid_by=end
-    ):
-        day = days.get(achieved)
-        if day is None:
-            day = days[achieved] = date_from_driver(achieved)
-            tally.days.add(day)
-        if (price := prices.get(payable)) is None:
-            price = prices[payable] = pounds(payable)
-        if (before := prices.get(paid)) is None:  # a participant's paid so far: a sum of a few prices
-            before = prices[paid] = pounds(paid)
-        tally.count, tally.ids, tally.pence = tally.count + 1, tally.ids + claim_id, tally.pence + payable
-        yield DueClaim(claim_id, ref, participant, outcome, day, price, before)
+    count = ids = pence = 0  # into ``tally`` when the reading ends (in locals meanwhile: a run reads many claims)
+    try:
+        for claim_id, ref, participant, outcome, achieved, payable, paid in due_claim_rows(
+            session=session, contract_id=cid, unpaid_by=end
+        ):
+            day = days.get(achieved)
+            if day is None:
+                day = days[achieved] = date_from_driver(achieved)
+                tally.days.add(day)
+            if (price := prices.get(payable)) is None:
+                price = prices[payable] = pounds(payable)
+            if (before := prices.get(paid)) is None:  # a participant's paid so far: a sum of a few prices
+                before = prices[paid] = pounds(paid)
+            count, ids, pence = count + 1, ids + claim_id, pence + payable
+            yield DueClaim(claim_id, ref, participant, outcome, day, price, before)
+    finally:
+        tally.count, tally.ids, tally.pence = tally.count + count, tally.ids + ids, tally.pence + pence
 
 
 def paid_so_far(session: Any, cid: int) -> PaidSoFar:

@@ -107,21 +107,30 @@ def plan_streamed(
     referrals = unpaid_referrals(session, cid) if attachment_fees else ()
     months_paid = frozenset(accrued_fees(session=session, contract_id=cid, item=SERVICE_FEE, column="month"))
     balances = {p: pounds(v) for p, v in ledger_balances(session=session, contract_id=cid).items()}
-    claims, outcomes, capped = 0, ZERO, ZERO
-    accrued: dict[str, list[Decimal]] = {}
-    by_outcome: dict[str, dict[str, Any]] = {}
+    # Summed by outcome, and each payer's accruals by the lines' shares (a run splits few prices: the same shares,
+    # the same object, line after line), then added up once the lines are read.
+    by_outcome: dict[str, list[Any]] = {}  # outcome: [claims, paid, capped]
+    by_shares: dict[int, list[Any]] = {}  # id(shares): [shares, times], the shares held so that the id stays theirs
     capped_lines: list[dict[str, Any]] = []
     for line in priced_lines(period, cards, due_in_order(session, cid, period.end, tally), paid):
-        claims, outcomes, capped = claims + 1, outcomes + line.paid, capped + line.capped
-        o = by_outcome.setdefault(line.claim.outcome, {"claims": 0, "paid": ZERO, "capped": ZERO})
-        o["claims"] += 1
-        o["paid"] += line.paid
-        o["capped"] += line.capped
-        for payer, share in line.shares:
-            accrued.setdefault(payer, [ZERO, ZERO])[0] += share
+        if (o := by_outcome.get(line.claim.outcome)) is None:
+            o = by_outcome[line.claim.outcome] = [0, ZERO, ZERO]
+        o[0] += 1
+        o[1] += line.paid
         if line.capped:
+            o[2] += line.capped
             capped_lines.append({"claim": line.claim.ref, "capped": f"{line.capped:.2f}", "why": list(line.notes)})
+        if (counted := by_shares.get(id(line.shares))) is None:
+            counted = by_shares[id(line.shares)] = [line.shares, 0]
+        counted[1] += 1
         each(line)
+    accrued: dict[str, list[Decimal]] = {}
+    for shares, times in by_shares.values():
+        for payer, share in shares:
+            accrued.setdefault(payer, [ZERO, ZERO])[0] += share * times
+    claims = sum(o[0] for o in by_outcome.values())
+    outcomes = sum((o[1] for o in by_outcome.values()), ZERO)
+    capped = sum((o[2] for o in by_outcome.values()), ZERO)
     refuse_run(settings, session, contract, cards, period, as_of, now, unpaid=tally.days)
     facts = ContractFacts(pounds(contract.value_pence), contract.start, contract.initial_term_months)
     fees = tuple(fee_lines(period, cards, referrals, months_paid, facts))
@@ -144,8 +153,8 @@ def plan_streamed(
             for p in payers
         },
         "by_outcome": {
-            name: {"claims": o["claims"], "paid": f"{o['paid']:.2f}", "capped": f"{o['capped']:.2f}"}
-            for name, o in sorted(by_outcome.items())
+            name: {"claims": count, "paid": f"{paid_for:.2f}", "capped": f"{cut:.2f}"}
+            for name, (count, paid_for, cut) in sorted(by_outcome.items())
         },
         "capped": capped_lines,
     }

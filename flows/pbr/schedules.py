@@ -32,7 +32,7 @@ from typing import Any
 from flows.common.errors import UserError
 from flows.common.files import remove_stale, replacing
 from flows.common.settings import Settings
-from flows.pbr.exports import CsvRows, csv_cell, csv_text, neutralise
+from flows.pbr.exports import FORMULA_TRIGGERS, QUOTED, CsvRows, csv_cell, csv_text, neutralise
 from flows.pbr.ledger import pounds
 from models.contracts import Contract
 from models.pbr.bulk import date_from_driver
@@ -150,8 +150,8 @@ def write_draft_schedules(files: "ScheduleFiles", proposal_id: int, summary: dic
                 out.write(status.getvalue().rstrip("\r\n") + ",")
                 out.write(next(lines))
                 prefix = mark.getvalue().rstrip("\r\n") + ","
-                for line in lines:
-                    out.write(prefix + line)
+                while batch := lines.readlines(1 << 20):  # the lines a batch at a time: a write per line cost more
+                    out.write(prefix + prefix.join(batch))
             paths.append(str(path))
             # the schedule as approval will place it, kept beside its draft (in the proposal's digest with it)
             temporary.replace(folder / f"{FINAL}{stem}.csv")
@@ -227,8 +227,8 @@ class ScheduleFiles:
     def add_shares(
         self, item: str, ref: str, who: str, outcome: str, achieved: dt.date | None, shares: Iterable[tuple[str, Any]]
     ) -> None:
-        """A line on each payer's schedule of ``shares`` (payer, amount): what the lines share (the claim's
-        cells) made once for all of them, and the line itself once per payer, as ``add`` makes them."""
+        """A line on each payer's schedule of ``shares`` (payer, amount) but a nil one's: what the lines share (the
+        claim's cells) made once for all of them, and the line itself once per payer, as ``add`` makes them."""
         cells = self._cells
         if (item_cell := cells.get(item)) is None:
             item_cell = cells[item] = csv_text(csv_cell(item))
@@ -236,9 +236,17 @@ class ScheduleFiles:
             outcome_cell = cells[outcome] = csv_text(csv_cell(outcome))
         if (day := cells.get(achieved)) is None:
             day = cells[achieved] = "" if achieved is None else achieved.isoformat()
-        claim = f"{item_cell},{csv_text(neutralise(ref))},{csv_text(neutralise(who))},{outcome_cell},{day},"
+        # a reference and a participant are almost always plain text, written as they are: that is checked here,
+        # without a call for each (one claim after another, it added up)
+        if ref.startswith(FORMULA_TRIGGERS) or not QUOTED.isdisjoint(ref):
+            ref = csv_text(neutralise(ref))
+        if who.startswith(FORMULA_TRIGGERS) or not QUOTED.isdisjoint(who):
+            who = csv_text(neutralise(who))
+        claim = f"{item_cell},{ref},{who},{outcome_cell},{day},"
         files = self._files
         for payer, amount in shares:
+            if not amount:
+                continue
             out, head = files.get(payer) or self._file(payer)
             if (money := cells.get(amount)) is None:  # whole pence: equal amounts are written alike
                 money = cells[amount] = csv_text(csv_cell(amount))

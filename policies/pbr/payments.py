@@ -42,6 +42,7 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
+from typing import NamedTuple
 
 from policies.dates import add_months
 from policies.money import PENNY, ROUNDING
@@ -180,9 +181,9 @@ def service_fee(value: Decimal, percent: Decimal, start: dt.date, months: int, m
     return monthly if index < months - 1 else total - monthly * (months - 1)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a run makes one a claim, and a frozen one took six times as long to make
 class DueClaim:
-    """An accepted claim not yet paid."""
+    """An accepted claim not yet paid (never changed once made)."""
 
     claim_id: int
     ref: str
@@ -211,8 +212,9 @@ class ContractFacts:
     term_months: int
 
 
-@dataclass(frozen=True)
-class RunLine:
+class RunLine(NamedTuple):
+    """A claim as a run pays it, capped and split (a named tuple: a run makes one a claim)."""
+
     claim: DueClaim
     paid: Decimal
     capped: Decimal
@@ -278,6 +280,9 @@ def plan_run(
     return RunPlan(period, lines, fees, payer_totals(accrued, fees, balances))
 
 
+_Shares = dict[Decimal, tuple[tuple[str, Decimal], ...]]  # (payer, share) of an amount, by the amount
+
+
 def priced_lines(
     period: Period, cards: Sequence[RateCard], due: Iterable[DueClaim], paid: PaidSoFar
 ) -> Iterator[RunLine]:
@@ -287,12 +292,14 @@ def priced_lines(
     outcome_paid = dict(paid.outcome)
     contract_paid = paid.contract
     last: tuple[dt.date, str] | None = None
-    # A run pays claims achieved on a few hundred days, at a few prices: each day's card and each price's split
-    # between a card's payers are found once (by the card's identity: the cards are the same objects throughout).
-    card_on: dict[dt.date, RateCard] = {}
-    shares_of: dict[tuple[int, Decimal], tuple[tuple[str, Decimal], ...]] = {}
+    notes: tuple[str, ...]
+    # A run pays claims achieved on a few hundred days, for a few outcomes, at a few prices: each day's card and
+    # its caps for each outcome, and each price's split between a card's payers (by the card's identity: the cards
+    # are the same objects throughout), are found once.
+    terms_on: dict[tuple[dt.date, str], tuple[RateCard, Decimal | None, Decimal | None, Decimal | None, _Shares]] = {}
+    shares_of: dict[int, _Shares] = {}  # id(card): its payers' shares of each amount
     for claim in due:
-        day, who, what = claim.achieved_on, claim.participant, claim.outcome
+        day, who, what, payable = claim.achieved_on, claim.participant, claim.outcome, claim.payable
         if day > period.end:  # the callers choose the claims due by the period's end
             raise ValueError(f"claim {claim.ref} was achieved on {day}, after {period.label} ends")
         if last is not None and (day, claim.ref) <= last:  # equal: the same claim read twice
@@ -301,33 +308,40 @@ def priced_lines(
                 "achieved, then by ref"
             )
         last = (day, claim.ref)
-        card = card_on.get(day)
-        if card is None:
+        terms = terms_on.get((day, what))
+        if terms is None:
             found = version_for(cards, day)
             assert found is not None, f"claim {claim.ref} was accepted without a rate card"
-            card = card_on[day] = found
-        amount, notes = claim.payable, []
+            split_by = shares_of.setdefault(id(found), {})
+            terms = (found, found.participant_cap, found.outcome_cap(what), found.contract_cap, split_by)
+            terms_on[(day, what)] = terms
+        card, participant_cap, outcome_cap, contract_cap, split_by = terms
         what_paid = outcome_paid.get(what, ZERO)
         if (who_paid := participant_paid.get(who)) is None:
             who_paid = ZERO if claim.participant_paid is None else claim.participant_paid
-        for cap, used, kind, name in (
-            (card.participant_cap, who_paid, "participant", who),
-            (card.outcome_cap(what), what_paid, "outcome", what),
-            (card.contract_cap, contract_paid, "contract", card.contract),
+        amount, notes = payable, ()
+        who_then, what_then, all_then = who_paid + payable, what_paid + payable, contract_paid + payable
+        if (  # most claims are under every cap: only the others are cut, cap by cap
+            (participant_cap is not None and who_then > participant_cap)
+            or (outcome_cap is not None and what_then > outcome_cap)
+            or (contract_cap is not None and all_then > contract_cap)
         ):
-            if cap is not None and amount > cap - used:
-                cut = max(cap - used, ZERO)
-                notes.append(f"the {kind} {name} cap of {gbp(cap)} allows {gbp(cut)} of {gbp(amount)}")
-                amount = cut
-        participant_paid[who] = who_paid + amount
-        outcome_paid[what] = what_paid + amount
-        contract_paid += amount
-        shares = shares_of.get((id(card), amount))
-        if shares is None:
-            shares = shares_of[(id(card), amount)] = tuple(
+            for cap, used, kind, name in (
+                (participant_cap, who_paid, "participant", who),
+                (outcome_cap, what_paid, "outcome", what),
+                (contract_cap, contract_paid, "contract", card.contract),
+            ):
+                if cap is not None and amount > cap - used:
+                    cut = max(cap - used, ZERO)
+                    notes += (f"the {kind} {name} cap of {gbp(cap)} allows {gbp(cut)} of {gbp(amount)}",)
+                    amount = cut
+            who_then, what_then, all_then = who_paid + amount, what_paid + amount, contract_paid + amount
+        participant_paid[who], outcome_paid[what], contract_paid = who_then, what_then, all_then
+        if (shares := split_by.get(amount)) is None:
+            shares = split_by[amount] = tuple(
                 zip((p.name for p in card.payers), split(amount, card.payers), strict=True)
             )
-        yield RunLine(claim, amount, claim.payable - amount, tuple(notes), shares)
+        yield RunLine(claim, amount, payable - amount, notes, shares)
 
 
 def fee_lines(

@@ -58,3 +58,22 @@ def test_a_schedule_file_that_fails_on_a_full_disk_fails_once_with_the_disks_err
         rows.close()
     assert failed.value.errno == errno.ENOSPC
     rows.close()
+
+
+def test_a_claims_nil_share_makes_no_line_on_that_payers_schedule(tmp_path: Path) -> None:
+    # a claim a cap cut to nothing, or a payer's 0% share of it: the draft shows no line of £0.00 for it
+    contract: Any = SimpleNamespace(ref="FCF-2025-01", provider="Acme")
+    files = ScheduleFiles(tmp_path / "side", contract, "2026-Q1")
+    day = dt.date(2026, 1, 5)
+    files.add_shares(
+        "outcome", "C-1", "P-1", "ACC", day, [("central fund", Decimal("150.00")), ("council", Decimal(0))]
+    )
+    files.add_shares("outcome", "C-2", "P-2", "ACC", day, [("central fund", Decimal("0.00")), ("council", Decimal(0))])
+    payers = {
+        payer: {"owed_before": "0.00", "recovered": "0.00", "payment": "0.00"} for payer in ("central fund", "council")
+    }
+    written = dict(files.finish({"payers": payers}))
+    claims = {
+        name: [row[5] for row in csv.reader(io.StringIO(path.read_text()))][1:-1] for name, path in written.items()
+    }
+    assert claims == {"central-fund": ["C-1"], "council": []}
