@@ -165,3 +165,16 @@ def test_a_sqlite_file_this_process_cannot_read_and_write_is_not_ready(
     answer = client.get("/readyz")
     assert answer.status_code == 503 and "database" in answer.json()["failing"]
     assert "commissioning_database_up 0.0" in client.get("/metrics").text
+
+
+def test_made_up_methods_are_one_other_label_so_no_request_grows_metrics(settings: Settings) -> None:
+    client = TestClient(create_app(settings))
+    for n in range(20):
+        client.request(f"X{n}MADEUP", "/")
+    client.request("Y" * 5000, "/healthz")
+    client.get("/healthz")
+    body = client.get("/metrics").text
+    assert "MADEUP" not in body and "YYYY" not in body
+    assert 'method="other"' in body and 'method="GET"' in body
+    series = [line for line in body.splitlines() if line.startswith("commissioning_request_seconds_count")]
+    assert len([line for line in series if 'method="other"' in line]) == 2  # "/" and "/healthz", once each
