@@ -2,6 +2,7 @@
 nothing started; deployments mode with no server named is refused before Prefect starts. Real servers on
 127.0.0.1 only: a closed port, a socket that accepts and never answers, a tiny HTTP server answering 501."""
 
+import datetime as dt
 import socket
 import threading
 from collections.abc import Iterator
@@ -146,3 +147,31 @@ def test_a_command_with_a_server_named_that_is_down_stops_before_any_flow(
     monkeypatch.setenv("PREFECT_API_URL", f"http://127.0.0.1:{closed_port}/api")
     with pytest.raises(UserError, match=f"cannot reach the Prefect API at http://127.0.0.1:{closed_port}/api"):
         start_prefect(settings)
+
+
+@pytest.fixture
+def deployments_without_a_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Deployments mode with no PREFECT_API_URL, and Prefect refusing to start (it would take 30 s)."""
+    import flows.common.runtime as runtime
+
+    monkeypatch.setenv("COMMISSIONING_RUN_MODE", "deployments")
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    monkeypatch.setattr(runtime, "start_prefect", lambda settings: pytest.fail("Prefect was started"))
+
+
+def test_a_sweep_in_deployments_mode_with_no_server_is_refused_before_prefect_starts(
+    settings: Settings, deployments_without_a_server: None
+) -> None:
+    from flows.reminders.run import run_reminder_flow
+
+    with pytest.raises(UserError, match="needs PREFECT_API_URL"):
+        run_reminder_flow(settings, as_of=dt.datetime(2026, 12, 1, tzinfo=dt.UTC), dry_run=False)
+
+
+def test_a_payment_run_in_deployments_mode_with_no_server_is_refused_before_prefect_starts(
+    settings: Settings, deployments_without_a_server: None
+) -> None:
+    from flows.cli.pbr import run_flow
+
+    with pytest.raises(UserError, match="needs PREFECT_API_URL"):
+        run_flow(settings, "reconcile", as_json=False, contract="FCF-2025-01")
