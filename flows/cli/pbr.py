@@ -45,8 +45,10 @@ def register(app: typer.Typer) -> None:
 def run_flow(cfg: Any, name: str, *, as_json: bool, wait: bool = True, **kwargs: Any) -> dict[str, Any]:
     """The flow's result, whether it ran here or on the Prefect server's workers
     (COMMISSIONING_RUN_MODE=deployments, see said_submitted)."""
+    from flows.common.deployment_runs import run_mode
     from flows.common.runtime import start_prefect
 
+    run_mode()  # a bad mode, or deployments with no PREFECT_API_URL, is refused before Prefect starts (30 s)
     start_prefect(cfg)
     from flows.pbr.pbr_flows import run
 

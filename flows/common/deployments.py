@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from flows.common.errors import UserError
+from flows.common.prefect_check import check_prefect_api
 from flows.common.runtime import configure_prefect
 from flows.common.settings import Settings
 
@@ -58,6 +59,7 @@ def deploy_all(settings: Settings, *, source: Path, pool: str) -> list[str]:
         )
     manifest = read_manifest(source)
     configure_prefect(settings)
+    check_prefect_api(url)  # before the pool is made: a server that is down is one line, not a traceback
     from prefect import Flow
     from prefect.schedules import Cron
 

@@ -2,7 +2,8 @@
 
 Readiness is four checks, each "ok", "failed" or "off":
 
-- ``database``: the database answers;
+- ``database``: the database answers; on SQLite also, its file is still at the configured path, readable and
+  writable by this process (a pooled connection keeps a deleted file open and answers from it);
 - ``migrations``: it is at the schema this version needs (``models/revision.py``);
 - ``scheduler``: serve's embedded scheduler is running, when it is on ("off" under Prefect deployments);
 - ``sweep``: the last finished reminder sweep is no older than 26 hours (a daily sweep, with two hours' slack).
@@ -13,10 +14,12 @@ carry a host name or a DSN). Example: a database stopped at night gives
 """
 
 import datetime as dt
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import bindparam, text
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from flows.common.errors import UserError
@@ -69,6 +72,8 @@ def readiness(settings: Settings, *, now: dt.datetime, scheduler_alive: Callable
     age: float | None = None
     try:
         eng = engine(settings)
+        if not sqlite_file_in_place(eng):
+            raise OSError("the database file is gone or out of reach")
         revision = schema_revision(eng)
         checks["database"] = OK
         checks["migrations"] = OK if revision == SCHEMA_REVISION else FAILED
@@ -84,7 +89,10 @@ def readiness(settings: Settings, *, now: dt.datetime, scheduler_alive: Callable
 def counts(settings: Settings, *, now: dt.datetime) -> Counts:
     """Reminders by status, late and overdue; the last sweep's age; payment runs and claim imports, all counted."""
     try:
-        with engine(settings).connect() as c:
+        eng = engine(settings)
+        if not sqlite_file_in_place(eng):
+            return Counts(database_up=False)
+        with eng.connect() as c:
             by_status = {
                 str(s): int(n) for s, n in c.execute(text("SELECT status, COUNT(*) FROM reminder GROUP BY status"))
             }
@@ -101,6 +109,33 @@ def counts(settings: Settings, *, now: dt.datetime) -> Counts:
     except (SQLAlchemyError, UserError, OSError):
         return Counts(database_up=False)
     return Counts(True, by_status, int(late), int(overdue), age, int(runs), int(imports))
+
+
+_FILE_SEEN: dict[str, tuple[int, int]] = {}  # a SQLite database's path: the (device, inode) its pool has open
+
+
+def sqlite_file_in_place(eng: Engine) -> bool:
+    """False when a SQLite database's file is no longer at its path or this process can no longer read and
+    write it; a file put back at the path (a restore) empties the pool, so the next connections open it.
+
+    A pooled connection holds the file it opened: deleted or made unreadable, it still answers from it while
+    every new connection (the CLI's) fails, so asking the pool alone would call a lost database "ok".
+    Any other backend (or an in-memory SQLite) is True: its connections find out for themselves."""
+    path = eng.url.database if eng.dialect.name == "sqlite" else None
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return True
+    try:
+        found = os.stat(path)
+    except OSError:
+        return False
+    if not os.access(path, os.R_OK | os.W_OK):
+        return False
+    file_id = (found.st_dev, found.st_ino)
+    seen = _FILE_SEEN.setdefault(path, file_id)
+    if seen != file_id:  # another file now: the pool's connections still read the old one
+        eng.dispose()
+        _FILE_SEEN[path] = file_id
+    return True
 
 
 def _last_sweep_age(settings: Settings, now: dt.datetime) -> float | None:

@@ -194,7 +194,8 @@ PREFECT_CHOICE = "COMMISSIONING_PREFECT"  # "temporary" forces the temporary ser
 def start_prefect(settings: Settings) -> None:
     """``configure_prefect`` for a command that runs flows, choosing which Prefect API its flows use:
 
-    1. ``PREFECT_API_URL``, if set: a real Prefect server, or the one serve started for itself;
+    1. ``PREFECT_API_URL``, if set: a real Prefect server, or the one serve started for itself; it must answer
+       its health check within a few seconds (flows/common/prefect_check.py), or the command ends there;
     2. else the API of a ``commission serve`` running on this data dir, if it answers at once
        (flows/serve/discovery.py), unless ``COMMISSIONING_PREFECT=temporary``;
     3. else Prefect's temporary server, started here (once, however many threads ask), which dies with this
@@ -202,18 +203,22 @@ def start_prefect(settings: Settings) -> None:
 
     Scratch goes under the data dir in every case.
     """
+    from flows.common.prefect_check import check_prefect_api
     from flows.common.processes import guard_prefect_server, start_temporary_server, use_scratch
 
     choice = os.environ.get(PREFECT_CHOICE, "").strip().lower()
     if choice not in ("", "serve", "temporary"):
         raise UserError(f"{PREFECT_CHOICE} {choice!r} is not a choice; use serve (the default) or temporary")
-    if not os.environ.get("PREFECT_API_URL") and choice != "temporary":
+    named = os.environ.get("PREFECT_API_URL", "").strip()
+    if not named and choice != "temporary":
         from flows.serve.discovery import serve_prefect_api
 
         url = serve_prefect_api(settings.data_dir)
         if url is not None:
             os.environ["PREFECT_API_URL"] = url
     configure_prefect(settings)
+    if named:  # a server of the user's own: one that is down is said in one line now, not a traceback later
+        check_prefect_api(named)
     use_scratch(settings.data_dir)
     if not os.environ.get("PREFECT_API_URL"):
         guard_prefect_server()

@@ -24,8 +24,9 @@ def run_reminder_flow(settings: Settings, *, here: bool = False, wait: bool = Tr
 
     reminder_policy(settings)
     notifier_for(settings)
+    submitting = not here and run_mode() == DEPLOYMENTS and not kwargs.get("dry_run")  # refused before Prefect
     start_prefect(settings)
-    if not here and run_mode() == DEPLOYMENTS and not kwargs.get("dry_run"):
+    if submitting:
         parameters = {**kwargs, "as_of": kwargs["as_of"].isoformat()}
         return submit("sweep-reminders/sweep", parameters, wait=wait)
     from flows.reminders.reminder_flows import run_sweep

@@ -3,7 +3,8 @@
 ``/healthz`` (app.py) answers while the process is alive. ``/readyz`` answers 200 when the checks in
 flows/common/health.py pass and 503 naming the failing ones otherwise. ``/metrics`` is Prometheus's text
 format (prometheus-client), from a registry of this app's own: request latency by route template (never the
-path, which can hold a calendar token), and counts read from the database at each scrape.
+path, which can hold a calendar token) and method (one outside HTTP's own set is "other", so no request can
+add series without limit), and counts read from the database at each scrape.
 
 Serve tells the app its scheduler is on by setting ``app.state.scheduler`` (flows/serve/process.py).
 """
@@ -23,6 +24,10 @@ from flows.common.health import counts, readiness
 from flows.common.settings import Settings
 
 router = APIRouter(include_in_schema=False)
+
+# Every label value is a new series kept for the process's life, and anyone may send any method: those outside
+# HTTP's own set are counted as one "other", or a loop of made-up methods grows /metrics without limit.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE"})
 
 
 def scheduler_probe(app: FastAPI) -> Callable[[], bool] | None:
@@ -106,7 +111,9 @@ def install(app: FastAPI, settings: Settings) -> None:
         response = await call_next(request)
         route = request.scope.get("route")
         template = getattr(route, "path", None) or "unmatched"
-        latency.labels(request.method, template, str(response.status_code)).observe(time.perf_counter() - started)
+        method = request.method if request.method in METHODS else "other"
+        status = str(response.status_code) if 100 <= response.status_code <= 599 else "other"
+        latency.labels(method, template, status).observe(time.perf_counter() - started)
         return response
 
     app.include_router(router)

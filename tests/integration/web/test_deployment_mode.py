@@ -39,6 +39,7 @@ def submitted(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, dict[
 
     monkeypatch.setenv("COMMISSIONING_RUN_MODE", "deployments")
     monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")  # never called: submit is stood in for
+    monkeypatch.setattr("flows.common.prefect_check.check_prefect_api", lambda url: None)  # and its health check
     monkeypatch.setattr("flows.pbr.pbr_flows.submit", submit)
     monkeypatch.setattr("flows.common.deployment_runs.submit", submit)
     yield runs
@@ -63,6 +64,7 @@ def worked(monkeypatch: pytest.MonkeyPatch, prefect_engine: None) -> None:
 
     monkeypatch.setenv("COMMISSIONING_RUN_MODE", "deployments")
     monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")  # never called: submit is stood in for
+    monkeypatch.setattr("flows.common.prefect_check.check_prefect_api", lambda url: None)  # and its health check
     monkeypatch.setattr("flows.pbr.pbr_flows.submit", submit)
 
 

@@ -116,3 +116,65 @@ def test_readiness_turns_false_when_postgresql_stops_and_true_when_it_is_back(
 
     cluster.resume()
     assert client.get("/readyz").status_code == 200
+
+
+@pytest.fixture
+def sqlite_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """A SQLite database file of this test's own, migrated and swept: ready."""
+    url = f"sqlite:///{tmp_path / 'commissioning.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    monkeypatch.setenv("COMMISSIONING_DATABASE_URL", url)
+    monkeypatch.setenv("COMMISSIONING_DATA_DIR", str(tmp_path / "data"))
+    from flows.common.settings import load_settings
+
+    settings = load_settings()
+    sweep(settings, as_of=now())
+    return settings
+
+
+def test_a_sqlite_file_deleted_under_the_pool_is_not_ready_and_ready_again_once_put_back(
+    sqlite_settings: Settings, tmp_path: Path
+) -> None:
+    client = TestClient(create_app(sqlite_settings))
+    assert client.get("/readyz").status_code == 200  # the pool now holds a connection to the file
+    db = tmp_path / "commissioning.db"
+    kept = db.read_bytes()
+    db.unlink()
+
+    answer = client.get("/readyz")
+    assert (answer.status_code, answer.json()["failing"]) == (503, ["database", "migrations", "sweep"])
+    assert "commissioning_database_up 0.0" in client.get("/metrics").text
+
+    db.write_bytes(kept)  # a restore: another file at the same path, which the pool has never opened
+    answer = client.get("/readyz")
+    assert (answer.status_code, answer.json()["checks"]["database"]) == (200, "ok")
+    assert "commissioning_database_up 1.0" in client.get("/metrics").text
+
+
+def test_a_sqlite_file_this_process_cannot_read_and_write_is_not_ready(
+    sqlite_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import flows.common.health as health
+
+    client = TestClient(create_app(sqlite_settings))
+    assert client.get("/readyz").status_code == 200
+    # chmod 000 does not stop root, who runs these tests: the check asks os.access, as a non-root serve would
+    monkeypatch.setattr(health.os, "access", lambda path, mode: False)
+    answer = client.get("/readyz")
+    assert answer.status_code == 503 and "database" in answer.json()["failing"]
+    assert "commissioning_database_up 0.0" in client.get("/metrics").text
+
+
+def test_made_up_methods_are_one_other_label_so_no_request_grows_metrics(settings: Settings) -> None:
+    client = TestClient(create_app(settings))
+    for n in range(20):
+        client.request(f"X{n}MADEUP", "/")
+    client.request("Y" * 5000, "/healthz")
+    client.get("/healthz")
+    body = client.get("/metrics").text
+    assert "MADEUP" not in body and "YYYY" not in body
+    assert 'method="other"' in body and 'method="GET"' in body
+    series = [line for line in body.splitlines() if line.startswith("commissioning_request_seconds_count")]
+    assert len([line for line in series if 'method="other"' in line]) == 2  # "/" and "/healthz", once each
