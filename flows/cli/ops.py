@@ -16,13 +16,16 @@ def register(app: typer.Typer) -> None:
 
 
 def backup_command(
-    output: Annotated[Path, typer.Option("-o", "--output", help="The backup file to write.")],
+    output: Annotated[str, typer.Option("-o", "--output", help="The backup file to write (a new file).")],
 ) -> None:
     """Write a consistent backup of the database while it is in use (SQLite's online backup, or pg_dump's
-    custom format for PostgreSQL). Each transaction is wholly in it or wholly out."""
+    custom format for PostgreSQL). Each transaction is wholly in it or wholly out. An existing file is refused."""
     from flows.common.backup import backup
+    from flows.common.errors import UserError
 
-    done = backup(settings(), output)
+    if not Path(output).name or output.endswith("/"):  # '', '.', './', '/', 'dir/': a folder, not a file
+        raise UserError(f"-o: {output!r} is not a file name")
+    done = backup(settings(), Path(output))
     console.print(
         f"Backup of the {done.backend} database at schema {done.revision} written to {done.path} "
         f"({done.size:,} bytes).",

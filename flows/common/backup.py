@@ -1,9 +1,12 @@
 """Backups and restores of the project's database: one file, consistent, restorable into an empty database.
 
 - SQLite: the online backup API (``sqlite3.Connection.backup``) copies the whole database in one step, from one
-  read snapshot, while flows keep writing (WAL lets them). The backup file is itself an SQLite database.
-- PostgreSQL: ``pg_dump --format=custom``, which reads one repeatable-read snapshot. The password goes to
-  pg_dump and pg_restore in the PGPASSWORD environment variable, never on their command line or in our output.
+  read snapshot, while flows keep writing (WAL lets them). The backup file is itself an SQLite database, in
+  rollback-journal mode (not WAL), so it is one self-contained file; restore opens it read-only, checks it
+  (``PRAGMA integrity_check``) before anything is written, and writes nothing beside it.
+- PostgreSQL: ``pg_dump --format=custom``, which reads one repeatable-read snapshot. The password (from the URL's
+  user part or its ``?password=``) goes to pg_dump and pg_restore in the PGPASSWORD environment variable, never
+  on their command line or in our output.
 
 Either way a transaction is wholly in a backup or wholly out of it: a payment run's ledger entries are there
 exactly when its event is. ``restore`` refuses a database that already has tables (it never merges), refuses a
@@ -22,6 +25,7 @@ import shutil
 import sqlite3
 import subprocess
 import tempfile
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,7 +64,11 @@ class RestoreDone:
 
 
 def backup(settings: Settings, path: Path) -> BackupDone:
-    """Write a consistent backup of the configured database to ``path``, whole or not at all."""
+    """Write a consistent backup of the configured database to ``path``, whole or not at all; never over a file."""
+    if not path.name:  # '', '.', './', '/': a folder, not a file to write
+        raise UserError(f"-o: {str(path)!r} is not a file name")
+    if path.is_file() or (path.is_symlink() and not path.exists()):  # a device (/dev/stdout) is written to
+        raise UserError(f"{path} exists; refusing to write over it")
     url = normalise_url(settings.database_url)
     eng = database(settings, require_schema=False)  # an older schema is backed up too (before an upgrade)
     revision = schema_revision(eng)
@@ -71,36 +79,46 @@ def backup(settings: Settings, path: Path) -> BackupDone:
         if target == path:  # a device or pipe: make the backup aside, then copy it in
             with tempfile.TemporaryDirectory(prefix="commissioning-backup-") as scratch:
                 made = Path(scratch) / "backup"
-                _make(settings, url, made)
+                _make(settings, url, made, path)
                 with open(made, "rb") as source, open(target, "wb") as out:
                     shutil.copyfileobj(source, out, 1 << 20)
         else:
-            _make(settings, url, target)
+            _make(settings, url, target, path)
     size = path.stat().st_size if path.is_file() else 0
     return BackupDone(path=path, backend=backend, revision=revision, size=size)
 
 
-def _make(settings: Settings, url: URL, target: Path) -> None:
+def _make(settings: Settings, url: URL, target: Path, shown: Path) -> None:
+    """Write the backup to ``target`` (a temporary); errors name ``shown``, the file the user asked for."""
     if url.get_backend_name() == "sqlite":
-        _sqlite_backup(Path(str(url.database)), target)
+        _sqlite_backup(Path(str(url.database)), target, shown)
     else:
         _pg_tool(
-            settings, url, "pg_dump", ["--format=custom", "--no-owner", "--no-privileges", f"--file={target}"], target
+            settings, url, "pg_dump", ["--format=custom", "--no-owner", "--no-privileges", f"--file={target}"], shown
         )
 
 
-def _sqlite_backup(source_path: Path, target: Path) -> None:
-    source = sqlite3.connect(f"file:{source_path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+def _sqlite_backup(source_path: Path, target: Path, shown: Path) -> None:
+    source = sqlite3.connect(_file_uri(source_path, mode="ro"), uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
     try:
         copy = sqlite3.connect(target)
         try:
             source.backup(copy)  # pages=-1: the whole database in one step, from one snapshot
+            # The copy carries the source's WAL flag; a WAL file needs -wal/-shm files beside it to be opened, so a
+            # backup in a read-only folder could not be. Rollback-journal mode makes it one self-contained file.
+            copy.execute("PRAGMA journal_mode=DELETE").fetchone()
         finally:
             copy.close()
     except sqlite3.Error as exc:
-        raise UserError(f"{target.name}: the backup failed: {exc}") from None
+        raise UserError(f"{shown}: the backup failed: {exc}") from None
     finally:
         source.close()
+
+
+def _file_uri(path: Path, **params: str) -> str:
+    """An SQLite ``file:`` URI for ``path`` (any ``?``, ``#`` or ``%`` in its name escaped) with ``params``."""
+    quoted = urllib.parse.quote(str(path.absolute()), safe="/")
+    return f"file:{quoted}" + (f"?{urllib.parse.urlencode(params)}" if params else "")
 
 
 # --------------------------------------------------------------------------- restore
@@ -111,6 +129,11 @@ def restore(settings: Settings, path: Path) -> RestoreDone:
     kind = backup_kind(path)
     url = normalise_url(settings.database_url)
     backend = url.get_backend_name()
+    if backend == "sqlite" and _in_memory(url):
+        raise UserError(
+            "COMMISSIONING_DATABASE_URL names an in-memory SQLite database, which is gone when the command ends; "
+            "name a database file to restore into"
+        )
     if kind != backend:
         raise UserError(
             f"{path} is a {_name(kind)} backup and COMMISSIONING_DATABASE_URL names a {_name(backend)} database; "
@@ -180,18 +203,48 @@ def _refuse_non_empty(settings: Settings) -> None:
         )
 
 
+def _in_memory(url: URL) -> bool:
+    name = str(url.database or "")
+    return name in ("", ":memory:") or name.startswith("file::memory:") or "mode=memory" in name
+
+
+def _open_backup(path: Path) -> sqlite3.Connection:
+    """The backup, read-only, never writing beside it (no -wal, -shm or -journal appears, even in a read-only
+    folder). With no -wal file beside it nothing can change it while we read, so it is opened immutable: that also
+    reads an old WAL-mode backup without creating its -shm. A -wal beside it holds part of its content: read it."""
+    wal = path.with_name(path.name + "-wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        return sqlite3.connect(_file_uri(path, mode="ro"), uri=True)
+    return sqlite3.connect(_file_uri(path, mode="ro", immutable="1"), uri=True)
+
+
 def _sqlite_revision(path: Path) -> str:
+    """The backup's schema revision, once ``PRAGMA integrity_check`` finds it whole; a UserError if it is damaged."""
     try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as connection:
+        connection = _open_backup(path)
+    except sqlite3.Error as exc:
+        raise UserError(f"{path}: cannot be read: {exc}") from None
+    try:
+        found = [str(row[0]) for row in connection.execute("PRAGMA integrity_check(20)")]
+        if found != ["ok"]:  # one line: its first problem (a row can hold several lines, under a *** heading)
+            problems = [line for row in found for line in row.splitlines() if line and not line.startswith("***")]
+            more = " (and more)" if len(problems) > 1 else ""
+            raise UserError(f"{path} is damaged: {problems[0] if problems else 'integrity check failed'}{more}; "
+                            "nothing was restored")  # fmt: skip
+        try:
             row = connection.execute("SELECT version_num FROM alembic_version").fetchone()
-    except sqlite3.Error:
-        return ""
+        except sqlite3.OperationalError:  # no such table: an SQLite file, but not one of our backups
+            return ""
+    except sqlite3.DatabaseError as exc:  # "database disk image is malformed", "file is not a database"
+        raise UserError(f"{path} is damaged: {exc}; nothing was restored") from None
+    finally:
+        connection.close()
     return str(row[0]) if row else ""
 
 
 def _sqlite_restore(path: Path, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    source = _open_backup(path)
     try:
         into = sqlite3.connect(target, timeout=BUSY_TIMEOUT_MS / 1000)
         try:
@@ -205,7 +258,14 @@ def _sqlite_restore(path: Path, target: Path) -> None:
 
 
 def _pg_revision(settings: Settings, url: URL, path: Path) -> str:
-    """The alembic_version row in a custom-format dump, read with pg_restore (no database needed)."""
+    """The alembic_version row in a custom-format dump, read with pg_restore (no database needed), once the whole
+    dump has been read through (to /dev/null) without error: a truncated or damaged one is refused here."""
+    try:
+        _pg_tool(settings, url, "pg_restore", ["--file=/dev/null", str(path)], path, database_arg=None)
+    except PgToolFailed as exc:
+        if "unsupported version" in exc.reason:  # a newer pg_dump's file: whole, but not for this pg_restore
+            raise
+        raise UserError(f"{path} is damaged: {exc.reason}; nothing was restored") from None
     script = _pg_tool(settings, url, "pg_restore", ["--data-only", "--table=alembic_version", "--file=-", str(path)],
                       path, database_arg=None)  # fmt: skip
     match = re.search(r"^COPY \S*alembic_version .*? FROM stdin;\n(\d{4})\n", script, re.MULTILINE)
@@ -231,13 +291,25 @@ def _version_key(path: str) -> int:
     return int(match.group(1)) if match else 0
 
 
+class PgToolFailed(UserError):
+    """A PostgreSQL client tool's failure, said in one line; ``reason`` is its first line of stderr, scrubbed."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
 def _pg_tool(
     settings: Settings, url: URL, name: str, args: list[str], path: Path, *, database_arg: str | None = "--dbname"
 ) -> str:
     """Run a PostgreSQL client tool against the database, the password in its environment; return its output."""
     env = dict(os.environ)
-    if url.password:
-        env["PGPASSWORD"] = str(url.password)
+    password = url.password or url.query.get("password")  # ?password= works for every other command too
+    if isinstance(password, str) and password:
+        env["PGPASSWORD"] = password
+    passfile = url.query.get("passfile")
+    if isinstance(passfile, str) and passfile:
+        env["PGPASSFILE"] = passfile
     command = [str(pg_tool_path(name)), *args]
     if database_arg is not None:
         command.insert(1, f"{database_arg}={_conninfo(url)}")
@@ -249,12 +321,14 @@ def _pg_tool(
     if done.returncode != 0:
         lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
         reason = lines[0].removeprefix(f"{name}: ").removeprefix("error: ") if lines else f"exit {done.returncode}"
-        raise UserError(f"{path}: {name} failed: {scrub_secrets(reason, settings.database_url)}")
+        reason = scrub_secrets(reason, settings.database_url)
+        raise PgToolFailed(f"{path}: {name} failed: {reason}", reason)
     return done.stdout
 
 
 def _conninfo(url: URL) -> str:
-    """A libpq connection string without the password (which goes in PGPASSWORD)."""
+    """A libpq connection string without the password (which goes in PGPASSWORD); ``host``, ``port``, ``user``
+    and any other libpq parameter given in the URL's query are kept."""
     from psycopg.conninfo import make_conninfo
 
     params: dict[str, str] = {"dbname": str(url.database or "")}

@@ -48,3 +48,26 @@ def test_a_file_that_is_not_a_backup_is_refused(initialised: Cli, tmp_path: Path
         == f"error: {junk} is not a backup made by `commission backup` (neither SQLite nor pg_dump's custom format)"
     )
     assert not (tmp_path / "new.db").exists()
+
+
+@pytest.mark.parametrize("name", ["", ".", "./", "/"])
+def test_a_backup_to_no_file_name_is_one_line(initialised: Cli, name: str) -> None:
+    assert initialised.fails("backup", "-o", name) == f"error: -o: {name!r} is not a file name"
+
+
+def test_a_backup_over_an_existing_file_is_refused_and_the_file_kept(initialised: Cli, tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("keep me\n")
+    assert initialised.fails("backup", "-o", str(notes)) == f"error: {notes} exists; refusing to write over it"
+    assert notes.read_text() == "keep me\n"
+
+
+def test_a_damaged_backup_is_refused_in_one_line_and_nothing_restored(initialised: Cli, tmp_path: Path) -> None:
+    good = tmp_path / "b.sqlite"
+    initialised.ok("backup", "-o", str(good))
+    cut = tmp_path / "cut.sqlite"
+    cut.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    target = tmp_path / "new.db"
+    line = initialised.fails("restore", str(cut), COMMISSIONING_DATABASE_URL=f"sqlite:///{target}")
+    assert line == f"error: {cut} is damaged: database disk image is malformed; nothing was restored"
+    assert not target.exists()
