@@ -22,9 +22,7 @@ sets ``cto=`` / ``rto=`` in seconds.
 
 import logging
 import re
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, unquote, unquote_plus
@@ -33,12 +31,12 @@ import apprise
 import yaml
 from apprise.conversion import convert_between
 
+from notifications.apprise_logs import REDACTOR, captured_warnings, guard_logging, held_records, redact
 from notifications.base import Message, NotifierConfigError, TargetResult
 
 log = logging.getLogger(__name__)
 
 MASK = "****"
-REDACTED = "[redacted]"
 MAX_ERROR_CHARS = 500
 SHORTEST_SECRET = 3  # shorter fragments are not worth redacting (and would mangle the text)
 
@@ -73,72 +71,10 @@ SAFE_QUERY_KEYS = frozenset(
     }
 )
 
-_APPRISE_LOG = logging.getLogger(apprise.LOGGER_NAME)
 # apprise leaves convert_between (and NotifyBase.url, see _url) unannotated; typed aliases keep
 # mypy's untyped-call check quiet.
 _convert: Callable[[apprise.NotifyFormat, apprise.NotifyFormat, str], str] = convert_between
-_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^\s/@:]+:[^\s/@]+@", re.IGNORECASE)
 _TOKEN_SPLIT = re.compile(r"[\s/:@?&=#,;+]+")
-
-
-# Loggers that may see a target's URL while it is being sent to (records are filtered where
-# they are created, so each logger that creates them is listed, not just the parent).
-SENDING_LOGGERS = (
-    apprise.LOGGER_NAME,
-    "requests",
-    "urllib3",
-    "urllib3.connection",
-    "urllib3.connectionpool",
-    "urllib3.poolmanager",
-    "urllib3.response",
-    "urllib3.util.retry",
-)
-
-
-class _RedactWhileSending(logging.Filter):
-    """Removes the secrets of the target this thread is sending to from every record it logs."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._local = threading.local()
-
-    @contextmanager
-    def sending(self, secrets: tuple[str, ...]) -> Iterator[None]:
-        previous = getattr(self._local, "secrets", ())
-        self._local.secrets = secrets
-        try:
-            yield
-        finally:
-            self._local.secrets = previous
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        secrets: tuple[str, ...] = getattr(self._local, "secrets", ())
-        if not secrets:
-            return True
-        try:
-            message = record.getMessage()
-        except Exception:  # a malformed record: keep only its format string
-            message = str(record.msg)
-        cleaned = _redact(message, secrets)
-        if cleaned != message:
-            record.msg, record.args = cleaned, None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = _redact(logging.Formatter().formatException(record.exc_info), secrets)
-        return True
-
-
-_REDACTOR = _RedactWhileSending()
-
-
-def guard_logging() -> None:
-    """Keep the apprise logger at INFO or above (at DEBUG it logs raw configuration, passwords
-    included), and make sure the redacting filter sits on every logger that sees a target's URL."""
-    if _APPRISE_LOG.getEffectiveLevel() < logging.INFO:
-        _APPRISE_LOG.setLevel(logging.INFO)
-    for name in SENDING_LOGGERS:
-        logger = logging.getLogger(name)
-        if _REDACTOR not in logger.filters:
-            logger.addFilter(_REDACTOR)
 
 
 @dataclass(frozen=True)
@@ -172,7 +108,7 @@ class AppriseNotifier:
         text = _read_config(path)
         config_format = _config_format(path, text)
         config = apprise.AppriseConfig()
-        with _held_records() as problems:
+        with held_records() as problems:
             try:
                 added = config.add_config(text, format=config_format)
                 services = list(config.servers()) if added else []
@@ -227,7 +163,7 @@ class AppriseNotifier:
         if service.title_maxlen <= 0:
             title = _convert(apprise.NotifyFormat.TEXT, service.notify_format, title)
         raised: str | None = None
-        with _REDACTOR.sending(target.secrets), _captured_warnings() as warnings:
+        with REDACTOR.sending(target.secrets), captured_warnings() as warnings:
             try:
                 ok = bool(service.notify(body=body, title=title, body_format=apprise.NotifyFormat.TEXT))
             except Exception as exc:  # a plugin bug is this target's failure, not the run's
@@ -260,7 +196,7 @@ def _config_format(path: Path, text: str) -> str:
     if path.suffix.lower() in {".yml", ".yaml"}:
         config_format = "yaml"
     else:
-        with _held_records():  # apprise logs the offending line, secrets and all; our message says enough
+        with held_records():  # apprise logs the offending line, secrets and all; our message says enough
             detected = apprise.ConfigBase.detect_config_format(text)
         if detected is None:
             raise NotifierConfigError(
@@ -355,76 +291,12 @@ def _secrets(service: apprise.NotifyBase) -> tuple[str, ...]:
     return tuple(sorted((s for s in variants if len(s) >= SHORTEST_SECRET), key=len, reverse=True))
 
 
-def _redact(text: str, secrets: tuple[str, ...]) -> str:
-    for secret in secrets:
-        text = text.replace(secret, REDACTED)
-    return _USERINFO.sub(lambda m: f"{m.group('scheme')}{REDACTED}@", text)
-
-
 def _scrub(text: str, secrets: tuple[str, ...]) -> str:
     """An error for a TargetResult: redacted, on one line, not too long."""
-    text = " ".join(_redact(text, secrets).split())
+    text = " ".join(redact(text, secrets).split())
     if len(text) > MAX_ERROR_CHARS:
         text = text[: MAX_ERROR_CHARS - 3] + "..."
     return text
-
-
-class _Warnings(logging.Handler):
-    """Collects the apprise warnings raised by this thread (other threads may be sending too)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self._thread = threading.get_ident()
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.thread != self._thread:
-            return
-        try:
-            self.messages.append(record.getMessage())
-        except Exception:  # a malformed record is no reason to fail a send
-            self.messages.append(str(record.msg))
-
-
-class _Held(logging.Filter):
-    """Holds back the apprise records this thread makes while it reads a configuration, keeping the warnings'
-    words for the caller to count: apprise repeats an entry it cannot parse whole, secrets and all
-    ("Unparseable JSON URL json://user:token@..."), and the file's own problems are reported without them."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._thread = threading.get_ident()
-        self.messages: list[str] = []
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.thread != self._thread:
-            return True
-        if record.levelno >= logging.WARNING:
-            try:
-                self.messages.append(record.getMessage())
-            except Exception:  # a malformed record: its format string
-                self.messages.append(str(record.msg))
-        return False
-
-
-@contextmanager
-def _held_records() -> Iterator[list[str]]:
-    held = _Held()
-    _APPRISE_LOG.addFilter(held)
-    try:
-        yield held.messages
-    finally:
-        _APPRISE_LOG.removeFilter(held)
-
-
-@contextmanager
-def _captured_warnings() -> Iterator[list[str]]:
-    handler = _Warnings()
-    _APPRISE_LOG.addHandler(handler)
-    try:
-        yield handler.messages
-    finally:
-        _APPRISE_LOG.removeHandler(handler)
 
 
 def _count(n: int, noun: str) -> str:
