@@ -10,6 +10,7 @@ A table shows the first ``SHOWN`` rows and says how many there are; ``--json`` a
 read and written a chunk at a time, so a ledger of millions of entries is never held whole.
 """
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -71,15 +72,16 @@ def show(listing: Listing, *, as_json: bool, export: Path | None, empty: str) ->
 
 def print_rows(listing: Listing) -> None:
     """Every row as a JSON list, as ``print_json`` prints it; a long list is written a row at a time."""
-    if listing.count <= COMPACT_ABOVE:
-        print_json(list(listing.all_rows()))
-        return
-    out, first = sys.stdout, True
-    out.write("[")
-    for row in listing.all_rows():
-        out.write(("" if first else ", ") + json.dumps(row, default=str))
-        first = False
-    out.write("]\n")
+    with contextlib.closing(listing.all_rows()) as rows:  # a pager closed early ends the reading at once
+        if listing.count <= COMPACT_ABOVE:
+            print_json(list(rows))
+            return
+        out, first = sys.stdout, True
+        out.write("[")
+        for row in rows:
+            out.write(("" if first else ", ") + json.dumps(row, default=str))
+            first = False
+        out.write("]\n")
 
 
 def checked_export(export: Path | None) -> None:

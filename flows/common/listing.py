@@ -9,8 +9,9 @@ row again a chunk at a time for an export (``every``): a national outcomes fund'
 and the web page, the API, the terminal and an export each hold at most a page of them, never the whole list.
 """
 
+import contextlib
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -20,7 +21,6 @@ from flows.common.errors import UserError
 
 TEXT, MONEY, DATE, NUMBER = "text", "money", "date", "number"
 EXPORT_SUFFIXES = (".csv", ".xlsx")
-SHEET_ROWS = 1_048_575  # an Excel worksheet's rows, less its header
 
 
 @dataclass(frozen=True)
@@ -50,21 +50,23 @@ class Listing:
         """How many rows match (all of them, not the page's)."""
         return len(self.rows) if self.total is None else self.total
 
-    def all_rows(self) -> Iterator[dict[str, Any]]:
-        """Every matching row, in order: read again when ``rows`` is a page."""
-        return iter(self.rows) if self.every is None else self.every()
+    def all_rows(self) -> Generator[dict[str, Any]]:
+        """Every matching row, in order: read again when ``rows`` is a page. Close it (``contextlib.closing``)
+        to end the reading's transaction at once if it is not read to the end."""
+        yield from (self.rows if self.every is None else self.every())
 
     def header(self) -> list[str]:
         return [title for _, title, _ in self.columns]
 
-    def cells(self) -> Iterator[tuple[Any, ...]]:
+    def cells(self) -> Generator[tuple[Any, ...]]:
         """Every row as export cells: money as exact Decimals, dates as dates, the rest as they are."""
         convert: dict[str, Callable[[str], Any]] = {MONEY: Decimal, DATE: dt.date.fromisoformat}
-        for row in self.all_rows():
-            yield tuple(
-                None if row[k] is None else convert[kind](row[k]) if kind in convert else row[k]
-                for k, _, kind in self.columns
-            )
+        with contextlib.closing(self.all_rows()) as rows:
+            for row in rows:
+                yield tuple(
+                    None if row[k] is None else convert[kind](row[k]) if kind in convert else row[k]
+                    for k, _, kind in self.columns
+                )
 
 
 def paged(listing: Listing, page: Page | None) -> Listing:
@@ -107,10 +109,15 @@ def export(
 
 
 def export_listing(listing: Listing, path: Path, *, option: str = "--export") -> None:
-    """Write every row of ``listing`` (read again, a chunk at a time, if it holds a page) to ``path``."""
-    if export_suffix(option, path) == ".xlsx" and listing.count > SHEET_ROWS:
+    """Write every row of ``listing`` (read again, a chunk at a time, if it holds a page) to ``path``; the reading
+    is closed (its transaction ended) however the writing ends."""
+    from flows.pbr.exports import EXCEL_MAX_ROWS
+
+    most = EXCEL_MAX_ROWS - 1  # a worksheet's rows, less the header
+    if export_suffix(option, path) == ".xlsx" and listing.count > most:
         raise UserError(
-            f"{option}: {path}: the list has {listing.count:,} rows and an Excel worksheet holds {SHEET_ROWS:,}; "
+            f"{option}: {path}: the list has {listing.count:,} rows and an Excel worksheet holds {most:,}; "
             "export it to a .csv file, or filter it"
         )
-    export(path, listing.sheet, listing.header(), listing.cells(), option=option)
+    with contextlib.closing(listing.cells()) as cells:
+        export(path, listing.sheet, listing.header(), cells, option=option)

@@ -28,14 +28,14 @@ from flows.common.listing import DATE, MONEY, NUMBER, TEXT, Listing, Page, one_o
 from flows.common.runtime import database
 from flows.common.settings import Settings
 from models.contracts import Contract
-from models.db import unit_of_work
+from models.db import reading
+from models.pbr.bulk import CHUNK  # rows read at a time when every row of a long list is read (an export)
 from models.pbr.claims import PbrClaim, PbrParticipant
 from models.pbr.ledger import ACCRUAL, LEDGER_KINDS, NOT_ACCRUALS, LedgerEntry, PaymentRun
 from models.pbr.ratecards import RateCardVersion
 from policies.pbr.claims import Reason, Verdict
 
 PERIOD_RE = re.compile(r"^\d{4}-(Q[1-4]|0[1-9]|1[0-2])$")
-CHUNK = 5_000  # rows read at a time when every row of a long list is read (an export)
 # A list's query: the statement, filters applied and ordered, and how one of its result rows becomes a list row
 Query = tuple[Select[Any], Callable[[Any], dict[str, Any]]]
 
@@ -54,8 +54,9 @@ def _listed(
 ) -> Listing:
     """The rows ``query`` picks: all of them, or ``page`` of them with how many match, and every row read again
     a chunk at a time (``Listing.every``) for an export. ``query`` runs again for that, in a transaction of its
-    own: the page and the export each see the database as it is when they read it."""
-    with unit_of_work(database(settings)) as session:
+    own: the page and the export each see the database as it is when they read it. Both only read (``reading``):
+    on SQLite an export that takes minutes, or `--json` piped to a pager, holds no write lock."""
+    with reading(database(settings)) as session:
         stmt, row = query(session)
         if page is None:
             return Listing(sheet, columns, [row(r) for r in session.execute(stmt)])
@@ -63,9 +64,9 @@ def _listed(
         rows = [row(r) for r in session.execute(stmt.limit(page.limit).offset(page.offset))]
 
     def every() -> Iterator[dict[str, Any]]:
-        with unit_of_work(database(settings)) as reading:
-            again, to_row = query(reading)
-            for found in reading.execute(again.execution_options(yield_per=CHUNK)):
+        with reading(database(settings)) as session:
+            again, to_row = query(session)
+            for found in session.execute(again.execution_options(yield_per=CHUNK)):
                 yield to_row(found)
 
     return Listing(sheet, columns, rows, total, page.offset, every)
@@ -160,7 +161,7 @@ def runs_list(
 ) -> Listing:
     """Payment runs by contract and period: when each ran, how many claims it paid and what it paid in all."""
     label = checked_period(period)
-    with unit_of_work(database(settings)) as session:
+    with reading(database(settings)) as session:
         refs = contract_ids(session, contract, providers)
         stmt = select(PaymentRun).where(col(PaymentRun.contract_id).in_(list(refs) or [0]))
         if label is not None:
@@ -193,7 +194,7 @@ def ratecards_list(
     page: Page | None = None,
 ) -> Listing:
     """Every rate-card version by contract, oldest first: the one in force on a day is the latest before it."""
-    with unit_of_work(database(settings)) as session:
+    with reading(database(settings)) as session:
         refs = contract_ids(session, contract, providers)
         stmt = select(RateCardVersion).where(col(RateCardVersion.contract_id).in_(list(refs) or [0]))
         cards = session.exec(stmt.order_by(col(RateCardVersion.contract_id), col(RateCardVersion.effective_from)))

@@ -5,13 +5,15 @@ payment runs, rate cards, participants and the ledger. Each calls the same servi
 A provider user's lists hold only their organisation's contracts' rows: the service narrows the query to
 them, and a contract of another provider named in a filter is a 404, the same as one that does not exist.
 
-A page shows ``PAGE_ROWS`` rows (``?page=2`` the next) and how many match; the API gives ``limit`` rows from
-``offset`` (at most ``MOST_ROWS``), with the number that match in ``X-Total-Count`` and the next page in
-``Link``; a download writes every row to a file a chunk at a time and sends it from the disk. A ledger of
-millions of entries is never held whole in the server.
+A page shows ``PAGE_ROWS`` rows (``?page=2`` the next) and how many match; the API gives every row as it
+always has, or, asked for ``limit`` or ``offset``, that page (at most ``MOST_ROWS``) with the next in ``Link``;
+each says how many match in ``X-Total-Count``. Every row, for the API or a download, is written to a file a
+chunk at a time and sent from the disk: a ledger of millions of entries is never held whole in the server.
 """
 
+import contextlib
 import datetime as dt
+import json
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -111,6 +113,29 @@ def _file(request: Request, name: str, suffix: str) -> tuple[Path, str]:
     return path, path.name
 
 
+def _json_file(request: Request, name: str) -> tuple[Path, int]:
+    """Every row as a JSON list, written to a file in a folder of its own a row at a time: (the file, the count)."""
+    _, _, found = _listing(request, name, Page(1))
+    folder = Path(tempfile.mkdtemp(prefix="list-"))
+    try:
+        path = folder / f"{name}.json"
+        with open(path, "w", encoding="utf-8") as out, contextlib.closing(found.all_rows()) as rows:
+            out.write("[")
+            for n, row in enumerate(rows):
+                out.write(("," if n else "") + json.dumps(row, ensure_ascii=False, separators=(",", ":")))
+            out.write("]")
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return path, found.count
+
+
+def _every_row(path: Path, count: int) -> Response:
+    cleanup = BackgroundTask(shutil.rmtree, path.parent, ignore_errors=True)
+    headers = {"X-Total-Count": str(count)}
+    return FileResponse(path, media_type="application/json", headers=headers, background=cleanup)
+
+
 def _routes(name: str) -> None:
     async def page(request: Request) -> Any:
         number = _whole(request, "page", 1, 1, 10**9)
@@ -122,7 +147,9 @@ def _routes(name: str) -> None:
                    "page": number, "pages": pages}  # fmt: skip
         return render(request, "listing.html", context)
 
-    async def api(request: Request, response: Response) -> list[dict[str, Any]]:
+    async def api(request: Request, response: Response) -> Any:
+        if "limit" not in request.query_params and "offset" not in request.query_params:
+            return _every_row(*await run_in_threadpool(_json_file, request, name))  # as before pages: every row
         asked = Page(_whole(request, "limit", API_ROWS, 1, MOST_ROWS), _whole(request, "offset", 0, 0, 10**12))
         _, filters, found = await run_in_threadpool(_listing, request, name, asked)
         response.headers["X-Total-Count"] = str(found.count)
@@ -139,13 +166,20 @@ def _routes(name: str) -> None:
 
     where = "/lists/contracts" if name == "contracts" else f"/{name}"  # /contracts is the searchable list
     api.__doc__ = (
-        f"{LISTS[name].title}, filtered by {', '.join(f for f, _ in LISTS[name].filters)}: {API_ROWS:,} rows from "
-        f"`offset` unless `limit` (at most {MOST_ROWS:,}) says otherwise; `X-Total-Count` says how many match."
+        f"{LISTS[name].title}, filtered by {', '.join(f for f, _ in LISTS[name].filters)}: every row, or with "
+        f"`limit` (at most {MOST_ROWS:,}; {API_ROWS:,} if only `offset` is given) that many from `offset`, with "
+        "the next page in `Link`; `X-Total-Count` says how many match."
     )
     router.add_api_route(where, page, methods=["GET"], include_in_schema=False)
     router.add_api_route(f"{where}.csv", download_csv, methods=["GET"], include_in_schema=False)
     router.add_api_route(f"{where}.xlsx", download_xlsx, methods=["GET"], include_in_schema=False)
-    router.add_api_route(f"/api/v1{where}", api, methods=["GET"], summary=f"{LISTS[name].title} (filtered)")
+    router.add_api_route(
+        f"/api/v1{where}",
+        api,
+        methods=["GET"],
+        summary=f"{LISTS[name].title} (filtered)",
+        response_model=list[dict[str, Any]],
+    )
 
 
 def _download(path: Path, file_name: str) -> Response:

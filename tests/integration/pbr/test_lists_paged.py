@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 
 from flows.cli import lists as cli_lists
-from flows.common import listing
 from flows.common.errors import UserError
 from flows.common.listing import TEXT, Listing, Page, export_listing, paged
 from flows.common.settings import Settings
 from flows.contracts.listing import contracts_list
+from flows.pbr import exports
 from flows.pbr.lists import claims_list, ledger_list, participants_list, ratecards_list, runs_list
 from tests.integration.pbr.test_lists import paid  # noqa: F401  (its fixture: FCF-2025-01 paid for 2026-Q1)
 
@@ -53,7 +53,7 @@ def test_a_list_too_long_for_a_worksheet_is_refused_for_excel_and_nothing_is_wri
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(listing, "SHEET_ROWS", 5)  # as if a worksheet held 5 rows: the ledger has 10
+    monkeypatch.setattr(exports, "EXCEL_MAX_ROWS", 6)  # as if a worksheet held 5 rows and a header: the ledger has 10
     found = ledger_list(paid, page=Page(2))
     out = tmp_path / "ledger.xlsx"
     with pytest.raises(UserError) as refused:
@@ -92,3 +92,22 @@ def test_the_terminal_table_shows_the_first_rows_and_says_how_many_match(
     assert "The first 3 of 10 rows are shown; --export FILE.csv or --json gives every row." in shown
     cli_lists.show(ledger_list(paid, page=Page(10)), as_json=False, export=None, empty="none")
     assert "rows are shown" not in capsys.readouterr().out  # all of them fit: nothing to say
+
+
+def test_a_long_export_being_read_holds_no_write_lock_and_a_closed_one_ends_its_transaction(
+    paid: Settings,  # noqa: F811
+) -> None:
+    """An export read with a writer's transaction (SQLite's BEGIN IMMEDIATE) locked every approval, import and
+    sweep out for as long as it ran: `commission ledger --json | less` until the pager closed."""
+    from sqlalchemy import text
+
+    from flows.common.runtime import database
+
+    rows = ledger_list(paid, page=Page(2)).all_rows()
+    assert next(rows)["id"] == 1  # reading, part-way
+    with database(paid).connect() as writer:  # another process's write goes ahead meanwhile
+        writer.execute(text("UPDATE contract SET title = title WHERE id = 0"))
+        writer.commit()
+    rows.close()
+    with pytest.raises(StopIteration):
+        next(rows)

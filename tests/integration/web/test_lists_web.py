@@ -113,8 +113,12 @@ def test_a_long_list_comes_a_page_at_a_time_on_the_web_and_in_the_api_and_downlo
     """The ledger's ten entries (six accruals, two payments, C-1's two clawbacks), four to a page."""
     monkeypatch.setattr(lists_page, "PAGE_ROWS", 4)
     finn = as_role("finance")
-    every = finn.get("/api/v1/ledger?contract=FCF-2025-01").json()
-    assert len(every) == 10
+    whole = finn.get("/api/v1/ledger?contract=FCF-2025-01")  # no limit or offset: every row, as before pages
+    every = whole.json()
+    assert len(every) == 10 and whole.headers["X-Total-Count"] == "10" and "Link" not in whole.headers
+    monkeypatch.setattr(lists_page, "API_ROWS", 4)  # a page's rows when only the offset is given
+    assert finn.get("/api/v1/ledger?contract=FCF-2025-01&offset=8").json() == every[8:]
+    assert finn.get("/api/v1/ledger?contract=FCF-2025-01&offset=0").json() == every[:4]
     first, third = finn.get("/ledger?contract=FCF-2025-01"), finn.get("/ledger?contract=FCF-2025-01&page=3")
     assert "10 row(s): 1 to 4 shown." in first.text and "Page 1 of 3" in first.text
     assert 'href="/ledger?contract=FCF-2025-01&amp;page=2" rel="next"' in first.text and 'rel="prev"' not in first.text
