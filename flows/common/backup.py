@@ -65,8 +65,8 @@ class RestoreDone:
 
 def backup(settings: Settings, path: Path) -> BackupDone:
     """Write a consistent backup of the configured database to ``path``, whole or not at all; never over a file."""
-    if not path.name:  # '', '.', './', '/': a folder, not a file to write
-        raise UserError(f"-o: {str(path)!r} is not a file name")
+    if not path.name or path.is_dir():  # '', '.', './', '/', an existing folder: not a file to write
+        raise UserError(f"-o: {str(path)!r} is not a file name" + (": it is a folder" if path.name else ""))
     if path.is_file() or (path.is_symlink() and not path.exists()):  # a device (/dev/stdout) is written to
         raise UserError(f"{path} exists; refusing to write over it")
     url = normalise_url(settings.database_url)

@@ -290,11 +290,10 @@ def planned_rows(
         driver_rows(session, f"SELECT {before}, " + ", ".join(f"set_config('{n}', 'off', true)" for n in off))
     )
     rows = driver_rows(session, sql, server_side=server_side, **params)
-    try:
-        first = next(rows, None)  # planned and started: its plan is made
-    finally:
-        back = ", ".join(f"set_config('{name}', :v{n}, true)" for n, name in enumerate(off))
-        list(driver_rows(session, f"SELECT {back}", **{f"v{n}": settings[n] for n in range(len(off))}))
+    first = next(rows, None)  # planned and started: its plan is made (a failure aborts the transaction, and with
+    # it these settings: set back in it, they would raise "current transaction is aborted" over the real error)
+    back = ", ".join(f"set_config('{name}', :v{n}, true)" for n, name in enumerate(off))
+    list(driver_rows(session, f"SELECT {back}", **{f"v{n}": settings[n] for n in range(len(off))}))
     if first is not None:
         yield first
         yield from rows

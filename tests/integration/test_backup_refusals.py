@@ -197,6 +197,17 @@ def test_a_backup_to_a_folder_name_is_one_line(settings: Settings, name: str) ->
         backups.backup(settings, Path(name))
 
 
+def test_a_backup_to_an_existing_folder_is_refused_before_it_is_made(settings: Settings, tmp_path: Path) -> None:
+    """It was refused only after the whole database had been copied ("cannot be written: Is a directory")."""
+    folder = tmp_path / "outdir"
+    folder.mkdir()
+    before = sorted(p.name for p in tmp_path.iterdir())
+    with pytest.raises(UserError) as refused:
+        backups.backup(settings, folder)
+    assert str(refused.value) == f"-o: {str(folder)!r} is not a file name: it is a folder"
+    assert list(folder.iterdir()) == [] and sorted(p.name for p in tmp_path.iterdir()) == before  # nothing made
+
+
 # --------------------------------------------------------------------------- restore into nothing
 
 
