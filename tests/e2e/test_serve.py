@@ -97,8 +97,12 @@ def test_an_explicit_prefect_api_url_wins_and_the_temporary_server_can_be_forced
     cli, serve = served
     api = serve.discovery()["prefect_api_url"]
     assert which_api(cli).stdout.strip() == api
+    # An explicit URL is the one used, not serve's: one that does not answer is refused in its own name
+    # (flows/common/prefect_check.py), rather than the serve's API found and used in its place.
     mine = "http://127.0.0.1:9/api"
-    assert which_api(cli, PREFECT_API_URL=mine).stdout.strip() == mine
+    refused = which_api(cli, PREFECT_API_URL=mine)
+    assert refused.returncode != 0 and refused.stdout.strip() == "", refused.stderr
+    assert f"cannot reach the Prefect API at {mine} (PREFECT_API_URL)" in refused.stderr
     assert which_api(cli, COMMISSIONING_PREFECT="temporary").stdout.strip() == ""
     bad = which_api(cli, COMMISSIONING_PREFECT="sometimes")
     assert bad.returncode != 0 and "COMMISSIONING_PREFECT 'sometimes' is not a choice" in bad.stderr
