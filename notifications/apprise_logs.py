@@ -95,10 +95,7 @@ class _Warnings(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         if record.thread != self._thread:
             return
-        try:
-            self.messages.append(record.getMessage())
-        except Exception:  # a malformed record is no reason to fail a send
-            self.messages.append(str(record.msg))
+        self.messages.append(_words(record))
 
 
 class _Held(logging.Filter):
@@ -115,11 +112,16 @@ class _Held(logging.Filter):
         if record.thread != self._thread:
             return True
         if record.levelno >= logging.WARNING:
-            try:
-                self.messages.append(record.getMessage())
-            except Exception:  # a malformed record: its format string
-                self.messages.append(str(record.msg))
+            self.messages.append(_words(record))
         return False
+
+
+def _words(record: logging.LogRecord) -> str:
+    """A record's message; a malformed record's format string (no reason to fail a send or a load)."""
+    try:
+        return record.getMessage()
+    except Exception:
+        return str(record.msg)
 
 
 @contextmanager

@@ -93,16 +93,7 @@ def test_readiness_turns_false_when_postgresql_stops_and_true_when_it_is_back(
     from tests.integration.conftest import create_pg_database
 
     cluster, server_url = own_cluster
-    url = create_pg_database(server_url, "ready")
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    monkeypatch.setenv("COMMISSIONING_DATABASE_URL", url)
-    monkeypatch.setenv("COMMISSIONING_DATA_DIR", str(tmp_path / "data"))
-    from flows.common.settings import load_settings
-
-    settings = load_settings()
-    sweep(settings, as_of=now())
+    settings = ready_settings(create_pg_database(server_url, "ready"), tmp_path, monkeypatch)
     client = TestClient(create_app(settings))
     assert client.get("/readyz").status_code == 200
 
@@ -121,7 +112,11 @@ def test_readiness_turns_false_when_postgresql_stops_and_true_when_it_is_back(
 @pytest.fixture
 def sqlite_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     """A SQLite database file of this test's own, migrated and swept: ready."""
-    url = f"sqlite:///{tmp_path / 'commissioning.db'}"
+    return ready_settings(f"sqlite:///{tmp_path / 'commissioning.db'}", tmp_path, monkeypatch)
+
+
+def ready_settings(url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Settings for the database at ``url``, migrated and swept: ready."""
     engine = make_engine(url)
     upgrade(engine)
     engine.dispose()
