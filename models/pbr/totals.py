@@ -43,6 +43,8 @@ class LedgerTotal(SQLModel, table=True):
 
 class ParticipantPaid(SQLModel, table=True):
     __tablename__ = "pbr_participant_paid"
+    # SQLite: stored in its key's order, one b-tree (migration 0029): a run reads a participant's row with each claim
+    __table_args__ = {"sqlite_with_rowid": False}
 
     contract_id: int = Field(primary_key=True)
     participant: str = Field(primary_key=True, max_length=60)

@@ -258,6 +258,37 @@ def test_the_participants_have_an_index_by_contract_and_id_from_0028(fresh_datab
     assert participants() == after
 
 
+def test_the_participants_paid_so_far_are_kept_in_key_order_on_sqlite_from_0029(fresh_database_url: str) -> None:
+    # 0029: on SQLite pbr_participant_paid is a WITHOUT ROWID table (a run reads a participant's row with each
+    # claim due: one b-tree, not its key's index and then the row); its rows stay through the change both ways
+    def paid() -> tuple[bool | None, list[tuple[object, ...]]]:
+        with engine.connect() as conn:
+            rows = [tuple(r) for r in conn.exec_driver_sql(
+                "SELECT contract_id, participant, pence, entries FROM pbr_participant_paid ORDER BY 1, 2"
+            )]  # fmt: skip
+            if engine.dialect.name != "sqlite":
+                return None, rows
+            sql = conn.exec_driver_sql(
+                "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'pbr_participant_paid'"
+            ).scalar_one()
+        return str(sql).upper().endswith("WITHOUT ROWID"), rows
+
+    engine = make_engine(fresh_database_url)
+    upgrade(engine)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO pbr_participant_paid (contract_id, participant, pence, entries) "
+            "VALUES (2, 'P-2', 150000, 2), (1, 'P-9', 50000, 1), (1, 'P-1', 100000, 1)"
+        )
+    rows = [(1, "P-1", 100000, 1), (1, "P-9", 50000, 1), (2, "P-2", 150000, 2)]
+    sqlite = engine.dialect.name == "sqlite"
+    assert paid() == (True if sqlite else None, rows)
+    downgrade(engine, "0028")
+    assert paid() == (False if sqlite else None, rows)
+    upgrade(engine)
+    assert paid() == (True if sqlite else None, rows)
+
+
 def _text(where: object) -> str | None:
     return None if where is None else " ".join(str(where).split())
 
