@@ -24,10 +24,12 @@ class PbrParticipant(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("contract_id", "ref", name="uq_pbr_participant_ref"),
         # the participants corrected since the last run, which every run and its proposal look for: a handful,
-        # not a read of every participant (migration 0021)
+        # not a read of every participant (migration 0021); ``redecide`` among its columns, so that SQLite takes it
+        # for "contract_id = ? AND redecide = 1" over the index below, which has the other two (migration 0029)
         Index(
             "ix_pbr_participant_redecide",
             "contract_id",
+            "redecide",
             "id",
             sqlite_where=text("redecide = 1"),
             postgresql_where=text("redecide"),
