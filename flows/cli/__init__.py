@@ -68,7 +68,10 @@ def _group() -> None:
 
 def main() -> None:
     """Run the CLI; a user error is one line on stderr and exit status 1 (2 for a usage error)."""
+    from flows.cli import rules
+
     app = build_app(sys.argv[1:])
+    rules.running = rules.command_of(sys.argv[1:])
     try:
         code = app(standalone_mode=False)
     except typer.TyperException as exc:  # Typer's own Click: usage errors, and bare `commission`

@@ -221,7 +221,9 @@ def identity(token: str | None, by: str | None, cfg: Settings, *, writing: bool 
         who = principal_for_token(cfg, given.strip(), purpose="api")
         if who is None:
             raise UserError("the user token (--token or COMMISSIONING_TOKEN) is not valid, or has been revoked")
-        return who.username, frozenset(r.value for r in who.roles)
+        roles = frozenset(r.value for r in who.roles)
+        _check_roles(who.username, roles)
+        return who.username, roles
     database = "postgresql" if cfg.database_url.startswith("postgres") else "sqlite"
     if writing and controls_policy(cfg).refuses_unauthenticated(database):
         raise UserError(
@@ -229,6 +231,17 @@ def identity(token: str | None, by: str | None, cfg: Settings, *, writing: bool 
             "and give it as COMMISSIONING_TOKEN or --token"
         )
     return unauthenticated(_named(by, cfg)), frozenset()
+
+
+def _check_roles(user: str, roles: frozenset[str]) -> None:
+    """Refuse a token's user the command being run unless their roles allow it (flows/cli/rules.py)."""
+    from flows.cli import rules
+
+    if rules.running is None:  # not run from the command line (a test calling a command's function directly)
+        return
+    why = rules.refusal(rules.running, user, roles)
+    if why is not None:
+        raise UserError(why)
 
 
 def money_text(text: str) -> str:

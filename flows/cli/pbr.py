@@ -218,13 +218,13 @@ def claims_import(
 
     readable(file)  # before Prefect starts: a missing file is refused at once
     cfg = settings()
-    when = write_as_of(None, cfg)
+    when, who = write_as_of(None, cfg), actor(by, cfg)  # who first: a token without the role reads no file
     # Before Prefect starts, the header and first rows are read and checked (cells, contract, outcome code) by
     # the reading the flow uses: a wrong header, contract or code is refused in a moment. The flow checks every
     # row, naming every problem (and writing them to --report).
     check_claims(cfg, file, report=report)
     result = run_flow(cfg, "import-claims", as_json=as_json, here=report is not None,  # --report is written here
-                      wait=not no_wait, path=str(file.resolve()), as_of=when.isoformat(), actor=actor(by, cfg),
+                      wait=not no_wait, path=str(file.resolve()), as_of=when.isoformat(), actor=who,
                       report=None if report is None else str(report.resolve()))  # fmt: skip
     if as_json:
         print_json(result)

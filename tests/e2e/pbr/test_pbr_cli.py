@@ -58,9 +58,10 @@ def finance_tokens(cli: Cli) -> tuple[str, str]:
     cfg = load_settings(cli.env)
     there = {u["username"] for u in users(cfg)}
     tokens = []
-    for name in ("asha", "ben"):
+    # Asha also sets up the contracts the tests pay (a commissioner's work: flows/cli/rules.py)
+    for name, roles in (("asha", ["finance", "commissioner"]), ("ben", ["finance"])):
         if name not in there:
-            add_user(cfg, username=name, display_name=name.title(), roles=["finance"],
+            add_user(cfg, username=name, display_name=name.title(), roles=roles,
                      password="correct horse battery", organisation=None, actor="e2e")  # fmt: skip
         tokens.append(create_token(cfg, username=name, purpose="api", name="e2e", actor="e2e")[0])
     return tokens[0], tokens[1]

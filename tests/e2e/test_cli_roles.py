@@ -1,0 +1,64 @@
+"""A user token on the command line may do only what its user's roles allow, as on the web (flows/cli/rules.py).
+
+The hostile trial's case: a commissioner's token proposed a £34,500 payment run and a clawback, which one finance
+user then approved, so one finance user alone let money go; a provider's token imported claims into another
+provider's contract. Each is refused now, in words, and nothing is written.
+"""
+
+from pathlib import Path
+
+from tests.e2e.conftest import Cli
+from tests.e2e.pbr.test_pbr_cli import CARD, CLAIMS, add_fcf_contract
+
+
+def _token(cli: Cli, name: str, roles: list[str], organisation: str | None = None) -> str:
+    from flows.accounts.organisations import save_organisation
+    from flows.accounts.tokens import create_token
+    from flows.accounts.users import add_user
+    from flows.common.settings import load_settings
+
+    cfg = load_settings(cli.env)
+    if organisation is not None:
+        save_organisation(cfg, name=organisation, provider_names=[organisation], actor="e2e")
+    add_user(cfg, username=name, display_name=name.title(), roles=roles, password="correct horse battery",
+             organisation=organisation, actor="e2e")  # fmt: skip
+    return create_token(cfg, username=name, purpose="api", name="e2e", actor="e2e")[0]
+
+
+def test_tokens_without_the_role_are_refused_the_write_and_nothing_is_written(initialised: Cli, tmp_path: Path) -> None:
+    cli = initialised
+    add_fcf_contract(cli)  # without a token: allowed on SQLite, recorded as unauthenticated
+    priya = _token(cli, "priya", ["commissioner"])
+    finn = _token(cli, "finn", ["finance"])
+    sam = _token(cli, "sam", ["provider"], organisation="Brightside Housing")
+    audrey = _token(cli, "audrey", ["auditor"])
+    history = cli.json("contracts", "show", "FCF-2025-01")["history"]
+    pay = ("pay", "--contract", "FCF-2025-01", "--period", "2026-Q1", "--as-of", "2026-04-02")
+
+    line = cli.fails(*pay, COMMISSIONING_TOKEN=priya)
+    assert "priya (commissioner) may not run `commission pay`: it needs the role finance" in line
+    assert "Traceback" not in line
+    line = cli.fails("ratecard", "import", str(CARD), COMMISSIONING_TOKEN=sam)
+    assert "sam (provider) may not run `commission ratecard import`: it needs the role finance" in line
+    claims = tmp_path / "claims.csv"
+    claims.write_text(CLAIMS)
+    line = cli.fails("claims", "import", str(claims), COMMISSIONING_TOKEN=sam)
+    assert "sam (provider) may not run `commission claims import`" in line
+    assert "may not run `commission contracts add`" in cli.fails(
+        "contracts", "add", "--ref", "X-1", "--title", "t", "--provider", "p", "--project", "YPH-1", "--value", "1",
+        "--start", "2025-10-01", "--term", "1 year", COMMISSIONING_TOKEN=finn,
+    )  # fmt: skip
+    assert "audrey (auditor) may not run `commission decide`" in cli.fails(
+        "decide", "FCF-2025-01", "continue", "--reason", "x", COMMISSIONING_TOKEN=audrey
+    )
+    assert "finn (finance) may not run `commission users token`: it needs the role admin" in cli.fails(
+        "users", "token", "priya", COMMISSIONING_TOKEN=finn
+    )
+    # nothing was written by the refused commands: no proposal, no contract X-1, no decision
+    assert cli.json("proposals", COMMISSIONING_TOKEN=audrey) == []
+    assert "X-1" not in cli.ok("contracts", "list", COMMISSIONING_TOKEN=sam)  # a read: any token may run it
+    assert cli.json("contracts", "show", "FCF-2025-01")["history"] == history
+    # the role that may, may
+    cli.ok("decide", "FCF-2025-01", "continue", "--reason", "on track", COMMISSIONING_TOKEN=priya)
+    [decided] = cli.json("contracts", "show", "FCF-2025-01")["history"][len(history) :]
+    assert decided["actor"] == "priya"
