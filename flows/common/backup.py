@@ -193,7 +193,7 @@ def check_revision(path: Path, revision: str) -> None:
 
 
 def _refuse_non_empty(settings: Settings) -> None:
-    eng = database(settings, require_schema=False)
+    eng = database(settings, require_schema=False, create=True)  # a restore may name a new SQLite file
     with eng.connect() as connection:
         tables = inspect(connection).get_table_names()
     if tables:
