@@ -159,3 +159,27 @@ def write_whole(path: Path, data: bytes) -> None:
     with replacing(path) as temporary, open(temporary, "wb") as out:
         out.write(data)
         out.flush()
+
+
+def check_input_file(path: Path) -> None:
+    """Refuse, in one line naming it, a file to read that is not there, is a folder, cannot be read or is empty.
+
+    Every import checks this before it looks at the name's suffix: a folder was called "a file without a suffix".
+    """
+    try:
+        found = os.stat(path)
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise UserError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(found.st_mode):
+        raise UserError(f"{path}: is a folder, not a file; give the file itself")
+    if not stat.S_ISREG(found.st_mode):
+        return  # a pipe or device (/dev/stdin): opening it to check would wait for, or take, its content
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as exc:
+        raise UserError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+    if found.st_size == 0:
+        raise UserError(f"{path}: is empty")

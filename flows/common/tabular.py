@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from flows.common.errors import UserError
+from flows.common.files import check_input_file
 from flows.common.uncalculated import UNCALCULATED, refuse_uncalculated, see_uncalculated_formulas
 
 CSV_SUFFIXES = (".csv",)
@@ -127,6 +128,7 @@ class Table:
 
 def open_table(path: Path, *, required: Sequence[str], optional: Sequence[str] = (), sheet: str | None = None) -> Table:
     """Open a .csv, .xlsx or .xlsm file and check its header; ``sheet`` names a worksheet (default: the first)."""
+    check_input_file(path)
     suffix = path.suffix.lower()
     if suffix in CSV_SUFFIXES:
         table = _open_csv_table(path)
@@ -260,7 +262,7 @@ def _unreadable(path: Path, exc: OSError) -> UserError:
     if isinstance(exc, FileNotFoundError):
         return UserError(f"{path}: no such file")
     if isinstance(exc, IsADirectoryError):
-        return UserError(f"{path}: is a directory, not a file")
+        return UserError(f"{path}: is a folder, not a file; give the file itself")
     return UserError(f"{path}: cannot be read: {exc.strerror or exc}")
 
 
