@@ -140,7 +140,7 @@ def initialise(settings: Settings) -> tuple[Engine, str | None, str]:
     from models.migrate import MigrationRefused, upgrade  # Alembic is only needed here
 
     try:
-        upgrade(eng)
+        before = upgrade(eng)  # as read under the migration's lock: another init may have run since the read above
     except MigrationRefused as exc:
         raise UserError(f"the schema was not migrated: {exc}") from None
     return eng, before, schema_revision(eng) or ""
