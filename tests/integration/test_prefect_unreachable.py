@@ -144,6 +144,7 @@ def test_a_command_with_a_server_named_that_is_down_stops_before_any_flow(
 ) -> None:
     from flows.common.runtime import start_prefect
 
+    Path(settings.database_url.removeprefix("sqlite:///")).touch()  # a database there: a missing one is said first
     monkeypatch.setenv("PREFECT_API_URL", f"http://127.0.0.1:{closed_port}/api")
     with pytest.raises(UserError, match=f"cannot reach the Prefect API at http://127.0.0.1:{closed_port}/api"):
         start_prefect(settings)
@@ -175,3 +176,4 @@ def test_a_payment_run_in_deployments_mode_with_no_server_is_refused_before_pref
 
     with pytest.raises(UserError, match="needs PREFECT_API_URL"):
         run_flow(settings, "reconcile", as_json=False, contract="FCF-2025-01")
+
