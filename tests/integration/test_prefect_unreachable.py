@@ -177,3 +177,20 @@ def test_a_payment_run_in_deployments_mode_with_no_server_is_refused_before_pref
     with pytest.raises(UserError, match="needs PREFECT_API_URL"):
         run_flow(settings, "reconcile", as_json=False, contract="FCF-2025-01")
 
+
+def test_serve_names_the_api_it_was_given_by_the_same_words(
+    closed_port: int, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """serve had its own copy of ``api_address`` that dropped an IPv6 host's brackets and the path."""
+    import io
+
+    from flows.common.runtime import initialise
+    from flows.serve.process import ServeOptions, run
+
+    initialise(settings)  # serve runs on a database `commission init` made
+    monkeypatch.setenv("PREFECT_API_URL", f"http://alice:{SECRET}@[::1]:{closed_port}/api")
+    out = io.StringIO()
+    with pytest.raises(UserError):  # nothing answers there: refused in one line after serve said where it looked
+        run(settings, ServeOptions(web=False, scheduler=False), out=out)
+    assert f"named by PREFECT_API_URL (http://[::1]:{closed_port}/api)" in out.getvalue()
+    assert SECRET not in out.getvalue()
