@@ -28,16 +28,21 @@ class MigrationRefused(RuntimeError):
     """A migration that would leave the data inconsistent; it was rolled back."""
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the database to ``revision`` (all migrations by default) in one transaction."""
-    _migrate(engine, lambda config: command.upgrade(config, revision))
+def upgrade(engine: Engine, revision: str = "head") -> str | None:
+    """Bring the database to ``revision`` (all migrations by default) in one transaction; return the revision it
+    was at when that transaction began (None: it had no schema), so that of two `init`s run at once on a new
+    database exactly one says it created it."""
+    return _migrate(engine, lambda config: command.upgrade(config, revision))
 
 
 def downgrade(engine: Engine, revision: str) -> None:
     _migrate(engine, lambda config: command.downgrade(config, revision))
 
 
-def _migrate(engine: Engine, step: Callable[[Config], None]) -> None:
+MIGRATION_LOCK = 0x636F6D6D  # "comm": one advisory lock key for this product's migrations
+
+
+def _migrate(engine: Engine, step: Callable[[Config], None]) -> str | None:
     """Run ``step`` in one transaction. On SQLite the foreign keys are off while it runs, and all of them are
     checked before it commits: a batch migration (Alembic's way to alter a table there) copies the table, drops
     the old one and renames the copy, and with the keys on, the drop of a table other rows refer to (a claim a
@@ -48,9 +53,11 @@ def _migrate(engine: Engine, step: Callable[[Config], None]) -> None:
         if raw is not None:
             raw.execute("PRAGMA foreign_keys=OFF")  # outside any transaction: inside one it would do nothing
         try:
-            with connection.begin():
+            with connection.begin():  # on SQLite BEGIN IMMEDIATE: a second migrator waits here for the first
+                if connection.dialect.name == "postgresql":  # PostgreSQL's own wait, for the rest of the transaction
+                    connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
                 config.attributes["connection"] = connection
-                before = _revision(connection)
+                before = _revision(connection)  # read under the lock: what the other migrator did is seen
                 step(config)
                 moved = raw is not None and _revision(connection) != before  # nothing pending: nothing to check
                 broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall() if moved else []
@@ -63,6 +70,7 @@ def _migrate(engine: Engine, step: Callable[[Config], None]) -> None:
         finally:
             if raw is not None:
                 raw.execute("PRAGMA foreign_keys=ON")
+    return before
 
 
 def _revision(connection: Connection) -> str | None:

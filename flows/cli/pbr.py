@@ -77,12 +77,10 @@ def said_submitted(result: dict[str, Any], *, as_json: bool) -> dict[str, Any]:
 
 
 def readable(path: Path) -> None:
-    """Refuse a file that cannot be opened, before any engine starts."""
-    try:
-        with open(path, "rb"):
-            pass
-    except OSError as exc:
-        raise UserError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+    """Refuse a file that is not there, is a folder, cannot be opened or is empty, before any engine starts."""
+    from flows.common.files import check_input_file
+
+    check_input_file(path)
 
 
 def ratecard_import(
@@ -105,6 +103,7 @@ def ratecard_import(
     from flows.cli.approvals import show_proposal
     from flows.pbr.ratecards import propose_rate_card
 
+    readable(file)  # a folder, a missing or empty file: said as such, before its suffix is looked at
     cfg = settings()
     result = propose_rate_card(
         cfg,

@@ -75,7 +75,8 @@ def backup(settings: Settings, path: Path) -> BackupDone:
     if revision is None:
         raise UserError(f"the database at {safe_url(eng.url)} has no schema yet: there is nothing to back up")
     backend = url.get_backend_name()
-    with replacing(path) as target:
+    # Not over a file made since the check above either: the final step refuses an existing name atomically.
+    with replacing(path, overwrite=False) as target:
         if target == path:  # a device or pipe: make the backup aside, then copy it in
             with tempfile.TemporaryDirectory(prefix="commissioning-backup-") as scratch:
                 made = Path(scratch) / "backup"
@@ -83,7 +84,12 @@ def backup(settings: Settings, path: Path) -> BackupDone:
                 with open(made, "rb") as source, open(target, "wb") as out:
                     shutil.copyfileobj(source, out, 1 << 20)
         else:
-            _make(settings, url, target, path)
+            try:
+                _make(settings, url, target, path)
+            except BaseException:  # SQLite's side files of the temporary, if a failed copy left any
+                for side in ("-journal", "-wal", "-shm"):
+                    Path(f"{target}{side}").unlink(missing_ok=True)
+                raise
     size = path.stat().st_size if path.is_file() else 0
     return BackupDone(path=path, backend=backend, revision=revision, size=size)
 
@@ -193,7 +199,7 @@ def check_revision(path: Path, revision: str) -> None:
 
 
 def _refuse_non_empty(settings: Settings) -> None:
-    eng = database(settings, require_schema=False)
+    eng = database(settings, require_schema=False, create=True)  # a restore may name a new SQLite file
     with eng.connect() as connection:
         tables = inspect(connection).get_table_names()
     if tables:

@@ -93,11 +93,12 @@ def check_destination(path: Path) -> None:
 
 
 @contextmanager
-def replacing(path: Path) -> Iterator[Path]:
+def replacing(path: Path, *, overwrite: bool = True) -> Iterator[Path]:
     """A new file beside ``path`` to write; it replaces ``path`` only if the block finishes, and is removed if not.
 
     A device or pipe is written directly (there is nothing to replace, and replacing /dev/stdout would be wrong).
-    A database (see ``check_destination``) is never replaced.
+    A database (see ``check_destination``) is never replaced. Without ``overwrite`` the file is put in place only
+    if no file is there at that moment (see ``_put_new``).
     """
     refuse_database(path)
     if _is_special(path):
@@ -117,13 +118,34 @@ def replacing(path: Path) -> Iterator[Path]:
         yield temporary
         with open(temporary, "rb+") as done:
             os.fsync(done.fileno())
-        os.replace(temporary, path)
+        if overwrite:
+            os.replace(temporary, path)
+        else:
+            _put_new(temporary, path)
     except OSError as exc:
         temporary.unlink(missing_ok=True)
         raise cannot_write(path, exc) from None
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+def _put_new(temporary: Path, path: Path) -> None:
+    """Give ``temporary`` the name ``path`` unless a file has that name, in one step: a check before a rename
+    would write over a file made in between. A hard link fails if the name is taken; where hard links are not
+    supported, the name is taken first by creating it exclusively, then the temporary replaces that empty file."""
+    try:
+        os.link(temporary, path)
+    except FileExistsError:
+        raise UserError(f"{path} exists; refusing to write over it") from None
+    except OSError:  # no hard links on this file system (FAT, some network shares)
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:
+            raise UserError(f"{path} exists; refusing to write over it") from None
+        os.replace(temporary, path)
+        return
+    temporary.unlink()
 
 
 STALE_SECONDS = 24 * 3600  # a writer killed mid-way (kill -9) leaves its files; none takes a day to write
@@ -159,3 +181,27 @@ def write_whole(path: Path, data: bytes) -> None:
     with replacing(path) as temporary, open(temporary, "wb") as out:
         out.write(data)
         out.flush()
+
+
+def check_input_file(path: Path) -> None:
+    """Refuse, in one line naming it, a file to read that is not there, is a folder, cannot be read or is empty.
+
+    Every import checks this before it looks at the name's suffix: a folder was called "a file without a suffix".
+    """
+    try:
+        found = os.stat(path)
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise UserError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(found.st_mode):
+        raise UserError(f"{path}: is a folder, not a file; give the file itself")
+    if not stat.S_ISREG(found.st_mode):
+        return  # a pipe or device (/dev/stdin): opening it to check would wait for, or take, its content
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as exc:
+        raise UserError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+    if found.st_size == 0:
+        raise UserError(f"{path}: is empty")

@@ -32,12 +32,29 @@ SUPPORTED_DRIVERS = {"sqlite": "pysqlite", "postgresql": "psycopg"}
 URL_EXAMPLE = "sqlite:////path/to/commissioning.db or postgresql://user:password@host/dbname"
 
 
-def engine(settings: Settings) -> Engine:
-    """The process's engine for the configured database (built on first use)."""
+def engine(settings: Settings, *, create: bool = False) -> Engine:
+    """The process's engine for the configured database (built on first use).
+
+    Only a command that makes a database (``create``: init, demo, restore) may bring a SQLite file, or the data
+    directory, into being: SQLite creates a missing file on first connect, so a mistyped COMMISSIONING_DATA_DIR
+    would otherwise leave a new empty folder and database behind and answer "nothing found".
+    """
     check_database_url(settings.database_url)
+    if not create:
+        refuse_missing_sqlite_file(settings.database_url)
     if settings.uses_default_sqlite:
         check_data_dir(settings.data_dir)
     return _engine_for(settings.database_url)
+
+
+def refuse_missing_sqlite_file(url: str) -> None:
+    """Refuse a SQLite database file that does not exist (PostgreSQL never creates a database on connect)."""
+    parsed = normalise_url(url)
+    name = str(parsed.database or "")
+    if parsed.get_backend_name() != "sqlite" or name in ("", ":memory:") or name.startswith("file:"):
+        return
+    if not Path(name).exists():
+        raise UserError(f"no database at {name}; run `commission init` first")
 
 
 def check_database_url(url: str) -> None:
@@ -60,9 +77,9 @@ def database_label(settings: Settings) -> str:
     return safe_url(engine(settings).url)
 
 
-def database(settings: Settings, *, require_schema: bool = True) -> Engine:
-    """The engine, after checking the database answers and has the current schema."""
-    eng = engine(settings)
+def database(settings: Settings, *, require_schema: bool = True, create: bool = False) -> Engine:
+    """The engine, after checking the database answers and has the current schema (``create``: see ``engine``)."""
+    eng = engine(settings, create=create)
     try:
         revision = schema_revision(eng)
     except DBAPIError as exc:
@@ -116,14 +133,14 @@ def prepare_local_prefect(settings: Settings) -> bool:
 
 def initialise(settings: Settings) -> tuple[Engine, str | None, str]:
     """Apply every pending migration; return the engine and the revisions before and after."""
-    eng = database(settings, require_schema=False)
+    eng = database(settings, require_schema=False, create=True)
     before = schema_revision(eng)
     if before is not None:
         _refuse_unknown(eng, before)
     from models.migrate import MigrationRefused, upgrade  # Alembic is only needed here
 
     try:
-        upgrade(eng)
+        before = upgrade(eng)  # as read under the migration's lock: another init may have run since the read above
     except MigrationRefused as exc:
         raise UserError(f"the schema was not migrated: {exc}") from None
     return eng, before, schema_revision(eng) or ""
@@ -206,6 +223,7 @@ def start_prefect(settings: Settings) -> None:
     from flows.common.prefect_check import check_prefect_api
     from flows.common.processes import guard_prefect_server, start_temporary_server, use_scratch
 
+    refuse_missing_sqlite_file(settings.database_url)  # before Prefect's home and scratch are made in the data dir
     choice = os.environ.get(PREFECT_CHOICE, "").strip().lower()
     if choice not in ("", "serve", "temporary"):
         raise UserError(f"{PREFECT_CHOICE} {choice!r} is not a choice; use serve (the default) or temporary")

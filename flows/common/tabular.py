@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from flows.common.errors import UserError
+from flows.common.files import check_input_file
 from flows.common.uncalculated import UNCALCULATED, refuse_uncalculated, see_uncalculated_formulas
 
 CSV_SUFFIXES = (".csv",)
@@ -62,6 +63,15 @@ class Table:
     header_line: int = 1  # where the header is (blank lines before it are allowed)
     width: int = 0  # cells in every row rows() yields
     _skip: int = field(default=1, repr=False)  # CSV records up to and including the header
+    others: tuple[str, ...] = ()  # a workbook's other worksheets, when the first was read by default
+
+    def sheet_hint(self) -> str:
+        """Words for a refusal of the first worksheet of a workbook that has others: which was read, and why."""
+        if not self.others:
+            return ""
+        names = ", ".join(repr(name) for name in (self.sheet, *self.others))
+        first = f"the first worksheet, {self.sheet!r}, was read: the rows must be on the first worksheet"
+        return f" ({first}; the workbook has {names})"
 
     def rows(self) -> Generator[tuple[int, list[str]], None, None]:
         """(line number as the user sees it, cells as stripped strings) for every non-blank data row."""
@@ -127,6 +137,7 @@ class Table:
 
 def open_table(path: Path, *, required: Sequence[str], optional: Sequence[str] = (), sheet: str | None = None) -> Table:
     """Open a .csv, .xlsx or .xlsm file and check its header; ``sheet`` names a worksheet (default: the first)."""
+    check_input_file(path)
     suffix = path.suffix.lower()
     if suffix in CSV_SUFFIXES:
         table = _open_csv_table(path)
@@ -172,7 +183,9 @@ def _check_columns(table: Table, required: Sequence[str], optional: Sequence[str
             guesses.append(f"{close[0]!r} for {name!r}")
             unknown.remove(close[0])
     hint = f"; did you mean {', '.join(guesses)}?" if guesses else separator_hint(table)
-    raise UserError(f"{table.where(table.header_line)}: missing column(s): {', '.join(missing)}{hint}")
+    raise UserError(
+        f"{table.where(table.header_line)}: missing column(s): {', '.join(missing)}{hint}{table.sheet_hint()}"
+    )
 
 
 def separator_hint(table: Table) -> str:
@@ -260,7 +273,7 @@ def _unreadable(path: Path, exc: OSError) -> UserError:
     if isinstance(exc, FileNotFoundError):
         return UserError(f"{path}: no such file")
     if isinstance(exc, IsADirectoryError):
-        return UserError(f"{path}: is a directory, not a file")
+        return UserError(f"{path}: is a folder, not a file; give the file itself")
     return UserError(f"{path}: cannot be read: {exc.strerror or exc}")
 
 
@@ -323,8 +336,10 @@ def _parse(table: Table, line: int, read: Any) -> Any:
 def _open_xlsx_table(path: Path, sheet: str | None) -> Table:
     workbook, worksheet = _open_workbook(path, sheet)
     title = worksheet.title
+    # Readings on a second sheet behind an empty or a cover sheet were refused without saying why: name them.
+    others = tuple(ws.title for ws in workbook.worksheets[1:]) if sheet is None else ()
     try:
-        probe = Table(path, {}, title)
+        probe = Table(path, {}, title, others=others)
         values = worksheet.iter_rows(min_row=1, values_only=True)
         line = 0
         while batch := _parse(probe, line + 1, lambda: list(islice(values, _XLSX_BATCH))):
@@ -335,10 +350,10 @@ def _open_xlsx_table(path: Path, sheet: str | None) -> Table:
                 cells = [_text(value) for value in row]
                 if any(cells):
                     columns, width = _header(probe.where(line), cells[: _used_width(cells)])
-                    return Table(path, columns, title, header_line=line, width=width, _skip=line)
+                    return Table(path, columns, title, header_line=line, width=width, _skip=line, others=others)
     finally:
         workbook.close()
-    raise UserError(f"{path}: worksheet {title!r} is empty")
+    raise UserError(f"{path}: worksheet {title!r} is empty{probe.sheet_hint()}")
 
 
 def _used_width(cells: list[str]) -> int:

@@ -19,6 +19,7 @@ from typing import Any
 
 from flows.common.columns import refuse_unknown_columns
 from flows.common.errors import UserError
+from flows.common.files import check_input_file
 from flows.common.tabular import open_table, separator_hint
 from flows.common.yaml_lines import load_yaml_with_lines
 
@@ -63,6 +64,7 @@ YAML_KEYS = (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS, *SUB_KEYS)
 def read_rows(path: Path) -> Iterator[Row]:
     """The rows of a YAML or CSV contracts file, each with its line number; the file's structure is
     checked now, its rows as they are read."""
+    check_input_file(path)
     suffix = path.suffix.lower()
     if suffix == ".csv":
         rows = _csv_rows(path)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from flows.common.errors import UserError
+from flows.common.files import check_input_file
 
 SUFFIXES = (".json", ".jsonl", ".ndjson")
 
@@ -43,6 +44,7 @@ def files_of(target: Path) -> list[Path]:
         return found
     if not target.exists():
         raise UserError(f"{target}: no such file or directory")
+    check_input_file(target)
     return [target]
 
 

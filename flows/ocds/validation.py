@@ -14,6 +14,7 @@ import fastjsonschema
 from jsonschema import ValidationError
 
 from flows.common.errors import UserError
+from flows.common.files import check_input_file
 from flows.ocds.schemas import Profile, fast_release_check, package_validator, release_validator
 
 SHOWN = 50  # errors listed by the command; the rest are counted
@@ -95,6 +96,7 @@ def load_json(path: Path) -> Any:
 
 def validate_file(path: Path, profile: Profile) -> list[SchemaProblem]:
     """Every schema error of a file: one JSON document, or JSON Lines (one package or release a line)."""
+    check_input_file(path)
     if path.suffix.lower() in (".jsonl", ".ndjson"):
         return list(_validate_lines(path, profile))
     return validate_document(load_json(path), profile)

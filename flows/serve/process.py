@@ -26,7 +26,6 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any, TextIO
-from urllib.parse import urlsplit
 
 from flows.common.errors import UserError
 from flows.common.settings import Settings
@@ -83,6 +82,7 @@ def run(
     stop: threading.Event | None = None,
 ) -> None:
     """Run serve until SIGTERM/SIGINT (or ``stop`` is set); a UserError if a part cannot start or dies."""
+    from flows.common.prefect_check import api_address
     from flows.common.processes import use_scratch
     from flows.common.runtime import database_label, start_prefect
     from flows.reminders.scheduler import scheduler_lock
@@ -106,7 +106,7 @@ def run(
         api: PrefectApi | None = None
         external = os.environ.get("PREFECT_API_URL")
         if external:
-            say(f"commission serve: flows use the Prefect API named by PREFECT_API_URL ({_where(external)})")
+            say(f"commission serve: flows use the Prefect API named by PREFECT_API_URL ({api_address(external)})")
         else:
             api = PrefectApi(settings)
             parts.callback(api.stop)
@@ -185,15 +185,6 @@ def _check_scheduler_files(settings: Settings) -> str:
 
     reminder_policy(settings)
     return str(notifier_for(settings).describe())
-
-
-def _where(url: str) -> str:
-    """Scheme, host and port of a URL: never a user name or password that may be in it."""
-    try:
-        parts = urlsplit(url)
-        return f"{parts.scheme}://{parts.hostname}:{parts.port}" if parts.port else f"{parts.scheme}://{parts.hostname}"
-    except ValueError:
-        return "an address that is not a URL"
 
 
 def _exposure(host: str) -> str:

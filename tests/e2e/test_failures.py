@@ -61,7 +61,7 @@ def test_a_read_only_data_dir_is_named_at_once(read_only: Cli, command: list[str
 def test_a_data_dir_under_a_file_is_named(cli: Cli, tmp_path: Path) -> None:
     (tmp_path / "plain").write_text("")
     data = tmp_path / "plain" / "data"
-    line = cli.fails("projects", COMMISSIONING_DATA_DIR=str(data))
+    line = cli.fails("init", COMMISSIONING_DATA_DIR=str(data))  # the command that makes it (others: no database)
     assert line == f"error: the data directory {data} is not writable: Not a directory"
 
 
@@ -73,7 +73,9 @@ def _imported_prefect(stderr: str) -> bool:
     ("args", "message"),
     [
         (["sample", "--contract", "C", "--period", "2026-Q1", "--size", "0", "--seed", "1"], "--size: at least 1"),
-        (["claims", "import", "/nonexistent/claims.csv"], "/nonexistent/claims.csv: cannot be read"),
+        (["claims", "import", "/nonexistent/claims.csv"], "/nonexistent/claims.csv: no such file"),
+        (["kpis", "import", "/etc"], "/etc: is a folder, not a file"),  # was "a file without a suffix"
+        (["claims", "import", "/etc"], "/etc: is a folder, not a file"),
     ],
 )
 def test_quick_refusals_do_not_start_prefect(initialised: Cli, args: list[str], message: str) -> None:

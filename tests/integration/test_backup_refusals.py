@@ -191,6 +191,44 @@ def test_a_backup_refuses_every_existing_file_in_the_same_words(
         backups.backup(settings, done.path)  # and so is an existing backup refused
 
 
+def test_a_file_made_while_the_backup_is_written_is_not_written_over(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check that -o FILE is not there came before the copy, and a rename after it: a file made in between was
+    overwritten. The final step now refuses an existing name itself, and the temporary goes."""
+    out = tmp_path / "out"
+    out.mkdir()
+    path = out / "nightly.backup"
+    make = backups._make
+
+    def make_then_someone_writes(*args: Any) -> None:
+        make(*args)
+        path.write_bytes(b"someone else's file\n")
+
+    monkeypatch.setattr(backups, "_make", make_then_someone_writes)
+    with pytest.raises(UserError) as refused:
+        backups.backup(settings, path)
+    assert str(refused.value) == f"{path} exists; refusing to write over it"
+    assert path.read_bytes() == b"someone else's file\n" and sorted(p.name for p in out.iterdir()) == [path.name]
+
+
+def test_a_backup_that_fails_half_way_leaves_no_temporary(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+
+    def fails_half_way(settings: Settings, url: Any, target: Path, shown: Path) -> None:
+        target.write_bytes(b"half a backup")
+        Path(f"{target}-journal").write_bytes(b"its journal")
+        raise UserError(f"{shown}: the backup failed: disk I/O error")
+
+    monkeypatch.setattr(backups, "_make", fails_half_way)
+    with pytest.raises(UserError, match="the backup failed"):
+        backups.backup(settings, out / "b.backup")
+    assert list(out.iterdir()) == []
+
+
 @pytest.mark.parametrize("name", ["", ".", "./", "/"])
 def test_a_backup_to_a_folder_name_is_one_line(settings: Settings, name: str) -> None:
     with pytest.raises(UserError, match=r"^-o: '.*' is not a file name$"):

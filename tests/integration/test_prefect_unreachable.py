@@ -144,6 +144,7 @@ def test_a_command_with_a_server_named_that_is_down_stops_before_any_flow(
 ) -> None:
     from flows.common.runtime import start_prefect
 
+    Path(settings.database_url.removeprefix("sqlite:///")).touch()  # a database there: a missing one is said first
     monkeypatch.setenv("PREFECT_API_URL", f"http://127.0.0.1:{closed_port}/api")
     with pytest.raises(UserError, match=f"cannot reach the Prefect API at http://127.0.0.1:{closed_port}/api"):
         start_prefect(settings)
@@ -175,3 +176,21 @@ def test_a_payment_run_in_deployments_mode_with_no_server_is_refused_before_pref
 
     with pytest.raises(UserError, match="needs PREFECT_API_URL"):
         run_flow(settings, "reconcile", as_json=False, contract="FCF-2025-01")
+
+
+def test_serve_names_the_api_it_was_given_by_the_same_words(
+    closed_port: int, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """serve had its own copy of ``api_address`` that dropped an IPv6 host's brackets and the path."""
+    import io
+
+    from flows.common.runtime import initialise
+    from flows.serve.process import ServeOptions, run
+
+    initialise(settings)  # serve runs on a database `commission init` made
+    monkeypatch.setenv("PREFECT_API_URL", f"http://alice:{SECRET}@[::1]:{closed_port}/api")
+    out = io.StringIO()
+    with pytest.raises(UserError):  # nothing answers there: refused in one line after serve said where it looked
+        run(settings, ServeOptions(web=False, scheduler=False), out=out)
+    assert f"named by PREFECT_API_URL (http://[::1]:{closed_port}/api)" in out.getvalue()
+    assert SECRET not in out.getvalue()

@@ -236,7 +236,8 @@ def test_a_worksheet_is_chosen_by_name_whatever_its_case(tmp_path: Path) -> None
     assert rows(open_table(path, required=CLAIMS, sheet="claims")) == [(2, ["C-1", "housed", "5"])]
     with pytest.raises(UserError, match=r"has no worksheet named 'payments' \(it has: Read me, Claims\)"):
         open_table(path, required=CLAIMS, sheet="payments")
-    with pytest.raises(UserError, match=exactly(f"{path}:Read me!1: missing column(s): ref, outcome, amount")):
+    first = f"{path}:Read me!1: missing column(s): ref, outcome, amount (the first worksheet, 'Read me', was read"
+    with pytest.raises(UserError, match="^" + re.escape(first)):
         open_table(path, required=CLAIMS)
 
 
@@ -254,7 +255,28 @@ def test_an_excel_sheet_with_only_a_header_has_no_rows_and_an_empty_one_is_refus
         open_table(path, required=CLAIMS)
 
 
-@pytest.mark.parametrize("content", [b"ref,outcome,amount\n", b"PK\x03\x04 not really a zip", b""])
+def test_rows_on_a_second_worksheet_are_refused_naming_the_sheet_read_and_the_sheets_found(tmp_path: Path) -> None:
+    """Readings on a second sheet behind an empty or a cover sheet were refused without saying why."""
+    behind_empty = workbook(tmp_path, ("Notes", []), ("Readings", [list(CLAIMS), ["R1", "O1", "10"]]))
+    why = "the first worksheet, 'Notes', was read: the rows must be on the first worksheet"
+    with pytest.raises(
+        UserError,
+        match=exactly(f"{behind_empty}: worksheet 'Notes' is empty ({why}; the workbook has 'Notes', 'Readings')"),
+    ):
+        open_table(behind_empty, required=CLAIMS)
+    behind_cover = workbook(tmp_path, ("Cover", [["KPI readings, Q1"]]), ("Readings", [list(CLAIMS)]), name="c.xlsx")
+    with pytest.raises(
+        UserError,
+        match=r"c\.xlsx:Cover!1: missing column\(s\): ref, outcome, amount \(the first worksheet, 'Cover', "
+        r"was read: .* the workbook has 'Cover', 'Readings'\)$",
+    ):
+        open_table(behind_cover, required=CLAIMS)
+    alone = workbook(tmp_path, ("Notes", []), name="alone.xlsx")  # one sheet: nothing else to name
+    with pytest.raises(UserError, match=exactly(f"{alone}: worksheet 'Notes' is empty")):
+        open_table(alone, required=CLAIMS)
+
+
+@pytest.mark.parametrize("content", [b"ref,outcome,amount\n", b"PK\x03\x04 not really a zip"])  # b"": is empty
 def test_a_file_that_is_not_a_workbook_is_refused(tmp_path: Path, content: bytes) -> None:
     path = write(tmp_path, content, "claims.xlsx")
     with pytest.raises(UserError, match=exactly(f"{path}: is not an Excel .xlsx workbook")):

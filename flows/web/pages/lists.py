@@ -24,7 +24,6 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import FileResponse
-from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from flows.common.errors import NotFound, UserError
@@ -130,10 +129,20 @@ def _json_file(request: Request, name: str) -> tuple[Path, int]:
     return path, found.count
 
 
+class _SentThenRemoved(FileResponse):
+    """The file, sent from the disk; its folder is removed however the response ends: sent, the client gone half
+    way, or the response's task cancelled (serve stopping), when a background task would never run."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            shutil.rmtree(Path(self.path).parent, ignore_errors=True)
+
+
 def _every_row(path: Path, count: int) -> Response:
-    cleanup = BackgroundTask(shutil.rmtree, path.parent, ignore_errors=True)
     headers = {"X-Total-Count": str(count)}
-    return FileResponse(path, media_type="application/json", headers=headers, background=cleanup)
+    return _SentThenRemoved(path, media_type="application/json", headers=headers)
 
 
 def _routes(name: str) -> None:
@@ -188,8 +197,7 @@ def _download(path: Path, file_name: str) -> Response:
     media = "text/csv; charset=utf-8" if file_name.endswith(".csv") else XLSX
     stem, suffix = file_name.rsplit(".", 1)
     disposition = f'attachment; filename="{stem}-{stamp}.{suffix}"'
-    cleanup = BackgroundTask(shutil.rmtree, path.parent, ignore_errors=True)
-    return FileResponse(path, media_type=media, headers={"Content-Disposition": disposition}, background=cleanup)
+    return _SentThenRemoved(path, media_type=media, headers={"Content-Disposition": disposition})
 
 
 for _name in LISTS:

@@ -172,7 +172,8 @@ def test_a_database_a_newer_version_migrated_is_refused_by_init_and_every_comman
 
 
 def test_due_before_init_says_to_run_init(cli: Cli) -> None:
-    assert "has no schema yet; run `commission init` first" in cli.fails("due")
+    assert "no database at" in (line := cli.fails("due")) and "run `commission init` first" in line
+    assert not cli.data_dir.exists()  # nothing created: a mistyped data dir is not a new empty one
 
 
 def test_a_command_registers_only_its_own_module_and_the_table_names_every_command() -> None:
