@@ -144,3 +144,18 @@ def test_a_claim_accrued_at_other_than_its_payable_pence_and_not_marked_is_misre
     with unit_of_work(database(every_kind)) as session:  # marked again (the teardown checks the marks)
         session.connection().exec_driver_sql("UPDATE pbr_claim SET accrued_differs = (1 = 1)")
     assert sums(every_kind)[0] == slow
+
+
+def test_migration_0030_marks_the_claims_already_accrued_at_other_than_they_are_accepted_for(
+    every_kind: Settings,
+) -> None:
+    from models.migrate import downgrade, upgrade
+
+    engine = database(every_kind)
+    downgrade(engine, "0028")  # the claims as written before the marks existed
+    upgrade(engine)
+    with unit_of_work(engine) as session:
+        marked = sorted(ref for (ref,) in driver_rows(session, "SELECT ref FROM pbr_claim WHERE accrued_differs"))
+    assert marked == ["C-10", "C-5"]  # cut at run time; paid and since rejected
+    fast, slow = sums(every_kind)
+    assert fast == slow
