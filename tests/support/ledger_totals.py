@@ -22,13 +22,14 @@ PARTICIPANTS = (
 # outcome exactly when it has a claim
 UNMATCHED = "SELECT id, claim_id, outcome FROM pbr_ledger WHERE (claim_id IS NULL) <> (outcome IS NULL)"
 
-# reconcile takes every accrued claim not marked ``accrued_differs`` as accrued at its accepted pence, and a claim
-# is accrued exactly when it is marked so (models/pbr/reconcile_sums.py, migration 0030): the claims for which
-# that is not so
+# reconcile takes every claim with accruals as marked accrued (``accrued_run_id``), and every accrued claim not
+# marked ``accrued_differs`` as accrued at its accepted pence (models/pbr/reconcile_sums.py, migration 0030): the
+# claims for which that is not so. (A mark with no accruals is left to tests/integration/pbr/test_pbr_due_marker.py,
+# which makes one to stand for another run's.)
 ACCRUALS = "(SELECT SUM(l.amount_pence) FROM pbr_ledger l WHERE l.claim_id = c.id AND l.kind = 'accrual')"
 UNMARKED = (
     f"SELECT id, ref, accrued_run_id, {ACCRUALS}, verdict, payable_pence FROM pbr_claim c "
-    f"WHERE ({ACCRUALS} IS NULL) <> (accrued_run_id IS NULL) OR (accrued_run_id IS NOT NULL AND NOT accrued_differs "
+    f"WHERE ({ACCRUALS} IS NOT NULL AND accrued_run_id IS NULL) OR (accrued_run_id IS NOT NULL AND NOT accrued_differs "
     f"AND {ACCRUALS} <> CASE WHEN verdict IN ('accepted', 'partly_accepted') THEN payable_pence ELSE 0 END)"
 )
 
