@@ -30,6 +30,7 @@ after now.
     .venv/bin/python bench/pbr_runs.py --keep DIR   # reuse (or build) bench/pbr_claims.py's files in DIR
     .venv/bin/python bench/pbr_runs.py --postgres --claims 1000000 --participants 250000   # on PostgreSQL
     .venv/bin/python bench/pbr_runs.py --keep DIR --reconcile-only   # reconcile again, on DIR's database after runs
+    .venv/bin/python bench/pbr_runs.py --postgres --keep-database NAME   # keep the database after the runs
 
 With --keep, the database after the runs is kept as DIR/after-runs.db (with the runs' figures, after-runs.json);
 --reconcile-only then copies it back and times reconcile alone, three fresh processes, without redoing the runs.
@@ -39,6 +40,9 @@ With --postgres the same build goes into a template database on a private Postgr
 the runs go against a copy of it, the floor reads the quarter with psycopg, and the peak is the run's own
 process (the server's memory is not in it). Its targets are for 10,000,000 claims (every quarter under 30 s
 and 500 MB, a run paying under 100 claims under 1 s, reconcile under 10 s); below that it is a scaled point.
+With --keep-database NAME (on the server COMMISSIONING_BENCH_POSTGRES_URL names, which outlives the bench), the
+database after the runs is copied to NAME before reconcile, so that reconcile can be timed again on copies of it
+(``CREATE DATABASE x TEMPLATE NAME``, then ``--child reconcile`` with COMMISSIONING_DATABASE_URL naming x).
 """
 
 import argparse
@@ -245,6 +249,7 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="the directory of bench/pbr_claims.py --keep to reuse")
     parser.add_argument("--postgres", action="store_true", help="on a private PostgreSQL cluster (see above)")
     parser.add_argument("--reconcile-only", action="store_true", help="with --keep: reconcile DIR/after-runs.db")
+    parser.add_argument("--keep-database", help="--postgres: copy the database after the runs to this name")
     parser.add_argument("--outputs", type=Path, help="SQLite: save the ledger, run summaries and schedules here")
     parser.add_argument("--child", choices=["import", "pay", "reconcile", "floor"], help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
@@ -282,6 +287,13 @@ def main() -> None:
         if args.keep and not args.postgres:  # for --reconcile-only
             pbr_claims.restore(data / "commissioning.db", tmp / AFTER_RUNS)
             (tmp / "after-runs.json").write_text(json.dumps(runs))
+        if args.postgres and args.keep_database:  # the runs' children have exited: nothing holds the database
+            from pbr_claims_pg import admin
+            from sqlalchemy.engine import make_url
+
+            url = make_url(env["COMMISSIONING_DATABASE_URL"])
+            server = url.set(database="postgres").render_as_string(hide_password=False).replace("+psycopg", "")
+            admin(server, f'CREATE DATABASE "{args.keep_database}" TEMPLATE "{url.database}"')
         recon = run_child("reconcile", data, "", env)
         print(reconcile_line(recon, 10 if args.postgres else 3))
         if args.outputs and not args.postgres:

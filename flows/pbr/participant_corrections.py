@@ -146,6 +146,7 @@ def redecide_corrected(
             claim.verdict, claim.payable_pence, claim.capped_pence = Verdict.REJECTED.value, 0, 0
             claim.reasons = ",".join(f.code.value for f in findings)
             claim.notes = " | ".join(f.sentence for f in findings)
+            claim.accrued_differs = True  # if it was paid, its accruals are no longer what it is accepted for
             session.add(claim)
             clawed = f"{pounds(sum(held.values())):.2f}"
             after = {"claim": claim.ref, "verdict": claim.verdict, "reasons": claim.reasons, "clawed_back": clawed}
@@ -204,6 +205,7 @@ def _reopened(
         claim.claimed_pence, claim.price_pence = decision.claimed_pence, decision.price_pence
         claim.payable_pence, claim.capped_pence = decision.payable_pence, decision.capped_pence
         claim.notes = " | ".join(f.sentence for f in decision.findings)
+        claim.accrued_differs = True  # if it was paid before it was rejected, its accruals may not be its new pence
         session.add(claim)
         after = {"claim": claim.ref, "verdict": claim.verdict, "reasons": claim.reasons,
                  "payable": f"{pounds(claim.payable_pence):.2f}"}  # fmt: skip

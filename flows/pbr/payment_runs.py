@@ -61,6 +61,7 @@ from models.pbr.ledger import (
 )
 from models.pbr.planned import insert_planned, mark_planned
 from models.pbr.ratecards import rate_cards_of
+from models.pbr.reconcile_sums import mark_differing
 from models.pbr.totals import add_run, last_entry
 from policies.controls.approvals import Status
 from policies.dates import local_date
@@ -301,6 +302,8 @@ def _apply(
             f"proposal {proposal.id} was not applied: another payment run has just paid some of its claims; nothing "
             "was paid by this one. Reject it and propose the period again."
         )
+    # the claims it cut at a cap are accrued at other than their payable pence: reconcile looks those up
+    mark_differing(session, cid, run.id, (line["claim"] for line in summary.get("capped", ())))
     # every run, however small: without it a ledger grown by runs of a few thousand claims was planned on stale
     # figures, and the next run took 107 s instead of 1 (bench/pbr_runs.py --smoke --postgres). ANALYZE holds
     # a lock that another approval's ANALYZE waits for until this approval commits: approvals queue briefly.

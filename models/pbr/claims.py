@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, false, text
 from sqlmodel import Field, Session, SQLModel, col, select
 
 import models.contracts  # the contract table
@@ -74,6 +74,7 @@ class ClaimImport(SQLModel, table=True):
 ACCEPTED = "verdict IN ('accepted', 'partly_accepted')"
 UNPAID = f"accrued_run_id IS NULL AND {ACCEPTED}"
 WITH_REASONS = "reasons <> ''"  # a claim with reasons (reconcile's index of them: ``ix_pbr_claim_reasons``)
+DIFFERS = "accrued_differs"  # a claim maybe accrued at other than it is accepted for (``ix_pbr_claim_differs``)
 
 
 class PbrClaim(SQLModel, table=True):
@@ -134,6 +135,8 @@ class PbrClaim(SQLModel, table=True):
             "payable_pence",
             sqlite_where=text(ACCEPTED),
         ).ddl_if(dialect="sqlite"),
+        # The claims reconcile looks up in the ledger (models/pbr/reconcile_sums.py, migration 0030): a few.
+        Index("ix_pbr_claim_differs", "contract_id", sqlite_where=text(DIFFERS), postgresql_where=text(DIFFERS)),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -162,6 +165,9 @@ class PbrClaim(SQLModel, table=True):
     # None until then. A marker for the reads, kept beside the ledger, which stays the truth: a claim is accrued
     # when the ledger has an accrual for it, and the ledger is append-only, so once set it is never cleared.
     accrued_run_id: int | None = None
+    # Set where a claim can come to be accrued at other than its payable pence (or accrued and not accepted): a run
+    # that cut it at a cap, a re-decision. Never cleared: a claim set may also be like the rest (migration 0030).
+    accrued_differs: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 CLAIM_COLUMNS = (

@@ -1,13 +1,13 @@
 """The sums reconciliation reads from a contract's claims and the ledger, in a few SQL statements.
 
 Every figure is summed by the database (whole pence); Python only folds the days of ``claim_sums`` into
-periods. What each statement relies on (migrations 0020 and 0024):
-- ``claim_sums``: the ledger's index of claims (``ix_pbr_ledger_claim``) carries the amount, so what runs
-  accrued for a claim is read from the index alone. On SQLite the claims are read in the order they were
-  stored (the rows between the first and last claim: ``contract_claims``), so that the look-ups step along that
-  index instead of jumping about it (at 1,000,000 claims, 0.5 s against 2.3 s of CPU in claim-reference
-  order), and their own figures by day and outcome from ``ix_pbr_claim_sums`` in that order, unsorted (0024).
-  On PostgreSQL the claims are read as before (its planner chooses how).
+periods. What each statement relies on (migrations 0020, 0024 and 0030):
+- ``claim_sums``: not one look-up in the ledger for every claim (on PostgreSQL 12.5 s at 1,000,000 claims, 41.5 s
+  at 2,000,000), but the claims' own sums by day and outcome taken as if every accepted claim were accrued at its
+  payable pence, then only the claims for which that is not so: the unpaid, from the index of the due claims, and
+  the few marked where they come to be accrued at other than that (``pbr_claim.accrued_differs``: a run's cap, a
+  re-decision), each looked up in the ledger's index of claims (``ix_pbr_ledger_claim``, which carries the
+  amount). On SQLite the own sums come from ``ix_pbr_claim_sums`` alone, in day and outcome order (0024).
 - ``top_participant``: the claims clawed back (none, or a handful) are found once, by their payers (the running
   totals name them) in the ledger's payer index, instead of two look-ups in the ledger for every claim. On SQLite
   the accepted claims' sums by participant are read from ``ix_pbr_claim_participant`` alone, already grouped
@@ -17,52 +17,42 @@ periods. What each statement relies on (migrations 0020 and 0024):
   already grouped (0026; 0.03 s against 0.27 s reading every claim's row); on PostgreSQL as ``claim_sums``.
 """
 
+from collections.abc import Iterable
 from typing import Any
 
+from sqlalchemy import text
 from sqlmodel import Session
 
-from models.pbr.bulk import driver_rows
-from models.pbr.claims import WITH_REASONS
+from models.pbr.bulk import driver_rows, planned_rows
+from models.pbr.claims import DIFFERS, UNPAID, WITH_REASONS
 from models.pbr.ledger import CLAWBACK, NOT_ACCRUALS, OUTCOME
 from models.pbr.totals import payers_with
 
 ACCEPTED = "('accepted', 'partly_accepted')"
 
-# (day, outcome, claims, rejected claims, claimed, payable, capped, outstanding, accrued): outstanding is what is
-# accepted and has no accrual yet; accrued what runs accrued for the claims (every accrual for a claim is for its
-# outcome). Grouped by day and outcome alone (13,495 groups at 1,000,000 claims); the reasons are summed apart
-# (``reason_sums``). PostgreSQL: one statement (measured at 1,000,000 claims: 5.0 s), the fence (OFFSET 0) keeping
-# the look-up one a claim, not one for each use of ``accrued``.
-_POSTGRES = f"""
-    SELECT achieved_on, outcome, COUNT(*), SUM(CASE WHEN verdict = 'rejected' THEN 1 ELSE 0 END),
-           SUM(claimed_pence), SUM(payable_pence), SUM(capped_pence),
-           SUM(CASE WHEN verdict IN {ACCEPTED} AND accrued IS NULL THEN payable_pence ELSE 0 END),
-           SUM(COALESCE(accrued, 0))
-    FROM (
-        SELECT c.achieved_on, c.outcome, c.verdict, c.claimed_pence, c.payable_pence, c.capped_pence,
-               (SELECT SUM(l.amount_pence) FROM pbr_ledger l WHERE l.claim_id = c.id AND l.kind = 'accrual')
-               AS accrued
-        FROM pbr_claim c WHERE c.contract_id = :c OFFSET 0
-    ) AS c
-    GROUP BY achieved_on, outcome
-"""
-# SQLite, in two statements, neither sorting every claim (that sort was half of the one statement's 3.6 s of CPU
-# at 1,000,000 claims): the claims' own figures read in day and outcome order from ix_pbr_claim_sums alone
-# (migration 0024; 0.35 s), as if every accepted claim were accrued at its payable pence and none outstanding;
-# then the claims for which that is not so (accepted and not accrued yet, or accrued at other than their payable
-# pence: none once every run has paid, every accepted claim before the first), found with one look-up a claim in
-# the ledger's claim index, the claims read in stored order (1.3 s), and only those grouped.
-_SQLITE_OWN = f"""
+# (day, outcome, claims, rejected claims, claimed, payable, capped, accepted) by day and outcome (13,495 groups at
+# 1,000,000 claims): the claims' own figures, as if every accepted claim were accrued at its payable pence and none
+# outstanding. SQLite reads them in day and outcome order from ix_pbr_claim_sums alone (migration 0024; 0.35 s),
+# unsorted; PostgreSQL reads the contract's claims as its planner chooses and groups them.
+_OWN = f"""
     SELECT achieved_on, outcome, COUNT(*), SUM(CASE WHEN verdict = 'rejected' THEN 1 ELSE 0 END),
            SUM(claimed_pence), SUM(payable_pence), SUM(capped_pence),
            SUM(CASE WHEN verdict IN {ACCEPTED} THEN payable_pence ELSE 0 END)
-    FROM pbr_claim INDEXED BY ix_pbr_claim_sums WHERE contract_id = :c
+    FROM pbr_claim {{index}} WHERE contract_id = :c
     GROUP BY achieved_on, outcome
 """
-# (day, outcome, outstanding, accrued less the accepted pence taken as accrued), over the claims unlike the rest.
-# The fence (LIMIT -1) keeps the look-up one a claim; ``+`` keeps the range off the claims' index, whose reference
-# order reads the table at random.
-_UNLIKE = f"""
+# Then the claims for which that is not so, without reading the rest (migration 0030):
+# - the accepted claims no run has accrued (outstanding, and not accrued), from the index of the due claims
+#   (``ix_pbr_claim_due``) alone: (day, outcome, payable). A claim is marked accrued (``accrued_run_id``) in the
+#   transaction of the run that writes its accruals, and only a run writes accruals for a claim;
+# - the accrued claims marked as maybe accrued at other than they are accepted for (``DIFFERS``: cut at a cap by
+#   their run, re-decided since), a few, each looked up in the ledger: (day, outcome, outstanding, accrued less
+#   the accepted pence taken as accrued). Every other accrued claim's accruals are its accepted pence.
+_UNPAID = f"""
+    SELECT achieved_on, outcome, SUM(payable_pence) FROM pbr_claim c {{index}} WHERE c.contract_id = :c AND {UNPAID}
+    GROUP BY achieved_on, outcome
+"""
+_DIFFERING = f"""
     SELECT achieved_on, outcome, SUM(outstanding), SUM(accrued - assumed) FROM (
         SELECT achieved_on, outcome,
                CASE WHEN accepted AND accrued IS NULL THEN payable_pence ELSE 0 END AS outstanding,
@@ -71,73 +61,67 @@ _UNLIKE = f"""
             SELECT c.achieved_on, c.outcome, c.payable_pence, c.verdict IN {ACCEPTED} AS accepted,
                    (SELECT SUM(l.amount_pence) FROM pbr_ledger l WHERE l.claim_id = c.id AND l.kind = 'accrual')
                    AS accrued
-            FROM pbr_claim c WHERE {{claims}} LIMIT -1
+            FROM pbr_claim c {{index}} WHERE c.contract_id = :c AND c.{DIFFERS} AND c.accrued_run_id IS NOT NULL
         ) AS c
     ) AS c
     WHERE outstanding <> 0 OR accrued <> assumed
     GROUP BY achieved_on, outcome
 """
-_BY_RANGE = "c.id BETWEEN :first AND :last AND +c.contract_id = :c"
-_BY_CONTRACT = "c.contract_id = :c"  # on SQLite, where other contracts' claims fill most of the range; PostgreSQL
-_SQLITE_UNLIKE = _UNLIKE.format(claims=_BY_RANGE)
-_SQLITE_UNLIKE_SPREAD = _UNLIKE.format(claims=_BY_CONTRACT)
+_BY_CONTRACT = "c.contract_id = :c"
+# PostgreSQL: the unpaid and the marked claims read from their partial indexes, whatever the claims' statistics say
+# (a run's approval does not refresh them: they count every claim no run had accrued, as models.pbr.claims notes)
+_BY_INDEX = ("enable_seqscan", "enable_bitmapscan", "jit")
+
+
+def mark_differing(session: Session, contract_id: int, run_id: int, refs: Iterable[str]) -> None:
+    """At a run's approval, after it marked the claims it accrued: mark those of them it cut at a cap (``refs``,
+    its summary's capped claims; none, or a few) as accrued at other than their payable pence (``DIFFERS``)."""
+    wanted = sorted(set(refs))
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        names = ", ".join(f":r{i}" for i in range(len(chunk)))
+        sql = (
+            f"UPDATE pbr_claim SET {DIFFERS} = :t WHERE contract_id = :c AND ref IN ({names}) AND accrued_run_id = :run"
+        )
+        params = {"t": True, "c": contract_id, "run": run_id, **{f"r{i}": ref for i, ref in enumerate(chunk)}}
+        session.connection().execute(text(sql), params)
 
 
 Claims = tuple[str, dict[str, Any]] | None  # a WHERE clause over ``pbr_claim c``, its parameters: ``contract_claims``
 
 
 def contract_claims(session: Session, contract_id: int) -> Claims:
-    """Where a contract's claims are read from, for a WHERE clause over ``pbr_claim c`` (with its parameters); None
-    when there are no claims at all. On SQLite, the rows in stored order (``+`` keeps it off the claims' index,
-    whose reference order reads the table at random) between the table's first and last claim, read from the
-    ends of the table alone; ``claim_sums`` narrows it to the contract's own first and last claim, or to its
-    index, when its counts show that other contracts' claims fill most of that range (``_narrowed``). Not a count of
-    the contract's claims here: that read the whole contract's index (0.17 s of CPU at 1,000,000 claims), and the
-    claims' own sums count them. On PostgreSQL, by the contract (its planner chooses)."""
-    if session.connection().dialect.name == "postgresql":
-        return _BY_CONTRACT, {"c": contract_id}
-    # each from one end of the table: SQLite reads both ends only for a MIN and a MAX apart, not in one SELECT
-    [(first, last)] = driver_rows(session, "SELECT (SELECT MIN(id) FROM pbr_claim), (SELECT MAX(id) FROM pbr_claim)")
-    if first is None:
-        return None
-    return _BY_RANGE, {"c": contract_id, "first": first, "last": last}
-
-
-def _narrowed(session: Session, claims: tuple[str, dict[str, Any]], count: int) -> tuple[str, dict[str, Any]]:
-    """``claims`` for a contract of ``count`` claims, unless more than half its range is other contracts' claims:
-    then the range between the contract's own first and last claim, or, if other contracts' claims (their imports
-    between this one's) fill most of that too, the contract's index."""
-    where, params = claims
-    if where != _BY_RANGE or params["last"] - params["first"] + 1 <= 2 * count:
-        return claims
-    contract_id = params["c"]
-    [(first, last)] = driver_rows(
-        session, "SELECT MIN(id), MAX(id) FROM pbr_claim WHERE contract_id = :c", c=contract_id
-    )
-    if first is None or last - first + 1 > 2 * count:
-        return _BY_CONTRACT, {"c": contract_id}
-    return _BY_RANGE, {"c": contract_id, "first": first, "last": last}
+    """Where a contract's claims are read from: a WHERE clause over ``pbr_claim c`` and its parameters, by the
+    contract (each statement names the index it reads on SQLite)."""
+    return _BY_CONTRACT, {"c": contract_id}
 
 
 def claim_sums(session: Session, claims: Claims) -> list[tuple[Any, str, int, int, int, int, int, int, int]]:
     """A contract's claims summed by achieved day (the driver's form: ISO text on SQLite) and outcome: (day, outcome,
-    claims, rejected claims, claimed, payable, capped, outstanding, accrued), in pence."""
+    claims, rejected claims, claimed, payable, capped, outstanding, accrued), in pence. Three statements, none of
+    them a look-up in the ledger for every claim: the claims' own sums, the unpaid, and the few marked as accrued
+    at other than their accepted pence (``_OWN``, ``_UNPAID``, ``_DIFFERING``)."""
     if claims is None:
         return []
-    where, params = claims
-    if session.connection().dialect.name == "postgresql":
-        rows = driver_rows(session, _POSTGRES, **params)
-        return [(day, outcome, *(int(n) for n in sums)) for day, outcome, *sums in rows]
+    contract = claims[1]["c"]
+    sqlite = session.connection().dialect.name == "sqlite"
+    # on SQLite by name: with no statistics its planner takes ix_pbr_claim_sums for each, and reads every claim
+    indexes = ("ix_pbr_claim_sums", "ix_pbr_claim_due", "ix_pbr_claim_differs")
+    own_index, due_index, differs_index = (f"INDEXED BY {name}" if sqlite else "" for name in indexes)
     own = [
         (day, outcome, *(int(n) for n in sums))
-        for day, outcome, *sums in driver_rows(session, _SQLITE_OWN, c=params["c"])
+        for day, outcome, *sums in driver_rows(session, _OWN.format(index=own_index), c=contract)
     ]
     if not own:
         return []
-    where, params = _narrowed(session, claims, sum(row[2] for row in own))
-    unlike = _SQLITE_UNLIKE if where == _BY_RANGE else _SQLITE_UNLIKE_SPREAD
-    unlike_rows = driver_rows(session, unlike, **params)
-    apart = {(day, outcome): (int(outstanding), int(more)) for day, outcome, outstanding, more in unlike_rows}
+    apart: dict[tuple[Any, str], list[int]] = {}
+    for day, outcome, unpaid in planned_rows(session, _UNPAID.format(index=due_index), off=_BY_INDEX, c=contract):
+        apart[day, outcome] = [int(unpaid), -int(unpaid)]
+    differing = _DIFFERING.format(index=differs_index)
+    for day, outcome, outstanding, more in planned_rows(session, differing, off=_BY_INDEX, c=contract):
+        sums = apart.setdefault((day, outcome), [0, 0])
+        sums[0] += int(outstanding)
+        sums[1] += int(more)
     out = []
     for day, outcome, count, rejected, claimed, payable, capped, accepted in own:
         outstanding, more = apart.get((day, outcome), (0, 0))
@@ -168,7 +152,7 @@ def reason_sums(session: Session, claims: Claims) -> list[tuple[str, int, int]]:
 
 
 def top_sql(claims: str, index: str = "") -> str:
-    """``top_participant``'s statement, over the claims ``claims`` picks (``_BY_RANGE`` or ``_BY_CONTRACT``), read
+    """``top_participant``'s statement, over the claims ``claims`` picks (``_BY_CONTRACT``), read
     from the index ``index`` names (an INDEXED BY clause) if any."""
     return f"""
         SELECT participant, SUM(payable_pence) AS total FROM pbr_claim c {index}

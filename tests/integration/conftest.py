@@ -108,12 +108,13 @@ def settings(
         monkeypatch.delenv(name, raising=False)
     yield load_settings()
     # Whatever the test wrote to the ledger (runs, clawbacks, reversals, recoveries, re-decisions, payments
-    # published), the running totals beside it must still be its sums: a write path that skips their upkeep
-    # fails here, in every test that takes it.
+    # published), the running totals beside it must still be its sums, and every claim accrued at other than its
+    # accepted pence marked so (reconcile reads by it): a write path that skips their upkeep fails here, in every
+    # test that takes it.
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
-            assert disagreements(conn) == {}, "the running totals (models/pbr/totals.py) disagree with the ledger"
+            assert disagreements(conn) == {}, "the running totals or the claims' marks disagree with the ledger"
     finally:
         engine.dispose()
 

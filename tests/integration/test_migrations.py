@@ -289,6 +289,31 @@ def test_the_participants_paid_so_far_are_kept_in_key_order_on_sqlite_from_0029(
     assert paid() == (True if sqlite else None, rows)
 
 
+def test_the_claims_marked_accrued_at_other_than_accepted_have_a_partial_index_from_0030(
+    fresh_database_url: str,
+) -> None:
+    # 0030: reconcile looks up in the ledger only the claims marked accrued_differs (a few), from their own index
+    def claims() -> tuple[set[str], dict[str, tuple[list[str | None], str | None]]]:
+        columns = {str(c["name"]) for c in inspect(engine).get_columns("pbr_claim")}
+        indexes = {
+            str(i["name"]): (i["column_names"], _text(i.get("dialect_options", {}).get(f"{dialect}_where")))
+            for i in inspect(engine).get_indexes("pbr_claim")
+        }
+        return columns, indexes
+
+    engine = make_engine(fresh_database_url)
+    dialect = engine.dialect.name
+    upgrade(engine)
+    columns, indexes = claims()
+    assert "accrued_differs" in columns
+    assert indexes["ix_pbr_claim_differs"][0] == ["contract_id"]
+    downgrade(engine, "0029")
+    columns, indexes = claims()
+    assert "accrued_differs" not in columns and "ix_pbr_claim_differs" not in indexes
+    upgrade(engine)
+    assert claims()[1]["ix_pbr_claim_differs"][0] == ["contract_id"]
+
+
 def _text(where: object) -> str | None:
     return None if where is None else " ".join(str(where).split())
 
