@@ -94,6 +94,13 @@ def propose(
     return proposal, False
 
 
+def supersede(settings: Settings, session: Any, proposal: Proposal, *, actor: str, as_of: dt.datetime) -> None:
+    """Close a pending proposal made stale, whose thing now proposes nothing (rejected, saying what changed), in
+    the caller's transaction: as ``propose`` closes one it replaces."""
+    changed = _changed(proposal, kind_of(proposal.kind).inputs(session, proposal)) or "nothing is left to propose"
+    _close(settings, session, proposal, Status.REJECTED, by=actor, at=as_of, reason="superseded: " + changed)
+
+
 def approve(
     settings: Settings,
     proposal_id: int,

@@ -66,6 +66,7 @@ from models.pbr.claims_stage import (
     malformed_rows,
     note_sorted,
     participant_facts_of,
+    participants_like_of,
     reused_refs,
     stage_claims,
     staged_batches,
@@ -289,6 +290,7 @@ def _read(session: Any, values: _Values, number: int, rows: Iterable[Sequence[An
         if row[9] is not None:
             duplicates[claim.line] = Finding(Reason.DUPLICATE_CLAIM_REF, row[9])
     participants = participants_from(participant_facts_of(session, number))
+    participants.told(participants_like_of(session, number))  # ids not listed, and which listed id each is
     return claims, duplicates, participants, history_of(session, number), capped_out_of(session, number)
 
 

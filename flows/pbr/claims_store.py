@@ -33,17 +33,18 @@ from models.pbr.ledger import clawed_back_claims
 from models.pbr.ratecards import rate_cards_of
 from policies.pbr.book import Book
 from policies.pbr.claims import CAP_REASONS, Decision, Reason, Verdict, fingerprint, pence, pounds
-from policies.pbr.participants import Participant
+from policies.pbr.participants import Participant, Roster
 
 NO_ATTRIBUTES: Mapping[str, str] = MappingProxyType({})  # one for every participant with none
 
 RowsOf = Callable[[ClaimsReport, Iterable[Decision]], Iterator[Any]]  # rows (tuples), or lines of COPY text
 
 
-def participants_from(facts: Iterable[tuple[str, dt.date, dt.date | None, Any]]) -> dict[str, Participant]:
-    return {
-        ref: Participant(ref, referral, born, attributes or NO_ATTRIBUTES) for ref, referral, born, attributes in facts
-    }
+def participants_from(facts: Iterable[tuple[str, dt.date, dt.date | None, Any]]) -> Roster:
+    return Roster(
+        (ref, Participant(ref, referral, born, attributes or NO_ATTRIBUTES))
+        for ref, referral, born, attributes in facts
+    )
 
 
 def hold_history(book: Book, accepted: Iterable[tuple[Any, ...]], capped: Iterable[tuple[Any, ...]]) -> None:

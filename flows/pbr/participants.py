@@ -4,9 +4,11 @@ Each row is a participant of a contract with a referral date, an optional
 date of birth, and any other columns kept as attributes (what eligibility
 rules read). A malformed row (among them one that cannot be true: referred after the
 import's date, born after the referral, over 110 at referral), an unknown contract, or a participant already
-stored with other details refuses the whole file. Eligibility is reported, by
-the card in force at referral, and checked again on every claim. Importing
-the same file again adds nothing and records nothing.
+stored with other details refuses the whole file, and so does an id that is another's of the same contract,
+stored or in the file, once case, spaces, hyphens and underscores are ignored (``P-010`` and ``p 010`` are one
+person: policies/pbr/participants.py); ids stored before this rule, such pairs among them, stay as they are.
+Eligibility is reported, by the card in force at referral, and checked again on every claim. Importing the
+same file again adds nothing and records nothing.
 """
 
 import datetime as dt
@@ -30,7 +32,7 @@ from models.events import append_event
 from models.pbr.bulk import bulk_insert
 from models.pbr.claims import participants_of
 from policies.dates import local_date, parse_iso_date
-from policies.pbr.participants import Participant, impossible
+from policies.pbr.participants import Participant, impossible, same_person
 
 
 @dataclass
@@ -96,6 +98,9 @@ def import_participants(
             cid = contract_id(found)
             cards = cards_for(session, found)
             existing = {p.ref: p for p in participants_of(session=session, contract_id=cid)}
+            # one person, one id: the ids already stored and those this file adds, as people are told apart
+            # (read with the participants above, once a contract: no participant is looked up one by one)
+            taken: dict[str, tuple[str, int | None]] = {same_person(stored): (stored, None) for stored in existing}
             new: list[tuple[Any, ...]] = []
             for (c, ref), (line, person) in rows.items():
                 if c != contract_ref:
@@ -106,6 +111,12 @@ def import_participants(
                         result.unchanged += 1
                     else:
                         problems.add(table.where(line), line, "participant", f"{ref} already exists with other details")
+                    continue
+                other, on = taken.setdefault(same_person(ref), (ref, line))
+                if other != ref:
+                    where = f"participant {other} on line {on}" if on else f"existing participant {other}"
+                    why = f"{ref} is the same id as {where} once case, spaces, hyphens and underscores are ignored"
+                    problems.add(table.where(line), line, "participant", why + ": one person has one id")
                     continue
                 new.append(
                     (

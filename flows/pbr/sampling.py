@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from flows.approvals.kinds import fingerprint, kind_of
+from flows.approvals.service import supersede
 from flows.common.errors import UserError
 from flows.common.runtime import database
 from flows.common.settings import Settings
@@ -23,7 +25,7 @@ from flows.pbr.contract import contract_id, named_period, pbr_contract, refuse_b
 from flows.pbr.ledger import pence, pounds
 from flows.pbr.recoveries import conclusion_of, propose_recovery, sampled_clawbacks
 from flows.pbr.sampling_policy import sampling_policy
-from models.approvals import proposal_by_id
+from models.approvals import Proposal, proposal_by_id
 from models.contracts import Contract
 from models.db import unit_of_work
 from models.events import append_event
@@ -160,6 +162,7 @@ def sample_validation(
             as_of=as_of,
             actor=actor,
             settings=settings,
+            asked=bool(checks),
         )
         shown = [
             {
@@ -275,6 +278,7 @@ def _conclude(
     as_of: dt.datetime,
     actor: str,
     settings: Settings,
+    asked: bool,
 ) -> dict[str, Any] | None:
     """Once every sampled claim is checked: propose clawing back the invalid ones, with the extrapolated recovery.
 
@@ -284,9 +288,12 @@ def _conclude(
     if sample.conclusion is not None:  # concluded before (and perhaps since withdrawn or recomputed)
         number = sample.conclusion.get("proposal")
         decided = proposal_by_id(session=session, proposal_id=number) if number else None
-        if decided is None or decided.status != "expired":
+        if decided is None or not _propose_again(session, decided, asked=asked):
             return {**sample.conclusion, **({"proposal_status": _status(decided.status)} if decided else {})}
-        # its proposal expired with nobody deciding it: proposed again, from the ledger as it is now
+        # nothing raised and proposed again, from the ledger as it is now: a sampled claim clawed back since
+        # is not clawed back twice, and the recovery is not lost with a rejected or stale proposal
+    else:
+        decided = None
     outcome, summary = conclusion_of(policy, sample, items)
     cid = contract_id(contract)
     assert sample.id is not None
@@ -306,6 +313,8 @@ def _conclude(
             settings, session, contract=contract, sample_id=sample.id, period=sample.period, shares=shares,
             clawbacks=clawbacks, memo=f"extrapolated recovery, sample {sample.period} ({summary['method']})",
             summary=dict(summary), as_of=as_of, actor=actor)["id"]  # fmt: skip
+    if decided is not None and decided.status == "proposed":  # stale, and now nothing is to be proposed
+        supersede(settings, session, decided, actor=actor, as_of=as_of)
     sample.conclusion = summary  # with the proposal's number
     session.add(sample)
     append_event(
@@ -318,6 +327,21 @@ def _conclude(
         after={"period": sample.period, **summary},
     )
     return {**summary, "proposal_status": "pending"} if "proposal" in summary else summary
+
+
+def _propose_again(session: Any, proposal: Proposal, *, asked: bool) -> bool:
+    """Whether a concluded sample's recovery, not raised, is proposed again: always once its proposal expired
+    undecided; when the results are given again (``asked``), also once it was rejected, or while it waits but
+    is stale (a claim clawed back since, say), so that it reflects the ledger now. An approved one never."""
+    if proposal.status == "expired":
+        return True
+    if not asked:
+        return False
+    if proposal.status == "rejected":
+        return True
+    return proposal.status == "proposed" and fingerprint(kind_of(proposal.kind).inputs(session, proposal)) != (
+        proposal.fingerprint
+    )
 
 
 def _status(status: str) -> str:

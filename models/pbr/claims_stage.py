@@ -215,7 +215,7 @@ def staged_batches(session: Session, contract: str, contract_id: int, size: int)
     square of its size)."""
     raw = _raw(session)
     with raw.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS claims_history, claims_batch")  # the previous contract's
+        cursor.execute("DROP TABLE IF EXISTS claims_history, claims_batch, claims_like")  # the previous contract's
         # With each participant's facts, joined once: looked up a batch at a time, PostgreSQL read all the
         # participants for each batch (a hash join), 200 times at ten million claims.
         cursor.execute(
@@ -228,6 +228,7 @@ def staged_batches(session: Session, contract: str, contract_id: int, size: int)
         )
         cursor.execute("CREATE INDEX ON claims_batch (batch)")
         cursor.execute("ANALYZE claims_batch")
+        _like_unlisted(cursor, contract_id)
         # Read before this import writes a row: its own claims are never another batch's history.
         cursor.execute(
             "CREATE TEMPORARY TABLE claims_history ON COMMIT DROP AS SELECT b.batch, c.id, c.ref, c.participant, "
@@ -257,6 +258,27 @@ def participant_facts_of(session: Session, batch: int) -> list[tuple[str, dt.dat
     # The attributes as JSON text: the few distinct sets are parsed once each, not once a participant.
     sql = "SELECT ref, referral_date, born, attributes FROM claims_batch WHERE batch = %s AND ref IS NOT NULL"
     return facts_of(_rows(session, sql, (batch,)))
+
+
+def _like_unlisted(cursor: Any, contract_id: int) -> None:
+    """``claims_like``: each id claimed for that the contract does not list, with the listed id it is once case,
+    spaces, hyphens and underscores are ignored (policies/pbr/participants.py's ``same_person``), by batch. It
+    reads every participant's id of the contract, once an import and only when some claimed id is not listed."""
+    cursor.execute("CREATE TEMPORARY TABLE claims_like (batch bigint, participant text, ref text) ON COMMIT DROP")
+    cursor.execute("SELECT EXISTS (SELECT 1 FROM claims_batch WHERE ref IS NULL)")
+    if cursor.fetchone()[0]:
+        key = "lower(regexp_replace({}, '[[:space:]_-]+', '', 'g'))"
+        cursor.execute(
+            "INSERT INTO claims_like SELECT b.batch, b.participant, min(p.ref) FROM claims_batch b "
+            f"JOIN pbr_participant p ON p.contract_id = %s AND {key.format('p.ref')} = {key.format('b.participant')} "
+            "WHERE b.ref IS NULL GROUP BY b.batch, b.participant",
+            (contract_id,),
+        )
+
+
+def participants_like_of(session: Session, batch: int) -> list[tuple[str, str]]:
+    """(id claimed, listed id it is) of the batch's claimed ids the contract does not list (``_like_unlisted``)."""
+    return _rows(session, "SELECT participant, ref FROM claims_like WHERE batch = %s", (batch,))
 
 
 def history_of(session: Session, batch: int) -> list[tuple[Any, ...]]:

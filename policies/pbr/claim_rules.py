@@ -25,7 +25,7 @@ from decimal import Decimal
 
 from policies.pbr.book import Book
 from policies.pbr.claims import Claim, Decision, Finding, Reason, Verdict, gbp, pence, pounds
-from policies.pbr.participants import Participant
+from policies.pbr.participants import Participant, Roster
 from policies.pbr.ratecard import Outcome, Prerequisite, RateCard, version_for
 
 _EMPTY: tuple[Finding, ...] = ()
@@ -140,8 +140,10 @@ def decide_claim(
         )
     person = participants.get(claim.participant)
     if person is None:
+        like = participants.named_like(claim.participant) if isinstance(participants, Roster) else None
+        hint = f" (did you mean {like}?)" if like else ""
         findings.append(
-            Finding(Reason.UNKNOWN_PARTICIPANT, f"participant {claim.participant} is not on this contract's list")
+            Finding(Reason.UNKNOWN_PARTICIPANT, f"participant {claim.participant} is not on this contract's list{hint}")
         )
     if rules is None or rule is None or person is None:
         if rule is not None:

@@ -4,17 +4,25 @@ A participant is referred on a date, may have a date of birth and carries named 
 authority, say). A rate card's eligibility is an age range at referral and allowed values of named
 attributes; age is counted in whole years.
 
+One person has one id. Ids that differ only by case, spaces, hyphens or underscores (``P-010``, ``p-010``,
+``P010``, ``P 010``, ``P_010``) name the same person (``same_person``): a second such id is refused at import,
+and a claim naming one that is not on the list is told the id that is (``Roster.named_like``), so that one
+outcome is not paid twice to one person under two ids.
+
 Some facts cannot be true, and are refused when a participant is imported (``impossible``): a referral
 after the import's date, a birth after the referral, or an age over 110 at referral. Example: imported on
 2026-04-01, a participant referred on 2025-11-01 and born on 1890-05-01 would be 135 at referral: refused.
 """
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 OLDEST = 110  # an age at referral above this is a mistyped date of birth, not a person
+# what tells no two people apart: spaces (and tabs, no-break spaces), hyphens and underscores; deleted by
+# str.translate, which keys the millions of a large contract's ids in half the time a regular expression takes
+_IGNORED = str.maketrans("", "", " \t\n\r\f\v\u00a0_-")
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +31,31 @@ class Participant:
     referral_date: dt.date
     born: dt.date | None = None
     attributes: Mapping[str, str] = field(default_factory=dict)
+
+
+def same_person(ref: str) -> str:
+    """The id as people are told apart: without case, spaces, hyphens and underscores ("P-010" -> "p010")."""
+    return ref.translate(_IGNORED).lower()  # as PostgreSQL's lower() (models/pbr/claims_stage.py)
+
+
+class Roster(dict[str, Participant]):
+    """A contract's participants by id, which also answers which listed id a mistyped one means."""
+
+    _like: dict[str, str] | None = None
+
+    def named_like(self, ref: str) -> str | None:
+        """The listed id that is ``ref`` once case, spaces, hyphens and underscores are ignored, or None. The
+        index is made once, at the first id not on the list (an import with none pays nothing for it)."""
+        if self._like is None:
+            self._like = {}
+            for listed in self:
+                self._like.setdefault(same_person(listed), listed)
+        return self._like.get(same_person(ref))
+
+    def told(self, likes: Iterable[tuple[str, str]]) -> None:
+        """Be told, as (id not listed, listed id it is), what ``named_like`` answers, where this roster holds
+        only some of the contract's participants (a batch of a large import: flows/pbr/claims_copy.py)."""
+        self._like = {same_person(claimed): listed for claimed, listed in likes}
 
 
 @dataclass(frozen=True)

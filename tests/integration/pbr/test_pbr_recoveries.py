@@ -332,7 +332,8 @@ def test_a_rejected_sample_recovery_writes_nothing_and_cannot_be_corrected(q1_pa
     assert len(ledger(settings)) == entries
     assert not [e for e in ledger(settings) if e.kind == "clawback"]
     assert balances(settings) == {"central fund": 0, "council": 0}  # the Q1 run's, untouched
-    again = sample(settings, results=results_file(tmp_path, CHECKS))  # the same results again: nothing new
+    again = sample(settings)  # looked at again: the rejection, and nothing new (test_pbr_recovery_again: the
+    # results given again propose it again)
     assert again.concluded == {**done.concluded, "proposal_status": "rejected"} and len(ledger(settings)) == entries
     with pytest.raises(UserError) as refused:
         propose_withdrawal(settings, CONTRACT, "2026-Q1", reason="r", as_of=LATER, actor="finance lead")
