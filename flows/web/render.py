@@ -5,6 +5,7 @@ session for the page it returns to, which shows an error summary at the top and 
 """
 
 import json
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -66,7 +67,7 @@ def render(request: Request, name: str, context: dict[str, Any], status_code: in
     form = session.pop("form", None) or {}
     said = session.pop("flash", None)
     if said:  # a flow's failure, said in a one-time message, names no database (failures.py)
-        said = {**said, "message": without_database_urls(str(said.get("message", "")))}
+        said = {**said, "message": web_words(without_database_urls(str(said.get("message", ""))))}
     errors = form.get("errors", {}) if form.get("page") == request.url.path else {}
     base = {
         "user": who,
@@ -74,10 +75,18 @@ def render(request: Request, name: str, context: dict[str, Any], status_code: in
         "here": request.url.path,
         "csrf": csrf_token(session),
         "flash": said,
-        "errors": {field: without_database_urls(str(text)) for field, text in errors.items()},
+        "errors": {field: web_words(without_database_urls(str(text))) for field, text in errors.items()},
         "values": form.get("values", {}) if form.get("page") == request.url.path else {},
     }
     return TEMPLATES.TemplateResponse(request, name, {**base, **context}, status_code=status_code)
+
+
+FLAG = re.compile(r"(?<![\w-])--([a-z][a-z0-9]*(?:-[a-z0-9]+)*)")
+
+
+def web_words(text: str) -> str:
+    """A service's message as the web says it: a command-line flag (``--period:``) named as a field (``period:``)."""
+    return FLAG.sub(lambda m: m[1].replace("-", " "), text)
 
 
 def flash(request: Request, message: str, *, kind: str = "success", details: list[str] | None = None) -> None:

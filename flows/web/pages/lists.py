@@ -31,6 +31,7 @@ from flows.common.errors import NotFound, UserError
 from flows.common.listing import Listing, Page, export_listing
 from flows.contracts.listing import contracts_list
 from flows.pbr.lists import claims_list, ledger_list, participants_list, ratecards_list, runs_list
+from flows.web.params import MOST_PAGE
 from flows.web.render import principal, render
 
 router = APIRouter()
@@ -38,6 +39,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PAGE_ROWS = 100  # a web page's rows
 MOST_ROWS = 10_000  # the API's rows at a time; 1,000 unless ``limit`` says otherwise
 API_ROWS = 1_000
+ENDING_WITHIN_MOST = 36_600  # days: a hundred years; a bigger number overflowed the date sums
 
 
 @dataclass(frozen=True)
@@ -88,10 +90,7 @@ def _listing(request: Request, name: str, page: Page | None) -> tuple[Kind, dict
     filters = _filters(request, kind)
     arguments: dict[str, Any] = dict(filters)
     if "ending_within" in arguments:
-        try:
-            arguments["ending_within"] = int(arguments["ending_within"])
-        except ValueError:
-            raise UserError(f"ending within: {filters['ending_within']!r} is not a whole number of days") from None
+        arguments["ending_within"] = _whole(request, "ending_within", 0, 0, ENDING_WITHIN_MOST)
     providers = who.provider_names if who.is_provider else None
     try:
         found = kind.service(request.app.state.settings, providers=providers, page=page, **arguments)
@@ -138,7 +137,7 @@ def _every_row(path: Path, count: int) -> Response:
 
 def _routes(name: str) -> None:
     async def page(request: Request) -> Any:
-        number = _whole(request, "page", 1, 1, 10**9)
+        number = _whole(request, "page", 1, 1, MOST_PAGE)
         shown = Page(PAGE_ROWS, (number - 1) * PAGE_ROWS)
         kind, filters, found = await run_in_threadpool(_listing, request, name, shown)
         query = urlencode(filters)
