@@ -81,12 +81,26 @@ def render(request: Request, name: str, context: dict[str, Any], status_code: in
     return TEMPLATES.TemplateResponse(request, name, {**base, **context}, status_code=status_code)
 
 
-FLAG = re.compile(r"(?<![\w-])--([a-z][a-z0-9]*(?:-[a-z0-9]+)*)")
+FLAG = re.compile(r"(?<![\w-])--([a-z][a-z0-9]*(?:-[a-z0-9]+)*)(?=:)")  # a flag naming a field; never a command
 
 
 def web_words(text: str) -> str:
-    """A service's message as the web says it: a command-line flag (``--period:``) named as a field (``period:``)."""
+    """A service's message as the web says it: a command-line flag that names a field (``--period: ...``) said as
+    the field (``period: ...``); a command the message suggests (``commission pay --period 2026-Q1``) is kept."""
     return FLAG.sub(lambda m: m[1].replace("-", " "), text)
+
+
+def file_names(value: Any, root: Path) -> Any:
+    """``value`` (a service's result) with every path under ``root`` (the data folder) said as its file name: a
+    client is told which file, never where the server keeps it."""
+    if isinstance(value, dict):
+        return {k: file_names(v, root) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [file_names(v, root) for v in value]
+    if isinstance(value, str | Path) and str(root) in str(value):
+        under = re.compile(re.escape(str(root)) + r"[^\s'\"]*")
+        return under.sub(lambda m: Path(m[0]).name, str(value))
+    return value
 
 
 def flash(request: Request, message: str, *, kind: str = "success", details: list[str] | None = None) -> None:

@@ -1,5 +1,6 @@
 """Receiving an uploaded file: refused in words, before anything is stored, when it is too big, of the wrong
-kind, has a path in its name or a name too long to save, or is an XLSX whose contents would unpack to far more than its size (a zip bomb).
+kind, has a path in its name or a name too long to save, or is an XLSX whose contents would unpack to far more
+than its size (a zip bomb).
 
 A good file is written under ``<data dir>/uploads/<random>/`` and removed once its import is done.
 

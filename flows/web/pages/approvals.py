@@ -13,7 +13,7 @@ from flows.approvals.service import approve, get_proposal, list_proposals, rejec
 from flows.common.errors import UserError
 from flows.pbr.schedules import draft_schedules
 from flows.web.params import RowNumber
-from flows.web.render import back_with_errors, flash, principal, render, see_other
+from flows.web.render import back_with_errors, file_names, flash, principal, render, see_other
 
 router = APIRouter()
 
@@ -34,6 +34,11 @@ def _decide(request: Request, proposal_id: int, action: str, reason: str) -> dic
     if action == "approve":
         return approve(settings, proposal_id, by=who.username, roles=roles, as_of=now)
     return reject(settings, proposal_id, by=who.username, roles=roles, reason=reason, as_of=now)
+
+
+def _answered(request: Request, done: dict[str, Any]) -> dict[str, Any]:
+    """A decision as the API answers it: the schedules by their file names, never where the server keeps them."""
+    return dict(file_names(done, request.app.state.settings.data_dir))
 
 
 @router.get("/approvals", include_in_schema=False)
@@ -105,7 +110,7 @@ async def proposal_api(request: Request, proposal_id: RowNumber) -> dict[str, An
 @router.post("/api/v1/approvals/{proposal_id}/approve")
 async def approve_api(request: Request, proposal_id: RowNumber) -> dict[str, Any]:
     """Approve as the token's finance user; at the last approval needed it takes effect."""
-    return await run_in_threadpool(_decide, request, proposal_id, "approve", "")
+    return _answered(request, await run_in_threadpool(_decide, request, proposal_id, "approve", ""))
 
 
 @router.post("/api/v1/approvals/{proposal_id}/reject")
