@@ -39,7 +39,6 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PAGE_ROWS = 100  # a web page's rows
 MOST_ROWS = 10_000  # the API's rows at a time; 1,000 unless ``limit`` says otherwise
 API_ROWS = 1_000
-ENDING_WITHIN_MOST = 36_600  # days: a hundred years; a bigger number overflowed the date sums
 
 
 @dataclass(frozen=True)
@@ -90,7 +89,10 @@ def _listing(request: Request, name: str, page: Page | None) -> tuple[Kind, dict
     filters = _filters(request, kind)
     arguments: dict[str, Any] = dict(filters)
     if "ending_within" in arguments:
-        arguments["ending_within"] = _whole(request, "ending_within", 0, 0, ENDING_WITHIN_MOST)
+        try:
+            arguments["ending_within"] = int(arguments["ending_within"])
+        except ValueError:
+            raise UserError(f"ending within: {filters['ending_within']!r} is not a whole number of days") from None
     providers = who.provider_names if who.is_provider else None
     try:
         found = kind.service(request.app.state.settings, providers=providers, page=page, **arguments)
