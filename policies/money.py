@@ -19,6 +19,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 ROUNDING = ROUND_HALF_UP
 PENNY = Decimal("0.01")
+MOST_PENCE = 2**63 - 1  # the database holds pence in a signed 64-bit integer (SQLite INTEGER, PostgreSQL bigint)
+TOO_LARGE = f"too large: an amount is at most £{Decimal(MOST_PENCE).scaleb(-2):,}"
 _AMOUNT_RE = re.compile(
     r"^\s*(?P<sign>-)?\s*(?P<symbol>£)?\s*(?P<digits>\d{1,3}(,\d{3})*|\d+)(?P<pence>\.\d{1,2})?\s*$"
 )
@@ -57,6 +59,8 @@ def parse_money(text: str, currency: str = "GBP") -> tuple[Money | None, str | N
         amount = Decimal(match["digits"].replace(",", "") + (match["pence"] or ""))
     except InvalidOperation:
         return None, f"{text!r} is not an amount of money"
+    if abs(amount) * 100 > MOST_PENCE:
+        return None, TOO_LARGE
     if match["sign"]:
         amount = -amount
     return Money(amount, currency), None

@@ -2,7 +2,7 @@
 absent (``refuse_unknown_columns`` for files whose every column means something, ``refuse_near_misses`` for
 files that may carry columns of their own)."""
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from difflib import get_close_matches
 
 from flows.common.errors import UserError
@@ -16,21 +16,28 @@ def refuse_near_misses(table: Table, optional: Sequence[str]) -> None:
     """For files that may carry columns of their own: one named nearly as an optional column that is not there
     (amout for amount) is an error naming both, rather than the optional column silently read as absent."""
     absent = [name.strip().lower() for name in optional if name.strip().lower() not in table.columns]
+    said = near_misses(table.columns, absent)
+    if said:
+        raise UserError(f"{table.where(table.header_line)}: unknown column(s): {', '.join(said)}; rename it, or the "
+                        f"column it stands for is read as empty")  # fmt: skip
+
+
+def near_misses(names: Iterable[str], known: Sequence[str]) -> list[str]:
+    """Each of ``names`` spelt nearly as one of ``known`` (``date_of_brith``), said with the name it stands for;
+    the check of a file's header and of a correction's attribute names (participant_corrections.py)."""
     said: list[str] = []
-    for name in table.columns:
+    for name in names:
         # difflib's own first test (real_quick_ratio), made before it builds a matcher for the name: a header of
         # 200,000 columns took 19 s of CPU
-        if not any(2 * min(len(name), len(a)) >= 0.8 * (len(name) + len(a)) for a in absent):
+        if not any(2 * min(len(name), len(a)) >= 0.8 * (len(name) + len(a)) for a in known):
             continue
-        close = get_close_matches(name, absent, n=1, cutoff=0.8)
+        close = get_close_matches(name, known, n=1, cutoff=0.8)
         if close and len(said) == SHOWN:
             said.append("and more")
             break
         if close:
             said.append(f"{_shown(name)!r} (did you mean {close[0]!r}?)")
-    if said:
-        raise UserError(f"{table.where(table.header_line)}: unknown column(s): {', '.join(said)}; rename it, or the "
-                        f"column it stands for is read as empty")  # fmt: skip
+    return said
 
 
 def refuse_unknown_columns(table: Table, known: Sequence[str]) -> None:

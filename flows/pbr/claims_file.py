@@ -20,7 +20,7 @@ from flows.common.errors import UserError
 from flows.common.tabular import open_table
 from flows.pbr.problems import Problems
 from policies.dates import parse_iso_date
-from policies.money import PENNY, parse_money
+from policies.money import PENNY, TOO_LARGE, parse_money
 from policies.pbr.claims import Claim
 
 CLAIM_REQUIRED = ("contract", "claim_ref", "participant", "outcome", "achieved_on")
@@ -188,7 +188,9 @@ def date_or_reason(text: str) -> dt.date | str:
 
 
 def amount_or_reason(text: str) -> Decimal | str:
-    money, _ = parse_money(text)
+    money, why = parse_money(text)
+    if why == TOO_LARGE:
+        return why
     if money is None:
         return f"{text!r} is not an amount of money (e.g. 1500.00)"
     if money.amount < 0:

@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from flows.common.columns import near_misses
 from flows.common.errors import UserError
 from flows.common.runtime import database
 from flows.common.settings import Settings
@@ -60,6 +61,12 @@ def correct_participant(
         raise UserError("--reason: say why the facts were wrong (it goes in the history)")
     if date_of_birth is None and referral_date is None and not attributes:
         raise UserError("nothing to correct: give --date-of-birth, --referral-date or --attribute NAME=VALUE")
+    facts = ("date_of_birth", "referral_date")  # corrected by their own options, never as attributes
+    named = [name.strip().lower() for name in attributes or {}]
+    said = [f"{name!r} (use --{name.replace('_', '-')})" for name in named if name in facts]
+    said += near_misses([name for name in named if name not in facts], facts)
+    if said:  # the participants import refuses such a column the same way: a misspelling kept as an attribute
+        raise UserError(f"--attribute: unknown attribute name(s): {', '.join(said)}; no correction was made")
     today = local_date(as_of, settings.timezone)
     with unit_of_work(database(settings)) as session:
         contract = pbr_contract(session, contract_ref)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -37,7 +38,8 @@ from flows.web.pages import (
     reminders,
     sweep,
 )
-from flows.web.render import principal, render, see_other
+from flows.web.params import given_once, said
+from flows.web.render import principal, render, see_other, web_words
 from flows.web.sessions import SessionMiddleware, session_key
 from flows.web.timing import Admission, ServerTiming
 from flows.web.uploads import BodyLimit
@@ -54,7 +56,7 @@ def create_app(settings: Settings) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
-        dependencies=[Depends(auth.authorize)],
+        dependencies=[Depends(auth.authorize), Depends(given_once)],
     )
     app.state.settings = settings
     mask_secret_paths()
@@ -157,7 +159,14 @@ def _error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Any:
-        return _error(request, exc.status_code, str(exc.detail))
+        detail = exc.detail
+        if isinstance(detail, dict):  # a form's errors by field, as an API answer: its sentences, not a dict
+            detail = "; ".join(str(v) for v in detail.values())
+        return _error(request, exc.status_code, str(detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Any:
+        return _error(request, 400, said(list(exc.errors())))  # a sentence and a page, not FastAPI's raw 422
 
     @app.exception_handler(UserError)
     async def user_error(request: Request, exc: UserError) -> Any:
@@ -182,7 +191,7 @@ TITLES = {400: "That could not be done", 401: "Sign in", 403: "You cannot do tha
 
 
 def _error(request: Request, status: int, detail: str) -> Any:
-    detail = without_database_urls(detail)
+    detail = web_words(without_database_urls(detail))
     if request.url.path.startswith("/api/"):
         return JSONResponse({"detail": detail}, status_code=status)
     if not hasattr(request.state, "principal"):

@@ -5,6 +5,7 @@ session for the page it returns to, which shows an error summary at the top and 
 """
 
 import json
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -66,7 +67,7 @@ def render(request: Request, name: str, context: dict[str, Any], status_code: in
     form = session.pop("form", None) or {}
     said = session.pop("flash", None)
     if said:  # a flow's failure, said in a one-time message, names no database (failures.py)
-        said = {**said, "message": without_database_urls(str(said.get("message", "")))}
+        said = {**said, "message": web_words(without_database_urls(str(said.get("message", ""))))}
     errors = form.get("errors", {}) if form.get("page") == request.url.path else {}
     base = {
         "user": who,
@@ -74,10 +75,32 @@ def render(request: Request, name: str, context: dict[str, Any], status_code: in
         "here": request.url.path,
         "csrf": csrf_token(session),
         "flash": said,
-        "errors": {field: without_database_urls(str(text)) for field, text in errors.items()},
+        "errors": {field: web_words(without_database_urls(str(text))) for field, text in errors.items()},
         "values": form.get("values", {}) if form.get("page") == request.url.path else {},
     }
     return TEMPLATES.TemplateResponse(request, name, {**base, **context}, status_code=status_code)
+
+
+FLAG = re.compile(r"(?<![\w-])--([a-z][a-z0-9]*(?:-[a-z0-9]+)*)(?=:)")  # a flag naming a field; never a command
+
+
+def web_words(text: str) -> str:
+    """A service's message as the web says it: a command-line flag that names a field (``--period: ...``) said as
+    the field (``period: ...``); a command the message suggests (``commission pay --period 2026-Q1``) is kept."""
+    return FLAG.sub(lambda m: m[1].replace("-", " "), text)
+
+
+def file_names(value: Any, root: Path) -> Any:
+    """``value`` (a service's result) with every path under ``root`` (the data folder) said as its file name: a
+    client is told which file, never where the server keeps it."""
+    if isinstance(value, dict):
+        return {k: file_names(v, root) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [file_names(v, root) for v in value]
+    if isinstance(value, str | Path) and str(root) in str(value):
+        under = re.compile(re.escape(str(root)) + r"[^\s'\"]*")
+        return under.sub(lambda m: Path(m[0]).name, str(value))
+    return value
 
 
 def flash(request: Request, message: str, *, kind: str = "success", details: list[str] | None = None) -> None:

@@ -1,5 +1,6 @@
 """Receiving an uploaded file: refused in words, before anything is stored, when it is too big, of the wrong
-kind, has a path in its name, or is an XLSX whose contents would unpack to far more than its size (a zip bomb).
+kind, has a path in its name or a name too long to save, or is an XLSX whose contents would unpack to far more
+than its size (a zip bomb).
 
 A good file is written under ``<data dir>/uploads/<random>/`` and removed once its import is done.
 
@@ -28,6 +29,7 @@ CHUNK = 1024 * 1024
 FRAMING = 1024 * 1024  # a multipart body's boundaries, headers and small fields around the file
 FORM_CAP = 1024 * 1024  # any other body: a form or a JSON request
 KINDS = {".csv": "CSV", ".xlsx": "XLSX"}
+LONGEST_NAME = 200  # characters of an uploaded file's name: it is saved under it, and named in every message
 
 
 def check_name(name: str | None, kinds: dict[str, str] = KINDS) -> str:
@@ -36,6 +38,9 @@ def check_name(name: str | None, kinds: dict[str, str] = KINDS) -> str:
         raise UserError("Choose a file to upload")
     if "/" in name or "\\" in name or name in (".", "..") or "\x00" in name:
         raise UserError(f"The file name {name!r} must be a plain name, without a folder or path")
+    if len(name) > LONGEST_NAME or len(name.encode("utf-8")) > 255:  # 255 bytes: the file system's most
+        raise UserError(f"The file name is {len(name):,} characters long; rename the file to at most {LONGEST_NAME} "
+                        "characters and upload it again")  # fmt: skip
     suffix = Path(name).suffix.lower()
     if suffix not in kinds:
         raise UserError(f"The file must be {' or '.join(kinds.values())} ({', '.join(kinds)}); {name!r} is not")

@@ -40,7 +40,7 @@ from policies.contracts.clauses import (
 from policies.contracts.notice import NoticePeriod, parse_notice
 from policies.cycle.evidence import FieldProblem
 from policies.dates import parse_iso_date
-from policies.money import Money, parse_money
+from policies.money import MOST_PENCE, TOO_LARGE, Money, parse_money
 from policies.performance.written import kpi_items, kpi_name
 
 YEARS = range(1900, 2201)  # every date a contract gives, and every date derived from it, falls in these years
@@ -123,6 +123,9 @@ def _money(fields: Mapping[str, Any], problems: list[FieldProblem]) -> Money | N
         problems.append(FieldProblem("value", f"{raw!r} was read as a floating-point number; write it in quotes"))
         return None
     if isinstance(raw, int | Decimal) and not isinstance(raw, bool):
+        if abs(Decimal(raw)) * 100 > MOST_PENCE:  # a number in a TOML or JSON file, not text: bounded as text is
+            problems.append(FieldProblem("value", TOO_LARGE))
+            return None
         return Money(Decimal(raw))
     money, why = parse_money(_text(fields, "value"))
     if money is None:

@@ -28,6 +28,7 @@ from typing import Any
 from policies.cycle.evidence import FieldProblem
 
 HUNDRED = Decimal(100)
+LONGEST_READING = 40  # characters of a reading (or target) as written: the database keeps it so
 # A number as a person writes one: digits, or thousands grouped by commas (12,000), and decimals after a point.
 # "12,5" (a decimal comma), "1,2,3", "1_000" and "1e3" are refused rather than read as 125, 123 or 1000.
 _NUMBER_RE = re.compile(r"^[-+]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$|^[-+]?\.\d+$")
@@ -136,6 +137,8 @@ def written_number(text: str) -> Decimal | None:
 
 def check_reading(unit: Unit, value: Decimal) -> str | None:
     """Why a reading cannot be one of this unit, or None."""
+    if len(str(value)) > LONGEST_READING:  # kept as written, in a column of that many characters
+        return f"too large: a reading is at most {LONGEST_READING} characters written out; {len(str(value))} given"
     if value < 0:
         return f"{value} is negative; a {unit.value} cannot be"
     if unit is Unit.PERCENTAGE and value > HUNDRED:

@@ -23,6 +23,13 @@ def test_anything_else_is_refused(text: str) -> None:
     assert money is None and why is not None
 
 
+@pytest.mark.parametrize("text", ["99999999999999999999999", "-92233720368547758.08", "92,233,720,368,547,758.08"])
+def test_an_amount_the_database_cannot_hold_is_refused_in_words(text: str) -> None:
+    # pence are a signed 64-bit integer in both databases; a bigger amount failed at the storing, unnamed
+    assert parse_money(text) == (None, "too large: an amount is at most £92,233,720,368,547,758.07")
+    assert parse_money("92233720368547758.07")[0] == Money(Decimal("92233720368547758.07"))
+
+
 def test_a_float_is_never_money() -> None:
     with pytest.raises(TypeError):
         Money(0.1)  # type: ignore[arg-type]

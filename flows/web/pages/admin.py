@@ -9,6 +9,7 @@ from flows.accounts.organisations import organisations, save_organisation
 from flows.accounts.tokens import create_token, revoke_token, tokens
 from flows.accounts.users import add_user, disable_user, set_roles, users
 from flows.common.errors import UserError
+from flows.web.params import RowNumber
 from flows.web.render import back_with_errors, field_for, flash, principal, render, see_other
 from policies.accounts.roles import Role
 
@@ -147,7 +148,7 @@ async def token_post(request: Request, username: str) -> Any:
 
 
 @router.post("/admin/users/{username}/tokens/{token_id}/revoke", include_in_schema=False)
-async def revoke_post(request: Request, username: str, token_id: int) -> Any:
+async def revoke_post(request: Request, username: str, token_id: RowNumber) -> Any:
     try:
         await run_in_threadpool(
             lambda: revoke_token(

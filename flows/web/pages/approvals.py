@@ -12,7 +12,8 @@ from starlette.concurrency import run_in_threadpool
 from flows.approvals.service import approve, get_proposal, list_proposals, reject
 from flows.common.errors import UserError
 from flows.pbr.schedules import draft_schedules
-from flows.web.render import back_with_errors, flash, principal, render, see_other
+from flows.web.params import RowNumber
+from flows.web.render import back_with_errors, file_names, flash, principal, render, see_other
 
 router = APIRouter()
 
@@ -35,6 +36,11 @@ def _decide(request: Request, proposal_id: int, action: str, reason: str) -> dic
     return reject(settings, proposal_id, by=who.username, roles=roles, reason=reason, as_of=now)
 
 
+def _answered(request: Request, done: dict[str, Any]) -> dict[str, Any]:
+    """A decision as the API answers it: the schedules by their file names, never where the server keeps them."""
+    return dict(file_names(done, request.app.state.settings.data_dir))
+
+
 @router.get("/approvals", include_in_schema=False)
 async def approvals_page(request: Request, status: str = "pending") -> Any:
     rows = await run_in_threadpool(list_proposals, request.app.state.settings, status=status or None)
@@ -42,13 +48,13 @@ async def approvals_page(request: Request, status: str = "pending") -> Any:
 
 
 @router.get("/approvals/{proposal_id}", include_in_schema=False)
-async def proposal_page(request: Request, proposal_id: int) -> Any:
+async def proposal_page(request: Request, proposal_id: RowNumber) -> Any:
     p = await run_in_threadpool(_one, request, proposal_id)
     return render(request, "proposal.html", {"title": f"Proposal {p['id']}: {p['subject']}", "p": p})
 
 
 @router.get("/approvals/{proposal_id}/drafts/{name}", include_in_schema=False)
-async def draft_download(request: Request, proposal_id: int, name: str) -> Any:
+async def draft_download(request: Request, proposal_id: RowNumber, name: str) -> Any:
     p = await run_in_threadpool(_one, request, proposal_id)
     if name not in p["drafts"]:  # only a file the folder holds: never a path made up from the URL
         raise HTTPException(404, "There is no such draft schedule.")
@@ -56,7 +62,7 @@ async def draft_download(request: Request, proposal_id: int, name: str) -> Any:
     return FileResponse(path, media_type="text/csv; charset=utf-8", filename=name)
 
 
-async def _form_decision(request: Request, proposal_id: int, action: str) -> Any:
+async def _form_decision(request: Request, proposal_id: RowNumber, action: str) -> Any:
     form = await request.form()
     reason = str(form.get("reason", ""))
     page = f"/approvals/{proposal_id}"
@@ -80,12 +86,12 @@ async def _form_decision(request: Request, proposal_id: int, action: str) -> Any
 
 
 @router.post("/approvals/{proposal_id}/approve", include_in_schema=False)
-async def approve_post(request: Request, proposal_id: int) -> Any:
+async def approve_post(request: Request, proposal_id: RowNumber) -> Any:
     return await _form_decision(request, proposal_id, "approve")
 
 
 @router.post("/approvals/{proposal_id}/reject", include_in_schema=False)
-async def reject_post(request: Request, proposal_id: int) -> Any:
+async def reject_post(request: Request, proposal_id: RowNumber) -> Any:
     return await _form_decision(request, proposal_id, "reject")
 
 
@@ -96,19 +102,19 @@ async def approvals_api(request: Request, status: str = "pending") -> list[dict[
 
 
 @router.get("/api/v1/approvals/{proposal_id}")
-async def proposal_api(request: Request, proposal_id: int) -> dict[str, Any]:
+async def proposal_api(request: Request, proposal_id: RowNumber) -> dict[str, Any]:
     """One proposal: its preview, who proposed it, who approved it, its DRAFT schedules."""
     return await run_in_threadpool(_one, request, proposal_id)
 
 
 @router.post("/api/v1/approvals/{proposal_id}/approve")
-async def approve_api(request: Request, proposal_id: int) -> dict[str, Any]:
+async def approve_api(request: Request, proposal_id: RowNumber) -> dict[str, Any]:
     """Approve as the token's finance user; at the last approval needed it takes effect."""
-    return await run_in_threadpool(_decide, request, proposal_id, "approve", "")
+    return _answered(request, await run_in_threadpool(_decide, request, proposal_id, "approve", ""))
 
 
 @router.post("/api/v1/approvals/{proposal_id}/reject")
-async def reject_api(request: Request, proposal_id: int) -> dict[str, Any]:
+async def reject_api(request: Request, proposal_id: RowNumber) -> dict[str, Any]:
     """Reject, with {"reason": "..."}; nothing it proposed is written."""
     body = await request.json() if request.headers.get("content-type", "").startswith("application/json") else {}
     reason = str(body.get("reason", "")) if isinstance(body, dict) else ""

@@ -9,6 +9,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from flows.audit.log import audit_csv, audit_log
+from flows.web.params import PageNumber
 from flows.web.render import render
 from policies.dates import parse_iso_date
 
@@ -51,7 +52,7 @@ async def audit_page(
     actor: str = "",
     since: str = "",
     until: str = "",
-    page: int = 1,
+    page: PageNumber = 1,
 ) -> Any:
     result = await run_in_threadpool(_query, request, project, contract, actor, since, until, page=page, limit=PER_PAGE)
     filters = {"project": project, "contract": contract, "actor": actor, "since": since, "until": until}
@@ -69,7 +70,7 @@ async def audit_api(
     actor: str = "",
     since: str = "",
     until: str = "",
-    page: int = 1,
+    page: PageNumber = 1,
 ) -> dict[str, Any]:
     """Events, newest first, 100 a page; filters: project, contract, actor, since and until (ISO dates)."""
     return await run_in_threadpool(_query, request, project, contract, actor, since, until, page=page, limit=PER_PAGE)

@@ -14,7 +14,7 @@ from flows.common.errors import UserError
 from flows.pbr.uploads import import_contract_claims, pay_period, schedule_path, schedules
 from flows.web.jobs import QUICK_SECONDS, Job, jobs_of
 from flows.web.pages.contracts import visible_detail
-from flows.web.render import back_with_errors, flash, principal, render, see_other
+from flows.web.render import back_with_errors, file_names, flash, principal, render, see_other
 from flows.web.uploads import discard, save_upload
 
 router = APIRouter()
@@ -62,9 +62,10 @@ def _start_import(request: Request, ref: str, upload: UploadFile) -> Job:
 
     def work(job: Job) -> dict[str, Any]:
         try:
-            return shown(import_contract_claims(settings, path, contract=detail["ref"], as_of=as_of,
+            done = shown(import_contract_claims(settings, path, contract=detail["ref"], as_of=as_of,
                                                 actor=who.username,
                                                 progress=lambda stage: setattr(job, "stage", stage)))  # fmt: skip
+            return dict(file_names(done, settings.data_dir))  # "source": the file's name, not our folder
         finally:
             discard(path)
 

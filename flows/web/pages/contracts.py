@@ -15,6 +15,7 @@ from flows.contracts.decisions import decide
 from flows.contracts.detail import contract_detail
 from flows.contracts.listing import list_contracts
 from flows.contracts.review import record_review_decision
+from flows.web.params import PageNumber
 from flows.web.render import back_with_errors, field_for, flash, principal, render, see_other
 from flows.web.rules import COMMISSIONERS
 from flows.web.svg import timeline_svg
@@ -45,14 +46,14 @@ def _list(request: Request, q: str, page: int) -> dict[str, Any]:
 
 
 @router.get("/contracts", include_in_schema=False)
-async def contracts_page(request: Request, q: str = "", page: int = 1) -> Any:
+async def contracts_page(request: Request, q: str = "", page: PageNumber = 1) -> Any:
     result = await run_in_threadpool(_list, request, q, page)
     pages = max(1, -(-result["total"] // result["per_page"]))
     return render(request, "contracts.html", {"title": "Contracts", "r": result, "q": q, "pages": pages})
 
 
 @router.get("/api/v1/contracts")
-async def contracts_api(request: Request, q: str = "", page: int = 1) -> dict[str, Any]:
+async def contracts_api(request: Request, q: str = "", page: PageNumber = 1) -> dict[str, Any]:
     """Contracts by reference, 25 a page (search: ref, title or provider); a provider sees only their own."""
     return await run_in_threadpool(_list, request, q, page)
 

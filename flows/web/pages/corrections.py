@@ -13,6 +13,7 @@ from flows.contracts.handling import handle_key_date
 from flows.cycle.evidence import withdraw_evidence
 from flows.web.pages.contracts import visible_detail
 from flows.web.pages.projects import _detail
+from flows.web.params import RowNumber
 from flows.web.render import back_with_errors, flash, principal, see_other
 
 router = APIRouter()
@@ -28,7 +29,7 @@ def _withdraw(request: Request, ref: str, item: int, reason: str) -> str | None:
 
 
 @router.post("/projects/{ref}/evidence/{item}/withdraw", include_in_schema=False)
-async def evidence_withdraw_post(request: Request, ref: str, item: int) -> Any:
+async def evidence_withdraw_post(request: Request, ref: str, item: RowNumber) -> Any:
     form = dict(await request.form())
     page = f"/projects/{ref}"
     await run_in_threadpool(_detail, request, ref)  # 404 for an unknown project

@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from flows.accounts.tokens import principal_for_token
 from flows.contracts.calendar_feed import build_feed
 from flows.contracts.due import due, due_days
+from flows.web.params import PageNumber
 from flows.web.render import principal, render
 from policies.dates import local_date
 
@@ -48,7 +49,7 @@ def month_grid(year: int, month: int, counts: dict[dt.date, tuple[int, int]]) ->
 
 
 @router.get("/due", include_in_schema=False)
-async def due_page(request: Request, days: int = 90, page: int = 1) -> Any:
+async def due_page(request: Request, days: int = 90, page: PageNumber = 1) -> Any:
     days, page = min(max(days, 1), MAX_DAYS), max(page, 1)
     rows = await run_in_threadpool(_due, request, days, page)
     first = (page - 1) * PER_PAGE
@@ -91,7 +92,7 @@ async def due_api(
     request: Request,
     days: int = 90,
     limit: int | None = Query(None, ge=1, le=API_MOST),
-    page: int = Query(1, ge=1, le=1_000_000),
+    page: PageNumber = 1,
 ) -> Any:
     """Key dates due in the next `days` days, soonest first; missed deadlines flagged. Without `limit`, the
     whole window; with it, `limit` rows of page `page`, and a `Link` header to the next page when there is one."""

@@ -30,6 +30,7 @@ from flows.common.errors import NotFound, UserError
 from flows.common.listing import Listing, Page, export_listing
 from flows.contracts.listing import contracts_list
 from flows.pbr.lists import claims_list, ledger_list, participants_list, ratecards_list, runs_list
+from flows.web.params import MOST_PAGE
 from flows.web.render import principal, render
 
 router = APIRouter()
@@ -147,7 +148,7 @@ def _every_row(path: Path, count: int) -> Response:
 
 def _routes(name: str) -> None:
     async def page(request: Request) -> Any:
-        number = _whole(request, "page", 1, 1, 10**9)
+        number = _whole(request, "page", 1, 1, MOST_PAGE)
         shown = Page(PAGE_ROWS, (number - 1) * PAGE_ROWS)
         kind, filters, found = await run_in_threadpool(_listing, request, name, shown)
         query = urlencode(filters)

@@ -11,6 +11,7 @@ from flows.accounts.users import Principal
 from flows.common.errors import UserError
 from flows.reminders.outbox import acknowledge, list_reminders, snooze
 from flows.reminders.policy import reminder_policy
+from flows.web.params import RowNumber
 from flows.web.render import back_with_errors, flash, principal, render, see_other
 from policies.accounts.roles import Role
 from policies.dates import local_date, parse_iso_date
@@ -70,7 +71,7 @@ def _ack(request: Request, reminder_id: int) -> dict[str, Any]:
 
 
 @router.post("/reminders/{reminder_id}/acknowledge", include_in_schema=False)
-async def ack_post(request: Request, reminder_id: int) -> Any:
+async def ack_post(request: Request, reminder_id: RowNumber) -> Any:
     try:
         await run_in_threadpool(_ack, request, reminder_id)
     except UserError as exc:
@@ -81,7 +82,7 @@ async def ack_post(request: Request, reminder_id: int) -> Any:
 
 
 @router.post("/api/v1/reminders/{reminder_id}/acknowledge")
-async def ack_api(request: Request, reminder_id: int) -> dict[str, Any]:
+async def ack_api(request: Request, reminder_id: RowNumber) -> dict[str, Any]:
     """Acknowledge one of your reminders: no more are sent for it."""
     return await run_in_threadpool(_ack, request, reminder_id)
 
@@ -105,7 +106,7 @@ def _snooze(request: Request, reminder_id: int, until_text: str) -> str | None:
 
 
 @router.post("/reminders/{reminder_id}/snooze", include_in_schema=False)
-async def snooze_post(request: Request, reminder_id: int) -> Any:
+async def snooze_post(request: Request, reminder_id: RowNumber) -> Any:
     form = dict(await request.form())
     until = str(form.get("until", ""))
     problem = await run_in_threadpool(_snooze, request, reminder_id, until)

@@ -49,6 +49,10 @@ BAD_FILES = {
         HEADER + GOOD + f"{CONTRACT},C-2,P-002,EMP_ENTRY,2025-11-10,five hundred,payslip\n",
         ":3: amount: 'five hundred' is not an amount of money (e.g. 1500.00)",
     ),
+    "amount over what the database holds": (  # it was refused at the storing, naming no file, line or field
+        HEADER + GOOD + f"{CONTRACT},C-2,P-002,EMP_ENTRY,2025-11-10,99999999999999999999999,payslip\n",
+        ":3: amount: too large: an amount is at most £92,233,720,368,547,758.07",
+    ),
     "date in the wrong format": (
         HEADER + GOOD + f"{CONTRACT},C-2,P-002,EMP_ENTRY,01/02/2026,,payslip\n",
         ":3: achieved_on: '01/02/2026' is not a date in ISO form (YYYY-MM-DD, e.g. 2026-03-31)",

@@ -124,6 +124,12 @@ def test_an_impossible_or_empty_correction_is_refused_and_nothing_changes(q1_pai
         correct_participant(
             q1_paid, CONTRACT, "P-404", reason=WHY, as_of=AUDIT, actor="c", referral_date=dt.date(2025, 10, 1)
         )
+    # a misspelt fact was kept as an attribute (the import refuses that column, with the same words)
+    with pytest.raises(UserError, match=r"--attribute: unknown attribute name\(s\): 'date_of_brith' \(did you mean "
+                                        r"'date_of_birth'\?\); no correction was made"):  # fmt: skip
+        correct(q1_paid, attributes={"date_of_brith": "2001-01-01"})
+    with pytest.raises(UserError, match=r"'referral_date' \(use --referral-date\)"):
+        correct(q1_paid, attributes={"referral_date": "2025-10-01"})
     assert counts(q1_paid) == before
     assert correct(q1_paid, date_of_birth=dt.date(2004, 2, 29))["changed"] is False  # already so
 

@@ -95,3 +95,26 @@ def test_an_approval_whose_schedules_cannot_be_placed_warns_the_approver_on_the_
     assert f"Proposal {n} (" in page and "is approved and its run is paid, but:" in page
     assert "the run is paid, but its schedules were not written" in page
     assert "commission pay --contract FCF-2025-01 --period 2026-Q1" in page
+
+
+def test_the_approval_api_names_the_schedules_by_file_not_by_the_servers_path(
+    client: TestClient, world: dict[str, str], settings: Any, tmp_path: Path
+) -> None:
+    from flows.pbr.claims_import import import_claims
+    from flows.pbr.participants import import_participants
+    from flows.pbr.payment_runs import propose_payment_run
+    from tests.support.builders import FCF_CLAIMS, FCF_PARTICIPANTS
+
+    fcf_contract(settings)
+    (tmp_path / "people.csv").write_text(FCF_PARTICIPANTS, encoding="utf-8")
+    import_participants(settings, tmp_path / "people.csv", as_of=dt.datetime(2026, 3, 1, tzinfo=dt.UTC), actor="f")
+    (tmp_path / "claims.csv").write_text(FCF_CLAIMS, encoding="utf-8")
+    import_claims(settings, tmp_path / "claims.csv", as_of=dt.datetime(2026, 3, 2, tzinfo=dt.UTC), actor="f")
+    run = propose_payment_run(settings, "FCF-2025-01", "2026-Q1", as_of=dt.datetime(2026, 4, 2, tzinfo=dt.UTC),
+                              actor="finn")  # fmt: skip
+    n = run["proposal"]["id"]
+    answer = client.post(f"/api/v1/approvals/{n}/approve", headers={"Authorization": f"Bearer {world['checker']}"})
+    assert answer.status_code == 200, answer.text
+    schedules = answer.json()["result"]["schedules"]
+    assert schedules and all(name.endswith(".csv") and "/" not in name for name in schedules), schedules
+    assert str(settings.data_dir) not in answer.text  # it showed /.../payments/FCF-2025-01/2026-Q1/...

@@ -54,7 +54,10 @@ def test_the_page_shows_progress_then_the_report(
     done = finished(finn, location)
     assert "meta http-equiv" not in done and "Validation report" in done
     assert f"claims.csv: {ROWS} claim(s) read" in done
-    assert finn.get(f"/api/v1/jobs/{job}").json()["state"] == "done"
+    answer = finn.get(f"/api/v1/jobs/{job}")
+    assert answer.json()["state"] == "done"
+    assert answer.json()["result"]["source"] == "claims.csv"  # the file as uploaded: it showed our folder's path
+    assert str(settings.data_dir) not in answer.text
     assert reconcile(settings, pbr).totals["claims"] == ROWS
 
 

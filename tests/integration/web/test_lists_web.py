@@ -90,12 +90,12 @@ def test_a_provider_sees_only_their_own_rows_and_another_providers_contract_is_a
 
 @pytest.mark.parametrize(
     ("path", "message"),
-    [
-        ("/api/v1/claims?status=paid", "--status: 'paid' is not a claim status; use accepted, partly_accepted or "
+    [  # the web's words: a field's name, never the command line's flag (--status, --period)
+        ("/api/v1/claims?status=paid", "status: 'paid' is not a claim status; use accepted, partly_accepted or "
                                        "rejected"),
-        ("/api/v1/lists/contracts?ending_within=-5", "--ending-within: -5 is not a number of days from 0 to 36600"),
+        ("/api/v1/lists/contracts?ending_within=-5", "ending within: -5 is not a number of days from 0 to 36600"),
         ("/api/v1/lists/contracts?ending_within=soon", "ending within: 'soon' is not a whole number of days"),
-        ("/api/v1/ledger?period=2026-5", "--period: '2026-5' is not a quarter such as 2026-Q1 or a month such as "
+        ("/api/v1/ledger?period=2026-5", "period: '2026-5' is not a quarter such as 2026-Q1 or a month such as "
                                          "2026-01"),
         ("/api/v1/ledger?limit=0", "limit: '0' is not a whole number from 1 to 10,000"),
         ("/api/v1/ledger?limit=10001", "limit: '10001' is not a whole number from 1 to 10,000"),

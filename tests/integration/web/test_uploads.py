@@ -80,6 +80,12 @@ def bomb() -> bytes:
         ("claims.xlsx", b"not a zip", "not an XLSX workbook"),
         ("claims.csv", b"", "The file is empty"),
         ("../../claims.csv", b"contract,claim_ref\n", "without a folder or path"),
+        # saved under its name, it failed at the saving (OSError: File name too long, a 500)
+        (
+            "a" * 300 + ".csv",
+            b"contract,claim_ref\n",
+            "The file name is 304 characters long; rename the file to at most",
+        ),
     ],
 )
 def test_a_bad_upload_is_refused_beside_the_field(

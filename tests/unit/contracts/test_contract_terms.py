@@ -88,6 +88,8 @@ def test_dated_extension_options_that_follow_on() -> None:
         ({"nation": "Wessex"}, "nation: 'Wessex' is not a nation"),
         ({"value": "12,5"}, "value: '12,5' is not an amount of money"),
         ({"value": 2400000.5}, "value: 2400000.5 was read as a floating-point number"),
+        ({"value": 10**23}, "value: too large: an amount is at most £92,233,720,368,547,758.07"),  # a TOML number
+        ({"value": "99999999999999999999999"}, "value: too large: an amount is at most £92,233,720,368,547,758.07"),
         ({"value": "5,000,000.01"}, "kpis: a contract over £5m needs at least 3 KPIs (Procurement Act 2023); 2 given"),
         ({"term": "three years"}, "term: 'three years' is not a term"),
         ({"term": "3+0"}, "term: '3+0': every part must be at least a year"),

@@ -36,6 +36,14 @@ def test_a_percentage_reading_of_exactly_100_is_allowed_and_a_hair_over_is_not()
     assert check_reading(Unit.PERCENTAGE, Decimal("100.01")) == "100.01 is over 100, and this KPI is a percentage"
 
 
+def test_a_reading_longer_than_the_column_that_keeps_it_is_refused_in_words() -> None:
+    # kept as written in 40 characters: PostgreSQL refused 41 at the storing (value too long), naming no line
+    assert check_reading(Unit.COUNT, Decimal("9" * 40)) is None
+    assert check_reading(Unit.COUNT, Decimal("9" * 41)) == (
+        "too large: a reading is at most 40 characters written out; 41 given"
+    )
+
+
 def test_lower_is_better_bands_must_each_rise_strictly() -> None:
     # Target 10 days: approaching 10 leaves Approaching target empty; requires 12 equal to approaching 12 likewise.
     assert problems(**DAYS, bands={"approaching": "10", "requires_improvement": "15"}) == [
