@@ -31,6 +31,7 @@ import apprise
 import yaml
 from apprise.conversion import convert_between
 
+from notifications.apprise_entries import BadEntry, bad_entries
 from notifications.apprise_logs import REDACTOR, captured_warnings, guard_logging, held_records, redact
 from notifications.base import Message, NotifierConfigError, TargetResult
 
@@ -87,9 +88,10 @@ class _Target:
 class AppriseNotifier:
     """Sends through the targets of one apprise configuration file, selected by tag."""
 
-    def __init__(self, source: str, targets: list[_Target]) -> None:
+    def __init__(self, source: str, targets: list[_Target], bad: tuple[BadEntry, ...] = ()) -> None:
         guard_logging()
         self._source = source
+        self.bad_entries = bad  # entries of the file apprise could not use, named without their secrets
         self._targets = targets
         self._apprise = apprise.Apprise()
         self._apprise.add([target.service for target in targets])
@@ -125,6 +127,7 @@ class AppriseNotifier:
                 else "it lists no notification URL"
             )
             raise NotifierConfigError(f"apprise config {path}: {reason}")
+        bad = tuple(bad_entries(text, config_format)) if problems else ()
         if problems:
             log.warning(
                 "apprise config %s: loaded %s; apprise reported %s with other entries",
@@ -132,7 +135,15 @@ class AppriseNotifier:
                 _count(len(services), "target"),
                 _count(len(problems), "problem"),
             )
-        return cls(str(path), _targets(services))
+        for entry in bad:
+            log.warning("apprise config %s: %s; left out", path, entry)
+        return cls(str(path), _targets(services), bad)
+
+    def lost_tags(self) -> list[str]:
+        """The tags of entries apprise could not use that no entry it did use carries: their reminders have
+        nowhere to go."""
+        carried = {str(tag) for target in self._targets for tag in target.service.tags}
+        return sorted({tag for entry in self.bad_entries for tag in entry.tags} - carried)
 
     def __repr__(self) -> str:
         return f"<AppriseNotifier {self.describe()}>"

@@ -28,12 +28,11 @@ from flows.common.runtime import database
 from flows.common.settings import Settings
 from flows.ocds.report import ImportReport, schema_field_sets
 from flows.ocds.schemas import Profile, release_schema
-from flows.ocds.sources import FileProblems, Located, files_of, releases_in
+from flows.ocds.sources import FileProblems, Located, files_of, release_problems, releases_in
 from flows.ocds.storing import Store
 from models.db import unit_of_work
 from policies.dates import local_date
 from policies.ocds.fields import outside_schema
-from policies.ocds.releases import check_release
 
 SHOWN_PROBLEMS = 100
 
@@ -55,9 +54,10 @@ def merger() -> Merger:
 
 
 def read_sources(
-    target: Path, *, strict: bool, progress: Callable[[int, int], None] | None = None
+    target: Path, *, today: dt.date, strict: bool, progress: Callable[[int, int], None] | None = None
 ) -> tuple[dict[str, list[Located]], ImportReport]:
-    """The releases of every good process, by ocid; the report so far (files read, files refused)."""
+    """The releases of every good process, by ocid; the report so far (files
+    read, files refused). ``today`` is the as-of day, after which nothing done may be dated."""
     report = ImportReport()
     paths = files_of(target)
     report.files = len(paths)
@@ -67,8 +67,7 @@ def read_sources(
         problems = FileProblems(str(path))
         found = list(releases_in(path, problems))
         report.releases += len(found)
-        for located in found:
-            problems.problems += [f"{p.field}: {p.reason}" for p in check_release(located.release, located.path)]
+        problems.problems += [str(p) for p in release_problems(found, today)]
         ocids = {
             r.release["ocid"] for r in found if isinstance(r.release, dict) and isinstance(r.release.get("ocid"), str)
         }
@@ -112,8 +111,8 @@ def import_ocds(
     progress: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
     """Import the OCDS file or directory ``target``; return the report of what was done, refused and not mapped."""
-    by_ocid, report = read_sources(target, strict=strict, progress=progress)
     today = local_date(as_of, settings.timezone)
+    by_ocid, report = read_sources(target, today=today, strict=strict, progress=progress)
     known, open_ = schema_field_sets()
     with unit_of_work(database(settings)) as session:
         store = Store(session, report, as_of=as_of, actor=actor, today=today)

@@ -7,6 +7,7 @@ read on. A record whose releases are only linked (``url``, no content)
 gives its ``compiledRelease`` instead.
 """
 
+import datetime as dt
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,6 +17,8 @@ from typing import Any
 
 from flows.common.errors import UserError
 from flows.common.files import check_input_file
+from policies.cycle.evidence import FieldProblem
+from policies.ocds.releases import check_release, duplicate_releases
 
 SUFFIXES = (".json", ".jsonl", ".ndjson")
 
@@ -106,3 +109,9 @@ def _in_document(name: str, document: Any, root: str, problems: FileProblems) ->
         yield Located(name, root, document)
     else:
         problems.problems.append(f"{root}: is not a release package, a record package or a release")
+
+
+def release_problems(found: list[Located], today: dt.date) -> list[FieldProblem]:
+    """Every problem of a file's releases, by JSON path: each release's fields, then releases sharing an id."""
+    problems = [p for located in found for p in check_release(located.release, located.path, today=today)]
+    return problems + duplicate_releases((r.path, r.release) for r in found)

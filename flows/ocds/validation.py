@@ -3,6 +3,7 @@
 A path is written as JSONPath from the document's root: ``$.releases[0].awards[0].date``.
 """
 
+import datetime as dt
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from jsonschema import ValidationError
 from flows.common.errors import UserError
 from flows.common.files import check_input_file
 from flows.ocds.schemas import Profile, fast_release_check, package_validator, release_validator
+from flows.ocds.sources import FileProblems, release_problems, releases_in
 
 SHOWN = 50  # errors listed by the command; the rest are counted
 
@@ -100,6 +102,15 @@ def validate_file(path: Path, profile: Profile) -> list[SchemaProblem]:
     if path.suffix.lower() in (".jsonl", ".ndjson"):
         return list(_validate_lines(path, profile))
     return validate_document(load_json(path), profile)
+
+
+def check_file(path: Path, profile: Profile, *, today: dt.date) -> list[SchemaProblem]:
+    """Every schema error of a file, then every problem the import would refuse it for (amounts, dates after
+    ``today``, releases sharing an id): so that a file ``ocds validate`` calls valid is one ``ocds import``
+    takes."""
+    problems = validate_file(path, profile)
+    found = list(releases_in(path, FileProblems(str(path))))  # a file that is not JSON is named by the schema check
+    return problems + [SchemaProblem(p.field, p.reason) for p in release_problems(found, today)]
 
 
 def _validate_lines(path: Path, profile: Profile) -> Iterator[SchemaProblem]:

@@ -8,7 +8,7 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel
 
-from models.reminders.tables import ACKED, CANCELLED, CHUNK, MOVED, PENDING, as_date
+from models.reminders.tables import ACKED, CANCELLED, CHUNK, MOVED, PENDING, as_date, as_instant
 from policies.reminders.planning import KeyDateFact, PlannedReminder, RecipientKey, RecipientState
 
 _IN_FORCE = """((c.status <> 'terminated' AND c.ends_on >= :today) OR k.kind = 'termination_notice')
@@ -26,13 +26,13 @@ def key_dates_in_ranges(
     """Key dates of these kinds, of contracts in force, due within each range (index range scans)."""
     facts: list[KeyDateFact] = []
     stmt = text(
-        "SELECT k.contract_id, k.key, k.kind, k.due_on, c.nation FROM contract_key_date k "
+        "SELECT k.contract_id, k.key, k.kind, k.due_on, c.nation, c.created_at FROM contract_key_date k "
         "JOIN contract c ON c.id = k.contract_id "
         f"WHERE k.due_on BETWEEN :low AND :high AND k.kind IN :kinds AND {_IN_FORCE}"
     ).bindparams(bindparam("kinds", expanding=True))
     for low, high, kinds in ranges:
         rows = session.execute(stmt, {"low": low, "high": high, "kinds": list(kinds), "today": today})
-        facts += [KeyDateFact(r[0], r[1], r[2], as_date(r[3]), r[4]) for r in rows]
+        facts += [KeyDateFact(r[0], r[1], r[2], as_date(r[3]), r[4], as_instant(r[5])) for r in rows]
     return facts
 
 
@@ -51,13 +51,13 @@ def key_dates_to_replan(
         chunk = ids[i : i + CHUNK]
         rows = session.execute(
             text(
-                "SELECT k.contract_id, k.key, k.kind, k.due_on, c.nation FROM contract_key_date k "
+                "SELECT k.contract_id, k.key, k.kind, k.due_on, c.nation, c.created_at FROM contract_key_date k "
                 "JOIN contract c ON c.id = k.contract_id "
                 f"WHERE k.contract_id IN :ids AND k.due_on BETWEEN :oldest AND :latest AND {_IN_FORCE}"
             ).bindparams(bindparam("ids", expanding=True)),
             {"ids": chunk, "oldest": oldest, "latest": latest, "today": today},
         )
-        facts += [KeyDateFact(r[0], r[1], r[2], as_date(r[3]), r[4]) for r in rows]
+        facts += [KeyDateFact(r[0], r[1], r[2], as_date(r[3]), r[4], as_instant(r[5])) for r in rows]
     return facts, ids
 
 

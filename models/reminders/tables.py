@@ -92,3 +92,9 @@ def as_date(value: Any) -> dt.date:
     if isinstance(value, dt.datetime):
         return value.date()
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
+def as_instant(value: Any) -> dt.datetime:
+    """An instant column (UTCDateTime) as read back by a text query from either database: aware, in UTC."""
+    instant = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
+    return instant.replace(tzinfo=dt.UTC) if instant.tzinfo is None else instant.astimezone(dt.UTC)

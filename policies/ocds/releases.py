@@ -3,23 +3,35 @@
 Rule: a release needs an ``ocid`` and an ``id`` (non-empty strings) and a
 ``date`` (an RFC 3339 date-time). Every date the product reads must be a
 date-time or absent (``""`` is bad input, not a missing date), every amount it
-reads a number (read as Decimal, never float), and a period may not end before
-it starts. Each problem is named by its JSON path from ``root``. A date-time
-names the calendar day written in it, in its own offset: ``2020-04-01T00:00:00Z``
-is 1 April 2020.
+reads a number (read as Decimal, never float) that whole pence in the database
+can hold, and a period may not end before it starts. A contract's, an award's or
+a tender's value cannot be negative (``contracts add --value -5000`` is refused
+the same way); a payment (transaction) may be, as it reverses one. Nothing is
+dated in the future: a date that records something done (the release's own
+``date``, an award's ``date``, a contract's ``dateSigned``, an amendment's or a
+transaction's ``date``, a document's ``datePublished``) may not be after
+``today``, the import's as-of day; periods, milestones and standstills may lie
+ahead. Each problem is named by its JSON path from ``root``. A date-time names
+the calendar day written in it, in its own offset: ``2020-04-01T00:00:00Z`` is
+1 April 2020.
 
 Worked example: a release whose ``awards[0].date`` is ``""`` gives the
-problem ``$.releases[4].awards[0].date: "" is not a date-time``.
+problem ``$.releases[4].awards[0].date: "" is not a date-time``; one whose
+``contracts[0].value.amount`` is -5000 gives ``...contracts[0].value.amount:
+cannot be negative``; and checked on 7 December 2026, an award dated
+2030-01-01 gives ``...awards[0].date: 2030-01-01 is in the future (after
+2026-12-07)``.
 """
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
 from policies.cycle.evidence import FieldProblem
 
+MAX_PENCE = 2**63 - 1  # the most whole pence a database column (BIGINT) holds
 _DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 
 
@@ -52,6 +64,8 @@ def amount_of(value: Any) -> tuple[Decimal | None, str | None]:
     amount = Decimal(value)
     if not amount.is_finite():
         return None, f"{_shown(value)} is not a number"
+    if abs(amount) * 100 > MAX_PENCE:  # exact: a comparison never rounds, however many digits
+        return None, "too large"
     return amount, None
 
 
@@ -84,25 +98,34 @@ def _check_period(period: Any, where: str, problems: list[FieldProblem]) -> None
         problems.append(FieldProblem(f"{where}.maxExtentDate", f"{top} is before the endDate {end}"))
 
 
-def _check_value(value: Any, where: str, problems: list[FieldProblem]) -> None:
+def _check_value(value: Any, where: str, problems: list[FieldProblem], *, signed: bool = False) -> None:
     if value is None:
         return
     if not isinstance(value, Mapping):
         problems.append(FieldProblem(where, "is not an object with amount and currency"))
         return
-    _, why = amount_of(value.get("amount"))
+    amount, why = amount_of(value.get("amount"))
     if why:
         problems.append(FieldProblem(f"{where}.amount", why))
+    elif amount is not None and amount < 0 and not signed:
+        problems.append(FieldProblem(f"{where}.amount", "cannot be negative"))
     currency = value.get("currency")
     if currency is not None and (not isinstance(currency, str) or not re.fullmatch(r"[A-Z]{3}", currency)):
         problems.append(FieldProblem(f"{where}.currency", f"{_shown(currency)} is not a currency code such as GBP"))
 
 
-def check_release(release: Any, root: str) -> list[FieldProblem]:
-    """Every problem of one release in the fields the product reads, each named by its JSON path."""
+def check_release(release: Any, root: str, *, today: dt.date) -> list[FieldProblem]:
+    """Every problem of one release in the fields the product reads, each named by its JSON path; ``today`` is
+    the as-of day, after which nothing done may be dated."""
     if not isinstance(release, Mapping):
         return [FieldProblem(root, "is not a release (a JSON object)")]
     problems: list[FieldProblem] = []
+    _check_fields(release, root, problems)
+    _check_done(release, root, today, problems)
+    return problems
+
+
+def _check_fields(release: Mapping[str, Any], root: str, problems: list[FieldProblem]) -> None:
     for name in ("ocid", "id"):
         value = release.get(name)
         if not isinstance(value, str) or not value.strip():
@@ -148,8 +171,43 @@ def check_release(release: Any, root: str) -> list[FieldProblem]:
             _check_dated(transactions, "date", f"{where}.implementation.transactions", problems)
             for k, transaction in enumerate(_list(transactions)):
                 if isinstance(transaction, Mapping):
-                    _check_value(transaction.get("value"), f"{where}.implementation.transactions[{k}].value", problems)
-    return problems
+                    value = transaction.get("value")
+                    _check_value(value, f"{where}.implementation.transactions[{k}].value", problems, signed=True)
+
+
+def _check_done(release: Mapping[str, Any], root: str, today: dt.date, problems: list[FieldProblem]) -> None:
+    """Each date that records something done, refused when it is after ``today``."""
+    dated: list[tuple[str, Any]] = [(f"{root}.date", release.get("date"))]
+    tender = release.get("tender")
+    if isinstance(tender, Mapping):
+        dated += _documents(tender, f"{root}.tender")
+    for i, award in enumerate(_list(release.get("awards"))):
+        if isinstance(award, Mapping):
+            dated += [(f"{root}.awards[{i}].date", award.get("date")), *_documents(award, f"{root}.awards[{i}]")]
+    for i, contract in enumerate(_list(release.get("contracts"))):
+        if not isinstance(contract, Mapping):
+            continue
+        where = f"{root}.contracts[{i}]"
+        dated += [(f"{where}.dateSigned", contract.get("dateSigned")), *_documents(contract, where)]
+        dated += _dates(contract.get("amendments"), "date", f"{where}.amendments")
+        implementation = contract.get("implementation")
+        if isinstance(implementation, Mapping):
+            dated += _dates(implementation.get("transactions"), "date", f"{where}.implementation.transactions")
+            dated += _documents(implementation, f"{where}.implementation")
+    for where, value in dated:
+        day, why = day_of(value)
+        if why is None and day is not None and day > today:
+            problems.append(FieldProblem(where, f"{day} is in the future (after {today})"))
+
+
+def _documents(owner: Mapping[str, Any], where: str) -> list[tuple[str, Any]]:
+    return _dates(owner.get("documents"), "datePublished", f"{where}.documents")
+
+
+def _dates(items: Any, name: str, where: str) -> list[tuple[str, Any]]:
+    return [
+        (f"{where}[{k}].{name}", item.get(name)) for k, item in enumerate(_list(items)) if isinstance(item, Mapping)
+    ]
 
 
 def _check_dated(items: Any, name: str, where: str, problems: list[FieldProblem]) -> None:
@@ -158,3 +216,27 @@ def _check_dated(items: Any, name: str, where: str, problems: list[FieldProblem]
             _, why = day_of(item.get(name))
             if why:
                 problems.append(FieldProblem(f"{where}[{k}].{name}", why))
+
+
+def duplicate_releases(found: Iterable[tuple[str, Any]]) -> list[FieldProblem]:
+    """Each release that repeats an earlier one's ``ocid`` and ``id``, named by both paths.
+
+    OCDS 1.1.5: "A release identifier must be unique within the scope of its related contracting process",
+    so one id names one release. Different contents under one id leave no way to know which is the release;
+    an identical copy is refused too, as the release package schema refuses it (``releases`` is
+    ``uniqueItems``): ``ocds validate`` and ``ocds import`` then agree, in a package, a record package or
+    JSON Lines alike.
+    """
+    first: dict[tuple[str, str], tuple[str, Any]] = {}
+    problems: list[FieldProblem] = []
+    for path, release in found:
+        if not isinstance(release, Mapping):
+            continue
+        ocid, rid = release.get("ocid"), release.get("id")
+        if not isinstance(ocid, str) or not isinstance(rid, str):
+            continue
+        earlier, content = first.setdefault((ocid, rid), (path, release))
+        if earlier != path:
+            how = "a second copy of it" if content == release else "with different contents"
+            problems.append(FieldProblem(f"{path}.id", f"{_shown(rid)} is also the id of {earlier}, {how}"))
+    return problems

@@ -4,14 +4,18 @@ Planning is incremental. A sweep covers the send days since the previous
 sweep (its *window*), so a server that was down over a long weekend sends
 every step it missed, marked late. A key date the sweep has never reminded
 anyone of (a new contract, a moved date) gets its latest step that is already
-due, sent that day, not the whole ladder at once. An acknowledged key date gets no more
+due, sent that day, not the whole ladder at once; so does one whose due steps
+all fell before its contract was recorded (``known_since``), even in a window
+the sweep covers: a step due before the product knew of the date was not missed
+while the system was down, and is never sent as late. An acknowledged key date gets no more
 steps; a snoozed one gets none before the snooze ends. Key dates further in
 the past than ``catch_up_days`` are history, not reminders.
 
 Worked example: a break-notice deadline on Friday 5 March 2027 (England and
 Wales). The 7-day step is due on Friday 26 February at 08:00 GMT (08:00 UTC);
 the 30-day step on 3 February. If the server was down from 24 to 27 February,
-the sweep on 27 February sends the 7-day step, marked late. The 1-day step on
+the sweep on 27 February sends the 7-day step, marked late; had the contract been
+recorded only on 27 February, it would send that step then, not late. The 1-day step on
 Thursday 4 March is the last and also goes to the escalation tag.
 """
 
@@ -35,6 +39,7 @@ class KeyDateFact:
     kind: str
     due_on: dt.date
     nation: str
+    known_since: dt.datetime | None = None  # when the product first held it (its contract was recorded); None: always
 
 
 RecipientKey = tuple[int, str, dt.date, str]  # (contract id, key-date key, due date, tag)
@@ -82,6 +87,12 @@ def send_day(lead: Lead, due_on: dt.date, policy: ReminderPolicy, calendar: Work
         while not calendar.is_working_day(day):  # ends: a calendar refuses days outside the years it knows
             day -= dt.timedelta(days=1)
     return day
+
+
+def _known_by(fact: KeyDateFact, day: dt.date, policy: ReminderPolicy, zone: str) -> bool:
+    """Whether the key date was known when the send time of its step on ``day`` came: only then was a step not
+    sent missed (the system was down), and so late."""
+    return fact.known_since is None or send_instant(day, policy, zone) >= fact.known_since
 
 
 def plan_reminders(
@@ -132,7 +143,11 @@ def plan_reminders(
             state = states.get((fact.contract_id, fact.key, fact.due_on, tag), RecipientState())
             if state.acked:
                 continue
-            fresh = [s for s in due if window_start is not None and s[2] > window_start]
+            fresh = [
+                s
+                for s in due
+                if window_start is not None and s[2] > window_start and _known_by(fact, s[2], policy, zone)
+            ]
             first_notice = not fresh and not state.reminded
             if first_notice:  # told now, not "late": nobody could have been told sooner
                 fresh = [(step, lead, max(day, today)) for step, lead, day in due[-1:]]

@@ -302,3 +302,27 @@ def test_reminders_sent_at_the_same_time_are_listed_by_contract_whatever_order_t
         ("HF-2026-02", "60d", "owner"),
         ("HF-2026-02", "60d", "commissioning"),
     ]
+
+
+def test_a_contract_recorded_after_its_steps_were_due_gets_only_the_latest_not_late(hf_past: Settings) -> None:
+    from flows.contracts.files import Row
+    from flows.contracts.importing import add_contracts
+
+    sweep(hf_past, as_of=at(12, 16, 7, year=PAST))
+    # Down from the 17th; on the 29th a second contract is recorded, its break-notice deadline the same 31 December.
+    fields = {"ref": "HF-NEW", "title": "Housing First 2", "provider": "P", "project": "HOM-1", "value": "100000"}
+    fields |= {"start": f"{PAST}-04-01", "term": "3", "break_on": f"{PAST + 1}-03-31", "break_notice": "3 months"}
+    add_contracts(hf_past, [Row("line 2", fields)], as_of=at(12, 29, 10, year=PAST), actor="a")
+    sweep(hf_past, as_of=at(12, 29, 11, year=PAST))
+
+    steps = {
+        (r["contract"], r["lead"], r["tag"]) for r in list_reminders(hf_past, status="pending") if r["kind"] == BREAK
+    }
+    # HF-2026-01 existed when its 14-day and 7-day steps were due: both missed, both sent late.
+    assert {("HF-2026-01", lead, tag) for lead in ("14d", "7d") for tag in ("owner", "commissioning")} <= steps
+    # HF-NEW did not: only its latest due step, the 7-day one, at once.
+    assert {s for s in steps if s[0] == "HF-NEW"} == {("HF-NEW", "7d", "owner"), ("HF-NEW", "7d", "commissioning")}
+    counts, _ = deliver_to_buffer(hf_past, at(12, 29, 11, 5, year=PAST))
+    late = {(r["contract"], r["lead"]) for r in list_reminders(hf_past, status="sent") if r["late"]}
+    assert ("HF-NEW", "7d") not in late and {("HF-2026-01", "14d"), ("HF-2026-01", "7d")} <= late
+    assert counts["late"] == len([r for r in list_reminders(hf_past, status="sent") if r["late"]])

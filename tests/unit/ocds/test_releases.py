@@ -22,7 +22,7 @@ def _release(**fields: Any) -> dict[str, Any]:
 
 
 def _problems(release: Any) -> list[str]:
-    return [str(p) for p in check_release(release, ROOT)]
+    return [str(p) for p in check_release(release, ROOT, today=dt.date(2026, 12, 1))]
 
 
 @pytest.mark.parametrize(
@@ -82,6 +82,34 @@ def test_an_amount_is_a_whole_number_or_a_decimal(value: Any, amount: Decimal | 
 )
 def test_what_is_not_an_amount_says_why(value: Any, why: str) -> None:
     assert amount_of(value) == (None, why)
+
+
+def test_an_amount_is_at_most_what_64_bit_pence_hold_and_no_more() -> None:
+    most = Decimal(2**63 - 1) / 100  # £92,233,720,368,547,758.07
+    assert amount_of(most) == (most, None)
+    assert amount_of(-most) == (-most, None)
+    assert amount_of(most + Decimal("0.01")) == (None, "too large")
+    assert amount_of(int("9" * 400)) == (None, "too large")  # 400 digits: no decimal.InvalidOperation
+    assert amount_of(Decimal("1E+400")) == (None, "too large")
+
+
+def test_a_value_cannot_be_negative_but_a_payment_can_reverse_one() -> None:
+    contract = {"id": "C-1", "value": {"amount": -5000, "currency": "GBP"}}
+    payment = {"id": "T1", "date": "2019-12-01T00:00:00Z", "value": {"amount": -5000, "currency": "GBP"}}
+    assert _problems(_release(contracts=[contract | {"implementation": {"transactions": [payment]}}])) == [
+        f"{ROOT}.contracts[0].value.amount: cannot be negative"
+    ]
+    assert _problems(_release(awards=[{"id": "A", "value": {"amount": 0, "currency": "GBP"}}])) == []
+
+
+def test_something_done_may_be_dated_today_but_not_tomorrow() -> None:
+    today = dt.date(2026, 12, 1)
+    on = {"id": "A", "date": "2026-12-01T23:59:59Z", "contractPeriod": {"startDate": "2030-01-01T00:00:00Z"}}
+    assert check_release(_release(awards=[on]), ROOT, today=today) == []  # a period may lie ahead
+    after = {"id": "A", "date": "2026-12-02T00:00:00Z"}
+    assert [str(p) for p in check_release(_release(awards=[after]), ROOT, today=today)] == [
+        f"{ROOT}.awards[0].date: 2026-12-02 is in the future (after 2026-12-01)"
+    ]
 
 
 def test_a_long_value_is_cut_to_sixty_characters_in_a_message() -> None:

@@ -1,0 +1,74 @@
+"""An apprise entry apprise cannot use is named (position, tags, scheme; never its secrets), and when its tag is
+carried by no entry apprise can use, a sweep or delivery is refused before anything runs."""
+
+import dataclasses
+import datetime as dt
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from flows.common.errors import UserError
+from flows.common.settings import Settings
+from flows.reminders.run import run_reminder_flow
+from notifications.apprise_notifier import AppriseNotifier
+from tests.support.servers import WebhookSink
+
+SECRETS = ("s3cretPASS", "tok9876xyz", "hookTOKEN42")
+
+
+@pytest.fixture
+def hook() -> Iterator[WebhookSink]:
+    with WebhookSink() as sink:
+        yield sink
+
+
+def _config(tmp_path: Path, hook: WebhookSink, bad_tag: str) -> Path:
+    path = tmp_path / "apprise.yml"
+    path.write_text(
+        "urls:\n"
+        f"  - {hook.url()}:\n      - tag: owner\n"
+        f"  - notaservice://user:{SECRETS[0]}@what/ever?token={SECRETS[1]}:\n      - tag: {bad_tag}\n"
+        f"  - json://u:{SECRETS[2]}@:badport/h:\n      - tag: owner\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_each_bad_entry_is_named_by_position_tag_and_scheme_without_its_secrets(
+    tmp_path: Path, hook: WebhookSink, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    path = _config(tmp_path, hook, "commissioning")
+
+    notifier = AppriseNotifier.from_config(path)
+
+    said = [r.getMessage() for r in caplog.records]
+    assert (
+        f"apprise config {path}: entry #2 (tag commissioning, notaservice://...): notaservice:// is not a "
+        "service apprise knows; left out" in said
+    )
+    assert any(
+        m.startswith(f"apprise config {path}: entry #3 (tag owner, json://...): apprise cannot read it") for m in said
+    )
+    assert notifier.lost_tags() == ["commissioning"]
+    out, err = capfd.readouterr()
+    assert [s for s in SECRETS for text in (caplog.text, out, err) if s in text] == []
+
+
+def test_a_lost_tag_refuses_the_sweep_before_anything_runs(
+    settings: Settings, tmp_path: Path, hook: WebhookSink
+) -> None:
+    configured = dataclasses.replace(settings, apprise_config=_config(tmp_path, hook, "commissioning"))
+    with pytest.raises(UserError) as refused:
+        run_reminder_flow(configured, as_of=dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC))
+    message = str(refused.value)
+    assert "entry #2 (tag commissioning, notaservice://...)" in message and "commissioning" in message
+    assert [s for s in SECRETS if s in message] == []
+
+
+def test_a_bad_entry_whose_tag_another_entry_carries_is_only_warned_of(tmp_path: Path, hook: WebhookSink) -> None:
+    notifier = AppriseNotifier.from_config(_config(tmp_path, hook, "owner"))
+    assert [str(e).split(" (")[0] for e in notifier.bad_entries] == ["entry #2", "entry #3"]
+    assert notifier.lost_tags() == []
