@@ -6,7 +6,7 @@ import claims (providers upload their own organisation's files on the web, where
 Without a token a write is recorded as the operating-system user, marked unauthenticated, where the approval
 policy allows that at all (``identity`` in flows/cli/common.py); no role is claimed, so none is checked.
 
-Every command is in ``COMMANDS`` (tests/unit/test_cli_rules.py compares it with the command line's commands):
+Every command is in ``COMMANDS`` (tests/unit/accounts/test_cli_rules.py compares it with the command line's commands):
 ``READS`` for the commands that read, and those that name nobody (set-up and operations: whoever runs
 ``init``, ``backup`` or ``serve`` holds the database itself). A command that names who acts and is missing here is
 refused to every token, so a new command cannot be open by accident. An auditor is in no rule: they read

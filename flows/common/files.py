@@ -143,7 +143,11 @@ def _put_new(temporary: Path, path: Path) -> None:
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
         except FileExistsError:
             raise UserError(f"{path} exists; refusing to write over it") from None
-        os.replace(temporary, path)
+        try:
+            os.replace(temporary, path)
+        except OSError:  # the empty file taken for the name is ours: leave nothing under the name asked for
+            path.unlink(missing_ok=True)
+            raise
         return
     temporary.unlink()
 

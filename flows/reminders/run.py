@@ -23,7 +23,8 @@ def run_reminder_flow(settings: Settings, *, here: bool = False, wait: bool = Tr
     from flows.reminders.policy import reminder_policy
 
     reminder_policy(settings)
-    refuse_lost_tags(notifier_for(settings), settings)
+    if not kwargs.get("dry_run"):  # a dry run sends nothing: it shows what would be planned whatever the targets
+        refuse_lost_tags(notifier_for(settings), settings)
     submitting = not here and run_mode() == DEPLOYMENTS and not kwargs.get("dry_run")  # refused before Prefect
     start_prefect(settings)
     if submitting:
@@ -37,14 +38,15 @@ def run_reminder_flow(settings: Settings, *, here: bool = False, wait: bool = Tr
 def refuse_lost_tags(notifier: Any, settings: Settings) -> None:
     """Refuse to run when an apprise entry apprise could not use carried a tag no other entry carries: the
     reminders for that tag would be retried and then fail. Nothing is lost by not running (the outbox keeps
-    them) until the file is fixed. A bad entry whose tags other entries carry is only warned of."""
+    them) until the file is fixed. A bad entry whose tags other entries carry is only warned of. The file is named
+    without its folder: the web's sweep page shows this sentence, and the server's paths are not for its users."""
     lost = notifier.lost_tags() if hasattr(notifier, "lost_tags") else []
     if lost:
         from flows.common.errors import UserError
 
         entries = "; ".join(str(e) for e in notifier.bad_entries if set(e.tags) & set(lost))
         raise UserError(
-            f"apprise config {settings.apprise_config}: {entries}. No entry apprise can use carries the tag(s) "
+            f"apprise config {settings.apprise_config.name}: {entries}. No entry apprise can use carries the tag(s) "
             f"{', '.join(lost)}, so their reminders could not be sent: fix the entry, or tag a working one"
         )
 

@@ -66,6 +66,9 @@ def test_a_lost_tag_refuses_the_sweep_before_anything_runs(
     message = str(refused.value)
     assert "entry #2 (tag commissioning, notaservice://...)" in message and "commissioning" in message
     assert [s for s in SECRETS if s in message] == []
+    assert str(tmp_path) not in message  # the web's sweep page shows it: the file's name, not the server's folder
+    dry = run_reminder_flow(configured, as_of=dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC), dry_run=True)
+    assert dry["sweep"]["dry_run"] is True  # a dry run sends nothing, so a lost tag does not stop it
 
 
 def test_a_bad_entry_whose_tag_another_entry_carries_is_only_warned_of(tmp_path: Path, hook: WebhookSink) -> None:
