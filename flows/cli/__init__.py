@@ -42,6 +42,9 @@ COMMANDS: dict[str, tuple[str, ...]] = {
 }
 
 
+running: list[str] | None = None  # the words the command line was given, once ``main`` runs it
+
+
 def build_app(args: list[str]) -> typer.Typer:
     """The Typer app for this command line (``args`` without the program name)."""
     app = typer.Typer(
@@ -68,10 +71,9 @@ def _group() -> None:
 
 def main() -> None:
     """Run the CLI; a user error is one line on stderr and exit status 1 (2 for a usage error)."""
-    from flows.cli import rules
-
+    global running
     app = build_app(sys.argv[1:])
-    rules.running = rules.command_of(sys.argv[1:])
+    running = sys.argv[1:]  # for the check of a token's roles (flows/cli/rules.py), read only when a token is given
     try:
         code = app(standalone_mode=False)
     except typer.TyperException as exc:  # Typer's own Click: usage errors, and bare `commission`

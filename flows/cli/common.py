@@ -235,11 +235,12 @@ def identity(token: str | None, by: str | None, cfg: Settings, *, writing: bool 
 
 def _check_roles(user: str, roles: frozenset[str]) -> None:
     """Refuse a token's user the command being run unless their roles allow it (flows/cli/rules.py)."""
+    import flows.cli
     from flows.cli import rules
 
-    if rules.running is None:  # not run from the command line (a test calling a command's function directly)
+    if flows.cli.running is None:  # not run from the command line (a test calling a command's function directly)
         return
-    why = rules.refusal(rules.running, user, roles)
+    why = rules.refusal(rules.command_of(flows.cli.running), user, roles)
     if why is not None:
         raise UserError(why)
 

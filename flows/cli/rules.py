@@ -65,9 +65,6 @@ def refusal(command: str, user: str, roles: frozenset[str]) -> str | None:
     return f"{user} ({holds}) may not run `commission {command}`: it needs the role {' or '.join(sorted(needed))}"
 
 
-running: str | None = None  # the command being run, set by ``flows.cli.main`` from its words (``command_of``)
-
-
 def command_of(args: list[str]) -> str:
     """The command named by the command line's words: ``claims import`` from ``claims import f.csv --as-of X``."""
     two = " ".join(args[:2])

@@ -44,9 +44,10 @@ def refuse_lost_tags(notifier: Any, settings: Settings) -> None:
     if lost:
         from flows.common.errors import UserError
 
+        config = settings.apprise_config.name if settings.apprise_config is not None else "the apprise config"
         entries = "; ".join(str(e) for e in notifier.bad_entries if set(e.tags) & set(lost))
         raise UserError(
-            f"apprise config {settings.apprise_config.name}: {entries}. No entry apprise can use carries the tag(s) "
+            f"apprise config {config}: {entries}. No entry apprise can use carries the tag(s) "
             f"{', '.join(lost)}, so their reminders could not be sent: fix the entry, or tag a working one"
         )
 
