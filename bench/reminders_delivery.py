@@ -67,7 +67,7 @@ def build(data: Path, contracts: int, webhook_url: str, *, digest: bool) -> "Set
         del os.environ[name]
     os.environ["COMMISSIONING_DATA_DIR"] = str(data)
     settings = load_settings()
-    upgrade(engine(settings))
+    upgrade(engine(settings, create=True))
     housing_first(settings, count=contracts)
     return settings
 

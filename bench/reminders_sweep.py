@@ -126,7 +126,7 @@ def main() -> None:
 
         settings = load_settings()
         data.mkdir(parents=True)
-        upgrade(engine(settings))
+        upgrade(engine(settings, create=True))
         portfolio.create_projects(settings)
         first_csv, second_csv = Path(tmp) / "portfolio.csv", Path(tmp) / "later.csv"
         portfolio.write_portfolio(first_csv, count)
