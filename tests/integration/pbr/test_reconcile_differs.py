@@ -42,23 +42,13 @@ from tests.integration.pbr.test_pbr_payments import (
     write_claims,
 )
 from tests.integration.pbr.test_pbr_samples import point_estimate, results_file, sample
+from tests.integration.pbr.test_reconcile_sums import ONE_PASS
 from tests.support.approvals import approved, approved_clawback, approved_run
 from tests.support.builders import FCF_CARD, fcf_contract
 
 # The slow way, as reconcile summed before migration 0030: every claim, and the sum of its accruals looked up in the
 # ledger, by day and outcome: (day, outcome, claims, rejected claims, claimed, payable, capped, outstanding, accrued)
-ORACLE = """
-    SELECT achieved_on, outcome, COUNT(*), SUM(CASE WHEN verdict = 'rejected' THEN 1 ELSE 0 END),
-           SUM(claimed_pence), SUM(payable_pence), SUM(capped_pence),
-           SUM(CASE WHEN verdict IN ('accepted', 'partly_accepted') AND accrued IS NULL THEN payable_pence ELSE 0 END),
-           SUM(COALESCE(accrued, 0))
-    FROM (
-        SELECT c.*, (SELECT SUM(l.amount_pence) FROM pbr_ledger l WHERE l.claim_id = c.id AND l.kind = 'accrual')
-               AS accrued
-        FROM pbr_claim c WHERE c.contract_id = :c
-    ) AS c
-    GROUP BY achieved_on, outcome
-"""
+ORACLE = ONE_PASS
 LATER = [
     ("C-10", "P-001", "VOL_6", "2026-03-20", "volunteer_record"),
     ("C-11", "P-001", "EMP_ENTRY", "2026-03-25", "payslip"),
