@@ -318,7 +318,11 @@ def not_raised(session: Any, sample: ValidationSample) -> str | None:
         return None
     if proposal.status == "proposed":
         return f"its recovery (proposal {number}) waits for approval; approve or reject it first"
-    return f"its recovery (proposal {number}) was {proposal.status}, so nothing was raised to withdraw or correct"
+    return (
+        f"its recovery (proposal {number}) was {proposal.status}, so nothing was raised to withdraw or correct; "
+        "give the check results again with `commission sample ... --results FILE` (a wrong result may be given "
+        "differently) to propose the recovery afresh"
+    )
 
 
 def _samples_with(session: Any, contract: Contract, claim: PbrClaim) -> list[ValidationSample]:

@@ -1,7 +1,10 @@
 """Post-payment sampling: a seeded sample of the claims a run paid, checked, and what it recovers.
 
 A period's sample is drawn once (the same seed and size show it again); check
-results are recorded from a file, and a result is final. When every sampled
+results are recorded from a file, and a result is final once its recovery is
+raised (before that, while the recovery's proposal was rejected or expired, a
+result may be given again, differently: nothing of it is in the ledger, and the
+recovery is proposed afresh from the results as they are then). When every sampled
 claim is checked, the clawback of the invalid ones and the error rate by value
 extrapolated to the unsampled claims as a recovery, split between the payers
 (policies/pbr/sampling.py), are proposed together. Each step writes its event in
@@ -150,7 +153,10 @@ def sample_validation(
         assert sample.id is not None
         items = sample_items(session=session, sample_id=sample.id)
         if checks:
-            _record_checks(session, results, checks, items, as_of=as_of, actor=actor, contract=contract)
+            _record_checks(
+                session, results, checks, items, as_of=as_of, actor=actor, contract=contract,
+                open_again=_not_raised(session, sample),
+            )  # fmt: skip
         concluded = _conclude(
             session,
             contract,
@@ -236,15 +242,26 @@ def _record_checks(
     as_of: dt.datetime,
     actor: str,
     contract: Contract,
+    open_again: str | None = None,
 ) -> None:
+    """Record the results not recorded yet. A result given differently is refused as final, unless
+    ``open_again`` (the sample's recovery proposal was rejected or expired, in words): then nothing of the
+    sample is in the ledger, so the result is changed, with its event saying what it was."""
     by_ref = {c.ref: i for i, c in items}
     problems = []
+    changed: list[tuple[str, SampleItem, str, str]] = []
     for ref, (line, result, note) in checks.items():
         item = by_ref.get(ref)
         if item is None:
             problems.append(f"{path}:{line}: claim_ref: {ref} is not in this sample")
         elif item.result is not None and (item.result, item.note or "") != (result, note):
-            problems.append(f"{path}:{line}: result: {ref} was already recorded as {item.result}; a result is final")
+            if open_again is None:
+                problems.append(
+                    f"{path}:{line}: result: {ref} was already recorded as {item.result}; a result is final "
+                    "once its recovery is raised (correct it with `recovery correct`)"
+                )
+            else:
+                changed.append((ref, item, result, note))
     if problems:
         raise UserError("no check results were recorded:\n" + "\n".join(f"  {p}" for p in problems[:20]))
     recorded = 0
@@ -264,6 +281,32 @@ def _record_checks(
             action="sample_checked",
             after={"recorded": recorded, "source": str(path)},
         )
+    for ref, item, result, note in changed:
+        before = {"claim": ref, "result": item.result, "note": item.note, "checked_by": item.checked_by,
+                  "checked_at": item.checked_at.isoformat() if item.checked_at else None}  # fmt: skip
+        item.result, item.note, item.checked_at, item.checked_by = result, note or None, as_of, actor
+        session.add(item)
+        append_event(
+            session=session,
+            effective_at=as_of,
+            actor=actor,
+            entity="contract",
+            entity_ref=contract.ref,
+            action="sample_rechecked",
+            reason=f"{open_again}; the result given again, from {path.name if path else 'the results'}",
+            before=before,
+            after={"claim": ref, "result": result, "note": note or None},
+        )
+
+
+def _not_raised(session: Any, sample: ValidationSample) -> str | None:
+    """Why a concluded sample's recovery is not in the ledger, when its proposal was rejected or expired (so
+    its results may be given again); None otherwise (not concluded, raised, proposed nothing, or waiting)."""
+    number = (sample.conclusion or {}).get("proposal")
+    proposal = proposal_by_id(session=session, proposal_id=number) if number else None
+    if proposal is None or proposal.status not in ("rejected", "expired"):
+        return None
+    return f"its recovery (proposal {number}) was {proposal.status}"
 
 
 def _conclude(

@@ -339,7 +339,8 @@ def test_a_rejected_sample_recovery_writes_nothing_and_cannot_be_corrected(q1_pa
         propose_withdrawal(settings, CONTRACT, "2026-Q1", reason="r", as_of=LATER, actor="finance lead")
     assert str(refused.value) == (
         f"the 2026-Q1 sample of {CONTRACT}: its recovery (proposal {done.concluded['proposal']}) was rejected, "
-        "so nothing was raised to withdraw or correct"
+        "so nothing was raised to withdraw or correct; give the check results again with `commission sample ... "
+        "--results FILE` (a wrong result may be given differently) to propose the recovery afresh"
     )
 
 

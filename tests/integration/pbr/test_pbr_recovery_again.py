@@ -13,9 +13,12 @@ import pytest
 
 from flows.approvals.service import approve, get_proposal, reject
 from flows.common.errors import UserError
+from flows.common.runtime import database
 from flows.common.settings import Settings
 from flows.pbr.recovery_proposals import propose_withdrawal
 from flows.pbr.sampling import SampleResult, sample_validation
+from models.db import unit_of_work
+from models.events import events_for
 from tests.integration.pbr import test_pbr_payments
 from tests.integration.pbr.test_pbr_payments import AUDIT, CONTRACT, ledger
 from tests.integration.pbr.test_pbr_samples import PILOT, point_estimate, results_file, sample
@@ -110,3 +113,42 @@ def test_a_stale_recovery_left_with_nothing_to_propose_is_closed_not_left_waitin
     closed = get_proposal(q1_paid, first["proposal"])
     assert closed["status"] == "rejected" and closed["reason"].startswith("superseded: the sampled claims' ledger")
     assert sorted(p for item, _, p in clawed(q1_paid) if item == "outcome") == [-105000, -45000]
+
+
+def test_a_result_checked_again_after_its_recovery_was_rejected_is_changed_and_proposed_afresh(
+    q1_paid: Settings, tmp_path: Path
+) -> None:
+    # the proposal is rejected because C-7 is to be checked again; checked again, C-7 proves valid: the result
+    # is changed (nothing of the sample is in the ledger) and, every claim valid, nothing is proposed or raised
+    settings, first = pending(q1_paid, tmp_path)
+    reject(settings, first, by="checker.one", roles=FINANCE, reason="C-7 is to be checked again", as_of=LATER)
+    with pytest.raises(UserError, match="give the check results again"):
+        propose_withdrawal(settings, CONTRACT, "2026-Q1", reason="r", as_of=LATER, actor="lead")
+    rechecked = [("C-2", "valid", ""), ("C-3", "valid", ""), ("C-7", "valid", "the right learner's certificate")]
+    again = sample_validation(settings, CONTRACT, "2026-Q1", size=3, seed=7, results=results_file(tmp_path, rechecked),
+                              as_of=LATER, actor="auditor", reason=PILOT).concluded  # fmt: skip
+    assert again is not None and "proposal" not in again and again["recovery"] == "0.00"
+    assert [i["result"] for i in sample(settings).items] == ["valid", "valid", "valid"]
+    assert clawed(settings) == []  # nothing clawed back or recovered
+    with unit_of_work(database(settings)) as session:
+        events = [(e.before, e.after, e.reason) for e in events_for(session=session, entity="contract",
+                  entity_ref=CONTRACT) if e.action == "sample_rechecked"]  # fmt: skip
+    assert [(b["claim"], b["result"], b["note"], a["result"]) for b, a, _ in events] == [
+        ("C-7", "invalid", "certificate is for another learner", "valid")
+    ]
+    assert events[0][2].startswith(f"its recovery (proposal {first}) was rejected")
+
+
+def test_a_result_given_differently_is_final_while_its_recovery_waits_and_once_it_is_raised(
+    q1_paid: Settings, tmp_path: Path
+) -> None:
+    settings, first = pending(q1_paid, tmp_path)
+    flipped = [("C-2", "valid", ""), ("C-3", "valid", ""), ("C-7", "valid", "")]
+    with pytest.raises(UserError, match="C-7 was already recorded as invalid; a result is final"):
+        given = results_file(tmp_path, flipped, name="flipped.csv")
+        sample_validation(settings, CONTRACT, "2026-Q1", size=3, seed=7, results=given, as_of=LATER, actor="a",
+                          reason=PILOT)  # fmt: skip
+    approved(settings, get_proposal(settings, first), as_of=LATER)
+    with pytest.raises(UserError, match="recovery correct"):
+        sample_validation(settings, CONTRACT, "2026-Q1", size=3, seed=7, results=given, as_of=LATER, actor="a",
+                          reason=PILOT)  # fmt: skip
