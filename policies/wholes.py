@@ -11,6 +11,11 @@ at most 9,223,372,036,854,775,807"; a break notice of "3000 months" is refused "
 months (200 years)"; "18 months" is read as 18.
 """
 
+from collections.abc import Mapping
+from typing import Any
+
+from policies.cycle.evidence import FieldProblem
+
 MOST_WHOLE = 2**63 - 1  # SQLite INTEGER, PostgreSQL bigint
 MOST_OF_UNIT = {"days": 73_050, "working_days": 73_050, "weeks": 10_436, "months": 2_400, "years": 200}
 
@@ -24,3 +29,26 @@ def too_large(number: int, unit: str | None = None) -> str | None:
     if unit is None:
         return f"too large: at most {most:,}"
     return f"too large: at most {most:,} {unit.replace('_', ' ')}" + ("" if unit == "years" else " (200 years)")
+
+
+def read_whole(
+    fields: Mapping[str, Any], name: str, default: int | None, problems: list[FieldProblem], unit: str | None = None
+) -> int | None:
+    """A field's whole number of ``unit`` (or a plain count when None); ``default`` when it is left out, and
+    when it is not a whole number, is negative or is too large, each with its problem."""
+    value = fields.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        problems.append(FieldProblem(name, f"{value!r} is not a whole number"))
+        return default
+    if number < 0:
+        problems.append(FieldProblem(name, "cannot be negative"))
+        return default
+    why = too_large(number, unit)
+    if why:
+        problems.append(FieldProblem(name, why))
+        return default
+    return number

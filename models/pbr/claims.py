@@ -1,13 +1,11 @@
 """Participants, claims files and the claims in them, and the reads of claims the import and the runs make.
 
-Claims are written once, with their verdict, price and reasons. What a claim says (its reference,
-participant, outcome, date, amount and evidence) never changes. Its decision does in one way only: a
-participant correction (flows/pbr/participant_corrections.py) re-decides that participant's claims on the
-corrected facts at the next run, rewriting a changed claim's verdict, reasons, notes and pence and setting
-``accrued_differs``, each with a ``claim_redecided`` event holding the verdict before and after. An
-approved run marks the claims it accrued (``accrued_run_id``). What was paid, clawed back or reinstated is
-in the append-only ledger (``models.pbr.ledger``), never here. Amounts are whole pence. Keys make every
-write idempotent: a participant per (contract, ref), a claim per (contract, ref, fingerprint of its content).
+What a claim says (reference, participant, outcome, date, amount, evidence) never changes. Its decision
+(verdict, reasons, notes, pence) is written with it and changed only when a participant correction re-decides
+it (flows/pbr/participant_corrections.py: ``accrued_differs`` set, a ``claim_redecided`` event with before and
+after); an approved run marks what it accrued (``accrued_run_id``). What was paid or clawed back is in the
+append-only ledger (``models.pbr.ledger``). Amounts are whole pence. Keys make every write idempotent: a
+participant per (contract, ref), a claim per (contract, ref, fingerprint of its content).
 """
 
 import datetime as dt
