@@ -27,8 +27,9 @@ class ReminderItem:
     action: str  # the sentence saying what to do
     who: str  # who must act
     lead: str  # e.g. "30 days" or "6 months"
-    late: bool  # this reminder is going out later than planned (downtime)
+    late: bool  # this reminder is going out later than planned
     escalation: bool = False  # sent to the escalation tag because nobody acknowledged the last step
+    retry: bool = False  # an earlier send of it failed: late because of that, not because the system was down
 
 
 def kind_words(kind: str) -> str:
@@ -77,10 +78,16 @@ def render_digest(tag: str, items: Sequence[ReminderItem]) -> Message:
         lines.append(
             f"ESCALATION: nobody acknowledged the last reminder for {_count(escalations, 'item')} marked ESCALATION."
         )
-    if late:
+    retried = sum(1 for item in ordered if item.late and item.retry)
+    if late - retried:
         lines.append(
-            f"LATE: {_count(late, 'reminder')} marked LATE {'is' if late == 1 else 'are'} going out later than "
+            f"LATE: {_count(late - retried, 'reminder')} marked LATE {_is(late - retried)} going out later than "
             "planned (the system was not running when it was due)."
+        )
+    if retried:
+        lines.append(
+            f"RETRY: {_count(retried, 'reminder')} marked RETRY {_is(retried)} going out later than planned because "
+            "an earlier send failed: this is a retry of that failed send."
         )
     for number, item in enumerate(ordered, start=1):
         lines.append("")
@@ -91,7 +98,8 @@ def render_digest(tag: str, items: Sequence[ReminderItem]) -> Message:
 
 
 def _block(number: int, item: ReminderItem) -> list[str]:
-    marks = "".join(mark for flag, mark in ((item.escalation, " [ESCALATION]"), (item.late, " [LATE]")) if flag)
+    late = " [RETRY]" if item.retry else " [LATE]"
+    marks = "".join(mark for flag, mark in ((item.escalation, " [ESCALATION]"), (item.late, late)) if flag)
     return [
         f"{number}. reminder #{item.reminder_id}{marks}",
         f"   Date: {item.due_on.isoformat()} ({_WEEKDAYS[item.due_on.weekday()]}), {days_left_words(item.days_left)}",
@@ -106,6 +114,10 @@ def _block(number: int, item: ReminderItem) -> list[str]:
 
 def _days(n: int) -> str:
     return _count(n, "day")
+
+
+def _is(n: int) -> str:
+    return "is" if n == 1 else "are"
 
 
 def _count(n: int, noun: str) -> str:

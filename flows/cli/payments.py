@@ -1,5 +1,6 @@
 """commission pay, sample, clawback and reconcile: payment by results after the claims are in."""
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -164,7 +165,12 @@ def print_conclusion(c: dict[str, Any]) -> None:
         c.get("basis", ""), "the error rate"
     )
     status = c.get("proposal_status", "pending")
+    if not Decimal(c["recovery"]):  # nothing to recover: no payment run nets anything off (none is proposed)
+        status = "none"
+    elif not c.get("proposal"):  # concluded before conclusions were proposed: written to the ledger then
+        status = "approved"
     then = {
+        "none": "so nothing is netted off a payment run",
         "pending": "netted off the next payment run once approved",
         "approved": "netted off the next payment run",
         "rejected": "not recovered: its proposal was rejected",

@@ -246,7 +246,8 @@ def claims_import(
         for r in rejections[:SHOWN]:
             console.print(
                 f"  line {r['line']}  {r['claim_ref']}  {r['participant']}  {r['outcome']}  {r['verdict']}  "
-                f"payable £{money_text(r['payable'])} of £{money_text(r['claimed'])}",
+                f"payable £{money_text(r['payable'])} of "
+                + ("no amount" if r["claimed"] is None else f"£{money_text(r['claimed'])}"),
                 markup=False,
             )
             for code, sentence in zip(r["reasons"], r["sentences"], strict=True):

@@ -209,3 +209,14 @@ def check_input_file(path: Path) -> None:
         raise UserError(f"{path}: cannot be read: {exc.strerror or exc}") from None
     if found.st_size == 0:
         raise UserError(f"{path}: is empty")
+
+
+def source_name(path: Path, data_dir: Path) -> str:
+    """How an imported file is named in its records and events: a web upload, saved under the data folder
+    (flows/web/uploads.py), by its own name, as the API names it; the server's folder is no one's business.
+    A file given on the command line, as given."""
+    try:
+        path.resolve().relative_to(data_dir.resolve())
+    except ValueError:
+        return str(path)
+    return path.name

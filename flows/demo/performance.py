@@ -1,5 +1,8 @@
 """The performance demo: Housing First (HOM-2024-03-C1) with three KPIs, two years of quarterly readings (one
-Requires improvement) and its second-year UK9 notice published. Idempotent like the rest of the demo."""
+Requires improvement) and its second-year UK9 notice published. Idempotent like the rest of the demo.
+
+The readings run to 2026-Q2, so they are imported once that quarter is over (a reading waits for its period's
+end, policies/performance/periods.py): on 6 July 2026, and the notice prepared and published after them."""
 
 from pathlib import Path
 from typing import Any
@@ -27,7 +30,7 @@ def build_performance(settings: Settings) -> dict[str, Any]:
     set_kpis(settings, ref=PERFORMANCE_CONTRACT, items=items, exemption=None, exemption_reason=None, reason=reason,
              as_of=demo_instant("2026-06-01"), actor=ACTOR)  # fmt: skip
     readings = import_readings(
-        settings, EXAMPLES / "hf-kpi-readings.csv", as_of=demo_instant("2026-06-05"), actor=ACTOR
+        settings, EXAMPLES / "hf-kpi-readings.csv", as_of=demo_instant("2026-07-06"), actor=ACTOR
     )
     with unit_of_work(database(settings)) as session:
         contract = get_contract(session=session, ref=PERFORMANCE_CONTRACT)
@@ -35,9 +38,9 @@ def build_performance(settings: Settings) -> dict[str, Any]:
         published = [n for n in notices_of(session=session, contract_id=contract.id, kind="uk9") if n.published_on]
     if not published:
         prepare_uk9(
-            settings, ref=PERFORMANCE_CONTRACT, period=UK9_PERIOD, as_of=demo_instant("2026-06-10"), actor=ACTOR
+            settings, ref=PERFORMANCE_CONTRACT, period=UK9_PERIOD, as_of=demo_instant("2026-07-08"), actor=ACTOR
         )
-        publish_notice(settings, ref=PERFORMANCE_CONTRACT, on=demo_instant("2026-06-15").date(),
-                       reference=UK9_REFERENCE, period=UK9_PERIOD, breach=None, as_of=demo_instant("2026-06-15"),
+        publish_notice(settings, ref=PERFORMANCE_CONTRACT, on=demo_instant("2026-07-15").date(),
+                       reference=UK9_REFERENCE, period=UK9_PERIOD, breach=None, as_of=demo_instant("2026-07-15"),
                        actor=ACTOR)  # fmt: skip
     return {"readings": readings.added + readings.unchanged, "ratings": readings.ratings}

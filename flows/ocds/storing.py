@@ -320,7 +320,12 @@ class Store:
             (plan, ref, cid, item.notice) for item, (plan, ref, *_), cid in zip(wanted, made, ids, strict=True)
         ]
         events += store_performance(
-            self.session, performance, as_of=self.as_of, actor=self.actor, skipped=self.report.not_read
+            self.session,
+            performance,
+            as_of=self.as_of,
+            today=self.today,
+            actor=self.actor,
+            skipped=self.report.not_read,
         )
         append_events(
             session=self.session,

@@ -3,8 +3,9 @@
 
 A reading is rated by the product from its KPI's target and bands; where the published ``measureClassification``
 says otherwise, the published rating is kept as an override, its reason the observation's notes (or, with none,
-the notice it came from). A KPI whose bands point the wrong way, a reading that cannot be one of its unit, and
-a second reading of a period are skipped and listed in the import report, never a reason to fail.
+the notice it came from). A KPI whose bands point the wrong way, a reading that cannot be one of its unit, a
+reading of a period not over by the import's as-of date, and a second reading of a period are skipped and listed
+in the import report, never a reason to fail.
 """
 
 import datetime as dt
@@ -19,6 +20,7 @@ from models.performance.tables import PUBLISHED, ContractNotice, Kpi, KpiReading
 from policies.ocds.mapping import ContractPlan
 from policies.ocds.metrics import NoticeFacts
 from policies.performance.kpis import Bands, Direction, Frequency, KpiDefinition, Unit, check_bands, check_reading
+from policies.performance.periods import Period, check_over
 from policies.performance.ratings import Rating, rate
 
 
@@ -42,6 +44,7 @@ def store_performance(
     made: list[tuple[ContractPlan, str, int, str]],
     *,
     as_of: dt.datetime,
+    today: dt.date,
     actor: str,
     skipped: list[str],
 ) -> list[dict[str, Any]]:
@@ -65,7 +68,7 @@ def store_performance(
             kpi_id = session.execute(insert(table).returning(table.c.id), row).scalar_one()
             rows, periods = [], set()
             for r in kpi.readings:
-                bad = check_reading(definition.unit, r.value)
+                bad = check_reading(definition.unit, r.value) or check_over(Period(r.start, r.end, r.period), today)
                 if bad or r.period in periods:
                     skipped.append(f"{ref}: KPI {kpi.name!r} reading {r.period}: {bad or 'given twice'}, so not stored")
                     continue

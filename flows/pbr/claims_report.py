@@ -1,6 +1,8 @@
 """What a claims import reports: claims by verdict, money claimed, payable and capped, rejections by reason.
 
-Every rejected or partly accepted claim is listed with its line and reasons,
+Every rejected or partly accepted claim is listed with its line and reasons
+(what it claimed: none, rather than 0.00, when it gave no amount and no rate
+card in force priced its outcome),
 in line order (``Rejections``: a national file's million of them wait in
 temporary files, not in memory). When the claims are decided in several
 processes, each counts its own share into a report of its own, sent back
@@ -19,6 +21,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from flows.pbr.exports import write_csv
+from policies.pbr.claims import NO_AMOUNT
 
 LISTED = 1_000  # rejections listed in ``as_dict`` (the command's --json, a flow's result); --report has them all
 REJECTIONS_HEADER = (
@@ -34,10 +37,14 @@ class Rejection:
     participant: str
     outcome: str
     verdict: str
-    claimed: str
+    claimed: str | None  # None: the claim gave no amount and no rate card priced it (not a made-up 0.00)
     payable: str
     reasons: list[str]
     sentences: list[str]
+
+    def __post_init__(self) -> None:
+        if self.claimed == "0.00" and any(s.endswith(NO_AMOUNT) for s in self.sentences):
+            self.claimed = None
 
     def as_dict(self) -> dict[str, Any]:
         return self.__dict__.copy()

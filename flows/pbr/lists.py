@@ -98,6 +98,14 @@ def _pounds(pence: int | None) -> str | None:
     return None if pence is None else f"{Decimal(pence) / 100:.2f}"
 
 
+def _claimed(claimed_pence: int, amount_pence: int | None, reasons: str) -> str | None:
+    """What a claim asked for; None (blank, not 0.00) when it gave no amount and no rate card priced it."""
+    if amount_pence is None and not claimed_pence and Reason.NOT_ON_RATE_CARD in reasons.split(","):
+        return None
+    return _pounds(claimed_pence)
+
+
+# Claimed is blank, not 0.00, for a claim that gave no amount of an outcome no card in force priced.
 CLAIM_COLUMNS = (
     ("contract", "Contract", TEXT), ("claim", "Claim", TEXT), ("participant", "Participant", TEXT),
     ("outcome", "Outcome", TEXT), ("achieved_on", "Achieved on", DATE), ("status", "Status", TEXT),
@@ -123,7 +131,8 @@ def claims_list(
         refs = contract_ids(session, contract, providers)
         c = PbrClaim
         stmt = _columns(c.contract_id, c.ref, c.participant, c.outcome, c.achieved_on, c.verdict, c.claimed_pence,
-                        c.payable_pence, c.reasons).where(col(c.contract_id).in_(list(refs) or [0]))  # fmt: skip
+                        c.payable_pence, c.reasons, c.amount_pence)  # fmt: skip
+        stmt = stmt.where(col(c.contract_id).in_(list(refs) or [0]))
         if verdict is not None:
             stmt = stmt.where(col(c.verdict) == verdict)
         if participant is not None:
@@ -136,7 +145,8 @@ def claims_list(
         def row(r: Any) -> dict[str, Any]:
             return {
                 "contract": refs[r[0]], "claim": r[1], "participant": r[2], "outcome": r[3],
-                "achieved_on": r[4].isoformat(), "status": r[5], "claimed": _pounds(r[6]), "payable": _pounds(r[7]),
+                "achieved_on": r[4].isoformat(), "status": r[5], "claimed": _claimed(r[6], r[9], r[8]),
+                "payable": _pounds(r[7]),
                 "reasons": r[8],
             }  # fmt: skip
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from flows.common.columns import refuse_near_misses
 from flows.common.errors import UserError
+from flows.common.files import source_name
 from flows.common.runtime import database
 from flows.common.settings import Settings
 from flows.common.tabular import Table, open_table
@@ -148,7 +149,7 @@ def import_participants(
                     entity="contract",
                     entity_ref=contract_ref,
                     action="participants_imported",
-                    after={"added": len(new), "source": str(path)},
+                    after={"added": len(new), "source": source_name(path, settings.data_dir)},
                 )
         problems.raise_if_any("participants")
     return result

@@ -23,6 +23,7 @@ from flows.approvals.kinds import Inputs, Kind, digest, register
 from flows.approvals.service import propose, public
 from flows.common.columns import refuse_unknown_columns
 from flows.common.errors import UserError
+from flows.common.files import source_name
 from flows.common.runtime import database
 from flows.common.settings import Settings
 from flows.common.tabular import open_table
@@ -107,7 +108,7 @@ def propose_rate_card(
                 "contract": contract.ref,
                 "terms": terms,
                 "fingerprint": fingerprint,
-                "source": str(path)[:300],
+                "source": source_name(path, settings.data_dir)[:300],
                 "reason": reason,
                 "over": over,
                 "allow": allow_cap_over_value,

@@ -5,7 +5,8 @@ Both move money (reversing entries, a claim clawed back or reinstated, a new rec
 rule for payments: proposed with a preview, written when someone other than the proposer approves. The
 preview is the very change (flows/pbr/recovery_corrections.py) made in a savepoint and rolled back, so it
 shows every entry the approval writes; at approval the change is made again, from the ledger as it is then,
-in the approval's transaction. A proposal whose sample or ledger has moved since is refused as stale.
+in the approval's transaction. A proposal whose sample or ledger has moved since is refused as stale. A
+withdrawal that would reverse nothing (the recovery was £0.00, or recomputed to it) is refused, not proposed.
 """
 
 import datetime as dt
@@ -80,6 +81,11 @@ def _propose(
             savepoint.rollback()
         if shown.action == "unchanged":
             return {"result": shown.as_dict(), "proposal": None, "pending": False}
+        if kind == WITHDRAW and not shown.entries:  # a proposal to move nothing: refused, not a £0.00 proposal
+            raise UserError(
+                f"{shown.contract} {shown.period}: the sample's recovery is £{shown.before.get('recovery', '0.00')} "
+                "with no entry of it open in the ledger: nothing to withdraw, so nothing is proposed"
+            )
         _, sample, _ = _concluded(session, payload["contract"], payload["period"])
         moved = sum(round(float(e["amount"]) * 100) for e in shown.entries)
         proposal, pending = propose(

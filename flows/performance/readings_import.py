@@ -5,7 +5,8 @@ transaction: one bad row anywhere stores nothing, and every bad row is named
 (file:line: field: reason, the first ``SHOWN_PROBLEMS``, the rest counted). A
 row is bad when its contract or KPI is unknown, its period is not the KPI's
 kind (a quarter for a quarterly KPI, a month for a monthly one) or lies
-outside the contract's life or ahead of today, its value is not an exact
+outside the contract's life, its period is not over by the as-of date (today
+by default: a 2026-Q4 reading is refused on 7 December 2026), its value is not an exact
 number, is negative, or is a percentage over 100, or it gives a reading
 already held (in the database or earlier in the file) with another value:
 corrections go through `commission kpis correct`. The same reading again is
@@ -38,7 +39,7 @@ from models.performance.repository import existing_values, insert_readings, kpi_
 from models.reminders.tables import as_date
 from policies.dates import local_date
 from policies.performance.kpis import Direction, Frequency, Unit, check_reading, written_number
-from policies.performance.periods import Period, check_in_life, parse_period
+from policies.performance.periods import Period, check_in_life, check_over, parse_period
 from policies.performance.ratings import Rating, rate_value
 
 COLUMNS = ("contract", "kpi", "period", "value")
@@ -181,8 +182,8 @@ class _Run:
             if slot is None:
                 slot = slots[cells[pi]] = self._slot(kpi, cells[pi], date)
             period, code, start, end, why = slot
-            if period is None:
-                self.problem(line, "period", why or "")
+            if why is not None or period is None:
+                self.problem(line, "period", f"KPI {kpi_label(kpi)}: {why}" if period else why or "")
                 continue
             raw = cells[vi]
             verdict = verdicts.get(raw)
@@ -248,17 +249,18 @@ class _Run:
 
     def _slot(self, kpi: "_Kpi", text: str, date: Any) -> tuple[Period | None, int, Any, Any, str | None]:
         """A period as written, checked for a KPI of this frequency and contract life (the same for many rows):
-        (period, its code, its first and last days as the database takes them, or the problem)."""
+        (period, its code, its first and last days as the database takes them, and the problem if any)."""
         period, why = self._period(text)
         if period is None:
             return None, 0, None, None, why
         if period.frequency is not kpi.frequency:
             example = "a quarter, e.g. 2026-Q2" if kpi.frequency is Frequency.QUARTERLY else "a month, e.g. 2026-04"
             return None, 0, None, None, f"the KPI is measured {kpi.frequency.value}: write {example}"
-        outside = check_in_life(period, kpi.start, kpi.last_day, self.today)
+        outside = check_in_life(period, kpi.start, kpi.last_day)
         if outside:
             return None, 0, None, None, outside
-        return period, _code(period), date(period.start), date(period.end), None
+        # Not over yet: the period is kept, to name the KPI (many KPIs share this check) with the problem.
+        return period, _code(period), date(period.start), date(period.end), check_over(period, self.today)
 
     def _period(self, text: str) -> tuple[Period | None, str | None]:
         found = self.periods.get(text)

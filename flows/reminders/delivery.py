@@ -227,4 +227,5 @@ def _item(row: dict[str, Any], now: dt.datetime, today: dt.date, policy: Reminde
         lead=str(Lead.parse(row["lead"])),
         late=policy.is_late(row["send_at"], now),
         escalation=row["escalation"],
+        retry=bool(row["attempts"]),  # an earlier send failed: its lateness is the retry's, not downtime's
     )

@@ -17,6 +17,7 @@ from enum import StrEnum
 
 from policies.calendars import WorkingDayCalendar
 from policies.dates import add_months
+from policies.wholes import too_large
 
 
 class NoticeUnit(StrEnum):
@@ -63,4 +64,7 @@ def parse_notice(text: str) -> tuple[NoticePeriod | None, str | None]:
     amount = int(match["n"])
     if amount < 1:
         return None, f"{text!r}: a notice period is at least 1 {unit.value.replace('_', ' ')[:-1]}"
+    big = too_large(amount, unit.value)
+    if big:
+        return None, f"{text!r}: {big}"
     return NoticePeriod(amount, unit), None

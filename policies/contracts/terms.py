@@ -42,6 +42,7 @@ from policies.cycle.evidence import FieldProblem
 from policies.dates import parse_iso_date
 from policies.money import MOST_PENCE, TOO_LARGE, Money, parse_money
 from policies.performance.written import kpi_items, kpi_name
+from policies.wholes import read_whole
 
 YEARS = range(1900, 2201)  # every date a contract gives, and every date derived from it, falls in these years
 KPI_THRESHOLD = Money(Decimal("5000000"))
@@ -291,21 +292,6 @@ def _flag(fields: Mapping[str, Any], name: str, default: bool, problems: list[Fi
     return default
 
 
-def _whole(fields: Mapping[str, Any], name: str, default: int | None, problems: list[FieldProblem]) -> int | None:
-    value = fields.get(name)
-    if value is None or value == "":
-        return default
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        problems.append(FieldProblem(name, f"{value!r} is not a whole number"))
-        return default
-    if number < 0:
-        problems.append(FieldProblem(name, "cannot be negative"))
-        return default
-    return number
-
-
 def read_contract(
     fields: Mapping[str, Any], calendars: Mapping[Nation, WorkingDayCalendar]
 ) -> tuple[ContractDraft | None, list[FieldProblem]]:
@@ -349,12 +335,12 @@ def read_contract(
         quarterly=_flag(fields, "quarterly_monitoring", True, problems),
         annual=_flag(fields, "annual_review", True, problems),
         mid_term=_flag(fields, "mid_term_review", True, problems),
-        pre_expiry_months=_whole(fields, "pre_expiry_months", 6, problems) or None,
+        pre_expiry_months=read_whole(fields, "pre_expiry_months", 6, problems, "months") or None,
     )
     award_notice_on = _date(fields, "award_notice_on", problems, required=False)
     signed_on = _date(fields, "signed_on", problems, required=False)
-    lead = _whole(fields, "recommissioning_lead_months", 18, problems) or 18
-    used = _whole(fields, "extensions_used", 0, problems) or 0
+    lead = read_whole(fields, "recommissioning_lead_months", 18, problems, "months") or 18
+    used = read_whole(fields, "extensions_used", 0, problems) or 0
     exempt = bool(_text(fields, "kpi_exemption"))  # checked, with its reason, against the performance policy
     if value is not None and value.amount > KPI_THRESHOLD.amount and len(kpis) < MIN_KPIS_OVER_THRESHOLD and not exempt:
         problems.append(

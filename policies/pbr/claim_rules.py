@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from policies.pbr.book import Book
-from policies.pbr.claims import Claim, Decision, Finding, Reason, Verdict, gbp, pence, pounds
+from policies.pbr.claims import NO_AMOUNT, Claim, Decision, Finding, Reason, Verdict, gbp, pence, pounds
 from policies.pbr.participants import Participant, Roster
 from policies.pbr.ratecard import Outcome, Prerequisite, RateCard, version_for
 
@@ -130,12 +130,13 @@ def decide_claim(
     if rules is None or rule is None:
         price = 0
         claimed = 0 if claim.amount is None else pence(claim.amount)
+        asked_for = NO_AMOUNT if claim.amount is None else f"it claims {gbp(claim.amount)}"
         findings.append(
             Finding(
                 Reason.NOT_ON_RATE_CARD,
-                f"{claim.outcome} is not on the rate card in force on {claim.achieved_on}"
+                f"{claim.outcome} is not on the rate card in force on {claim.achieved_on}; {asked_for}"
                 if card
-                else f"no rate card is in force on {claim.achieved_on}",
+                else f"no rate card is in force on {claim.achieved_on}; {asked_for}",
             )
         )
     person = participants.get(claim.participant)

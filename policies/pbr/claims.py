@@ -106,13 +106,18 @@ def pounds(amount_pence: int) -> Decimal:
     return Decimal(amount_pence).scaleb(-2)
 
 
+# How the reason of a claim that no card prices ends when the claim gives no amount either: nothing was asked,
+# and its claimed pence (zero) is no amount, not £0.00 (flows/pbr/claims_report.py reads it so).
+NO_AMOUNT = "the claim gives no amount"
+
+
 @dataclass(slots=True)
 class Decision:
     """What was decided for one claim. Money is kept in pence; the Decimal properties read it in pounds."""
 
     claim: Claim
     verdict: Verdict
-    claimed_pence: int  # the amount claimed, or the card price (zero when no card prices it)
+    claimed_pence: int  # the amount claimed, or the card price (zero when no card prices it and none is given)
     price_pence: int  # the card price (zero when the outcome is not on the card)
     payable_pence: int  # what may be paid, after the caps
     capped_pence: int  # what the caps took off

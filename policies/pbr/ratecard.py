@@ -26,6 +26,7 @@ from enum import StrEnum
 
 from policies.dates import add_months
 from policies.pbr.participants import Eligibility
+from policies.wholes import too_large
 
 _INTERVAL_RE = re.compile(r"^\s*(?P<n>\d+)\s*(?P<unit>months?|weeks?|days?)\s*$", re.IGNORECASE)
 HUNDRED = Decimal(100)
@@ -60,7 +61,11 @@ def parse_interval(text: str) -> tuple[Interval | None, str | None]:
     if not match:
         return None, f"{text!r} is not an interval; write e.g. 3 months, 13 weeks or 90 days"
     word = match["unit"].lower()
-    return Interval(int(match["n"]), IntervalUnit(word if word.endswith("s") else word + "s")), None
+    unit = IntervalUnit(word if word.endswith("s") else word + "s")
+    big = too_large(int(match["n"]), unit.value)
+    if big:
+        return None, f"{text!r}: {big}"
+    return Interval(int(match["n"]), unit), None
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from policies.dates import parse_iso_date
 from policies.money import PENNY, parse_money
 from policies.pbr.participants import Eligibility
 from policies.pbr.ratecard import HUNDRED, Frequency, Interval, Outcome, Payer, Prerequisite, RateCard, parse_interval
+from policies.wholes import too_large
 
 CODE_RE = re.compile(r"^[A-Z][A-Z0-9_]{0,29}$")
 CARD_KEYS = (
@@ -117,6 +118,10 @@ class _Reader:
             return default
         if isinstance(value, bool) or not text.isdigit() or int(text) < 1:
             self.problem(name, f"{text!r} is not a whole number of at least 1", line)
+            return None
+        big = too_large(int(text))
+        if big:
+            self.problem(name, big, line)
             return None
         return int(text)
 
@@ -237,6 +242,8 @@ def _eligibility(value: Any, r: _Reader) -> Eligibility:
             match = _AGE_RE.match(_text(allowed))
             if not match or int(match["low"]) > int(match["high"]):
                 r.problem("eligibility.age_at_referral", f"{_text(allowed)!r} is not an age range such as 18-24")
+            elif big := too_large(int(match["high"]), "years"):
+                r.problem("eligibility.age_at_referral", f"{_text(allowed)!r}: {big}")
             else:
                 low, high = int(match["low"]), int(match["high"])
         else:

@@ -3,7 +3,9 @@
 Rule: a reading is for a calendar month ("2026-04") or a calendar quarter
 ("2026-Q2", April to June); a quarterly KPI takes quarters and a monthly KPI
 months. A period must overlap the contract's life (start to its latest end)
-and must have begun by today. A UK9 notice covers a period of at most 12
+and must be over by the reading's as-of date (today by default): a reading of
+2026-Q4 (ending 31 December 2026) is refused on 7 December 2026 and taken from
+31 December, as a payment run pays only a period that has ended. A UK9 notice covers a period of at most 12
 months and is due at least every 12 months (Procurement Act 2023 s.71(2)):
 the next is due 12 months after the end of the last period a published notice
 covered, or 12 months after the start when none has been. A notice is
@@ -83,14 +85,19 @@ def parse_notice_period(text: str) -> tuple[Period | None, str | None]:
     return period, None
 
 
-def check_in_life(period: Period, start: dt.date, last_day: dt.date, today: dt.date) -> str | None:
+def check_in_life(period: Period, start: dt.date, last_day: dt.date) -> str | None:
     """Why a reading for this period cannot be taken for a contract running ``start`` to ``last_day``, or None."""
     if period.end < start:
         return f"{period.label} ends before the contract starts ({start})"
     if period.start > last_day:
         return f"{period.label} begins after the contract's last possible day ({last_day})"
-    if period.start > today:
-        return f"{period.label} has not begun yet (today is {today})"
+    return None
+
+
+def check_over(period: Period, today: dt.date) -> str | None:
+    """Why a reading for this period cannot be taken as of ``today``: its period ends after it; or None."""
+    if period.end > today:
+        return f"{period.label} ends on {period.end}, after the as-of date {today}: record it once the period is over"
     return None
 
 

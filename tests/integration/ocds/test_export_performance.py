@@ -110,7 +110,7 @@ def test_the_uk_export_carries_each_kpi_reading_rating_and_notice_as_in_the_data
     assert codes.count("below") == 1 and "significantlyBelow" not in codes  # one Requires improvement in the demo
 
     documents = [(d["id"], _day(d["datePublished"])) for d in contract["documents"] if d["noticeType"] == "UK9"]
-    assert documents == published == [(UK9_REFERENCE, dt.date(2026, 6, 15))]
+    assert documents == published == [(UK9_REFERENCE, dt.date(2026, 7, 15))]
     assert all(d["documentType"] == "implementationNotice" for d in contract["documents"])
 
     again = tmp_path / "again.json"
@@ -194,7 +194,7 @@ def test_the_uk_round_trip_keeps_kpis_readings_ratings_and_notices(
         assert (notice.status, notice.reference, notice.published_on) == (
             "published",
             UK9_REFERENCE,
-            dt.date(2026, 6, 15),
+            dt.date(2026, 7, 15),
         )
         assert (notice.period_start, notice.period_end) == (dt.date(2025, 6, 1), dt.date(2026, 5, 31))
         # each satisfies its key date, as `notices publish` would have chosen it, so no reminders run for it

@@ -116,3 +116,23 @@ def test_published_kpis_readings_ratings_and_notices_import(settings: Settings, 
         assert (notice.satisfies_key or "").startswith("performance_notice:")  # its reminders stop
     again = import_ocds(settings, path, as_of=AS_OF, actor="t")
     assert again.unchanged == ["ocds-test-perf"]
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_published_reading_of_a_period_not_over_is_skipped_and_listed(settings: Settings, tmp_path: Path) -> None:
+    """A reading of 2026-Q4, imported on 1 December 2026, was stored and rated before its quarter ended."""
+    package = _package()
+    [contract] = package["releases"][0]["contracts"]
+    contract["implementation"]["metrics"][0]["observations"].append(
+        _observation("2026-Q4", "2026-10-01", "2026-12-31", 8, "met")
+    )
+    path = tmp_path / "perf.json"
+    path.write_text(json.dumps(package))
+    report = import_ocds(settings, path, as_of=AS_OF, actor="t")
+    assert (
+        "PERF-1: KPI 'Days to first appointment' reading 2026-Q4: 2026-Q4 ends on 2026-12-31, after the as-of date "
+        "2026-12-01: record it once the period is over, so not stored"
+    ) in report.not_read
+    with unit_of_work(database(settings)) as session:
+        periods = [r.period for r in session.exec(select(KpiReading).order_by(KpiReading.period)).all()]
+    assert periods == ["2025-Q3", "2025-Q4", "2026-Q1"]

@@ -182,3 +182,30 @@ def test_a_reference_claimed_twice_is_listed_as_imported_whatever_order_the_data
         ("C-1", "rejected", "duplicate_claim_ref,already_paid"),  # 2026-01-05, imported on 3 March
         ("C-2", "accepted", ""),  # 2026-01-19
     ]
+
+
+def test_a_claim_no_card_prices_shows_what_it_claimed_not_a_made_up_nought(settings: Settings, tmp_path: Path) -> None:
+    """A claim of an outcome no card in force prices was listed and reported as claiming £0.00 when it gave no
+    amount: it claimed nothing, and its reason says no rate card was in force."""
+    fcf_contract(settings)
+    when = dt.datetime(2026, 4, 1, tzinfo=dt.UTC)
+    people = tmp_path / "p.csv"
+    people.write_text(FCF_PARTICIPANTS)
+    import_participants(settings, people, as_of=when, actor="t")
+    claims = tmp_path / "c.csv"
+    claims.write_text(
+        "contract,claim_ref,participant,outcome,achieved_on,amount,evidence\n"
+        f"{CONTRACT},N-1,P-001,ASSESS_1,2025-09-30,,\n"  # before the card (1 October 2025), no amount
+        f"{CONTRACT},N-2,P-001,ASSESS_1,2025-09-29,250.00,\n"  # before the card, with its amount
+    )
+    report = import_claims(settings, claims, as_of=when, actor="t").as_dict()
+    shown = {r["claim_ref"]: (r["claimed"], r["sentences"]) for r in report["rejections"]}
+    assert shown == {
+        "N-1": (None, ["no rate card is in force on 2025-09-30; the claim gives no amount"]),
+        "N-2": ("250.00", ["no rate card is in force on 2025-09-29; it claims £250.00"]),
+    }
+    listed = {r["claim"]: (r["claimed"], r["reasons"]) for r in claims_list(settings, contract=CONTRACT).rows}
+    assert listed == {
+        "N-1": (None, "not_on_rate_card"),
+        "N-2": ("250.00", "not_on_rate_card"),
+    }

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.approvals.service import approve, get_proposal, reject
+from flows.approvals.service import approve, get_proposal, list_proposals, reject
 from flows.common.errors import UserError
 from flows.common.runtime import database
 from flows.common.settings import Settings
@@ -152,3 +152,23 @@ def test_a_result_given_differently_is_final_while_its_recovery_waits_and_once_i
     with pytest.raises(UserError, match="recovery correct"):
         sample_validation(settings, CONTRACT, "2026-Q1", size=3, seed=7, results=given, as_of=LATER, actor="a",
                           reason=PILOT)  # fmt: skip
+
+
+def test_withdrawing_a_recovery_of_nothing_is_refused_not_proposed_for_nought(
+    q1_paid: Settings, tmp_path: Path
+) -> None:
+    """The shipped policy's lower bound recovers nothing here (C-7's own clawback is all the sample raises):
+    withdrawing that recovery proposed a £0.00 payment change for a second finance user to approve."""
+    sample(q1_paid)
+    first = sample(q1_paid, results=results_file(tmp_path, CHECKS)).concluded
+    assert first is not None and first["recovery"] == "0.00"
+    approved(q1_paid, get_proposal(q1_paid, first["proposal"]), as_of=LATER)
+    with pytest.raises(UserError) as refused:
+        propose_withdrawal(q1_paid, CONTRACT, "2026-Q1", reason="pilot", as_of=LATER, actor="lead")
+    assert str(refused.value) == (
+        "FCF-2025-01 2026-Q1: the sample's recovery is £0.00 with no entry of it open in the ledger: nothing to "
+        "withdraw, so nothing is proposed"
+    )
+    assert "recovery_withdrawal" not in {p["kind"] for p in list_proposals(q1_paid)}
+    shown = sample(q1_paid).concluded
+    assert shown is not None and not shown.get("withdrawn")  # nothing changed

@@ -25,16 +25,18 @@ def readings(settings: Settings, tmp_path: Path, text: str) -> None:
 
 
 def test_a_missing_reading_is_flagged_at_the_monitoring_date(contract: Settings, tmp_path: Path) -> None:
-    # The monitoring meeting on 1 January 2027 looks at 2026-Q4; two of the three KPIs have their reading.
-    readings(contract, tmp_path, f"{REF},Tenancies sustained,2026-Q4,86\n{REF},Cost per person,2026-Q4,11000\n")
-    [meeting] = [r for r in due(contract, as_of=NOW, within_days=45) if r["kind"] == "quarterly_monitoring"]
-    assert meeting["due_on"] == "2027-01-01"
-    assert meeting["action"].endswith(" - no reading yet for 2026-Q4: Days to first appointment")
+    # The monitoring meeting on 1 October 2026 looks at 2026-Q3; two of the three KPIs have their reading
+    # (recorded once the quarter was over: a reading of a period not over is refused).
+    readings(contract, tmp_path, f"{REF},Tenancies sustained,2026-Q3,86\n{REF},Cost per person,2026-Q3,11000\n")
+    seen_on = dt.datetime(2026, 9, 1, 9, 0, tzinfo=dt.UTC)
+    [meeting] = [r for r in due(contract, as_of=seen_on, within_days=45) if r["kind"] == "quarterly_monitoring"]
+    assert meeting["due_on"] == "2026-10-01"
+    assert meeting["action"].endswith(" - no reading yet for 2026-Q3: Days to first appointment")
     with unit_of_work(database(contract)) as session:
-        group = [{"ref": REF, "kind": "quarterly_monitoring", "due_on": dt.date(2027, 1, 1), "action": "Meet"},
-                 {"ref": REF, "kind": "expiry", "due_on": dt.date(2027, 1, 1), "action": "Ends"}]  # fmt: skip
+        group = [{"ref": REF, "kind": "quarterly_monitoring", "due_on": dt.date(2026, 10, 1), "action": "Meet"},
+                 {"ref": REF, "kind": "expiry", "due_on": dt.date(2026, 10, 1), "action": "Ends"}]  # fmt: skip
         told = with_missing_readings(session, group)
-    assert [g["action"] for g in told] == ["Meet - no reading yet for 2026-Q4: Days to first appointment", "Ends"]
+    assert [g["action"] for g in told] == ["Meet - no reading yet for 2026-Q3: Days to first appointment", "Ends"]
 
 
 def test_review_findings_and_the_extend_warning(contract: Settings, tmp_path: Path) -> None:

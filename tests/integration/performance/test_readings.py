@@ -96,6 +96,33 @@ def test_a_bad_file_stores_nothing_and_names_every_bad_row(contract: Settings, t
     assert stored(contract) == before
 
 
+def test_a_reading_of_a_period_not_over_is_refused_naming_the_kpi_and_the_end(
+    contract: Settings, tmp_path: Path
+) -> None:
+    """A 2026-Q4 reading on 1 December 2026 was stored (and rated) a month before the quarter ended."""
+    path = write(
+        tmp_path,
+        f"{REF},Tenancies sustained,2026-Q3,86\n"  # ended 30 September: a good row, but the file is refused
+        f"{REF},Tenancies sustained,2026-Q4,84\n"  # ends 31 December
+        f"{REF},Days to first appointment,2026-Q4,9\n"  # the same period's check, another KPI named
+        f"{REF},Cost per person,2027-Q1,12000\n",  # not begun
+    )
+    with pytest.raises(UserError) as refused:
+        import_readings(contract, path, as_of=NOW, actor="t")
+    after = "after the as-of date 2026-12-01: record it once the period is over"
+    assert str(refused.value).splitlines() == [
+        "nothing imported: 3 problem(s)",
+        f"  {path}:3: period: KPI 'Tenancies sustained': 2026-Q4 ends on 2026-12-31, {after}",
+        f"  {path}:4: period: KPI 'Days to first appointment': 2026-Q4 ends on 2026-12-31, {after}",
+        f"  {path}:5: period: KPI 'Cost per person': 2027-Q1 ends on 2027-03-31, {after}",
+    ]
+    assert stored(contract) == {}
+    # As of the quarter's last day, 2026-Q3 is not after it: taken.
+    path = write(tmp_path, f"{REF},Tenancies sustained,2026-Q3,86\n")
+    done = import_readings(contract, path, as_of=dt.datetime(2026, 9, 30, 12, 0, tzinfo=dt.UTC), actor="t")
+    assert (done.added, done.unchanged) == (1, 0)
+
+
 def test_a_decimal_comma_is_refused_not_read_as_a_number_ten_times_larger(contract: Settings, tmp_path: Path) -> None:
     """'12,5' days was stored as 125 days and rated Inadequate; '1,2,3' as 123 and '1_000' as 1000."""
     path = write(

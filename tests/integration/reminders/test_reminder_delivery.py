@@ -131,6 +131,29 @@ def test_a_webhook_answering_500_is_retried_with_backoff_then_left_failed(
     assert "s3cr3tpass" not in stored and "t0psecret" not in stored
 
 
+def test_a_late_retry_of_a_failed_send_is_worded_as_a_retry_not_as_downtime(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sends at 08:00, +5 and +20 minutes fail; the one at +80 minutes, an hour late, gets through. It was worded
+    LATE "the system was not running when it was due": the system ran, and the send failed."""
+    contracts(settings, 1)
+    with WebhookSink(statuses=[500] * 9) as hook:  # three digests, three failed attempts each
+        cfg = configure(monkeypatch, tmp_path, [(hook.url("/hook"), ALL_TAGS)])
+        sweep(cfg, as_of=DEC_1)
+        first = DEC_1 + dt.timedelta(hours=1)
+        for minutes in (0, 5, 20, 80):
+            deliver(cfg, as_of=first + dt.timedelta(minutes=minutes))
+        bodies = [r.json.get("message", "") for r in hook.requests[9:] if r.json]
+    assert len(bodies) == 3 and set(received_ids_of(bodies)) == {r["id"] for r in list_reminders(cfg, status="sent")}
+    for body in bodies:
+        assert "not running" not in body and "[LATE]" not in body
+        assert "is a retry of that failed send." in body and "[RETRY]" in body
+
+
+def received_ids_of(bodies: list[str]) -> list[int]:
+    return [int(i) for body in bodies for i in IDS.findall(body)]
+
+
 def test_a_retry_skips_targets_that_already_have_the_message(
     settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, webhook: WebhookSink
 ) -> None:

@@ -13,11 +13,16 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlmodel import col, select
 
+from flows.common.runtime import database
 from flows.pbr.participants import import_participants
 from flows.pbr.ratecards import import_rate_card
 from flows.pbr.reconcile import reconcile
 from flows.web.uploads import CHUNK, FORM_CAP, FRAMING
+from models.db import unit_of_work
+from models.events import Event
+from models.pbr.ratecards import RateCardVersion
 from tests.integration.pbr.test_pbr_imports import add_contract, variant
 from tests.support.builders import fcf_contract
 from tests.support.web import csrf_of
@@ -178,6 +183,12 @@ def test_participants_and_a_rate_card_for_this_contract_only(as_role: Client, se
     assert re.search(r'id="participants_file-error">.*p.csv:2: contract: is HF-2026-01; this page imports', html, re.S)
     assert "Participants: " in post(f"/contracts/{ref}/participants", "p.csv", people.encode())
     assert as_role("provider").post(f"/contracts/{ref}/ratecard", data={"csrf_token": "x"}).status_code == 403
+    # The audit log and the stored card name each upload as the user named it, not by the server's folder
+    with unit_of_work(database(settings)) as session:
+        events = session.exec(select(Event).where(col(Event.action).in_(["participants_imported"]))).all()
+        sources = [str((e.after or {}).get("source")) for e in events]
+        cards = [str(v) for v in session.exec(select(RateCardVersion.source)).all()]
+    assert sources == ["p.csv"] and cards == ["card.yaml"]
 
 
 def post_raw(app: Any, headers: dict[str, str], chunks: Iterator[bytes]) -> tuple[int, str, int]:

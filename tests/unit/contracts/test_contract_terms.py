@@ -97,6 +97,18 @@ def test_dated_extension_options_that_follow_on() -> None:
         ({"payment_model": "vibes"}, "payment_model: must be block, payment_by_results or hybrid"),
         ({"break_party": "council"}, "break_party: 'council' is not authority, provider or either"),
         ({"extension_notice": "soon"}, "extension_notice: 'soon' is not a notice period"),
+        # whole numbers past what the database or a calendar holds: refused, not an overflow traceback
+        ({"pre_expiry_months": "1" + "0" * 29}, "pre_expiry_months: too large: at most 2,400 months (200 years)"),
+        ({"recommissioning_lead_months": "2401"}, "recommissioning_lead_months: too large: at most 2,400 months"),
+        ({"extensions_used": "1" + "0" * 29}, "extensions_used: too large: at most 9,223,372,036,854,775,807"),
+        (
+            {"extension_notice": "1" + "0" * 29 + " weeks"},
+            "extension_notice: '1" + "0" * 29 + " weeks': too large: at most 10,436 weeks (200 years)",
+        ),
+        (
+            {"break_on": "2028-03-31", "break_notice": "99999999999999999999 working days"},
+            "break_notice: '99999999999999999999 working days': too large: at most 73,050 working days",
+        ),
     ],
 )
 def test_bad_input_names_the_field_and_the_reason(changes: dict[str, Any], expected: str) -> None:

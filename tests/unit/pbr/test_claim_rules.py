@@ -433,14 +433,24 @@ def test_an_outcome_not_on_the_card() -> None:
     (decision,) = validate_claims([FCF], PARTICIPANTS, Book(), [row]).decisions
     assert (decision.verdict, decision.claimed, decision.price, decision.payable) == (R, D("900.00"), D(0), D(0))
     assert decision.findings == (
-        Finding(Reason.NOT_ON_RATE_CARD, "HOUSING_FIRST is not on the rate card in force on 2025-11-01"),
+        Finding(
+            Reason.NOT_ON_RATE_CARD, "HOUSING_FIRST is not on the rate card in force on 2025-11-01; it claims £900.00"
+        ),
     )
 
 
 def test_an_outcome_before_any_card_is_in_force() -> None:
     row = claim(2, "N-2", P1, "ASSESS_1", d(2025, 9, 30))
     (decision,) = validate_claims([FCF], PARTICIPANTS, Book(), [row]).decisions
-    assert decision.findings == (Finding(Reason.NOT_ON_RATE_CARD, "no rate card is in force on 2025-09-30"),)
+    # It gives no amount and no card prices it: nothing was claimed, and the reason says so (not "£0.00").
+    assert decision.findings == (
+        Finding(Reason.NOT_ON_RATE_CARD, "no rate card is in force on 2025-09-30; the claim gives no amount"),
+    )
+    assert (decision.claimed_pence, decision.price_pence) == (0, 0)
+    priced = validate_claims(
+        [FCF], PARTICIPANTS, Book(), [claim(2, "N-3", P1, "ASSESS_1", d(2025, 9, 30), "500")]
+    ).decisions
+    assert priced[0].findings[0].sentence == "no rate card is in force on 2025-09-30; it claims £500.00"
 
 
 def test_a_second_card_prices_outcomes_achieved_from_its_date() -> None:

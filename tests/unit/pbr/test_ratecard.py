@@ -216,6 +216,31 @@ def test_a_bad_interval_is_reported_on_its_line() -> None:
     ]
 
 
+BIG = "1" + "0" * 29  # 30 digits: past a 64-bit integer, and past any date
+
+
+def test_whole_numbers_past_what_the_database_or_a_calendar_holds_are_refused_on_their_line() -> None:
+    """Each of these was read as given: a cohort or times_payable past a 64-bit integer, an age range or an
+    interval of 10^29 months, which overflowed at the first claim decided against the card."""
+    fields = fcf_fields()
+    fields["cohort"] = BIG
+    fields["eligibility"]["age_at_referral"] = f"18-{BIG}"
+    outcome_fields(fields, "VOL_26")["requires"] = [{"outcome": "VOL_20", "after": f"{BIG} months"}]
+    outcome_fields(fields, "ASSESS_1")["times_payable"] = BIG
+    problems = problems_of(fields)
+    assert CardProblem(None, "cohort", "too large: at most 9,223,372,036,854,775,807") in problems
+    assert CardProblem(None, "eligibility.age_at_referral", f"'18-{BIG}': too large: at most 200 years") in problems
+    assert CardProblem(LINES["VOL_26"], "requires", f"'{BIG} months': too large: at most 2,400 months (200 years)") \
+        in problems  # fmt: skip
+    assert CardProblem(LINES["ASSESS_1"], "times_payable", "too large: at most 9,223,372,036,854,775,807") in problems
+    # the largest taken: as written
+    fields = fcf_fields()
+    outcome_fields(fields, "VOL_26")["requires"] = [{"outcome": "VOL_20", "after": "2400 months"}]
+    outcome_fields(fields, "ASSESS_1")["times_payable"] = str(2**63 - 1)
+    card = read(fields)
+    assert card.outcomes["ASSESS_1"].times_payable == 2**63 - 1
+
+
 def test_circular_requirements_are_reported() -> None:
     fields = fcf_fields()
     outcome_fields(fields, "ASSESS_1")["requires"] = [{"outcome": "ASSESS_3"}]

@@ -11,6 +11,7 @@ from policies.performance.kpis import read_kpi
 from policies.performance.periods import (
     breach_notice_due,
     check_in_life,
+    check_over,
     parse_notice_period,
     parse_period,
     uk9_next_due,
@@ -107,14 +108,15 @@ def test_periods() -> None:
     assert "longer than 12 months" in (parse_notice_period("2025-04-01..2026-04-01")[1] or "")
 
 
-def test_a_period_must_fall_in_the_contract_life_and_have_begun() -> None:
+def test_a_period_must_fall_in_the_contract_life_and_be_over() -> None:
     start, last, today = dt.date(2025, 4, 1), dt.date(2028, 3, 31), dt.date(2026, 12, 6)
     q = lambda text: parse_period(text)[0]  # noqa: E731
-    assert check_in_life(q("2025-Q1"), start, last, today) == "2025-Q1 ends before the contract starts (2025-04-01)"  # type: ignore[arg-type]
-    assert check_in_life(q("2025-Q2"), start, last, today) is None  # type: ignore[arg-type]
-    assert check_in_life(q("2026-Q4"), start, last, today) is None  # type: ignore[arg-type]  (it began 1 October)
-    assert check_in_life(q("2027-Q1"), start, last, today) == "2027-Q1 has not begun yet (today is 2026-12-06)"  # type: ignore[arg-type]
-    assert check_in_life(q("2028-Q2"), start, last, dt.date(2029, 1, 1)) is not None  # type: ignore[arg-type]
+    assert check_in_life(q("2025-Q1"), start, last) == "2025-Q1 ends before the contract starts (2025-04-01)"  # type: ignore[arg-type]
+    assert check_in_life(q("2025-Q2"), start, last) is None  # type: ignore[arg-type]
+    assert check_over(q("2026-Q3"), today) is None  # type: ignore[arg-type]
+    assert check_over(q("2026-Q4"), today) is not None  # type: ignore[arg-type]  (it began 1 October, ends 31 December)
+    assert check_over(q("2027-Q1"), today) is not None  # type: ignore[arg-type]
+    assert check_in_life(q("2028-Q2"), start, last) is not None  # type: ignore[arg-type]
 
 
 def test_uk9_is_due_every_twelve_months_and_a_breach_notice_in_thirty_days() -> None:

@@ -6,6 +6,7 @@ from policies.performance.kpis import Frequency
 from policies.performance.periods import (
     Period,
     check_in_life,
+    check_over,
     parse_notice_period,
     parse_period,
     period_due_by,
@@ -49,25 +50,41 @@ def test_a_notice_period_may_be_a_quarter_or_a_month_and_nothing_else() -> None:
 
 
 def test_a_period_touching_the_contract_life_by_one_day_is_in_it() -> None:
-    # Contract 1 April 2025 to 31 March 2027; today 1 January 2027.
-    start, last, today = D(2025, 4, 1), D(2027, 3, 31), D(2027, 1, 1)
+    # Contract 1 April 2025 to 31 March 2027.
+    start, last = D(2025, 4, 1), D(2027, 3, 31)
     # March 2025 ends the day before the start: out. A period ending on the start day: in.
     march, _ = parse_period("2025-03")
     assert march is not None
-    assert check_in_life(march, start, last, today) == "2025-03 ends before the contract starts (2025-04-01)"
-    assert check_in_life(Period(D(2025, 3, 2), start, "x"), start, last, today) is None
-    # A period beginning on the last day: in (the last day not yet come, so today is that day).
-    assert check_in_life(Period(last, D(2027, 4, 30), "y"), start, last, last) is None
+    assert check_in_life(march, start, last) == "2025-03 ends before the contract starts (2025-04-01)"
+    assert check_in_life(Period(D(2025, 3, 2), start, "x"), start, last) is None
+    # A period beginning on the last day: in.
+    assert check_in_life(Period(last, D(2027, 4, 30), "y"), start, last) is None
     april, _ = parse_period("2027-04")
     assert april is not None
-    assert check_in_life(april, start, last, D(2027, 5, 1)) == (
-        "2027-04 begins after the contract's last possible day (2027-03-31)"
-    )
-    # 2027-Q1 begins on 1 January 2027: a reading for it may be taken that day, not the day before.
+    assert check_in_life(april, start, last) == ("2027-04 begins after the contract's last possible day (2027-03-31)")
     q1, _ = parse_period("2027-Q1")
     assert q1 is not None
-    assert check_in_life(q1, start, last, today) is None
-    assert check_in_life(q1, start, last, D(2026, 12, 31)) == "2027-Q1 has not begun yet (today is 2026-12-31)"
+    assert check_in_life(q1, start, last) is None
+
+
+def test_a_reading_waits_until_its_period_is_over() -> None:
+    # 2026-Q4 ends on Thursday 31 December 2026: refused on 7 December (inside it) and on 30 December, taken
+    # from the 31st (its as-of date is not after its end). 2027-Q1, not begun on 7 December, is refused too.
+    q4, _ = parse_period("2026-Q4")
+    q1, _ = parse_period("2027-Q1")
+    assert q4 is not None and q1 is not None
+    assert check_over(q4, D(2026, 12, 7)) == (
+        "2026-Q4 ends on 2026-12-31, after the as-of date 2026-12-07: record it once the period is over"
+    )
+    assert check_over(q4, D(2026, 12, 30)) is not None
+    assert check_over(q4, D(2026, 12, 31)) is None
+    assert check_over(q4, D(2027, 1, 1)) is None
+    assert check_over(q1, D(2026, 12, 7)) == (
+        "2027-Q1 ends on 2027-03-31, after the as-of date 2026-12-07: record it once the period is over"
+    )
+    november, _ = parse_period("2026-11")
+    assert november is not None and check_over(november, D(2026, 11, 30)) is None
+    assert check_over(november, D(2026, 11, 29)) is not None
 
 
 def test_the_uk9_clock_runs_from_the_start_when_a_notice_covered_only_days_before_it() -> None:

@@ -124,6 +124,31 @@ def test_late_items_are_marked_in_their_block_and_counted_in_the_title() -> None
     assert one.title == "Commissioning: HF-2024-01 break notice deadline on 2026-12-01 (LATE)"
 
 
+def test_a_late_retry_of_a_failed_send_says_so_not_that_the_system_was_down() -> None:
+    """A send that failed and was retried more than 60 minutes after it was planned was worded as downtime."""
+    message = render_digest(
+        "owner",
+        [item(1, dt.date(2026, 12, 1), late=True, retry=True), item(2, dt.date(2026, 12, 2), late=True)],
+    )
+    by_id = blocks(message)
+    assert by_id[1].splitlines()[0] == "reminder #1 [RETRY]"
+    assert by_id[2].splitlines()[0] == "reminder #2 [LATE]"
+    lines = message.body.splitlines()
+    assert (
+        "LATE: 1 reminder marked LATE is going out later than planned (the system was not running when it was "
+        "due)." in lines
+    )
+    assert (
+        "RETRY: 1 reminder marked RETRY is going out later than planned because an earlier send failed: this "
+        "is a retry of that failed send." in lines
+    )
+    retried = render_digest("owner", [item(1, dt.date(2026, 12, 1), late=True, retry=True)]).body
+    assert "not running" not in retried and "retry of that failed send" in retried
+    # a retry on time (within the hour) is not late, and says nothing of either
+    on_time = render_digest("owner", [item(1, dt.date(2026, 12, 1), retry=True)]).body
+    assert "RETRY" not in on_time and "LATE" not in on_time
+
+
 def test_an_escalation_is_said_first_in_the_title_and_marked_on_its_item() -> None:
     message = render_digest(
         "escalation",
