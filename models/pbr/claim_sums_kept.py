@@ -1,10 +1,11 @@
 """The claims' sums kept beside them on PostgreSQL (migration 0031), as reconcile reads them.
 
-Triggers on ``pbr_claim`` keep, in the transaction that writes the claims, their sums by (contract, achieved day,
-outcome) in ``pbr_claim_sum`` and their accepted pence by (contract, participant) in ``pbr_claim_participant_sum``
-(every writer: an import's ``COPY``, a re-decision, any other). Reconcile reads these instead of every claim of the
-contract: at 1,000,000 claims 13,495 and one row against 1,000,000. SQLite keeps none: there reconcile reads its
-covering indexes of the claims (models/pbr/reconcile_sums.py).
+Triggers on ``pbr_claim`` keep, in the transaction that writes the claims (every writer: an import's ``COPY``, a
+re-decision, any other), their sums by (contract, achieved day, outcome) in ``pbr_claim_sum``, their accepted pence
+by (contract, participant) in ``pbr_claim_participant_sum``, and those with reasons by (contract, reasons) in
+``pbr_claim_reason_sum``. Reconcile reads these instead of every claim of the contract: at 1,000,000 claims
+13,495 rows and one against 1,000,000, twice. SQLite keeps none: there reconcile reads its covering indexes of the
+claims (models/pbr/reconcile_sums.py).
 """
 
 from models.pbr.ledger import CLAWBACK, NOT_ACCRUALS, OUTCOME
@@ -12,13 +13,18 @@ from models.pbr.totals import payers_with
 
 ACCEPTED = "('accepted', 'partly_accepted')"
 # made by the migration alone, on PostgreSQL alone, and read here in SQL: not in the models' metadata
-KEPT_TABLES = ("pbr_claim_sum", "pbr_claim_participant_sum")
+KEPT_TABLES = ("pbr_claim_sum", "pbr_claim_participant_sum", "pbr_claim_reason_sum")
 
 # the same (day, outcome, claims, rejected claims, claimed, payable, capped, accepted) as reconcile_sums._OWN gives
 # from the claims; a group whose claims have all gone (none is deleted today) is left out, as the claims leave it
 KEPT_OWN = """
     SELECT achieved_on, outcome, claims, rejected, claimed_pence, payable_pence, capped_pence, accepted_pence
     FROM pbr_claim_sum WHERE contract_id = :c AND claims <> 0
+"""
+
+# the same (reasons, claims, claimed less payable less capped) as reconcile_sums.reason_sums gives from the claims
+KEPT_REASONS = """
+    SELECT reasons, claims, rejected_pence FROM pbr_claim_reason_sum WHERE contract_id = :c AND claims <> 0
 """
 
 # The ids of the contract's claims clawed back (and not reversed): none, or a handful, found by their payers.

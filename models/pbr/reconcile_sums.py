@@ -16,7 +16,8 @@ periods. What each statement relies on (migrations 0020, 0024, 0030 and 0031):
   on PostgreSQL from the accepted sums kept by participant (``pbr_claim_participant_sum``, 0031), the top read
   from their index, against the few participants whose claims were clawed back (``KEPT_TOP``).
 - ``reason_sums``: on SQLite from ``ix_pbr_claim_reasons`` alone, which holds only the claims with reasons,
-  already grouped (0026; 0.03 s against 0.27 s reading every claim's row); on PostgreSQL as ``claim_sums``.
+  already grouped (0026; 0.03 s against 0.27 s reading every claim's row); on PostgreSQL from the sums kept by
+  reasons (``pbr_claim_reason_sum``, 0031).
 """
 
 from collections.abc import Iterable
@@ -26,7 +27,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from models.pbr.bulk import driver_rows, planned_rows
-from models.pbr.claim_sums_kept import KEPT_OWN, KEPT_TOP
+from models.pbr.claim_sums_kept import KEPT_OWN, KEPT_REASONS, KEPT_TOP
 from models.pbr.claims import DIFFERS, UNPAID, WITH_REASONS
 from models.pbr.ledger import CLAWBACK, NOT_ACCRUALS, OUTCOME
 from models.pbr.totals import payers_with
@@ -144,6 +145,10 @@ def reason_sums(session: Session, claims: Claims) -> list[tuple[str, int, int]]:
     (reasons, claims, claimed less payable less capped), in pence."""
     if claims is None:
         return []
+    if session.connection().dialect.name == "postgresql":  # from the sums kept (migration 0031)
+        return [
+            (reasons, int(n), int(value)) for reasons, n, value in driver_rows(session, KEPT_REASONS, c=claims[1]["c"])
+        ]
     where, params, index = _by_index(session, claims, "ix_pbr_claim_reasons")
     sql = f"""
         SELECT reasons, COUNT(*), SUM(claimed_pence - payable_pence - capped_pence) FROM pbr_claim c {index}

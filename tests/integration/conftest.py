@@ -37,6 +37,7 @@ TABLES = ", ".join(
         "pbr_claim",
         "pbr_claim_sum",
         "pbr_claim_participant_sum",
+        "pbr_claim_reason_sum",
         "payment_run",
         "pbr_ledger",
         "pbr_ledger_total",

@@ -331,29 +331,31 @@ def test_the_claims_sums_are_kept_beside_them_on_postgresql_from_0031(fresh_data
             f"INSERT INTO pbr_claim ({columns}) VALUES "
             "(1, 1, 2, 'C-1', 'f1', 'P-1', 'EDU', '2026-01-05', 50000, 50000, 50000, 0, 'accepted', '', '', ''), "
             "(1, 1, 3, 'C-2', 'f2', 'P-1', 'EDU', '2026-01-05', 60000, 50000, 20000, 30000, 'partly_accepted', "
-            "'', '', ''), "
-            "(1, 1, 4, 'C-3', 'f3', 'P-2', 'EMP', '2026-01-05', 70000, 0, 0, 0, 'rejected', '', '', '')"
+            "'', 'over_cap', ''), "
+            "(1, 1, 4, 'C-3', 'f3', 'P-2', 'EMP', '2026-01-05', 70000, 0, 0, 0, 'rejected', '', 'unknown', '')"
         )
     upgrade(engine)
 
-    def kept() -> tuple[set[str], set[tuple[object, ...]], set[tuple[object, ...]]]:
+    def kept() -> tuple[set[str], set[tuple[object, ...]], set[tuple[object, ...]], set[tuple[object, ...]]]:
         tables = set(inspect(engine).get_table_names()) & set(KEPT_TABLES)
         if not tables:
-            return tables, set(), set()
+            return tables, set(), set(), set()
         with engine.connect() as conn:
-            own = {tuple(r) for r in conn.exec_driver_sql("SELECT * FROM pbr_claim_sum")}
-            top = {tuple(r) for r in conn.exec_driver_sql("SELECT * FROM pbr_claim_participant_sum")}
+            own, top, reasons = (
+                {tuple(r) for r in conn.exec_driver_sql(f"SELECT * FROM {name}")} for name in KEPT_TABLES
+            )
             assert disagreements(conn) == {}
-        return tables, own, top
+        return tables, own, top, reasons
 
     day = dt.date(2026, 1, 5)
     if engine.dialect.name == "sqlite":
-        assert kept() == (set(), set(), set())
+        assert kept() == (set(), set(), set(), set())
         return
     assert kept() == (
         set(KEPT_TABLES),
         {(1, day, "EDU", 2, 0, 110000, 70000, 30000, 70000), (1, day, "EMP", 1, 1, 70000, 0, 0, 0)},
         {(1, "P-1", 2, 70000)},
+        {(1, "over_cap", 1, 10000), (1, "unknown", 1, 70000)},
     )
     with engine.begin() as conn:  # every kind of write: a claim added, one re-decided, one deleted
         conn.exec_driver_sql(
@@ -366,9 +368,10 @@ def test_the_claims_sums_are_kept_beside_them_on_postgresql_from_0031(fresh_data
     assert kept()[1:] == (
         {(1, day, "EDU", 2, 1, 110000, 20000, 30000, 20000), (1, day, "EMP", 1, 0, 40000, 40000, 0, 40000)},
         {(1, "P-1", 1, 20000), (1, "P-2", 1, 40000)},
+        {(1, "over_cap", 1, 10000), (1, "unknown", 0, 0)},
     )
     downgrade(engine, "0030")
-    assert kept() == (set(), set(), set())
+    assert kept() == (set(), set(), set(), set())
 
 
 def _text(where: object) -> str | None:

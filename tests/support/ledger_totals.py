@@ -55,6 +55,13 @@ KEPT = (
         "SELECT contract_id, participant, COUNT(*), SUM(payable_pence) FROM pbr_claim "
         "WHERE verdict IN ('accepted', 'partly_accepted') GROUP BY contract_id, participant",
     ),
+    (
+        "pbr_claim_reason_sum",
+        "SELECT contract_id, reasons, claims, rejected_pence FROM pbr_claim_reason_sum "
+        "WHERE NOT (claims = 0 AND rejected_pence = 0)",
+        "SELECT contract_id, reasons, COUNT(*), SUM(claimed_pence - payable_pence - capped_pence) FROM pbr_claim "
+        "WHERE reasons <> '' GROUP BY contract_id, reasons",
+    ),
 )
 
 

@@ -1,4 +1,5 @@
-"""Reconcile reads the claims' sums kept beside them on PostgreSQL (migration 0031) and gives what the claims give.
+"""Reconcile reads the claims' sums kept beside them on PostgreSQL (migration 0031: by day and outcome, by
+participant, by reasons) and gives what the claims give.
 
 Every kind of writer of a claim's figures, on both backends, then reconcile's sums and the participant with the
 most accepted against the slow way (every claim read: the statements before 0031): ``every_kind`` of
@@ -80,6 +81,16 @@ def test_on_postgresql_reconcile_reads_the_kept_sums(written: Settings, backend:
     with unit_of_work(database(written)) as session:
         for sql in (more, leader):
             session.connection().exec_driver_sql(sql.format(n=1_000_000))
+    with unit_of_work(database(written)) as session:  # and a claim's reasons' rejected value
+        session.connection().exec_driver_sql(
+            "UPDATE pbr_claim_reason_sum SET claims = claims + 1 WHERE reasons = 'unknown_participant'"
+        )
+    by_reason = {r["reason"]: r["claims"] for r in reconcile(written, CONTRACT).rejected_by_reason}
+    assert by_reason["unknown_participant"] == 2  # C-14 and the one added by hand
+    with unit_of_work(database(written)) as session:
+        session.connection().exec_driver_sql(
+            "UPDATE pbr_claim_reason_sum SET claims = claims - 1 WHERE reasons = 'unknown_participant'"
+        )
     fast, slow = sums(written)
     assert sum(r[4] for r in fast) - sum(r[4] for r in slow) == 1_000_000
     fast_top, slow_top = tops(written)
@@ -105,9 +116,9 @@ def test_a_writer_that_skips_the_kept_sums_fails_the_check(written: Settings, ba
     with engine.begin() as conn:
         conn.exec_driver_sql("ALTER TABLE pbr_claim ENABLE TRIGGER pbr_claim_sums_updated")
         found = disagreements(conn)
-        assert set(found) == {"pbr_claim_sum", "pbr_claim_participant_sum"}
+        assert set(found) == {"pbr_claim_sum", "pbr_claim_participant_sum", "pbr_claim_reason_sum"}
         # summed again from the claims, for the teardown
-        conn.exec_driver_sql("TRUNCATE pbr_claim_sum, pbr_claim_participant_sum")
+        conn.exec_driver_sql("TRUNCATE pbr_claim_sum, pbr_claim_participant_sum, pbr_claim_reason_sum")
         for name, _, summed in KEPT:
             conn.exec_driver_sql(f"INSERT INTO {name} {summed}")
         assert disagreements(conn) == {}
