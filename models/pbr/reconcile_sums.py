@@ -1,20 +1,23 @@
 """The sums reconciliation reads from a contract's claims and the ledger, in a few SQL statements.
 
 Every figure is summed by the database (whole pence); Python only folds the days of ``claim_sums`` into
-periods. What each statement relies on (migrations 0020, 0024 and 0030):
+periods. What each statement relies on (migrations 0020, 0024, 0030 and 0031):
 - ``claim_sums``: not one look-up in the ledger for every claim (on PostgreSQL 12.5 s at 1,000,000 claims, 41.5 s
   at 2,000,000), but the claims' own sums by day and outcome taken as if every accepted claim were accrued at its
   payable pence, then only the claims for which that is not so: the unpaid, from the index of the due claims, and
   the few marked where they come to be accrued at other than that (``pbr_claim.accrued_differs``: a run's cap, a
   re-decision), each looked up in the ledger's index of claims (``ix_pbr_ledger_claim``, which carries the
-  amount). On SQLite the own sums come from ``ix_pbr_claim_sums`` alone, in day and outcome order (0024).
+  amount). On SQLite the own sums come from ``ix_pbr_claim_sums`` alone, in day and outcome order (0024); on
+  PostgreSQL from the sums kept beside the claims by triggers (``pbr_claim_sum``, 0031: models/pbr/claim_sums_kept.py).
 - ``top_participant``: the claims clawed back (none, or a handful) are found once, by their payers (the running
   totals name them) in the ledger's payer index, instead of two look-ups in the ledger for every claim. On SQLite
   the accepted claims' sums by participant are read from ``ix_pbr_claim_participant`` alone, already grouped
   (0026; at 1,000,000 claims 0.31 s of CPU against 0.68 s reading every claim's row and grouping them apart);
-  on PostgreSQL the claims are read as ``claim_sums`` reads them.
+  on PostgreSQL from the accepted sums kept by participant (``pbr_claim_participant_sum``, 0031), the top read
+  from their index, against the few participants whose claims were clawed back (``KEPT_TOP``).
 - ``reason_sums``: on SQLite from ``ix_pbr_claim_reasons`` alone, which holds only the claims with reasons,
-  already grouped (0026; 0.03 s against 0.27 s reading every claim's row); on PostgreSQL as ``claim_sums``.
+  already grouped (0026; 0.03 s against 0.27 s reading every claim's row); on PostgreSQL from the sums kept by
+  reasons (``pbr_claim_reason_sum``, 0031).
 """
 
 from collections.abc import Iterable
@@ -24,6 +27,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from models.pbr.bulk import driver_rows, planned_rows
+from models.pbr.claim_sums_kept import KEPT_OWN, KEPT_REASONS, KEPT_TOP
 from models.pbr.claims import DIFFERS, UNPAID, WITH_REASONS
 from models.pbr.ledger import CLAWBACK, NOT_ACCRUALS, OUTCOME
 from models.pbr.totals import payers_with
@@ -33,7 +37,7 @@ ACCEPTED = "('accepted', 'partly_accepted')"
 # (day, outcome, claims, rejected claims, claimed, payable, capped, accepted) by day and outcome (13,495 groups at
 # 1,000,000 claims): the claims' own figures, as if every accepted claim were accrued at its payable pence and none
 # outstanding. SQLite reads them in day and outcome order from ix_pbr_claim_sums alone (migration 0024; 0.35 s),
-# unsorted; PostgreSQL reads the contract's claims as its planner chooses and groups them.
+# unsorted; PostgreSQL reads them kept (``KEPT_OWN``, migration 0031), not from here.
 _OWN = f"""
     SELECT achieved_on, outcome, COUNT(*), SUM(CASE WHEN verdict = 'rejected' THEN 1 ELSE 0 END),
            SUM(claimed_pence), SUM(payable_pence), SUM(capped_pence),
@@ -108,10 +112,8 @@ def claim_sums(session: Session, claims: Claims) -> list[tuple[Any, str, int, in
     # on SQLite by name: with no statistics its planner takes ix_pbr_claim_sums for each, and reads every claim
     indexes = ("ix_pbr_claim_sums", "ix_pbr_claim_due", "ix_pbr_claim_differs")
     own_index, due_index, differs_index = (f"INDEXED BY {name}" if sqlite else "" for name in indexes)
-    own = [
-        (day, outcome, *(int(n) for n in sums))
-        for day, outcome, *sums in driver_rows(session, _OWN.format(index=own_index), c=contract)
-    ]
+    own_sql = _OWN.format(index=own_index) if sqlite else KEPT_OWN  # PostgreSQL: the sums kept (migration 0031)
+    own = [(day, outcome, *(int(n) for n in sums)) for day, outcome, *sums in driver_rows(session, own_sql, c=contract)]
     if not own:
         return []
     apart: dict[tuple[Any, str], list[int]] = {}
@@ -143,6 +145,10 @@ def reason_sums(session: Session, claims: Claims) -> list[tuple[str, int, int]]:
     (reasons, claims, claimed less payable less capped), in pence."""
     if claims is None:
         return []
+    if session.connection().dialect.name == "postgresql":  # from the sums kept (migration 0031)
+        return [
+            (reasons, int(n), int(value)) for reasons, n, value in driver_rows(session, KEPT_REASONS, c=claims[1]["c"])
+        ]
     where, params, index = _by_index(session, claims, "ix_pbr_claim_reasons")
     sql = f"""
         SELECT reasons, COUNT(*), SUM(claimed_pence - payable_pence - capped_pence) FROM pbr_claim c {index}
@@ -171,6 +177,9 @@ def top_participant(session: Session, claims: Claims) -> tuple[str, int] | None:
     go to the first by reference. The clawbacks (none, or a few) are found by their payers (``payers_with``)."""
     if claims is None:
         return None
+    if session.connection().dialect.name == "postgresql":  # from the sums kept (migration 0031)
+        rows = list(planned_rows(session, KEPT_TOP, off=_BY_INDEX, c=claims[1]["c"]))
+        return next(((who, int(total)) for who, total in rows), None)
     where, params, index = _by_index(session, claims, "ix_pbr_claim_participant")
     rows = list(driver_rows(session, top_sql(where, index), **params))
     return next(((who, int(total)) for who, total in rows), None)

@@ -35,6 +35,9 @@ TABLES = ", ".join(
         "pbr_participant",
         "claim_import",
         "pbr_claim",
+        "pbr_claim_sum",
+        "pbr_claim_participant_sum",
+        "pbr_claim_reason_sum",
         "payment_run",
         "pbr_ledger",
         "pbr_ledger_total",
@@ -109,12 +112,12 @@ def settings(
     yield load_settings()
     # Whatever the test wrote to the ledger (runs, clawbacks, reversals, recoveries, re-decisions, payments
     # published), the running totals beside it must still be its sums, and every claim accrued at other than its
-    # accepted pence marked so (reconcile reads by it): a write path that skips their upkeep fails here, in every
-    # test that takes it.
+    # accepted pence marked so (reconcile reads by it), and the claims' sums kept beside them on PostgreSQL (0031)
+    # still their sums: a write path that skips their upkeep fails here, in every test that takes it.
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
-            assert disagreements(conn) == {}, "the running totals or the claims' marks disagree with the ledger"
+            assert disagreements(conn) == {}, "the running totals, the claims' marks or their kept sums disagree"
     finally:
         engine.dispose()
 
