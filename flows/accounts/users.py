@@ -213,6 +213,12 @@ def principal_of(session: Session, user: UserAccount) -> Principal:
     )
 
 
+def active_admin_exists(settings: Settings) -> bool:
+    """Whether some user who is not disabled has the role admin: after that, accounts are an admin's to change."""
+    with reading(database(settings)) as session:
+        return any(Role.ADMIN.value in u.roles and not u.disabled for u in list_users(session=session))
+
+
 FIRST_ADMIN = "commission users add {name} --name 'Your Name' --role admin"
 
 

@@ -216,6 +216,8 @@ def identity(token: str | None, by: str | None, cfg: Settings, *, writing: bool 
     from flows.approvals.policy import controls_policy
     from policies.controls.approvals import unauthenticated
 
+    if token is not None and not token.strip():  # " " with a valid token in the environment acted as nobody
+        raise UserError("--token is empty: give a user token, or leave --token out to use COMMISSIONING_TOKEN")
     given = token if token is not None else os.environ.get("COMMISSIONING_TOKEN", "")
     if given.strip():
         who = principal_for_token(cfg, given.strip(), purpose="api")

@@ -11,6 +11,7 @@ import typer
 
 from flows.cli.common import JSON_HELP, actor, console, print_json, settings
 from flows.common.errors import UserError
+from flows.common.settings import Settings
 from policies.accounts.roles import Role
 
 
@@ -29,6 +30,26 @@ def register(app: typer.Typer) -> None:
 
 ROLES_HELP = f"A role ({', '.join(r.value for r in Role)}); repeat for several."
 BY = typer.Option("--by", help="Who is acting (default: COMMISSIONING_ACTOR or login).")
+
+
+def _account_actor(by: str | None, cfg: Settings) -> str:
+    """Who changes an account: a token's user (an admin: flows/cli/rules.py), else the name given, marked
+    unauthenticated. Without a token only while no active admin exists (the first has no token yet) where the
+    policy refuses writes without one (PostgreSQL, by default): after that anyone at a terminal could make
+    themselves admin, or mint two finance users' tokens and approve their own payment."""
+    import os
+
+    from flows.accounts.users import active_admin_exists
+    from flows.approvals.policy import controls_policy
+
+    if not os.environ.get("COMMISSIONING_TOKEN", "").strip():
+        kind = "postgresql" if cfg.database_url.startswith("postgres") else "sqlite"
+        if controls_policy(cfg).refuses_unauthenticated(kind) and active_admin_exists(cfg):
+            raise UserError(
+                "an administrator exists, and this installation refuses account changes without a user token: "
+                "give an admin's token as COMMISSIONING_TOKEN (an admin makes one on the web app's account page)"
+            )
+    return actor(by, cfg, writing=False)
 
 
 def _password(from_stdin: bool) -> str:
@@ -58,6 +79,7 @@ def users_add(
     from flows.accounts.users import add_user
 
     cfg = settings()
+    who = _account_actor(by, cfg)  # before the password is asked for
     password = _password(password_stdin)
     user = add_user(
         cfg,
@@ -66,7 +88,7 @@ def users_add(
         roles=role,
         password=password,
         organisation=organisation,
-        actor=actor(by, cfg, writing=False),
+        actor=who,
     )
     org = f", of {user['organisation']}" if user["organisation"] else ""
     console.print(f"Added {user['username']} ({user['display_name']}): {', '.join(user['roles'])}{org}.", markup=False)
@@ -98,7 +120,7 @@ def users_disable(username: Annotated[str, typer.Argument()], by: Annotated[str 
     from flows.accounts.users import disable_user
 
     cfg = settings()
-    user = disable_user(cfg, username=username, actor=actor(by, cfg, writing=False))
+    user = disable_user(cfg, username=username, actor=_account_actor(by, cfg))
     console.print(f"{user['username']} is disabled.", markup=False)
 
 
@@ -114,7 +136,7 @@ def users_roles(
     from flows.accounts.users import set_roles
 
     cfg = settings()
-    user = set_roles(cfg, username=username, add=add or [], remove=remove or [], actor=actor(by, cfg, writing=False))
+    user = set_roles(cfg, username=username, add=add or [], remove=remove or [], actor=_account_actor(by, cfg))
     console.print(f"{user['username']}: {', '.join(user['roles'])}.", markup=False)
 
 
@@ -127,7 +149,7 @@ def users_organisation(
     from flows.accounts.organisations import save_organisation
 
     cfg = settings()
-    org = save_organisation(cfg, name=name, provider_names=provider, actor=actor(by, cfg, writing=False))
+    org = save_organisation(cfg, name=name, provider_names=provider, actor=_account_actor(by, cfg))
     console.print(f"{org['name']}: contracts of {', '.join(org['provider_names'])}.", markup=False)
 
 
@@ -140,6 +162,6 @@ def users_token(
     from flows.accounts.tokens import create_token
 
     cfg = settings()
-    token, row = create_token(cfg, username=username, purpose="api", name=name, actor=actor(by, cfg, writing=False))
+    token, row = create_token(cfg, username=username, purpose="api", name=name, actor=_account_actor(by, cfg))
     console.print(f"API token {row['id']} ({row['name']}) for {username}; it is shown only now:", markup=False)
     typer.echo(token)

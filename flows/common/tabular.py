@@ -8,7 +8,8 @@ Each data row comes back as strings, stripped, as wide as the header, with
 the line the user sees when they open the file: the physical line a CSV
 record starts on (a quoted cell may span lines), or the Excel row number.
 Wholly blank rows are skipped. Anything the file cannot be read as is a
-``UserError`` naming the file and, where there is one, the line.
+``UserError`` naming the file and, where there is one, the line. A workbook's
+first worksheet is read; a hidden one, or rows on two worksheets, is refused.
 
 Worked example: ``claims.csv`` saved from Excel as "CSV UTF-8" starts with a
 byte-order mark and reads ``Ref,Outcome,Achieved On`` then
@@ -26,7 +27,6 @@ while iterating ``rows()``.
 
 import codecs
 import csv
-import datetime as dt
 import io
 import re
 import warnings
@@ -34,12 +34,12 @@ import zipfile
 import zlib
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from difflib import get_close_matches
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from flows.common.cell_text import cell_text as _text
 from flows.common.errors import UserError
 from flows.common.files import check_input_file
 from flows.common.uncalculated import UNCALCULATED, refuse_uncalculated, see_uncalculated_formulas
@@ -333,12 +333,47 @@ def _parse(table: Table, line: int, read: Any) -> Any:
         raise UserError(f"{table.where(line)}: the workbook is damaged at or after this row") from None
 
 
+def _refuse_unclear_workbook(path: Path, workbook: Any) -> None:
+    """Refuse a workbook whose first worksheet, the one read, is hidden (Excel shows another), or one of
+    several holding rows (the others' would be left out without a word), naming every worksheet."""
+    sheets = workbook.worksheets
+    if len(sheets) < 2:
+        return
+    first = sheets[0]
+    names = ", ".join(repr(ws.title) + ("" if ws.sheet_state == "visible" else " (hidden)") for ws in sheets)
+    if first.sheet_state != "visible":
+        raise UserError(
+            f"{path}: the first worksheet, {first.title!r}, is hidden, and the first worksheet is the one read: "
+            f"unhide it, or delete it or move the worksheet with the rows to the front (the workbook has {names})"
+        )
+    holding = [ws.title for ws in sheets if _holds_a_value(path, ws)]
+    if len(holding) > 1:
+        raise UserError(
+            f"{path}: worksheets {', '.join(map(repr, holding))} hold rows, and only the first worksheet, "
+            f"{first.title!r}, is read: put the rows to import on the first worksheet and clear or delete the others "
+            f"(the workbook has {names})"
+        )
+
+
+def _holds_a_value(path: Path, worksheet: Any) -> bool:
+    """Whether any cell of ``worksheet`` holds a value (read until the first that does)."""
+    worksheet.reset_dimensions()  # as _open_workbook: a wrong declared size would cut the rows
+    probe, values, line = Table(path, {}, worksheet.title), worksheet.iter_rows(values_only=True), 0
+    while batch := _parse(probe, line + 1, lambda: list(islice(values, _XLSX_BATCH))):
+        line += len(batch)
+        if any(_text(value) for row in batch for value in row if value is not None):
+            return True
+    return False
+
+
 def _open_xlsx_table(path: Path, sheet: str | None) -> Table:
     workbook, worksheet = _open_workbook(path, sheet)
     title = worksheet.title
-    # Readings on a second sheet behind an empty or a cover sheet were refused without saying why: name them.
+    # Readings on a second sheet behind an empty one were refused without saying why: name them.
     others = tuple(ws.title for ws in workbook.worksheets[1:]) if sheet is None else ()
     try:
+        if sheet is None:
+            _refuse_unclear_workbook(path, workbook)
         probe = Table(path, {}, title, others=others)
         values = worksheet.iter_rows(min_row=1, values_only=True)
         line = 0
@@ -362,38 +397,3 @@ def _used_width(cells: list[str]) -> int:
     while width and not cells[width - 1]:
         width -= 1
     return width
-
-
-def _text(value: object) -> str:
-    """A cell value as the text the user sees in Excel, exactly; money and dates never go through float text."""
-    if isinstance(value, str):
-        return value.strip()
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return _float_text(value)
-    if isinstance(value, dt.datetime):
-        if value.time() == dt.time(0) and value.tzinfo is None:
-            return value.date().isoformat()
-        return value.isoformat()
-    if isinstance(value, dt.date | dt.time):
-        return value.isoformat()
-    return str(value).strip()
-
-
-def _float_text(value: float) -> str:
-    """1500.5 -> "1500.5", 3.0 -> "3", 1000.1 + 500.4 -> "1500.5".
-
-    Excel keeps 15 significant digits and shows no more, so a sum it stored as
-    1500.4999999999998 reads as the 1500.5 the user sees, never as the float's noise.
-    """
-    if value.is_integer():
-        return str(int(value))
-    text = f"{value:.15g}"
-    if "e" in text and "n" not in text:  # 1e-05 -> 0.00001; leave "nan" and "inf" alone
-        text = format(Decimal(text), "f")
-    return text

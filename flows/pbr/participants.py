@@ -5,8 +5,10 @@ date of birth, and any other columns kept as attributes (what eligibility
 rules read). A malformed row (among them one that cannot be true: referred after the
 import's date, born after the referral, over 110 at referral), an unknown contract, or a participant already
 stored with other details refuses the whole file, and so does an id that is another's of the same contract,
-stored or in the file, once case, spaces, hyphens and underscores are ignored (``P-010`` and ``p 010`` are one
-person: policies/pbr/participants.py); ids stored before this rule, such pairs among them, stay as they are.
+stored or in the file, once case, spaces, dashes, underscores and invisible characters are ignored and
+look-alike letters made one (``P-010``, ``p 010`` and ``P-010`` written with a full-width P and the
+hyphen U+2010 are one person: policies/pbr/participants.py); ids stored before this rule, such pairs among
+them, stay as they are.
 Eligibility is reported, by the card in force at referral, and checked again on every claim. Importing the
 same file again adds nothing and records nothing.
 """
@@ -33,7 +35,7 @@ from models.events import append_event
 from models.pbr.bulk import bulk_insert
 from models.pbr.claims import participants_of
 from policies.dates import local_date, parse_iso_date
-from policies.pbr.participants import Participant, impossible, same_person
+from policies.pbr.participants import Participant, impossible, same_person, shown
 
 
 @dataclass
@@ -116,7 +118,7 @@ def import_participants(
                 other, on = taken.setdefault(same_person(ref), (ref, line))
                 if other != ref:
                     where = f"participant {other} on line {on}" if on else f"existing participant {other}"
-                    why = f"{ref} is the same id as {where} once case, spaces, hyphens and underscores are ignored"
+                    why = f"{shown(ref)} is the same id as {where} {_IGNORING}"
                     problems.add(table.where(line), line, "participant", why + ": one person has one id")
                     continue
                 new.append(
@@ -164,6 +166,9 @@ def _contract_or_problem(
         line = min(line for (c, _), (line, _) in rows.items() if c == ref)
         problems.add(table.where(line), line, "contract", str(exc))
         return None
+
+
+_IGNORING = "once case, spaces, dashes, underscores and invisible characters are ignored"
 
 
 def _participant_fingerprint(p: Participant) -> str:

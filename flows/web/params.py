@@ -23,10 +23,15 @@ PageNumber = Annotated[int, Query(ge=1, le=MOST_PAGE)]
 
 
 def given_once(request: Request) -> None:
-    """Refuse a number given twice in the query string (``?limit=10&limit=100000``), which took the last one."""
+    """Refuse a number given twice in the query string (``?limit=10&limit=100000``), which took the last one,
+    or written other than in ASCII digits (a full-width digit, ``+1``, `` 1``), which int() took as a number."""
     for name in ONCE:
-        if len(request.query_params.getlist(name)) > 1:
+        given = request.query_params.getlist(name)
+        if len(given) > 1:
             raise HTTPException(400, f"{name}: given more than once in the query; give it once")
+        text = given[0] if given else ""
+        if given and not (text.removeprefix("-").isascii() and text.removeprefix("-").isdigit()):
+            raise HTTPException(400, f"{name}: {text[:40]!r} is not a whole number written in the digits 0-9")
 
 
 def said(errors: list[Any]) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 from sqlmodel import Session
 
 from models.pbr.claims import facts_of
+from policies.pbr.participants import same_person
 
 STAGE = "claims_stage"
 STAGED = ("line", "contract", "ref", "participant", "outcome", "achieved_on", "amount", "evidence")
@@ -228,7 +229,7 @@ def staged_batches(session: Session, contract: str, contract_id: int, size: int)
         )
         cursor.execute("CREATE INDEX ON claims_batch (batch)")
         cursor.execute("ANALYZE claims_batch")
-        _like_unlisted(cursor, contract_id)
+        _like_unlisted(raw, cursor, contract_id)
         # Read before this import writes a row: its own claims are never another batch's history.
         cursor.execute(
             "CREATE TEMPORARY TABLE claims_history ON COMMIT DROP AS SELECT b.batch, c.id, c.ref, c.participant, "
@@ -260,20 +261,30 @@ def participant_facts_of(session: Session, batch: int) -> list[tuple[str, dt.dat
     return facts_of(_rows(session, sql, (batch,)))
 
 
-def _like_unlisted(cursor: Any, contract_id: int) -> None:
-    """``claims_like``: each id claimed for that the contract does not list, with the listed id it is once case,
-    spaces, hyphens and underscores are ignored (policies/pbr/participants.py's ``same_person``), by batch. It
-    reads every participant's id of the contract, once an import and only when some claimed id is not listed."""
+def _like_unlisted(raw: Any, cursor: Any, contract_id: int) -> None:
+    """``claims_like``: each id claimed for that the contract does not list, with the listed id it is once told
+    apart as policies/pbr/participants.py's ``same_person`` tells people apart, by batch. The key is made by
+    that function, in Python, not in SQL: PostgreSQL's lower() and regular expressions fold other letters and
+    dashes than Python does (``Straße``, the hyphen U+2010), and one rule holds on both backends. It reads every
+    participant's id of the contract, once an import and only when some claimed id is not listed."""
     cursor.execute("CREATE TEMPORARY TABLE claims_like (batch bigint, participant text, ref text) ON COMMIT DROP")
-    cursor.execute("SELECT EXISTS (SELECT 1 FROM claims_batch WHERE ref IS NULL)")
-    if cursor.fetchone()[0]:
-        key = "lower(regexp_replace({}, '[[:space:]_-]+', '', 'g'))"
-        cursor.execute(
-            "INSERT INTO claims_like SELECT b.batch, b.participant, min(p.ref) FROM claims_batch b "
-            f"JOIN pbr_participant p ON p.contract_id = %s AND {key.format('p.ref')} = {key.format('b.participant')} "
-            "WHERE b.ref IS NULL GROUP BY b.batch, b.participant",
-            (contract_id,),
-        )
+    cursor.execute("SELECT DISTINCT batch, participant FROM claims_batch WHERE ref IS NULL")
+    unlisted = [(batch, claimed, same_person(claimed)) for batch, claimed in cursor.fetchall()]
+    if not unlisted:
+        return
+    wanted = {key for _, _, key in unlisted}
+    listed: dict[str, str] = {}  # key -> the least listed id with it (a pair stored before the rule: either)
+    with raw.cursor(name="claims_like_ids") as ids:
+        ids.itersize = 50_000
+        ids.execute("SELECT ref FROM pbr_participant WHERE contract_id = %s", (contract_id,))
+        while chunk := ids.fetchmany(50_000):
+            for (ref,) in chunk:
+                key = same_person(ref)
+                if key in wanted and (key not in listed or ref < listed[key]):
+                    listed[key] = ref
+    likes = [(batch, claimed, listed[key]) for batch, claimed, key in unlisted if key in listed]
+    if likes:
+        cursor.executemany("INSERT INTO claims_like (batch, participant, ref) VALUES (%s, %s, %s)", likes)
 
 
 def participants_like_of(session: Session, batch: int) -> list[tuple[str, str]]:

@@ -7,7 +7,10 @@ attributes; age is counted in whole years.
 One person has one id. Ids that differ only by case, spaces, hyphens or underscores (``P-010``, ``p-010``,
 ``P010``, ``P 010``, ``P_010``) name the same person (``same_person``): a second such id is refused at import,
 and a claim naming one that is not on the list is told the id that is (``Roster.named_like``), so that one
-outcome is not paid twice to one person under two ids.
+outcome is not paid twice to one person under two ids. What looks alike is alike: any dash (``P-010`` with
+the hyphen U+2010, an en dash, a minus sign), a full-width letter (U+FF30 for P), an invisible character (a zero-width
+space), an accent typed as a separate mark (``Zoe`` + U+0301 is ``Zoé``), and case as Unicode folds it
+(``Straße`` is ``STRASSE``; ``İD`` is ``id``).
 
 Some facts cannot be true, and are refused when a participant is imported (``impossible``): a referral
 after the import's date, a birth after the referral, or an age over 110 at referral. Example: imported on
@@ -15,14 +18,24 @@ after the import's date, a birth after the referral, or an age over 110 at refer
 """
 
 import datetime as dt
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 OLDEST = 110  # an age at referral above this is a mistyped date of birth, not a person
-# what tells no two people apart: spaces (and tabs, no-break spaces), hyphens and underscores; deleted by
-# str.translate, which keys the millions of a large contract's ids in half the time a regular expression takes
-_IGNORED = str.maketrans("", "", " \t\n\r\f\v\u00a0_-")
+_IGNORED_KINDS = frozenset({"Pd", "Pc", "Zs", "Zl", "Zp", "Cf"})  # dashes, connectors (_), spaces, invisibles
+
+
+def _tells_nobody_apart(char: str) -> bool:
+    """A character that tells no two people apart: a dash or connector (hyphen, underscore), a space or
+    separator, an invisible format character (a zero-width space), white space (a tab), or the minus sign."""
+    return unicodedata.category(char) in _IGNORED_KINDS or char.isspace() or char == "\u2212"
+
+
+# the same rule for an ASCII id (most of them), deleted by str.translate, which keys the millions of a large
+# contract's ids in half the time a regular expression takes
+_IGNORED = str.maketrans("", "", "".join(c for c in map(chr, range(128)) if _tells_nobody_apart(c)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,8 +47,25 @@ class Participant:
 
 
 def same_person(ref: str) -> str:
-    """The id as people are told apart: without case, spaces, hyphens and underscores ("P-010" -> "p010")."""
-    return ref.translate(_IGNORED).lower()  # as PostgreSQL's lower() (models/pbr/claims_stage.py)
+    """The id as people are told apart: without case, spaces, dashes, underscores and invisible characters,
+    and with look-alike letters made one ("P-010", and "P-010" in full-width letters, -> "p010"). The key is
+    made here only, on both backends (models/pbr/claims_stage.py reads the ids and keys them with this)."""
+    if ref.isascii():  # NFKC changes no ASCII text, and casefold() is lower() on it
+        return ref.translate(_IGNORED).lower()
+    # NFKC makes full-width and compatibility letters plain and composes accents; casefold() folds case as
+    # Unicode does (ß -> ss), but leaves İ's dot as a mark of its own (İ -> i + U+0307), which an i shows
+    # anyway; the marks deleted, NFKC again composes what they kept apart.
+    folded = unicodedata.normalize("NFKC", ref).casefold().replace("i\u0307", "i")
+    return unicodedata.normalize("NFKC", "".join(c for c in folded if not _tells_nobody_apart(c)))
+
+
+def shown(ref: str) -> str:
+    """The id as a refusal shows it: as it is if it is ASCII, else quoted and each character outside ASCII
+    named, since a look-alike dash or an invisible space cannot be seen ("'P-010' (U+2010 HYPHEN)", the
+    hyphen being U+2010)."""
+    odd = dict.fromkeys(c for c in ref if not c.isascii())
+    named = ", ".join(f"U+{ord(c):04X} {unicodedata.name(c, 'unnamed')}" for c in odd)
+    return f"{ref!r} ({named})" if named else ref
 
 
 class Roster(dict[str, Participant]):
@@ -44,7 +74,7 @@ class Roster(dict[str, Participant]):
     _like: dict[str, str] | None = None
 
     def named_like(self, ref: str) -> str | None:
-        """The listed id that is ``ref`` once case, spaces, hyphens and underscores are ignored, or None. The
+        """The listed id that is ``ref`` once told apart as ``same_person`` tells people apart, or None. The
         index is made once, at the first id not on the list (an import with none pays nothing for it)."""
         if self._like is None:
             self._like = {}

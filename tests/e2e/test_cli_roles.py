@@ -62,3 +62,41 @@ def test_tokens_without_the_role_are_refused_the_write_and_nothing_is_written(in
     cli.ok("decide", "FCF-2025-01", "continue", "--reason", "on track", COMMISSIONING_TOKEN=priya)
     [decided] = cli.json("contracts", "show", "FCF-2025-01")["history"][len(history) :]
     assert decided["actor"] == "priya"
+
+
+def test_on_postgresql_account_commands_need_an_admins_token_once_an_admin_exists(
+    cli: Cli, postgres_server_url: str
+) -> None:
+    """The hostile trial's case: with no token, `users add eve --role admin`, `users roles`, `users disable` and
+    `users token` all worked on PostgreSQL after the first admin was made, so one person could mint two finance
+    users' tokens and approve their own payment. Without a token they make the first admin only."""
+    from flows.accounts.tokens import create_token
+    from flows.accounts.users import add_user
+    from flows.common.settings import load_settings
+    from tests.integration.conftest import create_pg_database
+
+    cli.env["COMMISSIONING_DATABASE_URL"] = create_pg_database(postgres_server_url, "commissioning_e2e")
+    cli.ok("init")
+    cli.ok("users", "organisation", "Brightside Housing", "--provider", "Brightside Housing")  # no admin yet: may
+    cfg = load_settings(cli.env)
+    for name, role in (("fin", "finance"), ("adm", "admin")):
+        add_user(cfg, username=name, display_name=name.title(), roles=[role], password="correct horse battery",
+                 organisation=None, actor="e2e")  # fmt: skip
+    before = cli.json("users", "list")
+    refused = [
+        ("users", "add", "eve", "--name", "Eve", "--role", "admin", "--password-stdin"),
+        ("users", "roles", "fin", "--add", "admin"),
+        ("users", "disable", "adm"),
+        ("users", "token", "fin"),
+        ("users", "organisation", "Brightside Housing", "--provider", "Brightside"),
+    ]
+    for args in refused:
+        assert cli.fails(*args) == (
+            "error: an administrator exists, and this installation refuses account changes without a user token: "
+            "give an admin's token as COMMISSIONING_TOKEN (an admin makes one on the web app's account page)"
+        ), args
+    assert cli.json("users", "list") == before  # nothing was written
+    admin = create_token(cfg, username="adm", purpose="api", name="e2e", actor="adm")[0]
+    cli.ok("users", "roles", "fin", "--add", "auditor", COMMISSIONING_TOKEN=admin)  # an admin's token may
+    cli.ok("users", "disable", "adm", COMMISSIONING_TOKEN=admin)
+    cli.ok("users", "token", "fin")  # no active admin left: the way back in, as for the first one

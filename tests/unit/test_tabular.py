@@ -236,8 +236,8 @@ def test_a_worksheet_is_chosen_by_name_whatever_its_case(tmp_path: Path) -> None
     assert rows(open_table(path, required=CLAIMS, sheet="claims")) == [(2, ["C-1", "housed", "5"])]
     with pytest.raises(UserError, match=r"has no worksheet named 'payments' \(it has: Read me, Claims\)"):
         open_table(path, required=CLAIMS, sheet="payments")
-    first = f"{path}:Read me!1: missing column(s): ref, outcome, amount (the first worksheet, 'Read me', was read"
-    with pytest.raises(UserError, match="^" + re.escape(first)):
+    first = f"{path}: worksheets 'Read me', 'Claims' hold rows, and only the first worksheet, 'Read me', is read"
+    with pytest.raises(UserError, match="^" + re.escape(first)):  # by default: rows on two sheets are refused
         open_table(path, required=CLAIMS)
 
 
@@ -267,13 +267,61 @@ def test_rows_on_a_second_worksheet_are_refused_naming_the_sheet_read_and_the_sh
     behind_cover = workbook(tmp_path, ("Cover", [["KPI readings, Q1"]]), ("Readings", [list(CLAIMS)]), name="c.xlsx")
     with pytest.raises(
         UserError,
-        match=r"c\.xlsx:Cover!1: missing column\(s\): ref, outcome, amount \(the first worksheet, 'Cover', "
-        r"was read: .* the workbook has 'Cover', 'Readings'\)$",
+        match=r"c\.xlsx: worksheets 'Cover', 'Readings' hold rows, and only the first worksheet, 'Cover', is "
+        r"read: .* \(the workbook has 'Cover', 'Readings'\)$",
     ):
         open_table(behind_cover, required=CLAIMS)
+    not_rows = workbook(tmp_path, ("Cover", [["KPI readings, Q1"]]), ("Notes", [[None, ""]]), name="n.xlsx")
+    first = r"n\.xlsx:Cover!1: missing column\(s\): ref, outcome, amount \(the first worksheet, 'Cover', was read"
+    with pytest.raises(UserError, match=first):  # an empty cell, or one holding only spaces, is no row
+        open_table(not_rows, required=CLAIMS)
     alone = workbook(tmp_path, ("Notes", []), name="alone.xlsx")  # one sheet: nothing else to name
     with pytest.raises(UserError, match=exactly(f"{alone}: worksheet 'Notes' is empty")):
         open_table(alone, required=CLAIMS)
+
+
+def test_rows_on_two_worksheets_are_refused_rather_than_the_second_left_out(tmp_path: Path) -> None:
+    """Claims on sheets 1 and 2 imported sheet 1's alone, and said nothing of sheet 2's."""
+    path = workbook(
+        tmp_path,
+        ("Claims", [list(CLAIMS), ["C-1", "housed", 5]]),
+        ("Empty", []),
+        ("More", [list(CLAIMS), ["C-2", "housed", 5]]),
+    )
+    with pytest.raises(UserError) as refused:
+        open_table(path, required=CLAIMS)
+    assert str(refused.value) == (
+        f"{path}: worksheets 'Claims', 'More' hold rows, and only the first worksheet, 'Claims', is read: put the "
+        "rows to import on the first worksheet and clear or delete the others (the workbook has 'Claims', 'Empty', "
+        "'More')"
+    )
+
+
+def test_a_hidden_first_worksheet_is_refused_rather_than_read(tmp_path: Path) -> None:
+    """A hidden first sheet's rows were imported, while Excel showed the second, visible and active."""
+    book = Workbook()
+    hidden = book.active
+    assert hidden is not None
+    hidden.title = "Old"
+    hidden.append(list(CLAIMS))
+    hidden.append(["C-9", "housed", 5])
+    hidden.sheet_state = "hidden"
+    shown = book.create_sheet("Claims")
+    shown.append(list(CLAIMS))
+    book.active = 1
+    path = tmp_path / "hidden.xlsx"
+    book.save(path)
+    with pytest.raises(UserError) as refused:
+        open_table(path, required=CLAIMS)
+    assert str(refused.value) == (
+        f"{path}: the first worksheet, 'Old', is hidden, and the first worksheet is the one read: unhide it, or "
+        "delete it or move the worksheet with the rows to the front (the workbook has 'Old' (hidden), 'Claims')"
+    )
+
+
+def test_one_sheet_of_rows_among_empty_ones_is_read(tmp_path: Path) -> None:
+    path = workbook(tmp_path, ("Claims", [list(CLAIMS), ["C-1", "housed", 5]]), ("Notes", []), ("Empty", [[None]]))
+    assert rows(open_table(path, required=CLAIMS)) == [(2, ["C-1", "housed", "5"])]
 
 
 @pytest.mark.parametrize("content", [b"ref,outcome,amount\n", b"PK\x03\x04 not really a zip"])  # b"": is empty

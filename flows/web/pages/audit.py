@@ -29,9 +29,16 @@ def _instant(request: Request, name: str, text: str, *, next_day: bool = False) 
     return dt.datetime.combine(day, dt.time(), zone).astimezone(dt.UTC)
 
 
+FILTERS = ("project", "contract", "actor", "since", "until", "page")
+
+
 def _query(
     request: Request, project: str, contract: str, actor: str, since: str, until: str, *, page: int, limit: int
 ) -> dict[str, Any]:
+    # ?from=2026-02-30 was ignored, and every event shown as if no date were given: a name not known is refused
+    unknown = [name for name in request.query_params if name not in FILTERS]
+    if unknown:
+        raise HTTPException(400, f"{unknown[0]}: is not a filter of the audit log (its filters: {', '.join(FILTERS)})")
     return audit_log(
         request.app.state.settings,
         project=project,

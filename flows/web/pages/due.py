@@ -8,7 +8,7 @@ Over 100,000 contracts the next 90 days hold some 63,000 key dates: the page rea
 
 import calendar
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -25,6 +25,7 @@ from policies.dates import local_date
 router = APIRouter()
 MAX_DAYS = 3660
 PER_PAGE = 50
+Days = Annotated[int, Query(ge=1, le=MAX_DAYS)]  # out of range is refused (400), not clamped
 API_MOST = 5000  # rows an API page may ask for
 
 
@@ -36,7 +37,7 @@ def _providers(request: Request) -> tuple[str, ...] | None:
 def _due(request: Request, days: int, page: int | None = None, *, per_page: int = PER_PAGE) -> list[dict[str, Any]]:
     """Every key date of the window, or one page of them and the first of the next (to know there is one)."""
     cut = {} if page is None else {"limit": per_page + 1, "offset": (page - 1) * per_page}
-    return due(request.app.state.settings, as_of=dt.datetime.now(dt.UTC), within_days=min(max(days, 1), MAX_DAYS),
+    return due(request.app.state.settings, as_of=dt.datetime.now(dt.UTC), within_days=days,
                providers=_providers(request), **cut)  # fmt: skip
 
 
@@ -49,8 +50,7 @@ def month_grid(year: int, month: int, counts: dict[dt.date, tuple[int, int]]) ->
 
 
 @router.get("/due", include_in_schema=False)
-async def due_page(request: Request, days: int = 90, page: PageNumber = 1) -> Any:
-    days, page = min(max(days, 1), MAX_DAYS), max(page, 1)
+async def due_page(request: Request, days: Days = 90, page: PageNumber = 1) -> Any:
     rows = await run_in_threadpool(_due, request, days, page)
     first = (page - 1) * PER_PAGE
     return render(
@@ -90,7 +90,7 @@ async def due_month_page(request: Request) -> Any:
 @router.get("/api/v1/due")
 async def due_api(
     request: Request,
-    days: int = 90,
+    days: Days = 90,
     limit: int | None = Query(None, ge=1, le=API_MOST),
     page: PageNumber = 1,
 ) -> Any:

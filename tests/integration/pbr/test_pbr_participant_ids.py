@@ -45,8 +45,8 @@ def test_an_id_that_is_a_stored_participants_once_case_and_punctuation_are_ignor
     shown = written.strip()  # a cell is read without its outer spaces
     assert str(refused.value) == (
         f"{path}: 1 malformed row(s); no participants from this file were imported:\n"
-        f"  {path}:3: participant: {shown} is the same id as existing participant P-002 once case, spaces, hyphens "
-        "and underscores are ignored: one person has one id"
+        f"  {path}:3: participant: {shown} is the same id as existing participant P-002 once case, spaces, dashes, "
+        "underscores and invisible characters are ignored: one person has one id"
     )
     assert counts(fcf) == before  # not even P-004
 
@@ -91,3 +91,56 @@ def test_a_pair_stored_before_the_rule_stays_and_each_id_keeps_its_own_claims(fc
     claims = [("C-1", "p-001", "EMP_ENTRY", "2025-10-10", "", "payslip")]
     report = import_claims(fcf, claims_csv(tmp_path / "claims.csv", claims), as_of=SENT, actor="finance")
     assert (report.accepted, list(report.rejections)) == (1, [])
+
+
+# Ids a hostile trial stored as new beside a listed one, with the id each is: look-alike dashes and letters, an
+# invisible space, an accent typed as its own mark, and case as Unicode folds it (the key is made in Python on
+# both backends: PostgreSQL's lower() leaves ß and İ as they are).
+UNICODE = [
+    ("P\u2010002", "P-002", "U+2010 HYPHEN"),
+    ("P\u2013002", "P-002", "U+2013 EN DASH"),
+    ("P\u2212002", "P-002", "U+2212 MINUS SIGN"),
+    ("\uff30-002", "P-002", "U+FF30 FULLWIDTH LATIN CAPITAL LETTER P"),
+    ("P-0\u200b02", "P-002", "U+200B ZERO WIDTH SPACE"),
+    ("ZOe\u0301-1", "ZOé-1", "U+0301 COMBINING ACUTE ACCENT"),
+    ("STRASSE-1", "Straße-1", ""),
+    ("İD-1", "id-1", "U+0130 LATIN CAPITAL LETTER I WITH DOT ABOVE"),
+]
+
+
+@pytest.fixture
+def named(fcf: Settings, tmp_path: Path) -> Settings:
+    """FCF-2025-01 with, beside P-001..P-003, participants ZOé-1 (é one letter), Straße-1 and id-1."""
+    rows = "".join(f"{CONTRACT},{ref},2025-11-03,2003-06-01\n" for ref in ("ZOé-1", "Straße-1", "id-1"))
+    import_participants(fcf, participants_csv(tmp_path / "named.csv", rows), as_of=SENT, actor="finance")
+    return fcf
+
+
+@pytest.mark.parametrize(("written", "listed", "named_chars"), UNICODE)
+def test_an_id_that_is_a_stored_participants_in_other_unicode_is_refused(
+    named: Settings, tmp_path: Path, written: str, listed: str, named_chars: str
+) -> None:
+    path = participants_csv(tmp_path / "more.csv", f"{CONTRACT},{written},2025-11-03,2003-06-01\n")
+    before = counts(named)
+    with pytest.raises(UserError) as refused:
+        import_participants(named, path, as_of=SENT, actor="finance")
+    shown = f"{written!r} ({named_chars})" if named_chars else written
+    assert str(refused.value).endswith(
+        f"{path}:2: participant: {shown} is the same id as existing participant {listed} once case, spaces, "
+        "dashes, underscores and invisible characters are ignored: one person has one id"
+    )
+    assert counts(named) == before
+
+
+def test_a_claim_naming_a_listed_participant_in_other_unicode_is_rejected_naming_the_listed_id(
+    named: Settings, tmp_path: Path
+) -> None:
+    claims = [("C-0", "P-002", "EMP_ENTRY", "2025-11-10", "", "payslip")]  # P-002's outcome, accepted
+    claims += [(f"C-{i}", written, "EMP_ENTRY", "2025-11-10", "", "payslip") for i, (written, _, _) in
+               enumerate(UNICODE, 1)]  # fmt: skip
+    report = import_claims(named, claims_csv(tmp_path / "claims.csv", claims), as_of=SENT, actor="finance")
+    assert report.accepted == 1
+    assert {r.claim_ref: r.sentences for r in report.rejections} == {
+        f"C-{i}": [f"participant {written} is not on this contract's list (did you mean {listed}?)"]
+        for i, (written, listed, _) in enumerate(UNICODE, 1)
+    }

@@ -131,3 +131,25 @@ def test_ineligible_participants_are_listed_and_their_claims_refused(fcf: Settin
         "C-14": ["unknown_participant"],
     }
     assert report.accepted == 2
+
+
+def test_a_workbook_whose_hidden_first_sheet_holds_participants_is_refused_and_nothing_kept(
+    fcf: Settings, tmp_path: Path
+) -> None:
+    """The hidden first sheet's rows were imported, while Excel showed the visible, active second one."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    old = book.active
+    assert old is not None
+    old.title, old.sheet_state = "Old", "hidden"
+    for sheet, ref in ((old, "P-004"), (book.create_sheet("Participants"), "P-005")):
+        sheet.append(["contract", "participant", "referral_date"])
+        sheet.append([CONTRACT, ref, "2025-12-01"])
+    book.active = 1
+    path = tmp_path / "participants.xlsx"
+    book.save(path)
+    before = counts(fcf)
+    with pytest.raises(UserError, match=r"the first worksheet, 'Old', is hidden, .* 'Old' \(hidden\), 'Participants'"):
+        import_participants(fcf, path, as_of=SENT, actor="finance")
+    assert counts(fcf) == before

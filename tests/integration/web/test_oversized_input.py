@@ -67,3 +67,39 @@ def test_a_limit_given_twice_is_refused(as_role: Client) -> None:
         answer = cara.get(path)
         assert answer.status_code == 400  # the last one was taken, silently
         assert answer.json() == {"detail": "limit: given more than once in the query; give it once"}
+
+
+@pytest.mark.parametrize(
+    ("query", "detail"),
+    [
+        ("days=-5", "days: -5 is too small (at least 1)"),  # was shown as "next 1 days"
+        ("days=99999999999", "days: 99999999999 is too large (at most 3,660)"),  # was cut to 3,660
+        ("days=0", "days: 0 is too small (at least 1)"),
+    ],
+)
+def test_a_window_of_days_out_of_range_is_refused_not_clamped(as_role: Client, query: str, detail: str) -> None:
+    cara = as_role("commissioner")
+    answer = cara.get(f"/api/v1/due?{query}")
+    assert (answer.status_code, answer.json()) == (400, {"detail": detail})
+    page = cara.get(f"/due?{query}")
+    assert page.status_code == 400 and detail in page.text
+
+
+@pytest.mark.parametrize("written", ["\uff11", "+1", " 1", "1 ", "1_0", "\u0661"])  # full-width, Arabic-Indic one
+def test_a_number_not_in_ascii_digits_is_refused(as_role: Client, written: str) -> None:
+    """int() took a full-width 1, +1 and a space before it as 1: a number in a query is written in 0-9."""
+    cara = as_role("commissioner")
+    answer = cara.get("/api/v1/claims", params={"limit": written})
+    assert answer.status_code == 400
+    assert answer.json() == {"detail": f"limit: {written!r} is not a whole number written in the digits 0-9"}
+    assert cara.get("/api/v1/claims", params={"limit": "1"}).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/audit", "/api/v1/audit", "/audit.csv"])
+def test_an_audit_filter_not_known_is_refused_not_ignored(as_role: Client, path: str) -> None:
+    """?from=2026-02-30 showed every event, as if no date were given; the dates are since and until."""
+    answer = as_role("commissioner").get(f"{path}?from=2026-02-30")
+    assert answer.status_code == 400
+    assert "from: is not a filter of the audit log (its filters: project, contract, actor, since, until, page)" in (
+        answer.text
+    )
