@@ -44,7 +44,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import NamedTuple
 
-from policies.dates import add_months
+from policies.dates import YEARS, add_months, outside_years
 from policies.money import PENNY, ROUNDING
 from policies.pbr.claims import gbp
 from policies.pbr.participants import Participant
@@ -73,6 +73,9 @@ def parse_period(text: str, frequency: Frequency) -> tuple[Period | None, str | 
     """'2026-Q3' on a quarterly card, '2026-07' on a monthly one."""
     cleaned = (text or "").strip().upper()
     quarter, month = _QUARTER_RE.match(cleaned), _MONTH_RE.match(cleaned)
+    found = quarter or month
+    if found and int(found["year"]) not in YEARS:  # 9999-Q4 would end in the year 10000, past what a date holds
+        return None, outside_years(cleaned)
     if frequency is Frequency.QUARTERLY:
         if not quarter:
             hint = " (this contract pays quarterly)" if month else ""
@@ -87,6 +90,7 @@ def parse_period(text: str, frequency: Frequency) -> tuple[Period | None, str | 
 
 
 def period_of(day: dt.date, frequency: Frequency) -> Period:
+    """The period ``day`` falls in; ``day`` is in ``YEARS`` (every date read is: policies/dates.py)."""
     label = f"{day.year}-Q{(day.month - 1) // 3 + 1}" if frequency is Frequency.QUARTERLY else f"{day:%Y-%m}"
     period, _ = parse_period(label, frequency)
     assert period is not None
