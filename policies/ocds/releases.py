@@ -3,8 +3,8 @@
 Rule: a release needs an ``ocid`` and an ``id`` (non-empty strings) and a
 ``date`` (an RFC 3339 date-time). Every date the product reads must be a
 date-time or absent (``""`` is bad input, not a missing date), every amount it
-reads a number (read as Decimal, never float) that whole pence in the database
-can hold, and a period may not end before it starts. A contract's, an award's or
+reads a number (read as Decimal, never float) in whole pence (``100.005`` is
+refused, not rounded) that the database can hold, and a period may not end before it starts. A contract's, an award's or
 a tender's value cannot be negative (``contracts add --value -5000`` is refused
 the same way); a payment (transaction) may be, as it reverses one. Nothing is
 dated in the future: a date that records something done (the release's own
@@ -34,6 +34,7 @@ from typing import Any
 from policies.cycle.evidence import FieldProblem
 from policies.dates import DEFAULT_ZONE, local_date
 
+_PENNY = Decimal("0.01")
 MAX_PENCE = 2**63 - 1  # the most whole pence a database column (BIGINT) holds
 _DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 
@@ -112,6 +113,8 @@ def _check_value(value: Any, where: str, problems: list[FieldProblem], *, signed
         problems.append(FieldProblem(f"{where}.amount", why))
     elif amount is not None and amount < 0 and not signed:
         problems.append(FieldProblem(f"{where}.amount", "cannot be negative"))
+    elif amount is not None and amount != amount.quantize(_PENNY):  # stored in whole pence: never rounded silently
+        problems.append(FieldProblem(f"{where}.amount", f"{amount} has fractions of a penny; give whole pence"))
     currency = value.get("currency")
     if currency is not None and (not isinstance(currency, str) or not re.fullmatch(r"[A-Z]{3}", currency)):
         problems.append(FieldProblem(f"{where}.currency", f"{_shown(currency)} is not a currency code such as GBP"))

@@ -128,6 +128,15 @@ def test_something_done_later_today_elsewhere_but_tomorrow_in_london_is_in_the_f
     assert check_release(fine, ROOT, today=today) == []
 
 
+def test_an_amount_with_fractions_of_a_penny_is_refused_not_rounded() -> None:
+    award = {"id": "A", "value": {"amount": Decimal("100.005"), "currency": "GBP"}}
+    assert _problems(_release(awards=[award])) == [
+        f"{ROOT}.awards[0].value.amount: 100.005 has fractions of a penny; give whole pence"
+    ]
+    whole = {"id": "A", "value": {"amount": Decimal("100.500"), "currency": "GBP"}}  # £100.50, written long
+    assert _problems(_release(awards=[whole])) == []
+
+
 def test_a_long_value_is_cut_to_sixty_characters_in_a_message() -> None:
     fits = "x" * 58  # 58 characters and two quotes: 60, shown whole
     assert day_of(fits)[1] == f'"{fits}" is not a date-time (e.g. 2020-04-01T00:00:00Z)'
