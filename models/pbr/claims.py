@@ -363,9 +363,7 @@ def capped_out_claims(*, session: Session, contract_id: int) -> list[tuple[str, 
 
 def latest_priced(*, session: Session, contract_id: int) -> dt.date | None:
     """The latest day achieved of a claim accepted, whole or in part: what a run pays on the card in force then.
-
-    A rejected claim pays nothing on any card (one achieved in the future, or on no card, was never priced), so
-    it holds no new card version back."""
+    A rejected claim pays nothing on any card (one achieved in the future was never priced): it holds nothing."""
     where = f"contract_id = :c AND {ACCEPTED}"
     value = (
         session.connection()

@@ -31,9 +31,8 @@ its own (periods are paid in order). E.g. on 6 December 2026 a contract paid
 quarterly from 1 October 2025 can pay 2026-Q3 but not 2026-Q4, even with an
 as-of of 5 January 2027.
 
-Worked example: a £1,500 outcome on a 30% central fund / 70% council card
-accrues £450.00 and £1,050.00; an earlier clawback of £500 from the council is
-recovered by paying the council £550.00.
+Worked example: a £1,500 outcome on a 30% central fund / 70% council card accrues £450.00 and
+£1,050.00; an earlier clawback of £500 from the council is recovered by paying the council £550.00.
 """
 
 import datetime as dt
@@ -73,8 +72,7 @@ def parse_period(text: str, frequency: Frequency) -> tuple[Period | None, str | 
     """'2026-Q3' on a quarterly card, '2026-07' on a monthly one."""
     cleaned = (text or "").strip().upper()
     quarter, month = _QUARTER_RE.match(cleaned), _MONTH_RE.match(cleaned)
-    found = quarter or month
-    if found and int(found["year"]) not in YEARS:  # 9999-Q4 would end in the year 10000, past what a date holds
+    if (quarter or month) and int(cleaned[:4]) not in YEARS:  # 9999-Q4 would end in the year 10000: no such date
         return None, outside_years(cleaned)
     if frequency is Frequency.QUARTERLY:
         if not quarter:
@@ -90,7 +88,6 @@ def parse_period(text: str, frequency: Frequency) -> tuple[Period | None, str | 
 
 
 def period_of(day: dt.date, frequency: Frequency) -> Period:
-    """The period ``day`` falls in; ``day`` is in ``YEARS`` (every date read is: policies/dates.py)."""
     label = f"{day.year}-Q{(day.month - 1) // 3 + 1}" if frequency is Frequency.QUARTERLY else f"{day:%Y-%m}"
     period, _ = parse_period(label, frequency)
     assert period is not None
