@@ -11,6 +11,12 @@ Worked example: ``--as-of 2026-03-29`` (the day the clocks go forward) is
 the clocks skip (2026-03-29T01:30) or repeat (2026-10-25T01:30) is refused
 unless it carries an offset.
 
+Rule: a date a user gives falls in the years 1900 to 2200 (``YEARS``): 0001-01-01
+and 9999-12-31 are ISO dates Python holds, but a quarter or a term counted from
+them runs past the year 9999 that Python and the databases stop at, and no
+commissioning fact is dated there. ``parse_iso_date("9999-12-31")`` is refused
+as "9999-12-31 is outside the years 1900-2200".
+
 Rule: months always count from the anchor date and clamp at month ends (31
 January + 1 month is 28 or 29 February); adding a month twice is never used
 for two months. ``add_months(31 January 2026, 2)`` is 31 March 2026, where
@@ -23,6 +29,7 @@ import re
 from zoneinfo import ZoneInfo
 
 DEFAULT_ZONE = "Europe/London"
+YEARS = range(1900, 2201)  # the years a date given may fall in: every date derived from one stays valid
 _ISO_DATE_RE = re.compile(r"^(\d{4}-\d{2}-\d{2}|\d{8})$")  # extended or basic form; never a month, week or ordinal
 _OFFSET_RE = re.compile(r"(Z|[+-]\d{2}(:?\d{2})?)$", re.IGNORECASE)
 
@@ -48,9 +55,17 @@ def parse_iso_date(text: str) -> tuple[dt.date | None, str | None]:
     if not _ISO_DATE_RE.match(cleaned):  # "2026-03" (which day?), "2026-W10-1" and "2026-060" are refused
         return None, f"{text!r} is not a date in ISO form (YYYY-MM-DD, e.g. 2026-03-31)"
     try:
-        return dt.date.fromisoformat(cleaned), None
+        day = dt.date.fromisoformat(cleaned)
     except ValueError as exc:  # ISO in form, but no such day (2027-02-30): say why
         return None, f"{cleaned!r} is not a date: {exc}"
+    if day.year not in YEARS:
+        return None, outside_years(cleaned)
+    return day, None
+
+
+def outside_years(text: str) -> str:
+    """Why a date (or period) ``text`` outside ``YEARS`` is refused."""
+    return f"{text} is outside the years {YEARS.start}-{YEARS.stop - 1}"
 
 
 def parse_as_of(text: str, zone: str = DEFAULT_ZONE) -> tuple[dt.datetime | None, str | None]:

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from flows.common.errors import UserError
 from flows.common.settings import Settings, load_settings
-from policies.dates import local_date, parse_as_of, parse_iso_date
+from policies.dates import YEARS, local_date, parse_as_of, parse_iso_date
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -95,9 +95,6 @@ def as_of_instant(text: str | None, cfg: Settings) -> dt.datetime:
         raise UserError(f"--as-of: {why}")
     _check_year("--as-of", text.strip(), instant.year)
     return dt.datetime.fromtimestamp(instant.timestamp(), dt.UTC)
-
-
-YEARS = range(1900, 2201)  # the years a date given on the command line may fall in: dates derived from it stay valid
 
 
 def _check_year(name: str, text: str, year: int) -> None:

@@ -32,22 +32,25 @@ def _profile(text: str) -> "Profile":
 
 
 def ocds_validate(
-    file: Annotated[Path, typer.Argument(help="A release or record package (.json), or JSON Lines (.jsonl).")],
+    file: Annotated[
+        Path, typer.Argument(help="A release or record package (.json), JSON Lines (.jsonl), or a directory of them.")
+    ],
     profile: Annotated[str, typer.Option(help=PROFILE_HELP)] = "core",
     as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
 ) -> None:
-    """Check a file against the OCDS schema and as the import reads it; list each error with its JSON path."""
-    from flows.ocds.validation import SHOWN, check_file
+    """Check a file (or a folder's files) against the OCDS schema and as the import reads it; list each error
+    with its file and JSON path."""
+    from flows.ocds.validation import SHOWN, check_target
     from policies.dates import local_date
 
     chosen = _profile(profile)
     cfg = settings()
-    problems = check_file(file, chosen, today=local_date(write_as_of(as_of, cfg), cfg.timezone))
+    problems = check_target(file, chosen, today=local_date(write_as_of(as_of, cfg), cfg.timezone))
     if not problems:
         console.print(f"{file}: valid OCDS ({chosen.value} profile).", markup=False)
         return
-    for problem in problems[:SHOWN]:
-        err_console.print(f"{file}: {problem}", markup=False, soft_wrap=True)
+    for where, problem in problems[:SHOWN]:
+        err_console.print(f"{where}: {problem}", markup=False, soft_wrap=True)
     if len(problems) > SHOWN:
         err_console.print(f"... and {len(problems) - SHOWN:,} more", markup=False)
     raise UserError(f"{file}: {len(problems):,} problem(s) against the {chosen.value} profile or as imported")

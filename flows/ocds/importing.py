@@ -28,7 +28,7 @@ from flows.common.runtime import database
 from flows.common.settings import Settings
 from flows.ocds.report import ImportReport, schema_field_sets
 from flows.ocds.schemas import Profile, release_schema
-from flows.ocds.sources import FileProblems, Located, files_of, release_problems, releases_in
+from flows.ocds.sources import FileProblems, Located, files_of, release_problems, releases_in, repeated_across_files
 from flows.ocds.storing import Store
 from models.db import unit_of_work
 from policies.dates import local_date
@@ -63,11 +63,13 @@ def read_sources(
     report.files = len(paths)
     by_ocid: dict[str, list[Located]] = {}
     refused: set[str] = set()
+    seen: dict[tuple[str, str], tuple[str, Any]] = {}  # each release (ocid, id): where it was first read, and it
     for done, path in enumerate(paths, start=1):
         problems = FileProblems(str(path))
         found = list(releases_in(path, problems))
         report.releases += len(found)
         problems.problems += [str(p) for p in release_problems(found, today)]
+        problems.problems += repeated_across_files(str(path), found, seen)
         ocids = {
             r.release["ocid"] for r in found if isinstance(r.release, dict) and isinstance(r.release.get("ocid"), str)
         }

@@ -115,3 +115,22 @@ def release_problems(found: list[Located], today: dt.date) -> list[FieldProblem]
     """Every problem of a file's releases, by JSON path: each release's fields, then releases sharing an id."""
     problems = [p for located in found for p in check_release(located.release, located.path, today=today)]
     return problems + duplicate_releases((r.path, r.release) for r in found)
+
+
+def repeated_across_files(name: str, found: list[Located], seen: dict[tuple[str, str], tuple[str, Any]]) -> list[str]:
+    """Each release whose (ocid, id) an earlier file of the folder gave with other contents, naming both files.
+
+    Within one file a repeat is refused by ``duplicate_releases``; across files the first used to win silently.
+    An identical copy in two files (overlapping downloads) is one release, and is taken."""
+    problems = []
+    for located in found:
+        release = located.release
+        if not isinstance(release, dict) or not isinstance(release.get("ocid"), str):
+            continue
+        rid = release.get("id")
+        if not isinstance(rid, str):
+            continue
+        where, content = seen.setdefault((release["ocid"], rid), (f"{name}: {located.path}", release))
+        if not where.startswith(f"{name}: ") and content != release:
+            problems.append(f'{located.path}.id: "{rid}" is also the id of {where}, with different contents')
+    return problems

@@ -17,7 +17,7 @@ from jsonschema import ValidationError
 from flows.common.errors import UserError
 from flows.common.files import check_input_file
 from flows.ocds.schemas import Profile, fast_release_check, package_validator, release_validator
-from flows.ocds.sources import FileProblems, release_problems, releases_in
+from flows.ocds.sources import FileProblems, files_of, release_problems, releases_in, repeated_across_files
 
 SHOWN = 50  # errors listed by the command; the rest are counted
 
@@ -111,6 +111,18 @@ def check_file(path: Path, profile: Profile, *, today: dt.date) -> list[SchemaPr
     problems = validate_file(path, profile)
     found = list(releases_in(path, FileProblems(str(path))))  # a file that is not JSON is named by the schema check
     return problems + [SchemaProblem(p.field, p.reason) for p in release_problems(found, today)]
+
+
+def check_target(target: Path, profile: Profile, *, today: dt.date) -> list[tuple[Path, SchemaProblem]]:
+    """``check_file`` for a file, or for each file of a folder as ``ocds import`` reads it (a release id whose
+    other contents an earlier file gave is named too): each problem with its file."""
+    out: list[tuple[Path, SchemaProblem]] = []
+    seen: dict[tuple[str, str], tuple[str, Any]] = {}
+    for path in files_of(target):
+        out += [(path, p) for p in check_file(path, profile, today=today)]
+        found = list(releases_in(path, FileProblems(str(path))))
+        out += [(path, SchemaProblem(*p.split(": ", 1))) for p in repeated_across_files(str(path), found, seen)]
+    return out
 
 
 def _validate_lines(path: Path, profile: Profile) -> Iterator[SchemaProblem]:

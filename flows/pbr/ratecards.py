@@ -34,7 +34,7 @@ from models.approvals import Proposal
 from models.contracts import contract_by_id
 from models.db import unit_of_work
 from models.events import append_event
-from models.pbr.claims import latest_achieved
+from models.pbr.claims import latest_priced
 from models.pbr.ratecards import RateCardVersion, rate_cards_of
 from policies.pbr.ratecard import cap_over_value
 from policies.pbr.ratecard_reading import CARD_KEYS, OUTCOME_KEYS, read_rate_card
@@ -171,7 +171,7 @@ def _checked(
         raise UserError(
             f"{source}: contract_cap: {over}; correct the card, or import it with --allow-cap-over-value --reason TEXT"
         )
-    priced = latest_achieved(session=session, contract_id=contract_id(contract))
+    priced = latest_priced(session=session, contract_id=contract_id(contract))
     if versions and priced is not None and card.effective_from <= priced:
         raise UserError(
             f"{source}: effective_from: claims for outcomes up to {priced} are already priced on the card in "
@@ -227,7 +227,7 @@ def _inputs_of(session: Any, contract: Any) -> Inputs:
     return {
         "the contract's rate card versions": digest([(v.id, v.fingerprint) for v in rate_cards_of(session=session,
                                                                                                     contract_id=cid)]),
-        "the claims already priced": str(latest_achieved(session=session, contract_id=cid)),
+        "the claims already priced": str(latest_priced(session=session, contract_id=cid)),
     }  # fmt: skip
 
 

@@ -38,10 +38,12 @@ from models.pbr.ledger import (
 )
 from models.pbr.reconcile_sums import claim_sums, contract_claims, reason_sums, top_participant
 from models.pbr.totals import sums_by_kind
+from policies.dates import YEARS
 from policies.pbr.payments import period_of
 from policies.pbr.ratecard import RateCard
 
 ZERO = Decimal(0)
+OUTSIDE_PERIODS = f"dated outside {YEARS.start}-{YEARS.stop - 1}"  # the period of a claim no period can hold
 MONEY = ("claimed", "accepted", "capped", "rejected", "paid", "clawed_back", "outstanding")
 
 
@@ -89,7 +91,8 @@ def reconcile(settings: Settings, contract_ref: str) -> Reconciliation:
         label = periods.get(day)
         if label is None:
             on = day if isinstance(day, dt.date) else dt.date.fromisoformat(day)
-            label = periods[day] = period_of(on, frequency).label
+            # a claim stored before its day was bounded (0001-01-01, rejected) has no period: a row of its own
+            label = periods[day] = period_of(on, frequency).label if on.year in YEARS else OUTSIDE_PERIODS
         return label, outcome
 
     cells: dict[tuple[str, str], dict[str, Any]] = defaultdict(

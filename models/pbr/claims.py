@@ -364,10 +364,13 @@ def capped_out_claims(*, session: Session, contract_id: int) -> list[tuple[str, 
     return [(r[0], r[1], r[2], r[3]) for r in found]
 
 
-def latest_achieved(*, session: Session, contract_id: int) -> dt.date | None:
+def latest_priced(*, session: Session, contract_id: int) -> dt.date | None:
+    """The latest day achieved of a claim accepted, whole or in part: what a run pays on the card in force then.
+    A rejected claim pays nothing on any card (one achieved in the future was never priced): it holds nothing."""
+    where = f"contract_id = :c AND {ACCEPTED}"
     value = (
         session.connection()
-        .execute(text("SELECT MAX(achieved_on) FROM pbr_claim WHERE contract_id = :c"), {"c": contract_id})
+        .execute(text(f"SELECT MAX(achieved_on) FROM pbr_claim WHERE {where}"), {"c": contract_id})
         .scalar()
     )
     return None if value is None else date_from_driver(value)

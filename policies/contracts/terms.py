@@ -39,12 +39,11 @@ from policies.contracts.clauses import (
 )
 from policies.contracts.notice import NoticePeriod, parse_notice
 from policies.cycle.evidence import FieldProblem
-from policies.dates import parse_iso_date
+from policies.dates import YEARS, outside_years, parse_iso_date
 from policies.money import MOST_PENCE, TOO_LARGE, Money, parse_money
 from policies.performance.written import kpi_items, kpi_name
 from policies.wholes import read_whole
 
-YEARS = range(1900, 2201)  # every date a contract gives, and every date derived from it, falls in these years
 KPI_THRESHOLD = Money(Decimal("5000000"))
 MIN_KPIS_OVER_THRESHOLD = 3
 REF_RE = re.compile(r"^[A-Z0-9][A-Z0-9\-_/.]{1,39}$")
@@ -95,7 +94,7 @@ def _date(fields: Mapping[str, Any], name: str, problems: list[FieldProblem], *,
 
 def _in_years(day: dt.date | None, name: str, problems: list[FieldProblem]) -> dt.date | None:
     if day is not None and day.year not in YEARS:
-        problems.append(FieldProblem(name, f"{day} is outside the years {YEARS.start}-{YEARS.stop - 1}"))
+        problems.append(FieldProblem(name, outside_years(str(day))))
         return None
     return day
 

@@ -3,14 +3,16 @@
 Rule: a release needs an ``ocid`` and an ``id`` (non-empty strings) and a
 ``date`` (an RFC 3339 date-time). Every date the product reads must be a
 date-time or absent (``""`` is bad input, not a missing date), every amount it
-reads a number (read as Decimal, never float) that whole pence in the database
-can hold, and a period may not end before it starts. A contract's, an award's or
+reads a number (read as Decimal, never float) in whole pence (``100.005`` is
+refused, not rounded) that the database can hold, and a period may not end before it starts. A contract's, an award's or
 a tender's value cannot be negative (``contracts add --value -5000`` is refused
 the same way); a payment (transaction) may be, as it reverses one. Nothing is
 dated in the future: a date that records something done (the release's own
 ``date``, an award's ``date``, a contract's ``dateSigned``, an amendment's or a
 transaction's ``date``, a document's ``datePublished``) may not be after
-``today``, the import's as-of day; periods, milestones and standstills may lie
+``today``, the import's as-of day, once the instant is taken to the
+organisation's zone (``2026-12-07T22:00:00-08:00`` is 06:00 on 8 December in
+London: tomorrow, on 7 December); periods, milestones and standstills may lie
 ahead. Each problem is named by its JSON path from ``root``. A date-time names
 the calendar day written in it, in its own offset: ``2020-04-01T00:00:00Z`` is
 1 April 2020.
@@ -30,7 +32,9 @@ from decimal import Decimal
 from typing import Any
 
 from policies.cycle.evidence import FieldProblem
+from policies.dates import DEFAULT_ZONE, local_date
 
+_PENNY = Decimal("0.01")
 MAX_PENCE = 2**63 - 1  # the most whole pence a database column (BIGINT) holds
 _DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 
@@ -109,6 +113,8 @@ def _check_value(value: Any, where: str, problems: list[FieldProblem], *, signed
         problems.append(FieldProblem(f"{where}.amount", why))
     elif amount is not None and amount < 0 and not signed:
         problems.append(FieldProblem(f"{where}.amount", "cannot be negative"))
+    elif amount is not None and amount != amount.quantize(_PENNY):  # stored in whole pence: never rounded silently
+        problems.append(FieldProblem(f"{where}.amount", f"{amount} has fractions of a penny; give whole pence"))
     currency = value.get("currency")
     if currency is not None and (not isinstance(currency, str) or not re.fullmatch(r"[A-Z]{3}", currency)):
         problems.append(FieldProblem(f"{where}.currency", f"{_shown(currency)} is not a currency code such as GBP"))
@@ -175,8 +181,10 @@ def _check_fields(release: Mapping[str, Any], root: str, problems: list[FieldPro
                     _check_value(value, f"{where}.implementation.transactions[{k}].value", problems, signed=True)
 
 
-def _check_done(release: Mapping[str, Any], root: str, today: dt.date, problems: list[FieldProblem]) -> None:
-    """Each date that records something done, refused when it is after ``today``."""
+def _check_done(
+    release: Mapping[str, Any], root: str, today: dt.date, problems: list[FieldProblem], zone: str = DEFAULT_ZONE
+) -> None:
+    """Each date that records something done, refused when its day in ``zone`` is after ``today``."""
     dated: list[tuple[str, Any]] = [(f"{root}.date", release.get("date"))]
     tender = release.get("tender")
     if isinstance(tender, Mapping):
@@ -195,9 +203,13 @@ def _check_done(release: Mapping[str, Any], root: str, today: dt.date, problems:
             dated += _dates(implementation.get("transactions"), "date", f"{where}.implementation.transactions")
             dated += _documents(implementation, f"{where}.implementation")
     for where, value in dated:
-        day, why = day_of(value)
-        if why is None and day is not None and day > today:
-            problems.append(FieldProblem(where, f"{day} is in the future (after {today})"))
+        instant = instant_of(value)
+        if instant is None:
+            continue
+        day, written = local_date(instant, zone), instant.date()  # 22:00 in Los Angeles is tomorrow in London
+        if day > today:
+            said = f"{value} ({day} in {zone})" if day != written else f"{day}"
+            problems.append(FieldProblem(where, f"{said} is in the future (after {today})"))
 
 
 def _documents(owner: Mapping[str, Any], where: str) -> list[tuple[str, Any]]:

@@ -31,9 +31,8 @@ its own (periods are paid in order). E.g. on 6 December 2026 a contract paid
 quarterly from 1 October 2025 can pay 2026-Q3 but not 2026-Q4, even with an
 as-of of 5 January 2027.
 
-Worked example: a £1,500 outcome on a 30% central fund / 70% council card
-accrues £450.00 and £1,050.00; an earlier clawback of £500 from the council is
-recovered by paying the council £550.00.
+Worked example: a £1,500 outcome on a 30% central fund / 70% council card accrues £450.00 and
+£1,050.00; an earlier clawback of £500 from the council is recovered by paying the council £550.00.
 """
 
 import datetime as dt
@@ -44,7 +43,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import NamedTuple
 
-from policies.dates import add_months
+from policies.dates import YEARS, add_months, outside_years
 from policies.money import PENNY, ROUNDING
 from policies.pbr.claims import gbp
 from policies.pbr.participants import Participant
@@ -73,6 +72,8 @@ def parse_period(text: str, frequency: Frequency) -> tuple[Period | None, str | 
     """'2026-Q3' on a quarterly card, '2026-07' on a monthly one."""
     cleaned = (text or "").strip().upper()
     quarter, month = _QUARTER_RE.match(cleaned), _MONTH_RE.match(cleaned)
+    if (quarter or month) and int(cleaned[:4]) not in YEARS:  # 9999-Q4 would end in the year 10000: no such date
+        return None, outside_years(cleaned)
     if frequency is Frequency.QUARTERLY:
         if not quarter:
             hint = " (this contract pays quarterly)" if month else ""

@@ -43,6 +43,17 @@ def test_29_february_exists_in_a_leap_year() -> None:
     assert parse_iso_date("2028-02-29") == (dt.date(2028, 2, 29), None)
 
 
+@pytest.mark.parametrize("text", ["0001-01-01", "1899-12-31", "2201-01-01", "9999-12-31", "99991231"])
+def test_a_date_outside_the_years_1900_to_2200_is_refused(text: str) -> None:
+    # Python holds them, but a quarter or a term counted from 9999-12-31 runs past the year 9999
+    assert parse_iso_date(text) == (None, f"{text} is outside the years 1900-2200")
+
+
+def test_the_first_and_last_days_of_the_years_allowed_are_dates() -> None:
+    assert parse_iso_date("1900-01-01") == (dt.date(1900, 1, 1), None)
+    assert parse_iso_date("2200-12-31") == (dt.date(2200, 12, 31), None)
+
+
 def test_a_date_time_is_not_a_date() -> None:
     day, why = parse_iso_date("2026-03-31T10:00:00")
     assert day is None and why is not None

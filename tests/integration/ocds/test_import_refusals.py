@@ -15,7 +15,7 @@ from flows.common.settings import Settings
 from flows.ocds.importing import import_ocds
 from flows.ocds.jsontext import dumps
 from flows.ocds.schemas import Profile
-from flows.ocds.validation import check_file, load_json
+from flows.ocds.validation import check_file, check_target, load_json
 from models.contracts import Contract
 from models.db import unit_of_work
 from tests.support.ocds import CONTRACTS_FINDER_FILES
@@ -128,4 +128,37 @@ def test_a_contract_signed_and_a_standstill_ending_on_the_as_of_day_are_taken(
 
     assert check_file(path, Profile.CORE, today=TODAY) == []
     report = import_ocds(settings, path, as_of=AS_OF, actor="t")
+    assert report.refused_files == {} and len(report.contracts_added) == 1
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+def test_one_release_id_with_other_contents_in_two_files_of_a_folder_refuses_its_process_naming_both(
+    settings: Settings, tmp_path: Path
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    first, other = _release(), _same_id_other_contents(_release())[1]
+    (_write(tmp_path, [first])).rename(folder / "a.json")
+    (_write(tmp_path, [other])).rename(folder / "b.json")
+    report = import_ocds(settings, folder, as_of=AS_OF, actor="t")
+    problem = (
+        f'$.releases[0].id: "{first["id"]}" is also the id of {folder / "a.json"}: $.releases[0], '
+        "with different contents"
+    )
+    assert report.refused_files == {str(folder / "b.json"): [problem]}  # the first file used to win silently
+    said = check_target(folder, Profile.CORE, today=TODAY)  # ocds validate takes a folder as the import does
+    assert [(path, str(p)) for path, p in said] == [(folder / "b.json", problem)]
+    assert report.refused_processes == [first["ocid"]]
+    with unit_of_work(database(settings)) as session:
+        assert session.exec(select(func.count()).select_from(Contract)).one() == 0
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+def test_the_same_release_in_two_files_of_a_folder_is_one_release(settings: Settings, tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (_write(tmp_path, [_release()])).rename(folder / "a.json")
+    (_write(tmp_path, [_release()])).rename(folder / "b.json")  # overlapping downloads
+    assert check_target(folder, Profile.CORE, today=TODAY) == []
+    report = import_ocds(settings, folder, as_of=AS_OF, actor="t")
     assert report.refused_files == {} and len(report.contracts_added) == 1

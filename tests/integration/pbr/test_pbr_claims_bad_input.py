@@ -57,6 +57,14 @@ BAD_FILES = {
         HEADER + GOOD + f"{CONTRACT},C-2,P-002,EMP_ENTRY,01/02/2026,,payslip\n",
         ":3: achieved_on: '01/02/2026' is not a date in ISO form (YYYY-MM-DD, e.g. 2026-03-31)",
     ),
+    "date before 1900": (  # stored as rejected, it then stopped the contract's reconciliation for good
+        HEADER + GOOD + f"{CONTRACT},C-2,P-002,EMP_ENTRY,0001-01-01,,payslip\n",
+        ":3: achieved_on: 0001-01-01 is outside the years 1900-2200",
+    ),
+    "date after 2200": (  # its quarter would end in the year 10000
+        HEADER + GOOD + f"{CONTRACT},C-2,P-002,EMP_ENTRY,9999-12-31,,payslip\n",
+        ":3: achieved_on: 9999-12-31 is outside the years 1900-2200",
+    ),
     "misspelt optional column": (  # else every amount is read as absent, and each claim priced at the card's price
         "contract,claim_ref,participant,outcome,achieved_on,amout,evidence\n"
         + f"{CONTRACT},C-1,P-001,EMP_ENTRY,2025-10-06,333.33,payslip\n",

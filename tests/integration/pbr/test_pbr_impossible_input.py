@@ -61,16 +61,18 @@ PEOPLE_HEADER = "contract,participant,referral_date,date_of_birth\n"
             ":3: date_of_birth: 2030-05-01 is after the referral on 2025-11-01",
         ),
         (
-            f"{CONTRACT},P-021,2025-11-01,1890-05-01",
-            ":3: date_of_birth: 1890-05-01 makes the participant 135 at referral on 2025-11-01; over 110 is not "
+            f"{CONTRACT},P-021,2025-11-01,1905-05-01",
+            ":3: date_of_birth: 1905-05-01 makes the participant 120 at referral on 2025-11-01; over 110 is not "
             "credible",
         ),
+        (f"{CONTRACT},P-023,2025-11-01,1890-05-01", ":3: date_of_birth: 1890-05-01 is outside the years 1900-2200"),
+        (f"{CONTRACT},P-024,0001-01-01,2005-05-01", ":3: referral_date: 0001-01-01 is outside the years 1900-2200"),
         (
             f"{CONTRACT},P-022,2030-01-01,2005-05-01",
             ":3: referral_date: 2030-01-01 is after the import's date 2026-04-01",
         ),
     ],
-    ids=["born-after-referral", "over-110", "referred-in-the-future"],
+    ids=["born-after-referral", "over-110", "born-before-1900", "referred-in-year-1", "referred-in-the-future"],
 )
 def test_an_impossible_participant_refuses_the_whole_file(fcf: Settings, tmp_path: Path, row: str, said: str) -> None:
     path = tmp_path / "more.csv"

@@ -137,6 +137,26 @@ def test_a_version_that_would_reprice_what_is_priced_is_refused(
     assert counts(fcf) == before
 
 
+def test_a_claim_rejected_as_achieved_in_the_future_holds_no_new_version_back(fcf: Settings, tmp_path: Path) -> None:
+    # C-4 (2025-11-10) is the latest claim accepted; C-9 is said to be achieved on 2027-11-01, after the import's
+    # date, so it is rejected and priced on no card: a version from 2026-01-01 reprices nothing.
+    rows = [*(c for c in CLAIMS if c[0] != "C-3"), ("C-9", "P-001", "EDU_ENTRY", "2027-11-01", "", "enrolment")]
+    import_claims(fcf, claims_csv(tmp_path / "claims.csv", rows), as_of=SENT, actor="finance")
+    assert stored(fcf)["C-9"][0][0] == "rejected"
+    path = variant(
+        tmp_path,
+        "v2.yaml",
+        ("effective_from: 2025-10-01", "effective_from: 2026-01-01"),
+        ('Employment entry, price: "500.00"', 'Employment entry, price: "600.00"'),
+    )
+    import_rate_card(fcf, path, as_of=SENT, actor="finance")
+    with unit_of_work(database(fcf)) as session:
+        assert [c.effective_from for c in cards_for(session, pbr_contract(session, CONTRACT))] == [
+            dt.date(2025, 10, 1),
+            dt.date(2026, 1, 1),
+        ]
+
+
 def test_a_card_for_a_block_paid_contract_is_refused(fcf: Settings, tmp_path: Path) -> None:
     add_contract(fcf, "BLK-2025-01", payment_model="block")
     path = variant(tmp_path, "block.yaml", ("contract: FCF-2025-01", "contract: BLK-2025-01"))

@@ -241,3 +241,15 @@ def test_a_form_over_its_cap_is_refused(app: Any, monkeypatch: Any) -> None:
     status, page, pulled = post_raw(app, headers, iter([b"x" * (FORM_CAP + 1)]))
     assert (status, pulled) == (413, 0)
     assert "The form is over 1,024 KB" in page
+
+
+def test_a_payment_proposal_for_a_period_past_the_year_2200_is_refused_beside_the_field(
+    as_role: Client, pbr: str
+) -> None:
+    finn = as_role("finance")
+    token = csrf_of(finn.get(f"/contracts/{pbr}/payments").text)
+    answer = finn.post(f"/contracts/{pbr}/payments", data={"csrf_token": token, "period": "9999-Q4"},
+                       follow_redirects=False)  # fmt: skip
+    assert (answer.status_code, answer.headers["location"]) == (303, f"/contracts/{pbr}/payments")  # not a 500
+    page = finn.get(f"/contracts/{pbr}/payments").text
+    assert "There is a problem" in page and "period: 9999-Q4 is outside the years 1900-2200</a>" in page

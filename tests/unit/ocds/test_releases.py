@@ -112,6 +112,31 @@ def test_something_done_may_be_dated_today_but_not_tomorrow() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("where", "value"),
+    [("awards", "2026-12-07T22:00:00-08:00"), ("release", "2026-12-07T23:30:00-05:00")],
+)
+def test_something_done_later_today_elsewhere_but_tomorrow_in_london_is_in_the_future(where: str, value: str) -> None:
+    today = dt.date(2026, 12, 7)  # 22:00 in Los Angeles is 06:00 on 8 December in London; 23:30 in New York, 04:30
+    release = _release(awards=[{"id": "A", "date": value}]) if where == "awards" else _release() | {"date": value}
+    path = f"{ROOT}.awards[0].date" if where == "awards" else f"{ROOT}.date"
+    assert [str(p) for p in check_release(release, ROOT, today=today)] == [
+        f"{path}: {value} (2026-12-08 in Europe/London) is in the future (after 2026-12-07)"
+    ]
+    earlier = value.replace("T22:00", "T15:00").replace("T23:30", "T18:30")  # 23:00 and 23:30 in London: today
+    fine = _release(awards=[{"id": "A", "date": earlier}]) if where == "awards" else _release() | {"date": earlier}
+    assert check_release(fine, ROOT, today=today) == []
+
+
+def test_an_amount_with_fractions_of_a_penny_is_refused_not_rounded() -> None:
+    award = {"id": "A", "value": {"amount": Decimal("100.005"), "currency": "GBP"}}
+    assert _problems(_release(awards=[award])) == [
+        f"{ROOT}.awards[0].value.amount: 100.005 has fractions of a penny; give whole pence"
+    ]
+    whole = {"id": "A", "value": {"amount": Decimal("100.500"), "currency": "GBP"}}  # £100.50, written long
+    assert _problems(_release(awards=[whole])) == []
+
+
 def test_a_long_value_is_cut_to_sixty_characters_in_a_message() -> None:
     fits = "x" * 58  # 58 characters and two quotes: 60, shown whole
     assert day_of(fits)[1] == f'"{fits}" is not a date-time (e.g. 2020-04-01T00:00:00Z)'

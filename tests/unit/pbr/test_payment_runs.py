@@ -86,6 +86,10 @@ def test_a_period_reads(text: str, frequency: Frequency, start: dt.date, end: dt
         ("2026-13", M, "'2026-13' is not a month such as 2026-07"),
         ("July 2026", M, "'July 2026' is not a month such as 2026-07"),
         ("", Q, "'' is not a quarter such as 2026-Q3"),
+        ("9999-Q4", Q, "9999-Q4 is outside the years 1900-2200"),  # it would end in the year 10000
+        ("9999-12", M, "9999-12 is outside the years 1900-2200"),
+        ("0001-q1", Q, "0001-Q1 is outside the years 1900-2200"),
+        ("2201-01", M, "2201-01 is outside the years 1900-2200"),
     ],
 )
 def test_a_period_in_the_wrong_form_is_refused_with_a_hint(text: str, frequency: Frequency, why: str) -> None:
