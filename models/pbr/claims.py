@@ -1,11 +1,9 @@
 """Participants, claims files and the claims in them, and the reads of claims the import and the runs make.
 
-What a claim says (reference, participant, outcome, date, amount, evidence) never changes. Its decision
-(verdict, reasons, notes, pence) is written with it and changed only when a participant correction re-decides
-it (flows/pbr/participant_corrections.py: ``accrued_differs`` set, a ``claim_redecided`` event with before and
-after); an approved run marks what it accrued (``accrued_run_id``). What was paid or clawed back is in the
-append-only ledger (``models.pbr.ledger``). Amounts are whole pence. Keys make every write idempotent: a
-participant per (contract, ref), a claim per (contract, ref, fingerprint of its content).
+What a claim says never changes. Its decision (verdict, reasons, pence) changes only when a participant
+correction re-decides it (``claim_redecided`` event); a run marks what it accrued. What was paid or clawed back
+is in the append-only ledger (``models.pbr.ledger``). Amounts are whole pence. Keys make every write idempotent:
+a participant per (contract, ref), a claim per (contract, ref, fingerprint of its content).
 """
 
 import datetime as dt
