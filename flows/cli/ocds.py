@@ -45,7 +45,8 @@ def ocds_validate(
 
     chosen = _profile(profile)
     cfg = settings()
-    problems = check_target(file, chosen, today=local_date(write_as_of(as_of, cfg), cfg.timezone))
+    today = local_date(write_as_of(as_of, cfg), cfg.timezone)
+    problems = check_target(file, chosen, today=today, zone=cfg.timezone)
     if not problems:
         console.print(f"{file}: valid OCDS ({chosen.value} profile).", markup=False)
         return

@@ -31,7 +31,7 @@ from flows.ocds.schemas import Profile, release_schema
 from flows.ocds.sources import FileProblems, Located, files_of, release_problems, releases_in, repeated_across_files
 from flows.ocds.storing import Store
 from models.db import unit_of_work
-from policies.dates import local_date
+from policies.dates import DEFAULT_ZONE, local_date
 from policies.ocds.fields import outside_schema
 
 SHOWN_PROBLEMS = 100
@@ -54,7 +54,12 @@ def merger() -> Merger:
 
 
 def read_sources(
-    target: Path, *, today: dt.date, strict: bool, progress: Callable[[int, int], None] | None = None
+    target: Path,
+    *,
+    today: dt.date,
+    strict: bool,
+    progress: Callable[[int, int], None] | None = None,
+    zone: str = DEFAULT_ZONE,
 ) -> tuple[dict[str, list[Located]], ImportReport]:
     """The releases of every good process, by ocid; the report so far (files
     read, files refused). ``today`` is the as-of day, after which nothing done may be dated."""
@@ -68,7 +73,7 @@ def read_sources(
         problems = FileProblems(str(path))
         found = list(releases_in(path, problems))
         report.releases += len(found)
-        problems.problems += [str(p) for p in release_problems(found, today)]
+        problems.problems += [str(p) for p in release_problems(found, today, zone)]
         problems.problems += repeated_across_files(str(path), found, seen)
         ocids = {
             r.release["ocid"] for r in found if isinstance(r.release, dict) and isinstance(r.release.get("ocid"), str)
@@ -114,7 +119,7 @@ def import_ocds(
 ) -> ImportReport:
     """Import the OCDS file or directory ``target``; return the report of what was done, refused and not mapped."""
     today = local_date(as_of, settings.timezone)
-    by_ocid, report = read_sources(target, today=today, strict=strict, progress=progress)
+    by_ocid, report = read_sources(target, today=today, strict=strict, progress=progress, zone=settings.timezone)
     known, open_ = schema_field_sets()
     with unit_of_work(database(settings)) as session:
         store = Store(session, report, as_of=as_of, actor=actor, today=today)

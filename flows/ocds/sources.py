@@ -18,6 +18,7 @@ from typing import Any
 from flows.common.errors import UserError
 from flows.common.files import check_input_file
 from policies.cycle.evidence import FieldProblem
+from policies.dates import DEFAULT_ZONE
 from policies.ocds.releases import check_release, duplicate_releases
 
 SUFFIXES = (".json", ".jsonl", ".ndjson")
@@ -111,9 +112,10 @@ def _in_document(name: str, document: Any, root: str, problems: FileProblems) ->
         problems.problems.append(f"{root}: is not a release package, a record package or a release")
 
 
-def release_problems(found: list[Located], today: dt.date) -> list[FieldProblem]:
-    """Every problem of a file's releases, by JSON path: each release's fields, then releases sharing an id."""
-    problems = [p for located in found for p in check_release(located.release, located.path, today=today)]
+def release_problems(found: list[Located], today: dt.date, zone: str = DEFAULT_ZONE) -> list[FieldProblem]:
+    """Every problem of a file's releases, by JSON path: each release's fields, then releases sharing an id.
+    ``today`` is the as-of day in ``zone``, the organisation's (COMMISSIONING_TIMEZONE)."""
+    problems = [p for r in found for p in check_release(r.release, r.path, today=today, zone=zone)]
     return problems + duplicate_releases((r.path, r.release) for r in found)
 
 

@@ -18,6 +18,7 @@ from flows.common.errors import UserError
 from flows.common.files import check_input_file
 from flows.ocds.schemas import Profile, fast_release_check, package_validator, release_validator
 from flows.ocds.sources import FileProblems, files_of, release_problems, releases_in, repeated_across_files
+from policies.dates import DEFAULT_ZONE
 
 SHOWN = 50  # errors listed by the command; the rest are counted
 
@@ -104,22 +105,24 @@ def validate_file(path: Path, profile: Profile) -> list[SchemaProblem]:
     return validate_document(load_json(path), profile)
 
 
-def check_file(path: Path, profile: Profile, *, today: dt.date) -> list[SchemaProblem]:
+def check_file(path: Path, profile: Profile, *, today: dt.date, zone: str = DEFAULT_ZONE) -> list[SchemaProblem]:
     """Every schema error of a file, then every problem the import would refuse it for (amounts, dates after
     ``today``, releases sharing an id): so that a file ``ocds validate`` calls valid is one ``ocds import``
     takes."""
     problems = validate_file(path, profile)
     found = list(releases_in(path, FileProblems(str(path))))  # a file that is not JSON is named by the schema check
-    return problems + [SchemaProblem(p.field, p.reason) for p in release_problems(found, today)]
+    return problems + [SchemaProblem(p.field, p.reason) for p in release_problems(found, today, zone)]
 
 
-def check_target(target: Path, profile: Profile, *, today: dt.date) -> list[tuple[Path, SchemaProblem]]:
+def check_target(
+    target: Path, profile: Profile, *, today: dt.date, zone: str = DEFAULT_ZONE
+) -> list[tuple[Path, SchemaProblem]]:
     """``check_file`` for a file, or for each file of a folder as ``ocds import`` reads it (a release id whose
     other contents an earlier file gave is named too): each problem with its file."""
     out: list[tuple[Path, SchemaProblem]] = []
     seen: dict[tuple[str, str], tuple[str, Any]] = {}
     for path in files_of(target):
-        out += [(path, p) for p in check_file(path, profile, today=today)]
+        out += [(path, p) for p in check_file(path, profile, today=today, zone=zone)]
         found = list(releases_in(path, FileProblems(str(path))))
         out += [(path, SchemaProblem(*p.split(": ", 1))) for p in repeated_across_files(str(path), found, seen)]
     return out

@@ -68,7 +68,7 @@ def amount_of(value: Any) -> tuple[Decimal | None, str | None]:
     amount = Decimal(value)
     if not amount.is_finite():
         return None, f"{_shown(value)} is not a number"
-    if abs(amount) * 100 > MAX_PENCE:  # exact: a comparison never rounds, however many digits
+    if amount.adjusted() > 20 or abs(amount) * 100 > MAX_PENCE:  # exact; 1e999999999 would overflow the *100
         return None, "too large"
     return amount, None
 
@@ -120,14 +120,14 @@ def _check_value(value: Any, where: str, problems: list[FieldProblem], *, signed
         problems.append(FieldProblem(f"{where}.currency", f"{_shown(currency)} is not a currency code such as GBP"))
 
 
-def check_release(release: Any, root: str, *, today: dt.date) -> list[FieldProblem]:
+def check_release(release: Any, root: str, *, today: dt.date, zone: str = DEFAULT_ZONE) -> list[FieldProblem]:
     """Every problem of one release in the fields the product reads, each named by its JSON path; ``today`` is
-    the as-of day, after which nothing done may be dated."""
+    the as-of day in ``zone`` (the organisation's), after which nothing done may be dated."""
     if not isinstance(release, Mapping):
         return [FieldProblem(root, "is not a release (a JSON object)")]
     problems: list[FieldProblem] = []
     _check_fields(release, root, problems)
-    _check_done(release, root, today, problems)
+    _check_done(release, root, today, problems, zone)
     return problems
 
 

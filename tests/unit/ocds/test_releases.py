@@ -260,3 +260,19 @@ def test_every_contract_is_checked_past_one_that_is_no_object() -> None:
         " is not a date-time (e.g. 2020-04-01T00:00:00Z)",
         '$.releases[4].contracts[1].implementation.transactions[1].value.amount: "5000" is not a number',
     ]
+
+
+def test_the_future_is_judged_in_the_organisations_zone_not_always_london() -> None:
+    # COMMISSIONING_TIMEZONE America/Los_Angeles, 17:00 on 7 December there: an award half an hour ago is today,
+    # though in London it is already 8 December
+    award = _release(awards=[{"id": "A", "date": "2026-12-07T16:30:00-08:00"}])
+    assert check_release(award, ROOT, today=dt.date(2026, 12, 7), zone="America/Los_Angeles") == []
+    assert [str(p) for p in check_release(award, ROOT, today=dt.date(2026, 12, 7))] == [
+        f"{ROOT}.awards[0].date: 2026-12-07T16:30:00-08:00 (2026-12-08 in Europe/London) is in the future "
+        "(after 2026-12-07)"
+    ]
+
+
+def test_an_amount_too_large_to_multiply_is_too_large_not_a_crash() -> None:
+    award = {"id": "A", "value": {"amount": Decimal("1e999999999"), "currency": "GBP"}}
+    assert _problems(_release(awards=[award])) == [f"{ROOT}.awards[0].value.amount: too large"]
