@@ -47,7 +47,8 @@ def _account_actor(by: str | None, cfg: Settings) -> str:
         if controls_policy(cfg).refuses_unauthenticated(kind) and active_admin_exists(cfg):
             raise UserError(
                 "an administrator exists, and this installation refuses account changes without a user token: "
-                "give an admin's token as COMMISSIONING_TOKEN (an admin makes one on the web app's account page)"
+                "give an admin's token as COMMISSIONING_TOKEN "
+                "(an admin makes an API token on the web app's admin page, /admin)"
             )
     return actor(by, cfg, writing=False)
 

@@ -93,7 +93,8 @@ def test_on_postgresql_account_commands_need_an_admins_token_once_an_admin_exist
     for args in refused:
         assert cli.fails(*args) == (
             "error: an administrator exists, and this installation refuses account changes without a user token: "
-            "give an admin's token as COMMISSIONING_TOKEN (an admin makes one on the web app's account page)"
+            "give an admin's token as COMMISSIONING_TOKEN "
+            "(an admin makes an API token on the web app's admin page, /admin)"
         ), args
     assert cli.json("users", "list") == before  # nothing was written
     admin = create_token(cfg, username="adm", purpose="api", name="e2e", actor="adm")[0]
