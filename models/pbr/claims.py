@@ -363,9 +363,9 @@ def capped_out_claims(*, session: Session, contract_id: int) -> list[tuple[str, 
 
 
 def latest_priced(*, session: Session, contract_id: int) -> dt.date | None:
-    """The latest day achieved of a claim accepted, whole or in part: what a run pays on the card in force then.
-    A rejected claim pays nothing on any card (one achieved in the future was never priced): it holds nothing."""
-    where = f"contract_id = :c AND {ACCEPTED}"
+    """The latest day achieved of a claim priced on the card in force then: accepted (whole or in part), paid once
+    (re-decided since, it may be re-opened at that price) or cut at a cap. Other rejected claims hold nothing."""
+    where = f"contract_id = :c AND ({ACCEPTED} OR accrued_run_id IS NOT NULL OR capped_pence > 0)"
     value = (
         session.connection()
         .execute(text(f"SELECT MAX(achieved_on) FROM pbr_claim WHERE {where}"), {"c": contract_id})

@@ -157,6 +157,32 @@ def test_a_claim_rejected_as_achieved_in_the_future_holds_no_new_version_back(fc
         ]
 
 
+def test_a_claim_paid_then_rejected_by_a_re_decision_still_holds_a_new_version_back(
+    fcf: Settings, tmp_path: Path
+) -> None:
+    # C-4 (2025-11-10), paid in 2025-Q4, is re-decided rejected (as a participant correction does: the decision
+    # rewritten, the claim marked as accrued at other than it is accepted for). A correction may re-open it at
+    # the price of the card in force on its day, so a version from 2025-11-01 would reprice what was paid.
+    priced = [c for c in CLAIMS if c[0] != "C-3"]
+    import_claims(fcf, claims_csv(tmp_path / "claims.csv", priced), as_of=SENT, actor="finance")
+    approved_run(fcf, CONTRACT, "2025-Q4", as_of=dt.datetime(2026, 1, 2, 9, tzinfo=dt.UTC), actor="finance")
+    with unit_of_work(database(fcf)) as session:
+        later = session.exec(select(PbrClaim).where(col(PbrClaim.achieved_on) > dt.date(2025, 11, 10))).all()
+        assert later == []  # C-4 is the latest claim
+        c4 = session.exec(select(PbrClaim).where(PbrClaim.ref == "C-4")).one()
+        assert c4.accrued_run_id is not None
+        c4.verdict, c4.accrued_differs = "rejected", True
+        session.add(c4)
+    path = variant(
+        tmp_path,
+        "v2.yaml",
+        ("effective_from: 2025-10-01", "effective_from: 2025-11-01"),
+        ('Employment entry, price: "500.00"', 'Employment entry, price: "600.00"'),
+    )
+    with pytest.raises(UserError, match="claims for outcomes up to 2025-11-10 are already priced"):
+        import_rate_card(fcf, path, as_of=SENT, actor="finance")
+
+
 def test_a_card_for_a_block_paid_contract_is_refused(fcf: Settings, tmp_path: Path) -> None:
     add_contract(fcf, "BLK-2025-01", payment_model="block")
     path = variant(tmp_path, "block.yaml", ("contract: FCF-2025-01", "contract: BLK-2025-01"))
