@@ -31,7 +31,7 @@ from flows.pbr.claims_store import known
 from flows.pbr.contract import contract_id, pbr_contract
 from flows.pbr.ledger import held_by_payer, pounds, unreversed_clawbacks
 from flows.pbr.participants import _participant_fingerprint
-from models.contracts import Contract
+from models.contracts import Contract, get_contract
 from models.db import unit_of_work
 from models.events import append_event
 from models.pbr.claims import PbrClaim, PbrParticipant, corrected_participants, participants_of
@@ -115,6 +115,10 @@ def redecide_corrected(
     corrected = corrected_participants(session=session, contract_id=cid)
     if not corrected:
         return []
+    # the contract locked as a claims import locks it, before any claim is re-decided: the claims' kept sums
+    # (migration 0031) are rows an import's batches also write, so waiting for the import here, not half way
+    # through, cannot deadlock with it (a no-op on SQLite, whose writers take the whole database)
+    get_contract(session=session, ref=contract.ref, for_update=True)
     changed: list[dict[str, Any]] = []
     for row in corrected:
         person = Participant(row.ref, row.referral_date, row.born, row.attributes)
