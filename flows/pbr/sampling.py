@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from flows.approvals.kinds import fingerprint, kind_of
-from flows.approvals.service import supersede
+from flows.approvals.service import expire_stale, supersede
 from flows.common.errors import UserError
 from flows.common.runtime import database
 from flows.common.settings import Settings
@@ -89,6 +89,7 @@ def sample_validation(
     reason = (reason or "").strip() or None
     today = local_date(as_of, settings.timezone)
     checks = _read_results(results) if results else {}
+    expire_stale(settings)  # a recovery proposal whose time ran out is closed, so it shows expired, not pending
     with unit_of_work(database(settings)) as session:
         contract = pbr_contract(session, contract_ref)
         cid = contract_id(contract)

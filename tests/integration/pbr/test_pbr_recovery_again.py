@@ -17,6 +17,7 @@ from flows.common.runtime import database
 from flows.common.settings import Settings
 from flows.pbr.recovery_proposals import propose_withdrawal
 from flows.pbr.sampling import SampleResult, sample_validation
+from models.approvals import Proposal
 from models.db import unit_of_work
 from models.events import events_for
 from tests.integration.pbr import test_pbr_payments
@@ -172,3 +173,21 @@ def test_withdrawing_a_recovery_of_nothing_is_refused_not_proposed_for_nought(
     assert "recovery_withdrawal" not in {p["kind"] for p in list_proposals(q1_paid)}
     shown = sample(q1_paid).concluded
     assert shown is not None and not shown.get("withdrawn")  # nothing changed
+
+
+def test_a_result_may_be_given_again_once_its_recovery_proposal_ran_out_of_time_unlisted(
+    q1_paid: Settings, tmp_path: Path
+) -> None:
+    # nobody decided it and nobody has listed the proposals since its time ran out: the sample closes it first,
+    # so the re-check is taken, as after a rejection, rather than refused as waiting for approval
+    settings, first = pending(q1_paid, tmp_path)
+    with unit_of_work(database(settings)) as session:
+        entered = session.get(Proposal, first)
+        assert entered is not None
+        entered.expires_at = LATER + dt.timedelta(hours=168)
+        session.add(entered)
+    rechecked = [("C-2", "valid", ""), ("C-3", "valid", ""), ("C-7", "valid", "the right learner's certificate")]
+    again = sample_validation(settings, CONTRACT, "2026-Q1", size=3, seed=7, results=results_file(tmp_path, rechecked),
+                              as_of=LATER, actor="auditor", reason=PILOT).concluded  # fmt: skip
+    assert again is not None and "proposal" not in again and again["recovery"] == "0.00"
+    assert get_proposal(settings, first)["status"] == "expired"
