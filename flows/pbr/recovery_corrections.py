@@ -20,7 +20,7 @@ from flows.pbr.contract import contract_id, named_period, pbr_contract, required
 from flows.pbr.ledger import held_by_payer, pence, pounds, unreversed_clawbacks
 from flows.pbr.recoveries import conclusion_of
 from flows.pbr.sampling_policy import sampling_policy
-from models.approvals import proposal_by_id
+from models.approvals import Proposal, proposal_by_id
 from models.contracts import Contract
 from models.events import append_event
 from models.pbr.claims import PbrClaim
@@ -312,8 +312,8 @@ def _concluded(
 def not_raised(session: Any, sample: ValidationSample) -> str | None:
     """Why a concluded sample's clawbacks and recovery are not in the ledger (its proposal is pending, rejected
     or expired), in words; None when they are (or it proposed nothing). Nothing not raised is corrected."""
-    number = (sample.conclusion or {}).get("proposal")
-    proposal = proposal_by_id(session=session, proposal_id=number) if number else None
+    proposal = recovery_proposal(session, sample)
+    number = proposal.id if proposal else None
     if proposal is None or proposal.status == "approved":
         return None
     if proposal.status == "proposed":
@@ -323,6 +323,12 @@ def not_raised(session: Any, sample: ValidationSample) -> str | None:
         "give the check results again with `commission sample ... --results FILE` (a wrong result may be given "
         "differently) to propose the recovery afresh"
     )
+
+
+def recovery_proposal(session: Any, sample: ValidationSample) -> Proposal | None:
+    """The proposal a concluded sample's clawbacks and recovery travel in (its conclusion names it), if any."""
+    number = (sample.conclusion or {}).get("proposal")
+    return proposal_by_id(session=session, proposal_id=number) if number else None
 
 
 def _samples_with(session: Any, contract: Contract, claim: PbrClaim) -> list[ValidationSample]:

@@ -27,6 +27,7 @@ from flows.common.tabular import open_table
 from flows.pbr.contract import contract_id, named_period, pbr_contract, refuse_before_run, required_cards
 from flows.pbr.ledger import pence, pounds
 from flows.pbr.recoveries import conclusion_of, propose_recovery, sampled_clawbacks
+from flows.pbr.recovery_corrections import recovery_proposal
 from flows.pbr.sampling_policy import sampling_policy
 from models.approvals import Proposal, proposal_by_id
 from models.contracts import Contract
@@ -303,11 +304,10 @@ def _record_checks(
 def _not_raised(session: Any, sample: ValidationSample) -> str | None:
     """Why a concluded sample's recovery is not in the ledger, when its proposal was rejected or expired (so
     its results may be given again); None otherwise (not concluded, raised, proposed nothing, or waiting)."""
-    number = (sample.conclusion or {}).get("proposal")
-    proposal = proposal_by_id(session=session, proposal_id=number) if number else None
+    proposal = recovery_proposal(session, sample)
     if proposal is None or proposal.status not in ("rejected", "expired"):
         return None
-    return f"its recovery (proposal {number}) was {proposal.status}"
+    return f"its recovery (proposal {proposal.id}) was {proposal.status}"
 
 
 def _conclude(
