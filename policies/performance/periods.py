@@ -1,7 +1,7 @@
 """Reading periods, the contract's life, and when the contract performance notice (UK9) is due.
 
 Rule: a reading is for a calendar month ("2026-04") or a calendar quarter
-("2026-Q2", April to June); a quarterly KPI takes quarters and a monthly KPI
+("2026-Q2", April to June), in the years 1900 to 2200 as a date is; a quarterly KPI takes quarters and a monthly KPI
 months. A period must overlap the contract's life (start to its latest end)
 and must be over by the reading's as-of date (today by default): a reading of
 2026-Q4 (ending 31 December 2026) is refused on 7 December 2026 and taken from
@@ -24,7 +24,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from policies.dates import add_months
+from policies.dates import YEARS, add_months, outside_years
 from policies.performance.kpis import Frequency
 
 _QUARTER = re.compile(r"^(?P<y>\d{4})-?Q(?P<q>[1-4])$", re.IGNORECASE)
@@ -52,12 +52,16 @@ def parse_period(text: str) -> tuple[Period | None, str | None]:
         return None, "is missing (e.g. 2026-Q2 or 2026-04)"
     if m := _QUARTER.match(raw):
         year, q = int(m["y"]), int(m["q"])
+        if year not in YEARS:  # as a date's year is bounded: 0000-Q1 and 9999-Q4 have no dates
+            return None, outside_years(repr(raw))
         start = dt.date(year, 3 * q - 2, 1)
         return Period(start, add_months(start, 3) - dt.timedelta(days=1), f"{year}-Q{q}"), None
     if m := _MONTH.match(raw):
         year, month = int(m["y"]), int(m["m"])
         if not 1 <= month <= 12:
             return None, f"{raw!r}: month {month} is not 1 to 12"
+        if year not in YEARS:
+            return None, outside_years(repr(raw))
         start = dt.date(year, month, 1)
         return Period(start, add_months(start, 1) - dt.timedelta(days=1), f"{year}-{month:02d}"), None
     return None, f"{raw!r} is not a period; write a quarter (2026-Q2) or a month (2026-04)"
@@ -68,18 +72,24 @@ def parse_notice_period(text: str) -> tuple[Period | None, str | None]:
     raw = str(text or "").strip()
     if re.fullmatch(r"\d{4}", raw):
         year = int(raw)
+        if year not in YEARS:
+            return None, outside_years(repr(raw))
         return Period(dt.date(year, 1, 1), dt.date(year, 12, 31), raw), None
     if m := _RANGE.match(raw):
         try:
             a, b = dt.date.fromisoformat(m["a"]), dt.date.fromisoformat(m["b"])
         except ValueError as exc:
             return None, f"{raw!r}: {exc}"
+        if a.year not in YEARS or b.year not in YEARS:
+            return None, outside_years(repr(raw))
         if b < a:
             return None, f"{raw!r} ends before it begins"
         if b >= add_months(a, 12):
             return None, f"{raw!r} is longer than 12 months; a UK9 notice is published at least every 12 months"
         return Period(a, b, f"{a.isoformat()}..{b.isoformat()}"), None
-    period, _ = parse_period(raw)
+    period, why = parse_period(raw)
+    if why is not None and "outside the years" in why:
+        return None, why
     if period is None:
         return None, f"{raw!r} is not a period; write 2026-Q2, 2026-04, 2026 or 2025-04-01..2026-03-31"
     return period, None

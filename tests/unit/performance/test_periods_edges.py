@@ -2,6 +2,8 @@
 
 import datetime as dt
 
+import pytest
+
 from policies.performance.kpis import Frequency
 from policies.performance.periods import (
     Period,
@@ -106,3 +108,21 @@ def test_a_monitoring_meeting_looks_at_the_whole_last_quarter() -> None:
     assert period_due_by(D(2026, 12, 31), Frequency.QUARTERLY) == Period(D(2026, 7, 1), D(2026, 9, 30), "2026-Q3")
     assert period_due_by(D(2027, 3, 2), Frequency.QUARTERLY) == Period(D(2026, 10, 1), D(2026, 12, 31), "2026-Q4")
     assert period_due_by(D(2026, 8, 20), Frequency.QUARTERLY) == Period(D(2026, 4, 1), D(2026, 6, 30), "2026-Q2")
+
+
+@pytest.mark.parametrize("text", ["0000-Q1", "1899-12", "2201-01", "9999-Q4", "0000-01"])
+def test_a_reading_period_outside_the_years_1900_to_2200_is_refused_as_a_date_is(text: str) -> None:
+    """The hostile trial's case: 0000-Q1 raised ValueError (no year 0) and 9999-Q4 ran past the last date."""
+    assert parse_period(text) == (None, f"{text!r} is outside the years 1900-2200")
+    assert parse_notice_period(text) == (None, f"{text!r} is outside the years 1900-2200")
+
+
+@pytest.mark.parametrize("text", ["0000", "1899", "2201", "9999", "1899-12-01..1900-01-31", "2200-12-01..2201-01-31"])
+def test_a_notice_period_outside_the_years_1900_to_2200_is_refused(text: str) -> None:
+    assert parse_notice_period(text) == (None, f"{text!r} is outside the years 1900-2200")
+
+
+def test_the_first_and_last_years_are_taken() -> None:
+    assert parse_period("1900-01") == (Period(D(1900, 1, 1), D(1900, 1, 31), "1900-01"), None)
+    assert parse_period("2200-Q4") == (Period(D(2200, 10, 1), D(2200, 12, 31), "2200-Q4"), None)
+    assert parse_notice_period("2200") == (Period(D(2200, 1, 1), D(2200, 12, 31), "2200"), None)
