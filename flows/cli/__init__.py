@@ -9,11 +9,15 @@ imports flows/cli/contracts.py and no other); ``--help``, no command or an
 unknown one registers them all, so the help and the error name every command.
 """
 
+import functools
 import importlib
 import os
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import typer
+import typer.main
 
 from flows.common.errors import UserError
 from flows.common.failures import failure_line, scrub
@@ -74,8 +78,10 @@ def main() -> None:
     global running
     app = build_app(sys.argv[1:])
     running = sys.argv[1:]  # for the check of a token's roles (flows/cli/rules.py), read only when a token is given
+    command = typer.main.get_command(app)
+    _check_tokens(command)
     try:
-        code = app(standalone_mode=False)
+        code = command(standalone_mode=False)
     except typer.TyperException as exc:  # Typer's own Click: usage errors, and bare `commission`
         ctx = getattr(exc, "ctx", None)
         if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
@@ -107,6 +113,29 @@ def main() -> None:
         _error("interrupted; nothing half-written is kept", soft_wrap=False)
         sys.exit(130)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _check_tokens(command: Any) -> None:
+    """Make every command refuse a token that matches no active user before it runs (after its options are read,
+    so ``--help`` needs no database): read commands ignored one, so a mistyped or revoked token seemed to work.
+    (A group's own callback runs before its command's options are read: only the commands are wrapped.)"""
+    commands = getattr(command, "commands", None)  # a group (Typer's own click: no click.Group to test against)
+    if isinstance(commands, dict):
+        for sub in commands.values():
+            _check_tokens(sub)
+    elif command.callback is not None:
+        command.callback = _token_checked(command.callback)
+
+
+def _token_checked(callback: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(callback)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        from flows.cli.common import refuse_unknown_token
+
+        refuse_unknown_token(kwargs.get("token"))
+        return callback(*args, **kwargs)
+
+    return run
 
 
 def _quiet_stdout(exc: BaseException) -> None:

@@ -13,6 +13,8 @@ from policies.dates import YEARS, local_date, parse_as_of, parse_iso_date
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from flows.accounts.users import Principal
+
 
 # Piped output (a file, another program) is never wrapped or cut: a width no line reaches.
 PIPED_WIDTH = 10_000
@@ -209,7 +211,6 @@ def identity(token: str | None, by: str | None, cfg: Settings, *, writing: bool 
     that must work without one (the first administrator has no token yet; a workbook's author is a label)."""
     import os
 
-    from flows.accounts.tokens import principal_for_token
     from flows.approvals.policy import controls_policy
     from policies.controls.approvals import unauthenticated
 
@@ -217,9 +218,7 @@ def identity(token: str | None, by: str | None, cfg: Settings, *, writing: bool 
         raise UserError("--token is empty: give a user token, or leave --token out to use COMMISSIONING_TOKEN")
     given = token if token is not None else os.environ.get("COMMISSIONING_TOKEN", "")
     if given.strip():
-        who = principal_for_token(cfg, given.strip(), purpose="api")
-        if who is None:
-            raise UserError("the user token (--token or COMMISSIONING_TOKEN) is not valid, or has been revoked")
+        who = token_user(cfg, given.strip())
         roles = frozenset(r.value for r in who.roles)
         _check_roles(who.username, roles)
         return who.username, roles
@@ -230,6 +229,37 @@ def identity(token: str | None, by: str | None, cfg: Settings, *, writing: bool 
             "and give it as COMMISSIONING_TOKEN or --token"
         )
     return unauthenticated(_named(by, cfg)), frozenset()
+
+
+UNKNOWN_TOKEN = (
+    "the token given matches no active user (--token or COMMISSIONING_TOKEN): "
+    "it is not a token, has been revoked, or its user is disabled"
+)
+
+
+def token_user(cfg: Settings, token: str) -> "Principal":
+    """The active user of an API token, else a UserError that never repeats the token."""
+    from flows.accounts.tokens import principal_for_token
+
+    who = principal_for_token(cfg, token, purpose="api")
+    if who is None:
+        raise UserError(UNKNOWN_TOKEN)
+    return who
+
+
+def refuse_unknown_token(token: str | None) -> None:
+    """Refuse a command given a token (``--token``, else COMMISSIONING_TOKEN) that matches no active user, read or
+    write: ignored on a read, a mistyped or revoked token looked like it worked. A blank ``--token`` is left to
+    ``identity``, which names it."""
+    import os
+
+    given = token if token is not None else os.environ.get("COMMISSIONING_TOKEN", "")
+    if given.strip():
+        cfg = settings()
+        try:
+            token_user(cfg, given.strip())
+        except UserError as exc:  # no database yet (`init`): no user either, and the token is what is refused
+            raise UserError(str(exc) if str(exc).startswith(UNKNOWN_TOKEN) else f"{UNKNOWN_TOKEN}; {exc}") from None
 
 
 def _check_roles(user: str, roles: frozenset[str]) -> None:

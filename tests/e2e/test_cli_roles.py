@@ -7,6 +7,8 @@ provider's contract. Each is refused now, in words, and nothing is written.
 
 from pathlib import Path
 
+import pytest
+
 from tests.e2e.conftest import Cli
 from tests.e2e.pbr.test_pbr_cli import CARD, CLAIMS, add_fcf_contract
 
@@ -101,3 +103,39 @@ def test_on_postgresql_account_commands_need_an_admins_token_once_an_admin_exist
     cli.ok("users", "roles", "fin", "--add", "auditor", COMMISSIONING_TOKEN=admin)  # an admin's token may
     cli.ok("users", "disable", "adm", COMMISSIONING_TOKEN=admin)
     cli.ok("users", "token", "fin")  # no active admin left: the way back in, as for the first one
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_token_that_matches_no_active_user_is_refused_on_reads_and_writes(
+    cli: Cli, backend: str, request: pytest.FixtureRequest
+) -> None:
+    """The hostile trial's case: a mistyped or revoked COMMISSIONING_TOKEN was ignored by read commands (exit 0),
+    so it looked as if it worked. Every command now refuses it in one line, without repeating the token."""
+    from flows.accounts.tokens import revoke_token, tokens
+    from flows.accounts.users import disable_user
+    from flows.common.settings import load_settings
+
+    if backend == "postgresql":
+        from tests.integration.conftest import create_pg_database
+
+        url = request.getfixturevalue("postgres_server_url")
+        cli.env["COMMISSIONING_DATABASE_URL"] = create_pg_database(url, "commissioning_e2e_tokens")
+    cli.ok("init")
+    audrey = _token(cli, "audrey", ["auditor"])
+    finn = _token(cli, "finn", ["finance"])
+    cfg = load_settings(cli.env)
+    revoked = _token(cli, "rita", ["auditor"])
+    [rita_token] = tokens(cfg, username="rita")
+    revoke_token(cfg, username="rita", token_id=rita_token["id"], actor="e2e")
+    disable_user(cfg, username="finn", actor="e2e")
+    unknown = "not-a-token-" + audrey[:8]
+    reads = [("contracts", "list"), ("due",), ("proposals",), ("runs",), ("users", "list")]
+    for bad in (unknown, revoked, finn):
+        for args in reads:
+            line = cli.fails(*args, COMMISSIONING_TOKEN=bad)
+            assert line.startswith("error: the token given matches no active user"), (args, line)
+            assert bad not in line
+    line = cli.fails("pay", "--contract", "X", "--period", "2026-Q1", "--token", unknown)  # a write's --token
+    assert line.startswith("error: the token given matches no active user") and unknown not in line
+    cli.ok("contracts", "list", COMMISSIONING_TOKEN=audrey)  # an active user's token still reads
+    cli.ok("contracts", "list")  # and no token at all, as before
