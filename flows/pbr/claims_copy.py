@@ -99,10 +99,11 @@ def import_by_copy(
     today: dt.date,
     problems: Path | None = None,
     only: str | None = None,
+    source: str | None = None,
 ) -> ClaimsReport:
     """Stage, check, decide and store a CSV claims file in the session's transaction (see the module);
     ``problems``: a CSV to write every problem to when the file is refused as malformed; ``only``: the one
-    contract the file may hold claims for."""
+    contract the file may hold claims for; ``source``: how its records name the file (default: its path)."""
     table = open_table(path, required=CLAIM_REQUIRED, optional=CLAIM_OPTIONAL)
     refuse_near_misses(table, CLAIM_OPTIONAL)  # the header, checked first
     try:
@@ -118,7 +119,7 @@ def import_by_copy(
     # Two imports of one contract's claims at once wait for each other here, in ref order (as on SQLite).
     for ref in sorted(found):
         get_contract(session=session, ref=ref, for_update=True)
-    store = Storing(session, path, sha256, as_of, actor, ClaimsReport(str(path), rows=rows))
+    store = Storing(session, path, sha256, as_of, actor, ClaimsReport(source or str(path), rows=rows))
     for ref in staged.contracts():
         contract, cards = found[ref]
         _import_contract(session, store, contract, cards, staged, values, today)

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from flows.common.errors import UserError
+from flows.common.files import source_name
 from flows.common.runtime import database
 from flows.common.settings import Settings
 from flows.common.tabular import CSV_SUFFIXES
@@ -98,16 +99,17 @@ def _import_claims(
     only: str | None,
 ) -> ClaimsReport:
     raw_digest = _sha256(path)
+    source = source_name(path, settings.data_dir)  # an upload by its own name, never the server's folder
     # Side files of rows decided in other processes live until the transaction that moved them in is over.
     with contextlib.ExitStack() as scratch, unit_of_work(database(settings)) as session:
         today = local_date(as_of, settings.timezone)  # a claim achieved after it is rejected
         if can_copy(session) and path.suffix.lower() in CSV_SUFFIXES:  # PostgreSQL: streamed through COPY
             report = import_by_copy(session, path, raw_digest, as_of=as_of, actor=actor, today=today, problems=problems,
-                                    only=only)  # fmt: skip
+                                    only=only, source=source)  # fmt: skip
         else:
             report = _import_read(
                 session, path, raw_digest, scratch, as_of=as_of, actor=actor, workers=workers, today=today,
-                problems=problems, only=only,
+                problems=problems, only=only, source=source,
             )  # fmt: skip
     return report
 
@@ -124,6 +126,7 @@ def _import_read(
     today: dt.date,
     problems: Path | None,
     only: str | None,
+    source: str,
 ) -> ClaimsReport:
     """The file read whole into memory and decided by contract (on SQLite, on every core when it pays)."""
     checked, rows = read_checked_claims(session, path, report=problems, only=only)  # every problem named
@@ -131,7 +134,7 @@ def _import_read(
     # first commits, then finds its claims already stored. In ref order, so two files cannot deadlock.
     for ref in sorted({c.ref for c, _, _ in checked}):
         get_contract(session=session, ref=ref, for_update=True)
-    store = Storing(session, path, raw_digest, as_of, actor, ClaimsReport(str(path), rows=rows))
+    store = Storing(session, path, raw_digest, as_of, actor, ClaimsReport(source, rows=rows))
     report = store.report
     while checked:
         contract, cards, claims = checked.pop(0)

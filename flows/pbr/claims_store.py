@@ -90,7 +90,7 @@ class Storing:
         each row as its line of ``COPY`` text instead (PostgreSQL), made straight from the decision."""
         if self.import_row is None:
             self.import_row = ClaimImport(
-                source=str(self.path)[:300],
+                source=self.report.source[:300],
                 sha256=self.sha256,
                 imported_at=self.as_of,
                 actor=self.actor,
@@ -129,7 +129,7 @@ class Storing:
             entity_ref=contract.ref,
             action="claims_imported",
             after={
-                "source": str(self.path),
+                "source": self.report.source,
                 "rows": r.rows,
                 "claims": claims,
                 "accepted": r.accepted - before[0],

@@ -222,3 +222,20 @@ def test_a_bad_cell_in_an_xlsx_file_is_named_by_sheet_and_row(fcf: Settings, tmp
         import_claims(fcf, xlsx, as_of=SENT, actor="finance")
     assert f"{xlsx}:Claims!3: achieved_on: '10/11/2025' is not a date in ISO form" in str(refused.value)
     assert counts(fcf) == before
+
+
+def test_an_uploaded_claims_file_is_recorded_by_its_own_name_never_the_servers_folder(fcf: Settings) -> None:
+    """The hostile trial's case: a web upload's claims import recorded its path under the data folder as its
+    source (in claim_import and the contract's event), which names the server's folders; it is the file's name
+    now, as the participants and rate card imports and the audit events say it."""
+    from models.events import Event
+    from models.pbr.claims import ClaimImport
+
+    folder = fcf.data_dir / "uploads" / "0123456789abcdef"
+    folder.mkdir(parents=True)
+    report = import_claims(fcf, claims_csv(folder / "my claims.csv", CLAIMS), as_of=SENT, actor="finance")
+    assert report.as_dict()["source"] == "my claims.csv"
+    with unit_of_work(database(fcf)) as session:
+        assert [i.source for i in session.exec(select(ClaimImport))] == ["my claims.csv"]
+        events = session.exec(select(Event).where(col(Event.action) == "claims_imported")).all()
+        assert [e.after["source"] for e in events if e.after] == ["my claims.csv"]
