@@ -57,6 +57,22 @@ class Nation(StrEnum):
             return None
 
 
+class DaysUnknown(ValueError):
+    """A count of working days that reaches a day outside the years whose bank holidays are known: refused in
+    words, naming what needed the day (``field``), e.g. "working days are known up to 2060-12-31; the
+    standstill from award_notice_on 2060-12-28 needs 2061-01-01". A ValueError, as before, for old callers."""
+
+    def __init__(self, day: dt.date, covers: range, field: str = "a count of working days") -> None:
+        self.day, self.covers, self.field = day, covers, field
+        last = dt.date(covers.stop - 1, 12, 31)
+        known = f"up to {last.isoformat()}" if day > last else f"from {covers.start}-01-01 to {last.isoformat()}"
+        super().__init__(f"working days are known {known}; {field} needs {day.isoformat()}")
+
+    def needed_by(self, field: str) -> "DaysUnknown":
+        """The same refusal, naming what needed the day."""
+        return DaysUnknown(self.day, self.covers, field)
+
+
 @dataclass(frozen=True)
 class WorkingDayCalendar:
     """Weekdays that are not holidays, for one calendar; years outside ``covers`` are refused."""
@@ -67,10 +83,7 @@ class WorkingDayCalendar:
 
     def _check(self, day: dt.date) -> None:
         if day.year not in self.covers:
-            raise ValueError(
-                f"{day.isoformat()} is outside the years whose bank holidays are known for {self.name} "
-                f"({self.covers.start}-{self.covers.stop - 1})"
-            )
+            raise DaysUnknown(day, self.covers)
 
     def is_working_day(self, day: dt.date) -> bool:
         self._check(day)

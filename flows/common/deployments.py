@@ -95,7 +95,7 @@ def _contract_schedules(settings: Settings) -> list[str]:
     for ref, schedule in sorted(read_run_schedules(settings).items()):
         try:
             [next_run] = planned_runs(settings, ref, schedule, after=today, count=1)
-        except UserError as exc:
+        except (UserError, ValueError) as exc:  # ValueError: a run day past the bank holidays known (DaysUnknown)
             lines.append(f"Warning: {FILE}: {ref}: {exc}; its runs will be reported, not proposed.")
             continue
         lines.append(

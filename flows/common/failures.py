@@ -78,6 +78,9 @@ def failure_line(exc: BaseException) -> str | None:
         return scrub(database_error_line(exc))
     if isinstance(exc, OSError):
         return scrub(os_error_line(exc))
+    calendars = sys.modules.get("policies.calendars")
+    if calendars is not None and isinstance(exc, calendars.DaysUnknown):  # a date past the bank holidays known
+        return str(exc)
     if isinstance(exc, OverflowError) or (isinstance(exc, ValueError) and "out of range" in str(exc)):
         # A date or number past what Python or the database can hold, from input no edge check caught.
         return f"a date or number is out of range ({exc}); use dates in 1900-2200 and smaller numbers"

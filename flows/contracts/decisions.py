@@ -8,8 +8,10 @@ Recommission and decommission are decisions about the service: they are
 recorded on the project, whose Review flow then moves it on.
 """
 
+import contextlib
 import dataclasses
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
 from sqlmodel import Session
@@ -27,6 +29,7 @@ from models.db import unit_of_work
 from models.events import append_event
 from models.performance.repository import terms_of
 from models.reminders.replanning import key_dates_changed
+from policies.calendars import DaysUnknown
 from policies.contracts.clauses import ContractTerms, Party, expiry, term_end, validate_terms
 from policies.contracts.status import ContractAction, ContractStatus, next_status, status_on
 from policies.cycle.records import RecordKind, ReviewDecision
@@ -220,7 +223,8 @@ def _extended(terms: ContractTerms, contract: Contract, today: dt.date) -> tuple
     current_end = expiry(terms)
     if today > current_end:
         raise UserError(f"contract {contract.ref} ended on {current_end}; it can no longer be extended")
-    deadline = option.notice.before(current_end, working_day_calendar(contract.nation_enum))
+    with _days_known(f"extension option {terms.extensions_used + 1}'s {option.notice} notice before {current_end}"):
+        deadline = option.notice.before(current_end, working_day_calendar(contract.nation_enum))
     warning = None
     if today > deadline:
         warning = (
@@ -230,6 +234,20 @@ def _extended(terms: ContractTerms, contract: Contract, today: dt.date) -> tuple
 
 
 def _broken(terms: ContractTerms, contract: Contract, today: dt.date) -> ContractTerms:
+    with _days_known(f"the break notice of contract {contract.ref}"):
+        return _break_day(terms, contract, today)
+
+
+@contextlib.contextmanager
+def _days_known(field: str) -> Iterator[None]:
+    """A count of working days past the bank holidays known, refused in words naming what needed it."""
+    try:
+        yield
+    except DaysUnknown as exc:
+        raise UserError(str(exc.needed_by(field))) from None
+
+
+def _break_day(terms: ContractTerms, contract: Contract, today: dt.date) -> ContractTerms:
     calendar = working_day_calendar(contract.nation_enum)
     for clause in terms.breaks:
         if clause.party is Party.PROVIDER:

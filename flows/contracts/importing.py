@@ -42,7 +42,7 @@ from models.events import append_events
 from models.pbr.bulk import import_cache
 from models.performance.repository import exemptions_of_contracts, kpis_of_contracts
 from models.reminders.replanning import mark_for_replanning
-from policies.calendars import Nation, WorkingDayCalendar
+from policies.calendars import DaysUnknown, Nation, WorkingDayCalendar
 from policies.contracts.key_dates import KeyDate, derive_key_dates
 from policies.contracts.status import ContractStatus
 from policies.contracts.terms import ContractDraft, read_contract
@@ -245,7 +245,10 @@ class _Import:
         key_rows: list[KeyDateRow] = []
         events: list[dict[str, Any]] = []
         for (row, draft, status, columns), contract_id in zip(new, ids, strict=True):
-            key_dates = key_dates_for(draft.terms, draft.nation)
+            try:
+                key_dates = key_dates_for(draft.terms, draft.nation)
+            except DaysUnknown as exc:  # validate_terms names most; this is the last word, with the row
+                raise UserError(f"{row.where}: {exc}") from None
             key_rows += key_date_rows(contract_id, key_dates)
             event = {"effective_at": as_of, "actor": self.actor, "reason": f"from {row.where}", "before": None}
             events.append(

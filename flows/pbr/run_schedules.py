@@ -39,6 +39,7 @@ from models.approvals import pending_proposal, proposed_since
 from models.db import reading, unit_of_work
 from models.events import append_event, first_event_at
 from models.pbr.ledger import run_for
+from policies.calendars import DaysUnknown
 from policies.dates import local_date, parse_iso_date
 from policies.pbr.run_days import (
     RunDay,
@@ -119,7 +120,7 @@ def scheduled_payment_runs(settings: Settings, *, day: dt.date, now: dt.datetime
                 else:
                     done = {"contract": ref, "period": period, "proposal": p["id"], "amount": p["amount"]}
                     proposed.append(done | ({"missed": missed[period]} if period in missed else {}))
-        except UserError as exc:
+        except (UserError, DaysUnknown) as exc:
             problems.append(f"{ref}: {str(exc).splitlines()[0]}")
         except Exception as exc:  # e.g. another trigger proposed the same run at the same moment: the others go on
             problems.append(f"{ref}: not proposed ({type(exc).__name__}); see `commission proposals`, or `pay` by hand")

@@ -44,6 +44,7 @@ from flows.web.sessions import SessionMiddleware, session_key
 from flows.web.timing import Admission, ServerTiming
 from flows.web.uploads import BodyLimit
 from policies.accounts.roles import Role
+from policies.calendars import DaysUnknown
 
 STATIC = Path(__file__).parent / "static"
 
@@ -170,6 +171,10 @@ def _error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(UserError)
     async def user_error(request: Request, exc: UserError) -> Any:
+        return _error(request, 400, str(exc))
+
+    @app.exception_handler(DaysUnknown)
+    async def days_unknown(request: Request, exc: DaysUnknown) -> Any:  # a date past the bank holidays known
         return _error(request, 400, str(exc))
 
     @app.exception_handler(Exception)

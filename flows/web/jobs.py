@@ -35,6 +35,7 @@ from flows.common.job_records import (
     runner_name,
 )
 from flows.common.settings import Settings
+from policies.calendars import DaysUnknown
 
 KEPT = 100
 WORKERS = 2  # the machine's cores; more jobs wait their turn in order
@@ -98,7 +99,7 @@ class Jobs:
         try:
             job.result = work(job)
             job.stage = "done"
-        except UserError as exc:
+        except (UserError, DaysUnknown) as exc:  # DaysUnknown: a date past the bank holidays known, said in words
             job.error, job.stage = without_database_urls(describe(str(exc))), "refused"
         except Exception as exc:  # a bug: said in words on the page, never a traceback; the work is one transaction
             logging.getLogger("commissioning.web").error("job %s failed: %s", job.title, type(exc).__name__)

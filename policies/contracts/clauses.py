@@ -21,7 +21,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from policies.calendars import WorkingDayCalendar
+from policies.calendars import DaysUnknown, WorkingDayCalendar
 from policies.contracts.notice import NoticePeriod
 from policies.dates import add_months
 from policies.money import Money
@@ -169,21 +169,38 @@ def validate_terms(terms: ContractTerms, calendar: WorkingDayCalendar) -> list[T
                 )
             )
             continue
-        if clause.notice.before(date, calendar) < terms.start:
+        try:
+            served_by = clause.notice.before(date, calendar)
+        except DaysUnknown as exc:
+            problems.append(TermsProblem(where, str(exc.needed_by(f"its {clause.notice} notice before {date}"))))
+            continue
+        if served_by < terms.start:
             problems.append(
                 TermsProblem(
                     where,
                     f"{clause.notice} notice for a break on {date} is longer than the time left: it would "
-                    f"have to be served by {clause.notice.before(date, calendar)}, before the contract "
+                    f"have to be served by {served_by}, before the contract "
                     f"starts on {terms.start}",
                 )
             )
     for i, option in enumerate(terms.extensions[terms.extensions_used :], start=terms.extensions_used + 1):
         current_end = option_end(terms, i - 1)
-        if option.notice.before(current_end, calendar) < terms.start:
+        try:
+            served_by = option.notice.before(current_end, calendar)
+        except DaysUnknown as exc:
+            field = f"its {option.notice} notice before {current_end}"
+            problems.append(TermsProblem(f"extensions[{i}]", str(exc.needed_by(field))))
+            continue
+        if served_by < terms.start:
             problems.append(
                 TermsProblem(
                     f"extensions[{i}]", f"{option.notice} notice before {current_end} is longer than the time left"
                 )
             )
+    if terms.award_notice_on is not None:
+        try:  # the statutory standstill (key_dates): the UK calendar knows the same years as the nation's
+            calendar.last_of_working_days(terms.award_notice_on, 8)
+        except DaysUnknown as exc:
+            field = "its standstill of 8 working days"
+            problems.append(TermsProblem("award_notice_on", str(exc.needed_by(field))))
     return problems

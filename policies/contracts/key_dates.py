@@ -48,7 +48,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from policies.calendars import WorkingDayCalendar
+from policies.calendars import DaysUnknown, WorkingDayCalendar
 from policies.contracts.clauses import ContractTerms, Party, expiry, max_extent, option_end
 from policies.dates import add_months
 from policies.money import Money
@@ -139,9 +139,13 @@ def _extension_and_break_dates(terms: ContractTerms, calendar: WorkingDayCalenda
     dates = []
     for i, option in enumerate(terms.extensions[terms.extensions_used :], start=terms.extensions_used + 1):
         current_end = option_end(terms, i - 1)
+        try:
+            deadline = option.notice.before(current_end, calendar)
+        except DaysUnknown as exc:
+            raise exc.needed_by(f"extension option {i}'s {option.notice} notice before {current_end}") from None
         dates.append(
             KeyDate(
-                option.notice.before(current_end, calendar),
+                deadline,
                 KeyDateKind.EXTENSION_DECISION,
                 i,
                 f"Decide on extension option {i} ({option.months} months) and serve {option.notice} notice "
@@ -156,7 +160,10 @@ def _extension_and_break_dates(terms: ContractTerms, calendar: WorkingDayCalenda
             continue  # a fixed break after the current end only matters once extended
         who = "provider" if clause.party is Party.PROVIDER else "commissioner"
         kind = "from" if clause.rolling_from else "on"
-        deadline = clause.notice.before(date, calendar)
+        try:
+            deadline = clause.notice.before(date, calendar)
+        except DaysUnknown as exc:
+            raise exc.needed_by(f"break {i}'s {clause.notice} notice before {date}") from None
         dates.append(
             KeyDate(
                 deadline,
@@ -259,9 +266,14 @@ def _performance_notices(terms: ContractTerms, end: dt.date) -> list[KeyDate]:
 def _statutory_dates(terms: ContractTerms, statutory: WorkingDayCalendar, end: dt.date) -> list[KeyDate]:
     dates = []
     if terms.award_notice_on is not None:
+        try:
+            standstill_end = statutory.last_of_working_days(terms.award_notice_on, 8)
+        except DaysUnknown as exc:
+            field = f"the standstill of 8 working days from award_notice_on {terms.award_notice_on}"
+            raise exc.needed_by(field) from None
         dates.append(
             KeyDate(
-                statutory.last_of_working_days(terms.award_notice_on, 8),
+                standstill_end,
                 KeyDateKind.STANDSTILL_END,
                 0,
                 "Standstill ends (8 working days from the award notice); the contract may be signed after it",

@@ -22,7 +22,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from policies.calendars import WorkingDayCalendar
+from policies.calendars import DaysUnknown, WorkingDayCalendar
 from policies.contracts.clauses import ONE_DAY
 from policies.pbr.payments import Period, period_of
 from policies.pbr.ratecard import Frequency
@@ -58,8 +58,12 @@ def parse_run_schedule(text: str) -> tuple[RunSchedule | None, str | None]:
 
 
 def run_day(period: Period, schedule: RunSchedule, calendar: WorkingDayCalendar) -> dt.date:
-    """The day ``period`` is paid."""
-    return calendar.working_days_after(period.end, schedule.working_day)
+    """The day ``period`` is paid; a day past the bank holidays known is refused in words (``DaysUnknown``)."""
+    try:
+        return calendar.working_days_after(period.end, schedule.working_day)
+    except DaysUnknown as exc:
+        field = f"the payment run of {period.label} (working day {schedule.working_day} after it)"
+        raise exc.needed_by(field) from None
 
 
 def next_period(period: Period, frequency: Frequency) -> Period:

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from policies.calendars import WorkingDayCalendar
+from policies.calendars import DaysUnknown, WorkingDayCalendar
 from policies.contracts.key_dates import KeyDateKind
 from policies.dates import add_months
 from policies.reminders.ladders import Lead, LeadUnit, ReminderPolicy, Role
@@ -84,8 +84,11 @@ def send_instant(day: dt.date, policy: ReminderPolicy, zone: str) -> dt.datetime
 def send_day(lead: Lead, due_on: dt.date, policy: ReminderPolicy, calendar: WorkingDayCalendar | None) -> dt.date:
     day = lead.before(due_on)
     if policy.working_days_only and calendar is not None:
-        while not calendar.is_working_day(day):  # ends: a calendar refuses days outside the years it knows
-            day -= dt.timedelta(days=1)
+        try:
+            while not calendar.is_working_day(day):  # ends: a calendar refuses days outside the years it knows
+                day -= dt.timedelta(days=1)
+        except DaysUnknown as exc:
+            raise exc.needed_by(f"the reminder {lead} before the key date on {due_on}") from None
     return day
 
 

@@ -214,3 +214,27 @@ def test_import_report_writes_every_problem_and_the_screen_counts_the_rest(portf
     assert "... and 20 more; --report FILE writes them all" in done.stderr
     assert len(report.read_text().splitlines()) == 121
     assert portfolio.dump() == before
+
+
+def test_working_days_past_2060_are_refused_in_words_never_a_traceback(portfolio: Cli) -> None:
+    """The hostile trial's case: a count of working days that reached 2061 (the bank-holiday calendar ends with
+    2060) raised a ValueError shown as a traceback. A contract whose break notice or standstill needs such a day
+    is refused naming the field; a look-ahead sweep that needs one says which reminder, and nothing is written."""
+    add = ["contracts", "add", "--title", "t", "--provider", "p", "--project", "HOM-2024-03", "--value", "100"]
+    before = portfolio.dump()
+    done = portfolio.run(*add, "--ref", "L-1", "--start", "2058-01-01", "--term", "2+2",
+                         "--break-notice", "10 working days", "--break-on", "2061-06-01")  # fmt: skip
+    assert done.returncode == 1 and "Traceback" not in done.stderr + done.stdout
+    assert ("command line: break_on: working days are known up to 2060-12-31; its 10 working days notice before "
+            "2061-06-01 needs 2061-05-31") in done.stderr  # fmt: skip
+    done = portfolio.run(*add, "--ref", "L-2", "--start", "2058-01-01", "--term", "3",
+                         "--award-notice-on", "2060-12-28")  # fmt: skip
+    assert done.returncode == 1 and "Traceback" not in done.stderr + done.stdout
+    assert ("command line: award_notice_on: working days are known up to 2060-12-31; its standstill of 8 working "
+            "days needs 2061-01-01") in done.stderr  # fmt: skip
+    assert portfolio.dump() == before
+    # A contract that runs past 2060 is taken (its key dates there need no working day); a sweep that looks
+    # ahead to its reminders there is refused, in one line.
+    portfolio.ok(*add, "--ref", "L-3", "--start", "2026-01-01", "--term", "40")
+    line = portfolio.fails("sweep", "--dry-run", "--as-of", "2061-11-01")
+    assert line.startswith("error: working days are known up to 2060-12-31; the reminder ") and " needs 2061-" in line

@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from flows.reminders.outbox import list_reminders
@@ -73,3 +74,21 @@ def test_the_sweep_api_starts_a_job_whose_result_says_what_it_would_do(
     assert api.post("/api/v1/reminders/sweep", json={}).status_code == 401
     # running sends messages, so it is asked for in so many words: without "preview" nothing starts
     assert api.post("/api/v1/reminders/sweep", json={}, headers=bearer).status_code == 400
+
+
+def test_a_sweep_that_needs_a_day_past_the_bank_holidays_known_says_so_in_words(
+    as_role: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hostile trial's case: a working day past the calendar's last year (2060) raised a ValueError that the
+    page said as a failure on our side. Here the calendar is made to end before this year, so that today's
+    sweep needs a day past it: the page says which, and why."""
+    import datetime as dt
+
+    from policies.calendars import calendar_from
+
+    ended = calendar_from("England and Wales", [], range(2000, dt.date.today().year))
+    monkeypatch.setattr("flows.reminders.sweep._calendar_for", lambda nation: ended)
+    page = sweep(as_role("commissioner"), "preview")
+    assert "The sweep did not run: working days are known up to " in page, page[-3000:]
+    assert re.search(r"the reminder \d+ (day|month)s? before the key date on \d{4}-\d\d-\d\d needs \d{4}", page)
+    assert "on our side" not in page
