@@ -22,6 +22,7 @@ from flows.pbr.problems import Problems
 from policies.dates import parse_iso_date
 from policies.money import PENNY, TOO_LARGE, parse_money
 from policies.pbr.claims import Claim
+from policies.text import CONTROL, has_control
 
 CLAIM_REQUIRED = ("contract", "claim_ref", "participant", "outcome", "achieved_on")
 CLAIM_OPTIONAL = ("amount", "evidence")
@@ -67,6 +68,7 @@ def read_claims(
     by_contract: dict[str, list[Claim]] = {}
     rows = 0
     claim = tuple.__new__  # Claim(...) without a Python call: a million are made here
+    printable, control = str.isprintable, has_control  # the first, in C, clears every usual cell at once
     reading = table.rows()
     for line, cells in reading if first is None else itertools.islice(reading, first):
         rows += 1
@@ -97,8 +99,10 @@ def read_claims(
             not contract
             or not ref
             or len(ref) > 60
+            or (not printable(ref) and control(ref))
             or not participant
             or len(participant) > 60
+            or (not printable(participant) and control(participant))
             or not outcome
             or known.__class__ is str
             or outcome not in known
@@ -148,17 +152,23 @@ def claim_row_problems(
     if not contract:
         problems.add(where, line, "contract", "is empty")
         bad = True
+    elif has_control(contract):
+        problems.add(where, line, "contract", CONTROL)
+        bad = True
     elif isinstance(known, str):
         problems.add(where, line, "contract", known)
         bad = True
-    if not ref or len(ref) > 60:
-        problems.add(where, line, "claim_ref", "is empty" if not ref else "is over 60 characters")
+    if not ref or len(ref) > 60 or has_control(ref):
+        problems.add(where, line, "claim_ref", _long_or_control(ref, "is over 60 characters"))
         bad = True
-    if not participant or len(participant) > 60:
-        problems.add(where, line, "participant", "is empty" if not participant else "is over 60 characters")
+    if not participant or len(participant) > 60 or has_control(participant):
+        problems.add(where, line, "participant", _long_or_control(participant, "is over 60 characters"))
         bad = True
     if not outcome:
         problems.add(where, line, "outcome", "is empty")
+        bad = True
+    elif has_control(outcome):
+        problems.add(where, line, "outcome", CONTROL)
         bad = True
     elif contract and not isinstance(known, str) and outcome not in known:
         problems.add(where, line, "outcome", f"{outcome!r} is not an outcome code on {contract}'s rate card")
@@ -171,6 +181,10 @@ def claim_row_problems(
         bad = True
     if not bad:
         problems.add(where, line, "evidence", "is over 200 characters")
+
+
+def _long_or_control(text: str, too_long: str) -> str:
+    return "is empty" if not text else CONTROL if has_control(text) else too_long
 
 
 def normal_evidence(text: str) -> str | None:

@@ -36,6 +36,7 @@ from models.pbr.bulk import bulk_insert
 from models.pbr.claims import participants_of
 from policies.dates import local_date, parse_iso_date
 from policies.pbr.participants import Participant, impossible, same_person, shown
+from policies.text import CONTROL, has_control
 
 
 @dataclass
@@ -69,10 +70,13 @@ def import_participants(
         contract, ref = _cell(cells, table, "contract"), _cell(cells, table, "participant")
         if not contract:
             problems.add(where, line, "contract", "is empty")
+        elif has_control(contract):
+            problems.add(where, line, "contract", CONTROL)
         elif contract_only is not None and contract != contract_only:
             problems.add(where, line, "contract", f"is {contract}; this page imports {contract_only}'s participants")
-        if not ref or len(ref) > 60:
-            problems.add(where, line, "participant", "is empty" if not ref else "is longer than 60 characters")
+        if not ref or len(ref) > 60 or has_control(ref):
+            reason = "is empty" if not ref else CONTROL if has_control(ref) else "is longer than 60 characters"
+            problems.add(where, line, "participant", reason)
         referral, why = parse_iso_date(_cell(cells, table, "referral_date"))
         if referral is None:
             problems.add(where, line, "referral_date", why or "")

@@ -139,6 +139,10 @@ def staged_summary(session: Session) -> Staged:
     return Staged(kinds, evidence)
 
 
+# A line break or another control character (policies/text.py), as a PostgreSQL regular expression.
+_CONTROL = r"[\x01-\x1f\x7f-\x9f\u2028\u2029]"
+
+
 def malformed_rows(
     session: Session,
     *,
@@ -148,11 +152,13 @@ def malformed_rows(
     amounts: Sequence[str],
 ) -> list[tuple[Any, ...]]:
     """The staged rows with a value named bad (a contract, a (contract, outcome) pair, a date, an amount), an
-    empty or over-long cell, or evidence over 200 characters: (line, contract, ref, participant, outcome,
-    achieved_on, amount), by line. The same tests as ``read_claims``, in SQL over the whole file at once."""
+    empty or over-long cell, a line break or control character in a reference or participant, or evidence
+    over 200 characters: (line, contract, ref, participant, outcome, achieved_on, amount), by line. The same
+    tests as ``read_claims``, in SQL over the whole file at once."""
     sql = (
         f"SELECT line, contract, ref, participant, outcome, achieved_on, amount FROM {STAGE} "
         "WHERE contract = '' OR ref = '' OR length(ref) > 60 OR participant = '' OR length(participant) > 60 "
+        f"OR ref ~ '{_CONTROL}' OR participant ~ '{_CONTROL}' "
         "OR outcome = '' OR length(evidence) > 200 OR contract = ANY(%s) OR achieved_on = ANY(%s) "
         "OR (amount <> '' AND amount = ANY(%s)) OR contract || chr(31) || outcome = ANY(%s) ORDER BY line"
     )
