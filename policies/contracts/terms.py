@@ -42,6 +42,7 @@ from policies.cycle.evidence import FieldProblem
 from policies.dates import YEARS, outside_years, parse_iso_date
 from policies.money import MOST_PENCE, TOO_LARGE, Money, parse_money
 from policies.performance.written import kpi_items, kpi_name
+from policies.text import CONTROL, has_control
 from policies.wholes import read_whole
 
 KPI_THRESHOLD = Money(Decimal("5000000"))
@@ -304,6 +305,8 @@ def read_contract(
             problems.append(FieldProblem(name, "is missing"))
         elif len(_text(fields, name)) > limit:
             problems.append(FieldProblem(name, f"is longer than {limit} characters"))
+        elif has_control(_text(fields, name)):
+            problems.append(FieldProblem(name, CONTROL))
     value = _money(fields, problems)
     start = _date(fields, "start", problems, required=True)
     initial, option_months = _term(fields, start, problems)

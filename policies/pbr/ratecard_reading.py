@@ -24,6 +24,7 @@ from policies.dates import parse_iso_date
 from policies.money import PENNY, parse_money
 from policies.pbr.participants import Eligibility
 from policies.pbr.ratecard import HUNDRED, Frequency, Interval, Outcome, Payer, Prerequisite, RateCard, parse_interval
+from policies.text import CONTROL, has_control
 from policies.wholes import too_large
 
 CODE_RE = re.compile(r"^[A-Z][A-Z0-9_]{0,29}$")
@@ -210,6 +211,8 @@ def _payers(value: Any, r: _Reader) -> tuple[Payer, ...]:
         share = r.percent(share_text, "payers")
         if not name:
             r.problem("payers", "every payer needs a name")
+        elif has_control(name):
+            r.problem("payers", f"a payer's name {CONTROL}")
         elif share is not None:
             payers.append(Payer(name, share))
     if len({p.name for p in payers}) != len(payers):
@@ -285,6 +288,10 @@ def _outcomes(value: Any, cohort: int | None, r: _Reader) -> dict[str, Outcome]:
         name = _text(item.get("name"))
         if not name:
             r.problem("name", f"{code} has no name", line)
+        elif has_control(name):
+            r.problem("name", f"{code}'s name {CONTROL}", line)
+        if has_control(_text(item.get("group"))):
+            r.problem("group", f"{code}'s group {CONTROL}", line)
         if price is None or times is None:
             continue
         outcomes[code] = Outcome(

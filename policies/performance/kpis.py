@@ -26,6 +26,7 @@ from enum import StrEnum
 from typing import Any
 
 from policies.cycle.evidence import FieldProblem
+from policies.text import CONTROL, has_control
 
 HUNDRED = Decimal(100)
 LONGEST_READING = 40  # characters of a reading (or target) as written: the database keeps it so
@@ -185,6 +186,8 @@ def read_kpi(
         problems.append(FieldProblem("name", "is missing"))
     elif len(name) > 120:
         problems.append(FieldProblem("name", "is longer than 120 characters"))
+    elif has_control(name):
+        problems.append(FieldProblem("name", CONTROL))
     measure = str(fields.get("measure") or "").strip() or name
     unit = _choice(fields, "unit", Unit, problems)
     direction = _choice(fields, "direction", Direction, problems)
