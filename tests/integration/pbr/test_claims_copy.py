@@ -183,17 +183,18 @@ def test_a_nul_byte_past_the_first_block_is_refused_on_postgresql_naming_its_lin
         assert session.connection().execute(text("SELECT count(*) FROM pbr_claim")).scalar_one() == 0
 
 
-def test_backslashes_tabs_and_a_literal_backslash_n_are_stored_as_given_on_both(
+def test_backslashes_and_a_literal_backslash_n_or_t_are_stored_as_given_on_both(
     both: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The claim rows go to PostgreSQL as COPY text built by the import itself, where a backslash, a tab and
     # "\N" (COPY's NULL) mean something: each must arrive as the file gave it. C\N is a new reference
-    # (accepted, £500); C\1's evidence "pay\slip" is no payslip (rejected); "C<tab>2" is a new reference
-    # (accepted, £500), quoted in the file because of its tab; line 5 reuses C\N (rejected, a duplicate).
+    # (accepted, £500); C\1's evidence "pay\slip" is no payslip (rejected); C\t2 (a backslash and a t, COPY's
+    # tab) is a new reference (accepted, £500); line 5 reuses C\N (rejected, a duplicate). A real tab in a
+    # reference is refused as a control character (test_one_line_cells.py).
     rows = [
         ("C\\N", "P-001", "EMP_ENTRY", "2025-10-06", "", "payslip"),  # 2
         ("C\\1", "P-002", "EMP_ENTRY", "2025-11-10", "", "pay\\slip"),  # 3
-        ('"C\t2"', "P-002", "ACC_ENTRY", "2025-11-20", "", "tenancy_agreement"),  # 4
+        ("C\\t2", "P-002", "ACC_ENTRY", "2025-11-20", "", "tenancy_agreement"),  # 4
         ("C\\N", "P-003", "EMP_ENTRY", "2025-11-01", "", "payslip"),  # 5
     ]
     files = [claims_csv(tmp_path / "odd.csv", rows)]
@@ -202,7 +203,7 @@ def test_backslashes_tabs_and_a_literal_backslash_n_are_stored_as_given_on_both(
     assert [(row[2], row[6], row[12]) for row in lite[1]] == [
         ("C\\N", "payslip", "accepted"),
         ("C\\1", "pay\\slip", "rejected"),
-        ("C\t2", "tenancy_agreement", "accepted"),
+        ("C\\t2", "tenancy_agreement", "accepted"),
         ("C\\N", "payslip", "rejected"),
     ]
     assert pg[1] == lite[1]
