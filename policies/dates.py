@@ -30,8 +30,9 @@ from zoneinfo import ZoneInfo
 
 DEFAULT_ZONE = "Europe/London"
 YEARS = range(1900, 2201)  # the years a date given may fall in: every date derived from one stays valid
-_ISO_DATE_RE = re.compile(r"^(\d{4}-\d{2}-\d{2}|\d{8})$")  # extended or basic form; never a month, week or ordinal
-_OFFSET_RE = re.compile(r"(Z|[+-]\d{2}(:?\d{2})?)$", re.IGNORECASE)
+# extended or basic form, digits 0-9 only; never a month, week or ordinal
+_ISO_DATE_RE = re.compile(r"^([0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{8})$")
+_OFFSET_RE = re.compile(r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)$", re.IGNORECASE)
 
 
 def _wall_clock_problem(text: str, zone: str) -> str | None:

@@ -22,7 +22,7 @@ PENNY = Decimal("0.01")
 MOST_PENCE = 2**63 - 1  # the database holds pence in a signed 64-bit integer (SQLite INTEGER, PostgreSQL bigint)
 TOO_LARGE = f"too large: an amount is at most £{Decimal(MOST_PENCE).scaleb(-2):,}"
 _AMOUNT_RE = re.compile(
-    r"^\s*(?P<sign>-)?\s*(?P<symbol>£)?\s*(?P<digits>\d{1,3}(,\d{3})*|\d+)(?P<pence>\.\d{1,2})?\s*$"
+    r"^\s*(?P<sign>-)?\s*(?P<symbol>£)?\s*(?P<digits>[0-9]{1,3}(,[0-9]{3})*|[0-9]+)(?P<pence>\.[0-9]{1,2})?\s*$"
 )
 
 

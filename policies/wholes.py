@@ -11,6 +11,7 @@ at most 9,223,372,036,854,775,807"; a break notice of "3000 months" is refused "
 months (200 years)"; "18 months" is read as 18.
 """
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -39,11 +40,11 @@ def read_whole(
     value = fields.get(name)
     if value is None or value == "":
         return default
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        problems.append(FieldProblem(name, f"{value!r} is not a whole number"))
+    text = str(value).strip()
+    if not re.fullmatch(r"-?[0-9]+", text):  # int() would also take '1_000', '+5' and other scripts' digits
+        problems.append(FieldProblem(name, f"{value!r} is not a whole number (digits 0-9)"))
         return default
+    number = int(text)
     if number < 0:
         problems.append(FieldProblem(name, "cannot be negative"))
         return default

@@ -197,7 +197,7 @@ def contracts_show(
     console.print(history)
 
 
-_WITHIN_RE = re.compile(r"^\s*(\d+)\s*([dwm]?)\s*$")
+_WITHIN_RE = re.compile(r"^\s*([0-9]+)\s*([dwm]?)\s*$")
 
 
 def _days(text: str) -> int:

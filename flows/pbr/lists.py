@@ -35,7 +35,7 @@ from models.pbr.ledger import ACCRUAL, LEDGER_KINDS, NOT_ACCRUALS, LedgerEntry, 
 from models.pbr.ratecards import RateCardVersion
 from policies.pbr.claims import Reason, Verdict
 
-PERIOD_RE = re.compile(r"^\d{4}-(Q[1-4]|0[1-9]|1[0-2])$")
+PERIOD_RE = re.compile(r"^[0-9]{4}-(Q[1-4]|0[1-9]|1[0-2])$")
 # A list's query: the statement, filters applied and ordered, and how one of its result rows becomes a list row
 Query = tuple[Select[Any], Callable[[Any], dict[str, Any]]]
 

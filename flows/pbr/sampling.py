@@ -297,7 +297,8 @@ def _record_checks(
             action="sample_rechecked",
             reason=f"{open_again}; the result given again, from {path.name if path else 'the results'}",
             before=before,
-            after={"claim": ref, "result": result, "note": note or None},
+            after={"claim": ref, "result": result, "note": note or None, "checked_by": actor,
+                   "checked_at": as_of.isoformat()},  # fmt: skip
         )
 
 

@@ -90,8 +90,10 @@ def prepare_uk9(settings: Settings, *, ref: str, period: str, as_of: dt.datetime
         performance = contract_performance(session, contract_id)
         if not performance["kpis"]:
             raise UserError(f"{ref} has no KPIs defined; set them with `commission kpis set {ref}`")
-        if covered.start > local_date(as_of, settings.timezone):
-            raise UserError(f"--period: {covered.label} has not begun yet")
+        today = local_date(as_of, settings.timezone)
+        if covered.end > today:  # a notice rates the performance in a period that is over, as a reading does
+            when = "has not begun yet" if covered.start > today else f"is not over until {covered.end}"
+            raise UserError(f"--period: {covered.label} {when}; a notice assesses a period that is over")
         if covered.end < contract.start or covered.start > contract.ends_on:
             raise UserError(
                 f"--period: {covered.label} is outside the contract ({contract.start} to {contract.ends_on})"
@@ -184,6 +186,10 @@ def publish_notice(
         notice = _chosen(notices_of(session=session, contract_id=contract_id), ref, period, breach)
         if on < notice.prepared_at.date():
             raise UserError(f"--on: {on} is before the notice was prepared ({notice.prepared_at.date()})")
+        if notice.period_end is not None and on < notice.period_end:
+            raise UserError(
+                f"--on: {on} is within the period the notice assesses ({notice.period}, to {notice.period_end})"
+            )
         key = f"breach_notice:{notice.seq}" if notice.kind == BREACH else _uk9_key(session, contract_id, notice)
         notice.content = {**notice.content, "published_on": on.isoformat(), "reference": reference.strip()}
         notice.status, notice.published_on, notice.reference, notice.satisfies_key = (

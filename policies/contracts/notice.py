@@ -27,7 +27,7 @@ class NoticeUnit(StrEnum):
     WORKING_DAYS = "working_days"
 
 
-_NOTICE_RE = re.compile(r"^\s*(?P<n>\d+)\s*(?P<unit>months?|weeks?|days?|working[ _-]days?)\s*$", re.IGNORECASE)
+_NOTICE_RE = re.compile(r"^\s*(?P<n>[0-9]+)\s*(?P<unit>months?|weeks?|days?|working[ _-]days?)\s*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

@@ -48,8 +48,8 @@ from policies.wholes import read_whole
 KPI_THRESHOLD = Money(Decimal("5000000"))
 MIN_KPIS_OVER_THRESHOLD = 3
 REF_RE = re.compile(r"^[A-Z0-9][A-Z0-9\-_/.]{1,39}$")
-_TERM_YEARS_RE = re.compile(r"^\s*\d+(\s*\+\s*\d+)*\s*$")
-_TERM_MONTHS_RE = re.compile(r"^\s*(?P<n>\d+)\s*(?P<unit>months?|years?)\s*$", re.IGNORECASE)
+_TERM_YEARS_RE = re.compile(r"^\s*[0-9]+(\s*\+\s*[0-9]+)*\s*$")
+_TERM_MONTHS_RE = re.compile(r"^\s*(?P<n>[0-9]+)\s*(?P<unit>months?|years?)\s*$", re.IGNORECASE)
 
 
 class PaymentModel(StrEnum):

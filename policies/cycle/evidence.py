@@ -108,7 +108,7 @@ class Strength:
         return SCALE_LEVEL_MEANINGS[self.scale][self.level]
 
 
-_STRENGTH_RE = re.compile(r"^\s*(?P<scale>[a-zA-Z]+)\s*[:\- ]\s*(?P<level>-?\d+)\s*$")
+_STRENGTH_RE = re.compile(r"^\s*(?P<scale>[a-zA-Z]+)\s*[:\- ]\s*(?P<level>-?[0-9]+)\s*$")
 
 
 def parse_strength(text: str) -> tuple[Strength | None, str | None]:

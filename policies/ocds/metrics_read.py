@@ -29,7 +29,7 @@ from policies.ocds.releases import amount_of, day_of
 from policies.performance.periods import parse_period
 
 BREACH_TITLES = ("Contract breach notice", "Poor performance notice")
-COVERS = re.compile(r"from (\d{4}-\d{2}-\d{2}) to (\d{4}-\d{2}-\d{2})")
+COVERS = re.compile(r"from ([0-9]{4}-[0-9]{2}-[0-9]{2}) to ([0-9]{4}-[0-9]{2}-[0-9]{2})")
 
 
 def _list(value: Any) -> list[Mapping[str, Any]]:

@@ -36,7 +36,7 @@ from policies.dates import DEFAULT_ZONE, local_date
 
 _PENNY = Decimal("0.01")
 MAX_PENCE = 2**63 - 1  # the most whole pence a database column (BIGINT) holds
-_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$", re.ASCII)
 
 
 def day_of(value: Any) -> tuple[dt.date | None, str | None]:

@@ -50,8 +50,8 @@ from policies.pbr.participants import Participant
 from policies.pbr.ratecard import Frequency, Payer, RateCard, version_for
 
 ZERO = Decimal(0)
-_QUARTER_RE = re.compile(r"^(?P<year>\d{4})-Q(?P<q>[1-4])$", re.IGNORECASE)
-_MONTH_RE = re.compile(r"^(?P<year>\d{4})-(?P<month>0[1-9]|1[0-2])$")
+_QUARTER_RE = re.compile(r"^(?P<year>[0-9]{4})-Q(?P<q>[1-4])$", re.IGNORECASE)
+_MONTH_RE = re.compile(r"^(?P<year>[0-9]{4})-(?P<month>0[1-9]|1[0-2])$")
 
 
 @dataclass(frozen=True, order=True)

@@ -28,7 +28,7 @@ from policies.dates import add_months
 from policies.pbr.participants import Eligibility
 from policies.wholes import too_large
 
-_INTERVAL_RE = re.compile(r"^\s*(?P<n>\d+)\s*(?P<unit>months?|weeks?|days?)\s*$", re.IGNORECASE)
+_INTERVAL_RE = re.compile(r"^\s*(?P<n>[0-9]+)\s*(?P<unit>months?|weeks?|days?)\s*$", re.IGNORECASE)
 HUNDRED = Decimal(100)
 
 

@@ -46,7 +46,7 @@ CARD_KEYS = (
     "outcomes",
 )
 OUTCOME_KEYS = ("code", "name", "price", "times_payable", "evidence", "requires", "group", "cap")
-_AGE_RE = re.compile(r"^\s*(?P<low>\d+)\s*-\s*(?P<high>\d+)\s*$")
+_AGE_RE = re.compile(r"^\s*(?P<low>[0-9]+)\s*-\s*(?P<high>[0-9]+)\s*$")
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,7 @@ class _Reader:
         text = _text(value)
         if not text:
             return default
-        if isinstance(value, bool) or not text.isdigit() or int(text) < 1:
+        if isinstance(value, bool) or not re.fullmatch(r"[0-9]+", text) or int(text) < 1:
             self.problem(name, f"{text!r} is not a whole number of at least 1", line)
             return None
         big = too_large(int(text))
@@ -128,7 +128,7 @@ class _Reader:
 
     def percent(self, text: str, name: str, line: int | None = None) -> Decimal | None:
         cleaned = text.strip().removesuffix("%").strip()
-        if not re.fullmatch(r"\d+(\.\d+)?", cleaned):
+        if not re.fullmatch(r"[0-9]+(\.[0-9]+)?", cleaned):
             self.problem(name, f"{text!r} is not a percentage (e.g. 30 or 30%)", line)
             return None
         value = Decimal(cleaned)

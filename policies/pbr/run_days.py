@@ -29,7 +29,7 @@ from policies.pbr.ratecard import Frequency
 
 CATCH_UP_DAYS = 7  # a run day missed (the scheduler down) is still proposed within this many days after it
 MAX_WORKING_DAY = 20  # about a month: a later day would fall in the next period's own run
-_SETTING = re.compile(r"^\s*(?P<every>quarterly|monthly)\s*,\s*working day\s+(?P<n>\d{1,3})\s*$", re.IGNORECASE)
+_SETTING = re.compile(r"^\s*(?P<every>quarterly|monthly)\s*,\s*working day\s+(?P<n>[0-9]{1,3})\s*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

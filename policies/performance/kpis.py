@@ -32,7 +32,7 @@ HUNDRED = Decimal(100)
 LONGEST_READING = 40  # characters of a reading (or target) as written: the database keeps it so
 # A number as a person writes one: digits, or thousands grouped by commas (12,000), and decimals after a point.
 # "12,5" (a decimal comma), "1,2,3", "1_000" and "1e3" are refused rather than read as 125, 123 or 1000.
-_NUMBER_RE = re.compile(r"^[-+]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$|^[-+]?\.\d+$")
+_NUMBER_RE = re.compile(r"^[-+]?([0-9]{1,3}(,[0-9]{3})+|[0-9]+)(\.[0-9]+)?$|^[-+]?\.[0-9]+$")
 
 
 class Unit(StrEnum):

@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from policies.dates import YEARS, add_months, outside_years
 from policies.performance.kpis import Frequency
 
-_QUARTER = re.compile(r"^(?P<y>\d{4})-?Q(?P<q>[1-4])$", re.IGNORECASE)
-_MONTH = re.compile(r"^(?P<y>\d{4})-(?P<m>\d{2})$")
-_RANGE = re.compile(r"^(?P<a>\d{4}-\d{2}-\d{2})(\.\.|/)(?P<b>\d{4}-\d{2}-\d{2})$")
+_QUARTER = re.compile(r"^(?P<y>[0-9]{4})-?Q(?P<q>[1-4])$", re.IGNORECASE)
+_MONTH = re.compile(r"^(?P<y>[0-9]{4})-(?P<m>[0-9]{2})$")
+_RANGE = re.compile(r"^(?P<a>[0-9]{4}-[0-9]{2}-[0-9]{2})(\.\.|/)(?P<b>[0-9]{4}-[0-9]{2}-[0-9]{2})$")
 
 
 @dataclass(frozen=True, order=True)
@@ -70,7 +70,7 @@ def parse_period(text: str) -> tuple[Period | None, str | None]:
 def parse_notice_period(text: str) -> tuple[Period | None, str | None]:
     """A notice's period: a quarter, a month, a calendar year (2026) or a range of at most 12 months."""
     raw = str(text or "").strip()
-    if re.fullmatch(r"\d{4}", raw):
+    if re.fullmatch(r"[0-9]{4}", raw):
         year = int(raw)
         if year not in YEARS:
             return None, outside_years(repr(raw))

@@ -54,7 +54,7 @@ class Lead:
     @classmethod
     def parse(cls, text: str) -> "Lead | None":
         text = text.strip().lower()
-        if len(text) < 2 or text[-1] not in ("d", "m") or not text[:-1].isdigit():
+        if len(text) < 2 or text[-1] not in ("d", "m") or not (text[:-1].isascii() and text[:-1].isdigit()):
             return None
         amount = int(text[:-1])
         if amount > (3660 if text[-1] == "d" else 120):  # ten years either way; digits only, so never negative

@@ -159,6 +159,8 @@ def test_a_run_just_after_midnight_in_london_is_in_arrears(fcf: Settings) -> Non
     [
         ("2026-03", "--period: '2026-03' is not a quarter such as 2026-Q3 (this contract pays quarterly)"),
         ("Q1 2026", "--period: 'Q1 2026' is not a quarter such as 2026-Q3"),
+        # fullwidth digits: taken once as 2026-Q1 and stored as written, so the quarter could be paid twice
+        ("２０２６-Q1", "--period: '２０２６-Q1' is not a quarter such as 2026-Q3"),
     ],
 )
 def test_a_period_the_card_does_not_pay_by_is_refused(fcf: Settings, period: str, message: str) -> None:

@@ -138,6 +138,8 @@ def test_a_result_checked_again_after_its_recovery_was_rejected_is_changed_and_p
         ("C-7", "invalid", "certificate is for another learner", "valid")
     ]
     assert events[0][2].startswith(f"its recovery (proposal {first}) was rejected")
+    # who checked and when, before and after: the history showed the new checker and time as "none"
+    assert (events[0][1]["checked_by"], events[0][1]["checked_at"]) == ("auditor", LATER.isoformat())
 
 
 def test_a_result_given_differently_is_final_while_its_recovery_waits_and_once_it_is_raised(

@@ -157,9 +157,24 @@ def test_publishing_the_uk9_stops_its_reminders(contract: Settings) -> None:
     # The first UK9 is due 1 April 2026; the statutory ladder reminds 10 and 3 days before (22 and 29 March).
     sweep(contract, as_of=instant("2026-03-25"), dry_run=False)
     assert uk9_reminders() == [("10d", "pending")]
-    prepare_uk9(contract, ref=REF, period="2025-04-01..2026-03-31", as_of=instant("2026-03-26"), actor="t")
+    prepare_uk9(contract, ref=REF, period="2025-04-01..2026-03-25", as_of=instant("2026-03-26"), actor="t")
     done = publish_notice(contract, ref=REF, on=dt.date(2026, 3, 27), reference="012345-2026", period=None,
                           breach=None, as_of=instant("2026-03-27"), actor="t")  # fmt: skip
     assert (done["satisfies"], done["reminders_stopped"]) == ("performance_notice:1", 1)
     sweep(contract, as_of=instant("2026-03-30"), dry_run=False)  # the 3-day step is not planned any more
     assert uk9_reminders() == [("10d", "cancelled")]
+
+
+def test_a_notice_for_a_period_not_yet_over_is_refused(contract: Settings) -> None:
+    # On 1 December 2026 the six months to 31 May 2027 are mostly to come: nothing to rate yet
+    with pytest.raises(UserError, match=r"--period: 2026-12-01..2027-05-31 is not over until 2027-05-31; a notice"):
+        prepare_uk9(contract, ref=REF, period="2026-12-01..2027-05-31", as_of=NOW, actor="t")
+    with pytest.raises(UserError, match=r"--period: 2027-Q1 has not begun yet"):
+        prepare_uk9(contract, ref=REF, period="2027-Q1", as_of=NOW, actor="t")
+    # ending today it may be rated; a notice prepared before this rule, for a period running on, cannot be published
+    prepare_uk9(contract, ref=REF, period="2025-12-02..2026-12-01", as_of=NOW, actor="t")
+    with unit_of_work(database(contract)) as session:
+        session.execute(text("UPDATE contract_notice SET period_end = :end"), {"end": dt.date(2027, 5, 31)})
+    with pytest.raises(UserError, match=r"--on: 2026-12-01 is within the period the notice assesses"):
+        publish_notice(contract, ref=REF, on=dt.date(2026, 12, 1), reference="012345-2026", period=None,
+                       breach=None, as_of=NOW, actor="t")  # fmt: skip

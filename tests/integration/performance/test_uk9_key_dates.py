@@ -110,7 +110,7 @@ def test_a_notice_published_for_year_1_satisfies_year_1_only(contract: Settings)
         return [r["key"] for r in rows if r["contract"] == REF and r["kind"] == "performance_notice"]
 
     assert uk9_due() == ["performance_notice:1", "performance_notice:2", "performance_notice:3"]
-    prepare_uk9(contract, ref=REF, period="2025-04-01..2026-03-31", as_of=before, actor="t")
+    prepare_uk9(contract, ref=REF, period="2025-04-01..2026-03-25", as_of=before, actor="t")  # a period over
     done = publish_notice(contract, ref=REF, on=dt.date(2026, 3, 26), reference="012345-2026", period=None,
                           breach=None, as_of=before, actor="t")  # fmt: skip
     assert done["satisfies"] == "performance_notice:1"

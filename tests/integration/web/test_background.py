@@ -59,6 +59,11 @@ def test_the_page_shows_progress_then_the_report(
     assert answer.json()["result"]["source"] == "claims.csv"  # the file as uploaded: it showed our folder's path
     assert str(settings.data_dir) not in answer.text
     assert reconcile(settings, pbr).totals["claims"] == ROWS
+    # the same file again: a no-op the page says is one (it read "0 accepted, 0 partly accepted, 0 rejected")
+    monkeypatch.setattr("flows.web.pages.claims.import_contract_claims", import_contract_claims)
+    again = finished(finn, post_claims(finn, pbr, "claims.csv", CLAIMS))
+    assert f"0 rejected, {ROWS} already imported (unchanged)." in again, again[-2000:]
+    assert reconcile(settings, pbr).totals["claims"] == ROWS
 
 
 def test_the_same_file_from_two_tabs_at_once_is_imported_once(as_role: Client, settings: Any, pbr: str) -> None:

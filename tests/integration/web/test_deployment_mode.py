@@ -111,7 +111,7 @@ def test_a_workers_published_result_is_shown_as_in_process(as_role: Client, pbr:
     in-process (tests/integration/web/test_background.py), and who did it."""
     finn = as_role("finance")
     page = finished(finn, post_claims(finn, pbr, "claims.csv", (EXAMPLES / "fcf-claims.csv").read_bytes()))
-    assert "claims.csv: 165 claim(s) read: 154 accepted, 2 partly accepted, 9 rejected." in page
+    assert "claims.csv: 165 claim(s) read: 154 accepted, 2 partly accepted, 9 rejected, 0 already imported" in page
     assert "Validation report" in page and page.count('<strong class="tag tag-red">rejected') == 9
     assert f"Flow run {RUN} of import-claims/import-claims on the Prefect server: Completed." in page
     token = csrf_of(finn.get(f"/contracts/{pbr}/payments").text)
@@ -131,7 +131,7 @@ def test_a_report_cut_short_says_so_and_links_to_every_rejected_claim(as_role: C
     body = (EXAMPLES / "fcf-claims.csv").read_bytes() + extra.encode()
     finn = as_role("finance")
     page = finished(finn, post_claims(finn, pbr, "claims.csv", body))
-    assert "225 claim(s) read: 154 accepted, 2 partly accepted, 69 rejected." in page
+    assert "225 claim(s) read: 154 accepted, 2 partly accepted, 69 rejected, 0 already imported" in page
     assert page.count("<tr><td>") == 50 and "The first 50 of 71 by line." in page
     assert f'href="/claims?contract={pbr}&amp;status=rejected"' in page
     listed = finn.get(f"/claims.csv?contract={pbr}&status=rejected").text
