@@ -18,7 +18,7 @@ a savepoint), which reads it in Python and names each problem by file, line, fie
   the file goes row by row (where a short row is padded, an empty line skipped, and the rest refused).
 Python strips each cell (``str.strip``: Unicode whitespace) and skips a row whose every cell is then empty;
 the server does neither. Both are done in SQL (``_tidy``), with the same whitespace, when the bytes sent
-show a cell that may start or end with whitespace or a row that may be blank (``_MAY_NEED_TIDYING``, a
+show a cell that may start or end with whitespace or a row that may be blank (``_check``, a
 superset: most files need neither, and are not read again).
 """
 
@@ -39,15 +39,14 @@ WHITESPACE = (
     + "".join(map(chr, range(0x2000, 0x200B)))
     + ("\u2028\u2029\u202f\u205f\u3000")
 )
-_ASCII_SPACE = rb"[\t\x0b\x0c\x1c-\x1f ]"
-# A cell that may start or end with whitespace (an ASCII space at a comma, a quote or a line's edge, or any other
-# whitespace anywhere), or a row of empty cells: the bytes for which the rows are tidied in SQL
-_MAY_NEED_TIDYING = re.compile(
-    _ASCII_SPACE
-    + rb'[,"\r\n]|[,"\n]'
-    + _ASCII_SPACE
-    + rb'|\n[,"]*\r?\n|\xc2[\x85\xa0]|\xe1\x9a\x80|\xe2\x80[\x80-\x8a\xa8\xa9\xaf]|\xe2\x81\x9f|\xe3\x80\x80'
-)
+# What may show a cell that starts or ends with whitespace, looked for with ``in`` (no pass in Python over the
+# bytes): an ASCII space beside a comma, a quote or a line break (looked for when there is a space at all), any
+# other ASCII whitespace anywhere, and any other whitespace (looked for when there is a byte past ASCII)
+_SPACED = (b" ,", b", ", b' "', b'" ', b" \r", b" \n", b"\n ")
+_CONTROL_SPACE = tuple(bytes([c]) for c in b"\t\x0b\x0c\x1c\x1d\x1e\x1f")
+_OTHER_SPACE = re.compile(rb"\xc2[\x85\xa0]|\xe1\x9a\x80|\xe2\x80[\x80-\x8a\xa8\xa9\xaf]|\xe2\x81\x9f|\xe3\x80\x80")
+# A row whose every cell is empty (or, before stripping, whitespace: found above), quoted or not
+_BLANK_ROW = re.compile(rb'\n[,"]*\r?\n')
 # A line with quotes that both readers take alike, as one record: each cell unquoted (no quote in it) or wholly
 # quoted, a quote in it doubled, with no line break in it
 _FIELD = rb'(?:"(?:[^"\r\n]|"")*"|[^",\r\n]*)'
@@ -72,8 +71,8 @@ def _lines(handle: Any) -> Iterator[bytes]:
 
 
 def _check(lines: bytes) -> bool:
-    """Whether ``lines`` (whole lines) may need tidying (``_MAY_NEED_TIDYING``); raises ``_NotAsIs`` for a
-    backslash, or a quote on a line not taken alike (``_QUOTED_LINE``)."""
+    """Whether ``lines`` (whole lines) may need tidying (``_SPACED``, ``_CONTROL_SPACE``, ``_OTHER_SPACE``,
+    ``_BLANK_ROW``); raises ``_NotAsIs`` for a backslash, or a quote on a line not taken alike (``_QUOTED_LINE``)."""
     if b"\\" in lines:
         raise _NotAsIs
     quote = lines.find(b'"')
@@ -83,7 +82,12 @@ def _check(lines: bytes) -> bool:
         if _QUOTED_LINE.fullmatch(lines, start, end) is None:
             raise _NotAsIs
         quote = lines.find(b'"', end)
-    return _MAY_NEED_TIDYING.search(b"\n" + lines + (b"" if lines.endswith(b"\n") else b"\n")) is not None
+    seen = b"\n" + lines + (b"" if lines.endswith(b"\n") else b"\n")  # each line between two line breaks
+    if b" " in seen and any(mark in seen for mark in _SPACED):
+        return True
+    if any(mark in seen for mark in _CONTROL_SPACE) or (not seen.isascii() and _OTHER_SPACE.search(seen)):
+        return True
+    return _BLANK_ROW.search(seen) is not None
 
 
 def stage_csv(session: Session, path: Path, columns: list[str]) -> int | None:
