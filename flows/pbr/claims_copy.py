@@ -3,7 +3,8 @@ decided a batch of participants at a time, never held whole.
 
 In the import's one transaction (a failure keeps nothing; a re-run adds nothing):
 1. the header is checked in Python (``open_table``), then every row is copied, as read, into the temporary
-   table ``claims_stage`` (models/pbr/claims_stage.py);
+   table ``claims_stage`` (models/pbr/claims_stage.py): a plain CSV file as its bytes, parsed by the server
+   (``_stage_as_is``: models/pbr/claims_stage_csv.py), any other row by row;
 2. the structural checks run in SQL over the whole file: each distinct contract, (contract, outcome) pair,
    date and amount is judged once in Python, by the same readers as the SQLite path, and one query finds
    every row with a bad value or an empty or over-long cell. Each problem is named by file, line, field and
