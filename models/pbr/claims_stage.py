@@ -201,9 +201,9 @@ def reused_refs(session: Session, contract: str, contract_id: int) -> Iterator[t
 
 
 def note_sorted(session: Session, rows: Sequence[tuple[int, bool, str | None]]) -> None:
-    """Record (line, unchanged, the duplicate's finding) of rows sorted out, for ``staged_batches``."""
-    with raw_connection(session).cursor() as cursor:
-        cursor.executemany("INSERT INTO claims_sorted (line, unchanged, finding) VALUES (%s, %s, %s)", rows)
+    """Record (line, unchanged, the duplicate's finding) of rows sorted out, for ``staged_batches``: with ``COPY``,
+    not an INSERT a row (14,441 statements at a million claims, a re-run's million at ten million)."""
+    copy_in(session, "claims_sorted", ("line", "unchanged", "finding"), rows)
 
 
 def accepted_totals(session: Session, contract_id: int) -> dict[str, int]:
