@@ -3,7 +3,8 @@ decided a batch of participants at a time, never held whole.
 
 In the import's one transaction (a failure keeps nothing; a re-run adds nothing):
 1. the header is checked in Python (``open_table``), then every row is copied, as read, into the temporary
-   table ``claims_stage`` (models/pbr/claims_stage.py);
+   table ``claims_stage`` (models/pbr/claims_stage.py): a plain CSV file as its bytes, parsed by the server
+   (``_stage_as_is``: models/pbr/claims_stage_csv.py), any other row by row;
 2. the structural checks run in SQL over the whole file: each distinct contract, (contract, outcome) pair,
    date and amount is judged once in Python, by the same readers as the SQLite path, and one query finds
    every row with a bad value or an empty or over-long cell. Each problem is named by file, line, field and
@@ -72,6 +73,7 @@ from models.pbr.claims_stage import (
     staged_batches,
     staged_summary,
 )
+from models.pbr.claims_stage_csv import stage_csv
 from policies.pbr.book import Book, sift
 from policies.pbr.caps import first_over_caps
 from policies.pbr.claim_rules import rules_by_day
@@ -87,6 +89,7 @@ SORTED_AT_ONCE = 10_000  # rows sorted out, sent to the server at a time
 APART_FROM = PARALLEL_FROM
 ALL_AT_ONCE = 1 << 62  # one batch: a contract whose caps are in reach is decided together
 Kind = tuple[dt.date, str, Decimal | None]  # a claim's kind, as the caps count them: (achieved, outcome, amount)
+STAGED_AS = {"claim_ref": "ref"}  # a column of the file -> the staged column, where they differ
 
 
 def import_by_copy(
@@ -107,9 +110,11 @@ def import_by_copy(
     table = open_table(path, required=CLAIM_REQUIRED, optional=CLAIM_OPTIONAL)
     refuse_near_misses(table, CLAIM_OPTIONAL)  # the header, checked first
     try:
-        rows = stage_claims(session, _staged(table))
+        rows = _stage_as_is(session, table)
+        if rows is None:
+            rows = stage_claims(session, _staged(table))
     except CellRefused as refused:
-        field = {"ref": "claim_ref"}.get(refused.column, refused.column)
+        field = {staged: name for name, staged in STAGED_AS.items()}.get(refused.column, refused.column)
         raise UserError(f"{table.where(refused.line)}: {field}: has a NUL byte; {SAVE_AS_UTF8}") from None
     if not rows:
         raise UserError(f"{path}: has a header but no claims")
@@ -124,6 +129,21 @@ def import_by_copy(
         contract, cards = found[ref]
         _import_contract(session, store, contract, cards, staged, values, today)
     return store.finish()
+
+
+def _stage_as_is(session: Any, table: Table) -> int | None:
+    """The file staged by the server from its bytes (models/pbr/claims_stage_csv.py), or None when it must be
+    read row by row: a workbook, or a header that is not on line 1 or names another column than the claims'."""
+    by_index = {index: name for name, index in table.columns.items()}
+    if (
+        table.sheet is not None
+        or table.header_line != 1
+        or not set(table.columns) <= {*CLAIM_REQUIRED, *CLAIM_OPTIONAL}
+    ):
+        return None
+    if sorted(by_index) != list(range(table.width)):  # an unnamed column
+        return None
+    return stage_csv(session, table.path, [STAGED_AS.get(by_index[i], by_index[i]) for i in range(table.width)])
 
 
 def _staged(table: Table) -> Iterator[tuple[Any, ...]]:
