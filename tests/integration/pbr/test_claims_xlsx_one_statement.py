@@ -21,7 +21,8 @@ from tests.support.builders import fcf_contract
 CONTRACT = "FCF-2025-01"
 RECEIVED = dt.datetime(2026, 5, 5, 9, 0, tzinfo=dt.UTC)
 PEOPLE = 1000
-OUTCOMES = ("EDU_ENTRY", "EDU_L1", "EMP_ENTRY")  # each person's three claims: a few thousand rows
+# three claims a person, each with its evidence: a few thousand rows, accepted and rejected both
+OUTCOMES = (("EDU_ENTRY", "enrolment"), ("EDU_L1", "certificate"), ("EMP_ENTRY", "payslip"))
 COUNTER = """
 CREATE TABLE claim_insert_statements (n integer NOT NULL);
 INSERT INTO claim_insert_statements VALUES (0);
@@ -43,9 +44,9 @@ def _workbook(path: Path) -> Path:
     sheet = workbook.create_sheet("Claims")
     sheet.append(["contract", "claim_ref", "participant", "outcome", "achieved_on", "amount", "evidence"])
     for p in range(1, PEOPLE + 1):
-        for k, outcome in enumerate(OUTCOMES):
-            achieved = dt.date(2026, 1, 5) + dt.timedelta(days=(p % 90) + 30 * k)
-            sheet.append([CONTRACT, f"C-{p}-{k}", f"P-{p:04d}", outcome, achieved, None, "evidence"])
+        for k, (outcome, evidence) in enumerate(OUTCOMES):
+            achieved = dt.date(2026, 1, 5) + dt.timedelta(days=(p % 60) + 30 * k)
+            sheet.append([CONTRACT, f"C-{p}-{k}", f"P-{p:04d}", outcome, achieved, None, evidence])
     workbook.save(path)
     return path
 
@@ -73,4 +74,5 @@ def test_a_workbooks_claims_go_in_as_one_statement(settings: Settings, tmp_path:
             conn.exec_driver_sql(UNCOUNT)
     assert report.rows == stored == PEOPLE * len(OUTCOMES)
     assert report.accepted + report.partly_accepted + report.rejected == stored
+    assert report.accepted > 1000 and report.rejected > 1000  # both kinds of claim in the kept sums
     assert statements == 1
