@@ -18,13 +18,14 @@ and an entry repeating an earlier one's URL and tags (left out, or each message 
 """
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 import apprise
 import yaml
+from apprise.tag import AppriseTag
 
 from notifications.apprise_logs import held_records
 
@@ -38,6 +39,8 @@ _APPRISE_TEXT_LINE = re.compile(
     r"include\s+(?P<config>.+))?\s*$",
     re.IGNORECASE,
 )
+# apprise leaves AppriseTag.parse unannotated; a typed alias keeps mypy's untyped-call check quiet.
+_parse_tag: Callable[[str], Any] = AppriseTag.parse
 _NOT_TEXT = "is not a line of apprise's TEXT format (tags=URL), so apprise loads nothing from the file"
 _RETRY_TAG = "a tag cannot carry a retry count (tag:N); put ?retry=N in the URL"
 
@@ -109,7 +112,7 @@ def _text_entries(text: str) -> list[_Entry]:
             entries.append(_Entry(where, None, (), _NOT_TEXT))
         elif match["url"]:
             tags = _tags(match["tags"] or "")
-            retry = any(":" in tag for tag in tags)
+            retry = any(_parse_tag(tag).retry is not None for tag in tags)  # "alerts:3"; "2:alerts" is taken
             entries.append(_Entry(where, match["url"], tags, _RETRY_TAG if retry else None))
         elif match["assign"] is not None:
             groups, tags = _tags(match["tags"] or ""), _tags(match["assign"])

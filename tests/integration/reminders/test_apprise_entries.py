@@ -122,3 +122,13 @@ def test_a_file_with_no_usable_entry_names_as_many_as_it_counts(tmp_path: Path) 
     assert "(3 bad entries: line 1 (tag owner, mailto://...)" in message
     assert message.count("line ") == 3 and "\n" not in message
     assert [s for s in SECRETS if s in message] == []
+
+
+def test_a_retry_count_on_a_tag_is_named_and_a_priority_is_not(tmp_path: Path, hook: WebhookSink) -> None:
+    path = tmp_path / "apprise.txt"
+    path.write_text(f"alerts:3={hook.url()}/a\n2:owner={hook.url()}/b\n", encoding="utf-8")
+    notifier = AppriseNotifier.from_config(path)
+    assert [str(e) for e in notifier.bad_entries] == [
+        "line 1 (tag alerts:3, json://...): a tag cannot carry a retry count (tag:N); put ?retry=N in the URL"
+    ]
+    assert len(notifier.targets("owner")) == 1
