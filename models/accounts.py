@@ -8,10 +8,11 @@ import datetime as dt
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint, delete
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, delete, text
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from models.db import UTCDateTime
+from policies.accounts.roles import Role
 
 API, CALENDAR = "api", "calendar"  # what a token opens: the JSON API, or the user's calendar feed
 
@@ -126,6 +127,25 @@ def user_by_id(*, session: Session, user_id: int) -> UserAccount | None:
 
 def list_users(*, session: Session) -> list[UserAccount]:
     return list(session.exec(select(UserAccount).order_by(col(UserAccount.username))))
+
+
+# PostgreSQL advisory lock class ("acc"): account changes made without a token queue on it (see lock_accounts).
+ACCOUNTS_LOCK = 0x616363
+
+
+def lock_accounts(*, session: Session) -> None:
+    """Hold the accounts' lock to the end of this transaction, so that its check that no active admin exists and
+    its write are not interleaved with another's: two first-admin commands started together run one after the
+    other, and the second sees the first's admin. On PostgreSQL a transaction-level advisory lock (each statement
+    after it reads what committed before it was granted); on SQLite the write transaction (BEGIN IMMEDIATE)
+    already holds the database's one write lock."""
+    if session.connection().dialect.name == "postgresql":
+        session.connection().execute(text("SELECT pg_advisory_xact_lock(:k, 0)"), {"k": ACCOUNTS_LOCK})
+
+
+def has_active_admin(*, session: Session) -> bool:
+    """Whether a user who is not disabled has the role admin."""
+    return any(Role.ADMIN.value in u.roles and not u.disabled for u in list_users(session=session))
 
 
 def count_users(*, session: Session) -> int:

@@ -1,9 +1,9 @@
 """Where imported open contracting data came from: each process (ocid) with its releases, and each award's contract.
 
 ``ocds_process`` keeps a process's compiled release as JSON text, exactly as merged (money exact, every field
-the product does not map kept as it came), the ids of the releases merged into it, and the fields that were
-not mapped; ``ocds_award`` ties each award (or contract) of a process to the contract it became, so that a
-re-import finds it again. Repository functions never commit.
+the product does not map kept as it came), the ids of the releases merged into it with a digest of each one's
+contents, and the fields that were not mapped; ``ocds_award`` ties each award (or contract) of a process to the
+contract it became, so that a re-import finds it again. Repository functions never commit.
 """
 
 import datetime as dt
@@ -22,6 +22,10 @@ class OcdsProcess(SQLModel, table=True):
     ocid: str = Field(max_length=200, unique=True, index=True)
     project_id: int = Field(foreign_key="project.id", unique=True)
     release_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Each release id's digest of its contents and when it was first imported ({id: {"digest", "imported_at"}}),
+    # so that an id given again with other contents is refused; NULL, or an id missing, is unknown (imported before
+    # migration 0032).
+    release_digests: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     compiled: str = Field(sa_column=Column(Text, nullable=False))  # JSON text: Decimal amounts written exactly
     unmapped: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     source: str = Field(max_length=500)

@@ -31,7 +31,7 @@ import apprise
 import yaml
 from apprise.conversion import convert_between
 
-from notifications.apprise_entries import BadEntry, bad_entries
+from notifications.apprise_entries import BadEntry, bad_entries, same_entry_key
 from notifications.apprise_logs import REDACTOR, captured_warnings, guard_logging, held_records, redact
 from notifications.base import Message, NotifierConfigError, TargetResult
 
@@ -120,24 +120,30 @@ class AppriseNotifier:
                 ) from None
         # apprise always ends an empty load with "Failed to load Apprise configuration from memory://".
         problems = [p for p in problems if not p.startswith("Failed to load Apprise configuration")]
+        bad = bad_entries(text, config_format)
+        if problems and not bad:  # apprise refused something this module does not place: still counted and said
+            bad = [
+                BadEntry("an entry", (), "?", "apprise could not use it (its message repeats the URL, so not shown)")
+            ]
         if not services:
             reason = (
-                f"no entry is a notification URL apprise can use (apprise reported {_count(len(problems), 'problem')})"
-                if problems
+                f"no entry is a notification URL apprise can use ({_count(len(bad), 'bad entry', 'bad entries')}: "
+                f"{'; '.join(str(entry) for entry in bad)})"
+                if bad
                 else "it lists no notification URL"
             )
             raise NotifierConfigError(f"apprise config {path}: {reason}")
-        bad = tuple(bad_entries(text, config_format)) if problems else ()
-        if problems:
+        services = _without_repeats(services)
+        if bad:
             log.warning(
-                "apprise config %s: loaded %s; apprise reported %s with other entries",
+                "apprise config %s: loaded %s; %s left out",
                 path,
                 _count(len(services), "target"),
-                _count(len(problems), "problem"),
+                _count(len(bad), "entry", "entries"),
             )
         for entry in bad:
             log.warning("apprise config %s: %s; left out", path, entry)
-        return cls(str(path), _targets(services), bad)
+        return cls(str(path), _targets(services), tuple(bad))
 
     def lost_tags(self) -> list[str]:
         """The tags of entries apprise could not use that no entry it did use carries: their reminders have
@@ -310,5 +316,13 @@ def _scrub(text: str, secrets: tuple[str, ...]) -> str:
     return text
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+def _count(n: int, noun: str, plural: str = "") -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {plural or noun + 's'}"
+
+
+def _without_repeats(services: list[apprise.NotifyBase]) -> list[apprise.NotifyBase]:
+    """The services, each (URL, tags) once: bad_entries names the repeats as left out."""
+    kept: dict[tuple[str, frozenset[str]], apprise.NotifyBase] = {}
+    for service in services:
+        kept.setdefault(same_entry_key(service, service.tags), service)
+    return list(kept.values())

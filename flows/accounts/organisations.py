@@ -3,6 +3,7 @@
 import datetime as dt
 from typing import Any
 
+from flows.accounts.users import refuse_tokenless_once_admin_exists
 from flows.common.errors import UserError
 from flows.common.runtime import database
 from flows.common.settings import Settings
@@ -11,7 +12,9 @@ from models.db import unit_of_work
 from models.events import append_event
 
 
-def save_organisation(settings: Settings, *, name: str, provider_names: list[str], actor: str) -> dict[str, Any]:
+def save_organisation(
+    settings: Settings, *, name: str, provider_names: list[str], actor: str, tokenless: bool = False
+) -> dict[str, Any]:
     """Add an organisation, or replace the provider names an existing one matches contracts by."""
     name = name.strip()
     names = sorted({n.strip() for n in provider_names if n.strip()})
@@ -20,6 +23,7 @@ def save_organisation(settings: Settings, *, name: str, provider_names: list[str
     if not names:
         raise UserError("name at least one provider, as contracts name it (e.g. --provider 'Brightside Housing Ltd')")
     with unit_of_work(database(settings)) as session:
+        refuse_tokenless_once_admin_exists(session, tokenless=tokenless)
         row = get_organisation(session=session, name=name)
         before = None if row is None else {"provider_names": list(row.provider_names)}
         now = dt.datetime.now(dt.UTC)

@@ -9,7 +9,7 @@ import hashlib
 import secrets
 from typing import Any
 
-from flows.accounts.users import Principal, principal_of
+from flows.accounts.users import Principal, principal_of, refuse_tokenless_once_admin_exists
 from flows.common.errors import UserError
 from flows.common.runtime import database
 from flows.common.settings import Settings
@@ -25,7 +25,7 @@ def digest(token: str) -> str:
 
 
 def create_token(
-    settings: Settings, *, username: str, purpose: str, name: str, actor: str
+    settings: Settings, *, username: str, purpose: str, name: str, actor: str, tokenless: bool = False
 ) -> tuple[str, dict[str, Any]]:
     """A new token for the user: the token itself (to show once) and its public description."""
     if purpose not in PURPOSES:
@@ -36,6 +36,7 @@ def create_token(
     token = secrets.token_urlsafe(32)
     now = dt.datetime.now(dt.UTC)
     with unit_of_work(database(settings)) as session:
+        refuse_tokenless_once_admin_exists(session, tokenless=tokenless)
         user = get_user(session=session, username=username, for_update=True)
         if user is None or user.id is None:
             raise UserError(f"no user named {username!r}")

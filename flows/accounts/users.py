@@ -21,8 +21,10 @@ from models.accounts import (
     count_users,
     get_organisation,
     get_user,
+    has_active_admin,
     list_organisations,
     list_users,
+    lock_accounts,
     organisation_by_id,
     user_by_id,
 )
@@ -55,6 +57,24 @@ class Principal:
     def sees_provider(self, provider: str) -> bool:
         """Whether this user may see a contract of ``provider``: everyone but a provider sees them all."""
         return not self.is_provider or provider in self.provider_names
+
+
+NEEDS_ADMIN_TOKEN = (
+    "an administrator exists, and this installation refuses account changes without a user token: "
+    "give an admin's token as COMMISSIONING_TOKEN "
+    "(an admin makes an API token on the web app's admin page, /admin)"
+)
+
+
+def refuse_tokenless_once_admin_exists(session: Session, *, tokenless: bool) -> None:
+    """For an account change made without a token (allowed only to make the first admin): take the accounts' lock
+    and refuse if an active admin exists, in the change's own transaction, before it writes. Checked apart from
+    the write, two such commands started together could each find no admin and both make one."""
+    if not tokenless:
+        return
+    lock_accounts(session=session)
+    if has_active_admin(session=session):
+        raise UserError(NEEDS_ADMIN_TOKEN)
 
 
 def _event(session: Session, username: str, action: str, *, actor: str, **fields: Any) -> None:
@@ -97,8 +117,10 @@ def add_user(
     password: str,
     organisation: str | None,
     actor: str,
+    tokenless: bool = False,
 ) -> dict[str, Any]:
-    """Add a user with a password and roles; every problem is refused before anything is written."""
+    """Add a user with a password and roles; every problem is refused before anything is written. ``tokenless``:
+    made without a token, so refused once an active admin exists (``refuse_tokenless_once_admin_exists``)."""
     username = username.strip().lower()
     chosen, problems = parse_roles(list(roles))
     problems += [p for p in (username_problem(username), password_problem(password, username)) if p]
@@ -112,6 +134,7 @@ def add_user(
     if problems:
         raise UserError("; ".join(problems))
     with unit_of_work(database(settings)) as session:
+        refuse_tokenless_once_admin_exists(session, tokenless=tokenless)
         if get_user(session=session, username=username) is not None:
             raise UserError(f"user {username} already exists")
         user = UserAccount(
@@ -135,9 +158,10 @@ def users(settings: Settings) -> list[dict[str, Any]]:
         return [u.public(names.get(u.organisation_id)) for u in list_users(session=session)]
 
 
-def disable_user(settings: Settings, *, username: str, actor: str) -> dict[str, Any]:
+def disable_user(settings: Settings, *, username: str, actor: str, tokenless: bool = False) -> dict[str, Any]:
     """Stop a user signing in (their sessions and tokens stop working at their next request)."""
     with unit_of_work(database(settings)) as session:
+        refuse_tokenless_once_admin_exists(session, tokenless=tokenless)
         user = _require_user(session, username, for_update=True)
         if not user.disabled:
             user.disabled = True
@@ -147,7 +171,13 @@ def disable_user(settings: Settings, *, username: str, actor: str) -> dict[str, 
 
 
 def set_roles(
-    settings: Settings, *, username: str, add: Iterable[str] = (), remove: Iterable[str] = (), actor: str
+    settings: Settings,
+    *,
+    username: str,
+    add: Iterable[str] = (),
+    remove: Iterable[str] = (),
+    actor: str,
+    tokenless: bool = False,
 ) -> dict[str, Any]:
     """Give a user roles and take others away; the result must still be a valid set of roles."""
     adding, problems = parse_roles(list(add))
@@ -155,6 +185,7 @@ def set_roles(
     if problems + more:
         raise UserError("; ".join(problems + more))
     with unit_of_work(database(settings)) as session:
+        refuse_tokenless_once_admin_exists(session, tokenless=tokenless)
         user = _require_user(session, username, for_update=True)
         before = sorted(user.roles)
         after = (frozenset(Role(r) for r in user.roles) | adding) - removing
@@ -216,7 +247,7 @@ def principal_of(session: Session, user: UserAccount) -> Principal:
 def active_admin_exists(settings: Settings) -> bool:
     """Whether some user who is not disabled has the role admin: after that, accounts are an admin's to change."""
     with reading(database(settings)) as session:
-        return any(Role.ADMIN.value in u.roles and not u.disabled for u in list_users(session=session))
+        return has_active_admin(session=session)
 
 
 FIRST_ADMIN = "commission users add {name} --name 'Your Name' --role admin"

@@ -32,25 +32,25 @@ ROLES_HELP = f"A role ({', '.join(r.value for r in Role)}); repeat for several."
 BY = typer.Option("--by", help="Who is acting (default: COMMISSIONING_ACTOR or login).")
 
 
-def _account_actor(by: str | None, cfg: Settings) -> str:
-    """Who changes an account: a token's user (an admin: flows/cli/rules.py), else the name given, marked
-    unauthenticated. Without a token only while no active admin exists (the first has no token yet) where the
-    policy refuses writes without one (PostgreSQL, by default): after that anyone at a terminal could make
-    themselves admin, or mint two finance users' tokens and approve their own payment."""
+def _account_actor(by: str | None, cfg: Settings) -> tuple[str, bool]:
+    """Who changes an account, and whether without a token: a token's user (an admin: flows/cli/rules.py), else the
+    name given, marked unauthenticated. Without a token only while no active admin exists (the first has no token
+    yet) where the policy refuses writes without one (PostgreSQL, by default): after that anyone at a terminal
+    could make themselves admin, or mint two finance users' tokens and approve their own payment. Checked here to
+    refuse before a password is asked for, and again, under a lock, in the change's own transaction (``tokenless``),
+    so that two first-admin commands started together cannot both make one."""
     import os
 
-    from flows.accounts.users import active_admin_exists
+    from flows.accounts.users import NEEDS_ADMIN_TOKEN, active_admin_exists
     from flows.approvals.policy import controls_policy
 
+    tokenless = False
     if not os.environ.get("COMMISSIONING_TOKEN", "").strip():
         kind = "postgresql" if cfg.database_url.startswith("postgres") else "sqlite"
-        if controls_policy(cfg).refuses_unauthenticated(kind) and active_admin_exists(cfg):
-            raise UserError(
-                "an administrator exists, and this installation refuses account changes without a user token: "
-                "give an admin's token as COMMISSIONING_TOKEN "
-                "(an admin makes an API token on the web app's admin page, /admin)"
-            )
-    return actor(by, cfg, writing=False)
+        tokenless = controls_policy(cfg).refuses_unauthenticated(kind)
+        if tokenless and active_admin_exists(cfg):
+            raise UserError(NEEDS_ADMIN_TOKEN)
+    return actor(by, cfg, writing=False), tokenless
 
 
 def _password(from_stdin: bool) -> str:
@@ -80,7 +80,7 @@ def users_add(
     from flows.accounts.users import add_user
 
     cfg = settings()
-    who = _account_actor(by, cfg)  # before the password is asked for
+    who, tokenless = _account_actor(by, cfg)  # before the password is asked for
     password = _password(password_stdin)
     user = add_user(
         cfg,
@@ -90,6 +90,7 @@ def users_add(
         password=password,
         organisation=organisation,
         actor=who,
+        tokenless=tokenless,
     )
     org = f", of {user['organisation']}" if user["organisation"] else ""
     console.print(f"Added {user['username']} ({user['display_name']}): {', '.join(user['roles'])}{org}.", markup=False)
@@ -121,7 +122,8 @@ def users_disable(username: Annotated[str, typer.Argument()], by: Annotated[str 
     from flows.accounts.users import disable_user
 
     cfg = settings()
-    user = disable_user(cfg, username=username, actor=_account_actor(by, cfg))
+    who, tokenless = _account_actor(by, cfg)
+    user = disable_user(cfg, username=username, actor=who, tokenless=tokenless)
     console.print(f"{user['username']} is disabled.", markup=False)
 
 
@@ -137,7 +139,8 @@ def users_roles(
     from flows.accounts.users import set_roles
 
     cfg = settings()
-    user = set_roles(cfg, username=username, add=add or [], remove=remove or [], actor=_account_actor(by, cfg))
+    who, tokenless = _account_actor(by, cfg)
+    user = set_roles(cfg, username=username, add=add or [], remove=remove or [], actor=who, tokenless=tokenless)
     console.print(f"{user['username']}: {', '.join(user['roles'])}.", markup=False)
 
 
@@ -150,7 +153,8 @@ def users_organisation(
     from flows.accounts.organisations import save_organisation
 
     cfg = settings()
-    org = save_organisation(cfg, name=name, provider_names=provider, actor=_account_actor(by, cfg))
+    who, tokenless = _account_actor(by, cfg)
+    org = save_organisation(cfg, name=name, provider_names=provider, actor=who, tokenless=tokenless)
     console.print(f"{org['name']}: contracts of {', '.join(org['provider_names'])}.", markup=False)
 
 
@@ -163,6 +167,7 @@ def users_token(
     from flows.accounts.tokens import create_token
 
     cfg = settings()
-    token, row = create_token(cfg, username=username, purpose="api", name=name, actor=_account_actor(by, cfg))
+    who, tokenless = _account_actor(by, cfg)
+    token, row = create_token(cfg, username=username, purpose="api", name=name, actor=who, tokenless=tokenless)
     console.print(f"API token {row['id']} ({row['name']}) for {username}; it is shown only now:", markup=False)
     typer.echo(token)

@@ -1,5 +1,6 @@
 """JSON text with Decimal amounts written exactly, as the numbers they are (never through float)."""
 
+import hashlib
 import json
 import re
 from decimal import Decimal
@@ -25,3 +26,23 @@ def dumps(value: Any, *, indent: int | None = None) -> str:
 
 def loads(text: str) -> Any:
     return json.loads(text, parse_float=Decimal)
+
+
+def canonical_digest(value: Any) -> str:
+    """SHA-256 of ``value``'s contents whatever its key order, spacing or way of writing a number (1500.5, 1500.50
+    and 1.5005E3 are one amount): what a release said, to tell a release id given again with other contents."""
+    text = json.dumps(_canonical(value), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_canonical(v) for v in value]
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int | float | Decimal):
+        number = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
+        return {"\u0000number": format(number.normalize(), "f") if number.is_finite() else str(number)}
+    raise TypeError(f"{type(value).__name__} is not JSON")

@@ -26,7 +26,7 @@ from sqlmodel import Session, SQLModel
 from flows.common.errors import UserError
 from flows.contracts.decisions import vary_contract
 from flows.contracts.importing import key_dates_for, public_terms
-from flows.ocds.jsontext import dumps, loads
+from flows.ocds.jsontext import canonical_digest, dumps, loads
 from flows.ocds.report import ImportReport, unmapped_fields
 from flows.ocds.sources import Located
 from flows.ocds.storing_performance import store_performance
@@ -51,6 +51,7 @@ class _NewProcess:
     notice: str
     release_id: str
     unmapped: list[str]
+    digests: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -85,14 +86,22 @@ class Store:
         """Merge one process's releases and plan or make its changes; return the fields of its compiled release
         that are not mapped (None when it brings nothing new)."""
         releases: dict[str, Any] = {}
+        where: dict[str, Located] = {}
         for item in located:
             releases.setdefault(item.release["id"], item.release)
+            where.setdefault(item.release["id"], item)
         existing = self.processes.get(ocid)
         known = set(existing.release_ids) if existing is not None else set()
+        stored: dict[str, Any] = dict(existing.release_digests or {}) if existing is not None else {}
+        digests = {rid: canonical_digest(release) for rid, release in releases.items()}
+        if self._refused_as_changed(ocid, where, digests, stored):
+            return None
         new = [r for i, r in releases.items() if i not in known]
         if not new:
             self.report.unchanged.append(ocid)
             return None
+        first = {"imported_at": self.as_of.astimezone(dt.UTC).isoformat()}
+        kept = stored | {r["id"]: {"digest": digests[r["id"]], **first} for r in new}
         base = [loads(existing.compiled)] if existing is not None else []
         try:
             with warnings.catch_warnings():
@@ -110,10 +119,29 @@ class Store:
         unmapped = unmapped_fields(compiled)
         if existing is None:
             source, release_id = located[0].file, str(latest["id"])
-            self._new.append(_NewProcess(plan, dumps(compiled), ids, source, notice, release_id, unmapped))
+            self._new.append(_NewProcess(plan, dumps(compiled), ids, source, notice, release_id, unmapped, kept))
         else:
             self._update(existing, plan, compiled, ids, notice, str(latest["id"]), unmapped)
+            existing.release_digests = kept
         return unmapped
+
+    def _refused_as_changed(
+        self, ocid: str, where: dict[str, Located], digests: dict[str, str], stored: dict[str, Any]
+    ) -> bool:
+        """Refuse the process (by file and JSON path, nothing of it written) when a release id already imported is
+        given again with other contents: a published release is not changed, a change is a new release with its
+        own id. An id with no stored digest (imported before migration 0032) cannot be told, and is taken."""
+        changed = [rid for rid, digest in digests.items() if rid in stored and stored[rid]["digest"] != digest]
+        for rid in changed:
+            item = where[rid]
+            when = dt.datetime.fromisoformat(stored[rid]["imported_at"]).astimezone(dt.UTC)
+            self.report.refused_files.setdefault(item.file, []).append(
+                f'{item.path}.id: "{rid}" of {ocid} was first imported {when:%Y-%m-%d %H:%M} UTC with other '
+                "contents; a published release is not changed: publish the change as a new release with its own id"
+            )
+        if changed:
+            self.report.refused_processes.append(ocid)
+        return bool(changed)
 
     # ------------------------------------------------------------------ a process seen before
 
@@ -224,6 +252,7 @@ class Store:
                     "ocid": new.plan.ocid,
                     "project_id": project_id,
                     "release_ids": new.ids,
+                    "release_digests": new.digests,
                     "compiled": new.compiled,
                     "unmapped": new.unmapped,
                     "source": new.source[-500:],

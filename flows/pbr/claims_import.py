@@ -50,7 +50,7 @@ from models.contracts import get_contract
 from models.db import unit_of_work
 from models.pbr.bulk import bulk_insert, can_stage, stage_rows
 from models.pbr.claims import CLAIM_COLUMNS
-from models.pbr.claims_stage import can_copy
+from models.pbr.claims_stage import can_copy, copy_in
 from policies.dates import local_date
 from policies.pbr.validation import decide_in_file_order, plan_claims
 
@@ -159,12 +159,14 @@ def _import_read(
             move_in(session, staged, fresh)
         elif owner is None:
             # SQLite, a small file: sorted here into pay order (a side file each would soon reach SQLite's limit
-            # of ten attached files); PostgreSQL (a workbook): in file order
+            # of ten attached files); PostgreSQL (a workbook): in file order, in one COPY, one statement, so that
+            # 0031's statement-level triggers sum the claims once (the driver's executemany is a statement a row)
             decisions = decide_in_file_order(plan, participants, book)
             claim_rows: Iterable[tuple[Any, ...]] = rows_of(report, decisions)
             if can_stage(session):
-                claim_rows = sorted(claim_rows, key=in_pay_order)
-            bulk_insert(session, "pbr_claim", CLAIM_COLUMNS, claim_rows, prepared=True)
+                bulk_insert(session, "pbr_claim", CLAIM_COLUMNS, sorted(claim_rows, key=in_pay_order), prepared=True)
+            else:
+                copy_in(session, "pbr_claim", CLAIM_COLUMNS, claim_rows)
         else:
             folder = Path(scratch.enter_context(tempfile.TemporaryDirectory(prefix="commissioning-claims-")))
             staged = decide_in_parallel(report, folder, owner, rows_of, plan, participants, book)

@@ -412,3 +412,36 @@ def test_sqlite_runs_with_foreign_keys_and_wal(tmp_path) -> None:  # type: ignor
             "INSERT INTO stage_record (project_id, cycle, kind, value, recorded_on, note, recorded_at, recorded_by) "
             "VALUES (999, 1, 'award', 'x', '2026-01-01', '', '2026-01-01 00:00:00', 'a')"
         )
+
+
+def test_release_digests_come_with_0032_and_an_older_process_keeps_none(fresh_database_url: str) -> None:
+    # 0032 adds ocds_process.release_digests; a process stored before it has NULL there (its releases' contents were
+    # never kept, so unknown), and going back to 0031 takes the column away with the row kept.
+    from sqlalchemy import text
+
+    engine = make_engine(fresh_database_url)
+    upgrade(engine, "0031")
+    at = dt.datetime(2026, 11, 2, 9, 30, tzinfo=dt.UTC)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO project (ref, title, service_area, owner, description, stage, cycle, stage_entered_at, "
+                "created_at) VALUES ('OC-1', 't', 'a', 'o', '', 'review', 1, :at, :at)"
+            ),
+            {"at": at},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO ocds_process (ocid, project_id, release_ids, compiled, unmapped, source, imported_at) "
+                "SELECT 'ocds-1', id, '[\"r1\"]', '{}', '[]', 'a.json', :at FROM project"
+            ),
+            {"at": at},
+        )
+    upgrade(engine)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT ocid, release_digests FROM ocds_process")).all() == [("ocds-1", None)]
+    downgrade(engine, "0031")
+    assert "release_digests" not in {c["name"] for c in inspect(engine).get_columns("ocds_process")}
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT ocid FROM ocds_process")).all() == [("ocds-1",)]
+    upgrade(engine)

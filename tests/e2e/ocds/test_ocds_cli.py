@@ -68,3 +68,18 @@ def test_the_demo_exports_its_performance_with_the_uk_profile(initialised: Cli, 
     assert done.returncode == 1 and "Traceback" not in done.stderr
     where = "$.releases[1].contracts[0].implementation.metrics[2].observations[5].period.endDate"
     assert f"{bad}: {where}: '2025-12-31' is not a 'date-time'" in done.stderr
+
+
+def test_a_release_given_again_with_other_contents_is_refused_in_one_line(initialised: Cli, tmp_path: Path) -> None:
+    initialised.ok("ocds", "import", str(CONTRACTS_FINDER_FILES[0]))
+    package = json.loads(CONTRACTS_FINDER_FILES[0].read_text())
+    package["releases"][0]["awards"][0]["value"]["amount"] = 1
+    changed = tmp_path / "changed.json"
+    changed.write_text(json.dumps(package))
+    done = initialised.run("ocds", "import", str(changed))
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    [line] = [x for x in done.stderr.splitlines() if x.startswith("REFUSED")]
+    rid = package["releases"][0]["id"]
+    assert line.startswith(f'REFUSED {changed}: $.releases[0].id: "{rid}" of ')
+    assert "was first imported" in line and "with other contents" in line
+    assert "Refused 1 process(es)" in done.stdout and "Added" not in done.stdout

@@ -13,6 +13,7 @@ from flows.common.errors import UserError
 from flows.common.settings import Settings
 from flows.reminders.run import run_reminder_flow
 from notifications.apprise_notifier import AppriseNotifier
+from notifications.base import NotifierConfigError
 from tests.support.servers import WebhookSink
 
 SECRETS = ("s3cretPASS", "tok9876xyz", "hookTOKEN42")
@@ -75,3 +76,59 @@ def test_a_bad_entry_whose_tag_another_entry_carries_is_only_warned_of(tmp_path:
     notifier = AppriseNotifier.from_config(_config(tmp_path, hook, "owner"))
     assert [str(e).split(" (")[0] for e in notifier.bad_entries] == ["entry #2", "entry #3"]
     assert notifier.lost_tags() == []
+
+
+def test_the_count_of_entries_left_out_is_the_number_named_and_no_secret_is_shown(
+    tmp_path: Path, hook: WebhookSink, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """apprise warns twice for one bad mailto://, not at all for a tag given a blank URL or a repeated entry, and
+    its warnings were counted ("apprise reported 5 problems") beside three entries named (a hostile trial)."""
+    caplog.set_level(logging.DEBUG)
+    path = tmp_path / "apprise.txt"
+    path.write_text(
+        "# the council's targets\n"
+        f"owner={hook.url()}?-token={SECRETS[1]}\n"
+        f"finance=notaservice://user:{SECRETS[0]}@what/ever\n"
+        f"owner=json://u:{SECRETS[2]}@:badport/h\n"
+        "   \n"
+        "escalation =   \t\n"
+        f"owner={hook.url()}?-token={SECRETS[1]}\n"
+        f"the password is {SECRETS[0]}\n"
+        f"finance=mailto://{SECRETS[0]}@\n",
+        encoding="utf-8",
+    )
+
+    notifier = AppriseNotifier.from_config(path)
+
+    said = [r.getMessage().removeprefix(f"apprise config {path}: ") for r in caplog.records if r.levelname == "WARNING"]
+    assert said[0] == "loaded 1 target; 6 entries left out"
+    assert [s.split(" (")[0] for s in said[1:]] == ["line 3", "line 4", "line 6", "line 7", "line 8", "line 9"]
+    assert said[1:] == [f"{entry}; left out" for entry in notifier.bad_entries]
+    assert "line 6 (tag escalation): its URL is blank" in said[3]
+    assert "line 7 (tag owner, json://...): the same URL and tags as line 2" in said[4]
+    assert "line 8 (no tag): is neither a URL" in said[5]
+    assert len(notifier.targets("owner")) == 1  # the repeat is left out, not sent to twice
+    assert notifier.lost_tags() == ["escalation", "finance"]
+    out, err = capfd.readouterr()
+    assert [s for s in SECRETS for text in (caplog.text, out, err, repr(notifier.bad_entries)) if s in text] == []
+
+
+def test_a_file_with_no_usable_entry_names_as_many_as_it_counts(tmp_path: Path) -> None:
+    path = tmp_path / "apprise.txt"
+    path.write_text(f"owner=mailto://{SECRETS[0]}@\nfinance=   \nowner=nosuch://u:{SECRETS[1]}@h\n", encoding="utf-8")
+    with pytest.raises(NotifierConfigError) as refused:
+        AppriseNotifier.from_config(path)
+    message = str(refused.value)
+    assert "(3 bad entries: line 1 (tag owner, mailto://...)" in message
+    assert message.count("line ") == 3 and "\n" not in message
+    assert [s for s in SECRETS if s in message] == []
+
+
+def test_a_retry_count_on_a_tag_is_named_and_a_priority_is_not(tmp_path: Path, hook: WebhookSink) -> None:
+    path = tmp_path / "apprise.txt"
+    path.write_text(f"alerts:3={hook.url()}/a\n2:owner={hook.url()}/b\n", encoding="utf-8")
+    notifier = AppriseNotifier.from_config(path)
+    assert [str(e) for e in notifier.bad_entries] == [
+        "line 1 (tag alerts:3, json://...): a tag cannot carry a retry count (tag:N); put ?retry=N in the URL"
+    ]
+    assert len(notifier.targets("owner")) == 1

@@ -318,7 +318,7 @@ def test_good_entries_load_beside_bad_ones(tmp_path: Path, hook: WebhookSink, ca
     notifier = AppriseNotifier.from_config(path)
 
     assert len(notifier.targets("owner")) == 1
-    assert any("apprise reported" in r.getMessage() and str(path) in r.getMessage() for r in caplog.records)
+    assert any("1 entry left out" in r.getMessage() and str(path) in r.getMessage() for r in caplog.records)
 
 
 def test_an_entry_apprise_cannot_parse_is_counted_and_its_secret_is_not_logged(
@@ -330,7 +330,7 @@ def test_an_entry_apprise_cannot_parse_is_counted_and_its_secret_is_not_logged(
     path = write(tmp_path, "apprise.txt", f"owner=json://u:TXTSECRET5@:badport/h\nowner={hook.url()}\n")
     notifier = AppriseNotifier.from_config(path)
     assert len(notifier.targets("owner")) == 1
-    assert any("apprise reported 1 problem" in r.getMessage() and str(path) in r.getMessage() for r in caplog.records)
+    assert any("1 entry left out" in r.getMessage() and str(path) in r.getMessage() for r in caplog.records)
     out, err = capfd.readouterr()
     assert [t for t in (caplog.text, out, err) if "TXTSECRET5" in t] == []
 
