@@ -125,6 +125,8 @@ class AppriseNotifier:
             bad = [
                 BadEntry("an entry", (), "?", "apprise could not use it (its message repeats the URL, so not shown)")
             ]
+        if bad:  # apprise's YAML reader makes a target of some URLs it cannot read (json://:@@@@ becomes json:///,
+            services = [s for s in services if _reads_back(s)]  # which sends nowhere): named bad, so left out
         if not services:
             reason = (
                 f"no entry is a notification URL apprise can use ({_count(len(bad), 'bad entry', 'bad entries')}: "
@@ -318,6 +320,12 @@ def _scrub(text: str, secrets: tuple[str, ...]) -> str:
 
 def _count(n: int, noun: str, plural: str = "") -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {plural or noun + 's'}"
+
+
+def _reads_back(service: apprise.NotifyBase) -> bool:
+    """Whether apprise can read the URL the service gives back: one it made from a broken entry cannot."""
+    with held_records():  # apprise repeats the URL it refuses
+        return apprise.Apprise.instantiate(_url(service, privacy=False), suppress_exceptions=True) is not None
 
 
 def _without_repeats(services: list[apprise.NotifyBase]) -> list[apprise.NotifyBase]:

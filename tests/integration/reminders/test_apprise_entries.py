@@ -132,3 +132,22 @@ def test_a_retry_count_on_a_tag_is_named_and_a_priority_is_not(tmp_path: Path, h
         "line 1 (tag alerts:3, json://...): a tag cannot carry a retry count (tag:N); put ?retry=N in the URL"
     ]
     assert len(notifier.targets("owner")) == 1
+
+
+def test_a_yaml_entry_apprise_loads_but_cannot_read_back_is_left_out_and_its_tag_lost(
+    settings: Settings, tmp_path: Path, hook: WebhookSink
+) -> None:
+    # apprise's YAML reader turns json://:@@@@ into a target json:/// that sends nowhere; it was named as left out
+    # but kept, so the finance tag seemed carried and its reminders went nowhere instead of the sweep refusing
+    path = tmp_path / "apprise.yml"
+    path.write_text(f'urls:\n  - {hook.url()}:\n      tag: owner\n  - "json://:@@@@":\n      tag: finance\n')
+    notifier = AppriseNotifier.from_config(path)
+    assert [str(e).split(" (")[0] for e in notifier.bad_entries] == ["entry #2"]
+    assert (notifier.targets("owner") != [], notifier.targets("finance"), notifier.lost_tags()) == (
+        True,
+        [],
+        ["finance"],
+    )
+    configured = dataclasses.replace(settings, apprise_config=path)
+    with pytest.raises(UserError, match=r"entry #2 \(tag finance, json://...\)"):
+        run_reminder_flow(configured, as_of=dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC))
