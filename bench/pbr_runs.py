@@ -249,14 +249,20 @@ def reconcile_only(tmp: Path, data: Path, env: dict[str, str]) -> None:
     print(reconcile_line({**tries[0], **median}, 3) + " (median of 3)")
 
 
-def save_outputs(data: Path, out: Path) -> None:
+def save_outputs(data: Path, out: Path, url: str = "") -> None:
     """What the runs wrote, to compare old and new code byte for byte (``diff -r``): the ledger and the runs'
-    summaries without the clock's instants, and every file under the data folder but the database."""
+    summaries without the clock's instants, and every file under the data folder but the database (on
+    PostgreSQL, ``url``'s)."""
     import shutil
     import sqlite3
 
     out.mkdir(parents=True, exist_ok=True)
-    connection = sqlite3.connect(data / "commissioning.db")
+    if url.startswith("postgresql"):
+        import psycopg
+
+        connection: Any = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"))
+    else:
+        connection = sqlite3.connect(data / "commissioning.db")
     with (out / "ledger.tsv").open("w") as f:
         for row in connection.execute(
             "SELECT id, contract_id, payer, kind, item, amount_pence, entry_on, run_id, claim_id, participant, "
@@ -291,7 +297,7 @@ def main() -> None:
     parser.add_argument("--postgres", action="store_true", help="on a private PostgreSQL cluster (see above)")
     parser.add_argument("--reconcile-only", action="store_true", help="with --keep: reconcile DIR/after-runs.db")
     parser.add_argument("--keep-database", help="--postgres: copy the database after the runs to this name")
-    parser.add_argument("--outputs", type=Path, help="SQLite: save the ledger, run summaries and schedules here")
+    parser.add_argument("--outputs", type=Path, help="save the ledger, run summaries and schedules here")
     parser.add_argument("--child", choices=["import", "pay", "reconcile", "floor"], help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("argument", nargs="?", default="", help=argparse.SUPPRESS)
@@ -338,8 +344,8 @@ def main() -> None:
             admin(server, f'CREATE DATABASE "{args.keep_database}" TEMPLATE "{url.database}"')
         recon = run_child("reconcile", data, "", env)
         print(reconcile_line(recon, 10 if args.postgres else 3))
-        if args.outputs and not args.postgres:
-            save_outputs(data, args.outputs)
+        if args.outputs:
+            save_outputs(data, args.outputs, env.get("COMMISSIONING_DATABASE_URL", ""))
         largest_period, largest = max(runs, key=lambda r: r[1]["claims"])
         floors = [run_child("floor", data, largest_period, env)["seconds"] for _ in range(3)]
         if not args.postgres:

@@ -1,14 +1,16 @@
 """commission init, and commission policy show / check."""
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from flows.cli.common import JSON_HELP, console, print_json, settings
 from flows.common.errors import UserError
-from policies.cycle.gates import GatePolicy
 from policies.cycle.stages import mermaid_diagram
+
+if TYPE_CHECKING:  # loaded by the policy commands alone (flows.common.runtime.gate_policy): not for `--help`
+    from policies.cycle.gates import GatePolicy
 
 
 def register(app: typer.Typer) -> None:
@@ -32,7 +34,7 @@ def init() -> None:
         console.print(f"Prefect's local database created in {cfg.prefect_home}.", markup=False)
 
 
-def _policy_json(policy: GatePolicy) -> dict[str, object]:
+def _policy_json(policy: "GatePolicy") -> dict[str, object]:
     return {
         "sources": list(policy.sources),
         "gates": {

@@ -1,11 +1,13 @@
 """commission evidence add / list: the evidence register."""
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
 from flows.cli.common import AS_OF_HELP, JSON_HELP, actor, console, print_json, settings, write_as_of
+
+if TYPE_CHECKING:  # imported where a table is drawn: `commission --help` registers this module
+    from rich.table import Table
 
 
 def register(app: typer.Typer) -> None:
@@ -98,8 +100,10 @@ def evidence_list(
     console.print(evidence_table(rows, title, with_project=ref is None) if rows else "No evidence recorded.")
 
 
-def evidence_table(rows: list[dict[str, Any]], title: str, *, with_project: bool) -> Table:
+def evidence_table(rows: list[dict[str, Any]], title: str, *, with_project: bool) -> "Table":
     """Evidence items as a table, in the register's column order."""
+    from rich.table import Table
+
     table = Table(title=title)
     columns = ["#", "Kind", "Source", "Produced by", "Strength", "Reviewed", "Fit", "Method", "Summary"]
     for name in (["Project"] if with_project else []) + columns:

@@ -4,7 +4,6 @@ import datetime as dt
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from flows.cli.common import (
     AS_OF_HELP,
@@ -32,6 +31,8 @@ def register(app: typer.Typer) -> None:
 
 
 def _print(shown: dict[str, Any]) -> None:
+    from rich.table import Table
+
     table = Table(title=f"Procurement timeline of {shown['project']}")
     for name in ("Milestone", "Planned", "Actual", ""):
         table.add_column(name, no_wrap=True)

@@ -3,7 +3,6 @@
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from flows.cli.common import (
     AS_OF_HELP,
@@ -114,6 +113,8 @@ def projects(as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = 
 
 
 def print_board(rows: list[dict[str, Any]], cfg: Settings) -> None:
+    from rich.table import Table
+
     """The board: one table per stage, in cycle order, then the counts."""
     if not rows:
         console.print("No projects yet. Add one with `commission project add` or try `commission demo`.")
@@ -177,6 +178,8 @@ def _event_detail(e: dict[str, Any], cfg: Settings) -> str:
 
 
 def print_history(detail: dict[str, Any], cfg: Settings) -> None:
+    from rich.table import Table
+
     table = Table(title=f"History of {detail['ref']}")
     for name in ("When", "Who", "What", "Detail"):
         table.add_column(name, overflow="fold", no_wrap=name == "When")
@@ -227,6 +230,8 @@ def show(
     if detail["evidence"]:
         console.print(evidence_table(detail["evidence"], "Evidence", with_project=False))
     if detail["records"]:
+        from rich.table import Table
+
         table = Table(title="Stage records")
         for name in ("Cycle", "Record", "Value", "On", "By", "Note"):
             table.add_column(name, overflow="fold")

@@ -5,7 +5,6 @@ import sys
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from flows.cli.common import (
     AS_OF_HELP,
@@ -117,6 +116,8 @@ def reminders_list(
     if not rows:
         console.print("No reminders" + (f" are {status}." if status else " yet; run `commission sweep`."))
         return
+    from rich.table import Table
+
     table = Table(title=f"Reminders{f' ({status})' if status else ''}")
     for name in ("#", "Send at", "Contract", "Key date", "Due", "Lead", "To", "Status", "Tries"):
         table.add_column(name, no_wrap=True)

@@ -273,3 +273,18 @@ def test_a_payment_run_its_approval_and_reconcile_load_no_heavy_library() -> Non
     other_kinds, heavy = out.stdout.strip().splitlines()
     assert heavy == "[]"
     assert other_kinds == "[]"  # approving a payment run loads no clawback, recovery or rate-card code
+
+
+HELP_PROBE = """\
+import sys
+from flows.cli import build_app
+build_app(["--help"])  # registers every command module, as `commission --help` does
+print(sorted({m for m in sys.modules if m.split(".")[0] == "rich" or m.startswith("policies.cycle.gates")}))
+"""
+
+
+def test_the_help_registers_every_command_without_rich_or_the_stage_gates() -> None:
+    """A table is drawn, and the gate policy read, by the commands that show them: not when the commands are
+    registered (each module's top level), which every `commission --help` does for all of them."""
+    out = subprocess.run([sys.executable, "-c", HELP_PROBE], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip() == "[]"
