@@ -5,4 +5,4 @@ read-only commands check the database against it without importing Alembic,
 and `due`'s direct SQLite path without importing SQLAlchemy.
 """
 
-SCHEMA_REVISION = "0032"
+SCHEMA_REVISION = "0033"

@@ -1,4 +1,4 @@
-"""Migration 0032: on PostgreSQL the claims are vacuumed by autovacuum once 20,000 rows changed, or 100,000 were
+"""Migration 0033: on PostgreSQL the claims are vacuumed by autovacuum once 20,000 rows changed, or 100,000 were
 inserted, since the last vacuum, not once a fifth of the table did (a small run stepped over the dead index entries
 of every claim paid since); SQLite keeps its defaults (it has no such setting)."""
 
@@ -21,15 +21,15 @@ def _options(engine: object) -> set[str]:
     return set(row or ())
 
 
-def test_the_claims_are_vacuumed_after_each_run_of_some_size_from_0032(fresh_database_url: str) -> None:
+def test_the_claims_are_vacuumed_after_each_run_of_some_size_from_0033(fresh_database_url: str) -> None:
     engine = make_engine(fresh_database_url)
     upgrade(engine)
     if engine.dialect.name != "postgresql":
-        downgrade(engine, "0031")  # nothing to undo, nothing refused
+        downgrade(engine, "0032")  # nothing to undo, nothing refused
         upgrade(engine)
         return
     assert _options(engine) == SET
-    downgrade(engine, "0031")
+    downgrade(engine, "0032")
     assert _options(engine) == set()
     upgrade(engine)
     assert _options(engine) == SET

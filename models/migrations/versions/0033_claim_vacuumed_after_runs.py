@@ -1,7 +1,7 @@
 """The claims are vacuumed after every run of some size, not after a fifth of them changed
 
-Revision ID: 0032
-Revises: 0031
+Revision ID: 0033
+Revises: 0032
 Create Date: 2026-12-07
 
 A payment run reads the claims due (accepted, never accrued) from their partial index,
@@ -27,8 +27,8 @@ PostgreSQL only: SQLite has no dead index entries to step over (a row's entries 
 
 from alembic import op
 
-revision = "0032"
-down_revision = "0031"
+revision = "0033"
+down_revision = "0032"
 branch_labels = None
 depends_on = None
 
