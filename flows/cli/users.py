@@ -34,9 +34,10 @@ BY = typer.Option("--by", help="Who is acting (default: COMMISSIONING_ACTOR or l
 
 def _account_actor(by: str | None, cfg: Settings) -> str:
     """Who changes an account: a token's user (an admin: flows/cli/rules.py), else the name given, marked
-    unauthenticated. Without a token only while no active admin exists (the first has no token yet) where the
-    policy refuses writes without one (PostgreSQL, by default): after that anyone at a terminal could make
-    themselves admin, or mint two finance users' tokens and approve their own payment."""
+    unauthenticated. Without a token only while no active admin exists (the first has no token yet) on PostgreSQL,
+    whatever the controls policy says, and on SQLite where the policy refuses writes without one: after that anyone
+    at a terminal could make themselves admin, or mint two finance users' tokens and approve their own payment. The
+    policy (a file named in the environment) may add this refusal, never lift it."""
     import os
 
     from flows.accounts.users import active_admin_exists
@@ -44,7 +45,7 @@ def _account_actor(by: str | None, cfg: Settings) -> str:
 
     if not os.environ.get("COMMISSIONING_TOKEN", "").strip():
         kind = "postgresql" if cfg.database_url.startswith("postgres") else "sqlite"
-        if controls_policy(cfg).refuses_unauthenticated(kind) and active_admin_exists(cfg):
+        if (kind == "postgresql" or controls_policy(cfg).refuses_unauthenticated(kind)) and active_admin_exists(cfg):
             raise UserError(
                 "an administrator exists, and this installation refuses account changes without a user token: "
                 "give an admin's token as COMMISSIONING_TOKEN "
