@@ -136,13 +136,14 @@ def demo() -> None:
     from flows.common.runtime import database_label, gate_policy, initialise
     from flows.cycle.detail import project_detail
     from flows.cycle.projects import board
-    from flows.demo.build import build_portfolio, unfinished
+    from flows.demo.build import build_portfolio, refuse_a_database_in_use, unfinished
     from flows.demo.portfolio import SHOWCASE
 
     started = time.perf_counter()
     cfg = settings()
     gate_policy(cfg)  # a bad policy file is refused before anything is written
     eng, _, revision = initialise(cfg)
+    refuse_a_database_in_use(eng)  # before anything is written, or printed as if the demo would run
     console.print(f"Database {database_label(cfg)} at schema {revision}.", markup=False)
     if unfinished(eng):
         touched = build_portfolio(cfg, _start_prefect(cfg), eng)

@@ -35,8 +35,9 @@ BY = typer.Option("--by", help="Who is acting (default: COMMISSIONING_ACTOR or l
 def _account_actor(by: str | None, cfg: Settings) -> tuple[str, bool]:
     """Who changes an account, and whether without a token: a token's user (an admin: flows/cli/rules.py), else the
     name given, marked unauthenticated. Without a token only while no active admin exists (the first has no token
-    yet) where the policy refuses writes without one (PostgreSQL, by default): after that anyone at a terminal
-    could make themselves admin, or mint two finance users' tokens and approve their own payment. Checked here to
+    yet) on PostgreSQL, whatever the controls policy says, and on SQLite where the policy refuses writes without one:
+    after that anyone at a terminal could make themselves admin, or mint two finance users' tokens and approve their
+    own payment. The policy (a file named in the environment) may add this refusal, never lift it. Checked here to
     refuse before a password is asked for, and again, under a lock, in the change's own transaction (``tokenless``),
     so that two first-admin commands started together cannot both make one."""
     import os
@@ -47,7 +48,7 @@ def _account_actor(by: str | None, cfg: Settings) -> tuple[str, bool]:
     tokenless = False
     if not os.environ.get("COMMISSIONING_TOKEN", "").strip():
         kind = "postgresql" if cfg.database_url.startswith("postgres") else "sqlite"
-        tokenless = controls_policy(cfg).refuses_unauthenticated(kind)
+        tokenless = kind == "postgresql" or controls_policy(cfg).refuses_unauthenticated(kind)
         if tokenless and active_admin_exists(cfg):
             raise UserError(NEEDS_ADMIN_TOKEN)
     return actor(by, cfg, writing=False), tokenless

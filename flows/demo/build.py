@@ -61,6 +61,38 @@ def demo_progress(engine: Any) -> dict[str, int]:
     return done
 
 
+def refuse_a_database_in_use(engine: Any) -> None:
+    """Refuse a database holding users or data the demo did not make: the demo adds an admin and finance users with
+    published passwords and a made-up portfolio, so on a live database it would hand out an admin account and the
+    two finance accounts a payment needs. A database the demo itself began (its first event is the demo's, and every
+    user is a demo user) carries on, so that an interrupted demo finishes and a second run changes nothing."""
+    from flows.demo.users import DEMO_USERS
+    from models.accounts import UserAccount
+
+    demo_names = [u.username for u in DEMO_USERS]
+    with unit_of_work(engine) as session:
+        first = session.exec(select(Event).order_by(col(Event.id)).limit(1)).first()
+        stranger = session.exec(
+            select(UserAccount.username)
+            .where(col(UserAccount.username).not_in(demo_names))
+            .order_by(col(UserAccount.username))
+            .limit(1)
+        ).first()
+    found = (
+        f"user {stranger}"
+        if stranger is not None
+        else f"{first.entity} {first.entity_ref} by {first.actor}"
+        if first is not None and first.actor != ACTOR
+        else None
+    )
+    if found is not None:
+        raise UserError(
+            f"demo: this database already holds users or data the demo did not make ({found}); the demo adds "
+            "users with published passwords, so run it only on a fresh data directory (COMMISSIONING_DATA_DIR) "
+            "or an empty database (COMMISSIONING_DATABASE_URL)"
+        )
+
+
 def unfinished(engine: Any) -> list[tuple[DemoProject, int]]:
     """Demo projects not fully built yet, with the number of steps already done."""
     done = demo_progress(engine)

@@ -57,11 +57,13 @@ def stored_card(version: RateCardVersion) -> RateCard:
     return stored_card_terms(version.terms, version.id)
 
 
-def stored_card_terms(terms: dict[str, Any], version_id: int | None = None) -> RateCard:
+def stored_card_terms(terms: dict[str, Any], version_id: int | None = None, proposal: int | None = None) -> RateCard:
     """A card from terms stored after they read cleanly (a version, or a proposal's)."""
     card, problems = read_rate_card(terms)
-    if card is None:  # stored only after it read cleanly, so this is a damaged database
-        raise UserError(f"rate card {version_id} no longer reads: {problems[0].field}: {problems[0].reason}")
+    if card is None:  # stored only after it read cleanly, so this is a damaged database (or an older reader's)
+        which = f"version {version_id}" if version_id is not None else f"of proposal {proposal}"
+        named = f"rate card {which} ({terms.get('contract')} from {terms.get('effective_from')})"
+        raise UserError(f"{named} no longer reads: {problems[0].field}: {problems[0].reason}")
     return card
 
 

@@ -237,7 +237,7 @@ def _apply(
     """At approval: checked again, then the version and its event, in the approval's transaction."""
     contract = contract_by_id(session=session, contract_id=proposal.contract_id)
     p = proposal.payload
-    card = stored_card_terms(p["terms"])
+    card = stored_card_terms(p["terms"], proposal=proposal.id)
     over = _checked(session, contract, card, p["fingerprint"], p["source"], p["allow"])
     if over is None:
         raise UserError(f"the rate card from {card.effective_from} is already stored")

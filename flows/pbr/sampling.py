@@ -288,6 +288,7 @@ def _record_checks(
                   "checked_at": item.checked_at.isoformat() if item.checked_at else None}  # fmt: skip
         item.result, item.note, item.checked_at, item.checked_by = result, note or None, as_of, actor
         session.add(item)
+        checked = {"checked_by": actor, "checked_at": as_of.isoformat()}
         append_event(
             session=session,
             effective_at=as_of,
@@ -297,8 +298,7 @@ def _record_checks(
             action="sample_rechecked",
             reason=f"{open_again}; the result given again, from {path.name if path else 'the results'}",
             before=before,
-            after={"claim": ref, "result": result, "note": note or None, "checked_by": actor,
-                   "checked_at": as_of.isoformat()},  # fmt: skip
+            after={"claim": ref, "result": result, "note": note or None, **checked},
         )
 
 

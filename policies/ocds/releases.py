@@ -2,7 +2,9 @@
 
 Rule: a release needs an ``ocid`` and an ``id`` (non-empty strings) and a
 ``date`` (an RFC 3339 date-time). Every date the product reads must be a
-date-time or absent (``""`` is bad input, not a missing date), every amount it
+date-time or absent (``""`` is bad input, not a missing date) in the years
+1900-2200 (``policies.dates.YEARS``: a contract period of 0001-01-01 to
+9999-12-31 is refused, not counted into key dates), every amount it
 reads a number (read as Decimal, never float) in whole pence (``100.005`` is
 refused, not rounded) that the database can hold, and a period may not end before it starts. A contract's, an award's or
 a tender's value cannot be negative (``contracts add --value -5000`` is refused
@@ -32,7 +34,7 @@ from decimal import Decimal
 from typing import Any
 
 from policies.cycle.evidence import FieldProblem
-from policies.dates import DEFAULT_ZONE, local_date
+from policies.dates import DEFAULT_ZONE, YEARS, local_date, outside_years
 
 _PENNY = Decimal("0.01")
 MAX_PENCE = 2**63 - 1  # the most whole pence a database column (BIGINT) holds
@@ -49,6 +51,8 @@ def day_of(value: Any) -> tuple[dt.date | None, str | None]:
         instant = dt.datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
     except ValueError:
         return None, f"{_shown(value)} is not a date-time: no such day or time"
+    if instant.year not in YEARS:  # a term or key date counted from 0001 or 9999 runs off Python's calendar
+        return None, outside_years(instant.date().isoformat())
     return instant.date(), None
 
 
@@ -205,6 +209,9 @@ def _check_done(
     for where, value in dated:
         instant = instant_of(value)
         if instant is None:
+            why = day_of(value)[1] if where.endswith(".datePublished") else None  # the others: _check_fields
+            if why is not None and why.endswith(outside_years("")):  # a bad form is the schema's to name
+                problems.append(FieldProblem(where, why))
             continue
         day, written = local_date(instant, zone), instant.date()  # 22:00 in Los Angeles is tomorrow in London
         if day > today:

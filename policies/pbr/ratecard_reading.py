@@ -20,7 +20,7 @@ from decimal import Decimal
 from difflib import get_close_matches
 from typing import Any
 
-from policies.dates import parse_iso_date
+from policies.dates import YEARS, outside_years, parse_iso_date
 from policies.money import PENNY, parse_money
 from policies.pbr.participants import Eligibility
 from policies.pbr.ratecard import HUNDRED, Frequency, Interval, Outcome, Payer, Prerequisite, RateCard, parse_interval
@@ -72,8 +72,12 @@ class _Reader:
 
     def date(self, fields: Mapping[str, Any], name: str, line: int | None = None) -> dt.date | None:
         value = fields.get(name)
-        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-            return value
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):  # YAML's own date: bounded as text is
+            if value.year in YEARS:
+                return value
+            line = line if line is not None else getattr(value, "line", None)
+            self.problem(name, outside_years(value.isoformat()), line)
+            return None
         day, why = parse_iso_date(_text(value))
         if day is None:
             line = line if line is not None else getattr(value, "line", None)  # an impossible YAML date's own line

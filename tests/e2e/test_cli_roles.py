@@ -92,12 +92,14 @@ def test_on_postgresql_account_commands_need_an_admins_token_once_an_admin_exist
         ("users", "token", "fin"),
         ("users", "organisation", "Brightside Housing", "--provider", "Brightside"),
     ]
-    for args in refused:
-        assert cli.fails(*args) == (
+    lax = cli.data_dir.parent / "lax.toml"  # the hostile trial's second case: the policy cannot lift the refusal
+    lax.write_text('[identity]\nrefuse_unauthenticated_writes = "never"\n')
+    for args, env in [(a, e) for a in refused for e in ({}, {"COMMISSIONING_CONTROLS_POLICY": str(lax)})]:
+        assert cli.fails(*args, **env) == (
             "error: an administrator exists, and this installation refuses account changes without a user token: "
             "give an admin's token as COMMISSIONING_TOKEN "
             "(an admin makes an API token on the web app's admin page, /admin)"
-        ), args
+        ), (args, env)
     assert cli.json("users", "list") == before  # nothing was written
     admin = create_token(cfg, username="adm", purpose="api", name="e2e", actor="adm")[0]
     cli.ok("users", "roles", "fin", "--add", "auditor", COMMISSIONING_TOKEN=admin)  # an admin's token may

@@ -77,3 +77,26 @@ def test_the_demo_has_a_contract_with_three_kpis_rated_over_two_years_and_a_publ
         assert len(session.exec(select(KpiReading)).all()) == 24
     [entry] = portfolio(settings, as_of=dt.datetime(2026, 11, 23, tzinfo=dt.UTC))
     assert (entry["contract"], entry["worst"], entry["uk9_overdue"]) == (PERFORMANCE_CONTRACT, "good", False)
+
+
+def test_the_demo_refuses_a_database_with_a_user_or_data_it_did_not_make(settings: Settings) -> None:
+    from flows.accounts.users import add_user, users
+    from flows.common.errors import UserError
+    from flows.demo.build import refuse_a_database_in_use
+
+    engine = database(settings)
+    refuse_a_database_in_use(engine)  # empty: the demo may start
+    add_user(settings, username="boss", display_name="B", roles=["admin"], password="pw-long-2026", organisation=None,
+             actor="os:boss (unauthenticated)")  # fmt: skip
+    with pytest.raises(UserError, match=r"^demo: this database already holds users or data .* \(user boss\);"):
+        refuse_a_database_in_use(engine)
+    assert [u["username"] for u in users(settings)] == ["boss"]
+
+
+def test_the_demo_carries_on_in_a_database_it_began(settings: Settings) -> None:
+    from flows.demo.build import refuse_a_database_in_use
+    from flows.demo.users import ensure_demo_users
+
+    build_portfolio(settings, run_stage_flow, database(settings))
+    ensure_demo_users(settings)
+    refuse_a_database_in_use(database(settings))  # its own users and data: a second run goes on

@@ -1,8 +1,9 @@
 """Numbers, dates and periods are written in the digits 0-9 only.
 
-Python's ``\\d`` and ``int()`` also take other scripts' digits (fullwidth ２０２６, Arabic-Indic ٢٠٢٦). A parser
-that took them normalised the number but could keep the text as written: a payment run for ``２０２６-Q3``
-was stored beside the one for ``2026-Q3``, so one quarter was paid twice. Each reader below refuses them.
+Python's ``\\d`` and ``int()`` also take other scripts' digits (fullwidth, U+FF10 to U+FF19; Arabic-Indic, U+0660
+to U+0669). A parser that took them normalised the number but could keep the text as written: a payment run for
+2026-Q3 in fullwidth digits was stored beside the one for ``2026-Q3``, so one quarter was paid twice.
+Each reader below refuses them.
 """
 
 import datetime as dt

@@ -178,6 +178,16 @@ def test_a_bad_policy_file_stops_every_command_that_uses_it(
     assert cli.dump() == before
 
 
+def test_the_demo_refuses_a_database_holding_data_it_did_not_make(initialised: Cli) -> None:
+    cli = initialised
+    cli.ok(*with_option(PROJECT, "--ref", "OWN-2026-01"))
+    before = cli.dump()
+    line = cli.fails("demo")
+    assert "demo: this database already holds users or data the demo did not make" in line
+    assert "(project OWN-2026-01 by os:e2e (unauthenticated))" in line and "a fresh data directory" in line
+    assert cli.dump() == before
+
+
 def test_a_missing_policy_file_is_named(with_project: Cli, tmp_path: Path) -> None:
     line = with_project.fails("show", "FAM-2026-01", COMMISSIONING_POLICY_FILE=str(tmp_path / "nope.toml"))
     assert "nope.toml does not exist" in line

@@ -83,3 +83,23 @@ def test_a_release_given_again_with_other_contents_is_refused_in_one_line(initia
     assert line.startswith(f'REFUSED {changed}: $.releases[0].id: "{rid}" of ')
     assert "was first imported" in line and "with other contents" in line
     assert "Refused 1 process(es)" in done.stdout and "Added" not in done.stdout
+
+
+def test_a_contract_period_outside_the_years_1900_to_2200_is_refused_by_path(initialised: Cli, tmp_path: Path) -> None:
+    """The hostile trial's case: 1899 to 2201 was valid and imported with about 1,200 key dates; 0001 to 9999 gave
+    a generic "year 10000 is out of range" naming no file or path."""
+    for start, end in (("1899-01-01", "2201-12-31"), ("0001-01-01", "9999-12-31")):
+        package = json.loads(CONTRACTS_FINDER_FILES[0].read_text())
+        package["releases"][0]["awards"][0]["contractPeriod"] = {
+            "startDate": f"{start}T00:00:00Z",
+            "endDate": f"{end}T00:00:00Z",
+        }
+        bad = tmp_path / f"bad-{start[:4]}.json"
+        bad.write_text(json.dumps(package))
+        path = f"{bad}: $.releases[0].awards[0].contractPeriod"
+        for command in ("validate", "import"):
+            done = initialised.run("ocds", command, str(bad))
+            assert done.returncode == 1 and "Traceback" not in done.stdout + done.stderr, done.stderr
+            assert f"{path}.startDate: {start} is outside the years 1900-2200" in done.stderr, done.stderr
+            assert f"{path}.endDate: {end} is outside the years 1900-2200" in done.stderr
+    assert initialised.json("contracts", "list") == []

@@ -62,3 +62,30 @@ def test_allowed_with_a_reason_it_imports_and_the_event_keeps_the_reason(contrac
     assert (event.actor, event.reason) == ("finance", why)
     assert event.after is not None
     assert event.after["cap_over_value"] == {"contract_cap": "600000000.00", "contract_value": "1500000.00"}
+
+
+@pytest.mark.parametrize("day", ["9999-01-01", "1899-12-31"])
+def test_a_card_dated_outside_the_years_1900_to_2200_is_refused_at_import_naming_file_and_field(
+    contract: Settings, tmp_path: Path, day: str
+) -> None:
+    """The hostile trial's case: YAML reads an unquoted date itself, so ``referral_to: 9999-01-01`` passed the import
+    (a pending proposal) and could never be approved ("rate card None no longer reads")."""
+    card = variant(tmp_path, "far.yaml", ("referral_to: 2026-09-30", f"referral_to: {day}"))
+    before = counts(contract)
+    with pytest.raises(UserError) as refused:
+        import_rate_card(contract, card, as_of=SENT, actor="finance")
+    assert (
+        str(refused.value)
+        == f"the rate card was not imported:\n  {card}: referral_to: {day} is outside the years 1900-2200"
+    )
+    assert counts(contract) == before
+
+
+def test_a_stored_card_that_no_longer_reads_is_named_by_contract_and_date() -> None:
+    from flows.pbr.contract import stored_card_terms
+
+    terms = {"contract": "FCF-2025-01", "effective_from": "2026-11-01", "referral_to": "9999-01-01"}
+    with pytest.raises(UserError, match=r"^rate card of proposal 7 \(FCF-2025-01 from 2026-11-01\) no longer reads: "):
+        stored_card_terms(terms, proposal=7)
+    with pytest.raises(UserError, match=r"^rate card version 3 \(FCF-2025-01 from 2026-11-01\) no longer reads: "):
+        stored_card_terms(terms, 3)

@@ -128,6 +128,33 @@ def test_something_done_later_today_elsewhere_but_tomorrow_in_london_is_in_the_f
     assert check_release(fine, ROOT, today=today) == []
 
 
+@pytest.mark.parametrize(("start", "end"), [("1899-01-01", "2201-12-31"), ("0001-01-01", "9999-12-31")])
+def test_every_date_read_is_in_the_years_1900_to_2200(start: str, end: str) -> None:
+    """The hostile trial's case: a contract period of 1899 to 2201 was imported with about 1,200 key dates, and
+    one of 0001 to 9999 failed on "year 10000 is out of range", naming no file or path."""
+    period = {"startDate": f"{start}T00:00:00Z", "endDate": f"{end}T00:00:00Z"}
+    contract = {"id": "C", "dateSigned": f"{start}T00:00:00Z", "period": period,
+                "milestones": [{"id": "M", "dueDate": f"{end}T00:00:00Z"}],
+                "documents": [{"id": "D", "datePublished": f"{start}T00:00:00Z"}]}  # fmt: skip
+    release = _release(awards=[{"id": "A", "date": f"{start}T00:00:00Z", "contractPeriod": period}])
+    where = f"{ROOT}.awards[0]"
+    assert _problems(release) == [
+        f"{where}.date: {start} is outside the years 1900-2200",
+        f"{where}.contractPeriod.startDate: {start} is outside the years 1900-2200",
+        f"{where}.contractPeriod.endDate: {end} is outside the years 1900-2200",
+    ]
+    where = f"{ROOT}.contracts[0]"
+    assert _problems(_release(contracts=[contract])) == [
+        f"{where}.dateSigned: {start} is outside the years 1900-2200",
+        f"{where}.period.startDate: {start} is outside the years 1900-2200",
+        f"{where}.period.endDate: {end} is outside the years 1900-2200",
+        f"{where}.milestones[0].dueDate: {end} is outside the years 1900-2200",
+        f"{where}.documents[0].datePublished: {start} is outside the years 1900-2200",
+    ]
+    assert day_of("1900-01-01T00:00:00Z")[0] == dt.date(1900, 1, 1)
+    assert day_of("2200-12-31T23:59:59Z")[0] == dt.date(2200, 12, 31)
+
+
 def test_an_amount_with_fractions_of_a_penny_is_refused_not_rounded() -> None:
     award = {"id": "A", "value": {"amount": Decimal("100.005"), "currency": "GBP"}}
     assert _problems(_release(awards=[award])) == [
