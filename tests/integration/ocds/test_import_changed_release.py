@@ -38,13 +38,18 @@ def _state(settings: Settings) -> tuple[Any, ...]:
         return process.release_ids, process.release_digests, process.compiled, values, variations
 
 
+def _imported_first(settings: Settings, tmp_path: Path) -> dict[str, Any]:
+    """The first Contracts Finder release, imported as first.json on FIRST; returned as read."""
+    release = load_json(CONTRACTS_FINDER_FILES[0])["releases"][0]
+    (tmp_path / "first.json").write_text(dumps(_package(release)))
+    import_ocds(settings, tmp_path / "first.json", as_of=FIRST, actor="t")
+    return release
+
+
 def test_a_release_id_given_again_with_other_contents_is_refused_naming_file_id_and_first_import(
     settings: Settings, tmp_path: Path
 ) -> None:
-    release = load_json(CONTRACTS_FINDER_FILES[0])["releases"][0]
-    first = tmp_path / "first.json"
-    first.write_text(dumps(_package(release)))
-    import_ocds(settings, first, as_of=FIRST, actor="t")
+    release = _imported_first(settings, tmp_path)
     before = _state(settings)
     assert list(before[1]) == [release["id"]]
 
@@ -69,17 +74,14 @@ def test_a_release_id_given_again_with_other_contents_is_refused_naming_file_id_
 
 
 def test_the_same_contents_again_however_written_are_unchanged(settings: Settings, tmp_path: Path) -> None:
-    release = load_json(CONTRACTS_FINDER_FILES[0])["releases"][0]
-    first = tmp_path / "first.json"
-    first.write_text(dumps(_package(release)))
-    import_ocds(settings, first, as_of=FIRST, actor="t")
+    release = _imported_first(settings, tmp_path)
     before = _state(settings)
     same = copy.deepcopy(release)
     amount = same["awards"][0]["value"]["amount"]
     same["awards"][0]["value"]["amount"] = Decimal(f"{amount:.2f}")  # 93527 as 93527.00
     again = tmp_path / "again.json"
     again.write_text(dumps(_package(dict(reversed(list(same.items())))), indent=3))  # other key order, spacing
-    assert f"{amount:.2f}" in again.read_text() and again.read_text() != first.read_text()
+    assert f"{amount:.2f}" in again.read_text() and again.read_text() != (tmp_path / "first.json").read_text()
 
     report = import_ocds(settings, again, as_of=LATER, actor="t")
 
@@ -90,10 +92,7 @@ def test_the_same_contents_again_however_written_are_unchanged(settings: Setting
 def test_a_release_imported_before_0032_has_no_digest_and_is_taken_as_before(
     settings: Settings, tmp_path: Path
 ) -> None:
-    release = load_json(CONTRACTS_FINDER_FILES[0])["releases"][0]
-    first = tmp_path / "first.json"
-    first.write_text(dumps(_package(release)))
-    import_ocds(settings, first, as_of=FIRST, actor="t")
+    release = _imported_first(settings, tmp_path)
     with database(settings).begin() as conn:
         conn.execute(text("UPDATE ocds_process SET release_digests = NULL"))  # as 0032 leaves an older row
     changed = copy.deepcopy(release)
