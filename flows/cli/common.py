@@ -259,9 +259,9 @@ def refuse_unknown_token(token: str | None) -> None:
         try:
             token_user(cfg, given.strip())
         except UserError as exc:
-            if "commission init" not in str(exc):  # unreachable, another revision: whether it matches is not known
-                raise
-            raise UserError(f"{UNKNOWN_TOKEN}; {exc}") from None  # no database yet (`init`): no user either
+            if "commission init" in str(exc):  # no database yet, or one to migrate: `init` (or `restore`) must
+                return  # run with a token set; any other command then says why it cannot, as without one
+            raise  # unreachable: whether it matches is not known, so that reason alone
 
 
 def _check_roles(user: str, roles: frozenset[str]) -> None:

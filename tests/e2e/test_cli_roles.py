@@ -131,7 +131,7 @@ def test_a_token_that_matches_no_active_user_is_refused_on_reads_and_writes(
     revoke_token(cfg, username="rita", token_id=rita_token["id"], actor="e2e")
     disable_user(cfg, username="finn", actor="e2e")
     unknown = "not-a-token-" + audrey[:8]
-    reads = [("contracts", "list"), ("due",), ("proposals",), ("runs",), ("users", "list")]
+    reads = [("contracts", "list"), ("due",), ("proposals",), ("runs", "list"), ("users", "list")]
     for bad in (unknown, revoked, finn):
         for args in reads:
             line = cli.fails(*args, COMMISSIONING_TOKEN=bad)
@@ -141,3 +141,14 @@ def test_a_token_that_matches_no_active_user_is_refused_on_reads_and_writes(
     assert line.startswith("error: the token given matches no active user") and unknown not in line
     cli.ok("contracts", "list", COMMISSIONING_TOKEN=audrey)  # an active user's token still reads
     cli.ok("contracts", "list")  # and no token at all, as before
+
+
+def test_a_token_set_in_the_environment_does_not_stop_init(cli: Cli, tmp_path: Path) -> None:
+    # with no database yet (or one to migrate) whether a token matches is not known: `init` must still run, which
+    # the review found it could not ("matches no active user; no database ... run `commission init` first")
+    fresh = {"COMMISSIONING_DATA_DIR": str(tmp_path / "fresh"), "COMMISSIONING_TOKEN": "a-token-from-elsewhere"}
+    line = cli.fails("contracts", "list", **fresh)
+    assert "no database" in line and "matches no active user" not in line, line
+    cli.ok("init", **fresh)
+    line = cli.fails("contracts", "list", **fresh)  # now there is a database: an unknown token is refused
+    assert line.startswith("error: the token given matches no active user"), line
