@@ -50,6 +50,7 @@ _BLANK_ROW = re.compile(rb'\n[,"]*\r?\n')
 # A line with quotes that both readers take alike, as one record: each cell unquoted (no quote in it) or wholly
 # quoted, a quote in it doubled, with no line break in it
 _FIELD = rb'(?:"(?:[^"\r\n]|"")*"|[^",\r\n]*)'
+_LONE_CR = re.compile(rb"\r(?!\n)")  # a line ended by CR alone: the checks below look for LF
 _QUOTED_LINE = re.compile(_FIELD + rb"(?:," + _FIELD + rb")*\r?")
 
 
@@ -73,7 +74,7 @@ def _lines(handle: Any) -> Iterator[bytes]:
 def _check(lines: bytes) -> bool:
     """Whether ``lines`` (whole lines) may need tidying (``_SPACED``, ``_CONTROL_SPACE``, ``_OTHER_SPACE``,
     ``_BLANK_ROW``); raises ``_NotAsIs`` for a backslash, or a quote on a line not taken alike (``_QUOTED_LINE``)."""
-    if b"\\" in lines:
+    if b"\\" in lines or (b"\r" in lines and _LONE_CR.search(lines)):  # a lone CR: COPY may end lines with it
         raise _NotAsIs
     quote = lines.find(b'"')
     while quote >= 0:
@@ -118,6 +119,7 @@ def stage_csv(session: Session, path: Path, columns: list[str]) -> int | None:
                 rows = int(cursor.rowcount)
             except (_NotAsIs, psycopg.DataError):
                 cursor.execute("ROLLBACK TO SAVEPOINT claims_as_is")
+                cursor.execute("RELEASE SAVEPOINT claims_as_is")
                 return None
             cursor.execute("RELEASE SAVEPOINT claims_as_is")
             if tidy:

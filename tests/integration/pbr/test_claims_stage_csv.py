@@ -138,6 +138,18 @@ def test_a_file_the_server_would_read_otherwise_is_left_to_the_row_by_row_readin
         assert f"{path}:" in str(refused)
 
 
+def test_lines_ended_by_a_carriage_return_alone_are_left_to_the_row_by_row_reading(
+    session: Session, tmp_path: Path
+) -> None:
+    # COPY takes its line ending from the first data line; the checks for a blank row or a space beside a line
+    # break looked for LF only, so the blank row and ' FCF-2025-01' were staged as they were (review)
+    path = tmp_path / "cr.csv"
+    path.write_bytes(
+        (HEADER + "\n" + "".join(f"{r}\r" for r in [PLAIN[0], ",,,,,,", " " + PLAIN[1], PLAIN[2]])).encode()
+    )
+    assert staged(session, path, as_is=True) == (None, [])
+
+
 def test_bytes_that_are_not_utf8_are_left_to_the_row_by_row_reading(session: Session, tmp_path: Path) -> None:
     # past the first blocks the reader decodes in opening the file
     path = tmp_path / "latin1.csv"
