@@ -35,6 +35,17 @@ def canonical_digest(value: Any) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def _exact(number: Decimal) -> str:
+    """One way of writing ``number``, exactly, without a decimal context (whose normalize() rounds past 28 digits
+    and overflows on 1e1000000): its digits without trailing zeros, and its exponent."""
+    sign, digits, exponent = number.as_tuple()
+    assert isinstance(exponent, int)  # finite
+    kept = "".join(map(str, digits)).rstrip("0")
+    if not kept:
+        return "0"
+    return f"{'-' if sign else ''}{kept}e{exponent + len(digits) - len(kept)}"
+
+
 def _canonical(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): _canonical(v) for k, v in value.items()}
@@ -44,5 +55,5 @@ def _canonical(value: Any) -> Any:
         return value
     if isinstance(value, int | float | Decimal):
         number = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
-        return {"\u0000number": format(number.normalize(), "f") if number.is_finite() else str(number)}
+        return {"\u0000number": _exact(number) if number.is_finite() else str(number)}
     raise TypeError(f"{type(value).__name__} is not JSON")

@@ -14,7 +14,7 @@ from sqlmodel import select
 from flows.common.runtime import database
 from flows.common.settings import Settings
 from flows.ocds.importing import import_ocds
-from flows.ocds.jsontext import dumps
+from flows.ocds.jsontext import canonical_digest, dumps
 from flows.ocds.validation import load_json
 from models.contracts import Contract, ContractVariation
 from models.db import unit_of_work
@@ -103,3 +103,17 @@ def test_a_release_imported_before_0032_has_no_digest_and_is_taken_as_before(
     report = import_ocds(settings, later, as_of=LATER, actor="t")
 
     assert report.refused_files == {} and report.unchanged == [release["ocid"]]  # unknown: it cannot be told
+
+
+def test_numbers_past_the_decimal_context_are_told_apart_and_never_overflow(settings: Settings, tmp_path: Path) -> None:
+    # the digest wrote numbers through normalize(), which rounds past 28 digits and raised decimal.Overflow on
+    # 1e1000000 in any field (an extension's too): a traceback from `ocds import` (review)
+    long_a, long_b = Decimal("1" + "0" * 40 + "1"), Decimal("1" + "0" * 40 + "2")
+    assert canonical_digest({"x": long_a}) != canonical_digest({"x": long_b})
+    assert canonical_digest({"x": Decimal("1500.5")}) == canonical_digest({"x": Decimal("1.50050E3")})
+    release = load_json(CONTRACTS_FINDER_FILES[0])["releases"][0]
+    release["x_note"] = Decimal("1e1000000")
+    big = tmp_path / "big.json"
+    big.write_text(dumps(_package(release)))
+    report = import_ocds(settings, big, as_of=FIRST, actor="t")
+    assert report.refused_files == {} and list(_state(settings)[1]) == [release["id"]]
