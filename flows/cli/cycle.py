@@ -142,8 +142,8 @@ def demo() -> None:
     started = time.perf_counter()
     cfg = settings()
     gate_policy(cfg)  # a bad policy file is refused before anything is written
+    refuse_a_database_in_use(cfg)  # before anything is migrated or written, or printed as if the demo would run
     eng, _, revision = initialise(cfg)
-    refuse_a_database_in_use(eng)  # before anything is written, or printed as if the demo would run
     console.print(f"Database {database_label(cfg)} at schema {revision}.", markup=False)
     if unfinished(eng):
         touched = build_portfolio(cfg, _start_prefect(cfg), eng)

@@ -61,14 +61,29 @@ def demo_progress(engine: Any) -> dict[str, int]:
     return done
 
 
-def refuse_a_database_in_use(engine: Any) -> None:
+def refuse_a_database_in_use(settings: Settings) -> None:
     """Refuse a database holding users or data the demo did not make: the demo adds an admin and finance users with
     published passwords and a made-up portfolio, so on a live database it would hand out an admin account and the
     two finance accounts a payment needs. A database the demo itself began (its first event is the demo's, and every
-    user is a demo user) carries on, so that an interrupted demo finishes and a second run changes nothing."""
+    user is a demo user) carries on, so that an interrupted demo finishes and a second run changes nothing. Asked
+    before the demo migrates anything: a database at an earlier schema is one an earlier version made, and is
+    refused as it is, not migrated first."""
+    from flows.common.runtime import database, database_label
     from flows.demo.users import DEMO_USERS
     from models.accounts import UserAccount
+    from models.db import schema_revision
+    from models.revision import SCHEMA_REVISION
 
+    engine = database(settings, require_schema=False, create=True)
+    revision = schema_revision(engine)
+    if revision is None:  # a fresh database: nothing in it yet
+        return
+    if revision != SCHEMA_REVISION:
+        raise UserError(
+            f"demo: the database at {database_label(settings)} is at schema {revision}, so an earlier version made "
+            "it and it holds data the demo did not make; run the demo only on a fresh data directory "
+            "(COMMISSIONING_DATA_DIR) or an empty database (COMMISSIONING_DATABASE_URL)"
+        )
     demo_names = [u.username for u in DEMO_USERS]
     with unit_of_work(engine) as session:
         first = session.exec(select(Event).order_by(col(Event.id)).limit(1)).first()

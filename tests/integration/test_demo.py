@@ -84,13 +84,28 @@ def test_the_demo_refuses_a_database_with_a_user_or_data_it_did_not_make(setting
     from flows.common.errors import UserError
     from flows.demo.build import refuse_a_database_in_use
 
-    engine = database(settings)
-    refuse_a_database_in_use(engine)  # empty: the demo may start
+    refuse_a_database_in_use(settings)  # empty: the demo may start
     add_user(settings, username="boss", display_name="B", roles=["admin"], password="pw-long-2026", organisation=None,
              actor="os:boss (unauthenticated)")  # fmt: skip
     with pytest.raises(UserError, match=r"^demo: this database already holds users or data .* \(user boss\);"):
-        refuse_a_database_in_use(engine)
+        refuse_a_database_in_use(settings)
     assert [u["username"] for u in users(settings)] == ["boss"]
+
+
+def test_the_demo_refuses_a_database_an_earlier_version_made_without_migrating_it(settings: Settings) -> None:
+    # the demo migrated first and refused after, so a live database on an older schema was left migrated, which
+    # its own (older) version then refused (review)
+    from flows.common.errors import UserError
+    from flows.demo.build import refuse_a_database_in_use
+    from models.db import schema_revision
+    from models.migrate import downgrade
+    from models.revision import SCHEMA_REVISION
+
+    earlier = f"{int(SCHEMA_REVISION) - 1:04d}"
+    downgrade(database(settings), earlier)
+    with pytest.raises(UserError, match=rf"^demo: the database at .* is at schema {earlier}, so an earlier version"):
+        refuse_a_database_in_use(settings)
+    assert schema_revision(database(settings, require_schema=False)) == earlier
 
 
 def test_the_demo_carries_on_in_a_database_it_began(settings: Settings) -> None:
@@ -99,4 +114,4 @@ def test_the_demo_carries_on_in_a_database_it_began(settings: Settings) -> None:
 
     build_portfolio(settings, run_stage_flow, database(settings))
     ensure_demo_users(settings)
-    refuse_a_database_in_use(database(settings))  # its own users and data: a second run goes on
+    refuse_a_database_in_use(settings)  # its own users and data: a second run goes on

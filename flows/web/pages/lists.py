@@ -78,7 +78,7 @@ def _whole(request: Request, name: str, default: int, least: int, most: int) -> 
     given = request.query_params.get(name, "").strip()
     if not given:
         return default
-    if not given.isdigit() or not least <= int(given) <= most:
+    if not (given.isascii() and given.isdigit()) or not least <= int(given) <= most:  # not ² nor ١٢
         raise UserError(f"{name}: {given[:40]!r} is not a whole number from {least:,} to {most:,}")
     return int(given)
 

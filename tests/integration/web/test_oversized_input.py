@@ -103,3 +103,16 @@ def test_an_audit_filter_not_known_is_refused_not_ignored(as_role: Client, path:
     assert "from: is not a filter of the audit log (its filters: project, contract, actor, since, until, page)" in (
         answer.text
     )
+
+
+def test_a_list_page_number_in_other_digits_is_refused_not_read_or_a_server_error(as_role: Client) -> None:
+    # '²' passed isdigit() and int() raised (a 500); Arabic-Indic 12 was read as page 12 (review)
+    cara = as_role("commissioner")
+    for given in ("\u00b2", "\u0661\u0662"):
+        for path, name in (("/claims", "page"), ("/api/v1/claims", "limit"), ("/api/v1/claims", "offset")):
+            answer = cara.get(path, params={name: given})
+            assert answer.status_code == 400 and f"{name}: " in answer.text and "not a whole number" in answer.text, (
+                path,
+                name,
+                given,
+            )
