@@ -57,11 +57,9 @@ from models.contracts import Contract, get_contract
 from models.pbr.claims import CLAIM_COLUMNS
 from models.pbr.claims_stage import (
     CellRefused,
-    CopyInBehind,
     Staged,
     accepted_totals,
     capped_out_of,
-    copy_block,
     copy_in,
     history_of,
     malformed_rows,
@@ -74,6 +72,7 @@ from models.pbr.claims_stage import (
     staged_summary,
 )
 from models.pbr.claims_stage_csv import stage_csv
+from models.pbr.copy_text import CopyInBehind, copy_block
 from policies.pbr.book import Book, sift
 from policies.pbr.caps import first_over_caps
 from policies.pbr.claim_rules import rules_by_day

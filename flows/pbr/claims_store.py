@@ -28,7 +28,7 @@ from models.pbr.claims import (
     claim_fingerprints,
     participant_facts,
 )
-from models.pbr.claims_stage import COPY_NULL, copy_line
+from models.pbr.copy_text import COPY_NULL, copy_line
 from models.pbr.ledger import clawed_back_claims
 from models.pbr.ratecards import rate_cards_of
 from policies.pbr.book import Book

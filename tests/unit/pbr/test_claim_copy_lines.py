@@ -12,7 +12,7 @@ import yaml
 from flows.pbr.claims_report import ClaimsReport
 from flows.pbr.claims_store import _claim_rows
 from models.contracts import Contract
-from models.pbr.claims_stage import copy_block, copy_line
+from models.pbr.copy_text import copy_block, copy_line
 from policies.pbr.claims import Claim, Decision, Finding, Reason, Verdict, fingerprint
 from policies.pbr.ratecard import RateCard
 from policies.pbr.ratecard_reading import read_rate_card
