@@ -65,6 +65,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import pbr_claims  # noqa: E402  (the same database, files and build)
+from pbr_outputs import save_outputs  # noqa: E402
 
 # The day after the last quarter with claims ends (2028-07-01, moved back as pbr_claims moves the timeline).
 AS_OF = pbr_claims.CLAIMS_AS_OF + dt.timedelta(days=1)
@@ -247,37 +248,6 @@ def reconcile_only(tmp: Path, data: Path, env: dict[str, str]) -> None:
     keys = ("seconds", "cpu", "peak_mb", "process_seconds", "process_cpu")
     median = {k: statistics.median(t[k] for t in tries) for k in keys}
     print(reconcile_line({**tries[0], **median}, 3) + " (median of 3)")
-
-
-def save_outputs(data: Path, out: Path, url: str = "") -> None:
-    """What the runs wrote, to compare old and new code byte for byte (``diff -r``): the ledger and the runs'
-    summaries without the clock's instants, and every file under the data folder but the database (on
-    PostgreSQL, ``url``'s)."""
-    import shutil
-    import sqlite3
-
-    out.mkdir(parents=True, exist_ok=True)
-    if url.startswith("postgresql"):
-        import psycopg
-
-        connection: Any = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"))
-    else:
-        connection = sqlite3.connect(data / "commissioning.db")
-    with (out / "ledger.tsv").open("w") as f:
-        for row in connection.execute(
-            "SELECT id, contract_id, payer, kind, item, amount_pence, entry_on, run_id, claim_id, participant, "
-            "outcome, month, sample_id, reverses_id, memo, actor FROM pbr_ledger ORDER BY id"
-        ):
-            f.write("\t".join(str(v) for v in row) + "\n")
-    with (out / "runs.tsv").open("w") as f:
-        for row in connection.execute("SELECT id, period, run_on, summary FROM payment_run ORDER BY id"):
-            f.write("\t".join(str(v) for v in row) + "\n")
-    connection.close()
-    for path in sorted(data.rglob("*")):
-        if path.is_file() and not path.name.startswith("commissioning.db") and "prefect" not in str(path):
-            target = out / "files" / path.relative_to(data)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, target)
 
 
 def quarters(first: dt.date, last: dt.date) -> list[str]:
